@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds target a modern x86-64 CPU (AVX2 + FMA, "haswell"). A plain
+// `swift build -c release` would target baseline x86-64 (SSE2) and make the SIMD
+// kernels 10-90x slower (FMA becomes a libc call). Set CLEAVE_TARGET_CPU to
+// override (e.g. "x86-64-v2", "native"); other architectures use the default.
+#if arch(x86_64)
+let targetCPU = Context.environment["CLEAVE_TARGET_CPU"] ?? "haswell"
+let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
+let cCPUFlags: [CSetting] = [.unsafeFlags(["-march=\(targetCPU)"])]
+#else
+let cpuFlags: [SwiftSetting] = []
+let cCPUFlags: [CSetting] = []
+#endif
+
+let settings: [SwiftSetting] = cpuFlags
+
+let package = Package(
+    name: "Cleave",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cleave", targets: ["cleave"]),
+        .library(name: "CleaveCore", targets: ["CleaveCore"]),
+        .library(name: "CleaveFormats", targets: ["CleaveFormats"]),
+        .library(name: "CleaveFilters", targets: ["CleaveFilters"]),
+        .library(name: "CleaveFeatures", targets: ["CleaveFeatures"]),
+        .library(name: "CleaveLearning", targets: ["CleaveLearning"]),
+        .library(name: "CleaveObjects", targets: ["CleaveObjects"]),
+        .library(name: "CleaveRender", targets: ["CleaveRender"]),
+        .library(name: "CleavePipelines", targets: ["CleavePipelines"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CleaveCore", swiftSettings: settings),
+        .target(name: "CleaveFormats", dependencies: ["CleaveCore", "CZlib"], swiftSettings: settings),
+        .target(name: "CleaveFilters", dependencies: ["CleaveCore"], swiftSettings: settings),
+        .target(name: "CleaveFeatures", dependencies: ["CleaveCore", "CleaveFilters"], swiftSettings: settings),
+        .target(name: "CleaveLearning", dependencies: ["CleaveCore"], swiftSettings: settings),
+        .target(name: "CleaveObjects", dependencies: ["CleaveCore", "CleaveFilters"], swiftSettings: settings),
+        .target(name: "CleaveRender", dependencies: ["CleaveCore"], swiftSettings: settings),
+        .target(
+            name: "CleavePipelines",
+            dependencies: ["CleaveCore", "CleaveFormats", "CleaveFilters", "CleaveFeatures",
+                           "CleaveLearning", "CleaveObjects", "CleaveRender"],
+            swiftSettings: settings),
+        .executableTarget(
+            name: "cleave",
+            dependencies: ["CleavePipelines", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: settings),
+        .testTarget(name: "CleaveCoreTests", dependencies: ["CleaveCore"], swiftSettings: settings),
+        .testTarget(name: "CleaveFormatsTests", dependencies: ["CleaveFormats"], swiftSettings: settings),
+        .testTarget(name: "CleaveFiltersTests", dependencies: ["CleaveFilters", "CleaveFormats"], swiftSettings: settings),
+        .testTarget(name: "CleaveFeaturesTests", dependencies: ["CleaveFeatures", "CleaveFormats"], swiftSettings: settings),
+        .testTarget(name: "CleaveLearningTests", dependencies: ["CleaveLearning"], swiftSettings: settings),
+        .testTarget(name: "CleaveObjectsTests", dependencies: ["CleaveObjects", "CleaveFormats"], swiftSettings: settings),
+        .testTarget(name: "CleaveRenderTests", dependencies: ["CleaveRender"], swiftSettings: settings),
+        .testTarget(name: "CleavePipelinesTests", dependencies: ["CleavePipelines"], swiftSettings: settings),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,6 @@
+import Testing
+import CleaveFeatures
+
+@Suite struct FeaturesModuleTests {
+    @Test func moduleLinks() { #expect(CleaveFeaturesModule.name == "CleaveFeatures") }
+}

@@ -1,0 +1,6 @@
+import Testing
+import CleaveFilters
+
+@Suite struct FiltersModuleTests {
+    @Test func moduleLinks() { #expect(CleaveFiltersModule.name == "CleaveFilters") }
+}

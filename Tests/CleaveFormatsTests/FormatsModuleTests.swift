@@ -1,0 +1,6 @@
+import Testing
+import CleaveFormats
+
+@Suite struct FormatsModuleTests {
+    @Test func moduleLinks() { #expect(CleaveFormatsModule.name == "CleaveFormats") }
+}

@@ -1,0 +1,6 @@
+import Testing
+import CleavePipelines
+
+@Suite struct PipelinesModuleTests {
+    @Test func moduleLinks() { #expect(CleavePipelinesModule.name == "CleavePipelines") }
+}
