@@ -119,6 +119,14 @@ import CleaveTestSupport
         guard case .corruptData = e3 else { Issue.record("expected corruptData, got \(e3)"); return }
     }
 
+    /// 2^31 × 2^31 pixels in 1 × 1 tiles would need 2^62 tile offsets: refused, no overflow trap.
+    @Test func absurdTileGrid() throws {
+        let data = BadInputTests.tinyTIFF([(256, 4, 1, 1 << 31), (257, 4, 1, 1 << 31), (258, 3, 1, 8), (322, 4, 1, 1),
+                                           (323, 4, 1, 1), (324, 4, 1, 0), (325, 4, 1, 1)])
+        let error = try #require(throws: TIFFError.self) { try ImageFile.info(data: data, path: "tiles.tif") }
+        guard case .implausibleSize = error else { Issue.record("expected implausibleSize, got \(error)"); return }
+    }
+
     static func fixCRC(_ png: inout [UInt8], chunkAt offset: Int) {
         let length = Int(png[offset]) << 24 | Int(png[offset + 1]) << 16 | Int(png[offset + 2]) << 8 | Int(png[offset + 3])
         var crc: UInt32 = 0xFFFF_FFFF

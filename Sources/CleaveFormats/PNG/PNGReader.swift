@@ -157,8 +157,9 @@ public enum PNGReader {
             let (w, ht) = PNGReader.passSize(h, x0, y0, dx, dy)
             if w == 0 || ht == 0 { continue }
             let r = ((w * h.samples * h.bitDepth + 7) / 8 + 1).multipliedReportingOverflow(by: ht)
-            overflow = overflow || r.overflow
-            size += r.partialValue
+            let sum = size.addingReportingOverflow(r.partialValue)
+            overflow = overflow || r.overflow || sum.overflow
+            size = sum.partialValue
         }
         let outputBytes = h.width.multipliedReportingOverflow(by: h.height * h.outputChannels * h.pixelType.bytesPerSample)
         guard !overflow, !outputBytes.overflow, outputBytes.partialValue <= ImageFile.maximumImageBytes else {
