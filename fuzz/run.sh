@@ -55,7 +55,7 @@ for target in ${TARGETS:-TIFF PNG}; do
   corpus=fuzz/corpus-$(echo $target | tr A-Z a-z)
   echo "fuzz: running fuzz-$target for ${SECONDS_PER_TARGET}s on $(ls $corpus | wc -l) seeds"
   SWIFT_BACKTRACE=enable=no "$BUILD/fuzz-$target" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -jobs=1 -workers=1 \
-    -max_len=262144 -rss_limit_mb=2048 -timeout=10 -artifact_prefix=fuzz/crashes/$target- \
+    -max_len="${FUZZ_MAX_LEN:-262144}" -rss_limit_mb=2048 -timeout=10 -artifact_prefix=fuzz/crashes/$target- \
     -print_final_stats=1 > "$BUILD/fuzz-$target.log" 2>&1 || true
   grep -E "ERROR|SUMMARY|stat::number_of_executed_units|Test unit written|DONE" "$BUILD/fuzz-$target.log" || true
 done
