@@ -148,6 +148,14 @@ import CleaveFormats
         #expect(spacing.unit == "µm" && abs(spacing.x - 0.1) < 1e-12 && abs(spacing.z - 0.3) < 1e-12)
     }
 
+    /// OME-TIFF with DimensionOrder XYZCT (pages z fastest): 2 channels × 3 planes, 2.5 nm pixels.
+    @Test func omeChannelsAndPlanes() throws {
+        let image = try ImageFile.read(FixtureTests.path("ome_channels.ome.tif"))
+        #expect(image.shape == Shape(width: 32, height: 24, depth: 3, channels: 2))
+        #expect(FixtureTests.samples(image) == FixtureTests.expected(channels: 2, depth: 3, modulo: 4000))
+        #expect(image.spacing?.unit == "nm" && image.spacing?.x == 2.5)
+    }
+
     @Test func vendorAndResolutionSpacing() throws {
         let fei = try #require(try ImageFile.info(FixtureTests.path("fei_sem.tif")).spacing)
         #expect(fei.unit == "nm" && abs(fei.x - 2.5) < 1e-9)

@@ -50,6 +50,9 @@ ome = base(1, 4, 256)[:, 0].astype(np.uint8)  # (z, y, x)
 tifffile.imwrite("ome_zstack.ome.tif", ome, metadata={"axes": "ZYX", "PhysicalSizeX": 0.1, "PhysicalSizeXUnit": "µm",
                                                       "PhysicalSizeY": 0.1, "PhysicalSizeYUnit": "µm",
                                                       "PhysicalSizeZ": 0.3, "PhysicalSizeZUnit": "µm"})
+ome_cz = base(2, 3, 4000).astype(np.uint16).transpose(1, 0, 2, 3)  # (c=2, z=3, y, x)
+tifffile.imwrite("ome_channels.ome.tif", ome_cz, metadata={"axes": "CZYX", "PhysicalSizeX": 2.5, "PhysicalSizeXUnit": "nm",
+                                                           "PhysicalSizeY": 2.5, "PhysicalSizeYUnit": "nm"})
 palette = np.zeros((3, 256), dtype=np.uint16)
 palette[0] = np.arange(256) * 257
 palette[1] = (255 - np.arange(256)) * 257
