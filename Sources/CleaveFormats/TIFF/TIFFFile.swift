@@ -11,6 +11,7 @@ import CleaveCore
 /// let slice = try file.readPage(12)                       // one page
 /// let tile = try file.readRegion(Region(x: 0, y: 0, width: 256, height: 256), page: 0)
 /// ```
+/// A `TIFFFile` caches page layouts and is not thread-safe; open one per thread.
 public final class TIFFFile {
     /// The path given at opening ("<memory>" for buffers).
     public let path: String
@@ -155,7 +156,9 @@ public final class TIFFFile {
     // MARK: Reading
 
     /// The whole image: all same-shaped pages as planes (or, for ImageJ/OME hyperstacks, as
-    /// channels and planes), with spacing from the metadata.
+    /// channels and planes; time points follow each other along z), with spacing from the
+    /// metadata. Reduced-resolution pages (thumbnails, pyramid levels) and pages of another
+    /// shape or type are skipped (``info()`` reports them as `skippedPages`).
     /// - Throws: ``TIFFError`` for damaged or unsupported files.
     public func read() throws -> AnyImage {
         let plan = try stackPlan()
