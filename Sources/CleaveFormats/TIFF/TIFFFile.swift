@@ -11,6 +11,7 @@ import CleaveCore
 /// let slice = try file.readPage(12)                       // one page
 /// let tile = try file.readRegion(Region(x: 0, y: 0, width: 256, height: 256), page: 0)
 /// ```
+/// A `TIFFFile` caches page layouts and is not thread-safe; open one per thread.
 public final class TIFFFile {
     /// The path given at opening ("<memory>" for buffers).
     public let path: String
@@ -22,6 +23,9 @@ public final class TIFFFile {
     let directories: [TIFFDirectory]
     let values: TIFFValueReader
     private var layoutCache: [Int: TIFFPageLayout] = [:]
+    /// ImageJ stacks over 4 GB have one directory and `images=N` contiguous pages after it.
+    private var directorylessPages = 0
+    private var directorylessStride = 0
 
     /// Opens a TIFF file and reads its directory chain.
     /// - Throws: ``TIFFError`` or ``ImageFileError`` when the file is missing, not a TIFF or damaged.
@@ -46,16 +50,29 @@ public final class TIFFFile {
         isLittleEndian = parser.littleEndian
         values = TIFFValueReader(source: source, littleEndian: parser.littleEndian)
         directories = try parser.directories()
+        if directories.count == 1, let images = TIFFMetadata(directory: directories[0], values: values).imageJImages, images > 1,
+           let first = try? layout(0), first.isContiguousUncompressed {
+            let stride = first.storedBytes
+            let (end, overflow) = stride.multipliedReportingOverflow(by: images)
+            if !overflow, stride > 0, first.offsets[0] + end <= source.size {
+                directorylessPages = images - 1
+                directorylessStride = stride
+            }
+        }
     }
 
-    /// Number of pages (image directories) in the file.
-    public var pageCount: Int { directories.count }
+    /// Number of pages: image directories, plus the pages an ImageJ stack over 4 GB stores
+    /// without directories.
+    public var pageCount: Int { directories.count + directorylessPages }
 
     func layout(_ page: Int) throws -> TIFFPageLayout {
-        guard page >= 0, page < directories.count else {
-            throw TIFFError.pageOutOfRange(path: path, page: page, pageCount: directories.count)
+        guard page >= 0, page < pageCount else {
+            throw TIFFError.pageOutOfRange(path: path, page: page, pageCount: pageCount)
         }
         if let cached = layoutCache[page] { return cached }
+        if page >= directories.count {
+            return try layout(0).shifted(by: page * directorylessStride, index: page)
+        }
         let layout = try TIFFPageLayout(directory: directories[page], values: values)
         layoutCache[page] = layout
         return layout
@@ -77,10 +94,10 @@ public final class TIFFFile {
     func stackPlan() throws -> StackPlan {
         let metadata = TIFFMetadata(directory: directories[0], values: values)
         var firstIndex = 0
-        while firstIndex < directories.count - 1, try layout(firstIndex).isReducedResolution { firstIndex += 1 }
+        while firstIndex < pageCount - 1, try layout(firstIndex).isReducedResolution { firstIndex += 1 }
         let first = try layout(firstIndex)
         var pages: [Int] = []
-        for i in firstIndex..<directories.count {
+        for i in firstIndex..<pageCount {
             let L = try layout(i)
             if L.isReducedResolution && i != firstIndex { continue }
             guard L.width == first.width, L.height == first.height, L.samplesPerPixel == first.samplesPerPixel,
@@ -111,7 +128,7 @@ public final class TIFFFile {
             shape = Shape(width: first.width, height: first.height, depth: pages.count, channels: perPage)
         }
         return StackPlan(pages: pages, placement: placement, shape: shape, first: first, metadata: metadata,
-                         skippedPages: directories.count - pages.count)
+                         skippedPages: pageCount - pages.count)
     }
 
     // MARK: Info
@@ -130,7 +147,7 @@ public final class TIFFFile {
         }
         return ImageInfo(format: .tiff, variant: isBigTIFF ? "BigTIFF" : "classic",
                          width: plan.shape.width, height: plan.shape.height, depth: plan.shape.depth,
-                         channels: plan.shape.channels, pageCount: directories.count, pixelType: L.outputType,
+                         channels: plan.shape.channels, pageCount: pageCount, pixelType: L.outputType,
                          storedSampleType: L.storedSampleType, compression: L.compression.name,
                          byteOrder: isLittleEndian ? "little" : "big", photometric: L.photometricName,
                          spacing: plan.metadata.spacing, spacingSource: plan.metadata.spacingSource, metadata: metadata)
@@ -139,7 +156,9 @@ public final class TIFFFile {
     // MARK: Reading
 
     /// The whole image: all same-shaped pages as planes (or, for ImageJ/OME hyperstacks, as
-    /// channels and planes), with spacing from the metadata.
+    /// channels and planes; time points follow each other along z), with spacing from the
+    /// metadata. Reduced-resolution pages (thumbnails, pyramid levels) and pages of another
+    /// shape or type are skipped (``info()`` reports them as `skippedPages`).
     /// - Throws: ``TIFFError`` for damaged or unsupported files.
     public func read() throws -> AnyImage {
         let plan = try stackPlan()
@@ -202,6 +221,7 @@ public final class TIFFFile {
         func fill<T: PixelScalar>(_: T.Type) throws -> [T] {
             try [T](unsafeUninitializedCapacity: shape.count) { buffer, initialized in
                 let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+                MemoryAdvice.preferHugePages(base, byteCount: shape.count * MemoryLayout<T>.stride)
                 for job in jobs {
                     try decodePage(job.page, window: window, into: base, shape: shape, plane: job.plane, firstChannel: job.channel)
                 }

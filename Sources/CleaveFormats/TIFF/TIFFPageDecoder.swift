@@ -16,8 +16,9 @@ struct TIFFPageDecoder {
         var x: Int, y: Int, width: Int, height: Int
     }
 
-    var rasterRowBytes: (Window) -> Int {
-        { window in window.width * layout.chunkSamples * layout.rasterSampleBytes }
+    /// Bytes of one raster row for `window`.
+    func rasterRowBytes(_ window: Window) -> Int {
+        window.width * layout.chunkSamples * layout.rasterSampleBytes
     }
 
     /// Decodes `window` into `planes` (one pointer per sample plane, each
@@ -27,9 +28,11 @@ struct TIFFPageDecoder {
         let rowBytes = rasterRowBytes(window)
         let sampleBytes = L.rasterSampleBytes
         let pixelBytes = L.chunkSamples * sampleBytes
-        var compressed: [UInt8] = []
-        let scratch = ScratchBuffer()
-        let unpacked = ScratchBuffer()
+        // Plain structs with explicit release: no reference-counted helpers in this loop.
+        var compressed = ScratchBuffer()
+        var scratch = ScratchBuffer()
+        var unpacked = ScratchBuffer()
+        defer { compressed.release(); scratch.release(); unpacked.release() }
         for plane in 0..<L.samplePlanes {
             let base = planes[plane]
             for down in 0..<L.segmentsDown {
@@ -80,7 +83,7 @@ struct TIFFPageDecoder {
 
     /// Reads, decompresses, byte-swaps and un-predicts one segment into `target` (`byteCount` bytes).
     private func decodeSegment(_ segment: Int, into target: UnsafeMutableRawPointer, byteCount: Int,
-                               compressed: inout [UInt8]) throws {
+                               compressed: inout ScratchBuffer) throws {
         let L = layout
         let offset = L.offsets[segment]
         let stored = L.byteCounts[segment]
@@ -97,23 +100,19 @@ struct TIFFPageDecoder {
             try source.read(offset: offset, count: byteCount, into: target)
             if L.fillOrderReversed { SampleKernels.reverseBits(target.assumingMemoryBound(to: UInt8.self), count: byteCount) }
         default:
-            if compressed.count < stored { compressed = [UInt8](repeating: 0, count: stored) }
-            try compressed.withUnsafeMutableBytes { buffer in
-                try source.read(offset: offset, count: stored, into: buffer.baseAddress!)
-            }
+            let input = compressed.pointer(capacity: stored)
+            try source.read(offset: offset, count: stored, into: input)
             if L.fillOrderReversed {
-                compressed.withUnsafeMutableBufferPointer { SampleKernels.reverseBits($0.baseAddress!, count: stored) }
+                SampleKernels.reverseBits(input.assumingMemoryBound(to: UInt8.self), count: stored)
             }
             let out = target.assumingMemoryBound(to: UInt8.self)
             let produced: Int
             do {
-                produced = try compressed.withUnsafeBytes { buffer -> Int in
-                    let input = UnsafeRawBufferPointer(rebasing: buffer[0..<stored])
-                    switch L.compression {
-                    case .lzw: return try LZWDecoder.decode(input, into: out, capacity: byteCount)
-                    case .packBits: return PackBits.decode(input, into: out, capacity: byteCount)
-                    default: return try Zlib.inflate(input, into: out, capacity: byteCount).count
-                    }
+                let buffer = UnsafeRawBufferPointer(start: input, count: stored)
+                switch L.compression {
+                case .lzw: produced = try LZWDecoder.decode(buffer, into: out, capacity: byteCount)
+                case .packBits: produced = PackBits.decode(buffer, into: out, capacity: byteCount)
+                default: produced = try Zlib.inflate(buffer, into: out, capacity: byteCount).count
                 }
             } catch let error as CodecFailure {
                 throw TIFFError.corruptData(path: path, page: L.index, offset: offset + error.offset, reason: error.reason)
@@ -143,11 +142,12 @@ struct TIFFPageDecoder {
 }
 
 /// A reusable heap buffer that grows on demand (pointers stay valid until the next growth).
-final class ScratchBuffer {
+/// The owner calls ``release()`` when done.
+struct ScratchBuffer {
     private var base: UnsafeMutableRawPointer?
     private var size = 0
 
-    func pointer(capacity: Int) -> UnsafeMutableRawPointer {
+    mutating func pointer(capacity: Int) -> UnsafeMutableRawPointer {
         if capacity > size || base == nil {
             base?.deallocate()
             size = max(capacity, 1)
@@ -156,5 +156,9 @@ final class ScratchBuffer {
         return base!
     }
 
-    deinit { base?.deallocate() }
+    mutating func release() {
+        base?.deallocate()
+        base = nil
+        size = 0
+    }
 }
