@@ -45,8 +45,20 @@ struct ScoreCommand: ParsableCommand {
     var ignore: Int32?
 
     @Option(name: .long, parsing: .upToNextOption,
-            help: ArgumentHelp("Segmentation mode: classes to score, e.g. --classes 1 2 3 (default: all labels present).", valueName: "label"))
-    var classes: [Int32] = []
+            help: ArgumentHelp("Segmentation mode: classes to score, e.g. --classes 1,2,3 or --classes 1 2 3 (default: every label present, minus --ignore).", valueName: "label"))
+    var classes: [String] = []
+
+    /// `--classes` values, commas or spaces.
+    var classList: [Int32] {
+        get throws {
+            try classes.flatMap { $0.split(separator: ",") }.map { text in
+                guard let value = Int32(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--classes: '\(text)' is not an integer label.")
+                }
+                return value
+            }
+        }
+    }
 
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
@@ -60,6 +72,7 @@ struct ScoreCommand: ParsableCommand {
         if patches != nil && (ignore != nil || !classes.isEmpty) {
             throw ValidationError("--ignore and --classes apply to label images (--predicted) only.")
         }
+        _ = try classList
     }
 
     func run() throws {
@@ -69,7 +82,7 @@ struct ScoreCommand: ParsableCommand {
                 print(json ? try report.json() : report.text(), terminator: json ? "\n" : "")
             } else if let predicted {
                 let scores = try scoreLabelImages(truthPath: truth, predictedPath: predicted,
-                                                  classes: classes.isEmpty ? nil : classes, ignore: ignore)
+                                                  classes: classes.isEmpty ? nil : try classList, ignore: ignore)
                 if json {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
