@@ -2,12 +2,14 @@
 
   reference.py assign FILE ROWS COLUMNS K SAMPLE   KMeans fitted on a seeded SAMPLE-row sample, predict all rows
   reference.py recluster FILE ROWS COLUMNS K...    KMeans(k) fitted on all rows (cached features, new k)
+  reference.py agglomerative FILE ROWS COLUMNS K N  ward / average linkage and silhouette on the first N rows
 
 Prints `TIME <name> <seconds>` lines (best of 3) that run.sh pairs with Cleave's.
 """
 import sys, time
 import numpy as np
-from sklearn.cluster import KMeans
+from sklearn.cluster import KMeans, AgglomerativeClustering
+from sklearn.metrics import silhouette_score
 
 mode, path, rows, columns = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 X = np.fromfile(path, dtype=np.float32).reshape(rows, columns)
@@ -28,6 +30,17 @@ if mode == "assign":
     t, labels = best_of(run)
     print(f"sklearn kmeans k={k} fit(sample {sample}) + predict {rows} rows: {t:.3f} s; sizes {sorted(np.bincount(labels).tolist())}")
     print(f"TIME assign-k{k} {t:.6f}")
+elif mode == "agglomerative":
+    k, n = int(sys.argv[5]), int(sys.argv[6])
+    Y = X[:n]
+    for linkage in ("ward", "average"):
+        t0 = time.perf_counter(); labels = AgglomerativeClustering(k, linkage=linkage).fit_predict(Y); t = time.perf_counter() - t0
+        print(f"sklearn agglomerative {linkage} n={n} k={k}: {t:.3f} s")
+        print(f"TIME agglomerative-{linkage}-{n} {t:.6f}")
+        if linkage == "ward":
+            t0 = time.perf_counter(); s = silhouette_score(Y, labels); t = time.perf_counter() - t0
+            print(f"sklearn silhouette n={n}: {s:.4f} in {t:.3f} s")
+            print(f"TIME silhouette-{n} {t:.6f}")
 else:
     for k in map(int, sys.argv[5:]):
         t, km = best_of(lambda: KMeans(k, random_state=0).fit(X))

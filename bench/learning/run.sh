@@ -16,9 +16,11 @@ OUT=$(mktemp)
   python3 reference.py assign "$DATA/sliding.f32" 16777216 4 4 167772 | sed 's/^TIME /TIME sklearn /'
   $BIN recluster "$DATA/patches.f32" 100000 30 3 8 | sed 's/^TIME /TIME cleave /'
   python3 reference.py recluster "$DATA/patches.f32" 100000 30 3 8 | sed 's/^TIME /TIME sklearn /'
+  $BIN agglomerative "$DATA/patches.f32" 100000 30 6 5000 | sed 's/^TIME /TIME cleave /'
+  python3 reference.py agglomerative "$DATA/patches.f32" 100000 30 6 5000 | sed 's/^TIME /TIME sklearn /'
 } | tee "$OUT" | grep -v '^TIME'
 echo
 echo "uptime: $(uptime)"
 awk '/^TIME cleave/ {c[$3] = $4} /^TIME sklearn/ {s[$3] = $4}
-     END {for (k in c) if (k in s) printf "%-14s cleave %8.1f ms   sklearn %8.1f ms   sklearn/cleave %6.1fx\n", k, c[k] * 1000, s[k] * 1000, s[k] / c[k]}' "$OUT" | sort
+     END {for (k in c) if (k in s) printf "%-26s cleave %8.1f ms   sklearn %8.1f ms   sklearn/cleave %6.1fx\n", k, c[k] * 1000, s[k] * 1000, s[k] / c[k]}' "$OUT" | sort
 rm -f "$OUT"

@@ -2,6 +2,7 @@
 //
 //   learning-bench assign FILE ROWS COLUMNS K SAMPLE   fit on a SAMPLE-row sample, assign all rows
 //   learning-bench recluster FILE ROWS COLUMNS K...    full k-means per K on all rows (cached features)
+//   learning-bench agglomerative FILE ROWS COLUMNS K N ward / average linkage + silhouette, first N rows
 //
 // FILE holds ROWS × COLUMNS little-endian float32 values, row-major (numpy `tofile`).
 import CleaveCore
@@ -38,19 +39,22 @@ case "assign":
     let k = Int(arguments[5])!, sample = Int(arguments[6])!
     // Warm-up (page faults, thread pool), then the timed run.
     _ = try KMeans(clusterCount: k, restarts: 1, seed: 0, sampleSize: sample).fitAssign(matrix)
-    var best = Double.infinity, bestFit = 0.0, bestAssign = 0.0
+    var best = Double.infinity, bestFit = 0.0, bestAssign = 0.0, bestCPU = Double.infinity
     var labels: [Int32] = []
     for _ in 0..<3 {
+        let c0 = cpu()
         let t0 = now()
         let model = try KMeans(clusterCount: k, restarts: 1, seed: 0, sampleSize: sample).fit(matrix)
+        if bestFit == 0 { print("cleave fit iterations \(model.iterations)") }
         let t1 = now()
         labels = try model.assign(matrix)
         let t2 = now()
         if t2 - t0 < best { best = t2 - t0; bestFit = t1 - t0; bestAssign = t2 - t1 }
+        bestCPU = min(bestCPU, cpu() - c0)
     }
     var sizes = [Int](repeating: 0, count: k)
     for l in labels { sizes[Int(l)] += 1 }
-    print(String(format: "cleave kmeans k=%d fit(sample %d) %.3f s, assign %d rows %.3f s, total %.3f s", k, sample, bestFit, rows, bestAssign, best))
+    print(String(format: "cleave kmeans k=%d fit(sample %d) %.3f s, assign %d rows %.3f s, total %.3f s wall, %.3f s CPU", k, sample, bestFit, rows, bestAssign, best, bestCPU))
     print("cleave cluster sizes \(sizes.sorted())")
     print(String(format: "TIME assign-k%d %.6f", k, best))
 case "recluster":
@@ -70,6 +74,24 @@ case "recluster":
                      KMeans.defaultRestarts(rowCount: min(rows, sample)), min(rows, sample), best * 1000, bestCPU * 1000,
                      result!.model.inertia, result!.model.iterations))
         print(String(format: "TIME recluster-k%d %.6f", k, best))
+    }
+case "agglomerative":
+    // First N rows, ward and average linkage; then the sampled silhouette of the ward labels.
+    let k = Int(arguments[5])!, n = Int(arguments[6])!
+    let subset = matrix.selectingRows(0..<n)
+    for linkage in [Agglomerative.Linkage.ward, .average] {
+        let t0 = now()
+        let result = try Agglomerative(clusterCount: k, linkage: linkage).fit(subset)
+        let t = now() - t0
+        print(String(format: "cleave agglomerative %@ n=%d k=%d: %.3f s", linkage.rawValue, n, k, t))
+        print(String(format: "TIME agglomerative-%@-%d %.6f", linkage.rawValue, n, t))
+        if linkage == .ward {
+            let t1 = now()
+            let s = try silhouette(subset, labels: result.labels)
+            let ts = now() - t1
+            print(String(format: "cleave silhouette n=%d: %.4f in %.3f s", n, s, ts))
+            print(String(format: "TIME silhouette-%d %.6f", n, ts))
+        }
     }
 default:
     print("unknown mode \(mode)")
