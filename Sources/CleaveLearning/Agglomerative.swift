@@ -15,7 +15,7 @@ import CleaveCore
 /// | `.average` | mean pairwise distance (UPGMA)                     | all              |
 /// | `.single`  | smallest pairwise distance                         | all              |
 ///
-/// Memory is `n(n−1)/2` Doubles (400 MB at the limit of 10 000 rows); above
+/// Memory is an `n × n` Float matrix (400 MB at the limit of 10 000 rows); above
 /// ``maximumRowCount`` the call throws, or — with `fallbackToKMeans` — clusters with seeded k-means
 /// instead (reported in the result).
 public struct Agglomerative: Sendable {
@@ -24,7 +24,7 @@ public struct Agglomerative: Sendable {
         case ward, complete, average, single
     }
 
-    /// Largest row count accepted (the distance matrix needs n(n−1)/2 × 8 bytes).
+    /// Largest row count accepted (the distance matrix needs n² × 4 bytes).
     public static let maximumRowCount = 10_000
 
     public let clusterCount: Int
@@ -107,50 +107,63 @@ public struct Agglomerative: Sendable {
     }
 
     /// All n − 1 merges (NN-chain). Each cluster is identified by one of its original rows.
+    ///
+    /// The distances live in a full symmetric `n × n` Float matrix, so the nearest-neighbour scan
+    /// of a cluster reads one contiguous row; the Lance–Williams updates are computed in Double.
     func mergeTree(_ matrix: Matrix) -> [Merge] {
         let n = matrix.rows
         guard n > 1 else { return [] }
-        // Condensed upper triangle: pair (i < j) at i*n − i(i+1)/2 + (j − i − 1).
-        var distance = [Double](repeating: 0, count: n * (n - 1) / 2)
+        var distance = [Float](repeating: 0, count: n * n)
         let norms = metric.norms(matrix)
         let ward = linkage == .ward
+        let block = metric == .euclidean ? PointBlock(matrix) : nil
         distance.withUnsafeMutableBufferPointer { d in
             matrix.values.withUnsafeBufferPointer { x in
                 let d = UncheckedSendable(d), x = UncheckedSendable(x)
                 Parallel.forEachChunk(of: n, chunkCount: Parallel.chunkCount(total: n, minimumPerChunk: 32)) { rows in
                     for i in rows {
-                        let base = i * n - i * (i + 1) / 2 - i - 1
-                        for j in (i + 1)..<n {
-                            let v = metric.distance(x.value.baseAddress!, columns: matrix.columns, i, j, norms: norms)
-                            // Ward works on squared Euclidean distances (Lance–Williams form).
-                            d.value[base + j] = ward ? v * v : v
+                        let row = d.value.baseAddress! + i * n
+                        if let block {
+                            // SIMD squared Euclidean distances to every row; ward keeps them squared.
+                            let point = Array(x.value[(i * matrix.columns)..<((i + 1) * matrix.columns)])
+                            block.tiles.withUnsafeBufferPointer { t in
+                                Kernels.squaredDistances(tiles: t.baseAddress!, count: n, columns: matrix.columns, to: point, out: row)
+                            }
+                            if !ward { for j in 0..<n { row[j] = row[j].squareRoot() } }
+                        } else {
+                            for j in 0..<n where j != i {
+                                row[j] = Float(metric.distance(x.value.baseAddress!, columns: matrix.columns, i, j, norms: norms))
+                            }
                         }
+                        row[i] = 0
                     }
                 }
             }
         }
-        @inline(__always) func at(_ i: Int, _ j: Int) -> Int {
-            let (a, b) = i < j ? (i, j) : (j, i)
-            return a * n - a * (a + 1) / 2 + (b - a - 1)
+        return distance.withUnsafeMutableBufferPointer { d in
+            nnChain(d.baseAddress!, count: n)
         }
+    }
+
+    private func nnChain(_ distance: UnsafeMutablePointer<Float>, count n: Int) -> [Merge] {
+        let ward = linkage == .ward
         var size = [Int](repeating: 1, count: n)
-        var active = [Bool](repeating: true, count: n)
+        // Active clusters in ascending order (scans visit them in index order: ties → lower index).
+        var active = Array(0..<n)
         var merges: [Merge] = []
         merges.reserveCapacity(n - 1)
         var chain: [Int] = []
         chain.reserveCapacity(n)
         while merges.count < n - 1 {
-            if chain.isEmpty { chain.append(active.firstIndex(of: true)!) }
-            var a = 0, b = 0, best = 0.0
+            if chain.isEmpty { chain.append(active[0]) }
+            var a = 0, b = 0, best: Float = 0
             while true {
                 a = chain[chain.count - 1]
                 let previous = chain.count >= 2 ? chain[chain.count - 2] : -1
                 b = previous
-                best = previous >= 0 ? distance[at(a, previous)] : .infinity
-                for x in 0..<n where active[x] && x != a {
-                    let v = distance[at(a, x)]
-                    if v < best { best = v; b = x }
-                }
+                best = previous >= 0 ? distance[a * n + previous] : .infinity
+                let row = distance + a * n
+                for x in active where x != a && row[x] < best { best = row[x]; b = x }
                 if b == previous { break }
                 chain.append(b)
             }
@@ -158,8 +171,9 @@ public struct Agglomerative: Sendable {
             // Merge a and b into the lower index; update distances to every other active cluster.
             let (keep, drop) = a < b ? (a, b) : (b, a)
             let sa = Double(size[a]), sb = Double(size[b])
-            for x in 0..<n where active[x] && x != a && x != b {
-                let da = distance[at(a, x)], db = distance[at(b, x)]
+            let bestDistance = Double(best)
+            for x in active where x != a && x != b {
+                let da = Double(distance[a * n + x]), db = Double(distance[b * n + x])
                 let merged: Double
                 switch linkage {
                 case .single: merged = min(da, db)
@@ -167,14 +181,17 @@ public struct Agglomerative: Sendable {
                 case .average: merged = (sa * da + sb * db) / (sa + sb)
                 case .ward:
                     let sx = Double(size[x])
-                    merged = ((sa + sx) * da + (sb + sx) * db - sx * best) / (sa + sb + sx)
+                    merged = ((sa + sx) * da + (sb + sx) * db - sx * bestDistance) / (sa + sb + sx)
                 }
-                distance[at(keep, x)] = merged
+                distance[keep * n + x] = Float(merged)
+                distance[x * n + keep] = Float(merged)
             }
             // scipy's ward height is √(Lance–Williams value); monotone, so the order is the same.
-            merges.append(Merge(a: keep, b: drop, height: ward ? best.squareRoot() : best))
+            merges.append(Merge(a: keep, b: drop, height: ward ? bestDistance.squareRoot() : bestDistance))
             size[keep] += size[drop]
-            active[drop] = false
+            var lo = 0, hi = active.count
+            while lo < hi { let mid = (lo + hi) / 2; if active[mid] < drop { lo = mid + 1 } else { hi = mid } }
+            active.remove(at: lo)
         }
         return merges
     }

@@ -64,7 +64,24 @@ enum Kernels {
         let count = range.count
         let tileCount = (count + 7) / 8
         var source = rowMajor + range.lowerBound * columns
-        for t in 0..<tileCount {
+        var t = 0
+        if columns == 4 {
+            // 8 points × 4 features = 32 contiguous floats; de-interleave with even/odd halves.
+            let raw = UnsafeRawPointer(source)
+            while (t + 1) * 8 <= count {
+                let a = (raw + t * 128).loadUnaligned(as: SIMD16<Float>.self)       // points 0–3
+                let b = (raw + t * 128 + 64).loadUnaligned(as: SIMD16<Float>.self)  // points 4–7
+                let ae = a.evenHalf, ao = a.oddHalf, be = b.evenHalf, bo = b.oddHalf
+                let target = UnsafeMutableRawPointer(tiles + t * 32)
+                target.storeBytes(of: Lanes(lowHalf: ae.evenHalf, highHalf: be.evenHalf), as: Lanes.self)
+                (target + 32).storeBytes(of: Lanes(lowHalf: ao.evenHalf, highHalf: bo.evenHalf), as: Lanes.self)
+                (target + 64).storeBytes(of: Lanes(lowHalf: ae.oddHalf, highHalf: be.oddHalf), as: Lanes.self)
+                (target + 96).storeBytes(of: Lanes(lowHalf: ao.oddHalf, highHalf: bo.oddHalf), as: Lanes.self)
+                t += 1
+            }
+            source += t * 32
+        }
+        while t < tileCount {
             let target = tiles + t * 8 * columns
             let lanes = min(8, count - t * 8)
             for lane in 0..<lanes {
@@ -74,6 +91,7 @@ enum Kernels {
             if lanes < 8 {
                 for lane in lanes..<8 { for j in 0..<columns { target[j * 8 + lane] = 0 } }
             }
+            t += 1
         }
     }
 

@@ -20,6 +20,7 @@ struct PointBlock {
             }
         }
         self.tiles = tiles
+        meanVariance = PointBlock.meanVariance(matrix)
         chunks = Parallel.chunkCount(total: (matrix.rows + 7) / 8, minimumPerChunk: 256)
     }
 
@@ -27,16 +28,23 @@ struct PointBlock {
 
     func row(_ index: Int) -> [Float] { (0..<columns).map { value(row: index, column: $0) } }
 
-    /// Mean over features of the population variance (scikit-learn's tolerance scale), two-pass in Double.
-    var meanVariance: Double {
-        var sums = [Double](repeating: 0, count: columns)
-        for i in 0..<count { for j in 0..<columns { sums[j] += Double(value(row: i, column: j)) } }
-        let means = sums.map { $0 / Double(count) }
-        var squares = [Double](repeating: 0, count: columns)
-        for i in 0..<count {
-            for j in 0..<columns { let d = Double(value(row: i, column: j)) - means[j]; squares[j] += d * d }
+    /// Mean over features of the population variance (scikit-learn's tolerance scale), two-pass
+    /// in Double over the row-major input.
+    let meanVariance: Double
+
+    static func meanVariance(_ matrix: Matrix) -> Double {
+        let p = matrix.columns, n = matrix.rows
+        var sums = [Double](repeating: 0, count: p), squares = [Double](repeating: 0, count: p)
+        matrix.values.withUnsafeBufferPointer { x in
+            sums.withUnsafeMutableBufferPointer { s in
+                for i in 0..<n { for j in 0..<p { s[j] += Double(x[i * p + j]) } }
+                for j in 0..<p { s[j] /= Double(n) }
+                squares.withUnsafeMutableBufferPointer { q in
+                    for i in 0..<n { for j in 0..<p { let d = Double(x[i * p + j]) - s[j]; q[j] += d * d } }
+                }
+            }
         }
-        return squares.reduce(0, +) / Double(count * columns)
+        return squares.reduce(0, +) / Double(n * p)
     }
 
     /// Points of chunk `c`: whole tiles, so every chunk starts on a tile boundary.
