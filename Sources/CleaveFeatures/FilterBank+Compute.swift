@@ -8,8 +8,8 @@ extension FilterBank {
     ///   A 2D bank on a stack filters plane by plane.
     /// - Returns: a stack with ``featureCount(channelCount:)`` features over the image's spatial shape.
     /// - Complexity: O(pixels × Σ kernel sizes); parallel inside each filter.
-    public func compute(_ image: Image<Float>) -> FeatureStack {
-        computeBlock(image, interior: Region(covering: image.shape))
+    public func compute(_ image: Image<Float>, progress: Progress = .silent) -> FeatureStack {
+        computeBlock(image, interior: Region(covering: image.shape), progress: progress)
     }
 
     /// Computes the features of `region` only, reading `region` grown by ``halo(spacing:)`` from
@@ -43,7 +43,8 @@ extension FilterBank {
     /// Work is organised by scale: the Gaussian derivatives a scale needs (smoothing, gradient,
     /// second derivatives) are computed once and shared by every feature at that scale, then
     /// dropped before the next scale, so peak memory is the output plus ~8 images.
-    public func computeBlock(_ block: Image<Float>, interior: Region) -> FeatureStack {
+    /// - Parameter progress: reports (done, total, "features") once per channel and scale.
+    public func computeBlock(_ block: Image<Float>, interior: Region, progress: Progress = .silent) -> FeatureStack {
         precondition(interior.isInside(block.shape) && !interior.isEmpty,
                      "FilterBank.computeBlock: interior \(interior) not inside block \(block.shape)")
         let outShape = Shape(width: interior.width, height: interior.height, depth: interior.depth)
@@ -59,10 +60,13 @@ extension FilterBank {
         let whole = interior == Region(covering: block.shape)
         var values = [Float](unsafeUninitializedCapacity: names.count * pixelCount) { _, n in n = names.count * pixelCount }
         let scales = Array(Set(entries.flatMap(\.scales))).sorted()
+        var done = 0
         for channel in 0..<block.channels {
             let input = block.channels == 1 ? block : block.channel(channel)
             let base = channel * featuresPerChannel
             for scale in scales {
+                progress.report(done, block.channels * scales.count, "features")
+                done += 1
                 let wanted = entries.enumerated().compactMap { i, e in e.scales.firstIndex(of: scale).map { (i, e.feature, $0) } }
                 let outputs = computeScale(scale, features: wanted.map(\.1), input: input)
                 for ((entryIndex, _, scaleIndex), images) in zip(wanted, outputs) {
@@ -78,6 +82,7 @@ extension FilterBank {
                 }
             }
         }
+        progress.report(done, done, "features")
         return FeatureStack(shape: outShape, names: names, values: values)
     }
 
