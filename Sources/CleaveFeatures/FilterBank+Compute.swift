@@ -47,6 +47,7 @@ extension FilterBank {
     public func computeBlock(_ block: Image<Float>, interior: Region, progress: Progress = .silent) -> FeatureStack {
         precondition(interior.isInside(block.shape) && !interior.isEmpty,
                      "FilterBank.computeBlock: interior \(interior) not inside block \(block.shape)")
+        BufferReuse.enable()
         let outShape = Shape(width: interior.width, height: interior.height, depth: interior.depth)
         let names = featureNames(channelCount: block.channels)
         let pixelCount = outShape.count

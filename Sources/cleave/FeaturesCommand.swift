@@ -91,7 +91,7 @@ struct FeaturesCommand: ParsableCommand {
     }
 
     func run() throws {
-        keepFreedMemoryInProcess()
+        BufferReuse.enable()
         let bank = try makeBank()
         var input = try ImageFile.read(image).floatImage()
         if !channel.isEmpty {
@@ -183,19 +183,3 @@ func processCPUSeconds() -> Double {
     return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
         + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
 }
-
-/// Filters allocate and free many image-sized buffers. By default glibc serves each from a fresh
-/// mmap and returns it on free, so every buffer costs page faults and page clearing (measured:
-/// ~40 % of feature time). Raising the mmap and trim thresholds keeps freed buffers for reuse.
-func keepFreedMemoryInProcess() {
-    #if os(Linux)
-    _ = glibcMallopt(-3, 1 << 30) // M_MMAP_THRESHOLD
-    _ = glibcMallopt(-1, 1 << 30) // M_TRIM_THRESHOLD
-    #endif
-}
-
-#if os(Linux)
-/// glibc's `mallopt` (declared in malloc.h, which the Glibc module does not export).
-@_silgen_name("mallopt")
-func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
-#endif

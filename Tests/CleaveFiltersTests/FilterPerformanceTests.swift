@@ -27,9 +27,14 @@ struct FilterPerformanceTests {
     }
 
     @Test func gaussian1024() {
+        BufferReuse.enable()
         time("gaussian 1024² σ=3.5") { gaussian(Self.image, sigma: 3.5) }
         time("gaussian 1024² σ=1.0") { gaussian(Self.image, sigma: 1.0) }
         time("gaussian 1024² σ=10") { gaussian(Self.image, sigma: 10) }
+        time("gaussian 1024² σ=10 x only") { gaussian(Self.image, sigma: Sigma(x: 10, y: 0)) }
+        time("gaussian 1024² σ=10 y only") { gaussian(Self.image, sigma: Sigma(x: 0, y: 10)) }
+        time("gaussian 1024² σ=3.5 x only") { gaussian(Self.image, sigma: Sigma(x: 3.5, y: 0)) }
+        time("gaussian 1024² σ=3.5 y only") { gaussian(Self.image, sigma: Sigma(x: 0, y: 3.5)) }
         time("hessian eigenvalues 1024² σ=3.5") { hessianEigenvalues(Self.image, sigma: Sigma(3.5))[0] }
         time("structure tensor 1024² σ=3.5") { structureTensorEigenvalues(Self.image, inner: Sigma(3.5), outer: Sigma(1.75))[0] }
         time("local max 1024² 15×15") { localMaximum(Self.image, window: WindowSize(15)) }
