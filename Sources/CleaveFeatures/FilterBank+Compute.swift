@@ -120,7 +120,7 @@ extension FilterBank {
             case .differenceOfGaussians:
                 let fine = gaussian(input, sigma: sigma.scaled(by: FilterFeature.dogFineFactor), boundary: boundary)
                 return [difference(fine, d([DerivativeOrder()])[0])]
-            case .localMean, .localStandardDeviation, .localMinimum, .localMaximum:
+            case .localMean, .localStandardDeviation, .localMinimum, .localMaximum, .texture:
                 return computeFeature(feature, scale: scale, input: input)
             }
         }
@@ -162,6 +162,9 @@ extension FilterBank {
             return [localMinimum(input, window: window(scale: scale, spacing: input.spacing), boundary: boundary)]
         case .localMaximum:
             return [localMaximum(input, window: window(scale: scale, spacing: input.spacing), boundary: boundary)]
+        case .texture:
+            return glcmTexture(input, window: textureWindow(scale: scale, spacing: input.spacing),
+                               options: effectiveTextureOptions, boundary: boundary)
         }
     }
 }

@@ -94,18 +94,18 @@ extension FilterBank {
 
     /// The same bank with 2D or 3D filters.
     public func with(threeD: Bool) throws -> FilterBank {
-        try FilterBank(entries: entries, threeD: threeD, boundary: boundary)
+        try FilterBank(entries: entries, threeD: threeD, boundary: boundary, textureOptions: textureOptions)
     }
 
     /// A bank of the given features, every one at the same scales (scale 0 is kept only for gaussian).
     /// - Throws: ``FilterBankError`` for unknown feature names or invalid scales.
     public init(features names: [String], scales: [Double] = FilterBank.defaultScales,
-                threeD: Bool = false, boundary: Boundary = .reflect) throws {
+                threeD: Bool = false, boundary: Boundary = .reflect, textureOptions: TextureOptions? = nil) throws {
         let entries = try names.map { name -> Entry in
             let feature = try FilterFeature(name: name)
             let kept = feature == .gaussian ? scales : scales.filter { $0 > 0 }
             return Entry(feature, scales: kept)
         }
-        try self.init(entries: entries, threeD: threeD, boundary: boundary)
+        try self.init(entries: entries, threeD: threeD, boundary: boundary, textureOptions: textureOptions)
     }
 }

@@ -46,12 +46,18 @@ public struct FilterBank: Sendable, Hashable, Codable, CustomStringConvertible {
     public let boundary: Boundary
     /// Layout version this bank was written with.
     public let version: Int
+    /// Grey-level quantisation of the `texture` feature (nil = 16 levels over 0…255).
+    public let textureOptions: TextureOptions?
+
+    /// The texture settings in effect.
+    public var effectiveTextureOptions: TextureOptions { textureOptions ?? TextureOptions() }
 
     /// Creates a bank, checking every entry.
     /// - Throws: ``FilterBankError`` for an empty bank, a repeated feature, an empty or repeated
     ///   scale list, or a scale that is negative, not finite, above 64, or 0 for a feature
     ///   other than `gaussian`.
-    public init(entries: [Entry], threeD: Bool = false, boundary: Boundary = .reflect) throws {
+    public init(entries: [Entry], threeD: Bool = false, boundary: Boundary = .reflect,
+                textureOptions: TextureOptions? = nil) throws {
         guard !entries.isEmpty else { throw FilterBankError.invalid("a filter bank needs at least one feature") }
         var seen = Set<FilterFeature>()
         for entry in entries {
@@ -77,6 +83,7 @@ public struct FilterBank: Sendable, Hashable, Codable, CustomStringConvertible {
         self.threeD = threeD
         self.boundary = boundary
         self.version = FilterBank.formatVersion
+        self.textureOptions = textureOptions
     }
 
     /// ilastik's default scales (pixels): fine enough for 1–2 px detail, coarse enough for grains.
@@ -106,7 +113,7 @@ public struct FilterBank: Sendable, Hashable, Codable, CustomStringConvertible {
                 let components = entry.feature.componentCount(threeD: threeD)
                 for scale in entry.scales {
                     for component in 0..<components {
-                        let feature = components > 1 ? "\(entry.feature.rawValue)[\(component)]" : entry.feature.rawValue
+                        let feature = entry.feature.componentName(component, threeD: threeD)
                         names.append("ch\(channel):\(feature):s\(formatScale(scale))")
                     }
                 }
@@ -131,6 +138,11 @@ public struct FilterBank: Sendable, Hashable, Codable, CustomStringConvertible {
         let s = sigma(scale: scale, spacing: spacing)
         func side(_ sigma: Double) -> Int { 2 * Int(2 * sigma + 0.5) + 1 }
         return WindowSize(width: side(s.x), height: side(s.y), depth: threeD ? side(s.z) : 1)
+    }
+
+    /// The (odd) window side of the texture feature at `scale`: as the box windows, at least 3.
+    public func textureWindow(scale: Double, spacing: Spacing?) -> Int {
+        max(3, window(scale: scale, spacing: spacing).width)
     }
 
     /// Pixels beyond a block that its features depend on, per axis: the largest kernel radius

@@ -24,6 +24,9 @@ public enum FilterFeature: String, Sendable, Hashable, Codable, CaseIterable {
     case localMinimum = "local_min"
     /// Maximum in a box window (bright inclusions nearby).
     case localMaximum = "local_max"
+    /// GLCM (Haralick) texture in a window: contrast, homogeneity, energy, correlation, entropy
+    /// (2D, plane by plane; grey levels from ``FilterBank/textureOptions``).
+    case texture
 
     /// Accepts the raw names plus a few aliases ("intensity", "smoothing", "log", "std", …).
     public init(name: String) throws {
@@ -40,14 +43,22 @@ public enum FilterFeature: String, Sendable, Hashable, Codable, CaseIterable {
         case "std", "local_standard_deviation": self = .localStandardDeviation
         case "min", "minimum": self = .localMinimum
         case "max", "maximum": self = .localMaximum
+        case "glcm", "haralick": self = .texture
         default: throw FilterBankError.unknownFeature(name)
         }
+    }
+
+    /// The name of output `component` in feature names: `hessian_eigenvalues[1]`, `texture_entropy`.
+    public func componentName(_ component: Int, threeD: Bool) -> String {
+        if self == .texture { return "texture_" + TextureMeasure.allCases[component].rawValue }
+        return componentCount(threeD: threeD) > 1 ? "\(rawValue)[\(component)]" : rawValue
     }
 
     /// Output images per scale and channel.
     public func componentCount(threeD: Bool) -> Int {
         switch self {
         case .hessianEigenvalues, .structureTensorEigenvalues: return threeD ? 3 : 2
+        case .texture: return TextureMeasure.allCases.count
         default: return 1
         }
     }
@@ -70,6 +81,9 @@ public enum FilterFeature: String, Sendable, Hashable, Codable, CaseIterable {
         case .localMean, .localStandardDeviation, .localMinimum, .localMaximum:
             let r = bank.window(scale: scale, spacing: spacing).radius
             return (r.x, r.y, r.z)
+        case .texture:
+            let side = bank.textureWindow(scale: scale, spacing: spacing)
+            return (side / 2, side / 2, 0)
         }
     }
 }

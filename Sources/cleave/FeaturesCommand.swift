@@ -13,22 +13,25 @@ struct FeaturesCommand: ParsableCommand {
         discussion: """
         A filter bank is a feature × scale matrix: Gaussian smoothing (scale 0 = raw intensity), \
         gradient magnitude, Laplacian of Gaussian, difference of Gaussians, Hessian and \
-        structure-tensor eigenvalues, and windowed mean / std / min / max, each at several \
-        Gaussian scales (sigma in pixels). Features are computed for every channel of the image \
+        structure-tensor eigenvalues, windowed mean / std / min / max and windowed GLCM texture \
+        (contrast, homogeneity, energy, correlation, entropy), each at several Gaussian scales \
+        (sigma in pixels; windows have side 2·round(2·scale)+1). Features are computed for every channel of the image \
         (and for every --channel image added as a further channel; sizes must match).
 
         Output: DIR/<stem>-features.tif, one float32 page per feature (for --3d an ImageJ \
         hyperstack with the features as channels), and DIR/<stem>-features.json with the ordered \
         feature names (e.g. ch0:gaussian:s1.6), the bank and the halo. Values are not rescaled.
 
-        Banks: default (what `cleave train` uses unless told otherwise), ilastik (all six Gaussian \
-        features at ilastik's scales), fast (a few features at 3 scales). --features and --scales \
+        Banks: default (Gaussian, gradient magnitude and Hessian eigenvalues at 0.7…10 plus \
+        small-window std/min/max; 37 features per channel), ilastik (ilastik's six Gaussian \
+        features), fast (9 features), full (every feature but texture, 65). --features and --scales \
         build a custom bank instead: every listed feature at every listed scale.
 
         Examples:
           cleave features slice.tif --out feats
           cleave features slice.tif --out feats --features gaussian,hessian_eigenvalues --scales 0,1,3.5
           cleave features stack.tif --out feats --bank fast --3d
+          cleave features slice.tif --out feats --features texture --scales 1.6,3.5 --texture-range 0:255
           cleave features bse.tif --channel eds-si.tif --out feats
         """)
 
@@ -56,6 +59,13 @@ struct FeaturesCommand: ParsableCommand {
     @Option(name: .long, help: "Edge handling: reflect (default), mirror, nearest, constant or constant:VALUE.")
     var boundary: String = "reflect"
 
+    @Option(name: .customLong("texture-range"),
+            help: "Intensity range LOW:HIGH mapped to the texture feature's grey levels (default 0:255; use 0:65535 for 16-bit).")
+    var textureRange: String?
+
+    @Option(name: .customLong("texture-levels"), help: "Grey levels of the texture feature (2…64, default 16).")
+    var textureLevels: Int = 16
+
     @Option(name: .long, help: "A co-registered image added as a further channel (repeatable).")
     var channel: [String] = []
 
@@ -67,6 +77,8 @@ struct FeaturesCommand: ParsableCommand {
             throw ValidationError("--boundary must be reflect, mirror, nearest, constant or constant:VALUE, got '\(boundary)'.")
         }
         if !scales.isEmpty && features.isEmpty { throw ValidationError("--scales needs --features (a custom bank).") }
+        if !(2...64).contains(textureLevels) { throw ValidationError("--texture-levels must be 2…64, got \(textureLevels).") }
+        _ = try parsedTextureRange()
     }
 
     /// Splits "a,b c" lists into items.
@@ -74,11 +86,25 @@ struct FeaturesCommand: ParsableCommand {
         values.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
     }
 
+    func parsedTextureRange() throws -> (Double, Double)? {
+        guard let textureRange else { return nil }
+        let parts = textureRange.split(separator: ":").map { Double($0) }
+        guard parts.count == 2, let low = parts[0], let high = parts[1], high > low else {
+            throw ValidationError("--texture-range must be LOW:HIGH with LOW < HIGH, got '\(textureRange)'.")
+        }
+        return (low, high)
+    }
+
     func makeBank() throws -> FilterBank {
         let edge = Boundary(name: boundary) ?? .reflect
+        var texture: TextureOptions?
+        if textureRange != nil || textureLevels != 16 {
+            let range = try parsedTextureRange() ?? (0, 255)
+            texture = TextureOptions(levels: textureLevels, low: range.0, high: range.1)
+        }
         if features.isEmpty {
             let named = try FilterBank.named(bank, threeD: threeD)
-            return try FilterBank(entries: named.entries, threeD: threeD, boundary: edge)
+            return try FilterBank(entries: named.entries, threeD: threeD, boundary: edge, textureOptions: texture)
         }
         var scaleValues = FilterBank.defaultScales
         if !scales.isEmpty {
@@ -87,7 +113,8 @@ struct FeaturesCommand: ParsableCommand {
                 return value
             }
         }
-        return try FilterBank(features: FeaturesCommand.items(features), scales: scaleValues, threeD: threeD, boundary: edge)
+        return try FilterBank(features: FeaturesCommand.items(features), scales: scaleValues, threeD: threeD, boundary: edge,
+                              textureOptions: texture)
     }
 
     func run() throws {

@@ -64,6 +64,7 @@ import CleaveFeatures
             .init(.localStandardDeviation, scales: [1.6]),
             .init(.localMinimum, scales: [1.0]),
             .init(.localMaximum, scales: [3.5]),
+            .init(.texture, scales: [1.0]),
         ])
         let image = Self.pattern(width: 77, height: 61, channels: 2)
         let whole = bank.compute(image)
@@ -140,7 +141,9 @@ import CleaveFeatures
             + structureTensorEigenvalues(image, inner: s, outer: s.scaled(by: 0.5))
             + [localMean(image, window: w), localStandardDeviation(image, window: w),
                localMinimum(image, window: w), localMaximum(image, window: w)]
+            + glcmTexture(image, window: 7)
         #expect(stack.featureCount == expected.count)
+        #expect(stack.names.last == "ch0:texture_entropy:s1.6")
         for (f, image) in expected.enumerated() {
             #expect(stack.feature(f).pixels == image.pixels, "\(stack.names[f])")
         }
