@@ -26,23 +26,44 @@ public struct DerivativeOrder: Sendable, Hashable, Codable, CustomStringConverti
 /// Applies a 1D operation along each axis in turn (x, then y, then z), skipping identities.
 /// The result is a new image with the input's shape and spacing.
 func separablePasses(_ image: Image<Float>, _ operations: [(Axis, LineOperation)], boundary: Boundary) -> Image<Float> {
-    var current = image.pixels
-    var scratch = [Float]()
-    for (axis, operation) in operations {
-        if case .correlate(let taps) = operation, taps == [1] { continue }
-        if operation.radius == 0, case .minimum = operation { continue }
-        if operation.radius == 0, case .maximum = operation { continue }
-        if axis == .z && image.depth == 1 && operation.radius == 0 { continue }
-        if scratch.count != current.count { scratch = uninitializedFloats(current.count) }
-        let geometry = PassGeometry.along(axis, shape: image.shape)
-        current.withUnsafeBufferPointer { source in
-            scratch.withUnsafeMutableBufferPointer { destination in
-                runPass(operation, geometry: geometry, boundary: boundary, source: source, destination: destination)
+    let active = operations.filter { axis, operation in
+        switch operation {
+        case .correlate(let taps): if taps == [1] { return false } // identity
+        case .minimum(let r), .maximum(let r): if r == 0 { return false } // 1-wide window
+        }
+        if axis == .z && image.depth == 1 { return false }
+        return true
+    }
+    guard !active.isEmpty else { return image }
+    let geometryShape = image.shape
+    // Ping-pong between two owned buffers; the input array is only read (never written through
+    // copy-on-write, which would copy it).
+    var first = uninitializedFloats(image.pixels.count)
+    var second = active.count > 1 ? uninitializedFloats(image.pixels.count) : []
+    for (index, (axis, operation)) in active.enumerated() {
+        let geometry = PassGeometry.along(axis, shape: geometryShape)
+        let writeFirst = index % 2 == 0
+        if index == 0 {
+            image.pixels.withUnsafeBufferPointer { source in
+                first.withUnsafeMutableBufferPointer { destination in
+                    runPass(operation, geometry: geometry, boundary: boundary, source: source, destination: destination)
+                }
+            }
+        } else if writeFirst {
+            second.withUnsafeBufferPointer { source in
+                first.withUnsafeMutableBufferPointer { destination in
+                    runPass(operation, geometry: geometry, boundary: boundary, source: source, destination: destination)
+                }
+            }
+        } else {
+            first.withUnsafeBufferPointer { source in
+                second.withUnsafeMutableBufferPointer { destination in
+                    runPass(operation, geometry: geometry, boundary: boundary, source: source, destination: destination)
+                }
             }
         }
-        swap(&current, &scratch)
     }
-    return Image(shape: image.shape, pixels: current, spacing: image.spacing)
+    return Image(shape: image.shape, pixels: active.count % 2 == 1 ? first : second, spacing: image.spacing)
 }
 
 /// Checks a scale against an image: z smoothing needs planes, derivatives need sigma > 0.
