@@ -48,29 +48,30 @@ public func gaussianDerivatives(_ image: Image<Float>, sigma: Sigma, orders: [De
         kernels[axis, default: [:]][order] = op
         return op
     }
-    // Cache of partial results keyed by the orders applied so far (x, then x+y).
-    var afterX: [Int: Image<Float>] = [:]
-    var afterXY: [[Int]: Image<Float>] = [:]
-    var results: [Image<Float>] = []
-    for order in orders {
-        let xImage: Image<Float>
-        if let cached = afterX[order.x] {
-            xImage = cached
-        } else {
-            xImage = operation(.x, order.x).map { separablePasses(image, [(.x, $0)], boundary: boundary) } ?? image
-            afterX[order.x] = xImage
-        }
-        let key = [order.x, order.y]
-        let xyImage: Image<Float>
-        if let cached = afterXY[key] {
-            xyImage = cached
-        } else {
-            xyImage = operation(.y, order.y).map { separablePasses(xImage, [(.y, $0)], boundary: boundary) } ?? xImage
-            afterXY[key] = xyImage
-        }
-        results.append(operation(.z, order.z).map { separablePasses(xyImage, [(.z, $0)], boundary: boundary) } ?? xyImage)
+    func taps(_ axis: Axis, _ order: Int) -> [Float]? {
+        if case .correlate(let t)? = operation(axis, order) { return t }
+        return nil
     }
-    return results
+    func unique(_ values: [Int]) -> [Int] { values.reduce(into: []) { if !$0.contains($1) { $0.append($1) } } }
+    // x pass: every distinct x order in one sweep.
+    let xOrders = unique(orders.map(\.x))
+    let xImages = multiPass(image, axis: .x, kernels: xOrders.map { taps(.x, $0) }, boundary: boundary)
+    // y pass: for each x result, every distinct y order it is needed with.
+    var xyImages: [[Int]: Image<Float>] = [:]
+    for (xi, xo) in xOrders.enumerated() {
+        let yOrders = unique(orders.filter { $0.x == xo }.map(\.y))
+        let images = multiPass(xImages[xi], axis: .y, kernels: yOrders.map { taps(.y, $0) }, boundary: boundary)
+        for (yi, yo) in yOrders.enumerated() { xyImages[[xo, yo]] = images[yi] }
+    }
+    // z pass likewise.
+    var results = [Image<Float>?](repeating: nil, count: orders.count)
+    for key in xyImages.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        let wanted = orders.enumerated().filter { $0.element.x == key[0] && $0.element.y == key[1] }
+        let zOrders = unique(wanted.map(\.element.z))
+        let images = multiPass(xyImages[key]!, axis: .z, kernels: zOrders.map { taps(.z, $0) }, boundary: boundary)
+        for (index, order) in wanted { results[index] = images[zOrders.firstIndex(of: order.z)!] }
+    }
+    return results.map { $0! }
 }
 
 /// The axes a scale filters along (derivatives are taken along these): x and y, plus z when `sigma.z > 0` and the image has planes.
