@@ -3,10 +3,10 @@ import Foundation
 import CleaveCore
 import CleaveLearning
 
-/// Reads the make_classification fixture (label, f0…f9 per line); see Fixtures/make_forest_fixture.py.
+/// Reads the make_classification fixture (label, f0…f9 per line); see Tests/Fixtures/random-forest/make_forest_fixture.py.
 private func classificationFixture() throws -> (rows: [Float], labels: [Int32]) {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/random-forest-classification.csv").path
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/random-forest/random-forest-classification.csv").path
     let text = try String(contentsOfFile: path, encoding: .utf8)
     var rows: [Float] = []
     var labels: [Int32] = []
@@ -141,7 +141,7 @@ private func blobs(count: Int, featureCount: Int, seed: UInt64, separation: Doub
 
     @Test func accuracyMatchesScikitLearn() throws {
         // scikit-learn RandomForestClassifier(100) on the same split, random_state 0…4:
-        // test accuracy 0.858 0.858 0.868 0.870 0.866 (mean 0.864); OOB 0.858 (Fixtures/make_forest_fixture.py).
+        // test accuracy 0.858 0.858 0.868 0.870 0.866 (mean 0.864); OOB 0.858 (Tests/Fixtures/random-forest/make_forest_fixture.py).
         let (rows, labels) = try classificationFixture()
         let train = Array(rows[0..<10_000]), trainLabels = Array(labels[0..<1000])
         let test = Array(rows[10_000...]), testLabels = Array(labels[1000...])
