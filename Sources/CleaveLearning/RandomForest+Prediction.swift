@@ -23,16 +23,34 @@ extension RandomForest {
     public func probabilities(rows: UnsafeBufferPointer<Float>, rowCount: Int, into output: UnsafeMutableBufferPointer<Float>) {
         precondition(rows.count >= rowCount * featureCount && output.count >= rowCount * classCount,
                      "RandomForest.probabilities: \(rows.count) values / \(output.count) outputs for \(rowCount) rows × \(featureCount) features, \(classCount) classes")
+        probabilities(values: rows, rowCount: rowCount, rowStride: featureCount, featureStride: 1, into: output)
+    }
+
+    /// Class probabilities for samples stored feature-major (`values[feature * rowCount + row]`, the
+    /// layout of a feature stack), without transposing them first.
+    ///
+    /// - Parameters:
+    ///   - values: `featureCount × rowCount` values.
+    ///   - output: `rowCount × classCount` values, overwritten.
+    public func probabilities(featureMajor values: UnsafeBufferPointer<Float>, rowCount: Int,
+                              into output: UnsafeMutableBufferPointer<Float>) {
+        precondition(values.count >= rowCount * featureCount && output.count >= rowCount * classCount,
+                     "RandomForest.probabilities(featureMajor:): \(values.count) values / \(output.count) outputs for \(rowCount) rows × \(featureCount) features, \(classCount) classes")
+        probabilities(values: values, rowCount: rowCount, rowStride: 1, featureStride: rowCount, into: output)
+    }
+
+    private func probabilities(values: UnsafeBufferPointer<Float>, rowCount: Int, rowStride: Int, featureStride: Int,
+                               into output: UnsafeMutableBufferPointer<Float>) {
         guard rowCount > 0 else { return }
         let blocks = (rowCount + RandomForest.blockRows - 1) / RandomForest.blockRows
-        let rowsBase = UncheckedPointer(rows.baseAddress!)
+        let rowsBase = UncheckedPointer(values.baseAddress!)
         let outBase = UncheckedPointer(output.baseAddress!)
         Parallel.forEachChunk(of: blocks, chunkCount: min(blocks, 256)) { range in
             for block in range {
                 let first = block * RandomForest.blockRows
                 let count = min(RandomForest.blockRows, rowCount - first)
-                predictBlock(rows: rowsBase.value + first * featureCount, rowCount: count,
-                             output: outBase.mutable + first * classCount)
+                predictBlock(rows: rowsBase.value + first * rowStride, rowCount: count, rowStride: rowStride,
+                             featureStride: featureStride, output: outBase.mutable + first * classCount)
             }
         }
     }
@@ -81,9 +99,9 @@ extension RandomForest {
     /// Kernel: all trees over one block of rows. Each tree walks the rows 16 at a time; every step
     /// moves all 16 one level down without branches (leaves point to themselves), and a group stops
     /// when no row moved.
-    private func predictBlock(rows: UnsafePointer<Float>, rowCount: Int, output: UnsafeMutablePointer<Float>) {
+    private func predictBlock(rows: UnsafePointer<Float>, rowCount: Int, rowStride: Int, featureStride: Int,
+                              output: UnsafeMutablePointer<Float>) {
         let K = classCount
-        let F = featureCount
         output.initialize(repeating: 0, count: rowCount * K)
         nodes.withUnsafeBufferPointer { nodeBuffer in
         values.withUnsafeBufferPointer { valueBuffer in
@@ -103,7 +121,7 @@ extension RandomForest {
                         for l in 0..<lanes {
                             let index = current[l]
                             let node = nodes[Int(index)]
-                            let x = rows[(first + l) * F + Int(node.feature)]
+                            let x = rows[(first + l) * rowStride + Int(node.feature) * featureStride]
                             let next = node.child &+ (x > node.threshold ? 1 : 0)
                             moved |= next ^ index
                             current[l] = next
