@@ -1,6 +1,0 @@
-import Testing
-import CleaveFilters
-
-@Suite struct FiltersModuleTests {
-    @Test func moduleLinks() { #expect(CleaveFiltersModule.name == "CleaveFilters") }
-}
