@@ -2,7 +2,7 @@ import Testing
 import CleaveCore
 import CleaveObjects
 
-/// Patterns shared with Fixtures/make_synthetic_references.py (which prints the golden values).
+/// Patterns shared with Tests/Fixtures/objects/make_synthetic_references.py (which prints the golden values).
 enum Patterns {
     static func mask2D(width: Int, height: Int) -> [Bool] {
         var out = [Bool](); out.reserveCapacity(width * height)

@@ -5,12 +5,13 @@ import CleaveObjects
 import CleaveTestSupport
 
 /// Every class-4 grain of sandstone slice 0150 against scikit-image 0.26 `regionprops`
-/// (Fixtures/make_sandstone_class4_reference.py writes the CSVs).
+/// (Tests/Fixtures/objects/make_sandstone_class4_reference.py writes the CSVs).
 @Suite struct SandstoneRegionPropsTests {
     static func fixture(_ name: String) -> String {
         var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
         parts.removeLast()
-        return parts.joined(separator: "/") + "/Fixtures/" + name
+        parts.removeLast(2) // Tests/CleaveObjectsTests/File.swift → repository root
+        return parts.joined(separator: "/") + "/Tests/Fixtures/objects/" + name
     }
 
     /// Rows of a small numeric CSV: header and values.

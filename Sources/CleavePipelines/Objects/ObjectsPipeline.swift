@@ -112,15 +112,17 @@ public enum ObjectsPipeline {
 
     /// The input value under each object's first pixel (its class in a class image).
     static func sourceValues(_ image: AnyImage, labels: LabelImage, table: ObjectTable) -> [Double] {
-        var value = [Double](repeating: .nan, count: labels.objectCount + 1)
-        let floats = image.withImage { img -> (Int) -> Double in
-            let pixels = img.pixels
-            return { pixels[$0].doubleValue }
+        var first = [Int](repeating: -1, count: labels.objectCount + 1)
+        labels.labels.withUnsafeBufferPointer { l in
+            for i in 0..<l.count where l[i] != 0 && first[Int(l[i])] < 0 { first[Int(l[i])] = i }
         }
-        for i in 0..<labels.labels.count {
-            let l = Int(labels.labels[i])
-            if l != 0 && value[l].isNaN { value[l] = floats(i) }
+        func value(_ i: Int) -> Double {
+            switch image {
+            case .uint8(let im): return Double(im.pixels[i])
+            case .uint16(let im): return Double(im.pixels[i])
+            case .float32(let im): return Double(im.pixels[i])
+            }
         }
-        return table.labels.map { value[Int($0)] }
+        return table.labels.map { first[Int($0)] >= 0 ? value(first[Int($0)]) : .nan }
     }
 }

@@ -1,7 +1,7 @@
 """Reference region properties for class 4 of Sandstone_Versa0150 (scikit-image 0.26).
 
 Run from the repository root:
-    python3 Tests/CleaveObjectsTests/Fixtures/make_sandstone_class4_reference.py
+    python3 Tests/Fixtures/objects/make_sandstone_class4_reference.py
 Writes sandstone_class4_regionprops_c2.csv (8-connectivity) and _c1.csv (4-connectivity).
 """
 import os

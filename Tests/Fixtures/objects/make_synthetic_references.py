@@ -1,6 +1,6 @@
 """Reference numbers for the synthetic tests in ConnectedComponentsTests / DistanceTransformTests.
 
-python3 Tests/CleaveObjectsTests/Fixtures/make_synthetic_references.py
+python3 Tests/Fixtures/objects/make_synthetic_references.py
 """
 import numpy as np
 from scipy import ndimage as ndi
