@@ -58,7 +58,8 @@ enum ShapeKernels2D {
         let stride = ShapeSums2D.stride
         typealias F = ShapeSums2D.Field
         // A fixed number of chunks (from the size only) with private accumulators, then merged.
-        let chunkCount = max(1, min(8, height / 64))
+        // (fewer chunks when labels are many compared with pixels, to bound the memory)
+        let chunkCount = max(1, min(8, height / 64, width * height / max(1, (objectCount + 1) * 16)))
         var partials = [[Int64]](repeating: [], count: chunkCount)
         partials.withUnsafeMutableBufferPointer { partialBuffer in
             let partialBox = UnsafeSendable(partialBuffer)

@@ -52,7 +52,7 @@ struct ObjectsCommand: ParsableCommand {
     @Option(help: "Objects are the pixels brighter than this value (for grey images).")
     var threshold: Double?
 
-    @Option(help: "Grey image of the same size for intensity statistics, the core-to-rim profile and the overlay background.")
+    @Option(help: "Grey image of the same size for intensity statistics, the core-to-rim profile and the overlay background (with --threshold the input itself is used when this is not given).")
     var intensity: String?
 
     @Option(help: "1: pixels touching by an edge (4 in 2D, 6 in 3D); 2: also by a corner (8 / 26). scikit-image's connectivity.")
@@ -120,7 +120,8 @@ struct ObjectsCommand: ParsableCommand {
     func run() throws {
         let progress = ProgressBar.make()
         let input = try ImageFile.read(image)
-        let grey = try intensity.map { try ImageFile.read($0) }
+        // A thresholded grey image is its own intensity image unless another is given.
+        let grey = try intensity.map { try ImageFile.read($0) } ?? (threshold != nil ? input : nil)
         var options = ObjectsOptions()
         if let classValue { options.foreground = .classValue(classValue) }
         if let threshold { options.foreground = .threshold(threshold) }

@@ -114,3 +114,48 @@ import CleaveObjects
         #expect(abs(try table.column("perimeter")[0] - 56) < 1e-12)
     }
 }
+
+@Suite struct FeretAndDeterminismTests {
+    @Test func rectangleAndDiagonalBand() throws {
+        // m = zeros((8, 14)); m[2:6, 2:12] = 1 → feret_diameter_max 10.44030650891055 (√109),
+        //   area_convex 40, perimeter 24.0. Min caliper of the same contour points: 4.
+        var rect = [Int32](repeating: 0, count: 8 * 14)
+        for y in 2..<6 { for x in 2..<12 { rect[y * 14 + x] = 1 } }
+        var t = try ObjectMeasurement.measure(LabelImage(shape: Shape(width: 14, height: 8), labels: rect, objectCount: 1))
+        #expect(abs(try t.column("feret_diameter_max")[0] - 10.44030650891055) < 1e-12)
+        #expect(try t.column("feret_diameter_min")[0] == 4)
+        #expect(try t.column("area_convex")[0] == 40 && t.column("perimeter")[0] == 24)
+        // m = zeros((20, 20)); for i in range(12): m[3+i, 3+i] = m[3+i, 4+i] = 1
+        //   → feret 17.029386365926403, area_convex 24, perimeter 24.414213562373096,
+        //     solidity 1.0, orientation 0.7906427262950585, eccentricity 0.9974016813176206
+        var band = [Int32](repeating: 0, count: 400)
+        for i in 0..<12 { band[(3 + i) * 20 + 3 + i] = 1; band[(3 + i) * 20 + 4 + i] = 1 }
+        t = try ObjectMeasurement.measure(LabelImage(shape: Shape(width: 20, height: 20), labels: band, objectCount: 1))
+        #expect(abs(try t.column("feret_diameter_max")[0] - 17.029386365926403) < 1e-12)
+        #expect(try t.column("area_convex")[0] == 24 && t.column("solidity")[0] == 1)
+        #expect(abs(try t.column("perimeter")[0] - 24.414213562373096) < 1e-12)
+        #expect(abs(try t.column("orientation")[0] - 0.7906427262950585) < 1e-12)
+        #expect(abs(try t.column("eccentricity")[0] - 0.9974016813176206) < 1e-12)
+        // the band is about √2 wide across its length
+        let narrow = try t.column("feret_diameter_min")[0]
+        #expect(narrow > 1.4 && narrow < 2.2)
+    }
+
+    @Test func resultsDoNotDependOnThreadCount() throws {
+        let shape = Shape(width: 203, height: 150)
+        let mask = Patterns.mask2D(width: 203, height: 150)
+        let saved = Parallel.threadCount
+        Parallel.threadCount = 1
+        let serialLabels = ConnectedComponents.label(mask: mask, shape: shape)
+        let serial = try ObjectMeasurement.measure(serialLabels)
+        Parallel.threadCount = max(2, saved)
+        let parallelLabels = ConnectedComponents.label(mask: mask, shape: shape)
+        let parallel = try ObjectMeasurement.measure(parallelLabels)
+        Parallel.threadCount = saved
+        #expect(serialLabels == parallelLabels)
+        for name in serial.columnNames {
+            let a = try serial.column(name), b = try parallel.column(name)
+            #expect(a.elementsEqual(b) { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(name)")
+        }
+    }
+}
