@@ -7,7 +7,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 data="${TMPDIR:-/tmp}/cleave-bench-objects"
 mkdir -p "$data"
-mask="$data/mask.png"   # PNG: see RESULTS.md (release TIFF reader crash on the formats branch at the time)
+mask="$data/mask.png"
 [ -f "$mask" ] || python3 "$here/make_data.py" "$mask"
 (cd "$root" && swift build -c release --product cleave >/dev/null)
 cleave="$root/.build/release/cleave"
