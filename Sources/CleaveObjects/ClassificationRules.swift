@@ -88,10 +88,7 @@ public struct ClassificationRules: Sendable, CustomStringConvertible {
     ///   when it is a 2D-only measurement on a volume and otherwise lists the valid names.
     public func classify(_ table: ObjectTable) throws -> [String] {
         for name in measurements where !table.has(name) {
-            if ObjectMeasurement.twoDimensionalOnly.contains(name) && table.has("volume") {
-                throw CleaveError("rule measurement '\(name)' is 2D only and the objects are 3D; 3D measurements: \(table.columnNames.joined(separator: ", "))")
-            }
-            _ = try table.column(name) // throws with the list of valid names
+            _ = try table.column(name) // throws, listing the valid names
         }
         let columns = Dictionary(uniqueKeysWithValues: try measurements.map { ($0, try table.column($0)) })
         return (0..<table.count).map { row in

@@ -39,9 +39,13 @@ public struct ObjectTable: Sendable {
     public func has(_ name: String) -> Bool { index[name] != nil }
 
     /// The values of a column.
-    /// - Throws: ``CleaveError`` listing the valid names when there is no such column.
+    /// - Throws: ``CleaveError`` listing the valid names when there is no such column (and saying
+    ///   so when a 2D-only measurement is asked of 3D objects).
     public func column(_ name: String) throws -> [Double] {
         guard let i = index[name] else {
+            if ObjectMeasurement.twoDimensionalOnly.contains(name) && index["volume"] != nil {
+                throw CleaveError("measurement '\(name)' is 2D only and the objects are 3D; 3D measurements: \(columnNames.joined(separator: ", "))")
+            }
             throw CleaveError("unknown measurement '\(name)'; valid names: \(columnNames.joined(separator: ", "))")
         }
         return columns[i]

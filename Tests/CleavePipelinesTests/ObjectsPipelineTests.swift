@@ -193,3 +193,24 @@ enum ObjectScenes {
         #expect(abs(areas[0] - areas[1]) <= 30) // symmetric scene: two near-equal halves
     }
 }
+
+@Suite struct ObjectsPipelineVolumeTests {
+    @Test func clusteringOnA2DMeasureOfAVolumeIsExplained() throws {
+        var pixels = [UInt8](repeating: 0, count: 12 * 12 * 4)
+        for z in 0..<2 { for y in 1..<4 { for x in 1..<4 { pixels[(z * 12 + y) * 12 + x] = 1 } } }
+        for z in 1..<4 { for y in 6..<11 { for x in 6..<11 { pixels[(z * 12 + y) * 12 + x] = 1 } } }
+        let volume = AnyImage.uint8(Image(shape: Shape(width: 12, height: 12, depth: 4), pixels: pixels))
+        var options = ObjectsOptions()
+        options.clustering = try ObjectClustering(clusterCount: 2, columns: ["perimeter"])
+        do {
+            _ = try ObjectsPipeline.run(volume, options: options)
+            Issue.record("expected a 2D-only error")
+        } catch let error as CleaveError {
+            #expect(error.description.contains("'perimeter' is 2D only"))
+        }
+        options.clustering = try ObjectClustering(clusterCount: 2, columns: ["volume", "surface_area"])
+        let result = try ObjectsPipeline.run(volume, options: options)
+        #expect(try result.table.column("volume") == [18, 75])
+        #expect(try result.table.column("cluster") == [1, 2])
+    }
+}

@@ -14,7 +14,7 @@ public enum ObjectsGeoJSON {
         var out = "{\"type\":\"FeatureCollection\",\"features\":[\n"
         for (k, outline) in outlines.enumerated() {
             if k > 0 { out += ",\n" }
-            out += "{\"type\":\"Feature\",\"id\":\"\(outline.label)\",\"geometry\":"
+            out += "{\"type\":\"Feature\",\"geometry\":"
             func ring(_ points: [(x: Int, y: Int)]) -> String {
                 "[" + points.map { "[\($0.x),\($0.y)]" }.joined(separator: ",") + "]"
             }
