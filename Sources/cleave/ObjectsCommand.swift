@@ -27,7 +27,9 @@ struct ObjectsCommand: ParsableCommand {
         shellK_mean = core) with zoning_index = (core − rim) / std: ≈ 0 unzoned, > 1 bright core.
 
         Grouping: --rule / --rules FILE give readable classes, tried in order:
-          equivalent_diameter_um > 300 -> phenocryst; area < 50 -> microlite; else -> sub-phenocryst
+          equivalent_diameter_um > 300 -> phenocryst
+          area < 50 -> microlite
+          else -> sub-phenocryst
         --cluster K --on a,b,c clusters z-scored measurements (k-means or agglomerative); \
         --train-labels FILE (lines 'label,class' for a few objects) trains a random forest on the \
         measurements and classifies every object.
@@ -39,8 +41,11 @@ struct ObjectsCommand: ParsableCommand {
         Examples:
           cleave objects classes.tif --class 4 --out grains
           cleave objects mask.tif --fill-holes --min-size 20 --split --out grains
-          cleave objects classes.tif --class 2 --intensity slice.tif --rule "zoning_index > 1 -> zoned; else -> unzoned" --out crystals
-          cleave objects grey.tif --threshold 120 --cluster 3 --on area,eccentricity,solidity --out groups
+          cleave objects classes.tif --class 2 --intensity slice.tif \\
+            --rule "zoning_index > 1 -> zoned; else -> unzoned" --out crystals
+          cleave objects grey.tif --threshold 120 --cluster 3 \\
+            --on area,eccentricity,solidity --out groups
+          cleave objects mask.tif --train-labels picked.csv --out classified
         """)
 
     @Argument(help: "Label, class, mask or grey image (TIFF, PNG or MRC; 2D or 3D).")
