@@ -159,3 +159,18 @@ import CleaveObjects
         }
     }
 }
+
+@Suite struct IntensityChannelsTests {
+    @Test func everyChannelGetsItsOwnColumns() throws {
+        // Object 1 = left 2×2 block, object 2 = right 2×2 block; channel 2 = 10 × channel 1.
+        let labels = LabelImage(shape: Shape(width: 4, height: 2), labels: [1, 1, 2, 2, 1, 1, 2, 2], objectCount: 2)
+        let first: [Float] = [1, 2, 5, 6, 3, 4, 7, 8]
+        let grey = Image(shape: Shape(width: 4, height: 2, channels: 2), pixels: first + first.map { $0 * 10 })
+        let table = try ObjectMeasurement.measure(labels, intensity: grey, percentiles: [50])
+        #expect(try table.column("mean_intensity") == [2.5, 6.5])
+        #expect(try table.column("mean_intensity_c2") == [25, 65])
+        #expect(try table.column("max_intensity_c2") == [40, 80])
+        #expect(try table.column("intensity_p50_c2") == [25, 65])
+        #expect(!table.has("intensity_p10"))
+    }
+}

@@ -214,3 +214,27 @@ enum ObjectScenes {
         #expect(try result.table.column("cluster") == [1, 2])
     }
 }
+
+@Suite struct ObjectsGeoJSONTests {
+    @Test func featuresCarryLabelClassAndMeasurements() throws {
+        let image = AnyImage.uint8(ObjectScenes.discs(radii: [4, 14]))
+        var options = ObjectsOptions()
+        options.rules = try ClassificationRules("area > 200 -> large; else -> small")
+        let result = try ObjectsPipeline.run(image, options: options)
+        let dir = TestData.scratchDirectory("objects-geojson")
+        try ObjectsReport.write(result, background: nil, to: dir)
+        let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/objects.geojson"))
+        let root = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let features = root["features"] as! [[String: Any]]
+        #expect(features.count == 2)
+        let properties = features[0]["properties"] as! [String: Any]
+        #expect(properties["label"] as? Int == 1)
+        #expect((properties["classification"] as! [String: Any])["name"] as? String == "large")
+        let measurements = properties["measurements"] as! [String: Any]
+        #expect(measurements["area"] as? Double == (try result.table.column("area")[0]))
+        #expect(measurements["circularity"] != nil)
+        // summary: fractions per class
+        let summary = try String(contentsOfFile: dir + "/summary.csv", encoding: .utf8).split(separator: "\n")
+        #expect(summary[1].hasPrefix("all,2,") && summary[2].hasPrefix("large,1,") && summary[3].hasPrefix("small,1,"))
+    }
+}
