@@ -21,8 +21,9 @@ import CleaveCore
 /// | `feret_diameter_min` | smallest caliper width of the same contour points |
 /// | `touches_border` | 1 when the object has a pixel on the image edge |
 ///
-/// 3D columns: `volume`, `surface_area` (voxel faces between the object and anything else,
-/// weighted by face area — a staircase surface, larger than a smooth one: ≈ 1.5× for a ball),
+/// 3D columns: `volume`, `surface_area` (Cauchy–Crofton estimate over 13 directions, see
+/// `SurfaceArea.swift`: within ~1 % on a ball), `voxel_faces` (faces between the object and
+/// anything else — a staircase surface, ≈ 1.5× a smooth one),
 /// `centroid_plane/row/col`, `bbox_…` with `plane`, `major_axis_length`, `minor_axis_length`
 /// (scikit-image 3D formulas), `equivalent_diameter` = (6V/π)^⅓, `sphericity` = π^⅓ (6V)^⅔ / surface,
 /// `touches_border`.
@@ -203,9 +204,15 @@ public enum ObjectMeasurement {
             }}}
         }
         let present = (1..<(objectCount + 1)).filter { acc[$0 * stride] > 0 }
+        let crofton = image.labels.withUnsafeBufferPointer {
+            SurfaceArea.crofton($0, width: w, height: h, depth: d, objectCount: objectCount, spacing: (sp.x, sp.y, sp.z))
+        }
+        let pixelCrofton = image.spacing == nil ? crofton : image.labels.withUnsafeBufferPointer {
+            SurfaceArea.crofton($0, width: w, height: h, depth: d, objectCount: objectCount, spacing: (1, 1, 1))
+        }
         var table = ObjectTable(labels: present.map { Int32($0) })
         var columns: [String: [Double]] = [:]
-        let names = ["volume", "surface_area", "centroid_plane", "centroid_row", "centroid_col", "equivalent_diameter",
+        let names = ["volume", "surface_area", "voxel_faces", "centroid_plane", "centroid_row", "centroid_col", "equivalent_diameter",
                      "sphericity", "major_axis_length", "minor_axis_length",
                      "bbox_min_plane", "bbox_min_row", "bbox_min_col", "bbox_max_plane", "bbox_max_row", "bbox_max_col",
                      "touches_border"]
@@ -240,11 +247,12 @@ public enum ObjectMeasurement {
             let (major, minor) = axes(eigenvalues([1, 1, 1]))
             let (physicalMajorLength, physicalMinorLength) = axes(eigenvalues([sp.z, sp.y, sp.x]))
             let voxel = sp.x * sp.y * sp.z
-            let surface = Double(acc[base + 16]) * sp.y * sp.z + Double(acc[base + 17]) * sp.x * sp.z + Double(acc[base + 18]) * sp.x * sp.y
+            let surface = crofton[l]
             let volume = n * voxel
             let faces = Double(acc[base + 16] + acc[base + 17] + acc[base + 18])
             columns["volume"]!.append(n)
-            columns["surface_area"]!.append(faces)
+            columns["surface_area"]!.append(pixelCrofton[l])
+            columns["voxel_faces"]!.append(faces)
             columns["centroid_plane"]!.append(Double(mins[0]) + s1[0] / n)
             columns["centroid_row"]!.append(Double(mins[1]) + s1[1] / n)
             columns["centroid_col"]!.append(Double(mins[2]) + s1[2] / n)

@@ -21,17 +21,36 @@ import CleaveObjects
         #expect(!table.has("perimeter"))
     }
 
-    @Test func cubeSurfaceAndSphericity() throws {
-        // A 4×4×4 cube: 96 faces; with spacing 0.5 µm: volume 8 µm³, surface 24 µm².
+    @Test func cubeFacesAndPhysicalVolume() throws {
+        // A 4×4×4 cube: 96 voxel faces; with spacing 0.5 µm its volume is 8 µm³.
         var labels = [Int32](repeating: 0, count: 6 * 6 * 6)
         for z in 1...4 { for y in 1...4 { for x in 1...4 { labels[(z * 6 + y) * 6 + x] = 1 } } }
         let image = LabelImage(shape: Shape(width: 6, height: 6, depth: 6), labels: labels, objectCount: 1, spacing: Spacing(0.5))
         let table = try ObjectMeasurement.measure(image)
-        #expect(try table.column("surface_area")[0] == 96)
+        #expect(try table.column("voxel_faces")[0] == 96)
         #expect(abs(try table.column("volume_um3")[0] - 8) < 1e-12)
-        #expect(abs(try table.column("surface_area_um2")[0] - 24) < 1e-12)
-        // sphericity of a cube: π^(1/3) (6V)^(2/3) / A = 0.805995977
-        #expect(abs(try table.column("sphericity")[0] - 0.8059959770082) < 1e-9)
+        // spacing scales the Crofton surface by 0.25 exactly
+        #expect(abs(try table.column("surface_area_um2")[0] - 0.25 * table.column("surface_area")[0]) < 1e-9)
+    }
+
+    @Test(arguments: [(1.0, 1.0), (0.5, 1.5)])
+    func ballSurfaceAndSphericity(xySpacing: Double, zSpacing: Double) throws {
+        // A ball of radius 20 (physical units) sampled with the given voxel size: the Crofton
+        // surface is within 2 % of 4πr² and the sphericity within 3 % of 1 (voxel faces: ~1.5×).
+        let radius = 20.0
+        let n = Int((2 * radius + 4) / xySpacing), depth = Int((2 * radius + 4) / zSpacing)
+        var labels = [Int32](repeating: 0, count: n * n * depth)
+        for z in 0..<depth { for y in 0..<n { for x in 0..<n {
+            let dx = (Double(x) - Double(n) / 2) * xySpacing, dy = (Double(y) - Double(n) / 2) * xySpacing
+            let dz = (Double(z) - Double(depth) / 2) * zSpacing
+            if dx * dx + dy * dy + dz * dz <= radius * radius { labels[(z * n + y) * n + x] = 1 }
+        }}}
+        let spacing = Spacing(x: xySpacing, y: xySpacing, z: zSpacing)
+        let table = try ObjectMeasurement.measure(LabelImage(shape: Shape(width: n, height: n, depth: depth), labels: labels,
+                                                             objectCount: 1, spacing: spacing))
+        let surface = try table.column("surface_area_um2")[0]
+        #expect(abs(surface / (4 * Double.pi * radius * radius) - 1) < 0.02, "surface \(surface)")
+        #expect(abs(try table.column("sphericity")[0] - 1) < 0.03)
     }
 
     @Test func discMeasuresAndPhysicalUnits() throws {
