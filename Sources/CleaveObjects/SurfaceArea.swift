@@ -1,3 +1,5 @@
+import CleaveCore
+
 /// Surface area of 3D objects by the Cauchy–Crofton formula over the 13 lattice directions of
 /// the 26-neighbourhood.
 ///
@@ -45,27 +47,39 @@ enum SurfaceArea {
                         spacing: (x: Double, y: Double, z: Double)) -> [Double] {
         let w = weights(spacing: spacing)
         let voxel = spacing.x * spacing.y * spacing.z
-        var transitions = [Int](repeating: 0, count: (objectCount + 1) * directions.count)
         let plane = width * height
-        for z in 0..<depth { for y in 0..<height { for x in 0..<width {
-            let l = Int(labels[(z * height + y) * width + x])
-            for (k, d) in directions.enumerated() {
-                let zz = z + d.0, yy = y + d.1, xx = x + d.2
-                let inside = zz >= 0 && zz < depth && yy >= 0 && yy < height && xx >= 0 && xx < width
-                let other = inside ? Int(labels[zz * plane + yy * width + xx]) : 0
-                if other != l {
-                    if l != 0 { transitions[l * directions.count + k] += 1 }
-                    if other != 0 { transitions[other * directions.count + k] += 1 }
-                }
-                // the pair reaching in from outside the image on the other side
-                if l != 0 {
-                    let bz = z - d.0, by = y - d.1, bx = x - d.2
-                    if !(bz >= 0 && bz < depth && by >= 0 && by < height && bx >= 0 && bx < width) {
-                        transitions[l * directions.count + k] += 1
+        let stride = directions.count
+        // Plane chunks with private counts (integers: exact, independent of the split).
+        let chunkCount = max(1, min(8, depth, plane * depth / max(1, (objectCount + 1) * stride * 4)))
+        var partials = [[Int]](repeating: [], count: chunkCount)
+        partials.withUnsafeMutableBufferPointer { partialBuffer in
+            let box = UnsafeSendable(partialBuffer)
+            Parallel.forEach(chunkCount) { c in
+                var counts = [Int](repeating: 0, count: (objectCount + 1) * stride)
+                for z in (depth * c / chunkCount)..<(depth * (c + 1) / chunkCount) { for y in 0..<height { for x in 0..<width {
+                    let l = Int(labels[(z * height + y) * width + x])
+                    for (k, d) in directions.enumerated() {
+                        let zz = z + d.0, yy = y + d.1, xx = x + d.2
+                        let inside = zz >= 0 && zz < depth && yy >= 0 && yy < height && xx >= 0 && xx < width
+                        let other = inside ? Int(labels[zz * plane + yy * width + xx]) : 0
+                        if other != l {
+                            if l != 0 { counts[l * stride + k] += 1 }
+                            if other != 0 { counts[other * stride + k] += 1 }
+                        }
+                        // the pair reaching in from outside the image on the other side
+                        if l != 0 {
+                            let bz = z - d.0, by = y - d.1, bx = x - d.2
+                            if !(bz >= 0 && bz < depth && by >= 0 && by < height && bx >= 0 && bx < width) {
+                                counts[l * stride + k] += 1
+                            }
+                        }
                     }
-                }
+                }}}
+                box.value[c] = counts
             }
-        }}}
+        }
+        var transitions = partials[0]
+        for part in partials.dropFirst() { for i in 0..<transitions.count { transitions[i] += part[i] } }
         let steps = directions.map { d in
             (pow2(Double(d.2) * spacing.x) + pow2(Double(d.1) * spacing.y) + pow2(Double(d.0) * spacing.z)).squareRoot()
         }
