@@ -18,17 +18,26 @@ enum ConvexGeometry {
         (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x)
     }
 
-    /// Andrew's monotone chain: counter-clockwise hull without collinear points.
-    static func hull(_ input: [Point]) -> [Point] {
-        let points = input.sorted { $0.x != $1.x ? $0.x < $1.x : $0.y < $1.y }
+    /// Hull of points given as the leftmost / rightmost x of consecutive heights `baseY + i`
+    /// (empty heights have min > max): Andrew's monotone chain in (y, x) order, without
+    /// collinear points (the orientation does not matter to the callers).
+    static func hull(levelMin: [Int64], levelMax: [Int64], baseY: Int64) -> [Point] {
+        var points: [Point] = []
+        points.reserveCapacity(2 * levelMin.count)
+        for i in 0..<levelMin.count where levelMin[i] <= levelMax[i] {
+            let y = baseY + Int64(i)
+            points.append(Point(x: levelMin[i], y: y))
+            if levelMax[i] != levelMin[i] { points.append(Point(x: levelMax[i], y: y)) }
+        }
         guard points.count > 2 else { return points }
+        // Sorted by (y, x): the chain runs along y, so the turn test is mirrored.
         var lower: [Point] = [], upper: [Point] = []
         for p in points {
-            while lower.count >= 2 && cross(lower[lower.count - 2], lower[lower.count - 1], p) <= 0 { lower.removeLast() }
+            while lower.count >= 2 && cross(lower[lower.count - 2], lower[lower.count - 1], p) >= 0 { lower.removeLast() }
             lower.append(p)
         }
         for p in points.reversed() {
-            while upper.count >= 2 && cross(upper[upper.count - 2], upper[upper.count - 1], p) <= 0 { upper.removeLast() }
+            while upper.count >= 2 && cross(upper[upper.count - 2], upper[upper.count - 1], p) >= 0 { upper.removeLast() }
             upper.append(p)
         }
         lower.removeLast(); upper.removeLast()
@@ -46,17 +55,21 @@ enum ConvexGeometry {
     /// - Parameters: `first[k]`, `last[k]`: columns of row `minRow + k` (first > last: empty row).
     static func measure(first: ArraySlice<Int32>, last: ArraySlice<Int32>, minRow: Int)
         -> (convexArea: Int, feretMax: Double, feretMin: Double) {
-        var points: [Point] = []
-        points.reserveCapacity(first.count * 6)
+        // Only the leftmost and rightmost point of each height can be a hull vertex, and
+        // heights come in order, so no sorting is needed.
+        let levels = 2 * first.count + 1 // y from 2·minRow − 1 to 2·maxRow + 1
+        let baseY = 2 * Int64(minRow) - 1
+        var levelMin = [Int64](repeating: .max, count: levels), levelMax = [Int64](repeating: .min, count: levels)
         for k in 0..<first.count {
             let lo = Int64(first[first.startIndex + k]), hi = Int64(last[last.startIndex + k])
             if lo > hi { continue }
-            let y = 2 * Int64(minRow + k)
-            points.append(Point(x: 2 * lo - 1, y: y)); points.append(Point(x: 2 * hi + 1, y: y))
-            points.append(Point(x: 2 * lo, y: y - 1)); points.append(Point(x: 2 * hi, y: y - 1))
-            points.append(Point(x: 2 * lo, y: y + 1)); points.append(Point(x: 2 * hi, y: y + 1))
+            let centre = 2 * k + 1
+            levelMin[centre] = min(levelMin[centre], 2 * lo - 1); levelMax[centre] = max(levelMax[centre], 2 * hi + 1)
+            for level in [centre - 1, centre + 1] {
+                levelMin[level] = min(levelMin[level], 2 * lo); levelMax[level] = max(levelMax[level], 2 * hi)
+            }
         }
-        let polygon = hull(points)
+        let polygon = hull(levelMin: levelMin, levelMax: levelMax, baseY: baseY)
         // Pixel centres (2c, 2r) inside or on the polygon, row by row.
         let rowCount = first.count
         var left = [Int64](repeating: 0, count: rowCount), right = [Int64](repeating: -1, count: rowCount)
@@ -80,25 +93,27 @@ enum ConvexGeometry {
         }
         // Contour midpoints of the convex image: left/right ends of each row, and the exposed
         // ends of each row's top and bottom edges.
-        var contour: [Point] = []
-        contour.reserveCapacity(rowCount * 6)
+        var contourMin = [Int64](repeating: .max, count: levels), contourMax = [Int64](repeating: .min, count: levels)
+        @inline(__always) func add(_ x: Int64, _ level: Int) {
+            contourMin[level] = min(contourMin[level], x); contourMax[level] = max(contourMax[level], x)
+        }
         for k in 0..<rowCount where left[k] <= right[k] {
-            let y = 2 * Int64(minRow + k)
+            let centre = 2 * k + 1
             let lo = left[k], hi = right[k]
-            contour.append(Point(x: 2 * lo - 1, y: y)); contour.append(Point(x: 2 * hi + 1, y: y))
-            for (neighbour, dy) in [(k - 1, Int64(-1)), (k + 1, Int64(1))] {
+            add(2 * lo - 1, centre); add(2 * hi + 1, centre)
+            for (neighbour, level) in [(k - 1, centre - 1), (k + 1, centre + 1)] {
                 if neighbour < 0 || neighbour >= rowCount || left[neighbour] > right[neighbour] {
-                    contour.append(Point(x: 2 * lo, y: y + dy)); contour.append(Point(x: 2 * hi, y: y + dy))
+                    add(2 * lo, level); add(2 * hi, level)
                     continue
                 }
                 let nlo = left[neighbour], nhi = right[neighbour]
                 let leftEnd = min(hi, nlo - 1)
-                if lo <= leftEnd { contour.append(Point(x: 2 * lo, y: y + dy)); contour.append(Point(x: 2 * leftEnd, y: y + dy)) }
+                if lo <= leftEnd { add(2 * lo, level); add(2 * leftEnd, level) }
                 let rightStart = max(lo, nhi + 1)
-                if rightStart <= hi { contour.append(Point(x: 2 * rightStart, y: y + dy)); contour.append(Point(x: 2 * hi, y: y + dy)) }
+                if rightStart <= hi { add(2 * rightStart, level); add(2 * hi, level) }
             }
         }
-        let h = hull(contour)
+        let h = hull(levelMin: contourMin, levelMax: contourMax, baseY: baseY)
         var widest: Int64 = 0
         for i in 0..<h.count {
             for j in (i + 1)..<h.count {
