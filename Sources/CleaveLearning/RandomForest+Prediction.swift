@@ -1,0 +1,154 @@
+import CleaveCore
+
+/// What a forest says about a set of rows.
+public struct ForestPrediction: Sendable, Equatable {
+    /// Class probabilities, row-major: `probabilities[row * classCount + c]`; each row sums to 1.
+    public var probabilities: [Float]
+    /// Most probable class index per row (first on ties).
+    public var classIndices: [Int32]
+    /// 1 − (p_first − p_second) per row: 0 = certain, 1 = a tie between two classes.
+    public var uncertainty: [Float]
+}
+
+extension RandomForest {
+    /// Rows handled per tree pass: their features stay in L2 while every tree walks them.
+    @usableFromInline static let blockRows = 512
+
+    /// Class probabilities for every row (mean of the trees' leaf class fractions).
+    ///
+    /// - Parameters:
+    ///   - rows: row-major features, `rowCount × featureCount` values.
+    ///   - output: `rowCount × classCount` values, overwritten.
+    /// - Complexity: O(rows · trees · depth), parallel over row chunks; identical for any thread count.
+    public func probabilities(rows: UnsafeBufferPointer<Float>, rowCount: Int, into output: UnsafeMutableBufferPointer<Float>) {
+        precondition(rows.count >= rowCount * featureCount && output.count >= rowCount * classCount,
+                     "RandomForest.probabilities: \(rows.count) values / \(output.count) outputs for \(rowCount) rows × \(featureCount) features, \(classCount) classes")
+        probabilities(values: rows, rowCount: rowCount, rowStride: featureCount, featureStride: 1, into: output)
+    }
+
+    /// Class probabilities for samples stored feature-major (`values[feature * rowCount + row]`, the
+    /// layout of a feature stack), without transposing them first.
+    ///
+    /// - Parameters:
+    ///   - values: `featureCount × rowCount` values.
+    ///   - output: `rowCount × classCount` values, overwritten.
+    public func probabilities(featureMajor values: UnsafeBufferPointer<Float>, rowCount: Int,
+                              into output: UnsafeMutableBufferPointer<Float>) {
+        precondition(values.count >= rowCount * featureCount && output.count >= rowCount * classCount,
+                     "RandomForest.probabilities(featureMajor:): \(values.count) values / \(output.count) outputs for \(rowCount) rows × \(featureCount) features, \(classCount) classes")
+        probabilities(values: values, rowCount: rowCount, rowStride: 1, featureStride: rowCount, into: output)
+    }
+
+    private func probabilities(values: UnsafeBufferPointer<Float>, rowCount: Int, rowStride: Int, featureStride: Int,
+                               into output: UnsafeMutableBufferPointer<Float>) {
+        guard rowCount > 0 else { return }
+        let blocks = (rowCount + RandomForest.blockRows - 1) / RandomForest.blockRows
+        let rowsBase = UncheckedPointer(values.baseAddress!)
+        let outBase = UncheckedPointer(output.baseAddress!)
+        Parallel.forEachChunk(of: blocks, chunkCount: min(blocks, 256)) { range in
+            for block in range {
+                let first = block * RandomForest.blockRows
+                let count = min(RandomForest.blockRows, rowCount - first)
+                predictBlock(rows: rowsBase.value + first * rowStride, rowCount: count, rowStride: rowStride,
+                             featureStride: featureStride, output: outBase.mutable + first * classCount)
+            }
+        }
+    }
+
+    /// Class probabilities for row-major `rows` (`rows.count` must be a multiple of ``featureCount``).
+    public func probabilities(rows: [Float]) -> [Float] {
+        precondition(rows.count % featureCount == 0,
+                     "RandomForest.probabilities(rows:): \(rows.count) values is not a multiple of \(featureCount) features")
+        let rowCount = rows.count / featureCount
+        var out = [Float](repeating: 0, count: rowCount * classCount)
+        rows.withUnsafeBufferPointer { r in
+            out.withUnsafeMutableBufferPointer { o in probabilities(rows: r, rowCount: rowCount, into: o) }
+        }
+        return out
+    }
+
+    /// Probabilities, most probable class and uncertainty for row-major `rows`.
+    public func predict(rows: [Float]) -> ForestPrediction {
+        let probabilities = probabilities(rows: rows)
+        let (indices, uncertainty) = RandomForest.summarise(probabilities: probabilities, classCount: classCount)
+        return ForestPrediction(probabilities: probabilities, classIndices: indices, uncertainty: uncertainty)
+    }
+
+    /// The predicted label values (``classes``) for row-major `rows`.
+    public func predictLabels(rows: [Float]) -> [Int32] {
+        predict(rows: rows).classIndices.map { classes[Int($0)] }
+    }
+
+    /// Most probable class (first on ties) and uncertainty `1 − (p_first − p_second)` per row.
+    public static func summarise(probabilities: [Float], classCount: Int) -> (classIndices: [Int32], uncertainty: [Float]) {
+        let rowCount = probabilities.count / max(1, classCount)
+        var indices = [Int32](repeating: 0, count: rowCount)
+        var uncertainty = [Float](repeating: 0, count: rowCount)
+        for r in 0..<rowCount {
+            var first = -Float.infinity, second = -Float.infinity, best = 0
+            for c in 0..<classCount {
+                let p = probabilities[r * classCount + c]
+                if p > first { second = first; first = p; best = c } else if p > second { second = p }
+            }
+            indices[r] = Int32(best)
+            uncertainty[r] = classCount > 1 ? 1 - (first - second) : 0
+        }
+        return (indices, uncertainty)
+    }
+
+    /// Kernel: all trees over one block of rows. Each tree walks the rows 16 at a time; every step
+    /// moves all 16 one level down without branches (leaves point to themselves), and a group stops
+    /// when no row moved.
+    private func predictBlock(rows: UnsafePointer<Float>, rowCount: Int, rowStride: Int, featureStride: Int,
+                              output: UnsafeMutablePointer<Float>) {
+        let K = classCount
+        output.initialize(repeating: 0, count: rowCount * K)
+        nodes.withUnsafeBufferPointer { nodeBuffer in
+        values.withUnsafeBufferPointer { valueBuffer in
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 16) { current in
+            let nodes = nodeBuffer.baseAddress!
+            let values = valueBuffer.baseAddress!
+            for t in 0..<treeCount {
+                let root = treeStarts[t]
+                let steps = Int(treeDepths[t])
+                var first = 0
+                while first < rowCount {
+                    let lanes = min(16, rowCount - first)
+                    for l in 0..<lanes { current[l] = root }
+                    var step = 0
+                    while step < steps {
+                        var moved: Int32 = 0
+                        for l in 0..<lanes {
+                            let index = current[l]
+                            let node = nodes[Int(index)]
+                            let x = rows[(first + l) * rowStride + Int(node.feature) * featureStride]
+                            let next = node.child &+ (x > node.threshold ? 1 : 0)
+                            moved |= next ^ index
+                            current[l] = next
+                        }
+                        if moved == 0 { break }
+                        step += 1
+                    }
+                    for l in 0..<lanes {
+                        let v = values + Int(current[l]) * K
+                        let o = output + (first + l) * K
+                        for c in 0..<K { o[c] += v[c] }
+                    }
+                    first += 16
+                }
+            }
+            let scale = 1 / Float(treeCount)
+            for i in 0..<rowCount * K { output[i] *= scale }
+        }
+        }
+        }
+    }
+}
+
+/// A pointer that may cross into `Parallel` closures (each task writes only its own rows).
+struct UncheckedPointer: @unchecked Sendable {
+    let value: UnsafePointer<Float>
+    var mutable: UnsafeMutablePointer<Float> { UnsafeMutablePointer(mutating: value) }
+    init(_ value: UnsafePointer<Float>) { self.value = value }
+    init(_ value: UnsafeMutablePointer<Float>) { self.value = UnsafePointer(value) }
+}

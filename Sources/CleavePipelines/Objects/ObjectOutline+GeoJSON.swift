@@ -1,0 +1,65 @@
+import CleaveCore
+import CleaveObjects
+import CleaveRender
+
+/// GeoJSON for QuPath and GIS tools: one Feature per object, coordinates in pixels
+/// (x = column, y = row, origin at the image's top-left corner), properties `label`,
+/// `objectType` ("detection"), `classification` {name, color} when classified, and
+/// `measurements` {name: value} (non-finite values left out, as JSON has no NaN).
+public enum ObjectsGeoJSON {
+    public static func encode(_ outlines: [ObjectOutline], table: ObjectTable, classColours: [String: RGB]) -> String {
+        var rowOf: [Int32: Int] = [:]
+        for (row, label) in table.labels.enumerated() { rowOf[label] = row }
+        let columns = table.columnNames.map { ($0, (try? table.column($0)) ?? []) }
+        var out = "{\"type\":\"FeatureCollection\",\"features\":[\n"
+        for (k, outline) in outlines.enumerated() {
+            if k > 0 { out += ",\n" }
+            out += "{\"type\":\"Feature\",\"geometry\":"
+            func ring(_ points: [(x: Int, y: Int)]) -> String {
+                "[" + points.map { "[\($0.x),\($0.y)]" }.joined(separator: ",") + "]"
+            }
+            func polygon(_ p: ObjectOutline.Polygon) -> String {
+                "[" + ([ring(p.exterior)] + p.holes.map(ring)).joined(separator: ",") + "]"
+            }
+            if outline.polygons.count == 1 {
+                out += "{\"type\":\"Polygon\",\"coordinates\":\(polygon(outline.polygons[0]))}"
+            } else {
+                out += "{\"type\":\"MultiPolygon\",\"coordinates\":[" + outline.polygons.map(polygon).joined(separator: ",") + "]}"
+            }
+            out += ",\"properties\":{\"objectType\":\"detection\",\"label\":\(outline.label)"
+            if let row = rowOf[outline.label] {
+                if let classes = table.classes, !classes[row].isEmpty {
+                    let name = classes[row]
+                    let c = classColours[name] ?? RGB(200, 200, 200)
+                    out += ",\"classification\":{\"name\":\(jsonString(name)),\"color\":[\(c.red),\(c.green),\(c.blue)]}"
+                }
+                out += ",\"measurements\":{"
+                var first = true
+                for (name, values) in columns where values[row].isFinite {
+                    out += (first ? "" : ",") + "\(jsonString(name)):\(ObjectTable.format(values[row]))"
+                    first = false
+                }
+                out += "}"
+            }
+            out += "}}"
+        }
+        out += "\n]}\n"
+        return out
+    }
+
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16) }
+                else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,128 @@
+import CleaveCore
+import CleaveLearning
+import CleaveObjects
+
+/// What `cleave objects` does, as a library call: find objects, measure them, group them.
+///
+/// ```
+/// image ─foreground─► labels ─fill holes─► ─min size─► ─split─► objects ─measure─► table
+///                                                                      ─rules / clusters / classifier─► classes
+/// ```
+public struct ObjectsOptions: Sendable {
+    /// How the input image says which pixels belong to objects.
+    public enum Foreground: Sendable, Equatable {
+        /// Connected patches of equal non-zero value (a mask, a class image or an instance-label image).
+        case values
+        /// Pixels equal to one class value.
+        case classValue(Double)
+        /// Pixels brighter than a threshold (grey images).
+        case threshold(Double)
+    }
+    public var foreground: Foreground = .values
+    public var connectivity: Connectivity = .full
+    /// Objects smaller than this many pixels are dropped (1 keeps all).
+    public var minimumSize = 1
+    public var fillHoles = false
+    /// h of the touching-grain split in spacing units; nil: no split.
+    public var splitHeight: Double?
+    /// Physical pixel size overriding the file's.
+    public var spacing: Spacing?
+    public var percentiles: [Double] = [10, 50, 90]
+    public var shellCount = 5
+    /// Rule-based classes (`class` column).
+    public var rules: ClassificationRules?
+    /// Clusters of objects (`cluster` column).
+    public var clustering: ObjectClustering?
+    /// A random-forest object classifier trained from user-labelled objects (`class` column).
+    public var classifier: ObjectClassifierTraining?
+
+    public init() {}
+}
+
+/// Objects found in an image and their measurements.
+public struct ObjectsResult: Sendable {
+    /// The final objects (numbered in raster order).
+    public var labels: LabelImage
+    /// One row per object.
+    public var table: ObjectTable
+    /// Out-of-bag accuracy of a trained object classifier, when one was trained.
+    public var classifierAccuracy: Double?
+}
+
+public enum ObjectsPipeline {
+    /// Finds, measures and groups the objects of an image.
+    /// - Parameters:
+    ///   - image: label, class or grey image (2D or 3D, channel 0 is used).
+    ///   - intensity: optional grey image of the same size for intensity statistics and zoning.
+    /// - Throws: ``CleaveError`` with one-line messages for bad input (see ``ObjectsOptions``).
+    public static func run(_ image: AnyImage, intensity: AnyImage? = nil, options: ObjectsOptions,
+                           progress: Progress = .silent) throws -> ObjectsResult {
+        var image = image
+        if let spacing = options.spacing { image.spacing = spacing }
+        guard options.minimumSize >= 1 else { throw CleaveError("--min-size must be at least 1, got \(options.minimumSize)") }
+        if image.shape.channels > 1 {
+            throw CleaveError("objects: the label image has \(image.shape.channels) channels; give a single-channel label, class or grey image")
+        }
+        progress.report(0, 5, "labelling")
+        var labels: LabelImage
+        switch options.foreground {
+        case .classValue(let value):
+            labels = ConnectedComponents.label(image, class: value, connectivity: options.connectivity)
+        case .threshold(let t):
+            labels = ConnectedComponents.label(image, threshold: t, connectivity: options.connectivity)
+        case .values:
+            if case .float32(let f) = image, f.pixels.contains(where: { $0 != $0.rounded() }) {
+                throw CleaveError("objects: the image has fractional values (a grey image, not labels); pass --threshold T or --class V")
+            }
+            labels = ConnectedComponents.label(image, connectivity: options.connectivity)
+        }
+        if options.fillHoles { labels = labels.fillingHoles(connectivity: options.connectivity) }
+        if options.minimumSize > 1 { labels = labels.removingSmallObjects(minimumSize: options.minimumSize) }
+        progress.report(1, 5, options.splitHeight == nil ? "filtering" : "splitting")
+        if let h = options.splitHeight {
+            guard h >= 0, h.isFinite else { throw CleaveError("--split-h must be a finite number >= 0, got \(h)") }
+            labels = TouchingObjects.split(labels, h: h, connectivity: options.connectivity)
+            if options.minimumSize > 1 { labels = labels.removingSmallObjects(minimumSize: options.minimumSize) }
+        }
+        progress.report(2, 5, "measuring")
+        var grey: Image<Float>?
+        if let intensity {
+            grey = intensity.floatImage()
+            if let s = labels.spacing { grey!.spacing = s }
+        }
+        var table = try ObjectMeasurement.measure(labels, intensity: grey, percentiles: options.percentiles,
+                                                  shellCount: options.shellCount)
+        if options.foreground == .values { table.setColumn("source_value", sourceValues(image, labels: labels, table: table)) }
+        else if case .classValue(let v) = options.foreground { table.setColumn("source_value", [Double](repeating: v, count: table.count)) }
+        progress.report(3, 5, "grouping")
+        var accuracy: Double?
+        if options.rules != nil && options.classifier != nil {
+            throw CleaveError("objects: give either rules or a classifier training file, not both (each sets the class column)")
+        }
+        if let rules = options.rules { table.classes = try rules.classify(table) }
+        if let training = options.classifier {
+            let outcome = try training.classify(table)
+            table.classes = outcome.classes
+            accuracy = outcome.outOfBagAccuracy
+        }
+        if let clustering = options.clustering { table.setColumn("cluster", try clustering.assign(table).map(Double.init)) }
+        progress.report(5, 5, "done")
+        return ObjectsResult(labels: labels, table: table, classifierAccuracy: accuracy)
+    }
+
+    /// The input value under each object's first pixel (its class in a class image).
+    static func sourceValues(_ image: AnyImage, labels: LabelImage, table: ObjectTable) -> [Double] {
+        var first = [Int](repeating: -1, count: labels.objectCount + 1)
+        labels.labels.withUnsafeBufferPointer { l in
+            for i in 0..<l.count where l[i] != 0 && first[Int(l[i])] < 0 { first[Int(l[i])] = i }
+        }
+        func value(_ i: Int) -> Double {
+            switch image {
+            case .uint8(let im): return Double(im.pixels[i])
+            case .uint16(let im): return Double(im.pixels[i])
+            case .float32(let im): return Double(im.pixels[i])
+            }
+        }
+        return table.labels.map { first[Int($0)] >= 0 ? value(first[Int($0)]) : .nan }
+    }
+}

@@ -1,0 +1,178 @@
+import CleaveCore
+import CleaveFormats
+import CleaveObjects
+import CleaveRender
+import Foundation
+
+/// Writes the outputs of ``ObjectsPipeline`` into a directory:
+///
+/// | file | content |
+/// |---|---|
+/// | `objects.csv` | one row per object (``ObjectTable/csv()``) |
+/// | `objects.geojson` | outlines with label, class and measurements (2D only) |
+/// | `labels.tif` | the object label image (UInt16, or Float above 65 535 objects) |
+/// | `overlay.png` | objects coloured by class (else cluster, else label) over the grey image (2D; plane 0 of a volume) |
+/// | `size_histogram.csv`, `size_histogram.png` | counts of equivalent diameters in equal-width bins |
+/// | `summary.csv` | per class: objects, pixels, fraction of the image and of all object pixels |
+///
+/// Zero objects is not an error: every file is written (empty table, empty FeatureCollection).
+public enum ObjectsReport {
+    /// Per-class totals.
+    public struct ClassSummary: Sendable, Equatable {
+        public var className: String
+        public var count: Int
+        public var pixels: Double
+        public var imageFraction: Double
+        public var objectFraction: Double
+    }
+
+    /// Writes every output; returns the paths written.
+    /// - Parameters:
+    ///   - background: grey picture for the overlay (the intensity image, else the input image).
+    ///   - histogramBins: bins of the size histogram (≥ 1).
+    /// - Throws: ``CleaveError`` when the directory cannot be created or a file cannot be written.
+    @discardableResult
+    public static func write(_ result: ObjectsResult, background: AnyImage?, to directory: String,
+                             histogramBins: Int = 20) throws -> [String] {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw CleaveError("--out \(directory): cannot create the directory (\(error.localizedDescription))")
+        }
+        var written: [String] = []
+        func save(_ text: String, _ name: String) throws {
+            let path = directory + "/" + name
+            do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw CleaveError("\(path): cannot write (\(error.localizedDescription))")
+            }
+            written.append(path)
+        }
+        let table = result.table
+        let colours = classColours(table)
+        try save(table.csv(), "objects.csv")
+        if result.labels.is2D {
+            let outlines = try Outlines.trace(result.labels)
+            try save(ObjectsGeoJSON.encode(outlines, table: table, classColours: colours), "objects.geojson")
+        }
+        try ImageFile.write(result.labels.image(), to: directory + "/labels.tif")
+        written.append(directory + "/labels.tif")
+        try ImageFile.write(overlay(result, background: background, colours: colours), to: directory + "/overlay.png")
+        written.append(directory + "/overlay.png")
+        let (sizeName, bins) = sizeHistogram(table, binCount: histogramBins)
+        var histogramCSV = "bin_start,bin_end,count\n"
+        for b in bins { histogramCSV += "\(ObjectTable.format(b.start)),\(ObjectTable.format(b.end)),\(b.count)\n" }
+        try save("# \(sizeName)\n" + histogramCSV, "size_histogram.csv")
+        try ImageFile.write(barChart(bins.map(\.count)), to: directory + "/size_histogram.png")
+        written.append(directory + "/size_histogram.png")
+        var summaryCSV = "class,count,pixels,image_fraction,object_fraction\n"
+        for s in summary(result) {
+            summaryCSV += "\(ObjectTable.quoted(s.className)),\(s.count),\(ObjectTable.format(s.pixels)),\(s.imageFraction),\(s.objectFraction)\n"
+        }
+        try save(summaryCSV, "summary.csv")
+        return written
+    }
+
+    /// Class name → colour, in order of first appearance (categorical palette).
+    public static func classColours(_ table: ObjectTable) -> [String: RGB] {
+        var colours: [String: RGB] = [:]
+        for name in table.classes ?? [] where !name.isEmpty && colours[name] == nil {
+            colours[name] = Palette.colour(forIndex: colours.count)
+        }
+        return colours
+    }
+
+    /// Totals per class (`all` first; then classes, or clusters as `cluster N`).
+    public static func summary(_ result: ObjectsResult) -> [ClassSummary] {
+        let table = result.table
+        let sizes = (try? table.column(table.has("area") ? "area" : "volume")) ?? []
+        let imagePixels = Double(result.labels.shape.count)
+        let total = sizes.reduce(0, +)
+        var groups: [(String, [Int])] = [("all", Array(0..<table.count))]
+        var keys: [String] = []
+        if let classes = table.classes { keys = classes.map { $0.isEmpty ? "unclassified" : $0 } }
+        else if let clusters = try? table.column("cluster") { keys = clusters.map { "cluster \(Int($0))" } }
+        var order: [String] = []
+        var members: [String: [Int]] = [:]
+        for (row, key) in keys.enumerated() {
+            if members[key] == nil { order.append(key) }
+            members[key, default: []].append(row)
+        }
+        for key in order { groups.append((key, members[key]!)) }
+        return groups.map { name, rows in
+            let pixels = rows.reduce(0.0) { $0 + sizes[$1] }
+            return ClassSummary(className: name, count: rows.count, pixels: pixels, imageFraction: pixels / imagePixels,
+                                objectFraction: total > 0 ? pixels / total : 0)
+        }
+    }
+
+    /// Equal-width bins of the equivalent diameter (physical when calibrated) from 0 to the largest.
+    public static func sizeHistogram(_ table: ObjectTable, binCount: Int) -> (measurement: String, bins: [(start: Double, end: Double, count: Int)]) {
+        let name = table.columnNames.first { $0.hasPrefix("equivalent_diameter_") } ?? "equivalent_diameter"
+        let values = (try? table.column(name)) ?? []
+        let bins = max(1, binCount)
+        let top = max(values.max() ?? 1, 1e-12)
+        let width = top / Double(bins)
+        var counts = [Int](repeating: 0, count: bins)
+        for v in values where v.isFinite { counts[min(bins - 1, Int(v / width))] += 1 }
+        return (name, (0..<bins).map { (Double($0) * width, Double($0 + 1) * width, counts[$0]) })
+    }
+
+    /// A bar chart (white background, dark axes, bars in the first palette colour), 640 × 360 RGB.
+    public static func barChart(_ counts: [Int], width: Int = 640, height: Int = 360) -> Image<UInt8> {
+        var image = Image<UInt8>(shape: Shape(width: width, height: height, channels: 3), repeating: 255)
+        func fill(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ c: RGB) {
+            for y in max(0, y0)..<min(height, y1) { for x in max(0, x0)..<min(width, x1) {
+                image[x, y, 0, 0] = c.red; image[x, y, 0, 1] = c.green; image[x, y, 0, 2] = c.blue
+            }}
+        }
+        let left = 40, right = width - 20, top = 20, bottom = height - 40
+        let axis = RGB(40, 40, 40)
+        fill(left - 2, top, left, bottom + 2, axis)
+        fill(left - 2, bottom, right, bottom + 2, axis)
+        let largest = max(1, counts.max() ?? 1)
+        let slot = Double(right - left) / Double(max(1, counts.count))
+        for (k, count) in counts.enumerated() {
+            let x0 = left + Int(Double(k) * slot) + 1, x1 = left + Int(Double(k + 1) * slot) - 1
+            let h = Int((Double(count) / Double(largest) * Double(bottom - top)).rounded())
+            fill(x0, bottom - h, max(x0 + 1, x1), bottom, Palette.colour(forIndex: 4))
+            fill(x0 + (x1 - x0) / 2, bottom + 2, x0 + (x1 - x0) / 2 + 1, bottom + 7, axis) // tick
+        }
+        // horizontal grid ticks at quarters of the largest count
+        for q in 1...4 { fill(left - 7, bottom - (bottom - top) * q / 4, left - 2, bottom - (bottom - top) * q / 4 + 1, axis) }
+        return image
+    }
+
+    /// Objects coloured by class / cluster / label over a grey picture (plane 0).
+    public static func overlay(_ result: ObjectsResult, background: AnyImage?, colours: [String: RGB]) -> Image<UInt8> {
+        let labels = result.labels
+        let planeSize = labels.shape.planeSize
+        let grey: Image<UInt8>
+        if let background, background.shape.width == labels.shape.width, background.shape.height == labels.shape.height {
+            grey = background.withImage { img in
+                switch img {
+                case let i as Image<UInt8>: return Display.grey(i)
+                case let i as Image<UInt16>: return Display.grey(i)
+                case let i as Image<Float>: return Display.grey(i)
+                default: return Image<UInt8>(width: labels.shape.width, height: labels.shape.height)
+                }
+            }
+        } else {
+            grey = Image(shape: Shape(width: labels.shape.width, height: labels.shape.height),
+                         pixels: labels.labels[0..<planeSize].map { $0 == 0 ? 0 : 160 })
+        }
+        let table = result.table
+        var colourOf = [RGB?](repeating: nil, count: labels.objectCount + 1)
+        let clusters = try? table.column("cluster")
+        for (row, label) in table.labels.enumerated() {
+            if let classes = table.classes {
+                colourOf[Int(label)] = classes[row].isEmpty ? RGB(160, 160, 160) : colours[classes[row]]
+            } else if let clusters {
+                colourOf[Int(label)] = Palette.colour(forIndex: Int(clusters[row]) - 1)
+            } else {
+                colourOf[Int(label)] = Palette.colour(forIndex: Int(label) - 1)
+            }
+        }
+        return Display.overlay(grey: grey, labels: Array(labels.labels[0..<planeSize]),
+                               colours: { $0 == 0 ? nil : colourOf[Int($0)] }, opacity: 0.5)
+    }
+}

@@ -1,0 +1,106 @@
+import CleaveCore
+import CleaveFeatures
+import CleaveLearning
+
+/// The classifier's output for one block of an image.
+public struct PredictedBlock: Sendable {
+    /// Where the block sits in the image.
+    public var region: Region
+    /// `classCount × pixels`, class-major (one plane per class), pixels in the block's storage order.
+    public var probabilities: [Float]
+    /// Most probable class index (into the model's classes) per pixel.
+    public var classIndices: [Int32]
+    /// 1 − (p_first − p_second) per pixel.
+    public var uncertainty: [Float]
+}
+
+/// A whole-image prediction held in memory (fine for images up to a few hundred megapixels; the
+/// CLI streams blocks to files instead).
+public struct PixelPrediction: Sendable, Equatable {
+    /// Spatial shape of the image.
+    public var shape: Shape
+    /// Label value (the training label values) per pixel.
+    public var labels: [Int32]
+    /// `classCount × pixels`, class-major.
+    public var probabilities: [Float]
+    /// 1 − (p_first − p_second) per pixel.
+    public var uncertainty: [Float]
+}
+
+extension PixelClassifier {
+    /// Classifies an image block by block, handing each finished block to `sink` in order.
+    ///
+    /// Blocks are `blockSize²` squares per plane for 2D banks (so a stack goes slice by slice) and
+    /// cubes for 3D banks; each is computed on the block grown by the bank's halo, so the result is
+    /// identical to classifying the whole image at once while memory follows the block size.
+    ///
+    /// - Throws: ``CleaveError`` when the input's channel count differs from the model's, or what `sink` throws.
+    public static func predict(_ input: PixelClassifierInput, model: PixelClassifierModel, blockSize: Int = 1024,
+                               progress: Progress = .silent, sink: (PredictedBlock) throws -> Void) throws {
+        precondition(blockSize >= 16, "PixelClassifier.predict needs blockSize >= 16, got \(blockSize)")
+        try model.check(channelCount: input.channelCount, source: input.name)
+        let bank = model.featureBank
+        let forest = model.forest
+        let K = forest.classCount
+        let tiles = blockTiles(input.spatialShape, bank: bank, blockSize: blockSize)
+        let total = input.spatialShape.count
+        var done = 0
+        progress.report(0, total, "Classifying \(input.name)")
+        for region in tiles.regions {
+            let stack = features(of: input, region: region, bank: bank)
+            let n = stack.pixelCount
+            var pixelMajor = [Float](repeating: 0, count: n * K)
+            stack.values.withUnsafeBufferPointer { values in
+                pixelMajor.withUnsafeMutableBufferPointer { out in
+                    forest.probabilities(featureMajor: values, rowCount: n, into: out)
+                }
+            }
+            let (indices, uncertainty) = RandomForest.summarise(probabilities: pixelMajor, classCount: K)
+            var classMajor = [Float](repeating: 0, count: n * K)
+            for p in 0..<n {
+                for c in 0..<K { classMajor[c * n + p] = pixelMajor[p * K + c] }
+            }
+            try sink(PredictedBlock(region: region, probabilities: classMajor, classIndices: indices, uncertainty: uncertainty))
+            done += n
+            progress.report(done, total, "Classifying \(input.name)")
+        }
+    }
+
+    /// Classifies a whole image in memory (see ``predict(_:model:blockSize:progress:sink:)``).
+    public static func predict(_ input: PixelClassifierInput, model: PixelClassifierModel, blockSize: Int = 1024,
+                               progress: Progress = .silent) throws -> PixelPrediction {
+        let shape = input.spatialShape
+        let K = model.forest.classCount
+        var labels = [Int32](repeating: 0, count: shape.count)
+        var probabilities = [Float](repeating: 0, count: shape.count * K)
+        var uncertainty = [Float](repeating: 0, count: shape.count)
+        let values = model.forest.classes
+        try predict(input, model: model, blockSize: blockSize, progress: progress) { block in
+            block.region.forEachRow(in: shape) { offset, local, count in
+                for i in 0..<count {
+                    labels[offset + i] = values[Int(block.classIndices[local + i])]
+                    uncertainty[offset + i] = block.uncertainty[local + i]
+                }
+                let n = block.region.pixelCount
+                for c in 0..<K {
+                    for i in 0..<count { probabilities[c * shape.count + offset + i] = block.probabilities[c * n + local + i] }
+                }
+            }
+        }
+        return PixelPrediction(shape: shape, labels: labels, probabilities: probabilities, uncertainty: uncertainty)
+    }
+}
+
+extension Region {
+    /// Calls `body(imageOffset, blockOffset, count)` for every image row the region covers:
+    /// `imageOffset` is the linear index in `shape`, `blockOffset` the index in the region's own layout.
+    func forEachRow(in shape: Shape, _ body: (_ imageOffset: Int, _ blockOffset: Int, _ count: Int) -> Void) {
+        var local = 0
+        for z in self.z..<(self.z + depth) {
+            for y in self.y..<(self.y + height) {
+                body(shape.index(column: x, row: y, plane: z), local, width)
+                local += width
+            }
+        }
+    }
+}

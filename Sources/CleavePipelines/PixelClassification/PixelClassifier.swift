@@ -1,0 +1,222 @@
+import CleaveCore
+import CleaveFeatures
+import CleaveLearning
+
+/// Pixel classification: filter-bank features + a random forest, trained from sparse labels
+/// ("scribbles") and applied block by block.
+///
+/// ```
+/// image ─┬─ block + halo ─→ FilterBank ─→ features (feature-major) ─→ RandomForest ─→ p(class)
+///        └─ labels (0 = unlabelled) pick the training rows                    ├→ label = argmax
+///                                                                             └→ 1 − (p₁ − p₂)
+/// ```
+///
+/// The CLI (`cleave train`, `cleave predict`) and any server call these same functions.
+public enum PixelClassifier {
+    /// Settings of ``train(_:classes:options:progress:)``.
+    public struct TrainingOptions: Sendable {
+        /// Features to compute (default ``FilterBank/default``).
+        public var bank: FilterBank
+        /// Forest settings; its `seed` also seeds the pixel sampling.
+        public var forest: RandomForestConfiguration
+        /// When set, at most this many labelled pixels per class per image are used, drawn at
+        /// random (seeded) — turns dense label images into scribble-sized training sets.
+        public var pixelsPerClass: Int?
+        /// Side of the square blocks features are computed in (2D banks); memory ∝ side².
+        public var blockSize: Int
+
+        public init(bank: FilterBank = .default, forest: RandomForestConfiguration = RandomForestConfiguration(),
+                    pixelsPerClass: Int? = nil, blockSize: Int = 1024) {
+            precondition(pixelsPerClass.map { $0 >= 1 } ?? true, "TrainingOptions needs pixelsPerClass >= 1")
+            precondition(blockSize >= 16, "TrainingOptions needs blockSize >= 16, got \(blockSize)")
+            self.bank = bank
+            self.forest = forest
+            self.pixelsPerClass = pixelsPerClass
+            self.blockSize = blockSize
+        }
+    }
+
+    /// One training image with its label image.
+    public struct TrainingExample: Sendable {
+        public var input: PixelClassifierInput
+        /// Label image: same width × height × depth, one channel, 0 = unlabelled.
+        public var labels: AnyImage
+        /// Name of the label file for messages.
+        public var labelsName: String
+
+        public init(input: PixelClassifierInput, labels: AnyImage, labelsName: String) {
+            self.input = input
+            self.labels = labels
+            self.labelsName = labelsName
+        }
+    }
+
+    /// Side of the cubic blocks used with 3D banks.
+    static let blockSize3D = 96
+
+    /// Trains a model.
+    ///
+    /// - Parameters:
+    ///   - examples: training images with labels (0 = unlabelled; every other value is a class).
+    ///   - classes: names and colours; nil names the classes found ("class 3"). When given, every
+    ///     label value must be listed, and every listed class must have labelled pixels.
+    /// - Throws: ``CleaveError`` for a label image of the wrong size or type, no labelled pixels,
+    ///   a single class, a label outside the class list, or images with different channel counts.
+    public static func train(_ examples: [TrainingExample], classes: [PixelClass]? = nil,
+                             options: TrainingOptions = TrainingOptions(), progress: Progress = .silent) throws -> PixelClassifierModel {
+        guard let first = examples.first else { throw CleaveError("train: no training images given") }
+        let channelCount = first.input.channelCount
+        let listed = classes.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.value, $0) }) }
+        var labelled: [Int32: Int] = [:]
+        var used: [Int32: Int] = [:]
+        var rows: [Float] = []
+        var rowLabels: [Int32] = []
+        let bank = options.bank
+
+        // Pass 1: validate every example before any expensive work.
+        var chosenPerExample: [[Int]] = []
+        var labelsPerExample: [[Int32]] = []
+        for (index, example) in examples.enumerated() {
+            let input = example.input
+            guard input.channelCount == channelCount else {
+                throw CleaveError("\(input.name): has \(input.channelCount) channels, but \(first.input.name) has \(channelCount); every training image needs the same channels")
+            }
+            let labelShape = example.labels.shape
+            guard labelShape.channels == 1 else {
+                throw CleaveError("\(example.labelsName): a label image needs one channel, this one has \(labelShape.channels)")
+            }
+            guard labelShape.singleChannel == input.spatialShape else {
+                throw CleaveError("\(example.labelsName): label image is \(labelShape), but its image \(input.name) is \(input.spatialShape)")
+            }
+            let values = try labelValues(example.labels, name: example.labelsName)
+            var perClass: [Int32: [Int]] = [:]
+            for (i, v) in values.enumerated() where v != 0 { perClass[v, default: []].append(i) }
+            if let listed {
+                for value in perClass.keys.sorted() where listed[value] == nil {
+                    throw CleaveError("\(example.labelsName): label value \(value) is not in the class list (\(classes!.map(\.description).joined(separator: ", ")))")
+                }
+            }
+            var chosen: [Int] = []
+            var rng = SeededGenerator.stream(seed: options.forest.seed ^ 0x9E37_79B9_7F4A_7C15, index: index)
+            for value in perClass.keys.sorted() {
+                var pixels = perClass[value]!
+                labelled[value, default: 0] += pixels.count
+                if let limit = options.pixelsPerClass, pixels.count > limit {
+                    for i in 0..<limit { pixels.swapAt(i, i + rng.next(below: pixels.count - i)) }
+                    pixels.removeLast(pixels.count - limit)
+                }
+                used[value, default: 0] += pixels.count
+                chosen.append(contentsOf: pixels)
+            }
+            chosen.sort()
+            chosenPerExample.append(chosen)
+            labelsPerExample.append(values)
+        }
+        guard !labelled.isEmpty else {
+            throw CleaveError("train: the label images hold no labelled pixels (all 0); label at least two classes")
+        }
+        guard labelled.count >= 2 else {
+            throw CleaveError("train: the label images hold a single class (\(labelled.keys.first!)); label at least two classes")
+        }
+        if let classes {
+            for c in classes where labelled[c.value] == nil {
+                throw CleaveError("train: class \(c) has no labelled pixels; label it or remove it from the class list")
+            }
+        }
+
+        // Pass 2: features of the blocks that hold chosen pixels.
+        let totalChosen = chosenPerExample.reduce(0) { $0 + $1.count }
+        rows.reserveCapacity(totalChosen * bank.featureCount(channelCount: channelCount))
+        rowLabels.reserveCapacity(totalChosen)
+        var done = 0
+        for (index, example) in examples.enumerated() {
+            let input = example.input
+            let tiles = blockTiles(input.spatialShape, bank: bank, blockSize: options.blockSize)
+            var buckets = [[Int]](repeating: [], count: tiles.regions.count)
+            for p in chosenPerExample[index] { buckets[tiles.tileIndex(ofPixel: p)].append(p) }
+            let shape = input.spatialShape
+            for (t, region) in tiles.regions.enumerated() where !buckets[t].isEmpty {
+                let stack = features(of: input, region: region, bank: bank)
+                let local = buckets[t].map { p -> Int in
+                    let x = p % shape.width, y = (p / shape.width) % shape.height, z = p / shape.planeSize
+                    return ((z - region.z) * region.height + (y - region.y)) * region.width + (x - region.x)
+                }
+                rows.append(contentsOf: stack.pixelMatrix(for: local))
+                for p in buckets[t] { rowLabels.append(labelsPerExample[index][p]) }
+                done += buckets[t].count
+                progress.report(done, totalChosen, "Computing training features")
+            }
+        }
+
+        let forest = try RandomForest.train(rows: rows, featureCount: bank.featureCount(channelCount: channelCount),
+                                            labels: rowLabels, configuration: options.forest, progress: progress)
+        let modelClasses = forest.classes.enumerated().map { position, value in
+            listed?[value] ?? PixelClass.unnamed(value, position: position)
+        }
+        let summary = PixelClassifierTrainingSummary(
+            images: examples.map(\.input.name), labelledPixels: forest.classes.map { labelled[$0] ?? 0 },
+            usedPixels: forest.classes.map { used[$0] ?? 0 }, outOfBagAccuracy: forest.outOfBagAccuracy,
+            seed: options.forest.seed)
+        return PixelClassifierModel(classes: modelClasses, featureBank: bank, channelCount: channelCount,
+                                    trainingSpacing: first.input.spacing, training: summary, forest: forest)
+    }
+
+    /// Label values of a label image as Int32 (0 = unlabelled).
+    /// - Throws: when a value is negative, not an integer, or above 65535.
+    static func labelValues(_ image: AnyImage, name: String) throws -> [Int32] {
+        switch image {
+        case .uint8(let i): return i.pixels.map { Int32($0) }
+        case .uint16(let i): return i.pixels.map { Int32($0) }
+        case .float32(let i):
+            var out = [Int32](repeating: 0, count: i.pixels.count)
+            for (k, v) in i.pixels.enumerated() {
+                guard v >= 0, v <= 65535, v == v.rounded() else {
+                    throw CleaveError("\(name): label value \(v) at pixel \(k) is not an integer in 0…65535")
+                }
+                out[k] = Int32(v)
+            }
+            return out
+        }
+    }
+
+    /// Features of `region` (computed on the region grown by the bank's halo).
+    static func features(of input: PixelClassifierInput, region: Region, bank: FilterBank) -> FeatureStack {
+        let grown = bank.blockRegion(for: region, in: input.spatialShape, spacing: input.spacing)
+        let block = input.floatBlock(grown)
+        let interior = Region(x: region.x - grown.x, y: region.y - grown.y, z: region.z - grown.z,
+                              width: region.width, height: region.height, depth: region.depth)
+        return bank.computeBlock(block, interior: interior)
+    }
+
+    /// The blocks an image is processed in: squares of `blockSize` per plane for 2D banks (so
+    /// stacks go slice by slice), cubes for 3D banks.
+    static func blockTiles(_ shape: Shape, bank: FilterBank, blockSize: Int) -> BlockTiling {
+        if bank.threeD && shape.depth > 1 {
+            let side = min(blockSize, blockSize3D)
+            return BlockTiling(shape: shape, blockWidth: side, blockHeight: side, blockDepth: side)
+        }
+        return BlockTiling(shape: shape, blockWidth: blockSize, blockHeight: blockSize, blockDepth: 1)
+    }
+}
+
+/// A regular tiling of a shape (``Region/tiles(covering:blockWidth:blockHeight:blockDepth:)``) that
+/// can also say which tile holds a pixel.
+struct BlockTiling {
+    let shape: Shape
+    let blockWidth: Int, blockHeight: Int, blockDepth: Int
+    let regions: [Region]
+
+    init(shape: Shape, blockWidth: Int, blockHeight: Int, blockDepth: Int) {
+        self.shape = shape
+        self.blockWidth = blockWidth; self.blockHeight = blockHeight; self.blockDepth = blockDepth
+        self.regions = Region.tiles(covering: shape, blockWidth: blockWidth, blockHeight: blockHeight, blockDepth: blockDepth)
+    }
+
+    /// Tile of linear pixel index `p` (regions are x fastest, then y, then z).
+    func tileIndex(ofPixel p: Int) -> Int {
+        let x = p % shape.width, y = (p / shape.width) % shape.height, z = p / shape.planeSize
+        let across = (shape.width + blockWidth - 1) / blockWidth
+        let down = (shape.height + blockHeight - 1) / blockHeight
+        return ((z / blockDepth) * down + y / blockHeight) * across + x / blockWidth
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import CleaveCore
+import CleaveFeatures
+import CleaveLearning
+
+/// A trained pixel classifier: everything needed to apply it to new images, in one JSON file.
+///
+/// ```
+/// { "kind": "cleave.pixel-classifier", "formatVersion": 1, "cleaveVersion": "0.1.0",
+///   "classes": [{"value": 1, "name": "pore", "colour": {…}}, …],   // forest class order
+///   "featureBank": {…}, "featureNames": ["ch0:gaussian:s0", …],
+///   "channelCount": 1, "spacingConvention": "…", "trainingSpacing": null,
+///   "training": {…}, "forest": {…} }
+/// ```
+///
+/// The model is immutable; ``check(channelCount:source:)`` turns a mismatch with an input into a
+/// one-line error instead of a crash.
+public struct PixelClassifierModel: Codable, Sendable, Equatable {
+    /// The version of this file layout.
+    public static let currentFormatVersion = 1
+    /// The `kind` tag every pixel-classifier file carries.
+    public static let kindTag = "cleave.pixel-classifier"
+    /// How scales relate to pixels and spacing (written into every model so a reader knows).
+    public static let spacingConventionText =
+        "filter scales are Gaussian sigmas in pixels along x; y (and z for 3D banks) follow the image's voxel anisotropy when its spacing is known"
+
+    public let kind: String
+    public let formatVersion: Int
+    /// Cleave version that trained the model.
+    public let cleaveVersion: String
+    /// Classes in the forest's order (ascending label value).
+    public let classes: [PixelClass]
+    /// The exact feature bank the forest was trained on.
+    public let featureBank: FilterBank
+    /// Feature names, one per forest feature.
+    public let featureNames: [String]
+    /// Channels every input image must have.
+    public let channelCount: Int
+    /// See ``spacingConventionText``.
+    public let spacingConvention: String
+    /// Spacing of the first training image (nil when uncalibrated).
+    public let trainingSpacing: Spacing?
+    /// What the model was trained on.
+    public let training: PixelClassifierTrainingSummary
+    /// The classifier.
+    public let forest: RandomForest
+
+    public init(classes: [PixelClass], featureBank: FilterBank, channelCount: Int, trainingSpacing: Spacing?,
+                training: PixelClassifierTrainingSummary, forest: RandomForest) {
+        precondition(classes.map(\.value) == forest.classes,
+                     "PixelClassifierModel: classes \(classes.map(\.value)) differ from the forest's \(forest.classes)")
+        precondition(featureBank.featureCount(channelCount: channelCount) == forest.featureCount,
+                     "PixelClassifierModel: bank gives \(featureBank.featureCount(channelCount: channelCount)) features, forest has \(forest.featureCount)")
+        self.kind = PixelClassifierModel.kindTag
+        self.formatVersion = PixelClassifierModel.currentFormatVersion
+        self.cleaveVersion = CleaveCore.cleaveVersion
+        self.classes = classes
+        self.featureBank = featureBank
+        self.featureNames = featureBank.featureNames(channelCount: channelCount)
+        self.channelCount = channelCount
+        self.spacingConvention = PixelClassifierModel.spacingConventionText
+        self.trainingSpacing = trainingSpacing
+        self.training = training
+        self.forest = forest
+    }
+
+    /// Throws when an input with `channelCount` channels cannot be classified by this model.
+    public func check(channelCount inputChannels: Int, source: String) throws {
+        guard inputChannels == channelCount else {
+            throw CleaveError("\(source): has \(inputChannels) channel\(inputChannels == 1 ? "" : "s"), but the model was trained on \(channelCount) (give co-registered channels as IMG1,IMG2,…)")
+        }
+    }
+
+    /// Reads and validates a model file.
+    /// - Throws: ``CleaveError`` naming the file when it is unreadable, not a pixel classifier,
+    ///   from a newer format, or internally inconsistent.
+    public static func read(path: String) throws -> PixelClassifierModel {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CleaveError("\(path): cannot read the model file")
+        }
+        struct Header: Decodable { let kind: String?; let formatVersion: Int? }
+        guard let header = try? JSONDecoder().decode(Header.self, from: data), header.kind == kindTag else {
+            throw CleaveError("\(path): not a Cleave pixel-classifier model (no \"kind\": \"\(kindTag)\")")
+        }
+        guard header.formatVersion == currentFormatVersion else {
+            throw CleaveError("\(path): model format version \(header.formatVersion.map(String.init) ?? "?") is not supported (this Cleave \(CleaveCore.cleaveVersion) reads version \(currentFormatVersion))")
+        }
+        let model: PixelClassifierModel
+        do {
+            model = try JSONDecoder().decode(PixelClassifierModel.self, from: data)
+        } catch let error as DecodingError {
+            throw CleaveError("\(path): damaged model file (\(describe(error)))")
+        }
+        guard model.classes.map(\.value) == model.forest.classes else {
+            throw CleaveError("\(path): class list \(model.classes.map(\.value)) disagrees with the forest's classes \(model.forest.classes)")
+        }
+        guard model.channelCount >= 1, model.featureBank.featureCount(channelCount: model.channelCount) == model.forest.featureCount else {
+            throw CleaveError("\(path): feature bank gives \(model.featureBank.featureCount(channelCount: max(1, model.channelCount))) features for \(model.channelCount) channels, the forest expects \(model.forest.featureCount)")
+        }
+        return model
+    }
+
+    /// Writes the model as JSON atomically (a temporary file renamed into place), so a failed
+    /// write never leaves half a model.
+    public func write(path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(self)
+        try AtomicFile.write(data, to: path)
+    }
+}
+
+/// What a model was trained on (for provenance; not used by prediction).
+public struct PixelClassifierTrainingSummary: Codable, Sendable, Equatable {
+    /// Training images (paths or names; channels joined by ",").
+    public var images: [String]
+    /// Labelled pixels available per class (forest order).
+    public var labelledPixels: [Int]
+    /// Pixels actually used per class (after sampling).
+    public var usedPixels: [Int]
+    /// Out-of-bag accuracy of the forest.
+    public var outOfBagAccuracy: Double?
+    /// Seed of the pixel sampling and the forest.
+    public var seed: UInt64
+
+    public init(images: [String], labelledPixels: [Int], usedPixels: [Int], outOfBagAccuracy: Double?, seed: UInt64) {
+        self.images = images
+        self.labelledPixels = labelledPixels
+        self.usedPixels = usedPixels
+        self.outOfBagAccuracy = outOfBagAccuracy
+        self.seed = seed
+    }
+}
+
+/// Writes whole files or not at all.
+enum AtomicFile {
+    /// Writes `data` to a temporary file beside `path`, then renames it over `path`.
+    static func write(_ data: Data, to path: String) throws {
+        let temporary = temporaryPath(for: path)
+        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+            throw CleaveError("\(path): cannot write (directory missing or not writable)")
+        }
+        try commit(temporary, to: path)
+    }
+
+    /// A hidden temporary name in the same directory as `path` (so the rename is atomic).
+    static func temporaryPath(for path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+    }
+
+    /// Renames a finished temporary file into place.
+    static func commit(_ temporary: String, to path: String) throws {
+        if rename(temporary, path) != 0 {
+            let why = String(cString: strerror(errno))
+            unlink(temporary)
+            throw CleaveError("\(path): cannot move the finished file into place (\(why))")
+        }
+    }
+}
+
+func describe(_ error: DecodingError) -> String {
+    switch error {
+    case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
+        let where_ = context.codingPath.map(\.stringValue).joined(separator: ".")
+        return where_.isEmpty ? context.debugDescription : "\(where_): \(context.debugDescription)"
+    case .keyNotFound(let key, let context):
+        let path = (context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
+        return "missing \(path)"
+    @unknown default:
+        return "\(error)"
+    }
+}
