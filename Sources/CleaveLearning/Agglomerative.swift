@@ -27,11 +27,15 @@ public struct Agglomerative: Sendable {
     /// Largest row count accepted (the distance matrix needs n² × 4 bytes).
     public static let maximumRowCount = 10_000
 
+    /// Clusters to cut the tree into (1…rows).
     public let clusterCount: Int
+    /// Cluster-to-cluster distance rule.
     public let linkage: Linkage
+    /// Row-to-row distance (ward needs `.euclidean`).
     public let metric: DistanceMetric
     /// Above ``maximumRowCount`` rows, use k-means (seeded with `seed`) instead of throwing.
     public let fallbackToKMeans: Bool
+    /// Seed for the k-means fallback.
     public let seed: UInt64
 
     /// - Throws: ``LearningError/invalidParameter(operation:name:value:reason:)`` for
@@ -55,7 +59,9 @@ public struct Agglomerative: Sendable {
     /// The outcome: labels (0..<clusterCount, numbered in order of each cluster's first row) and
     /// whether k-means stood in for a too-large input.
     public struct Result: Sendable, Equatable {
+        /// Cluster of each row, 0..<clusterCount.
         public let labels: [Int32]
+        /// Whether k-means clustered the rows because there were more than ``Agglomerative/maximumRowCount``.
         public let usedKMeansFallback: Bool
     }
 

@@ -6,8 +6,11 @@
 /// Scikit-learn takes the singular vectors from a randomized SVD; Cleave uses the exact ones, so
 /// results agree to the accuracy of that SVD (reconstruction errors agree closely).
 public struct NMF: Sendable {
+    /// Number of components (≤ min(rows, features)).
     public let componentCount: Int
+    /// Coordinate-descent sweeps at most (default 200, as scikit-learn).
     public let maxIterations: Int
+    /// Stop when the projected-gradient violation falls to this fraction of its first value (default 1e-4).
     public let tolerance: Double
 
     /// - Throws: ``LearningError/invalidParameter(operation:name:value:reason:)`` for a count or
@@ -156,7 +159,9 @@ public struct FittedNMF: Codable, Equatable, Sendable {
     public let reconstructionError: Double
     /// Coordinate-descent sweeps used.
     public let iterations: Int
+    /// Sweep limit used by ``transform(_:)``.
     public let maxIterations: Int
+    /// Stopping tolerance used by ``transform(_:)``.
     public let tolerance: Double
 
     /// Nonnegative weights W for new rows with H fixed (coordinate descent from W = 0, as

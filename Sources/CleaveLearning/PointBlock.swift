@@ -34,15 +34,28 @@ struct PointBlock {
 
     static func meanVariance(_ matrix: Matrix) -> Double {
         let p = matrix.columns, n = matrix.rows
-        var sums = [Double](repeating: 0, count: p), squares = [Double](repeating: 0, count: p)
-        matrix.values.withUnsafeBufferPointer { x in
-            sums.withUnsafeMutableBufferPointer { s in
-                for i in 0..<n { for j in 0..<p { s[j] += Double(x[i * p + j]) } }
-                for j in 0..<p { s[j] /= Double(n) }
-                squares.withUnsafeMutableBufferPointer { q in
-                    for i in 0..<n { for j in 0..<p { let d = Double(x[i * p + j]) - s[j]; q[j] += d * d } }
+        let chunks = Parallel.chunkCount(total: n, minimumPerChunk: 8192)
+        // Pass 1: column sums per chunk; pass 2: squared deviations per chunk; both combined in
+        // chunk order (thread-count independent).
+        func perChunk(_ body: @escaping (UnsafePointer<Float>, Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+            var partial = [Double](repeating: 0, count: chunks * p)
+            partial.withUnsafeMutableBufferPointer { out in
+                matrix.values.withUnsafeBufferPointer { x in
+                    let out = UncheckedSendable(out), x = UncheckedSendable(x)
+                    Parallel.forEach(chunks) { c in
+                        body(x.value.baseAddress!, (n * c / chunks)..<(n * (c + 1) / chunks), out.value.baseAddress! + c * p)
+                    }
                 }
             }
+            var total = [Double](repeating: 0, count: p)
+            for c in 0..<chunks { for j in 0..<p { total[j] += partial[c * p + j] } }
+            return total
+        }
+        let means = perChunk { x, rows, acc in
+            for i in rows { for j in 0..<p { acc[j] += Double(x[i * p + j]) } }
+        }.map { $0 / Double(n) }
+        let squares = perChunk { x, rows, acc in
+            for i in rows { for j in 0..<p { let d = Double(x[i * p + j]) - means[j]; acc[j] += d * d } }
         }
         return squares.reduce(0, +) / Double(n * p)
     }

@@ -4,8 +4,11 @@ import Foundation
 
 /// Identifies one grid patch: the image's file name (no folders), grid row and grid column.
 public struct PatchKey: Hashable, Sendable, CustomStringConvertible {
+    /// Image file name without folders.
     public let image: String
+    /// Grid row (0 = top).
     public let row: Int
+    /// Grid column (0 = left).
     public let column: Int
 
     /// - Parameter image: a file name or path; only the last path component is kept, so tables
@@ -104,6 +107,7 @@ public struct PatchLabels: Sendable {
 /// Clustering scores of patch clusters against hand labels, with the class names of the
 /// contingency rows.
 public struct PatchScoreReport: Sendable, Equatable {
+    /// The scores (contingency rows are class indices into `classNames`).
     public let scores: ClusteringScores
     /// Class name of each contingency row (`scores.classes` are indices into the sorted names).
     public let classNames: [String]
