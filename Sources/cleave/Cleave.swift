@@ -15,6 +15,7 @@ struct Cleave: ParsableCommand {
         version: cleaveVersion,
         subcommands: [
             Version.self, InfoCommand.self, ConvertCommand.self, BenchReadCommand.self,
+            TrainCommand.self, PredictCommand.self,
         ]
     )
 }
