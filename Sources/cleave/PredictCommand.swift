@@ -47,6 +47,9 @@ struct PredictCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not write the overlay PNGs.")
     var noOverlay = false
 
+    @Flag(name: .long, help: ArgumentHelp("Keep the class proportions of the training labels as the prior instead of estimating each image's class frequencies.", discussion: "By default the probabilities are re-weighted to the class frequencies estimated on each image by EM (Saerens et al. 2002): how many pixels were labelled per class says nothing about how common the class is, and without this small phases are over-predicted."))
+    var trainingPrior = false
+
     func validate() throws {
         if images.isEmpty { throw ValidationError("Give at least one image to classify.") }
         if blockSize < 16 { throw ValidationError("--block-size must be at least 16, got \(blockSize).") }
@@ -66,6 +69,7 @@ struct PredictCommand: ParsableCommand {
         options.probabilities = !noProbabilities
         options.uncertainty = !noUncertainty
         options.overlay = !noOverlay
+        options.adaptPrior = !trainingPrior
         let progress = ProgressBar.make()
         var fractions: [ClassFractions] = []
         var stems = Set<String>()
@@ -80,7 +84,11 @@ struct PredictCommand: ParsableCommand {
                                                               options: options, progress: progress)
             fractions.append(result)
             let summary = zip(result.classes, result.percents).map { "\($0.name) " + String(format: "%.2f%%", $1) }
-            print("\(spec): \(summary.joined(separator: ", "))")
+            var line = "\(spec): \(summary.joined(separator: ", "))"
+            if let prior = result.estimatedPrior {
+                line += " (estimated prior " + prior.map { String(format: "%.3f", $0) }.joined(separator: "/") + ")"
+            }
+            print(line)
         }
         let csv = (out as NSString).appendingPathComponent("class-fractions.csv")
         try PixelClassificationOutputs.writeFractions(fractions, to: csv)

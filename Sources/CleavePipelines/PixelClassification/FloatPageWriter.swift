@@ -32,7 +32,7 @@ final class FloatPageWriter {
         let dataBytes = width * height * pageCount * 4
         self.big = dataBytes + 4096 + pageCount * 256 >= Int(UInt32.max)
         self.dataStart = big ? 16 : 8
-        descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        descriptor = open(temporary, O_RDWR | O_CREAT | O_TRUNC, 0o644)
         guard descriptor >= 0 else {
             throw CleaveError("\(path): cannot create (\(String(cString: strerror(errno))))")
         }
@@ -51,6 +51,31 @@ final class FloatPageWriter {
                      "FloatPageWriter.write: page \(page) row \(row) column \(column) +\(values.count) outside \(width)×\(height)×\(pageCount)")
         let offset = dataStart + ((page * height + row) * width + column) * 4
         try writeAll(UnsafeRawBufferPointer(values), at: offset)
+    }
+
+    /// Reads back `values.count` floats written earlier at page `page`, row `row`, from `column`.
+    func read(page: Int, row: Int, column: Int, into values: UnsafeMutableBufferPointer<Float>) throws {
+        precondition(page < pageCount && row < height && column + values.count <= width,
+                     "FloatPageWriter.read: page \(page) row \(row) column \(column) +\(values.count) outside \(width)×\(height)×\(pageCount)")
+        let offset = dataStart + ((page * height + row) * width + column) * 4
+        let bytes = UnsafeMutableRawBufferPointer(values)
+        var done = 0
+        while done < bytes.count {
+            let n = pread(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw CleaveError("\(path): reading back byte \(offset + done) failed (\(n < 0 ? String(cString: strerror(errno)) : "end of file"))")
+            }
+            done += n
+        }
+    }
+
+    /// Deletes the temporary file without publishing it.
+    func discard() {
+        guard !finished else { return }
+        close(descriptor)
+        unlink(temporary)
+        finished = true
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {

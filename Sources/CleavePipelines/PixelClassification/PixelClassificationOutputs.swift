@@ -2,6 +2,7 @@ import Foundation
 import CleaveCore
 import CleaveFormats
 import CleaveRender
+import CleaveLearning
 
 /// Class areas of one classified image (a row group of `class-fractions.csv`).
 public struct ClassFractions: Sendable, Equatable {
@@ -13,6 +14,8 @@ public struct ClassFractions: Sendable, Equatable {
     public var spacing: Spacing?
     /// True for stacks (fractions are volumes).
     public var isVolume: Bool
+    /// Class prior estimated on the image (nil without prior adaptation).
+    public var estimatedPrior: [Double]?
 
     /// Percent of the image per class.
     public var percents: [Double] {
@@ -51,6 +54,9 @@ public struct PixelClassificationOutputOptions: Sendable {
     public var probabilities = true
     public var uncertainty = true
     public var overlay = true
+    /// Re-weight probabilities to the class frequencies estimated on each image (see
+    /// ``RandomForest/estimatePrior(probabilities:maxIterations:tolerance:)``).
+    public var adaptPrior = true
     /// Block side for prediction.
     public var blockSize = 1024
     public init() {}
@@ -77,7 +83,10 @@ public enum PixelClassificationOutputs {
         let K = classes.count
         let names = classes.map { "\($0.value)=\($0.name)" }.joined(separator: ", ")
         let base = (directory as NSString).appendingPathComponent(stem)
-        let probabilityWriter = options.probabilities
+        // Pass 1 streams the raw probabilities to disk (the published file, or a scratch file when
+        // probabilities are not wanted but the prior is adapted) and keeps a fixed pixel sample.
+        let needsProbabilityFile = options.probabilities || options.adaptPrior
+        let probabilityWriter = needsProbabilityFile
             ? try FloatPageWriter(path: base + "-probabilities.tif", width: shape.width, height: shape.height,
                                   pageCount: K * shape.depth,
                                   description: "Cleave \(cleaveVersion) class probabilities, one page per class (class-major over planes): \(names)")
@@ -90,28 +99,78 @@ public enum PixelClassificationOutputs {
         let small = values.allSatisfy { $0 <= 255 }
         var indices = [UInt8](repeating: 0, count: shape.count) // class index per pixel (< 256 classes)
         var counts = [Int](repeating: 0, count: K)
+        var sample = PriorSample(pixelCount: shape.count, classCount: K)
         try PixelClassifier.predict(input, model: model, blockSize: options.blockSize, progress: progress) { block in
             let n = block.region.pixelCount
             var local = 0
             for z in block.region.z..<(block.region.z + block.region.depth) {
                 for y in block.region.y..<(block.region.y + block.region.height) {
                     let offset = shape.index(column: block.region.x, row: y, plane: z)
-                    for i in 0..<block.region.width {
-                        let c = Int(block.classIndices[local + i])
-                        indices[offset + i] = UInt8(c)
-                        counts[c] += 1
+                    let width = block.region.width
+                    if options.adaptPrior {
+                        var p = (offset + sample.stride - 1) / sample.stride * sample.stride
+                        while p < offset + width {
+                            for c in 0..<K { sample.values[(p / sample.stride) * K + c] = block.probabilities[c * n + local + p - offset] }
+                            p += sample.stride
+                        }
+                    } else {
+                        for i in 0..<width {
+                            let c = Int(block.classIndices[local + i])
+                            indices[offset + i] = UInt8(c)
+                            counts[c] += 1
+                        }
+                        try block.uncertainty.withUnsafeBufferPointer { u in
+                            try uncertaintyWriter?.write(page: z, row: y, column: block.region.x,
+                                                         values: UnsafeBufferPointer(rebasing: u[local..<(local + width)]))
+                        }
                     }
                     try block.probabilities.withUnsafeBufferPointer { p in
                         for c in 0..<K {
                             try probabilityWriter?.write(page: c * shape.depth + z, row: y, column: block.region.x,
-                                                         values: UnsafeBufferPointer(rebasing: p[(c * n + local)..<(c * n + local + block.region.width)]))
+                                                         values: UnsafeBufferPointer(rebasing: p[(c * n + local)..<(c * n + local + width)]))
                         }
                     }
-                    try block.uncertainty.withUnsafeBufferPointer { u in
-                        try uncertaintyWriter?.write(page: z, row: y, column: block.region.x,
-                                                     values: UnsafeBufferPointer(rebasing: u[local..<(local + block.region.width)]))
+                    local += width
+                }
+            }
+        }
+
+        // Pass 2 (prior adaptation): estimate the image's class prior on the sample, then re-weight
+        // every row of probabilities in place and derive labels and uncertainty from them.
+        var estimatedPrior: [Double]?
+        if options.adaptPrior, let writer = probabilityWriter {
+            let prior = model.forest.estimatePrior(probabilities: sample.values)
+            estimatedPrior = prior
+            let weights = model.forest.priorWeights(for: prior)
+            var rowProbabilities = [Float](repeating: 0, count: K * shape.width)
+            var pixelMajor = [Float](repeating: 0, count: K * shape.width)
+            for z in 0..<shape.depth {
+                for y in 0..<shape.height {
+                    try rowProbabilities.withUnsafeMutableBufferPointer { buffer in
+                        for c in 0..<K {
+                            try writer.read(page: c * shape.depth + z, row: y, column: 0,
+                                            into: UnsafeMutableBufferPointer(rebasing: buffer[(c * shape.width)..<((c + 1) * shape.width)]))
+                        }
                     }
-                    local += block.region.width
+                    for x in 0..<shape.width { for c in 0..<K { pixelMajor[x * K + c] = rowProbabilities[c * shape.width + x] } }
+                    pixelMajor.withUnsafeMutableBufferPointer { RandomForest.reweight($0, classCount: K, weights: weights) }
+                    let (rowIndices, uncertainty) = RandomForest.summarise(probabilities: pixelMajor, classCount: K)
+                    let offset = shape.index(column: 0, row: y, plane: z)
+                    for x in 0..<shape.width {
+                        let c = Int(rowIndices[x])
+                        indices[offset + x] = UInt8(c)
+                        counts[c] += 1
+                    }
+                    try uncertainty.withUnsafeBufferPointer { try uncertaintyWriter?.write(page: z, row: y, column: 0, values: $0) }
+                    if options.probabilities {
+                        for x in 0..<shape.width { for c in 0..<K { rowProbabilities[c * shape.width + x] = pixelMajor[x * K + c] } }
+                        try rowProbabilities.withUnsafeBufferPointer { buffer in
+                            for c in 0..<K {
+                                try writer.write(page: c * shape.depth + z, row: y, column: 0,
+                                                 values: UnsafeBufferPointer(rebasing: buffer[(c * shape.width)..<((c + 1) * shape.width)]))
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -148,12 +207,12 @@ public enum PixelClassificationOutputs {
             overlayTemporary = path
         }
 
-        try probabilityWriter?.finish()
+        if options.probabilities { try probabilityWriter?.finish() } else { probabilityWriter?.discard() }
         try uncertaintyWriter?.finish()
         try AtomicFile.commit(labelsTemporary, to: labelsPath)
         if let overlayTemporary { try AtomicFile.commit(overlayTemporary, to: base + "-overlay.png") }
         return ClassFractions(image: input.name, classes: classes, pixelCounts: counts, spacing: input.spacing,
-                              isVolume: shape.depth > 1)
+                              isVolume: shape.depth > 1, estimatedPrior: estimatedPrior)
     }
 
     /// Writes `class-fractions.csv` for several images (atomically).
