@@ -22,83 +22,80 @@ enum LZWDecoder {
         if n >= 2 && src[0] == 0 && src[1] & 1 == 1 {
             throw CodecFailure(reason: "old-style (LSB-first) LZW is not supported", offset: 0)
         }
-        var starts = [Int](repeating: 0, count: 4096)
-        var lengths = [Int](repeating: 0, count: 4096)
-        return try starts.withUnsafeMutableBufferPointer { startsBuffer -> Int in
-            try lengths.withUnsafeMutableBufferPointer { lengthsBuffer -> Int in
-                let start = startsBuffer.baseAddress!
-                let length = lengthsBuffer.baseAddress!
-                var bits: UInt64 = 0
-                var bitCount = 0
-                var position = 0
-                var width = 9
-                var nextCode = 258
-                var previousCode = -1
-                var previousStart = 0
-                var previousLength = 0
-                var out = 0
-                while true {
-                    if bitCount < width {
-                        while bitCount <= 56 && position < n {
-                            bits |= UInt64(src[position]) << UInt64(56 - bitCount)
-                            bitCount += 8
-                            position += 1
-                        }
-                        if bitCount < width { break }
-                    }
-                    let code = Int(bits >> UInt64(64 - width))
-                    bits <<= UInt64(width)
-                    bitCount -= width
-                    if code == 256 {
-                        nextCode = 258
-                        width = 9
-                        previousCode = -1
-                        continue
-                    }
-                    if code == 257 { break }
-                    let stringStart = out
-                    var stringLength: Int
-                    if code < 256 {
-                        destination[out] = UInt8(truncatingIfNeeded: code)
-                        stringLength = 1
-                    } else if previousCode < 0 {
-                        throw CodecFailure(reason: "LZW code \(code) right after a clear code", offset: position)
-                    } else if code < nextCode {
-                        stringLength = length[code]
-                        if out + stringLength > capacity { stringLength = capacity - out }
-                        let from = destination + start[code]
-                        let to = destination + out
-                        if stringLength <= 16 {
-                            for i in 0..<stringLength { to[i] = from[i] }
-                        } else {
-                            to.update(from: from, count: stringLength)
-                        }
-                    } else if code == nextCode {
-                        // KwKwK: the previous string plus its own first byte; the copy overlaps
-                        // by one byte, so it must go forward byte by byte.
-                        stringLength = previousLength + 1
-                        if out + stringLength > capacity { stringLength = capacity - out }
-                        let from = destination + previousStart
-                        let to = destination + out
-                        for i in 0..<stringLength { to[i] = from[i] }
-                    } else {
-                        throw CodecFailure(reason: "LZW code \(code) not yet defined (next is \(nextCode))", offset: position)
-                    }
-                    out += stringLength
-                    if previousCode >= 0 && nextCode < 4096 {
-                        start[nextCode] = previousStart
-                        length[nextCode] = previousLength + 1
-                        nextCode += 1
-                        if nextCode >= (1 << width) - 1 && width < 12 { width += 1 }
-                    }
-                    previousCode = code
-                    previousStart = stringStart
-                    previousLength = stringLength
-                    if out >= capacity { break }
+        let start = UnsafeMutablePointer<Int>.allocate(capacity: 4096)
+        let length = UnsafeMutablePointer<Int>.allocate(capacity: 4096)
+        start.initialize(repeating: 0, count: 4096)
+        length.initialize(repeating: 0, count: 4096)
+        defer { start.deallocate(); length.deallocate() }
+        var bits: UInt64 = 0
+        var bitCount = 0
+        var position = 0
+        var width = 9
+        var nextCode = 258
+        var previousCode = -1
+        var previousStart = 0
+        var previousLength = 0
+        var out = 0
+        while true {
+            if bitCount < width {
+                while bitCount <= 56 && position < n {
+                    bits |= UInt64(src[position]) << UInt64(56 - bitCount)
+                    bitCount += 8
+                    position += 1
                 }
-                return out
+                if bitCount < width { break }
             }
+            let code = Int(bits >> UInt64(64 - width))
+            bits <<= UInt64(width)
+            bitCount -= width
+            if code == 256 {
+                nextCode = 258
+                width = 9
+                previousCode = -1
+                continue
+            }
+            if code == 257 { break }
+            let stringStart = out
+            var stringLength: Int
+            if code < 256 {
+                destination[out] = UInt8(truncatingIfNeeded: code)
+                stringLength = 1
+            } else if previousCode < 0 {
+                throw CodecFailure(reason: "LZW code \(code) right after a clear code", offset: position)
+            } else if code < nextCode {
+                stringLength = length[code]
+                if out + stringLength > capacity { stringLength = capacity - out }
+                let from = destination + start[code]
+                let to = destination + out
+                if stringLength <= 16 {
+                    for i in 0..<stringLength { to[i] = from[i] }
+                } else {
+                    to.update(from: from, count: stringLength)
+                }
+            } else if code == nextCode {
+                // KwKwK: the previous string plus its own first byte; the copy overlaps
+                // by one byte, so it must go forward byte by byte.
+                stringLength = previousLength + 1
+                if out + stringLength > capacity { stringLength = capacity - out }
+                let from = destination + previousStart
+                let to = destination + out
+                for i in 0..<stringLength { to[i] = from[i] }
+            } else {
+                throw CodecFailure(reason: "LZW code \(code) not yet defined (next is \(nextCode))", offset: position)
+            }
+            out += stringLength
+            if previousCode >= 0 && nextCode < 4096 {
+                start[nextCode] = previousStart
+                length[nextCode] = previousLength + 1
+                nextCode += 1
+                if nextCode >= (1 << width) - 1 && width < 12 { width += 1 }
+            }
+            previousCode = code
+            previousStart = stringStart
+            previousLength = stringLength
+            if out >= capacity { break }
         }
+        return out
     }
 }
 

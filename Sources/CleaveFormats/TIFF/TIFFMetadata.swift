@@ -44,7 +44,7 @@ struct TIFFMetadata: Sendable {
 
     private mutating func parseImageJ(_ description: String, directory dir: TIFFDirectory, values: TIFFValueReader) {
         var fields: [String: String] = [:]
-        for line in description.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in description.split(whereSeparator: { $0.isNewline }) {
             guard let eq = line.firstIndex(of: "=") else { continue }
             fields[String(line[..<eq])] = String(line[line.index(after: eq)...])
         }
@@ -105,7 +105,7 @@ struct TIFFMetadata: Sendable {
     private mutating func parseFEI(_ text: String) {
         var width: Double?
         var height: Double?
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in text.split(whereSeparator: { $0.isNewline }) {
             let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
             guard parts.count == 2 else { continue }
             if parts[0] == "PixelWidth", width == nil { width = Double(parts[1]) }
@@ -121,7 +121,7 @@ struct TIFFMetadata: Sendable {
 
     private mutating func parseZeiss(_ text: String) {
         entries["vendor"] = "ZEISS"
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in text.split(whereSeparator: { $0.isNewline }) {
             guard line.contains("Pixel Size"), let eq = line.firstIndex(of: "=") else { continue }
             let value = line[line.index(after: eq)...].trimmingSpaces().split(separator: " ")
             guard value.count >= 2, let size = Double(value[0]), size > 0, size < 1e12 else { continue }
