@@ -8,8 +8,8 @@ extension FilterBank {
     ///   A 2D bank on a stack filters plane by plane.
     /// - Returns: a stack with ``featureCount(channelCount:)`` features over the image's spatial shape.
     /// - Complexity: O(pixels × Σ kernel sizes); parallel inside each filter.
-    public func compute(_ image: Image<Float>) -> FeatureStack {
-        computeBlock(image, interior: Region(covering: image.shape))
+    public func compute(_ image: Image<Float>, progress: Progress = .silent) -> FeatureStack {
+        computeBlock(image, interior: Region(covering: image.shape), progress: progress)
     }
 
     /// Computes the features of `region` only, reading `region` grown by ``halo(spacing:)`` from
@@ -39,29 +39,91 @@ extension FilterBank {
     /// Computes features on `block` and keeps those of `interior` (a region of the block).
     /// When `block` was read as ``blockRegion(for:in:spacing:)``, the result equals the whole-image
     /// computation over that region.
-    public func computeBlock(_ block: Image<Float>, interior: Region) -> FeatureStack {
+    ///
+    /// Work is organised by scale: the Gaussian derivatives a scale needs (smoothing, gradient,
+    /// second derivatives) are computed once and shared by every feature at that scale, then
+    /// dropped before the next scale, so peak memory is the output plus ~8 images.
+    /// - Parameter progress: reports (done, total, "features") once per channel and scale.
+    public func computeBlock(_ block: Image<Float>, interior: Region, progress: Progress = .silent) -> FeatureStack {
         precondition(interior.isInside(block.shape) && !interior.isEmpty,
                      "FilterBank.computeBlock: interior \(interior) not inside block \(block.shape)")
+        BufferReuse.enable()
         let outShape = Shape(width: interior.width, height: interior.height, depth: interior.depth)
         let names = featureNames(channelCount: block.channels)
-        var values = [Float]()
-        values.reserveCapacity(names.count * outShape.count)
+        let pixelCount = outShape.count
+        // Output slot of each (entry, scale): features are ordered channel, entry, scale, component.
+        var slot: [[Int]] = []
+        var next = 0
+        for entry in entries {
+            let components = entry.feature.componentCount(threeD: threeD)
+            slot.append(entry.scales.map { _ in defer { next += components }; return next })
+        }
         let whole = interior == Region(covering: block.shape)
+        var values = [Float](unsafeUninitializedCapacity: names.count * pixelCount) { _, n in n = names.count * pixelCount }
+        let scales = Array(Set(entries.flatMap(\.scales))).sorted()
+        var done = 0
         for channel in 0..<block.channels {
             let input = block.channels == 1 ? block : block.channel(channel)
-            for entry in entries {
-                for scale in entry.scales {
-                    for feature in computeFeature(entry.feature, scale: scale, input: input) {
-                        if whole {
-                            values.append(contentsOf: feature.pixels)
-                        } else {
-                            values.append(contentsOf: feature.cropped(to: interior).pixels)
+            let base = channel * featuresPerChannel
+            for scale in scales {
+                progress.report(done, block.channels * scales.count, "features")
+                done += 1
+                let wanted = entries.enumerated().compactMap { i, e in e.scales.firstIndex(of: scale).map { (i, e.feature, $0) } }
+                let outputs = computeScale(scale, features: wanted.map(\.1), input: input)
+                for ((entryIndex, _, scaleIndex), images) in zip(wanted, outputs) {
+                    for (component, image) in images.enumerated() {
+                        let start = (base + slot[entryIndex][scaleIndex] + component) * pixelCount
+                        let source = whole ? image : image.cropped(to: interior)
+                        values.withUnsafeMutableBufferPointer { v in
+                            source.pixels.withUnsafeBufferPointer { p in
+                                (v.baseAddress! + start).update(from: p.baseAddress!, count: pixelCount)
+                            }
                         }
                     }
                 }
             }
         }
+        progress.report(done, done, "features")
         return FeatureStack(shape: outShape, names: names, values: values)
+    }
+
+    /// Every requested feature at one scale, sharing Gaussian derivatives between them.
+    func computeScale(_ scale: Double, features: [FilterFeature], input: Image<Float>) -> [[Image<Float>]] {
+        let sigma = self.sigma(scale: scale, spacing: input.spacing)
+        let axes = activeAxes(sigma, shape: input.shape)
+        var orders: [DerivativeOrder] = []
+        func need(_ list: [DerivativeOrder]) { for o in list where !orders.contains(o) { orders.append(o) } }
+        for feature in features where scale > 0 {
+            switch feature {
+            case .gaussian, .differenceOfGaussians: need([DerivativeOrder()])
+            case .gradientMagnitude, .structureTensorEigenvalues: need(firstOrders(axes))
+            case .laplacian, .hessianEigenvalues: need(secondOrders(axes))
+            default: break
+            }
+        }
+        let derivatives = orders.isEmpty ? [] : gaussianDerivatives(input, sigma: sigma, orders: orders, boundary: boundary)
+        func d(_ list: [DerivativeOrder]) -> [Image<Float>] { list.map { derivatives[orders.firstIndex(of: $0)!] } }
+        return features.map { feature -> [Image<Float>] in
+            switch feature {
+            case .gaussian:
+                return scale == 0 ? [input] : d([DerivativeOrder()])
+            case .gradientMagnitude:
+                return [magnitude(d(firstOrders(axes)))]
+            case .laplacian:
+                return [sum(d(secondOrders(axes).filter { $0.x != 1 && $0.y != 1 && $0.z != 1 }))]
+            case .hessianEigenvalues:
+                return symmetricEigenvalues(d(secondOrders(axes)))
+            case .structureTensorEigenvalues:
+                return structureTensorEigenvalues(gradient: d(firstOrders(axes)),
+                                                  outer: sigma.scaled(by: FilterFeature.structureTensorOuterFactor),
+                                                  boundary: boundary)
+            case .differenceOfGaussians:
+                let fine = gaussian(input, sigma: sigma.scaled(by: FilterFeature.dogFineFactor), boundary: boundary)
+                return [difference(fine, d([DerivativeOrder()])[0])]
+            case .localMean, .localStandardDeviation, .localMinimum, .localMaximum:
+                return computeFeature(feature, scale: scale, input: input)
+            }
+        }
     }
 
     /// Computes the features of a multi-image input given as separate co-registered channels.

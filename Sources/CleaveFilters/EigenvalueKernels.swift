@@ -1,3 +1,5 @@
+import CleaveCore
+
 // Eigenvalues of symmetric 2×2 and 3×3 matrices, one per pixel, sorted descending.
 
 /// Eigenvalues of `[[a, b], [b, c]]`, larger first: `(a+c)/2 ± sqrt(b² + ((a−c)/2)²)`
@@ -47,19 +49,28 @@ import Darwin
 @usableFromInline func _cos(_ x: Double) -> Double { Darwin.cos(x) }
 #endif
 
-/// Per-pixel eigenvalues of a field of symmetric tensors given by their upper-triangle elements
-/// in (row, column)-free axis order: 2D `[xx, xy, yy]`, 3D `[xx, xy, xz, yy, yz, zz]`.
-/// Returns 2 or 3 buffers, largest eigenvalue first.
+/// Per-pixel eigenvalues of a field of symmetric tensors given by their upper-triangle elements:
+/// 2D `[xx, xy, yy]`, 3D `[xx, xy, xz, yy, yz, zz]`. Returns 2 or 3 buffers, largest first.
 func eigenvalueFields(_ elements: [[Float]]) -> [[Float]] {
     let count = elements[0].count
+    let chunks = Parallel.chunkCount(total: count, minimumPerChunk: 65_536)
     if elements.count == 3 {
-        var first = [Float](repeating: 0, count: count), second = first
+        var first = uninitializedFloats(count), second = uninitializedFloats(count)
         elements[0].withUnsafeBufferPointer { xx in
             elements[1].withUnsafeBufferPointer { xy in
                 elements[2].withUnsafeBufferPointer { yy in
-                    for i in 0..<count {
-                        let (l1, l2) = symmetricEigenvalues2(xx[i], xy[i], yy[i])
-                        first[i] = l1; second[i] = l2
+                    first.withUnsafeMutableBufferPointer { f in
+                        second.withUnsafeMutableBufferPointer { s in
+                            let xx = UncheckedPointer(xx.baseAddress!), xy = UncheckedPointer(xy.baseAddress!)
+                            let yy = UncheckedPointer(yy.baseAddress!)
+                            let f = UncheckedMutablePointer(f.baseAddress!), s = UncheckedMutablePointer(s.baseAddress!)
+                            Parallel.forEachChunk(of: count, chunkCount: chunks) { range in
+                                for i in range {
+                                    let (l1, l2) = symmetricEigenvalues2(xx.pointer[i], xy.pointer[i], yy.pointer[i])
+                                    f.pointer[i] = l1; s.pointer[i] = l2
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -67,11 +78,34 @@ func eigenvalueFields(_ elements: [[Float]]) -> [[Float]] {
         return [first, second]
     }
     precondition(elements.count == 6, "eigenvalueFields needs 3 (2D) or 6 (3D) tensor elements, got \(elements.count)")
-    var first = [Float](repeating: 0, count: count), second = first, third = first
+    var first = uninitializedFloats(count), second = uninitializedFloats(count), third = uninitializedFloats(count)
     let xx = elements[0], xy = elements[1], xz = elements[2], yy = elements[3], yz = elements[4], zz = elements[5]
-    for i in 0..<count {
-        let (l1, l2, l3) = symmetricEigenvalues3(xx[i], yy[i], zz[i], xy[i], xz[i], yz[i])
-        first[i] = l1; second[i] = l2; third[i] = l3
+    first.withUnsafeMutableBufferPointer { f in
+        second.withUnsafeMutableBufferPointer { s in
+            third.withUnsafeMutableBufferPointer { t in
+                let f = UncheckedMutablePointer(f.baseAddress!), s = UncheckedMutablePointer(s.baseAddress!)
+                let t = UncheckedMutablePointer(t.baseAddress!)
+                Parallel.forEachChunk(of: count, chunkCount: chunks) { range in
+                    for i in range {
+                        let (l1, l2, l3) = symmetricEigenvalues3(xx[i], yy[i], zz[i], xy[i], xz[i], yz[i])
+                        f.pointer[i] = l1; s.pointer[i] = l2; t.pointer[i] = l3
+                    }
+                }
+            }
+        }
     }
     return [first, second, third]
+}
+
+/// Eigenvalues of a field of symmetric 2×2 or 3×3 tensors, largest first, one image each.
+///
+/// - Parameter elements: the upper triangle per pixel, all of one shape: 2D `[xx, xy, yy]`,
+///   3D `[xx, xy, xz, yy, yz, zz]` (x = columns, y = rows, z = planes).
+public func symmetricEigenvalues(_ elements: [Image<Float>]) -> [Image<Float>] {
+    precondition(elements.count == 3 || elements.count == 6,
+                 "symmetricEigenvalues needs 3 (2D) or 6 (3D) tensor elements, got \(elements.count)")
+    for e in elements {
+        precondition(e.shape == elements[0].shape, "symmetricEigenvalues: element shape \(e.shape) differs from \(elements[0].shape)")
+    }
+    return eigenvalueFields(elements.map(\.pixels)).map { Image(shape: elements[0].shape, pixels: $0, spacing: elements[0].spacing) }
 }

@@ -73,13 +73,13 @@ public func gaussianDerivatives(_ image: Image<Float>, sigma: Sigma, orders: [De
     return results
 }
 
-/// The axes a scale filters along: x and y, plus z when `sigma.z > 0` and the image has planes.
-func activeAxes(_ sigma: Sigma, shape: Shape) -> [Axis] {
+/// The axes a scale filters along (derivatives are taken along these): x and y, plus z when `sigma.z > 0` and the image has planes.
+public func activeAxes(_ sigma: Sigma, shape: Shape) -> [Axis] {
     sigma.z > 0 && shape.depth > 1 ? [.x, .y, .z] : [.x, .y]
 }
 
 /// First-derivative orders for the active axes.
-func firstOrders(_ axes: [Axis]) -> [DerivativeOrder] {
+public func firstOrders(_ axes: [Axis]) -> [DerivativeOrder] {
     axes.map { DerivativeOrder(x: $0 == .x ? 1 : 0, y: $0 == .y ? 1 : 0, z: $0 == .z ? 1 : 0) }
 }
 
@@ -91,15 +91,20 @@ public func gaussianGradientMagnitude(_ image: Image<Float>, sigma: Sigma, bound
     return magnitude(derivatives)
 }
 
-/// `sqrt(Σ images²)` sample by sample.
-func magnitude(_ images: [Image<Float>]) -> Image<Float> {
-    var out = [Float](repeating: 0, count: images[0].pixels.count)
-    for image in images {
-        image.pixels.withUnsafeBufferPointer { p in
-            for i in 0..<out.count { out[i] = out[i].addingProduct(p[i], p[i]) }
+/// `sqrt(Σ images²)` sample by sample (e.g. the gradient magnitude from its components).
+public func magnitude(_ images: [Image<Float>]) -> Image<Float> {
+    precondition(!images.isEmpty, "magnitude needs at least one image")
+    let count = images[0].pixels.count
+    var out = [Float](repeating: 0, count: count)
+    out.withUnsafeMutableBufferPointer { o in
+        for image in images {
+            precondition(image.pixels.count == count, "magnitude: image shapes differ")
+            image.pixels.withUnsafeBufferPointer { p in
+                for i in 0..<count { o[i] = o[i].addingProduct(p[i], p[i]) }
+            }
         }
+        for i in 0..<count { o[i] = o[i].squareRoot() }
     }
-    for i in 0..<out.count { out[i] = out[i].squareRoot() }
     return Image(shape: images[0].shape, pixels: out, spacing: images[0].spacing)
 }
 
@@ -111,12 +116,16 @@ public func laplacianOfGaussian(_ image: Image<Float>, sigma: Sigma, boundary: B
     return sum(gaussianDerivatives(image, sigma: sigma, orders: orders, boundary: boundary))
 }
 
-/// Sample-by-sample sum of images of equal shape.
-func sum(_ images: [Image<Float>]) -> Image<Float> {
+/// Sample-by-sample sum of images of equal shape (e.g. the Laplacian from ∂²/∂x² and ∂²/∂y²).
+public func sum(_ images: [Image<Float>]) -> Image<Float> {
+    precondition(!images.isEmpty, "sum needs at least one image")
     var out = images[0].pixels
-    for image in images.dropFirst() {
-        image.pixels.withUnsafeBufferPointer { p in
-            for i in 0..<out.count { out[i] += p[i] }
+    out.withUnsafeMutableBufferPointer { o in
+        for image in images.dropFirst() {
+            precondition(image.pixels.count == o.count, "sum: image shapes differ")
+            image.pixels.withUnsafeBufferPointer { p in
+                for i in 0..<o.count { o[i] += p[i] }
+            }
         }
     }
     return Image(shape: images[0].shape, pixels: out, spacing: images[0].spacing)
@@ -126,10 +135,17 @@ func sum(_ images: [Image<Float>]) -> Image<Float> {
 /// without its band options): a band-pass that is positive on bright structures between the
 /// two scales. `fine` should be smaller than `coarse`.
 public func differenceOfGaussians(_ image: Image<Float>, fine: Sigma, coarse: Sigma, boundary: Boundary = .reflect) -> Image<Float> {
-    let a = gaussian(image, sigma: fine, boundary: boundary)
-    var b = gaussian(image, sigma: coarse, boundary: boundary)
-    a.pixels.withUnsafeBufferPointer { p in
-        for i in 0..<b.pixels.count { b.pixels[i] = p[i] - b.pixels[i] }
+    difference(gaussian(image, sigma: fine, boundary: boundary), gaussian(image, sigma: coarse, boundary: boundary))
+}
+
+/// `a − b` sample by sample.
+public func difference(_ a: Image<Float>, _ b: Image<Float>) -> Image<Float> {
+    precondition(a.shape == b.shape, "difference: shapes \(a.shape) and \(b.shape) differ")
+    var out = a.pixels
+    out.withUnsafeMutableBufferPointer { o in
+        b.pixels.withUnsafeBufferPointer { q in
+            for i in 0..<o.count { o[i] -= q[i] }
+        }
     }
-    return b
+    return Image(shape: a.shape, pixels: out, spacing: a.spacing)
 }

@@ -72,10 +72,12 @@ enum LineOperation {
     }
 }
 
-/// Column strip width (floats) for strided passes: 256 floats × up to ~80 rows stays in L2.
-let stripWidth = 256
+/// Column strip width (floats) for strided passes. Each strip is first copied into a compact
+/// buffer (rows 64 floats apart): reading 2r+1 rows of a 1024-wide image directly means 4 KB
+/// strides that all land in the same L1 cache sets (measured 7× slower than the x pass).
+let stripWidth = 64
 /// Rows per work item in strided passes.
-let bandHeight = 64
+let bandHeight = 128
 
 /// Applies `operation` along the axis described by `geometry`, reading `source` and writing
 /// `destination` (distinct buffers of equal size).
@@ -248,6 +250,13 @@ private func runStridedPass(_ operation: LineOperation, geometry g: PassGeometry
                 let out = dst.pointer + base + row0 * g.stride
                 switch operation {
                 case .correlate(let taps):
+                    // Compact copy of the strip: row p at strip + p * stripWidth.
+                    let strip = UnsafeMutablePointer<Float>.allocate(capacity: window * stripWidth)
+                    defer { strip.deallocate() }
+                    for p in 0..<window {
+                        (strip + p * stripWidth).update(from: rowPointers[p], count: width)
+                        rowPointers[p] = UnsafePointer(strip + p * stripWidth)
+                    }
                     taps.withUnsafeBufferPointer { t in
                         correlateColumns(rowPointers, rows: rows, width: width, taps: t.baseAddress!, tapCount: t.count,
                                          output: out, outputStride: g.stride)

@@ -14,7 +14,7 @@ struct Cleave: ParsableCommand {
         """,
         version: cleaveVersion,
         subcommands: [
-            Version.self, InfoCommand.self, ConvertCommand.self, BenchReadCommand.self,
+            Version.self, FeaturesCommand.self, InfoCommand.self, ConvertCommand.self, BenchReadCommand.self,
             TrainCommand.self, PredictCommand.self,
         ]
     )

@@ -126,4 +126,48 @@ import CleaveFeatures
         #expect(throws: FilterBankError.self) { try FilterBank.fast.compute(channels: [a, b]) }
         #expect(throws: FilterBankError.self) { try FilterBank.fast.compute(a, region: Region(x: 5, y: 5, width: 10, height: 2)) }
     }
+
+    /// Every feature of the bank equals the standalone filter bit for bit (the bank only shares work).
+    @Test func bankFeaturesEqualStandaloneFilters() throws {
+        let image = Self.pattern(width: 40, height: 33)
+        let bank = try FilterBank(features: FilterFeature.allCases.map(\.rawValue), scales: [1.6])
+        let stack = bank.compute(image)
+        let s = Sigma(1.6), w = WindowSize(7)
+        let expected: [Image<Float>] = [gaussian(image, sigma: s), gaussianGradientMagnitude(image, sigma: s),
+                                        laplacianOfGaussian(image, sigma: s),
+                                        differenceOfGaussians(image, fine: s.scaled(by: 0.66), coarse: s)]
+            + hessianEigenvalues(image, sigma: s)
+            + structureTensorEigenvalues(image, inner: s, outer: s.scaled(by: 0.5))
+            + [localMean(image, window: w), localStandardDeviation(image, window: w),
+               localMinimum(image, window: w), localMaximum(image, window: w)]
+        #expect(stack.featureCount == expected.count)
+        for (f, image) in expected.enumerated() {
+            #expect(stack.feature(f).pixels == image.pixels, "\(stack.names[f])")
+        }
+    }
+
+    /// In 3D the scale is isotropic in physical space: sigma along z shrinks with a coarser z spacing.
+    @Test func threeDSigmaFollowsSpacing() throws {
+        let bank = try FilterBank(entries: [.init(.gaussian, scales: [2])], threeD: true)
+        let sigma = bank.sigma(scale: 2, spacing: Spacing(x: 0.5, y: 0.5, z: 2))
+        #expect(sigma.x == 2 && sigma.y == 2 && sigma.z == 0.5)
+        var image = Self.pattern(width: 16, height: 14, depth: 9)
+        image.spacing = Spacing(x: 0.5, y: 0.5, z: 2)
+        let stack = bank.compute(image)
+        #expect(stack.feature(0).pixels == gaussian(image, sigma: Sigma(x: 2, y: 2, z: 0.5)).pixels)
+        // A 2D bank on a stack filters plane by plane.
+        let flat = try FilterBank(entries: [.init(.gaussian, scales: [2])])
+        let planes = flat.compute(image)
+        #expect(planes.feature(0).plane(3).pixels == gaussian(image.plane(3), sigma: 2).pixels)
+    }
+
+    /// The default bank's documented size and halo.
+    @Test func defaultBankShape() {
+        let bank = FilterBank.default
+        #expect(bank.featureNames(channelCount: 1).count == bank.featuresPerChannel)
+        #expect(bank.featuresPerChannel == 37)
+        #expect(bank.halo().x == 40 && bank.halo().y == 40) // gaussian at scale 10: radius Int(4·10 + 0.5)
+        #expect(FilterBank.full.featuresPerChannel == 65)
+        #expect(bank.featureNames(channelCount: 1).first == "ch0:gaussian:s0")
+    }
 }
