@@ -15,7 +15,7 @@ struct Cleave: ParsableCommand {
         version: cleaveVersion,
         subcommands: [
             Version.self, FeaturesCommand.self, InfoCommand.self, ConvertCommand.self, BenchReadCommand.self,
-            TrainCommand.self, PredictCommand.self,
+            ScoreCommand.self, TrainCommand.self, PredictCommand.self,
         ]
     )
 }

@@ -83,3 +83,4 @@ import CleaveLearning
         }
     }
 }
+
