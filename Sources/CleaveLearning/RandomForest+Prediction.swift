@@ -123,6 +123,15 @@ extension RandomForest {
                 let root = starts[t]
                 let steps = Int(depths[t])
                 var first = 0
+                if rowStride == 1 {
+                    // Feature-major input: lane l of a group reads `group[offset + l]`, so eight walks
+                    // live in registers with no per-lane pointer.
+                    while first + 8 <= rowCount {
+                        RandomForest.walkEight(nodes: nodes, group: rows + first, root: root, steps: steps,
+                                               values: values, classCount: K, output: output + first &* K)
+                        first &+= 8
+                    }
+                }
                 while first < rowCount {
                     let lanes = min(16, rowCount - first)
                     for l in 0..<lanes {
@@ -158,6 +167,35 @@ extension RandomForest {
         }
         }
         }
+    }
+}
+
+extension RandomForest {
+    /// Eight independent walks down one tree, for feature-major rows `group[0..<8]`; adds the
+    /// leaves' class fractions to `output` (row-major, `classCount` per row).
+    @inline(__always)
+    static func walkEight(nodes: UnsafePointer<ScaledNode>, group: UnsafePointer<Float>, root: Int32, steps: Int,
+                          values: UnsafePointer<Float>, classCount K: Int, output: UnsafeMutablePointer<Float>) {
+        @inline(__always) func advance(_ index: Int32, _ lane: Int) -> Int32 {
+            let node = nodes[Int(index)]
+            return node.child &+ (group[node.offset &+ lane] > node.threshold ? 1 : 0)
+        }
+        var c0 = root, c1 = root, c2 = root, c3 = root, c4 = root, c5 = root, c6 = root, c7 = root
+        var step = 0
+        while step < steps {
+            let n0 = advance(c0, 0), n1 = advance(c1, 1), n2 = advance(c2, 2), n3 = advance(c3, 3)
+            let n4 = advance(c4, 4), n5 = advance(c5, 5), n6 = advance(c6, 6), n7 = advance(c7, 7)
+            let moved = (n0 ^ c0) | (n1 ^ c1) | (n2 ^ c2) | (n3 ^ c3) | (n4 ^ c4) | (n5 ^ c5) | (n6 ^ c6) | (n7 ^ c7)
+            c0 = n0; c1 = n1; c2 = n2; c3 = n3; c4 = n4; c5 = n5; c6 = n6; c7 = n7
+            if moved == 0 { break }
+            step &+= 1
+        }
+        @inline(__always) func add(_ leaf: Int32, _ lane: Int) {
+            let v = values + Int(leaf) &* K
+            let o = output + lane &* K
+            for c in 0..<K { o[c] += v[c] }
+        }
+        add(c0, 0); add(c1, 1); add(c2, 2); add(c3, 3); add(c4, 4); add(c5, 5); add(c6, 6); add(c7, 7)
     }
 }
 

@@ -22,14 +22,15 @@ lab = lambda s: f"{data}/labels/Sandstone_Versa{s}.tif"
 work = tempfile.mkdtemp(prefix="cleave-pixel-bench-")
 
 def timed(cmd):
-    """Runs cmd under /usr/bin/time -v; returns (wall seconds, peak RSS MB, stdout)."""
+    """Runs cmd under /usr/bin/time -v; returns (wall seconds, peak RSS MB, stdout, CPU seconds)."""
     t0 = time.perf_counter()
     p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{p.stdout}\n{p.stderr}")
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
-    return wall, rss, p.stdout
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): ([0-9.]+)", p.stderr).group(1)) for k in ("User", "System"))
+    return wall, rss, p.stdout, cpu
 
 def score(pred_dir):
     C = np.zeros((5, 5))
@@ -37,7 +38,7 @@ def score(pred_dir):
         t = tifffile.imread(lab(s)); p = tifffile.imread(f"{pred_dir}/Sandstone_Versa{s}-labels.tif")
         np.add.at(C, (t.ravel(), p.ravel()), 1)
     iou = [C[c, c] / (C[c, :].sum() + C[:, c].sum() - C[c, c]) for c in (1, 2, 3, 4)]
-    return [round(v, 4) for v in iou], round(float(np.mean(iou)), 4), round(float(np.trace(C) / C.sum()), 4)
+    return [round(float(v), 4) for v in iou], round(float(np.mean(iou)), 4), round(float(np.trace(C) / C.sum()), 4)
 
 megapixels = sum(tifffile.imread(img(s)).size for s in test) / 1e6
 
@@ -49,15 +50,17 @@ if not skip_reference:
 model = f"{work}/model.json"
 train_cmd = [cleave, "train", "--model", model, "--pixels-per-class", "2000", "--seed", "0"]
 for s in train: train_cmd += ["--image", img(s), "--labels", lab(s)]
-train_wall, train_rss, train_out = timed(train_cmd)
+train_wall, train_rss, train_out, train_cpu = timed(train_cmd)
 out = f"{work}/out"
-predict_wall, predict_rss, _ = timed([cleave, "predict", "--model", model, "--out", out] + [img(s) for s in test])
+predict_wall, predict_rss, _, predict_cpu = timed([cleave, "predict", "--model", model, "--out", out] + [img(s) for s in test])
 iou, miou, acc = score(out)
 cleave_result = {
     "train_seconds": round(train_wall, 3), "train_peak_rss_mb": round(train_rss),
     "predict_seconds": round(predict_wall, 3),
     "features_plus_predict_seconds_per_megapixel": round(predict_wall / megapixels, 3),
-    "predict_peak_rss_mb": round(predict_rss), "iou": iou, "mean_iou": miou, "pixel_accuracy": acc,
+    "predict_peak_rss_mb": round(predict_rss),
+    "train_cpu_seconds": round(train_cpu, 3),
+    "predict_cpu_seconds_per_megapixel": round(predict_cpu / megapixels, 3), "iou": iou, "mean_iou": miou, "pixel_accuracy": acc,
     "oob": re.search(r"out-of-bag accuracy: ([0-9.]+)", train_out).group(1),
 }
 
@@ -74,9 +77,10 @@ if not skip_large:
     big_path = f"{work}/large-8192.tif"
     tifffile.imwrite(big_path, big)
     del big, tiles
-    wall, rss, _ = timed([cleave, "predict", "--model", model, "--out", f"{work}/large", big_path])
+    wall, rss, _, cpu = timed([cleave, "predict", "--model", model, "--out", f"{work}/large", big_path])
     large = {"seconds": round(wall, 2), "peak_rss_mb": round(rss), "megapixels": 67.1,
-             "seconds_per_megapixel": round(wall / 67.108864, 3)}
+             "seconds_per_megapixel": round(wall / 67.108864, 3),
+             "cpu_seconds_per_megapixel": round(cpu / 67.108864, 3)}
 
 print(json.dumps({"reference": ref, "cleave": cleave_result, "large_8192": large, "work": work}, indent=1))
 print()
@@ -87,8 +91,10 @@ def row(name, r, c):
 if ref:
     row("train (features + fit), s", ref["train_seconds"], cleave_result["train_seconds"])
     row("features + predict, s per MP", ref["features_plus_predict_seconds_per_megapixel"], cleave_result["features_plus_predict_seconds_per_megapixel"])
+    row("train CPU s", ref["train_cpu_seconds"], cleave_result["train_cpu_seconds"])
+    row("features + predict CPU s per MP", ref["predict_cpu_seconds_per_megapixel"], cleave_result["predict_cpu_seconds_per_megapixel"])
     print(f"{'mean IoU':34s} {ref['mean_iou']:>12} {miou:>10}")
-    print(f"{'IoU per class':34s} {str(ref['iou']):>12} {str(iou):>10}")
+    print(f"{'IoU per class':34s} {ref['iou']} {iou}")
 else:
     print("cleave:", cleave_result)
 if large:
