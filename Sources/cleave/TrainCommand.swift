@@ -18,10 +18,12 @@ struct TrainCommand: ParsableCommand {
         label values back. Co-registered channels (two detectors, BSE + element maps) are given \
         as one comma-separated --image; every training and prediction image needs the same channels.
 
-        Features: the default bank (Gaussian, gradient magnitude, Laplacian, Hessian and \
-        structure-tensor eigenvalues at scales 0.7–10 px, local standard deviation) — see \
-        --bank / --features / --scales. The model file (JSON) records the classes, the bank, the \
-        channel count and the forest; it is written only when training succeeded.
+        Features: the default bank (raw and Gaussian-smoothed intensity, gradient magnitude and \
+        Hessian eigenvalues at scales 0.7–10 px, local standard deviation / minimum / maximum in \
+        3–15 px windows) — see --bank / --features / --scales. The forest follows scikit-learn's \
+        RandomForestClassifier defaults (100 trees, √F features per split, bootstrap, fully grown \
+        trees). The model file (JSON) records the classes, the bank, the channel count and the \
+        forest; it is written only when training succeeded.
 
         Examples:
           cleave train --image slice0.tif --labels strokes0.tif --model rock.model.json \\
