@@ -42,15 +42,25 @@ extension RandomForest {
     private func probabilities(values: UnsafeBufferPointer<Float>, rowCount: Int, rowStride: Int, featureStride: Int,
                                into output: UnsafeMutableBufferPointer<Float>) {
         guard rowCount > 0 else { return }
+        // Nodes with the feature turned into an element offset for this layout, so the inner loop
+        // does one load per lane instead of a multiply and a load.
+        var scaled = [ScaledNode]()
+        scaled.reserveCapacity(nodes.count)
+        for node in nodes {
+            scaled.append(ScaledNode(offset: Int(node.feature) &* featureStride, threshold: node.threshold, child: node.child))
+        }
         let blocks = (rowCount + RandomForest.blockRows - 1) / RandomForest.blockRows
         let rowsBase = UncheckedPointer(values.baseAddress!)
         let outBase = UncheckedPointer(output.baseAddress!)
-        Parallel.forEachChunk(of: blocks, chunkCount: min(blocks, 256)) { range in
-            for block in range {
-                let first = block * RandomForest.blockRows
-                let count = min(RandomForest.blockRows, rowCount - first)
-                predictBlock(rows: rowsBase.value + first * rowStride, rowCount: count, rowStride: rowStride,
-                             featureStride: featureStride, output: outBase.mutable + first * classCount)
+        scaled.withUnsafeBufferPointer { scaledNodes in
+            let nodePointer = UncheckedNodes(scaledNodes.baseAddress!)
+            Parallel.forEachChunk(of: blocks, chunkCount: min(blocks, 256)) { range in
+                for block in range {
+                    let first = block * RandomForest.blockRows
+                    let count = min(RandomForest.blockRows, rowCount - first)
+                    predictBlock(nodes: nodePointer.value, rows: rowsBase.value + first * rowStride, rowCount: count,
+                                 rowStride: rowStride, output: outBase.mutable + first * classCount)
+                }
             }
         }
     }
@@ -98,43 +108,56 @@ extension RandomForest {
 
     /// Kernel: all trees over one block of rows. Each tree walks the rows 16 at a time; every step
     /// moves all 16 one level down without branches (leaves point to themselves), and a group stops
-    /// when no row moved.
-    private func predictBlock(rows: UnsafePointer<Float>, rowCount: Int, rowStride: Int, featureStride: Int,
+    /// when no row moved. The 16 walks are independent, so their loads overlap.
+    private func predictBlock(nodes: UnsafePointer<ScaledNode>, rows: UnsafePointer<Float>, rowCount: Int, rowStride: Int,
                               output: UnsafeMutablePointer<Float>) {
         let K = classCount
         output.initialize(repeating: 0, count: rowCount * K)
-        nodes.withUnsafeBufferPointer { nodeBuffer in
         values.withUnsafeBufferPointer { valueBuffer in
+        treeStarts.withUnsafeBufferPointer { starts in
+        treeDepths.withUnsafeBufferPointer { depths in
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: 16) { current in
-            let nodes = nodeBuffer.baseAddress!
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 16) { laneRows in
             let values = valueBuffer.baseAddress!
             for t in 0..<treeCount {
-                let root = treeStarts[t]
-                let steps = Int(treeDepths[t])
+                let root = starts[t]
+                let steps = Int(depths[t])
                 var first = 0
+                if rowStride == 1 {
+                    // Feature-major input: lane l of a group reads `group[offset + l]`, so eight walks
+                    // live in registers with no per-lane pointer.
+                    while first + 8 <= rowCount {
+                        RandomForest.walkEight(nodes: nodes, group: rows + first, root: root, steps: steps,
+                                               values: values, classCount: K, output: output + first &* K)
+                        first &+= 8
+                    }
+                }
                 while first < rowCount {
                     let lanes = min(16, rowCount - first)
-                    for l in 0..<lanes { current[l] = root }
+                    for l in 0..<lanes {
+                        current[l] = root
+                        laneRows[l] = rows + (first &+ l) &* rowStride
+                    }
                     var step = 0
                     while step < steps {
                         var moved: Int32 = 0
                         for l in 0..<lanes {
                             let index = current[l]
                             let node = nodes[Int(index)]
-                            let x = rows[(first + l) * rowStride + Int(node.feature) * featureStride]
+                            let x = laneRows[l][node.offset]
                             let next = node.child &+ (x > node.threshold ? 1 : 0)
                             moved |= next ^ index
                             current[l] = next
                         }
                         if moved == 0 { break }
-                        step += 1
+                        step &+= 1
                     }
                     for l in 0..<lanes {
-                        let v = values + Int(current[l]) * K
-                        let o = output + (first + l) * K
+                        let v = values + Int(current[l]) &* K
+                        let o = output + (first &+ l) &* K
                         for c in 0..<K { o[c] += v[c] }
                     }
-                    first += 16
+                    first &+= 16
                 }
             }
             let scale = 1 / Float(treeCount)
@@ -142,7 +165,51 @@ extension RandomForest {
         }
         }
         }
+        }
+        }
     }
+}
+
+extension RandomForest {
+    /// Eight independent walks down one tree, for feature-major rows `group[0..<8]`; adds the
+    /// leaves' class fractions to `output` (row-major, `classCount` per row).
+    @inline(__always)
+    static func walkEight(nodes: UnsafePointer<ScaledNode>, group: UnsafePointer<Float>, root: Int32, steps: Int,
+                          values: UnsafePointer<Float>, classCount K: Int, output: UnsafeMutablePointer<Float>) {
+        @inline(__always) func advance(_ index: Int32, _ lane: Int) -> Int32 {
+            let node = nodes[Int(index)]
+            return node.child &+ (group[node.offset &+ lane] > node.threshold ? 1 : 0)
+        }
+        var c0 = root, c1 = root, c2 = root, c3 = root, c4 = root, c5 = root, c6 = root, c7 = root
+        var step = 0
+        while step < steps {
+            let n0 = advance(c0, 0), n1 = advance(c1, 1), n2 = advance(c2, 2), n3 = advance(c3, 3)
+            let n4 = advance(c4, 4), n5 = advance(c5, 5), n6 = advance(c6, 6), n7 = advance(c7, 7)
+            let moved = (n0 ^ c0) | (n1 ^ c1) | (n2 ^ c2) | (n3 ^ c3) | (n4 ^ c4) | (n5 ^ c5) | (n6 ^ c6) | (n7 ^ c7)
+            c0 = n0; c1 = n1; c2 = n2; c3 = n3; c4 = n4; c5 = n5; c6 = n6; c7 = n7
+            if moved == 0 { break }
+            step &+= 1
+        }
+        @inline(__always) func add(_ leaf: Int32, _ lane: Int) {
+            let v = values + Int(leaf) &* K
+            let o = output + lane &* K
+            for c in 0..<K { o[c] += v[c] }
+        }
+        add(c0, 0); add(c1, 1); add(c2, 2); add(c3, 3); add(c4, 4); add(c5, 5); add(c6, 6); add(c7, 7)
+    }
+}
+
+/// A node with its feature as an element offset for one input layout (16 bytes).
+@usableFromInline
+struct ScaledNode {
+    var offset: Int
+    var threshold: Float
+    var child: Int32
+}
+
+struct UncheckedNodes: @unchecked Sendable {
+    let value: UnsafePointer<ScaledNode>
+    init(_ value: UnsafePointer<ScaledNode>) { self.value = value }
 }
 
 /// A pointer that may cross into `Parallel` closures (each task writes only its own rows).

@@ -172,6 +172,42 @@ private func blobs(count: Int, featureCount: Int, seed: UInt64, separation: Doub
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(RandomForest.self, from: damaged) }
     }
 
+    @Test func priorEstimateRecoversShiftedClassFrequencies() throws {
+        // Trained on 50/50, applied to data drawn 85/15 from the same class densities: EM on the
+        // forest's probabilities should find about 0.85 / 0.15, and re-weighting should predict the
+        // rare class less often than the raw forest does.
+        var rng = SeededGenerator(seed: 21)
+        func draw(_ count: Int, rareEvery: Int) -> ([Float], [Int32]) {
+            var rows: [Float] = [], labels: [Int32] = []
+            for i in 0..<count {
+                let rare = i % rareEvery == 0
+                labels.append(rare ? 2 : 1)
+                rows.append(Float((rare ? 2.5 : 0) + rng.nextGaussian()))
+                rows.append(Float(rng.nextGaussian()))
+            }
+            return (rows, labels)
+        }
+        let (train, trainLabels) = draw(2000, rareEvery: 2)
+        let forest = try RandomForest.train(rows: train, featureCount: 2, labels: trainLabels,
+                                            configuration: RandomForestConfiguration(treeCount: 60, minSamplesLeaf: 5, seed: 4))
+        #expect(abs(forest.trainingPrior[0] - 0.5) < 0.02)
+        let (test, testLabels) = draw(6000, rareEvery: 7) // 1/7 ≈ 0.143 rare
+        let probabilities = forest.probabilities(rows: test)
+        let prior = forest.estimatePrior(probabilities: probabilities)
+        #expect(abs(prior[1] - 1.0 / 7) < 0.04, "estimated \(prior)")
+        var adapted = probabilities
+        adapted.withUnsafeMutableBufferPointer {
+            RandomForest.reweight($0, classCount: 2, weights: forest.priorWeights(for: prior))
+        }
+        let raw = RandomForest.summarise(probabilities: probabilities, classCount: 2).classIndices
+        let shifted = RandomForest.summarise(probabilities: adapted, classCount: 2).classIndices
+        let truth = testLabels.map { $0 - 1 }
+        let rawErrors = zip(raw, truth).filter { $0 != $1 }.count
+        let shiftedErrors = zip(shifted, truth).filter { $0 != $1 }.count
+        #expect(shifted.filter { $0 == 1 }.count < raw.filter { $0 == 1 }.count)
+        #expect(shiftedErrors < rawErrors)
+    }
+
     @Test func badInputIsAnError() {
         #expect(throws: CleaveError.self) {
             try RandomForest.train(rows: [1, 2, 3], featureCount: 1, labels: [5, 5, 5])

@@ -67,27 +67,54 @@ extension PixelClassifier {
     }
 
     /// Classifies a whole image in memory (see ``predict(_:model:blockSize:progress:sink:)``).
+    ///
+    /// - Parameter adaptPrior: re-weight the probabilities to the class frequencies estimated on
+    ///   this image (``PriorSample``, ``RandomForest/estimatePrior(probabilities:maxIterations:tolerance:)``)
+    ///   instead of the proportions of the training labels. Default true: scribble counts say
+    ///   nothing about how common a class is.
     public static func predict(_ input: PixelClassifierInput, model: PixelClassifierModel, blockSize: Int = 1024,
-                               progress: Progress = .silent) throws -> PixelPrediction {
+                               adaptPrior: Bool = true, progress: Progress = .silent) throws -> PixelPrediction {
         let shape = input.spatialShape
+        let n = shape.count
         let K = model.forest.classCount
-        var labels = [Int32](repeating: 0, count: shape.count)
-        var probabilities = [Float](repeating: 0, count: shape.count * K)
-        var uncertainty = [Float](repeating: 0, count: shape.count)
-        let values = model.forest.classes
+        var pixelMajor = [Float](repeating: 0, count: n * K)
         try predict(input, model: model, blockSize: blockSize, progress: progress) { block in
+            let bn = block.region.pixelCount
             block.region.forEachRow(in: shape) { offset, local, count in
                 for i in 0..<count {
-                    labels[offset + i] = values[Int(block.classIndices[local + i])]
-                    uncertainty[offset + i] = block.uncertainty[local + i]
-                }
-                let n = block.region.pixelCount
-                for c in 0..<K {
-                    for i in 0..<count { probabilities[c * shape.count + offset + i] = block.probabilities[c * n + local + i] }
+                    for c in 0..<K { pixelMajor[(offset + i) * K + c] = block.probabilities[c * bn + local + i] }
                 }
             }
         }
-        return PixelPrediction(shape: shape, labels: labels, probabilities: probabilities, uncertainty: uncertainty)
+        if adaptPrior {
+            var sample = PriorSample(pixelCount: n, classCount: K)
+            for p in stride(from: 0, to: n, by: sample.stride) {
+                for c in 0..<K { sample.values[(p / sample.stride) * K + c] = pixelMajor[p * K + c] }
+            }
+            let weights = model.forest.priorWeights(for: model.forest.estimatePrior(probabilities: sample.values))
+            pixelMajor.withUnsafeMutableBufferPointer { RandomForest.reweight($0, classCount: K, weights: weights) }
+        }
+        let (indices, uncertainty) = RandomForest.summarise(probabilities: pixelMajor, classCount: K)
+        var probabilities = [Float](repeating: 0, count: n * K)
+        for p in 0..<n { for c in 0..<K { probabilities[c * n + p] = pixelMajor[p * K + c] } }
+        let values = model.forest.classes
+        return PixelPrediction(shape: shape, labels: indices.map { values[Int($0)] }, probabilities: probabilities,
+                               uncertainty: uncertainty)
+    }
+}
+
+/// The pixels the class prior of an image is estimated on: every `stride`-th pixel in storage order
+/// (at most ~262,000), stored by position so the estimate does not depend on the block size.
+public struct PriorSample: Sendable {
+    public let stride: Int
+    public let classCount: Int
+    /// Row-major probabilities of the sampled pixels.
+    public var values: [Float]
+
+    public init(pixelCount: Int, classCount: Int, maximum: Int = 262_144) {
+        stride = max(1, (pixelCount + maximum - 1) / maximum)
+        self.classCount = classCount
+        values = [Float](repeating: 0, count: ((pixelCount + stride - 1) / stride) * classCount)
     }
 }
 

@@ -51,6 +51,9 @@ public enum PixelClassifier {
         }
     }
 
+    /// Most classes a model may have (label maps are stored with one byte per class index).
+    public static let maxClassCount = 255
+
     /// Side of the cubic blocks used with 3D banks.
     static let blockSize3D = 96
 
@@ -96,6 +99,9 @@ public enum PixelClassifier {
                     throw CleaveError("\(example.labelsName): label value \(value) is not in the class list (\(classes!.map(\.description).joined(separator: ", ")))")
                 }
             }
+            guard perClass.count <= maxClassCount else {
+                throw CleaveError("\(example.labelsName): holds \(perClass.count) distinct label values; a pixel classifier takes at most \(maxClassCount) classes (is this an image rather than a label image?)")
+            }
             var chosen: [Int] = []
             var rng = SeededGenerator.stream(seed: options.forest.seed ^ 0x9E37_79B9_7F4A_7C15, index: index)
             for value in perClass.keys.sorted() {
@@ -114,6 +120,9 @@ public enum PixelClassifier {
         }
         guard !labelled.isEmpty else {
             throw CleaveError("train: the label images hold no labelled pixels (all 0); label at least two classes")
+        }
+        guard labelled.count <= maxClassCount else {
+            throw CleaveError("train: the label images hold \(labelled.count) distinct label values together; at most \(maxClassCount) classes are supported")
         }
         guard labelled.count >= 2 else {
             throw CleaveError("train: the label images hold a single class (\(labelled.keys.first!)); label at least two classes")

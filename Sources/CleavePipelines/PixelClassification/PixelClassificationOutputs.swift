@@ -1,0 +1,224 @@
+import Foundation
+import CleaveCore
+import CleaveFormats
+import CleaveRender
+import CleaveLearning
+
+/// Class areas of one classified image (a row group of `class-fractions.csv`).
+public struct ClassFractions: Sendable, Equatable {
+    public var image: String
+    public var classes: [PixelClass]
+    /// Pixels per class (model order).
+    public var pixelCounts: [Int]
+    /// Spacing of the image, when known.
+    public var spacing: Spacing?
+    /// True for stacks (fractions are volumes).
+    public var isVolume: Bool
+    /// Class prior estimated on the image (nil without prior adaptation).
+    public var estimatedPrior: [Double]?
+
+    /// Percent of the image per class.
+    public var percents: [Double] {
+        let total = max(1, pixelCounts.reduce(0, +))
+        return pixelCounts.map { 100 * Double($0) / Double(total) }
+    }
+
+    /// Physical area (unit²) or volume (unit³) per class, nil without spacing.
+    public var physicalSizes: [Double]? {
+        guard let s = spacing else { return nil }
+        let unitSize = isVolume ? s.x * s.y * s.z : s.x * s.y
+        return pixelCounts.map { Double($0) * unitSize }
+    }
+
+    /// CSV header for ``csvLines``.
+    public static let csvHeader = "image,class,name,pixels,percent,physical_size,physical_unit"
+
+    /// One CSV line per class.
+    public var csvLines: [String] {
+        let sizes = physicalSizes
+        let unit = spacing.map { isVolume ? "\($0.unit)^3" : "\($0.unit)^2" } ?? ""
+        return classes.indices.map { c in
+            let size = sizes.map { String(format: "%.6g", $0[c]) } ?? ""
+            return [csvField(image), String(classes[c].value), csvField(classes[c].name), String(pixelCounts[c]),
+                    String(format: "%.4f", percents[c]), size, unit].joined(separator: ",")
+        }
+    }
+}
+
+func csvField(_ text: String) -> String {
+    text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+}
+
+/// Which files ``PixelClassificationOutputs/write(_:model:directory:stem:options:progress:)`` produces.
+public struct PixelClassificationOutputOptions: Sendable {
+    public var probabilities = true
+    public var uncertainty = true
+    public var overlay = true
+    /// Re-weight probabilities to the class frequencies estimated on each image (see
+    /// ``RandomForest/estimatePrior(probabilities:maxIterations:tolerance:)``).
+    public var adaptPrior = true
+    /// Block side for prediction.
+    public var blockSize = 1024
+    public init() {}
+}
+
+/// Writes the standard outputs of classifying one image into a directory:
+///
+/// - `<stem>-labels.tif` — label values (8-bit when every class value ≤ 255, else 16-bit);
+/// - `<stem>-probabilities.tif` — float32, one page per class (per plane for stacks: class-major);
+/// - `<stem>-uncertainty.tif` — float32, 1 − (p_first − p_second);
+/// - `<stem>-overlay.png` — class colours over the grey image (middle plane of a stack).
+///
+/// Every file is written under a temporary name and renamed when complete, so an error leaves no
+/// half-written output. Memory: the labels and the input, plus one block of features; the float
+/// outputs are streamed to disk block by block.
+public enum PixelClassificationOutputs {
+    /// Classifies `input` and writes its outputs; returns the class areas.
+    public static func write(_ input: PixelClassifierInput, model: PixelClassifierModel, directory: String, stem: String,
+                             options: PixelClassificationOutputOptions = PixelClassificationOutputOptions(),
+                             progress: CleaveCore.Progress = .silent) throws -> ClassFractions {
+        try model.check(channelCount: input.channelCount, source: input.name)
+        let shape = input.spatialShape
+        let classes = model.classes
+        let K = classes.count
+        let names = classes.map { "\($0.value)=\($0.name)" }.joined(separator: ", ")
+        let base = (directory as NSString).appendingPathComponent(stem)
+        // Pass 1 streams the raw probabilities to disk (the published file, or a scratch file when
+        // probabilities are not wanted but the prior is adapted) and keeps a fixed pixel sample.
+        let needsProbabilityFile = options.probabilities || options.adaptPrior
+        let probabilityWriter = needsProbabilityFile
+            ? try FloatPageWriter(path: base + "-probabilities.tif", width: shape.width, height: shape.height,
+                                  pageCount: K * shape.depth,
+                                  description: "Cleave \(cleaveVersion) class probabilities, one page per class (class-major over planes): \(names)")
+            : nil
+        let uncertaintyWriter = options.uncertainty
+            ? try FloatPageWriter(path: base + "-uncertainty.tif", width: shape.width, height: shape.height,
+                                  pageCount: shape.depth, description: "Cleave \(cleaveVersion) uncertainty 1 - (p_first - p_second)")
+            : nil
+        let values = classes.map(\.value)
+        let small = values.allSatisfy { $0 <= 255 }
+        var indices = [UInt8](repeating: 0, count: shape.count) // class index per pixel (< 256 classes)
+        var counts = [Int](repeating: 0, count: K)
+        var sample = PriorSample(pixelCount: shape.count, classCount: K)
+        try PixelClassifier.predict(input, model: model, blockSize: options.blockSize, progress: progress) { block in
+            let n = block.region.pixelCount
+            var local = 0
+            for z in block.region.z..<(block.region.z + block.region.depth) {
+                for y in block.region.y..<(block.region.y + block.region.height) {
+                    let offset = shape.index(column: block.region.x, row: y, plane: z)
+                    let width = block.region.width
+                    if options.adaptPrior {
+                        var p = (offset + sample.stride - 1) / sample.stride * sample.stride
+                        while p < offset + width {
+                            for c in 0..<K { sample.values[(p / sample.stride) * K + c] = block.probabilities[c * n + local + p - offset] }
+                            p += sample.stride
+                        }
+                    } else {
+                        for i in 0..<width {
+                            let c = Int(block.classIndices[local + i])
+                            indices[offset + i] = UInt8(c)
+                            counts[c] += 1
+                        }
+                        try block.uncertainty.withUnsafeBufferPointer { u in
+                            try uncertaintyWriter?.write(page: z, row: y, column: block.region.x,
+                                                         values: UnsafeBufferPointer(rebasing: u[local..<(local + width)]))
+                        }
+                    }
+                    try block.probabilities.withUnsafeBufferPointer { p in
+                        for c in 0..<K {
+                            try probabilityWriter?.write(page: c * shape.depth + z, row: y, column: block.region.x,
+                                                         values: UnsafeBufferPointer(rebasing: p[(c * n + local)..<(c * n + local + width)]))
+                        }
+                    }
+                    local += width
+                }
+            }
+        }
+
+        // Pass 2 (prior adaptation): estimate the image's class prior on the sample, then re-weight
+        // every row of probabilities in place and derive labels and uncertainty from them.
+        var estimatedPrior: [Double]?
+        if options.adaptPrior, let writer = probabilityWriter {
+            let prior = model.forest.estimatePrior(probabilities: sample.values)
+            estimatedPrior = prior
+            let weights = model.forest.priorWeights(for: prior)
+            var rowProbabilities = [Float](repeating: 0, count: K * shape.width)
+            var pixelMajor = [Float](repeating: 0, count: K * shape.width)
+            for z in 0..<shape.depth {
+                for y in 0..<shape.height {
+                    try rowProbabilities.withUnsafeMutableBufferPointer { buffer in
+                        for c in 0..<K {
+                            try writer.read(page: c * shape.depth + z, row: y, column: 0,
+                                            into: UnsafeMutableBufferPointer(rebasing: buffer[(c * shape.width)..<((c + 1) * shape.width)]))
+                        }
+                    }
+                    for x in 0..<shape.width { for c in 0..<K { pixelMajor[x * K + c] = rowProbabilities[c * shape.width + x] } }
+                    pixelMajor.withUnsafeMutableBufferPointer { RandomForest.reweight($0, classCount: K, weights: weights) }
+                    let (rowIndices, uncertainty) = RandomForest.summarise(probabilities: pixelMajor, classCount: K)
+                    let offset = shape.index(column: 0, row: y, plane: z)
+                    for x in 0..<shape.width {
+                        let c = Int(rowIndices[x])
+                        indices[offset + x] = UInt8(c)
+                        counts[c] += 1
+                    }
+                    try uncertainty.withUnsafeBufferPointer { try uncertaintyWriter?.write(page: z, row: y, column: 0, values: $0) }
+                    if options.probabilities {
+                        for x in 0..<shape.width { for c in 0..<K { rowProbabilities[c * shape.width + x] = pixelMajor[x * K + c] } }
+                        try rowProbabilities.withUnsafeBufferPointer { buffer in
+                            for c in 0..<K {
+                                try writer.write(page: c * shape.depth + z, row: y, column: 0,
+                                                 values: UnsafeBufferPointer(rebasing: buffer[(c * shape.width)..<((c + 1) * shape.width)]))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // Labels.
+        let labelsPath = base + "-labels.tif"
+        let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
+        if small {
+            let lookup = values.map { UInt8($0) }
+            let image = Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing)
+            try ImageFile.write(image, to: labelsTemporary)
+        } else {
+            let lookup = values.map { UInt16(clamping: $0) }
+            let image = Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing)
+            try ImageFile.write(image, to: labelsTemporary)
+        }
+
+        // Overlay of the middle plane.
+        var overlayTemporary: String?
+        if options.overlay {
+            let plane = shape.depth / 2
+            let grey: Image<UInt8>
+            switch input.displayPlane(plane) {
+            case .uint8(let i): grey = Display.grey(i)
+            case .uint16(let i): grey = Display.grey(i)
+            case .float32(let i): grey = Display.grey(i)
+            }
+            let start = plane * shape.planeSize
+            let planeIndices = indices[start..<start + shape.planeSize].map { Int32($0) }
+            let colours = classes.map(\.colour)
+            let picture = Display.overlay(grey: grey, labels: planeIndices, colours: { colours[Int($0)] })
+            let path = AtomicFile.temporaryPath(for: base + "-overlay.png") + ".png"
+            try ImageFile.write(picture, to: path)
+            overlayTemporary = path
+        }
+
+        if options.probabilities { try probabilityWriter?.finish() } else { probabilityWriter?.discard() }
+        try uncertaintyWriter?.finish()
+        try AtomicFile.commit(labelsTemporary, to: labelsPath)
+        if let overlayTemporary { try AtomicFile.commit(overlayTemporary, to: base + "-overlay.png") }
+        return ClassFractions(image: input.name, classes: classes, pixelCounts: counts, spacing: input.spacing,
+                              isVolume: shape.depth > 1, estimatedPrior: estimatedPrior)
+    }
+
+    /// Writes `class-fractions.csv` for several images (atomically).
+    public static func writeFractions(_ fractions: [ClassFractions], to path: String) throws {
+        var text = ClassFractions.csvHeader + "\n"
+        for f in fractions { for line in f.csvLines { text += line + "\n" } }
+        try AtomicFile.write(Data(text.utf8), to: path)
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import CleaveCore
+import CleaveFormats
+import CleavePipelines
+
+/// `cleave predict`: apply a trained pixel classifier to images.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Classify every pixel of images with a model from `cleave train`.",
+        discussion: """
+        For each image writes, into --out:
+          <stem>-labels.tif         label values as in training (8-bit, or 16-bit for values > 255)
+          <stem>-probabilities.tif  float32, one page per class (stacks: class-major over planes)
+          <stem>-uncertainty.tif    float32, 1 - (p_first - p_second): 0 = sure, 1 = a tie
+          <stem>-overlay.png        class colours over the grey image (middle plane of a stack)
+        and one class-fractions.csv (area or volume % per class, physical size when the file \
+        has a pixel size). Images are processed block by block with a halo as wide as the largest \
+        filter, so the result equals whole-image prediction while memory follows --block-size. \
+        Co-registered channels are given as one comma-separated argument (a.tif,b.tif). Files are \
+        written complete or not at all.
+
+        Examples:
+          cleave predict --model rock.model.json --out results/ slice*.tif
+          cleave predict --model multi.json --out out/ bse.tif,si.tif
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("Model file from `cleave train`.", valueName: "MODEL"))
+    var model: String
+
+    @Option(name: .long, help: ArgumentHelp("Output directory (created if missing).", valueName: "DIR"))
+    var out: String
+
+    @Argument(help: ArgumentHelp("Images to classify (comma-separate co-registered channels).", valueName: "IMAGES"))
+    var images: [String] = []
+
+    @Option(name: .long, help: "Block side in pixels; memory grows with its square.")
+    var blockSize = 1024
+
+    @Flag(name: .long, help: "Do not write the probability TIFFs.")
+    var noProbabilities = false
+
+    @Flag(name: .long, help: "Do not write the uncertainty TIFFs.")
+    var noUncertainty = false
+
+    @Flag(name: .long, help: "Do not write the overlay PNGs.")
+    var noOverlay = false
+
+    @Flag(name: .long, help: ArgumentHelp("Keep the class proportions of the training labels as the prior instead of estimating each image's class frequencies.", discussion: "By default the probabilities are re-weighted to the class frequencies estimated on each image by EM (Saerens et al. 2002): how many pixels were labelled per class says nothing about how common the class is, and without this small phases are over-predicted."))
+    var trainingPrior = false
+
+    func validate() throws {
+        if images.isEmpty { throw ValidationError("Give at least one image to classify.") }
+        if blockSize < 16 { throw ValidationError("--block-size must be at least 16, got \(blockSize).") }
+    }
+
+    func run() throws {
+        let classifier = try PixelClassifierModel.read(path: model)
+        // Check every input's channels against the model before writing anything.
+        for spec in images {
+            let paths = spec.split(separator: ",").map(String.init)
+            let channels = try paths.reduce(0) { $0 + (try ImageFile.info($1)).channels }
+            try classifier.check(channelCount: channels, source: spec)
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var options = PixelClassificationOutputOptions()
+        options.blockSize = blockSize
+        options.probabilities = !noProbabilities
+        options.uncertainty = !noUncertainty
+        options.overlay = !noOverlay
+        options.adaptPrior = !trainingPrior
+        let progress = ProgressBar.make()
+        var fractions: [ClassFractions] = []
+        var stems = Set<String>()
+        let start = Date()
+        for spec in images {
+            let input = try readInput(spec)
+            var stem = URL(fileURLWithPath: String(spec.split(separator: ",")[0])).deletingPathExtension().lastPathComponent
+            if stem.hasSuffix(".ome") { stem = String(stem.dropLast(4)) }
+            var unique = stem, k = 2
+            while !stems.insert(unique).inserted { unique = "\(stem)-\(k)"; k += 1 }
+            let result = try PixelClassificationOutputs.write(input, model: classifier, directory: out, stem: unique,
+                                                              options: options, progress: progress)
+            fractions.append(result)
+            let summary = zip(result.classes, result.percents).map { "\($0.name) " + String(format: "%.2f%%", $1) }
+            var line = "\(spec): \(summary.joined(separator: ", "))"
+            if let prior = result.estimatedPrior {
+                line += " (estimated prior " + prior.map { String(format: "%.3f", $0) }.joined(separator: "/") + ")"
+            }
+            print(line)
+        }
+        let csv = (out as NSString).appendingPathComponent("class-fractions.csv")
+        try PixelClassificationOutputs.writeFractions(fractions, to: csv)
+        print("wrote \(images.count) image(s) to \(out) in " + String(format: "%.2f s", Date().timeIntervalSince(start)))
+    }
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import CleaveCore
+import CleaveFormats
+import CleaveFeatures
+import CleaveLearning
+import CleavePipelines
+
+/// `cleave train`: filter-bank features + random forest from labelled images → a model file.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a pixel classifier (filter-bank features + random forest) from labelled images.",
+        discussion: """
+        Give each training image with its label image (pairs in order). In a label image 0 means \
+        unlabelled and every other value is a class, so a few strokes per class are enough; dense \
+        label images work too (use --pixels-per-class to sample them). Prediction writes the same \
+        label values back. Co-registered channels (two detectors, BSE + element maps) are given \
+        as one comma-separated --image; every training and prediction image needs the same channels.
+
+        Features: the default bank (raw and Gaussian-smoothed intensity, gradient magnitude and \
+        Hessian eigenvalues at scales 0.7–10 px, local standard deviation / minimum / maximum in \
+        3–15 px windows) — see --bank / --features / --scales. The forest follows scikit-learn's \
+        RandomForestClassifier defaults (100 trees, √F features per split, bootstrap, fully grown \
+        trees). The model file (JSON) records the classes, the bank, the channel count and the \
+        forest; it is written only when training succeeded.
+
+        Examples:
+          cleave train --image slice0.tif --labels strokes0.tif --model rock.model.json \\
+                       --class 1=pore --class 2=quartz --class 3=clay:#00ff00
+          cleave train --image a.tif --labels a-labels.tif --image b.tif --labels b-labels.tif \\
+                       --model m.json --classes classes.csv --pixels-per-class 2000 --seed 7
+          cleave train --image bse.tif,si.tif --labels strokes.tif --model multi.json
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("Training image; repeat for several. Comma-separate co-registered channels.", valueName: "IMG[,IMG…]"))
+    var image: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Label image for the --image at the same position (0 = unlabelled).", valueName: "LABELS"))
+    var labels: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Where to write the model (JSON).", valueName: "MODEL"))
+    var model: String
+
+    @Option(name: .long, help: ArgumentHelp("Class list: JSON ([{\"value\":1,\"name\":\"pore\",\"colour\":\"#0000ff\"}] or {\"1\":\"pore\"}) or CSV (value,name[,#rrggbb]).", valueName: "FILE"))
+    var classes: String?
+
+    @Option(name: .customLong("class"), help: ArgumentHelp("A class as VALUE=NAME or VALUE=NAME:#rrggbb; repeat per class.", valueName: "SPEC"))
+    var classSpecs: [String] = []
+
+    @Option(name: .long, help: "Number of trees.")
+    var trees = 100
+
+    @Option(name: .long, help: "Deepest tree level (default: grow until pure).")
+    var maxDepth: Int?
+
+    @Option(name: .long, help: "Minimum training pixels per leaf.")
+    var minSamplesLeaf = 1
+
+    @Option(name: .long, help: "Candidate features per split: sqrt, log2, all, a count, or a fraction in (0, 1].")
+    var maxFeatures = "sqrt"
+
+    @Flag(name: .long, help: "Weight classes inversely to their labelled pixel counts (scikit-learn's class_weight=\"balanced\").")
+    var balanced = false
+
+    @Option(name: .long, help: "Seed of the pixel sampling and the forest.")
+    var seed: UInt64 = 0
+
+    @Option(name: .long, help: "Use at most N randomly chosen labelled pixels per class per image (seeded).")
+    var pixelsPerClass: Int?
+
+    @Option(name: .long, help: "Feature bank: \(FilterBank.namedBanks.joined(separator: ", ")).")
+    var bank = "default"
+
+    @Option(name: .long, help: ArgumentHelp("Instead of --bank: comma-separated features (\(FilterFeature.allCases.map(\.rawValue).joined(separator: ", "))).", valueName: "LIST"))
+    var features: String?
+
+    @Option(name: .long, help: ArgumentHelp("Scales (Gaussian sigma, pixels) for --features, comma-separated.", valueName: "LIST"))
+    var scales: String?
+
+    @Flag(name: .customLong("3d"), help: "Use 3D filters on stacks (default: plane by plane).")
+    var threeD = false
+
+    @Option(name: .long, help: "Block side (pixels) for feature computation; memory grows with its square.")
+    var blockSize = 1024
+
+    func validate() throws {
+        if image.isEmpty { throw ValidationError("Give at least one --image with its --labels.") }
+        if image.count != labels.count {
+            throw ValidationError("Got \(image.count) --image and \(labels.count) --labels; give one label image per training image, in the same order.")
+        }
+        if trees < 1 { throw ValidationError("--trees must be at least 1, got \(trees).") }
+        if let maxDepth, maxDepth < 1 { throw ValidationError("--max-depth must be at least 1, got \(maxDepth).") }
+        if minSamplesLeaf < 1 { throw ValidationError("--min-samples-leaf must be at least 1, got \(minSamplesLeaf).") }
+        if let pixelsPerClass, pixelsPerClass < 1 { throw ValidationError("--pixels-per-class must be at least 1, got \(pixelsPerClass).") }
+        if blockSize < 16 { throw ValidationError("--block-size must be at least 16, got \(blockSize).") }
+        if classes != nil && !classSpecs.isEmpty { throw ValidationError("Use either --classes FILE or --class flags, not both.") }
+        if scales != nil && features == nil { throw ValidationError("--scales goes with --features.") }
+        _ = try parsedMaxFeatures()
+    }
+
+    func parsedMaxFeatures() throws -> MaxFeatures {
+        switch maxFeatures.lowercased() {
+        case "sqrt": return .sqrt
+        case "log2": return .log2
+        case "all": return .all
+        default:
+            if let n = Int(maxFeatures), n >= 1 { return .count(n) }
+            if let x = Double(maxFeatures), x > 0, x <= 1 { return .fraction(x) }
+            throw ValidationError("--max-features must be sqrt, log2, all, a count ≥ 1 or a fraction in (0, 1], got '\(maxFeatures)'.")
+        }
+    }
+
+    func filterBank() throws -> FilterBank {
+        if let features {
+            let names = features.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            var scaleList = FilterBank.defaultScales
+            if let scales {
+                scaleList = try scales.split(separator: ",").map { text -> Double in
+                    guard let v = Double(text.trimmingCharacters(in: .whitespaces)) else {
+                        throw ValidationError("--scales: '\(text)' is not a number.")
+                    }
+                    return v
+                }
+            }
+            return try FilterBank(features: names, scales: scaleList, threeD: threeD)
+        }
+        return try FilterBank.named(bank, threeD: threeD)
+    }
+
+    func run() throws {
+        let bank = try filterBank()
+        var classList: [PixelClass]?
+        if let classes { classList = try PixelClassList.read(path: classes) }
+        if !classSpecs.isEmpty {
+            let parsed = try classSpecs.enumerated().map { try PixelClassList.parse(specification: $1, position: $0) }
+            try PixelClassList.validate(parsed, source: "--class")
+            classList = parsed
+        }
+        var examples: [PixelClassifier.TrainingExample] = []
+        for (spec, labelPath) in zip(image, labels) {
+            let input = try readInput(spec)
+            let labelImage = try ImageFile.read(labelPath)
+            examples.append(PixelClassifier.TrainingExample(input: input, labels: labelImage, labelsName: labelPath))
+        }
+        let forest = RandomForestConfiguration(
+            treeCount: trees, maxFeatures: try parsedMaxFeatures(), maxDepth: maxDepth, minSamplesLeaf: minSamplesLeaf,
+            classWeighting: balanced ? .balanced : .none, seed: seed)
+        let options = PixelClassifier.TrainingOptions(bank: bank, forest: forest, pixelsPerClass: pixelsPerClass, blockSize: blockSize)
+        let start = Date()
+        let trained = try PixelClassifier.train(examples, classes: classList, options: options, progress: ProgressBar.make())
+        try trained.write(path: model)
+        let seconds = Date().timeIntervalSince(start)
+        let used = trained.training.usedPixels.reduce(0, +)
+        print("model: \(model)")
+        print("classes: \(trained.classes.map(\.description).joined(separator: ", "))")
+        print("training pixels: \(used) (\(zip(trained.classes, trained.training.usedPixels).map { "\($0.value): \($1)" }.joined(separator: ", ")))")
+        print("features: \(trained.forest.featureCount) (\(bank))")
+        if let oob = trained.forest.outOfBagAccuracy { print(String(format: "out-of-bag accuracy: %.4f", oob)) }
+        print(String(format: "time: %.2f s", seconds))
+    }
+}
+
+/// Reads `a.tif[,b.tif…]` as one multi-channel input.
+func readInput(_ spec: String) throws -> PixelClassifierInput {
+    let paths = spec.split(separator: ",").map(String.init)
+    guard !paths.isEmpty else { throw ValidationError("Empty image name '\(spec)'.") }
+    let parts = try paths.map { try ImageFile.read($0) }
+    return try PixelClassifierInput(name: spec, parts: parts, partNames: paths)
+}

@@ -1,0 +1,43 @@
+import Testing
+import Foundation
+import CleaveCore
+import CleaveFormats
+import CleaveLearning
+import CleavePipelines
+import CleaveTestSupport
+
+#if DEBUG
+private let isReleaseBuild = false
+#else
+private let isReleaseBuild = true
+#endif
+
+/// The sandstone protocol of issue 4 (also in bench/pixel-classifier): train on slices 0000 and
+/// 0200 with 2000 randomly chosen labelled pixels per class per slice, predict the other seven,
+/// score against labels/. Release builds only (a debug build needs many minutes).
+@Suite struct PixelClassificationSandstoneTests {
+    @Test(.enabled(if: TestData.isAvailable && isReleaseBuild, "needs ../shared/data and a release build"))
+    func sandstoneProtocolBeatsTheReference() throws {
+        func path(_ kind: String, _ slice: String) -> String { TestData.path("sandstone-xrm/\(kind)/Sandstone_Versa\(slice).tif") }
+        let examples = try ["0000", "0200"].map { slice in
+            PixelClassifier.TrainingExample(input: PixelClassifierInput(name: slice, image: try ImageFile.read(path("images", slice))),
+                                            labels: try ImageFile.read(path("labels", slice)), labelsName: slice)
+        }
+        let model = try PixelClassifier.train(examples, options: PixelClassifier.TrainingOptions(
+            forest: RandomForestConfiguration(seed: 0), pixelsPerClass: 2000))
+        #expect(model.training.usedPixels == [4000, 4000, 4000, 4000])
+        var truth: [Int32] = []
+        var predicted: [Int32] = []
+        for slice in ["0050", "0100", "0150", "0250", "0300", "0350", "0400"] {
+            let input = PixelClassifierInput(name: slice, image: try ImageFile.read(path("images", slice)))
+            predicted += try PixelClassifier.predict(input, model: model).labels
+            truth += try ImageFile.read(path("labels", slice)).converted(to: UInt8.self).pixels.map { Int32($0) }
+        }
+        let scores = try SegmentationScores(truth: truth, predicted: predicted, classes: [1, 2, 3, 4])
+        // Reference (scikit-image multiscale_basic_features + scikit-learn RandomForestClassifier(100),
+        // bench/pixel-classifier/reference.py): IoU 0.972 / 0.970 / 0.629 / 0.915, mean 0.871.
+        #expect(scores.meanIoU >= 0.88, "mean IoU \(scores.meanIoU), per class \(scores.iou)")
+        #expect(scores.iou[2] > 0.629, "clay IoU \(scores.iou[2])")
+        #expect(scores.iou[3] > 0.915, "bright-mineral IoU \(scores.iou[3])")
+    }
+}

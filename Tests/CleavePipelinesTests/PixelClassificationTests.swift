@@ -1,0 +1,217 @@
+import Testing
+import Foundation
+import CleaveCore
+import CleaveFormats
+import CleaveFeatures
+import CleaveLearning
+import CleavePipelines
+import CleaveRender
+import CleaveTestSupport
+
+/// A seeded synthetic scene: dark background (class 1), mid-grey discs (class 2), small bright
+/// spots (class 3), Gaussian noise. Returns the image and its dense truth.
+private func scene(width: Int = 160, height: Int = 120, seed: UInt64 = 1, spotLevel: Double = 230) -> (Image<UInt8>, [Int32]) {
+    var rng = SeededGenerator(seed: seed)
+    var truth = [Int32](repeating: 1, count: width * height)
+    for _ in 0..<8 {
+        let cx = rng.next(below: width), cy = rng.next(below: height), r = 8 + rng.next(below: 12)
+        for y in max(0, cy - r)..<min(height, cy + r) {
+            for x in max(0, cx - r)..<min(width, cx + r) where (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r {
+                truth[y * width + x] = 2
+            }
+        }
+    }
+    for _ in 0..<25 {
+        let cx = rng.next(below: width), cy = rng.next(below: height)
+        for y in max(0, cy - 1)...min(height - 1, cy + 1) { for x in max(0, cx - 1)...min(width - 1, cx + 1) { truth[y * width + x] = 3 } }
+    }
+    let level: [Double] = [0, 60, 140, spotLevel]
+    let pixels = truth.map { UInt8(max(0, min(255, level[Int($0)] + 18 * rng.nextGaussian()))) }
+    return (Image(shape: Shape(width: width, height: height), pixels: pixels), truth)
+}
+
+/// Sparse labels: every `step`-th pixel keeps its truth, the rest is 0.
+private func sparse(_ truth: [Int32], step: Int) -> Image<UInt8> {
+    let pixels = truth.enumerated().map { $0.offset % step == 0 ? UInt8($0.element) : 0 }
+    return Image(shape: Shape(width: 160, height: 120), pixels: pixels)
+}
+
+private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
+    PixelClassifier.TrainingOptions(bank: .fast, forest: RandomForestConfiguration(treeCount: trees, seed: 3))
+}
+
+@Suite struct PixelClassificationTests {
+    @Test func blockwisePredictionEqualsWholeImage() throws {
+        let (image, truth) = scene()
+        let input = PixelClassifierInput(name: "scene", image: .uint8(image))
+        let example = PixelClassifier.TrainingExample(input: input, labels: .uint8(sparse(truth, step: 7)), labelsName: "labels")
+        let model = try PixelClassifier.train([example], options: smallOptions())
+        for adapt in [false, true] {
+            let whole = try PixelClassifier.predict(input, model: model, blockSize: 1024, adaptPrior: adapt)
+            let tiled = try PixelClassifier.predict(input, model: model, blockSize: 48, adaptPrior: adapt)
+            #expect(whole == tiled)
+        }
+        let whole = try PixelClassifier.predict(input, model: model, blockSize: 1024, adaptPrior: false)
+        // The scene is easy: nearly every pixel right, probabilities sum to 1 per pixel.
+        let correct = zip(whole.labels, truth).filter { $0 == $1 }.count
+        #expect(Double(correct) / Double(truth.count) > 0.97)
+        let n = truth.count
+        for p in stride(from: 0, to: n, by: 97) {
+            let sum = (0..<3).reduce(Float(0)) { $0 + whole.probabilities[$1 * n + p] }
+            #expect(abs(sum - 1) < 1e-5)
+        }
+    }
+
+    @Test func priorAdaptationShrinksOverRepresentedClasses() throws {
+        // Equal scribbles per class although class 3 covers ~2 % of the scene and overlaps class 2
+        // in brightness: adaptation must estimate a small prior for it and predict fewer class-3 pixels.
+        let (image, truth) = scene(seed: 5, spotLevel: 175)
+        var labels = [Int32](repeating: 0, count: truth.count)
+        var perClass = [Int32: Int]()
+        for (i, t) in truth.enumerated() where i % 3 == 0 && perClass[t, default: 0] < 60 { labels[i] = t; perClass[t, default: 0] += 1 }
+        let input = PixelClassifierInput(name: "scene", image: .uint8(image))
+        let labelImage = Image(shape: image.shape, pixels: labels.map { UInt8($0) })
+        let model = try PixelClassifier.train([PixelClassifier.TrainingExample(input: input, labels: .uint8(labelImage), labelsName: "l")],
+                                              options: smallOptions(trees: 30))
+        #expect(model.training.usedPixels == [60, 60, 60])
+        let raw = try PixelClassifier.predict(input, model: model, adaptPrior: false)
+        let adapted = try PixelClassifier.predict(input, model: model, adaptPrior: true)
+        let rawSmall = raw.labels.filter { $0 == 3 }.count
+        let adaptedSmall = adapted.labels.filter { $0 == 3 }.count
+        let trueSmall = truth.filter { $0 == 3 }.count
+        #expect(rawSmall > trueSmall + 100, "raw \(rawSmall) vs true \(trueSmall)")
+        #expect(adaptedSmall < rawSmall - 50, "adapted \(adaptedSmall) vs raw \(rawSmall)")
+        #expect(abs(adaptedSmall - trueSmall) < abs(rawSmall - trueSmall))
+        var samplePrior = PriorSample(pixelCount: truth.count, classCount: 3)
+        for p in stride(from: 0, to: truth.count, by: samplePrior.stride) {
+            for c in 0..<3 { samplePrior.values[(p / samplePrior.stride) * 3 + c] = raw.probabilities[c * truth.count + p] }
+        }
+        let prior = model.forest.estimatePrior(probabilities: samplePrior.values)
+        let trueFraction = Double(trueSmall) / Double(truth.count)
+        #expect(abs(prior[2] - trueFraction) < 0.03)
+        #expect(abs(prior.reduce(0, +) - 1) < 1e-9)
+    }
+
+    @Test func trainingErrorsAreClearAndOneLine() throws {
+        let (image, truth) = scene()
+        let input = PixelClassifierInput(name: "img.tif", image: .uint8(image))
+        func example(_ labels: Image<UInt8>) -> PixelClassifier.TrainingExample {
+            PixelClassifier.TrainingExample(input: input, labels: .uint8(labels), labelsName: "labels.tif")
+        }
+        func message(_ body: () throws -> Void) -> String {
+            do { try body(); return "" } catch { return "\(error)" }
+        }
+        let wrongSize = Image<UInt8>(width: 10, height: 10, repeating: 1)
+        let m1 = message { _ = try PixelClassifier.train([example(wrongSize)], options: smallOptions()) }
+        #expect(m1.contains("labels.tif") && m1.contains("10×10") && m1.contains("160×120"))
+        let empty = Image<UInt8>(width: 160, height: 120)
+        let m2 = message { _ = try PixelClassifier.train([example(empty)], options: smallOptions()) }
+        #expect(m2.contains("no labelled pixels"))
+        let single = Image<UInt8>(width: 160, height: 120, repeating: 2)
+        let m3 = message { _ = try PixelClassifier.train([example(single)], options: smallOptions()) }
+        #expect(m3.contains("single class"))
+        let classes = [PixelClass(value: 1, name: "bg", colour: .init(0, 0, 0)), PixelClass(value: 2, name: "disc", colour: .init(255, 0, 0))]
+        let m4 = message { _ = try PixelClassifier.train([example(sparse(truth, step: 5))], classes: classes, options: smallOptions()) }
+        #expect(m4.contains("label value 3") && m4.contains("class list"))
+        for m in [m1, m2, m3, m4] { #expect(!m.isEmpty && !m.contains("\n")) }
+    }
+
+    @Test func channelMismatchIsAnError() throws {
+        let (image, truth) = scene()
+        let twoChannels = try PixelClassifierInput(name: "a.tif,b.tif", parts: [.uint8(image), .uint8(image)])
+        let model = try PixelClassifier.train([PixelClassifier.TrainingExample(input: twoChannels, labels: .uint8(sparse(truth, step: 9)), labelsName: "l")],
+                                              options: smallOptions(trees: 5))
+        #expect(model.channelCount == 2)
+        #expect(model.forest.featureCount == 2 * FilterBank.fast.featuresPerChannel)
+        let one = PixelClassifierInput(name: "single.tif", image: .uint8(image))
+        do {
+            _ = try PixelClassifier.predict(one, model: model)
+            Issue.record("expected a channel error")
+        } catch {
+            #expect("\(error)".contains("single.tif") && "\(error)".contains("trained on 2"))
+        }
+        #expect(throws: CleaveError.self) {
+            _ = try PixelClassifierInput(name: "x", parts: [.uint8(image), .uint8(Image(width: 5, height: 5))])
+        }
+    }
+
+    @Test func modelFileRoundTripsAndRejectsDamage() throws {
+        let (image, truth) = scene()
+        let input = PixelClassifierInput(name: "scene", image: .uint8(image))
+        let classes = [PixelClass(value: 1, name: "background", colour: .init(0, 0, 255)),
+                       PixelClass(value: 2, name: "disc", colour: .init(255, 0, 0)),
+                       PixelClass(value: 3, name: "spot", colour: .init(255, 255, 0))]
+        let model = try PixelClassifier.train([PixelClassifier.TrainingExample(input: input, labels: .uint8(sparse(truth, step: 7)), labelsName: "l")],
+                                              classes: classes, options: smallOptions(trees: 6))
+        let dir = TestData.scratchDirectory("pixel-model")
+        let path = dir + "/model.json"
+        try model.write(path: path)
+        let loaded = try PixelClassifierModel.read(path: path)
+        #expect(loaded == model)
+        #expect(loaded.classes.map(\.name) == ["background", "disc", "spot"])
+        #expect(loaded.featureNames.count == model.forest.featureCount)
+        #expect(try PixelClassifier.predict(input, model: loaded) == PixelClassifier.predict(input, model: model))
+        // Wrong kind, future version, truncated file: one-line errors naming the file.
+        try Data("{\"hello\": 1}".utf8).write(to: URL(fileURLWithPath: dir + "/other.json"))
+        #expect(throws: CleaveError.self) { try PixelClassifierModel.read(path: dir + "/other.json") }
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"formatVersion\":1,\"kind\"", with: "\"formatVersion\":99,\"kind\"")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/future.json"))
+        do { _ = try PixelClassifierModel.read(path: dir + "/future.json"); Issue.record("expected a version error") } catch {
+            #expect("\(error)".contains("version 99"))
+        }
+        let full = try Data(contentsOf: URL(fileURLWithPath: path))
+        try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: dir + "/half.json"))
+        #expect(throws: CleaveError.self) { try PixelClassifierModel.read(path: dir + "/half.json") }
+    }
+
+    @Test func outputsAreWrittenCompleteAndConsistent() throws {
+        let (image, truth) = scene()
+        var calibrated = image
+        calibrated.spacing = Spacing(0.5, unit: "µm")
+        let input = PixelClassifierInput(name: "scene.tif", image: .uint8(calibrated))
+        let model = try PixelClassifier.train([PixelClassifier.TrainingExample(input: input, labels: .uint8(sparse(truth, step: 7)), labelsName: "l")],
+                                              options: smallOptions(trees: 8))
+        let dir = TestData.scratchDirectory("pixel-outputs")
+        var options = PixelClassificationOutputOptions()
+        options.blockSize = 64
+        let fractions = try PixelClassificationOutputs.write(input, model: model, directory: dir, stem: "scene", options: options)
+        let expected = try PixelClassifier.predict(input, model: model, blockSize: 64)
+        guard case .uint8(let labels) = try ImageFile.read(dir + "/scene-labels.tif") else { Issue.record("labels not 8-bit"); return }
+        #expect(labels.pixels.map { Int32($0) } == expected.labels)
+        guard case .float32(let probabilities) = try ImageFile.read(dir + "/scene-probabilities.tif") else { Issue.record("probabilities not float"); return }
+        #expect(probabilities.shape.depth * probabilities.shape.channels == 3)
+        #expect(probabilities.pixels == expected.probabilities)
+        guard case .float32(let uncertainty) = try ImageFile.read(dir + "/scene-uncertainty.tif") else { Issue.record("uncertainty not float"); return }
+        #expect(uncertainty.pixels == expected.uncertainty)
+        guard case .uint8(let overlay) = try ImageFile.read(dir + "/scene-overlay.png") else { Issue.record("overlay not 8-bit"); return }
+        #expect(overlay.shape.channels == 3 && overlay.width == 160)
+        #expect(fractions.pixelCounts.reduce(0, +) == 160 * 120)
+        #expect(abs(fractions.percents.reduce(0, +) - 100) < 1e-9)
+        let area: Double = fractions.physicalSizes!.reduce(0, +)
+        #expect(abs(area - 4800.0) < 1e-6)
+        try PixelClassificationOutputs.writeFractions([fractions], to: dir + "/class-fractions.csv")
+        let csv = try String(contentsOfFile: dir + "/class-fractions.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 4 && csv.contains("µm^2"))
+        // No temporary files are left behind.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func classListsParse() throws {
+        let a = try PixelClassList.parse(specification: "3=clay:#00ff00", position: 0)
+        #expect(a.value == 3 && a.name == "clay" && a.colour == RGB(0, 255, 0))
+        let b = try PixelClassList.parse(specification: "1 = pore", position: 1)
+        #expect(b.value == 1 && b.name == "pore")
+        #expect(throws: CleaveError.self) { try PixelClassList.parse(specification: "0=none", position: 0) }
+        #expect(throws: CleaveError.self) { try PixelClassList.parse(specification: "pore", position: 0) }
+        let dir = TestData.scratchDirectory("class-lists")
+        try Data("value,name,colour\n1,pore,#0000ff\n2,grain,\n".utf8).write(to: URL(fileURLWithPath: dir + "/c.csv"))
+        let csv = try PixelClassList.read(path: dir + "/c.csv")
+        #expect(csv.map(\.value) == [1, 2] && csv[0].colour == RGB(0, 0, 255))
+        try Data("{\"2\": \"grain\", \"1\": \"pore\"}".utf8).write(to: URL(fileURLWithPath: dir + "/c.json"))
+        #expect(try PixelClassList.read(path: dir + "/c.json").map(\.name) == ["pore", "grain"])
+        try Data("1,pore\n1,again\n".utf8).write(to: URL(fileURLWithPath: dir + "/dup.csv"))
+        #expect(throws: CleaveError.self) { try PixelClassList.read(path: dir + "/dup.csv") }
+    }
+}
