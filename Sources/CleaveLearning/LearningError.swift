@@ -1,0 +1,52 @@
+import CleaveCore
+
+/// Bad input to a learning algorithm: each case prints as one line naming what, where and why.
+public enum LearningError: CleaveErrorProtocol, Equatable {
+    /// `Matrix([[…]])` with rows of different length.
+    case raggedRows(row: Int, expected: Int, actual: Int)
+    /// A matrix without rows or columns where some are needed.
+    case empty(operation: String)
+    /// A non-finite value (NaN or ±infinity) at (`row`, `column`).
+    case notFinite(operation: String, row: Int, column: Int)
+    /// A negative value where the algorithm needs nonnegative input (NMF).
+    case negativeValue(operation: String, row: Int, column: Int, value: Float)
+    /// A parameter outside its valid range.
+    case invalidParameter(operation: String, name: String, value: String, reason: String)
+    /// Column counts that do not agree (model fitted on `expected` features, given `actual`).
+    case columnMismatch(operation: String, expected: Int, actual: Int)
+    /// Arrays that must have the same length do not.
+    case lengthMismatch(operation: String, expected: Int, actual: Int)
+    /// Too many points for an O(n²) algorithm.
+    case tooLarge(operation: String, count: Int, limit: Int, suggestion: String)
+
+    public var description: String {
+        switch self {
+        case let .raggedRows(row, expected, actual):
+            return "Matrix: row \(row) has \(actual) values, but the first row has \(expected); all rows must have the same length"
+        case let .empty(operation):
+            return "\(operation): the input matrix is empty (no rows or no columns)"
+        case let .notFinite(operation, row, column):
+            return "\(operation): value at row \(row), column \(column) is not finite (NaN or infinity); remove or impute it first"
+        case let .negativeValue(operation, row, column, value):
+            return "\(operation): value \(value) at row \(row), column \(column) is negative; this method needs nonnegative input (use min-max scaling or drop the column)"
+        case let .invalidParameter(operation, name, value, reason):
+            return "\(operation): \(name) = \(value) is invalid: \(reason)"
+        case let .columnMismatch(operation, expected, actual):
+            return "\(operation): the model was fitted on \(expected) features, but the input has \(actual) columns"
+        case let .lengthMismatch(operation, expected, actual):
+            return "\(operation): expected \(expected) entries, got \(actual); the inputs must have the same length"
+        case let .tooLarge(operation, count, limit, suggestion):
+            return "\(operation): \(count) points exceed the limit of \(limit) (memory and time grow as n²); \(suggestion)"
+        }
+    }
+}
+
+extension Matrix {
+    /// Throws when the matrix is empty or holds a non-finite value.
+    func validate(_ operation: String) throws {
+        guard rows > 0, columns > 0 else { throw LearningError.empty(operation: operation) }
+        if let index = values.firstIndex(where: { !$0.isFinite }) {
+            throw LearningError.notFinite(operation: operation, row: index / columns, column: index % columns)
+        }
+    }
+}

@@ -1,0 +1,135 @@
+/// A dense, row-major matrix of `Float`: one row per sample (patch, pixel), one column per feature.
+///
+/// ```
+///  values: [ r0c0 r0c1 … r0c(columns-1) | r1c0 … | … ]   count == rows * columns
+/// ```
+/// Storage is `Float` to halve memory for millions of samples; algorithms that need the accuracy
+/// (means, variances, covariance, inertia) accumulate in `Double`.
+public struct Matrix: Equatable, Codable, Sendable {
+    /// Number of rows (samples).
+    public let rows: Int
+    /// Number of columns (features).
+    public let columns: Int
+    /// Row-major values, `rows * columns` of them.
+    public var values: [Float]
+
+    /// A matrix from row-major values.
+    /// - Precondition: `values.count == rows * columns`, both counts ≥ 0.
+    @inlinable
+    public init(rows: Int, columns: Int, values: [Float]) {
+        precondition(rows >= 0 && columns >= 0 && values.count == rows * columns,
+                     "Matrix(rows: \(rows), columns: \(columns)) needs \(rows * columns) values, got \(values.count)")
+        self.rows = rows
+        self.columns = columns
+        self.values = values
+    }
+
+    /// A matrix filled with `value`.
+    @inlinable
+    public init(rows: Int, columns: Int, repeating value: Float = 0) {
+        self.init(rows: rows, columns: columns, values: [Float](repeating: value, count: rows * columns))
+    }
+
+    /// A matrix from nested rows (each inner array is one row; all the same length).
+    /// - Throws: ``LearningError/raggedRows(row:expected:actual:)`` when rows differ in length.
+    public init(_ nested: [[Double]]) throws {
+        let columns = nested.first?.count ?? 0
+        var values = [Float]()
+        values.reserveCapacity(nested.count * columns)
+        for (index, row) in nested.enumerated() {
+            guard row.count == columns else {
+                throw LearningError.raggedRows(row: index, expected: columns, actual: row.count)
+            }
+            for v in row { values.append(Float(v)) }
+        }
+        self.init(rows: nested.count, columns: columns, values: values)
+    }
+
+    /// A matrix from nested `Float` rows.
+    /// - Throws: ``LearningError/raggedRows(row:expected:actual:)`` when rows differ in length.
+    public init(_ nested: [[Float]]) throws {
+        try self.init(nested.map { $0.map(Double.init) })
+    }
+
+    /// The element at (`row`, `column`).
+    @inlinable
+    public subscript(row: Int, column: Int) -> Float {
+        get {
+            precondition(row >= 0 && row < rows && column >= 0 && column < columns,
+                         "Matrix[\(row), \(column)] outside \(rows)×\(columns)")
+            return values[row * columns + column]
+        }
+        set {
+            precondition(row >= 0 && row < rows && column >= 0 && column < columns,
+                         "Matrix[\(row), \(column)] outside \(rows)×\(columns)")
+            values[row * columns + column] = newValue
+        }
+    }
+
+    /// A copy of row `index`.
+    @inlinable
+    public func row(_ index: Int) -> [Float] {
+        precondition(index >= 0 && index < rows, "Matrix.row(\(index)) outside 0..<\(rows)")
+        return Array(values[(index * columns)..<((index + 1) * columns)])
+    }
+
+    /// A copy of column `index`.
+    public func column(_ index: Int) -> [Float] {
+        precondition(index >= 0 && index < columns, "Matrix.column(\(index)) outside 0..<\(columns)")
+        var out = [Float](repeating: 0, count: rows)
+        for r in 0..<rows { out[r] = values[r * columns + index] }
+        return out
+    }
+
+    /// Nested `Double` rows (for printing, JSON, tests).
+    public var nestedRows: [[Double]] {
+        (0..<rows).map { r in (0..<columns).map { Double(values[r * columns + $0]) } }
+    }
+
+    /// The rows at `indices`, in that order.
+    /// - Complexity: O(indices.count × columns).
+    public func selectingRows<C: Collection>(_ indices: C) -> Matrix where C.Element == Int {
+        var out = [Float]()
+        out.reserveCapacity(indices.count * columns)
+        for i in indices {
+            precondition(i >= 0 && i < rows, "Matrix.selectingRows: row \(i) outside 0..<\(rows)")
+            out.append(contentsOf: values[(i * columns)..<((i + 1) * columns)])
+        }
+        return Matrix(rows: indices.count, columns: columns, values: out)
+    }
+
+    /// The columns at `indices`, in that order.
+    public func selectingColumns(_ indices: [Int]) -> Matrix {
+        for c in indices {
+            precondition(c >= 0 && c < columns, "Matrix.selectingColumns: column \(c) outside 0..<\(columns)")
+        }
+        var out = [Float](repeating: 0, count: rows * indices.count)
+        for r in 0..<rows {
+            for (j, c) in indices.enumerated() { out[r * indices.count + j] = values[r * columns + c] }
+        }
+        return Matrix(rows: rows, columns: indices.count, values: out)
+    }
+
+    /// The transpose (`columns × rows`).
+    public var transposed: Matrix {
+        var out = [Float](repeating: 0, count: values.count)
+        for r in 0..<rows { for c in 0..<columns { out[c * rows + r] = values[r * columns + c] } }
+        return Matrix(rows: columns, columns: rows, values: out)
+    }
+
+    /// Per-column means, accumulated in `Double`.
+    public func columnMeans() -> [Double] {
+        var sums = [Double](repeating: 0, count: columns)
+        guard rows > 0 else { return sums }
+        values.withUnsafeBufferPointer { v in
+            for r in 0..<rows {
+                let base = r * columns
+                for c in 0..<columns { sums[c] += Double(v[base + c]) }
+            }
+        }
+        return sums.map { $0 / Double(rows) }
+    }
+
+    /// Whether every value is finite.
+    public var isFinite: Bool { values.allSatisfy { $0.isFinite } }
+}

@@ -1,0 +1,136 @@
+import CleaveCore
+
+/// Per-feature scaling, fitted on one matrix and applied to others.
+///
+/// Every method maps a column `x` to `(x − center) / scale`; a column whose spread is zero gets
+/// `scale = 1`, so a constant column becomes 0 (as in scikit-learn).
+///
+/// | method    | center | scale                         | scikit-learn        |
+/// |-----------|--------|-------------------------------|---------------------|
+/// | `.zScore` | mean   | population std (ddof 0)       | `StandardScaler`    |
+/// | `.minMax` | min    | max − min  (→ [0, 1])         | `MinMaxScaler`      |
+/// | `.robust` | median | q75 − q25 (linear percentile) | `RobustScaler`      |
+public enum Scaler: String, Codable, Sendable, CaseIterable {
+    case zScore
+    case minMax
+    case robust
+
+    /// The default, z-score.
+    public static let `default` = Scaler.zScore
+
+    /// Learns each column's center and scale.
+    /// - Throws: ``LearningError`` for an empty matrix or non-finite values.
+    /// - Complexity: O(rows × columns) (`.robust`: O(rows log rows × columns)).
+    public func fit(_ matrix: Matrix) throws -> FittedScaler {
+        try matrix.validate("Scaler.fit(\(rawValue))")
+        let rows = matrix.rows, columns = matrix.columns
+        var center = [Double](repeating: 0, count: columns)
+        var scale = [Double](repeating: 1, count: columns)
+        switch self {
+        case .zScore:
+            center = matrix.columnMeans()
+            var sq = [Double](repeating: 0, count: columns)
+            matrix.values.withUnsafeBufferPointer { v in
+                for r in 0..<rows {
+                    let base = r * columns
+                    for c in 0..<columns { let d = Double(v[base + c]) - center[c]; sq[c] += d * d }
+                }
+            }
+            for c in 0..<columns {
+                let std = (sq[c] / Double(rows)).squareRoot()
+                scale[c] = FittedScaler.nonzero(std, magnitude: abs(center[c]))
+            }
+        case .minMax:
+            var lo = [Float](repeating: .infinity, count: columns)
+            var hi = [Float](repeating: -.infinity, count: columns)
+            matrix.values.withUnsafeBufferPointer { v in
+                for r in 0..<rows {
+                    let base = r * columns
+                    for c in 0..<columns { lo[c] = min(lo[c], v[base + c]); hi[c] = max(hi[c], v[base + c]) }
+                }
+            }
+            for c in 0..<columns {
+                center[c] = Double(lo[c])
+                let range = Double(hi[c]) - Double(lo[c])
+                scale[c] = range > 0 ? range : 1
+            }
+        case .robust:
+            for c in 0..<columns {
+                let sorted = matrix.column(c).map(Double.init).sorted()
+                center[c] = percentile(sorted, 50)
+                let iqr = percentile(sorted, 75) - percentile(sorted, 25)
+                scale[c] = iqr > 0 ? iqr : 1
+            }
+        }
+        return FittedScaler(method: self, center: center, scale: scale)
+    }
+}
+
+/// Linear-interpolation percentile of sorted values (numpy's default `method="linear"`).
+func percentile(_ sorted: [Double], _ q: Double) -> Double {
+    precondition(!sorted.isEmpty, "percentile of an empty array")
+    let position = q / 100 * Double(sorted.count - 1)
+    let lower = Int(position.rounded(.down))
+    let upper = min(lower + 1, sorted.count - 1)
+    let fraction = position - Double(lower)
+    return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
+}
+
+/// A scaler fitted on data: per-column `center` and `scale`; immutable and Codable (JSON models).
+public struct FittedScaler: Codable, Equatable, Sendable {
+    /// The method it was fitted with.
+    public let method: Scaler
+    /// Subtracted from each column.
+    public let center: [Double]
+    /// Each centred column is divided by this (never 0).
+    public let scale: [Double]
+
+    /// Number of features it was fitted on.
+    public var columns: Int { center.count }
+
+    /// Builds a fitted scaler from known parameters.
+    /// - Precondition: equal lengths, nonzero finite scales.
+    public init(method: Scaler, center: [Double], scale: [Double]) {
+        precondition(center.count == scale.count, "FittedScaler: center (\(center.count)) and scale (\(scale.count)) differ in length")
+        precondition(scale.allSatisfy { $0 != 0 && $0.isFinite }, "FittedScaler: scales must be finite and nonzero")
+        self.method = method
+        self.center = center
+        self.scale = scale
+    }
+
+    /// A std that is zero up to rounding counts as zero (scikit-learn does the same, so constant
+    /// columns stored as floats still become exactly 0).
+    static func nonzero(_ std: Double, magnitude: Double) -> Double {
+        (std == 0 || std < 1e-10 * magnitude) ? 1 : std
+    }
+
+    /// `(x − center) / scale` for every column.
+    /// - Throws: ``LearningError/columnMismatch(operation:expected:actual:)``.
+    /// - Complexity: O(rows × columns).
+    public func transform(_ matrix: Matrix) throws -> Matrix {
+        guard matrix.columns == columns else {
+            throw LearningError.columnMismatch(operation: "FittedScaler.transform", expected: columns, actual: matrix.columns)
+        }
+        var out = matrix
+        let c = center, inv = scale.map { 1 / $0 }, columns = self.columns
+        out.values.withUnsafeMutableBufferPointer { v in
+            for r in 0..<matrix.rows {
+                let base = r * columns
+                for j in 0..<columns { v[base + j] = Float((Double(v[base + j]) - c[j]) * inv[j]) }
+            }
+        }
+        return out
+    }
+
+    /// Undoes ``transform(_:)``.
+    public func inverseTransform(_ matrix: Matrix) throws -> Matrix {
+        guard matrix.columns == columns else {
+            throw LearningError.columnMismatch(operation: "FittedScaler.inverseTransform", expected: columns, actual: matrix.columns)
+        }
+        var out = matrix
+        for r in 0..<matrix.rows {
+            for j in 0..<columns { out.values[r * columns + j] = Float(Double(out.values[r * columns + j]) * scale[j] + center[j]) }
+        }
+        return out
+    }
+}

@@ -1,6 +1,0 @@
-import Testing
-import CleaveLearning
-
-@Suite struct LearningModuleTests {
-    @Test func moduleLinks() { #expect(CleaveLearningModule.name == "CleaveLearning") }
-}
