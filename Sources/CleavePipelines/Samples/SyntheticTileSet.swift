@@ -109,7 +109,7 @@ public struct SyntheticTileSet: Sendable {
 
     /// Generates a tile set. Same options → same pixels on every machine and thread count.
     /// - Throws: ``CleaveError`` for invalid options.
-    public static func generate(_ options: Options, progress: Progress = .silent) throws -> SyntheticTileSet {
+    public static func generate(_ options: Options, progress: CleaveCore.Progress = .silent) throws -> SyntheticTileSet {
         try options.validate()
         let step = options.tileSize - options.overlap
         let width = step * options.columns + options.overlap
