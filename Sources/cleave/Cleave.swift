@@ -14,7 +14,7 @@ struct Cleave: ParsableCommand {
         """,
         version: cleaveVersion,
         subcommands: [
-            Version.self,
+            Version.self, SampleCommand.self, LocateCommand.self,
         ]
     )
 }
