@@ -243,12 +243,12 @@ struct LocateCommand: ParsableCommand {
         }
         print("\(result.targets.count) targets; best:")
         for t in result.targets.prefix(5) {
-            var line = String(format: "  #%d %@ at (%.0f, %.0f) px", t.rank, t.image, t.x, t.y)
-            if let px = t.physicalX, let py = t.physicalY, let unit = t.unit { line += String(format: " = (%.4g, %.4g) %@", px, py, unit) }
+            var line = "  #\(t.rank) \(t.image) at " + String(format: "(%.0f, %.0f) px", t.x, t.y)
+            if let px = t.physicalX, let py = t.physicalY, let unit = t.unit { line += String(format: " = (%.4g, %.4g) ", px, py) + unit }
             line += String(format: ", %d patches, score %.2f", t.patchCount, t.score)
             print(line)
         }
-        print(String(format: "done in %.2f s → %@", total, out))
+        print(String(format: "done in %.2f s → ", total) + out)
     }
 }
 
