@@ -1,0 +1,61 @@
+import CZlib
+
+/// zlib (RFC 1950) inflate and deflate, through the system zlib.
+enum Zlib {
+    /// Inflates `source` into at most `capacity` bytes.
+    /// - Returns: bytes written and whether the stream reached its end.
+    /// - Throws: ``CodecFailure`` for corrupt streams.
+    static func inflate(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutablePointer<UInt8>,
+                        capacity: Int) throws -> (count: Int, complete: Bool) {
+        var stream = z_stream()
+        guard inflateInit_(&stream, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw CodecFailure(reason: "zlib initialisation failed", offset: 0)
+        }
+        defer { inflateEnd(&stream) }
+        stream.next_in = UnsafeMutablePointer(mutating: source.bindMemory(to: UInt8.self).baseAddress)
+        stream.next_out = destination
+        var inputLeft = source.count
+        var outputLeft = capacity
+        var complete = false
+        // zlib counts are 32-bit; feed huge buffers in pieces.
+        while true {
+            let inChunk = min(inputLeft, Int(UInt32.max >> 1))
+            let outChunk = min(outputLeft, Int(UInt32.max >> 1))
+            stream.avail_in = UInt32(inChunk)
+            stream.avail_out = UInt32(outChunk)
+            let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+            let consumed = inChunk - Int(stream.avail_in)
+            let produced = outChunk - Int(stream.avail_out)
+            inputLeft -= consumed
+            outputLeft -= produced
+            if status == Z_STREAM_END { complete = true; break }
+            if status == Z_BUF_ERROR || (status == Z_OK && consumed == 0 && produced == 0) { break }
+            if status != Z_OK {
+                let message = stream.msg.map { String(cString: $0) } ?? "error \(status)"
+                throw CodecFailure(reason: "deflate data corrupt: \(message)", offset: source.count - inputLeft)
+            }
+            if outputLeft == 0 || inputLeft == 0 { break }
+        }
+        return (capacity - outputLeft, complete)
+    }
+
+    /// Compresses bytes into a zlib stream at `level` (1…9).
+    static func deflate(_ source: UnsafeRawBufferPointer, level: Int) -> [UInt8] {
+        let bound = Int(compressBound(UInt(source.count)))
+        var out = [UInt8](repeating: 0, count: bound)
+        var length = UInt(bound)
+        let status = out.withUnsafeMutableBufferPointer { dst in
+            compress2(dst.baseAddress!, &length, source.bindMemory(to: UInt8.self).baseAddress ?? UnsafePointer(dst.baseAddress!),
+                      UInt(source.count), Int32(level))
+        }
+        precondition(status == Z_OK, "Zlib.deflate: compress2 failed with \(status)")
+        out.removeLast(bound - Int(length))
+        return out
+    }
+
+    /// CRC-32 (as PNG uses it) of `bytes`, continuing from `crc`.
+    static func crc32(_ bytes: UnsafeRawBufferPointer, crc: UInt32 = 0) -> UInt32 {
+        guard let base = bytes.bindMemory(to: UInt8.self).baseAddress else { return crc }
+        return UInt32(CZlib.crc32(UInt(crc), base, UInt32(bytes.count)))
+    }
+}
