@@ -128,9 +128,15 @@ public enum LocatorOutput {
         if result.pickedBy == "similarity" {
             out = Display.heat(grey: grey, values: labels.heat, range: 0...1, opacity: style.opacity)
         } else {
-            var colours: [Int32: RGB] = [:]
-            for l in 0..<result.clusterSizes.count { colours[Int32(l + 1)] = colour(label: l, result: result) }
-            out = Display.overlay(grey: grey, labels: labels.clusters, colours: { colours[$0] }, opacity: style.opacity)
+            // Label image holds 1 + label (0 = no patch). The picked cluster at full opacity,
+            // the others at half, so the picked one stands out while the rest stays readable.
+            var colours: [RGB?] = [nil]
+            var opacities: [Double] = [0]
+            for l in 0..<result.clusterSizes.count {
+                colours.append(colour(label: l, result: result))
+                opacities.append(l == result.picked ? style.opacity : style.opacity * 0.5)
+            }
+            out = Display.overlay(grey: grey, labels: labels.clusters, colours: colours, opacities: opacities)
         }
         // Outline picked regions: a pixel on the picked side of a picked/unpicked boundary.
         let w = input.image.width, h = input.image.height
