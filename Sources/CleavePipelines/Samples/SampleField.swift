@@ -86,8 +86,8 @@ enum SampleField {
                 list.append(.init(shape: .rod, x: cx, y: cy, size: length, absorbance: a))
             } else {
                 // Faint blob (polymer-like).
-                let sigma = 10 + random.nextDouble() * 15
-                let a = 0.15 + random.nextDouble() * 0.15
+                let sigma = 8 + random.nextDouble() * 12
+                let a = 0.25 + random.nextDouble() * 0.2
                 blob(&field, width: width, height: height, x: cx, y: cy, sigma: sigma, absorbance: a)
                 list.append(.init(shape: .blob, x: cx, y: cy, size: 2 * sigma * (2 * log(a / SyntheticTileSet.particleMaskThreshold)).squareRoot(), absorbance: a))
             }
