@@ -59,6 +59,7 @@ import CleaveTestSupport
     @Test func tiffPageAccess() throws {
         let image = RoundTripTests.ramp(UInt16.self, shape: Shape(width: 20, height: 10, depth: 5))
         let bytes = try ImageFile.encode(image, as: .tiff, options: ImageWriteOptions(compression: .deflate))
+        #expect(try ImageFile.info(data: bytes).variant == "classic")
         for page in 0..<5 {
             let one = try ImageFile.read(data: bytes, page: page)
             #expect(one.shape == Shape(width: 20, height: 10))

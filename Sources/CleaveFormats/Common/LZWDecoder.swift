@@ -6,14 +6,15 @@
 ///
 /// ```
 /// output:  … [ prev string ][ current string ] …
-///            ^ start[new] = prevStart, length[new] = prevLength + 1
+///            ^ entry[new] = (start: prevStart, length: prevLength + 1)
 /// ```
-/// Output is bounded by `capacity`; hostile data can never write past it.
+/// Short strings are copied 8 bytes at a time (the spill past the string is overwritten by the
+/// next string). Output is bounded by `capacity`; hostile data can never write past it.
 enum LZWDecoder {
     /// Decodes `source` into `destination`.
     /// - Returns: bytes written (≤ `capacity`); decoding stops at EOI, at the end of the input
     ///   or when the output is full.
-    /// - Throws: a reason string for codes that are not in the table yet, or old-style LZW.
+    /// - Throws: ``CodecFailure`` for codes not yet in the table, or old-style LZW.
     static func decode(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutablePointer<UInt8>,
                        capacity: Int) throws -> Int {
         let n = source.count
@@ -22,83 +23,96 @@ enum LZWDecoder {
         if n >= 2 && src[0] == 0 && src[1] & 1 == 1 {
             throw CodecFailure(reason: "old-style (LSB-first) LZW is not supported", offset: 0)
         }
-        var starts = [Int](repeating: 0, count: 4096)
-        var lengths = [Int](repeating: 0, count: 4096)
-        return try starts.withUnsafeMutableBufferPointer { startsBuffer -> Int in
-            try lengths.withUnsafeMutableBufferPointer { lengthsBuffer -> Int in
-                let start = startsBuffer.baseAddress!
-                let length = lengthsBuffer.baseAddress!
-                var bits: UInt64 = 0
-                var bitCount = 0
-                var position = 0
-                var width = 9
-                var nextCode = 258
-                var previousCode = -1
-                var previousStart = 0
-                var previousLength = 0
-                var out = 0
-                while true {
-                    if bitCount < width {
-                        while bitCount <= 56 && position < n {
-                            bits |= UInt64(src[position]) << UInt64(56 - bitCount)
-                            bitCount += 8
-                            position += 1
-                        }
-                        if bitCount < width { break }
+        // entry = start << 16 | length
+        let table = UnsafeMutablePointer<UInt64>.allocate(capacity: 4096)
+        table.initialize(repeating: 0, count: 4096)
+        defer { table.deallocate() }
+        let raw = UnsafeMutableRawPointer(destination)
+        // Room for 16-byte block copies.
+        let fastLimit = capacity &- 16
+        var bits: UInt64 = 0
+        var bitCount = 0
+        var position = 0
+        var width = 9
+        var nextCode = 258
+        var previousCode = -1
+        var previousStart = 0
+        var previousLength = 0
+        var out = 0
+        while true {
+            if bitCount < width {
+                if position &+ 8 <= n {
+                    // Refill whole bytes from an unaligned big-endian 64-bit load.
+                    let word = UInt64(bigEndian: UnsafeRawPointer(src + position).loadUnaligned(as: UInt64.self))
+                    let take = (63 &- bitCount) >> 3
+                    // Keep the existing bits plus `take` new bytes; clear the rest.
+                    bits |= (word >> UInt64(bitCount)) & ~(UInt64.max >> UInt64(bitCount &+ take &* 8))
+                    bitCount &+= take &* 8
+                    position &+= take
+                } else {
+                    while bitCount <= 56 && position < n {
+                        bits |= UInt64(src[position]) << UInt64(56 &- bitCount)
+                        bitCount &+= 8
+                        position &+= 1
                     }
-                    let code = Int(bits >> UInt64(64 - width))
-                    bits <<= UInt64(width)
-                    bitCount -= width
-                    if code == 256 {
-                        nextCode = 258
-                        width = 9
-                        previousCode = -1
-                        continue
-                    }
-                    if code == 257 { break }
-                    let stringStart = out
-                    var stringLength: Int
-                    if code < 256 {
-                        destination[out] = UInt8(truncatingIfNeeded: code)
-                        stringLength = 1
-                    } else if previousCode < 0 {
-                        throw CodecFailure(reason: "LZW code \(code) right after a clear code", offset: position)
-                    } else if code < nextCode {
-                        stringLength = length[code]
-                        if out + stringLength > capacity { stringLength = capacity - out }
-                        let from = destination + start[code]
-                        let to = destination + out
-                        if stringLength <= 16 {
-                            for i in 0..<stringLength { to[i] = from[i] }
-                        } else {
-                            to.update(from: from, count: stringLength)
-                        }
-                    } else if code == nextCode {
-                        // KwKwK: the previous string plus its own first byte; the copy overlaps
-                        // by one byte, so it must go forward byte by byte.
-                        stringLength = previousLength + 1
-                        if out + stringLength > capacity { stringLength = capacity - out }
-                        let from = destination + previousStart
-                        let to = destination + out
-                        for i in 0..<stringLength { to[i] = from[i] }
-                    } else {
-                        throw CodecFailure(reason: "LZW code \(code) not yet defined (next is \(nextCode))", offset: position)
-                    }
-                    out += stringLength
-                    if previousCode >= 0 && nextCode < 4096 {
-                        start[nextCode] = previousStart
-                        length[nextCode] = previousLength + 1
-                        nextCode += 1
-                        if nextCode >= (1 << width) - 1 && width < 12 { width += 1 }
-                    }
-                    previousCode = code
-                    previousStart = stringStart
-                    previousLength = stringLength
-                    if out >= capacity { break }
+                    if bitCount < width { break }
                 }
-                return out
             }
+            let code = Int(truncatingIfNeeded: bits >> UInt64(64 &- width))
+            bits <<= UInt64(width)
+            bitCount &-= width
+            if code >= 256 {
+                if code == 256 {
+                    nextCode = 258
+                    width = 9
+                    previousCode = -1
+                    continue
+                }
+                if code == 257 { break }
+            }
+            let stringStart = out
+            var stringLength: Int
+            if code < 256 {
+                destination[out] = UInt8(truncatingIfNeeded: code)
+                stringLength = 1
+            } else if previousCode < 0 {
+                throw CodecFailure(reason: "LZW code \(code) right after a clear code", offset: position)
+            } else if code < nextCode {
+                let entry = table[code]
+                let from = Int(truncatingIfNeeded: entry >> 16)
+                stringLength = Int(truncatingIfNeeded: entry & 0xFFFF)
+                if out <= fastLimit && stringLength <= 16 {
+                    let a = UnsafeRawPointer(raw + from).loadUnaligned(as: UInt64.self)
+                    let b = UnsafeRawPointer(raw + (from &+ 8)).loadUnaligned(as: UInt64.self)
+                    (raw + out).storeBytes(of: a, as: UInt64.self)
+                    (raw + (out &+ 8)).storeBytes(of: b, as: UInt64.self)
+                } else {
+                    if out &+ stringLength > capacity { stringLength = capacity &- out }
+                    (destination + out).update(from: destination + from, count: stringLength)
+                }
+            } else if code == nextCode {
+                // KwKwK: the previous string plus its own first byte; the copy overlaps by one
+                // byte, so it goes forward byte by byte.
+                stringLength = previousLength &+ 1
+                if out &+ stringLength > capacity { stringLength = capacity &- out }
+                let from = destination + previousStart
+                let to = destination + out
+                for i in 0..<stringLength { to[i] = from[i] }
+            } else {
+                throw CodecFailure(reason: "LZW code \(code) not yet defined (next is \(nextCode))", offset: position)
+            }
+            out &+= stringLength
+            if previousCode >= 0 && nextCode < 4096 {
+                table[nextCode] = UInt64(previousStart) << 16 | UInt64(previousLength &+ 1)
+                nextCode &+= 1
+                if nextCode >= (1 << width) &- 1 && width < 12 { width &+= 1 }
+            }
+            previousCode = code
+            previousStart = stringStart
+            previousLength = stringLength
+            if out >= capacity { break }
         }
+        return out
     }
 }
 

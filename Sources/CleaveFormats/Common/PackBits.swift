@@ -24,27 +24,4 @@ enum PackBits {
         }
         return out
     }
-
-    /// Encodes bytes (used by tests to make PackBits fixtures).
-    static func encode(_ data: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = 0
-        while i < data.count {
-            var run = 1
-            while i + run < data.count && run < 128 && data[i + run] == data[i] { run += 1 }
-            if run >= 2 {
-                out.append(UInt8(bitPattern: Int8(1 - run)))
-                out.append(data[i])
-                i += run
-            } else {
-                var literal = 1
-                while i + literal < data.count && literal < 128
-                        && !(i + literal + 1 < data.count && data[i + literal] == data[i + literal + 1]) { literal += 1 }
-                out.append(UInt8(literal - 1))
-                out.append(contentsOf: data[i..<i + literal])
-                i += literal
-            }
-        }
-        return out
-    }
 }

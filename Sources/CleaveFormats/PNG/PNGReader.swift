@@ -2,7 +2,7 @@ import CleaveCore
 
 /// Reads PNG: grey (1/2/4/8/16-bit), grey+alpha, RGB, RGBA (8/16-bit) and palette images
 /// (expanded to RGB, or RGBA when the palette has transparency), all five row filters.
-/// Interlaced (Adam7) files are refused with a clear error.
+/// Interlaced (Adam7) files are de-interlaced.
 ///
 /// Sub-byte grey keeps its values (a 1-bit image reads as 0/1, never rescaled to 0/255).
 public enum PNGReader {
@@ -149,9 +149,18 @@ public enum PNGReader {
     static func read(source: ByteSource) throws -> AnyImage {
         let path = source.path
         let (h, compressed) = try parse(source, collectData: true)
-        guard h.interlace == 0 else { throw PNGError.unsupported(path: path, feature: "interlaced (Adam7) images; save without interlacing") }
         let rowBytes = h.rowBytes
-        let (size, overflow) = (rowBytes + 1).multipliedReportingOverflow(by: h.height)
+        let passes = h.interlace == 1 ? PNGReader.adam7 : [(0, 0, 1, 1)]
+        var size = 0
+        var overflow = false
+        for (x0, y0, dx, dy) in passes {
+            let (w, ht) = PNGReader.passSize(h, x0, y0, dx, dy)
+            if w == 0 || ht == 0 { continue }
+            let r = ((w * h.samples * h.bitDepth + 7) / 8 + 1).multipliedReportingOverflow(by: ht)
+            let sum = size.addingReportingOverflow(r.partialValue)
+            overflow = overflow || r.overflow || sum.overflow
+            size = sum.partialValue
+        }
         let outputBytes = h.width.multipliedReportingOverflow(by: h.height * h.outputChannels * h.pixelType.bytesPerSample)
         guard !overflow, !outputBytes.overflow, outputBytes.partialValue <= ImageFile.maximumImageBytes else {
             throw PNGError.invalidChunk(path: path, chunk: "IHDR", offset: 8, reason: "\(h.width)×\(h.height) exceeds the memory limit")
@@ -173,13 +182,61 @@ public enum PNGReader {
         guard produced == size else { throw PNGError.corruptData(path: path, reason: "image data decodes to \(produced) bytes, expected \(size)") }
         let bytesPerPixel = max(1, h.samples * h.bitDepth / 8)
         var rows = [UInt8](repeating: 0, count: rowBytes * h.height)
-        try raw.withUnsafeBufferPointer { src in
-            try rows.withUnsafeMutableBufferPointer { dst in
-                try PNGFilter.unfilter(src.baseAddress!, into: dst.baseAddress!, rowBytes: rowBytes, rows: h.height,
-                                       bytesPerPixel: bytesPerPixel, path: path)
+        if h.interlace == 0 {
+            try raw.withUnsafeBufferPointer { src in
+                try rows.withUnsafeMutableBufferPointer { dst in
+                    try PNGFilter.unfilter(src.baseAddress!, into: dst.baseAddress!, rowBytes: rowBytes, rows: h.height,
+                                           bytesPerPixel: bytesPerPixel, path: path)
+                }
             }
+        } else {
+            try deinterlace(raw, into: &rows, header: h, path: path)
         }
         return convert(rows, header: h)
+    }
+
+    /// Adam7 passes: (x start, y start, x step, y step).
+    static let adam7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+
+    static func passSize(_ h: Header, _ x0: Int, _ y0: Int, _ dx: Int, _ dy: Int) -> (Int, Int) {
+        (h.width > x0 ? (h.width - x0 + dx - 1) / dx : 0, h.height > y0 ? (h.height - y0 + dy - 1) / dy : 0)
+    }
+
+    /// Unfilters the seven Adam7 passes and scatters their pixels into full-image rows.
+    static func deinterlace(_ raw: [UInt8], into rows: inout [UInt8], header h: Header, path: String) throws {
+        let bitsPerPixel = h.samples * h.bitDepth
+        let bytesPerPixel = max(1, bitsPerPixel / 8)
+        var offset = 0
+        for (x0, y0, dx, dy) in adam7 {
+            let (w, ht) = passSize(h, x0, y0, dx, dy)
+            if w == 0 || ht == 0 { continue }
+            let passRowBytes = (w * bitsPerPixel + 7) / 8
+            var pass = [UInt8](repeating: 0, count: passRowBytes * ht)
+            try raw.withUnsafeBufferPointer { src in
+                try pass.withUnsafeMutableBufferPointer { dst in
+                    try PNGFilter.unfilter(src.baseAddress! + offset, into: dst.baseAddress!, rowBytes: passRowBytes, rows: ht,
+                                           bytesPerPixel: bytesPerPixel, path: path)
+                }
+            }
+            offset += (passRowBytes + 1) * ht
+            for py in 0..<ht {
+                let y = y0 + py * dy
+                for px in 0..<w {
+                    let x = x0 + px * dx
+                    if bitsPerPixel >= 8 {
+                        for b in 0..<bytesPerPixel {
+                            rows[y * h.rowBytes + x * bytesPerPixel + b] = pass[py * passRowBytes + px * bytesPerPixel + b]
+                        }
+                    } else {
+                        let mask = UInt8((1 << bitsPerPixel) - 1)
+                        let fromShift = 8 - bitsPerPixel - (px * bitsPerPixel) % 8
+                        let value = (pass[py * passRowBytes + (px * bitsPerPixel) / 8] >> UInt8(fromShift)) & mask
+                        let toShift = 8 - bitsPerPixel - (x * bitsPerPixel) % 8
+                        rows[y * h.rowBytes + (x * bitsPerPixel) / 8] |= value << UInt8(toShift)
+                    }
+                }
+            }
+        }
     }
 
     /// Unfiltered rows → image (channels planar, 16-bit from big-endian).

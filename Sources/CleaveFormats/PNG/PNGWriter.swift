@@ -15,7 +15,7 @@ public enum PNGWriter {
     /// The PNG file for `image`, in memory.
     public static func encode<S: PixelScalar>(_ image: Image<S>, path: String = "<memory>") throws -> [UInt8] {
         guard S.pixelType != .float32 else {
-            throw PNGError.cannotWrite(path: path, reason: "PNG holds 8- or 16-bit integers; convert the float image explicitly (e.g. converted(to: UInt16.self) or rescaled)")
+            throw PNGError.cannotWrite(path: path, reason: "PNG holds 8- or 16-bit integers, the image is float32; write .tif or .mrc, or convert the pixel type explicitly first")
         }
         guard image.depth == 1 else {
             throw PNGError.cannotWrite(path: path, reason: "PNG holds one plane, the image has \(image.depth); choose a plane first")

@@ -202,6 +202,7 @@ public final class TIFFFile {
         func fill<T: PixelScalar>(_: T.Type) throws -> [T] {
             try [T](unsafeUninitializedCapacity: shape.count) { buffer, initialized in
                 let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+                MemoryAdvice.preferHugePages(base, byteCount: shape.count * MemoryLayout<T>.stride)
                 for job in jobs {
                     try decodePage(job.page, window: window, into: base, shape: shape, plane: job.plane, firstChannel: job.channel)
                 }

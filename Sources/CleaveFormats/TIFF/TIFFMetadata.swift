@@ -44,7 +44,7 @@ struct TIFFMetadata: Sendable {
 
     private mutating func parseImageJ(_ description: String, directory dir: TIFFDirectory, values: TIFFValueReader) {
         var fields: [String: String] = [:]
-        for line in description.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in description.split(whereSeparator: { $0.isNewline }) {
             guard let eq = line.firstIndex(of: "=") else { continue }
             fields[String(line[..<eq])] = String(line[line.index(after: eq)...])
         }
@@ -52,7 +52,7 @@ struct TIFFMetadata: Sendable {
         let c = fields["channels"].flatMap { Int($0) } ?? 1
         let z = fields["slices"].flatMap { Int($0) } ?? 1
         let t = fields["frames"].flatMap { Int($0) } ?? 1
-        if c >= 1, z >= 1, t >= 1, c * z * t > 1 {
+        if TIFFMetadata.plausibleAxes(c, z, t), c * z * t > 1 {
             channels = c; slices = z; frames = t; pageOrder = "CZT"; declaresAxes = true
         }
         if let unit = fields["unit"], !unit.isEmpty, unit != "pixel", unit != "pixels" {
@@ -63,6 +63,14 @@ struct TIFFMetadata: Sendable {
                 spacing = s
             }
         }
+    }
+
+    /// Axis sizes a file can really have (each ≥ 1, product ≤ the page limit); guards the
+    /// arithmetic against hostile values.
+    static func plausibleAxes(_ c: Int, _ z: Int, _ t: Int) -> Bool {
+        let limit = TIFFDirectoryParser.maximumPages
+        return c >= 1 && z >= 1 && t >= 1 && c <= limit && z <= limit && t <= limit
+            && c * z <= limit && c * z * t <= limit
     }
 
     // MARK: OME-XML
@@ -81,7 +89,8 @@ struct TIFFMetadata: Sendable {
         let z = attribute("SizeZ").flatMap { Int($0) } ?? 1
         let t = attribute("SizeT").flatMap { Int($0) } ?? 1
         let order = attribute("DimensionOrder") ?? "XYCZT"
-        if c >= 1, z >= 1, t >= 1, order.count == 5, order.hasPrefix("XY") {
+        if TIFFMetadata.plausibleAxes(c, z, t), order.count == 5, order.hasPrefix("XY"),
+           Set(order.dropFirst(2)) == Set("CZT") {
             channels = c; slices = z; frames = t
             pageOrder = String(order.dropFirst(2))
             declaresAxes = c * z * t > 1
@@ -105,7 +114,7 @@ struct TIFFMetadata: Sendable {
     private mutating func parseFEI(_ text: String) {
         var width: Double?
         var height: Double?
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in text.split(whereSeparator: { $0.isNewline }) {
             let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
             guard parts.count == 2 else { continue }
             if parts[0] == "PixelWidth", width == nil { width = Double(parts[1]) }
@@ -121,7 +130,7 @@ struct TIFFMetadata: Sendable {
 
     private mutating func parseZeiss(_ text: String) {
         entries["vendor"] = "ZEISS"
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for line in text.split(whereSeparator: { $0.isNewline }) {
             guard line.contains("Pixel Size"), let eq = line.firstIndex(of: "=") else { continue }
             let value = line[line.index(after: eq)...].trimmingSpaces().split(separator: " ")
             guard value.count >= 2, let size = Double(value[0]), size > 0, size < 1e12 else { continue }

@@ -27,7 +27,7 @@ struct TIFFPageDecoder {
         let rowBytes = rasterRowBytes(window)
         let sampleBytes = L.rasterSampleBytes
         let pixelBytes = L.chunkSamples * sampleBytes
-        var compressed: [UInt8] = []
+        let compressed = ScratchBuffer()
         let scratch = ScratchBuffer()
         let unpacked = ScratchBuffer()
         for plane in 0..<L.samplePlanes {
@@ -53,7 +53,7 @@ struct TIFFPageDecoder {
                     } else {
                         target = scratch.pointer(capacity: needed)
                     }
-                    try decodeSegment(segment, into: target, byteCount: needed, compressed: &compressed)
+                    try decodeSegment(segment, into: target, byteCount: needed, compressed: compressed)
                     var decoded = UnsafeRawPointer(target)
                     var decodedRowBytes = L.segmentRowBytes
                     if L.bitsPerSample < 8 {
@@ -80,7 +80,7 @@ struct TIFFPageDecoder {
 
     /// Reads, decompresses, byte-swaps and un-predicts one segment into `target` (`byteCount` bytes).
     private func decodeSegment(_ segment: Int, into target: UnsafeMutableRawPointer, byteCount: Int,
-                               compressed: inout [UInt8]) throws {
+                               compressed: ScratchBuffer) throws {
         let L = layout
         let offset = L.offsets[segment]
         let stored = L.byteCounts[segment]
@@ -97,23 +97,19 @@ struct TIFFPageDecoder {
             try source.read(offset: offset, count: byteCount, into: target)
             if L.fillOrderReversed { SampleKernels.reverseBits(target.assumingMemoryBound(to: UInt8.self), count: byteCount) }
         default:
-            if compressed.count < stored { compressed = [UInt8](repeating: 0, count: stored) }
-            try compressed.withUnsafeMutableBytes { buffer in
-                try source.read(offset: offset, count: stored, into: buffer.baseAddress!)
-            }
+            let input = compressed.pointer(capacity: stored)
+            try source.read(offset: offset, count: stored, into: input)
             if L.fillOrderReversed {
-                compressed.withUnsafeMutableBufferPointer { SampleKernels.reverseBits($0.baseAddress!, count: stored) }
+                SampleKernels.reverseBits(input.assumingMemoryBound(to: UInt8.self), count: stored)
             }
             let out = target.assumingMemoryBound(to: UInt8.self)
             let produced: Int
             do {
-                produced = try compressed.withUnsafeBytes { buffer -> Int in
-                    let input = UnsafeRawBufferPointer(rebasing: buffer[0..<stored])
-                    switch L.compression {
-                    case .lzw: return try LZWDecoder.decode(input, into: out, capacity: byteCount)
-                    case .packBits: return PackBits.decode(input, into: out, capacity: byteCount)
-                    default: return try Zlib.inflate(input, into: out, capacity: byteCount).count
-                    }
+                let buffer = UnsafeRawBufferPointer(start: input, count: stored)
+                switch L.compression {
+                case .lzw: produced = try LZWDecoder.decode(buffer, into: out, capacity: byteCount)
+                case .packBits: produced = PackBits.decode(buffer, into: out, capacity: byteCount)
+                default: produced = try Zlib.inflate(buffer, into: out, capacity: byteCount).count
                 }
             } catch let error as CodecFailure {
                 throw TIFFError.corruptData(path: path, page: L.index, offset: offset + error.offset, reason: error.reason)

@@ -207,14 +207,24 @@ struct TIFFPageLayout: Sendable {
             segmentHeight = rps <= 0 ? h : min(rps, h)
         }
         let planes = planarConfiguration == 1 ? 1 : spp
-        let expectedSegments = ((w + segmentWidth - 1) / segmentWidth) * ((h + segmentHeight - 1) / segmentHeight) * planes
+        let across = (w + segmentWidth - 1) / segmentWidth, down = (h + segmentHeight - 1) / segmentHeight
+        let grid = across.multipliedReportingOverflow(by: down)
+        let segmentsTotal = grid.partialValue.multipliedReportingOverflow(by: planes)
+        guard !grid.overflow, !segmentsTotal.overflow, segmentsTotal.partialValue <= values.source.size else {
+            throw TIFFError.implausibleSize(path: path, page: page, reason: "\(across)×\(down)×\(planes) segments cannot fit in a \(values.source.size)-byte file")
+        }
+        let expectedSegments = segmentsTotal.partialValue
         guard let offsetEntry = dir.entries[offsetTag] else { throw fail(offsetTag, "required tag missing") }
         guard offsetEntry.count == expectedSegments else {
             throw fail(offsetTag, "\(offsetEntry.count) offsets, expected \(expectedSegments) for \(w)×\(h) in \(segmentWidth)×\(segmentHeight) segments")
         }
         offsets = try values.integers(offsetEntry, page: page)
         let rowBytes = (segmentWidth * (planarConfiguration == 1 ? spp : 1) * bits + 7) / 8
-        let segmentBytes = rowBytes * segmentHeight
+        let segmentProduct = rowBytes.multipliedReportingOverflow(by: segmentHeight)
+        guard !segmentProduct.overflow, segmentProduct.partialValue <= ImageFile.maximumImageBytes else {
+            throw TIFFError.implausibleSize(path: path, page: page, reason: "segment of \(segmentWidth)×\(segmentHeight) pixels is too large")
+        }
+        let segmentBytes = segmentProduct.partialValue
         if let countEntry = dir.entries[countTag] {
             guard countEntry.count == expectedSegments else {
                 throw fail(countTag, "\(countEntry.count) byte counts, expected \(expectedSegments)")

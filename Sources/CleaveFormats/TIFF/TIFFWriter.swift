@@ -64,29 +64,19 @@ public enum TIFFWriter {
         let rowBytes = shape.width * (layout == .interleaved ? channels : 1) * bytesPerSample
         let compress = options.compression == .deflate
         let rowsPerStrip = compress ? max(1, min(shape.height, (1 << 16) / max(1, rowBytes))) : shape.height
-        let predictor = compress && S.pixelType != .float32 ? 2 : 1
+        // Horizontal differencing for integers, the floating-point predictor for floats.
+        let predictor = compress ? (S.pixelType == .float32 ? 3 : 2) : 1
 
         // Reserve the header; written at the end once classic vs BigTIFF is known.
         try sink.append([UInt8](repeating: 0, count: 16))
         var stripOffsets: [[Int]] = []
         var stripCounts: [[Int]] = []
         try image.pixels.withUnsafeBytes { raw in
-            var interleaveBuffer: [UInt8] = []
             for page in pages {
                 var offsets: [Int] = []
                 var counts: [Int] = []
-                // The bytes of each sample plane of this page (one plane if interleaved).
-                var planes: [UnsafeRawBufferPointer] = []
-                if page.interleaved {
-                    interleaveBuffer = interleave(raw, shape: shape, plane: page.sources[0].plane, bytesPerSample: bytesPerSample)
-                    planes = [interleaveBuffer.withUnsafeBytes { $0 }]
-                } else {
-                    for source in page.sources {
-                        let start = shape.index(column: 0, row: 0, plane: source.plane, channel: source.channel) * bytesPerSample
-                        planes.append(UnsafeRawBufferPointer(rebasing: raw[start..<start + shape.planeSize * bytesPerSample]))
-                    }
-                }
-                for planeBytes in planes {
+                // Writes one sample plane (or the interleaved plane) as strips.
+                func emit(_ planeBytes: UnsafeRawBufferPointer) throws {
                     var row = 0
                     while row < shape.height {
                         let rows = min(rowsPerStrip, shape.height - row)
@@ -94,10 +84,13 @@ public enum TIFFWriter {
                         offsets.append(sink.position)
                         if compress {
                             var data = [UInt8](strip)
-                            if predictor == 2 {
-                                data.withUnsafeMutableBytes { applyDifference($0, rows: rows, rowBytes: rowBytes,
-                                                                              stride: page.interleaved ? channels : 1,
-                                                                              sampleBytes: bytesPerSample) }
+                            let stride = page.interleaved ? channels : 1
+                            data.withUnsafeMutableBytes { buffer in
+                                if predictor == 2 {
+                                    applyDifference(buffer, rows: rows, rowBytes: rowBytes, stride: stride, sampleBytes: bytesPerSample)
+                                } else {
+                                    applyFloatingPointPredictor(buffer, rows: rows, rowBytes: rowBytes, stride: stride, sampleBytes: bytesPerSample)
+                                }
                             }
                             let packed = data.withUnsafeBytes { Zlib.deflate($0, level: options.deflateLevel) }
                             try sink.append(packed)
@@ -107,6 +100,15 @@ public enum TIFFWriter {
                             counts.append(strip.count)
                         }
                         row += rows
+                    }
+                }
+                if page.interleaved {
+                    let interleaved = interleave(raw, shape: shape, plane: page.sources[0].plane, bytesPerSample: bytesPerSample)
+                    try interleaved.withUnsafeBytes { try emit($0) }
+                } else {
+                    for source in page.sources {
+                        let start = shape.index(column: 0, row: 0, plane: source.plane, channel: source.channel) * bytesPerSample
+                        try emit(UnsafeRawBufferPointer(rebasing: raw[start..<start + shape.planeSize * bytesPerSample]))
                     }
                 }
                 stripOffsets.append(offsets)
@@ -223,6 +225,22 @@ public enum TIFFWriter {
             }
         }
         return out
+    }
+
+    /// Floating-point predictor (3): each row's sample bytes regrouped into byte planes, most
+    /// significant first, then byte-wise differencing with a stride of `stride` samples.
+    static func applyFloatingPointPredictor(_ p: UnsafeMutableRawBufferPointer, rows: Int, rowBytes: Int, stride: Int, sampleBytes: Int) {
+        let samples = rowBytes / sampleBytes
+        var planes = [UInt8](repeating: 0, count: rowBytes)
+        for r in 0..<rows {
+            let row = (p.baseAddress! + r * rowBytes).assumingMemoryBound(to: UInt8.self)
+            for s in 0..<samples {
+                for b in 0..<sampleBytes { planes[(sampleBytes - 1 - b) * samples + s] = row[s * sampleBytes + b] }
+            }
+            var i = rowBytes - 1
+            while i >= stride { planes[i] &-= planes[i - stride]; i -= 1 }
+            for i in 0..<rowBytes { row[i] = planes[i] }
+        }
     }
 
     /// Horizontal differencing (predictor 2) on little-endian integer rows, in place.
