@@ -53,8 +53,7 @@ enum SlidingWindowKernel {
                     }
                     h1[j] = s1; h2[j] = s2; h3[j] = s3; h4[j] = s4
                 }
-                // Moments (vectorisable: independent per output column).
-                let base = out + outRow * outColumns * featureCount
+                // Moments: independent per output column, written as plain loops the compiler vectorises.
                 for j in 0..<outColumns {
                     let mu = h1[j] * inverseN
                     let r2 = h2[j] * inverseN, r3 = h3[j] * inverseN, r4 = h4[j] * inverseN
@@ -66,17 +65,19 @@ enum SlidingWindowKernel {
                     let m4 = r4 - 4 * mu * r3 + 6 * mu2 * r2 - 3 * mu2 * mu2
                     let std = constant ? 0 : m2.squareRoot()
                     let mean = mu + shift
-                    let o = base + j * featureCount
-                    for (k, code) in codes.enumerated() {
-                        let v: Double
-                        switch code {
-                        case 0: v = mean
-                        case 1: v = std
-                        case 2: v = mean == 0 ? 0 : std / mean
-                        case 3: v = constant ? 0 : m3 / (m2 * m2.squareRoot())
-                        default: v = constant ? 0 : m4 / (m2 * m2) - 3
-                        }
-                        o[k] = Float(v)
+                    h1[j] = mean
+                    h2[j] = std
+                    h3[j] = constant ? 0 : m3 / (m2 * std)
+                    h4[j] = constant ? 0 : m4 / (m2 * m2) - 3
+                }
+                let base = out + outRow * outColumns * featureCount
+                for (k, code) in codes.enumerated() {
+                    switch code {
+                    case 0: for j in 0..<outColumns { base[j * featureCount + k] = Float(h1[j]) }
+                    case 1: for j in 0..<outColumns { base[j * featureCount + k] = Float(h2[j]) }
+                    case 2: for j in 0..<outColumns { base[j * featureCount + k] = h1[j] == 0 ? 0 : Float(h2[j] / h1[j]) }
+                    case 3: for j in 0..<outColumns { base[j * featureCount + k] = Float(h3[j]) }
+                    default: for j in 0..<outColumns { base[j * featureCount + k] = Float(h4[j]) }
                     }
                 }
             }

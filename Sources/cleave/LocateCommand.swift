@@ -146,6 +146,9 @@ struct LocateCommand: ParsableCommand {
     @Option(name: .customLong("glcm-levels"), help: "GLCM grey levels.")
     var glcmLevels: Int = 32
 
+    @Flag(name: .customLong("no-pictures"), help: "Skip the overlay PNGs (faster; label TIFFs and tables are still written).")
+    var noPictures = false
+
     @Flag(name: .customLong("patch-table"), help: "Write patches.csv also in window mode (can be huge).")
     var patchTable = false
 
@@ -217,7 +220,7 @@ struct LocateCommand: ParsableCommand {
         let labels = try truth.map { try LocatorTruth.load($0) }
         let result = try Locator.run(images, options: options, model: savedModel, truth: labels, progress: progress)
         let computed = DispatchTime.now().uptimeNanoseconds
-        try LocatorOutput.write(result, images: images, to: out, style: .init(opacity: opacity), writePatchTable: patchTable ? true : nil,
+        try LocatorOutput.write(result, images: images, to: out, style: .init(opacity: opacity, pictures: !noPictures), writePatchTable: patchTable ? true : nil,
                                 extraSummary: ["inputs": inputs, "read_seconds": Double(loaded - started) / 1e9,
                                                "run_seconds": Double(computed - loaded) / 1e9],
                                 progress: progress)

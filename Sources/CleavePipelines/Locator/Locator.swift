@@ -219,8 +219,26 @@ public enum Locator {
             let p = image.image.pixels
             while i < p.count { values.append(p[i]); i += step }
         }
-        values.sort()
-        return values.isEmpty ? 0 : Double(values[values.count / 2])
+        return values.isEmpty ? 0 : Double(orderStatistic(&values, values.count / 2))
+    }
+
+    /// The k-th smallest value (quickselect; reorders `values`).
+    static func orderStatistic(_ values: inout [Float], _ k: Int) -> Float {
+        values.withUnsafeMutableBufferPointer { v in
+            var lo = 0, hi = v.count - 1
+            while hi > lo {
+                let a = v[lo], b = v[(lo + hi) / 2], c = v[hi]
+                let pivot = max(min(a, b), min(max(a, b), c))
+                var i = lo, j = hi
+                while i <= j {
+                    while v[i] < pivot { i += 1 }
+                    while v[j] > pivot { j -= 1 }
+                    if i <= j { v.swapAt(i, j); i += 1; j -= 1 }
+                }
+                if k <= j { hi = j } else if k >= i { lo = i } else { return v[k] }
+            }
+            return v[k]
+        }
     }
 
     struct Extraction {
@@ -245,21 +263,27 @@ public enum Locator {
         case .patches(let patchLayout):
             let regions = try patchLayout.regions(width: width, height: height)
             let (rows, columns) = try patchLayout.counts(width: width, height: height)
-            var auxOptions = options.statistics
-            auxOptions.darkThreshold = blackThreshold
+            // One pass computes the requested features plus the two the pick needs.
+            var statistics = options.features
+            for extra in [PatchStatistic.median, .lowtail] where !statistics.contains(extra) { statistics.append(extra) }
+            let s = statistics.count
+            let medianColumn = statistics.firstIndex(of: .median)!, lowtailColumn = statistics.firstIndex(of: .lowtail)!
+            values.reserveCapacity(images.count * regions.count * f)
             for (index, image) in images.enumerated() {
                 progress.report(index, images.count, "patch statistics")
-                let table = PatchStatistics.compute(image.image, regions: regions, statistics: options.features,
+                let table = PatchStatistics.compute(image.image, regions: regions, statistics: statistics,
                                                     options: options.statistics, integral: image.integral)
-                let aux = PatchStatistics.compute(image.image, regions: regions, statistics: [.median, .lowtail, .darkfraction],
-                                                  options: auxOptions, integral: image.integral)
                 grids.append(.init(rows: rows, columns: columns, firstIndex: index * regions.count, regions: regions))
-                values += table.map { Float($0) }
                 for p in 0..<regions.count {
-                    let median = aux[3 * p], lowtail = aux[3 * p + 1]
+                    for c in 0..<f { values.append(Float(table[p * s + c])) }
+                    let median = table[p * s + medianColumn], lowtail = table[p * s + lowtailColumn]
                     // Particle score: how deep the darkest 1 % reach below the patch's typical level, relative to it.
                     score.append(Float(median > 0 ? lowtail / median : 0))
-                    black.append(Float(aux[3 * p + 2]))
+                }
+                if options.excludeDark {
+                    black += blackFractions(image.image, regions: regions, threshold: Float(blackThreshold))
+                } else {
+                    black += [Float](repeating: 0, count: regions.count)
                 }
             }
             progress.report(images.count, images.count, "patch statistics")
@@ -303,6 +327,21 @@ public enum Locator {
         let matrix = Matrix(rows: layout.count, columns: f, values: values)
         guard matrix.isFinite else { throw CleaveError("locate: some features are not finite (NaN or infinity); check the input images") }
         return Extraction(layout: layout, features: matrix, blackFraction: black, particleScore: score)
+    }
+
+    /// Fraction of each region's pixels below `threshold`.
+    static func blackFractions(_ image: Image<Float>, regions: [Region], threshold: Float) -> [Float] {
+        let width = image.width
+        return image.pixels.withUnsafeBufferPointer { p in
+            regions.map { region in
+                var count = 0
+                for y in region.y..<(region.y + region.height) {
+                    let row = y * width + region.x
+                    for x in 0..<region.width where p[row + x] < threshold { count += 1 }
+                }
+                return Float(count) / Float(region.pixelCount)
+            }
+        }
     }
 
     /// Step one of the two-step mode: 2-means on the black fraction; the group with the higher

@@ -41,16 +41,21 @@ enum LocatorClustering {
         let k = centroids.rows, d = space.columns
         var heat = [Float](repeating: 0, count: space.rows)
         heat.withUnsafeMutableBufferPointer { out in
-            let box = UnsafeMutableSendableBuffer(out)
-            Parallel.forEachChunk(of: space.rows, chunkCount: Parallel.chunkCount(total: space.rows, minimumPerChunk: 4096)) { range in
-                for r in range {
-                    var dPick = 0.0, dOther = Double.infinity
-                    for c in 0..<k {
-                        var s = 0.0
-                        for j in 0..<d { let v = Double(space.values[r * d + j] - centroids.values[c * d + j]); s += v * v }
-                        if c == picked { dPick = s.squareRoot() } else { dOther = min(dOther, s.squareRoot()) }
+            space.values.withUnsafeBufferPointer { points in
+                centroids.values.withUnsafeBufferPointer { centres in
+                    let box = UnsafeMutableSendableBuffer(out)
+                    let p = UnsafeSendableBuffer(points), q = UnsafeSendableBuffer(centres)
+                    Parallel.forEachChunk(of: space.rows, chunkCount: Parallel.chunkCount(total: space.rows, minimumPerChunk: 4096)) { range in
+                        for r in range {
+                            var dPick: Float = 0, dOther = Float.infinity
+                            for c in 0..<k {
+                                var s: Float = 0
+                                for j in 0..<d { let v = p.buffer[r * d + j] - q.buffer[c * d + j]; s += v * v }
+                                if c == picked { dPick = s.squareRoot() } else { dOther = min(dOther, s.squareRoot()) }
+                            }
+                            box.buffer[r] = k == 1 ? 1 : dOther / max(dPick + dOther, 1e-30)
+                        }
                     }
-                    box.buffer[r] = k == 1 ? 1 : Float(dOther / max(dPick + dOther, 1e-300))
                 }
             }
         }
@@ -83,6 +88,11 @@ enum LocatorClustering {
     static func nmf(_ features: Matrix, components: Int, seed: UInt64) throws -> Matrix {
         throw CleaveError("--nmf is not available in this build yet (CleaveLearning has no NMF); use --pca")
     }
+}
+
+struct UnsafeSendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<T>
+    init(_ buffer: UnsafeBufferPointer<T>) { self.buffer = buffer }
 }
 
 struct UnsafeMutableSendableBuffer<T>: @unchecked Sendable {

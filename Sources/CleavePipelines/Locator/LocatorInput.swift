@@ -56,6 +56,15 @@ public enum LocatorInput {
         return result
     }
 
+    /// The samples as Float, with specialised loops (the generic conversion is much slower).
+    static func floatImage(_ any: AnyImage) -> Image<Float> {
+        switch any {
+        case .uint8(let i): return Image(shape: i.shape, pixels: i.pixels.map { Float($0) }, spacing: i.spacing)
+        case .uint16(let i): return Image(shape: i.shape, pixels: i.pixels.map { Float($0) }, spacing: i.spacing)
+        case .float32(let i): return i
+        }
+    }
+
     /// The 1-based (row, column) in names like `Tile_001-002…`, as 0-based, or nil.
     public static func mosaicPosition(fromName name: String) -> (row: Int, column: Int)? {
         guard let range = name.range(of: "Tile_", options: [.caseInsensitive]) else { return nil }
@@ -89,7 +98,7 @@ public enum LocatorInput {
             }
             let integral = any.pixelType != .float32
             let name = String(path.split(separator: "/").last ?? Substring(path))
-            images.append(LocatorImage(name: name, path: path, image: any.floatImage(), integral: integral))
+            images.append(LocatorImage(name: name, path: path, image: floatImage(any), integral: integral))
             if let first = images.first, first.image.shape != shape {
                 throw CleaveError("\(path): image is \(shape) but \(first.name) is \(first.image.shape); all tiles of one run must have the same size")
             }
