@@ -56,14 +56,17 @@ import CleaveTestSupport
         // Tile_002-001 is black (grid bar) everywhere: all its patches are in the dark group.
         let black = result.layout.grids[images.firstIndex { $0.name == "Tile_002-001.tif" }!]
         #expect((0..<black.count).allSatisfy { result.labels[black.firstIndex + $0] == Int32(dark) })
-        // Picked patches are film with particles: their median is film-like, their lower tail deep.
-        let medianColumn = result.featureNames.firstIndex(of: "median")!, p1Column = result.featureNames.firstIndex(of: "p1")!
+        // Picked patches are film with particles: their median is film-like (not grid bar) and
+        // their lower tail (median − p1, relative) at least twice as deep as on the other film patches.
+        let medianColumn = result.featureNames.firstIndex(of: "median")!, lowColumn = result.featureNames.firstIndex(of: "lowtail")!
         let picked = (0..<result.layout.count).filter { result.pickedMask[$0] }
-        #expect(picked.count >= 20)
-        for i in picked {
-            #expect(Double(result.features[i, medianColumn]) > 0.7 * result.filmLevel)
-            #expect(Double(result.features[i, p1Column]) < 0.85 * Double(result.features[i, medianColumn]))
-        }
+        let film = (0..<result.layout.count).filter { !result.pickedMask[$0] && result.labels[$0] != Int32(dark) }
+        func depth(_ i: Int) -> Double { Double(result.features[i, lowColumn] / result.features[i, medianColumn]) }
+        #expect(picked.count >= 20 && film.count >= 200)
+        for i in picked { #expect(Double(result.features[i, medianColumn]) > 0.7 * result.filmLevel) }
+        let pickedDepth = picked.map(depth).reduce(0, +) / Double(picked.count)
+        let filmDepth = film.map(depth).reduce(0, +) / Double(film.count)
+        #expect(pickedDepth > 2 * filmDepth, "picked \(pickedDepth) film \(filmDepth)")
         #expect(result.clusterSizes.count == 4 && result.clusterSizes[dark] > 200)
     }
 
