@@ -19,6 +19,9 @@ public enum Locator {
     public static let blackFractionOfFilm = 0.5
     /// Smallest mean black fraction of the step-one group that makes it a dark group.
     public static let minimumDarkGroupFraction = 0.05
+    /// Smallest share of an image a connected dark region must cover (and touch the border) to
+    /// count as grid bar / black tile area in two-step mode.
+    public static let minimumDarkRegionFraction = 0.04
 
     /// Runs the Locator.
     /// - Parameters:
@@ -345,8 +348,10 @@ public enum Locator {
     }
 
     /// Step one of the two-step mode: 2-means on the black fraction; the group with the higher
-    /// centre is dark when that centre is at least ``minimumDarkGroupFraction``; then grows the
-    /// dark set by `margin` patches (Chebyshev distance, within each image).
+    /// centre is dark when that centre is at least ``minimumDarkGroupFraction``; of its connected
+    /// regions only those touching the image border and covering ≥ ``minimumDarkRegionFraction``
+    /// of the image stay dark (bars cross the field, particles do not); then the dark set grows
+    /// by `margin` patches (Chebyshev distance, within each image).
     static func findDark(_ blackFraction: [Float], layout: LocatorLayout, margin: Int, seed: UInt64) throws -> [Bool] {
         let n = blackFraction.count
         var dark = [Bool](repeating: false, count: n)
@@ -357,6 +362,39 @@ public enum Locator {
         let darkCluster: Int32 = centres[1] > centres[0] ? 1 : 0
         guard Double(centres[Int(darkCluster)]) >= minimumDarkGroupFraction else { return dark }
         for i in 0..<n where fitted.labels[i] == darkCluster { dark[i] = true }
+        // Grid bars and the black parts of tiles cross the field of view: keep dark regions that
+        // touch the image border and cover at least `minimumDarkRegionFraction` of the image, so a
+        // large, very dark particle in the middle of the film is not mistaken for a bar.
+        for (imageIndex, grid) in layout.grids.enumerated() {
+            let cell = layout.ownedRegion(image: imageIndex, row: 0, column: 0).pixelCount
+            let imagePixels: Int
+            switch layout.sampling {
+            case .patches: imagePixels = grid.regions.reduce(0) { $0 + $1.pixelCount }
+            case let .window(size, stride):
+                imagePixels = ((grid.columns - 1) * stride + size) * ((grid.rows - 1) * stride + size)
+            }
+            var visited = [Bool](repeating: false, count: grid.count)
+            for start in 0..<grid.count where dark[grid.firstIndex + start] && !visited[start] {
+                var stack = [start], members: [Int] = []
+                visited[start] = true
+                var touchesBorder = false
+                while let c = stack.popLast() {
+                    members.append(c)
+                    let r = c / grid.columns, col = c % grid.columns
+                    if r == 0 || col == 0 || r == grid.rows - 1 || col == grid.columns - 1 { touchesBorder = true }
+                    for dr in -1...1 {
+                        for dc in -1...1 where dr != 0 || dc != 0 {
+                            let nr = r + dr, nc = col + dc
+                            guard nr >= 0, nr < grid.rows, nc >= 0, nc < grid.columns else { continue }
+                            let next = nr * grid.columns + nc
+                            if !visited[next] && dark[grid.firstIndex + next] { visited[next] = true; stack.append(next) }
+                        }
+                    }
+                }
+                let large = Double(members.count * cell) >= minimumDarkRegionFraction * Double(imagePixels)
+                if !(touchesBorder && large) { for m in members { dark[grid.firstIndex + m] = false } }
+            }
+        }
         var reach = margin
         if case let .window(size, stride) = layout.sampling { reach = margin * max(1, size / stride) }
         guard reach > 0 else { return dark }
