@@ -19,17 +19,19 @@ struct LocateCommand: ParsableCommand {
         Tile_ROW-COL… (1-based, like microscope mapping exports) are placed in the mosaic by name; \
         otherwise use --mosaic ROWSxCOLS (row-major in the given order).
 
-        Features (--features, comma-separated; default "defaults"):
-          study      the original study's six: std,relstd,mean,skewness,kurtosis,mode
+        Features (--features, comma-separated names or groups; default "defaults"):
+          study      std,relstd,mean,skewness,kurtosis,mode (the original study's six)
           intensity  mean,std,relstd,skewness,kurtosis,mode,min,max,range,median,
                      p1,p5,p25,p75,p95,p99,iqr,lowtail,uptail,darkfraction
-          gradient   gradmean,gradstd,gradp95 (Gaussian gradient magnitude, --gradient-sigma)
-          texture    glcm_contrast,glcm_homogeneity,glcm_energy,glcm_correlation,glcm_entropy
-          defaults   intensity + gradient: robust order statistics and edge strength describe dark \
-        particles on film better than six moments; GLCM texture is quantised per patch and so blind \
-        to darkness, hence opt-in.
-          darkfraction counts pixels darker than 0.8 × the film level (median of all inputs).
-          With --window only mean,std,relstd,skewness,kurtosis exist (default: the four moments).
+          gradient   gradmean,gradstd,gradp95 (Gaussian gradient, --gradient-sigma)
+          texture    glcm_contrast,glcm_homogeneity,glcm_energy,
+                     glcm_correlation,glcm_entropy
+          defaults   intensity + gradient
+        Why these defaults: order statistics and edge strength describe dark particles \
+        on film more robustly than six moments; GLCM texture is quantised per patch, so \
+        it is blind to darkness, hence opt-in. darkfraction counts pixels darker than \
+        0.8 × the film level (the median of all inputs). With --window only \
+        mean,std,relstd,skewness,kurtosis exist (default: the four moments).
 
         Choosing k (--clusters, default 3): 3 separates "maybe" patches from clear film and clear \
         particles; 2 suits very distinct particles on even film; 4 when black regions are present \
