@@ -20,16 +20,19 @@ SAN="${FUZZ_SANITIZERS:--sanitize=fuzzer,address}"
 FLAGS="${FUZZ_OPT:--O -Xllvm -sil-disable-pass=stack-promotion} -parse-as-library -swift-version 5"
 
 if [ -z "${SKIP_BUILD:-}" ]; then
+# Build from a snapshot so that editing the sources meanwhile cannot break the build.
+rm -rf "$BUILD/src" && mkdir -p "$BUILD/src" && cp -r Sources/CleaveCore Sources/CleaveFormats Sources/CZlib "$BUILD/src/"
+SRC="$BUILD/src"
 echo "fuzz: building CleaveCore"
 swiftc $FLAGS $SAN -emit-library -static -emit-module -module-name CleaveCore \
-  -emit-module-path "$BUILD/CleaveCore.swiftmodule" Sources/CleaveCore/*.swift -o "$BUILD/libCleaveCore.a"
+  -emit-module-path "$BUILD/CleaveCore.swiftmodule" "$SRC"/CleaveCore/*.swift -o "$BUILD/libCleaveCore.a"
 echo "fuzz: building CleaveFormats"
-swiftc $FLAGS $SAN -emit-library -static -emit-module -module-name CleaveFormats -I "$BUILD" -I Sources/CZlib \
-  -emit-module-path "$BUILD/CleaveFormats.swiftmodule" $(find Sources/CleaveFormats -name '*.swift') \
+swiftc $FLAGS $SAN -emit-library -static -emit-module -module-name CleaveFormats -I "$BUILD" -I "$SRC"/CZlib \
+  -emit-module-path "$BUILD/CleaveFormats.swiftmodule" $(find "$SRC"/CleaveFormats -name '*.swift') \
   -o "$BUILD/libCleaveFormats.a"
 for target in TIFF PNG; do
   echo "fuzz: building fuzz-$target"
-  swiftc $FLAGS $SAN -I "$BUILD" -I Sources/CZlib fuzz/Fuzz$target.swift -L "$BUILD" -lCleaveFormats -lCleaveCore -lz \
+  swiftc $FLAGS $SAN -I "$BUILD" -I "$SRC"/CZlib fuzz/Fuzz$target.swift -L "$BUILD" -lCleaveFormats -lCleaveCore -lz \
     -o "$BUILD/fuzz-$target"
 done
 fi
@@ -55,7 +58,7 @@ for target in ${TARGETS:-TIFF PNG}; do
   corpus=fuzz/corpus-$(echo $target | tr A-Z a-z)
   echo "fuzz: running fuzz-$target for ${SECONDS_PER_TARGET}s on $(ls $corpus | wc -l) seeds"
   SWIFT_BACKTRACE=enable=no "$BUILD/fuzz-$target" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -jobs=1 -workers=1 \
-    -max_len=262144 -rss_limit_mb=2048 -timeout=10 -artifact_prefix=fuzz/crashes/$target- \
+    -max_len="${FUZZ_MAX_LEN:-262144}" -rss_limit_mb=2048 -timeout=10 -artifact_prefix=fuzz/crashes/$target- \
     -print_final_stats=1 > "$BUILD/fuzz-$target.log" 2>&1 || true
   grep -E "ERROR|SUMMARY|stat::number_of_executed_units|Test unit written|DONE" "$BUILD/fuzz-$target.log" || true
 done

@@ -165,9 +165,7 @@ public struct KMeans: Sendable {
                 var lo = 0, hi = n
                 while lo < hi { let mid = (lo + hi) / 2; if cumulative[mid] < target { lo = mid + 1 } else { hi = mid } }
                 let candidate = min(lo, n - 1)
-                var distances = points.squaredDistances(to: points.row(candidate))
-                for i in 0..<n where closest[i] < distances[i] { distances[i] = closest[i] }
-                let candidatePotential = points.sum(distances)
+                let (distances, candidatePotential) = points.candidate(points.row(candidate), closest: closest)
                 if candidatePotential < bestPotential {
                     bestPotential = candidatePotential; bestCandidate = candidate; bestDistances = distances
                 }

@@ -53,15 +53,15 @@ public struct KMeansModel: Codable, Equatable, Sendable {
                     centroids.values.withUnsafeBufferPointer { cp in
                         let l = UncheckedSendable(l), d = UncheckedSendable(d), x = UncheckedSendable(x), cp = UncheckedSendable(cp)
                         Parallel.forEachChunk(of: n, chunkCount: chunks) { range in
-                            let soa = UnsafeMutablePointer<Float>.allocate(capacity: block * p)
+                            let tiles = UnsafeMutablePointer<Float>.allocate(capacity: block * p)
                             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block)
-                            defer { soa.deallocate(); scratch.deallocate() }
+                            defer { tiles.deallocate(); scratch.deallocate() }
                             var start = range.lowerBound
                             while start < range.upperBound {
                                 let end = min(start + block, range.upperBound)
-                                Kernels.transposeBlock(x.value.baseAddress!, columns: p, range: start..<end, into: soa)
+                                Kernels.tile(x.value.baseAddress!, columns: p, range: start..<end, into: tiles)
                                 let out = keepDistances ? d.value.baseAddress! + start : scratch
-                                Kernels.nearest(soa: soa, stride: end - start, count: end - start, columns: p,
+                                Kernels.nearest(tiles: tiles, count: end - start, columns: p,
                                                 centroids: cp.value.baseAddress!, centroidCount: k,
                                                 labels: l.value.baseAddress! + start, distances: out)
                                 start = end

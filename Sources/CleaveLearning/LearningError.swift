@@ -42,10 +42,35 @@ public enum LearningError: CleaveErrorProtocol, Equatable {
 }
 
 extension Matrix {
-    /// Throws when the matrix is empty or holds a non-finite value.
+    /// Throws when the matrix is empty or holds a non-finite value (first one reported).
+    /// - Complexity: O(rows × columns), parallel over fixed chunks.
     func validate(_ operation: String) throws {
         guard rows > 0, columns > 0 else { throw LearningError.empty(operation: operation) }
-        if let index = values.firstIndex(where: { !$0.isFinite }) {
+        let total = values.count
+        let chunks = Parallel.chunkCount(total: total, minimumPerChunk: 1 << 16)
+        var firstBad = [Int](repeating: Int.max, count: chunks)
+        firstBad.withUnsafeMutableBufferPointer { out in
+            values.withUnsafeBufferPointer { v in
+                let out = UncheckedSendable(out), v = UncheckedSendable(v)
+                Parallel.forEach(chunks) { c in
+                    let start = total * c / chunks, end = total * (c + 1) / chunks
+                    // Exponent all ones ⇔ NaN or infinity; OR-reduce a flag per block, locate on hit.
+                    let bits = UnsafeRawPointer(v.value.baseAddress!).assumingMemoryBound(to: UInt32.self)
+                    var i = start
+                    while i < end {
+                        let blockEnd = min(end, i + 4096)
+                        // (exponent bits) + (one exponent step) carries into bit 31 only when all ones.
+                        var flag: UInt32 = 0
+                        for k in i..<blockEnd { flag |= (bits[k] & 0x7F80_0000) &+ 0x0080_0000 }
+                        if flag & 0x8000_0000 != 0 {
+                            for k in i..<blockEnd where bits[k] & 0x7F80_0000 == 0x7F80_0000 { out.value[c] = k; return }
+                        }
+                        i = blockEnd
+                    }
+                }
+            }
+        }
+        if let index = firstBad.min(), index != Int.max {
             throw LearningError.notFinite(operation: operation, row: index / columns, column: index % columns)
         }
     }

@@ -21,20 +21,25 @@ public struct SegmentationScores: Codable, Equatable, Sendable {
     public let confusion: [[Int]]
     /// Counted pixels (not ignored).
     public let pixelCount: Int
-    /// Pixels per class in the reference / in the prediction.
+    /// Pixels per class in the reference.
     public let trueCounts: [Int]
+    /// Pixels per class in the prediction.
     public let predictedCounts: [Int]
-    /// Per-class scores, in `classes` order.
+    /// Intersection over union per class, in `classes` order (`jaccard_score`).
     public let iou: [Double]
+    /// Dice = F1 per class (`f1_score`).
     public let dice: [Double]
+    /// Precision per class (`precision_score`).
     public let precision: [Double]
+    /// Recall per class (`recall_score`).
     public let recall: [Double]
     /// Fraction of counted pixels whose prediction equals the reference (`accuracy_score`).
     public let pixelAccuracy: Double
     /// Mean of `iou` over `classes` (`jaccard_score(average="macro")`).
     public let meanIoU: Double
-    /// Class fractions of counted pixels, reference vs prediction.
+    /// Fraction of counted pixels per class in the reference.
     public let trueFractions: [Double]
+    /// Fraction of counted pixels per class in the prediction.
     public let predictedFractions: [Double]
 
     enum CodingKeys: String, CodingKey {

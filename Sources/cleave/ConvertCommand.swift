@@ -48,9 +48,7 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
-        var image = page.map { p in { try ImageFile.read(input, page: p) } } ?? { try ImageFile.read(input) }
-        var result = try image()
-        image = { result }
+        var result = try page.map { try ImageFile.read(input, page: $0) } ?? ImageFile.read(input)
         if let channel {
             guard channel < result.shape.channels else {
                 throw ValidationError("--channel \(channel) requested, '\(input)' has \(result.shape.channels) channel(s) (0…\(result.shape.channels - 1)).")

@@ -68,6 +68,20 @@ import CleaveTestSupport
         #expect(throws: TIFFError.self) { try ImageFile.read(data: bytes, page: 5) }
     }
 
+    /// ImageJ stacks over 4 GB keep only the first directory; `images=N` and contiguous data
+    /// define the other pages. Simulated by cutting the directory chain after page 0.
+    @Test func imageJDirectorylessPages() throws {
+        let image = RoundTripTests.ramp(UInt16.self, shape: Shape(width: 12, height: 5, depth: 4))
+        var bytes = try ImageFile.encode(image, as: .tiff)
+        let first = Int(bytes[4]) | Int(bytes[5]) << 8 | Int(bytes[6]) << 16 | Int(bytes[7]) << 24
+        let entries = Int(bytes[first]) | Int(bytes[first + 1]) << 8
+        for k in 0..<4 { bytes[first + 2 + entries * 12 + k] = 0 }
+        let file = try TIFFFile(bytes: bytes)
+        #expect(file.pageCount == 4)
+        #expect(try file.read().converted(to: UInt16.self).pixels == image.pixels)
+        #expect(try file.readPage(3).converted(to: UInt16.self).pixels == image.plane(3).pixels)
+    }
+
     @Test(arguments: [1, 2, 3, 4])
     func pngUInt8(channels: Int) throws {
         let image = RoundTripTests.ramp(UInt8.self, shape: Shape(width: 33, height: 17, depth: 1, channels: channels))

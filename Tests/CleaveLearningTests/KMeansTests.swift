@@ -51,8 +51,9 @@ import CleaveLearning
         #expect(serial.model.sampled && serial.model.fittedRowCount == 5_000)
     }
 
-    @Test func assignMatchesBruteForce() throws {
-        let x = fixture(rows: 1_003, columns: 7, clusters: 3, spread: 2)
+    /// 4 columns take the de-interleaving tile path, 7 the generic one; 1 003 rows leave a partial tile.
+    @Test(arguments: [4, 7]) func assignMatchesBruteForce(columns: Int) throws {
+        let x = fixture(rows: 1_003, columns: columns, clusters: 3, spread: 2)
         let model = try KMeans(clusterCount: 4, seed: 9).fit(x)
         let (labels, squared) = try model.assignWithDistances(x)
         let distances = try model.distances(x)
@@ -83,3 +84,4 @@ import CleaveLearning
         }
     }
 }
+

@@ -46,3 +46,30 @@ import CleaveLearning
         #expect(throws: LearningError.self) { try PCA(components: .count(9)).fit(fixture(rows: 10, columns: 3, clusters: 2)) }
     }
 }
+
+@Suite struct MatrixTests {
+    // A = fixture(7, 5, 2); B = fixture(5, 3, 3); (A.astype(float) @ B.astype(float))[[0, 6]]
+    @Test func productMatchesNumpy() throws {
+        let a = fixture(rows: 7, columns: 5, clusters: 2), b = fixture(rows: 5, columns: 3, clusters: 3)
+        let c = a.multiplied(by: b)
+        #expect(c.rows == 7 && c.columns == 3)
+        for r in 0..<7 {
+            for col in 0..<3 {
+                let expected = dot(a.row(r), b.column(col))
+                #expect(abs(Double(c[r, col]) - expected) < 1e-5 * max(1, abs(expected)))
+            }
+        }
+        #expect(close(c.row(0).map(Double.init), Self.row0, 1e-5) && close(c.row(6).map(Double.init), Self.row6, 1e-5))
+    }
+    static let row0: [Double] = [-3.0436927177605178, -5.270013501229769, -2.8301908791087804]
+    static let row6: [Double] = [2.5187335095329573, 6.5605954099025166, 4.7039423612003155]
+
+    @Test func constructionAndAccess() throws {
+        let m = try Matrix([[1, 2, 3], [4, 5, 6]] as [[Double]])
+        #expect(m.rows == 2 && m.columns == 3 && m[1, 2] == 6 && m.row(0) == [1, 2, 3] && m.column(1) == [2, 5])
+        #expect(m.transposed.values == [1, 4, 2, 5, 3, 6])
+        #expect(m.selectingRows([1, 1]).values == [4, 5, 6, 4, 5, 6] && m.selectingColumns([2, 0]).values == [3, 1, 6, 4])
+        #expect(throws: LearningError.raggedRows(row: 1, expected: 2, actual: 1)) { try Matrix([[1, 2], [3]] as [[Double]]) }
+        #expect(try JSONDecoder().decode(Matrix.self, from: JSONEncoder().encode(m)) == m)
+    }
+}

@@ -45,3 +45,19 @@ import CleaveLearning
         }
     }
 }
+
+@Suite struct RobustScalerSelectionTests {
+    // X = fixture(1001, 3, 4, spread=3.0).astype(np.float64); X[::7, 1] = 2.5  (many ties)
+    // r = RobustScaler().fit(X); r.center_, r.scale_   and the same on X[:1000] (interpolated quartiles)
+    @Test(arguments: [
+        (1001, [-1.6489222049713135, -3.1707091331481934, -1.986345648765564], [7.443487763404846, 8.240419626235962, 6.304505705833435]),
+        (1000, [-1.6484283208847046, -3.195992588996887, -1.987798810005188], [8.081685900688171, 8.227646291255951, 6.3089419305324554]),
+    ])
+    func quartilesBySelectionMatchScikitLearn(rows: Int, center: [Double], scale: [Double]) throws {
+        var x = fixture(rows: 1001, columns: 3, clusters: 4, spread: 3)
+        for r in stride(from: 0, to: 1001, by: 7) { x[r, 1] = 2.5 }
+        let fitted = try Scaler.robust.fit(x.selectingRows(0..<rows))
+        #expect(close(fitted.center, center, 1e-6))
+        #expect(close(fitted.scale, scale, 1e-6))
+    }
+}

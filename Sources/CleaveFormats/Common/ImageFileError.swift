@@ -18,6 +18,7 @@ public enum ImageFileError: CleaveErrorProtocol, Equatable {
     /// The request cannot be satisfied by this image (page out of range, type a format can't hold…).
     case invalidRequest(path: String, reason: String)
 
+    /// One line: the path, where in the file, and what was expected.
     public var description: String {
         switch self {
         case let .cannotOpen(path, reason): return "\(path): cannot open: \(reason)"

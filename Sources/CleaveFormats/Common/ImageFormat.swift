@@ -1,7 +1,10 @@
 /// The file formats Cleave reads and writes.
 public enum ImageFormat: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// TIFF, classic or BigTIFF (".tif", ".tiff").
     case tiff
+    /// PNG (".png").
     case png
+    /// MRC2014 (".mrc", ".mrcs", ".map", ".st", ".rec", ".ali").
     case mrc
 
     /// Recognises a format from the first bytes of a file (at least 8; MRC needs 212).

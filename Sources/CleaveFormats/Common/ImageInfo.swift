@@ -6,10 +6,13 @@ public struct ImageInfo: Sendable, Equatable {
     public var format: ImageFormat
     /// Format variant worth knowing ("classic", "BigTIFF", "MRC2014"…).
     public var variant: String
+    /// Columns (pixels per row).
     public var width: Int
+    /// Rows.
     public var height: Int
     /// Planes: the z extent (TIFF pages / hyperstack slices, MRC sections).
     public var depth: Int
+    /// Channels of the image ``ImageFile/read(_:)`` returns (RGB = 3, palette expanded to 3 or 4).
     public var channels: Int
     /// Pages (TIFF image directories) in the file; 1 for PNG, `nz` for MRC.
     public var pageCount: Int

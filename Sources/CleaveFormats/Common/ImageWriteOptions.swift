@@ -2,7 +2,9 @@
 public struct ImageWriteOptions: Sendable, Equatable {
     /// Compression for TIFF output (PNG is always deflated; MRC never compressed).
     public enum Compression: String, Sendable, CaseIterable {
+        /// Uncompressed (fastest to read; ImageJ opens stacks without decoding).
         case none
+        /// zlib/Deflate with a predictor (horizontal for integers, floating-point for floats).
         case deflate
     }
 
@@ -27,6 +29,7 @@ public struct ImageWriteOptions: Sendable, Equatable {
     /// Deflate level 1…9 (default 6).
     public var deflateLevel: Int
 
+    /// Options; see the properties for meaning. `deflateLevel` must be 1…9.
     public init(compression: Compression = .none, channelLayout: ChannelLayout = .automatic,
                 bigTIFF: Bool? = nil, deflateLevel: Int = 6) {
         precondition((1...9).contains(deflateLevel), "ImageWriteOptions: deflateLevel must be 1…9, got \(deflateLevel)")

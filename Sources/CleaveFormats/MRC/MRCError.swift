@@ -11,6 +11,7 @@ public enum MRCError: CleaveErrorProtocol, Equatable {
     /// The image cannot be stored as MRC (several channels, …).
     case cannotWrite(path: String, reason: String)
 
+    /// One line: the path, where in the file, and what was expected.
     public var description: String {
         switch self {
         case let .badHeader(path, field, reason): return "\(path): MRC header field \(field): \(reason)"

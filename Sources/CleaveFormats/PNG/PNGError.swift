@@ -2,7 +2,9 @@ import CleaveCore
 
 /// A PNG file Cleave cannot read or write, with the path, the chunk or offset, and why.
 public enum PNGError: CleaveErrorProtocol, Equatable {
+    /// The first 8 bytes are not the PNG signature.
     case badSignature(path: String, found: String)
+    /// A chunk runs past the end of the file.
     case truncated(path: String, offset: Int, expected: Int, actual: Int)
     /// A chunk's stored CRC does not match its content.
     case crcMismatch(path: String, chunk: String, offset: Int)
@@ -15,6 +17,7 @@ public enum PNGError: CleaveErrorProtocol, Equatable {
     /// The image cannot be stored as PNG (float samples, several planes, …).
     case cannotWrite(path: String, reason: String)
 
+    /// One line: the path, where in the file, and what was expected.
     public var description: String {
         switch self {
         case let .badSignature(path, found): return "\(path): not a PNG file: expected the PNG signature at offset 0, found \(found)"

@@ -21,6 +21,7 @@ public enum TIFFError: CleaveErrorProtocol, Equatable {
     /// Writing failed (unsupported shape/type or I/O).
     case cannotWrite(path: String, reason: String)
 
+    /// One line: the path, where in the file, and what was expected.
     public var description: String {
         switch self {
         case let .badMagic(path, found):

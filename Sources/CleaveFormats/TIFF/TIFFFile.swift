@@ -22,6 +22,9 @@ public final class TIFFFile {
     let directories: [TIFFDirectory]
     let values: TIFFValueReader
     private var layoutCache: [Int: TIFFPageLayout] = [:]
+    /// ImageJ stacks over 4 GB have one directory and `images=N` contiguous pages after it.
+    private var directorylessPages = 0
+    private var directorylessStride = 0
 
     /// Opens a TIFF file and reads its directory chain.
     /// - Throws: ``TIFFError`` or ``ImageFileError`` when the file is missing, not a TIFF or damaged.
@@ -46,16 +49,29 @@ public final class TIFFFile {
         isLittleEndian = parser.littleEndian
         values = TIFFValueReader(source: source, littleEndian: parser.littleEndian)
         directories = try parser.directories()
+        if directories.count == 1, let images = TIFFMetadata(directory: directories[0], values: values).imageJImages, images > 1,
+           let first = try? layout(0), first.isContiguousUncompressed {
+            let stride = first.storedBytes
+            let (end, overflow) = stride.multipliedReportingOverflow(by: images)
+            if !overflow, stride > 0, first.offsets[0] + end <= source.size {
+                directorylessPages = images - 1
+                directorylessStride = stride
+            }
+        }
     }
 
-    /// Number of pages (image directories) in the file.
-    public var pageCount: Int { directories.count }
+    /// Number of pages: image directories, plus the pages an ImageJ stack over 4 GB stores
+    /// without directories.
+    public var pageCount: Int { directories.count + directorylessPages }
 
     func layout(_ page: Int) throws -> TIFFPageLayout {
-        guard page >= 0, page < directories.count else {
-            throw TIFFError.pageOutOfRange(path: path, page: page, pageCount: directories.count)
+        guard page >= 0, page < pageCount else {
+            throw TIFFError.pageOutOfRange(path: path, page: page, pageCount: pageCount)
         }
         if let cached = layoutCache[page] { return cached }
+        if page >= directories.count {
+            return try layout(0).shifted(by: page * directorylessStride, index: page)
+        }
         let layout = try TIFFPageLayout(directory: directories[page], values: values)
         layoutCache[page] = layout
         return layout
@@ -77,10 +93,10 @@ public final class TIFFFile {
     func stackPlan() throws -> StackPlan {
         let metadata = TIFFMetadata(directory: directories[0], values: values)
         var firstIndex = 0
-        while firstIndex < directories.count - 1, try layout(firstIndex).isReducedResolution { firstIndex += 1 }
+        while firstIndex < pageCount - 1, try layout(firstIndex).isReducedResolution { firstIndex += 1 }
         let first = try layout(firstIndex)
         var pages: [Int] = []
-        for i in firstIndex..<directories.count {
+        for i in firstIndex..<pageCount {
             let L = try layout(i)
             if L.isReducedResolution && i != firstIndex { continue }
             guard L.width == first.width, L.height == first.height, L.samplesPerPixel == first.samplesPerPixel,
@@ -111,7 +127,7 @@ public final class TIFFFile {
             shape = Shape(width: first.width, height: first.height, depth: pages.count, channels: perPage)
         }
         return StackPlan(pages: pages, placement: placement, shape: shape, first: first, metadata: metadata,
-                         skippedPages: directories.count - pages.count)
+                         skippedPages: pageCount - pages.count)
     }
 
     // MARK: Info
@@ -130,7 +146,7 @@ public final class TIFFFile {
         }
         return ImageInfo(format: .tiff, variant: isBigTIFF ? "BigTIFF" : "classic",
                          width: plan.shape.width, height: plan.shape.height, depth: plan.shape.depth,
-                         channels: plan.shape.channels, pageCount: directories.count, pixelType: L.outputType,
+                         channels: plan.shape.channels, pageCount: pageCount, pixelType: L.outputType,
                          storedSampleType: L.storedSampleType, compression: L.compression.name,
                          byteOrder: isLittleEndian ? "little" : "big", photometric: L.photometricName,
                          spacing: plan.metadata.spacing, spacingSource: plan.metadata.spacingSource, metadata: metadata)

@@ -14,6 +14,8 @@ struct TIFFMetadata: Sendable {
     var frames = 1
     var pageOrder = "CZT"
     var declaresAxes = false
+    /// ImageJ's `images=` (pages in the stack, even when only the first has a directory).
+    var imageJImages: Int?
     var entries: [String: String] = [:]
 
     /// Gathers metadata from the first page's directory.
@@ -49,6 +51,7 @@ struct TIFFMetadata: Sendable {
             fields[String(line[..<eq])] = String(line[line.index(after: eq)...])
         }
         entries["imagej"] = fields["ImageJ"] ?? ""
+        imageJImages = fields["images"].flatMap { Int($0) }.flatMap { $0 >= 1 && $0 <= TIFFDirectoryParser.maximumPages ? $0 : nil }
         let c = fields["channels"].flatMap { Int($0) } ?? 1
         let z = fields["slices"].flatMap { Int($0) } ?? 1
         let t = fields["frames"].flatMap { Int($0) } ?? 1

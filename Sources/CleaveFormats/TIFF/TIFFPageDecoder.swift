@@ -16,8 +16,9 @@ struct TIFFPageDecoder {
         var x: Int, y: Int, width: Int, height: Int
     }
 
-    var rasterRowBytes: (Window) -> Int {
-        { window in window.width * layout.chunkSamples * layout.rasterSampleBytes }
+    /// Bytes of one raster row for `window`.
+    func rasterRowBytes(_ window: Window) -> Int {
+        window.width * layout.chunkSamples * layout.rasterSampleBytes
     }
 
     /// Decodes `window` into `planes` (one pointer per sample plane, each
@@ -27,9 +28,11 @@ struct TIFFPageDecoder {
         let rowBytes = rasterRowBytes(window)
         let sampleBytes = L.rasterSampleBytes
         let pixelBytes = L.chunkSamples * sampleBytes
-        let compressed = ScratchBuffer()
-        let scratch = ScratchBuffer()
-        let unpacked = ScratchBuffer()
+        // Plain structs with explicit release: no reference-counted helpers in this loop.
+        var compressed = ScratchBuffer()
+        var scratch = ScratchBuffer()
+        var unpacked = ScratchBuffer()
+        defer { compressed.release(); scratch.release(); unpacked.release() }
         for plane in 0..<L.samplePlanes {
             let base = planes[plane]
             for down in 0..<L.segmentsDown {
@@ -53,7 +56,7 @@ struct TIFFPageDecoder {
                     } else {
                         target = scratch.pointer(capacity: needed)
                     }
-                    try decodeSegment(segment, into: target, byteCount: needed, compressed: compressed)
+                    try decodeSegment(segment, into: target, byteCount: needed, compressed: &compressed)
                     var decoded = UnsafeRawPointer(target)
                     var decodedRowBytes = L.segmentRowBytes
                     if L.bitsPerSample < 8 {
@@ -80,7 +83,7 @@ struct TIFFPageDecoder {
 
     /// Reads, decompresses, byte-swaps and un-predicts one segment into `target` (`byteCount` bytes).
     private func decodeSegment(_ segment: Int, into target: UnsafeMutableRawPointer, byteCount: Int,
-                               compressed: ScratchBuffer) throws {
+                               compressed: inout ScratchBuffer) throws {
         let L = layout
         let offset = L.offsets[segment]
         let stored = L.byteCounts[segment]
@@ -139,11 +142,12 @@ struct TIFFPageDecoder {
 }
 
 /// A reusable heap buffer that grows on demand (pointers stay valid until the next growth).
-final class ScratchBuffer {
+/// The owner calls ``release()`` when done.
+struct ScratchBuffer {
     private var base: UnsafeMutableRawPointer?
     private var size = 0
 
-    func pointer(capacity: Int) -> UnsafeMutableRawPointer {
+    mutating func pointer(capacity: Int) -> UnsafeMutableRawPointer {
         if capacity > size || base == nil {
             base?.deallocate()
             size = max(capacity, 1)
@@ -152,5 +156,9 @@ final class ScratchBuffer {
         return base!
     }
 
-    deinit { base?.deallocate() }
+    mutating func release() {
+        base?.deallocate()
+        base = nil
+        size = 0
+    }
 }

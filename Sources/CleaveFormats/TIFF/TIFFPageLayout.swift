@@ -42,7 +42,7 @@ enum TIFFCompression: Int {
 /// raster sample plane = height rows × rowBytes (samples ≥ 1 byte each; 1/2/4-bit unpacked to bytes)
 /// ```
 struct TIFFPageLayout: Sendable {
-    let index: Int
+    private(set) var index: Int
     let width: Int
     let height: Int
     let samplesPerPixel: Int
@@ -63,7 +63,7 @@ struct TIFFPageLayout: Sendable {
     let segmentWidth: Int
     /// Tile height (tiles) or rows per strip (strips).
     let segmentHeight: Int
-    let offsets: [Int]
+    private(set) var offsets: [Int]
     let byteCounts: [Int]
     /// Palette: red, green, blue tables of 2^bits entries each.
     let colorMap: [UInt16]?
@@ -120,6 +120,24 @@ struct TIFFPageLayout: Sendable {
         case 5: return "separated(cmyk)"
         default: return "photometric \(photometric)"
         }
+    }
+
+    /// True when the segments are stored back to back, uncompressed, in order.
+    var isContiguousUncompressed: Bool {
+        guard compression == .none, !offsets.isEmpty else { return false }
+        for i in 1..<offsets.count where offsets[i] != offsets[i - 1] + byteCounts[i - 1] { return false }
+        return true
+    }
+
+    /// Total stored bytes of the page.
+    var storedBytes: Int { byteCounts.reduce(0, +) }
+
+    /// The same layout for a page stored `delta` bytes later (ImageJ's directory-less pages).
+    func shifted(by delta: Int, index newIndex: Int) -> TIFFPageLayout {
+        var copy = self
+        copy.index = newIndex
+        copy.offsets = offsets.map { $0 + delta }
+        return copy
     }
 
     /// Reads and validates the layout of `dir`.

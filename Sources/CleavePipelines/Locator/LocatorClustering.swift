@@ -4,7 +4,7 @@ import CleaveLearning
 /// The Locator's bridge to CleaveLearning: clustering, centroids, heat.
 enum LocatorClustering {
     /// Points above which agglomerative clustering is refused (its memory grows with n²).
-    static let agglomerativeLimit = 20_000
+    static let agglomerativeLimit = Agglomerative.maximumRowCount
 
     /// Cluster labels 0..<k for the rows of `space`.
     static func cluster(_ space: Matrix, options: LocatorOptions) throws -> [Int32] {
@@ -78,16 +78,33 @@ enum LocatorClustering {
     }
 
     static func agglomerative(_ space: Matrix, options: LocatorOptions) throws -> [Int32] {
-        throw CleaveError("--method agglomerative is not available in this build yet (CleaveLearning has no agglomerative clustering); use --method kmeans")
+        let linkage = Agglomerative.Linkage(rawValue: options.linkage.rawValue)!
+        let metric = DistanceMetric(rawValue: options.metric.rawValue)!
+        return try Agglomerative(clusterCount: options.clusterCount, linkage: linkage, metric: metric, seed: options.seed)
+            .fit(space).labels
     }
 
+    /// Mean silhouette (Euclidean, on at most 5 000 sampled rows), nil when undefined
+    /// (fewer than 2 clusters, or every row its own cluster).
     static func silhouette(_ space: Matrix, labels: [Int32], seed: UInt64) throws -> Double? {
-        nil
+        let distinct = Set(labels).count
+        guard distinct >= 2, distinct < labels.count else { return nil }
+        return try? silhouetteScore(space, labels: labels, sampleSize: min(space.rows, 5_000), seed: seed)
     }
 
+    /// NMF weights of the min-max scaled features (NMF needs non-negative input).
     static func nmf(_ features: Matrix, components: Int, seed: UInt64) throws -> Matrix {
-        throw CleaveError("--nmf is not available in this build yet (CleaveLearning has no NMF); use --pca")
+        guard components <= features.columns else {
+            throw CleaveError("--nmf \(components): only \(features.columns) features to factorise")
+        }
+        let scaled = try Scaler.minMax.fit(features).transform(features)
+        return try NMF(componentCount: components).fitTransform(scaled).weights
     }
+}
+
+/// CleaveLearning's silhouette under a name that does not clash with ``LocatorClustering/silhouette(_:labels:seed:)``.
+private func silhouetteScore(_ matrix: Matrix, labels: [Int32], sampleSize: Int, seed: UInt64) throws -> Double {
+    try silhouette(matrix, labels: labels, sampleSize: sampleSize, seed: seed)
 }
 
 struct UnsafeSendableBuffer<T>: @unchecked Sendable {
