@@ -27,6 +27,21 @@ import CleaveTestSupport
         #expect(abs(scores.homogeneity - 0.595) <= 0.03 && abs(scores.completeness - 0.497) <= 0.03)
     }
 
+    /// scikit-learn AgglomerativeClustering(3, linkage='complete', metric='cosine') on the six
+    /// statistics (data README): ARI 0.592, AMI 0.617, homogeneity 0.710, completeness 0.564.
+    @Test(.enabled(if: TestData.isAvailable, "needs ../shared/data"))
+    func agglomerativeParityOnDataset1() throws {
+        let images = try LocatorInput.load([TestData.path(Self.dataset1)])
+        let truth = try LocatorTruth.load(TestData.path(Self.dataset1 + "/patch-labels.csv"))
+        let options = LocatorOptions(sampling: .patches(.grid(rows: 4, columns: 4)), features: PatchStatistic.study,
+                                     method: .agglomerative, linkage: .complete, metric: .cosine, kRange: 2...4)
+        let result = try Locator.run(images, options: options, truth: truth)
+        let scores = try #require(result.scores)
+        #expect(abs(scores.adjustedRandIndex - 0.592) <= 0.03 && abs(scores.adjustedMutualInformation - 0.617) <= 0.03)
+        #expect(abs(scores.homogeneity - 0.710) <= 0.03 && abs(scores.completeness - 0.564) <= 0.03)
+        #expect(result.silhouette != nil && result.silhouetteByK.map(\.k) == [2, 3, 4])
+    }
+
     /// Cleave's defaults (intensity + gradient statistics, z-score, k-means 3) on the same grid.
     @Test(.enabled(if: TestData.isAvailable, "needs ../shared/data"))
     func defaultsBeatTheStudyOnDataset1() throws {
