@@ -1,0 +1,447 @@
+import CleaveCore
+import CleaveFeatures
+import CleaveLearning
+import Foundation
+
+/// Finds micro-crystals (or any particles) in tile sets by clustering patch statistics.
+///
+/// ```
+/// images ─▶ patches / windows ─▶ statistics ─▶ scale ─▶ (PCA | NMF) ─▶ cluster ─▶ pick ─▶ heat, targets
+///                                   │                                        ▲
+///                                   └── two-step mode: dark patches ─────────┘ (own group)
+/// ```
+///
+/// The same function serves the CLI (`cleave locate`) and library users; writing files is
+/// ``LocatorOutput``'s job.
+public enum Locator {
+    /// Fraction of the film level below which a pixel counts as black (grid bar, no beam):
+    /// it transmits less than half of what the film does.
+    public static let blackFractionOfFilm = 0.5
+    /// Smallest mean black fraction of the step-one group that makes it a dark group.
+    public static let minimumDarkGroupFraction = 0.05
+    /// Smallest share of an image a connected dark region must cover (and touch the border) to
+    /// count as grid bar / black tile area in two-step mode.
+    public static let minimumDarkRegionFraction = 0.04
+
+    /// Runs the Locator.
+    /// - Parameters:
+    ///   - images: inputs (see ``LocatorInput/load(_:mosaic:progress:)``), all the same size.
+    ///   - options: the run's settings.
+    ///   - model: a saved model to apply instead of fitting (its sampling, features, scaling, centres and pick win).
+    ///   - truth: hand labels to score against (grid layouts).
+    /// - Throws: ``CleaveError`` for settings that do not fit the data (grid finer than the image,
+    ///   k larger than the patch count, a similarity reference that does not exist, …).
+    public static func run(_ images: [LocatorImage], options inputOptions: LocatorOptions, model: LocatorModel? = nil,
+                           truth: LocatorTruth? = nil, progress: CleaveCore.Progress = .silent) throws -> LocatorResult {
+        var options = inputOptions
+        if let model {
+            options.sampling = model.sampling.adapted(to: options.sampling)
+            options.features = model.features
+            options.statistics = model.statistics
+            options.excludeDark = model.excludeDark
+            options.darkMargin = model.darkMargin
+            options.clusterCount = model.centroids.rows
+        }
+        try options.validate()
+        guard !images.isEmpty else { throw CleaveError("locate: no images") }
+        var clock = StageClock()
+
+        // Film level and thresholds.
+        let filmLevel = estimateFilmLevel(images)
+        options.statistics.darkThreshold = PatchStatistics.darkThreshold(filmLevel: filmLevel)
+        let blackThreshold = blackFractionOfFilm * filmLevel
+        clock.lap("film level")
+
+        // Features.
+        let extraction = try extractFeatures(images, options: options, blackThreshold: blackThreshold, progress: progress)
+        let layout = extraction.layout
+        let n = layout.count
+        clock.lap("features")
+
+        // Two-step mode: dark patches first.
+        var dark = [Bool](repeating: false, count: n)
+        if options.excludeDark {
+            dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed)
+            clock.lap("dark patches")
+        }
+        let keep = (0..<n).filter { !dark[$0] }
+        guard !keep.isEmpty else { throw CleaveError("--exclude-dark: every patch is dark; nothing left to cluster") }
+        guard options.clusterCount <= keep.count else {
+            throw CleaveError("--clusters \(options.clusterCount) is more than the \(keep.count) patches to cluster; use fewer clusters or smaller patches")
+        }
+
+        // Scale and transform.
+        progress.report(0, 3, "clustering")
+        let kept = keep.count == n ? extraction.features : extraction.features.selectingRows(keep)
+        let scaler = try model?.scaler ?? options.scaler.fit(kept)
+        var space = try scaler.transform(kept)
+        var fittedPCA: FittedPCA? = model?.pca
+        if model == nil {
+            switch options.reduction {
+            case .none: break
+            case .pca(let count):
+                guard count <= space.columns else {
+                    throw CleaveError("--pca \(count): only \(space.columns) features to reduce")
+                }
+                fittedPCA = try PCA(components: .count(count)).fit(space)
+            case .pcaFraction(let fraction):
+                fittedPCA = try PCA(components: .varianceFraction(fraction)).fit(space)
+            case .nmf(let count):
+                space = try LocatorClustering.nmf(kept, components: count, seed: options.seed)
+            }
+        }
+        if let fittedPCA { space = try fittedPCA.transform(space) }
+        clock.lap("scaling")
+
+        // Cluster.
+        var local: [Int32]
+        var centroids: Matrix
+        if let model {
+            let fitted = try KMeans(clusterCount: model.centroids.rows, restarts: 1, seed: options.seed)
+                .fitAssign(space, initialCentroids: model.centroids)
+            local = fitted.labels
+            centroids = fitted.model.centroids
+        } else {
+            local = try LocatorClustering.cluster(space, options: options)
+            centroids = LocatorClustering.centroids(space, labels: local, clusterCount: options.clusterCount)
+        }
+        progress.report(1, 3, "clustering")
+        clock.lap("clustering")
+
+        // Canonical numbering: clusters by decreasing particle score (cluster 0 = most particle-like).
+        let k = options.clusterCount
+        var clusterScore = [Double](repeating: 0, count: k), clusterCountOf = [Int](repeating: 0, count: k)
+        for (j, i) in keep.enumerated() {
+            clusterScore[Int(local[j])] += Double(extraction.particleScore[i]); clusterCountOf[Int(local[j])] += 1
+        }
+        for c in 0..<k { clusterScore[c] = clusterCountOf[c] > 0 ? clusterScore[c] / Double(clusterCountOf[c]) : -.infinity }
+        if model == nil {
+            let order = (0..<k).sorted { clusterScore[$0] != clusterScore[$1] ? clusterScore[$0] > clusterScore[$1] : $0 < $1 }
+            var newIndex = [Int32](repeating: 0, count: k)
+            for (new, old) in order.enumerated() { newIndex[old] = Int32(new) }
+            local = local.map { newIndex[Int($0)] }
+            centroids = centroids.selectingRows(order)
+            clusterScore = order.map { clusterScore[$0] }
+        }
+
+        // Labels for all patches.
+        let darkLabel: Int32? = options.excludeDark && dark.contains(true) ? Int32(k) : nil
+        var labels = [Int32](repeating: Int32(k), count: n)
+        for (j, i) in keep.enumerated() { labels[i] = local[j] }
+        var sizes = [Int](repeating: 0, count: k + (darkLabel == nil ? 0 : 1))
+        for l in labels { sizes[Int(l)] += 1 }
+
+        // Pick and heat.
+        var picked: Int
+        var pickedBy: String
+        var heat = [Float](repeating: 0, count: n)
+        var pickedMask = [Bool](repeating: false, count: n)
+        if let reference = options.similarTo {
+            let refIndex = try referenceIndex(reference, images: images, layout: layout)
+            guard let refRow = keep.firstIndex(of: refIndex) else {
+                throw CleaveError("--similar-to \(reference.image):\(reference.row):\(reference.column) is a dark (excluded) patch; pick a film patch")
+            }
+            let similarity = LocatorClustering.cosineToRow(space, row: refRow)
+            for (j, i) in keep.enumerated() { heat[i] = max(0, similarity[j]); pickedMask[i] = Double(similarity[j]) >= options.similarityThreshold }
+            picked = Int(local[refRow])
+            pickedBy = "similarity"
+        } else {
+            if let model { picked = model.picked; pickedBy = "model" }
+            else if let user = options.pick {
+                guard user < k else { throw CleaveError("--pick \(user): there are only \(k) clusters (0…\(k - 1))") }
+                picked = user; pickedBy = "user"
+            } else {
+                picked = 0; pickedBy = "automatic"  // canonical order puts the most particle-like first
+            }
+            let closeness = LocatorClustering.closeness(space, centroids: centroids, to: picked)
+            for (j, i) in keep.enumerated() { heat[i] = closeness[j]; pickedMask[i] = Int(local[j]) == picked }
+        }
+        clock.lap("pick")
+
+        // Silhouettes.
+        var silhouette: Double? = nil
+        var silhouetteByK: [(k: Int, score: Double)] = []
+        if k >= 2 && keep.count > k {
+            silhouette = try LocatorClustering.silhouette(space, labels: local, seed: options.seed)
+        }
+        if let range = options.kRange {
+            for candidate in range where candidate < keep.count {
+                var o = options; o.clusterCount = candidate
+                let l = try LocatorClustering.cluster(space, options: o)
+                if let score = try LocatorClustering.silhouette(space, labels: l, seed: options.seed) { silhouetteByK.append((candidate, score)) }
+            }
+            clock.lap("silhouette table")
+        }
+        progress.report(2, 3, "clustering")
+
+        // Truth scores.
+        var scores: ClusteringScores? = nil
+        var truthCount = 0
+        if let truth {
+            let matched = try truth.match(imageNames: images.map(\.name), layout: layout)
+            truthCount = matched.count
+            scores = ClusteringScores(truth: matched.map(\.classIndex), predicted: matched.map { Int(labels[$0.patch]) })
+            clock.lap("scores")
+        }
+
+        // Targets.
+        let targets = LocatorTargets.find(pickedMask: pickedMask, heat: heat, layout: layout, images: images)
+        clock.lap("targets")
+        progress.report(3, 3, "clustering")
+
+        // Model.
+        var signature: [String: Double] = [:]
+        let members = (0..<n).filter { pickedMask[$0] }
+        for (f, feature) in options.features.enumerated() where !members.isEmpty {
+            signature[feature.rawValue] = members.reduce(0.0) { $0 + Double(extraction.features[$1, f]) } / Double(members.count)
+        }
+        let savedModel = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
+                                      scaler: scaler, pca: fittedPCA, centroids: centroids, picked: picked,
+                                      pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin)
+        var names = (0..<k).map { "cluster \($0)" }
+        if darkLabel != nil { names.append("dark / grid bars") }
+        var particleScores = clusterScore
+        if darkLabel != nil { particleScores.append(.nan) }
+        return LocatorResult(options: options, imageNames: images.map(\.name), layout: layout,
+                             featureNames: options.features.map(\.rawValue), features: extraction.features,
+                             labels: labels, clusterCount: k, darkGroup: darkLabel.map(Int.init), picked: picked,
+                             pickedBy: pickedBy, heat: heat, pickedMask: pickedMask, clusterSizes: sizes,
+                             particleScores: particleScores, silhouette: silhouette, silhouetteByK: silhouetteByK,
+                             scores: scores, truthPatchCount: truthCount, targets: targets, timings: clock.laps,
+                             model: savedModel, filmLevel: filmLevel, groupNames: names)
+    }
+
+    /// Median grey value over all images, from a regular subsample of at most ~1 M pixels.
+    public static func estimateFilmLevel(_ images: [LocatorImage]) -> Double {
+        let total = images.reduce(0) { $0 + $1.image.pixels.count }
+        let step = max(1, total / 1_000_000)
+        var values: [Float] = []
+        values.reserveCapacity(total / step + images.count)
+        for image in images {
+            var i = 0
+            let p = image.image.pixels
+            while i < p.count { values.append(p[i]); i += step }
+        }
+        return values.isEmpty ? 0 : Double(orderStatistic(&values, values.count / 2))
+    }
+
+    /// The k-th smallest value (quickselect; reorders `values`).
+    static func orderStatistic(_ values: inout [Float], _ k: Int) -> Float {
+        values.withUnsafeMutableBufferPointer { v in
+            var lo = 0, hi = v.count - 1
+            while hi > lo {
+                let a = v[lo], b = v[(lo + hi) / 2], c = v[hi]
+                let pivot = max(min(a, b), min(max(a, b), c))
+                var i = lo, j = hi
+                while i <= j {
+                    while v[i] < pivot { i += 1 }
+                    while v[j] > pivot { j -= 1 }
+                    if i <= j { v.swapAt(i, j); i += 1; j -= 1 }
+                }
+                if k <= j { hi = j } else if k >= i { lo = i } else { return v[k] }
+            }
+            return v[k]
+        }
+    }
+
+    struct Extraction {
+        var layout: LocatorLayout
+        var features: Matrix
+        /// Fraction of black pixels per patch (two-step mode).
+        var blackFraction: [Float]
+        /// Per-patch particle score for the automatic pick and the canonical order.
+        var particleScore: [Float]
+    }
+
+    /// Computes the features of every patch or window.
+    static func extractFeatures(_ images: [LocatorImage], options: LocatorOptions, blackThreshold: Double,
+                                progress: CleaveCore.Progress) throws -> Extraction {
+        let width = images[0].image.width, height = images[0].image.height
+        var grids: [LocatorLayout.ImageGrid] = []
+        var values: [Float] = []
+        var black: [Float] = []
+        var score: [Float] = []
+        let f = options.features.count
+        switch options.sampling {
+        case .patches(let patchLayout):
+            let regions = try patchLayout.regions(width: width, height: height)
+            let (rows, columns) = try patchLayout.counts(width: width, height: height)
+            // One pass computes the requested features plus the two the pick needs.
+            var statistics = options.features
+            for extra in [PatchStatistic.median, .lowtail] where !statistics.contains(extra) { statistics.append(extra) }
+            let s = statistics.count
+            let medianColumn = statistics.firstIndex(of: .median)!, lowtailColumn = statistics.firstIndex(of: .lowtail)!
+            values.reserveCapacity(images.count * regions.count * f)
+            for (index, image) in images.enumerated() {
+                progress.report(index, images.count, "patch statistics")
+                let table = PatchStatistics.compute(image.image, regions: regions, statistics: statistics,
+                                                    options: options.statistics, integral: image.integral)
+                grids.append(.init(rows: rows, columns: columns, firstIndex: index * regions.count, regions: regions))
+                for p in 0..<regions.count {
+                    for c in 0..<f { values.append(Float(table[p * s + c])) }
+                    let median = table[p * s + medianColumn], lowtail = table[p * s + lowtailColumn]
+                    // Particle score: how deep the darkest 1 % reach below the patch's typical level, relative to it.
+                    score.append(Float(median > 0 ? lowtail / median : 0))
+                }
+                if options.excludeDark {
+                    black += blackFractions(image.image, regions: regions, threshold: Float(blackThreshold))
+                } else {
+                    black += [Float](repeating: 0, count: regions.count)
+                }
+            }
+            progress.report(images.count, images.count, "patch statistics")
+        case let .window(size, stride):
+            var statistics = options.features
+            if !statistics.contains(.std) { statistics.append(.std) }
+            if !statistics.contains(.mean) { statistics.append(.mean) }
+            let meanColumn = statistics.firstIndex(of: .mean)!, stdColumn = statistics.firstIndex(of: .std)!
+            var first = 0
+            for (index, image) in images.enumerated() {
+                progress.report(index, images.count, "window moments")
+                let moments = try SlidingWindow.moments(image.image, window: size, stride: stride, statistics: statistics)
+                let count = moments.rows * moments.columns
+                grids.append(.init(rows: moments.rows, columns: moments.columns, firstIndex: first, regions: []))
+                first += count
+                let s = statistics.count
+                if s == f {
+                    values += moments.values
+                } else {
+                    values.reserveCapacity(values.count + count * f)
+                    for p in 0..<count { for c in 0..<f { values.append(moments.values[p * s + c]) } }
+                }
+                score.reserveCapacity(score.count + count)
+                for p in 0..<count {
+                    let mean = moments.values[p * s + meanColumn], std = moments.values[p * s + stdColumn]
+                    // Particle score for windows: local contrast (relative std).
+                    score.append(mean > 0 ? std / mean : 0)
+                }
+                if options.excludeDark {
+                    // Black fraction per window = window mean of a 0/1 "below the black level" image.
+                    let indicator = image.image.map { Float($0 < Float(blackThreshold) ? 1 : 0) }
+                    let fraction = try SlidingWindow.moments(indicator, window: size, stride: stride, statistics: [.mean])
+                    black += fraction.values
+                } else {
+                    black += [Float](repeating: 0, count: count)
+                }
+            }
+            progress.report(images.count, images.count, "window moments")
+        }
+        let layout = LocatorLayout(sampling: options.sampling, grids: grids)
+        let matrix = Matrix(rows: layout.count, columns: f, values: values)
+        guard matrix.isFinite else { throw CleaveError("locate: some features are not finite (NaN or infinity); check the input images") }
+        return Extraction(layout: layout, features: matrix, blackFraction: black, particleScore: score)
+    }
+
+    /// Fraction of each region's pixels below `threshold`.
+    static func blackFractions(_ image: Image<Float>, regions: [Region], threshold: Float) -> [Float] {
+        let width = image.width
+        return image.pixels.withUnsafeBufferPointer { p in
+            regions.map { region in
+                var count = 0
+                for y in region.y..<(region.y + region.height) {
+                    let row = y * width + region.x
+                    for x in 0..<region.width where p[row + x] < threshold { count += 1 }
+                }
+                return Float(count) / Float(region.pixelCount)
+            }
+        }
+    }
+
+    /// Step one of the two-step mode: 2-means on the black fraction; the group with the higher
+    /// centre is dark when that centre is at least ``minimumDarkGroupFraction``; of its connected
+    /// regions only those touching the image border and covering ≥ ``minimumDarkRegionFraction``
+    /// of the image stay dark (bars cross the field, particles do not); then the dark set grows
+    /// by `margin` patches (Chebyshev distance, within each image).
+    static func findDark(_ blackFraction: [Float], layout: LocatorLayout, margin: Int, seed: UInt64) throws -> [Bool] {
+        let n = blackFraction.count
+        var dark = [Bool](repeating: false, count: n)
+        guard n >= 2, let top = blackFraction.max(), top >= Float(minimumDarkGroupFraction) else { return dark }
+        let column = Matrix(rows: n, columns: 1, values: blackFraction)
+        let fitted = try KMeans(clusterCount: 2, seed: seed).fitAssign(column)
+        let centres = [fitted.model.centroids[0, 0], fitted.model.centroids[1, 0]]
+        let darkCluster: Int32 = centres[1] > centres[0] ? 1 : 0
+        guard Double(centres[Int(darkCluster)]) >= minimumDarkGroupFraction else { return dark }
+        for i in 0..<n where fitted.labels[i] == darkCluster { dark[i] = true }
+        // Grid bars and the black parts of tiles cross the field of view: keep dark regions that
+        // touch the image border and cover at least `minimumDarkRegionFraction` of the image, so a
+        // large, very dark particle in the middle of the film is not mistaken for a bar.
+        for (imageIndex, grid) in layout.grids.enumerated() {
+            let cell = layout.ownedRegion(image: imageIndex, row: 0, column: 0).pixelCount
+            let imagePixels: Int
+            switch layout.sampling {
+            case .patches: imagePixels = grid.regions.reduce(0) { $0 + $1.pixelCount }
+            case let .window(size, stride):
+                imagePixels = ((grid.columns - 1) * stride + size) * ((grid.rows - 1) * stride + size)
+            }
+            var visited = [Bool](repeating: false, count: grid.count)
+            for start in 0..<grid.count where dark[grid.firstIndex + start] && !visited[start] {
+                var stack = [start], members: [Int] = []
+                visited[start] = true
+                var touchesBorder = false
+                while let c = stack.popLast() {
+                    members.append(c)
+                    let r = c / grid.columns, col = c % grid.columns
+                    if r == 0 || col == 0 || r == grid.rows - 1 || col == grid.columns - 1 { touchesBorder = true }
+                    for dr in -1...1 {
+                        for dc in -1...1 where dr != 0 || dc != 0 {
+                            let nr = r + dr, nc = col + dc
+                            guard nr >= 0, nr < grid.rows, nc >= 0, nc < grid.columns else { continue }
+                            let next = nr * grid.columns + nc
+                            if !visited[next] && dark[grid.firstIndex + next] { visited[next] = true; stack.append(next) }
+                        }
+                    }
+                }
+                let large = Double(members.count * cell) >= minimumDarkRegionFraction * Double(imagePixels)
+                if !(touchesBorder && large) { for m in members { dark[grid.firstIndex + m] = false } }
+            }
+        }
+        var reach = margin
+        if case let .window(size, stride) = layout.sampling { reach = margin * max(1, size / stride) }
+        guard reach > 0 else { return dark }
+        var grown = dark
+        for grid in layout.grids {
+            let flags = Array(dark[grid.firstIndex..<(grid.firstIndex + grid.count)])
+            let dilated = LocatorTargets.dilate(flags, rows: grid.rows, columns: grid.columns, radius: reach)
+            for i in 0..<grid.count { grown[grid.firstIndex + i] = dilated[i] }
+        }
+        return grown
+    }
+
+    static func referenceIndex(_ reference: LocatorOptions.Reference, images: [LocatorImage], layout: LocatorLayout) throws -> Int {
+        guard let imageIndex = images.firstIndex(where: { $0.name == reference.image || stem($0.name) == stem(reference.image) }) else {
+            throw CleaveError("--similar-to: no input image named '\(reference.image)' (have \(images.prefix(4).map(\.name).joined(separator: ", "))\(images.count > 4 ? ", …" : ""))")
+        }
+        let grid = layout.grids[imageIndex]
+        guard reference.row >= 0, reference.row < grid.rows, reference.column >= 0, reference.column < grid.columns else {
+            throw CleaveError("--similar-to \(reference.image):\(reference.row):\(reference.column): patch outside the \(grid.rows)x\(grid.columns) patch grid (0-based)")
+        }
+        return grid.firstIndex + reference.row * grid.columns + reference.column
+    }
+
+    static func stem(_ name: String) -> String {
+        guard let dot = name.lastIndex(of: ".") else { return name }
+        return String(name[..<dot])
+    }
+}
+
+extension LocatorOptions.Sampling {
+    /// A model's sampling applied to a run: grid layouts keep the run's own grid when both are
+    /// grids (the statistics are per patch, the model does not care how many); otherwise the model's.
+    func adapted(to requested: LocatorOptions.Sampling) -> LocatorOptions.Sampling {
+        switch (self, requested) {
+        case (.patches, .patches): return requested
+        default: return self
+        }
+    }
+}
+
+/// Wall-clock timing of pipeline stages.
+struct StageClock {
+    var laps: [(stage: String, seconds: Double)] = []
+    var last = DispatchTime.now().uptimeNanoseconds
+    mutating func lap(_ stage: String) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        laps.append((stage, Double(now - last) / 1e9))
+        last = now
+    }
+}

@@ -1,0 +1,118 @@
+import CleaveCore
+import CleaveLearning
+
+/// The Locator's bridge to CleaveLearning: clustering, centroids, heat.
+enum LocatorClustering {
+    /// Points above which agglomerative clustering is refused (its memory grows with n²).
+    static let agglomerativeLimit = Agglomerative.maximumRowCount
+
+    /// Cluster labels 0..<k for the rows of `space`.
+    static func cluster(_ space: Matrix, options: LocatorOptions) throws -> [Int32] {
+        switch options.method {
+        case .kmeans:
+            return try KMeans(clusterCount: options.clusterCount, seed: options.seed).fitAssign(space).labels
+        case .agglomerative:
+            guard space.rows <= agglomerativeLimit else {
+                throw CleaveError("--method agglomerative: \(space.rows) patches is more than the \(agglomerativeLimit) it handles (memory grows with n²); use --method kmeans or larger patches")
+            }
+            return try agglomerative(space, options: options)
+        }
+    }
+
+    /// Mean of each cluster's rows.
+    static func centroids(_ space: Matrix, labels: [Int32], clusterCount: Int) -> Matrix {
+        var sums = [Double](repeating: 0, count: clusterCount * space.columns)
+        var counts = [Int](repeating: 0, count: clusterCount)
+        for r in 0..<space.rows {
+            let c = Int(labels[r]); counts[c] += 1
+            for j in 0..<space.columns { sums[c * space.columns + j] += Double(space.values[r * space.columns + j]) }
+        }
+        var values = [Float](repeating: 0, count: clusterCount * space.columns)
+        for c in 0..<clusterCount where counts[c] > 0 {
+            for j in 0..<space.columns { values[c * space.columns + j] = Float(sums[c * space.columns + j] / Double(counts[c])) }
+        }
+        return Matrix(rows: clusterCount, columns: space.columns, values: values)
+    }
+
+    /// Heat of every row for cluster `picked`: `d_other / (d_picked + d_other)` with Euclidean
+    /// distances to the picked centre and the nearest other centre — 1 at the picked centre,
+    /// 0.5 on the boundary, towards 0 deep inside another cluster.
+    static func closeness(_ space: Matrix, centroids: Matrix, to picked: Int) -> [Float] {
+        let k = centroids.rows, d = space.columns
+        var heat = [Float](repeating: 0, count: space.rows)
+        heat.withUnsafeMutableBufferPointer { out in
+            space.values.withUnsafeBufferPointer { points in
+                centroids.values.withUnsafeBufferPointer { centres in
+                    let box = UnsafeMutableSendableBuffer(out)
+                    let p = UnsafeSendableBuffer(points), q = UnsafeSendableBuffer(centres)
+                    Parallel.forEachChunk(of: space.rows, chunkCount: Parallel.chunkCount(total: space.rows, minimumPerChunk: 4096)) { range in
+                        for r in range {
+                            var dPick: Float = 0, dOther = Float.infinity
+                            for c in 0..<k {
+                                var s: Float = 0
+                                for j in 0..<d { let v = p.buffer[r * d + j] - q.buffer[c * d + j]; s += v * v }
+                                if c == picked { dPick = s.squareRoot() } else { dOther = min(dOther, s.squareRoot()) }
+                            }
+                            box.buffer[r] = k == 1 ? 1 : dOther / max(dPick + dOther, 1e-30)
+                        }
+                    }
+                }
+            }
+        }
+        return heat
+    }
+
+    /// Cosine similarity of every row to row `row`.
+    static func cosineToRow(_ space: Matrix, row: Int) -> [Float] {
+        let d = space.columns
+        let reference = Array(space.values[(row * d)..<((row + 1) * d)])
+        var referenceNorm = 0.0
+        for v in reference { referenceNorm += Double(v * v) }
+        referenceNorm = referenceNorm.squareRoot()
+        return (0..<space.rows).map { r in
+            var dot = 0.0, norm = 0.0
+            for j in 0..<d { let v = Double(space.values[r * d + j]); dot += v * Double(reference[j]); norm += v * v }
+            let denominator = norm.squareRoot() * referenceNorm
+            return denominator > 0 ? Float(dot / denominator) : 0
+        }
+    }
+
+    static func agglomerative(_ space: Matrix, options: LocatorOptions) throws -> [Int32] {
+        let linkage = Agglomerative.Linkage(rawValue: options.linkage.rawValue)!
+        let metric = DistanceMetric(rawValue: options.metric.rawValue)!
+        return try Agglomerative(clusterCount: options.clusterCount, linkage: linkage, metric: metric, seed: options.seed)
+            .fit(space).labels
+    }
+
+    /// Mean silhouette (Euclidean, on at most 5 000 sampled rows), nil when undefined
+    /// (fewer than 2 clusters, or every row its own cluster).
+    static func silhouette(_ space: Matrix, labels: [Int32], seed: UInt64) throws -> Double? {
+        let distinct = Set(labels).count
+        guard distinct >= 2, distinct < labels.count else { return nil }
+        return try? silhouetteScore(space, labels: labels, sampleSize: min(space.rows, 5_000), seed: seed)
+    }
+
+    /// NMF weights of the min-max scaled features (NMF needs non-negative input).
+    static func nmf(_ features: Matrix, components: Int, seed: UInt64) throws -> Matrix {
+        guard components <= features.columns else {
+            throw CleaveError("--nmf \(components): only \(features.columns) features to factorise")
+        }
+        let scaled = try Scaler.minMax.fit(features).transform(features)
+        return try NMF(componentCount: components).fitTransform(scaled).weights
+    }
+}
+
+/// CleaveLearning's silhouette under a name that does not clash with ``LocatorClustering/silhouette(_:labels:seed:)``.
+private func silhouetteScore(_ matrix: Matrix, labels: [Int32], sampleSize: Int, seed: UInt64) throws -> Double {
+    try silhouette(matrix, labels: labels, sampleSize: sampleSize, seed: seed)
+}
+
+struct UnsafeSendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<T>
+    init(_ buffer: UnsafeBufferPointer<T>) { self.buffer = buffer }
+}
+
+struct UnsafeMutableSendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
+}

@@ -1,0 +1,133 @@
+import CleaveCore
+import CleaveFormats
+import Foundation
+
+/// One input image of the Locator with its place in the mosaic.
+public struct LocatorImage: Sendable {
+    /// File name without folder (what patch tables and truth CSVs refer to).
+    public var name: String
+    public var path: String
+    /// 0-based mosaic position, or nil when the layout is unknown.
+    public var mosaicRow: Int?
+    public var mosaicColumn: Int?
+    /// The samples as Float (exact for 8/16-bit files).
+    public var image: Image<Float>
+    /// True for 8/16-bit sources (enables exact counting statistics).
+    public var integral: Bool
+    public var spacing: Spacing? { image.spacing }
+
+    public init(name: String, path: String = "", mosaicRow: Int? = nil, mosaicColumn: Int? = nil,
+                image: Image<Float>, integral: Bool) {
+        self.name = name; self.path = path; self.mosaicRow = mosaicRow; self.mosaicColumn = mosaicColumn
+        self.image = image; self.integral = integral
+    }
+}
+
+/// Finding, reading and arranging the Locator's input images.
+public enum LocatorInput {
+    /// File extensions the Locator reads from folders.
+    public static let imageExtensions: Set<String> = ["tif", "tiff", "png", "mrc", "st", "map"]
+
+    /// Expands folders (their image files, sorted by name) and keeps files as given.
+    /// - Throws: ``CleaveError`` when a path does not exist or a folder holds no images.
+    public static func expand(_ paths: [String]) throws -> [String] {
+        guard !paths.isEmpty else { throw CleaveError("locate: no input; give image files or a folder") }
+        var result: [String] = []
+        let fm = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw CleaveError("\(path): no such file or folder")
+            }
+            if isDirectory.boolValue {
+                let names = try fm.contentsOfDirectory(atPath: path).sorted()
+                let images = names.filter { name in
+                    guard let dot = name.lastIndex(of: ".") else { return false }
+                    return imageExtensions.contains(name[name.index(after: dot)...].lowercased()) && !name.hasPrefix(".")
+                }
+                guard !images.isEmpty else {
+                    throw CleaveError("\(path): folder holds no images (looked for .\(imageExtensions.sorted().joined(separator: ", .")))")
+                }
+                result += images.map { (path.hasSuffix("/") ? path : path + "/") + $0 }
+            } else {
+                result.append(path)
+            }
+        }
+        return result
+    }
+
+    /// The samples as Float, with specialised loops (the generic conversion is much slower).
+    static func floatImage(_ any: AnyImage) -> Image<Float> {
+        switch any {
+        case .uint8(let i): return Image(shape: i.shape, pixels: i.pixels.map { Float($0) }, spacing: i.spacing)
+        case .uint16(let i): return Image(shape: i.shape, pixels: i.pixels.map { Float($0) }, spacing: i.spacing)
+        case .float32(let i): return i
+        }
+    }
+
+    /// The 1-based (row, column) in names like `Tile_001-002…`, as 0-based, or nil.
+    public static func mosaicPosition(fromName name: String) -> (row: Int, column: Int)? {
+        guard let range = name.range(of: "Tile_", options: [.caseInsensitive]) else { return nil }
+        let rest = name[range.upperBound...]
+        let digitsA = rest.prefix { $0.isNumber }
+        guard !digitsA.isEmpty else { return nil }
+        let afterA = rest.dropFirst(digitsA.count)
+        guard afterA.first == "-" || afterA.first == "_" else { return nil }
+        let digitsB = afterA.dropFirst().prefix { $0.isNumber }
+        guard !digitsB.isEmpty, let r = Int(digitsA), let c = Int(digitsB), r >= 1, c >= 1 else { return nil }
+        return (r - 1, c - 1)
+    }
+
+    /// Reads the images and assigns mosaic positions: from `Tile_ROW-COL` names when every file
+    /// has one, otherwise from `mosaic` (row-major in the given order), otherwise none.
+    /// - Throws: ``CleaveError`` for unreadable files, images of different sizes, non-2D data,
+    ///   duplicate tile positions or a `mosaic` that does not fit the file count.
+    public static func load(_ paths: [String], mosaic: (rows: Int, columns: Int)? = nil,
+                            progress: CleaveCore.Progress = .silent) throws -> [LocatorImage] {
+        let files = try expand(paths)
+        var images: [LocatorImage] = []
+        for (i, path) in files.enumerated() {
+            progress.report(i, files.count, "reading")
+            let any: AnyImage
+            do { any = try ImageFile.read(path) } catch {
+                throw CleaveError("\(path): cannot read image: \(error)")
+            }
+            let shape = any.shape
+            guard shape.depth == 1, shape.channels == 1 else {
+                throw CleaveError("\(path): the Locator needs 2D greyscale images, got \(shape)")
+            }
+            let integral = any.pixelType != .float32
+            let name = String(path.split(separator: "/").last ?? Substring(path))
+            images.append(LocatorImage(name: name, path: path, image: floatImage(any), integral: integral))
+            if let first = images.first, first.image.shape != shape {
+                throw CleaveError("\(path): image is \(shape) but \(first.name) is \(first.image.shape); all tiles of one run must have the same size")
+            }
+        }
+        progress.report(files.count, files.count, "reading")
+        if let mosaic {
+            guard mosaic.rows >= 1, mosaic.columns >= 1, mosaic.rows * mosaic.columns >= images.count else {
+                throw CleaveError("--mosaic \(mosaic.rows)x\(mosaic.columns) has room for \(max(0, mosaic.rows * mosaic.columns)) tiles but \(images.count) images were given")
+            }
+            for i in images.indices { images[i].mosaicRow = i / mosaic.columns; images[i].mosaicColumn = i % mosaic.columns }
+        } else {
+            let positions = images.map { mosaicPosition(fromName: $0.name) }
+            if positions.allSatisfy({ $0 != nil }) {
+                var seen: [String: String] = [:]
+                for (i, p) in positions.enumerated() {
+                    let key = "\(p!.row),\(p!.column)"
+                    if let other = seen[key] {
+                        throw CleaveError("\(images[i].name): same tile position (row \(p!.row + 1), column \(p!.column + 1)) as \(other); give --mosaic or fewer files")
+                    }
+                    seen[key] = images[i].name
+                    images[i].mosaicRow = p!.row; images[i].mosaicColumn = p!.column
+                }
+            } else if images.count > 1 {
+                // Unknown layout: one row in the given order.
+                for i in images.indices { images[i].mosaicRow = 0; images[i].mosaicColumn = i }
+            } else {
+                images[0].mosaicRow = 0; images[0].mosaicColumn = 0
+            }
+        }
+        return images
+    }
+}

@@ -1,0 +1,54 @@
+import CleaveCore
+import CleaveFeatures
+import CleaveLearning
+import Foundation
+
+/// A saved Locator session: how features were made and scaled, the cluster centres and which
+/// cluster was picked. Applying it to new images clusters them starting from these centres, so
+/// the picked cluster keeps its identity and no `--pick` is needed.
+public struct LocatorModel: Sendable, Codable {
+    /// Format version of the JSON file.
+    public static let formatVersion = 1
+    public var format: String = "cleave-locator-model"
+    public var version: Int = LocatorModel.formatVersion
+    public var cleaveVersion: String = CleaveCore.cleaveVersion
+    public var sampling: LocatorOptions.Sampling
+    public var features: [PatchStatistic]
+    public var statistics: PatchStatisticsOptions
+    public var scaler: FittedScaler
+    public var pca: FittedPCA?
+    /// Cluster centres in the scaled (and PCA) space, canonical order.
+    public var centroids: Matrix
+    public var picked: Int
+    /// Mean raw feature values of the picked cluster (for people reading the file).
+    public var pickedSignature: [String: Double]
+    public var excludeDark: Bool
+    public var darkMargin: Int
+
+    /// Reads a model file.
+    /// - Throws: ``CleaveError`` when the file is missing, not JSON, or not a Locator model of a known version.
+    public static func load(_ path: String) throws -> LocatorModel {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CleaveError("\(path): cannot read model file") }
+        struct Header: Decodable { var format: String?; var version: Int? }
+        guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
+            throw CleaveError("\(path): not a JSON model file")
+        }
+        guard header.format == "cleave-locator-model" else {
+            throw CleaveError("\(path): not a Locator model (format \(header.format ?? "missing")); was it saved by another command?")
+        }
+        guard let v = header.version, v <= formatVersion else {
+            throw CleaveError("\(path): model format version \(header.version.map(String.init) ?? "missing") is newer than this Cleave understands (\(formatVersion))")
+        }
+        do { return try JSONDecoder().decode(LocatorModel.self, from: data) } catch {
+            throw CleaveError("\(path): damaged Locator model: \(error)")
+        }
+    }
+
+    /// Writes the model as JSON.
+    public func save(_ path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(self)
+        guard FileManager.default.createFile(atPath: path, contents: data) else { throw CleaveError("\(path): cannot write model file") }
+    }
+}

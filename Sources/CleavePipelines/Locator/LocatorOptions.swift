@@ -1,0 +1,120 @@
+import CleaveCore
+import CleaveFeatures
+import CleaveLearning
+
+/// Everything that controls a Locator run (the CLI's options, as a value).
+public struct LocatorOptions: Sendable, Codable, Equatable {
+    /// How images become feature vectors.
+    public enum Sampling: Sendable, Codable, Equatable, CustomStringConvertible {
+        /// Rectangular patches (a grid per image or a fixed patch size).
+        case patches(PatchLayout)
+        /// A window around every `stride`-th pixel (odd size).
+        case window(size: Int, stride: Int)
+
+        public var description: String {
+            switch self {
+            case .patches(let layout): return layout.description
+            case let .window(size, stride): return "window \(size) stride \(stride)"
+            }
+        }
+    }
+
+    /// Clustering algorithm.
+    public enum Method: String, Sendable, Codable, CaseIterable { case kmeans, agglomerative }
+    /// Agglomerative linkage.
+    public enum Linkage: String, Sendable, Codable, CaseIterable { case ward, complete, average, single }
+    /// Agglomerative distance.
+    public enum Metric: String, Sendable, Codable, CaseIterable { case euclidean, cosine, manhattan }
+
+    /// Transformation between scaling and clustering.
+    public enum Reduction: Sendable, Codable, Equatable, CustomStringConvertible {
+        case none
+        /// PCA keeping this many components.
+        case pca(Int)
+        /// PCA keeping the fewest components that explain this fraction of the variance.
+        case pcaFraction(Double)
+        /// NMF with this many components (on min-max scaled features, which are non-negative).
+        case nmf(Int)
+
+        public var description: String {
+            switch self {
+            case .none: return "none"
+            case .pca(let n): return "pca \(n)"
+            case .pcaFraction(let f): return "pca \(f)"
+            case .nmf(let n): return "nmf \(n)"
+            }
+        }
+    }
+
+    /// A patch named by the user as "this is what I look for": image name, patch row, patch column (0-based).
+    public struct Reference: Sendable, Codable, Equatable {
+        public var image: String
+        public var row: Int
+        public var column: Int
+        public init(image: String, row: Int, column: Int) { self.image = image; self.row = row; self.column = column }
+    }
+
+    public var sampling: Sampling
+    public var features: [PatchStatistic]
+    public var scaler: Scaler
+    public var reduction: Reduction
+    public var method: Method
+    public var linkage: Linkage
+    public var metric: Metric
+    /// Clusters (k), ≥ 1. In ``excludeDark`` mode the dark group comes on top.
+    public var clusterCount: Int
+    public var seed: UInt64
+    /// Two-step mode: find black / partly black patches first, exclude them plus ``darkMargin``.
+    public var excludeDark: Bool
+    /// Neighbouring patches (or windows, in units of `stride`) excluded around dark ones.
+    public var darkMargin: Int
+    /// The cluster of interest chosen by the user (0-based, as in the legend); nil = automatic.
+    public var pick: Int?
+    /// Similarity mode: heat = cosine similarity to this patch.
+    public var similarTo: Reference?
+    /// In similarity mode, patches at or above this similarity are picked.
+    public var similarityThreshold: Double
+    /// Silhouette table over this k range (nil = none).
+    public var kRange: ClosedRange<Int>?
+    public var statistics: PatchStatisticsOptions
+
+    public init(sampling: Sampling = .patches(.grid(rows: 8, columns: 8)), features: [PatchStatistic] = PatchStatistic.defaults,
+                scaler: Scaler = .zScore, reduction: Reduction = .none, method: Method = .kmeans,
+                linkage: Linkage = .ward, metric: Metric = .euclidean, clusterCount: Int = 3, seed: UInt64 = 0,
+                excludeDark: Bool = false, darkMargin: Int = 1, pick: Int? = nil, similarTo: Reference? = nil,
+                similarityThreshold: Double = 0.8, kRange: ClosedRange<Int>? = nil,
+                statistics: PatchStatisticsOptions = PatchStatisticsOptions()) {
+        self.sampling = sampling; self.features = features; self.scaler = scaler; self.reduction = reduction
+        self.method = method; self.linkage = linkage; self.metric = metric; self.clusterCount = clusterCount
+        self.seed = seed; self.excludeDark = excludeDark; self.darkMargin = darkMargin; self.pick = pick
+        self.similarTo = similarTo; self.similarityThreshold = similarityThreshold; self.kRange = kRange
+        self.statistics = statistics
+    }
+
+    /// Features for the sliding window when the user gave none: the four moments.
+    public static let windowFeatures: [PatchStatistic] = [.mean, .std, .skewness, .kurtosis]
+
+    /// Checks values that do not depend on the images.
+    /// - Throws: ``CleaveError`` naming the option.
+    public func validate() throws {
+        guard clusterCount >= 1 else { throw CleaveError("--clusters \(clusterCount): need at least 1 cluster") }
+        guard darkMargin >= 0 else { throw CleaveError("--dark-margin \(darkMargin): must be ≥ 0") }
+        if let pick, pick < 0 { throw CleaveError("--pick \(pick): clusters are numbered from 0") }
+        if case .window = sampling {
+            for f in features where !SlidingWindow.supported.contains(f) {
+                throw CleaveError("--features: '\(f)' is not available with --window (use \(SlidingWindow.supported.map(\.rawValue).joined(separator: ",")))")
+            }
+            if method == .agglomerative { throw CleaveError("--method agglomerative needs --grid or --patch-size (a sliding window gives too many points)") }
+        }
+        if let r = kRange, r.lowerBound < 2 { throw CleaveError("--k-range \(r.lowerBound)-\(r.upperBound): silhouettes need k ≥ 2") }
+        switch reduction {
+        case .pca(let n) where n < 1: throw CleaveError("--pca \(n): need at least 1 component")
+        case .pcaFraction(let f) where !(f > 0 && f < 1): throw CleaveError("--pca \(f): a fraction must lie between 0 and 1")
+        case .nmf(let n) where n < 1: throw CleaveError("--nmf \(n): need at least 1 component")
+        default: break
+        }
+        if method == .agglomerative && linkage == .ward && metric != .euclidean {
+            throw CleaveError("--linkage ward works with --metric euclidean only (got \(metric.rawValue))")
+        }
+    }
+}

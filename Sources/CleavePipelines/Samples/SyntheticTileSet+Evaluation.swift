@@ -1,0 +1,66 @@
+import CleaveCore
+
+/// Patch-level detection counts of a picked cluster against ground-truth masks.
+public struct PatchDetectionScore: Sendable, Equatable, CustomStringConvertible {
+    public var truePositives = 0
+    public var falsePositives = 0
+    public var falseNegatives = 0
+    public var trueNegatives = 0
+    /// Patches with a sliver of particle (0 < coverage < threshold), left out of the counts.
+    public var ignored = 0
+    public var precision: Double { truePositives + falsePositives == 0 ? 0 : Double(truePositives) / Double(truePositives + falsePositives) }
+    public var recall: Double { truePositives + falseNegatives == 0 ? 0 : Double(truePositives) / Double(truePositives + falseNegatives) }
+    public var f1: Double { precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall) }
+    public var description: String {
+        "F1 \(Float(f1)) (precision \(Float(precision)), recall \(Float(recall)); TP \(truePositives) FP \(falsePositives) FN \(falseNegatives) TN \(trueNegatives), ignored \(ignored))"
+    }
+}
+
+extension SyntheticTileSet {
+    /// The tiles as Locator inputs (named `Tile_RRR-CCC.tif`, mosaic positions set, 16-bit → exact Float).
+    public func locatorImages() -> [LocatorImage] {
+        tiles.map { t in
+            LocatorImage(name: t.name + ".tif", path: "", mosaicRow: t.row - 1, mosaicColumn: t.column - 1,
+                         image: t.image.converted(to: Float.self), integral: true)
+        }
+    }
+
+    /// Scores a Locator result's picked patches against the particle masks.
+    ///
+    /// A patch (or window) is a **positive** when at least `positiveCoverage` of its pixels are
+    /// particle, a **negative** when none are; patches in between hold only a sliver of a particle
+    /// and are ignored (neither answer is wrong for them). Grid-bar pixels are never particle.
+    public func score(_ result: LocatorResult, positiveCoverage: Double = 0.01) -> PatchDetectionScore {
+        var score = PatchDetectionScore()
+        for (imageIndex, grid) in result.layout.grids.enumerated() {
+            let mask = tiles[imageIndex].particleMask
+            let w = mask.width, h = mask.height
+            // Summed-area table of the mask (1 per particle pixel).
+            var table = [Int32](repeating: 0, count: (w + 1) * (h + 1))
+            for y in 0..<h {
+                var rowSum: Int32 = 0
+                for x in 0..<w {
+                    rowSum += mask.pixels[y * w + x] != 0 ? 1 : 0
+                    table[(y + 1) * (w + 1) + x + 1] = table[y * (w + 1) + x + 1] + rowSum
+                }
+            }
+            for r in 0..<grid.rows {
+                for c in 0..<grid.columns {
+                    let region = result.layout.region(image: imageIndex, row: r, column: c)
+                    let x0 = region.x, y0 = region.y, x1 = region.x + region.width, y1 = region.y + region.height
+                    let covered = Int(table[y1 * (w + 1) + x1] - table[y0 * (w + 1) + x1] - table[y1 * (w + 1) + x0] + table[y0 * (w + 1) + x0])
+                    let fraction = Double(covered) / Double(region.pixelCount)
+                    let picked = result.pickedMask[grid.firstIndex + r * grid.columns + c]
+                    if fraction >= positiveCoverage {
+                        if picked { score.truePositives += 1 } else { score.falseNegatives += 1 }
+                    } else if covered == 0 {
+                        if picked { score.falsePositives += 1 } else { score.trueNegatives += 1 }
+                    } else {
+                        score.ignored += 1
+                    }
+                }
+            }
+        }
+        return score
+    }
+}
