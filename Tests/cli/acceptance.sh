@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Command-line acceptance tests: run the release `cleave` binary the way users and acceptance
+# scripts do, and check the files and JSON it writes (the CLI contracts in the issues).
+# Usage: Tests/cli/acceptance.sh [path/to/cleave]   (default: .build/release/cleave)
+# Prints one line per check and closes with "cli: N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+CLEAVE=${1:-.build/release/cleave}
+DATA=../shared/data
+WORK=$(mktemp -d /tmp/cleave-cli.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+passed=0; failed=0
+
+ok()   { passed=$((passed + 1)); echo "ok   $1"; }
+bad()  { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "     $2"; }
+# check NAME COMMAND…: the command must succeed
+check() { local name=$1; shift; local out; if out=$("$@" 2>&1); then ok "$name"; else bad "$name" "$(echo "$out" | tail -n 3)"; fi; }
+# refuse NAME PATTERN COMMAND…: the command must fail with exactly one error line matching PATTERN
+refuse() {
+  local name=$1 pattern=$2; shift 2; local out status
+  out=$("$@" 2>&1); status=$?
+  if [ $status -eq 0 ]; then bad "$name" "exited 0"; return; fi
+  if ! echo "$out" | grep -qiE "$pattern"; then bad "$name" "message: $(echo "$out" | head -n 2)"; return; fi
+  if echo "$out" | grep -qE "Fatal error|Stack dump|Segmentation|Illegal instruction"; then bad "$name" "crashed: $(echo "$out" | head -n 2)"; return; fi
+  ok "$name"
+}
+# pycheck NAME PYTHON-EXPRESSION-FILE-ARGS: a python3 snippet that must exit 0
+pycheck() { local name=$1; shift; local out; if out=$(python3 -c "$@" 2>&1); then ok "$name"; else bad "$name" "$(echo "$out" | tail -n 2)"; fi; }
+
+[ -x "$CLEAVE" ] || { echo "cli: no binary at $CLEAVE (build with swift build -c release)"; echo "cli: 0 passed, 1 failed"; exit 1; }
+
+# --- sample + info + convert (issue 2) -------------------------------------------------------
+check "sample writes a tile set" "$CLEAVE" sample --out "$WORK/sample" --seed 7 --rows 2 --columns 2 --tile-size 512
+tile=$(ls "$WORK"/sample/Tile_*.tif 2>/dev/null | head -n 1)
+[ -n "$tile" ] && ok "sample tile exists" || bad "sample tile exists"
+"$CLEAVE" info "$tile" --json > "$WORK/info.json" 2>"$WORK/info.err"
+pycheck "info --json has the contract fields" "
+import json; d = json.load(open('$WORK/info.json'))
+assert d['width'] == 512 and d['height'] == 512 and d['depth'] == 1 and d['channels'] == 1, d
+assert d['pixelType'] == 'uint16', d
+assert 'compression' in d and d['min'] <= d['max'], d"
+check "convert tif -> png" "$CLEAVE" convert "$tile" "$WORK/tile.png"
+check "convert tif -> mrc" "$CLEAVE" convert "$tile" "$WORK/tile.mrc"
+"$CLEAVE" info "$WORK/tile.png" --json > "$WORK/png.json" 2>/dev/null
+"$CLEAVE" info "$WORK/tile.mrc" --json > "$WORK/mrc.json" 2>/dev/null
+pycheck "converted files keep size and range" "
+import json; a = json.load(open('$WORK/info.json')); b = json.load(open('$WORK/png.json')); c = json.load(open('$WORK/mrc.json'))
+for d in (b, c): assert (d['width'], d['height'], d['min'], d['max']) == (a['width'], a['height'], a['min'], a['max']), (a, d)
+assert b['pixelType'] == 'uint16', b"
+head -c 3000 "$tile" > "$WORK/truncated.tif"
+refuse "truncated TIFF is refused" "truncat|end of file|past the end|short" "$CLEAVE" info "$WORK/truncated.tif"
+refuse "missing file is refused" "no such|not found|cannot open|does not exist" "$CLEAVE" info "$WORK/nothing.tif"
+
+if [ -d "$DATA" ]; then
+  "$CLEAVE" info "$DATA/tem-microcrystals/dataset1-graphite-30kx/Tile_001-001-000_0-000.tif" --json > "$WORK/tem.json" 2>/dev/null
+  pycheck "real TEM tile: 1000x1000 uint16, min 2627, max 14218" "
+import json; d = json.load(open('$WORK/tem.json'))
+assert (d['width'], d['height'], d['pixelType'], d['min'], d['max']) == (1000, 1000, 'uint16', 2627, 14218), d"
+fi
+
+# --- locate + score (issue 3) ----------------------------------------------------------------
+check "locate on the sample" "$CLEAVE" locate "$WORK/sample" --out "$WORK/loc" --grid 8x8 --exclude-dark --seed 1
+pycheck "locate writes summary.json and patches.csv" "
+import json, csv; s = json.load(open('$WORK/loc/summary.json'))
+assert 'clusters' in s and 'silhouette' in s and 'timings' in s, list(s)
+rows = list(csv.DictReader(open('$WORK/loc/patches.csv')))
+assert len(rows) == 4 * 64, len(rows)
+for col in ('image','row','col','x','y','width','height','cluster'): assert col in rows[0], col"
+refuse "k larger than the patch count is refused" "cluster|patch" "$CLEAVE" locate "$WORK/sample" --out "$WORK/loc2" --grid 2x2 --clusters 50
+refuse "empty folder is refused" "no image|empty|found no" "$CLEAVE" locate "$WORK/empty-does-not-exist" --out "$WORK/loc3"
+if [ -d "$DATA" ]; then
+  D1=$DATA/tem-microcrystals/dataset1-graphite-30kx
+  check "locate dataset1 with the study's method" "$CLEAVE" locate "$D1" --out "$WORK/d1" --grid 4x4 \
+      --features mean,std,relstd,skewness,kurtosis,mode --clusters 3 --method kmeans --truth "$D1/patch-labels.csv"
+  pycheck "study method: ARI within 0.03 of scikit-learn's 0.588" "
+import json; s = json.load(open('$WORK/d1/summary.json'))['scores']
+assert abs(s['ari'] - 0.588) <= 0.03, s
+for k in ('ami','nmi','homogeneity','completeness','v_measure'): assert k in s, k"
+  check "locate dataset1 with defaults" "$CLEAVE" locate "$D1" --out "$WORK/d1d" --grid 4x4 --truth "$D1/patch-labels.csv"
+  pycheck "defaults: ARI >= 0.80" "
+import json; s = json.load(open('$WORK/d1d/summary.json'))['scores']; assert s['ari'] >= 0.80, s"
+  check "score patches against labels" "$CLEAVE" score --truth "$D1/patch-labels.csv" --patches "$WORK/d1/patches.csv"
+fi
+
+# --- objects (issue 5) -----------------------------------------------------------------------
+if [ -d "$DATA" ]; then
+  L150=$DATA/sandstone-xrm/labels/Sandstone_Versa0150.tif
+  check "objects of class 4" "$CLEAVE" objects "$L150" --class 4 --out "$WORK/obj"
+  pycheck "objects.csv has the contract columns and 53 grains" "
+import csv, json; rows = list(csv.DictReader(open('$WORK/obj/objects.csv')))
+for c in 'label area perimeter centroid_row centroid_col eccentricity solidity equivalent_diameter bbox_min_row bbox_min_col bbox_max_row bbox_max_col'.split(): assert c in rows[0], c
+assert len(rows) == 53, len(rows)
+g = json.load(open('$WORK/obj/objects.geojson')); assert g['type'] == 'FeatureCollection' and len(g['features']) == 53"
+  refuse "a rule naming an unknown measurement is refused" "unknown|not a measurement|valid" \
+      "$CLEAVE" objects "$L150" --class 4 --out "$WORK/obj2" --rule "bogus > 3 -> big"
+fi
+
+# --- train + predict + score (issue 4) -------------------------------------------------------
+if [ -d "$DATA" ]; then
+  S=$DATA/sandstone-xrm
+  check "train a forest on one slice" "$CLEAVE" train --image "$S/images/Sandstone_Versa0000.tif" \
+      --labels "$S/labels/Sandstone_Versa0000.tif" --pixels-per-class 500 --trees 20 --seed 1 --model "$WORK/forest.json"
+  check "predict another slice" "$CLEAVE" predict --model "$WORK/forest.json" --out "$WORK/pred" "$S/images/Sandstone_Versa0100.tif"
+  [ -f "$WORK/pred/Sandstone_Versa0100-labels.tif" ] && ok "predict writes <stem>-labels.tif" || bad "predict writes <stem>-labels.tif"
+  "$CLEAVE" score --truth "$S/labels/Sandstone_Versa0100.tif" --predicted "$WORK/pred/Sandstone_Versa0100-labels.tif" --json > "$WORK/seg.json" 2>/dev/null
+  pycheck "prediction scores mean IoU > 0.75 with a small forest" "
+import json; d = json.load(open('$WORK/seg.json'))
+m = d.get('mean_iou', d.get('meanIoU')); assert m is not None and m > 0.75, d"
+  refuse "labels of the wrong size are refused" "size|shape|match" "$CLEAVE" train --image "$S/images/Sandstone_Versa0000.tif" \
+      --labels "$tile" --model "$WORK/bad.json"
+  [ ! -e "$WORK/bad.json" ] && ok "a refused training writes no model" || bad "a refused training writes no model"
+fi
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
