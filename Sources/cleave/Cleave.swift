@@ -14,7 +14,7 @@ struct Cleave: ParsableCommand {
         """,
         version: cleaveVersion,
         subcommands: [
-            Version.self, InfoCommand.self, ConvertCommand.self, BenchReadCommand.self, ScoreCommand.self, FeaturesCommand.self, ObjectsCommand.self,
+            Version.self, InfoCommand.self, ConvertCommand.self, BenchReadCommand.self, ScoreCommand.self, FeaturesCommand.self, ObjectsCommand.self, ServeCommand.self,
         ]
     )
 }
