@@ -2,14 +2,14 @@ import Foundation
 import Hummingbird
 
 /// A project: a named set of images.
-public struct ProjectDTO: ResponseCodable, Equatable {
+public struct ProjectDTO: ResponseCodable, Equatable, Sendable {
     public var id: String
     public var name: String
     public var createdAt: String
 }
 
 /// What the API says about an image.
-public struct ImageDTO: ResponseCodable, Equatable {
+public struct ImageDTO: ResponseCodable, Equatable, Sendable {
     public var id: String
     public var projectId: String
     public var name: String
@@ -36,7 +36,7 @@ public struct SpacingDTO: Codable, Equatable, Sendable {
 }
 
 /// The default contrast window of an image (what tiles use without `low`/`high`).
-public struct WindowDTO: ResponseCodable, Equatable {
+public struct WindowDTO: ResponseCodable, Equatable, Sendable {
     public var low: Double
     public var high: Double
     /// "full-range" (8-bit) or "percentiles 0.5–99.5".
@@ -44,7 +44,7 @@ public struct WindowDTO: ResponseCodable, Equatable {
 }
 
 /// One recorded interaction.
-public struct EventDTO: ResponseCodable, Equatable {
+public struct EventDTO: ResponseCodable, Equatable, Sendable {
     public var id: Int64
     public var userId: String
     public var sessionId: String
@@ -80,7 +80,7 @@ public struct StrokeInput: Codable, Sendable {
     public var points: [[Double]]
 }
 
-public struct StrokeDTO: ResponseCodable, Equatable {
+public struct StrokeDTO: ResponseCodable, Equatable, Sendable {
     public var id: Int64
     public var imageId: String
     public var `class`: Int

@@ -30,11 +30,13 @@ extension Workbench {
 
     /// One project, or a 404.
     public func project(id: String) async throws -> ProjectDTO {
-        let row = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM projects WHERE id = ?", arguments: [id])
+        let project = try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM projects WHERE id = ?", arguments: [id]).map {
+                ProjectDTO(id: $0["id"], name: $0["name"], createdAt: $0["created_at"])
+            }
         }
-        guard let row else { throw APIError(.notFound, "no project with id \(id)") }
-        return ProjectDTO(id: row["id"], name: row["name"], createdAt: row["created_at"])
+        guard let project else { throw APIError(.notFound, "no project with id \(id)") }
+        return project
     }
 
     /// The images of a project, oldest first.
@@ -48,11 +50,11 @@ extension Workbench {
 
     /// One image, or a 404.
     public func image(id: String) async throws -> ImageDTO {
-        let row = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM images WHERE id = ?", arguments: [id])
+        let image = try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM images WHERE id = ?", arguments: [id]).map(Workbench.imageDTO)
         }
-        guard let row else { throw APIError(.notFound, "no image with id \(id)") }
-        return Workbench.imageDTO(row)
+        guard let image else { throw APIError(.notFound, "no image with id \(id)") }
+        return image
     }
 
     static func imageDTO(_ row: Row) -> ImageDTO {

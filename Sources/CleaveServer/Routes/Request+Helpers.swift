@@ -77,6 +77,12 @@ struct CountResponse: ResponseEncodable, Sendable {
 /// The result of undo/redo: the stroke it changed, or null when there was nothing to do.
 struct StrokeChangeResponse: ResponseEncodable, Sendable {
     var stroke: StrokeDTO?
+
+    // `{"stroke": null}` rather than `{}`: the field is always there.
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: DynamicKey.self)
+        try container.encode(stroke, forKey: DynamicKey("stroke"))
+    }
 }
 
 func pngResponse(_ bytes: [UInt8]) -> Response {
