@@ -5,9 +5,9 @@ import Foundation
 extension Workbench {
     /// The decoded image (plane 0 is what the viewer shows), from the in-memory cache or the blob
     /// store (checksum verified on load).
-    func decodedImage(_ image: ImageDTO) async throws -> AnyImage {
+    func decoded(_ image: ImageDTO) async throws -> DecodedImageCache.Entry {
         let blobs = self.blobs
-        return try await images.image(for: image.sha256) {
+        return try await images.entry(for: image.sha256) {
             let bytes = try blobs.verifiedBytes(sha256: image.sha256)
             return try ImageFile.read(data: bytes, path: image.name)
         }
@@ -15,8 +15,7 @@ extension Workbench {
 
     /// The default contrast window of an image.
     public func defaultWindow(imageID: String) async throws -> WindowDTO {
-        let image = try await image(id: imageID)
-        return TilePyramid.defaultWindow(try await decodedImage(image))
+        try await decoded(try await image(id: imageID)).window
     }
 
     /// A PNG tile, generated once per (image, window, level, x, y) and then served from
@@ -47,8 +46,8 @@ extension Workbench {
         let directory = "\(tileDirectory)/\(image.id)/\(windowKey)/\(level)"
         let path = "\(directory)/\(column)_\(row).png"
         if let data = FileManager.default.contents(atPath: path) { return [UInt8](data) }
-        let decoded = try await decodedImage(image)
-        guard let tile = TilePyramid.render(decoded, level: level, column: column, row: row, window: window) else {
+        let pixels = try await decoded(image).image
+        guard let tile = TilePyramid.render(pixels, level: level, column: column, row: row, window: window) else {
             throw APIError(.notFound, "tile (\(column), \(row)) of level \(level) is outside image \(imageID)")
         }
         let png = try ImageFile.encode(tile, as: .png)

@@ -37,22 +37,29 @@ public final class Workbench: Sendable {
     static func newID() -> String { UUID().uuidString.lowercased() }
 }
 
-/// Keeps the last few decoded images in memory so tile requests for one image decode it once.
+/// Keeps the last few decoded images (and their default windows, which need a sort) in memory,
+/// so tile requests for one image decode it and compute its window once.
 actor DecodedImageCache {
-    private var entries: [(key: String, image: AnyImage)] = []
+    struct Entry: Sendable {
+        var image: AnyImage
+        var window: WindowDTO
+    }
+
+    private var entries: [(key: String, entry: Entry)] = []
     private let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func image(for sha256: String, load: () throws -> AnyImage) rethrows -> AnyImage {
+    func entry(for sha256: String, load: () throws -> AnyImage) rethrows -> Entry {
         if let index = entries.firstIndex(where: { $0.key == sha256 }) {
-            let entry = entries.remove(at: index)
-            entries.append(entry)
-            return entry.image
+            let found = entries.remove(at: index)
+            entries.append(found)
+            return found.entry
         }
         let image = try load()
-        entries.append((sha256, image))
+        let entry = Entry(image: image, window: TilePyramid.defaultWindow(image))
+        entries.append((sha256, entry))
         if entries.count > capacity { entries.removeFirst() }
-        return image
+        return entry
     }
 }
