@@ -91,22 +91,22 @@ import Testing
 
     @Test func strokesSurviveARestartOnTheSameDataDirectory() async throws {
         let configuration = Harness.configuration("server-strokes-restart")
-        var image = "", saved: [Int] = []
-        do {
-            let app = try await buildApplication(configuration)
-            try await app.test(.router) { client in
-                let project = try await Harness.createProject(client)
-                image = try await Harness.uploadImage(client, project: project, name: "r.tif",
+        let app = try await buildApplication(configuration)
+        let (image, saved) = try await app.test(.router) { client -> (String, [Int]) in
+            let project = try await Harness.createProject(client)
+            let image = try await Harness.uploadImage(client, project: project, name: "r.tif",
                                                       bytes: try Harness.tiff(Harness.rampImage(width: 32, height: 32)))
-                for x in [1.0, 2.0, 3.0] {
-                    let response = try await client.execute(uri: "/api/images/\(image)/strokes", method: .post, headers: Harness.headers(),
-                                                            body: Harness.body(Self.stroke(1, x)))
-                    saved.append(try #require(try Harness.object(response)["id"] as? Int))
-                }
-                _ = try await client.execute(uri: "/api/images/\(image)/strokes/undo", method: .post, headers: Harness.headers(),
-                                             body: Harness.body(#"{"sessionId": "session-0001"}"#))
+            var saved: [Int] = []
+            for x in [1.0, 2.0, 3.0] {
+                let response = try await client.execute(uri: "/api/images/\(image)/strokes", method: .post, headers: Harness.headers(),
+                                                        body: Harness.body(Self.stroke(1, x)))
+                saved.append(try #require(try Harness.object(response)["id"] as? Int))
             }
+            _ = try await client.execute(uri: "/api/images/\(image)/strokes/undo", method: .post, headers: Harness.headers(),
+                                         body: Harness.body(#"{"sessionId": "session-0001"}"#))
+            return (image, saved)
         }
+        // A second application on the same data directory: a restart.
         let restarted = try await buildApplication(configuration)
         try await restarted.test(.router) { client in
             #expect(try await Self.strokeIDs(client, image) == Array(saved.prefix(2)))

@@ -56,6 +56,7 @@ import Testing
         let ramp = Harness.rampImage(width: 300, height: 40)
         var grey = Image<UInt8>(width: 30, height: 20)
         for i in grey.pixels.indices { grey.pixels[i] = UInt8(100 + i % 50) }
+        let greyImage = grey
         try await app.test(.router) { client in
             let project = try await Harness.createProject(client)
             let wide = try await Harness.uploadImage(client, project: project, name: "ramp.tif", bytes: try Harness.tiff(ramp))
@@ -70,11 +71,11 @@ import Testing
             #expect(tile[150, 0] == 128)
             #expect(tile[0, 0] == 0 && tile[255, 0] == 218)   // (25500 − 100) / 29700 · 255 = 218.08
 
-            let narrow = try await Harness.uploadImage(client, project: project, name: "grey.png", bytes: try Harness.png(grey))
+            let narrow = try await Harness.uploadImage(client, project: project, name: "grey.png", bytes: try Harness.png(greyImage))
             let eight = try Harness.object(try await client.execute(uri: "/api/images/\(narrow)/window", method: .get))
             #expect(eight["low"] as? Double == 0 && eight["high"] as? Double == 255)
             let unchanged = try Self.decode(try await client.execute(uri: "/api/images/\(narrow)/tiles/0/0/0.png", method: .get))
-            #expect(unchanged.pixels == grey.pixels)   // 8-bit data is not stretched
+            #expect(unchanged.pixels == greyImage.pixels)   // 8-bit data is not stretched
         }
     }
 
