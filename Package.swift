@@ -32,6 +32,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -47,9 +49,17 @@ let package = Package(
             dependencies: ["CleaveCore", "CleaveFormats", "CleaveFilters", "CleaveFeatures",
                            "CleaveLearning", "CleaveObjects", "CleaveRender"],
             swiftSettings: settings),
+        .target(
+            name: "CleaveServer",
+            dependencies: ["CleavePipelines",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: settings),
         .executableTarget(
             name: "cleave",
-            dependencies: ["CleavePipelines", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CleavePipelines", "CleaveServer",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: settings),
         .target(name: "CleaveTestSupport", dependencies: ["CleaveCore"], path: "Sources/CleaveTestSupport"),
         .testTarget(name: "CleaveCoreTests", dependencies: ["CleaveCore"], swiftSettings: settings),
@@ -60,6 +70,12 @@ let package = Package(
         .testTarget(name: "CleaveObjectsTests", dependencies: ["CleaveTestSupport", "CleaveObjects", "CleaveFormats"], swiftSettings: settings),
         .testTarget(name: "CleaveRenderTests", dependencies: ["CleaveTestSupport", "CleaveRender"], swiftSettings: settings),
         .testTarget(name: "CleavePipelinesTests", dependencies: ["CleaveTestSupport", "CleavePipelines"], swiftSettings: settings),
+        .testTarget(
+            name: "CleaveServerTests",
+            dependencies: ["CleaveTestSupport", "CleaveServer", "CleaveFormats",
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: settings),
     ],
     swiftLanguageModes: [.v5]
 )

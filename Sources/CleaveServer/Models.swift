@@ -1,0 +1,127 @@
+import Foundation
+import Hummingbird
+
+/// A project: a named set of images.
+public struct ProjectDTO: ResponseCodable, Equatable, Sendable {
+    public var id: String
+    public var name: String
+    public var createdAt: String
+}
+
+/// What the API says about an image.
+public struct ImageDTO: ResponseCodable, Equatable, Sendable {
+    public var id: String
+    public var projectId: String
+    public var name: String
+    public var sha256: String
+    public var byteCount: Int
+    public var format: String
+    public var width: Int
+    public var height: Int
+    public var depth: Int
+    public var channels: Int
+    public var pixelType: String
+    /// Physical pixel size (x, y, unit), when the file said.
+    public var spacing: SpacingDTO?
+    public var tileSize: Int
+    /// Pyramid levels: level 0 is full resolution, level L is downsampled by 2^L; the last fits one tile.
+    public var levelCount: Int
+    public var createdAt: String
+}
+
+public struct SpacingDTO: Codable, Equatable, Sendable {
+    public var x: Double
+    public var y: Double
+    public var unit: String
+}
+
+/// The default contrast window of an image (what tiles use without `low`/`high`).
+public struct WindowDTO: ResponseCodable, Equatable, Sendable {
+    public var low: Double
+    public var high: Double
+    /// "full-range" (8-bit) or "percentiles 0.5–99.5".
+    public var method: String
+}
+
+/// One recorded interaction.
+public struct EventDTO: ResponseCodable, Equatable, Sendable {
+    public var id: Int64
+    public var userId: String
+    public var sessionId: String
+    public var projectId: String?
+    public var imageId: String?
+    public var appVersion: String
+    public var clientTime: String?
+    public var serverTime: String
+    public var type: String
+    public var payload: JSONValue
+}
+
+/// An event as the page posts it.
+public struct EventInput: Codable, Sendable {
+    public var type: String
+    public var sessionId: String
+    public var projectId: String?
+    public var imageId: String?
+    public var clientTime: String?
+    public var payload: JSONValue?
+}
+
+public struct EventBatchInput: Codable, Sendable {
+    public var events: [EventInput]
+}
+
+/// A brush stroke: class index (1…255), radius in image pixels, polyline points [[x, y], …] in
+/// full-resolution image pixel coordinates.
+public struct StrokeInput: Codable, Sendable {
+    public var sessionId: String
+    public var `class`: Int
+    public var radius: Double
+    public var points: [[Double]]
+}
+
+public struct StrokeDTO: ResponseCodable, Equatable, Sendable {
+    public var id: Int64
+    public var imageId: String
+    public var `class`: Int
+    public var radius: Double
+    public var points: [[Double]]
+    public var state: String
+    public var createdAt: String
+}
+
+public struct UndoRedoInput: Codable, Sendable {
+    public var sessionId: String
+}
+
+/// Any JSON value (event payloads are free-form but must be JSON).
+public enum JSONValue: Codable, Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let b = try? container.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? container.decode(Double.self) { self = .number(n) }
+        else if let s = try? container.decode(String.self) { self = .string(s) }
+        else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let b): try container.encode(b)
+        case .number(let n): try container.encode(n)
+        case .string(let s): try container.encode(s)
+        case .array(let a): try container.encode(a)
+        case .object(let o): try container.encode(o)
+        }
+    }
+}

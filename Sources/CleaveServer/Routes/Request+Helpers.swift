@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+
+extension Request {
+    /// Decodes a JSON body of at most `limit` bytes.
+    /// - Throws: 413 over the limit, 400 (one line) for malformed JSON or missing fields.
+    func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            var copy = self
+            buffer = try await copy.collectBody(upTo: limit)
+        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "request body exceeds the limit of \(limit) bytes")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw APIError(.badRequest, "malformed JSON body: missing field \"\(key.stringValue)\"")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw APIError(.badRequest, "malformed JSON body: wrong type at \(Request.pathText(context.codingPath))")
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw APIError(.badRequest, "malformed JSON body: missing value at \(Request.pathText(context.codingPath))")
+        } catch {
+            throw APIError(.badRequest, "malformed JSON body: not valid JSON")
+        }
+    }
+
+    static func pathText(_ path: [CodingKey]) -> String {
+        path.isEmpty ? "top level" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    /// The pseudonymous user id from the `X-Cleave-User` header (checked by the workbench).
+    var userID: String {
+        headers[.init("X-Cleave-User")!] ?? ""
+    }
+}
+
+extension BasicRequestContext {
+    /// A required path parameter.
+    func parameter(_ name: String) throws -> String {
+        guard let value = parameters.get(name) else { throw APIError(.badRequest, "missing path parameter \(name)") }
+        return value
+    }
+
+    /// A required integer path parameter.
+    func intParameter(_ name: String) throws -> Int {
+        guard let value = parameters.get(name, as: Int.self) else {
+            throw APIError(.badRequest, "path parameter \(name) must be an integer")
+        }
+        return value
+    }
+}
+
+/// `{"projects": […]}` and friends: lists are wrapped in an object so the API can grow fields.
+struct ListResponse<Item: Codable & Sendable>: ResponseEncodable, Sendable {
+    var items: [Item]
+    var key: String
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: DynamicKey.self)
+        try container.encode(items, forKey: DynamicKey(key))
+    }
+}
+
+struct DynamicKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+struct CountResponse: ResponseEncodable, Sendable {
+    var deleted: Int
+}
+
+/// The result of undo/redo: the stroke it changed, or null when there was nothing to do.
+struct StrokeChangeResponse: ResponseEncodable, Sendable {
+    var stroke: StrokeDTO?
+
+    // `{"stroke": null}` rather than `{}`: the field is always there.
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: DynamicKey.self)
+        try container.encode(stroke, forKey: DynamicKey("stroke"))
+    }
+}
+
+func pngResponse(_ bytes: [UInt8]) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "image/png"
+    headers[.cacheControl] = "private, max-age=3600"
+    return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+}

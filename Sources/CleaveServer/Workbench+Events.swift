@@ -1,0 +1,93 @@
+import CleaveCore
+import Foundation
+import GRDB
+
+extension Workbench {
+    /// Largest number of events in one POST.
+    public static let maximumEventBatch = 1000
+
+    /// Checks a pseudonymous id (user or session): 8…64 characters of letters, digits, `-`, `_`.
+    /// Free text (names, e-mail addresses) cannot pass, which keeps identities out of the log.
+    static func validatedID(_ text: String?, what: String) throws -> String {
+        guard let text, (8...64).contains(text.utf8.count),
+              text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 45 || $0 == 95 })
+        else {
+            throw APIError(.badRequest, "\(what) must be 8 to 64 letters, digits, '-' or '_'")
+        }
+        return text
+    }
+
+    static func validatedType(_ text: String) throws -> String {
+        guard (1...64).contains(text.utf8.count),
+              text.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 45 || $0 == 95 })
+        else {
+            throw APIError(.badRequest, "event type must be 1 to 64 characters of a-z, 0-9, '.', '-', '_', got \"\(text.prefix(70))\"")
+        }
+        return text
+    }
+
+    /// Appends a batch of events for `userID` in one transaction (all or nothing).
+    /// - Returns: the stored events.
+    public func recordEvents(_ batch: [EventInput], userID: String) async throws -> [EventDTO] {
+        let user = try Workbench.validatedID(userID, what: "X-Cleave-User")
+        guard batch.count <= Workbench.maximumEventBatch else {
+            throw APIError(.contentTooLarge, "\(batch.count) events in one batch, at most \(Workbench.maximumEventBatch)")
+        }
+        let serverTime = Workbench.now()
+        var pending: [EventDTO] = []
+        for input in batch {
+            let session = try Workbench.validatedID(input.sessionId, what: "sessionId")
+            pending.append(EventDTO(id: 0, userId: user, sessionId: session, projectId: input.projectId,
+                                    imageId: input.imageId, appVersion: cleaveVersion,
+                                    clientTime: input.clientTime.map { String($0.prefix(40)) }, serverTime: serverTime,
+                                    type: try Workbench.validatedType(input.type), payload: input.payload ?? .object([:])))
+        }
+        let events = pending
+        return try await database.pool.write { db in
+            try events.map { try Workbench.insert($0, db) }
+        }
+    }
+
+    static func insert(_ event: EventDTO, _ db: GRDB.Database) throws -> EventDTO {
+        let payload = String(decoding: try JSONEncoder().encode(event.payload), as: UTF8.self)
+        try db.execute(sql: """
+            INSERT INTO events (user_id, session_id, project_id, image_id, app_version, client_time, server_time, type, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [event.userId, event.sessionId, event.projectId, event.imageId, event.appVersion,
+                             event.clientTime, event.serverTime, event.type, payload])
+        var stored = event
+        stored.id = db.lastInsertedRowID
+        return stored
+    }
+
+    /// The user's own events, oldest first, optionally for one image.
+    public func events(userID: String, imageID: String? = nil) async throws -> [EventDTO] {
+        let user = try Workbench.validatedID(userID, what: "X-Cleave-User")
+        return try await database.pool.read { db in
+            let rows: [Row]
+            if let imageID {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM events WHERE user_id = ? AND image_id = ? ORDER BY id",
+                                        arguments: [user, imageID])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM events WHERE user_id = ? ORDER BY id", arguments: [user])
+            }
+            return try rows.map { row in
+                let payloadText: String = row["payload"]
+                return EventDTO(id: row["id"], userId: row["user_id"], sessionId: row["session_id"],
+                                projectId: row["project_id"], imageId: row["image_id"], appVersion: row["app_version"],
+                                clientTime: row["client_time"], serverTime: row["server_time"], type: row["type"],
+                                payload: try JSONDecoder().decode(JSONValue.self, from: Data(payloadText.utf8)))
+            }
+        }
+    }
+
+    /// Deletes all of the user's own events (the only way events are ever removed).
+    /// - Returns: how many were deleted.
+    public func deleteEvents(userID: String) async throws -> Int {
+        let user = try Workbench.validatedID(userID, what: "X-Cleave-User")
+        return try await database.pool.write { db in
+            try db.execute(sql: "DELETE FROM events WHERE user_id = ?", arguments: [user])
+            return db.changesCount
+        }
+    }
+}

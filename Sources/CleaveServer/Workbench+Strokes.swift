@@ -1,0 +1,104 @@
+import CleaveCore
+import Foundation
+import GRDB
+
+extension Workbench {
+    /// Most points in one stroke.
+    public static let maximumStrokePoints = 20_000
+
+    /// Stores a brush stroke and its `stroke` event in one transaction. Any strokes this user had
+    /// undone on this image are discarded (a new stroke clears the redo stack). The response is
+    /// sent only after the commit, so a stroke the page was told about survives a crash.
+    /// - Throws: 404 unknown image; 400 for class outside 1…255, radius outside (0, 1000], or points
+    ///   that are empty, too many, not pairs, or not finite.
+    public func addStroke(imageID: String, userID: String, input: StrokeInput) async throws -> StrokeDTO {
+        let user = try Workbench.validatedID(userID, what: "X-Cleave-User")
+        let session = try Workbench.validatedID(input.sessionId, what: "sessionId")
+        let image = try await image(id: imageID)
+        guard (1...255).contains(input.class) else { throw APIError(.badRequest, "class must be 1 to 255, got \(input.class)") }
+        guard input.radius.isFinite, input.radius > 0, input.radius <= 1000 else {
+            throw APIError(.badRequest, "radius must be in (0, 1000] pixels, got \(input.radius)")
+        }
+        guard !input.points.isEmpty, input.points.count <= Workbench.maximumStrokePoints else {
+            throw APIError(.badRequest, "a stroke needs 1 to \(Workbench.maximumStrokePoints) points, got \(input.points.count)")
+        }
+        for (i, point) in input.points.enumerated() where point.count != 2 || !point.allSatisfy(\.isFinite) {
+            throw APIError(.badRequest, "point \(i) must be [x, y] with finite numbers")
+        }
+        let pointsJSON = String(decoding: try JSONEncoder().encode(input.points), as: UTF8.self)
+        let createdAt = Workbench.now()
+        return try await database.pool.write { db in
+            try db.execute(sql: "UPDATE annotations SET state = 'discarded' WHERE image_id = ? AND user_id = ? AND state = 'undone'",
+                           arguments: [imageID, user])
+            try db.execute(sql: """
+                INSERT INTO annotations (image_id, user_id, session_id, class_index, radius, points, state, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'active', ?)
+                """, arguments: [imageID, user, session, input.class, input.radius, pointsJSON, createdAt])
+            let id = db.lastInsertedRowID
+            let payload: JSONValue = .object(["strokeId": .number(Double(id)), "class": .number(Double(input.class)),
+                                              "radius": .number(input.radius),
+                                              "points": .array(input.points.map { .array($0.map(JSONValue.number)) })])
+            _ = try Workbench.insert(EventDTO(id: 0, userId: user, sessionId: session, projectId: image.projectId,
+                                              imageId: imageID, appVersion: cleaveVersion, clientTime: nil,
+                                              serverTime: createdAt, type: "stroke", payload: payload), db)
+            return StrokeDTO(id: id, imageId: imageID, class: input.class, radius: input.radius, points: input.points,
+                             state: "active", createdAt: createdAt)
+        }
+    }
+
+    /// Undoes the user's latest active stroke on the image (`undo` event). Returns nil when there is
+    /// nothing to undo.
+    public func undoStroke(imageID: String, userID: String, sessionID: String) async throws -> StrokeDTO? {
+        try await changeStroke(imageID: imageID, userID: userID, sessionID: sessionID, undo: true)
+    }
+
+    /// Re-applies the user's most recently undone stroke on the image (`redo` event). Returns nil
+    /// when there is nothing to redo.
+    public func redoStroke(imageID: String, userID: String, sessionID: String) async throws -> StrokeDTO? {
+        try await changeStroke(imageID: imageID, userID: userID, sessionID: sessionID, undo: false)
+    }
+
+    private func changeStroke(imageID: String, userID: String, sessionID: String, undo: Bool) async throws -> StrokeDTO? {
+        let user = try Workbench.validatedID(userID, what: "X-Cleave-User")
+        let session = try Workbench.validatedID(sessionID, what: "sessionId")
+        let image = try await image(id: imageID)
+        let now = Workbench.now()
+        return try await database.pool.write { db -> StrokeDTO? in
+            let sql = undo
+                ? "SELECT * FROM annotations WHERE image_id = ? AND user_id = ? AND state = 'active' ORDER BY id DESC LIMIT 1"
+                : "SELECT * FROM annotations WHERE image_id = ? AND user_id = ? AND state = 'undone' ORDER BY undo_sequence DESC LIMIT 1"
+            guard let row = try Row.fetchOne(db, sql: sql, arguments: [imageID, user]) else { return nil }
+            let id: Int64 = row["id"]
+            if undo {
+                let next = (try Int64.fetchOne(db, sql: "SELECT MAX(undo_sequence) FROM annotations WHERE image_id = ?",
+                                               arguments: [imageID]) ?? 0) + 1
+                try db.execute(sql: "UPDATE annotations SET state = 'undone', undo_sequence = ? WHERE id = ?", arguments: [next, id])
+            } else {
+                try db.execute(sql: "UPDATE annotations SET state = 'active', undo_sequence = NULL WHERE id = ?", arguments: [id])
+            }
+            _ = try Workbench.insert(EventDTO(id: 0, userId: user, sessionId: session, projectId: image.projectId,
+                                              imageId: imageID, appVersion: cleaveVersion, clientTime: nil, serverTime: now,
+                                              type: undo ? "undo" : "redo", payload: .object(["strokeId": .number(Double(id))])), db)
+            var stroke = try Workbench.strokeDTO(row)
+            stroke.state = undo ? "undone" : "active"
+            return stroke
+        }
+    }
+
+    /// The image's strokes in drawing order; only active ones unless `includeUndone`.
+    public func strokes(imageID: String, includeUndone: Bool = false) async throws -> [StrokeDTO] {
+        _ = try await image(id: imageID)
+        return try await database.pool.read { db in
+            let filter = includeUndone ? "" : " AND state = 'active'"
+            return try Row.fetchAll(db, sql: "SELECT * FROM annotations WHERE image_id = ?\(filter) ORDER BY id",
+                                    arguments: [imageID]).map(Workbench.strokeDTO)
+        }
+    }
+
+    static func strokeDTO(_ row: Row) throws -> StrokeDTO {
+        let pointsText: String = row["points"]
+        return StrokeDTO(id: row["id"], imageId: row["image_id"], class: row["class_index"], radius: row["radius"],
+                         points: try JSONDecoder().decode([[Double]].self, from: Data(pointsText.utf8)),
+                         state: row["state"], createdAt: row["created_at"])
+    }
+}

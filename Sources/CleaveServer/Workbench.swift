@@ -1,0 +1,65 @@
+import CleaveCore
+import CleaveFormats
+import Foundation
+import GRDB
+
+/// The workbench's state behind the routes: database, blob store, tile cache, decoded images.
+/// Routes stay thin; everything they do is a method here, so it can be tested and reused.
+public final class Workbench: Sendable {
+    public let configuration: ServerConfiguration
+    public let database: WorkbenchDatabase
+    public let blobs: BlobStore
+    let images: DecodedImageCache
+    let tileDirectory: String
+
+    /// Opens (creating if needed) the data directory.
+    public init(configuration: ServerConfiguration) throws {
+        self.configuration = configuration
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        database = try WorkbenchDatabase(path: configuration.dataDirectory + "/cleave.sqlite")
+        blobs = try BlobStore(dataDirectory: configuration.dataDirectory)
+        tileDirectory = configuration.dataDirectory + "/tiles"
+        try manager.createDirectory(atPath: tileDirectory, withIntermediateDirectories: true)
+        images = DecodedImageCache(capacity: 2)
+        // Leftovers of uploads interrupted by a crash are never part of the store.
+        for name in (try? manager.contentsOfDirectory(atPath: blobs.temporaryDirectory)) ?? [] {
+            try? manager.removeItem(atPath: blobs.temporaryDirectory + "/" + name)
+        }
+    }
+
+    static func now() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+
+    static func newID() -> String { UUID().uuidString.lowercased() }
+}
+
+/// Keeps the last few decoded images (and their default windows, which need a sort) in memory,
+/// so tile requests for one image decode it and compute its window once.
+actor DecodedImageCache {
+    struct Entry: Sendable {
+        var image: AnyImage
+        var window: WindowDTO
+    }
+
+    private var entries: [(key: String, entry: Entry)] = []
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func entry(for sha256: String, load: () throws -> AnyImage) rethrows -> Entry {
+        if let index = entries.firstIndex(where: { $0.key == sha256 }) {
+            let found = entries.remove(at: index)
+            entries.append(found)
+            return found.entry
+        }
+        let image = try load()
+        let entry = Entry(image: image, window: TilePyramid.defaultWindow(image))
+        entries.append((sha256, entry))
+        if entries.count > capacity { entries.removeFirst() }
+        return entry
+    }
+}

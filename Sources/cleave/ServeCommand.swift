@@ -1,0 +1,74 @@
+import ArgumentParser
+import CleaveServer
+import Dispatch
+import Foundation
+import Hummingbird
+
+/// `cleave serve`: the web workbench.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the web workbench: upload, view and annotate images in a browser.",
+        discussion: """
+        Starts an HTTP server (loopback only unless --host says otherwise) that serves the \
+        workbench page at / and its JSON API under /api (described at /api/openapi.json). \
+        Projects, images, brush strokes and the interaction event log are kept in DIR: an SQLite \
+        database (cleave.sqlite, WAL mode), uploaded files stored under their SHA-256 in blobs/, \
+        and a cache of generated tiles in tiles/. Uploads are checked by decoding them \
+        completely (TIFF, PNG or MRC, recognised by content); files that fail are not stored.
+
+        Events carry a random pseudonymous user id kept by the browser, never names, e-mail \
+        addresses or IP addresses; users can list and delete their own events.
+
+        Examples:
+          cleave serve --demo                 # demo project in ./cleave-data, http://127.0.0.1:8080
+          cleave serve --data ~/cleave --port 9000
+        """)
+
+    @Option(help: "Address to bind. The default serves this machine only; 0.0.0.0 exposes the workbench to the network.")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port (1-65535).")
+    var port = 8080
+
+    @Option(name: .customLong("data"), help: ArgumentHelp("Data directory (created if missing).", valueName: "DIR"))
+    var dataDirectory = "cleave-data"
+
+    @Flag(help: "Create a demo project with a synthetic TEM-like image if there is none.")
+    var demo = false
+
+    @Option(name: .customLong("max-upload-mb"), help: "Largest accepted upload, in MiB.")
+    var maximumUploadMiB = 4096
+
+    func validate() throws {
+        guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1 to 65535, got \(port).") }
+        guard maximumUploadMiB > 0 else { throw ValidationError("--max-upload-mb must be positive, got \(maximumUploadMiB).") }
+    }
+
+    func run() throws {
+        let configuration = ServerConfiguration(host: host, port: port, dataDirectory: dataDirectory, demo: demo,
+                                                maximumUploadBytes: maximumUploadMiB << 20)
+        let done = DispatchSemaphore(value: 0)
+        let outcome = ServeOutcome()
+        Task {
+            do {
+                let app = try await buildApplication(configuration)
+                FileHandle.standardError.write(Data("cleave serve: http://\(host):\(port)/ (data in \(dataDirectory))\n".utf8))
+                try await app.runService()
+            } catch {
+                outcome.set(error)
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error { throw error }
+    }
+}
+
+/// Carries the server task's error back to the synchronous command.
+private final class ServeOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Error?
+    var error: Error? { lock.lock(); defer { lock.unlock() }; return stored }
+    func set(_ error: Error) { lock.lock(); stored = error; lock.unlock() }
+}

@@ -1,0 +1,99 @@
+import CleaveCore
+import CleaveFormats
+import CleaveServer
+import CleaveTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+
+/// Shared helpers: a workbench on a scratch data directory, JSON bodies, the user header.
+enum Harness {
+    static let user = "user-0000-aaaa"
+    static let otherUser = "user-1111-bbbb"
+    static let session = "session-0001"
+
+    static func configuration(_ name: String, maximumUploadBytes: Int = 8 << 20, maximumJSONBytes: Int = 64 << 10,
+                              demo: Bool = false, reuse: Bool = false) -> ServerConfiguration {
+        let directory = reuse ? "/tmp/cleave-tests-\(getpid())-\(name)" : TestData.scratchDirectory(name)
+        return ServerConfiguration(dataDirectory: directory + "/data", demo: demo, maximumUploadBytes: maximumUploadBytes,
+                                   maximumJSONBytes: maximumJSONBytes)
+    }
+
+    static func headers(user: String? = Harness.user) -> HTTPFields {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        if let user { fields[.init("X-Cleave-User")!] = user }
+        return fields
+    }
+
+    static func body(_ json: String) -> ByteBuffer { ByteBuffer(string: json) }
+
+    static func body(_ bytes: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: bytes) }
+
+    /// The response body parsed as a JSON object.
+    static func object(_ response: TestResponse) throws -> [String: Any] {
+        let value = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))
+        guard let object = value as? [String: Any] else { throw HarnessError.notAnObject(String(buffer: response.body)) }
+        return object
+    }
+
+    /// The one-line message of an error response.
+    static func errorMessage(_ response: TestResponse) -> String {
+        ((try? object(response))?["error"] as? String) ?? "<no error field: \(String(buffer: response.body))>"
+    }
+
+    /// A 16-bit image whose value is `100 × column` (so windows map to known grey levels).
+    static func rampImage(width: Int, height: Int, spacing: Spacing? = Spacing(x: 2, y: 2, unit: "nm")) -> Image<UInt16> {
+        var image = Image<UInt16>(width: width, height: height, spacing: spacing)
+        for row in 0..<height { for column in 0..<width { image[column, row] = UInt16(column * 100) } }
+        return image
+    }
+
+    static func tiff<S: PixelScalar>(_ image: Image<S>) throws -> [UInt8] { try ImageFile.encode(image, as: .tiff) }
+
+    static func png(_ image: Image<UInt8>) throws -> [UInt8] { try ImageFile.encode(image, as: .png) }
+
+    /// Creates a project through the API and returns its id.
+    static func createProject(_ client: some TestClientProtocol, name: String = "P") async throws -> String {
+        let response = try await client.execute(uri: "/api/projects", method: .post, headers: headers(),
+                                                body: body(#"{"name": "\#(name)"}"#))
+        guard response.status == .created, let id = try object(response)["id"] as? String else {
+            throw HarnessError.unexpected("create project: \(response.status) \(String(buffer: response.body))")
+        }
+        return id
+    }
+
+    /// Uploads bytes and returns the response.
+    static func upload(_ client: some TestClientProtocol, project: String, name: String, bytes: [UInt8]) async throws -> TestResponse {
+        let escaped = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name
+        return try await client.execute(uri: "/api/projects/\(project)/images?name=\(escaped)", method: .post,
+                                        headers: [.contentType: "application/octet-stream"], body: body(bytes))
+    }
+
+    /// Uploads bytes that must be accepted and returns the image id.
+    static func uploadImage(_ client: some TestClientProtocol, project: String, name: String, bytes: [UInt8]) async throws -> String {
+        let response = try await upload(client, project: project, name: name, bytes: bytes)
+        guard response.status == .created, let id = try object(response)["id"] as? String else {
+            throw HarnessError.unexpected("upload: \(response.status) \(String(buffer: response.body))")
+        }
+        return id
+    }
+
+    /// Every regular file under a directory (relative paths), sorted.
+    static func files(under directory: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var out: [String] = []
+        while let path = walker.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                out.append(path)
+            }
+        }
+        return out.sorted()
+    }
+}
+
+enum HarnessError: Error {
+    case notAnObject(String)
+    case unexpected(String)
+}

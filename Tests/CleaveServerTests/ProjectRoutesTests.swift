@@ -1,0 +1,97 @@
+import CleaveServer
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite struct ProjectRoutesTests {
+    @Test func createListAndFetchProjects() async throws {
+        let app = try await buildApplication(Harness.configuration("server-projects"))
+        try await app.test(.router) { client in
+            let first = try await Harness.createProject(client, name: "Sandstone")
+            _ = try await Harness.createProject(client, name: "  Microcrystals  ")
+            let list = try await client.execute(uri: "/api/projects", method: .get)
+            #expect(list.status == .ok)
+            let projects = try Harness.object(list)["projects"] as? [[String: Any]] ?? []
+            #expect(projects.map { $0["name"] as? String } == ["Sandstone", "Microcrystals"])
+            let one = try await client.execute(uri: "/api/projects/\(first)", method: .get)
+            #expect(one.status == .ok)
+            #expect(try Harness.object(one)["name"] as? String == "Sandstone")
+            let images = try await client.execute(uri: "/api/projects/\(first)/images", method: .get)
+            #expect((try Harness.object(images)["images"] as? [Any])?.count == 0)
+        }
+    }
+
+    @Test func badProjectRequestsAreOneLineJSONErrors() async throws {
+        let app = try await buildApplication(Harness.configuration("server-projects-bad", maximumJSONBytes: 1024))
+        try await app.test(.router) { client in
+            let unknown = try await client.execute(uri: "/api/projects/nope", method: .get)
+            #expect(unknown.status == .notFound)
+            #expect(Harness.errorMessage(unknown) == "no project with id nope")
+            #expect(unknown.headers[.contentType]?.hasPrefix("application/json") == true)
+
+            let unknownImages = try await client.execute(uri: "/api/projects/nope/images", method: .get)
+            #expect(unknownImages.status == .notFound)
+
+            let malformed = try await client.execute(uri: "/api/projects", method: .post, headers: Harness.headers(),
+                                                     body: Harness.body("{\"name\": "))
+            #expect(malformed.status == .badRequest)
+            #expect(Harness.errorMessage(malformed).hasPrefix("malformed JSON body"))
+
+            let missing = try await client.execute(uri: "/api/projects", method: .post, headers: Harness.headers(),
+                                                   body: Harness.body("{\"title\": \"x\"}"))
+            #expect(missing.status == .badRequest)
+            #expect(Harness.errorMessage(missing) == "malformed JSON body: missing field \"name\"")
+
+            let empty = try await client.execute(uri: "/api/projects", method: .post, headers: Harness.headers(),
+                                                 body: Harness.body("{\"name\": \"   \"}"))
+            #expect(empty.status == .badRequest)
+
+            let huge = "{\"name\": \"" + String(repeating: "x", count: 2000) + "\"}"
+            let oversized = try await client.execute(uri: "/api/projects", method: .post, headers: Harness.headers(),
+                                                     body: Harness.body(huge))
+            #expect(oversized.status == .contentTooLarge)
+            #expect(Harness.errorMessage(oversized) == "request body exceeds the limit of 1024 bytes")
+
+            let noRoute = try await client.execute(uri: "/api/nothing-here", method: .get)
+            #expect(noRoute.status == .notFound)
+            #expect(Harness.errorMessage(noRoute).contains("/api/nothing-here"))
+
+            let list = try await client.execute(uri: "/api/projects", method: .get)
+            #expect((try Harness.object(list)["projects"] as? [Any])?.count == 0)
+        }
+    }
+
+    @Test func demoProjectIsCreatedOnce() async throws {
+        let configuration = Harness.configuration("server-demo", demo: true)
+        for _ in 0..<2 {
+            let app = try await buildApplication(configuration)
+            try await app.test(.router) { client in
+                let projects = try Harness.object(try await client.execute(uri: "/api/projects", method: .get))["projects"]
+                    as? [[String: Any]] ?? []
+                #expect(projects.count == 1)
+                let id = try #require(projects.first?["id"] as? String)
+                #expect(projects.first?["name"] as? String == "Demo")
+                let images = try Harness.object(try await client.execute(uri: "/api/projects/\(id)/images", method: .get))["images"]
+                    as? [[String: Any]] ?? []
+                #expect(images.count == 1)
+                #expect(images.first?["width"] as? Int == 1024)
+                #expect(images.first?["pixelType"] as? String == "uint16")
+                let spacing = images.first?["spacing"] as? [String: Any]
+                #expect(spacing?["x"] as? Double == 0.5)
+                #expect(spacing?["unit"] as? String == "nm")
+            }
+        }
+    }
+
+    @Test func demoImageIsDeterministicAndTEMLike() {
+        let a = DemoProject.sampleImage(size: 256, seed: 7), b = DemoProject.sampleImage(size: 256, seed: 7)
+        #expect(a.pixels == b.pixels)
+        #expect(a.pixels != DemoProject.sampleImage(size: 256, seed: 8).pixels)
+        // Grid bar on the left is dark, film on the right bright.
+        let barMean = (0..<256).map { Double(a[5, $0]) }.reduce(0, +) / 256
+        let filmMax = (0..<256).map { Double(a[250, $0]) }.max() ?? 0
+        #expect(barMean < 3000)
+        #expect(filmMax > 20_000)
+    }
+}

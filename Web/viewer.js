@@ -1,0 +1,154 @@
+// Pan/zoom canvas over the server's tile pyramid, with brush strokes drawn in image coordinates.
+import { api } from "./api.js";
+
+const TILE = 256;
+
+export class Viewer {
+  constructor(canvas, { onViewChange, onCursor }) {
+    this.canvas = canvas;
+    this.context = canvas.getContext("2d");
+    this.image = null;           // ImageDTO
+    this.window = null;          // {low, high} when the user overrides the default
+    this.scale = 1;              // screen pixels per image pixel
+    this.originX = 0;            // image coordinate at the canvas's left edge
+    this.originY = 0;
+    this.tiles = new Map();      // url → HTMLImageElement
+    this.strokes = [];           // StrokeDTO
+    this.liveStroke = null;      // {class, radius, points} while painting
+    this.classColours = [];
+    this.strokeOpacity = 0.6;
+    this.onViewChange = onViewChange;
+    this.onCursor = onCursor;
+    new ResizeObserver(() => this.resize()).observe(canvas);
+  }
+
+  resize() {
+    const ratio = devicePixelRatio || 1;
+    this.canvas.width = Math.max(1, Math.round(this.canvas.clientWidth * ratio));
+    this.canvas.height = Math.max(1, Math.round(this.canvas.clientHeight * ratio));
+    this.draw();
+  }
+
+  open(image) {
+    this.image = image;
+    this.window = null;
+    this.tiles.clear();
+    this.strokes = [];
+    this.fit();
+  }
+
+  fit() {
+    if (!this.image) return;
+    const w = this.canvas.clientWidth, h = this.canvas.clientHeight;
+    this.scale = Math.min(w / this.image.width, h / this.image.height) * 0.95;
+    this.originX = (this.image.width - w / this.scale) / 2;
+    this.originY = (this.image.height - h / this.scale) / 2;
+    this.changed();
+  }
+
+  zoomAt(factor, screenX, screenY) {
+    const [ix, iy] = this.toImage(screenX, screenY);
+    this.scale = Math.min(64, Math.max(1 / 256, this.scale * factor));
+    this.originX = ix - screenX / this.scale;
+    this.originY = iy - screenY / this.scale;
+    this.changed();
+  }
+
+  panBy(dx, dy) {
+    this.originX -= dx / this.scale;
+    this.originY -= dy / this.scale;
+    this.changed();
+  }
+
+  changed() {
+    this.draw();
+    this.onViewChange?.();
+  }
+
+  toImage(screenX, screenY) {
+    return [this.originX + screenX / this.scale, this.originY + screenY / this.scale];
+  }
+
+  setWindow(window) {
+    this.window = window;
+    this.draw();
+  }
+
+  // Level whose pixels are closest to (but not coarser than) screen pixels.
+  level() {
+    const ideal = Math.floor(Math.log2(1 / (this.scale * (devicePixelRatio || 1))));
+    return Math.min(this.image.levelCount - 1, Math.max(0, ideal));
+  }
+
+  tile(level, x, y) {
+    const url = api.tileURL(this.image.id, level, x, y, this.window);
+    let img = this.tiles.get(url);
+    if (!img) {
+      img = new Image();
+      img.onload = () => this.draw();
+      img.src = url;
+      this.tiles.set(url, img);
+      if (this.tiles.size > 800) this.tiles.delete(this.tiles.keys().next().value);
+    }
+    return img.complete && img.naturalWidth > 0 ? img : null;
+  }
+
+  draw() {
+    const ctx = this.context, ratio = devicePixelRatio || 1;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = "#000";
+    ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    if (!this.image) return;
+    ctx.setTransform(ratio * this.scale, 0, 0, ratio * this.scale, -this.originX * ratio * this.scale, -this.originY * ratio * this.scale);
+    ctx.imageSmoothingEnabled = this.scale < 1;
+    // The coarsest level (one tile) is always drawn first, so panning never shows holes.
+    const top = this.image.levelCount - 1;
+    const overview = this.tile(top, 0, 0);
+    if (overview) ctx.drawImage(overview, 0, 0, this.image.width, this.image.height);
+    const level = this.level();
+    if (level !== top) {
+      const span = TILE << level;
+      const [x0, y0] = this.toImage(0, 0);
+      const [x1, y1] = this.toImage(this.canvas.clientWidth, this.canvas.clientHeight);
+      const columns = Math.ceil(this.image.width / span), rows = Math.ceil(this.image.height / span);
+      for (let ty = Math.max(0, Math.floor(y0 / span)); ty <= Math.min(rows - 1, Math.floor(y1 / span)); ty++) {
+        for (let tx = Math.max(0, Math.floor(x0 / span)); tx <= Math.min(columns - 1, Math.floor(x1 / span)); tx++) {
+          const img = this.tile(level, tx, ty);
+          if (img) ctx.drawImage(img, tx * span, ty * span, img.naturalWidth << level, img.naturalHeight << level);
+        }
+      }
+    }
+    ctx.globalAlpha = this.strokeOpacity;
+    for (const stroke of this.strokes) this.drawStroke(stroke);
+    if (this.liveStroke) this.drawStroke(this.liveStroke);
+    ctx.globalAlpha = 1;
+  }
+
+  drawStroke(stroke) {
+    const ctx = this.context;
+    ctx.strokeStyle = ctx.fillStyle = this.classColours[stroke.class - 1] || "#ff00ff";
+    ctx.lineWidth = 2 * stroke.radius;
+    ctx.lineCap = ctx.lineJoin = "round";
+    const [first, ...rest] = stroke.points;
+    ctx.beginPath();
+    if (rest.length === 0) {
+      ctx.arc(first[0], first[1], stroke.radius, 0, 2 * Math.PI);
+      ctx.fill();
+      return;
+    }
+    ctx.moveTo(first[0], first[1]);
+    for (const [x, y] of rest) ctx.lineTo(x, y);
+    ctx.stroke();
+  }
+
+  // A scale bar about 120 screen pixels long with a round physical length, or null without spacing.
+  scaleBar() {
+    const spacing = this.image?.spacing;
+    if (!spacing) return null;
+    const perScreenPixel = spacing.x / this.scale;
+    const target = 120 * perScreenPixel;
+    const magnitude = 10 ** Math.floor(Math.log10(target));
+    const nice = [1, 2, 5, 10].map((m) => m * magnitude).filter((v) => v <= target).pop() || magnitude;
+    return { pixels: nice / perScreenPixel, label: `${+nice.toPrecision(3)} ${spacing.unit}` };
+  }
+}
