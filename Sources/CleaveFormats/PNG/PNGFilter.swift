@@ -43,40 +43,64 @@ enum PNGFilter {
     }
 
     /// Filters rows for writing, choosing per row the filter with the smallest sum of absolute
-    /// (signed) residuals — the usual heuristic. Output: `rows × (1 + rowBytes)` bytes.
+    /// (signed) residuals — the usual heuristic (ties go to the lower filter number).
+    /// Output: `rows × (1 + rowBytes)` bytes. One pass scores all five filters; a second
+    /// writes the chosen one's residuals.
     static func filter(_ source: UnsafePointer<UInt8>, rowBytes: Int, rows: Int, bytesPerPixel bpp: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: rows * (rowBytes + 1))
-        var candidate = [[UInt8]](repeating: [UInt8](repeating: 0, count: rowBytes), count: 5)
-        for r in 0..<rows {
-            let row = source + r * rowBytes
-            let prior: UnsafePointer<UInt8>? = r > 0 ? source + (r - 1) * rowBytes : nil
-            var best = 0
-            var bestScore = Int.max
-            for f in 0..<5 {
-                var score = 0
-                candidate[f].withUnsafeMutableBufferPointer { c in
-                    for i in 0..<rowBytes {
-                        let x = Int(row[i])
-                        let a = i >= bpp ? Int(row[i - bpp]) : 0
-                        let b = prior.map { Int($0[i]) } ?? 0
-                        let cc = (i >= bpp ? prior.map { Int($0[i - bpp]) } : nil) ?? 0
-                        let predicted: Int
-                        switch f {
-                        case 0: predicted = 0
-                        case 1: predicted = a
-                        case 2: predicted = b
-                        case 3: predicted = (a + b) >> 1
-                        default: predicted = paeth(a, b, cc)
+        guard rows > 0, rowBytes > 0 else { return out }
+        // The row above the first row is all zeros (as the PNG spec defines).
+        let zeros = [UInt8](repeating: 0, count: rowBytes)
+        let lead = min(bpp, rowBytes)
+        @inline(__always) func cost(_ x: Int, _ predicted: Int) -> Int {
+            abs(Int(Int8(truncatingIfNeeded: x - predicted)))
+        }
+        out.withUnsafeMutableBufferPointer { o in
+            zeros.withUnsafeBufferPointer { z in
+                for r in 0..<rows {
+                    let row = source + r * rowBytes
+                    let up = r > 0 ? source + (r - 1) * rowBytes : z.baseAddress!
+                    var s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0
+                    // First pixel: no left neighbour (a = c = 0).
+                    for i in 0..<lead {
+                        let x = Int(row[i]), b = Int(up[i])
+                        s0 += cost(x, 0); s1 += cost(x, 0); s2 += cost(x, b)
+                        s3 += cost(x, b >> 1); s4 += cost(x, paeth(0, b, 0))
+                    }
+                    for i in lead..<rowBytes {
+                        let x = Int(row[i]), a = Int(row[i - bpp]), b = Int(up[i]), c = Int(up[i - bpp])
+                        s0 += cost(x, 0); s1 += cost(x, a); s2 += cost(x, b)
+                        s3 += cost(x, (a + b) >> 1); s4 += cost(x, paeth(a, b, c))
+                    }
+                    var best = 0, bestScore = s0
+                    if s1 < bestScore { best = 1; bestScore = s1 }
+                    if s2 < bestScore { best = 2; bestScore = s2 }
+                    if s3 < bestScore { best = 3; bestScore = s3 }
+                    if s4 < bestScore { best = 4; bestScore = s4 }
+                    let base = r * (rowBytes + 1)
+                    o[base] = UInt8(best)
+                    let dst = o.baseAddress! + base + 1
+                    switch best {
+                    case 0:
+                        dst.update(from: row, count: rowBytes)
+                    case 1:
+                        for i in 0..<lead { dst[i] = row[i] }
+                        for i in lead..<rowBytes { dst[i] = row[i] &- row[i - bpp] }
+                    case 2:
+                        for i in 0..<rowBytes { dst[i] = row[i] &- up[i] }
+                    case 3:
+                        for i in 0..<lead { dst[i] = row[i] &- (up[i] >> 1) }
+                        for i in lead..<rowBytes {
+                            dst[i] = row[i] &- UInt8(truncatingIfNeeded: (Int(row[i - bpp]) + Int(up[i])) >> 1)
                         }
-                        let v = UInt8(truncatingIfNeeded: x - predicted)
-                        c[i] = v
-                        score += abs(Int(Int8(bitPattern: v)))
+                    default:
+                        for i in 0..<lead { dst[i] = row[i] &- UInt8(truncatingIfNeeded: paeth(0, Int(up[i]), 0)) }
+                        for i in lead..<rowBytes {
+                            dst[i] = row[i] &- UInt8(truncatingIfNeeded: paeth(Int(row[i - bpp]), Int(up[i]), Int(up[i - bpp])))
+                        }
                     }
                 }
-                if score < bestScore { bestScore = score; best = f }
             }
-            out[r * (rowBytes + 1)] = UInt8(best)
-            for i in 0..<rowBytes { out[r * (rowBytes + 1) + 1 + i] = candidate[best][i] }
         }
         return out
     }

@@ -3,6 +3,10 @@ import CleaveCore
 /// Writes 2D images as PNG: UInt8 or UInt16 with 1 (grey), 2 (grey+alpha), 3 (RGB) or
 /// 4 (RGBA) channels. Float images must be converted explicitly first (no silent rescaling).
 public enum PNGWriter {
+    /// zlib level for IDAT. Level 2 (zlib's fast matcher) is ~4x faster than the default 6 on
+    /// 1000² RGB overlays for files ~16 % larger; PNGs are pictures here, not archives.
+    static let deflateLevel = 2
+
     /// Writes `image` to `path`.
     /// - Throws: ``PNGError/cannotWrite(path:reason:)`` for float, multi-plane or >4-channel images.
     public static func write<S: PixelScalar>(_ image: Image<S>, to path: String) throws {
@@ -48,7 +52,7 @@ public enum PNGWriter {
         let filtered = interleaved.withUnsafeBufferPointer {
             PNGFilter.filter($0.baseAddress!, rowBytes: rowBytes, rows: image.height, bytesPerPixel: channels * bytesPerSample)
         }
-        let compressed = filtered.withUnsafeBytes { Zlib.deflate($0, level: 6) }
+        let compressed = filtered.withUnsafeBytes { Zlib.deflate($0, level: deflateLevel) }
         var out = PNGReader.signature
         var ihdr = BigEndianBuilder()
         ihdr.u32(image.width); ihdr.u32(image.height)

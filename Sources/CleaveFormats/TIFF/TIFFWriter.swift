@@ -202,11 +202,39 @@ public enum TIFFWriter {
             text += "unit=\(unit)\n"
             if image.depth > 1 { text += "spacing=\(spacing.z)\n" }
         }
-        if image.pixelType != .uint8 || image.channels == 1, let range = image.minMax() {
-            text += "min=\(range.min.doubleValue)\nmax=\(range.max.doubleValue)\n"
+        if image.pixelType != .uint8 || image.channels == 1, let range = sampleRange(image) {
+            text += "min=\(range.min)\nmax=\(range.max)\n"
         }
         text += "loop=false\n"
         return text
+    }
+
+    /// `Image.minMax()` as Doubles, scanned over the concrete sample type (the generic
+    /// `minMax` lives in CleaveCore and runs unspecialised from here, ~25x slower). Same
+    /// semantics: NaNs skipped, nil when no sample is a number.
+    static func sampleRange<S: PixelScalar>(_ image: Image<S>) -> (min: Double, max: Double)? {
+        image.pixels.withUnsafeBytes { raw -> (min: Double, max: Double)? in
+            switch S.pixelType {
+            case .uint8: return scanRange(raw.bindMemory(to: UInt8.self), lowest: UInt8.lowest, highest: UInt8.highest)
+            case .uint16: return scanRange(raw.bindMemory(to: UInt16.self), lowest: UInt16.lowest, highest: UInt16.highest)
+            case .float32: return scanRange(raw.bindMemory(to: Float.self), lowest: Float.lowest, highest: Float.highest)
+            }
+        }
+    }
+
+    @_specialize(where T == UInt8)
+    @_specialize(where T == UInt16)
+    @_specialize(where T == Float)
+    static func scanRange<T: PixelScalar>(_ p: UnsafeBufferPointer<T>, lowest: T, highest: T) -> (min: Double, max: Double)? {
+        var lo = highest
+        var hi = lowest
+        var seen = false
+        for v in p where v == v {
+            if v < lo { lo = v }
+            if v > hi { hi = v }
+            seen = true
+        }
+        return seen ? (lo.doubleValue, hi.doubleValue) : nil
     }
 
     /// Interleaves all channels of one plane into pixel-major order.
