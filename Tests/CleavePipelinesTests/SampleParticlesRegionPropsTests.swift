@@ -67,6 +67,6 @@ import CleavePipelines
             }
         }
         #expect(compared == reference.rows.count)
-        #expect(compared > 0)
+        #expect(compared == 23) // 15 + 8: skimage label(mask > 0, connectivity=2).max() per tile
     }
 }
