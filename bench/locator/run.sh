@@ -37,4 +37,4 @@ echo "python  $(printf %.3f $python_win) s"
 echo "ratio   $(ratio $python_win $cleave_win)"
 
 echo "== 3. re-clustering cached features: 100 000 patches x 23 features"
-CLEAVE_BENCH_RECLUSTER=1 swift test -c release --filter LocatorBenchTests 2>&1 | grep -E "recluster" || true
+CLEAVE_BENCH_RECLUSTER=1 swift test -c release --disable-testable-imports --filter LocatorBenchTests 2>&1 | grep -E "recluster" || true
