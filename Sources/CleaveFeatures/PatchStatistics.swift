@@ -161,7 +161,7 @@ public enum PatchStatistics {
                 if gradientP95 == nil {
                     loadGradient()
                     var copy = gradientBuffer
-                    gradientP95 = copy.withUnsafeMutableBufferPointer { PatchKernel.selectPercentile($0, 95) }
+                    gradientP95 = copy.withUnsafeMutableBufferPointer { OrderStatistics.percentile($0, 95) }
                 }
                 value = gradientP95!
             case .glcmContrast, .glcmHomogeneity, .glcmEnergy, .glcmCorrelation, .glcmEntropy:

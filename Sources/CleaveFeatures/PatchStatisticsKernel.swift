@@ -144,38 +144,4 @@ enum PatchKernel {
         for i in 1..<binCount where bins[i] > bins[best] { best = i }
         return (edge(best) + edge(best + 1)) / 2
     }
-
-    /// The k-th smallest of `values[0..<count]` (destroys the order), by quickselect.
-    static func select(_ values: UnsafeMutableBufferPointer<Float>, _ k: Int) -> Float {
-        var lo = 0, hi = values.count - 1
-        while hi > lo {
-            let pivot = median3(values[lo], values[(lo + hi) / 2], values[hi])
-            var i = lo, j = hi
-            while i <= j {
-                while values[i] < pivot { i += 1 }
-                while values[j] > pivot { j -= 1 }
-                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
-            }
-            if k <= j { hi = j } else if k >= i { lo = i } else { return values[k] }
-        }
-        return values[k]
-    }
-
-    @inline(__always) static func median3(_ a: Float, _ b: Float, _ c: Float) -> Float {
-        Swift.max(Swift.min(a, b), Swift.min(Swift.max(a, b), c))
-    }
-
-    /// numpy.percentile (linear) of a Float buffer by selection; reorders the buffer.
-    static func selectPercentile(_ values: UnsafeMutableBufferPointer<Float>, _ q: Double) -> Double {
-        let position = q / 100 * Double(values.count - 1)
-        let below = Int(position.rounded(.down))
-        let t = position - Double(below)
-        let a = Double(select(values, below))
-        if t == 0 || below + 1 >= values.count { return a }
-        // After selecting `below`, the next order statistic is the smallest value to its right.
-        var b = Float.greatestFiniteMagnitude
-        for i in (below + 1)..<values.count { b = Swift.min(b, values[i]) }
-        let diff = Double(b) - a
-        return t >= 0.5 ? Double(b) - diff * (1 - t) : a + diff * t
-    }
 }

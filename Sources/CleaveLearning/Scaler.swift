@@ -57,51 +57,13 @@ public enum Scaler: String, Codable, Sendable, CaseIterable {
         case .robust:
             for c in 0..<columns {
                 var values = matrix.column(c)
-                center[c] = selectPercentile(&values, 50)
-                let iqr = selectPercentile(&values, 75) - selectPercentile(&values, 25)
+                center[c] = OrderStatistics.percentile(&values, 50)
+                let iqr = OrderStatistics.percentile(&values, 75) - OrderStatistics.percentile(&values, 25)
                 scale[c] = iqr > 0 ? iqr : 1
             }
         }
         return FittedScaler(method: self, center: center, scale: scale)
     }
-}
-
-/// Linear-interpolation percentile (numpy's default `method="linear"`) by selection instead of a
-/// full sort: O(n) on average. Reorders `values`.
-func selectPercentile(_ values: inout [Float], _ q: Double) -> Double {
-    precondition(!values.isEmpty, "selectPercentile of an empty array")
-    let position = q / 100 * Double(values.count - 1)
-    let lower = Int(position.rounded(.down))
-    let fraction = position - Double(lower)
-    let low = Double(select(&values, lower))
-    guard fraction > 0, lower + 1 < values.count else { return low }
-    // After selecting `lower`, everything above it is ≥ it: the next order statistic is their minimum.
-    var next = Float.infinity
-    for i in (lower + 1)..<values.count { next = min(next, values[i]) }
-    return low + (Double(next) - low) * fraction
-}
-
-/// The `k`-th smallest value (0-based); afterwards `values[..<k]` ≤ `values[k]` ≤ `values[(k+1)...]`.
-/// Hoare quickselect with a median-of-three pivot (deterministic).
-func select(_ values: inout [Float], _ k: Int) -> Float {
-    var lo = 0, hi = values.count - 1
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2
-        // Median of three as pivot value.
-        var a = values[lo], b = values[mid], c = values[hi]
-        if a > b { swap(&a, &b) }
-        if b > c { swap(&b, &c) }
-        if a > b { swap(&a, &b) }
-        let pivot = b
-        var i = lo, j = hi
-        while i <= j {
-            while values[i] < pivot { i += 1 }
-            while values[j] > pivot { j -= 1 }
-            if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
-        }
-        if k <= j { hi = j } else if k >= i { lo = i } else { return values[k] }
-    }
-    return values[k]
 }
 
 /// Linear-interpolation percentile of sorted values (numpy's default `method="linear"`).

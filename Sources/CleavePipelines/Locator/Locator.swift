@@ -222,26 +222,7 @@ public enum Locator {
             let p = image.image.pixels
             while i < p.count { values.append(p[i]); i += step }
         }
-        return values.isEmpty ? 0 : Double(orderStatistic(&values, values.count / 2))
-    }
-
-    /// The k-th smallest value (quickselect; reorders `values`).
-    static func orderStatistic(_ values: inout [Float], _ k: Int) -> Float {
-        values.withUnsafeMutableBufferPointer { v in
-            var lo = 0, hi = v.count - 1
-            while hi > lo {
-                let a = v[lo], b = v[(lo + hi) / 2], c = v[hi]
-                let pivot = max(min(a, b), min(max(a, b), c))
-                var i = lo, j = hi
-                while i <= j {
-                    while v[i] < pivot { i += 1 }
-                    while v[j] > pivot { j -= 1 }
-                    if i <= j { v.swapAt(i, j); i += 1; j -= 1 }
-                }
-                if k <= j { hi = j } else if k >= i { lo = i } else { return v[k] }
-            }
-            return v[k]
-        }
+        return values.isEmpty ? 0 : Double(OrderStatistics.select(&values, values.count / 2))
     }
 
     struct Extraction {

@@ -101,8 +101,8 @@ public enum LocatorOutput {
         var sample: [Float] = []
         for image in images { var i = 0; while i < image.image.pixels.count { sample.append(image.image.pixels[i]); i += step } }
         guard !sample.isEmpty else { return 0...1 }
-        let low = Double(Locator.orderStatistic(&sample, Int(0.005 * Double(sample.count - 1))))
-        let high = Double(Locator.orderStatistic(&sample, Int(0.995 * Double(sample.count - 1))))
+        let low = Double(OrderStatistics.select(&sample, Int(0.005 * Double(sample.count - 1))))
+        let high = Double(OrderStatistics.select(&sample, Int(0.995 * Double(sample.count - 1))))
         return high > low ? low...high : low...(low + 1)
     }
 
