@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "CleaveLearning", targets: ["CleaveLearning"]),
         .library(name: "CleaveObjects", targets: ["CleaveObjects"]),
         .library(name: "CleaveRender", targets: ["CleaveRender"]),
+        .library(name: "CleaveNeural", targets: ["CleaveNeural"]),
         .library(name: "CleavePipelines", targets: ["CleavePipelines"]),
     ],
     dependencies: [
@@ -44,10 +45,11 @@ let package = Package(
         .target(name: "CleaveLearning", dependencies: ["CleaveCore"], swiftSettings: settings),
         .target(name: "CleaveObjects", dependencies: ["CleaveCore", "CleaveFilters"], swiftSettings: settings),
         .target(name: "CleaveRender", dependencies: ["CleaveCore"], swiftSettings: settings),
+        .target(name: "CleaveNeural", dependencies: ["CleaveCore"], swiftSettings: settings),
         .target(
             name: "CleavePipelines",
             dependencies: ["CleaveCore", "CleaveFormats", "CleaveFilters", "CleaveFeatures",
-                           "CleaveLearning", "CleaveObjects", "CleaveRender"],
+                           "CleaveLearning", "CleaveObjects", "CleaveRender", "CleaveNeural"],
             swiftSettings: settings),
         .target(
             name: "CleaveServer",
@@ -70,6 +72,7 @@ let package = Package(
         .testTarget(name: "CleaveLearningTests", dependencies: ["CleaveTestSupport", "CleaveLearning"], swiftSettings: settings),
         .testTarget(name: "CleaveObjectsTests", dependencies: ["CleaveTestSupport", "CleaveObjects", "CleaveFormats"], swiftSettings: settings),
         .testTarget(name: "CleaveRenderTests", dependencies: ["CleaveTestSupport", "CleaveRender"], swiftSettings: settings),
+        .testTarget(name: "CleaveNeuralTests", dependencies: ["CleaveTestSupport", "CleaveNeural"], swiftSettings: settings),
         .testTarget(name: "CleavePipelinesTests", dependencies: ["CleaveTestSupport", "CleavePipelines"], swiftSettings: settings),
         .testTarget(
             name: "CleaveServerTests",
