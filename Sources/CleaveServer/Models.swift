@@ -75,7 +75,7 @@ public struct EventBatchInput: Codable, Sendable {
     public var events: [EventInput]
 }
 
-/// A brush stroke: class index (1…255), radius in image pixels, polyline points [[x, y], …] in
+/// A brush stroke: class value (1…255; 0 = eraser), radius in image pixels, polyline points [[x, y], …] in
 /// full-resolution image pixel coordinates.
 public struct StrokeInput: Codable, Sendable {
     public var sessionId: String

@@ -119,7 +119,7 @@ extension Workbench {
             let strokes = try await strokes(imageID: candidate.id)
             guard !strokes.isEmpty else { continue }
             guard candidate.depth == 1 else { throw APIError(.badRequest, "\(candidate.name): training on image stacks is not supported here") }
-            values.formUnion(strokes.map(\.class))
+            values.formUnion(strokes.map(\.class).filter { $0 != 0 })   // 0 = eraser
             examples.append((candidate, try await decoded(candidate).image, strokes))
         }
         guard !examples.isEmpty else { throw APIError(.badRequest, "no strokes to train from: paint at least two classes first") }

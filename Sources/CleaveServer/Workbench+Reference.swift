@@ -42,8 +42,8 @@ extension Workbench {
     /// Derives the image's reference labels and their provenance from what was recorded.
     ///
     /// Order of painting (later wins): picked clusters of clusterings that were not rejected (weak),
-    /// accepted predictions (weak), then active strokes (strong) — so a correction painted over an
-    /// accepted result is strong.
+    /// accepted predictions (weak), then active strokes (strong; eraser strokes clear label and
+    /// provenance) — so a correction painted over an accepted result is strong.
     public func reference(imageID: String) async throws -> (labels: [UInt8], provenance: [UInt8], summary: ReferenceDTO) {
         let image = try await image(id: imageID)
         let width = image.width, height = image.height
@@ -81,7 +81,10 @@ extension Workbench {
         }
         let all = try await strokes(imageID: imageID, includeUndone: true)
         let active = all.filter { $0.state == "active" }
-        StrokeRaster.paint(active, width: width, height: height, into: &labels) { provenance[$0] = Provenance.strong }
+        // Painting is strong evidence; erasing withdraws any label there (provenance none).
+        StrokeRaster.paint(active, width: width, height: height, into: &labels) { index, value in
+            provenance[index] = value == 0 ? Provenance.none : Provenance.strong
+        }
 
         // Slips: strokes whose first undo came within `slipSeconds`.
         let undoTimes = try await database.pool.read { db in

@@ -9,13 +9,15 @@ extension Workbench {
     /// Stores a brush stroke and its `stroke` event in one transaction. Any strokes this user had
     /// undone on this image are discarded (a new stroke clears the redo stack). The response is
     /// sent only after the commit, so a stroke the page was told about survives a crash.
-    /// - Throws: 404 unknown image; 400 for class outside 1…255, radius outside (0, 1000], or points
+    /// Class 0 is the eraser: its pixels become unlabelled again (for training and reference data)
+    /// and the event is `erase` instead of `stroke`.
+    /// - Throws: 404 unknown image; 400 for class outside 0…255, radius outside (0, 1000], or points
     ///   that are empty, too many, not pairs, or not finite.
     public func addStroke(imageID: String, userID: String, input: StrokeInput) async throws -> StrokeDTO {
         let user = try Workbench.validatedID(userID, what: "X-Cleave-User")
         let session = try Workbench.validatedID(input.sessionId, what: "sessionId")
         let image = try await image(id: imageID)
-        guard (1...255).contains(input.class) else { throw APIError(.badRequest, "class must be 1 to 255, got \(input.class)") }
+        guard (0...255).contains(input.class) else { throw APIError(.badRequest, "class must be 0 (eraser) to 255, got \(input.class)") }
         guard input.radius.isFinite, input.radius > 0, input.radius <= 1000 else {
             throw APIError(.badRequest, "radius must be in (0, 1000] pixels, got \(input.radius)")
         }
@@ -40,7 +42,7 @@ extension Workbench {
                                               "points": .array(input.points.map { .array($0.map(JSONValue.number)) })])
             _ = try Workbench.insert(EventDTO(id: 0, userId: user, sessionId: session, projectId: image.projectId,
                                               imageId: imageID, appVersion: cleaveVersion, clientTime: nil,
-                                              serverTime: createdAt, type: "stroke", payload: payload), db)
+                                              serverTime: createdAt, type: input.class == 0 ? "erase" : "stroke", payload: payload), db)
             return StrokeDTO(id: id, imageId: imageID, class: input.class, radius: input.radius, points: input.points,
                              state: "active", createdAt: createdAt)
         }

@@ -24,15 +24,17 @@ import Testing
             let first = try workbench.jobs.submit(kind: "test", imageID: nil, projectID: nil, params: .null, work: Self.slowWork())
             let second = try workbench.jobs.submit(kind: "test", imageID: nil, projectID: nil, params: .null, work: Self.slowWork(limit: 3))
             #expect(second.state == "queued")          // one worker: the second waits
-            // The server answers while the job runs (compute is off the event loops).
-            let clock = ContinuousClock()
-            let elapsed = try await clock.measure {
-                let projects = try await client.execute(uri: "/api/projects", method: .get)
-                #expect(projects.status == .ok)
+            // The server answers while the job runs (jobs have their own threads). No tight time bound
+            // here — other suites load the 2 cores in parallel; bench/server measures latency under a job.
+            let projects = try await client.execute(uri: "/api/projects", method: .get)
+            #expect(projects.status == .ok)
+            var running = try await Harness.get(client, "/api/jobs/\(first.id)")
+            for _ in 0..<500 where running["stage"] as? String != "step" {   // the worker thread may not have started yet
+                try await Task.sleep(for: .milliseconds(10))
+                running = try await Harness.get(client, "/api/jobs/\(first.id)")
             }
-            #expect(elapsed < .seconds(5))   // generous: other suites run in parallel on 2 cores; bench/server measures it properly
-            let running = try await Harness.get(client, "/api/jobs/\(first.id)")
             #expect(running["state"] as? String == "running")
+            #expect(running["stage"] as? String == "step")
             let cancelled = try await Harness.post(client, "/api/jobs/\(first.id)/cancel", "{}")
             #expect(cancelled["id"] as? String == first.id)
             let states = try await Harness.follow(client, job: first.id)

@@ -50,9 +50,11 @@ import Testing
             try await Harness.post(client, "/api/images/\(image)/strokes", #"{"sessionId": "session-0001", "class": 2, "radius": 2, "points": [[40.5, 40.5], [44.5, 40.5]]}"#, status: .created)
             try await Harness.post(client, "/api/images/\(image)/strokes", #"{"sessionId": "session-0001", "class": 1, "radius": 5, "points": [[50, 50]]}"#, status: .created)
             try await Harness.post(client, "/api/images/\(image)/strokes/undo", #"{"sessionId": "session-0001"}"#)
+            // The eraser (class 0) withdraws labels: here the right half of the class-2 capsule.
+            try await Harness.post(client, "/api/images/\(image)/strokes", #"{"sessionId": "session-0001", "class": 0, "radius": 3, "points": [[46.5, 40.5]]}"#, status: .created)
 
             let summary = try await Harness.get(client, "/api/images/\(image)/reference")
-            #expect(summary["activeStrokes"] as? Int == 2 && summary["discardedStrokes"] as? Int == 1 && summary["undoneStrokes"] as? Int == 0)
+            #expect(summary["activeStrokes"] as? Int == 3 && summary["discardedStrokes"] as? Int == 1 && summary["undoneStrokes"] as? Int == 0)
             #expect(summary["clusterings"] as? [String] == [clusteringID])
             let labelsResponse = try await client.execute(uri: "/api/images/\(image)/reference/labels.tif", method: .get)
             let provenanceResponse = try await client.execute(uri: "/api/images/\(image)/reference/provenance.tif", method: .get)
@@ -64,6 +66,7 @@ import Testing
             #expect(labels[10, 10] == 1 && provenance[10, 10] == 2)
             #expect(labels[13, 10] == 1 && labels[14, 10] != 1 || provenance[14, 10] != 2)   // radius 3 from the centre 10.5
             #expect(labels[42, 40] == 2 && provenance[42, 40] == 2)
+            #expect(labels[44, 40] == 0 && provenance[44, 40] == 0)   // erased
             #expect(provenance[50, 50] != 2)                                                  // the slip left nothing strong
             let discPixels = (0..<64).flatMap { y in (0..<64).map { x in (x, y) } }
                 .filter { let dx = Double($0.0) + 0.5 - 10.5, dy = Double($0.1) + 0.5 - 10.5; return dx * dx + dy * dy <= 9 }.count
@@ -89,7 +92,8 @@ import Testing
             #expect(entry["consent"] as? Bool == false && (entry["pixelSize"] as? [String: Any])?["unit"] as? String == "nm")
             let csv = String(decoding: files["events.csv"]!, as: UTF8.self).split(separator: "\n")
             #expect(csv.first?.hasPrefix("id,server_time,client_time,user_id,session_id") == true)
-            #expect(csv.count == 1 + 6)   // cluster.run, cluster.pick, 3 strokes, undo (classes created without a sessionId record nothing)
+            #expect(csv.count == 1 + 7)   // cluster.run, cluster.pick, 3 strokes, undo, erase (classes created without a sessionId record nothing)
+            #expect(csv.last?.contains(",erase,") == true)
             // Open data without consent: no images, and it says why.
             let closed = try await client.execute(uri: "/api/projects/\(project)/export", method: .post, headers: Harness.headers(),
                                                   body: Harness.body(#"{"sessionId": "session-0001", "openData": true}"#))

@@ -66,7 +66,8 @@ import Testing
             let image = try await Harness.uploadImage(client, project: project, name: "r.tif",
                                                       bytes: try Harness.tiff(Harness.rampImage(width: 16, height: 16)))
             let bodies = [
-                #"{"sessionId": "session-0001", "class": 0, "radius": 2, "points": [[1, 1]]}"#,
+                #"{"sessionId": "session-0001", "class": 256, "radius": 2, "points": [[1, 1]]}"#,
+                #"{"sessionId": "session-0001", "class": -1, "radius": 2, "points": [[1, 1]]}"#,
                 #"{"sessionId": "session-0001", "class": 1, "radius": -2, "points": [[1, 1]]}"#,
                 #"{"sessionId": "session-0001", "class": 1, "radius": 2, "points": []}"#,
                 #"{"sessionId": "session-0001", "class": 1, "radius": 2, "points": [[1, 1, 1]]}"#,

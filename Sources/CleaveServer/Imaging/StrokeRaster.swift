@@ -4,9 +4,10 @@
 /// Pixel (x, y) has its centre at (x + 0.5, y + 0.5) in the page's image coordinates, where the
 /// image spans [0, width) × [0, height).
 enum StrokeRaster {
-    /// Paints `strokes` into `labels` (width × height, row-major); `mark` is called for every painted pixel.
+    /// Paints `strokes` into `labels` (width × height, row-major); `mark(index, value)` is called
+    /// for every painted pixel. Eraser strokes (class 0) paint 0.
     static func paint(_ strokes: [StrokeDTO], width: Int, height: Int, into labels: inout [UInt8],
-                      mark: (Int) -> Void = { _ in }) {
+                      mark: (Int, UInt8) -> Void = { _, _ in }) {
         precondition(labels.count == width * height, "StrokeRaster.paint: \(labels.count) labels for \(width)x\(height)")
         for stroke in strokes {
             let value = UInt8(clamping: stroke.class)
@@ -27,7 +28,7 @@ enum StrokeRaster {
                         let ex = px - (a.0 + t * dx), ey = py - (a.1 + t * dy)
                         if ex * ex + ey * ey <= r2 {
                             labels[y * width + x] = value
-                            mark(y * width + x)
+                            mark(y * width + x, value)
                         }
                     }
                 }
