@@ -46,12 +46,31 @@ extension Workbench {
     /// provenance) — so a correction painted over an accepted result is strong.
     public func reference(imageID: String) async throws -> (labels: [UInt8], provenance: [UInt8], summary: ReferenceDTO) {
         let image = try await image(id: imageID)
+        let clusterings = try await clusterings(imageID: imageID)
+        let predictions = try await predictions(imageID: imageID)
+        let all = try await strokes(imageID: imageID, includeUndone: true)
+        let undoTimes = try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT payload, server_time FROM events WHERE image_id = ? AND type = 'undo' ORDER BY id",
+                             arguments: [imageID]).compactMap { row -> (Int, String)? in
+                guard let payload = JSONValue.parse(row["payload"]), let id = payload["strokeId"]?.numberValue else { return nil }
+                return (Int(id), row["server_time"])
+            }
+        }
+        let result = try await Workbench.offload { [self] in
+            try derive(image: image, clusterings: clusterings, predictions: predictions, strokes: all, undoTimes: undoTimes)
+        }
+        return result
+    }
+
+    private func derive(image: ImageDTO, clusterings: [ClusteringDTO], predictions: [PredictionDTO], strokes all: [StrokeDTO],
+                        undoTimes: [(Int, String)]) throws -> (labels: [UInt8], provenance: [UInt8], summary: ReferenceDTO) {
+        let imageID = image.id
         let width = image.width, height = image.height
         var labels = [UInt8](repeating: 0, count: width * height)
         var provenance = [UInt8](repeating: 0, count: width * height)
         var usedClusterings: [String] = [], usedPredictions: [String] = []
 
-        for clustering in try await clusterings(imageID: imageID) where clustering.state != "rejected" {
+        for clustering in clusterings where clustering.state != "rejected" {
             let chosen = clustering.clusters.filter { $0.picked && $0.class != nil }
             guard !chosen.isEmpty else { continue }
             let (patchLabels, geometry) = try effectiveClusterLabels(clustering)
@@ -68,7 +87,7 @@ extension Workbench {
             }
             usedClusterings.append(clustering.id)
         }
-        for prediction in try await predictions(imageID: imageID) where prediction.state == "accepted" {
+        for prediction in predictions where prediction.state == "accepted" {
             let values = try results.read(kind: "predictions", id: prediction.id, part: "labels")
             let r = prediction.region
             for y in 0..<r.height {
@@ -79,7 +98,6 @@ extension Workbench {
             }
             usedPredictions.append(prediction.id)
         }
-        let all = try await strokes(imageID: imageID, includeUndone: true)
         let active = all.filter { $0.state == "active" }
         // Painting is strong evidence; erasing withdraws any label there (provenance none).
         StrokeRaster.paint(active, width: width, height: height, into: &labels) { index, value in
@@ -87,13 +105,6 @@ extension Workbench {
         }
 
         // Slips: strokes whose first undo came within `slipSeconds`.
-        let undoTimes = try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT payload, server_time FROM events WHERE image_id = ? AND type = 'undo' ORDER BY id",
-                             arguments: [imageID]).compactMap { row -> (Int, String)? in
-                guard let payload = JSONValue.parse(row["payload"]), let id = payload["strokeId"]?.numberValue else { return nil }
-                return (Int(id), row["server_time"])
-            }
-        }
         var firstUndo: [Int: String] = [:]
         for (id, time) in undoTimes where firstUndo[id] == nil { firstUndo[id] = time }
         var discarded = 0, undone = 0

@@ -47,10 +47,13 @@ extension Workbench {
         let path = "\(directory)/\(column)_\(row).png"
         if let data = FileManager.default.contents(atPath: path) { return [UInt8](data) }
         let pixels = try await decoded(image).image
-        guard let tile = TilePyramid.render(pixels, level: level, column: column, row: row, window: window) else {
-            throw APIError(.notFound, "tile (\(column), \(row)) of level \(level) is outside image \(imageID)")
+        let renderWindow = window
+        let png = try await Workbench.offload { () throws -> [UInt8] in
+            guard let tile = TilePyramid.render(pixels, level: level, column: column, row: row, window: renderWindow) else {
+                throw APIError(.notFound, "tile (\(column), \(row)) of level \(level) is outside image \(imageID)")
+            }
+            return try ImageFile.encode(tile, as: .png)
         }
-        let png = try ImageFile.encode(tile, as: .png)
         // Write-then-rename so a concurrent reader never sees half a file.
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let temporary = path + ".\(Workbench.newID()).part"

@@ -117,7 +117,8 @@ extension Workbench {
             if declared <= configuration.fullValidationBytes {
                 // Small enough to decode completely: every strip and checksum is checked.
                 do {
-                    let decoded = try ImageFile.read(sink.path)
+                    let path = sink.path
+                    let decoded = try await Workbench.offload { try ImageFile.read(path) }
                     shape = decoded.shape; pixelType = decoded.pixelType; spacing = decoded.spacing ?? info.spacing
                 } catch {
                     throw APIError(.badRequest, "not a readable image: " + Workbench.oneLine(error, replacing: sink.path, with: displayName))

@@ -1,6 +1,7 @@
 import CleaveCore
 import CleaveFormats
 import CleavePipelines
+import Dispatch
 import Foundation
 import GRDB
 
@@ -48,6 +49,27 @@ public final class Workbench: Sendable {
     }
 
     static func newID() -> String { UUID().uuidString.lowercased() }
+
+    /// Where request handlers run CPU-heavy steps (decoding, rendering, encoding, reference
+    /// derivation), so they never occupy the few threads of Swift's cooperative pool that every
+    /// other request needs.
+    static let computeQueue = DispatchQueue(label: "cleave.compute", qos: .userInitiated, attributes: .concurrent)
+
+    /// Runs `work` on ``computeQueue`` and waits for it without blocking the caller's thread.
+    static func offload<T>(_ work: @escaping () throws -> T) async throws -> T {
+        let box = UncheckedBox(work)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UncheckedBox<T>, Error>) in
+            computeQueue.async {
+                do { continuation.resume(returning: UncheckedBox(try box.value())) } catch { continuation.resume(throwing: error) }
+            }
+        }.value
+    }
+}
+
+/// Carries a value across the `offload` hop (the value is used by one thread at a time).
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// Keeps the last few decoded images (and their default windows, which need a sort) in memory,
