@@ -163,7 +163,7 @@ def main():
 
     # 3. Tiles while a job computes features (a new sampling, so nothing is cached).
     job = call(conn, "POST", f"/api/images/{iid}/cluster",
-               {"sessionId": SESSION, "mode": "window", "windowSize": 31, "windowStride": 2, "clusterCount": 4})
+               {"sessionId": SESSION, "mode": "window", "windowSize": 31, "windowStride": 1, "clusterCount": 4})
     lat, wall, errors = tile_load(urls, 3, clients=8)
     state = call(conn, "GET", f"/api/jobs/{job['id']}")
     print(f"tiles during a running feature job ({state['state']}, stage '{state['stage']}', progress {state['progress']:.2f}): "
