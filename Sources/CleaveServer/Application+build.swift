@@ -25,5 +25,6 @@ public func buildRouter(_ workbench: Workbench) -> Router<WorkbenchContext> {
     WebRoutes(directory: workbench.configuration.webDirectory).register(on: router)
     let api = router.group("api")
     APIRoutes(workbench: workbench).register(on: api)
+    ToolRoutes(workbench: workbench).register(on: api)
     return router
 }

@@ -6,6 +6,8 @@ public struct ProjectDTO: ResponseCodable, Equatable, Sendable {
     public var id: String
     public var name: String
     public var createdAt: String
+    /// The project's explicit opt-in to contributing its images and reference data to open data.
+    public var consent: Bool = false
 }
 
 /// What the API says about an image.
@@ -51,6 +53,8 @@ public struct EventDTO: ResponseCodable, Equatable, Sendable {
     public var projectId: String?
     public var imageId: String?
     public var appVersion: String
+    /// Version of the model a result came from (train, predict), else nil.
+    public var modelVersion: String? = nil
     public var clientTime: String?
     public var serverTime: String
     public var type: String

@@ -16,10 +16,18 @@ public struct ServerConfiguration: Sendable {
     public var maximumJSONBytes: Int
     /// Directory holding index.html, app.js and style.css.
     public var webDirectory: String
+    /// Background jobs that may run at once (each may use several cores inside the pipeline).
+    public var jobConcurrency: Int
+    /// Uploads whose decoded pixels would exceed this many bytes are validated from their headers
+    /// (plus a size check) instead of being decoded completely, so memory stays bounded.
+    public var fullValidationBytes: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, demo: Bool = false,
                 maximumUploadBytes: Int = 4 << 30, maximumJSONBytes: Int = 4 << 20,
-                webDirectory: String = ServerConfiguration.defaultWebDirectory) {
+                webDirectory: String = ServerConfiguration.defaultWebDirectory,
+                jobConcurrency: Int = ServerConfiguration.defaultJobConcurrency, fullValidationBytes: Int = 512 << 20) {
+        self.jobConcurrency = max(1, jobConcurrency)
+        self.fullValidationBytes = fullValidationBytes
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -28,6 +36,9 @@ public struct ServerConfiguration: Sendable {
         self.maximumJSONBytes = maximumJSONBytes
         self.webDirectory = webDirectory
     }
+
+    /// One job per two cores (at least one): a job's pipeline is itself parallel.
+    public static var defaultJobConcurrency: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / 2) }
 
     /// `$CLEAVE_WEB_DIR`, else `Web/` next to the executable's package checkout (found from this
     /// source file's location at build time, which works for `swift run` and `swift test`

@@ -51,9 +51,9 @@ extension Workbench {
     static func insert(_ event: EventDTO, _ db: GRDB.Database) throws -> EventDTO {
         let payload = String(decoding: try JSONEncoder().encode(event.payload), as: UTF8.self)
         try db.execute(sql: """
-            INSERT INTO events (user_id, session_id, project_id, image_id, app_version, client_time, server_time, type, payload)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [event.userId, event.sessionId, event.projectId, event.imageId, event.appVersion,
+            INSERT INTO events (user_id, session_id, project_id, image_id, app_version, model_version, client_time, server_time, type, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [event.userId, event.sessionId, event.projectId, event.imageId, event.appVersion, event.modelVersion,
                              event.clientTime, event.serverTime, event.type, payload])
         var stored = event
         stored.id = db.lastInsertedRowID
@@ -71,14 +71,70 @@ extension Workbench {
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM events WHERE user_id = ? ORDER BY id", arguments: [user])
             }
-            return try rows.map { row in
-                let payloadText: String = row["payload"]
-                return EventDTO(id: row["id"], userId: row["user_id"], sessionId: row["session_id"],
-                                projectId: row["project_id"], imageId: row["image_id"], appVersion: row["app_version"],
-                                clientTime: row["client_time"], serverTime: row["server_time"], type: row["type"],
-                                payload: try JSONDecoder().decode(JSONValue.self, from: Data(payloadText.utf8)))
-            }
+            return try rows.map(Workbench.eventDTO)
         }
+    }
+
+    static func eventDTO(_ row: Row) throws -> EventDTO {
+        let payloadText: String = row["payload"]
+        return EventDTO(id: row["id"], userId: row["user_id"], sessionId: row["session_id"],
+                        projectId: row["project_id"], imageId: row["image_id"], appVersion: row["app_version"],
+                        modelVersion: row["model_version"],
+                        clientTime: row["client_time"], serverTime: row["server_time"], type: row["type"],
+                        payload: try JSONDecoder().decode(JSONValue.self, from: Data(payloadText.utf8)))
+    }
+
+    /// Who did something and when they say they did it: the pieces every server-recorded event carries.
+    public struct Actor: Sendable {
+        public var userID: String
+        public var sessionID: String
+        public var clientTime: String?
+
+        /// Validates the pseudonymous ids (400 when malformed or missing).
+        public init(userID: String, sessionID: String?, clientTime: String? = nil) throws {
+            self.userID = try Workbench.validatedID(userID, what: "X-Cleave-User")
+            self.sessionID = try Workbench.validatedID(sessionID, what: "sessionId")
+            self.clientTime = clientTime.map { String($0.prefix(40)) }
+        }
+    }
+
+    /// Appends one server-recorded event inside a write transaction.
+    @discardableResult
+    static func record(_ type: String, by actor: Actor, projectID: String?, imageID: String?, modelVersion: String? = nil,
+                       payload: [String: JSONValue], _ db: GRDB.Database) throws -> EventDTO {
+        try insert(EventDTO(id: 0, userId: actor.userID, sessionId: actor.sessionID, projectId: projectID, imageId: imageID,
+                            appVersion: cleaveVersion, modelVersion: modelVersion, clientTime: actor.clientTime,
+                            serverTime: now(), type: type, payload: .object(payload)), db)
+    }
+
+    /// Appends one server-recorded event in its own transaction.
+    @discardableResult
+    func record(_ type: String, by actor: Actor, projectID: String?, imageID: String?, modelVersion: String? = nil,
+                payload: [String: JSONValue]) throws -> EventDTO {
+        try database.pool.write { db in
+            try Workbench.record(type, by: actor, projectID: projectID, imageID: imageID, modelVersion: modelVersion, payload: payload, db)
+        }
+    }
+
+    /// The user's own events as CSV (id, times, type, ids, versions, payload JSON).
+    public func eventsCSV(userID: String) async throws -> String {
+        Workbench.csv(try await events(userID: userID))
+    }
+
+    static func csv(_ events: [EventDTO]) -> String {
+        func field(_ s: String?) -> String {
+            guard let s else { return "" }
+            if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+                return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            }
+            return s
+        }
+        var lines = ["id,server_time,client_time,user_id,session_id,project_id,image_id,type,app_version,model_version,payload"]
+        for e in events {
+            lines.append([String(e.id), e.serverTime, e.clientTime, e.userId, e.sessionId, e.projectId, e.imageId, e.type,
+                          e.appVersion, e.modelVersion, JSONValue.text(e.payload)].map(field).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// Deletes all of the user's own events (the only way events are ever removed).

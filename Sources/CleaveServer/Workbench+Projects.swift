@@ -23,7 +23,7 @@ extension Workbench {
     public func projects() async throws -> [ProjectDTO] {
         try await database.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM projects ORDER BY created_at, id").map {
-                ProjectDTO(id: $0["id"], name: $0["name"], createdAt: $0["created_at"])
+                ProjectDTO(id: $0["id"], name: $0["name"], createdAt: $0["created_at"], consent: $0["consent"])
             }
         }
     }
@@ -32,7 +32,7 @@ extension Workbench {
     public func project(id: String) async throws -> ProjectDTO {
         let project = try await database.pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM projects WHERE id = ?", arguments: [id]).map {
-                ProjectDTO(id: $0["id"], name: $0["name"], createdAt: $0["created_at"])
+                ProjectDTO(id: $0["id"], name: $0["name"], createdAt: $0["created_at"], consent: $0["consent"])
             }
         }
         guard let project else { throw APIError(.notFound, "no project with id \(id)") }

@@ -1,5 +1,6 @@
 import CleaveCore
 import CleaveFormats
+import CleavePipelines
 import Foundation
 import GRDB
 
@@ -11,6 +12,14 @@ public final class Workbench: Sendable {
     public let blobs: BlobStore
     let images: DecodedImageCache
     let tileDirectory: String
+    /// Background jobs (clustering, training, prediction, objects).
+    public let jobs: JobQueue
+    /// Locator features per (image, feature settings), so re-clustering skips them.
+    let features: FeatureCache
+    /// Derived arrays (label maps, probabilities, models), one file per result id.
+    let results: ResultStore
+    /// Trained pixel classifiers, decoded once.
+    let models: LockedCache<PixelClassifierModel>
 
     /// Opens (creating if needed) the data directory.
     public init(configuration: ServerConfiguration) throws {
@@ -22,6 +31,10 @@ public final class Workbench: Sendable {
         tileDirectory = configuration.dataDirectory + "/tiles"
         try manager.createDirectory(atPath: tileDirectory, withIntermediateDirectories: true)
         images = DecodedImageCache(capacity: 2)
+        jobs = try JobQueue(database: database, concurrency: configuration.jobConcurrency)
+        features = FeatureCache(capacity: 6)
+        results = try ResultStore(directory: configuration.dataDirectory + "/results")
+        models = LockedCache(capacity: 4)
         // Leftovers of uploads interrupted by a crash are never part of the store.
         for name in (try? manager.contentsOfDirectory(atPath: blobs.temporaryDirectory)) ?? [] {
             try? manager.removeItem(atPath: blobs.temporaryDirectory + "/" + name)

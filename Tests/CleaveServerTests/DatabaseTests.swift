@@ -9,13 +9,14 @@ import Testing
         let database = try WorkbenchDatabase(path: directory + "/cleave.sqlite")
         try database.pool.read { db in
             let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
-            #expect(tables.isSuperset(of: ["projects", "images", "events", "annotations", "grdb_migrations"]))
+            #expect(tables.isSuperset(of: ["projects", "images", "events", "annotations", "grdb_migrations",
+                                           "jobs", "classes", "models", "clusterings", "predictions", "object_sets"]))
             let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
             #expect(applied == WorkbenchDatabase.migrationNames)
             let eventColumns = Set(try db.columns(in: "events").map(\.name))
             // Exactly these: nothing that could hold a name, an e-mail address or an IP address.
             #expect(eventColumns == ["id", "user_id", "session_id", "project_id", "image_id", "app_version",
-                                     "client_time", "server_time", "type", "payload"])
+                                     "model_version", "client_time", "server_time", "type", "payload"])
             let annotationColumns = Set(try db.columns(in: "annotations").map(\.name))
             #expect(annotationColumns.isSuperset(of: ["image_id", "class_index", "radius", "points", "state"]))
             #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")

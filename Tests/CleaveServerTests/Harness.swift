@@ -1,10 +1,12 @@
 import CleaveCore
 import CleaveFormats
+import CleavePipelines
 import CleaveServer
 import CleaveTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Testing
 
 /// Shared helpers: a workbench on a scratch data directory, JSON bodies, the user header.
 enum Harness {
@@ -90,6 +92,60 @@ enum Harness {
             }
         }
         return out.sorted()
+    }
+}
+
+extension Harness {
+    /// A workbench and an application over it (tests that also call the workbench directly).
+    static func workbench(_ name: String, jobConcurrency: Int = 1) throws -> (Workbench, some ApplicationProtocol) {
+        var configuration = configuration(name)
+        configuration.jobConcurrency = jobConcurrency
+        let workbench = try Workbench(configuration: configuration)
+        return (workbench, Application(router: buildRouter(workbench)))
+    }
+
+    /// A 256×256 16-bit synthetic TEM tile with particles (CleavePipelines' SyntheticTileSet).
+    static func particleTile(size: Int = 256, seed: UInt64 = 3) throws -> [UInt8] {
+        let set = try SyntheticTileSet.generate(.init(rows: 1, columns: 1, tileSize: size, overlap: 0, seed: seed, kind: .film,
+                                                      particlesPerTile: 12))
+        return try ImageFile.encode(set.tiles[0].image, as: .tiff)
+    }
+
+    /// POSTs JSON and returns the parsed object, requiring `status`.
+    @discardableResult
+    static func post(_ client: some TestClientProtocol, _ uri: String, _ json: String, status: HTTPResponse.Status = .ok,
+                     method: HTTPRequest.Method = .post) async throws -> [String: Any] {
+        let response = try await client.execute(uri: uri, method: method, headers: headers(), body: body(json))
+        guard response.status == status else {
+            throw HarnessError.unexpected("\(method) \(uri): \(response.status) \(String(buffer: response.body))")
+        }
+        return try object(response)
+    }
+
+    static func get(_ client: some TestClientProtocol, _ uri: String) async throws -> [String: Any] {
+        let response = try await client.execute(uri: uri, method: .get, headers: headers())
+        guard response.status == .ok else { throw HarnessError.unexpected("GET \(uri): \(response.status) \(String(buffer: response.body))") }
+        return try object(response)
+    }
+
+    /// Follows a job's server-sent events until it finishes; returns every state seen (the last is terminal).
+    static func follow(_ client: some TestClientProtocol, job: String) async throws -> [[String: Any]] {
+        let response = try await client.execute(uri: "/api/jobs/\(job)/events", method: .get)
+        guard response.status == .ok, response.headers[.contentType] == "text/event-stream" else {
+            throw HarnessError.unexpected("events: \(response.status)")
+        }
+        return try String(buffer: response.body).split(separator: "\n").filter { $0.hasPrefix("data: ") }.map {
+            try JSONSerialization.jsonObject(with: Data($0.dropFirst(6).utf8)) as? [String: Any] ?? [:]
+        }
+    }
+
+    /// Starts a job with POST and waits for it; returns the final job object (requires state done).
+    static func run(_ client: some TestClientProtocol, _ uri: String, _ json: String) async throws -> [String: Any] {
+        let job = try await post(client, uri, json, status: .accepted)
+        let states = try await follow(client, job: try #require(job["id"] as? String))
+        let last = try #require(states.last)
+        guard last["state"] as? String == "done" else { throw HarnessError.unexpected("job ended \(last["state"] ?? "?"): \(last["error"] ?? "")") }
+        return last
     }
 }
 

@@ -6,7 +6,10 @@ import GRDB
 ///
 /// ```
 /// projects 1──* images ──* annotations (strokes)
-///                 events (append-only; pseudonymous user id, session id, optional image id)
+///    │              ├──* clusterings, predictions, object_sets (results; arrays in results/)
+///    ├──* classes    └──* jobs (background work: state, progress, result, error)
+///    └──* models (versioned pixel classifiers; the model file in results/models/)
+/// events (append-only; pseudonymous user id, session id, optional image id, model version)
 /// ```
 public final class WorkbenchDatabase: Sendable {
     /// The connection pool (WAL: readers never block the writer).
@@ -73,6 +76,69 @@ public final class WorkbenchDatabase: Sendable {
                 // active | undone | discarded (undone and then overwritten by a newer stroke)
                 t.column("state", .text).notNull()
                 t.column("undo_sequence", .integer)
+                t.column("created_at", .text).notNull()
+            }
+        }
+        migrator.registerMigration("v2-jobs-tools-reference") { db in
+            try db.alter(table: "projects") { t in t.add(column: "consent", .boolean).notNull().defaults(to: false) }
+            try db.alter(table: "events") { t in t.add(column: "model_version", .text) }
+            try db.create(table: "jobs") { t in
+                t.column("id", .text).primaryKey()
+                t.column("kind", .text).notNull()
+                t.column("image_id", .text).indexed()
+                t.column("project_id", .text)
+                t.column("params", .text).notNull()
+                // queued | running | done | failed | cancelled
+                t.column("state", .text).notNull()
+                t.column("progress", .double).notNull()
+                t.column("stage", .text).notNull()
+                t.column("result", .text)
+                t.column("error", .text)
+                t.column("created_at", .text).notNull()
+                t.column("started_at", .text)
+                t.column("finished_at", .text)
+            }
+            try db.create(table: "classes") { t in
+                t.column("id", .text).primaryKey()
+                t.column("project_id", .text).notNull().indexed().references("projects", onDelete: .cascade)
+                t.column("value", .integer).notNull()
+                t.column("name", .text).notNull()
+                t.column("colour", .text).notNull()
+                t.column("created_at", .text).notNull()
+                t.uniqueKey(["project_id", "value"])
+            }
+            try db.create(table: "models") { t in
+                t.column("id", .text).primaryKey()
+                t.column("project_id", .text).notNull().indexed().references("projects", onDelete: .cascade)
+                t.column("version", .integer).notNull()
+                t.column("job_id", .text)
+                t.column("summary", .text).notNull()     // ModelDTO JSON
+                t.column("created_at", .text).notNull()
+                t.uniqueKey(["project_id", "version"])
+            }
+            try db.create(table: "clusterings") { t in
+                t.column("id", .text).primaryKey()
+                t.column("image_id", .text).notNull().indexed().references("images", onDelete: .cascade)
+                t.column("job_id", .text)
+                t.column("summary", .text).notNull()     // ClusteringDTO JSON (clusters, names, merges, state)
+                t.column("state", .text).notNull()
+                t.column("created_at", .text).notNull()
+            }
+            try db.create(table: "predictions") { t in
+                t.column("id", .text).primaryKey()
+                t.column("image_id", .text).notNull().indexed().references("images", onDelete: .cascade)
+                t.column("model_id", .text).notNull()
+                t.column("job_id", .text)
+                t.column("summary", .text).notNull()     // PredictionDTO JSON
+                t.column("state", .text).notNull()
+                t.column("created_at", .text).notNull()
+            }
+            try db.create(table: "object_sets") { t in
+                t.column("id", .text).primaryKey()
+                t.column("image_id", .text).notNull().indexed().references("images", onDelete: .cascade)
+                t.column("prediction_id", .text).notNull()
+                t.column("job_id", .text)
+                t.column("summary", .text).notNull()     // ObjectSetDTO JSON
                 t.column("created_at", .text).notNull()
             }
         }

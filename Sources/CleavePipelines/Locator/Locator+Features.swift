@@ -1,0 +1,171 @@
+import CleaveCore
+import CleaveFeatures
+import CleaveLearning
+
+/// The expensive half of a Locator run — patch or window features of a set of images — kept as a
+/// value so that re-clustering with another cluster count, scaler, reduction, algorithm or seed
+/// (what a user tries interactively) skips it.
+///
+/// ```
+/// Locator.features(images, options) ──► LocatorFeatures ──► Locator.run(images, features:, options:) ─► LocatorResult
+///          (seconds)                       (cache it)                 (milliseconds)
+/// ```
+/// `Locator.run(images, features: Locator.features(images, options), options: options)` gives the
+/// same result as `Locator.run(images, options: options)` (tested).
+public struct LocatorFeatures: Sendable {
+    /// The options the features were computed with (only the feature-relevant fields matter).
+    public let options: LocatorOptions
+    let extraction: Locator.Extraction
+    /// Median grey value of the images.
+    public let filmLevel: Double
+    /// Patches (or windows) with features.
+    public var patchCount: Int { extraction.layout.count }
+    /// Where each row comes from.
+    public var layout: LocatorLayout { extraction.layout }
+    /// Raw features, one row per patch.
+    public var matrix: Matrix { extraction.features }
+
+    /// Whether features computed with `options` may be reused for `other`: same sampling, features,
+    /// statistics settings and dark handling.
+    public func fits(_ other: LocatorOptions) -> Bool {
+        options.sampling == other.sampling && options.features == other.features
+            && options.statistics == other.statistics && options.excludeDark == other.excludeDark
+    }
+
+    /// A text key naming everything the features depend on (for caches).
+    public static func key(for options: LocatorOptions) -> String {
+        "\(options.sampling)|\(options.features.map(\.rawValue).joined(separator: ","))|dark=\(options.excludeDark)|\(options.statistics)"
+    }
+}
+
+extension Locator {
+    /// Computes the features of a Locator run (see ``LocatorFeatures``).
+    /// - Throws: ``CleaveError`` for settings that do not fit the images.
+    public static func features(_ images: [LocatorImage], options inputOptions: LocatorOptions,
+                                progress: CleaveCore.Progress = .silent) throws -> LocatorFeatures {
+        var options = inputOptions
+        try options.validate()
+        guard !images.isEmpty else { throw CleaveError("locate: no images") }
+        let filmLevel = estimateFilmLevel(images)
+        options.statistics.darkThreshold = PatchStatistics.darkThreshold(filmLevel: filmLevel)
+        let extraction = try extractFeatures(images, options: options, blackThreshold: blackFractionOfFilm * filmLevel,
+                                             progress: progress)
+        return LocatorFeatures(options: inputOptions, extraction: extraction, filmLevel: filmLevel)
+    }
+
+    /// Clusters precomputed features: the second half of ``run(_:options:model:truth:progress:)``
+    /// (no saved model, no truth, no k-range table — the interactive path).
+    /// - Throws: ``CleaveError`` when `features` were computed with other sampling/feature
+    ///   settings, or for settings that do not fit the data.
+    public static func run(_ images: [LocatorImage], features: LocatorFeatures, options inputOptions: LocatorOptions,
+                           progress: CleaveCore.Progress = .silent) throws -> LocatorResult {
+        var options = inputOptions
+        try options.validate()
+        guard features.fits(options) else {
+            throw CleaveError("locate: cached features were computed for \(features.options.sampling) / \(features.options.features.map(\.rawValue)), not \(options.sampling) / \(options.features.map(\.rawValue))")
+        }
+        options.kRange = nil
+        options.statistics.darkThreshold = PatchStatistics.darkThreshold(filmLevel: features.filmLevel)
+        var clock = StageClock()
+        let extraction = features.extraction
+        let layout = extraction.layout
+        let n = layout.count
+        var dark = [Bool](repeating: false, count: n)
+        if options.excludeDark {
+            dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed)
+            clock.lap("dark patches")
+        }
+        let keep = (0..<n).filter { !dark[$0] }
+        guard !keep.isEmpty else { throw CleaveError("--exclude-dark: every patch is dark; nothing left to cluster") }
+        guard options.clusterCount <= keep.count else {
+            throw CleaveError("--clusters \(options.clusterCount) is more than the \(keep.count) patches to cluster; use fewer clusters or smaller patches")
+        }
+        progress.report(0, 3, "clustering")
+        let kept = keep.count == n ? extraction.features : extraction.features.selectingRows(keep)
+        let scaler = try options.scaler.fit(kept)
+        var space = try scaler.transform(kept)
+        var fittedPCA: FittedPCA? = nil
+        switch options.reduction {
+        case .none: break
+        case .pca(let count):
+            guard count <= space.columns else { throw CleaveError("--pca \(count): only \(space.columns) features to reduce") }
+            fittedPCA = try PCA(components: .count(count)).fit(space)
+        case .pcaFraction(let fraction):
+            fittedPCA = try PCA(components: .varianceFraction(fraction)).fit(space)
+        case .nmf(let count):
+            space = try LocatorClustering.nmf(kept, components: count, seed: options.seed)
+        }
+        if let fittedPCA { space = try fittedPCA.transform(space) }
+        clock.lap("scaling")
+        var local = try LocatorClustering.cluster(space, options: options)
+        var centroids = LocatorClustering.centroids(space, labels: local, clusterCount: options.clusterCount)
+        progress.report(1, 3, "clustering")
+        clock.lap("clustering")
+
+        // Canonical numbering, as in `run`: cluster 0 is the most particle-like.
+        let k = options.clusterCount
+        var clusterScore = [Double](repeating: 0, count: k), clusterCountOf = [Int](repeating: 0, count: k)
+        for (j, i) in keep.enumerated() {
+            clusterScore[Int(local[j])] += Double(extraction.particleScore[i]); clusterCountOf[Int(local[j])] += 1
+        }
+        for c in 0..<k { clusterScore[c] = clusterCountOf[c] > 0 ? clusterScore[c] / Double(clusterCountOf[c]) : -.infinity }
+        let order = (0..<k).sorted { clusterScore[$0] != clusterScore[$1] ? clusterScore[$0] > clusterScore[$1] : $0 < $1 }
+        var newIndex = [Int32](repeating: 0, count: k)
+        for (new, old) in order.enumerated() { newIndex[old] = Int32(new) }
+        local = local.map { newIndex[Int($0)] }
+        centroids = centroids.selectingRows(order)
+        clusterScore = order.map { clusterScore[$0] }
+
+        let darkLabel: Int32? = options.excludeDark && dark.contains(true) ? Int32(k) : nil
+        var labels = [Int32](repeating: Int32(k), count: n)
+        for (j, i) in keep.enumerated() { labels[i] = local[j] }
+        var sizes = [Int](repeating: 0, count: k + (darkLabel == nil ? 0 : 1))
+        for l in labels { sizes[Int(l)] += 1 }
+
+        var picked = 0, pickedBy = "automatic"
+        if let user = options.pick {
+            guard user < k else { throw CleaveError("--pick \(user): there are only \(k) clusters (0…\(k - 1))") }
+            picked = user; pickedBy = "user"
+        }
+        var heat = [Float](repeating: 0, count: n)
+        var pickedMask = [Bool](repeating: false, count: n)
+        let closeness = LocatorClustering.closeness(space, centroids: centroids, to: picked)
+        for (j, i) in keep.enumerated() { heat[i] = closeness[j]; pickedMask[i] = Int(local[j]) == picked }
+        clock.lap("pick")
+        var silhouette: Double? = nil
+        if k >= 2 && keep.count > k { silhouette = try LocatorClustering.silhouette(space, labels: local, seed: options.seed) }
+        progress.report(2, 3, "clustering")
+        let targets = LocatorTargets.find(pickedMask: pickedMask, heat: heat, layout: layout, images: images)
+        clock.lap("targets")
+        progress.report(3, 3, "clustering")
+
+        var signature: [String: Double] = [:]
+        let members = (0..<n).filter { pickedMask[$0] }
+        for (f, feature) in options.features.enumerated() where !members.isEmpty {
+            signature[feature.rawValue] = members.reduce(0.0) { $0 + Double(extraction.features[$1, f]) } / Double(members.count)
+        }
+        let model = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
+                                 scaler: scaler, pca: fittedPCA, centroids: centroids, picked: picked,
+                                 pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin)
+        var names = (0..<k).map { "cluster \($0)" }
+        if darkLabel != nil { names.append("dark / grid bars") }
+        var particleScores = clusterScore
+        if darkLabel != nil { particleScores.append(.nan) }
+        return LocatorResult(options: options, imageNames: images.map(\.name), layout: layout,
+                             featureNames: options.features.map(\.rawValue), features: extraction.features,
+                             labels: labels, clusterCount: k, darkGroup: darkLabel.map(Int.init), picked: picked,
+                             pickedBy: pickedBy, heat: heat, pickedMask: pickedMask, clusterSizes: sizes,
+                             particleScores: particleScores, silhouette: silhouette, silhouetteByK: [],
+                             scores: nil, truthPatchCount: 0, targets: targets, timings: clock.laps,
+                             model: model, filmLevel: features.filmLevel, groupNames: names)
+    }
+
+    /// A greyscale image as Locator input (8/16-bit samples are exact as Float).
+    public static func image(_ any: AnyImage, name: String) throws -> LocatorImage {
+        let shape = any.shape
+        guard shape.depth == 1, shape.channels == 1 else {
+            throw CleaveError("\(name): the Locator needs a 2D greyscale image, got \(shape)")
+        }
+        return LocatorImage(name: name, image: LocatorInput.floatImage(any), integral: any.pixelType != .float32)
+    }
+}

@@ -1,0 +1,37 @@
+/// Rasterises brush strokes: every pixel whose centre lies within `radius` of the stroke's
+/// polyline (a chain of capsules) takes the stroke's class. Later strokes paint over earlier ones.
+///
+/// Pixel (x, y) has its centre at (x + 0.5, y + 0.5) in the page's image coordinates, where the
+/// image spans [0, width) × [0, height).
+enum StrokeRaster {
+    /// Paints `strokes` into `labels` (width × height, row-major); `mark` is called for every painted pixel.
+    static func paint(_ strokes: [StrokeDTO], width: Int, height: Int, into labels: inout [UInt8],
+                      mark: (Int) -> Void = { _ in }) {
+        precondition(labels.count == width * height, "StrokeRaster.paint: \(labels.count) labels for \(width)x\(height)")
+        for stroke in strokes {
+            let value = UInt8(clamping: stroke.class)
+            let r = stroke.radius, r2 = r * r
+            let points = stroke.points.map { ($0[0], $0[1]) }
+            let segments = points.count == 1 ? [(points[0], points[0])] : Array(zip(points, points.dropFirst()))
+            for (a, b) in segments {
+                let x0 = max(0, Int((min(a.0, b.0) - r - 0.5).rounded(.down))), x1 = min(width - 1, Int((max(a.0, b.0) + r).rounded(.up)))
+                let y0 = max(0, Int((min(a.1, b.1) - r - 0.5).rounded(.down))), y1 = min(height - 1, Int((max(a.1, b.1) + r).rounded(.up)))
+                guard x0 <= x1, y0 <= y1 else { continue }
+                let dx = b.0 - a.0, dy = b.1 - a.1, length2 = dx * dx + dy * dy
+                for y in y0...y1 {
+                    let py = Double(y) + 0.5
+                    for x in x0...x1 {
+                        let px = Double(x) + 0.5
+                        var t = length2 > 0 ? ((px - a.0) * dx + (py - a.1) * dy) / length2 : 0
+                        t = min(max(t, 0), 1)
+                        let ex = px - (a.0 + t * dx), ey = py - (a.1 + t * dy)
+                        if ex * ex + ey * ey <= r2 {
+                            labels[y * width + x] = value
+                            mark(y * width + x)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

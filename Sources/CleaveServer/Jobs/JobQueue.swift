@@ -1,0 +1,332 @@
+import CleaveCore
+import Foundation
+import GRDB
+import Hummingbird
+
+/// A background job as the API shows it.
+public struct JobDTO: ResponseCodable, Equatable, Sendable {
+    public var id: String
+    public var kind: String
+    public var imageId: String?
+    public var projectId: String?
+    public var params: JSONValue
+    /// queued | running | done | failed | cancelled
+    public var state: String
+    /// 0…1.
+    public var progress: Double
+    public var stage: String
+    public var result: JSONValue?
+    /// One line, for failed jobs.
+    public var error: String?
+    public var createdAt: String
+    public var startedAt: String?
+    public var finishedAt: String?
+
+    public var isFinished: Bool { JobDTO.terminalStates.contains(state) }
+    public static let terminalStates: Set<String> = ["done", "failed", "cancelled"]
+}
+
+/// Thrown by ``JobContext/checkCancelled()`` once a job has been asked to stop.
+public struct JobCancelled: Error, CustomStringConvertible {
+    public var description: String { "cancelled" }
+}
+
+/// What a running job sees: a ``Progress`` that feeds the job's progress and stage (and notices
+/// cancellation), and ``checkCancelled()`` to stop between stages.
+public final class JobContext: Sendable {
+    public let id: String
+    let queue: JobQueue
+
+    init(id: String, queue: JobQueue) { self.id = id; self.queue = queue }
+
+    /// Progress within the whole job: stage `k` of `stages` maps the pipeline's `done/total` into
+    /// `[k/stages, (k+1)/stages)`.
+    public func progress(stage index: Int = 0, of stages: Int = 1) -> CleaveCore.Progress {
+        let queue = self.queue, id = self.id
+        return CleaveCore.Progress { done, total, stage in
+            let inner = total > 0 ? min(max(Double(done) / Double(total), 0), 1) : 0
+            queue.update(id: id, progress: (Double(index) + inner) / Double(max(stages, 1)), stage: stage)
+        }
+    }
+
+    /// Sets the stage text and progress directly.
+    public func report(_ progress: Double, _ stage: String) { queue.update(id: id, progress: progress, stage: stage) }
+
+    /// True once cancellation was asked for.
+    public var isCancelled: Bool { queue.isCancelled(id) }
+
+    /// - Throws: ``JobCancelled`` once cancellation was asked for.
+    public func checkCancelled() throws { if isCancelled { throw JobCancelled() } }
+}
+
+/// Runs background jobs with bounded concurrency on their own threads (never on the server's
+/// event loops or Swift's cooperative pool, which the routes need to stay responsive).
+///
+/// ```
+/// submit ─► jobs row (queued) ─► worker thread ─► running ─► done(result) | failed(error) | cancelled
+///                                    │ progress/stage: in memory, pushed to subscribers (SSE)
+///                                    └ state changes: written to the database
+/// ```
+/// Cancellation is cooperative: ``JobContext/checkCancelled()`` between stages and in block sinks.
+/// Jobs left queued or running by a crash are marked failed when the queue starts.
+public final class JobQueue: @unchecked Sendable {
+    public typealias Work = @Sendable (JobContext) throws -> JSONValue
+
+    private struct Live {
+        var job: JobDTO
+        var cancelRequested = false
+        var work: Work?
+        var subscribers: [UUID: AsyncStream<JobDTO>.Continuation] = [:]
+        var lastPush = 0.0
+    }
+
+    private let lock = NSLock()
+    private var live: [String: Live] = [:]
+    private var waiting: [String] = []
+    private var running = 0
+    public let concurrency: Int
+    let database: WorkbenchDatabase
+
+    init(database: WorkbenchDatabase, concurrency: Int) throws {
+        self.database = database
+        self.concurrency = max(1, concurrency)
+        try database.pool.write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'failed', error = 'the server stopped while the job was queued or running',
+                                finished_at = ? WHERE state IN ('queued', 'running')
+                """, arguments: [Workbench.now()])
+        }
+    }
+
+    /// Queues a job; returns it in state `queued` (or `running` if a worker was free).
+    public func submit(kind: String, imageID: String?, projectID: String?, params: JSONValue, work: @escaping Work) throws -> JobDTO {
+        let job = JobDTO(id: Workbench.newID(), kind: kind, imageId: imageID, projectId: projectID, params: params,
+                         state: "queued", progress: 0, stage: "queued", result: nil, error: nil,
+                         createdAt: Workbench.now(), startedAt: nil, finishedAt: nil)
+        try database.pool.write { db in try JobQueue.save(job, db) }
+        lock.lock()
+        live[job.id] = Live(job: job, work: work)
+        waiting.append(job.id)
+        lock.unlock()
+        startWorkers()
+        return self.job(job.id) ?? job
+    }
+
+    /// The job, live or from the database; nil when unknown.
+    public func job(_ id: String) -> JobDTO? {
+        lock.lock()
+        let found = live[id]?.job
+        lock.unlock()
+        if let found { return found }
+        return try? database.pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(JobQueue.dto) }
+    }
+
+    /// Recent jobs (newest first), optionally of one image.
+    public func jobs(imageID: String?, limit: Int = 100) throws -> [JobDTO] {
+        let stored = try database.pool.read { db -> [JobDTO] in
+            if let imageID {
+                return try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE image_id = ? ORDER BY created_at DESC LIMIT ?",
+                                        arguments: [imageID, limit]).map(JobQueue.dto)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", arguments: [limit]).map(JobQueue.dto)
+        }
+        return stored.map { job($0.id) ?? $0 }
+    }
+
+    /// Asks a job to stop. A queued job is cancelled at once; a running one when it next checks.
+    /// Finished jobs are returned unchanged. Nil for unknown ids.
+    public func cancel(_ id: String) -> JobDTO? {
+        lock.lock()
+        guard var entry = live[id] else { lock.unlock(); return job(id) }
+        entry.cancelRequested = true
+        if entry.job.state == "queued" {
+            waiting.removeAll { $0 == id }
+            live[id] = entry
+            lock.unlock()
+            finish(id, state: "cancelled", result: nil, error: nil)
+            return job(id)
+        }
+        entry.job.stage = "cancelling"
+        live[id] = entry
+        lock.unlock()
+        push(id, force: true)
+        return job(id)
+    }
+
+    func isCancelled(_ id: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return live[id]?.cancelRequested ?? false
+    }
+
+    /// A stream of the job's states: the current one first, then every change (progress at most
+    /// ~10 per second); it finishes after a terminal state.
+    public func subscribe(_ id: String) -> AsyncStream<JobDTO>? {
+        let (stream, continuation) = AsyncStream<JobDTO>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        lock.lock()
+        if var entry = live[id] {
+            let key = UUID()
+            continuation.yield(entry.job)
+            entry.subscribers[key] = continuation
+            live[id] = entry
+            lock.unlock()
+            continuation.onTermination = { [weak self] _ in
+                guard let self else { return }
+                self.lock.lock(); self.live[id]?.subscribers[key] = nil; self.lock.unlock()
+            }
+            return stream
+        }
+        lock.unlock()
+        guard let stored = job(id) else { return nil }
+        continuation.yield(stored)
+        continuation.finish()
+        return stream
+    }
+
+    /// Waits until the job has finished (tests, synchronous callers).
+    public func wait(_ id: String) async -> JobDTO? {
+        guard let stream = subscribe(id) else { return nil }
+        var last: JobDTO?
+        for await state in stream { last = state }
+        return last
+    }
+
+    // MARK: - Workers
+
+    private func startWorkers() {
+        while true {
+            lock.lock()
+            guard running < concurrency, !waiting.isEmpty else { lock.unlock(); return }
+            let id = waiting.removeFirst()
+            running += 1
+            lock.unlock()
+            let thread = Thread { [self] in
+                var next: String? = id
+                while let current = next {
+                    run(current)
+                    lock.lock()
+                    if waiting.isEmpty { running -= 1; next = nil } else { next = waiting.removeFirst() }
+                    lock.unlock()
+                }
+            }
+            thread.name = "cleave-job"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    private func run(_ id: String) {
+        lock.lock()
+        guard var entry = live[id], let work = entry.work else { lock.unlock(); return }
+        if entry.cancelRequested { lock.unlock(); finish(id, state: "cancelled", result: nil, error: nil); return }
+        entry.job.state = "running"
+        entry.job.stage = "starting"
+        entry.job.startedAt = Workbench.now()
+        entry.work = nil
+        live[id] = entry
+        let snapshot = entry.job
+        lock.unlock()
+        try? database.pool.write { db in try JobQueue.save(snapshot, db) }
+        push(id, force: true)
+        let context = JobContext(id: id, queue: self)
+        do {
+            let result = try work(context)
+            if context.isCancelled { finish(id, state: "cancelled", result: nil, error: nil) }
+            else { finish(id, state: "done", result: result, error: nil) }
+        } catch is JobCancelled {
+            finish(id, state: "cancelled", result: nil, error: nil)
+        } catch let error as APIError {
+            finish(id, state: "failed", result: nil, error: error.message.replacingOccurrences(of: "\n", with: " "))
+        } catch {
+            finish(id, state: "failed", result: nil, error: String(describing: error).replacingOccurrences(of: "\n", with: " "))
+        }
+    }
+
+    func update(id: String, progress: Double, stage: String) {
+        lock.lock()
+        guard var entry = live[id], entry.job.state == "running" else { lock.unlock(); return }
+        entry.job.progress = max(entry.job.progress, min(progress, 1))
+        if !entry.cancelRequested { entry.job.stage = stage }
+        live[id] = entry
+        lock.unlock()
+        push(id, force: false)
+    }
+
+    private func finish(_ id: String, state: String, result: JSONValue?, error: String?) {
+        lock.lock()
+        guard var entry = live[id] else { lock.unlock(); return }
+        entry.job.state = state
+        entry.job.result = result
+        entry.job.error = error
+        entry.job.finishedAt = Workbench.now()
+        if state == "done" { entry.job.progress = 1 }
+        entry.job.stage = state
+        live[id] = entry
+        let snapshot = entry.job
+        lock.unlock()
+        try? database.pool.write { db in try JobQueue.save(snapshot, db) }
+        lock.lock()
+        let subscribers = live[id]?.subscribers.values.map { $0 } ?? []
+        live[id] = nil
+        lock.unlock()
+        for s in subscribers { s.yield(snapshot); s.finish() }
+    }
+
+    private func push(_ id: String, force: Bool) {
+        lock.lock()
+        guard var entry = live[id] else { lock.unlock(); return }
+        let now = Date().timeIntervalSinceReferenceDate
+        if !force && now - entry.lastPush < 0.1 { lock.unlock(); return }
+        entry.lastPush = now
+        live[id] = entry
+        let snapshot = entry.job, subscribers = Array(entry.subscribers.values)
+        lock.unlock()
+        for s in subscribers { s.yield(snapshot) }
+    }
+
+    // MARK: - Rows
+
+    static func save(_ job: JobDTO, _ db: GRDB.Database) throws {
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO jobs (id, kind, image_id, project_id, params, state, progress, stage, result, error,
+                                         created_at, started_at, finished_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [job.id, job.kind, job.imageId, job.projectId, JSONValue.text(job.params), job.state, job.progress,
+                             job.stage, job.result.map(JSONValue.text), job.error, job.createdAt, job.startedAt, job.finishedAt])
+    }
+
+    static func dto(_ row: Row) -> JobDTO {
+        JobDTO(id: row["id"], kind: row["kind"], imageId: row["image_id"], projectId: row["project_id"],
+               params: JSONValue.parse(row["params"]) ?? .null, state: row["state"], progress: row["progress"],
+               stage: row["stage"], result: (row["result"] as String?).flatMap(JSONValue.parse), error: row["error"],
+               createdAt: row["created_at"], startedAt: row["started_at"], finishedAt: row["finished_at"])
+    }
+}
+
+extension JSONValue {
+    /// Compact JSON text.
+    static func text(_ value: JSONValue) -> String {
+        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    static func parse(_ text: String) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    /// Any Encodable as a JSONValue.
+    static func from<T: Encodable>(_ value: T) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+    }
+
+    /// Decodes a JSONValue into a Decodable.
+    func decoded<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(T.self, from: JSONEncoder().encode(self))
+    }
+
+    subscript(key: String) -> JSONValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+
+    var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    var numberValue: Double? { if case .number(let n) = self { return n }; return nil }
+}

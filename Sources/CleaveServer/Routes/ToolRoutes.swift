@@ -1,0 +1,172 @@
+import Foundation
+import Hummingbird
+
+/// Jobs, the cluster / pixel-classification / objects tools, reference data and export
+/// (documented in ``OpenAPIDocument`` and docs/api.md).
+struct ToolRoutes {
+    let workbench: Workbench
+
+    /// `{sessionId, clientTime?}` — the body of accept/reject and friends.
+    struct SessionInput: Codable { var sessionId: String?; var clientTime: String? }
+    struct PickInput: Codable { var sessionId: String?; var clientTime: String?; var cluster: Int; var name: String; var `class`: Int? }
+    struct MergeInput: Codable { var sessionId: String?; var clientTime: String?; var clusters: [Int] }
+
+    func register(on api: RouterGroup<WorkbenchContext>) {
+        let workbench = self.workbench
+        let jsonLimit = workbench.configuration.maximumJSONBytes
+
+        // Jobs
+        api.get("jobs") { request, _ in
+            ListResponse(items: try workbench.jobs.jobs(imageID: request.uri.queryParameters.get("imageId")), key: "jobs")
+        }
+        api.get("jobs/{jobId}") { _, context -> JobDTO in
+            let id = try context.parameter("jobId")
+            guard let job = workbench.jobs.job(id) else { throw APIError(.notFound, "no job with id \(id)") }
+            return job
+        }
+        api.post("jobs/{jobId}/cancel") { _, context -> JobDTO in
+            let id = try context.parameter("jobId")
+            guard let job = workbench.jobs.cancel(id) else { throw APIError(.notFound, "no job with id \(id)") }
+            return job
+        }
+        api.get("jobs/{jobId}/events") { _, context -> Response in
+            let id = try context.parameter("jobId")
+            guard let stream = workbench.jobs.subscribe(id) else { throw APIError(.notFound, "no job with id \(id)") }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-cache"
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                let encoder = JSONEncoder()
+                for await job in stream {
+                    let json = String(decoding: try encoder.encode(job), as: UTF8.self)
+                    try await writer.write(ByteBuffer(string: "event: job\ndata: \(json)\n\n"))
+                }
+                try await writer.finish(nil)
+            })
+        }
+
+        // Cluster tool
+        api.post("images/{imageId}/cluster") { request, context -> EditedResponse<JobDTO> in
+            let input = try await request.decodeJSON(ClusterInput.self, limit: jsonLimit)
+            let job = try await workbench.startClustering(imageID: try context.parameter("imageId"), userID: request.userID, input: input)
+            return EditedResponse(status: .accepted, response: job)
+        }
+        api.get("images/{imageId}/clusterings") { _, context in
+            ListResponse(items: try await workbench.clusterings(imageID: try context.parameter("imageId")), key: "clusterings")
+        }
+        api.get("clusterings/{clusteringId}") { _, context in
+            try await workbench.clustering(id: try context.parameter("clusteringId"))
+        }
+        api.get("clusterings/{clusteringId}/overlay.png") { request, context -> Response in
+            let opacity = try request.number("opacity") ?? 0.5
+            return pngResponse(try await workbench.clusteringOverlayPNG(id: try context.parameter("clusteringId"), opacity: opacity))
+        }
+        api.get("clusterings/{clusteringId}/at") { request, context -> ClusterAtResponse in
+            guard let x = try request.number("x"), let y = try request.number("y") else {
+                throw APIError(.badRequest, "give x and y (image pixels)")
+            }
+            return ClusterAtResponse(cluster: try await workbench.cluster(at: Int(x.rounded(.down)), Int(y.rounded(.down)),
+                                                                          clusteringID: try context.parameter("clusteringId")))
+        }
+        api.post("clusterings/{clusteringId}/pick") { request, context in
+            let input = try await request.decodeJSON(PickInput.self, limit: jsonLimit)
+            return try await workbench.pickCluster(id: try context.parameter("clusteringId"), userID: request.userID, sessionID: input.sessionId,
+                                                   clientTime: input.clientTime, cluster: input.cluster, name: input.name, classValue: input.class)
+        }
+        api.post("clusterings/{clusteringId}/merge") { request, context in
+            let input = try await request.decodeJSON(MergeInput.self, limit: jsonLimit)
+            return try await workbench.mergeClusters(id: try context.parameter("clusteringId"), userID: request.userID, sessionID: input.sessionId,
+                                                     clientTime: input.clientTime, clusters: input.clusters)
+        }
+        for (verb, accept) in [("accept", true), ("reject", false)] {
+            api.post("clusterings/{clusteringId}/\(verb)") { request, context in
+                let input = try await request.decodeJSON(SessionInput.self, limit: jsonLimit)
+                return try await workbench.judgeClustering(id: try context.parameter("clusteringId"), userID: request.userID,
+                                                           sessionID: input.sessionId, clientTime: input.clientTime, accept: accept)
+            }
+            api.post("predictions/{predictionId}/\(verb)") { request, context in
+                let input = try await request.decodeJSON(SessionInput.self, limit: jsonLimit)
+                return try await workbench.judgePrediction(id: try context.parameter("predictionId"), userID: request.userID,
+                                                           sessionID: input.sessionId, clientTime: input.clientTime, accept: accept)
+            }
+        }
+
+        // Classes
+        api.get("projects/{projectId}/classes") { _, context in
+            ListResponse(items: try await workbench.classes(projectID: try context.parameter("projectId")), key: "classes")
+        }
+        api.post("projects/{projectId}/classes") { request, context -> EditedResponse<ClassDTO> in
+            let input = try await request.decodeJSON(ClassInput.self, limit: jsonLimit)
+            return EditedResponse(status: .created, response: try await workbench.createClass(
+                projectID: try context.parameter("projectId"), userID: request.userID, input: input))
+        }
+        api.put("classes/{classId}") { request, context in
+            let input = try await request.decodeJSON(ClassInput.self, limit: jsonLimit)
+            return try await workbench.updateClass(id: try context.parameter("classId"), userID: request.userID, input: input)
+        }
+        api.delete("classes/{classId}") { request, context in
+            CountResponse(deleted: try await workbench.deleteClass(id: try context.parameter("classId"), userID: request.userID,
+                                                                   sessionID: request.uri.queryParameters.get("sessionId")))
+        }
+
+        // Training and prediction
+        api.post("images/{imageId}/train") { request, context -> EditedResponse<JobDTO> in
+            let input = try await request.decodeJSON(TrainInput.self, limit: jsonLimit)
+            return EditedResponse(status: .accepted, response: try await workbench.startTraining(
+                imageID: try context.parameter("imageId"), userID: request.userID, input: input))
+        }
+        api.get("projects/{projectId}/models") { _, context in
+            ListResponse(items: try await workbench.models(projectID: try context.parameter("projectId")), key: "models")
+        }
+        api.get("models/{modelId}") { _, context in
+            try await workbench.model(id: try context.parameter("modelId"))
+        }
+        api.post("images/{imageId}/predict") { request, context -> EditedResponse<JobDTO> in
+            let input = try await request.decodeJSON(PredictInput.self, limit: jsonLimit)
+            return EditedResponse(status: .accepted, response: try await workbench.startPrediction(
+                imageID: try context.parameter("imageId"), userID: request.userID, input: input))
+        }
+        api.get("images/{imageId}/predictions") { _, context in
+            ListResponse(items: try await workbench.predictions(imageID: try context.parameter("imageId")), key: "predictions")
+        }
+        api.get("predictions/{predictionId}") { _, context in
+            try await workbench.prediction(id: try context.parameter("predictionId"))
+        }
+        api.get("predictions/{predictionId}/labels.png") { request, context -> Response in
+            pngResponse(try await workbench.predictionLabelsPNG(id: try context.parameter("predictionId"), opacity: try request.number("opacity") ?? 0.5))
+        }
+        api.get("predictions/{predictionId}/uncertainty.png") { request, context -> Response in
+            pngResponse(try await workbench.predictionUncertaintyPNG(id: try context.parameter("predictionId"), opacity: try request.number("opacity") ?? 0.7))
+        }
+        api.get("predictions/{predictionId}/labels.tif") { _, context -> Response in
+            fileResponse(try await workbench.predictionLabelsTIFF(id: try context.parameter("predictionId")), type: "image/tiff")
+        }
+        api.get("predictions/{predictionId}/fractions.json") { _, context in
+            ListResponse(items: try await workbench.prediction(id: try context.parameter("predictionId")).fractions, key: "fractions")
+        }
+    }
+}
+
+struct ClusterAtResponse: ResponseEncodable, Sendable {
+    var cluster: Int?
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: DynamicKey.self)
+        try container.encode(cluster, forKey: DynamicKey("cluster"))
+    }
+}
+
+extension Request {
+    /// An optional numeric query parameter. - Throws: 400 when present but not a finite number.
+    func number(_ key: String) throws -> Double? {
+        guard let text = uri.queryParameters.get(key) else { return nil }
+        guard let value = Double(text), value.isFinite else { throw APIError(.badRequest, "query parameter \(key) must be a number, got \(text.prefix(40))") }
+        return value
+    }
+}
+
+func fileResponse(_ bytes: [UInt8], type: String, filename: String? = nil) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = type
+    if let filename { headers[.contentDisposition] = "attachment; filename=\"\(filename)\"" }
+    return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+}

@@ -1,0 +1,120 @@
+import CleaveCore
+import CleaveRender
+import Foundation
+import GRDB
+import Hummingbird
+
+/// A class of a project (what strokes, picks and predictions label pixels with).
+public struct ClassDTO: ResponseCodable, Equatable, Sendable {
+    public var id: String
+    public var projectId: String
+    /// Label value 1…255, unique in the project.
+    public var value: Int
+    public var name: String
+    public var colour: String
+}
+
+public struct ClassInput: Codable, Sendable {
+    public var name: String?
+    public var colour: String?
+    public var value: Int?
+    public var sessionId: String?
+    public var clientTime: String?
+}
+
+extension Workbench {
+    static func cleanName(_ raw: String, what: String) throws -> String {
+        let name = String(raw.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }).trimmingCharacters(in: .whitespaces)
+        guard (1...100).contains(name.count) else { throw APIError(.badRequest, "\(what) must be 1 to 100 characters, got \(name.count)") }
+        return name
+    }
+
+    static func classDTO(_ row: Row) -> ClassDTO {
+        ClassDTO(id: row["id"], projectId: row["project_id"], value: row["value"], name: row["name"], colour: row["colour"])
+    }
+
+    /// The project's classes by value.
+    public func classes(projectID: String) async throws -> [ClassDTO] {
+        _ = try await project(id: projectID)
+        return try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM classes WHERE project_id = ? ORDER BY value", arguments: [projectID]).map(Workbench.classDTO)
+        }
+    }
+
+    /// Creates a class; the value defaults to the smallest free one, the colour to the palette's.
+    /// - Throws: 400 for a bad name, colour or value; 409 when the value or name is taken.
+    public func createClass(projectID: String, userID: String, input: ClassInput) async throws -> ClassDTO {
+        _ = try await project(id: projectID)
+        let name = try Workbench.cleanName(input.name ?? "", what: "class name")
+        if let colour = input.colour, RGB(hex: colour) == nil { throw APIError(.badRequest, "colour must be #rrggbb, got \(colour.prefix(20))") }
+        if let value = input.value, !(1...255).contains(value) { throw APIError(.badRequest, "value must be 1 to 255, got \(value)") }
+        let actor = input.sessionId == nil ? nil : try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
+        return try await database.pool.write { db in
+            let existing = try Row.fetchAll(db, sql: "SELECT * FROM classes WHERE project_id = ?", arguments: [projectID]).map(Workbench.classDTO)
+            if existing.contains(where: { $0.name.lowercased() == name.lowercased() }) {
+                throw APIError(.conflict, "a class named \(name) exists in this project")
+            }
+            let used = Set(existing.map(\.value))
+            let value: Int
+            if let wanted = input.value {
+                guard !used.contains(wanted) else { throw APIError(.conflict, "class value \(wanted) is taken in this project") }
+                value = wanted
+            } else {
+                guard let free = (1...255).first(where: { !used.contains($0) }) else { throw APIError(.conflict, "all 255 class values are taken") }
+                value = free
+            }
+            let colour = (input.colour.flatMap { RGB(hex: $0) } ?? Palette.colour(forIndex: value - 1)).hex
+            let dto = ClassDTO(id: Workbench.newID(), projectId: projectID, value: value, name: name, colour: colour)
+            try db.execute(sql: "INSERT INTO classes (id, project_id, value, name, colour, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [dto.id, projectID, value, name, colour, Workbench.now()])
+            if let actor {
+                try Workbench.record("class.create", by: actor, projectID: projectID, imageID: nil,
+                                     payload: ["classId": .string(dto.id), "value": .number(Double(value)), "name": .string(name), "colour": .string(colour)], db)
+            }
+            return dto
+        }
+    }
+
+    /// Renames or recolours a class.
+    public func updateClass(id: String, userID: String, input: ClassInput) async throws -> ClassDTO {
+        let name = try input.name.map { try Workbench.cleanName($0, what: "class name") }
+        if let colour = input.colour, RGB(hex: colour) == nil { throw APIError(.badRequest, "colour must be #rrggbb, got \(colour.prefix(20))") }
+        if input.value != nil { throw APIError(.badRequest, "a class's value cannot change (strokes refer to it); create a new class") }
+        let actor = input.sessionId == nil ? nil : try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
+        return try await database.pool.write { db in
+            guard var dto = try Row.fetchOne(db, sql: "SELECT * FROM classes WHERE id = ?", arguments: [id]).map(Workbench.classDTO) else {
+                throw APIError(.notFound, "no class with id \(id)")
+            }
+            if let name {
+                if try Row.fetchOne(db, sql: "SELECT id FROM classes WHERE project_id = ? AND lower(name) = lower(?) AND id != ?",
+                                    arguments: [dto.projectId, name, id]) != nil {
+                    throw APIError(.conflict, "a class named \(name) exists in this project")
+                }
+                dto.name = name
+            }
+            if let colour = input.colour.flatMap({ RGB(hex: $0) }) { dto.colour = colour.hex }
+            try db.execute(sql: "UPDATE classes SET name = ?, colour = ? WHERE id = ?", arguments: [dto.name, dto.colour, id])
+            if let actor {
+                try Workbench.record("class.update", by: actor, projectID: dto.projectId, imageID: nil,
+                                     payload: ["classId": .string(id), "name": .string(dto.name), "colour": .string(dto.colour)], db)
+            }
+            return dto
+        }
+    }
+
+    /// Deletes a class (its strokes stay; they train as an unnamed class until it is recreated).
+    public func deleteClass(id: String, userID: String, sessionID: String?) async throws -> Int {
+        let actor = sessionID == nil ? nil : try Actor(userID: userID, sessionID: sessionID)
+        return try await database.pool.write { db in
+            guard let dto = try Row.fetchOne(db, sql: "SELECT * FROM classes WHERE id = ?", arguments: [id]).map(Workbench.classDTO) else {
+                throw APIError(.notFound, "no class with id \(id)")
+            }
+            try db.execute(sql: "DELETE FROM classes WHERE id = ?", arguments: [id])
+            if let actor {
+                try Workbench.record("class.delete", by: actor, projectID: dto.projectId, imageID: nil,
+                                     payload: ["classId": .string(id), "value": .number(Double(dto.value))], db)
+            }
+            return 1
+        }
+    }
+}

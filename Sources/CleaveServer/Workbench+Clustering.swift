@@ -1,0 +1,419 @@
+import CleaveCore
+import CleaveFeatures
+import CleaveFormats
+import CleaveLearning
+import CleavePipelines
+import CleaveRender
+import Foundation
+import GRDB
+import Hummingbird
+
+/// `POST /api/images/{id}/cluster`: the Locator's settings as the page sends them.
+public struct ClusterInput: Codable, Sendable {
+    public var sessionId: String?
+    public var clientTime: String?
+    /// "grid" (default) or "window".
+    public var mode: String?
+    public var gridRows: Int?
+    public var gridColumns: Int?
+    /// Fixed square patches instead of a rows × columns grid.
+    public var patchSize: Int?
+    public var windowSize: Int?
+    public var windowStride: Int?
+    public var clusterCount: Int?
+    public var features: [String]?
+    public var scaler: String?
+    public var reduce: String?
+    public var algorithm: String?
+    public var seed: UInt64?
+    public var excludeDark: Bool?
+}
+
+/// One cluster of a clustering.
+public struct ClusterDTO: Codable, Equatable, Sendable {
+    public var index: Int
+    /// Patches (or windows) in the cluster, after merges.
+    public var size: Int
+    public var fraction: Double
+    public var colour: String
+    /// Mean raw feature value of the cluster's patches.
+    public var signature: [String: Double]
+    public var particleScore: Double?
+    public var name: String?
+    /// Class value a pick assigned (weak reference labels), if any.
+    public var `class`: Int?
+    public var picked: Bool
+    /// The cluster this one was merged into.
+    public var mergedInto: Int?
+}
+
+/// A clustering result.
+public struct ClusteringDTO: ResponseCodable, Equatable, Sendable {
+    public var id: String
+    public var imageId: String
+    public var jobId: String?
+    public var params: JSONValue
+    public var clusterCount: Int
+    public var featureNames: [String]
+    public var featuresCached: Bool
+    public var patchCount: Int
+    /// The overlay PNG is the image downsampled by this factor (stretch it over the whole image).
+    public var overlayScale: Int
+    public var overlayWidth: Int
+    public var overlayHeight: Int
+    public var clusters: [ClusterDTO]
+    /// The Locator's automatic pick (most particle-like cluster).
+    public var suggestedPick: Int
+    public var darkGroup: Int?
+    public var silhouette: Double?
+    /// open | accepted | rejected
+    public var state: String
+    public var timings: [String: Double]
+    public var createdAt: String
+}
+
+/// Which patch owns each pixel: patch column per x, patch row per y (-1 = none). Grid patches and
+/// window cells are separable, so two short arrays describe the whole label map.
+struct ClusterGeometry: Codable, Sendable {
+    var rows: Int
+    var columns: Int
+    var columnOfX: [Int32]
+    var rowOfY: [Int32]
+
+    init(layout: LocatorLayout, width: Int, height: Int) {
+        let grid = layout.grids[0]
+        rows = grid.rows; columns = grid.columns
+        var columnOfX = [Int32](repeating: -1, count: width), rowOfY = [Int32](repeating: -1, count: height)
+        for c in 0..<grid.columns {
+            let r = layout.ownedRegion(image: 0, row: 0, column: c)
+            for x in max(0, r.x)..<min(width, r.x + r.width) { columnOfX[x] = Int32(c) }
+        }
+        for row in 0..<grid.rows {
+            let r = layout.ownedRegion(image: 0, row: row, column: 0)
+            for y in max(0, r.y)..<min(height, r.y + r.height) { rowOfY[y] = Int32(row) }
+        }
+        self.columnOfX = columnOfX; self.rowOfY = rowOfY
+    }
+
+    /// Patch index of pixel (x, y), or nil.
+    func patch(x: Int, y: Int) -> Int? {
+        guard x >= 0, x < columnOfX.count, y >= 0, y < rowOfY.count else { return nil }
+        let c = columnOfX[x], r = rowOfY[y]
+        guard c >= 0, r >= 0 else { return nil }
+        return Int(r) * columns + Int(c)
+    }
+}
+
+extension Workbench {
+    static let overlayMaxSide = 1024
+
+    /// Turns the page's settings into Locator options. - Throws: 400 naming the field.
+    static func locatorOptions(_ input: ClusterInput) throws -> LocatorOptions {
+        var options = LocatorOptions()
+        let mode = input.mode ?? "grid"
+        switch mode {
+        case "grid":
+            if let size = input.patchSize {
+                guard (4...4096).contains(size) else { throw APIError(.badRequest, "patchSize must be 4 to 4096, got \(size)") }
+                options.sampling = .patches(.patchSize(size))
+            } else {
+                let rows = input.gridRows ?? 16, columns = input.gridColumns ?? 16
+                guard (1...512).contains(rows), (1...512).contains(columns) else {
+                    throw APIError(.badRequest, "gridRows and gridColumns must be 1 to 512, got \(rows)x\(columns)")
+                }
+                options.sampling = .patches(.grid(rows: rows, columns: columns))
+            }
+            options.features = PatchStatistic.defaults
+        case "window":
+            let size = input.windowSize ?? 33, stride = input.windowStride ?? 16
+            guard size >= 3, size <= 1025, size % 2 == 1 else { throw APIError(.badRequest, "windowSize must be odd, 3 to 1025, got \(size)") }
+            guard stride >= 1, stride <= size else { throw APIError(.badRequest, "windowStride must be 1 to windowSize, got \(stride)") }
+            options.sampling = .window(size: size, stride: stride)
+            options.features = LocatorOptions.windowFeatures
+        default:
+            throw APIError(.badRequest, "mode must be grid or window, got \(mode.prefix(40))")
+        }
+        if let names = input.features {
+            guard !names.isEmpty, names.count <= 40 else { throw APIError(.badRequest, "features must list 1 to 40 names") }
+            do { options.features = try PatchStatistic.parseList(names.joined(separator: ",")) } catch {
+                throw APIError(.badRequest, "features: \(error)")
+            }
+        }
+        let k = input.clusterCount ?? 4
+        guard (1...64).contains(k) else { throw APIError(.badRequest, "clusterCount must be 1 to 64, got \(k)") }
+        options.clusterCount = k
+        if let scaler = input.scaler {
+            guard let found = Scaler.allCases.first(where: { $0.rawValue.lowercased() == scaler.lowercased() }) else {
+                throw APIError(.badRequest, "scaler must be one of \(Scaler.allCases.map { $0.rawValue.lowercased() }.joined(separator: ", ")), got \(scaler.prefix(40))")
+            }
+            options.scaler = found
+        }
+        if let reduce = input.reduce {
+            let parts = reduce.split(separator: ":").map(String.init)
+            switch (parts.first ?? "", parts.count) {
+            case ("none", 1): options.reduction = .none
+            case ("pca", 2) where Int(parts[1]) != nil: options.reduction = .pca(Int(parts[1])!)
+            case ("pca", 2) where Double(parts[1]) != nil: options.reduction = .pcaFraction(Double(parts[1])!)
+            case ("nmf", 2) where Int(parts[1]) != nil: options.reduction = .nmf(Int(parts[1])!)
+            default: throw APIError(.badRequest, "reduce must be none, pca:N, pca:FRACTION or nmf:N, got \(reduce.prefix(40))")
+            }
+        }
+        if let algorithm = input.algorithm {
+            guard let method = LocatorOptions.Method(rawValue: algorithm) else {
+                throw APIError(.badRequest, "algorithm must be kmeans or agglomerative, got \(algorithm.prefix(40))")
+            }
+            options.method = method
+        }
+        options.seed = input.seed ?? 0
+        options.excludeDark = input.excludeDark ?? false
+        do { try options.validate() } catch { throw APIError(.badRequest, String(describing: error)) }
+        return options
+    }
+
+    /// Starts a clustering job (202 + job). Features come from the cache when the image was
+    /// clustered before with the same sampling and features.
+    public func startClustering(imageID: String, userID: String, input: ClusterInput) async throws -> JobDTO {
+        let actor = try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
+        let image = try await image(id: imageID)
+        guard image.depth == 1, image.channels == 1 else {
+            throw APIError(.badRequest, "clustering needs a 2D greyscale image; \(image.name) is \(image.width)x\(image.height)x\(image.depth) with \(image.channels) channels")
+        }
+        let options = try Workbench.locatorOptions(input)
+        let decoded = try await decoded(image).image
+        let params = try JSONValue.from(input)
+        return try jobs.submit(kind: "cluster", imageID: imageID, projectID: image.projectId, params: params) { [self] context in
+            try runClustering(image: image, decoded: decoded, options: options, params: params, actor: actor, context: context)
+        }
+    }
+
+    private func runClustering(image: ImageDTO, decoded: AnyImage, options: LocatorOptions, params: JSONValue,
+                               actor: Actor, context: JobContext) throws -> JSONValue {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let input = try features.locatorImage(sha256: image.sha256) { try Locator.image(decoded, name: image.name) }
+        let key = LocatorFeatures.key(for: options)
+        var cached = true
+        let extracted: LocatorFeatures
+        if let hit = features.features(image: image.sha256, key: key) {
+            extracted = hit
+        } else {
+            cached = false
+            do { extracted = try Locator.features([input], options: options, progress: context.progress(stage: 0, of: 2)) }
+            catch { throw APIError(.badRequest, String(describing: error)) }
+            features.store(extracted, image: image.sha256, key: key)
+        }
+        try context.checkCancelled()
+        let result: LocatorResult
+        do { result = try Locator.run([input], features: extracted, options: options, progress: context.progress(stage: 1, of: 2)) }
+        catch { throw APIError(.badRequest, String(describing: error)) }
+        try context.checkCancelled()
+
+        let id = Workbench.newID()
+        let total = result.labels.count
+        var clusters: [ClusterDTO] = []
+        for label in 0..<result.clusterSizes.count {
+            let members = result.labels.enumerated().filter { $0.element == Int32(label) }.map(\.offset)
+            var signature: [String: Double] = [:]
+            for (f, name) in result.featureNames.enumerated() where !members.isEmpty {
+                let mean = members.reduce(0.0) { $0 + Double(result.features[$1, f]) } / Double(members.count)
+                if mean.isFinite { signature[name] = mean }
+            }
+            let score = result.particleScores[label]
+            let isDark = result.darkGroup == label
+            clusters.append(ClusterDTO(index: label, size: result.clusterSizes[label],
+                                       fraction: Double(result.clusterSizes[label]) / Double(max(total, 1)),
+                                       colour: (isDark ? RGB(70, 70, 90) : Palette.colour(forIndex: label)).hex,
+                                       signature: signature, particleScore: score.isFinite ? score : nil,
+                                       name: isDark ? "dark / grid bars" : nil, class: nil, picked: false, mergedInto: nil))
+        }
+        let scale = max(1, (max(image.width, image.height) + Workbench.overlayMaxSide - 1) / Workbench.overlayMaxSide)
+        var timings: [String: Double] = [:]
+        for lap in result.timings { timings[lap.stage, default: 0] += lap.seconds }
+        let dto = ClusteringDTO(id: id, imageId: image.id, jobId: context.id, params: params, clusterCount: result.clusterCount,
+                                featureNames: result.featureNames, featuresCached: cached, patchCount: total,
+                                overlayScale: scale, overlayWidth: (image.width + scale - 1) / scale,
+                                overlayHeight: (image.height + scale - 1) / scale, clusters: clusters,
+                                suggestedPick: result.picked, darkGroup: result.darkGroup, silhouette: result.silhouette,
+                                state: "open", timings: timings, createdAt: Workbench.now())
+        let geometry = ClusterGeometry(layout: result.layout, width: image.width, height: image.height)
+        try results.write(result.labels, kind: "clusterings", id: id, part: "labels")
+        try results.write(Array(try JSONEncoder().encode(geometry)), kind: "clusterings", id: id, part: "geometry.json")
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        try database.pool.write { db in
+            try Workbench.saveClustering(dto, db, insert: true)
+            try Workbench.record("cluster.run", by: actor, projectID: image.projectId, imageID: image.id, payload: [
+                "clusteringId": .string(id), "jobId": .string(context.id), "algorithm": .string(options.method.rawValue),
+                "clusterCount": .number(Double(options.clusterCount)), "features": .array(options.features.map { .string($0.rawValue) }),
+                "sampling": .string(options.sampling.description), "scaler": .string(options.scaler.rawValue),
+                "reduction": .string(options.reduction.description), "seed": .number(Double(options.seed)),
+                "excludeDark": .bool(options.excludeDark), "featuresCached": .bool(cached), "seconds": .number(seconds),
+                "modelVersion": .string("locator-\(LocatorModel.formatVersion)")], db)
+        }
+        return .object(["clusteringId": .string(id)])
+    }
+
+    static func saveClustering(_ dto: ClusteringDTO, _ db: GRDB.Database, insert: Bool) throws {
+        let text = JSONValue.text(try JSONValue.from(dto))
+        if insert {
+            try db.execute(sql: "INSERT INTO clusterings (id, image_id, job_id, summary, state, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [dto.id, dto.imageId, dto.jobId, text, dto.state, dto.createdAt])
+        } else {
+            try db.execute(sql: "UPDATE clusterings SET summary = ?, state = ? WHERE id = ?", arguments: [text, dto.state, dto.id])
+        }
+    }
+
+    static func clusteringDTO(_ row: Row) throws -> ClusteringDTO {
+        try JSONDecoder().decode(ClusteringDTO.self, from: Data((row["summary"] as String).utf8))
+    }
+
+    /// One clustering, or 404.
+    public func clustering(id: String) async throws -> ClusteringDTO {
+        let found = try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT summary FROM clusterings WHERE id = ?", arguments: [id]).map(Workbench.clusteringDTO)
+        }
+        guard let found else { throw APIError(.notFound, "no clustering with id \(id)") }
+        return found
+    }
+
+    /// The image's clusterings, oldest first.
+    public func clusterings(imageID: String) async throws -> [ClusteringDTO] {
+        _ = try await image(id: imageID)
+        return try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT summary FROM clusterings WHERE image_id = ? ORDER BY created_at, id",
+                             arguments: [imageID]).map(Workbench.clusteringDTO)
+        }
+    }
+
+    /// Changes a clustering in one transaction with its event.
+    private func changeClustering(id: String, actor: Actor, event: String, payload: [String: JSONValue],
+                                  change: @escaping @Sendable (inout ClusteringDTO, GRDB.Database) throws -> Void) async throws -> ClusteringDTO {
+        let existing = try await clustering(id: id)
+        let image = try await image(id: existing.imageId)
+        return try await database.pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT summary FROM clusterings WHERE id = ?", arguments: [id]) else {
+                throw APIError(.notFound, "no clustering with id \(id)")
+            }
+            var dto = try Workbench.clusteringDTO(row)
+            try change(&dto, db)
+            try Workbench.saveClustering(dto, db, insert: false)
+            var full = payload
+            full["clusteringId"] = .string(id)
+            try Workbench.record(event, by: actor, projectID: image.projectId, imageID: image.id, payload: full, db)
+            return dto
+        }
+    }
+
+    /// The cluster a merged cluster now belongs to.
+    static func root(_ index: Int, in clusters: [ClusterDTO]) -> Int {
+        var current = index, steps = 0
+        while let next = clusters[current].mergedInto, steps < clusters.count { current = next; steps += 1 }
+        return current
+    }
+
+    /// Picks a cluster and names it; `classValue` (or a project class with that name) makes its
+    /// patches weak reference labels of that class.
+    public func pickCluster(id: String, userID: String, sessionID: String?, clientTime: String?, cluster: Int,
+                            name rawName: String, classValue: Int?) async throws -> ClusteringDTO {
+        let actor = try Actor(userID: userID, sessionID: sessionID, clientTime: clientTime)
+        let name = String(rawName.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }).trimmingCharacters(in: .whitespaces)
+        guard (1...100).contains(name.count) else { throw APIError(.badRequest, "name must be 1 to 100 characters, got \(name.count)") }
+        let existing = try await clustering(id: id)
+        guard cluster >= 0, cluster < existing.clusters.count else {
+            throw APIError(.badRequest, "cluster must be 0 to \(existing.clusters.count - 1), got \(cluster)")
+        }
+        let projectID = try await image(id: existing.imageId).projectId
+        let classes = try await classes(projectID: projectID)
+        var resolved: Int? = nil
+        if let classValue {
+            guard classes.contains(where: { $0.value == classValue }) else {
+                throw APIError(.badRequest, "class \(classValue) is not a class of this project (have \(classes.map { String($0.value) }.joined(separator: ", ")))")
+            }
+            resolved = classValue
+        } else {
+            resolved = classes.first(where: { $0.name.lowercased() == name.lowercased() })?.value
+        }
+        let classResolved = resolved
+        return try await changeClustering(id: id, actor: actor, event: "cluster.pick",
+                                          payload: ["cluster": .number(Double(cluster)), "name": .string(name),
+                                                    "class": classResolved.map { .number(Double($0)) } ?? .null]) { dto, _ in
+            let target = Workbench.root(cluster, in: dto.clusters)
+            dto.clusters[target].picked = true
+            dto.clusters[target].name = name
+            dto.clusters[target].class = classResolved
+        }
+    }
+
+    /// Merges cluster `b` into `a` (sizes add up; the overlay shows `a`'s colour for both).
+    public func mergeClusters(id: String, userID: String, sessionID: String?, clientTime: String?, clusters pair: [Int]) async throws -> ClusteringDTO {
+        let actor = try Actor(userID: userID, sessionID: sessionID, clientTime: clientTime)
+        let existing = try await clustering(id: id)
+        guard pair.count == 2, pair.allSatisfy({ $0 >= 0 && $0 < existing.clusters.count }) else {
+            throw APIError(.badRequest, "clusters must be two cluster indices 0 to \(existing.clusters.count - 1), got \(pair)")
+        }
+        let a = Workbench.root(pair[0], in: existing.clusters), b = Workbench.root(pair[1], in: existing.clusters)
+        guard a != b else { throw APIError(.badRequest, "clusters \(pair[0]) and \(pair[1]) are already one cluster") }
+        return try await changeClustering(id: id, actor: actor, event: "cluster.merge",
+                                          payload: ["clusters": .array(pair.map { .number(Double($0)) })]) { dto, _ in
+            dto.clusters[b].mergedInto = a
+            dto.clusters[a].size += dto.clusters[b].size
+            dto.clusters[a].fraction += dto.clusters[b].fraction
+            dto.clusters[b].size = 0
+            dto.clusters[b].fraction = 0
+            if dto.clusters[b].picked { dto.clusters[a].picked = true; dto.clusters[a].name = dto.clusters[a].name ?? dto.clusters[b].name
+                dto.clusters[a].class = dto.clusters[a].class ?? dto.clusters[b].class }
+            dto.clusters[b].picked = false
+        }
+    }
+
+    /// Accepts or rejects a clustering.
+    public func judgeClustering(id: String, userID: String, sessionID: String?, clientTime: String?, accept: Bool) async throws -> ClusteringDTO {
+        let actor = try Actor(userID: userID, sessionID: sessionID, clientTime: clientTime)
+        return try await changeClustering(id: id, actor: actor, event: accept ? "accept" : "reject",
+                                          payload: ["resultType": .string("clustering"), "resultId": .string(id)]) { dto, _ in
+            dto.state = accept ? "accepted" : "rejected"
+        }
+    }
+
+    /// Per-patch labels with merges applied (-1 for unowned never happens here; dark group kept).
+    func effectiveClusterLabels(_ dto: ClusteringDTO) throws -> (labels: [Int32], geometry: ClusterGeometry) {
+        var labels = try results.readArray(Int32.self, kind: "clusterings", id: dto.id, part: "labels")
+        let geometry = try JSONDecoder().decode(ClusterGeometry.self,
+                                                from: Data(try results.read(kind: "clusterings", id: dto.id, part: "geometry.json")))
+        let map = (0..<dto.clusters.count).map { Int32(Workbench.root($0, in: dto.clusters)) }
+        for i in labels.indices where labels[i] >= 0 && Int(labels[i]) < map.count { labels[i] = map[Int(labels[i])] }
+        return (labels, geometry)
+    }
+
+    /// The cluster under image pixel (x, y).
+    public func cluster(at x: Int, _ y: Int, clusteringID: String) async throws -> Int? {
+        let dto = try await clustering(id: clusteringID)
+        let (labels, geometry) = try effectiveClusterLabels(dto)
+        return geometry.patch(x: x, y: y).map { Int(labels[$0]) }
+    }
+
+    /// The RGBA overlay: each pixel coloured by its cluster (after merges), alpha = opacity.
+    public func clusteringOverlayPNG(id: String, opacity: Double) async throws -> [UInt8] {
+        guard opacity.isFinite, (0...1).contains(opacity) else { throw APIError(.badRequest, "opacity must be 0 to 1, got \(opacity)") }
+        let dto = try await clustering(id: id)
+        let (labels, geometry) = try effectiveClusterLabels(dto)
+        let colours = dto.clusters.map { RGB(hex: $0.colour) ?? RGB(0, 0, 0) }
+        let scale = dto.overlayScale, w = dto.overlayWidth, h = dto.overlayHeight
+        let alpha = UInt8((opacity * 255).rounded())
+        var out = Image<UInt8>(shape: Shape(width: w, height: h, channels: 4))
+        out.pixels.withUnsafeMutableBufferPointer { p in
+            let plane = w * h
+            for oy in 0..<h {
+                for ox in 0..<w {
+                    guard let patch = geometry.patch(x: ox * scale + scale / 2 >= geometry.columnOfX.count ? ox * scale : ox * scale + scale / 2,
+                                                     y: oy * scale + scale / 2 >= geometry.rowOfY.count ? oy * scale : oy * scale + scale / 2) else { continue }
+                    let label = Int(labels[patch])
+                    guard label >= 0, label < colours.count else { continue }
+                    let c = colours[label], i = oy * w + ox
+                    // Picked clusters are drawn stronger so the choice stays visible.
+                    let a = dto.clusters[label].picked ? UInt8(min(255, Int(alpha) + 60)) : alpha
+                    p[i] = c.red; p[plane + i] = c.green; p[2 * plane + i] = c.blue; p[3 * plane + i] = a
+                }
+            }
+        }
+        return try ImageFile.encode(out, as: .png)
+    }
+}

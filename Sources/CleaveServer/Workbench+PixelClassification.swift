@@ -1,0 +1,410 @@
+import CleaveCore
+import CleaveFeatures
+import CleaveFormats
+import CleaveLearning
+import CleavePipelines
+import CleaveRender
+import Foundation
+import GRDB
+import Hummingbird
+
+public struct TrainInput: Codable, Sendable {
+    public var sessionId: String?
+    public var clientTime: String?
+    /// Images whose active strokes train the model (default: every image of the project with strokes).
+    public var imageIds: [String]?
+    public var treeCount: Int?
+    public var seed: UInt64?
+    /// A named filter bank: default, fast, ilastik, full.
+    public var bank: String?
+}
+
+public struct RegionDTO: Codable, Equatable, Sendable {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+}
+
+public struct PredictInput: Codable, Sendable {
+    public var sessionId: String?
+    public var clientTime: String?
+    public var modelId: String?
+    public var region: RegionDTO?
+}
+
+public struct ModelClassDTO: Codable, Equatable, Sendable {
+    public var value: Int
+    public var name: String
+    public var colour: String
+}
+
+/// A trained pixel classifier of a project.
+public struct ModelDTO: ResponseCodable, Equatable, Sendable {
+    public var id: String
+    public var projectId: String
+    public var version: Int
+    public var jobId: String?
+    public var classes: [ModelClassDTO]
+    public var trainedOn: [String]
+    /// Labelled pixels per class value (as text keys).
+    public var labelledPixels: [String: Int]
+    public var treeCount: Int
+    public var bank: String
+    public var oobAccuracy: Double?
+    public var createdAt: String
+}
+
+public struct FractionDTO: Codable, Equatable, Sendable {
+    public var value: Int
+    public var name: String
+    public var colour: String
+    public var pixels: Int
+    public var percent: Double
+    /// Area in `unit` (e.g. "nm²") when the image has a pixel size.
+    public var area: Double?
+    public var unit: String?
+}
+
+/// A prediction of a model over an image region.
+public struct PredictionDTO: ResponseCodable, Equatable, Sendable {
+    public var id: String
+    public var imageId: String
+    public var modelId: String
+    public var modelVersion: Int
+    public var jobId: String?
+    public var region: RegionDTO
+    public var classes: [ModelClassDTO]
+    public var fractions: [FractionDTO]
+    public var meanUncertainty: Double
+    /// open | accepted | rejected
+    public var state: String
+    public var createdAt: String
+}
+
+extension Workbench {
+    static let maximumTreeCount = 500
+
+    // MARK: Training
+
+    /// Starts training a model from the active strokes of the project's images.
+    /// - Throws: 400 when there are no strokes or fewer than two classes, bad options; 404 unknown ids.
+    public func startTraining(imageID: String, userID: String, input: TrainInput) async throws -> JobDTO {
+        let actor = try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
+        let image = try await image(id: imageID)
+        let treeCount = input.treeCount ?? 50
+        guard (1...Workbench.maximumTreeCount).contains(treeCount) else {
+            throw APIError(.badRequest, "treeCount must be 1 to \(Workbench.maximumTreeCount), got \(treeCount)")
+        }
+        let bankName = input.bank ?? "default"
+        let bank: FilterBank
+        do { bank = try FilterBank.named(bankName) } catch { throw APIError(.badRequest, "bank: \(error)") }
+        let projectImages = try await images(projectID: image.projectId)
+        var chosen: [ImageDTO]
+        if let ids = input.imageIds {
+            guard !ids.isEmpty, ids.count <= 100 else { throw APIError(.badRequest, "imageIds must list 1 to 100 images") }
+            chosen = []
+            for id in ids {
+                guard let found = projectImages.first(where: { $0.id == id }) else {
+                    throw APIError(.badRequest, "image \(id.prefix(40)) is not an image of this project")
+                }
+                chosen.append(found)
+            }
+        } else {
+            chosen = projectImages
+        }
+        var examples: [(ImageDTO, AnyImage, [StrokeDTO])] = []
+        var values = Set<Int>()
+        for candidate in chosen {
+            let strokes = try await strokes(imageID: candidate.id)
+            guard !strokes.isEmpty else { continue }
+            guard candidate.depth == 1 else { throw APIError(.badRequest, "\(candidate.name): training on image stacks is not supported here") }
+            values.formUnion(strokes.map(\.class))
+            examples.append((candidate, try await decoded(candidate).image, strokes))
+        }
+        guard !examples.isEmpty else { throw APIError(.badRequest, "no strokes to train from: paint at least two classes first") }
+        guard values.count >= 2 else {
+            throw APIError(.badRequest, "strokes of only one class (\(values.sorted().map(String.init).joined(separator: ", "))); paint at least two classes")
+        }
+        let projectClasses = try await classes(projectID: image.projectId)
+        let params = try JSONValue.from(input)
+        let seed = input.seed ?? 0
+        let ready = examples
+        return try jobs.submit(kind: "train", imageID: imageID, projectID: image.projectId, params: params) { [self] context in
+            context.report(0, "rasterising strokes")
+            var training: [PixelClassifier.TrainingExample] = []
+            var labelled: [String: Int] = [:]
+            for (dto, pixels, strokes) in ready {
+                var labels = [UInt8](repeating: 0, count: dto.width * dto.height)
+                StrokeRaster.paint(strokes, width: dto.width, height: dto.height, into: &labels)
+                for v in labels where v != 0 { labelled[String(v), default: 0] += 1 }
+                let labelImage = Image<UInt8>(shape: Shape(width: dto.width, height: dto.height), pixels: labels)
+                training.append(.init(input: PixelClassifierInput(name: dto.name, image: pixels), labels: AnyImage(labelImage),
+                                      labelsName: "strokes of \(dto.name)"))
+            }
+            try context.checkCancelled()
+            let present = Set(labelled.keys.compactMap { Int32($0) })
+            let classes: [PixelClass] = present.sorted().enumerated().map { position, value in
+                if let known = projectClasses.first(where: { $0.value == Int(value) }) {
+                    return PixelClass(value: value, name: known.name, colour: RGB(hex: known.colour) ?? Palette.colour(forIndex: position))
+                }
+                return PixelClass.unnamed(value, position: Int(value) - 1)
+            }
+            let options = PixelClassifier.TrainingOptions(bank: bank, forest: RandomForestConfiguration(treeCount: treeCount, seed: seed))
+            let model: PixelClassifierModel
+            do { model = try PixelClassifier.train(training, classes: classes, options: options, progress: context.progress()) }
+            catch { throw APIError(.badRequest, String(describing: error)) }
+            try context.checkCancelled()
+            let id = Workbench.newID()
+            let encoder = JSONEncoder()
+            try results.write(Array(try encoder.encode(model)), kind: "models", id: id, part: "json")
+            self.models.store(model, key: id)
+            let dto = try database.pool.write { db -> ModelDTO in
+                let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM models WHERE project_id = ?", arguments: [image.projectId]) ?? 0) + 1
+                let dto = ModelDTO(id: id, projectId: image.projectId, version: version, jobId: context.id,
+                                   classes: model.classes.map { ModelClassDTO(value: Int($0.value), name: $0.name, colour: $0.colour.hex) },
+                                   trainedOn: ready.map { $0.0.id }, labelledPixels: labelled, treeCount: treeCount, bank: bankName,
+                                   oobAccuracy: model.training.outOfBagAccuracy, createdAt: Workbench.now())
+                try db.execute(sql: "INSERT INTO models (id, project_id, version, job_id, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [id, image.projectId, version, context.id, JSONValue.text(try JSONValue.from(dto)), dto.createdAt])
+                try Workbench.record("train", by: actor, projectID: image.projectId, imageID: image.id, modelVersion: String(version), payload: [
+                    "modelId": .string(id), "version": .number(Double(version)), "jobId": .string(context.id),
+                    "trainedOn": .array(ready.map { .string($0.0.id) }), "treeCount": .number(Double(treeCount)),
+                    "bank": .string(bankName), "seed": .number(Double(seed)),
+                    "labelledPixels": .object(labelled.mapValues { .number(Double($0)) })], db)
+                return dto
+            }
+            return .object(["modelId": .string(id), "version": .number(Double(dto.version))])
+        }
+    }
+
+    static func modelDTO(_ row: Row) throws -> ModelDTO {
+        try JSONDecoder().decode(ModelDTO.self, from: Data((row["summary"] as String).utf8))
+    }
+
+    public func model(id: String) async throws -> ModelDTO {
+        let found = try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT summary FROM models WHERE id = ?", arguments: [id]).map(Workbench.modelDTO)
+        }
+        guard let found else { throw APIError(.notFound, "no model with id \(id)") }
+        return found
+    }
+
+    public func models(projectID: String) async throws -> [ModelDTO] {
+        _ = try await project(id: projectID)
+        return try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT summary FROM models WHERE project_id = ? ORDER BY version", arguments: [projectID]).map(Workbench.modelDTO)
+        }
+    }
+
+    func loadModel(_ id: String) throws -> PixelClassifierModel {
+        if let cached = models.value(key: id) { return cached }
+        let bytes = try results.read(kind: "models", id: id, part: "json")
+        let model = try JSONDecoder().decode(PixelClassifierModel.self, from: Data(bytes))
+        models.store(model, key: id)
+        return model
+    }
+
+    // MARK: Prediction
+
+    /// Starts a prediction of the whole image or of `region` (the page's visible part).
+    public func startPrediction(imageID: String, userID: String, input: PredictInput) async throws -> JobDTO {
+        let actor = try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
+        let image = try await image(id: imageID)
+        guard image.depth == 1 else { throw APIError(.badRequest, "\(image.name): predicting image stacks is not supported here") }
+        let modelDTO: ModelDTO
+        if let id = input.modelId {
+            modelDTO = try await model(id: id)
+            guard modelDTO.projectId == image.projectId else { throw APIError(.badRequest, "model \(id) belongs to another project") }
+        } else {
+            guard let newest = try await models(projectID: image.projectId).last else {
+                throw APIError(.badRequest, "the project has no trained model yet; train one first")
+            }
+            modelDTO = newest
+        }
+        let region = input.region ?? RegionDTO(x: 0, y: 0, width: image.width, height: image.height)
+        guard region.x >= 0, region.y >= 0, region.width >= 1, region.height >= 1,
+              region.x + region.width <= image.width, region.y + region.height <= image.height else {
+            throw APIError(.badRequest, "region (\(region.x), \(region.y), \(region.width)x\(region.height)) is not inside the \(image.width)x\(image.height) image")
+        }
+        let pixels = try await decoded(image).image
+        let params = try JSONValue.from(input)
+        return try jobs.submit(kind: "predict", imageID: imageID, projectID: image.projectId, params: params) { [self] context in
+            let model = try loadModel(modelDTO.id)
+            let wanted = Region(x: region.x, y: region.y, width: region.width, height: region.height)
+            let halo = model.featureBank.halo(spacing: pixels.spacing)
+            let grown = wanted.expanded(by: max(halo.x, halo.y), within: pixels.shape.singleChannel)
+            let crop = Workbench.crop(pixels, to: grown)
+            let prediction: PixelPrediction
+            do {
+                prediction = try PixelClassifier.predict(PixelClassifierInput(name: image.name, image: crop), model: model,
+                                                         progress: context.progress())
+            } catch { throw APIError(.badRequest, String(describing: error)) }
+            try context.checkCancelled()
+            // Cut the halo off again.
+            let k = model.classes.count, n = region.width * region.height, gw = grown.width, gn = grown.width * grown.height
+            var labels = [UInt8](repeating: 0, count: n), uncertainty = [UInt8](repeating: 0, count: n)
+            var probabilities = [Float](repeating: 0, count: n * k)
+            var uncertaintySum = 0.0
+            for y in 0..<region.height {
+                for x in 0..<region.width {
+                    let source = (y + wanted.y - grown.y) * gw + (x + wanted.x - grown.x), target = y * region.width + x
+                    labels[target] = UInt8(clamping: prediction.labels[source])
+                    let u = Double(prediction.uncertainty[source])
+                    uncertaintySum += u
+                    uncertainty[target] = UInt8((min(max(u, 0), 1) * 255).rounded())
+                    for c in 0..<k { probabilities[c * n + target] = prediction.probabilities[c * gn + source] }
+                }
+            }
+            let id = Workbench.newID()
+            try results.write(labels, kind: "predictions", id: id, part: "labels")
+            try results.write(uncertainty, kind: "predictions", id: id, part: "uncertainty")
+            try results.write(probabilities, kind: "predictions", id: id, part: "probabilities")
+            let fractions = Workbench.fractions(labels: labels, classes: modelDTO.classes, spacing: image.spacing)
+            let dto = PredictionDTO(id: id, imageId: image.id, modelId: modelDTO.id, modelVersion: modelDTO.version, jobId: context.id,
+                                    region: region, classes: modelDTO.classes, fractions: fractions,
+                                    meanUncertainty: uncertaintySum / Double(n), state: "open", createdAt: Workbench.now())
+            try database.pool.write { db in
+                try Workbench.savePrediction(dto, db, insert: true)
+                try Workbench.record("predict", by: actor, projectID: image.projectId, imageID: image.id,
+                                     modelVersion: String(modelDTO.version), payload: [
+                    "predictionId": .string(id), "modelId": .string(modelDTO.id), "jobId": .string(context.id),
+                    "region": .array([region.x, region.y, region.width, region.height].map { .number(Double($0)) }),
+                    "fractions": .object(Dictionary(uniqueKeysWithValues: fractions.map { (String($0.value), JSONValue.number($0.percent)) }))], db)
+            }
+            return .object(["predictionId": .string(id)])
+        }
+    }
+
+    static func crop(_ image: AnyImage, to region: Region) -> AnyImage {
+        switch image {
+        case .uint8(let i): return AnyImage(i.cropped(to: region))
+        case .uint16(let i): return AnyImage(i.cropped(to: region))
+        case .float32(let i): return AnyImage(i.cropped(to: region))
+        }
+    }
+
+    static func fractions(labels: [UInt8], classes: [ModelClassDTO], spacing: SpacingDTO?) -> [FractionDTO] {
+        var counts = [Int](repeating: 0, count: 256)
+        for v in labels { counts[Int(v)] += 1 }
+        let total = Double(max(labels.count, 1))
+        return classes.map { c in
+            let pixels = counts[c.value]
+            return FractionDTO(value: c.value, name: c.name, colour: c.colour, pixels: pixels, percent: 100 * Double(pixels) / total,
+                               area: spacing.map { Double(pixels) * $0.x * $0.y }, unit: spacing.map { $0.unit + "²" })
+        }
+    }
+
+    static func savePrediction(_ dto: PredictionDTO, _ db: GRDB.Database, insert: Bool) throws {
+        let text = JSONValue.text(try JSONValue.from(dto))
+        if insert {
+            try db.execute(sql: "INSERT INTO predictions (id, image_id, model_id, job_id, summary, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [dto.id, dto.imageId, dto.modelId, dto.jobId, text, dto.state, dto.createdAt])
+        } else {
+            try db.execute(sql: "UPDATE predictions SET summary = ?, state = ? WHERE id = ?", arguments: [text, dto.state, dto.id])
+        }
+    }
+
+    static func predictionDTO(_ row: Row) throws -> PredictionDTO {
+        try JSONDecoder().decode(PredictionDTO.self, from: Data((row["summary"] as String).utf8))
+    }
+
+    public func prediction(id: String) async throws -> PredictionDTO {
+        let found = try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT summary FROM predictions WHERE id = ?", arguments: [id]).map(Workbench.predictionDTO)
+        }
+        guard let found else { throw APIError(.notFound, "no prediction with id \(id)") }
+        return found
+    }
+
+    public func predictions(imageID: String) async throws -> [PredictionDTO] {
+        _ = try await image(id: imageID)
+        return try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT summary FROM predictions WHERE image_id = ? ORDER BY created_at, id",
+                             arguments: [imageID]).map(Workbench.predictionDTO)
+        }
+    }
+
+    /// Accepts or rejects a prediction.
+    public func judgePrediction(id: String, userID: String, sessionID: String?, clientTime: String?, accept: Bool) async throws -> PredictionDTO {
+        let actor = try Actor(userID: userID, sessionID: sessionID, clientTime: clientTime)
+        let existing = try await prediction(id: id)
+        let image = try await image(id: existing.imageId)
+        return try await database.pool.write { db in
+            var dto = existing
+            dto.state = accept ? "accepted" : "rejected"
+            try Workbench.savePrediction(dto, db, insert: false)
+            try Workbench.record(accept ? "accept" : "reject", by: actor, projectID: image.projectId, imageID: image.id,
+                                 modelVersion: String(dto.modelVersion),
+                                 payload: ["resultType": .string("prediction"), "resultId": .string(id)], db)
+            return dto
+        }
+    }
+
+    /// Class colours over the prediction's region (alpha = opacity, 0 where unlabelled).
+    public func predictionLabelsPNG(id: String, opacity: Double) async throws -> [UInt8] {
+        guard opacity.isFinite, (0...1).contains(opacity) else { throw APIError(.badRequest, "opacity must be 0 to 1, got \(opacity)") }
+        let dto = try await prediction(id: id)
+        let labels = try results.read(kind: "predictions", id: id, part: "labels")
+        var colours = [RGB?](repeating: nil, count: 256)
+        for c in dto.classes { colours[c.value] = RGB(hex: c.colour) }
+        let alpha = UInt8((opacity * 255).rounded())
+        return try Workbench.rgbaPNG(width: dto.region.width, height: dto.region.height) { i in
+            colours[Int(labels[i])].map { ($0, alpha) }
+        }
+    }
+
+    /// Uncertainty as a heat map (viridis), alpha = opacity × uncertainty so confident pixels stay clear.
+    public func predictionUncertaintyPNG(id: String, opacity: Double) async throws -> [UInt8] {
+        guard opacity.isFinite, (0...1).contains(opacity) else { throw APIError(.badRequest, "opacity must be 0 to 1, got \(opacity)") }
+        let dto = try await prediction(id: id)
+        let values = try results.read(kind: "predictions", id: id, part: "uncertainty")
+        let palette = (0..<256).map { Palette.viridis(Double($0) / 255) }
+        return try Workbench.rgbaPNG(width: dto.region.width, height: dto.region.height) { i in
+            (palette[Int(values[i])], UInt8((opacity * Double(values[i])).rounded()))
+        }
+    }
+
+    /// The prediction's labels (class values) as an 8-bit TIFF with the image's pixel size.
+    public func predictionLabelsTIFF(id: String) async throws -> [UInt8] {
+        let dto = try await prediction(id: id)
+        let image = try await image(id: dto.imageId)
+        let labels = try results.read(kind: "predictions", id: id, part: "labels")
+        return try ImageFile.encode(Image<UInt8>(shape: Shape(width: dto.region.width, height: dto.region.height), pixels: labels,
+                                                 spacing: image.spacing.map { Spacing(x: $0.x, y: $0.y, unit: $0.unit) }), as: .tiff)
+    }
+
+    /// An RGBA PNG from a per-pixel colour function (nil = transparent).
+    static func rgbaPNG(width: Int, height: Int, colour: (Int) -> (RGB, UInt8)?) throws -> [UInt8] {
+        var out = Image<UInt8>(shape: Shape(width: width, height: height, channels: 4))
+        let plane = width * height
+        out.pixels.withUnsafeMutableBufferPointer { p in
+            for i in 0..<plane {
+                guard let (c, a) = colour(i) else { continue }
+                p[i] = c.red; p[plane + i] = c.green; p[2 * plane + i] = c.blue; p[3 * plane + i] = a
+            }
+        }
+        return try ImageFile.encode(out, as: .png)
+    }
+}
+
+/// A small thread-safe LRU of decoded values (trained models).
+final class LockedCache<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [(key: String, value: Value)] = []
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func value(key: String) -> Value? {
+        lock.lock(); defer { lock.unlock() }
+        return entries.first(where: { $0.key == key })?.value
+    }
+
+    func store(_ value: Value, key: String) {
+        lock.lock(); defer { lock.unlock() }
+        entries.removeAll { $0.key == key }
+        entries.append((key, value))
+        if entries.count > capacity { entries.removeFirst() }
+    }
+}
