@@ -108,7 +108,11 @@ export async function saveStroke(live) {
     emit("strokeSaved", saved);
   } catch (error) {
     viewer.strokes = viewer.strokes.filter((s) => s !== pending);
-    fail(error, live.class === 0 ? "Eraser" : "Stroke not saved");
+    if (live.class === 0 && error.status === 400) {
+      status("Eraser: this server cannot erase labels yet; paint over them with the right class instead", true);
+    } else {
+      fail(error, live.class === 0 ? "Eraser" : "Stroke not saved");
+    }
   }
   viewer.draw();
 }

@@ -113,7 +113,7 @@ $("my-data-delete").addEventListener("click", async () => {
   if (!confirm("Delete every event recorded under your id? Strokes, classes and results stay; the record of what you did goes.")) return;
   try {
     const { deleted } = await api.deleteMyEvents();
-    $("my-data-status").textContent = `Deleted ${deleted} events.`;
     await showMyData();
+    $("my-data-status").textContent = `Deleted ${deleted} events.`;
   } catch (error) { fail(error, "Delete my events", $("my-data-status")); }
 });

@@ -154,10 +154,11 @@ export class Viewer {
     }
     ctx.filter = "none";
     for (const overlay of this.overlays.values()) {
-      if (!overlay.visible || !overlay.img || !overlay.img.complete || overlay.img.naturalWidth === 0) continue;
+      const shown = overlay.current;
+      if (!overlay.visible || !shown) continue;
       ctx.globalAlpha = overlay.opacity;
       ctx.imageSmoothingEnabled = !!overlay.smooth;
-      ctx.drawImage(overlay.img, overlay.x, overlay.y, overlay.width, overlay.height);
+      ctx.drawImage(shown.img, shown.x, shown.y, shown.width, shown.height);
     }
     ctx.globalAlpha = this.strokesVisible ? this.strokeOpacity : 0;
     if (this.strokesVisible) for (const stroke of this.strokes) this.drawStroke(stroke);
@@ -174,17 +175,23 @@ export class Viewer {
     }
   }
 
-  // Adds or replaces an overlay image stretched over an image region (full image by default).
-  setOverlay(key, url, { x = 0, y = 0, width = this.image.width, height = this.image.height, opacity, visible = true, smooth = false, label = key } = {}) {
+  // Adds or replaces an overlay image stretched over an image region (full image by default). Until
+  // a new picture has loaded, the previous one stays on screen (no flicker while re-clustering).
+  setOverlay(key, url, { x = 0, y = 0, width = this.image.width, height = this.image.height, opacity, visible, smooth = false, label = key } = {}) {
     const previous = this.overlays.get(key);
-    const overlay = { key, label, url, x, y, width, height, smooth, visible,
-                      opacity: opacity ?? previous?.opacity ?? 0.5, img: previous?.url === url ? previous.img : null };
-    if (!overlay.img) {
+    const overlay = previous || { key, current: null };
+    Object.assign(overlay, { label, url, smooth, opacity: opacity ?? previous?.opacity ?? 0.5,
+                             visible: visible ?? previous?.visible ?? true, loaded: previous?.current?.url === url, failed: false });
+    if (!overlay.loaded) {
       const img = new Image();
-      img.onload = () => { if (this.overlays.get(key) === overlay || this.overlays.get(key)?.img === img) this.draw(); };
-      img.onerror = () => { overlay.failed = true; this.onOverlayError?.(overlay); };
+      img.onload = () => {
+        if (overlay.url !== url) return;   // a newer picture was asked for meanwhile
+        overlay.current = { img, url, x, y, width, height };
+        overlay.loaded = true;
+        this.draw();
+      };
+      img.onerror = () => { if (overlay.url === url) { overlay.failed = true; this.onOverlayError?.(overlay); } };
       img.src = url;
-      overlay.img = img;
     }
     this.overlays.set(key, overlay);
     this.draw();
