@@ -1,8 +1,8 @@
 // Pixel classification: classes, brush strokes with undo/redo, training and prediction, class fractions.
 import { api } from "./api.js";
 import { record } from "./events.js";
-import { $, DEFAULT_COLOURS, classByValue, emit, fail, hooks, number, renderLayers, runJob, setDecision, showOverlay,
-         state, status, viewer } from "./shared.js";
+import { $, DEFAULT_COLOURS, classByValue, emit, fail, focusLayer, formatArea, hooks, number, renderLayers, runJob, setDecision,
+         showOverlay, state, status, viewer } from "./shared.js";
 
 // ---------- classes ----------
 
@@ -157,6 +157,7 @@ async function trainAndPredict(region, label) {
   if (!result || state.image !== image) return null;
   const prediction = await api.prediction(result.predictionId);
   showPrediction(prediction, trained.version);
+  focusLayer("prediction");
   return prediction;
 }
 
@@ -215,7 +216,7 @@ function renderFractions(fractions) {
     tr.innerHTML = `<td><span class="dot"></span></td><td></td><td>${(+f.percent).toFixed(1)}</td><td></td>`;
     tr.querySelector(".dot").style.background = f.colour || classByValue(f.value)?.colour || "#888";
     tr.children[1].textContent = f.name || `class ${f.value}`;
-    tr.children[3].textContent = f.area !== null && f.area !== undefined ? `${number(f.area)} ${f.unit}²` : `${f.pixels} px`;
+    tr.children[3].textContent = formatArea(f.area, f.unit) ?? `${f.pixels} px`;
     return tr;
   }));
 }

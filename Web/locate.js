@@ -1,6 +1,6 @@
 // The Locate tool: cluster patches of the image, show the clusters as a heatmap, pick, name and merge them.
 import { api } from "./api.js";
-import { $, classByValue, fail, hooks, number, runJob, setDecision, showOverlay, state, status, viewer } from "./shared.js";
+import { $, classByValue, fail, focusLayer, hooks, number, runJob, setDecision, showOverlay, state, status } from "./shared.js";
 
 let overlayVersion = 0;
 
@@ -32,6 +32,7 @@ $("cluster-form").addEventListener("submit", async (event) => {
     const clustering = await api.clustering(result.clusteringId);
     const seconds = (performance.now() - started) / 1000;
     showClustering(clustering, seconds);
+    focusLayer("clusters");
   } catch (error) {
     fail(error, "Clustering", $("cluster-summary"));
     $("cluster-result").hidden = false;

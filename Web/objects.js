@@ -1,9 +1,10 @@
 // The Objects tool: connected regions of one class in the current prediction, measured; click to see, reclassify.
 import { api } from "./api.js";
-import { $, fail, hooks, number, runJob, showOverlay, state, status, viewer } from "./shared.js";
+import { $, fail, focusLayer, hooks, number, runJob, showOverlay, state, status, viewer } from "./shared.js";
 
 // Columns shown in the table (when the server measures them), in this order.
-const SHOWN = ["area", "equivalent_diameter", "perimeter", "solidity", "eccentricity", "mean_intensity"];
+const SHOWN = ["area", "equivalent_diameter", "solidity", "eccentricity"];
+const HEADINGS = { area: "area px", equivalent_diameter: "diam. px", solidity: "solidity", eccentricity: "eccentr." };
 
 function renderClassOptions() {
   const keep = $("objects-class").value;
@@ -22,6 +23,7 @@ $("objects-form").addEventListener("submit", async (event) => {
     const result = await runJob(() => api.findObjects(image.id, state.prediction.id, classValue, +$("objects-min-size").value), "Objects");
     if (!result || state.image !== image) return;
     showObjectSet(await api.objectSet(result.objectSetId));
+    focusLayer("objects");
   } catch (error) { fail(error, "Objects", $("objects-summary")); }
 });
 
@@ -46,9 +48,8 @@ function showObjectSet(set) {
   const region = set.region || { x: 0, y: 0, width: state.image.width, height: state.image.height };
   showOverlay("objects", api.objectSetURL(set.id, "labels.png?opacity=1"), { ...region, opacity: 0.5 });
   const columns = SHOWN.filter((c) => set.columns.includes(c));
-  const unit = state.image.spacing ? state.image.spacing.unit : "px";
   $("objects-table").querySelector("thead").innerHTML =
-    `<tr><th>#</th>${columns.map((c) => `<th>${c.replace(/_/g, " ")}</th>`).join("")}<th>class</th></tr>`;
+    `<tr><th>#</th>${columns.map((c) => `<th title="${c}">${HEADINGS[c]}</th>`).join("")}<th>class</th></tr>`;
   $("objects-table").querySelector("tbody").replaceChildren(...set.objects.map((o) => {
     const tr = document.createElement("tr");
     tr.dataset.object = o.id;
@@ -57,14 +58,14 @@ function showObjectSet(set) {
     tr.addEventListener("click", () => selectObject(o, true));
     return tr;
   }));
-  $("objects-table").title = `measurements in pixels (${unit} where the server converts)`;
+  $("objects-table").title = "Measurements in pixels, as scikit-image's regionprops; the CSV export has every column";
   $("reclassify-form").hidden = true;
 }
 
 function selectObject(object, centre) {
   state.selectedObject = object;
   document.querySelectorAll("#objects-table tbody tr").forEach((tr) => tr.classList.toggle("selected", +tr.dataset.object === object.id));
-  document.querySelector(`#objects-table tr[data-object="${object.id}"]`)?.scrollIntoView({ block: "nearest" });
+  document.querySelector(`#objects-table tr[data-object="${object.id}"]`)?.scrollIntoView({ block: "nearest", inline: "nearest" });
   viewer.highlight = box(object);
   if (centre) viewer.centreOn(viewer.highlight); else viewer.draw();
   $("reclassify-form").hidden = false;

@@ -159,3 +159,25 @@ export function setDecision(decision) {
 
 export const number = (value, digits = 3) =>
   value === null || value === undefined ? "–" : Number.isInteger(value) ? String(value) : (+value).toPrecision(digits);
+
+// An area in the most readable unit: nm² above 10⁶ becomes µm², µm² above 10⁶ becomes mm².
+export function formatArea(area, unit) {
+  if (area === null || area === undefined || !unit) return null;
+  let base = unit.replace(/²$/, "");
+  const steps = { nm: "µm", "µm": "mm", um: "mm", mm: "m" };
+  while (area >= 1e6 && steps[base]) { area /= 1e6; base = steps[base]; }
+  return `${number(area)} ${base}²`;
+}
+
+// When a tool shows a new result, its layer is shown and the other tools' result layers are hidden
+// (they stay in the Layers list, one tick away), so one picture at a time explains itself.
+export function focusLayer(key) {
+  for (const other of ["clusters", "prediction", "objects"]) {
+    const overlay = viewer.overlays.get(other);
+    if (overlay && other !== key) overlay.visible = false;
+  }
+  const own = viewer.overlays.get(key);
+  if (own) own.visible = true;
+  viewer.draw();
+  renderLayers();
+}

@@ -529,7 +529,7 @@ def _():
     geo = json.load(open(export_file("geojson", f"{stem}-objects.geojson")))
     assert geo["type"] == "FeatureCollection", str(geo)[:200]
     assert len(geo["features"]) == js("return cleave.state.objectSet.count"), "features differ from the object count"
-    shot("exported")
+
 
 
 @step("export reference data zip and check its contents", needs=("export",))
@@ -549,6 +549,7 @@ def _():
     assert hashlib.sha256(archive.read(stored)).hexdigest() == hashlib.sha256(tile_bytes).hexdigest(), "image bytes differ"
     events = list(csv.DictReader(io.StringIO(archive.read("events.csv").decode())))
     assert any(e.get("type") == "stroke" for e in events), "no stroke events in events.csv"
+    shot("exported")
     ctx["zip_labels"] = tifffile.imread(io.BytesIO(archive.read(f"labels/{image}.tif")))
     ctx["zip_provenance"] = tifffile.imread(io.BytesIO(archive.read(f"provenance/{image}.tif")))
 
