@@ -11,6 +11,46 @@ public enum OpenAPIDocument {
         ("get", "/api/images/{imageId}/strokes"), ("post", "/api/images/{imageId}/strokes"),
         ("post", "/api/images/{imageId}/strokes/undo"), ("post", "/api/images/{imageId}/strokes/redo"),
         ("get", "/api/events"), ("post", "/api/events"), ("delete", "/api/events"),
+        ("put", "/api/projects/{projectId}/consent"),
+        ("get", "/api/projects/{projectId}/classes"),
+        ("post", "/api/projects/{projectId}/classes"),
+        ("put", "/api/classes/{classId}"),
+        ("delete", "/api/classes/{classId}"),
+        ("get", "/api/jobs"),
+        ("get", "/api/jobs/{jobId}"),
+        ("post", "/api/jobs/{jobId}/cancel"),
+        ("get", "/api/jobs/{jobId}/events"),
+        ("post", "/api/images/{imageId}/cluster"),
+        ("get", "/api/images/{imageId}/clusterings"),
+        ("get", "/api/clusterings/{clusteringId}"),
+        ("get", "/api/clusterings/{clusteringId}/overlay.png"),
+        ("get", "/api/clusterings/{clusteringId}/at"),
+        ("post", "/api/clusterings/{clusteringId}/pick"),
+        ("post", "/api/clusterings/{clusteringId}/merge"),
+        ("post", "/api/clusterings/{clusteringId}/accept"),
+        ("post", "/api/clusterings/{clusteringId}/reject"),
+        ("post", "/api/images/{imageId}/train"),
+        ("get", "/api/projects/{projectId}/models"),
+        ("get", "/api/models/{modelId}"),
+        ("post", "/api/images/{imageId}/predict"),
+        ("get", "/api/images/{imageId}/predictions"),
+        ("get", "/api/predictions/{predictionId}"),
+        ("get", "/api/predictions/{predictionId}/labels.png"),
+        ("get", "/api/predictions/{predictionId}/uncertainty.png"),
+        ("get", "/api/predictions/{predictionId}/labels.tif"),
+        ("get", "/api/predictions/{predictionId}/fractions.json"),
+        ("post", "/api/predictions/{predictionId}/accept"),
+        ("post", "/api/predictions/{predictionId}/reject"),
+        ("post", "/api/images/{imageId}/objects"),
+        ("get", "/api/objectsets/{objectSetId}"),
+        ("get", "/api/objectsets/{objectSetId}/objects.csv"),
+        ("get", "/api/objectsets/{objectSetId}/labels.png"),
+        ("post", "/api/objectsets/{objectSetId}/objects/{objectId}/class"),
+        ("get", "/api/images/{imageId}/reference"),
+        ("get", "/api/images/{imageId}/reference/labels.tif"),
+        ("get", "/api/images/{imageId}/reference/provenance.tif"),
+        ("post", "/api/projects/{projectId}/export"),
+        ("get", "/api/events.csv"),
     ]
 
     public static let json = #"""
@@ -19,7 +59,7 @@ public enum OpenAPIDocument {
       "info": {
         "title": "Cleave workbench API",
         "version": "1",
-        "description": "Projects, images (content-addressed, validated on upload), a 256x256 PNG tile pyramid, brush strokes with undo/redo, and an append-only interaction event log. Errors are {\"error\": \"one line\"} with a 4xx/5xx status. Calls that record or read events or strokes identify the pseudonymous user with the X-Cleave-User header (8-64 characters of letters, digits, '-', '_')."
+        "description": "Projects, images (content-addressed, validated on upload), a 256x256 PNG tile pyramid, brush strokes with undo/redo, background jobs (cluster, train, predict, objects) with progress as server-sent events, reference labels with provenance, zip export, and an append-only interaction event log. Errors are {\"error\": \"one line\"} with a 4xx/5xx status. Calls that record or read events or strokes identify the pseudonymous user with the X-Cleave-User header (8-64 characters of letters, digits, '-', '_')."
       },
       "paths": {
         "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI JSON"}}}},
@@ -37,7 +77,7 @@ public enum OpenAPIDocument {
           "get": {"summary": "List a project's images", "parameters": [{"$ref": "#/components/parameters/projectId"}],
                   "responses": {"200": {"description": "{images: [Image]}", "content": {"application/json": {"schema": {"type": "object", "properties": {"images": {"type": "array", "items": {"$ref": "#/components/schemas/Image"}}}}}}}, "404": {"$ref": "#/components/responses/Error"}}},
           "post": {"summary": "Upload an image (TIFF, PNG or MRC; detected from the content). The body is the raw file; it is streamed to disk, decoded completely to validate it, and stored under its SHA-256. Rejected uploads leave nothing behind.",
-                   "parameters": [{"$ref": "#/components/parameters/projectId"}, {"name": "name", "in": "query", "schema": {"type": "string"}, "description": "Display name; path components are stripped."}],
+                   "parameters": [{"$ref": "#/components/parameters/projectId"}, {"name": "name", "in": "query", "schema": {"type": "string"}, "description": "Display name only (never a path): names with / or \\\\ or a leading .. are refused (400); an image extension must match the content (415)."}],
                    "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
                    "responses": {"201": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Image"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}
         },
@@ -84,6 +124,122 @@ public enum OpenAPIDocument {
                    "responses": {"201": {"description": "{events: [Event]}"}, "400": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}},
           "delete": {"summary": "Delete all of the caller's own events", "parameters": [{"$ref": "#/components/parameters/user"}],
                      "responses": {"200": {"description": "{deleted: count}"}, "400": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/projects/{projectId}/consent": {
+          "put": {"summary": "Set the project's explicit open-data consent ('consent' event)", "parameters": [{"name": "projectId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{consent: boolean, sessionId}"}}}}, "responses": {"200": {"description": "Project"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/projects/{projectId}/classes": {
+          "get": {"summary": "The project's classes by value", "parameters": [{"name": "projectId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "{classes: [Class]}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+          "post": {"summary": "Create a class (value defaults to the smallest free one, colour to the palette)", "parameters": [{"name": "projectId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{name, colour?: #rrggbb, value?: 1-255, sessionId?}"}}}}, "responses": {"201": {"description": "Class"}, "409": {"description": "name or value taken"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/classes/{classId}": {
+          "put": {"summary": "Rename or recolour a class (the value cannot change)", "parameters": [{"name": "classId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{name?, colour?, sessionId?}"}}}}, "responses": {"200": {"description": "Class"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+          "delete": {"summary": "Delete a class", "parameters": [{"name": "classId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "responses": {"200": {"description": "{deleted: 1}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/jobs": {
+          "get": {"summary": "Recent jobs, newest first (at most 100)", "parameters": [{"name": "imageId", "in": "query", "required": false, "schema": {"type": "string"}}], "responses": {"200": {"description": "{jobs: [Job]}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/jobs/{jobId}": {
+          "get": {"summary": "One job: state queued|running|done|failed|cancelled, progress 0-1, stage, result, one-line error", "parameters": [{"name": "jobId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "Job"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/jobs/{jobId}/cancel": {
+          "post": {"summary": "Ask a job to stop (queued: at once; running: at its next check)", "parameters": [{"name": "jobId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "Job"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/jobs/{jobId}/events": {
+          "get": {"summary": "Server-sent events: 'event: job' with the Job JSON on every change (progress at most ~10/s); the stream ends after a terminal state", "parameters": [{"name": "jobId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "text/event-stream", "content": {"text/event-stream": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/cluster": {
+          "post": {"summary": "Start a Locator clustering job (features cached per image and feature settings)", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, mode: grid|window, gridRows, gridColumns, patchSize, windowSize, windowStride, clusterCount, features: [name], scaler: zscore|minmax|robust, reduce: none|pca:N|pca:F|nmf:N, algorithm: kmeans|agglomerative, seed, excludeDark}"}}}}, "responses": {"202": {"description": "Job (result {clusteringId})"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/clusterings": {
+          "get": {"summary": "The image's clusterings", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "{clusterings: [Clustering]}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/clusterings/{clusteringId}": {
+          "get": {"summary": "One clustering: clusters with size, colour, feature signature, name, pick, merge; suggested pick; state", "parameters": [{"name": "clusteringId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "Clustering"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/clusterings/{clusteringId}/overlay.png": {
+          "get": {"summary": "RGBA overlay of the clusters over the whole image, downsampled by overlayScale", "parameters": [{"name": "clusteringId", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "opacity", "in": "query", "required": false, "schema": {"type": "number"}}], "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/clusterings/{clusteringId}/at": {
+          "get": {"summary": "The cluster (after merges) under image pixel (x, y)", "parameters": [{"name": "clusteringId", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "x", "in": "query", "required": false, "schema": {"type": "number"}}, {"name": "y", "in": "query", "required": false, "schema": {"type": "number"}}], "responses": {"200": {"description": "{cluster: integer|null}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/clusterings/{clusteringId}/pick": {
+          "post": {"summary": "Pick and name a cluster; class (or a class with that name) makes it weak reference labels", "parameters": [{"name": "clusteringId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, cluster, name, class?}"}}}}, "responses": {"200": {"description": "Clustering"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/clusterings/{clusteringId}/merge": {
+          "post": {"summary": "Merge cluster b into cluster a", "parameters": [{"name": "clusteringId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, clusters: [a, b]}"}}}}, "responses": {"200": {"description": "Clustering"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/clusterings/{clusteringId}/accept": {
+          "post": {"summary": "Accept a clustering ('accept' event)", "parameters": [{"name": "clusteringId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId}"}}}}, "responses": {"200": {"description": "Clustering"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/clusterings/{clusteringId}/reject": {
+          "post": {"summary": "Reject a clustering ('reject' event)", "parameters": [{"name": "clusteringId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId}"}}}}, "responses": {"200": {"description": "Clustering"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/train": {
+          "post": {"summary": "Start training a random-forest pixel classifier from the active strokes of the project's images (a new model version)", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, imageIds?, treeCount?: 1-500, seed?, bank?: default|fast|ilastik|full}"}}}}, "responses": {"202": {"description": "Job (result {modelId, version})"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/projects/{projectId}/models": {
+          "get": {"summary": "The project's models by version", "parameters": [{"name": "projectId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "{models: [Model]}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/models/{modelId}": {
+          "get": {"summary": "One model: version, classes, training images, labelled pixels, out-of-bag accuracy", "parameters": [{"name": "modelId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "Model"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/predict": {
+          "post": {"summary": "Start a prediction of the whole image or a region (live update of the visible part)", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, modelId? (default newest), region?: {x, y, width, height}}"}}}}, "responses": {"202": {"description": "Job (result {predictionId})"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/predictions": {
+          "get": {"summary": "The image's predictions", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "{predictions: [Prediction]}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/predictions/{predictionId}": {
+          "get": {"summary": "One prediction: region, classes, class fractions (area in physical units when the pixel size is known), mean uncertainty, state", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "Prediction"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/predictions/{predictionId}/labels.png": {
+          "get": {"summary": "RGBA class colours over the prediction's region", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "opacity", "in": "query", "required": false, "schema": {"type": "number"}}], "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/predictions/{predictionId}/uncertainty.png": {
+          "get": {"summary": "RGBA uncertainty heat map (alpha = opacity x uncertainty)", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "opacity", "in": "query", "required": false, "schema": {"type": "number"}}], "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/predictions/{predictionId}/labels.tif": {
+          "get": {"summary": "8-bit label TIFF (class values) of the region", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "TIFF", "content": {"image/tiff": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/predictions/{predictionId}/fractions.json": {
+          "get": {"summary": "Class fractions", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "{fractions: [Fraction]}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/predictions/{predictionId}/accept": {
+          "post": {"summary": "Accept a prediction (its labels become weak reference labels)", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId}"}}}}, "responses": {"200": {"description": "Prediction"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/predictions/{predictionId}/reject": {
+          "post": {"summary": "Reject a prediction", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId}"}}}}, "responses": {"200": {"description": "Prediction"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/objects": {
+          "post": {"summary": "Start finding and measuring the objects of one class of a prediction (ObjectsPipeline)", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, predictionId, class, minimumSize?}"}}}}, "responses": {"202": {"description": "Job (result {objectSetId})"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/objectsets/{objectSetId}": {
+          "get": {"summary": "Objects with their measurements", "parameters": [{"name": "objectSetId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "ObjectSet"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/objectsets/{objectSetId}/objects.csv": {
+          "get": {"summary": "The object table as CSV", "parameters": [{"name": "objectSetId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/objectsets/{objectSetId}/labels.png": {
+          "get": {"summary": "Objects in categorical colours over the prediction's region", "parameters": [{"name": "objectSetId", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "opacity", "in": "query", "required": false, "schema": {"type": "number"}}], "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/objectsets/{objectSetId}/objects/{objectId}/class": {
+          "post": {"summary": "Reclassify one object ('object.reclassify' event)", "parameters": [{"name": "objectSetId", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "objectId", "in": "path", "required": true, "schema": {"type": "integer"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, class: name}"}}}}, "responses": {"200": {"description": "Object"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/reference": {
+          "get": {"summary": "Summary of the derived reference labels: strong (painted) and weak (picked cluster, accepted result) pixels, discarded slips", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "Reference"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/reference/labels.tif": {
+          "get": {"summary": "Reference labels (class values, 0 = none) as an 8-bit TIFF", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "TIFF", "content": {"image/tiff": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/reference/provenance.tif": {
+          "get": {"summary": "Provenance per pixel: 2 painted/corrected, 1 picked cluster or accepted result, 0 none", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "TIFF", "content": {"image/tiff": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/projects/{projectId}/export": {
+          "post": {"summary": "Export reference data as a zip: images, label and provenance TIFFs, events.csv, metadata.json (classes, pixel size, licence CC-BY-4.0, consent per image, Cleave version); openData includes only consented projects", "parameters": [{"name": "projectId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, openData?: boolean}"}}}}, "responses": {"200": {"description": "application/zip", "content": {"application/zip": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/events.csv": {
+          "get": {"summary": "The caller's own events as CSV", "parameters": [{"$ref": "#/components/parameters/user"}], "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         }
       },
       "components": {

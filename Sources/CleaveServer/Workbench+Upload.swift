@@ -22,14 +22,45 @@ public final class UploadSink {
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     }
 
-    /// Appends a chunk. - Throws: 413 once the total exceeds the limit.
+    /// The first bytes, kept to recognise the format before the rest arrives.
+    private var head: [UInt8] = []
+    private var sniffed = false
+
+    /// Appends a chunk. - Throws: 413 once the total exceeds the limit; 400 as soon as the first
+    /// KiB shows the file is no TIFF, PNG or MRC (so a wrong multi-GB upload is refused early).
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         byteCount += bytes.count
         guard byteCount <= limit else {
             throw APIError(.contentTooLarge, "upload exceeds the limit of \(limit) bytes")
         }
+        if !sniffed {
+            head += bytes.prefix(UploadSink.sniffBytes - head.count)
+            if head.count >= UploadSink.sniffBytes {
+                sniffed = true
+                guard UploadSink.looksLikeImage(head) else {
+                    throw APIError(.badRequest, "not a readable image: the first bytes are not a TIFF, PNG or MRC header")
+                }
+            }
+        }
         hasher.update(bytes)
         try handle.write(contentsOf: Data(bytes))
+    }
+
+    static let sniffBytes = 1024
+
+    /// TIFF (II*, MM*, BigTIFF), PNG signature, or MRC ("MAP " at byte 208).
+    static func looksLikeImage(_ head: [UInt8]) -> Bool {
+        guard head.count >= 8 else { return false }
+        if head.starts(with: [0x49, 0x49, 0x2A, 0x00]) || head.starts(with: [0x4D, 0x4D, 0x00, 0x2A])
+            || head.starts(with: [0x49, 0x49, 0x2B, 0x00]) || head.starts(with: [0x4D, 0x4D, 0x00, 0x2B]) { return true }
+        if head.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return true }
+        if head.count >= 212, Array(head[208..<211]) == Array("MAP".utf8) { return true }
+        // Older MRC files have no MAP stamp; their mode word (bytes 12-15) is a small integer.
+        if head.count >= 16 {
+            let mode = Int(head[12]) | Int(head[13]) << 8 | Int(head[14]) << 16 | Int(head[15]) << 24
+            if (0...6).contains(mode) || mode == 12 || mode == 101 { return true }
+        }
+        return false
     }
 
     /// Closes the file and returns the digest.
@@ -69,21 +100,37 @@ extension Workbench {
             _ = try await project(id: projectID)
             let sha256 = try sink.finish()
             guard sink.byteCount > 0 else { throw APIError(.badRequest, "upload is empty") }
+            let displayName = try Workbench.checkedUploadName(name)
             let info: ImageInfo
-            let decoded: AnyImage
-            do {
-                info = try ImageFile.info(sink.path)
-                decoded = try ImageFile.read(sink.path)
-            } catch {
-                throw APIError(.badRequest, "not a readable image: " + Workbench.oneLine(error, replacing: sink.path, with: Workbench.sanitizedName(name)))
+            do { info = try ImageFile.info(sink.path) } catch {
+                throw APIError(.badRequest, "not a readable image: " + Workbench.oneLine(error, replacing: sink.path, with: displayName))
+            }
+            try Workbench.checkExtension(displayName, matches: info.format)
+            // Header plausibility before any pixel is decoded: a 100 GB claim is refused here.
+            let (declared, overflow) = info.shape.count.multipliedReportingOverflow(by: info.pixelType.bytesPerSample)
+            guard !overflow, declared <= ImageFile.maximumImageBytes else {
+                throw APIError(.contentTooLarge, "\(displayName): the header claims \(info.width)x\(info.height)x\(info.depth)x\(info.channels) \(info.pixelType.rawValue) pixels (\(overflow ? "more than 9 EB" : Workbench.gigabytes(declared))); the workbench takes at most \(Workbench.gigabytes(ImageFile.maximumImageBytes))")
+            }
+            var shape = info.shape
+            var pixelType = info.pixelType
+            var spacing = info.spacing
+            if declared <= configuration.fullValidationBytes {
+                // Small enough to decode completely: every strip and checksum is checked.
+                do {
+                    let decoded = try ImageFile.read(sink.path)
+                    shape = decoded.shape; pixelType = decoded.pixelType; spacing = decoded.spacing ?? info.spacing
+                } catch {
+                    throw APIError(.badRequest, "not a readable image: " + Workbench.oneLine(error, replacing: sink.path, with: displayName))
+                }
+            } else if info.compression == "none" && declared > sink.byteCount {
+                // Too large to decode here (memory stays bounded): uncompressed pixels must at least fit in the file.
+                throw APIError(.badRequest, "not a readable image: \(displayName) is truncated: its header describes \(declared) bytes of pixels but the file has \(sink.byteCount) bytes")
             }
             try blobs.adopt(temporaryFile: sink.path, sha256: sha256)
-            let shape = decoded.shape
-            let spacing = decoded.spacing ?? info.spacing
-            let dto = ImageDTO(id: Workbench.newID(), projectId: projectID, name: Workbench.sanitizedName(name),
+            let dto = ImageDTO(id: Workbench.newID(), projectId: projectID, name: displayName,
                                sha256: sha256, byteCount: sink.byteCount, format: info.format.rawValue,
                                width: shape.width, height: shape.height, depth: shape.depth, channels: shape.channels,
-                               pixelType: decoded.pixelType.rawValue,
+                               pixelType: pixelType.rawValue,
                                spacing: spacing.map { SpacingDTO(x: $0.x, y: $0.y, unit: $0.unit) },
                                tileSize: TilePyramid.tileSize,
                                levelCount: TilePyramid.levelCount(width: shape.width, height: shape.height),
@@ -101,6 +148,36 @@ extension Workbench {
         } catch {
             sink.discard()
             throw error
+        }
+    }
+
+    static func gigabytes(_ bytes: Int) -> String {
+        bytes >= 1 << 30 ? String(format: "%.1f GiB", Double(bytes) / Double(1 << 30)) : String(format: "%.1f MiB", Double(bytes) / Double(1 << 20))
+    }
+
+    /// Upload names are display names only, but a name that tries to be a path is refused
+    /// outright (400) rather than silently shortened, so clients learn about the mistake.
+    static func checkedUploadName(_ raw: String) throws -> String {
+        if raw.contains("/") || raw.contains("\\") || raw == ".." || raw.hasPrefix("..") {
+            throw APIError(.badRequest, "upload name \(String(raw.prefix(80)).debugDescription) contains a path; give a plain file name")
+        }
+        return sanitizedName(raw)
+    }
+
+    /// A name with an image extension must agree with the content (a PNG named .tif is refused:
+    /// it is usually an export mistake that would silently lose metadata). Other names are fine.
+    static func checkExtension(_ name: String, matches format: ImageFormat) throws {
+        guard let dot = name.lastIndex(of: ".") else { return }
+        let ext = name[name.index(after: dot)...].lowercased()
+        let claimed: ImageFormat?
+        switch ext {
+        case "tif", "tiff": claimed = .tiff
+        case "png": claimed = .png
+        case "mrc", "st", "map", "rec": claimed = .mrc
+        default: claimed = nil
+        }
+        if let claimed, claimed != format {
+            throw APIError(.unsupportedMediaType, "\(name): the name says \(claimed.rawValue.uppercased()) but the content is \(format.rawValue.uppercased()); rename the file or export it again")
         }
     }
 

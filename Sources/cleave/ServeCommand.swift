@@ -12,16 +12,24 @@ struct ServeCommand: ParsableCommand {
         discussion: """
         Starts an HTTP server (loopback only unless --host says otherwise) that serves the \
         workbench page at / and its JSON API under /api (described at /api/openapi.json). \
-        Projects, images, brush strokes and the interaction event log are kept in DIR: an SQLite \
-        database (cleave.sqlite, WAL mode), uploaded files stored under their SHA-256 in blobs/, \
-        and a cache of generated tiles in tiles/. Uploads are checked by decoding them \
-        completely (TIFF, PNG or MRC, recognised by content); files that fail are not stored.
+        Projects, images, brush strokes, results and the interaction event log are kept in DIR: \
+        an SQLite database (cleave.sqlite, WAL mode), uploaded files stored under their SHA-256 \
+        in blobs/, label maps and models in results/, and a cache of generated tiles in tiles/. \
+        Uploads stream to disk and are checked before they are accepted (TIFF, PNG or MRC, \
+        recognised by content; an extension that disagrees is refused); files that fail leave \
+        nothing behind.
+
+        Clustering (the Locator), training and prediction (the pixel classifier) and object \
+        measurement run as background jobs (--jobs at once) with progress pushed to the page; \
+        they call the same pipeline code as `cleave locate`, `cleave train`, `cleave predict` \
+        and `cleave objects`. What users pick, paint, correct and accept becomes reference \
+        labels with per-pixel provenance, exported per project as a zip.
 
         Events carry a random pseudonymous user id kept by the browser, never names, e-mail \
         addresses or IP addresses; users can list and delete their own events.
 
         Examples:
-          cleave serve --demo                 # demo project in ./cleave-data, http://127.0.0.1:8080
+          cleave serve --demo                 # demo project (synthetic TEM tile) in ./cleave-data, http://127.0.0.1:8080
           cleave serve --data ~/cleave --port 9000
         """)
 
@@ -34,20 +42,24 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("data"), help: ArgumentHelp("Data directory (created if missing).", valueName: "DIR"))
     var dataDirectory = "cleave-data"
 
-    @Flag(help: "Create a demo project with a synthetic TEM-like image if there is none.")
+    @Flag(help: "Create a demo project (a synthetic TEM tile with particles and a grid bar, two classes) if there is none.")
     var demo = false
 
     @Option(name: .customLong("max-upload-mb"), help: "Largest accepted upload, in MiB.")
     var maximumUploadMiB = 4096
 
+    @Option(name: .customLong("jobs"), help: ArgumentHelp("Background jobs (clustering, training, prediction) that may run at once; each uses several cores inside. Default: one per two cores.", valueName: "N"))
+    var jobConcurrency = ServerConfiguration.defaultJobConcurrency
+
     func validate() throws {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1 to 65535, got \(port).") }
         guard maximumUploadMiB > 0 else { throw ValidationError("--max-upload-mb must be positive, got \(maximumUploadMiB).") }
+        guard (1...64).contains(jobConcurrency) else { throw ValidationError("--jobs must be 1 to 64, got \(jobConcurrency).") }
     }
 
     func run() throws {
         let configuration = ServerConfiguration(host: host, port: port, dataDirectory: dataDirectory, demo: demo,
-                                                maximumUploadBytes: maximumUploadMiB << 20)
+                                                maximumUploadBytes: maximumUploadMiB << 20, jobConcurrency: jobConcurrency)
         let done = DispatchSemaphore(value: 0)
         let outcome = ServeOutcome()
         Task {

@@ -43,20 +43,74 @@ import Testing
         }
     }
 
-    @Test func aPNGNamedTifIsAcceptedAsPNG() async throws {
-        let app = try await buildApplication(Harness.configuration("server-upload-png"))
+    @Test func aPNGNamedTifIsRefusedAndLeavesNothing() async throws {
+        let configuration = Harness.configuration("server-upload-png")
+        let app = try await buildApplication(configuration)
         var grey = Image<UInt8>(width: 40, height: 30)
         for i in grey.pixels.indices { grey.pixels[i] = UInt8(i % 251) }
         let bytes = try Harness.png(grey)
         try await app.test(.router) { client in
             let project = try await Harness.createProject(client)
             let response = try await Harness.upload(client, project: project, name: "really-a-png.tif", bytes: bytes)
-            #expect(response.status == .created)
-            let image = try Harness.object(response)
-            #expect(image["format"] as? String == "png")
-            #expect(image["pixelType"] as? String == "uint8")
-            #expect(image["name"] as? String == "really-a-png.tif")
+            #expect(response.status == .unsupportedMediaType)
+            #expect(Harness.errorMessage(response) == "really-a-png.tif: the name says TIFF but the content is PNG; rename the file or export it again")
+            // Under its own name (or a name without an image extension) the same bytes are fine.
+            let renamed = try await Harness.upload(client, project: project, name: "really-a-png.png", bytes: bytes)
+            #expect(renamed.status == .created)
+            #expect(try Harness.object(renamed)["format"] as? String == "png")
         }
+        #expect(Harness.files(under: configuration.dataDirectory + "/blobs").count == 1)
+        #expect(Harness.files(under: configuration.dataDirectory + "/tmp").isEmpty)
+    }
+
+    /// A classic little-endian TIFF header describing `width`×`height` 16-bit pixels in one
+    /// uncompressed strip at offset 256, padded with `padding` zero bytes of "pixels".
+    static func claimedTIFF(width: UInt32, height: UInt32, stripBytes: UInt32, padding: Int) -> [UInt8] {
+        var b: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0]
+        func short(_ v: UInt16) { b += [UInt8(v & 0xFF), UInt8(v >> 8)] }
+        func long(_ v: UInt32) { b += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+        let entries: [(UInt16, UInt16, UInt32)] = [(256, 4, width), (257, 4, height), (258, 3, 16), (259, 3, 1), (262, 3, 1),
+                                                   (273, 4, 256), (277, 3, 1), (278, 4, height), (279, 4, stripBytes)]
+        short(UInt16(entries.count))
+        for (tag, type, value) in entries {
+            short(tag); short(type); long(1)
+            if type == 3 { short(UInt16(value)); short(0) } else { long(value) }
+        }
+        long(0)
+        b += [UInt8](repeating: 0, count: 256 - b.count + padding)
+        return b
+    }
+
+    @Test func headerClaimsAreCheckedBeforeDecoding() async throws {
+        // 240000² 16-bit pixels: a 107 GiB claim in a 1.3 kB file.
+        var configuration = Harness.configuration("server-upload-claims")
+        configuration.fullValidationBytes = 10_000   // larger images: header + size checks only
+        let workbench = try Workbench(configuration: configuration)
+        let app = Application(router: buildRouter(workbench))
+        try await app.test(.router) { client in
+            let project = try await Harness.createProject(client)
+            let huge = try await Harness.upload(client, project: project, name: "huge.tif",
+                                                bytes: Self.claimedTIFF(width: 240_000, height: 240_000, stripBytes: 4_000_000_000, padding: 1024))
+            #expect(huge.status == .contentTooLarge || huge.status == .badRequest)
+            let message = Harness.errorMessage(huge)
+            #expect(message.hasPrefix("huge.tif: the header claims 240000x240000x1x1 uint16 pixels (107.3 GiB)") || message.hasPrefix("not a readable image"), "\(message)")
+            // 200×100 16-bit = 40,000 bytes declared (> 10,000: header-only path) but only 1,000 present: truncated.
+            let short = try await Harness.upload(client, project: project, name: "short.tif",
+                                                 bytes: Self.claimedTIFF(width: 200, height: 100, stripBytes: 40_000, padding: 1000))
+            #expect(short.status == .badRequest)
+            #expect(Harness.errorMessage(short) == "not a readable image: short.tif: TIFF truncated at offset 256: expected 40000 bytes, file has 1000")
+            // Complete: accepted from its header without decoding.
+            let whole = try await Harness.upload(client, project: project, name: "whole.tif",
+                                                 bytes: Self.claimedTIFF(width: 200, height: 100, stripBytes: 40_000, padding: 40_000))
+            #expect(whole.status == .created)
+            #expect(try Harness.object(whole)["width"] as? Int == 200)
+            // Garbage longer than 1 KiB is refused as soon as its first KiB arrives.
+            let garbage = try await Harness.upload(client, project: project, name: "noise.tif", bytes: [UInt8](repeating: 0x41, count: 5000))
+            #expect(garbage.status == .badRequest)
+            #expect(Harness.errorMessage(garbage) == "not a readable image: the first bytes are not a TIFF, PNG or MRC header")
+        }
+        #expect(Harness.files(under: configuration.dataDirectory + "/blobs").count == 1)
+        #expect(Harness.files(under: configuration.dataDirectory + "/tmp").isEmpty)
     }
 
     @Test(arguments: [("truncated", 0), ("garbage", 1), ("empty", 2)])
@@ -100,19 +154,20 @@ import Testing
         #expect(Workbench.sanitizedName(raw) == expected)
     }
 
-    @Test func traversalNameThroughTheAPIStoresOnlyTheBlob() async throws {
-        let configuration = Harness.configuration("server-upload-traversal")
+    @Test(arguments: ["../../../../tmp/owned.tif", #"..\evil.tif"#, "/etc/passwd", "..", "dir/ok.tif"])
+    func pathsAsUploadNamesAreRefusedAndStoreNothing(name: String) async throws {
+        let configuration = Harness.configuration("server-upload-traversal-\(name.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.count)-\(name.utf8.count)-\(name.hasPrefix("/"))")
         let app = try await buildApplication(configuration)
         let bytes = try Harness.tiff(Harness.rampImage(width: 20, height: 10))
         try await app.test(.router) { client in
             let project = try await Harness.createProject(client)
-            let response = try await Harness.upload(client, project: project, name: "../../../../tmp/owned.tif", bytes: bytes)
-            #expect(response.status == .created)
-            #expect(try Harness.object(response)["name"] as? String == "owned.tif")
+            let response = try await Harness.upload(client, project: project, name: name, bytes: bytes)
+            #expect(response.status == .badRequest)
+            #expect(Harness.errorMessage(response) == "upload name \(name.debugDescription) contains a path; give a plain file name")
         }
         #expect(!FileManager.default.fileExists(atPath: "/tmp/owned.tif"))
-        let digest = SHA256.hex(bytes)
-        #expect(Harness.files(under: configuration.dataDirectory + "/blobs") == ["\(digest.prefix(2))/\(digest.dropFirst(2).prefix(2))/\(digest)"])
+        #expect(Harness.files(under: configuration.dataDirectory + "/blobs").isEmpty)
+        #expect(Harness.files(under: configuration.dataDirectory + "/tmp").isEmpty)
     }
 
     @Test func unknownIdsAre404() async throws {

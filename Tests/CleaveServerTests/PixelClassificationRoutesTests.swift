@@ -1,5 +1,6 @@
 import CleaveCore
 import CleaveFormats
+import CleaveObjects
 import CleavePipelines
 import CleaveServer
 import Foundation
@@ -104,6 +105,33 @@ import Testing
             for y in 0..<80 { for x in 0..<100 where regionLabels[x, y] == labels[x + 64, y + 32] { same += 1 } }
             #expect(Double(same) / 8000 > 0.97)   // the prior is re-estimated on the region, so a few borderline pixels may flip
 
+            // Objects of class 1 (CleavePipelines' ObjectsPipeline): the same count as labelling directly.
+            let objectsJob = try await Harness.run(client, "/api/images/\(image)/objects",
+                                                   #"{"sessionId": "session-0001", "predictionId": "\#(predictionID)", "class": 1, "minimumSize": 5}"#)
+            let setID = try #require((objectsJob["result"] as? [String: Any])?["objectSetId"] as? String)
+            let objectSet = try await Harness.get(client, "/api/objectsets/\(setID)")
+            let expected = ConnectedComponents.label(AnyImage(labels), class: 1, connectivity: .full).removingSmallObjects(minimumSize: 5).objectCount
+            #expect(objectSet["count"] as? Int == expected && expected > 0)
+            let objects = try #require(objectSet["objects"] as? [[String: Any]])
+            #expect(objects.first?["class"] as? String == "particle")
+            #expect(((objects.first?["values"] as? [String: Any])?["area"] as? Double ?? 0) >= 5)
+            let renamed = try await Harness.post(client, "/api/objectsets/\(setID)/objects/1/class", #"{"sessionId": "session-0001", "class": "aggregate"}"#)
+            #expect(renamed["class"] as? String == "aggregate" && renamed["id"] as? Int == 1)
+            let csv = try await client.execute(uri: "/api/objectsets/\(setID)/objects.csv", method: .get)
+            let lines = String(buffer: csv.body).split(separator: "\n")
+            #expect(lines.count == expected + 1 && lines[0].hasPrefix("label,class,") && lines[1].hasPrefix("1,aggregate,"))
+            let objectsPNG = try await client.execute(uri: "/api/objectsets/\(setID)/labels.png", method: .get)
+            #expect(objectsPNG.status == .ok)
+            for (uri, json, status, message) in [
+                ("/api/objectsets/\(setID)/objects/9999/class", #"{"sessionId": "session-0001", "class": "x"}"#, HTTPResponse.Status.notFound, "no object 9999 in object set \(setID) (objects are 1 to \(expected))"),
+                ("/api/objectsets/nope/objects/1/class", #"{"sessionId": "session-0001", "class": "x"}"#, .notFound, "no object set with id nope"),
+                ("/api/images/\(image)/objects", #"{"sessionId": "session-0001", "predictionId": "\#(predictionID)", "class": 7}"#, .badRequest, "class 7 is not one of the prediction's classes (1, 2)"),
+                ("/api/images/\(image)/objects", #"{"sessionId": "session-0001", "predictionId": "nope", "class": 1}"#, .notFound, "no prediction with id nope"),
+            ] {
+                let response = try await client.execute(uri: uri, method: .post, headers: Harness.headers(), body: Harness.body(json))
+                #expect(response.status == status && Harness.errorMessage(response) == message)
+            }
+
             let accepted = try await Harness.post(client, "/api/predictions/\(predictionID)/accept", #"{"sessionId": "session-0001"}"#)
             #expect(accepted["state"] as? String == "accepted")
             let rejected = try await Harness.post(client, "/api/predictions/\(liveID)/reject", #"{"sessionId": "session-0001"}"#)
@@ -113,7 +141,7 @@ import Testing
 
             let events = try await Harness.get(client, "/api/events?imageId=\(image)")["events"] as? [[String: Any]] ?? []
             let types = events.map { $0["type"] as? String ?? "" }.filter { $0 != "stroke" }
-            #expect(types == ["train", "predict", "predict", "accept", "reject"])
+            #expect(types == ["train", "predict", "predict", "objects.run", "object.reclassify", "accept", "reject"])
             #expect(events.first(where: { $0["type"] as? String == "predict" })?["modelVersion"] as? String == "1")
         }
     }

@@ -1,3 +1,5 @@
+import CleaveFormats
+import CleavePipelines
 import CleaveServer
 import Foundation
 import Hummingbird
@@ -78,20 +80,27 @@ import Testing
                 #expect(images.first?["width"] as? Int == 1024)
                 #expect(images.first?["pixelType"] as? String == "uint16")
                 let spacing = images.first?["spacing"] as? [String: Any]
-                #expect(spacing?["x"] as? Double == 0.5)
+                #expect(spacing?["x"] as? Double == 5)
                 #expect(spacing?["unit"] as? String == "nm")
+                let classes = try Harness.object(try await client.execute(uri: "/api/projects/\(id)/classes", method: .get))["classes"]
+                    as? [[String: Any]] ?? []
+                #expect(classes.map { $0["name"] as? String } == ["particle", "film"])
             }
         }
     }
 
-    @Test func demoImageIsDeterministicAndTEMLike() {
-        let a = DemoProject.sampleImage(size: 256, seed: 7), b = DemoProject.sampleImage(size: 256, seed: 7)
-        #expect(a.pixels == b.pixels)
-        #expect(a.pixels != DemoProject.sampleImage(size: 256, seed: 8).pixels)
-        // Grid bar on the left is dark, film on the right bright.
-        let barMean = (0..<256).map { Double(a[5, $0]) }.reduce(0, +) / 256
-        let filmMax = (0..<256).map { Double(a[250, $0]) }.max() ?? 0
-        #expect(barMean < 3000)
-        #expect(filmMax > 20_000)
+    @Test func demoImageIsTheSyntheticTileSetsTile() async throws {
+        let configuration = Harness.configuration("server-demo-pixels", demo: true)
+        let workbench = try Workbench(configuration: configuration)
+        try await DemoProject.ensure(in: workbench)
+        let project = try #require(try await workbench.projects().first)
+        let image = try #require(try await workbench.images(projectID: project.id).first)
+        let expected = try SyntheticTileSet.generate(DemoProject.options).tiles[0]
+        let stored = try ImageFile.read(data: try workbench.blobs.verifiedBytes(sha256: image.sha256))
+        guard case .uint16(let pixels) = stored else { Issue.record("demo image is not 16-bit"); return }
+        #expect(pixels.pixels == expected.image.pixels)
+        // Real particles to cluster: the truth mask covers a few percent of the tile, the bar some more.
+        let particleShare = Double(expected.particleMask.pixels.filter { $0 > 0 }.count) / Double(1024 * 1024)
+        #expect(particleShare > 0.01 && particleShare < 0.5)
     }
 }

@@ -45,8 +45,11 @@ import Testing
             // Every documented operation is routed: with unknown ids it answers with the API's own
             // error (or success), never the router's "no route" 404.
             for operation in OpenAPIDocument.operations {
-                let uri = operation.path.replacingOccurrences(of: "{projectId}", with: "p").replacingOccurrences(of: "{imageId}", with: "i")
-                    .replacingOccurrences(of: "{level}", with: "0").replacingOccurrences(of: "{x}", with: "0").replacingOccurrences(of: "{y}", with: "0")
+                var uri = operation.path.replacingOccurrences(of: "{level}", with: "0").replacingOccurrences(of: "{x}", with: "0")
+                    .replacingOccurrences(of: "{y}", with: "0").replacingOccurrences(of: "{objectId}", with: "1")
+                while let open = uri.firstIndex(of: "{"), let close = uri[open...].firstIndex(of: "}") {
+                    uri.replaceSubrange(open...close, with: "zz")
+                }
                 let method = HTTPRequest.Method(rawValue: operation.method.uppercased())!
                 let reply = try await client.execute(uri: uri, method: method, headers: Harness.headers(), body: Harness.body("{}"))
                 #expect(!Harness.errorMessage(reply).hasPrefix("no route"), "\(operation.method) \(uri)")

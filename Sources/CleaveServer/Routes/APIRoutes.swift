@@ -35,6 +35,11 @@ struct APIRoutes {
             let projectID = try context.parameter("projectId")
             _ = try await workbench.project(id: projectID)   // fail fast before reading the body
             let name = request.uri.queryParameters.get("name") ?? "image"
+            _ = try Workbench.checkedUploadName(name)
+            // A declared length over the limit is refused before a byte is stored.
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > workbench.configuration.maximumUploadBytes {
+                throw APIError(.contentTooLarge, "upload exceeds the limit of \(workbench.configuration.maximumUploadBytes) bytes")
+            }
             let sink = try workbench.beginUpload()
             do {
                 for try await buffer in request.body {

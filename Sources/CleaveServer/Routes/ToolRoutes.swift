@@ -144,6 +144,67 @@ struct ToolRoutes {
         api.get("predictions/{predictionId}/fractions.json") { _, context in
             ListResponse(items: try await workbench.prediction(id: try context.parameter("predictionId")).fractions, key: "fractions")
         }
+
+        // Objects
+        api.post("images/{imageId}/objects") { request, context -> EditedResponse<JobDTO> in
+            let input = try await request.decodeJSON(ObjectsInput.self, limit: jsonLimit)
+            return EditedResponse(status: .accepted, response: try await workbench.startObjects(
+                imageID: try context.parameter("imageId"), userID: request.userID, input: input))
+        }
+        api.get("objectsets/{objectSetId}") { _, context in
+            try await workbench.objectSet(id: try context.parameter("objectSetId"))
+        }
+        api.get("objectsets/{objectSetId}/objects.csv") { _, context -> Response in
+            fileResponse(Array(try await workbench.objectsCSV(setID: try context.parameter("objectSetId")).utf8), type: "text/csv; charset=utf-8")
+        }
+        api.get("objectsets/{objectSetId}/labels.png") { request, context -> Response in
+            pngResponse(try await workbench.objectsPNG(setID: try context.parameter("objectSetId"), opacity: try request.number("opacity") ?? 0.5))
+        }
+        api.post("objectsets/{objectSetId}/objects/{objectId}/class") { request, context in
+            let input = try await request.decodeJSON(ReclassifyInput.self, limit: jsonLimit)
+            return try await workbench.reclassifyObject(setID: try context.parameter("objectSetId"), objectID: try context.intParameter("objectId"),
+                                                        userID: request.userID, input: input)
+        }
+
+        // Reference data, consent, export
+        api.get("images/{imageId}/reference") { _, context in
+            try await workbench.reference(imageID: try context.parameter("imageId")).summary
+        }
+        api.get("images/{imageId}/reference/labels.tif") { _, context -> Response in
+            fileResponse(try await workbench.referenceTIFF(imageID: try context.parameter("imageId"), provenance: false), type: "image/tiff")
+        }
+        api.get("images/{imageId}/reference/provenance.tif") { _, context -> Response in
+            fileResponse(try await workbench.referenceTIFF(imageID: try context.parameter("imageId"), provenance: true), type: "image/tiff")
+        }
+        api.put("projects/{projectId}/consent") { request, context in
+            struct Input: Codable { var consent: Bool; var sessionId: String? }
+            let input = try await request.decodeJSON(Input.self, limit: jsonLimit)
+            return try await workbench.setConsent(projectID: try context.parameter("projectId"), userID: request.userID,
+                                                  sessionID: input.sessionId, consent: input.consent)
+        }
+        api.post("projects/{projectId}/export") { request, context -> Response in
+            struct Input: Codable { var sessionId: String?; var openData: Bool? }
+            let input = try await request.decodeJSON(Input.self, limit: jsonLimit)
+            let projectID = try context.parameter("projectId")
+            let path = try await workbench.exportProject(projectID: projectID, userID: request.userID, sessionID: input.sessionId,
+                                                         openData: input.openData ?? false)
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            var headers = HTTPFields()
+            headers[.contentType] = "application/zip"
+            headers[.contentDisposition] = "attachment; filename=\"cleave-\(projectID.prefix(8)).zip\""
+            return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: size) { writer in
+                defer { try? FileManager.default.removeItem(atPath: path) }
+                guard let reader = FileHandle(forReadingAtPath: path) else { throw APIError(.internalServerError, "export vanished") }
+                defer { try? reader.close() }
+                while let chunk = try reader.read(upToCount: 1 << 20), !chunk.isEmpty {
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                }
+                try await writer.finish(nil)
+            })
+        }
+        api.get("events.csv") { request, _ -> Response in
+            fileResponse(Array(try await workbench.eventsCSV(userID: request.userID).utf8), type: "text/csv; charset=utf-8")
+        }
     }
 }
 

@@ -1,0 +1,161 @@
+import CleaveCore
+import CleaveFormats
+import CleaveObjects
+import CleavePipelines
+import CleaveRender
+import Foundation
+import GRDB
+import Hummingbird
+
+public struct ObjectsInput: Codable, Sendable {
+    public var sessionId: String?
+    public var clientTime: String?
+    public var predictionId: String
+    /// Class value whose connected regions become objects.
+    public var `class`: Int
+    public var minimumSize: Int?
+}
+
+/// One object and its measurements (NaN measurements are null).
+public struct ObjectDTO: ResponseCodable, Equatable, Sendable {
+    /// The object's label number in `labels.png` order (1…count).
+    public var id: Int
+    public var `class`: String?
+    public var values: [String: Double?]
+}
+
+/// Objects of one class of a prediction.
+public struct ObjectSetDTO: ResponseCodable, Equatable, Sendable {
+    public var id: String
+    public var imageId: String
+    public var predictionId: String
+    public var `class`: Int
+    public var region: RegionDTO
+    public var count: Int
+    public var columns: [String]
+    public var objects: [ObjectDTO]
+    public var createdAt: String
+}
+
+public struct ReclassifyInput: Codable, Sendable {
+    public var sessionId: String?
+    public var clientTime: String?
+    public var `class`: String
+}
+
+extension Workbench {
+    /// Starts finding and measuring the objects of one class of a prediction (CleavePipelines'
+    /// ``ObjectsPipeline``, the code behind `cleave objects`).
+    public func startObjects(imageID: String, userID: String, input: ObjectsInput) async throws -> JobDTO {
+        let actor = try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
+        let image = try await image(id: imageID)
+        let prediction = try await prediction(id: input.predictionId)
+        guard prediction.imageId == imageID else { throw APIError(.badRequest, "prediction \(input.predictionId) is of another image") }
+        guard prediction.classes.contains(where: { $0.value == input.class }) else {
+            throw APIError(.badRequest, "class \(input.class) is not one of the prediction's classes (\(prediction.classes.map { String($0.value) }.joined(separator: ", ")))")
+        }
+        let minimumSize = input.minimumSize ?? 1
+        guard minimumSize >= 1 else { throw APIError(.badRequest, "minimumSize must be at least 1, got \(minimumSize)") }
+        let pixels = try await decoded(image).image
+        let params = try JSONValue.from(input)
+        return try jobs.submit(kind: "objects", imageID: imageID, projectID: image.projectId, params: params) { [self] context in
+            let region = prediction.region
+            let labels = try results.read(kind: "predictions", id: prediction.id, part: "labels")
+            let spacing = image.spacing.map { Spacing(x: $0.x, y: $0.y, unit: $0.unit) }
+            let classImage = Image<UInt8>(shape: Shape(width: region.width, height: region.height), pixels: labels, spacing: spacing)
+            var options = ObjectsOptions()
+            options.foreground = .classValue(Double(input.class))
+            options.minimumSize = minimumSize
+            let grey = Workbench.crop(pixels, to: Region(x: region.x, y: region.y, width: region.width, height: region.height))
+            let result: ObjectsResult
+            do { result = try ObjectsPipeline.run(AnyImage(classImage), intensity: grey, options: options, progress: context.progress()) }
+            catch { throw APIError(.badRequest, String(describing: error)) }
+            try context.checkCancelled()
+            let table = result.table
+            let className = prediction.classes.first(where: { $0.value == input.class })?.name
+            var objects: [ObjectDTO] = []
+            for row in 0..<table.count {
+                var values: [String: Double?] = [:]
+                for name in table.columnNames {
+                    let v = table.value(name, row: row)
+                    values[name] = (v?.isFinite ?? false) ? v : nil
+                }
+                objects.append(ObjectDTO(id: Int(table.labels[row]), class: className, values: values))
+            }
+            let id = Workbench.newID()
+            try results.write(result.labels.labels, kind: "objects", id: id, part: "labels")
+            let dto = ObjectSetDTO(id: id, imageId: imageID, predictionId: prediction.id, class: input.class, region: region,
+                                   count: objects.count, columns: table.columnNames, objects: objects, createdAt: Workbench.now())
+            try database.pool.write { db in
+                try db.execute(sql: "INSERT INTO object_sets (id, image_id, prediction_id, job_id, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [id, imageID, prediction.id, context.id, JSONValue.text(try JSONValue.from(dto)), dto.createdAt])
+                try Workbench.record("objects.run", by: actor, projectID: image.projectId, imageID: imageID,
+                                     modelVersion: String(prediction.modelVersion), payload: [
+                    "objectSetId": .string(id), "predictionId": .string(prediction.id), "class": .number(Double(input.class)),
+                    "minimumSize": .number(Double(minimumSize)), "count": .number(Double(objects.count))], db)
+            }
+            return .object(["objectSetId": .string(id)])
+        }
+    }
+
+    public func objectSet(id: String) async throws -> ObjectSetDTO {
+        let found = try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT summary FROM object_sets WHERE id = ?", arguments: [id]).map {
+                try JSONDecoder().decode(ObjectSetDTO.self, from: Data(($0["summary"] as String).utf8))
+            }
+        }
+        guard let found else { throw APIError(.notFound, "no object set with id \(id)") }
+        return found
+    }
+
+    /// Gives one object another class name (`object.reclassify` event with the old and new class).
+    public func reclassifyObject(setID: String, objectID: Int, userID: String, input: ReclassifyInput) async throws -> ObjectDTO {
+        let actor = try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
+        let name = try Workbench.cleanName(input.class, what: "class")
+        let existing = try await objectSet(id: setID)
+        guard existing.objects.contains(where: { $0.id == objectID }) else {
+            throw APIError(.notFound, "no object \(objectID) in object set \(setID) (objects are 1 to \(existing.count))")
+        }
+        let image = try await image(id: existing.imageId)
+        return try await database.pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT summary FROM object_sets WHERE id = ?", arguments: [setID]) else {
+                throw APIError(.notFound, "no object set with id \(setID)")
+            }
+            var dto = try JSONDecoder().decode(ObjectSetDTO.self, from: Data((row["summary"] as String).utf8))
+            let index = dto.objects.firstIndex { $0.id == objectID }!
+            let old = dto.objects[index].class
+            dto.objects[index].class = name
+            try db.execute(sql: "UPDATE object_sets SET summary = ? WHERE id = ?", arguments: [JSONValue.text(try JSONValue.from(dto)), setID])
+            try Workbench.record("object.reclassify", by: actor, projectID: image.projectId, imageID: image.id, payload: [
+                "objectSetId": .string(setID), "objectId": .number(Double(objectID)),
+                "from": old.map(JSONValue.string) ?? .null, "to": .string(name)], db)
+            return dto.objects[index]
+        }
+    }
+
+    /// The object table as CSV (label, class, then every measurement).
+    public func objectsCSV(setID: String) async throws -> String {
+        let dto = try await objectSet(id: setID)
+        var lines = [(["label", "class"] + dto.columns).joined(separator: ",")]
+        for object in dto.objects {
+            let cls = object.class.map { $0.contains(",") || $0.contains("\"") ? "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : $0 } ?? ""
+            let values = dto.columns.map { name -> String in
+                guard let v = object.values[name] ?? nil else { return "" }
+                return String(v)
+            }
+            lines.append(([String(object.id), cls] + values).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Objects drawn in categorical colours over the prediction's region.
+    public func objectsPNG(setID: String, opacity: Double) async throws -> [UInt8] {
+        guard opacity.isFinite, (0...1).contains(opacity) else { throw APIError(.badRequest, "opacity must be 0 to 1, got \(opacity)") }
+        let dto = try await objectSet(id: setID)
+        let labels = try results.readArray(Int32.self, kind: "objects", id: setID, part: "labels")
+        let alpha = UInt8((opacity * 255).rounded())
+        return try Workbench.rgbaPNG(width: dto.region.width, height: dto.region.height) { i in
+            labels[i] == 0 ? nil : (Palette.colour(forIndex: Int(labels[i]) - 1), alpha)
+        }
+    }
+}

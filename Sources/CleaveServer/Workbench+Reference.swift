@@ -1,0 +1,212 @@
+import CleaveCore
+import CleaveFormats
+import Foundation
+import GRDB
+import Hummingbird
+
+/// What the reference labels of an image are made of.
+public struct ReferenceDTO: ResponseCodable, Equatable, Sendable {
+    public var imageId: String
+    public var width: Int
+    public var height: Int
+    /// Pixels with provenance 2 (painted / corrected).
+    public var strongPixels: Int
+    /// Pixels with provenance 1 (picked cluster, accepted result).
+    public var weakPixels: Int
+    /// Labelled pixels per class value (text keys).
+    public var classes: [String: Int]
+    public var activeStrokes: Int
+    /// Strokes undone within ``Workbench/slipSeconds`` of being drawn (slips; never used).
+    public var discardedStrokes: Int
+    /// Strokes undone later (changed minds; not used either).
+    public var undoneStrokes: Int
+    public var clusterings: [String]
+    public var predictions: [String]
+    public var labelsURL: String
+    public var provenanceURL: String
+}
+
+/// Provenance codes of reference pixels.
+public enum Provenance {
+    public static let none: UInt8 = 0
+    /// A picked cluster or a result accepted without change.
+    public static let weak: UInt8 = 1
+    /// Painted or corrected by hand.
+    public static let strong: UInt8 = 2
+}
+
+extension Workbench {
+    /// A stroke undone within this many seconds of being drawn counts as a slip.
+    public static let slipSeconds = 10.0
+
+    /// Derives the image's reference labels and their provenance from what was recorded.
+    ///
+    /// Order of painting (later wins): picked clusters of clusterings that were not rejected (weak),
+    /// accepted predictions (weak), then active strokes (strong) — so a correction painted over an
+    /// accepted result is strong.
+    public func reference(imageID: String) async throws -> (labels: [UInt8], provenance: [UInt8], summary: ReferenceDTO) {
+        let image = try await image(id: imageID)
+        let width = image.width, height = image.height
+        var labels = [UInt8](repeating: 0, count: width * height)
+        var provenance = [UInt8](repeating: 0, count: width * height)
+        var usedClusterings: [String] = [], usedPredictions: [String] = []
+
+        for clustering in try await clusterings(imageID: imageID) where clustering.state != "rejected" {
+            let chosen = clustering.clusters.filter { $0.picked && $0.class != nil }
+            guard !chosen.isEmpty else { continue }
+            let (patchLabels, geometry) = try effectiveClusterLabels(clustering)
+            var classOf = [UInt8](repeating: 0, count: clustering.clusters.count)
+            for c in chosen { classOf[c.index] = UInt8(clamping: c.class ?? 0) }
+            for y in 0..<height {
+                for x in 0..<width {
+                    guard let patch = geometry.patch(x: x, y: y) else { continue }
+                    let label = Int(patchLabels[patch])
+                    guard label >= 0, label < classOf.count, classOf[label] != 0 else { continue }
+                    labels[y * width + x] = classOf[label]
+                    provenance[y * width + x] = Provenance.weak
+                }
+            }
+            usedClusterings.append(clustering.id)
+        }
+        for prediction in try await predictions(imageID: imageID) where prediction.state == "accepted" {
+            let values = try results.read(kind: "predictions", id: prediction.id, part: "labels")
+            let r = prediction.region
+            for y in 0..<r.height {
+                for x in 0..<r.width where values[y * r.width + x] != 0 {
+                    labels[(y + r.y) * width + x + r.x] = values[y * r.width + x]
+                    provenance[(y + r.y) * width + x + r.x] = Provenance.weak
+                }
+            }
+            usedPredictions.append(prediction.id)
+        }
+        let all = try await strokes(imageID: imageID, includeUndone: true)
+        let active = all.filter { $0.state == "active" }
+        StrokeRaster.paint(active, width: width, height: height, into: &labels) { provenance[$0] = Provenance.strong }
+
+        // Slips: strokes whose first undo came within `slipSeconds`.
+        let undoTimes = try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT payload, server_time FROM events WHERE image_id = ? AND type = 'undo' ORDER BY id",
+                             arguments: [imageID]).compactMap { row -> (Int, String)? in
+                guard let payload = JSONValue.parse(row["payload"]), let id = payload["strokeId"]?.numberValue else { return nil }
+                return (Int(id), row["server_time"])
+            }
+        }
+        var firstUndo: [Int: String] = [:]
+        for (id, time) in undoTimes where firstUndo[id] == nil { firstUndo[id] = time }
+        var discarded = 0, undone = 0
+        for stroke in all where stroke.state != "active" {
+            if let undoTime = firstUndo[Int(stroke.id)], let a = Workbench.date(stroke.createdAt), let b = Workbench.date(undoTime),
+               b.timeIntervalSince(a) <= Workbench.slipSeconds {
+                discarded += 1
+            } else {
+                undone += 1
+            }
+        }
+        var classes: [String: Int] = [:]
+        var strong = 0, weak = 0
+        for i in labels.indices where labels[i] != 0 {
+            classes[String(labels[i]), default: 0] += 1
+            if provenance[i] == Provenance.strong { strong += 1 } else { weak += 1 }
+        }
+        let summary = ReferenceDTO(imageId: imageID, width: width, height: height, strongPixels: strong, weakPixels: weak,
+                                   classes: classes, activeStrokes: active.count, discardedStrokes: discarded, undoneStrokes: undone,
+                                   clusterings: usedClusterings, predictions: usedPredictions,
+                                   labelsURL: "/api/images/\(imageID)/reference/labels.tif",
+                                   provenanceURL: "/api/images/\(imageID)/reference/provenance.tif")
+        return (labels, provenance, summary)
+    }
+
+    /// The reference labels or provenance as an 8-bit TIFF with the image's pixel size.
+    public func referenceTIFF(imageID: String, provenance wantProvenance: Bool) async throws -> [UInt8] {
+        let image = try await image(id: imageID)
+        let (labels, provenance, _) = try await reference(imageID: imageID)
+        return try ImageFile.encode(Image<UInt8>(shape: Shape(width: image.width, height: image.height),
+                                                 pixels: wantProvenance ? provenance : labels,
+                                                 spacing: image.spacing.map { Spacing(x: $0.x, y: $0.y, unit: $0.unit) }), as: .tiff)
+    }
+
+    static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+
+    // MARK: Consent and export
+
+    /// Sets the project's open-data consent (`consent` event).
+    public func setConsent(projectID: String, userID: String, sessionID: String?, consent: Bool) async throws -> ProjectDTO {
+        let actor = try Actor(userID: userID, sessionID: sessionID)
+        _ = try await project(id: projectID)
+        try await database.pool.write { db in
+            try db.execute(sql: "UPDATE projects SET consent = ? WHERE id = ?", arguments: [consent, projectID])
+            try Workbench.record("consent", by: actor, projectID: projectID, imageID: nil, payload: ["consent": .bool(consent)], db)
+        }
+        return try await project(id: projectID)
+    }
+
+    /// Writes the project's reference data as a zip (see docs/api.md) and returns its path (a
+    /// temporary file the caller deletes). With `openData`, only a consenting project's images
+    /// and events are included; `metadata.json` says what was left out and why.
+    public func exportProject(projectID: String, userID: String, sessionID: String?, openData: Bool) async throws -> String {
+        let actor = try Actor(userID: userID, sessionID: sessionID)
+        let project = try await project(id: projectID)
+        let images = try await images(projectID: projectID)
+        let classes = try await classes(projectID: projectID)
+        let path = blobs.temporaryPath() + ".zip"
+        let zip = try ZipWriter(path: path)
+        do {
+            let include = !openData || project.consent
+            var imageEntries: [JSONValue] = [], excluded: [JSONValue] = []
+            for image in images {
+                guard include else {
+                    excluded.append(.object(["id": .string(image.id), "name": .string(image.name),
+                                             "reason": .string("the project has not consented to open data")]))
+                    continue
+                }
+                let (labels, provenance, summary) = try await reference(imageID: image.id)
+                let spacing = image.spacing.map { Spacing(x: $0.x, y: $0.y, unit: $0.unit) }
+                let shape = Shape(width: image.width, height: image.height)
+                let ext = image.format == "png" ? "png" : image.format == "mrc" ? "mrc" : "tif"
+                let imageFile = "images/\(image.id).\(ext)", labelsFile = "labels/\(image.id).tif", provenanceFile = "provenance/\(image.id).tif"
+                try zip.add(imageFile, file: blobs.path(for: image.sha256))
+                try zip.add(labelsFile, bytes: try ImageFile.encode(Image<UInt8>(shape: shape, pixels: labels, spacing: spacing), as: .tiff))
+                try zip.add(provenanceFile, bytes: try ImageFile.encode(Image<UInt8>(shape: shape, pixels: provenance, spacing: spacing), as: .tiff))
+                var entry: [String: JSONValue] = [
+                    "id": .string(image.id), "name": .string(image.name), "sha256": .string(image.sha256),
+                    "width": .number(Double(image.width)), "height": .number(Double(image.height)), "format": .string(image.format),
+                    "consent": .bool(project.consent), "image": .string(imageFile), "labels": .string(labelsFile),
+                    "provenance": .string(provenanceFile), "strongPixels": .number(Double(summary.strongPixels)),
+                    "weakPixels": .number(Double(summary.weakPixels)), "discardedStrokes": .number(Double(summary.discardedStrokes)),
+                ]
+                entry["pixelSize"] = image.spacing.map { .object(["x": .number($0.x), "y": .number($0.y), "unit": .string($0.unit)]) } ?? .null
+                imageEntries.append(.object(entry))
+            }
+            var events: [EventDTO] = []
+            if include {
+                events = try await database.pool.read { db in
+                    try Row.fetchAll(db, sql: "SELECT * FROM events WHERE project_id = ? ORDER BY id", arguments: [projectID]).map(Workbench.eventDTO)
+                }
+            }
+            try zip.add("events.csv", bytes: Array(Workbench.csv(events).utf8))
+            let metadata: JSONValue = .object([
+                "format": .string("cleave-reference-data"), "formatVersion": .number(1), "cleaveVersion": .string(cleaveVersion),
+                "exportedAt": .string(Workbench.now()), "licence": .string("CC-BY-4.0"), "openData": .bool(openData),
+                "project": .object(["id": .string(project.id), "name": .string(project.name), "consent": .bool(project.consent)]),
+                "classes": .array(classes.map { .object(["value": .number(Double($0.value)), "name": .string($0.name), "colour": .string($0.colour)]) }),
+                "provenance": .object(["0": .string("none"), "1": .string("weak: picked cluster or accepted result"),
+                                       "2": .string("strong: painted or corrected by hand")]),
+                "images": .array(imageEntries), "excluded": .array(excluded), "eventCount": .number(Double(events.count)),
+            ])
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try zip.add("metadata.json", bytes: Array(try encoder.encode(metadata)))
+            try zip.finish()
+            try record("export", by: actor, projectID: projectID, imageID: nil, payload: [
+                "openData": .bool(openData), "images": .number(Double(imageEntries.count)), "excluded": .number(Double(excluded.count))])
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+        return path
+    }
+}
