@@ -152,6 +152,9 @@ export const api = {
   exportProject: (projectId, openData) => download("POST", `/api/projects/${projectId}/export`, withSession({ openData })),
 };
 
+// How job progress reached the page (for tests and the console).
+export const jobStats = { streamed: 0, polled: 0 };
+
 // Follows a job until it ends: server-sent events when the server streams them, polling otherwise.
 // `onChange(job)` sees every state; resolves with the final job (done, failed or cancelled).
 export function followJob(job, onChange) {
@@ -162,6 +165,7 @@ export function followJob(job, onChange) {
     let finished = false;
     const finish = (j) => { if (!finished) { finished = true; onChange(j); resolve(j); } };
     const poll = async () => {
+      jobStats.polled += 1;
       while (!finished) {
         try {
           const j = await api.job(job.id);
@@ -175,7 +179,9 @@ export function followJob(job, onChange) {
     };
     if (typeof EventSource !== "function") return poll();
     const source = new EventSource(`/api/jobs/${job.id}/events`);
+    let counted = false;
     source.addEventListener("job", (event) => {
+      if (!counted) { counted = true; jobStats.streamed += 1; }
       const j = JSON.parse(event.data);
       if (terminal(j)) { source.close(); finish(j); } else onChange(j);
     });

@@ -1,7 +1,7 @@
 // The workbench page: projects and images on the left, the viewer in the middle, the tools on the right.
-import { api } from "./api.js";
+import { api, jobStats } from "./api.js";
 import { flush, record, setContext, throttle } from "./events.js";
-import { $, emit, fail, hooks, renderLayers, state, status, toggleOverlays, viewer } from "./shared.js";
+import { $, emit, fail, focusLayer, hooks, renderLayers, state, status, toggleOverlays, viewer } from "./shared.js";
 import * as classify from "./classify.js";
 import * as locate from "./locate.js";
 import * as objects from "./objects.js";
@@ -137,12 +137,16 @@ const panels = { locate: "locate", brush: "brush", eraser: "brush", objects: "ob
 let lastPanel = "locate";
 
 function setTool(tool) {
-  state.tool = tool;
+  const previous = state.tool;
   document.querySelectorAll(".tool").forEach((b) => b.classList.toggle("active", b.dataset.tool === tool));
   $("viewer").className = tool;
   // Pan keeps the last tool's panel, so the legend or the classes stay in view.
   if (panels[tool]) lastPanel = panels[tool];
   document.querySelectorAll(".tool-panel").forEach((p) => p.classList.toggle("shown", p.dataset.panel === lastPanel));
+  // Each tool shows its own result layer; the others are one tick away under Layers.
+  const layer = { locate: "clusters", brush: "prediction", eraser: "prediction", objects: "objects" }[tool];
+  state.tool = tool;
+  if (layer && previous !== tool) focusLayer(layer);
   record("tool.change", { tool });
   emit("toolChanged", tool);
 }
@@ -291,4 +295,4 @@ addEventListener("pagehide", () => { record("session.end", {}); flush(); });
 loadProjects().catch((error) => fail(error, "Loading projects"));
 
 // For tests and the console: what the page currently shows.
-window.cleave = { state, viewer, flush, ready: true };
+window.cleave = { state, viewer, flush, jobStats, ready: true };

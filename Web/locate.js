@@ -4,10 +4,19 @@ import { $, classByValue, fail, focusLayer, hooks, number, runJob, setDecision, 
 
 let overlayVersion = 0;
 
+// The sliding window computes only these statistics (per pixel, from running sums).
+const WINDOW_FEATURES = new Set(["mean", "std", "relstd", "skewness", "kurtosis"]);
+
 $("cluster-mode").addEventListener("change", () => {
   const grid = $("cluster-mode").value === "grid";
   document.querySelectorAll(".mode-grid").forEach((e) => { e.hidden = !grid; });
   document.querySelectorAll(".mode-window").forEach((e) => { e.hidden = grid; });
+  document.querySelectorAll("#cluster-features input").forEach((box) => {
+    const available = grid || WINDOW_FEATURES.has(box.value);
+    box.disabled = !available;
+    box.parentElement.title = available ? "" : "not available with the sliding window";
+    if (!available) box.checked = false;
+  });
 });
 
 function parameters() {

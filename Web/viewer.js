@@ -17,7 +17,7 @@ export class Viewer {
     this.liveStroke = null;      // {class, radius, points} while painting
     this.colourOf = () => "#ff00ff";   // class value → "#rrggbb"
 
-    this.strokeOpacity = 0.6;
+    this.strokeOpacity = 0.8;
     this.strokesVisible = true;
     this.filter = "none";        // CSS filter for brightness/contrast of the image itself
     // Overlays drawn over the image: {key, url, x, y, width, height, opacity, visible, smooth, img}

@@ -37,7 +37,7 @@ tile="$(ls "$scratch"/sample/Tile_*.tif | head -n 1)"
 truth="$scratch/sample/truth/$(basename "${tile%.tif}")_particles.tif"
 
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-CLEAVE_WEB_DIR="$root/Web" "$bin" serve --port "$port" --data "$scratch/data" >"$scratch/serve.log" 2>&1 &
+CLEAVE_WEB_DIR="$root/Web" "$bin" serve --port "$port" --data "$scratch/data" --jobs 1 >"$scratch/serve.log" 2>&1 &
 server=$!
 up=""
 for _ in $(seq 1 150); do
