@@ -1,7 +1,7 @@
 // Pixel classification: classes, brush strokes with undo/redo, training and prediction, class fractions.
 import { api } from "./api.js";
 import { record } from "./events.js";
-import { $, DEFAULT_COLOURS, classByValue, emit, fail, focusLayer, formatArea, hooks, number, renderLayers, runJob, setDecision,
+import { $, DEFAULT_COLOURS, classByValue, emit, fail, areaFormatter, focusLayer, hooks, number, renderLayers, runJob, setDecision,
          showOverlay, state, status, viewer } from "./shared.js";
 
 // ---------- classes ----------
@@ -211,12 +211,13 @@ export function showPrediction(prediction, modelVersion = prediction.modelVersio
 
 function renderFractions(fractions) {
   $("fractions").hidden = fractions.length === 0;
+  const area = areaFormatter(Math.max(0, ...fractions.map((f) => f.area || 0)), fractions.find((f) => f.unit)?.unit);
   $("fractions").querySelector("tbody").replaceChildren(...fractions.map((f) => {
     const tr = document.createElement("tr");
     tr.innerHTML = `<td><span class="dot"></span></td><td></td><td>${(+f.percent).toFixed(1)}</td><td></td>`;
     tr.querySelector(".dot").style.background = f.colour || classByValue(f.value)?.colour || "#888";
     tr.children[1].textContent = f.name || `class ${f.value}`;
-    tr.children[3].textContent = formatArea(f.area, f.unit) ?? `${f.pixels} px`;
+    tr.children[3].textContent = area && f.area !== null && f.area !== undefined ? area(f.area) : `${f.pixels} px`;
     return tr;
   }));
 }

@@ -95,7 +95,10 @@ function renderLegend() {
   $("merge-b").innerHTML = options;
   if (a) $("merge-a").value = a;
   if (b) $("merge-b").value = b;
-  if ($("merge-b").value === $("merge-a").value && $("merge-b").options.length > 1) $("merge-b").selectedIndex = 1;
+  if (!$("merge-a").value) $("merge-a").selectedIndex = 0;
+  if ((!$("merge-b").value || $("merge-b").value === $("merge-a").value) && $("merge-b").options.length > 1) {
+    $("merge-b").selectedIndex = $("merge-a").selectedIndex === 0 ? 1 : 0;
+  }
   const selected = clustering.clusters.find((c) => c.index === state.selectedCluster);
   $("pick-name").value = selected?.name || "";
   $("pick-name").placeholder = selected ? `Name for cluster ${selected.index}, e.g. crystal` : "Select a cluster first";
@@ -121,7 +124,7 @@ export async function pickAt(x, y) {
 function renderClassOptions() {
   const keep = $("pick-class").value;
   $("pick-class").innerHTML = '<option value="">no class</option>' +
-    state.classes.map((c) => `<option value="${c.value}">as class: ${c.name.replace(/[<&]/g, "")}</option>`).join("");
+    state.classes.map((c) => `<option value="${c.value}">class: ${c.name.replace(/[<&]/g, "")}</option>`).join("");
   $("pick-class").value = keep;
 }
 hooks.classesChanged.push(renderClassOptions);

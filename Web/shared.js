@@ -160,13 +160,14 @@ export function setDecision(decision) {
 export const number = (value, digits = 3) =>
   value === null || value === undefined ? "–" : Number.isInteger(value) ? String(value) : (+value).toPrecision(digits);
 
-// An area in the most readable unit: nm² above 10⁶ becomes µm², µm² above 10⁶ becomes mm².
-export function formatArea(area, unit) {
-  if (area === null || area === undefined || !unit) return null;
-  let base = unit.replace(/²$/, "");
+// Areas in one readable unit for a whole table: nm² becomes µm² (and so on) when the largest
+// area is at least 10⁶ of the smaller unit. Returns a formatter, or null without a unit.
+export function areaFormatter(largest, unit) {
+  if (!unit) return null;
+  let base = unit.replace(/²$/, ""), factor = 1;
   const steps = { nm: "µm", "µm": "mm", um: "mm", mm: "m" };
-  while (area >= 1e6 && steps[base]) { area /= 1e6; base = steps[base]; }
-  return `${number(area)} ${base}²`;
+  while (largest / factor >= 1e6 && steps[base]) { factor *= 1e6; base = steps[base]; }
+  return (area) => (area === null || area === undefined ? "–" : `${number(area / factor)} ${base}²`);
 }
 
 // When a tool shows a new result, its layer is shown and the other tools' result layers are hidden

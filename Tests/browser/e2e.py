@@ -621,21 +621,21 @@ def _():
     js("""const m = document.getElementById('cluster-mode'); m.value = 'window'; m.dispatchEvent(new Event('change'));""")
     set_value("window-size", 65)
     set_value("window-stride", 1)
-    # The server runs one job at a time (--jobs 1): three training jobs ahead keep this one queued.
-    for _ in range(3):
-        status, job = http("POST", f"/api/images/{ctx['image']}/train", {"sessionId": "e2e-queue-filler"}, user="e2e-queue-filler")
+    # The server runs one job at a time (--jobs 1): whole-image predictions ahead keep this one queued.
+    for _ in range(6):
+        status, job = http("POST", f"/api/images/{ctx['image']}/predict", {"sessionId": "e2e-queue-filler"}, user="e2e-queue-filler")
         assert status == 202, job
     el("cluster-run").click()
     wait_for(lambda: "waiting for a free worker" in text("job-stage") or not el("job").is_displayed(), "the queued job")
     if not el("job").is_displayed():
         raise Skip("the job ended before Cancel could be pressed")
-    shot("job-queued")
     el("job-cancel").click()
+    shot("job-cancelled")
     wait_for(lambda: "cancelled" in text("job-stage") or "done" in text("job-stage"), "the job to stop")
     jobs = http("GET", f"/api/jobs?imageId={ctx['image']}")[1]["jobs"]
     newest = max(jobs, key=lambda j: j["createdAt"])
     if newest["state"] == "done":
-        raise Skip("the job finished before the cancel arrived")
+        raise Skip(f"the job finished before the cancel arrived ({[(j['kind'], j['state'], j['createdAt']) for j in jobs[:5]]}; page: {text('job-stage')})")
     assert newest["state"] == "cancelled", newest
     assert js("return cleave.state.clustering.id") == ctx["clustering"], "a cancelled clustering replaced the shown one"
     js("""const m = document.getElementById('cluster-mode'); m.value = 'grid'; m.dispatchEvent(new Event('change'));""")
