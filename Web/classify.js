@@ -110,6 +110,10 @@ export async function saveStroke(live) {
     viewer.strokes = viewer.strokes.filter((s) => s !== pending);
     if (live.class === 0 && error.status === 400) {
       status("Eraser: this server cannot erase labels yet; paint over them with the right class instead", true);
+      const eraser = document.querySelector('[data-tool="eraser"]');
+      eraser.disabled = true;
+      eraser.title = "This server cannot erase labels yet: paint over them with the right class";
+      document.querySelector('[data-tool="brush"]').click();
     } else {
       fail(error, live.class === 0 ? "Eraser" : "Stroke not saved");
     }

@@ -297,6 +297,19 @@ if "image" in ctx:
     log("        server routes: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in features.items()))
 
 
+@step("display window, brightness and contrast")
+def _():
+    set_value("window-high", 5000)
+    el("window-high").send_keys(Keys.TAB)
+    wait_for(lambda: js("return [...cleave.viewer.tiles.values()].some((i) => i.src.includes('high=5000') && i.complete && i.naturalWidth > 0)"),
+             "tiles with the new window")
+    js("const b = document.getElementById('brightness'); b.value = 130; b.dispatchEvent(new Event('input'));")
+    assert "brightness(1.3)" in js("return cleave.viewer.filter"), js("return cleave.viewer.filter")
+    shot("window-and-brightness")
+    key("a")
+    assert js("return cleave.viewer.window === null && cleave.viewer.filter === 'none'"), "A did not restore auto contrast"
+
+
 @step("consent toggle", needs=("consent",))
 def _():
     wait_for(lambda: el("consent-row").is_displayed(), "the consent toggle")
@@ -457,6 +470,12 @@ def _():
     ctx["objectset"] = js("return cleave.state.objectSet.id")
     wait_overlay("objects")
     shot("objects")
+    # Reclassify the selected object as film.
+    js("document.getElementById('reclassify-class').value = 'film'")
+    el("reclassify-form").find_element(By.CSS_SELECTOR, "button").click()
+    object_id = js("return cleave.state.selectedObject.id")
+    wait_for(lambda: next(o for o in http("GET", f"/api/objectsets/{ctx['objectset']}")[1]["objects"] if o["id"] == object_id)["class"] == "film",
+             "the reclassification on the server")
     js("cleave.viewer.highlight = null; cleave.viewer.fit();")
 
 
