@@ -44,6 +44,11 @@ async function selectProject(project) {
 async function loadImages() {
   state.images = await api.images(state.project.id);
   renderImages();
+  if (!state.images.length) {
+    viewer.open(null);
+    $("empty").hidden = false;
+    $("empty").textContent = `“${state.project.name}” has no images yet: drop a TIFF, PNG or MRC on the upload box on the left.`;
+  }
   if (!state.image && state.images.length) await openImage(state.images[0]);
 }
 

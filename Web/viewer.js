@@ -46,7 +46,7 @@ export class Viewer {
   }
 
   fit() {
-    if (!this.image) return;
+    if (!this.image) { this.draw(); return; }
     const w = this.canvas.clientWidth, h = this.canvas.clientHeight;
     this.scale = Math.min(w / this.image.width, h / this.image.height) * 0.95;
     this.originX = (this.image.width - w / this.scale) / 2;

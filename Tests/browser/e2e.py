@@ -30,7 +30,7 @@ import numpy as np
 import tifffile
 from scipy import ndimage
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -113,7 +113,8 @@ def shot(name):
 
 def wait_for(condition, what, timeout=None):
     try:
-        return WebDriverWait(driver, timeout or args.timeout, poll_frequency=0.1).until(lambda d: condition())
+        return WebDriverWait(driver, timeout or args.timeout, poll_frequency=0.1,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition())
     except TimeoutException:
         raise AssertionError(f"timed out waiting for {what}; status line: {text('status')!r}") from None
 
@@ -396,7 +397,7 @@ def _():
     for name in ("particle", "film"):
         set_value("class-name", name)
         el("class-name").send_keys(Keys.ENTER)
-        wait_for(lambda: name in [li.text.split("\n")[0] for li in driver.find_elements(By.CSS_SELECTOR, "#classes li .name")],
+        wait_for(lambda: name in js("return [...document.querySelectorAll('#classes li .name')].map((e) => e.textContent)"),
                  f"class {name}")
     classes = http("GET", f"/api/projects/{ctx['project']}/classes")[1]["classes"]
     ctx["classes"] = {c["name"]: c["value"] for c in classes}
