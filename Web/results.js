@@ -69,10 +69,30 @@ async function runExport(kind) {
 }
 document.querySelectorAll("[data-export]").forEach((b) => b.addEventListener("click", () => runExport(b.dataset.export)));
 
+// Exports this server cannot make (from its OpenAPI document) stay disabled and say so.
+const exportRoutes = { labels: ["/api/predictions/{predictionId}/labels.tif"],
+                       probabilities: ["/api/predictions/{predictionId}/probabilities.tif"],
+                       overlay: ["/api/predictions/{predictionId}/overlay.png", "/api/predictions/{predictionId}/labels.png"],
+                       "objects-csv": ["/api/objectsets/{objectSetId}/objects.csv"],
+                       geojson: ["/api/objectsets/{objectSetId}/objects.geojson"],
+                       reference: ["/api/projects/{projectId}/export"] };
+const unsupported = new Set();
+fetch("/api/openapi.json").then((r) => (r.ok ? r.json() : null)).then((doc) => {
+  if (!doc?.paths) return;
+  for (const [kind, paths] of Object.entries(exportRoutes)) {
+    if (!paths.some((p) => p in doc.paths)) unsupported.add(kind);
+  }
+  enableExports();
+}).catch(() => {});
+
 function enableExports() {
   const on = { labels: !!state.prediction, probabilities: !!state.prediction, overlay: !!state.prediction,
                "objects-csv": !!state.objectSet, geojson: !!state.objectSet, reference: !!state.project };
-  document.querySelectorAll("[data-export]").forEach((b) => { b.disabled = !on[b.dataset.export]; });
+  document.querySelectorAll("[data-export]").forEach((b) => {
+    const missing = unsupported.has(b.dataset.export);
+    b.disabled = missing || !on[b.dataset.export];
+    b.title = missing ? "This Cleave server cannot export this yet" : "";
+  });
 }
 for (const hook of ["predictionShown", "projectOpened", "imageOpened", "toolChanged"]) hooks[hook].push(() => setTimeout(enableExports));
 new MutationObserver(enableExports).observe($("objects-summary"), { childList: true, characterData: true, subtree: true });
