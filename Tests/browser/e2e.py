@@ -688,6 +688,27 @@ def _():
     el("live-update").click()
 
 
+@step("drag and drop a second image onto the upload box")
+def _():
+    # A 96×64 grey PNG made in the page, dropped as a file the way a file manager drops it.
+    js("""const c = Object.assign(document.createElement('canvas'), { width: 96, height: 64 });
+          const g = c.getContext('2d'); g.fillStyle = '#808080'; g.fillRect(0, 0, 96, 64);
+          g.fillStyle = '#202020'; g.beginPath(); g.arc(48, 32, 14, 0, 7); g.fill();
+          c.toBlob((blob) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
+            const zone = document.getElementById('dropzone');
+            zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+            zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+          }, 'image/png');""")
+    wait_for(lambda: js("return cleave.state.image && cleave.state.image.name === 'dropped.png'"), "the dropped image opened")
+    images = http("GET", f"/api/projects/{ctx['project']}/images")[1]["images"]
+    dropped = next(i for i in images if i["name"] == "dropped.png")
+    assert (dropped["width"], dropped["height"], dropped["format"].lower()) == (96, 64, "png"), dropped
+    assert "Stored dropped.png" in text("upload-status"), text("upload-status")
+    shot("dropped-image")
+
+
 @step("my data: see, export and delete my events", needs=())
 def _():
     el("my-data-button").click()
