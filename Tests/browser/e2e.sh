@@ -20,7 +20,10 @@ rm -rf "$artifacts"
 mkdir -p "$artifacts"
 scratch="$(mktemp -d /tmp/cleave-e2e-XXXXXX)"
 server=""
+browser=""
 cleanup() {
+  # The browser session runs in its own process group: this stops chromedriver and Chromium too.
+  if [ -n "$browser" ]; then kill -TERM -- "-$browser" 2>/dev/null || true; fi
   if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
     kill "$server" 2>/dev/null || true
     for _ in $(seq 1 30); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
@@ -52,8 +55,10 @@ fi
 
 started=$(date +%s)
 status=0
-timeout -k 10 240 python3 Tests/browser/e2e.py --base "http://127.0.0.1:$port" --data "$scratch/data" \
-  --tile "$tile" --truth "$truth" --artifacts "$artifacts" || status=$?
+setsid timeout -k 10 240 python3 Tests/browser/e2e.py --base "http://127.0.0.1:$port" --data "$scratch/data" \
+  --tile "$tile" --truth "$truth" --artifacts "$artifacts" &
+browser=$!
+wait "$browser" || status=$?
 if [ "$status" -ge 124 ]; then
   echo "e2e: the browser session was stopped after 240 s"
   echo "browser: 0 passed, 1 failed"
