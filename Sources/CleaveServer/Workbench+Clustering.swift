@@ -105,7 +105,9 @@ struct ClusterGeometry: Codable, Sendable {
 }
 
 extension Workbench {
-    static let overlayMaxSide = 1024
+    /// Longest side of a clustering overlay PNG: enough for 8-pixel cells on a 4096² image, small
+    /// enough to encode in tens of milliseconds (the page stretches it over the image).
+    static let overlayMaxSide = 512
 
     /// Turns the page's settings into Locator options. - Throws: 400 naming the field.
     static func locatorOptions(_ input: ClusterInput) throws -> LocatorOptions {
@@ -203,7 +205,9 @@ extension Workbench {
         }
         try context.checkCancelled()
         let result: LocatorResult
-        do { result = try Locator.run([input], features: extracted, options: options, progress: context.progress(stage: 1, of: 2)) }
+        // Interactive: silhouette on 1 000 rows (its cost grows with the square), no target ranking.
+        do { result = try Locator.run([input], features: extracted, options: options, silhouetteSampleSize: 1_000, findTargets: false,
+                                      progress: context.progress(stage: 1, of: 2)) }
         catch { throw APIError(.badRequest, String(describing: error)) }
         try context.checkCancelled()
 

@@ -40,7 +40,7 @@ import Testing
             #expect(second["featuresCached"] as? Bool == true)
             #expect(second["clusterCount"] as? Int == 2)
 
-            // Overlay: RGBA, image-sized (256 ≤ 1024 → scale 1), alpha from opacity.
+            // Overlay: RGBA, image-sized (256 ≤ 512 → scale 1), alpha from opacity.
             let overlay = try await client.execute(uri: "/api/clusterings/\(id)/overlay.png?opacity=0.5", method: .get)
             #expect(overlay.status == .ok && overlay.headers[.contentType] == "image/png")
             let png = try ImageFile.read(data: [UInt8](overlay.body.readableBytesView))

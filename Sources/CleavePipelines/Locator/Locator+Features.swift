@@ -55,9 +55,15 @@ extension Locator {
 
     /// Clusters precomputed features: the second half of ``run(_:options:model:truth:progress:)``
     /// (no saved model, no truth, no k-range table — the interactive path).
+    /// - Parameters:
+    ///   - silhouetteSampleSize: rows the mean silhouette is estimated on (the full run uses
+    ///     5 000; 0 skips it). It costs O(sample² × features), the largest part of a re-cluster.
+    ///   - findTargets: rank connected picked regions (``LocatorResult/targets``); an interactive
+    ///     client that draws the label map does not need them.
     /// - Throws: ``CleaveError`` when `features` were computed with other sampling/feature
     ///   settings, or for settings that do not fit the data.
     public static func run(_ images: [LocatorImage], features: LocatorFeatures, options inputOptions: LocatorOptions,
+                           silhouetteSampleSize: Int = 5_000, findTargets: Bool = true,
                            progress: CleaveCore.Progress = .silent) throws -> LocatorResult {
         var options = inputOptions
         try options.validate()
@@ -133,9 +139,17 @@ extension Locator {
         for (j, i) in keep.enumerated() { heat[i] = closeness[j]; pickedMask[i] = Int(local[j]) == picked }
         clock.lap("pick")
         var silhouette: Double? = nil
-        if k >= 2 && keep.count > k { silhouette = try LocatorClustering.silhouette(space, labels: local, seed: options.seed) }
+        if silhouetteSampleSize == 5_000 {
+            if k >= 2 && keep.count > k { silhouette = try LocatorClustering.silhouette(space, labels: local, seed: options.seed) }
+        } else if silhouetteSampleSize > 0 && k >= 2 && keep.count > k {
+            let distinct = Set(local).count
+            if distinct >= 2 && distinct < local.count {
+                silhouette = try? CleaveLearning.silhouette(space, labels: local, sampleSize: min(space.rows, silhouetteSampleSize), seed: options.seed)
+            }
+        }
+        clock.lap("silhouette")
         progress.report(2, 3, "clustering")
-        let targets = LocatorTargets.find(pickedMask: pickedMask, heat: heat, layout: layout, images: images)
+        let targets = findTargets ? LocatorTargets.find(pickedMask: pickedMask, heat: heat, layout: layout, images: images) : []
         clock.lap("targets")
         progress.report(3, 3, "clustering")
 

@@ -81,7 +81,8 @@ public struct SHA256: Sendable {
 
     private mutating func compress(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
         @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-        var w = [UInt32](repeating: 0, count: 64)
+        // A stack buffer: a heap array per 64-byte block made hashing the bottleneck of uploads.
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
         for i in 0..<16 {
             let b = offset + 4 * i
             w[i] = UInt32(bytes[b]) << 24 | UInt32(bytes[b + 1]) << 16 | UInt32(bytes[b + 2]) << 8 | UInt32(bytes[b + 3])
@@ -102,5 +103,6 @@ public struct SHA256: Sendable {
             h = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
         }
         state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
+        }
     }
 }
