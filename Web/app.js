@@ -1,37 +1,25 @@
-// The workbench page: projects and images on the left, the viewer and its tools on the right.
-import { api } from "./api.js";
+// The workbench page: projects and images on the left, the viewer in the middle, the tools on the right.
+import { api, jobStats } from "./api.js";
 import { flush, record, setContext, throttle } from "./events.js";
-import { Viewer } from "./viewer.js";
-
-const $ = (id) => document.getElementById(id);
-const CLASS_COLOURS = ["#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#8c8c8c", "#783ca0"];
-
-const state = { projects: [], project: null, images: [], image: null, tool: "pan", classIndex: 1,
-                brushRadius: 8, defaultWindow: null };
-
-const viewer = new Viewer($("canvas"), {
-  onViewChange: () => { updateScaleBar(); recordViewport(); },
-  onCursor: null,
-});
-viewer.classColours = CLASS_COLOURS;
-
-function status(text, isError = false) {
-  $("status").textContent = text;
-  $("status").classList.toggle("error", isError);
-}
+import { $, emit, fail, focusLayer, hooks, renderLayers, state, status, toggleOverlays, viewer } from "./shared.js";
+import * as classify from "./classify.js";
+import * as locate from "./locate.js";
+import * as objects from "./objects.js";
+import "./results.js";
 
 // ---------- projects and images ----------
 
 async function loadProjects() {
   state.projects = await api.projects();
   renderList($("projects"), state.projects, state.project?.id, (p) => p.name, selectProject);
-  if (!state.project && state.projects.length) selectProject(state.projects[0]);
+  if (!state.project && state.projects.length) await selectProject(state.projects[0]);
 }
 
 function renderList(list, items, activeId, label, onPick, detail = () => "") {
   list.replaceChildren(...items.map((item) => {
     const li = document.createElement("li");
     li.textContent = label(item);
+    li.dataset.id = item.id;
     const small = detail(item);
     if (small) { const s = document.createElement("small"); s.textContent = small; li.append(s); }
     li.title = label(item);
@@ -43,16 +31,25 @@ function renderList(list, items, activeId, label, onPick, detail = () => "") {
 
 async function selectProject(project) {
   state.project = project;
-  setContext({ projectId: project.id });
+  state.image = null;
+  setContext({ projectId: project.id, imageId: undefined });
   renderList($("projects"), state.projects, project.id, (p) => p.name, selectProject);
   $("images-section").hidden = false;
+  $("consent-row").hidden = project.consent === undefined;
+  $("consent").checked = !!project.consent;
+  emit("projectOpened", project);
   await loadImages();
 }
 
 async function loadImages() {
   state.images = await api.images(state.project.id);
   renderImages();
-  if (!state.image && state.images.length) openImage(state.images[0]);
+  if (!state.images.length) {
+    viewer.open(null);
+    $("empty").hidden = false;
+    $("empty").textContent = `“${state.project.name}” has no images yet: drop a TIFF, PNG or MRC on the upload box on the left.`;
+  }
+  if (!state.image && state.images.length) await openImage(state.images[0]);
 }
 
 function renderImages() {
@@ -68,12 +65,16 @@ async function openImage(image) {
   viewer.open(image);
   record("image.open", { width: image.width, height: image.height, pixelType: image.pixelType });
   status(`${image.name}: ${image.width}×${image.height}, ${image.pixelType}` +
-         (image.spacing ? `, ${image.spacing.x} ${image.spacing.unit}/pixel` : ", no pixel size"));
-  const [window, strokes] = await Promise.all([api.window(image.id), api.strokes(image.id)]);
-  state.defaultWindow = window;
-  showWindow(window);
-  viewer.strokes = strokes;
-  viewer.draw();
+         (image.spacing ? `, ${+image.spacing.x.toPrecision(4)} ${image.spacing.unit}/pixel` : ", no pixel size in the file"));
+  try {
+    const [window, strokes] = await Promise.all([api.window(image.id), api.strokes(image.id)]);
+    state.defaultWindow = window;
+    showWindow(window);
+    viewer.strokes = strokes;
+    viewer.draw();
+  } catch (error) { fail(error, "Opening the image"); }
+  renderLayers();
+  emit("imageOpened", image);
 }
 
 $("new-project").addEventListener("submit", async (event) => {
@@ -83,26 +84,44 @@ $("new-project").addEventListener("submit", async (event) => {
     $("project-name").value = "";
     record("project.create", { projectId: project.id });
     state.projects.push(project);
-    selectProject(project);
-  } catch (error) { status(error.message, true); }
+    await selectProject(project);
+  } catch (error) { fail(error, "New project"); }
 });
 
-// ---------- upload ----------
+$("consent").addEventListener("change", async (event) => {
+  const consent = event.target.checked;
+  try {
+    const project = await api.setConsent(state.project.id, consent);
+    Object.assign(state.project, project);
+    status(consent ? "This project may be exported as open reference data (CC-BY-4.0)." : "This project stays private.");
+  } catch (error) {
+    event.target.checked = !consent;
+    fail(error, "Consent");
+  }
+});
+
+// ---------- upload: drag and drop or choose, with a progress bar ----------
 
 async function upload(file) {
-  if (!state.project) return;
-  const line = $("upload-status");
+  if (!state.project) return status("Choose or create a project first", true);
+  const line = $("upload-status"), bar = $("upload-progress");
   line.classList.remove("error");
   line.textContent = `Uploading ${file.name} (${(file.size / 1048576).toFixed(1)} MiB)…`;
+  bar.hidden = false;
+  bar.firstElementChild.style.width = "0%";
   try {
-    const image = await api.upload(state.project.id, file);
-    line.textContent = `Stored ${image.name}`;
+    const image = await api.upload(state.project.id, file, (fraction) => {
+      bar.firstElementChild.style.width = `${Math.round(100 * fraction)}%`;
+      if (fraction >= 1) line.textContent = `Checking ${file.name}…`;
+    });
+    line.textContent = `Stored ${image.name} (${image.width}×${image.height}, ${image.pixelType})`;
     record("image.upload", { imageId: image.id, byteCount: image.byteCount, format: image.format });
     state.images.push(image);
-    openImage(image);
+    await openImage(image);
   } catch (error) {
-    line.textContent = error.message;
-    line.classList.add("error");
+    fail(error, `Upload of ${file.name} refused`, line);
+  } finally {
+    setTimeout(() => { bar.hidden = true; }, 800);
   }
 }
 
@@ -114,34 +133,29 @@ drop.addEventListener("drop", (event) => {
   drop.classList.remove("over");
   for (const file of event.dataTransfer.files) upload(file);
 });
+drop.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") $("file-input").click(); });
 $("file-input").addEventListener("change", (event) => { for (const file of event.target.files) upload(file); event.target.value = ""; });
 
-// ---------- tools, classes, brush ----------
+// ---------- tools ----------
+
+const panels = { locate: "locate", brush: "brush", eraser: "brush", objects: "objects" };
+let lastPanel = "locate";
 
 function setTool(tool) {
-  state.tool = tool;
+  const previous = state.tool;
   document.querySelectorAll(".tool").forEach((b) => b.classList.toggle("active", b.dataset.tool === tool));
   $("viewer").className = tool;
+  // Pan keeps the last tool's panel, so the legend or the classes stay in view.
+  if (panels[tool]) lastPanel = panels[tool];
+  document.querySelectorAll(".tool-panel").forEach((p) => p.classList.toggle("shown", p.dataset.panel === lastPanel));
+  // Each tool shows its own result layer; the others are one tick away under Layers.
+  const layer = { locate: "clusters", brush: "prediction", eraser: "prediction", objects: "objects" }[tool];
+  state.tool = tool;
+  if (layer && previous !== tool) focusLayer(layer);
   record("tool.change", { tool });
+  emit("toolChanged", tool);
 }
 document.querySelectorAll(".tool").forEach((b) => b.addEventListener("click", () => setTool(b.dataset.tool)));
-
-function renderClasses() {
-  $("classes").replaceChildren(...CLASS_COLOURS.slice(0, 4).map((colour, i) => {
-    const b = document.createElement("button");
-    b.className = "swatch" + (state.classIndex === i + 1 ? " active" : "");
-    b.style.background = colour;
-    b.title = `Class ${i + 1} (${i + 1})`;
-    b.addEventListener("click", () => setClass(i + 1));
-    return b;
-  }));
-}
-
-function setClass(classIndex) {
-  state.classIndex = classIndex;
-  renderClasses();
-  record("class.select", { class: classIndex });
-}
 
 function setBrushRadius(radius) {
   state.brushRadius = Math.min(100, Math.max(1, Math.round(radius)));
@@ -149,27 +163,8 @@ function setBrushRadius(radius) {
   $("brush-size-value").textContent = state.brushRadius;
 }
 $("brush-size").addEventListener("input", (event) => setBrushRadius(+event.target.value));
-$("stroke-opacity").addEventListener("input", (event) => { viewer.strokeOpacity = event.target.value / 100; viewer.draw(); });
 
-async function undo() {
-  if (!state.image) return;
-  const stroke = await api.undo(state.image.id);
-  if (!stroke) return status("Nothing to undo");
-  viewer.strokes = viewer.strokes.filter((s) => s.id !== stroke.id);
-  viewer.draw();
-}
-
-async function redo() {
-  if (!state.image) return;
-  const stroke = await api.redo(state.image.id);
-  if (!stroke) return status("Nothing to redo");
-  viewer.strokes = [...viewer.strokes, stroke].sort((a, b) => a.id - b.id);
-  viewer.draw();
-}
-$("undo").addEventListener("click", undo);
-$("redo").addEventListener("click", redo);
-
-// ---------- pointer: pan and paint ----------
+// ---------- pointer: pan, paint, click ----------
 
 const canvas = $("canvas");
 let drag = null;
@@ -177,53 +172,55 @@ canvas.addEventListener("pointerdown", (event) => {
   if (!state.image) return;
   canvas.setPointerCapture(event.pointerId);
   const [x, y] = viewer.toImage(event.offsetX, event.offsetY);
-  if (state.tool === "brush" && event.button === 0) {
+  const painting = (state.tool === "brush" || state.tool === "eraser") && event.button === 0;
+  if (painting) {
+    const value = state.tool === "eraser" ? 0 : state.classValue;
+    if (value === null) { status("Add a class first (Classify panel), then paint", true); return; }
     // Radius is in screen pixels on the slider, stored in image pixels.
-    viewer.liveStroke = { class: state.classIndex, radius: state.brushRadius / viewer.scale, points: [[x, y]] };
+    viewer.liveStroke = { class: value, radius: state.brushRadius / viewer.scale, points: [[x, y]] };
     viewer.draw();
   }
-  drag = { x: event.offsetX, y: event.offsetY };
+  drag = { x: event.offsetX, y: event.offsetY, startX: event.offsetX, startY: event.offsetY, moved: false };
 });
 canvas.addEventListener("pointermove", (event) => {
   const [x, y] = state.image ? viewer.toImage(event.offsetX, event.offsetY) : [0, 0];
-  if (state.image) $("cursor").textContent = `x ${Math.floor(x)}  y ${Math.floor(y)}`;
+  if (state.image && x >= 0 && y >= 0 && x < state.image.width && y < state.image.height) {
+    $("cursor").textContent = `x ${Math.floor(x)}  y ${Math.floor(y)}`;
+  }
   if (!drag) return;
+  if (Math.hypot(event.offsetX - drag.startX, event.offsetY - drag.startY) > 4) drag.moved = true;
   if (viewer.liveStroke) {
     const last = viewer.liveStroke.points.at(-1);
     if (Math.hypot(x - last[0], y - last[1]) * viewer.scale >= 2) {
-      viewer.liveStroke.points.push([+x.toFixed(2), +y.toFixed(2)]);
+      viewer.liveStroke.points.push([x, y]);
       viewer.draw();
     }
   } else {
     viewer.panBy(event.offsetX - drag.x, event.offsetY - drag.y);
-    drag = { x: event.offsetX, y: event.offsetY };
+    drag.x = event.offsetX;
+    drag.y = event.offsetY;
   }
 });
-canvas.addEventListener("pointerup", async () => {
+canvas.addEventListener("pointerup", (event) => {
+  const wasClick = drag && !drag.moved;
   drag = null;
   const live = viewer.liveStroke;
-  if (!live) return;
-  viewer.liveStroke = null;
-  live.points = live.points.map(([x, y]) => [+x.toFixed(2), +y.toFixed(2)]);
-  live.radius = +live.radius.toFixed(3);
-  viewer.strokes.push({ ...live, id: Infinity, pending: true });
-  viewer.draw();
-  try {
-    const saved = await api.addStroke(state.image.id, live);
-    viewer.strokes = viewer.strokes.filter((s) => !s.pending).concat(saved);
-    status(`Stroke ${saved.id} saved`);
-  } catch (error) {
-    viewer.strokes = viewer.strokes.filter((s) => !s.pending);
-    status(`Stroke not saved: ${error.message}`, true);
+  if (live) {
+    viewer.liveStroke = null;
+    classify.saveStroke(live);
+    return;
   }
-  viewer.draw();
+  if (!wasClick || !state.image) return;
+  const [x, y] = viewer.toImage(event.offsetX, event.offsetY);
+  if (state.tool === "locate") locate.pickAt(x, y);
+  else if (state.tool === "objects") objects.selectAt(x, y);
 });
 canvas.addEventListener("wheel", (event) => {
   event.preventDefault();
   viewer.zoomAt(Math.exp(-event.deltaY * 0.0015), event.offsetX, event.offsetY);
 }, { passive: false });
 
-// ---------- contrast, scale bar, viewport events ----------
+// ---------- contrast, brightness, scale bar, viewport events ----------
 
 function showWindow(window) {
   $("window-low").value = +window.low.toPrecision(6);
@@ -232,7 +229,7 @@ function showWindow(window) {
 
 function applyWindow() {
   const low = +$("window-low").value, high = +$("window-high").value;
-  if (!(low < high)) return status("Contrast: low must be below high", true);
+  if (!(low < high)) return status("Display window: Low must be below High", true);
   viewer.setWindow({ low, high });
   record("contrast.change", { low, high });
 }
@@ -243,9 +240,15 @@ function autoContrast() {
   if (!state.defaultWindow) return;
   showWindow(state.defaultWindow);
   viewer.setWindow(null);
+  $("brightness").value = 100;
+  $("contrast-slider").value = 100;
+  viewer.setAdjustments(1, 1);
   record("contrast.auto", {});
 }
 $("auto-contrast").addEventListener("click", autoContrast);
+const adjust = () => viewer.setAdjustments($("brightness").value / 100, $("contrast-slider").value / 100);
+$("brightness").addEventListener("input", adjust);
+$("contrast-slider").addEventListener("input", adjust);
 
 function updateScaleBar() {
   const bar = viewer.scaleBar();
@@ -260,31 +263,41 @@ const recordViewport = throttle(() => {
   const [x0, y0] = viewer.toImage(0, 0);
   record("viewport", { x: Math.round(x0), y: Math.round(y0), scale: +viewer.scale.toPrecision(4) });
 }, 1000);
+hooks.viewChanged.push(updateScaleBar, recordViewport);
 
-// ---------- keyboard ----------
+// ---------- keyboard: one key per tool ----------
 
 addEventListener("keydown", (event) => {
-  if (event.target instanceof HTMLInputElement) return;
+  if (event.target instanceof HTMLInputElement && event.target.type !== "checkbox" && event.target.type !== "range") return;
+  if (event.target instanceof HTMLSelectElement || $("my-data").open) return;
   const key = event.key;
-  if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "z") { event.preventDefault(); event.shiftKey ? redo() : undo(); return; }
-  if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "y") { event.preventDefault(); redo(); return; }
+  if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "z") { event.preventDefault(); event.shiftKey ? classify.redo() : classify.undo(); return; }
+  if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "y") { event.preventDefault(); classify.redo(); return; }
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const centre = [canvas.clientWidth / 2, canvas.clientHeight / 2];
-  if (key === "v") setTool("pan");
-  else if (key === "b") setTool("brush");
-  else if (/^[1-4]$/.test(key)) setClass(+key);
+  const tools = { v: "pan", l: "locate", b: "brush", e: "eraser", o: "objects" };
+  if (tools[key]) setTool(tools[key]);
+  else if (/^[1-9]$/.test(key)) classify.selectClassAt(+key - 1);
   else if (key === "[") setBrushRadius(state.brushRadius / 1.25);
   else if (key === "]") setBrushRadius(state.brushRadius * 1.25);
   else if (key === "0") viewer.fit();
   else if (key === "+" || key === "=") viewer.zoomAt(1.5, ...centre);
   else if (key === "-") viewer.zoomAt(1 / 1.5, ...centre);
   else if (key === "a") autoContrast();
+  else if (key === "u") classify.toggleUncertainty();
+  else if (key === "h") toggleOverlays();
+  else return;
+  event.preventDefault();
 });
 
 // ---------- start ----------
 
-renderClasses();
 setBrushRadius(8);
+setTool("pan");
+renderLayers();
 record("session.start", { userAgent: navigator.userAgent.slice(0, 120) });
 addEventListener("pagehide", () => { record("session.end", {}); flush(); });
-loadProjects().catch((error) => status(error.message, true));
+loadProjects().catch((error) => fail(error, "Loading projects"));
+
+// For tests and the console: what the page currently shows.
+window.cleave = { state, viewer, flush, jobStats, ready: true };

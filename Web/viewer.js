@@ -15,8 +15,14 @@ export class Viewer {
     this.tiles = new Map();      // url → HTMLImageElement
     this.strokes = [];           // StrokeDTO
     this.liveStroke = null;      // {class, radius, points} while painting
-    this.classColours = [];
-    this.strokeOpacity = 0.6;
+    this.colourOf = () => "#ff00ff";   // class value → "#rrggbb"
+
+    this.strokeOpacity = 0.8;
+    this.strokesVisible = true;
+    this.filter = "none";        // CSS filter for brightness/contrast of the image itself
+    // Overlays drawn over the image: {key, url, x, y, width, height, opacity, visible, smooth, img}
+    this.overlays = new Map();
+    this.highlight = null;       // {x, y, width, height} in image pixels (a selected object)
     this.onViewChange = onViewChange;
     this.onCursor = onCursor;
     new ResizeObserver(() => this.resize()).observe(canvas);
@@ -34,11 +40,13 @@ export class Viewer {
     this.window = null;
     this.tiles.clear();
     this.strokes = [];
+    this.overlays.clear();
+    this.highlight = null;
     this.fit();
   }
 
   fit() {
-    if (!this.image) return;
+    if (!this.image) { this.draw(); return; }
     const w = this.canvas.clientWidth, h = this.canvas.clientHeight;
     this.scale = Math.min(w / this.image.width, h / this.image.height) * 0.95;
     this.originX = (this.image.width - w / this.scale) / 2;
@@ -67,6 +75,31 @@ export class Viewer {
 
   toImage(screenX, screenY) {
     return [this.originX + screenX / this.scale, this.originY + screenY / this.scale];
+  }
+
+  // Brightness and contrast as multipliers (1 = unchanged), applied in the browser.
+  setAdjustments(brightness, contrast) {
+    this.filter = brightness === 1 && contrast === 1 ? "none" : `brightness(${brightness}) contrast(${contrast})`;
+    this.draw();
+  }
+
+  // The visible part of the image, clipped to it, in whole image pixels (null when nothing shows).
+  visibleRegion() {
+    if (!this.image) return null;
+    const [x0, y0] = this.toImage(0, 0);
+    const [x1, y1] = this.toImage(this.canvas.clientWidth, this.canvas.clientHeight);
+    const x = Math.max(0, Math.floor(x0)), y = Math.max(0, Math.floor(y0));
+    const width = Math.min(this.image.width, Math.ceil(x1)) - x, height = Math.min(this.image.height, Math.ceil(y1)) - y;
+    return width > 0 && height > 0 ? { x, y, width, height } : null;
+  }
+
+  // Centres the view on an image region.
+  centreOn(region, zoom = true) {
+    const w = this.canvas.clientWidth, h = this.canvas.clientHeight;
+    if (zoom) this.scale = Math.min(8, Math.max(this.scale, Math.min(w / (region.width * 6), h / (region.height * 6))));
+    this.originX = region.x + region.width / 2 - w / 2 / this.scale;
+    this.originY = region.y + region.height / 2 - h / 2 / this.scale;
+    this.changed();
   }
 
   setWindow(window) {
@@ -101,6 +134,7 @@ export class Viewer {
     if (!this.image) return;
     ctx.setTransform(ratio * this.scale, 0, 0, ratio * this.scale, -this.originX * ratio * this.scale, -this.originY * ratio * this.scale);
     ctx.imageSmoothingEnabled = this.scale < 1;
+    ctx.filter = this.filter;
     // The coarsest level (one tile) is always drawn first, so panning never shows holes.
     const top = this.image.levelCount - 1;
     const overview = this.tile(top, 0, 0);
@@ -118,15 +152,61 @@ export class Viewer {
         }
       }
     }
-    ctx.globalAlpha = this.strokeOpacity;
-    for (const stroke of this.strokes) this.drawStroke(stroke);
+    ctx.filter = "none";
+    for (const overlay of this.overlays.values()) {
+      const shown = overlay.current;
+      if (!overlay.visible || !shown) continue;
+      ctx.globalAlpha = overlay.opacity;
+      ctx.imageSmoothingEnabled = !!overlay.smooth;
+      ctx.drawImage(shown.img, shown.x, shown.y, shown.width, shown.height);
+    }
+    ctx.globalAlpha = this.strokesVisible ? this.strokeOpacity : 0;
+    if (this.strokesVisible) for (const stroke of this.strokes) this.drawStroke(stroke);
+    ctx.globalAlpha = Math.max(this.strokeOpacity, 0.4);
     if (this.liveStroke) this.drawStroke(this.liveStroke);
     ctx.globalAlpha = 1;
+    if (this.highlight) {
+      const h = this.highlight, pad = 3 / this.scale;
+      ctx.lineWidth = 2 / this.scale;
+      ctx.strokeStyle = "#ffffff";
+      ctx.setLineDash([6 / this.scale, 4 / this.scale]);
+      ctx.strokeRect(h.x - pad, h.y - pad, h.width + 2 * pad, h.height + 2 * pad);
+      ctx.setLineDash([]);
+    }
+  }
+
+  // Adds or replaces an overlay image stretched over an image region (full image by default). Until
+  // a new picture has loaded, the previous one stays on screen (no flicker while re-clustering).
+  setOverlay(key, url, { x = 0, y = 0, width = this.image.width, height = this.image.height, opacity, visible, smooth = false, label = key } = {}) {
+    const previous = this.overlays.get(key);
+    const overlay = previous || { key, current: null };
+    Object.assign(overlay, { label, url, smooth, opacity: opacity ?? previous?.opacity ?? 0.5,
+                             visible: visible ?? previous?.visible ?? true, loaded: previous?.current?.url === url, failed: false });
+    if (!overlay.loaded) {
+      const img = new Image();
+      img.onload = () => {
+        if (overlay.url !== url) return;   // a newer picture was asked for meanwhile
+        overlay.current = { img, url, x, y, width, height };
+        overlay.loaded = true;
+        this.draw();
+      };
+      img.onerror = () => { if (overlay.url === url) { overlay.failed = true; this.onOverlayError?.(overlay); } };
+      img.src = url;
+    }
+    this.overlays.set(key, overlay);
+    this.draw();
+    return overlay;
+  }
+
+  removeOverlay(key) {
+    this.overlays.delete(key);
+    this.draw();
   }
 
   drawStroke(stroke) {
     const ctx = this.context;
-    ctx.strokeStyle = ctx.fillStyle = this.classColours[stroke.class - 1] || "#ff00ff";
+    // Erase strokes (class 0) are drawn as a dark veil; class colours come from the page.
+    ctx.strokeStyle = ctx.fillStyle = stroke.class === 0 ? "#000000" : this.colourOf(stroke.class);
     ctx.lineWidth = 2 * stroke.radius;
     ctx.lineCap = ctx.lineJoin = "round";
     const [first, ...rest] = stroke.points;

@@ -1,0 +1,742 @@
+#!/usr/bin/env python3
+"""End-to-end test of the Cleave workbench in a real browser (headless Chromium driven by Selenium).
+
+Run by Tests/browser/e2e.sh, which starts `cleave serve` on a free loopback port with a scratch data
+directory and writes a `cleave sample` tile. This script plays a microscopist's session through
+the page only (create a project, upload through the upload control, cluster, pick and name a
+cluster, merge, add two classes, paint, undo, train and predict, find objects, accept, export,
+look at "my data"), then checks behind the page: the events in the SQLite database, the reference
+labels derived from them (provenance 2 = painted, 1 = accepted result, strokes undone within a few
+seconds discarded) and the exported files (unzipped and read). Screenshots of every step go to
+the artifacts directory. Features whose routes this server does not have are reported as skipped.
+
+Last line: "browser: N passed, M failed[, S skipped (…)]".
+"""
+import argparse
+import csv
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import sys
+import time
+import traceback
+import urllib.error
+import urllib.request
+import zipfile
+
+import numpy as np
+import tifffile
+from scipy import ndimage
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--base", required=True, help="http://127.0.0.1:PORT")
+parser.add_argument("--data", required=True, help="the server's data directory")
+parser.add_argument("--tile", required=True, help="a 16-bit sample tile to upload")
+parser.add_argument("--truth", required=True, help="its particle mask (255 = particle)")
+parser.add_argument("--artifacts", required=True, help="screenshots and downloads go here")
+parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for any one step")
+args = parser.parse_args()
+
+downloads = os.path.join(args.artifacts, "downloads")
+os.makedirs(downloads, exist_ok=True)
+results = []          # (name, "pass"|"fail"|"skip", detail)
+shot_number = [0]
+
+
+def log(text):
+    print(text, flush=True)
+
+
+# ---------- HTTP helpers (the API as the test sees it) ----------
+
+def http(method, path, body=None, user=None, raw=False):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(args.base + path, data=data, method=method)
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    if user:
+        request.add_header("X-Cleave-User", user)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            payload = response.read()
+            if raw or not payload:
+                return response.status, payload if raw else None
+            try:
+                return response.status, json.loads(payload)
+            except ValueError:
+                return response.status, payload
+    except urllib.error.HTTPError as error:
+        payload = error.read()
+        try:
+            return error.code, json.loads(payload)
+        except ValueError:
+            return error.code, {"error": payload.decode(errors="replace")}
+
+
+def route_exists(method, path, body=None):
+    status, payload = http(method, path, body, user="e2e-probe-user")
+    return not (status == 404 and isinstance(payload, dict) and str(payload.get("error", "")).startswith("no route for"))
+
+
+# ---------- browser ----------
+
+options = webdriver.ChromeOptions()
+options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+for flag in ["--headless=new", "--disable-gpu", "--window-size=1500,950", "--disable-dev-shm-usage",
+             "--no-first-run", "--password-store=basic", "--disable-features=Translate"]:
+    options.add_argument(flag)
+if os.geteuid() == 0:
+    options.add_argument("--no-sandbox")
+options.add_experimental_option("prefs", {"download.default_directory": downloads, "download.prompt_for_download": False,
+                                          "safebrowsing.enabled": False})
+options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+driver = webdriver.Chrome(options=options, service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")))
+driver.set_page_load_timeout(args.timeout)
+driver.set_script_timeout(args.timeout)
+
+
+def shot(name):
+    shot_number[0] += 1
+    path = os.path.join(args.artifacts, f"{shot_number[0]:02d}-{name}.png")
+    driver.save_screenshot(path)
+    return path
+
+
+def wait_for(condition, what, timeout=None):
+    try:
+        return WebDriverWait(driver, timeout or args.timeout, poll_frequency=0.1,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition())
+    except TimeoutException:
+        raise AssertionError(f"timed out waiting for {what}; status line: {text('status')!r}") from None
+
+
+def el(element_id):
+    return driver.find_element(By.ID, element_id)
+
+
+def text(element_id):
+    try:
+        return el(element_id).text
+    except Exception:
+        return ""
+
+
+def js(script, *arguments):
+    return driver.execute_script(script, *arguments)
+
+
+def key(keys):
+    """Presses keys on the page itself (not in whatever input has the focus)."""
+    js("document.activeElement && document.activeElement.blur()")
+    ActionChains(driver).send_keys(keys).perform()
+
+
+def set_value(element_id, value):
+    element = el(element_id)
+    element.clear()
+    element.send_keys(str(value))
+
+
+class Skip(Exception):
+    pass
+
+
+def step(name, needs=()):
+    """Runs a test step; a failure is recorded with its message and a screenshot."""
+    def wrap(function):
+        missing = [feature for feature in needs if not features.get(feature, True)]
+        if missing:
+            results.append((name, "skip", "server lacks " + ", ".join(missing)))
+            log(f"  skip  {name}: server lacks {', '.join(missing)}")
+            return function
+        started = time.time()
+        try:
+            function()
+            results.append((name, "pass", ""))
+            log(f"  pass  {name} ({time.time() - started:.1f} s)")
+        except Skip as reason:
+            results.append((name, "skip", str(reason)))
+            log(f"  skip  {name}: {reason}")
+        except Exception as error:
+            detail = f"{type(error).__name__}: {error}"
+            results.append((name, "fail", detail))
+            log(f"  FAIL  {name}: {detail}")
+            if not isinstance(error, AssertionError):
+                traceback.print_exc()
+            try:
+                shot(f"FAILED-{name.replace(' ', '-')}")
+            except Exception:
+                pass
+        return function
+    return wrap
+
+
+# ---------- the session ----------
+
+ctx = {}
+features = {}
+tile_bytes = open(args.tile, "rb").read()
+truth = tifffile.imread(args.truth) > 0
+tile_name = os.path.basename(args.tile)
+log(f"e2e: {args.base}, tile {tile_name} ({truth.shape[1]}×{truth.shape[0]}), artifacts in {args.artifacts}")
+
+
+def to_screen(x, y):
+    """Image pixel → offset from the canvas centre (what ActionChains wants)."""
+    return js("""const v = cleave.viewer, c = v.canvas;
+                 return [(arguments[0] - v.originX) * v.scale - c.clientWidth / 2,
+                         (arguments[1] - v.originY) * v.scale - c.clientHeight / 2];""", float(x), float(y))
+
+
+def paint(points):
+    canvas = el("canvas")
+    chain = ActionChains(driver, duration=20)
+    sx, sy = to_screen(*points[0])
+    chain.move_to_element_with_offset(canvas, int(sx), int(sy)).click_and_hold()
+    previous = (int(sx), int(sy))
+    for x, y in points[1:]:
+        sx, sy = to_screen(x, y)
+        chain.move_by_offset(int(sx) - previous[0], int(sy) - previous[1])
+        previous = (int(sx), int(sy))
+    chain.release().perform()
+
+
+def saved_strokes():
+    return js("return cleave.viewer.strokes.filter((s) => !s.pending).length")
+
+
+def wait_overlay(name):
+    wait_for(lambda: js("const o = cleave.viewer.overlays.get(arguments[0]); return !!(o && o.loaded && o.visible)", name),
+             f"the {name} overlay")
+    time.sleep(0.1)
+
+
+def click_image(x, y):
+    sx, sy = to_screen(x, y)
+    ActionChains(driver).move_to_element_with_offset(el("canvas"), int(sx), int(sy)).click().perform()
+
+
+driver.get(args.base + "/")
+
+
+@step("page loads without script errors")
+def _():
+    wait_for(lambda: js("return window.cleave && window.cleave.ready === true"), "the page's modules")
+    errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, f"console errors: {errors}"
+    ctx["user"] = js("return localStorage.getItem('cleave.user')")
+    assert ctx["user"] and "@" not in ctx["user"], f"pseudonymous user id, got {ctx['user']!r}"
+    shot("start")
+
+
+@step("create a project through the form")
+def _():
+    set_value("project-name", "e2e sandstone")
+    el("project-name").send_keys(Keys.ENTER)
+    wait_for(lambda: any(li.text.startswith("e2e sandstone") and "active" in li.get_attribute("class")
+                         for li in driver.find_elements(By.CSS_SELECTOR, "#projects li")), "the new project")
+    status, projects = http("GET", "/api/projects")
+    project = next(p for p in projects["projects"] if p["name"] == "e2e sandstone")
+    ctx["project"] = project["id"]
+
+
+@step("a bad upload is refused with a clear message and nothing stored")
+def _():
+    bogus = os.path.join(args.artifacts, "truncated.tif")
+    with open(bogus, "wb") as f:
+        f.write(tile_bytes[:300])
+    el("file-input").send_keys(bogus)
+    wait_for(lambda: "error" in el("upload-status").get_attribute("class"), "the upload error")
+    message = text("upload-status")
+    assert "truncated.tif" in message and len(message) > 30, f"unclear message {message!r}"
+    status, images = http("GET", f"/api/projects/{ctx['project']}/images")
+    assert images["images"] == [], f"a refused upload left {images}"
+    shot("bad-upload-refused")
+    log(f"        message: {message}")
+
+
+@step("upload the sample tile through the page's upload control")
+def _():
+    el("file-input").send_keys(os.path.abspath(args.tile))
+    wait_for(lambda: any(li.text.startswith(tile_name) for li in driver.find_elements(By.CSS_SELECTOR, "#images li")),
+             "the uploaded image in the list")
+    wait_for(lambda: js("const v = cleave.viewer; return v.image && [...v.tiles.values()].some((i) => i.complete && i.naturalWidth > 0)"),
+             "the first tiles")
+    status, images = http("GET", f"/api/projects/{ctx['project']}/images")
+    image = images["images"][0]
+    assert image["sha256"] == hashlib.sha256(tile_bytes).hexdigest(), "stored bytes differ from the file"
+    assert (image["width"], image["height"]) == (truth.shape[1], truth.shape[0])
+    ctx["image"] = image["id"]
+    time.sleep(0.3)
+    assert not el("scalebar").get_attribute("hidden"), "no scale bar although the tile has a pixel size"
+    shot("uploaded")
+
+
+# Which planned routes this server has (docs/api.md); steps needing a missing one are skipped.
+if "image" in ctx:
+    image_path, project_path = f"/api/images/{ctx['image']}", f"/api/projects/{ctx['project']}"
+    features = {
+        "jobs": route_exists("GET", "/api/jobs/00000000-0000-0000-0000-000000000000"),
+        "cluster": route_exists("GET", f"{image_path}/clusterings"),
+        "classes": route_exists("GET", f"{project_path}/classes"),
+        "predict": route_exists("GET", f"{image_path}/predictions"),
+        "objects": route_exists("GET", "/api/objectsets/00000000-0000-0000-0000-000000000000"),
+        "reference": route_exists("GET", f"{image_path}/reference"),
+        "export": route_exists("POST", f"{project_path}/export", {}),
+        "consent": route_exists("PUT", f"{project_path}/consent", {}),
+        "events.csv": route_exists("GET", "/api/events.csv"),
+    }
+    log("        server routes: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in features.items()))
+
+
+@step("display window, brightness and contrast")
+def _():
+    set_value("window-high", 5000)
+    el("window-high").send_keys(Keys.TAB)
+    wait_for(lambda: js("return [...cleave.viewer.tiles.values()].some((i) => i.src.includes('high=5000') && i.complete && i.naturalWidth > 0)"),
+             "tiles with the new window")
+    js("const b = document.getElementById('brightness'); b.value = 130; b.dispatchEvent(new Event('input'));")
+    assert "brightness(1.3)" in js("return cleave.viewer.filter"), js("return cleave.viewer.filter")
+    shot("window-and-brightness")
+    key("a")
+    assert js("return cleave.viewer.window === null && cleave.viewer.filter === 'none'"), "A did not restore auto contrast"
+
+
+@step("consent toggle", needs=("consent",))
+def _():
+    wait_for(lambda: el("consent-row").is_displayed(), "the consent toggle")
+    el("consent").click()
+    wait_for(lambda: http("GET", f"/api/projects/{ctx['project']}")[1].get("consent") is True, "consent stored")
+
+
+@step("cluster the image (job with progress, heatmap, legend)", needs=("jobs", "cluster"))
+def _():
+    key("l")
+    assert el("locate-panel").is_displayed(), "L does not show the Locate panel"
+    set_value("cluster-count", 4)
+    el("cluster-run").click()
+    try:
+        wait_for(lambda: el("job").is_displayed(), "the progress bar", timeout=5)
+        shot("cluster-progress")
+    except AssertionError:
+        pass   # a fast job may end before the bar is seen
+    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#cluster-legend tbody tr")) >= 2 or
+                     "error" in el("cluster-summary").get_attribute("class"), "the cluster legend")
+    assert "error" not in el("cluster-summary").get_attribute("class"), text("cluster-summary")
+    wait_overlay("clusters")
+    assert js("return cleave.jobStats.streamed") >= 1, f"job progress did not come by server-sent events: {js('return cleave.jobStats')}"
+    ctx["clustering"] = js("return cleave.state.clustering.id")
+    shot("clustered-k4")
+
+
+@step("re-cluster with a new k uses cached features", needs=("jobs", "cluster"))
+def _():
+    set_value("cluster-count", 3)
+    started = time.time()
+    el("cluster-run").click()
+    wait_for(lambda: js("return cleave.state.clustering && cleave.state.clustering.id !== arguments[0]", ctx["clustering"]),
+             "the second clustering")
+    seconds = time.time() - started
+    clustering = js("return cleave.state.clustering")
+    assert clustering["clusterCount"] == 3, clustering["clusterCount"]
+    assert clustering["featuresCached"] is True, "features were recomputed"
+    ctx["clustering"] = clustering["id"]
+    ctx["recluster_seconds"] = seconds
+    log(f"        re-cluster round trip in the page: {seconds * 1000:.0f} ms ({text('cluster-summary')})")
+    wait_overlay("clusters")
+    shot("reclustered-k3")
+
+
+@step("pick a cluster by clicking the image and name it", needs=("cluster",))
+def _():
+    # A particle pixel: the centroid of the largest particle in the truth mask.
+    labels, count = ndimage.label(truth)
+    sizes = ndimage.sum(truth, labels, range(1, count + 1))
+    largest = int(np.argmax(sizes)) + 1
+    cy, cx = ndimage.center_of_mass(labels == largest)
+    ctx["particle"] = (int(cx), int(cy))
+    click_image(cx, cy)
+    wait_for(lambda: js("return document.activeElement && document.activeElement.id === 'pick-name'"), "the cluster under the click")
+    expected = http("GET", f"/api/clusterings/{ctx['clustering']}/at?x={int(cx)}&y={int(cy)}")[1]["cluster"]
+    selected = js("return cleave.state.selectedCluster")
+    assert selected == expected, f"click selected {selected}, the server says {expected} is there"
+    el("pick-name").send_keys("particle")
+    el("pick-button").click()
+    wait_for(lambda: any(c.get("picked") and c.get("name") == "particle"
+                         for c in http("GET", f"/api/clusterings/{ctx['clustering']}")[1]["clusters"]), "the pick on the server")
+    ctx["picked"] = selected
+    wait_overlay("clusters")
+    shot("cluster-picked")
+
+
+@step("merge two clusters", needs=("cluster",))
+def _():
+    clusters = [c["index"] for c in js("return cleave.state.clustering.clusters") if c["index"] != ctx.get("picked")]
+    a, b = clusters[0], clusters[1]
+    js("document.getElementById('merge-a').value = arguments[0]; document.getElementById('merge-b').value = arguments[1];", str(a), str(b))
+    el("merge-button").click()
+    wait_for(lambda: any(c["index"] == b and c.get("mergedInto") == a
+                         for c in http("GET", f"/api/clusterings/{ctx['clustering']}")[1]["clusters"]), "the merge on the server")
+    wait_for(lambda: js("return cleave.state.clustering.clusters.some((c) => c.mergedInto !== null && c.mergedInto !== undefined)"), "the merged legend")
+    wait_overlay("clusters")
+    shot("clusters-merged")
+
+
+@step("add two classes", needs=("classes",))
+def _():
+    key("b")
+    for name in ("particle", "film"):
+        set_value("class-name", name)
+        el("class-name").send_keys(Keys.ENTER)
+        wait_for(lambda: name in js("return [...document.querySelectorAll('#classes li .name')].map((e) => e.textContent)"),
+                 f"class {name}")
+    classes = http("GET", f"/api/projects/{ctx['project']}/classes")[1]["classes"]
+    ctx["classes"] = {c["name"]: c["value"] for c in classes}
+    assert set(ctx["classes"]) == {"particle", "film"}, classes
+
+
+@step("paint strokes for two classes and undo one")
+def _():
+    key("b")
+    js("const s = document.getElementById('brush-size'); s.value = 6; s.dispatchEvent(new Event('input'));")
+    film = ~ndimage.binary_dilation(truth, iterations=25)
+    film[:40, :] = film[-40:, :] = film[:, :40] = film[:, -40:] = False
+    distance = ndimage.distance_transform_edt(film)
+    fy, fx = np.unravel_index(np.argmax(distance), distance.shape)
+    px, py = ctx.get("particle") or tuple(int(v) for v in np.argwhere(truth)[0][::-1])
+    before = saved_strokes()
+    key("1")
+    paint([(px - 3, py), (px, py + 2), (px + 3, py)])
+    wait_for(lambda: saved_strokes() == before + 1, "stroke 1 saved")
+    key("2")
+    paint([(fx - 12, fy), (fx, fy + 4), (fx + 12, fy)])
+    wait_for(lambda: saved_strokes() == before + 2, "stroke 2 saved")
+    # A slip: a third stroke elsewhere on the film, undone at once with Ctrl+Z.
+    distance[max(0, fy - 60):fy + 60, max(0, fx - 60):fx + 60] = 0
+    sy, sx = np.unravel_index(np.argmax(distance), distance.shape)
+    paint([(sx - 10, sy), (sx + 10, sy)])
+    wait_for(lambda: saved_strokes() == before + 3, "stroke 3 saved")
+    shot("three-strokes")
+    js("document.activeElement && document.activeElement.blur()")
+    ActionChains(driver).key_down(Keys.CONTROL).send_keys("z").key_up(Keys.CONTROL).perform()
+    wait_for(lambda: saved_strokes() == before + 2, "the undo")
+    ctx.update(film=(int(fx), int(fy)), slip=(int(sx), int(sy)), particle=(px, py))
+    strokes = http("GET", f"/api/images/{ctx['image']}/strokes")[1]["strokes"]
+    every = http("GET", f"/api/images/{ctx['image']}/strokes?include=undone")[1]["strokes"]
+    assert len(strokes) == 2 and len(every) == 3, (strokes, every)
+    assert sorted(s["class"] for s in strokes) == [1, 2], strokes
+    assert [s["state"] for s in every if s not in strokes] != ["active"], every
+    shot("strokes-after-undo")
+
+
+@step("train and predict (jobs), fractions and uncertainty shown", needs=("jobs", "classes", "predict"))
+def _():
+    el("update-once").click()
+    wait_for(lambda: "Model v" in text("prediction-summary") or "error" in el("prediction-summary").get_attribute("class"),
+             "the prediction", timeout=max(args.timeout, 120))
+    assert "error" not in el("prediction-summary").get_attribute("class"), text("prediction-summary")
+    wait_overlay("prediction")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#fractions tbody tr")
+    assert len(rows) == 2, f"{len(rows)} fraction rows"
+    percents = [float(r.find_elements(By.TAG_NAME, "td")[2].text) for r in rows]
+    assert abs(sum(percents) - 100) < 0.5, percents
+    ctx["prediction"] = js("return cleave.state.prediction.id")
+    shot("predicted")
+    key("u")
+    wait_overlay("uncertainty")
+    shot("uncertainty")
+    key("u")
+
+
+@step("objects of a class: table, highlight", needs=("jobs", "objects"))
+def _():
+    key("o")
+    js("const s = document.getElementById('objects-class'); s.value = arguments[0];", str(ctx["classes"]["particle"]))
+    set_value("objects-min-size", 20)
+    el("objects-form").find_element(By.CSS_SELECTOR, "button").click()
+    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#objects-table tbody tr")) > 0 or
+                     "error" in el("objects-summary").get_attribute("class"), "the object table")
+    assert "error" not in el("objects-summary").get_attribute("class"), text("objects-summary")
+    driver.find_elements(By.CSS_SELECTOR, "#objects-table tbody tr")[0].click()
+    assert js("return cleave.viewer.highlight !== null"), "no highlight"
+    ctx["objectset"] = js("return cleave.state.objectSet.id")
+    wait_overlay("objects")
+    shot("objects")
+    # Reclassify the selected object as film.
+    js("document.getElementById('reclassify-class').value = 'film'")
+    el("reclassify-form").find_element(By.CSS_SELECTOR, "button").click()
+    object_id = js("return cleave.state.selectedObject.id")
+    wait_for(lambda: next(o for o in http("GET", f"/api/objectsets/{ctx['objectset']}")[1]["objects"] if o["id"] == object_id)["class"] == "film",
+             "the reclassification on the server")
+    js("cleave.viewer.highlight = null; cleave.viewer.fit();")
+
+
+@step("accept the prediction", needs=("predict",))
+def _():
+    assert "Prediction" in text("decision-target"), text("decision-target")
+    el("accept").click()
+    wait_for(lambda: http("GET", f"/api/predictions/{ctx['prediction']}")[1]["state"] == "accepted", "accepted on the server")
+    shot("accepted")
+
+
+def wait_download(name):
+    path = os.path.join(downloads, name)
+    wait_for(lambda: os.path.exists(path) and not os.path.exists(path + ".crdownload") and os.path.getsize(path) > 0, f"download {name}")
+    return path
+
+
+stem = os.path.splitext(tile_name)[0]
+
+
+@step("export label TIFF", needs=("predict",))
+def _():
+    driver.find_element(By.CSS_SELECTOR, '[data-export="labels"]').click()
+    labels = tifffile.imread(wait_download(f"{stem}-labels.tif"))
+    assert labels.shape == truth.shape, labels.shape
+    assert set(np.unique(labels)) <= set(ctx["classes"].values()), np.unique(labels)
+    px, py = ctx["particle"]
+    assert labels[py, px] == ctx["classes"]["particle"], "the painted particle is not labelled particle"
+    ctx["labels"] = labels
+
+
+def export_file(kind, name):
+    """Clicks an export button; returns the downloaded path, or raises Skip when the server lacks the route."""
+    button = driver.find_element(By.CSS_SELECTOR, f'[data-export="{kind}"]')
+    if not button.is_enabled() and "cannot export" in (button.get_attribute("title") or ""):
+        raise Skip(f"the server does not offer it (button: {button.get_attribute('title')})")
+    assert button.is_enabled(), f"the {kind} button is disabled"
+    js("document.getElementById('export-status').classList.remove('error')")
+    button.click()
+    wait_for(lambda: os.path.exists(os.path.join(downloads, name)) or "error" in el("export-status").get_attribute("class"),
+             f"export {kind}")
+    if "error" in el("export-status").get_attribute("class"):
+        message = text("export-status")
+        if "does not offer it yet" in message:
+            raise Skip(message)
+        raise AssertionError(message)
+    return wait_download(name)
+
+
+@step("export probability TIFF", needs=("predict",))
+def _():
+    probabilities = tifffile.imread(export_file("probabilities", f"{stem}-probabilities.tif"))
+    assert probabilities.shape == (2,) + truth.shape, probabilities.shape
+    assert np.allclose(probabilities.sum(axis=0), 1, atol=1e-3), "probabilities do not sum to 1"
+    assert np.array_equal(np.argmax(probabilities, axis=0) + 1, ctx["labels"]), "labels are not the most probable class"
+
+
+@step("export overlay PNG", needs=("predict",))
+def _():
+    path = export_file("overlay", f"{stem}-overlay.png")
+    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n", "not a PNG"
+
+
+@step("export objects CSV", needs=("objects",))
+def _():
+    rows = list(csv.DictReader(open(export_file("objects-csv", f"{stem}-objects.csv"))))
+    assert rows and "area" in rows[0], rows[:1]
+    assert len(rows) == js("return cleave.state.objectSet.count"), "CSV rows differ from the object count"
+
+
+@step("export GeoJSON", needs=("objects",))
+def _():
+    geo = json.load(open(export_file("geojson", f"{stem}-objects.geojson")))
+    assert geo["type"] == "FeatureCollection", str(geo)[:200]
+    assert len(geo["features"]) == js("return cleave.state.objectSet.count"), "features differ from the object count"
+
+
+
+@step("export reference data zip and check its contents", needs=("export",))
+def _():
+    driver.find_element(By.CSS_SELECTOR, '[data-export="reference"]').click()
+    path = wait_download("e2e_sandstone-reference-data.zip")
+    archive = zipfile.ZipFile(path)
+    names = archive.namelist()
+    image = ctx["image"]
+    for required in ["metadata.json", "events.csv", f"labels/{image}.tif", f"provenance/{image}.tif"]:
+        assert required in names, f"{required} missing from {names}"
+    assert any(n.startswith(f"images/{image}.") for n in names), names
+    metadata = json.loads(archive.read("metadata.json"))
+    blob = json.dumps(metadata)
+    assert "CC-BY-4.0" in blob and "particle" in blob and "film" in blob, blob[:400]
+    stored = next(n for n in names if n.startswith(f"images/{image}."))
+    assert hashlib.sha256(archive.read(stored)).hexdigest() == hashlib.sha256(tile_bytes).hexdigest(), "image bytes differ"
+    events = list(csv.DictReader(io.StringIO(archive.read("events.csv").decode())))
+    assert any(e.get("type") == "stroke" for e in events), "no stroke events in events.csv"
+    shot("exported")
+    ctx["zip_labels"] = tifffile.imread(io.BytesIO(archive.read(f"labels/{image}.tif")))
+    ctx["zip_provenance"] = tifffile.imread(io.BytesIO(archive.read(f"provenance/{image}.tif")))
+
+
+@step("events in the database", needs=())
+def _():
+    js("return cleave.flush()")
+    time.sleep(0.3)
+    database = sqlite3.connect(f"file:{os.path.join(args.data, 'cleave.sqlite')}?mode=ro", uri=True)
+    rows = database.execute("SELECT type, user_id, image_id, payload FROM events").fetchall()
+    types = {}
+    for kind, user, image, payload in rows:
+        types[kind] = types.get(kind, 0) + 1
+        assert "@" not in user and "e2e sandstone" not in user
+    expected = ["session.start", "image.open", "image.upload", "tool.change", "viewport", "stroke", "undo"]
+    if features.get("cluster"):
+        expected += ["cluster.run", "cluster.pick", "cluster.merge"]
+    if features.get("predict"):
+        expected += ["train", "predict", "accept"]
+    if features.get("export"):
+        expected += ["export"]
+    missing = [t for t in expected if t not in types]
+    log(f"        {len(rows)} events: " + ", ".join(f"{k} {v}" for k, v in sorted(types.items())))
+    assert not missing, f"event types missing from the database: {missing}"
+    users = {user for _, user, _, _ in rows}
+    assert users == {ctx["user"]}, f"events under other user ids: {users}"
+    strokes = [json.loads(p) for k, _, _, p in rows if k == "stroke"]
+    assert len(strokes) == 3 and all("points" in s or "strokeId" in s or "id" in s for s in strokes), strokes[:1]
+    ip_like = [p for _, _, _, p in rows if "127.0.0.1" in p]
+    assert not ip_like, f"IP addresses in events: {ip_like[:1]}"
+    status, mine = http("GET", "/api/events", user=ctx["user"])
+    assert len(mine["events"]) == len(rows), (len(mine["events"]), len(rows))
+
+
+@step("reference labels: strong where painted, weak where accepted, slip discarded", needs=("reference", "predict"))
+def _():
+    image = ctx["image"]
+    status, summary = http("GET", f"/api/images/{image}/reference")
+    assert status == 200, summary
+    status, labels_bytes = http("GET", f"/api/images/{image}/reference/labels.tif", raw=True)
+    status, provenance_bytes = http("GET", f"/api/images/{image}/reference/provenance.tif", raw=True)
+    labels = tifffile.imread(io.BytesIO(labels_bytes))
+    provenance = tifffile.imread(io.BytesIO(provenance_bytes))
+    assert labels.shape == provenance.shape == truth.shape
+    (px, py), (fx, fy), (sx, sy) = ctx["particle"], ctx["film"], ctx["slip"]
+    assert provenance[py, px] == 2 and labels[py, px] == ctx["classes"]["particle"], (provenance[py, px], labels[py, px])
+    assert provenance[fy, fx] == 2 and labels[fy, fx] == ctx["classes"]["film"], (provenance[fy, fx], labels[fy, fx])
+    # The undone slip counts for nothing: there the accepted prediction (weak) decides.
+    assert provenance[sy, sx] == 1, f"undone stroke left provenance {provenance[sy, sx]}"
+    assert labels[sy, sx] == ctx["labels"][sy, sx], "the slip's pixel is not the accepted prediction's label"
+    strong = int((provenance == 2).sum())
+    weak = int((provenance == 1).sum())
+    assert summary["strongPixels"] == strong and summary["weakPixels"] == weak, (summary, strong, weak)
+    assert 0 < strong < 2000, f"{strong} strong pixels for three short strokes"
+    assert weak + strong == truth.size, "accepted prediction should cover the whole image"
+    # Away from strokes the reference equals the accepted prediction.
+    weak_mask = provenance == 1
+    assert np.array_equal(labels[weak_mask], ctx["labels"][weak_mask]), "weak labels differ from the accepted prediction"
+    if "zip_provenance" in ctx:
+        assert np.array_equal(ctx["zip_provenance"], provenance) and np.array_equal(ctx["zip_labels"], labels), \
+            "the zip's reference differs from the API's"
+    log(f"        reference: {strong} strong, {weak} weak pixels")
+
+
+@step("cancel a job waiting behind others", needs=("jobs", "cluster"))
+def _():
+    key("l")
+    js("""const m = document.getElementById('cluster-mode'); m.value = 'window'; m.dispatchEvent(new Event('change'));""")
+    set_value("window-size", 65)
+    set_value("window-stride", 1)
+    # The server runs one job at a time (--jobs 1): whole-image predictions ahead keep this one queued.
+    for _ in range(6):
+        status, job = http("POST", f"/api/images/{ctx['image']}/predict", {"sessionId": "e2e-queue-filler"}, user="e2e-queue-filler")
+        assert status == 202, job
+    el("cluster-run").click()
+    wait_for(lambda: "waiting for a free worker" in text("job-stage") or not el("job").is_displayed(), "the queued job")
+    if not el("job").is_displayed():
+        raise Skip("the job ended before Cancel could be pressed")
+    el("job-cancel").click()
+    shot("job-cancelled")
+    wait_for(lambda: "cancelled" in text("job-stage") or "done" in text("job-stage"), "the job to stop")
+    jobs = http("GET", f"/api/jobs?imageId={ctx['image']}")[1]["jobs"]
+    newest = max(jobs, key=lambda j: j["createdAt"])
+    if newest["state"] == "done":
+        raise Skip(f"the job finished before the cancel arrived ({[(j['kind'], j['state'], j['createdAt']) for j in jobs[:5]]}; page: {text('job-stage')})")
+    assert newest["state"] == "cancelled", newest
+    assert js("return cleave.state.clustering.id") == ctx["clustering"], "a cancelled clustering replaced the shown one"
+    js("""const m = document.getElementById('cluster-mode'); m.value = 'grid'; m.dispatchEvent(new Event('change'));""")
+
+
+@step("live update predicts the visible region after a stroke", needs=("jobs", "classes", "predict"))
+def _():
+    key("b")
+    js("cleave.viewer.zoomAt(2, cleave.viewer.canvas.clientWidth / 2, cleave.viewer.canvas.clientHeight / 2)")
+    el("live-update").click()
+    # Ticking it updates at once; wait for that prediction, then paint and wait for the next one.
+    wait_for(lambda: js("return cleave.state.prediction && cleave.state.prediction.id !== arguments[0]", ctx["prediction"]),
+             "the first live prediction", timeout=max(args.timeout, 120))
+    first = js("return cleave.state.prediction.id")
+    region = js("return cleave.state.prediction.region")
+    visible = js("return cleave.viewer.visibleRegion()")
+    assert region == visible, f"live prediction covers {region}, the view shows {visible}"
+    assert region["width"] < truth.shape[1] or region["height"] < truth.shape[0], region
+    cx, cy = visible["x"] + visible["width"] / 2, visible["y"] + visible["height"] / 2
+    key("2")
+    before = saved_strokes()
+    paint([(cx - 8, cy), (cx + 8, cy)])
+    wait_for(lambda: saved_strokes() == before + 1, "the stroke saved")
+    wait_for(lambda: js("return cleave.state.prediction.id !== arguments[0] && !cleave.state.job", first),
+             "the live prediction after the stroke", timeout=max(args.timeout, 120))
+    assert "region" in text("prediction-summary"), text("prediction-summary")
+    shot("live-update")
+    el("live-update").click()
+
+
+@step("drag and drop a second image onto the upload box")
+def _():
+    # A 96×64 grey PNG made in the page, dropped as a file the way a file manager drops it.
+    js("""const c = Object.assign(document.createElement('canvas'), { width: 96, height: 64 });
+          const g = c.getContext('2d'); g.fillStyle = '#808080'; g.fillRect(0, 0, 96, 64);
+          g.fillStyle = '#202020'; g.beginPath(); g.arc(48, 32, 14, 0, 7); g.fill();
+          c.toBlob((blob) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
+            const zone = document.getElementById('dropzone');
+            zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+            zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+          }, 'image/png');""")
+    wait_for(lambda: js("return cleave.state.image && cleave.state.image.name === 'dropped.png'"), "the dropped image opened")
+    images = http("GET", f"/api/projects/{ctx['project']}/images")[1]["images"]
+    dropped = next(i for i in images if i["name"] == "dropped.png")
+    assert (dropped["width"], dropped["height"], dropped["format"].lower()) == (96, 64, "png"), dropped
+    assert "Stored dropped.png" in text("upload-status"), text("upload-status")
+    shot("dropped-image")
+
+
+@step("my data: see, export and delete my events", needs=())
+def _():
+    el("my-data-button").click()
+    wait_for(lambda: "events:" in text("my-data-summary"), "my events listed")
+    shot("my-data")
+    if features.get("events.csv"):
+        el("my-data-export").click()
+        rows = list(csv.DictReader(open(wait_download("my-cleave-events.csv"))))
+        assert rows and all(r.get("user_id", r.get("userId", ctx["user"])) == ctx["user"] for r in rows), rows[:1]
+    el("my-data-delete").click()
+    WebDriverWait(driver, 5).until(lambda d: d.switch_to.alert).accept()
+    wait_for(lambda: "Deleted" in text("my-data-status"), "the deletion")
+    status, mine = http("GET", "/api/events", user=ctx["user"])
+    assert len(mine["events"]) <= 2, f"{len(mine['events'])} events left after delete"   # the dialog's own reload may add none
+    el("my-data-close").click()
+
+
+severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE" and "favicon" not in entry["message"]]
+driver.quit()
+with open(os.path.join(args.artifacts, "results.json"), "w") as f:
+    json.dump({"results": results, "recluster_seconds": ctx.get("recluster_seconds"), "console": severe}, f, indent=1)
+passed = sum(1 for r in results if r[1] == "pass")
+failed = sum(1 for r in results if r[1] == "fail")
+skipped = [f"{r[0]}: {r[2]}" for r in results if r[1] == "skip"]
+if severe:
+    log(f"        browser console errors: {[e['message'][:200] for e in severe]}")
+line = f"browser: {passed} passed, {failed} failed"
+if skipped:
+    line += f", {len(skipped)} skipped ({'; '.join(skipped)})"
+print(line)
+sys.exit(1 if failed else 0)

@@ -1,0 +1,249 @@
+// Pixel classification: classes, brush strokes with undo/redo, training and prediction, class fractions.
+import { api } from "./api.js";
+import { record } from "./events.js";
+import { $, DEFAULT_COLOURS, classByValue, emit, fail, areaFormatter, focusLayer, hooks, number, renderLayers, runJob, setDecision,
+         showOverlay, state, status, viewer } from "./shared.js";
+
+// ---------- classes ----------
+
+async function loadClasses() {
+  state.classesLocal = false;
+  try {
+    state.classes = await api.classes(state.project.id);
+  } catch (error) {
+    if (!error.missing) return fail(error, "Classes");
+    // Server without class routes: four numbered classes kept by the page.
+    state.classesLocal = true;
+    state.classes = DEFAULT_COLOURS.slice(0, 4).map((colour, i) => ({ value: i + 1, name: `class ${i + 1}`, colour }));
+  }
+  if (!classByValue(state.classValue)) state.classValue = state.classes[0]?.value ?? null;
+  renderClasses();
+}
+
+export function renderClasses() {
+  const items = state.classes.map((c, i) => {
+    const li = document.createElement("li");
+    li.dataset.value = c.value;
+    li.classList.toggle("active", c.value === state.classValue);
+    const dot = Object.assign(document.createElement("span"), { className: "dot" });
+    dot.style.background = c.colour;
+    const colour = Object.assign(document.createElement("input"), { type: "color", value: c.colour, title: "Change colour" });
+    colour.hidden = true;
+    dot.title = "Change colour";
+    dot.addEventListener("click", (event) => { event.stopPropagation(); colour.click(); });
+    colour.addEventListener("change", () => updateClass(c, { colour: colour.value }));
+    const name = Object.assign(document.createElement("span"), { className: "name", textContent: c.name });
+    name.title = "Double-click to rename";
+    name.addEventListener("dblclick", () => {
+      const next = prompt("Class name", c.name);
+      if (next && next.trim() && next !== c.name) updateClass(c, { name: next.trim() });
+    });
+    const key = Object.assign(document.createElement("kbd"), { textContent: i < 9 ? String(i + 1) : "" });
+    li.append(dot, colour, name, key);
+    li.addEventListener("click", () => selectClass(c.value));
+    return li;
+  });
+  $("classes").replaceChildren(...items);
+  const next = DEFAULT_COLOURS.find((colour) => !state.classes.some((c) => c.colour === colour)) || "#ffffff";
+  $("class-colour").value = next;
+  if (!state.classes.length) {
+    const hint = Object.assign(document.createElement("li"), { className: "hint-item", textContent: "No classes yet: add one below (e.g. pore, grain)." });
+    $("classes").append(hint);
+  }
+  emit("classesChanged");
+}
+
+function selectClass(value) {
+  state.classValue = value;
+  renderClasses();
+  record("class.select", { class: value });
+  if (state.tool !== "brush") document.querySelector('[data-tool="brush"]').click();
+}
+
+export function selectClassAt(index) {
+  if (state.classes[index]) selectClass(state.classes[index].value);
+}
+
+async function updateClass(c, changes) {
+  if (state.classesLocal) { Object.assign(c, changes); renderClasses(); viewer.draw(); return; }
+  try {
+    Object.assign(c, await api.updateClass(c.id, changes));
+    renderClasses();
+    viewer.draw();
+  } catch (error) { fail(error, "Changing the class"); }
+}
+
+$("new-class").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const name = $("class-name").value.trim(), colour = $("class-colour").value;
+  if (!name) return;
+  try {
+    let created;
+    if (state.classesLocal) {
+      created = { value: Math.max(0, ...state.classes.map((c) => c.value)) + 1, name, colour };
+    } else {
+      created = await api.createClass(state.project.id, name, colour);
+    }
+    state.classes.push(created);
+    state.classValue = created.value;
+    $("class-name").value = "";
+    renderClasses();
+    status(`Class “${name}” added: paint it with the brush (B)`);
+  } catch (error) { fail(error, "New class"); }
+});
+
+// ---------- strokes ----------
+
+export async function saveStroke(live) {
+  live.points = live.points.map(([x, y]) => [+x.toFixed(2), +y.toFixed(2)]);
+  live.radius = +live.radius.toFixed(3);
+  const pending = { ...live, id: Infinity, pending: true };
+  viewer.strokes.push(pending);
+  viewer.draw();
+  try {
+    const saved = await api.addStroke(state.image.id, live);
+    viewer.strokes = viewer.strokes.filter((s) => s !== pending).concat(saved);
+    const what = saved.class === 0 ? "Erase stroke" : `Stroke (${classByValue(saved.class)?.name ?? `class ${saved.class}`})`;
+    status(`${what} saved`);
+    emit("strokeSaved", saved);
+  } catch (error) {
+    viewer.strokes = viewer.strokes.filter((s) => s !== pending);
+    if (live.class === 0 && error.status === 400) {
+      status("Eraser: this server cannot erase labels yet; paint over them with the right class instead", true);
+      const eraser = document.querySelector('[data-tool="eraser"]');
+      eraser.disabled = true;
+      eraser.title = "This server cannot erase labels yet: paint over them with the right class";
+      document.querySelector('[data-tool="brush"]').click();
+    } else {
+      fail(error, live.class === 0 ? "Eraser" : "Stroke not saved");
+    }
+  }
+  viewer.draw();
+}
+
+export async function undo() {
+  if (!state.image) return;
+  try {
+    const stroke = await api.undo(state.image.id);
+    if (!stroke) return status("Nothing to undo");
+    viewer.strokes = viewer.strokes.filter((s) => s.id !== stroke.id);
+    viewer.draw();
+    status(`Undid stroke ${stroke.id}`);
+    emit("strokeSaved", stroke);
+  } catch (error) { fail(error, "Undo"); }
+}
+
+export async function redo() {
+  if (!state.image) return;
+  try {
+    const stroke = await api.redo(state.image.id);
+    if (!stroke) return status("Nothing to redo");
+    viewer.strokes = [...viewer.strokes, stroke].sort((a, b) => a.id - b.id);
+    viewer.draw();
+    status(`Redid stroke ${stroke.id}`);
+    emit("strokeSaved", stroke);
+  } catch (error) { fail(error, "Redo"); }
+}
+$("undo").addEventListener("click", undo);
+$("redo").addEventListener("click", redo);
+
+// ---------- train and predict ----------
+
+let busy = false, again = false;
+
+// Trains on every stroke of the project, then predicts `region` (the whole image when null).
+async function trainAndPredict(region, label) {
+  const image = state.image;
+  const trained = await runJob(() => api.train(image.id, {}), `${label}: training`);
+  if (!trained) return null;
+  const result = await runJob(() => api.predict(image.id, region ? { modelId: trained.modelId, region } : { modelId: trained.modelId }),
+                              `${label}: predicting`);
+  if (!result || state.image !== image) return null;
+  const prediction = await api.prediction(result.predictionId);
+  showPrediction(prediction, trained.version);
+  focusLayer("prediction");
+  return prediction;
+}
+
+async function update(region, label) {
+  if (!state.image) return;
+  if (busy) { again = true; return; }
+  busy = true;
+  $("update-once").disabled = true;
+  try {
+    do {
+      again = false;
+      await trainAndPredict(typeof region === "function" ? region() : region, label);
+    } while (again);
+  } catch (error) {
+    fail(error, label, $("prediction-summary"));
+  } finally {
+    busy = false;
+    $("update-once").disabled = false;
+  }
+}
+
+$("update-once").addEventListener("click", () => update(null, "Train & predict"));
+
+let liveTimer = null;
+hooks.strokeSaved.push(() => {
+  if (!$("live-update").checked) return;
+  clearTimeout(liveTimer);
+  liveTimer = setTimeout(() => update(() => viewer.visibleRegion(), "Live update"), 500);
+});
+$("live-update").addEventListener("change", (event) => {
+  record("live.toggle", { on: event.target.checked });
+  if (event.target.checked) update(() => viewer.visibleRegion(), "Live update");
+});
+
+export function showPrediction(prediction, modelVersion = prediction.modelVersion) {
+  state.prediction = prediction;
+  const r = prediction.region;
+  showOverlay("prediction", api.predictionURL(prediction.id, "labels.png?opacity=1"), { ...r, opacity: 0.5 });
+  const uncertainty = viewer.overlays.get("uncertainty");
+  showOverlay("uncertainty", api.predictionURL(prediction.id, "uncertainty.png?opacity=1"),
+              { ...r, opacity: uncertainty?.opacity ?? 0.7, visible: uncertainty?.visible ?? false, smooth: true });
+  renderFractions(prediction.fractions || []);
+  const whole = r.x === 0 && r.y === 0 && r.width === state.image.width && r.height === state.image.height;
+  $("prediction-summary").classList.remove("error");
+  $("prediction-summary").textContent = `Model v${modelVersion ?? "?"}, ${whole ? "whole image" : `region ${r.width}×${r.height} at (${r.x}, ${r.y})`}` +
+    (prediction.meanUncertainty !== undefined ? `, mean uncertainty ${number(prediction.meanUncertainty, 2)}` : "");
+  setDecision({ kind: "prediction", id: prediction.id, state: prediction.state,
+                label: `Prediction with model v${modelVersion ?? "?"} (${whole ? "whole image" : "visible region"})` });
+  emit("predictionShown", prediction);
+}
+
+function renderFractions(fractions) {
+  $("fractions").hidden = fractions.length === 0;
+  const area = areaFormatter(Math.max(0, ...fractions.map((f) => f.area || 0)), fractions.find((f) => f.unit)?.unit);
+  $("fractions").querySelector("tbody").replaceChildren(...fractions.map((f) => {
+    const tr = document.createElement("tr");
+    tr.innerHTML = `<td><span class="dot"></span></td><td></td><td>${(+f.percent).toFixed(1)}</td><td></td>`;
+    tr.querySelector(".dot").style.background = f.colour || classByValue(f.value)?.colour || "#888";
+    tr.children[1].textContent = f.name || `class ${f.value}`;
+    tr.children[3].textContent = area && f.area !== null && f.area !== undefined ? area(f.area) : `${f.pixels} px`;
+    return tr;
+  }));
+}
+
+export function toggleUncertainty() {
+  const overlay = viewer.overlays.get("uncertainty");
+  if (!overlay) return status("No uncertainty yet: train and predict first");
+  overlay.visible = !overlay.visible;
+  viewer.draw();
+  renderLayers();
+}
+
+// ---------- opening a project or an image ----------
+
+hooks.projectOpened.push(() => { loadClasses(); });
+hooks.imageOpened.push(async (image) => {
+  state.prediction = null;
+  renderFractions([]);
+  $("prediction-summary").textContent = "";
+  try {
+    const predictions = await api.predictions(image.id);
+    const newest = (predictions || []).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+    if (newest && state.image === image) showPrediction(newest);
+  } catch { /* older server: no predictions yet */ }
+});

@@ -1,0 +1,166 @@
+// The Locate tool: cluster patches of the image, show the clusters as a heatmap, pick, name and merge them.
+import { api } from "./api.js";
+import { $, classByValue, fail, focusLayer, hooks, number, runJob, setDecision, showOverlay, state, status } from "./shared.js";
+
+let overlayVersion = 0;
+
+// The sliding window computes only these statistics (per pixel, from running sums).
+const WINDOW_FEATURES = new Set(["mean", "std", "relstd", "skewness", "kurtosis"]);
+
+$("cluster-mode").addEventListener("change", () => {
+  const grid = $("cluster-mode").value === "grid";
+  document.querySelectorAll(".mode-grid").forEach((e) => { e.hidden = !grid; });
+  document.querySelectorAll(".mode-window").forEach((e) => { e.hidden = grid; });
+  document.querySelectorAll("#cluster-features input").forEach((box) => {
+    const available = grid || WINDOW_FEATURES.has(box.value);
+    box.disabled = !available;
+    box.parentElement.title = available ? "" : "not available with the sliding window";
+    if (!available) box.checked = false;
+  });
+});
+
+function parameters() {
+  const mode = $("cluster-mode").value;
+  const features = [...document.querySelectorAll("#cluster-features input:checked")].map((i) => i.value);
+  const params = { mode, clusterCount: +$("cluster-count").value, features, excludeDark: $("exclude-dark").checked, seed: 0 };
+  if (mode === "grid") Object.assign(params, { gridRows: +$("grid-rows").value, gridColumns: +$("grid-columns").value });
+  else Object.assign(params, { windowSize: +$("window-size").value, windowStride: +$("window-stride").value });
+  return params;
+}
+
+$("cluster-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!state.image) return status("Open an image first", true);
+  const params = parameters();
+  if (params.features.length === 0) return fail("choose at least one feature", "Clustering");
+  const image = state.image, started = performance.now();
+  $("cluster-run").disabled = true;
+  try {
+    const result = await runJob(() => api.cluster(image.id, params), "Clustering");
+    if (!result || state.image !== image) return;
+    const clustering = await api.clustering(result.clusteringId);
+    const seconds = (performance.now() - started) / 1000;
+    showClustering(clustering, seconds);
+    focusLayer("clusters");
+  } catch (error) {
+    fail(error, "Clustering", $("cluster-summary"));
+    $("cluster-result").hidden = false;
+  } finally {
+    $("cluster-run").disabled = false;
+  }
+});
+
+function showClustering(clustering, seconds = null) {
+  state.clustering = clustering;
+  $("cluster-result").hidden = false;
+  overlayVersion += 1;
+  showOverlay("clusters", api.clusterOverlayURL(clustering.id, overlayVersion), { opacity: 0.45 });
+  const summary = $("cluster-summary");
+  summary.classList.remove("error");
+  const live = clustering.clusters.filter((c) => c.mergedInto === null || c.mergedInto === undefined).length;
+  summary.textContent = `${live} clusters` +
+    (clustering.featuresCached ? ", features from cache" : "") +
+    (seconds !== null ? `, ${seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`}` : "") +
+    (clustering.silhouette !== null && clustering.silhouette !== undefined ? `, silhouette ${number(clustering.silhouette, 2)}` : "");
+  if (state.selectedCluster === null || !clustering.clusters.some((c) => c.index === state.selectedCluster)) {
+    state.selectedCluster = clustering.suggestedPick ?? clustering.clusters[0]?.index ?? null;
+  }
+  renderLegend();
+  setDecision({ kind: "clustering", id: clustering.id, state: clustering.state,
+                label: `Clustering, k = ${clustering.clusterCount}` });
+}
+
+function renderLegend() {
+  const clustering = state.clustering;
+  const rows = clustering.clusters.map((c) => {
+    const tr = document.createElement("tr");
+    tr.dataset.cluster = c.index;
+    const merged = c.mergedInto !== null && c.mergedInto !== undefined;
+    tr.classList.toggle("merged", merged);
+    tr.classList.toggle("selected", c.index === state.selectedCluster);
+    const tags = [c.picked ? "★ picked" : "", c.index === clustering.suggestedPick && !c.picked ? "suggested" : "",
+                  c.index === clustering.darkGroup ? "dark" : "", merged ? `→ ${c.mergedInto}` : ""].filter(Boolean).join(", ");
+    tr.innerHTML = `<td><span class="dot"></span></td><td>${c.index}</td><td></td><td>${(100 * c.fraction).toFixed(1)}%</td>`;
+    tr.querySelector(".dot").style.background = c.colour;
+    tr.children[2].textContent = (c.name || "") + (tags ? ` (${tags})` : "");
+    if (c.picked) tr.children[2].classList.add("picked");
+    tr.addEventListener("click", () => selectCluster(c.index));
+    return tr;
+  });
+  $("cluster-legend").querySelector("tbody").replaceChildren(...rows);
+  const options = clustering.clusters.filter((c) => c.mergedInto === null || c.mergedInto === undefined)
+    .map((c) => `<option value="${c.index}">${c.index}${c.name ? ` ${c.name.replace(/[<&]/g, "")}` : ""}</option>`).join("");
+  const [a, b] = [$("merge-a").value, $("merge-b").value];
+  $("merge-a").innerHTML = options;
+  $("merge-b").innerHTML = options;
+  if (a) $("merge-a").value = a;
+  if (b) $("merge-b").value = b;
+  if (!$("merge-a").value) $("merge-a").selectedIndex = 0;
+  if ((!$("merge-b").value || $("merge-b").value === $("merge-a").value) && $("merge-b").options.length > 1) {
+    $("merge-b").selectedIndex = $("merge-a").selectedIndex === 0 ? 1 : 0;
+  }
+  const selected = clustering.clusters.find((c) => c.index === state.selectedCluster);
+  $("pick-name").value = selected?.name || "";
+  $("pick-name").placeholder = selected ? `Name for cluster ${selected.index}, e.g. crystal` : "Select a cluster first";
+}
+
+function selectCluster(index) {
+  state.selectedCluster = index;
+  renderLegend();
+  status(`Cluster ${index} selected: name it and press Pick`);
+}
+
+// A click on the image selects the cluster under it.
+export async function pickAt(x, y) {
+  if (!state.clustering) return status("Run the clustering first (Cluster button)");
+  try {
+    const cluster = await api.clusterAt(state.clustering.id, x, y);
+    if (cluster === null || cluster === undefined) return status("No cluster here (outside the sampled patches)");
+    selectCluster(cluster);
+    $("pick-name").focus();
+  } catch (error) { fail(error, "Cluster under the cursor"); }
+}
+
+function renderClassOptions() {
+  const keep = $("pick-class").value;
+  $("pick-class").innerHTML = '<option value="">no class</option>' +
+    state.classes.map((c) => `<option value="${c.value}">class: ${c.name.replace(/[<&]/g, "")}</option>`).join("");
+  $("pick-class").value = keep;
+}
+hooks.classesChanged.push(renderClassOptions);
+
+$("pick-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!state.clustering || state.selectedCluster === null) return status("Select a cluster first", true);
+  const name = $("pick-name").value.trim();
+  if (!name) return status("Give the cluster a name first", true);
+  const classValue = $("pick-class").value ? +$("pick-class").value : null;
+  try {
+    const clustering = await api.pickCluster(state.clustering.id, state.selectedCluster, name, classValue);
+    showClustering(clustering);
+    status(`Cluster ${state.selectedCluster} picked as “${name}”` + (classValue ? ` (class ${classByValue(classValue)?.name})` : ""));
+  } catch (error) { fail(error, "Pick"); }
+});
+
+$("merge-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const a = +$("merge-a").value, b = +$("merge-b").value;
+  if (a === b) return status("Choose two different clusters to merge", true);
+  try {
+    const clustering = await api.mergeClusters(state.clustering.id, a, b);
+    state.selectedCluster = a;
+    showClustering(clustering);
+    status(`Cluster ${b} merged into ${a}`);
+  } catch (error) { fail(error, "Merge"); }
+});
+
+hooks.imageOpened.push(async (image) => {
+  state.clustering = null;
+  state.selectedCluster = null;
+  $("cluster-result").hidden = true;
+  try {
+    const list = await api.clusterings(image.id);
+    const newest = (list || []).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+    if (newest && state.image === image) showClustering(newest);
+  } catch { /* older server: no clusterings */ }
+});
