@@ -46,8 +46,9 @@ struct LocateCommand: ParsableCommand {
         hand labels.
 
         Dark regions: --exclude-dark first groups patches by their fraction of black pixels \
-        (below half the film level) with 2-means; the black group and --dark-margin neighbouring \
-        patches get their own group ("dark / grid bars") and the rest is clustered.
+        (below half the film level) with 2-means; the black group and the patches within \
+        --dark-margin of it that still hold black pixels get their own group ("dark / grid \
+        bars") and the rest is clustered.
 
         Picking: clusters are numbered by decreasing particle score (how far the darkest 1 % of a \
         patch reach below its median, relative to it; for windows: std/mean), so cluster 0 is the \
@@ -120,7 +121,7 @@ struct LocateCommand: ParsableCommand {
     @Flag(name: .customLong("exclude-dark"), help: "Two-step mode: put black and partly black patches (grid bars) in their own group, cluster the rest.")
     var excludeDark = false
 
-    @Option(name: .customLong("dark-margin"), help: "Patches around dark ones also excluded (windows: in window sizes).")
+    @Option(name: .customLong("dark-margin"), help: "Reach around dark patches (windows: in window sizes) within which patches holding any black pixel are also excluded.")
     var darkMargin: Int = 1
 
     @Option(name: .long, help: "The cluster of interest, as numbered in the legend (default: automatic).")

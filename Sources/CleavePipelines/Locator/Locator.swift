@@ -359,7 +359,8 @@ public enum Locator {
     /// centre is dark when that centre is at least ``minimumDarkGroupFraction``; of its connected
     /// regions only those touching the image border and covering ≥ ``minimumDarkRegionFraction``
     /// of the image stay dark (bars cross the field, particles do not); then the dark set grows
-    /// by `margin` patches (Chebyshev distance, within each image).
+    /// by the patches within `margin` patches (Chebyshev distance, within each image) that hold
+    /// at least one black pixel.
     static func findDark(_ blackFraction: [Float], layout: LocatorLayout, margin: Int, seed: UInt64) throws -> [Bool] {
         let n = blackFraction.count
         var dark = [Bool](repeating: false, count: n)
@@ -406,11 +407,14 @@ public enum Locator {
         var reach = margin
         if case let .window(size, stride) = layout.sampling { reach = margin * max(1, size / stride) }
         guard reach > 0 else { return dark }
+        // The margin takes only neighbours that hold black pixels themselves: those are the patches
+        // whose statistics the bar still dominates. Clean film next to a bar stays in, so the
+        // particles lying there can be found (a plain dilation excluded them).
         var grown = dark
         for grid in layout.grids {
             let flags = Array(dark[grid.firstIndex..<(grid.firstIndex + grid.count)])
             let dilated = LocatorTargets.dilate(flags, rows: grid.rows, columns: grid.columns, radius: reach)
-            for i in 0..<grid.count { grown[grid.firstIndex + i] = dilated[i] }
+            for i in 0..<grid.count where dilated[i] && blackFraction[grid.firstIndex + i] > 0 { grown[grid.firstIndex + i] = true }
         }
         return grown
     }

@@ -66,7 +66,8 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
     public var seed: UInt64
     /// Two-step mode: find black / partly black patches first, exclude them plus ``darkMargin``.
     public var excludeDark: Bool
-    /// Neighbouring patches (or windows, in units of `stride`) excluded around dark ones.
+    /// Reach around dark patches (windows: in window sizes) within which patches that hold any
+    /// black pixel are excluded too; clean film patches next to a bar are kept.
     public var darkMargin: Int
     /// The cluster of interest chosen by the user (0-based, as in the legend); nil = automatic.
     public var pick: Int?
