@@ -115,27 +115,47 @@ import CleaveTestSupport
         try SyntheticTileSet.generate(.init(rows: 2, columns: 3, tileSize: 1024, seed: seed))
     }
 
-    /// Grid mode, two-step: measured F1 on seeds 1…4 is 0.88 / 0.77 / 0.79 / 0.77 with precision 1.0
-    /// (see bench/locator/RESULTS.md); the test guards precision and a floor on F1.
+    /// Grid mode, two-step, k = 2 with tail compression (`asinh((x − median)/IQR)` per feature).
+    /// Measured F1 on seeds 1…4: 0.981 / 0.953 / 0.907 / 0.940, precision 1.0 (without tail
+    /// compression 0.87 / 0.78 / 0.81 / 0.85: faint blobs and rod tips fell into the film cluster
+    /// because the z-scored particle centre sits among the strong flakes; see bench/locator/RESULTS.md).
     @Test(arguments: [UInt64(1), 2])
     func gridModeFindsParticlesOnSyntheticSets(seed: UInt64) throws {
         let set = try Self.set(seed: seed)
-        let options = LocatorOptions(sampling: .patches(.grid(rows: 16, columns: 16)), clusterCount: 2, excludeDark: true)
-        let result = try Locator.run(set.locatorImages(), options: options)
+        let result = try Locator.run(set.locatorImages(), options: Self.gridOptions)
         let score = set.score(result, positiveCoverage: 0.02)
         #expect(score.precision >= 0.95, "\(score)")
-        #expect(score.f1 >= 0.72, "\(score)")
+        #expect(score.f1 >= 0.9, "\(score)")
         #expect(result.darkGroup != nil)
+        // Without tail compression the same run misses the faint particles (the old behaviour).
+        var linear = Self.gridOptions
+        linear.compressTails = false
+        let linearScore = set.score(try Locator.run(set.locatorImages(), options: linear), positiveCoverage: 0.02)
+        #expect(linearScore.recall < score.recall, "linear \(linearScore) vs compressed \(score)")
     }
+
+    /// Background flattening (opt-in) on top: seed 1 measured F1 0.98, precision 1.0.
+    @Test func flattenedGridModeFindsParticles() throws {
+        let set = try Self.set(seed: 1)
+        var options = Self.gridOptions
+        options.flattenBackground = true
+        let result = try Locator.run(set.locatorImages(), options: options)
+        let score = set.score(result, positiveCoverage: 0.02)
+        #expect(score.precision >= 0.95 && score.f1 >= 0.93, "\(score)")
+        #expect(result.model.flattenBackground == true && result.timings.contains { $0.stage == "flatten" })
+    }
+
+    static let gridOptions = LocatorOptions(sampling: .patches(.grid(rows: 16, columns: 16)), clusterCount: 2,
+                                            excludeDark: true, compressTails: true)
 
     @Test func savedModelPicksTheRightClusterOnAnotherSeed() throws {
         let first = try Self.set(seed: 1)
-        let options = LocatorOptions(sampling: .patches(.grid(rows: 16, columns: 16)), clusterCount: 2, excludeDark: true)
+        let options = Self.gridOptions
         let fitted = try Locator.run(first.locatorImages(), options: options)
         let path = TestData.scratchDirectory("locator-model") + "/model.json"
         try fitted.model.save(path)
         let model = try LocatorModel.load(path)
-        #expect(model.picked == fitted.picked && model.features == options.features)
+        #expect(model.picked == fitted.picked && model.features == options.features && model.tails != nil)
         let second = try Self.set(seed: 2)
         let applied = try Locator.run(second.locatorImages(), options: LocatorOptions(), model: model)
         let own = try Locator.run(second.locatorImages(), options: options)
@@ -144,13 +164,16 @@ import CleaveTestSupport
         #expect(appliedScore.precision >= 0.95 && appliedScore.f1 >= 0.9 * ownScore.f1, "model \(appliedScore) vs own \(ownScore)")
     }
 
+    /// Window 31, stride 4, k = 2, tail compression and flattening (the window mean follows the
+    /// illumination otherwise): measured F1 on seeds 3 / 4 / 5 is 0.854 / 0.895 / 0.934
+    /// (precision 1.0); compression without flattening 0.830 / 0.875 / 0.603; neither ≈ 0.75 / 0.85 / 0.79.
     @Test func slidingWindowModeFindsParticles() throws {
         let set = try SyntheticTileSet.generate(.init(rows: 1, columns: 2, tileSize: 512, seed: 3, particlesPerTile: 8))
         let options = LocatorOptions(sampling: .window(size: 31, stride: 4), features: LocatorOptions.windowFeatures,
-                                     clusterCount: 2, excludeDark: true)
+                                     clusterCount: 2, excludeDark: true, flattenBackground: true, compressTails: true)
         let result = try Locator.run(set.locatorImages(), options: options)
         let score = set.score(result, positiveCoverage: 0.05)
-        #expect(score.precision >= 0.9, "\(score)")
-        #expect(score.f1 >= 0.6, "\(score)")
+        #expect(score.precision >= 0.95, "\(score)")
+        #expect(score.f1 >= 0.8, "\(score)")
     }
 }

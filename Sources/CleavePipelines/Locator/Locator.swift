@@ -40,6 +40,8 @@ public enum Locator {
             options.statistics = model.statistics
             options.excludeDark = model.excludeDark
             options.darkMargin = model.darkMargin
+            options.flattenBackground = model.flattenBackground ?? false
+            options.compressTails = model.tails != nil
             options.clusterCount = model.centroids.rows
         }
         try options.validate()
@@ -52,8 +54,15 @@ public enum Locator {
         let blackThreshold = blackFractionOfFilm * filmLevel
         clock.lap("film level")
 
+        // Background flattening (statistics see the flattened image; black fractions the raw one).
+        var measured = images
+        if options.flattenBackground {
+            measured = LocatorBackground.flatten(images, cell: try patchSide(options.sampling, images: images), blackThreshold: blackThreshold)
+            clock.lap("flatten")
+        }
+
         // Features.
-        let extraction = try extractFeatures(images, options: options, blackThreshold: blackThreshold, progress: progress)
+        let extraction = try extractFeatures(measured, raw: images, options: options, blackThreshold: blackThreshold, progress: progress)
         let layout = extraction.layout
         let n = layout.count
         clock.lap("features")
@@ -72,7 +81,13 @@ public enum Locator {
 
         // Scale and transform.
         progress.report(0, 3, "clustering")
-        let kept = keep.count == n ? extraction.features : extraction.features.selectingRows(keep)
+        var kept = keep.count == n ? extraction.features : extraction.features.selectingRows(keep)
+        var tails: FittedScaler? = nil
+        if options.compressTails {
+            let fitted = model?.tails ?? LocatorTails.fit(kept)
+            kept = LocatorTails.apply(kept, fitted)
+            tails = fitted
+        }
         let scaler = try model?.scaler ?? options.scaler.fit(kept)
         var space = try scaler.transform(kept)
         var fittedPCA: FittedPCA? = model?.pca
@@ -197,7 +212,8 @@ public enum Locator {
         }
         let savedModel = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
                                       scaler: scaler, pca: fittedPCA, centroids: centroids, picked: picked,
-                                      pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin)
+                                      pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,
+                                      flattenBackground: options.flattenBackground, tails: tails)
         var names = (0..<k).map { "cluster \($0)" }
         if darkLabel != nil { names.append("dark / grid bars") }
         var particleScores = clusterScore
@@ -235,7 +251,18 @@ public enum Locator {
     }
 
     /// Computes the features of every patch or window.
-    static func extractFeatures(_ images: [LocatorImage], options: LocatorOptions, blackThreshold: Double,
+    /// Side of a patch (smaller side of the first grid patch) or of the window: the flattening's cell.
+    static func patchSide(_ sampling: LocatorOptions.Sampling, images: [LocatorImage]) throws -> Int {
+        switch sampling {
+        case .patches(let layout):
+            let regions = try layout.regions(width: images[0].image.width, height: images[0].image.height)
+            return regions.map { min($0.width, $0.height) }.min() ?? 1
+        case .window(let size, _): return size
+        }
+    }
+
+    /// Computes the features of every patch or window of `images`; black fractions come from `raw`.
+    static func extractFeatures(_ images: [LocatorImage], raw: [LocatorImage], options: LocatorOptions, blackThreshold: Double,
                                 progress: CleaveCore.Progress) throws -> Extraction {
         let width = images[0].image.width, height = images[0].image.height
         var grids: [LocatorLayout.ImageGrid] = []
@@ -265,7 +292,7 @@ public enum Locator {
                     score.append(Float(median > 0 ? lowtail / median : 0))
                 }
                 if options.excludeDark {
-                    black += blackFractions(image.image, regions: regions, threshold: Float(blackThreshold))
+                    black += blackFractions(raw[index].image, regions: regions, threshold: Float(blackThreshold))
                 } else {
                     black += [Float](repeating: 0, count: regions.count)
                 }
@@ -298,7 +325,7 @@ public enum Locator {
                 }
                 if options.excludeDark {
                     // Black fraction per window = window mean of a 0/1 "below the black level" image.
-                    let indicator = image.image.map { Float($0 < Float(blackThreshold) ? 1 : 0) }
+                    let indicator = raw[index].image.map { Float($0 < Float(blackThreshold) ? 1 : 0) }
                     let fraction = try SlidingWindow.moments(indicator, window: size, stride: stride, statistics: [.mean])
                     black += fraction.values
                 } else {
@@ -332,7 +359,8 @@ public enum Locator {
     /// centre is dark when that centre is at least ``minimumDarkGroupFraction``; of its connected
     /// regions only those touching the image border and covering ≥ ``minimumDarkRegionFraction``
     /// of the image stay dark (bars cross the field, particles do not); then the dark set grows
-    /// by `margin` patches (Chebyshev distance, within each image).
+    /// by the patches within `margin` patches (Chebyshev distance, within each image) that hold
+    /// at least one black pixel.
     static func findDark(_ blackFraction: [Float], layout: LocatorLayout, margin: Int, seed: UInt64) throws -> [Bool] {
         let n = blackFraction.count
         var dark = [Bool](repeating: false, count: n)
@@ -379,11 +407,14 @@ public enum Locator {
         var reach = margin
         if case let .window(size, stride) = layout.sampling { reach = margin * max(1, size / stride) }
         guard reach > 0 else { return dark }
+        // The margin takes only neighbours that hold black pixels themselves: those are the patches
+        // whose statistics the bar still dominates. Clean film next to a bar stays in, so the
+        // particles lying there can be found (a plain dilation excluded them).
         var grown = dark
         for grid in layout.grids {
             let flags = Array(dark[grid.firstIndex..<(grid.firstIndex + grid.count)])
             let dilated = LocatorTargets.dilate(flags, rows: grid.rows, columns: grid.columns, radius: reach)
-            for i in 0..<grid.count { grown[grid.firstIndex + i] = dilated[i] }
+            for i in 0..<grid.count where dilated[i] && blackFraction[grid.firstIndex + i] > 0 { grown[grid.firstIndex + i] = true }
         }
         return grown
     }

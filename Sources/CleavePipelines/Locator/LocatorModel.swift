@@ -24,6 +24,10 @@ public struct LocatorModel: Sendable, Codable {
     public var pickedSignature: [String: Double]
     public var excludeDark: Bool
     public var darkMargin: Int
+    /// Whether the features were taken on the flattened image (nil in models saved before the option existed = false).
+    public var flattenBackground: Bool?
+    /// Tail compression fitted on the model's data (median, IQR per feature), applied before ``scaler``; nil = none.
+    public var tails: FittedScaler?
 
     /// Reads a model file.
     /// - Throws: ``CleaveError`` when the file is missing, not JSON, or not a Locator model of a known version.

@@ -66,7 +66,8 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
     public var seed: UInt64
     /// Two-step mode: find black / partly black patches first, exclude them plus ``darkMargin``.
     public var excludeDark: Bool
-    /// Neighbouring patches (or windows, in units of `stride`) excluded around dark ones.
+    /// Reach around dark patches (windows: in window sizes) within which patches that hold any
+    /// black pixel are excluded too; clean film patches next to a bar are kept.
     public var darkMargin: Int
     /// The cluster of interest chosen by the user (0-based, as in the legend); nil = automatic.
     public var pick: Int?
@@ -77,18 +78,30 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
     /// Silhouette table over this k range (nil = none).
     public var kRange: ClosedRange<Int>?
     public var statistics: PatchStatisticsOptions
+    /// Divide out slow background variations (illumination, film thickness) before the
+    /// statistics, so they measure contrast against the local film (`LocatorBackground`).
+    /// Off by default: on dataset1 (large crystals, 4×4 grid) it lowers the ARI from 0.965 to
+    /// 0.78, and with ``compressTails`` on the synthetic sets it adds little (see bench/locator/RESULTS.md).
+    public var flattenBackground: Bool
+    /// Compress heavy feature tails before scaling: `asinh((x − median) / IQR)` per feature, so
+    /// faint and strong particles are comparable distances from the film (`LocatorTails`).
+    /// For sparse particles on a film majority with k = 2 (low-magnification mapping): synthetic
+    /// F1 0.76–0.81 → 0.90–0.98. Off by default because with k = 3 on dataset1 (large crystals,
+    /// "partial" patches) it lowers the ARI from 0.965 to 0.72.
+    public var compressTails: Bool
 
     public init(sampling: Sampling = .patches(.grid(rows: 8, columns: 8)), features: [PatchStatistic] = PatchStatistic.defaults,
                 scaler: Scaler = .zScore, reduction: Reduction = .none, method: Method = .kmeans,
                 linkage: Linkage = .ward, metric: Metric = .euclidean, clusterCount: Int = 3, seed: UInt64 = 0,
                 excludeDark: Bool = false, darkMargin: Int = 1, pick: Int? = nil, similarTo: Reference? = nil,
                 similarityThreshold: Double = 0.8, kRange: ClosedRange<Int>? = nil,
-                statistics: PatchStatisticsOptions = PatchStatisticsOptions()) {
+                statistics: PatchStatisticsOptions = PatchStatisticsOptions(), flattenBackground: Bool = false, compressTails: Bool = false) {
         self.sampling = sampling; self.features = features; self.scaler = scaler; self.reduction = reduction
         self.method = method; self.linkage = linkage; self.metric = metric; self.clusterCount = clusterCount
         self.seed = seed; self.excludeDark = excludeDark; self.darkMargin = darkMargin; self.pick = pick
         self.similarTo = similarTo; self.similarityThreshold = similarityThreshold; self.kRange = kRange
-        self.statistics = statistics
+        self.statistics = statistics; self.flattenBackground = flattenBackground
+        self.compressTails = compressTails
     }
 
     /// Features for the sliding window when the user gave none: the four moments.
