@@ -16,21 +16,27 @@ func dot(_ a: [Float], _ b: [Float]) -> Double {
     zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
 }
 
-/// Largest |analytic − numeric| / max(1, |numeric|) over the checked entries.
+/// `worst` = ‖analytic − numeric‖₂ / ‖numeric‖₂ over the checked entries (relative to the gradient's
+/// own size, so a wrong term cannot hide behind small values).
 struct GradientReport { var worst: Double = 0; var checked = 0 }
 
 /// Central finite differences of `f` at the given indices of `values`, compared with `analytic`.
+/// With `normRelative: false`, `worst` is max |analytic − numeric| / max(1, |numeric|) instead — for
+/// the whole-network check, where Float round-off through many layers swamps tiny gradients.
 func checkGradient(values: [Float], indices: [Int], analytic: [Float], epsilon: Float = 1e-2,
-                   _ f: ([Float]) -> Double) -> GradientReport {
+                   normRelative: Bool = true, _ f: ([Float]) -> Double) -> GradientReport {
     var report = GradientReport()
+    var difference = 0.0, norm = 0.0, largest = 0.0
     for i in indices {
         var plus = values, minus = values
         plus[i] += epsilon; minus[i] -= epsilon
         let numeric = (f(plus) - f(minus)) / Double(2 * epsilon)
-        let error = abs(Double(analytic[i]) - numeric) / max(1, abs(numeric))
-        report.worst = max(report.worst, error)
+        difference += (Double(analytic[i]) - numeric) * (Double(analytic[i]) - numeric)
+        norm += numeric * numeric
+        largest = max(largest, abs(Double(analytic[i]) - numeric) / max(1, abs(numeric)))
         report.checked += 1
     }
+    report.worst = normRelative ? (difference / max(norm, 1e-12)).squareRoot() : largest
     return report
 }
 
