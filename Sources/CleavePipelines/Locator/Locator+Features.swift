@@ -30,11 +30,12 @@ public struct LocatorFeatures: Sendable {
     public func fits(_ other: LocatorOptions) -> Bool {
         options.sampling == other.sampling && options.features == other.features
             && options.statistics == other.statistics && options.excludeDark == other.excludeDark
+            && options.flattenBackground == other.flattenBackground
     }
 
     /// A text key naming everything the features depend on (for caches).
     public static func key(for options: LocatorOptions) -> String {
-        "\(options.sampling)|\(options.features.map(\.rawValue).joined(separator: ","))|dark=\(options.excludeDark)|\(options.statistics)"
+        "\(options.sampling)|\(options.features.map(\.rawValue).joined(separator: ","))|dark=\(options.excludeDark)|flat=\(options.flattenBackground)|\(options.statistics)"
     }
 }
 
@@ -48,7 +49,14 @@ extension Locator {
         guard !images.isEmpty else { throw CleaveError("locate: no images") }
         let filmLevel = estimateFilmLevel(images)
         options.statistics.darkThreshold = PatchStatistics.darkThreshold(filmLevel: filmLevel)
-        let extraction = try extractFeatures(images, options: options, blackThreshold: blackFractionOfFilm * filmLevel,
+        let blackThreshold = blackFractionOfFilm * filmLevel
+        // Background flattening as in `run`: statistics see the flattened image, black fractions the raw one.
+        var measured = images
+        if options.flattenBackground {
+            measured = LocatorBackground.flatten(images, cell: try patchSide(options.sampling, images: images),
+                                                 blackThreshold: blackThreshold)
+        }
+        let extraction = try extractFeatures(measured, raw: images, options: options, blackThreshold: blackThreshold,
                                              progress: progress)
         return LocatorFeatures(options: inputOptions, extraction: extraction, filmLevel: filmLevel)
     }
@@ -87,7 +95,13 @@ extension Locator {
             throw CleaveError("--clusters \(options.clusterCount) is more than the \(keep.count) patches to cluster; use fewer clusters or smaller patches")
         }
         progress.report(0, 3, "clustering")
-        let kept = keep.count == n ? extraction.features : extraction.features.selectingRows(keep)
+        var kept = keep.count == n ? extraction.features : extraction.features.selectingRows(keep)
+        var tails: FittedScaler? = nil
+        if options.compressTails {
+            let fitted = LocatorTails.fit(kept)
+            kept = LocatorTails.apply(kept, fitted)
+            tails = fitted
+        }
         let scaler = try options.scaler.fit(kept)
         var space = try scaler.transform(kept)
         var fittedPCA: FittedPCA? = nil
@@ -160,7 +174,8 @@ extension Locator {
         }
         let model = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
                                  scaler: scaler, pca: fittedPCA, centroids: centroids, picked: picked,
-                                 pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin)
+                                 pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,
+                                 flattenBackground: options.flattenBackground, tails: tails)
         var names = (0..<k).map { "cluster \($0)" }
         if darkLabel != nil { names.append("dark / grid bars") }
         var particleScores = clusterScore
