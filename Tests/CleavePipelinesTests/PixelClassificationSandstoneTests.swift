@@ -40,4 +40,27 @@ private let isReleaseBuild = true
         #expect(scores.iou[2] > 0.629, "clay IoU \(scores.iou[2])")
         #expect(scores.iou[3] > 0.915, "bright-mineral IoU \(scores.iou[3])")
     }
+
+    /// On real features (default bank, slice 0050) the byte walk gives the float walk's
+    /// probabilities bit for bit (every threshold of the 100 trees is exercised by real values).
+    @Test(.enabled(if: TestData.isAvailable && isReleaseBuild, "needs ../shared/data and a release build"))
+    func binnedWalkEqualsThresholdWalkOnSandstone() throws {
+        func path(_ kind: String, _ slice: String) -> String { TestData.path("sandstone-xrm/\(kind)/Sandstone_Versa\(slice).tif") }
+        let example = PixelClassifier.TrainingExample(
+            input: PixelClassifierInput(name: "0000", image: try ImageFile.read(path("images", "0000"))),
+            labels: try ImageFile.read(path("labels", "0000")), labelsName: "0000")
+        let model = try PixelClassifier.train([example], options: PixelClassifier.TrainingOptions(
+            forest: RandomForestConfiguration(seed: 0), pixelsPerClass: 500))
+        let image = try ImageFile.read(path("images", "0050")).floatImage()
+        let stack = try model.featureBank.compute(image, region: Region(x: 300, y: 300, width: 256, height: 200))
+        let n = stack.pixelCount
+        var binned = [Float](repeating: 0, count: n * model.forest.classCount)
+        var float = binned
+        stack.values.withUnsafeBufferPointer { v in
+            binned.withUnsafeMutableBufferPointer { model.forest.probabilities(featureMajor: v, rowCount: n, into: $0, walk: .binned) }
+            float.withUnsafeMutableBufferPointer { model.forest.probabilities(featureMajor: v, rowCount: n, into: $0, walk: .thresholds) }
+        }
+        #expect(binned == float)
+        #expect(Set(binned).count > 100) // real, varied probabilities
+    }
 }

@@ -76,7 +76,7 @@ public enum PixelClassificationOutputs {
     /// Classifies `input` and writes its outputs; returns the class areas.
     public static func write(_ input: PixelClassifierInput, model: PixelClassifierModel, directory: String, stem: String,
                              options: PixelClassificationOutputOptions = PixelClassificationOutputOptions(),
-                             progress: CleaveCore.Progress = .silent) throws -> ClassFractions {
+                             progress: CleaveCore.Progress = .silent, timings: PredictionTimings? = nil) throws -> ClassFractions {
         try model.check(channelCount: input.channelCount, source: input.name)
         let shape = input.spatialShape
         let classes = model.classes
@@ -100,7 +100,7 @@ public enum PixelClassificationOutputs {
         var indices = [UInt8](repeating: 0, count: shape.count) // class index per pixel (< 256 classes)
         var counts = [Int](repeating: 0, count: K)
         var sample = PriorSample(pixelCount: shape.count, classCount: K)
-        try PixelClassifier.predict(input, model: model, blockSize: options.blockSize, progress: progress) { block in
+        try PixelClassifier.predict(input, model: model, blockSize: options.blockSize, progress: progress, timings: timings) { block in
             let n = block.region.pixelCount
             var local = 0
             for z in block.region.z..<(block.region.z + block.region.depth) {
@@ -139,11 +139,12 @@ public enum PixelClassificationOutputs {
         // every row of probabilities in place and derive labels and uncertainty from them.
         var estimatedPrior: [Double]?
         if options.adaptPrior, let writer = probabilityWriter {
-            let prior = model.forest.estimatePrior(probabilities: sample.values)
+            let prior = PredictionTimings.measure(timings, "prior EM") { model.forest.estimatePrior(probabilities: sample.values) }
             estimatedPrior = prior
             let weights = model.forest.priorWeights(for: prior)
             var rowProbabilities = [Float](repeating: 0, count: K * shape.width)
             var pixelMajor = [Float](repeating: 0, count: K * shape.width)
+            try PredictionTimings.measure(timings, "prior re-weighting") {
             for z in 0..<shape.depth {
                 for y in 0..<shape.height {
                     try rowProbabilities.withUnsafeMutableBufferPointer { buffer in
@@ -173,9 +174,11 @@ public enum PixelClassificationOutputs {
                     }
                 }
             }
+            }
         }
 
         // Labels.
+        return try PredictionTimings.measure(timings, "labels + overlay") {
         let labelsPath = base + "-labels.tif"
         let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
         if small {
@@ -193,7 +196,7 @@ public enum PixelClassificationOutputs {
         if options.overlay {
             let plane = shape.depth / 2
             let grey: Image<UInt8>
-            switch input.displayPlane(plane) {
+            switch try input.readDisplayPlane(plane) {
             case .uint8(let i): grey = Display.grey(i)
             case .uint16(let i): grey = Display.grey(i)
             case .float32(let i): grey = Display.grey(i)
@@ -213,6 +216,7 @@ public enum PixelClassificationOutputs {
         if let overlayTemporary { try AtomicFile.commit(overlayTemporary, to: base + "-overlay.png") }
         return ClassFractions(image: input.name, classes: classes, pixelCounts: counts, spacing: input.spacing,
                               isVolume: shape.depth > 1, estimatedPrior: estimatedPrior)
+        }
     }
 
     /// Writes `class-fractions.csv` for several images (atomically).
