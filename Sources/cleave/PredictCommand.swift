@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import CleaveCore
 import CleaveFormats
+import CleaveLearning
 import CleavePipelines
 
 /// `cleave predict`: apply a trained pixel classifier to images.
@@ -53,6 +54,9 @@ struct PredictCommand: ParsableCommand {
     @Flag(name: .long, help: ArgumentHelp("Print wall and CPU time per phase (reading, features, forest, outputs) to stderr.", discussion: "Times are summed over all images; 'features + forest' per megapixel is what the scikit-image/scikit-learn reference's numbers measure. Multi-page TIFF and MRC stacks are always read plane by plane."))
     var timings = false
 
+    @Option(name: .long, help: ArgumentHelp("Tree walk: coherent, binned or thresholds (identical results; for benchmarks).", visibility: .hidden))
+    var forestWalk = "coherent"
+
     func validate() throws {
         if images.isEmpty { throw ValidationError("Give at least one image to classify.") }
         if blockSize < 16 { throw ValidationError("--block-size must be at least 16, got \(blockSize).") }
@@ -73,6 +77,10 @@ struct PredictCommand: ParsableCommand {
         options.uncertainty = !noUncertainty
         options.overlay = !noOverlay
         options.adaptPrior = !trainingPrior
+        guard let walk = ForestWalk.allCases.first(where: { "\($0)" == forestWalk }) else {
+            throw ValidationError("--forest-walk must be coherent, binned or thresholds, got '\(forestWalk)'.")
+        }
+        options.walk = walk
         let progress = ProgressBar.make()
         var fractions: [ClassFractions] = []
         var stems = Set<String>()

@@ -242,18 +242,19 @@ private func blobs(count: Int, featureCount: Int, seed: UInt64, separation: Doub
         let rowCount = probe.count / 10
         let binned = forest.probabilities(rows: probe, walk: .binned)
         let float = forest.probabilities(rows: probe, walk: .thresholds)
+        let coherent = forest.probabilities(rows: probe, walk: .coherent)
         #expect(binned == float)
+        #expect(coherent == float)
         #expect(rowCount % 16 != 0)
         // Feature-major layout (a feature stack).
         var featureMajor = [Float](repeating: 0, count: probe.count)
         for r in 0..<rowCount { for f in 0..<10 { featureMajor[f * rowCount + r] = probe[r * 10 + f] } }
-        var a = [Float](repeating: -1, count: rowCount * forest.classCount)
-        var b = a
-        featureMajor.withUnsafeBufferPointer { v in
-            a.withUnsafeMutableBufferPointer { forest.probabilities(featureMajor: v, rowCount: rowCount, into: $0, walk: .binned) }
-            b.withUnsafeMutableBufferPointer { forest.probabilities(featureMajor: v, rowCount: rowCount, into: $0, walk: .thresholds) }
+        for walk in ForestWalk.allCases {
+            var a = [Float](repeating: -1, count: rowCount * forest.classCount)
+            featureMajor.withUnsafeBufferPointer { v in
+                a.withUnsafeMutableBufferPointer { forest.probabilities(featureMajor: v, rowCount: rowCount, into: $0, walk: walk) }
+            }
+            #expect(a == float, "\(walk)")
         }
-        #expect(a == b)
-        #expect(a == float)
     }
 }

@@ -54,13 +54,16 @@ private let isReleaseBuild = true
         let image = try ImageFile.read(path("images", "0050")).floatImage()
         let stack = try model.featureBank.compute(image, region: Region(x: 300, y: 300, width: 256, height: 200))
         let n = stack.pixelCount
-        var binned = [Float](repeating: 0, count: n * model.forest.classCount)
-        var float = binned
-        stack.values.withUnsafeBufferPointer { v in
-            binned.withUnsafeMutableBufferPointer { model.forest.probabilities(featureMajor: v, rowCount: n, into: $0, walk: .binned) }
-            float.withUnsafeMutableBufferPointer { model.forest.probabilities(featureMajor: v, rowCount: n, into: $0, walk: .thresholds) }
+        func probabilities(_ walk: ForestWalk) -> [Float] {
+            var out = [Float](repeating: 0, count: n * model.forest.classCount)
+            stack.values.withUnsafeBufferPointer { v in
+                out.withUnsafeMutableBufferPointer { model.forest.probabilities(featureMajor: v, rowCount: n, into: $0, walk: walk) }
+            }
+            return out
         }
-        #expect(binned == float)
-        #expect(Set(binned).count > 100) // real, varied probabilities
+        let float = probabilities(.thresholds)
+        #expect(probabilities(.binned) == float)
+        #expect(probabilities(.coherent) == float)
+        #expect(Set(float).count > 100) // real, varied probabilities
     }
 }

@@ -59,6 +59,8 @@ public struct PixelClassificationOutputOptions: Sendable {
     public var adaptPrior = true
     /// Block side for prediction.
     public var blockSize = 1024
+    /// How the forest walks its trees (all walks give identical results; for benchmarks).
+    public var walk = ForestWalk.coherent
     public init() {}
 }
 
@@ -100,7 +102,8 @@ public enum PixelClassificationOutputs {
         var indices = [UInt8](repeating: 0, count: shape.count) // class index per pixel (< 256 classes)
         var counts = [Int](repeating: 0, count: K)
         var sample = PriorSample(pixelCount: shape.count, classCount: K)
-        try PixelClassifier.predict(input, model: model, blockSize: options.blockSize, progress: progress, timings: timings) { block in
+        try PixelClassifier.predict(input, model: model, blockSize: options.blockSize, progress: progress, timings: timings,
+                                    walk: options.walk) { block in
             let n = block.region.pixelCount
             var local = 0
             for z in block.region.z..<(block.region.z + block.region.depth) {
