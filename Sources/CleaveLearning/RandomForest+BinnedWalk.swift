@@ -3,11 +3,7 @@ import CleaveCore
 /// How ``RandomForest`` walks its trees at prediction time. Both walks reach the same leaves and
 /// add their class fractions in the same order, so the probabilities are bit-identical.
 public enum ForestWalk: Sendable, Equatable, CaseIterable {
-    /// The default: ``binned``, and (up to 64 features) rows next to each other — neighbouring
-    /// pixels — first try the leaf a nearby row reached: a row whose bytes lie inside that leaf's
-    /// box in bin space reaches that leaf, so only the rest walk the tree.
-    case coherent
-    /// Quantise every feature once to the bin of the forest's own thresholds (a byte), then walk
+    /// The default. Quantise every feature once to the bin of the forest's own thresholds (a byte), then walk
     /// compact 8-byte nodes comparing bytes, 12 rows at a time.
     case binned
     /// Compare the float features with the float thresholds (the reference walk).
@@ -36,22 +32,15 @@ struct BinnedForest {
     static let cellCount = 4096
     /// Packed nodes (see ``pack(child:offset:bin:)``).
     let nodes: [UInt64]
-    /// Per node (coherent walk only): 64 bytes `lo` then 64 bytes `hi − lo` — the bins a row can
-    /// have and still reach the node; a row reaches a leaf iff every byte b satisfies
-    /// `b − lo ≤ hi − lo` (unsigned), since the path's tests are exactly these bounds.
-    let boxes: [UInt8]
-    static let rowBytes = 64
     /// Rows per block: the block's bytes (`featureCount × blockRows`) stay in L1 while all trees walk it.
     let blockRows: Int
 
     /// Nil when some feature has more than 255 thresholds or the offsets do not fit 16 bits.
-    init?(_ forest: RandomForest, coherent allowCoherent: Bool) {
+    init?(_ forest: RandomForest) {
         let F = forest.featureCount
-        // Up to 64 features a row's bytes sit together (64-byte rows) and the coherent walk runs;
-        // beyond, bytes are feature-major. Block rows: a multiple of 4 and of the lane count, with
-        // every offset (feature × blockRows) below 2¹⁶.
-        let coherent = allowCoherent && F <= BinnedForest.rowBytes
-        let blockRows = coherent ? 528 : min(528, (65_535 / max(F, 1)) / 48 * 48)
+        // Bytes are feature-major. Block rows: a multiple of the lane count, with every offset
+        // (feature × blockRows) below 2¹⁶.
+        let blockRows = min(528, (65_535 / max(F, 1)) / 48 * 48)
         guard blockRows >= 48 else { return nil }
         var perFeature = [[Float]](repeating: [], count: F)
         for (i, node) in forest.nodes.enumerated() where Int(node.child) != i {
@@ -78,34 +67,9 @@ struct BinnedForest {
                 let list = perFeature[f]
                 var lo = 0, hi = list.count - 1
                 while lo < hi { let mid = (lo + hi) >> 1; if list[mid] < node.threshold { lo = mid + 1 } else { hi = mid } }
-                nodes.append(BinnedForest.pack(child: node.child, offset: UInt16(coherent ? f : f * blockRows), bin: UInt8(lo)))
+                nodes.append(BinnedForest.pack(child: node.child, offset: UInt16(f * blockRows), bin: UInt8(lo)))
             }
         }
-        // Coherent walk: the box of every node in bin space, per feature (lo, hi − lo) over 64 bytes.
-        var boxes: [UInt8] = []
-        if coherent {
-            let R = BinnedForest.rowBytes
-            boxes = [UInt8](repeating: 0, count: nodes.count * 2 * R)
-            for t in 0..<forest.treeCount {
-                let root = Int(forest.treeStarts[t])
-                for f in 0..<R { boxes[root * 2 * R + R + f] = 255 }
-                var stack = [root]
-                while let i = stack.popLast() {
-                    let node = nodes[i]
-                    let child = Int(Int32(truncatingIfNeeded: node))
-                    if child == i { continue }
-                    let f = Int((node >> 32) & 0xFFFF), j = Int((node >> 48) & 0xFF)
-                    let lo = Int(boxes[i * 2 * R + f]), hi = lo + Int(boxes[i * 2 * R + R + f])
-                    for (c, range) in [(child, (lo, min(hi, j))), (child + 1, (max(lo, j + 1), hi))] {
-                        for k in 0..<(2 * R) { boxes[c * 2 * R + k] = boxes[i * 2 * R + k] }
-                        boxes[c * 2 * R + f] = UInt8(range.0)
-                        boxes[c * 2 * R + R + f] = UInt8(max(0, range.1 - range.0))
-                        stack.append(c)
-                    }
-                }
-            }
-        }
-        self.boxes = boxes
         var maps: [(origin: Float, scale: Float)] = []
         var starts = [UInt8](repeating: 0, count: F * BinnedForest.cellCount)
         for f in 0..<F {
@@ -138,9 +102,6 @@ struct BinnedForest {
         let blocks = (rowCount + B - 1) / B
         let source = UncheckedSendable(values), target = UncheckedSendable(output)
         let maps = cellMaps
-        let coherent = !boxes.isEmpty
-        let R = BinnedForest.rowBytes
-        boxes.withUnsafeBufferPointer { boxBuffer in
         cellStarts.withUnsafeBufferPointer { startBuffer in
         cuts.withUnsafeBufferPointer { cutBuffer in
         nodes.withUnsafeBufferPointer { nodeBuffer in
@@ -148,17 +109,11 @@ struct BinnedForest {
         forest.treeStarts.withUnsafeBufferPointer { starts in
         forest.treeDepths.withUnsafeBufferPointer { depths in
             let shared = UncheckedSendable((cutBuffer.baseAddress!, nodeBuffer.baseAddress!, valueBuffer.baseAddress!,
-                                            starts.baseAddress!, depths.baseAddress!, startBuffer.baseAddress!,
-                                            boxBuffer.baseAddress))
+                                            starts.baseAddress!, depths.baseAddress!, startBuffer.baseAddress!))
             Parallel.forEachChunk(of: blocks, chunkCount: min(blocks, 256)) { range in
-                let (cuts, nodes, leafValues, starts, depths, cellStarts, boxes) = shared.value
-                let byteCount = coherent ? B * R : F * B
-                let bins = UnsafeMutablePointer<UInt8>.allocate(capacity: byteCount)
-                bins.initialize(repeating: 0, count: byteCount)
-                let leaves = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * B + 2 * BinnedForest.lanes)
-                let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: BinnedForest.lanes * R)
-                scratch.initialize(repeating: 0, count: BinnedForest.lanes * R)
-                defer { bins.deallocate(); leaves.deallocate(); scratch.deallocate() }
+                let (cuts, nodes, leafValues, starts, depths, cellStarts) = shared.value
+                let bins = UnsafeMutablePointer<UInt8>.allocate(capacity: F * B)
+                defer { bins.deallocate() }
                 for block in range {
                     let first = block * B
                     let count = min(B, rowCount - first)
@@ -166,20 +121,12 @@ struct BinnedForest {
                     BinnedForest.quantise(values: source.value + first * rowStride, rowCount: count, paddedCount: padded,
                                           rowStride: rowStride, featureStride: featureStride, featureCount: F,
                                           cuts: cuts, cellMaps: maps, cellStarts: cellStarts,
-                                          featurePitch: coherent ? 1 : B, rowPitch: coherent ? R : 1, bins: bins)
-                    if coherent, let boxes {
-                        BinnedForest.walkCoherent(nodes: nodes, bins: bins, rowCount: count, trees: forest.treeCount,
-                                                  starts: starts, depths: depths, values: leafValues, classCount: forest.classCount,
-                                                  boxes: boxes, leaves: leaves, misses: leaves + B + BinnedForest.lanes,
-                                                  scratch: scratch, output: target.value + first * forest.classCount)
-                        continue
-                    }
+                                          featurePitch: B, rowPitch: 1, bins: bins)
                     BinnedForest.walk(nodes: nodes, bins: bins, rowCount: count, paddedCount: padded, trees: forest.treeCount,
                                       starts: starts, depths: depths, values: leafValues, classCount: forest.classCount,
                                       output: target.value + first * forest.classCount)
                 }
             }
-        }
         }
         }
         }
@@ -274,116 +221,6 @@ struct BinnedForest {
             for c in 0..<K { o[c] += v[c] }
         }
         add(c0, 0); add(c1, 1); add(c2, 2); add(c3, 3); add(c4, 4); add(c5, 5); add(c6, 6); add(c7, 7); add(c8, 8); add(c9, 9); add(c10, 10); add(c11, 11)
-    }
-}
-
-extension BinnedForest {
-    /// Kernel (≤ 64 features): every tree over one block of 64-byte rows, exploiting that
-    /// neighbouring rows (neighbouring pixels) mostly reach the same leaf. Per tree: walk every
-    /// 4th row (the anchors, 12 lanes); give every other row the leaf of the anchor before or after
-    /// it when the row's bytes lie inside that leaf's box (then it reaches that leaf: exact); walk
-    /// the rest. Leaf class fractions are then added row by row in tree order, as in ``walk``.
-    static func walkCoherent(nodes: UnsafePointer<UInt64>, bins: UnsafePointer<UInt8>, rowCount: Int, trees: Int,
-                             starts: UnsafePointer<Int32>, depths: UnsafePointer<Int32>, values: UnsafePointer<Float>,
-                             classCount K: Int, boxes: UnsafePointer<UInt8>, leaves: UnsafeMutablePointer<Int32>,
-                             misses: UnsafeMutablePointer<Int32>, scratch: UnsafeMutablePointer<UInt8>,
-                             output: UnsafeMutablePointer<Float>) {
-        let R = rowBytes
-        output.initialize(repeating: 0, count: rowCount * K)
-        let anchorCount = (rowCount + 3) / 4
-        let found = UnsafeMutablePointer<Int32>.allocate(capacity: lanes)
-        defer { found.deallocate() }
-        let boxBase = UnsafeRawPointer(boxes)
-        // Two 32-byte halves (SIMD64 comparisons are not vectorised by the compiler; SIMD32 ones
-        // become vpsubb / vpminub / vpcmpeqb).
-        @inline(__always) func inside(_ row: UnsafeRawPointer, _ node: Int32) -> Bool {
-            let box = boxBase + Int(node) &* (2 * 64)
-            let x0 = row.loadUnaligned(as: SIMD32<UInt8>.self), x1 = (row + 32).loadUnaligned(as: SIMD32<UInt8>.self)
-            let lo0 = box.loadUnaligned(as: SIMD32<UInt8>.self), lo1 = (box + 32).loadUnaligned(as: SIMD32<UInt8>.self)
-            let w0 = (box + 64).loadUnaligned(as: SIMD32<UInt8>.self), w1 = (box + 96).loadUnaligned(as: SIMD32<UInt8>.self)
-            let mask = ((x0 &- lo0) .<= w0) .& ((x1 &- lo1) .<= w1)
-            let words = unsafeBitCast(mask, to: SIMD4<UInt64>.self) // all ones ⇔ inside (one vptest)
-            return words[0] & words[1] & words[2] & words[3] == ~0
-        }
-        for t in 0..<trees {
-            let root = starts[t]
-            let steps = Int(depths[t])
-            // 1. Anchors: rows 0, 4, 8, … (lane l reads 4·64·l bytes further on).
-            var a = 0
-            while a < anchorCount {
-                walkTwelve(nodes: nodes, group: bins + a &* 4 &* R, laneStride: 4 * 64, root: root, steps: steps, leaves: found)
-                for l in 0..<min(lanes, anchorCount - a) { leaves[(a &+ l) &* 4] = found[l] }
-                a &+= lanes
-            }
-            // 2. Rows between anchors: the left anchor's leaf, else the right one's, else walk later.
-            var missCount = 0
-            var r = 1
-            while r < rowCount {
-                if r & 3 == 0 { r &+= 1; continue }
-                let x = UnsafeRawPointer(bins + r &* R)
-                let left = leaves[r & ~3]
-                if inside(x, left) {
-                    leaves[r] = left
-                } else {
-                    let rightRow = (r | 3) &+ 1
-                    let right = rightRow < rowCount ? leaves[rightRow] : left
-                    if right != left && inside(x, right) {
-                        leaves[r] = right
-                    } else {
-                        misses[missCount] = Int32(r)
-                        missCount &+= 1
-                    }
-                }
-                r &+= 1
-            }
-            // 3. The misses, gathered 12 at a time into consecutive 64-byte rows.
-            var m = 0
-            while m < missCount {
-                let count = min(lanes, missCount - m)
-                for l in 0..<count {
-                    let row = UnsafeRawPointer(bins + Int(misses[m &+ l]) &* R)
-                    let target = UnsafeMutableRawPointer(scratch + l &* R)
-                    target.storeBytes(of: row.loadUnaligned(as: SIMD32<UInt8>.self), as: SIMD32<UInt8>.self)
-                    (target + 32).storeBytes(of: (row + 32).loadUnaligned(as: SIMD32<UInt8>.self), as: SIMD32<UInt8>.self)
-                }
-                walkTwelve(nodes: nodes, group: scratch, laneStride: 64, root: root, steps: steps, leaves: found)
-                for l in 0..<count { leaves[Int(misses[m &+ l])] = found[l] }
-                m &+= lanes
-            }
-            // 4. Class fractions, row by row.
-            for row in 0..<rowCount {
-                let v = values + Int(leaves[row]) &* K
-                let o = output + row &* K
-                for c in 0..<K { o[c] += v[c] }
-            }
-        }
-        let scale = 1 / Float(trees)
-        for i in 0..<rowCount * K { output[i] *= scale }
-    }
-
-    /// Twelve independent walks down one tree; lane l's bytes start at `group + l · laneStride`
-    /// (a constant, so each lane's load is one addressing mode). Writes the 12 leaves.
-    @inline(__always)
-    static func walkTwelve(nodes: UnsafePointer<UInt64>, group: UnsafePointer<UInt8>, laneStride: Int, root: Int32, steps: Int,
-                           leaves: UnsafeMutablePointer<Int32>) {
-        @inline(__always) func advance(_ index: Int32, _ lane: Int) -> Int32 {
-            let node = nodes[Int(index)]
-            let offset = Int(truncatingIfNeeded: (node &>> 32) & 0xFFFF)
-            let bin = UInt8(truncatingIfNeeded: node &>> 48)
-            return Int32(truncatingIfNeeded: node) &+ (group[offset &+ lane &* laneStride] > bin ? 1 : 0)
-        }
-        var c0 = root, c1 = root, c2 = root, c3 = root, c4 = root, c5 = root, c6 = root, c7 = root, c8 = root, c9 = root, c10 = root, c11 = root
-        var step = 0
-        while step < steps {
-            let n0 = advance(c0, 0), n1 = advance(c1, 1), n2 = advance(c2, 2), n3 = advance(c3, 3)
-            let n4 = advance(c4, 4), n5 = advance(c5, 5), n6 = advance(c6, 6), n7 = advance(c7, 7)
-            let n8 = advance(c8, 8), n9 = advance(c9, 9), n10 = advance(c10, 10), n11 = advance(c11, 11)
-            let moved = (n0 ^ c0) | (n1 ^ c1) | (n2 ^ c2) | (n3 ^ c3) | (n4 ^ c4) | (n5 ^ c5) | (n6 ^ c6) | (n7 ^ c7) | (n8 ^ c8) | (n9 ^ c9) | (n10 ^ c10) | (n11 ^ c11)
-            c0 = n0; c1 = n1; c2 = n2; c3 = n3; c4 = n4; c5 = n5; c6 = n6; c7 = n7; c8 = n8; c9 = n9; c10 = n10; c11 = n11
-            if moved == 0 { break }
-            step &+= 1
-        }
-        leaves[0] = c0; leaves[1] = c1; leaves[2] = c2; leaves[3] = c3; leaves[4] = c4; leaves[5] = c5; leaves[6] = c6; leaves[7] = c7; leaves[8] = c8; leaves[9] = c9; leaves[10] = c10; leaves[11] = c11
     }
 }
 

@@ -22,7 +22,7 @@ extension RandomForest {
     ///   - walk: how the trees are walked; both give bit-identical results (see ``ForestWalk``).
     /// - Complexity: O(rows · trees · depth), parallel over row chunks; identical for any thread count.
     public func probabilities(rows: UnsafeBufferPointer<Float>, rowCount: Int, into output: UnsafeMutableBufferPointer<Float>,
-                              walk: ForestWalk = .coherent) {
+                              walk: ForestWalk = .binned) {
         precondition(rows.count >= rowCount * featureCount && output.count >= rowCount * classCount,
                      "RandomForest.probabilities: \(rows.count) values / \(output.count) outputs for \(rowCount) rows × \(featureCount) features, \(classCount) classes")
         probabilities(values: rows, rowCount: rowCount, rowStride: featureCount, featureStride: 1, into: output, walk: walk)
@@ -36,7 +36,7 @@ extension RandomForest {
     ///   - output: `rowCount × classCount` values, overwritten.
     ///   - walk: how the trees are walked; both give bit-identical results (see ``ForestWalk``).
     public func probabilities(featureMajor values: UnsafeBufferPointer<Float>, rowCount: Int,
-                              into output: UnsafeMutableBufferPointer<Float>, walk: ForestWalk = .coherent) {
+                              into output: UnsafeMutableBufferPointer<Float>, walk: ForestWalk = .binned) {
         precondition(values.count >= rowCount * featureCount && output.count >= rowCount * classCount,
                      "RandomForest.probabilities(featureMajor:): \(values.count) values / \(output.count) outputs for \(rowCount) rows × \(featureCount) features, \(classCount) classes")
         probabilities(values: values, rowCount: rowCount, rowStride: 1, featureStride: rowCount, into: output, walk: walk)
@@ -45,7 +45,7 @@ extension RandomForest {
     private func probabilities(values: UnsafeBufferPointer<Float>, rowCount: Int, rowStride: Int, featureStride: Int,
                                into output: UnsafeMutableBufferPointer<Float>, walk: ForestWalk) {
         guard rowCount > 0 else { return }
-        if walk != .thresholds, let binned = BinnedForest(self, coherent: walk == .coherent) {
+        if walk == .binned, let binned = BinnedForest(self) {
             binned.probabilities(forest: self, values: values.baseAddress!, rowCount: rowCount, rowStride: rowStride,
                                  featureStride: featureStride, output: output.baseAddress!)
             return
@@ -74,7 +74,7 @@ extension RandomForest {
     }
 
     /// Class probabilities for row-major `rows` (`rows.count` must be a multiple of ``featureCount``).
-    public func probabilities(rows: [Float], walk: ForestWalk = .coherent) -> [Float] {
+    public func probabilities(rows: [Float], walk: ForestWalk = .binned) -> [Float] {
         precondition(rows.count % featureCount == 0,
                      "RandomForest.probabilities(rows:): \(rows.count) values is not a multiple of \(featureCount) features")
         let rowCount = rows.count / featureCount

@@ -54,8 +54,8 @@ struct PredictCommand: ParsableCommand {
     @Flag(name: .long, help: ArgumentHelp("Print wall and CPU time per phase (reading, features, forest, outputs) to stderr.", discussion: "Times are summed over all images; 'features + forest' per megapixel is what the scikit-image/scikit-learn reference's numbers measure. Multi-page TIFF and MRC stacks are always read plane by plane."))
     var timings = false
 
-    @Option(name: .long, help: ArgumentHelp("Tree walk: coherent, binned or thresholds (identical results; for benchmarks).", visibility: .hidden))
-    var forestWalk = "coherent"
+    @Option(name: .long, help: ArgumentHelp("Tree walk: binned or thresholds (identical results; for benchmarks).", visibility: .hidden))
+    var forestWalk = "binned"
 
     func validate() throws {
         if images.isEmpty { throw ValidationError("Give at least one image to classify.") }
@@ -78,7 +78,7 @@ struct PredictCommand: ParsableCommand {
         options.overlay = !noOverlay
         options.adaptPrior = !trainingPrior
         guard let walk = ForestWalk.allCases.first(where: { "\($0)" == forestWalk }) else {
-            throw ValidationError("--forest-walk must be coherent, binned or thresholds, got '\(forestWalk)'.")
+            throw ValidationError("--forest-walk must be binned or thresholds, got '\(forestWalk)'.")
         }
         options.walk = walk
         let progress = ProgressBar.make()

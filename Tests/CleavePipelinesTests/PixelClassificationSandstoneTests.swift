@@ -63,7 +63,6 @@ private let isReleaseBuild = true
         }
         let float = probabilities(.thresholds)
         #expect(probabilities(.binned) == float)
-        #expect(probabilities(.coherent) == float)
         #expect(Set(float).count > 100) // real, varied probabilities
     }
 }

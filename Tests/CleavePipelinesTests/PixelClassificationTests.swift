@@ -60,6 +60,9 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
             #expect(streamed.spatialShape == Shape(width: 160, height: 120, depth: 3))
             let whole = PixelClassifierInput(name: path, image: try ImageFile.read(path))
             #expect(!whole.isStreamed)
+            for side in ["s", "w"] {
+                try FileManager.default.createDirectory(atPath: directory + "/\(side)-\(ext)", withIntermediateDirectories: true)
+            }
             _ = try PixelClassificationOutputs.write(streamed, model: model, directory: directory + "/s-\(ext)", stem: "stack")
             _ = try PixelClassificationOutputs.write(whole, model: model, directory: directory + "/w-\(ext)", stem: "stack")
             for suffix in ["labels.tif", "probabilities.tif", "uncertainty.tif", "overlay.png"] {

@@ -60,7 +60,7 @@ public struct PixelClassificationOutputOptions: Sendable {
     /// Block side for prediction.
     public var blockSize = 1024
     /// How the forest walks its trees (all walks give identical results; for benchmarks).
-    public var walk = ForestWalk.coherent
+    public var walk = ForestWalk.binned
     public init() {}
 }
 
@@ -180,21 +180,8 @@ public enum PixelClassificationOutputs {
             }
         }
 
-        // Labels.
         return try PredictionTimings.measure(timings, "labels + overlay") {
-        let labelsPath = base + "-labels.tif"
-        let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
-        if small {
-            let lookup = values.map { UInt8($0) }
-            let image = Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing)
-            try ImageFile.write(image, to: labelsTemporary)
-        } else {
-            let lookup = values.map { UInt16(clamping: $0) }
-            let image = Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing)
-            try ImageFile.write(image, to: labelsTemporary)
-        }
-
-        // Overlay of the middle plane.
+        // Overlay of the middle plane (from the class indices, before they become label values).
         var overlayTemporary: String?
         if options.overlay {
             let plane = shape.depth / 2
@@ -211,6 +198,24 @@ public enum PixelClassificationOutputs {
             let path = AtomicFile.temporaryPath(for: base + "-overlay.png") + ".png"
             try ImageFile.write(picture, to: path)
             overlayTemporary = path
+        }
+
+        // Labels (8-bit ones replace the class indices in place: one byte per pixel, not two).
+        let labelsPath = base + "-labels.tif"
+        let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
+        if small {
+            let lookup = values.map { UInt8($0) }
+            indices.withUnsafeMutableBufferPointer { buffer in
+                for i in buffer.indices { buffer[i] = lookup[Int(buffer[i])] }
+            }
+            let image = Image(shape: shape, pixels: indices, spacing: input.spacing)
+            indices = []
+            try ImageFile.write(image, to: labelsTemporary)
+        } else {
+            let lookup = values.map { UInt16(clamping: $0) }
+            let image = Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing)
+            indices = []
+            try ImageFile.write(image, to: labelsTemporary)
         }
 
         if options.probabilities { try probabilityWriter?.finish() } else { probabilityWriter?.discard() }

@@ -37,7 +37,7 @@ extension PixelClassifier {
     /// - Throws: ``CleaveError`` when the input's channel count differs from the model's, or what `sink` throws.
     public static func predict(_ input: PixelClassifierInput, model: PixelClassifierModel, blockSize: Int = 1024,
                                progress: Progress = .silent, timings: PredictionTimings? = nil,
-                               walk: ForestWalk = .coherent, sink: (PredictedBlock) throws -> Void) throws {
+                               walk: ForestWalk = .binned, sink: (PredictedBlock) throws -> Void) throws {
         precondition(blockSize >= 16, "PixelClassifier.predict needs blockSize >= 16, got \(blockSize)")
         try model.check(channelCount: input.channelCount, source: input.name)
         let bank = model.featureBank
