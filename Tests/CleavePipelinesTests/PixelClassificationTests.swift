@@ -49,7 +49,7 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         let model = try PixelClassifier.train([PixelClassifier.TrainingExample(input: input2D, labels: .uint8(sparse(truth, step: 7)),
                                                                              labelsName: "labels")], options: smallOptions())
         var pixels: [UInt16] = []
-        for seed: UInt64 in [1, 2, 3] { pixels += scene(seed: seed).0.pixels.map { UInt16($0) * 3 } }
+        for seed: UInt64 in [1, 2, 3] { pixels += scene(seed: seed).0.pixels.map { UInt16($0) } }
         let stack = Image(shape: Shape(width: 160, height: 120, depth: 3), pixels: pixels)
         let directory = TestData.scratchDirectory("pixel-streamed")
         for ext in ["tif", "mrc"] {
