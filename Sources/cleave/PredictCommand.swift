@@ -18,7 +18,8 @@ struct PredictCommand: ParsableCommand {
           <stem>-overlay.png        class colours over the grey image (middle plane of a stack)
         and one class-fractions.csv (area or volume % per class, physical size when the file \
         has a pixel size). Images are processed block by block with a halo as wide as the largest \
-        filter, so the result equals whole-image prediction while memory follows --block-size. \
+        filter, so the result equals whole-image prediction while memory follows --block-size; \
+        multi-page TIFF and MRC stacks are read plane by plane, never whole. \
         Co-registered channels are given as one comma-separated argument (a.tif,b.tif). Files are \
         written complete or not at all.
 
