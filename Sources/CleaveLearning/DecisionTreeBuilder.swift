@@ -137,14 +137,7 @@ struct DecisionTreeBuilder {
                         if a >= small.count { break }
                         if a < minSamplesLeaf { continue }
                         if count - a < minSamplesLeaf { break }
-                        let rightWeight = total - leftWeight
-                        guard leftWeight > 0 && rightWeight > 0 else { continue }
-                        var l2 = 0.0, r2 = 0.0
-                        for c in 0..<K {
-                            let l = leftTotals[c], r = totals[c] - l
-                            l2 += l * l; r2 += r * r
-                        }
-                        let proxy = l2 / leftWeight + r2 / rightWeight
+                        guard let proxy = splitScore(left: leftTotals, totals: totals, leftWeight: leftWeight, total: total) else { continue }
                         if proxy > bestProxy {
                             bestProxy = proxy; bestFeature = f; bestBin = Int(bin)
                             for c in 0..<K { bestLeft[c] = leftTotals[c] }
@@ -182,14 +175,7 @@ struct DecisionTreeBuilder {
                         }
                         if leftCount < minSamplesLeaf { continue }
                         if count - leftCount < minSamplesLeaf { break }
-                        let rightWeight = total - leftWeight
-                        guard leftWeight > 0 && rightWeight > 0 else { continue }
-                        var l2 = 0.0, r2 = 0.0
-                        for c in 0..<K {
-                            let l = leftTotals[c], r = totals[c] - l
-                            l2 += l * l; r2 += r * r
-                        }
-                        let proxy = l2 / leftWeight + r2 / rightWeight
+                        guard let proxy = splitScore(left: leftTotals, totals: totals, leftWeight: leftWeight, total: total) else { continue }
                         if proxy > bestProxy {
                             bestProxy = proxy; bestFeature = f; bestBin = b
                             for c in 0..<K { bestLeft[c] = leftTotals[c] }
@@ -213,13 +199,10 @@ struct DecisionTreeBuilder {
             let mid = i
             if mid == start || mid == end { continue } // cannot happen with a valid split; stay a leaf
 
-            var leftWeight = 0.0, l2 = 0.0, r2 = 0.0
+            var leftWeight = 0.0
             for c in 0..<K { leftWeight += bestLeft[c] }
             let rightWeight = total - leftWeight
-            for c in 0..<K {
-                let l = bestLeft[c], r = totals[c] - l
-                l2 += l * l; r2 += r * r
-            }
+            let (l2, r2) = childSquares(left: bestLeft, totals: totals)
             let leftImpurity = 1 - l2 / (leftWeight * leftWeight)
             let rightImpurity = 1 - r2 / (rightWeight * rightWeight)
             importance[bestFeature] += (total * impurity - leftWeight * leftImpurity - rightWeight * rightImpurity) / rootWeight
@@ -236,5 +219,26 @@ struct DecisionTreeBuilder {
         }
         }
         return GrownTree(nodes: nodes, values: values, depth: maxDepthSeen, importance: importance)
+    }
+    /// Σ_c L_c² and Σ_c R_c² for a split whose left child holds the weighted class totals `left`
+    /// (the right child holds `totals − left`).
+    @inline(__always)
+    func childSquares(left: [Double], totals: [Double]) -> (left: Double, right: Double) {
+        var l2 = 0.0, r2 = 0.0
+        for c in 0..<classCount {
+            let l = left[c], r = totals[c] - l
+            l2 += l * l; r2 += r * r
+        }
+        return (l2, r2)
+    }
+
+    /// The Gini split score ΣL²/W_L + ΣR²/W_R: maximising it minimises the children's weighted
+    /// Gini impurity (W·(1 − Σp²) = W − Σc²/W, and W_L + W_R is fixed). Nil when a side is empty.
+    @inline(__always)
+    func splitScore(left: [Double], totals: [Double], leftWeight: Double, total: Double) -> Double? {
+        let rightWeight = total - leftWeight
+        guard leftWeight > 0 && rightWeight > 0 else { return nil }
+        let (l2, r2) = childSquares(left: left, totals: totals)
+        return l2 / leftWeight + r2 / rightWeight
     }
 }

@@ -19,11 +19,13 @@ extension RandomForest {
     /// - Parameters:
     ///   - rows: row-major features, `rowCount × featureCount` values.
     ///   - output: `rowCount × classCount` values, overwritten.
+    ///   - walk: how the trees are walked; both give bit-identical results (see ``ForestWalk``).
     /// - Complexity: O(rows · trees · depth), parallel over row chunks; identical for any thread count.
-    public func probabilities(rows: UnsafeBufferPointer<Float>, rowCount: Int, into output: UnsafeMutableBufferPointer<Float>) {
+    public func probabilities(rows: UnsafeBufferPointer<Float>, rowCount: Int, into output: UnsafeMutableBufferPointer<Float>,
+                              walk: ForestWalk = .binned) {
         precondition(rows.count >= rowCount * featureCount && output.count >= rowCount * classCount,
                      "RandomForest.probabilities: \(rows.count) values / \(output.count) outputs for \(rowCount) rows × \(featureCount) features, \(classCount) classes")
-        probabilities(values: rows, rowCount: rowCount, rowStride: featureCount, featureStride: 1, into: output)
+        probabilities(values: rows, rowCount: rowCount, rowStride: featureCount, featureStride: 1, into: output, walk: walk)
     }
 
     /// Class probabilities for samples stored feature-major (`values[feature * rowCount + row]`, the
@@ -32,16 +34,22 @@ extension RandomForest {
     /// - Parameters:
     ///   - values: `featureCount × rowCount` values.
     ///   - output: `rowCount × classCount` values, overwritten.
+    ///   - walk: how the trees are walked; both give bit-identical results (see ``ForestWalk``).
     public func probabilities(featureMajor values: UnsafeBufferPointer<Float>, rowCount: Int,
-                              into output: UnsafeMutableBufferPointer<Float>) {
+                              into output: UnsafeMutableBufferPointer<Float>, walk: ForestWalk = .binned) {
         precondition(values.count >= rowCount * featureCount && output.count >= rowCount * classCount,
                      "RandomForest.probabilities(featureMajor:): \(values.count) values / \(output.count) outputs for \(rowCount) rows × \(featureCount) features, \(classCount) classes")
-        probabilities(values: values, rowCount: rowCount, rowStride: 1, featureStride: rowCount, into: output)
+        probabilities(values: values, rowCount: rowCount, rowStride: 1, featureStride: rowCount, into: output, walk: walk)
     }
 
     private func probabilities(values: UnsafeBufferPointer<Float>, rowCount: Int, rowStride: Int, featureStride: Int,
-                               into output: UnsafeMutableBufferPointer<Float>) {
+                               into output: UnsafeMutableBufferPointer<Float>, walk: ForestWalk) {
         guard rowCount > 0 else { return }
+        if walk == .binned, let binned = BinnedForest(self) {
+            binned.probabilities(forest: self, values: values.baseAddress!, rowCount: rowCount, rowStride: rowStride,
+                                 featureStride: featureStride, output: output.baseAddress!)
+            return
+        }
         // Nodes with the feature turned into an element offset for this layout, so the inner loop
         // does one load per lane instead of a multiply and a load.
         var scaled = [ScaledNode]()
@@ -66,13 +74,13 @@ extension RandomForest {
     }
 
     /// Class probabilities for row-major `rows` (`rows.count` must be a multiple of ``featureCount``).
-    public func probabilities(rows: [Float]) -> [Float] {
+    public func probabilities(rows: [Float], walk: ForestWalk = .binned) -> [Float] {
         precondition(rows.count % featureCount == 0,
                      "RandomForest.probabilities(rows:): \(rows.count) values is not a multiple of \(featureCount) features")
         let rowCount = rows.count / featureCount
         var out = [Float](repeating: 0, count: rowCount * classCount)
         rows.withUnsafeBufferPointer { r in
-            out.withUnsafeMutableBufferPointer { o in probabilities(rows: r, rowCount: rowCount, into: o) }
+            out.withUnsafeMutableBufferPointer { o in probabilities(rows: r, rowCount: rowCount, into: o, walk: walk) }
         }
         return out
     }
@@ -109,7 +117,7 @@ extension RandomForest {
     /// Kernel: all trees over one block of rows. Each tree walks the rows 16 at a time; every step
     /// moves all 16 one level down without branches (leaves point to themselves), and a group stops
     /// when no row moved. The 16 walks are independent, so their loads overlap.
-    private func predictBlock(nodes: UnsafePointer<ScaledNode>, rows: UnsafePointer<Float>, rowCount: Int, rowStride: Int,
+    func predictBlock(nodes: UnsafePointer<ScaledNode>, rows: UnsafePointer<Float>, rowCount: Int, rowStride: Int,
                               output: UnsafeMutablePointer<Float>) {
         let K = classCount
         output.initialize(repeating: 0, count: rowCount * K)

@@ -14,8 +14,10 @@ import CleaveCore
 ///
 /// Prediction: probabilities are the mean over trees of the (weighted) class fractions of the leaf
 /// reached, as in scikit-learn's `predict_proba`. Nodes of all trees sit in one flat array (12 bytes a
-/// node, children in pairs) and are walked branch-free, 16 rows at a time per tree, over blocks of
-/// rows that stay in cache.
+/// node, children in pairs). By default each block of rows is first quantised to one byte per
+/// feature — the bin among the forest's own thresholds — and walked on 8-byte nodes, 12 rows at a
+/// time, branch-free (``ForestWalk/binned``, `RandomForest+BinnedWalk.swift`); the float walk
+/// (``ForestWalk/thresholds``) reaches the same leaves and gives bit-identical probabilities.
 ///
 /// A forest is an immutable value; it is `Codable` (node arrays as base64 little-endian blocks).
 public struct RandomForest: Sendable, Equatable {

@@ -3,7 +3,7 @@
 /// Feature f is cut at `edges[f]` (strictly increasing); a value x falls in bin
 /// `b = number of edges < x`, so `bin(x) ≤ b  ⇔  x ≤ edges[f][b]`. A split found on bins is
 /// therefore exactly the float test `x ≤ edges[f][b]` at prediction time. NaN goes to the last bin
-/// (and to the right at prediction, since `NaN ≤ t` is false).
+/// in training; prediction steps right only when `x > t`, which is false for NaN, so NaN goes left.
 ///
 /// ```
 ///   bin 0   | bin 1   | bin 2  …  | bin m-1

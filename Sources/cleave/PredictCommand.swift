@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import CleaveCore
 import CleaveFormats
+import CleaveLearning
 import CleavePipelines
 
 /// `cleave predict`: apply a trained pixel classifier to images.
@@ -17,7 +18,8 @@ struct PredictCommand: ParsableCommand {
           <stem>-overlay.png        class colours over the grey image (middle plane of a stack)
         and one class-fractions.csv (area or volume % per class, physical size when the file \
         has a pixel size). Images are processed block by block with a halo as wide as the largest \
-        filter, so the result equals whole-image prediction while memory follows --block-size. \
+        filter, so the result equals whole-image prediction while memory follows --block-size; \
+        multi-page TIFF and MRC stacks are read plane by plane, never whole. \
         Co-registered channels are given as one comma-separated argument (a.tif,b.tif). Files are \
         written complete or not at all.
 
@@ -50,6 +52,12 @@ struct PredictCommand: ParsableCommand {
     @Flag(name: .long, help: ArgumentHelp("Keep the class proportions of the training labels as the prior instead of estimating each image's class frequencies.", discussion: "By default the probabilities are re-weighted to the class frequencies estimated on each image by EM (Saerens et al. 2002): how many pixels were labelled per class says nothing about how common the class is, and without this small phases are over-predicted."))
     var trainingPrior = false
 
+    @Flag(name: .long, help: ArgumentHelp("Print wall and CPU time per phase (reading, features, forest, outputs) to stderr.", discussion: "Times are summed over all images; 'features + forest' per megapixel is what the scikit-image/scikit-learn reference's numbers measure. Multi-page TIFF and MRC stacks are always read plane by plane."))
+    var timings = false
+
+    @Option(name: .long, help: ArgumentHelp("Tree walk: binned or thresholds (identical results; for benchmarks).", visibility: .hidden))
+    var forestWalk = "binned"
+
     func validate() throws {
         if images.isEmpty { throw ValidationError("Give at least one image to classify.") }
         if blockSize < 16 { throw ValidationError("--block-size must be at least 16, got \(blockSize).") }
@@ -70,18 +78,24 @@ struct PredictCommand: ParsableCommand {
         options.uncertainty = !noUncertainty
         options.overlay = !noOverlay
         options.adaptPrior = !trainingPrior
+        guard let walk = ForestWalk.allCases.first(where: { "\($0)" == forestWalk }) else {
+            throw ValidationError("--forest-walk must be binned or thresholds, got '\(forestWalk)'.")
+        }
+        options.walk = walk
         let progress = ProgressBar.make()
         var fractions: [ClassFractions] = []
         var stems = Set<String>()
         let start = Date()
+        let clock = PredictionTimings()
         for spec in images {
-            let input = try readInput(spec)
+            let paths = spec.split(separator: ",").map(String.init)
+            let input = try clock.measure("open / read input") { try PixelClassifierInput.open(paths: paths, name: spec) }
             var stem = URL(fileURLWithPath: String(spec.split(separator: ",")[0])).deletingPathExtension().lastPathComponent
             if stem.hasSuffix(".ome") { stem = String(stem.dropLast(4)) }
             var unique = stem, k = 2
             while !stems.insert(unique).inserted { unique = "\(stem)-\(k)"; k += 1 }
             let result = try PixelClassificationOutputs.write(input, model: classifier, directory: out, stem: unique,
-                                                              options: options, progress: progress)
+                                                              options: options, progress: progress, timings: clock)
             fractions.append(result)
             let summary = zip(result.classes, result.percents).map { "\($0.name) " + String(format: "%.2f%%", $1) }
             var line = "\(spec): \(summary.joined(separator: ", "))"
@@ -92,6 +106,7 @@ struct PredictCommand: ParsableCommand {
         }
         let csv = (out as NSString).appendingPathComponent("class-fractions.csv")
         try PixelClassificationOutputs.writeFractions(fractions, to: csv)
+        if timings { FileHandle.standardError.write(Data((clock.report + "\n").utf8)) }
         print("wrote \(images.count) image(s) to \(out) in " + String(format: "%.2f s", Date().timeIntervalSince(start)))
     }
 }

@@ -220,3 +220,39 @@ private func blobs(count: Int, featureCount: Int, seed: UInt64, separation: Doub
         }
     }
 }
+
+@Suite struct RandomForestBinnedWalkTests {
+    /// The byte walk (features quantised to the forest's own thresholds) must reach the same leaves
+    /// as the float walk: bit-identical probabilities on rows that hit thresholds exactly, lie
+    /// between and beyond them, are ±∞ or NaN, in both layouts and with a ragged last block.
+    @Test func binnedWalkEqualsThresholdWalk() throws {
+        let (rows, labels) = try classificationFixture()
+        let forest = try RandomForest.train(rows: rows, featureCount: 10, labels: labels,
+                                            configuration: RandomForestConfiguration(treeCount: 25, seed: 7))
+        var probe = rows
+        var rng = SeededGenerator(seed: 11)
+        // Rows made of the training values themselves (some equal a threshold's neighbours), jittered
+        // copies, extremes and NaN.
+        for _ in 0..<700 {
+            for _ in 0..<10 { probe.append(rows[rng.next(below: rows.count)] + Float(rng.nextGaussian()) * 0.01) }
+        }
+        for special: Float in [.infinity, -.infinity, .nan, 0, 1e30, -1e30] {
+            for _ in 0..<3 { for f in 0..<10 { probe.append(f % 3 == 0 ? special : rows[rng.next(below: rows.count)]) } }
+        }
+        let rowCount = probe.count / 10
+        let binned = forest.probabilities(rows: probe, walk: .binned)
+        let float = forest.probabilities(rows: probe, walk: .thresholds)
+        #expect(binned == float)
+        #expect(rowCount % 16 != 0)
+        // Feature-major layout (a feature stack).
+        var featureMajor = [Float](repeating: 0, count: probe.count)
+        for r in 0..<rowCount { for f in 0..<10 { featureMajor[f * rowCount + r] = probe[r * 10 + f] } }
+        for walk in ForestWalk.allCases {
+            var a = [Float](repeating: -1, count: rowCount * forest.classCount)
+            featureMajor.withUnsafeBufferPointer { v in
+                a.withUnsafeMutableBufferPointer { forest.probabilities(featureMajor: v, rowCount: rowCount, into: $0, walk: walk) }
+            }
+            #expect(a == float, "\(walk)")
+        }
+    }
+}

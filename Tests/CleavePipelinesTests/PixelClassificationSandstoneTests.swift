@@ -40,4 +40,29 @@ private let isReleaseBuild = true
         #expect(scores.iou[2] > 0.629, "clay IoU \(scores.iou[2])")
         #expect(scores.iou[3] > 0.915, "bright-mineral IoU \(scores.iou[3])")
     }
+
+    /// On real features (default bank, slice 0050) the byte walk gives the float walk's
+    /// probabilities bit for bit (every threshold of the 100 trees is exercised by real values).
+    @Test(.enabled(if: TestData.isAvailable && isReleaseBuild, "needs ../shared/data and a release build"))
+    func binnedWalkEqualsThresholdWalkOnSandstone() throws {
+        func path(_ kind: String, _ slice: String) -> String { TestData.path("sandstone-xrm/\(kind)/Sandstone_Versa\(slice).tif") }
+        let example = PixelClassifier.TrainingExample(
+            input: PixelClassifierInput(name: "0000", image: try ImageFile.read(path("images", "0000"))),
+            labels: try ImageFile.read(path("labels", "0000")), labelsName: "0000")
+        let model = try PixelClassifier.train([example], options: PixelClassifier.TrainingOptions(
+            forest: RandomForestConfiguration(seed: 0), pixelsPerClass: 500))
+        let image = try ImageFile.read(path("images", "0050")).floatImage()
+        let stack = try model.featureBank.compute(image, region: Region(x: 300, y: 300, width: 256, height: 200))
+        let n = stack.pixelCount
+        func probabilities(_ walk: ForestWalk) -> [Float] {
+            var out = [Float](repeating: 0, count: n * model.forest.classCount)
+            stack.values.withUnsafeBufferPointer { v in
+                out.withUnsafeMutableBufferPointer { model.forest.probabilities(featureMajor: v, rowCount: n, into: $0, walk: walk) }
+            }
+            return out
+        }
+        let float = probabilities(.thresholds)
+        #expect(probabilities(.binned) == float)
+        #expect(Set(float).count > 100) // real, varied probabilities
+    }
 }

@@ -41,6 +41,43 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
 }
 
 @Suite struct PixelClassificationTests {
+    @Test func streamedStackEqualsWholeStack() throws {
+        // A 3-plane uint16 stack written as a multi-page TIFF and as MRC: the CLI path reads it plane
+        // by plane (PixelClassifierInput.open); every output file must equal the in-memory result.
+        let (image, truth) = scene()
+        let input2D = PixelClassifierInput(name: "scene", image: .uint8(image))
+        let model = try PixelClassifier.train([PixelClassifier.TrainingExample(input: input2D, labels: .uint8(sparse(truth, step: 7)),
+                                                                             labelsName: "labels")], options: smallOptions())
+        var pixels: [UInt16] = []
+        for seed: UInt64 in [1, 2, 3] { pixels += scene(seed: seed).0.pixels.map { UInt16($0) } }
+        let stack = Image(shape: Shape(width: 160, height: 120, depth: 3), pixels: pixels)
+        let directory = TestData.scratchDirectory("pixel-streamed")
+        for ext in ["tif", "mrc"] {
+            let path = directory + "/stack.\(ext)"
+            try ImageFile.write(stack, to: path)
+            let streamed = try PixelClassifierInput.open(paths: [path])
+            #expect(streamed.isStreamed)
+            #expect(streamed.spatialShape == Shape(width: 160, height: 120, depth: 3))
+            let whole = PixelClassifierInput(name: path, image: try ImageFile.read(path))
+            #expect(!whole.isStreamed)
+            for side in ["s", "w"] {
+                try FileManager.default.createDirectory(atPath: directory + "/\(side)-\(ext)", withIntermediateDirectories: true)
+            }
+            _ = try PixelClassificationOutputs.write(streamed, model: model, directory: directory + "/s-\(ext)", stem: "stack")
+            _ = try PixelClassificationOutputs.write(whole, model: model, directory: directory + "/w-\(ext)", stem: "stack")
+            for suffix in ["labels.tif", "probabilities.tif", "uncertainty.tif", "overlay.png"] {
+                let a = try Data(contentsOf: URL(fileURLWithPath: directory + "/s-\(ext)/stack-\(suffix)"))
+                let b = try Data(contentsOf: URL(fileURLWithPath: directory + "/w-\(ext)/stack-\(suffix)"))
+                #expect(a == b, "\(ext) \(suffix)")
+            }
+            // The labels are the in-memory prediction's (3 classes, mostly right on plane 0).
+            let labels = try ImageFile.read(directory + "/s-\(ext)/stack-labels.tif").converted(to: UInt8.self)
+            #expect(labels.shape.depth == 3)
+            let correct = zip(labels.pixels.prefix(truth.count), truth).filter { Int32($0) == $1 }.count
+            #expect(Double(correct) / Double(truth.count) > 0.9)
+        }
+    }
+
     @Test func blockwisePredictionEqualsWholeImage() throws {
         let (image, truth) = scene()
         let input = PixelClassifierInput(name: "scene", image: .uint8(image))

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Pixel-classifier benchmark: Cleave vs scikit-image + scikit-learn on the sandstone protocol.
-# usage: bench/pixel-classifier/run.sh [--skip-reference] [--skip-large]
+# usage: bench/pixel-classifier/run.sh [--skip-reference] [--skip-large] [--skip-stack] [--stack-planes N]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA="${CLEAVE_SHARED_DATA:-$(pwd)/../shared/data}/sandstone-xrm"

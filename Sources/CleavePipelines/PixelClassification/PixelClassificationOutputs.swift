@@ -59,6 +59,8 @@ public struct PixelClassificationOutputOptions: Sendable {
     public var adaptPrior = true
     /// Block side for prediction.
     public var blockSize = 1024
+    /// How the forest walks its trees (all walks give identical results; for benchmarks).
+    public var walk = ForestWalk.binned
     public init() {}
 }
 
@@ -76,7 +78,7 @@ public enum PixelClassificationOutputs {
     /// Classifies `input` and writes its outputs; returns the class areas.
     public static func write(_ input: PixelClassifierInput, model: PixelClassifierModel, directory: String, stem: String,
                              options: PixelClassificationOutputOptions = PixelClassificationOutputOptions(),
-                             progress: CleaveCore.Progress = .silent) throws -> ClassFractions {
+                             progress: CleaveCore.Progress = .silent, timings: PredictionTimings? = nil) throws -> ClassFractions {
         try model.check(channelCount: input.channelCount, source: input.name)
         let shape = input.spatialShape
         let classes = model.classes
@@ -100,7 +102,8 @@ public enum PixelClassificationOutputs {
         var indices = [UInt8](repeating: 0, count: shape.count) // class index per pixel (< 256 classes)
         var counts = [Int](repeating: 0, count: K)
         var sample = PriorSample(pixelCount: shape.count, classCount: K)
-        try PixelClassifier.predict(input, model: model, blockSize: options.blockSize, progress: progress) { block in
+        try PixelClassifier.predict(input, model: model, blockSize: options.blockSize, progress: progress, timings: timings,
+                                    walk: options.walk) { block in
             let n = block.region.pixelCount
             var local = 0
             for z in block.region.z..<(block.region.z + block.region.depth) {
@@ -139,11 +142,12 @@ public enum PixelClassificationOutputs {
         // every row of probabilities in place and derive labels and uncertainty from them.
         var estimatedPrior: [Double]?
         if options.adaptPrior, let writer = probabilityWriter {
-            let prior = model.forest.estimatePrior(probabilities: sample.values)
+            let prior = PredictionTimings.measure(timings, "prior EM") { model.forest.estimatePrior(probabilities: sample.values) }
             estimatedPrior = prior
             let weights = model.forest.priorWeights(for: prior)
             var rowProbabilities = [Float](repeating: 0, count: K * shape.width)
             var pixelMajor = [Float](repeating: 0, count: K * shape.width)
+            try PredictionTimings.measure(timings, "prior re-weighting") {
             for z in 0..<shape.depth {
                 for y in 0..<shape.height {
                     try rowProbabilities.withUnsafeMutableBufferPointer { buffer in
@@ -173,27 +177,16 @@ public enum PixelClassificationOutputs {
                     }
                 }
             }
+            }
         }
 
-        // Labels.
-        let labelsPath = base + "-labels.tif"
-        let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
-        if small {
-            let lookup = values.map { UInt8($0) }
-            let image = Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing)
-            try ImageFile.write(image, to: labelsTemporary)
-        } else {
-            let lookup = values.map { UInt16(clamping: $0) }
-            let image = Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing)
-            try ImageFile.write(image, to: labelsTemporary)
-        }
-
-        // Overlay of the middle plane.
+        return try PredictionTimings.measure(timings, "labels + overlay") {
+        // Overlay of the middle plane (from the class indices, before they become label values).
         var overlayTemporary: String?
         if options.overlay {
             let plane = shape.depth / 2
             let grey: Image<UInt8>
-            switch input.displayPlane(plane) {
+            switch try input.readDisplayPlane(plane) {
             case .uint8(let i): grey = Display.grey(i)
             case .uint16(let i): grey = Display.grey(i)
             case .float32(let i): grey = Display.grey(i)
@@ -207,12 +200,31 @@ public enum PixelClassificationOutputs {
             overlayTemporary = path
         }
 
+        // Labels (8-bit ones replace the class indices in place: one byte per pixel, not two).
+        let labelsPath = base + "-labels.tif"
+        let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
+        if small {
+            let lookup = values.map { UInt8($0) }
+            indices.withUnsafeMutableBufferPointer { buffer in
+                for i in buffer.indices { buffer[i] = lookup[Int(buffer[i])] }
+            }
+            let image = Image(shape: shape, pixels: indices, spacing: input.spacing)
+            indices = []
+            try ImageFile.write(image, to: labelsTemporary)
+        } else {
+            let lookup = values.map { UInt16(clamping: $0) }
+            let image = Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing)
+            indices = []
+            try ImageFile.write(image, to: labelsTemporary)
+        }
+
         if options.probabilities { try probabilityWriter?.finish() } else { probabilityWriter?.discard() }
         try uncertaintyWriter?.finish()
         try AtomicFile.commit(labelsTemporary, to: labelsPath)
         if let overlayTemporary { try AtomicFile.commit(overlayTemporary, to: base + "-overlay.png") }
         return ClassFractions(image: input.name, classes: classes, pixelCounts: counts, spacing: input.spacing,
                               isVolume: shape.depth > 1, estimatedPrior: estimatedPrior)
+        }
     }
 
     /// Writes `class-fractions.csv` for several images (atomically).

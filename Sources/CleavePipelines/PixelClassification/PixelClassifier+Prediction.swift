@@ -36,7 +36,8 @@ extension PixelClassifier {
     ///
     /// - Throws: ``CleaveError`` when the input's channel count differs from the model's, or what `sink` throws.
     public static func predict(_ input: PixelClassifierInput, model: PixelClassifierModel, blockSize: Int = 1024,
-                               progress: Progress = .silent, sink: (PredictedBlock) throws -> Void) throws {
+                               progress: Progress = .silent, timings: PredictionTimings? = nil,
+                               walk: ForestWalk = .binned, sink: (PredictedBlock) throws -> Void) throws {
         precondition(blockSize >= 16, "PixelClassifier.predict needs blockSize >= 16, got \(blockSize)")
         try model.check(channelCount: input.channelCount, source: input.name)
         let bank = model.featureBank
@@ -47,20 +48,30 @@ extension PixelClassifier {
         var done = 0
         progress.report(0, total, "Classifying \(input.name)")
         for region in tiles.regions {
-            let stack = features(of: input, region: region, bank: bank)
+            let stack = try features(of: input, region: region, bank: bank, timings: timings)
             let n = stack.pixelCount
             var pixelMajor = [Float](repeating: 0, count: n * K)
-            stack.values.withUnsafeBufferPointer { values in
-                pixelMajor.withUnsafeMutableBufferPointer { out in
-                    forest.probabilities(featureMajor: values, rowCount: n, into: out)
+            PredictionTimings.measure(timings, "forest") {
+                stack.values.withUnsafeBufferPointer { values in
+                    pixelMajor.withUnsafeMutableBufferPointer { out in
+                        forest.probabilities(featureMajor: values, rowCount: n, into: out, walk: walk)
+                    }
                 }
             }
-            let (indices, uncertainty) = RandomForest.summarise(probabilities: pixelMajor, classCount: K)
-            var classMajor = [Float](repeating: 0, count: n * K)
-            for p in 0..<n {
-                for c in 0..<K { classMajor[c * n + p] = pixelMajor[p * K + c] }
+            let block = PredictionTimings.measure(timings, "summarise") { () -> PredictedBlock in
+                let (indices, uncertainty) = RandomForest.summarise(probabilities: pixelMajor, classCount: K)
+                var classMajor = [Float](repeating: 0, count: n * K)
+                classMajor.withUnsafeMutableBufferPointer { out in
+                    pixelMajor.withUnsafeBufferPointer { source in
+                        for p in 0..<n {
+                            for c in 0..<K { out[c * n + p] = source[p * K + c] }
+                        }
+                    }
+                }
+                return PredictedBlock(region: region, probabilities: classMajor, classIndices: indices, uncertainty: uncertainty)
             }
-            try sink(PredictedBlock(region: region, probabilities: classMajor, classIndices: indices, uncertainty: uncertainty))
+            timings?.addPixels(n)
+            try PredictionTimings.measure(timings, "write blocks") { try sink(block) }
             done += n
             progress.report(done, total, "Classifying \(input.name)")
         }

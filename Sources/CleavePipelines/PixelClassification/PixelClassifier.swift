@@ -145,7 +145,7 @@ public enum PixelClassifier {
             for p in chosenPerExample[index] { buckets[tiles.tileIndex(ofPixel: p)].append(p) }
             let shape = input.spatialShape
             for (t, region) in tiles.regions.enumerated() where !buckets[t].isEmpty {
-                let stack = features(of: input, region: region, bank: bank)
+                let stack = try features(of: input, region: region, bank: bank)
                 let local = buckets[t].map { p -> Int in
                     let x = p % shape.width, y = (p / shape.width) % shape.height, z = p / shape.planeSize
                     return ((z - region.z) * region.height + (y - region.y)) * region.width + (x - region.x)
@@ -189,12 +189,13 @@ public enum PixelClassifier {
     }
 
     /// Features of `region` (computed on the region grown by the bank's halo).
-    static func features(of input: PixelClassifierInput, region: Region, bank: FilterBank) -> FeatureStack {
+    static func features(of input: PixelClassifierInput, region: Region, bank: FilterBank,
+                         timings: PredictionTimings? = nil) throws -> FeatureStack {
         let grown = bank.blockRegion(for: region, in: input.spatialShape, spacing: input.spacing)
-        let block = input.floatBlock(grown)
+        let block = try PredictionTimings.measure(timings, "read") { try input.readBlock(grown) }
         let interior = Region(x: region.x - grown.x, y: region.y - grown.y, z: region.z - grown.z,
                               width: region.width, height: region.height, depth: region.depth)
-        return bank.computeBlock(block, interior: interior)
+        return PredictionTimings.measure(timings, "features") { bank.computeBlock(block, interior: interior) }
     }
 
     /// The blocks an image is processed in: squares of `blockSize` per plane for 2D banks (so

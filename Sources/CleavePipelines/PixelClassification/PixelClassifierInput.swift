@@ -1,17 +1,30 @@
+import Foundation
 import CleaveCore
+import CleaveFormats
 
 /// An image to classify: one or more co-registered images stacked as channels (e.g. two detectors,
 /// BSE + element maps). Pixels stay in their file type; blocks are converted to Float on demand so
 /// memory follows the block, not the image.
+///
+/// An input either holds its images in memory (``init(name:parts:partNames:)``) or reads planes
+/// from disk when a block needs them (``init(name:shape:spacing:readPlane:)``, made by
+/// ``open(paths:name:)`` for multi-page TIFF and MRC stacks): then a stack is never in memory
+/// whole — a 2D bank reads it slice by slice, a 3D bank the planes of one block and its halo.
 public struct PixelClassifierInput: Sendable {
     /// A name for messages and outputs (usually the first file's path).
     public let name: String
-    /// The parts, all with the same width × height × depth.
-    public let parts: [AnyImage]
     /// Spatial shape with `channels` = total channel count.
     public let shape: Shape
     /// Spacing of the first part.
-    public var spacing: Spacing? { parts[0].spacing }
+    public let spacing: Spacing?
+    let planes: PlaneCache?
+    let images: [AnyImage]
+
+    /// The parts, all with the same width × height × depth (empty for an input that streams planes
+    /// from disk; use ``readBlock(_:)`` for those).
+    public var parts: [AnyImage] { images }
+    /// True when planes are read from disk on demand.
+    public var isStreamed: Bool { planes != nil }
     /// Total channels over all parts.
     public var channelCount: Int { shape.channels }
     /// Spatial shape (one channel).
@@ -26,7 +39,9 @@ public struct PixelClassifierInput: Sendable {
             throw CleaveError("\(partName): is \(part.shape.singleChannel), but \(partNames?[0] ?? "channel image 0") is \(base); co-registered channels must have the same size")
         }
         self.name = name
-        self.parts = parts
+        self.images = parts
+        self.planes = nil
+        self.spacing = first.spacing
         let channels = parts.reduce(0) { $0 + $1.shape.channels }
         self.shape = Shape(width: base.width, height: base.height, depth: base.depth, channels: channels)
     }
@@ -34,30 +49,152 @@ public struct PixelClassifierInput: Sendable {
     /// A single image (all its channels).
     public init(name: String, image: AnyImage) {
         self.name = name
-        self.parts = [image]
+        self.images = [image]
+        self.planes = nil
+        self.spacing = image.spacing
         self.shape = image.shape
     }
 
-    /// The pixels of `region` (all channels) as Float, exactly (no rescaling).
-    public func floatBlock(_ region: Region) -> Image<Float> {
-        let pieces = parts.map { part -> Image<Float> in
-            switch part {
-            case .uint8(let image): return image.cropped(to: region).converted(to: Float.self)
-            case .uint16(let image): return image.cropped(to: region).converted(to: Float.self)
-            case .float32(let image): return image.cropped(to: region)
+    /// An input whose planes are read when needed: `readPlane(z)` returns plane z of every part
+    /// (2D images of `shape`'s width and height, channels adding up to `shape.channels`). The most
+    /// recently read plane is kept, so the blocks of one slice read it once.
+    public init(name: String, shape: Shape, spacing: Spacing?, readPlane: @escaping @Sendable (Int) throws -> [AnyImage]) {
+        self.name = name
+        self.shape = shape
+        self.spacing = spacing
+        self.images = []
+        self.planes = PlaneCache(read: readPlane)
+    }
+
+    /// Opens co-registered files as one input. A multi-page TIFF or an MRC stack with one channel
+    /// is streamed (planes read on demand, see ``init(name:shape:spacing:readPlane:)``); anything
+    /// else (2D images, PNG, multi-channel hyperstacks) is read whole.
+    /// - Throws: what the readers throw, or ``CleaveError`` when the files differ in size.
+    public static func open(paths: [String], name: String? = nil) throws -> PixelClassifierInput {
+        let name = name ?? paths.joined(separator: ",")
+        guard !paths.isEmpty else { throw CleaveError("\(name): no images given") }
+        let infos = try paths.map { try ImageFile.info($0) }
+        let streamable = infos.allSatisfy { $0.depth > 1 && $0.channels == 1 && $0.pageCount == $0.depth && $0.format != .png }
+        guard streamable else {
+            return try PixelClassifierInput(name: name, parts: try paths.map { try ImageFile.read($0) }, partNames: paths)
+        }
+        let base = infos[0].shape.singleChannel
+        for (i, info) in infos.enumerated() where info.shape.singleChannel != base {
+            throw CleaveError("\(paths[i]): is \(info.shape.singleChannel), but \(paths[0]) is \(base); co-registered channels must have the same size")
+        }
+        let readers = try zip(paths, infos).map { path, info -> PlaneFile in try PlaneFile(path: path, format: info.format) }
+        let shape = Shape(width: base.width, height: base.height, depth: base.depth, channels: paths.count)
+        return PixelClassifierInput(name: name, shape: shape, spacing: infos[0].spacing) { z in
+            try readers.map { reader in
+                let plane = try reader.read(plane: z)
+                guard plane.shape.singleChannel == Shape(width: base.width, height: base.height) else {
+                    throw CleaveError("\(reader.path): page \(z) is \(plane.shape.singleChannel), the stack's first page is \(base.width)×\(base.height)")
+                }
+                return plane
             }
         }
+    }
+
+    /// The pixels of `region` (all channels) as Float, exactly (no rescaling).
+    /// - Throws: what reading a streamed plane throws.
+    public func readBlock(_ region: Region) throws -> Image<Float> {
+        guard let planes else { return floatBlock(region) }
+        let flat = Region(x: region.x, y: region.y, z: 0, width: region.width, height: region.height, depth: 1)
+        var slices: [Image<Float>] = [] // one per plane, all channels
+        for z in region.z..<(region.z + region.depth) {
+            let parts = try planes.plane(z)
+            let pieces = parts.map { PixelClassifierInput.float($0, flat) }
+            slices.append(pieces.count == 1 ? pieces[0] : Image.stackingChannels(pieces))
+        }
+        var block: Image<Float>
+        if slices.count == 1 {
+            block = slices[0]
+        } else {
+            let planeSize = region.width * region.height
+            var pixels: [Float] = []
+            pixels.reserveCapacity(planeSize * region.depth * shape.channels)
+            for c in 0..<shape.channels {
+                for slice in slices { pixels.append(contentsOf: slice.pixels[(c * planeSize)..<((c + 1) * planeSize)]) }
+            }
+            block = Image(shape: Shape(width: region.width, height: region.height, depth: region.depth, channels: shape.channels),
+                          pixels: pixels)
+        }
+        block.spacing = spacing
+        return block
+    }
+
+    /// The pixels of `region` (all channels) as Float, exactly (no rescaling). For a streamed input
+    /// a read error stops the program: call ``readBlock(_:)`` there.
+    public func floatBlock(_ region: Region) -> Image<Float> {
+        if planes != nil { return try! readBlock(region) }
+        let pieces = images.map { PixelClassifierInput.float($0, region) }
         var block = pieces.count == 1 ? pieces[0] : Image.stackingChannels(pieces)
         block.spacing = spacing
         return block
     }
 
+    static func float(_ part: AnyImage, _ region: Region) -> Image<Float> {
+        switch part {
+        case .uint8(let image): return image.cropped(to: region).converted(to: Float.self)
+        case .uint16(let image): return image.cropped(to: region).converted(to: Float.self)
+        case .float32(let image): return image.cropped(to: region)
+        }
+    }
+
     /// Channel 0, plane `plane`, as stored (for overlays).
+    /// - Throws: what reading a streamed plane throws.
+    public func readDisplayPlane(_ plane: Int) throws -> AnyImage {
+        if let planes { return try planes.plane(plane)[0] }
+        return displayPlane(plane)
+    }
+
+    /// Channel 0, plane `plane`, as stored (for overlays; streamed inputs: see ``readDisplayPlane(_:)``).
     public func displayPlane(_ plane: Int) -> AnyImage {
-        switch parts[0] {
+        if planes != nil { return try! readDisplayPlane(plane) }
+        switch images[0] {
         case .uint8(let image): return .uint8(image.plane(plane))
         case .uint16(let image): return .uint16(image.plane(plane))
         case .float32(let image): return .float32(image.plane(plane))
         }
+    }
+}
+
+/// The last plane read from a streamed input (one at a time; blocks of a slice share it).
+final class PlaneCache: @unchecked Sendable {
+    private let read: @Sendable (Int) throws -> [AnyImage]
+    private let lock = NSLock()
+    private var index = -1
+    private var parts: [AnyImage] = []
+
+    init(read: @escaping @Sendable (Int) throws -> [AnyImage]) { self.read = read }
+
+    func plane(_ z: Int) throws -> [AnyImage] {
+        lock.lock()
+        defer { lock.unlock() }
+        if z != index {
+            parts = []
+            parts = try read(z)
+            index = z
+        }
+        return parts
+    }
+}
+
+/// One stack file kept open for page reads.
+final class PlaneFile: @unchecked Sendable {
+    let path: String
+    private let tiff: TIFFFile?
+    private let lock = NSLock()
+
+    init(path: String, format: ImageFormat) throws {
+        self.path = path
+        tiff = format == .tiff ? try TIFFFile(path: path) : nil
+    }
+
+    func read(plane: Int) throws -> AnyImage {
+        lock.lock()
+        defer { lock.unlock() }
+        if let tiff { return try tiff.readPage(plane) }
+        return try ImageFile.read(path, page: plane)
     }
 }
