@@ -144,6 +144,12 @@ public enum UNetExperiment {
         return out
     }
 
+    /// Label values of a label image as Int32 (0 = unlabelled).
+    /// - Throws: ``CleaveError`` when a value is negative, fractional or above 65535.
+    public static func labelValues(_ image: AnyImage, name: String) throws -> [Int32] {
+        try PixelClassifier.labelValues(image, name: name)
+    }
+
     /// User + system CPU seconds of this process so far.
     public static func processCPUSeconds() -> Double {
         var usage = rusage()

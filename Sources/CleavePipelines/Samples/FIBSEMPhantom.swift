@@ -140,9 +140,9 @@ public struct FIBSEMPhantom: Sendable {
         }
         let scale = area / (256 * 256)
         let zScale = max(1.0, Double(d) / 24)
-        paint(3, count: max(1, Int((30 * scale * zScale).rounded())), radius: 12...30, zRadius: 4...10)
-        paint(1, count: max(1, Int((28 * scale * zScale).rounded())), radius: 4...12, zRadius: 2...6)
-        paint(4, count: max(1, Int((26 * scale * zScale).rounded())), radius: 2...5, zRadius: 1.5...3.5)
+        paint(3, count: max(1, Int((40 * scale * zScale).rounded())), radius: 12...30, zRadius: 4...10)
+        paint(1, count: max(1, Int((60 * scale * zScale).rounded())), radius: 6...16, zRadius: 3...7)
+        paint(4, count: max(1, Int((80 * scale * zScale).rounded())), radius: 3...7, zRadius: 2...4)
 
         // Matrix texture (in-lens channel): smoothed white noise, one field for the volume.
         var textureRandom = SeededGenerator.stream(seed: options.seed, index: 1)
