@@ -1,0 +1,72 @@
+import CleaveCore
+
+/// Normalisation after each 3×3 convolution.
+public enum Normalization: Codable, Sendable, Equatable {
+    /// Batch normalisation (batch statistics in training, running statistics in inference).
+    case batch
+    /// Group normalisation with the given number of groups (must divide every level's width).
+    case group(Int)
+    /// No normalisation (the convolutions then carry a bias).
+    case none
+}
+
+/// How the decoder doubles the resolution.
+public enum Upsampling: Codable, Sendable, Equatable {
+    /// ×2 bilinear up-sampling (align_corners = false) followed by a 3×3 convolution halving the width.
+    case bilinear
+    /// 2×2 transposed convolution, stride 2, halving the width.
+    case transposed
+}
+
+/// The architecture of a U-Net.
+///
+/// Level ℓ (0 ..< depth) has width `baseWidth · 2^ℓ`; each level is two (3×3 conv → norm → ReLU)
+/// blocks; 2×2 max pooling goes down, up-sampling + concatenation with the skip goes up; a final
+/// 1×1 convolution gives `classes` logits.
+public struct UNetConfiguration: Codable, Sendable, Equatable {
+    public var inputChannels: Int
+    public var classes: Int
+    /// Number of resolution levels including the bottleneck (1 = no down-sampling).
+    public var depth: Int
+    /// Channels of the first level.
+    public var baseWidth: Int
+    public var normalization: Normalization
+    public var upsampling: Upsampling
+    /// Dropout rate at the bottleneck in training, in [0, 1).
+    public var dropout: Float
+
+    public init(inputChannels: Int, classes: Int, depth: Int = 4, baseWidth: Int = 16,
+                normalization: Normalization = .batch, upsampling: Upsampling = .bilinear, dropout: Float = 0) {
+        self.inputChannels = inputChannels
+        self.classes = classes
+        self.depth = depth
+        self.baseWidth = baseWidth
+        self.normalization = normalization
+        self.upsampling = upsampling
+        self.dropout = dropout
+    }
+
+    /// Input height and width must be multiples of this (2^(depth−1)).
+    public var sizeMultiple: Int { 1 << max(0, depth - 1) }
+
+    /// Channels of level `level`.
+    public func width(level: Int) -> Int { baseWidth << level }
+
+    /// Checks that the architecture can be built.
+    /// - Throws: `CleaveError` naming the bad parameter and why.
+    public func validate() throws {
+        func fail(_ what: String) throws -> Never { throw CleaveError("U-Net configuration: \(what)") }
+        if inputChannels < 1 || inputChannels > 4096 { try fail("inputChannels must be in 1...4096, got \(inputChannels)") }
+        if classes < 1 || classes > 4096 { try fail("classes must be in 1...4096, got \(classes)") }
+        if depth < 1 || depth > 8 { try fail("depth must be in 1...8, got \(depth)") }
+        if baseWidth < 1 || baseWidth > 1024 { try fail("baseWidth must be in 1...1024, got \(baseWidth)") }
+        if baseWidth << (depth - 1) > 8192 { try fail("baseWidth·2^(depth−1) = \(baseWidth << (depth - 1)) channels is too wide (max 8192)") }
+        if !(dropout >= 0 && dropout < 1) { try fail("dropout must be in [0, 1), got \(dropout)") }
+        if case .group(let groups) = normalization {
+            if groups < 1 { try fail("group normalisation needs at least 1 group, got \(groups)") }
+            if baseWidth % groups != 0 {
+                try fail("group normalisation with \(groups) groups needs baseWidth divisible by \(groups), got \(baseWidth)")
+            }
+        }
+    }
+}
