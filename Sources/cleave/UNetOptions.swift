@@ -86,7 +86,7 @@ struct UNetCommonOptions: ParsableArguments {
 
 /// The U-Net's shape for `cleave train --method unet`.
 struct UNetNetworkOptions: ParsableArguments {
-    @Option(name: .long, help: "U-Net: poolings (levels below the input); inputs are padded to multiples of 2^depth.")
+    @Option(name: .long, help: "U-Net: resolution levels including the bottleneck (depth − 1 poolings); --patch must be a multiple of 2^(depth−1).")
     var depth = 4
 
     @Option(name: .long, help: "U-Net: feature maps of the first level (doubling per level).")

@@ -88,9 +88,11 @@ public struct UNetSegmenterModel: Codable {
         try input.check(channels: channels, depth: depth, source: source)
     }
 
-    /// A pixel radius beyond which input cannot change an output pixel, for an encoder–decoder with
-    /// `depth` poolings and two 3×3 convolutions per level (an upper bound: 9 · 2^depth).
-    public static func receptiveRadius(depth: Int) -> Int { 9 << depth }
+    /// A pixel radius beyond which input cannot change an output pixel, for Cleave's U-Net with
+    /// `depth` levels (P = depth − 1 poolings): two 3×3 convolutions per level, 2×2 pooling, and
+    /// bilinear up-sampling + a 3×3 convolution on the way up give 3·(2^P − 1) down, 2·2^P at the
+    /// bottleneck and 5·(2^P − 1) up; rounded up to 10 · 2^P.
+    public static func receptiveRadius(depth: Int) -> Int { 10 << max(0, depth - 1) }
 }
 
 /// What a U-Net was trained on and how (provenance; prediction does not use it).

@@ -3,7 +3,8 @@ import CleaveNeural
 
 /// Everything that decides how a U-Net is trained (recorded in the model).
 public struct UNetTrainingOptions: Codable, Sendable, Equatable {
-    /// Poolings of the U-Net (input sides must be multiples of 2^depth; inference pads).
+    /// Resolution levels of the U-Net including the bottleneck (depth − 1 poolings; patch sides must
+    /// be multiples of 2^(depth−1); inference pads).
     public var depth = 4
     /// Feature maps of the first level (doubling per level).
     public var baseWidth = 16
@@ -51,9 +52,9 @@ public struct UNetTrainingOptions: Codable, Sendable, Equatable {
         guard ["bilinear", "transposed"].contains(upsampling) else { throw CleaveError("--upsampling \(upsampling): must be bilinear or transposed") }
         guard dropout >= 0 && dropout < 1 else { throw CleaveError("--dropout \(dropout): must be in [0, 1)") }
         guard NeuralInputSpec.allowedSlices.contains(slices) else { throw CleaveError("--slices \(slices): must be 1, 3 or 5") }
-        let multiple = 1 << depth
+        let multiple = 1 << (depth - 1)
         guard patchSize >= multiple, patchSize % multiple == 0, patchSize <= 1024 else {
-            throw CleaveError("--patch \(patchSize): must be a multiple of 2^depth = \(multiple), at most 1024")
+            throw CleaveError("--patch \(patchSize): must be a multiple of 2^(depth−1) = \(multiple), at most 1024")
         }
         guard (1...256).contains(batchSize) else { throw CleaveError("--batch \(batchSize): must be 1…256") }
         if let steps, steps < 1 { throw CleaveError("--steps \(steps): must be at least 1") }
@@ -66,13 +67,16 @@ public struct UNetTrainingOptions: Codable, Sendable, Equatable {
         }
     }
 
+    /// Groups for group normalisation: the largest of 8, 4, 2, 1 dividing the base width (so every level's width).
+    func groupCount(_ width: Int) -> Int { [8, 4, 2, 1].first { width % $0 == 0 }! }
+
     /// The network configuration for `inputChannels` inputs and `classCount` classes.
     public func configuration(inputChannels: Int, classCount: Int) throws -> UNetConfiguration {
         var configuration: UNetConfiguration
         switch normalization {
         case "group":
             configuration = UNetConfiguration(inputChannels: inputChannels, classes: classCount, depth: depth, baseWidth: baseWidth,
-                                              normalization: .group(min(8, baseWidth)))
+                                              normalization: .group(groupCount(baseWidth)))
         case "none":
             configuration = UNetConfiguration(inputChannels: inputChannels, classes: classCount, depth: depth, baseWidth: baseWidth,
                                               normalization: .none)
