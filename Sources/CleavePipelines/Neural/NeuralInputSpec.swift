@@ -64,7 +64,7 @@ public struct NeuralInputSpec: Codable, Sendable, Equatable {
         }
         let needed = slices == 1 ? 1 : slices / 2 + 1
         if depth < needed {
-            let what = forModel ? "the model takes \(slices) neighbouring slices" : "--slices \(slices) needs \(slices / 2) neighbouring slices on each side"
+            let what = forModel ? "the model takes \(slices) neighbouring slices" : "--slices \(slices) needs \(slices / 2) neighbouring slice\(slices / 2 == 1 ? "" : "s") on each side"
             throw CleaveError("\(source): has \(depth) plane\(depth == 1 ? "" : "s"), but \(what); give a stack with at least \(needed) planes (or train with --slices 1)")
         }
     }
