@@ -48,7 +48,9 @@ import CleavePipelines
         let set = try NeuralTrainingSet([example], classes: nil, slices: 3)
         #expect(set.spec.networkChannels == 6 && set.classes.map(\.value) == [1, 2, 3, 4])
         var lines: [String] = []
-        let model = try UNetTrainer.train(set, options: Self.smallOptions(steps: 60), images: ["fib"]) { lines.append($0) }
+        var options = Self.smallOptions(steps: 60)
+        options.slices = 3
+        let model = try UNetTrainer.train(set, options: options, images: ["fib"]) { lines.append($0) }
         #expect(model.training.steps == 60 && lines.count >= 3 && lines[0].contains("val mIoU"))
         #expect(model.training.validationMeanIoU != nil && model.training.history.count >= 3)
 
