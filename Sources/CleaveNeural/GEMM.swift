@@ -35,6 +35,44 @@ public struct MatrixView {
     }
 }
 
+/// The logical im2col matrix of one image for a 3×3, padding-1, stride-1 convolution, never
+/// materialised. `padded` holds the image with a one-pixel zero border ((H+2) × (W+2) per channel);
+/// element (ci·9 + ky·3 + kx, q) is padded[ci, y + ky, x + kx] where (y, x) is pixel
+/// `pixelOffset + q` of the H × W image. GEMM packs its panels straight from `padded`.
+public struct Im2ColView {
+    public let padded: UnsafePointer<Float>
+    public let channels: Int, height: Int, width: Int
+    public let pixelOffset: Int
+    public init(padded: UnsafePointer<Float>, channels: Int, height: Int, width: Int, pixelOffset: Int = 0) {
+        self.padded = padded; self.channels = channels; self.height = height; self.width = width; self.pixelOffset = pixelOffset
+    }
+    /// Copies an H × W × channels image into `padded` ((H+2)·(W+2)·channels floats) with a zero border.
+    public static func pad(_ image: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+                           into padded: UnsafeMutablePointer<Float>) {
+        let pw = width + 2, plane = (height + 2) * pw
+        for c in 0..<channels {
+            let dst = padded + c * plane, src = image + c * height * width
+            dst.update(repeating: 0, count: pw)
+            for y in 0..<height {
+                let row = dst + (y + 1) * pw
+                row[0] = 0
+                (row + 1).update(from: src + y * width, count: width)
+                row[width + 1] = 0
+            }
+            (dst + (height + 1) * pw).update(repeating: 0, count: pw)
+        }
+    }
+}
+
+/// The B operand of ``GEMM/multiply(m:n:k:a:b:c:ldc:accumulate:)``.
+public enum GEMMOperand {
+    case matrix(MatrixView)
+    /// B = im2col (K = channels·9 rows, N = pixels).
+    case im2col(Im2ColView)
+    /// B = im2colᵀ (K = pixels, N = channels·9).
+    case im2colTransposed(Im2ColView)
+}
+
 @usableFromInline let gemmMR = 4
 @usableFromInline let gemmNR = 24
 @usableFromInline let gemmKC = 256
@@ -44,6 +82,12 @@ public enum GEMM {
     /// `C[M×N] = (accumulate ? C : 0) + A[M×K] · B[K×N]`; C is row-major with row stride `ldc`.
     public static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        multiply(m: m, n: n, k: k, a: a, b: .matrix(b), c: c, ldc: ldc, accumulate: accumulate)
+    }
+
+    /// As above with B given as a matrix or an implicit im2col view.
+    public static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: GEMMOperand,
+                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
@@ -51,8 +95,9 @@ public enum GEMM {
         }
         let mPanels = (m + gemmMR - 1) / gemmMR
         let nPanels = (n + gemmNR - 1) / gemmNR
-        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mPanels * gemmMR * k)
-        defer { packedA.deallocate() }
+        let packedACapacity = mPanels * gemmMR * k
+        let packedA = ScratchPool.shared.take(packedACapacity)
+        defer { ScratchPool.shared.give(packedA, packedACapacity) }
         packA(m: m, k: k, a: a, into: packedA)
 
         // Work split: column chunks of at most gemmNCPanels panels; when there are few column
@@ -167,19 +212,160 @@ public enum GEMM {
         }
     }
 
+    /// Packs rows k0..<k0+kb (kernel taps) × panels (pixels) of an implicit im2col matrix.
+    static func packIm2col(_ v: Im2ColView, n: Int, k0: Int, kb: Int, panels: Range<Int>,
+                           into dst: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD8<Float>
+        let w = v.width, pw = w + 2, plane = (v.height + 2) * pw
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * (gemmNR + 1)) { segments in
+            let seg = segments.baseAddress!
+            for (index, p) in panels.enumerated() {
+                let out = dst + index * kb * gemmNR
+                let col0 = p * gemmNR
+                let cols = min(gemmNR, n - col0)
+                // Row segments of this panel: (destination offset, padded source offset, length).
+                var count = 0
+                var t = 0, pixel = v.pixelOffset + col0
+                while t < cols {
+                    let y = pixel / w, x = pixel - (pixel / w) * w
+                    let length = min(cols - t, w - x)
+                    seg[3 * count] = t; seg[3 * count + 1] = y * pw + x; seg[3 * count + 2] = length
+                    count += 1
+                    t += length; pixel += length
+                }
+                let single = count == 1 && cols == gemmNR
+                let source0 = seg[1]
+                var ci = k0 / 9, tap = k0 - (k0 / 9) * 9
+                for kk in 0..<kb {
+                    let ky = tap / 3, kx = tap - (tap / 3) * 3
+                    let base = v.padded + ci * plane + ky * pw + kx
+                    tap += 1
+                    if tap == 9 { tap = 0; ci += 1 }
+                    let o = out + kk * gemmNR
+                    if single {
+                        let src = UnsafeRawPointer(base + source0)
+                        let raw = UnsafeMutableRawPointer(o)
+                        raw.storeBytes(of: src.loadUnaligned(as: V.self), as: V.self)
+                        raw.storeBytes(of: src.loadUnaligned(fromByteOffset: 32, as: V.self), toByteOffset: 32, as: V.self)
+                        raw.storeBytes(of: src.loadUnaligned(fromByteOffset: 64, as: V.self), toByteOffset: 64, as: V.self)
+                        continue
+                    }
+                    for s in 0..<count {
+                        let d = o + seg[3 * s], src = base + seg[3 * s + 1]
+                        for u in 0..<seg[3 * s + 2] { d[u] = src[u] }
+                    }
+                    for u in cols..<gemmNR { o[u] = 0 }
+                }
+            }
+        }
+    }
+
+    /// Packs rows k0..<k0+kb (pixels) × panels (kernel taps) of an implicit im2colᵀ matrix.
+    static func packIm2colTransposed(_ v: Im2ColView, n: Int, k0: Int, kb: Int, panels: Range<Int>,
+                                     into dst: UnsafeMutablePointer<Float>) {
+        let w = v.width, pw = w + 2, plane = (v.height + 2) * pw
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * (kb + 1)) { segments in
+            let seg = segments.baseAddress!
+            var count = 0
+            var t = 0, pixel = v.pixelOffset + k0
+            while t < kb {
+                let y = pixel / w, x = pixel - (pixel / w) * w
+                let length = min(kb - t, w - x)
+                seg[3 * count] = t; seg[3 * count + 1] = y * pw + x; seg[3 * count + 2] = length
+                count += 1
+                t += length; pixel += length
+            }
+            for (index, p) in panels.enumerated() {
+                let out = dst + index * kb * gemmNR
+                let col0 = p * gemmNR
+                let cols = min(gemmNR, n - col0)
+                // Columns ≥ cols repeat the last tap: the micro-kernel never stores those columns.
+                @inline(__always) func base(_ j: Int) -> UnsafePointer<Float> {
+                    let kidx = col0 + min(j, cols - 1)
+                    let ci = kidx / 9, tap = kidx - (kidx / 9) * 9
+                    let ky = tap / 3, kx = tap - (tap / 3) * 3
+                    return v.padded + ci * plane + ky * pw + kx
+                }
+                for group in 0..<(gemmNR / 8) {
+                    let b0 = base(group * 8), b1 = base(group * 8 + 1), b2 = base(group * 8 + 2), b3 = base(group * 8 + 3)
+                    let b4 = base(group * 8 + 4), b5 = base(group * 8 + 5), b6 = base(group * 8 + 6), b7 = base(group * 8 + 7)
+                    for s in 0..<count {
+                        let d = out + seg[3 * s] * gemmNR + group * 8
+                        let offset = seg[3 * s + 1], length = seg[3 * s + 2]
+                        var u = 0
+                        while u + 8 <= length {
+                            // 8 taps × 8 pixels, transposed in registers to 8 pixels × 8 taps.
+                            let o = offset + u
+                            Self.transposeStore(load8(b0 + o), load8(b1 + o), load8(b2 + o), load8(b3 + o),
+                                                load8(b4 + o), load8(b5 + o), load8(b6 + o), load8(b7 + o),
+                                                to: d + u * gemmNR, stride: gemmNR)
+                            u += 8
+                        }
+                        while u < length {
+                            let o = offset + u, e = d + u * gemmNR
+                            e[0] = b0[o]; e[1] = b1[o]; e[2] = b2[o]; e[3] = b3[o]
+                            e[4] = b4[o]; e[5] = b5[o]; e[6] = b6[o]; e[7] = b7[o]
+                            u += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    /// Writes the transpose of the 8×8 matrix with rows r0…r7 as 8 rows of 8 at `to`, `stride` apart.
+    /// Three perfect un-shuffles of the 64 elements rotate the index bits by 3, i.e. transpose.
+    @inline(__always)
+    static func transposeStore(_ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
+                               _ r4: SIMD8<Float>, _ r5: SIMD8<Float>, _ r6: SIMD8<Float>, _ r7: SIMD8<Float>,
+                               to: UnsafeMutablePointer<Float>, stride: Int) {
+        typealias W = SIMD16<Float>
+        @inline(__always) func round(_ a: inout SIMD8<Float>, _ b: inout SIMD8<Float>, _ c: inout SIMD8<Float>, _ d: inout SIMD8<Float>,
+                                     _ e: inout SIMD8<Float>, _ f: inout SIMD8<Float>, _ g: inout SIMD8<Float>, _ h: inout SIMD8<Float>) {
+            let p0 = W(lowHalf: a, highHalf: b), p1 = W(lowHalf: c, highHalf: d)
+            let p2 = W(lowHalf: e, highHalf: f), p3 = W(lowHalf: g, highHalf: h)
+            a = p0.evenHalf; b = p1.evenHalf; c = p2.evenHalf; d = p3.evenHalf
+            e = p0.oddHalf; f = p1.oddHalf; g = p2.oddHalf; h = p3.oddHalf
+        }
+        var a = r0, b = r1, c = r2, d = r3, e = r4, f = r5, g = r6, h = r7
+        round(&a, &b, &c, &d, &e, &f, &g, &h)
+        round(&a, &b, &c, &d, &e, &f, &g, &h)
+        round(&a, &b, &c, &d, &e, &f, &g, &h)
+        let raw = UnsafeMutableRawPointer(to)
+        let step = stride * 4
+        raw.storeBytes(of: a, toByteOffset: 0, as: SIMD8<Float>.self)
+        raw.storeBytes(of: b, toByteOffset: step, as: SIMD8<Float>.self)
+        raw.storeBytes(of: c, toByteOffset: 2 * step, as: SIMD8<Float>.self)
+        raw.storeBytes(of: d, toByteOffset: 3 * step, as: SIMD8<Float>.self)
+        raw.storeBytes(of: e, toByteOffset: 4 * step, as: SIMD8<Float>.self)
+        raw.storeBytes(of: f, toByteOffset: 5 * step, as: SIMD8<Float>.self)
+        raw.storeBytes(of: g, toByteOffset: 6 * step, as: SIMD8<Float>.self)
+        raw.storeBytes(of: h, toByteOffset: 7 * step, as: SIMD8<Float>.self)
+    }
+
     static func multiplyBlock(m: Int, n: Int, k: Int, packedA: UnsafeMutablePointer<Float>, panelRange: Range<Int>,
-                              b: MatrixView, columnPanels: Range<Int>,
+                              b: GEMMOperand, columnPanels: Range<Int>,
                               c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         let bufferPanels = gemmNCPanels
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: bufferPanels * gemmKC * gemmNR)
-        defer { packedB.deallocate() }
+        let packedB = ScratchPool.shared.take(bufferPanels * gemmKC * gemmNR)
+        defer { ScratchPool.shared.give(packedB, bufferPanels * gemmKC * gemmNR) }
         var jc = columnPanels.lowerBound
         while jc < columnPanels.upperBound {
             let jcEnd = min(columnPanels.upperBound, jc + bufferPanels)
             var pc = 0
             while pc < k {
                 let kb = min(gemmKC, k - pc)
-                packB(n: n, k0: pc, kb: kb, b: b, panels: jc..<jcEnd, into: packedB)
+                switch b {
+                case .matrix(let view): packB(n: n, k0: pc, kb: kb, b: view, panels: jc..<jcEnd, into: packedB)
+                case .im2col(let view): packIm2col(view, n: n, k0: pc, kb: kb, panels: jc..<jcEnd, into: packedB)
+                case .im2colTransposed(let view):
+                    packIm2colTransposed(view, n: n, k0: pc, kb: kb, panels: jc..<jcEnd, into: packedB)
+                }
                 let load = accumulate || pc > 0
                 for jp in jc..<jcEnd {
                     let bPanel = packedB + (jp - jc) * kb * gemmNR
@@ -252,3 +438,40 @@ public enum GEMM {
         }
     }
 }
+
+/// Reuses packing buffers across GEMM calls (large mallocs would otherwise page-fault every call).
+final class ScratchPool: @unchecked Sendable {
+    static let shared = ScratchPool()
+    private var mutex = pthread_mutex_t()
+    private var free: [(pointer: UnsafeMutablePointer<Float>, capacity: Int)] = []
+
+    init() { pthread_mutex_init(&mutex, nil) }
+
+    /// A buffer of at least `count` floats; hand it back with the same count.
+    /// Buffers come in power-of-two size classes so different shapes share them.
+    static func sizeClass(_ count: Int) -> Int { max(1024, 1 << (Int.bitWidth - (max(1, count) - 1).leadingZeroBitCount)) }
+
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let capacity = Self.sizeClass(count)
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        if let index = free.lastIndex(where: { $0.capacity == capacity }) {
+            return free.remove(at: index).pointer
+        }
+        return UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+    }
+
+    func give(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        free.append((pointer, Self.sizeClass(count)))
+        // Keep the pool bounded: drop the oldest buffers beyond 64.
+        while free.count > 64 { free.removeFirst().pointer.deallocate() }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

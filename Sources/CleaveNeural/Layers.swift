@@ -15,7 +15,7 @@ final class Convolution: Layer {
     let output = Activation()
     let inputGradient = Activation()
     private unowned(unsafe) var input: Activation?
-    private let scratch = ScratchBuffer(), scratch2 = ScratchBuffer()
+    private let scratch = ScratchBuffer(), paddedScratch = ScratchBuffer()
 
     init(name: String, inputChannels: Int, outputChannels: Int, kernelSize: Int, bias: Bool) {
         self.inputChannels = inputChannels
@@ -38,10 +38,11 @@ final class Convolution: Layer {
         precondition(x.channels == inputChannels, "Convolution: \(x.channels) input channels, expected \(inputChannels)")
         input = x
         output.reshape(x.batch, outputChannels, x.height, x.width)
+        let padded = paddedScratch.pointer(kernelSize == 3 ? inputChannels * (x.height + 2) * (x.width + 2) : 1)
         for n in 0..<x.batch {
             ConvolutionKernels.forward(x: x.image(n), inputChannels: inputChannels, height: x.height, width: x.width,
                                        weight: weight.value, bias: bias?.value, outputChannels: outputChannels,
-                                       kernelSize: kernelSize, y: output.image(n), scratch: scratch)
+                                       kernelSize: kernelSize, y: output.image(n), padded: padded)
         }
         return output
     }
@@ -51,12 +52,17 @@ final class Convolution: Layer {
     func backward(_ dy: Activation, needInputGradient: Bool = true) -> Activation {
         guard let x = input else { preconditionFailure("Convolution.backward before forward") }
         if needInputGradient { inputGradient.reshape(like: x) }
+        let flipped = scratch.pointer(weight.count)
+        if kernelSize == 3 {
+            ConvolutionKernels.flippedWeights(weight.value, inputChannels: inputChannels, outputChannels: outputChannels, into: flipped)
+        }
+        let padded = paddedScratch.pointer(kernelSize == 3 ? max(inputChannels, outputChannels) * (x.height + 2) * (x.width + 2) : 1)
         for n in 0..<x.batch {
             ConvolutionKernels.backward(x: x.image(n), inputChannels: inputChannels, height: x.height, width: x.width,
-                                        weight: weight.value, outputChannels: outputChannels, kernelSize: kernelSize,
+                                        weight: weight.value, flipped: kernelSize == 3 ? UnsafePointer(flipped) : nil,
+                                        outputChannels: outputChannels, kernelSize: kernelSize,
                                         dy: dy.image(n), weightGradient: weight.gradient, biasGradient: bias?.gradient,
-                                        dx: needInputGradient ? inputGradient.image(n) : nil,
-                                        scratch: scratch, scratch2: scratch2)
+                                        dx: needInputGradient ? inputGradient.image(n) : nil, padded: padded)
         }
         return inputGradient
     }
