@@ -26,6 +26,9 @@ struct PredictCommand: ParsableCommand {
         Examples:
           cleave predict --model rock.model.json --out results/ slice*.tif
           cleave predict --model multi.json --out out/ bse.tif,si.tif
+
+        U-Net models (from `cleave train --method unet`) write the same files; stacks go plane by \
+        plane with their neighbouring slices, in tiles (--tile, --halo) blended without seams.
         """)
 
     @Option(name: .long, help: ArgumentHelp("Model file from `cleave train`.", valueName: "MODEL"))
@@ -58,12 +61,26 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Tree walk: binned or thresholds (identical results; for benchmarks).", visibility: .hidden))
     var forestWalk = "binned"
 
+    @Option(name: .long, help: "U-Net models: tile side in pixels (default: --block-size); tiles overlap by 32 px and are blended.")
+    var tile: Int?
+
+    @Option(name: .long, help: "U-Net models: context pixels around each tile (default: the network's receptive radius, which makes tiled = whole-image inference).")
+    var halo: Int?
+
     func validate() throws {
+        if let tile, tile < 16 { throw ValidationError("--tile must be at least 16, got \(tile).") }
+        if let halo, halo < 0 { throw ValidationError("--halo must be at least 0, got \(halo).") }
         if images.isEmpty { throw ValidationError("Give at least one image to classify.") }
         if blockSize < 16 { throw ValidationError("--block-size must be at least 16, got \(blockSize).") }
     }
 
     func run() throws {
+        switch try ModelFileKind.detect(path: model) {
+        case .unet: try runUNet(); return
+        case .randomForest: break
+        case .unknown(let kind):
+            throw CleaveError("\(model): not a Cleave model (kind \(kind.map { "\"\($0)\"" } ?? "missing"); expected \"\(PixelClassifierModel.kindTag)\" or \"\(UNetSegmenterModel.kindTag)\")")
+        }
         let classifier = try PixelClassifierModel.read(path: model)
         // Check every input's channels against the model before writing anything.
         for spec in images {

@@ -24,6 +24,16 @@ struct SampleCommand: ParsableCommand {
         Example:
           cleave sample --out demo --seed 3
           cleave locate demo --out demo-result --exclude-dark
+
+        With --kind fibsem: a FIB-SEM-like volume (--width × --height × --depth slices) of four \
+        phases (1 pore, 2 matrix, 3 grain, 4 bright inclusion) seen by two detectors with different \
+        contrast, with curtaining stripes (per-column offsets growing towards the bottom), shading \
+        and noise (--curtaining, --shading, --noise scale them). Writes detector1.tif and \
+        detector2.tif (16-bit stacks), train-labels.tif (the truth on three slices, 0 elsewhere), \
+        classes.csv, truth/labels.tif and truth/truth.json.
+          cleave sample --kind fibsem --out fib --seed 2
+          cleave train --method unet --image fib/detector1.tif,fib/detector2.tif \
+                       --labels fib/train-labels.tif --classes fib/classes.csv --slices 3 --model fib.json
         """)
 
     @Option(name: .long, help: "Output folder (created if needed).")
@@ -44,8 +54,26 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .long, help: "Pixels shared by neighbouring tiles.")
     var overlap: Int = 48
 
-    @Option(name: .long, help: "What the set shows: film (particles on film) or gridbars (plus black grid bars and partly black tiles).")
-    var kind: SyntheticTileSet.Kind = .gridbars
+    @Option(name: .long, help: "What to make: film (TEM tiles, particles on film), gridbars (plus black grid bars and partly black tiles) or fibsem (a two-detector FIB-SEM volume).")
+    var kind: SampleKind = .gridbars
+
+    @Option(name: .long, help: "fibsem: slice width in pixels.")
+    var width = 256
+
+    @Option(name: .long, help: "fibsem: slice height in pixels.")
+    var height = 256
+
+    @Option(name: .long, help: "fibsem: number of slices.")
+    var depth = 24
+
+    @Option(name: .long, help: "fibsem: curtaining strength (0 = none, 1 = default).")
+    var curtaining = 1.0
+
+    @Option(name: .long, help: "fibsem: shading strength (0 = none, 1 = default).")
+    var shading = 1.0
+
+    @Option(name: .long, help: "fibsem: noise strength (0 = none, 1 = default).")
+    var noise = 1.0
 
     @Option(name: .long, help: "Mean number of particles per tile.")
     var particles: Double = 10
@@ -57,6 +85,15 @@ struct SampleCommand: ParsableCommand {
     var pixelSize: Double = 5
 
     func run() throws {
+        if kind == .fibsem {
+            let options = FIBSEMPhantom.Options(width: width, height: height, depth: depth, seed: seed, curtaining: curtaining,
+                                                noise: noise, shading: shading)
+            let phantom = try FIBSEMPhantom.generate(options)
+            try phantom.write(to: out)
+            print("wrote a \(width)×\(height)×\(depth) FIB-SEM volume (2 detectors, labelled slices \(options.trainingPlanes.map(String.init).joined(separator: ", ")), seed \(seed)) to \(out)")
+            return
+        }
+        let kind: SyntheticTileSet.Kind = self.kind == .film ? .film : .gridbars
         let options = SyntheticTileSet.Options(rows: rows, columns: columns, tileSize: tileSize, overlap: overlap, seed: seed,
                                                kind: kind, particlesPerTile: particles, dose: dose, pixelSize: pixelSize)
         let progress = ProgressBar.make()
@@ -67,3 +104,8 @@ struct SampleCommand: ParsableCommand {
 }
 
 extension SyntheticTileSet.Kind: ExpressibleByArgument {}
+
+/// What `cleave sample` makes.
+enum SampleKind: String, ExpressibleByArgument, CaseIterable {
+    case film, gridbars, fibsem
+}

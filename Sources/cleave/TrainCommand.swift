@@ -31,7 +31,29 @@ struct TrainCommand: ParsableCommand {
           cleave train --image a.tif --labels a-labels.tif --image b.tif --labels b-labels.tif \\
                        --model m.json --classes classes.csv --pixels-per-class 2000 --seed 7
           cleave train --image bse.tif,si.tif --labels strokes.tif --model multi.json
+
+        U-Net (--method unet): a convolutional network trained on patches of the labelled planes \
+        (label 0 ignored, so scribbles and dense labels both work). Its input is every channel × \
+        --slices neighbouring planes (2.5D), each channel scaled by the 1–99 % window of the \
+        training images (recorded in the model). The bottom rows of every labelled plane (25 % of \
+        its labels, --validation) are held out; the weights with the best validation mean IoU are \
+        kept. Augmentation (flips, rotations, intensity jitter, shading, curtaining stripes, noise; \
+        --augment) makes it robust to FIB-SEM and XRM artefacts without cleaning the images first. \
+        Loss: class-weighted cross-entropy + soft Dice. Budget: --steps N or --minutes M. `cleave \
+        predict` recognises the model kind. `cleave experiment` compares variants.
+          cleave train --method unet --image a.tif --labels a-labels.tif --model unet.json --minutes 8
+          cleave train --method unet --image ch1.tif,ch2.tif --labels train-labels.tif \
+                       --slices 3 --steps 400 --seed 1 --model fib.json
         """)
+
+    @Option(name: .long, help: "rf: filter bank + random forest (default); unet: a U-Net (options marked U-Net).")
+    var method: TrainingMethod = .rf
+
+    @OptionGroup(title: "U-Net network")
+    var unetNetwork: UNetNetworkOptions
+
+    @OptionGroup(title: "U-Net training")
+    var unet: UNetCommonOptions
 
     @Option(name: .long, help: ArgumentHelp("Training image; repeat for several. Comma-separate co-registered channels.", valueName: "IMG[,IMG…]"))
     var image: [String] = []
@@ -129,6 +151,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        if method == .unet { try runUNet(); return }
         let bank = try filterBank()
         var classList: [PixelClass]?
         if let classes { classList = try PixelClassList.read(path: classes) }

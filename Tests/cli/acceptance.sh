@@ -111,5 +111,25 @@ m = d.get('mean_iou', d.get('meanIoU')); assert m is not None and m > 0.75, d"
   [ ! -e "$WORK/bad.json" ] && ok "a refused training writes no model" || bad "a refused training writes no model"
 fi
 
+# --- U-Net (issue 7) --------------------------------------------------------------------------
+check "sample a FIB-SEM volume" "$CLEAVE" sample --kind fibsem --out "$WORK/fib" --seed 2 --width 64 --height 64 --depth 8
+check "train a small U-Net on two detectors x 3 slices" "$CLEAVE" train --method unet \
+    --image "$WORK/fib/detector1.tif,$WORK/fib/detector2.tif" --labels "$WORK/fib/train-labels.tif" --classes "$WORK/fib/classes.csv" \
+    --slices 3 --depth 2 --width 8 --patch 32 --batch 4 --steps 30 --evaluations 2 --seed 1 --model "$WORK/unet.json"
+check "predict with the U-Net (kind detected from the model)" "$CLEAVE" predict --model "$WORK/unet.json" --out "$WORK/unet-pred" \
+    "$WORK/fib/detector1.tif,$WORK/fib/detector2.tif"
+pycheck "U-Net outputs: labels with training values, 4 x 8 probability pages" "
+import tifffile, numpy as np, csv
+l = tifffile.imread('$WORK/unet-pred/detector1-labels.tif'); p = tifffile.imread('$WORK/unet-pred/detector1-probabilities.tif')
+assert l.shape == (8, 64, 64) and set(np.unique(l)) <= {1, 2, 3, 4}, (l.shape, np.unique(l))
+assert p.shape == (32, 64, 64) and p.dtype == np.float32 and abs(p[0::8].sum(0) - 1).max() < 1e-3, p.shape
+rows = list(csv.DictReader(open('$WORK/unet-pred/class-fractions.csv'))); assert len(rows) == 4, rows"
+"$CLEAVE" convert "$WORK/fib/detector1.tif" "$WORK/fib-one.tif" --page 0 >/dev/null 2>&1
+"$CLEAVE" convert "$WORK/fib/detector2.tif" "$WORK/fib-two.tif" --page 0 >/dev/null 2>&1
+refuse "a 3-slice U-Net refuses a single image" "plane.*3 neighbouring slices|slices" "$CLEAVE" predict --model "$WORK/unet.json" \
+    --out "$WORK/unet-bad" "$WORK/fib-one.tif,$WORK/fib-two.tif"
+refuse "--slices beyond the stack is refused" "plane.*neighbouring slices|slices" "$CLEAVE" train --method unet \
+    --image "$WORK/fib-one.tif" --labels "$WORK/fib-one.tif" --slices 3 --steps 2 --model "$WORK/unet-bad.json"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

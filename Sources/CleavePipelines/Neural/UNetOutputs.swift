@@ -1,0 +1,127 @@
+import Foundation
+import CleaveCore
+import CleaveFormats
+import CleaveRender
+import CleaveNeural
+
+/// Writes the outputs of a U-Net for one image — the same files as the random forest's
+/// ``PixelClassificationOutputs``: `<stem>-labels.tif` (training label values),
+/// `<stem>-probabilities.tif` (float32, one page per class, class-major over planes),
+/// `<stem>-uncertainty.tif` (1 − (p_first − p_second)) and `<stem>-overlay.png` (middle plane).
+///
+/// Stacks are processed plane by plane (each plane with its neighbouring slices); the float outputs
+/// are streamed to disk, so memory holds the input, the labels and one plane of probabilities.
+/// Files appear complete or not at all.
+public enum UNetOutputs {
+    /// Classifies `input` and writes its outputs; returns the class areas.
+    /// - Throws: ``CleaveError`` when the input does not fit the model or a file cannot be written.
+    public static func write(_ input: PixelClassifierInput, model: UNetSegmenterModel, segmenter: UNetSegmenter,
+                             directory: String, stem: String, options: PixelClassificationOutputOptions = PixelClassificationOutputOptions(),
+                             progress: CleaveCore.Progress = .silent) throws -> ClassFractions {
+        let shape = input.spatialShape
+        let source = try NeuralPlaneSource(input: input, spec: model.input)
+        let classes = model.classes
+        let K = classes.count
+        let names = classes.map { "\($0.value)=\($0.name)" }.joined(separator: ", ")
+        let base = (directory as NSString).appendingPathComponent(stem)
+        let probabilityWriter = options.probabilities
+            ? try FloatPageWriter(path: base + "-probabilities.tif", width: shape.width, height: shape.height, pageCount: K * shape.depth,
+                                  description: "Cleave \(cleaveVersion) U-Net class probabilities, one page per class (class-major over planes): \(names)")
+            : nil
+        let uncertaintyWriter = options.uncertainty
+            ? try FloatPageWriter(path: base + "-uncertainty.tif", width: shape.width, height: shape.height, pageCount: shape.depth,
+                                  description: "Cleave \(cleaveVersion) uncertainty 1 - (p_first - p_second)")
+            : nil
+        var indices = [UInt8](repeating: 0, count: shape.count)
+        var counts = [Int](repeating: 0, count: K)
+        let n = shape.planeSize
+        progress.report(0, shape.depth, "U-Net \(input.name)")
+        for z in 0..<shape.depth {
+            let probabilities = segmenter.probabilities(source.plane(z))
+            let summary = summarise(probabilities, classCount: K, pixelCount: n)
+            for p in 0..<n {
+                indices[z * n + p] = UInt8(summary.indices[p])
+                counts[Int(summary.indices[p])] += 1
+            }
+            try summary.uncertainty.withUnsafeBufferPointer { u in
+                for y in 0..<shape.height {
+                    try uncertaintyWriter?.write(page: z, row: y, column: 0, values: UnsafeBufferPointer(rebasing: u[(y * shape.width)..<((y + 1) * shape.width)]))
+                }
+            }
+            try probabilities.withUnsafeBufferPointer { pr in
+                for k in 0..<K {
+                    for y in 0..<shape.height {
+                        let start = k * n + y * shape.width
+                        try probabilityWriter?.write(page: k * shape.depth + z, row: y, column: 0,
+                                                     values: UnsafeBufferPointer(rebasing: pr[start..<(start + shape.width)]))
+                    }
+                }
+            }
+            progress.report(z + 1, shape.depth, "U-Net \(input.name)")
+        }
+
+        let values = classes.map(\.value)
+        let labelsPath = base + "-labels.tif"
+        let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
+        if values.allSatisfy({ $0 <= 255 }) {
+            let lookup = values.map { UInt8($0) }
+            try ImageFile.write(Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing), to: labelsTemporary)
+        } else {
+            let lookup = values.map { UInt16(clamping: $0) }
+            try ImageFile.write(Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing), to: labelsTemporary)
+        }
+        var overlayTemporary: String?
+        if options.overlay {
+            let plane = shape.depth / 2
+            let grey: Image<UInt8>
+            switch input.displayPlane(plane) {
+            case .uint8(let i): grey = Display.grey(i)
+            case .uint16(let i): grey = Display.grey(i)
+            case .float32(let i): grey = Display.grey(i)
+            }
+            let planeIndices = indices[(plane * n)..<((plane + 1) * n)].map { Int32($0) }
+            let colours = classes.map(\.colour)
+            let picture = Display.overlay(grey: grey, labels: planeIndices, colours: { colours[Int($0)] })
+            let path = AtomicFile.temporaryPath(for: base + "-overlay.png") + ".png"
+            try ImageFile.write(picture, to: path)
+            overlayTemporary = path
+        }
+        try probabilityWriter?.finish()
+        try uncertaintyWriter?.finish()
+        try AtomicFile.commit(labelsTemporary, to: labelsPath)
+        if let overlayTemporary { try AtomicFile.commit(overlayTemporary, to: base + "-overlay.png") }
+        return ClassFractions(image: input.name, classes: classes, pixelCounts: counts, spacing: input.spacing,
+                              isVolume: shape.depth > 1, estimatedPrior: nil)
+    }
+
+    /// Most probable class and 1 − (p_first − p_second) per pixel of class-major probabilities.
+    public static func summarise(_ probabilities: [Float], classCount K: Int, pixelCount n: Int) -> (indices: [Int32], uncertainty: [Float]) {
+        var indices = [Int32](repeating: 0, count: n)
+        var uncertainty = [Float](repeating: 0, count: n)
+        for p in 0..<n {
+            var first: Float = -1, second: Float = -1
+            var best = 0
+            for k in 0..<K {
+                let v = probabilities[k * n + p]
+                if v > first { second = first; first = v; best = k } else if v > second { second = v }
+            }
+            indices[p] = Int32(best)
+            uncertainty[p] = 1 - (first - max(0, second))
+        }
+        return (indices, uncertainty)
+    }
+
+    /// Label values (the model's class values) of a whole input, in memory — for tests and the
+    /// experiment mode.
+    public static func predictLabels(_ input: PixelClassifierInput, model: UNetSegmenterModel, segmenter: UNetSegmenter,
+                                     planes: [Int]? = nil) throws -> [Int: [Int32]] {
+        let source = try NeuralPlaneSource(input: input, spec: model.input)
+        let n = input.spatialShape.planeSize
+        var out: [Int: [Int32]] = [:]
+        for z in planes ?? Array(0..<input.spatialShape.depth) {
+            let summary = summarise(segmenter.probabilities(source.plane(z)), classCount: model.classes.count, pixelCount: n)
+            out[z] = summary.indices.map { model.classes[Int($0)].value }
+        }
+        return out
+    }
+}

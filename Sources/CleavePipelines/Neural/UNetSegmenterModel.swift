@@ -1,0 +1,146 @@
+import Foundation
+import CleaveCore
+import CleaveNeural
+
+/// A trained U-Net pixel classifier, in one self-describing JSON file.
+///
+/// ```
+/// { "kind": "cleave.unet-segmenter", "formatVersion": 1, "cleaveVersion": "0.1.0",
+///   "classes": [{"value": 1, "name": "pore", "colour": {…}}, …],      // network output order
+///   "input": {"detectorChannels": 2, "slices": 3, "percentiles": [1, 99],
+///             "windows": [{"low": …, "high": …}, …]},                  // per detector
+///   "architecture": {…UNetConfiguration…},
+///   "training": {…}, "weights": {…} }
+/// ```
+///
+/// Prediction feeds plane z of an image as `detectors × slices` channels (planes z−h…z+h,
+/// mirrored at the stack ends), each detector mapped through its window to −1…1.
+public struct UNetSegmenterModel: Codable {
+    public static let currentFormatVersion = 1
+    public static let kindTag = "cleave.unet-segmenter"
+
+    public let kind: String
+    public let formatVersion: Int
+    public let cleaveVersion: String
+    /// Classes in the network's output order (ascending label value).
+    public let classes: [PixelClass]
+    /// Channels, slices and intensity windows of the input.
+    public let input: NeuralInputSpec
+    /// The network's architecture.
+    public let architecture: UNetConfiguration
+    /// How the model was trained.
+    public let training: UNetTrainingSummary
+    /// The network's parameters.
+    public let weights: UNetWeights
+
+    public init(classes: [PixelClass], input: NeuralInputSpec, architecture: UNetConfiguration,
+                training: UNetTrainingSummary, weights: UNetWeights) {
+        precondition(architecture.classes == classes.count && architecture.inputChannels == input.networkChannels,
+                     "UNetSegmenterModel: architecture \(architecture.inputChannels)→\(architecture.classes) does not match \(input.networkChannels) input channels and \(classes.count) classes")
+        self.kind = UNetSegmenterModel.kindTag
+        self.formatVersion = UNetSegmenterModel.currentFormatVersion
+        self.cleaveVersion = CleaveCore.cleaveVersion
+        self.classes = classes
+        self.input = input
+        self.architecture = architecture
+        self.training = training
+        self.weights = weights
+    }
+
+    /// Reads and validates a model file.
+    /// - Throws: ``CleaveError`` naming the file when unreadable, not a U-Net model, from a newer
+    ///   format, or inconsistent.
+    public static func read(path: String) throws -> UNetSegmenterModel {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CleaveError("\(path): cannot read the model file")
+        }
+        let header = ModelFileKind.header(data)
+        guard header.kind == kindTag else {
+            throw CleaveError("\(path): not a Cleave U-Net model (no \"kind\": \"\(kindTag)\")")
+        }
+        guard header.formatVersion == currentFormatVersion else {
+            throw CleaveError("\(path): U-Net model format version \(header.formatVersion.map(String.init) ?? "?") is not supported (this Cleave \(CleaveCore.cleaveVersion) reads version \(currentFormatVersion))")
+        }
+        let model: UNetSegmenterModel
+        do {
+            model = try JSONDecoder().decode(UNetSegmenterModel.self, from: data)
+        } catch let error as DecodingError {
+            throw CleaveError("\(path): damaged model file (\(describe(error)))")
+        }
+        guard model.architecture.classes == model.classes.count,
+              model.architecture.inputChannels == model.input.networkChannels,
+              model.input.windows.count == model.input.detectorChannels,
+              NeuralInputSpec.allowedSlices.contains(model.input.slices) else {
+            throw CleaveError("\(path): architecture (\(model.architecture.inputChannels) inputs, \(model.architecture.classes) classes) disagrees with the input spec (\(model.input.detectorChannels) channels × \(model.input.slices) slices) or the \(model.classes.count) classes")
+        }
+        return model
+    }
+
+    /// Writes the model atomically.
+    public func write(path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try AtomicFile.write(try encoder.encode(self), to: path)
+    }
+
+    /// Throws when an input with `channels` channels and `depth` planes cannot be classified.
+    public func check(channels: Int, depth: Int, source: String) throws {
+        try input.check(channels: channels, depth: depth, source: source)
+    }
+
+    /// A pixel radius beyond which input cannot change an output pixel, for Cleave's U-Net with
+    /// `depth` levels (P = depth − 1 poolings): two 3×3 convolutions per level, 2×2 pooling, and
+    /// bilinear up-sampling + a 3×3 convolution on the way up give 3·(2^P − 1) down, 2·2^P at the
+    /// bottleneck and 5·(2^P − 1) up; rounded up to 10 · 2^P.
+    public static func receptiveRadius(depth: Int) -> Int { 10 << max(0, depth - 1) }
+}
+
+/// What a U-Net was trained on and how (provenance; prediction does not use it).
+public struct UNetTrainingSummary: Codable, Sendable, Equatable {
+    public var images: [String]
+    /// Labelled training / validation pixels per class.
+    public var trainingPixels: [Int]
+    public var validationPixels: [Int]
+    public var options: UNetTrainingOptions
+    /// Steps run, and the step whose weights were kept (best validation mIoU).
+    public var steps: Int
+    public var bestStep: Int
+    /// Validation scores of the kept weights (nil without validation).
+    public var validationMeanIoU: Double?
+    public var validationIoU: [Double]?
+    public var seconds: Double
+    public var history: [UNetEvaluation]
+}
+
+/// One validation pass during training.
+public struct UNetEvaluation: Codable, Sendable, Equatable {
+    public var step: Int
+    public var loss: Double
+    public var meanIoU: Double
+    public var iou: [Double]
+    public var seconds: Double
+}
+
+/// Tells model files apart by their `"kind"`.
+public enum ModelFileKind: Equatable, Sendable {
+    case randomForest, unet, unknown(String?)
+
+    /// The kind of the model file at `path`.
+    /// - Throws: ``CleaveError`` when the file cannot be read.
+    public static func detect(path: String) throws -> ModelFileKind {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CleaveError("\(path): cannot read the model file") }
+        let kind = header(data).kind
+        switch kind {
+        case PixelClassifierModel.kindTag: return .randomForest
+        case UNetSegmenterModel.kindTag: return .unet
+        default: return .unknown(kind)
+        }
+    }
+
+    /// `kind` and `formatVersion` of a JSON model without decoding the rest.
+    static func header(_ data: Data) -> (kind: String?, formatVersion: Int?) {
+        struct Header: Decodable { let kind: String?; let formatVersion: Int? }
+        if let h = try? JSONDecoder().decode(Header.self, from: data) { return (h.kind, h.formatVersion) }
+        return (nil, nil)
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import CleaveCore
+import CleaveNeural
+
+/// Trains a U-Net on a ``NeuralTrainingSet``.
+///
+/// Each step draws a batch of augmented patches from its own random stream
+/// (`SeededGenerator.stream(seed:index: step)`), so a run is reproducible for a seed and a step
+/// budget, and a resumed run continues exactly where the checkpoint left off. The loss is
+/// class-weighted softmax cross-entropy plus `diceWeight` × soft Dice; the learning rate warms up
+/// linearly, then follows a cosine down to 5 % (over steps, or over time for a time budget).
+/// The network is scored on the validation crops `evaluations` times over the budget; the weights
+/// with the best validation mean IoU are kept, and training stops early after `patience` passes
+/// without improvement.
+public enum UNetTrainer {
+    /// A training run's state on disk (`--checkpoint`), written after every validation pass.
+    public struct Checkpoint: Codable {
+        public static let kindTag = "cleave.unet-checkpoint"
+        public var kind = Checkpoint.kindTag
+        public var options: UNetTrainingOptions
+        public var classes: [PixelClass]
+        public var input: NeuralInputSpec
+        public var step: Int
+        public var seconds: Double
+        public var weights: UNetWeights
+        public var optimizer: AdamW
+        public var best: UNetWeights?
+        public var bestStep: Int
+        public var bestScore: Double
+        public var sinceBest: Int
+        public var history: [UNetEvaluation]
+    }
+
+    /// Where to keep a checkpoint and whether to start from it.
+    public struct CheckpointPolicy: Sendable {
+        public var path: String?
+        public var resume: Bool
+        public init(path: String? = nil, resume: Bool = false) {
+            self.path = path
+            self.resume = resume
+        }
+    }
+
+    /// Trains and returns the model (with the best validation weights).
+    /// - Parameters:
+    ///   - images: names recorded in the model's training summary.
+    ///   - log: receives one progress line per validation pass (and a few others).
+    /// - Throws: ``CleaveError`` for invalid options or an unusable checkpoint.
+    public static func train(_ set: NeuralTrainingSet, options: UNetTrainingOptions, images: [String],
+                             checkpoint: CheckpointPolicy = CheckpointPolicy(),
+                             log: (String) -> Void = { _ in }) throws -> UNetSegmenterModel {
+        try options.validate()
+        guard set.spec.slices == options.slices else {
+            throw CleaveError("the training set has \(set.spec.slices) slices per detector, the options ask for \(options.slices)")
+        }
+        let K = set.classes.count
+        let configuration = try options.configuration(inputChannels: set.spec.networkChannels, classCount: K)
+        var network = try UNet(configuration: configuration, seed: options.seed)
+        var optimizer = AdamW(learningRate: Float(options.learningRate), beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+                              weightDecay: Float(options.weightDecay))
+        var step = 0
+        var previousSeconds = 0.0
+        var best: UNetWeights?
+        var bestStep = 0, sinceBest = 0
+        var bestScore = -1.0
+        var history: [UNetEvaluation] = []
+
+        if checkpoint.resume, let path = checkpoint.path, FileManager.default.fileExists(atPath: path) {
+            guard let data = FileManager.default.contents(atPath: path) else { throw CleaveError("\(path): cannot read the checkpoint") }
+            let saved: Checkpoint
+            do { saved = try JSONDecoder().decode(Checkpoint.self, from: data) } catch {
+                throw CleaveError("\(path): not a usable U-Net checkpoint (\(error))")
+            }
+            guard saved.kind == Checkpoint.kindTag, saved.classes.map(\.value) == set.classes.map(\.value),
+                  saved.input.networkChannels == set.spec.networkChannels,
+                  try saved.options.configuration(inputChannels: set.spec.networkChannels, classCount: K) == configuration else {
+                throw CleaveError("\(path): the checkpoint was made for other classes, channels or architecture; delete it or drop --resume")
+            }
+            network = try UNet(weights: saved.weights)
+            optimizer = saved.optimizer
+            step = saved.step; previousSeconds = saved.seconds
+            best = saved.best; bestStep = saved.bestStep; bestScore = saved.bestScore; sinceBest = saved.sinceBest
+            history = saved.history
+            log("resumed from \(path) at step \(step)")
+        }
+
+        let weights = set.classWeights(options.classWeighting)
+        let totalSteps = options.steps ?? (options.minutes == nil ? 500 : Int.max)
+        let budgetSeconds = options.minutes.map { $0 * 60 }
+        let start = Date()
+        func elapsed() -> Double { previousSeconds + Date().timeIntervalSince(start) }
+        func progress() -> Double {
+            var p = totalSteps == Int.max ? 0 : Double(step) / Double(totalSteps)
+            if let budgetSeconds { p = max(p, elapsed() / budgetSeconds) }
+            return min(1, p)
+        }
+        let hasValidation = !set.validation.isEmpty
+        var nextEvaluation = (Int(progress() * Double(options.evaluations)) + 1)
+        var lossSum = 0.0, lossCount = 0
+        let side = options.patchSize
+
+        func evaluate() throws {
+            let loss = lossCount > 0 ? lossSum / Double(lossCount) : .nan
+            lossSum = 0; lossCount = 0
+            guard hasValidation else {
+                log(String(format: "step %d  loss %.4f  lr %.2e  %.0f s", step, loss, Double(optimizer.learningRate), elapsed()))
+                return
+            }
+            let scores = validationScores(network: network, set: set, depth: options.depth)
+            let evaluation = UNetEvaluation(step: step, loss: loss, meanIoU: scores.meanIoU, iou: scores.iou, seconds: elapsed())
+            history.append(evaluation)
+            if scores.meanIoU > bestScore {
+                bestScore = scores.meanIoU; bestStep = step; best = network.weights(); sinceBest = 0
+            } else {
+                sinceBest += 1
+            }
+            let perClass = scores.iou.map { $0.isNaN ? "  –  " : String(format: "%.3f", $0) }.joined(separator: "/")
+            log(String(format: "step %d  loss %.4f  val mIoU %.4f (%@)  best %.4f @ %d  lr %.2e  %.0f s", step, loss, scores.meanIoU,
+                       perClass, bestScore, bestStep, Double(optimizer.learningRate), elapsed()))
+            if let path = checkpoint.path {
+                let state = Checkpoint(options: options, classes: set.classes, input: set.spec, step: step, seconds: elapsed(),
+                                       weights: network.weights(), optimizer: optimizer, best: best, bestStep: bestStep,
+                                       bestScore: bestScore, sinceBest: sinceBest, history: history)
+                try AtomicFile.write(try JSONEncoder().encode(state), to: path)
+            }
+        }
+
+        while step < totalSteps && progress() < 1 && !(hasValidation && sinceBest >= options.patience) {
+            let p = progress()
+            let warm = max(1e-9, options.warmup)
+            let factor = p < warm ? (p + 1e-3) / warm : 0.05 + 0.95 * 0.5 * (1 + cos(Double.pi * (p - warm) / (1 - warm)))
+            optimizer.learningRate = Float(options.learningRate * min(1, factor))
+            var random = SeededGenerator.stream(seed: options.seed, index: step)
+            let batch = set.batch(size: options.batchSize, side: side, augmentation: options.augmentation, random: &random)
+            let input = Tensor(batch: options.batchSize, channels: set.spec.networkChannels, height: side, width: side, storage: batch.inputs)
+            network.zeroGradients()
+            let logits = try network.forward(input, training: true)
+            let crossEntropy = try Loss.softmaxCrossEntropy(logits: logits, labels: batch.labels, classWeights: weights)
+            var gradient = crossEntropy.gradient
+            var loss = Double(crossEntropy.loss)
+            if options.diceWeight > 0 {
+                let dice = try Loss.dice(logits: logits, labels: batch.labels)
+                let w = Float(options.diceWeight)
+                for i in gradient.storage.indices { gradient.storage[i] += w * dice.gradient.storage[i] }
+                loss += options.diceWeight * Double(dice.loss)
+            }
+            _ = try network.backward(gradient)
+            optimizer.step(network)
+            step += 1
+            lossSum += loss; lossCount += 1
+            if progress() * Double(options.evaluations) >= Double(nextEvaluation) || step == totalSteps {
+                try evaluate()
+                nextEvaluation = Int(progress() * Double(options.evaluations)) + 1
+            }
+        }
+        if lossCount > 0 { try evaluate() }
+        if hasValidation && sinceBest >= options.patience { log("early stop: no better validation mIoU for \(options.patience) passes") }
+        let kept = best ?? network.weights()
+        let keptScores = history.first { $0.step == bestStep }
+        let summary = UNetTrainingSummary(images: images, trainingPixels: set.trainingCounts, validationPixels: set.validationCounts,
+                                          options: options, steps: step, bestStep: hasValidation ? bestStep : step,
+                                          validationMeanIoU: keptScores?.meanIoU, validationIoU: keptScores?.iou,
+                                          seconds: elapsed(), history: history)
+        return UNetSegmenterModel(classes: set.classes, input: set.spec, architecture: configuration, training: summary, weights: kept)
+    }
+
+    /// Per-class IoU (NaN for classes absent from validation and never predicted) and their mean
+    /// over the validation crops' labelled pixels.
+    public static func validationScores(network: UNet, set: NeuralTrainingSet, depth: Int) -> (meanIoU: Double, iou: [Double]) {
+        let K = set.classes.count
+        var intersection = [Int](repeating: 0, count: K), union = [Int](repeating: 0, count: K)
+        let segmenter = UNetSegmenter(network: network, classCount: K, depth: depth)
+        for crop in set.validation {
+            let probabilities = segmenter.probabilities(crop.plane)
+            let n = crop.plane.width * crop.plane.height
+            for p in 0..<n where crop.labels[p] >= 0 {
+                var bestK = 0
+                var bestP = probabilities[p]
+                for k in 1..<K where probabilities[k * n + p] > bestP { bestP = probabilities[k * n + p]; bestK = k }
+                let truth = Int(crop.labels[p])
+                if truth == bestK { intersection[truth] += 1; union[truth] += 1 } else { union[truth] += 1; union[bestK] += 1 }
+            }
+        }
+        let iou = (0..<K).map { union[$0] == 0 ? Double.nan : Double(intersection[$0]) / Double(union[$0]) }
+        let valid = iou.filter { !$0.isNaN }
+        return (valid.isEmpty ? 0 : valid.reduce(0, +) / Double(valid.count), iou)
+    }
+}
+
+/// Runs a network over whole planes with ``NeuralTiling``.
+public struct UNetSegmenter {
+    public let network: UNet
+    public let classCount: Int
+    public let multiple: Int
+    public var tiling: NeuralTiling
+
+    /// - Parameter depth: the network's poolings (sets the size multiple and the exact halo).
+    public init(network: UNet, classCount: Int, depth: Int, tileSize: Int = 1024, overlap: Int = 32, halo: Int? = nil) {
+        self.network = network
+        self.classCount = classCount
+        self.multiple = network.configuration.sizeMultiple
+        self.tiling = NeuralTiling(tileSize: max(tileSize, multiple), overlap: min(overlap, tileSize / 4),
+                                   halo: halo ?? UNetSegmenterModel.receptiveRadius(depth: depth))
+    }
+
+    /// Loads a model's network.
+    public init(model: UNetSegmenterModel, tileSize: Int = 1024, overlap: Int = 32, halo: Int? = nil) throws {
+        self.init(network: try UNet(weights: model.weights), classCount: model.classes.count,
+                  depth: model.architecture.depth, tileSize: tileSize, overlap: overlap, halo: halo)
+    }
+
+    /// Class probabilities `classCount × height × width` of a plane.
+    public func probabilities(_ plane: NeuralPlane) -> [Float] {
+        tiling.probabilities(of: plane, classCount: classCount, multiple: multiple) { tile in
+            Loss.softmax(network.forward(tile, training: false))
+        }
+    }
+}

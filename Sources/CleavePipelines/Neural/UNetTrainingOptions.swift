@@ -1,0 +1,94 @@
+import CleaveCore
+import CleaveNeural
+
+/// Everything that decides how a U-Net is trained (recorded in the model).
+public struct UNetTrainingOptions: Codable, Sendable, Equatable {
+    /// Resolution levels of the U-Net including the bottleneck (depth − 1 poolings; patch sides must
+    /// be multiples of 2^(depth−1); inference pads).
+    public var depth = 4
+    /// Feature maps of the first level (doubling per level).
+    public var baseWidth = 16
+    /// `batch`, `group` (groups of 8 channels or fewer) or `none`.
+    public var normalization = "batch"
+    /// `bilinear` (+ convolution) or `transposed` convolution.
+    public var upsampling = "bilinear"
+    public var dropout = 0.0
+    /// Neighbouring slices per detector: 1, 3 or 5.
+    public var slices = 1
+    /// Side of the square training patches (a multiple of 2^depth).
+    public var patchSize = 128
+    public var batchSize = 8
+    /// Step budget (nil: use `minutes`; both nil: 500 steps).
+    public var steps: Int?
+    /// Time budget in minutes, including validation.
+    public var minutes: Double?
+    public var seed: UInt64 = 0
+    /// Peak learning rate of AdamW (after warm-up; cosine decay to 5 % of it at the end).
+    public var learningRate = 0.002
+    public var weightDecay = 0.0001
+    /// Share of the budget spent warming up linearly.
+    public var warmup = 0.05
+    public var augmentation = NeuralAugmentation()
+    public var classWeighting = NeuralClassWeighting.sqrt
+    /// Weight of the soft Dice loss added to the (class-weighted) cross-entropy; 0 = cross-entropy only.
+    public var diceWeight = 0.5
+    /// Share of each labelled plane's labels held out for validation (0 = none, no early stopping).
+    public var validationFraction = 0.25
+    /// Validation passes over the budget.
+    public var evaluations = 12
+    /// Stop after this many validation passes without a better mean IoU.
+    public var patience = 5
+    /// Lower and upper percentile of the intensity windows.
+    public var percentiles = [1.0, 99.0]
+
+    public init() {}
+
+    /// Checks ranges and combinations.
+    /// - Throws: ``CleaveError`` naming the option.
+    public func validate() throws {
+        guard (1...6).contains(depth) else { throw CleaveError("--depth \(depth): must be 1…6") }
+        guard (2...128).contains(baseWidth) else { throw CleaveError("--width \(baseWidth): must be 2…128") }
+        guard ["batch", "group", "none"].contains(normalization) else { throw CleaveError("--norm \(normalization): must be batch, group or none") }
+        guard ["bilinear", "transposed"].contains(upsampling) else { throw CleaveError("--upsampling \(upsampling): must be bilinear or transposed") }
+        guard dropout >= 0 && dropout < 1 else { throw CleaveError("--dropout \(dropout): must be in [0, 1)") }
+        guard NeuralInputSpec.allowedSlices.contains(slices) else { throw CleaveError("--slices \(slices): must be 1, 3 or 5") }
+        let multiple = 1 << (depth - 1)
+        guard patchSize >= multiple, patchSize % multiple == 0, patchSize <= 1024 else {
+            throw CleaveError("--patch \(patchSize): must be a multiple of 2^(depth−1) = \(multiple), at most 1024")
+        }
+        guard (1...256).contains(batchSize) else { throw CleaveError("--batch \(batchSize): must be 1…256") }
+        if let steps, steps < 1 { throw CleaveError("--steps \(steps): must be at least 1") }
+        if let minutes, !(minutes > 0) { throw CleaveError("--minutes \(minutes): must be positive") }
+        guard learningRate > 0 && learningRate < 1 else { throw CleaveError("--learning-rate \(learningRate): must be in (0, 1)") }
+        guard diceWeight >= 0 else { throw CleaveError("--dice \(diceWeight): must be ≥ 0") }
+        guard evaluations >= 1, patience >= 1 else { throw CleaveError("--evaluations and --patience must be at least 1") }
+        guard percentiles.count == 2, percentiles[0] >= 0, percentiles[0] < percentiles[1], percentiles[1] <= 100 else {
+            throw CleaveError("--percentiles \(percentiles): need LOW,HIGH with 0 ≤ LOW < HIGH ≤ 100")
+        }
+    }
+
+    /// Groups for group normalisation: the largest of 8, 4, 2, 1 dividing the base width (so every level's width).
+    func groupCount(_ width: Int) -> Int { [8, 4, 2, 1].first { width % $0 == 0 }! }
+
+    /// The network configuration for `inputChannels` inputs and `classCount` classes.
+    public func configuration(inputChannels: Int, classCount: Int) throws -> UNetConfiguration {
+        var configuration: UNetConfiguration
+        switch normalization {
+        case "group":
+            configuration = UNetConfiguration(inputChannels: inputChannels, classes: classCount, depth: depth, baseWidth: baseWidth,
+                                              normalization: .group(groupCount(baseWidth)))
+        case "none":
+            configuration = UNetConfiguration(inputChannels: inputChannels, classes: classCount, depth: depth, baseWidth: baseWidth,
+                                              normalization: .none)
+        default:
+            configuration = UNetConfiguration(inputChannels: inputChannels, classes: classCount, depth: depth, baseWidth: baseWidth,
+                                              normalization: .batch)
+        }
+        if upsampling == "transposed" { configuration.upsampling = .transposed }
+        configuration.dropout = .init(dropout)
+        do { try configuration.validate() } catch {
+            throw CleaveError("U-Net configuration: \(error)")
+        }
+        return configuration
+    }
+}

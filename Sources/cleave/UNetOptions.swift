@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import CleaveCore
+import CleaveFormats
+import CleavePipelines
+
+/// `--method` of `cleave train`.
+enum TrainingMethod: String, ExpressibleByArgument, CaseIterable {
+    case rf, unet
+}
+
+/// U-Net training options shared by `cleave train --method unet` and `cleave experiment`.
+struct UNetCommonOptions: ParsableArguments {
+    @Option(name: .long, help: "U-Net: training steps (one batch each). Default 500 when --minutes is not given.")
+    var steps: Int?
+
+    @Option(name: .long, help: "U-Net: time budget in minutes (training + validation); stops at whichever of --steps / --minutes comes first.")
+    var minutes: Double?
+
+    @Option(name: .long, help: "U-Net: patches per step.")
+    var batch = 8
+
+    @Option(name: .long, help: "U-Net: side of the square training patches in pixels (a multiple of 2^depth).")
+    var patch = 128
+
+    @Option(name: .long, help: "U-Net: normalisation layers: batch, group or none.")
+    var norm = "batch"
+
+    @Option(name: .long, help: "U-Net: up-sampling: bilinear (+ convolution) or transposed (convolution).")
+    var upsampling = "bilinear"
+
+    @Option(name: .long, help: "U-Net: dropout rate in the bottleneck, 0…<1.")
+    var dropout = 0.0
+
+    @Option(name: .customLong("learning-rate"), help: "U-Net: peak AdamW learning rate (linear warm-up over 5 % of the budget, then cosine to 5 %).")
+    var learningRate = 0.002
+
+    @Option(name: .long, help: ArgumentHelp("U-Net: augmentation: all, none, geometric, or a list of \(NeuralAugmentation.kindNames.joined(separator: ",")).", valueName: "KINDS"))
+    var augment = "all"
+
+    @Option(name: .customLong("class-weights"), help: "U-Net: loss weight per class from the label counts: none, sqrt (√ of balanced) or balanced.")
+    var classWeights = "sqrt"
+
+    @Option(name: .long, help: "U-Net: weight of the soft Dice loss added to the cross-entropy (0 = cross-entropy only).")
+    var dice = 0.5
+
+    @Option(name: .long, help: "U-Net: share of each labelled plane's labels (the bottom rows) held out for validation; 0 = none.")
+    var validation = 0.25
+
+    @Option(name: .long, help: "U-Net: validation passes over the budget (the best weights are kept).")
+    var evaluations = 12
+
+    @Option(name: .long, help: "U-Net: stop after this many validation passes without a better mean IoU.")
+    var patience = 5
+
+    @Option(name: .long, help: ArgumentHelp("U-Net: intensity window percentiles per channel, LOW,HIGH.", valueName: "LOW,HIGH"))
+    var percentiles = "1,99"
+
+    /// Options with everything but depth, width and slices filled in.
+    func trainingOptions(seed: UInt64) throws -> UNetTrainingOptions {
+        var o = UNetTrainingOptions()
+        o.steps = steps
+        o.minutes = minutes
+        o.batchSize = batch
+        o.patchSize = patch
+        o.normalization = norm.lowercased()
+        o.upsampling = upsampling.lowercased()
+        o.dropout = dropout
+        o.learningRate = learningRate
+        o.augmentation = try NeuralAugmentation.parse(augment)
+        guard let weighting = NeuralClassWeighting(rawValue: classWeights.lowercased()) else {
+            throw ValidationError("--class-weights must be none, sqrt or balanced, got '\(classWeights)'.")
+        }
+        o.classWeighting = weighting
+        o.diceWeight = dice
+        o.validationFraction = validation
+        o.evaluations = evaluations
+        o.patience = patience
+        let parts = percentiles.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2 else { throw ValidationError("--percentiles must be LOW,HIGH, got '\(percentiles)'.") }
+        o.percentiles = parts
+        o.seed = seed
+        return o
+    }
+}
+
+/// The U-Net's shape for `cleave train --method unet`.
+struct UNetNetworkOptions: ParsableArguments {
+    @Option(name: .long, help: "U-Net: resolution levels including the bottleneck (depth − 1 poolings); --patch must be a multiple of 2^(depth−1).")
+    var depth = 4
+
+    @Option(name: .long, help: "U-Net: feature maps of the first level (doubling per level).")
+    var width = 16
+
+    @Option(name: .long, help: "U-Net: neighbouring slices per channel (1, 3 or 5; 3 = the plane and one above and below, mirrored at the stack ends).")
+    var slices = 1
+
+    @Option(name: .long, help: ArgumentHelp("U-Net: checkpoint file, written after every validation pass.", valueName: "FILE"))
+    var checkpoint: String?
+
+    @Flag(name: .long, help: "U-Net: continue from --checkpoint when it exists.")
+    var resume = false
+}
+
+/// Reads a class list from --classes or --class flags (nil when neither was given).
+func readClassList(file: String?, specifications: [String]) throws -> [PixelClass]? {
+    if let file { return try PixelClassList.read(path: file) }
+    if specifications.isEmpty { return nil }
+    let parsed = try specifications.enumerated().map { try PixelClassList.parse(specification: $1, position: $0) }
+    try PixelClassList.validate(parsed, source: "--class")
+    return parsed
+}
+
+/// Prints a progress line to standard error.
+func logLine(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+extension TrainCommand {
+    /// `cleave train --method unet`.
+    func runUNet() throws {
+        var options = try unet.trainingOptions(seed: seed)
+        options.depth = unetNetwork.depth
+        options.baseWidth = unetNetwork.width
+        options.slices = unetNetwork.slices
+        try options.validate()
+        let classList = try readClassList(file: classes, specifications: classSpecs)
+        var examples: [NeuralTrainingSet.Example] = []
+        for (spec, labelPath) in zip(image, labels) {
+            examples.append(NeuralTrainingSet.Example(input: try readInput(spec), labels: try ImageFile.read(labelPath), labelsName: labelPath))
+        }
+        let start = Date()
+        let cpu0 = UNetExperiment.processCPUSeconds()
+        let set = try NeuralTrainingSet(examples, classes: classList, slices: options.slices,
+                                        validationFraction: options.validationFraction, percentiles: options.percentiles)
+        logLine("training pixels per class: \(zip(set.classes, set.trainingCounts).map { "\($0.value): \($1)" }.joined(separator: ", ")); validation: \(set.validationCounts.map(String.init).joined(separator: ", "))")
+        let trained = try UNetTrainer.train(set, options: options, images: image,
+                                            checkpoint: UNetTrainer.CheckpointPolicy(path: unetNetwork.checkpoint, resume: unetNetwork.resume),
+                                            log: logLine)
+        try trained.write(path: model)
+        print("model: \(model) (U-Net depth \(options.depth), width \(options.baseWidth), \(set.spec.detectorChannels) channel(s) × \(options.slices) slice(s))")
+        print("classes: \(trained.classes.map(\.description).joined(separator: ", "))")
+        print("steps: \(trained.training.steps), kept step \(trained.training.bestStep)")
+        if let v = trained.training.validationMeanIoU {
+            print(String(format: "validation mean IoU: %.4f (", v) + (trained.training.validationIoU ?? []).map { $0.isNaN ? "–" : String(format: "%.4f", $0) }.joined(separator: ", ") + ")")
+        }
+        print(String(format: "time: %.1f s (CPU %.1f s)", Date().timeIntervalSince(start), UNetExperiment.processCPUSeconds() - cpu0))
+    }
+}
+
+extension PredictCommand {
+    /// `cleave predict` with a U-Net model.
+    func runUNet() throws {
+        let network = try UNetSegmenterModel.read(path: model)
+        for spec in images {
+            let paths = spec.split(separator: ",").map(String.init)
+            let infos = try paths.map { try ImageFile.info($0) }
+            try network.check(channels: infos.reduce(0) { $0 + $1.channels }, depth: infos[0].depth, source: spec)
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var options = PixelClassificationOutputOptions()
+        options.probabilities = !noProbabilities
+        options.uncertainty = !noUncertainty
+        options.overlay = !noOverlay
+        let segmenter = try UNetSegmenter(model: network, tileSize: tile ?? blockSize, overlap: 32, halo: halo)
+        let progress = ProgressBar.make()
+        var fractions: [ClassFractions] = []
+        var stems = Set<String>()
+        let start = Date()
+        for spec in images {
+            let input = try readInput(spec)
+            var stem = URL(fileURLWithPath: String(spec.split(separator: ",")[0])).deletingPathExtension().lastPathComponent
+            if stem.hasSuffix(".ome") { stem = String(stem.dropLast(4)) }
+            var unique = stem, k = 2
+            while !stems.insert(unique).inserted { unique = "\(stem)-\(k)"; k += 1 }
+            let result = try UNetOutputs.write(input, model: network, segmenter: segmenter, directory: out, stem: unique,
+                                               options: options, progress: progress)
+            fractions.append(result)
+            print("\(spec): " + zip(result.classes, result.percents).map { "\($0.name) " + String(format: "%.2f%%", $1) }.joined(separator: ", "))
+        }
+        try PixelClassificationOutputs.writeFractions(fractions, to: (out as NSString).appendingPathComponent("class-fractions.csv"))
+        print("wrote \(images.count) image(s) to \(out) in " + String(format: "%.2f s", Date().timeIntervalSince(start)))
+    }
+}
