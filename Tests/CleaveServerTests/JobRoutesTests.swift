@@ -5,8 +5,10 @@ import HummingbirdTesting
 import Testing
 
 @Suite struct JobRoutesTests {
-    /// A job that reports progress until cancelled (or `limit` steps), 5 ms per step.
-    static func slowWork(limit: Int = 2_000) -> JobQueue.Work {
+    /// A job that reports progress until cancelled (or `limit` steps), 5 ms per step. The default
+    /// runs for hours, so only a cancel ends it: tests must not depend on how fast the 2 shared
+    /// cores are (other suites run in parallel and can starve this one for seconds).
+    static func slowWork(limit: Int = 10_000_000) -> JobQueue.Work {
         { context in
             let progress = context.progress()
             for step in 0..<limit {
@@ -29,7 +31,7 @@ import Testing
             let projects = try await client.execute(uri: "/api/projects", method: .get)
             #expect(projects.status == .ok)
             var running = try await Harness.get(client, "/api/jobs/\(first.id)")
-            for _ in 0..<500 where running["stage"] as? String != "step" {   // the worker thread may not have started yet
+            for _ in 0..<6_000 where running["stage"] as? String != "step" {   // the worker thread may not have started yet
                 try await Task.sleep(for: .milliseconds(10))
                 running = try await Harness.get(client, "/api/jobs/\(first.id)")
             }
