@@ -48,7 +48,7 @@ extension Locator {
         guard !images.isEmpty else { throw CleaveError("locate: no images") }
         let filmLevel = estimateFilmLevel(images)
         options.statistics.darkThreshold = PatchStatistics.darkThreshold(filmLevel: filmLevel)
-        let extraction = try extractFeatures(images, options: options, blackThreshold: blackFractionOfFilm * filmLevel,
+        let extraction = try extractFeatures(images, raw: images, options: options, blackThreshold: blackFractionOfFilm * filmLevel,
                                              progress: progress)
         return LocatorFeatures(options: inputOptions, extraction: extraction, filmLevel: filmLevel)
     }
