@@ -38,12 +38,15 @@ public enum OpenAPIDocument {
         ("get", "/api/predictions/{predictionId}/labels.png"),
         ("get", "/api/predictions/{predictionId}/uncertainty.png"),
         ("get", "/api/predictions/{predictionId}/labels.tif"),
+        ("get", "/api/predictions/{predictionId}/probabilities.tif"),
+        ("get", "/api/predictions/{predictionId}/overlay.png"),
         ("get", "/api/predictions/{predictionId}/fractions.json"),
         ("post", "/api/predictions/{predictionId}/accept"),
         ("post", "/api/predictions/{predictionId}/reject"),
         ("post", "/api/images/{imageId}/objects"),
         ("get", "/api/objectsets/{objectSetId}"),
         ("get", "/api/objectsets/{objectSetId}/objects.csv"),
+        ("get", "/api/objectsets/{objectSetId}/objects.geojson"),
         ("get", "/api/objectsets/{objectSetId}/labels.png"),
         ("post", "/api/objectsets/{objectSetId}/objects/{objectId}/class"),
         ("get", "/api/images/{imageId}/reference"),
@@ -202,6 +205,12 @@ public enum OpenAPIDocument {
         "/api/predictions/{predictionId}/labels.tif": {
           "get": {"summary": "8-bit label TIFF (class values) of the region", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "TIFF", "content": {"image/tiff": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
+        "/api/predictions/{predictionId}/probabilities.tif": {
+          "get": {"summary": "Class probabilities as a float32 TIFF, one page per class (in the prediction's class order), over the region; values 0-1 summing to 1 per pixel", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "TIFF", "content": {"image/tiff": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/predictions/{predictionId}/overlay.png": {
+          "get": {"summary": "RGB picture of the region: the image (plane 0, default contrast window) with class colours blended in at opacity (default 0.5)", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "opacity", "in": "query", "required": false, "schema": {"type": "number", "minimum": 0, "maximum": 1}}], "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
         "/api/predictions/{predictionId}/fractions.json": {
           "get": {"summary": "Class fractions", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "{fractions: [Fraction]}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
@@ -219,6 +228,9 @@ public enum OpenAPIDocument {
         },
         "/api/objectsets/{objectSetId}/objects.csv": {
           "get": {"summary": "The object table as CSV", "parameters": [{"name": "objectSetId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/objectsets/{objectSetId}/objects.geojson": {
+          "get": {"summary": "Object outlines as a GeoJSON FeatureCollection (pixel coordinates of the prediction's region, x = column, y = row); properties label, objectType, classification {name, color}, measurements", "parameters": [{"name": "objectSetId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "GeoJSON", "content": {"application/geo+json": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/objectsets/{objectSetId}/labels.png": {
           "get": {"summary": "Objects in categorical colours over the prediction's region", "parameters": [{"name": "objectSetId", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "opacity", "in": "query", "required": false, "schema": {"type": "number"}}], "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}

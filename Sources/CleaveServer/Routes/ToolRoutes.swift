@@ -141,6 +141,12 @@ struct ToolRoutes {
         api.get("predictions/{predictionId}/labels.tif") { _, context -> Response in
             fileResponse(try await workbench.predictionLabelsTIFF(id: try context.parameter("predictionId")), type: "image/tiff")
         }
+        api.get("predictions/{predictionId}/probabilities.tif") { _, context -> Response in
+            fileResponse(try await workbench.predictionProbabilitiesTIFF(id: try context.parameter("predictionId")), type: "image/tiff")
+        }
+        api.get("predictions/{predictionId}/overlay.png") { request, context -> Response in
+            pngResponse(try await workbench.predictionOverlayPNG(id: try context.parameter("predictionId"), opacity: try request.number("opacity") ?? 0.5))
+        }
         api.get("predictions/{predictionId}/fractions.json") { _, context in
             ListResponse(items: try await workbench.prediction(id: try context.parameter("predictionId")).fractions, key: "fractions")
         }
@@ -156,6 +162,9 @@ struct ToolRoutes {
         }
         api.get("objectsets/{objectSetId}/objects.csv") { _, context -> Response in
             fileResponse(Array(try await workbench.objectsCSV(setID: try context.parameter("objectSetId")).utf8), type: "text/csv; charset=utf-8")
+        }
+        api.get("objectsets/{objectSetId}/objects.geojson") { _, context -> Response in
+            fileResponse(Array(try await workbench.objectsGeoJSON(setID: try context.parameter("objectSetId")).utf8), type: "application/geo+json")
         }
         api.get("objectsets/{objectSetId}/labels.png") { request, context -> Response in
             pngResponse(try await workbench.objectsPNG(setID: try context.parameter("objectSetId"), opacity: try request.number("opacity") ?? 0.5))
