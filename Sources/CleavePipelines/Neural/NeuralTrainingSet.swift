@@ -22,17 +22,9 @@ public struct LabelledCrop: Sendable {
 /// (so rare classes are seen), half a labelled pixel chosen uniformly; the centre is jittered by
 /// up to a quarter patch. Outside the crop the image is mirrored and the labels are ignored.
 public struct NeuralTrainingSet: Sendable {
-    /// A training image with its label image (0 = unlabelled, other values = classes).
-    public struct Example: Sendable {
-        public var input: PixelClassifierInput
-        public var labels: AnyImage
-        public var labelsName: String
-        public init(input: PixelClassifierInput, labels: AnyImage, labelsName: String) {
-            self.input = input
-            self.labels = labels
-            self.labelsName = labelsName
-        }
-    }
+    /// A training image with its label image (0 = unlabelled, other values = classes) — the same
+    /// pair the random forest trains on.
+    public typealias Example = PixelClassifier.TrainingExample
 
     /// Fewest labelled pixels the validation part (and the training part) must hold.
     public static let minimumSplitPixels = 200
