@@ -67,7 +67,11 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: "U-Net models: context pixels around each tile (default: the network's receptive radius, which makes tiled = whole-image inference).")
     var halo: Int?
 
+    @Option(name: .long, help: ArgumentHelp("U-Net models: orientations averaged per plane: 1, 2, 4 or 8 (every flip and 90° rotation).", discussion: "Test-time augmentation: the network sees each plane in several orientations and the class probabilities are mapped back and averaged. Costs that many times the inference time; evens out orientation-dependent mistakes."))
+    var views = 1
+
     func validate() throws {
+        guard [1, 2, 4, 8].contains(views) else { throw ValidationError("--views \(views): must be 1, 2, 4 or 8.") }
         if let tile, tile < 16 { throw ValidationError("--tile must be at least 16, got \(tile).") }
         if let halo, halo < 0 { throw ValidationError("--halo must be at least 0, got \(halo).") }
         if images.isEmpty { throw ValidationError("Give at least one image to classify.") }

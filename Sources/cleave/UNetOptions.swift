@@ -53,6 +53,9 @@ struct UNetCommonOptions: ParsableArguments {
     @Option(name: .long, help: "U-Net: stop after this many validation passes without a better mean IoU.")
     var patience = 5
 
+    @Option(name: .long, help: ArgumentHelp("U-Net: decay of the moving average of the weights that is validated and kept (0 = the raw weights).", discussion: "Polyak averaging: the kept network is the exponential moving average of the weights over the last ~1/(1 − decay) steps, which smooths out the noise of small batches."))
+    var averaging = 0.0
+
     @Option(name: .long, help: ArgumentHelp("U-Net: intensity window percentiles per channel, LOW,HIGH.", valueName: "LOW,HIGH"))
     var percentiles = "1,99"
 
@@ -76,6 +79,7 @@ struct UNetCommonOptions: ParsableArguments {
         o.validationFraction = validation
         o.evaluations = evaluations
         o.patience = patience
+        o.weightAveraging = averaging > 0 ? averaging : nil
         let parts = percentiles.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 2 else { throw ValidationError("--percentiles must be LOW,HIGH, got '\(percentiles)'.") }
         o.percentiles = parts
@@ -162,7 +166,8 @@ extension PredictCommand {
         options.probabilities = !noProbabilities
         options.uncertainty = !noUncertainty
         options.overlay = !noOverlay
-        let segmenter = try UNetSegmenter(model: network, tileSize: tile ?? blockSize, overlap: 32, halo: halo)
+        var segmenter = try UNetSegmenter(model: network, tileSize: tile ?? blockSize, overlap: 32, halo: halo)
+        segmenter.views = views
         let progress = ProgressBar.make()
         var fractions: [ClassFractions] = []
         var stems = Set<String>()

@@ -43,6 +43,91 @@ import CleavePipelines
         #expect((0..<n).allSatisfy { abs(whole[$0] + whole[n + $0] + whole[2 * n + $0] - 1) < 1e-4 })
     }
 
+    /// Mirrors every channel of a channel-major `width × height` array left–right.
+    static func mirrored(_ values: [Float], channels: Int, width: Int, height: Int) -> [Float] {
+        var out = values
+        for c in 0..<channels {
+            for y in 0..<height {
+                for x in 0..<width { out[(c * height + y) * width + x] = values[(c * height + y) * width + (width - 1 - x)] }
+            }
+        }
+        return out
+    }
+
+    /// Swaps x and y of every channel of a channel-major `width × height` array.
+    static func transposed(_ values: [Float], channels: Int, width: Int, height: Int) -> [Float] {
+        var out = values
+        for c in 0..<channels {
+            for y in 0..<height {
+                for x in 0..<width { out[(c * width + x) * height + y] = values[(c * height + y) * width + x] }
+            }
+        }
+        return out
+    }
+
+    @Test func testTimeViewsAverageTheOrientations() throws {
+        let configuration = UNetConfiguration(inputChannels: 2, classes: 3, depth: 3, baseWidth: 4)
+        let network = try UNet(configuration: configuration, seed: 9)
+        var random = SeededGenerator(seed: 4)
+        let (w, h) = (40, 24)
+        let plane = NeuralPlane(channels: 2, width: w, height: h, values: (0..<(2 * w * h)).map { _ in Float(random.nextGaussian()) })
+        let single = UNetSegmenter(network: network, classCount: 3, depth: 3)
+        var two = single; two.views = 2
+        var eight = single; eight.views = 8
+        // Two views: the plane and its mirror image, mapped back and averaged.
+        let direct = single.probabilities(plane)
+        let mirrorPlane = NeuralPlane(channels: 2, width: w, height: h, values: Self.mirrored(plane.values, channels: 2, width: w, height: h))
+        let back = Self.mirrored(single.probabilities(mirrorPlane), channels: 3, width: w, height: h)
+        let expected = zip(direct, back).map { ($0 + $1) / 2 }
+        let worstTwo = zip(two.probabilities(plane), expected).map { abs($0 - $1) }.max()!
+        #expect(worstTwo < 1e-6, "views 2 differs from the hand-made average by \(worstTwo)")
+        // Eight views average over the whole symmetry group, so the result is equivariant: the
+        // prediction of a mirrored or transposed plane is the mirrored or transposed prediction.
+        let p8 = eight.probabilities(plane)
+        #expect(abs(p8[0] + p8[w * h] + p8[2 * w * h] - 1) < 1e-5)
+        let ofMirror = eight.probabilities(mirrorPlane)
+        let worstMirror = zip(ofMirror, Self.mirrored(p8, channels: 3, width: w, height: h)).map { abs($0 - $1) }.max()!
+        #expect(worstMirror < 1e-5, "8 views not mirror-equivariant: \(worstMirror)")
+        let transposedPlane = NeuralPlane(channels: 2, width: h, height: w, values: Self.transposed(plane.values, channels: 2, width: w, height: h))
+        let ofTranspose = eight.probabilities(transposedPlane)
+        let worstTranspose = zip(ofTranspose, Self.transposed(p8, channels: 3, width: w, height: h)).map { abs($0 - $1) }.max()!
+        #expect(worstTranspose < 1e-5, "8 views not transpose-equivariant: \(worstTranspose)")
+        // A single view is not (a random network has no symmetry), so the test can tell.
+        let plainMirror = zip(single.probabilities(mirrorPlane), Self.mirrored(direct, channels: 3, width: w, height: h)).map { abs($0 - $1) }.max()!
+        #expect(plainMirror > 1e-3)
+    }
+
+    @Test func weightAveragingKeepsTheMovingAverage() throws {
+        let (example, _) = try Self.phantomExample()
+        let set = try NeuralTrainingSet([example], classes: nil, slices: 1)
+        let dir = TestData.scratchDirectory("unet-averaging")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/run.checkpoint"
+        try? FileManager.default.removeItem(atPath: path)
+        var options = Self.smallOptions(steps: 1)
+        options.evaluations = 1
+        options.weightAveraging = 0.9
+        let model = try UNetTrainer.train(set, options: options, images: [], checkpoint: .init(path: path))
+        let saved = try JSONDecoder().decode(UNetTrainer.Checkpoint.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        // After one step the average is d·w₀ + (1 − d)·w₁ with the ramped decay d = min(0.9, 1/10).
+        let configuration = try options.configuration(inputChannels: set.spec.networkChannels, classCount: set.classes.count)
+        let initial = try UNet(configuration: configuration, seed: options.seed).weights()
+        var worst: Float = 0, moved: Float = 0
+        for (a, (w0, w1)) in zip(model.weights.arrays, zip(initial.arrays, saved.weights.arrays)) {
+            #expect(a.name == w0.name && a.name == w1.name)
+            for i in a.values.indices {
+                worst = max(worst, abs(a.values[i] - (0.1 * w0.values[i] + 0.9 * w1.values[i])))
+                moved = max(moved, abs(w1.values[i] - w0.values[i]))
+            }
+        }
+        #expect(worst < 1e-6, "kept weights are not the moving average: \(worst)")
+        #expect(moved > 1e-4, "the step did not change the weights")
+        #expect(saved.average == model.weights)
+        // An impossible decay is refused.
+        options.weightAveraging = 1
+        #expect(throws: CleaveError.self) { try options.validate() }
+    }
+
     @Test func tinyTrainingBeatsChanceAndTheModelRoundTrips() throws {
         let (example, phantom) = try Self.phantomExample()
         let set = try NeuralTrainingSet([example], classes: nil, slices: 3)

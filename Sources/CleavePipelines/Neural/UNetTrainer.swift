@@ -29,6 +29,8 @@ public enum UNetTrainer {
         public var bestScore: Double
         public var sinceBest: Int
         public var history: [UNetEvaluation]
+        /// The moving average of the weights (``UNetTrainingOptions/weightAveraging``), if used.
+        public var average: UNetWeights?
     }
 
     /// Where to keep a checkpoint and whether to start from it.
@@ -64,6 +66,7 @@ public enum UNetTrainer {
         var bestStep = 0, sinceBest = 0
         var bestScore = -1.0
         var history: [UNetEvaluation] = []
+        var resumedAverage: UNetWeights?
 
         if checkpoint.resume, let path = checkpoint.path, FileManager.default.fileExists(atPath: path) {
             guard let data = FileManager.default.contents(atPath: path) else { throw CleaveError("\(path): cannot read the checkpoint") }
@@ -81,6 +84,7 @@ public enum UNetTrainer {
             step = saved.step; previousSeconds = saved.seconds
             best = saved.best; bestStep = saved.bestStep; bestScore = saved.bestScore; sinceBest = saved.sinceBest
             history = saved.history
+            resumedAverage = saved.average
             log("resumed from \(path) at step \(step)")
         }
 
@@ -95,6 +99,23 @@ public enum UNetTrainer {
             return min(1, p)
         }
         let hasValidation = !set.validation.isEmpty
+        // Exponential moving average of all arrays (weights and batch-norm statistics); its decay
+        // ramps up as (1 + t) / (10 + t) so the random start is forgotten quickly.
+        let decay = options.weightAveraging ?? 0
+        var average: UNetWeights? = decay > 0 ? (resumedAverage ?? network.weights()) : nil
+        func updateAverage() {
+            guard var current = average else { return }
+            let d = Float(min(decay, Double(1 + step) / Double(10 + step)))
+            let latest = network.weights()
+            for a in current.arrays.indices {
+                current.arrays[a].values.withUnsafeMutableBufferPointer { e in
+                    latest.arrays[a].values.withUnsafeBufferPointer { w in
+                        for i in e.indices { e[i] = d * e[i] + (1 - d) * w[i] }
+                    }
+                }
+            }
+            average = current
+        }
         var nextEvaluation = (Int(progress() * Double(options.evaluations)) + 1)
         var lossSum = 0.0, lossCount = 0
         let side = options.patchSize
@@ -106,11 +127,12 @@ public enum UNetTrainer {
                 log(String(format: "step %d  loss %.4f  lr %.2e  %.0f s", step, loss, Double(optimizer.learningRate), elapsed()))
                 return
             }
-            let scores = validationScores(network: network, set: set, depth: options.depth)
+            let validated = try average.map { try UNet(weights: $0) } ?? network
+            let scores = validationScores(network: validated, set: set, depth: options.depth)
             let evaluation = UNetEvaluation(step: step, loss: loss, meanIoU: scores.meanIoU, iou: scores.iou, seconds: elapsed())
             history.append(evaluation)
             if scores.meanIoU > bestScore {
-                bestScore = scores.meanIoU; bestStep = step; best = network.weights(); sinceBest = 0
+                bestScore = scores.meanIoU; bestStep = step; best = average ?? network.weights(); sinceBest = 0
             } else {
                 sinceBest += 1
             }
@@ -120,7 +142,7 @@ public enum UNetTrainer {
             if let path = checkpoint.path {
                 let state = Checkpoint(options: options, classes: set.classes, input: set.spec, step: step, seconds: elapsed(),
                                        weights: network.weights(), optimizer: optimizer, best: best, bestStep: bestStep,
-                                       bestScore: bestScore, sinceBest: sinceBest, history: history)
+                                       bestScore: bestScore, sinceBest: sinceBest, history: history, average: average)
                 try AtomicFile.write(try JSONEncoder().encode(state), to: path)
             }
         }
@@ -146,6 +168,7 @@ public enum UNetTrainer {
             }
             _ = try network.backward(gradient)
             optimizer.step(network)
+            updateAverage()
             step += 1
             lossSum += loss; lossCount += 1
             if progress() * Double(options.evaluations) >= Double(nextEvaluation) || step == totalSteps {
@@ -155,7 +178,7 @@ public enum UNetTrainer {
         }
         if lossCount > 0 { try evaluate() }
         if hasValidation && sinceBest >= options.patience { log("early stop: no better validation mIoU for \(options.patience) passes") }
-        let kept = best ?? network.weights()
+        let kept = best ?? average ?? network.weights()
         let keptScores = history.first { $0.step == bestStep }
         let summary = UNetTrainingSummary(images: images, trainingPixels: set.trainingCounts, validationPixels: set.validationCounts,
                                           options: options, steps: step, bestStep: hasValidation ? bestStep : step,
@@ -209,10 +232,88 @@ public struct UNetSegmenter {
                   depth: model.architecture.depth, tileSize: tileSize, overlap: overlap, halo: halo)
     }
 
+    /// Views of the plane averaged at inference: 1 (the plane as it is), 2 (plus its mirror image),
+    /// 4 (plus the 180° rotation and the vertical mirror) or 8 (every flip and 90° rotation — the
+    /// eight symmetries of the square, the same group the training augmentation draws from).
+    /// Probabilities are mapped back to the original orientation and averaged, which evens out the
+    /// network's orientation-dependent errors; time grows with the count.
+    public var views = 1
+
     /// Class probabilities `classCount × height × width` of a plane.
     public func probabilities(_ plane: NeuralPlane) -> [Float] {
+        guard views > 1 else { return oriented(plane) }
+        let used = DihedralView.all.prefix(views)
+        var sum = [Float](repeating: 0, count: classCount * plane.width * plane.height)
+        for view in used {
+            let back = view.inverse(of: oriented(view.apply(to: plane)), channels: classCount,
+                                    width: plane.width, height: plane.height)
+            for i in sum.indices { sum[i] += back[i] }
+        }
+        let scale = 1 / Float(used.count)
+        for i in sum.indices { sum[i] *= scale }
+        return sum
+    }
+
+    private func oriented(_ plane: NeuralPlane) -> [Float] {
         tiling.probabilities(of: plane, classCount: classCount, multiple: multiple) { tile in
             Loss.softmax(network.forward(tile, training: false))
         }
+    }
+}
+
+/// One of the eight symmetries of the square acting on channel-major planes: optional transpose
+/// (swap x and y), then optional mirror of x and of y.
+struct DihedralView: Sendable, Equatable {
+    var transpose: Bool
+    var flipX: Bool
+    var flipY: Bool
+
+    /// Identity first, then the mirror, the 180° rotation and the vertical mirror, then the
+    /// transposed four — so any prefix of 1, 2, 4 or 8 is a balanced set.
+    static let all: [DihedralView] = [
+        DihedralView(transpose: false, flipX: false, flipY: false), DihedralView(transpose: false, flipX: true, flipY: false),
+        DihedralView(transpose: false, flipX: true, flipY: true), DihedralView(transpose: false, flipX: false, flipY: true),
+        DihedralView(transpose: true, flipX: false, flipY: false), DihedralView(transpose: true, flipX: true, flipY: false),
+        DihedralView(transpose: true, flipX: true, flipY: true), DihedralView(transpose: true, flipX: false, flipY: true),
+    ]
+
+    /// The viewed plane: output pixel (x, y) of channel c is source pixel `source(x, y)`.
+    func apply(to plane: NeuralPlane) -> NeuralPlane {
+        let (w, h) = transpose ? (plane.height, plane.width) : (plane.width, plane.height)
+        var out = [Float](repeating: 0, count: plane.values.count)
+        let n = plane.width * plane.height
+        for c in 0..<plane.channels {
+            for y in 0..<h {
+                for x in 0..<w {
+                    let (sx, sy) = source(x, y, width: w, height: h)
+                    out[c * n + y * w + x] = plane.values[c * n + sy * plane.width + sx]
+                }
+            }
+        }
+        return NeuralPlane(channels: plane.channels, width: w, height: h, values: out)
+    }
+
+    /// Maps channel-major values computed on the viewed plane back to the original `width × height`.
+    func inverse(of values: [Float], channels: Int, width: Int, height: Int) -> [Float] {
+        let (w, h) = transpose ? (height, width) : (width, height)
+        var out = [Float](repeating: 0, count: values.count)
+        let n = width * height
+        for c in 0..<channels {
+            for y in 0..<h {
+                for x in 0..<w {
+                    let (sx, sy) = source(x, y, width: w, height: h)
+                    out[c * n + sy * width + sx] = values[c * n + y * w + x]
+                }
+            }
+        }
+        return out
+    }
+
+    /// Source coordinates (in the original plane) of viewed pixel (x, y) in a `width × height` view.
+    @inline(__always)
+    private func source(_ x: Int, _ y: Int, width: Int, height: Int) -> (Int, Int) {
+        let vx = flipX ? width - 1 - x : x
+        let vy = flipY ? height - 1 - y : y
+        return transpose ? (vy, vx) : (vx, vy)
     }
 }

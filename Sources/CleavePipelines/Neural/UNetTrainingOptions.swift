@@ -38,6 +38,10 @@ public struct UNetTrainingOptions: Codable, Sendable, Equatable {
     public var evaluations = 12
     /// Stop after this many validation passes without a better mean IoU.
     public var patience = 5
+    /// Decay of the exponential moving average of the weights that is validated and kept
+    /// (Polyak averaging; nil or 0 = the raw weights). Averaging smooths the noise of small-batch
+    /// steps, so the kept network is better than any single step's.
+    public var weightAveraging: Double?
     /// Lower and upper percentile of the intensity windows.
     public var percentiles = [1.0, 99.0]
 
@@ -61,6 +65,9 @@ public struct UNetTrainingOptions: Codable, Sendable, Equatable {
         if let minutes, !(minutes > 0) { throw CleaveError("--minutes \(minutes): must be positive") }
         guard learningRate > 0 && learningRate < 1 else { throw CleaveError("--learning-rate \(learningRate): must be in (0, 1)") }
         guard diceWeight >= 0 else { throw CleaveError("--dice \(diceWeight): must be ≥ 0") }
+        if let weightAveraging, !(weightAveraging >= 0 && weightAveraging < 1) {
+            throw CleaveError("--averaging \(weightAveraging): must be in [0, 1)")
+        }
         guard evaluations >= 1, patience >= 1 else { throw CleaveError("--evaluations and --patience must be at least 1") }
         guard percentiles.count == 2, percentiles[0] >= 0, percentiles[0] < percentiles[1], percentiles[1] <= 100 else {
             throw CleaveError("--percentiles \(percentiles): need LOW,HIGH with 0 ≤ LOW < HIGH ≤ 100")
