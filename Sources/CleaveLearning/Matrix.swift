@@ -121,10 +121,12 @@ public struct Matrix: Equatable, Codable, Sendable {
     public func columnMeans() -> [Double] {
         var sums = [Double](repeating: 0, count: columns)
         guard rows > 0 else { return sums }
-        values.withUnsafeBufferPointer { v in
-            for r in 0..<rows {
-                let base = r * columns
-                for c in 0..<columns { sums[c] += Double(v[base + c]) }
+        sums.withUnsafeMutableBufferPointer { sums in
+            values.withUnsafeBufferPointer { v in
+                for r in 0..<rows {
+                    let base = r * columns
+                    for c in 0..<columns { sums[c] += Double(v[base + c]) }
+                }
             }
         }
         return sums.map { $0 / Double(rows) }

@@ -73,15 +73,16 @@ public enum Locator {
             dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed)
             clock.lap("dark patches")
         }
-        let keep = (0..<n).filter { !dark[$0] }
-        guard !keep.isEmpty else { throw CleaveError("--exclude-dark: every patch is dark; nothing left to cluster") }
-        guard options.clusterCount <= keep.count else {
-            throw CleaveError("--clusters \(options.clusterCount) is more than the \(keep.count) patches to cluster; use fewer clusters or smaller patches")
+        let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
+        let keptCount = keep?.count ?? n
+        guard keptCount > 0 else { throw CleaveError("--exclude-dark: every patch is dark; nothing left to cluster") }
+        guard options.clusterCount <= keptCount else {
+            throw CleaveError("--clusters \(options.clusterCount) is more than the \(keptCount) patches to cluster; use fewer clusters or smaller patches")
         }
 
         // Scale and transform.
         progress.report(0, 3, "clustering")
-        var kept = keep.count == n ? extraction.features : extraction.features.selectingRows(keep)
+        var kept = keep.map { extraction.features.selectingRows($0) } ?? extraction.features
         var tails: FittedScaler? = nil
         if options.compressTails {
             let fitted = model?.tails ?? LocatorTails.fit(kept)
@@ -125,39 +126,34 @@ public enum Locator {
 
         // Canonical numbering: clusters by decreasing particle score (cluster 0 = most particle-like).
         let k = options.clusterCount
-        var clusterScore = [Double](repeating: 0, count: k), clusterCountOf = [Int](repeating: 0, count: k)
-        for (j, i) in keep.enumerated() {
-            clusterScore[Int(local[j])] += Double(extraction.particleScore[i]); clusterCountOf[Int(local[j])] += 1
-        }
-        for c in 0..<k { clusterScore[c] = clusterCountOf[c] > 0 ? clusterScore[c] / Double(clusterCountOf[c]) : -.infinity }
+        var clusterScore = LocatorRows.clusterMeans(of: extraction.particleScore, local: local, keep: keep, clusterCount: k)
         if model == nil {
             let order = (0..<k).sorted { clusterScore[$0] != clusterScore[$1] ? clusterScore[$0] > clusterScore[$1] : $0 < $1 }
             var newIndex = [Int32](repeating: 0, count: k)
             for (new, old) in order.enumerated() { newIndex[old] = Int32(new) }
-            local = local.map { newIndex[Int($0)] }
+            LocatorRows.renumber(&local, newIndex: newIndex)
             centroids = centroids.selectingRows(order)
             clusterScore = order.map { clusterScore[$0] }
         }
 
         // Labels for all patches.
         let darkLabel: Int32? = options.excludeDark && dark.contains(true) ? Int32(k) : nil
-        var labels = [Int32](repeating: Int32(k), count: n)
-        for (j, i) in keep.enumerated() { labels[i] = local[j] }
-        var sizes = [Int](repeating: 0, count: k + (darkLabel == nil ? 0 : 1))
-        for l in labels { sizes[Int(l)] += 1 }
+        let labels = LocatorRows.spread(local, keep: keep, rowCount: n, fill: Int32(k))
+        let sizes = LocatorRows.sizes(labels, groupCount: k + (darkLabel == nil ? 0 : 1))
 
         // Pick and heat.
         var picked: Int
         var pickedBy: String
-        var heat = [Float](repeating: 0, count: n)
-        var pickedMask = [Bool](repeating: false, count: n)
+        var heat: [Float]
+        var pickedMask: [Bool]
         if let reference = options.similarTo {
             let refIndex = try referenceIndex(reference, images: images, layout: layout)
-            guard let refRow = keep.firstIndex(of: refIndex) else {
+            guard let refRow = keep.map({ $0.firstIndex(of: refIndex) }) ?? refIndex else {
                 throw CleaveError("--similar-to \(reference.image):\(reference.row):\(reference.column) is a dark (excluded) patch; pick a film patch")
             }
             let similarity = LocatorClustering.cosineToRow(space, row: refRow)
-            for (j, i) in keep.enumerated() { heat[i] = max(0, similarity[j]); pickedMask[i] = Double(similarity[j]) >= options.similarityThreshold }
+            heat = LocatorRows.spread(similarity.map { max(0, $0) }, keep: keep, rowCount: n, fill: 0)
+            pickedMask = LocatorRows.spread(similarity.map { Double($0) >= options.similarityThreshold }, keep: keep, rowCount: n, fill: false)
             picked = Int(local[refRow])
             pickedBy = "similarity"
         } else {
@@ -168,19 +164,19 @@ public enum Locator {
             } else {
                 picked = 0; pickedBy = "automatic"  // canonical order puts the most particle-like first
             }
-            let closeness = LocatorClustering.closeness(space, centroids: centroids, to: picked)
-            for (j, i) in keep.enumerated() { heat[i] = closeness[j]; pickedMask[i] = Int(local[j]) == picked }
+            heat = LocatorRows.spread(LocatorClustering.closeness(space, centroids: centroids, to: picked), keep: keep, rowCount: n, fill: 0)
+            pickedMask = LocatorRows.mask(labels, equalTo: picked)  // dark rows carry label k ≠ picked
         }
         clock.lap("pick")
 
         // Silhouettes.
         var silhouette: Double? = nil
         var silhouetteByK: [(k: Int, score: Double)] = []
-        if k >= 2 && keep.count > k {
+        if k >= 2 && keptCount > k {
             silhouette = try LocatorClustering.silhouette(space, labels: local, seed: options.seed)
         }
         if let range = options.kRange {
-            for candidate in range where candidate < keep.count {
+            for candidate in range where candidate < keptCount {
                 var o = options; o.clusterCount = candidate
                 let l = try LocatorClustering.cluster(space, options: o)
                 if let score = try LocatorClustering.silhouette(space, labels: l, seed: options.seed) { silhouetteByK.append((candidate, score)) }
@@ -205,11 +201,7 @@ public enum Locator {
         progress.report(3, 3, "clustering")
 
         // Model.
-        var signature: [String: Double] = [:]
-        let members = (0..<n).filter { pickedMask[$0] }
-        for (f, feature) in options.features.enumerated() where !members.isEmpty {
-            signature[feature.rawValue] = members.reduce(0.0) { $0 + Double(extraction.features[$1, f]) } / Double(members.count)
-        }
+        let signature = LocatorRows.signature(extraction.features, pickedMask: pickedMask, names: options.features.map(\.rawValue))
         let savedModel = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
                                       scaler: scaler, pca: fittedPCA, centroids: centroids, picked: picked,
                                       pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,
@@ -244,7 +236,7 @@ public enum Locator {
     struct Extraction {
         var layout: LocatorLayout
         var features: Matrix
-        /// Fraction of black pixels per patch (two-step mode).
+        /// Fraction of black pixels per patch (two-step mode; empty for sliding windows without it).
         var blackFraction: [Float]
         /// Per-patch particle score for the automatic pick and the canonical order.
         var particleScore: [Float]
@@ -311,25 +303,30 @@ public enum Locator {
                 grids.append(.init(rows: moments.rows, columns: moments.columns, firstIndex: first, regions: []))
                 first += count
                 let s = statistics.count
-                if s == f {
+                if s == f && values.isEmpty {
+                    values = moments.values  // one image: the moments table is the feature table, no copy
+                } else if s == f {
                     values += moments.values
                 } else {
                     values.reserveCapacity(values.count + count * f)
                     for p in 0..<count { for c in 0..<f { values.append(moments.values[p * s + c]) } }
                 }
-                score.reserveCapacity(score.count + count)
-                for p in 0..<count {
-                    let mean = moments.values[p * s + meanColumn], std = moments.values[p * s + stdColumn]
-                    // Particle score for windows: local contrast (relative std).
-                    score.append(mean > 0 ? std / mean : 0)
+                // Particle score for windows: local contrast (relative std).
+                let imageScore = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                    moments.values.withUnsafeBufferPointer { m in
+                        for p in 0..<count {
+                            let mean = m[p * s + meanColumn], std = m[p * s + stdColumn]
+                            out[p] = mean > 0 ? std / mean : 0
+                        }
+                    }
+                    initialized = count
                 }
+                if score.isEmpty { score = imageScore } else { score += imageScore }
                 if options.excludeDark {
                     // Black fraction per window = window mean of a 0/1 "below the black level" image.
                     let indicator = raw[index].image.map { Float($0 < Float(blackThreshold) ? 1 : 0) }
                     let fraction = try SlidingWindow.moments(indicator, window: size, stride: stride, statistics: [.mean])
                     black += fraction.values
-                } else {
-                    black += [Float](repeating: 0, count: count)
                 }
             }
             progress.report(images.count, images.count, "window moments")

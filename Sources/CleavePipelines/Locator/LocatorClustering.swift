@@ -23,9 +23,18 @@ enum LocatorClustering {
     static func centroids(_ space: Matrix, labels: [Int32], clusterCount: Int) -> Matrix {
         var sums = [Double](repeating: 0, count: clusterCount * space.columns)
         var counts = [Int](repeating: 0, count: clusterCount)
-        for r in 0..<space.rows {
-            let c = Int(labels[r]); counts[c] += 1
-            for j in 0..<space.columns { sums[c * space.columns + j] += Double(space.values[r * space.columns + j]) }
+        let d = space.columns
+        sums.withUnsafeMutableBufferPointer { sums in
+            counts.withUnsafeMutableBufferPointer { counts in
+                space.values.withUnsafeBufferPointer { v in
+                    labels.withUnsafeBufferPointer { labels in
+                        for r in 0..<space.rows {
+                            let c = Int(labels[r]); counts[c] += 1
+                            for j in 0..<d { sums[c * d + j] += Double(v[r * d + j]) }
+                        }
+                    }
+                }
+            }
         }
         var values = [Float](repeating: 0, count: clusterCount * space.columns)
         for c in 0..<clusterCount where counts[c] > 0 {
@@ -87,7 +96,7 @@ enum LocatorClustering {
     /// Mean silhouette (Euclidean, on at most 5 000 sampled rows), nil when undefined
     /// (fewer than 2 clusters, or every row its own cluster).
     static func silhouette(_ space: Matrix, labels: [Int32], seed: UInt64) throws -> Double? {
-        let distinct = Set(labels).count
+        let distinct = LocatorRows.distinctCount(labels, bound: Int(labels.max() ?? 0) + 1)
         guard distinct >= 2, distinct < labels.count else { return nil }
         return try? silhouetteScore(space, labels: labels, sampleSize: min(space.rows, 5_000), seed: seed)
     }
