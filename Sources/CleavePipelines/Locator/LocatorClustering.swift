@@ -48,21 +48,31 @@ enum LocatorClustering {
     /// 0.5 on the boundary, towards 0 deep inside another cluster.
     static func closeness(_ space: Matrix, centroids: Matrix, to picked: Int) -> [Float] {
         let k = centroids.rows, d = space.columns
-        var heat = [Float](repeating: 0, count: space.rows)
+        var heat = [Float](unsafeUninitializedCapacity: space.rows) { _, initialized in initialized = space.rows }  // every row written below
         heat.withUnsafeMutableBufferPointer { out in
             space.values.withUnsafeBufferPointer { points in
                 centroids.values.withUnsafeBufferPointer { centres in
                     let box = UnsafeMutableSendableBuffer(out)
                     let p = UnsafeSendableBuffer(points), q = UnsafeSendableBuffer(centres)
                     Parallel.forEachChunk(of: space.rows, chunkCount: Parallel.chunkCount(total: space.rows, minimumPerChunk: 4096)) { range in
+                        let points = p.buffer.baseAddress!, centres = q.buffer.baseAddress!, out = box.buffer.baseAddress!
+                        if k == 1 {
+                            for r in range { out[r] = 1 }
+                            return
+                        }
                         for r in range {
-                            var dPick: Float = 0, dOther = Float.infinity
+                            let row = points + r * d
+                            // Squared distances; the square root is taken once for the nearest other
+                            // centre (√ is monotone, so √min = min √, bit for bit).
+                            var sPick: Float = 0, sOther = Float.infinity
                             for c in 0..<k {
+                                let centre = centres + c * d
                                 var s: Float = 0
-                                for j in 0..<d { let v = p.buffer[r * d + j] - q.buffer[c * d + j]; s += v * v }
-                                if c == picked { dPick = s.squareRoot() } else { dOther = min(dOther, s.squareRoot()) }
+                                for j in 0..<d { let v = row[j] - centre[j]; s += v * v }
+                                if c == picked { sPick = s } else { sOther = min(sOther, s) }
                             }
-                            box.buffer[r] = k == 1 ? 1 : dOther / max(dPick + dOther, 1e-30)
+                            let dPick = sPick.squareRoot(), dOther = sOther.squareRoot()
+                            out[r] = dOther / max(dPick + dOther, 1e-30)
                         }
                     }
                 }
