@@ -1,38 +1,69 @@
 /// The hot loop of ``SlidingWindow/moments(_:window:stride:statistics:)``.
 enum SlidingWindowKernel {
+    @inline(__always) static func load(_ p: UnsafeMutableBufferPointer<Double>, _ i: Int) -> SIMD4<Double> {
+        UnsafeRawPointer(p.baseAddress! + i).loadUnaligned(as: SIMD4<Double>.self)
+    }
+    @inline(__always) static func store(_ v: SIMD4<Double>, _ p: UnsafeMutableBufferPointer<Double>, _ i: Int) {
+        UnsafeMutableRawPointer(p.baseAddress! + i).storeBytes(of: v, as: SIMD4<Double>.self)
+    }
+
     /// Computes output rows `outRows` (all columns). Column sums c1…c4 hold Σ dᵏ over the
     /// window's rows for every image column; h1…h4 the window sums for every output column.
     static func band(_ src: UnsafePointer<Float>, width: Int, window: Int, stride: Int, shift: Double,
                      outRows: Range<Int>, outColumns: Int, codes: [Int], out: UnsafeMutablePointer<Float>) {
         let featureCount = codes.count
         var c1 = [Double](repeating: 0, count: width), c2 = c1, c3 = c1, c4 = c1
-        var h1 = [Double](repeating: 0, count: outColumns), h2 = h1, h3 = h1, h4 = h1
+        // Padded to whole SIMD groups (the padding lanes compute harmless values that are never stored).
+        let padded = (outColumns + 3) / 4 * 4
+        var h1 = [Double](repeating: 0, count: padded), h2 = h1, h3 = h1, h4 = h1
         let n = Double(window * window)
         let inverseN = 1 / n
         c1.withUnsafeMutableBufferPointer { c1 in c2.withUnsafeMutableBufferPointer { c2 in
         c3.withUnsafeMutableBufferPointer { c3 in c4.withUnsafeMutableBufferPointer { c4 in
         h1.withUnsafeMutableBufferPointer { h1 in h2.withUnsafeMutableBufferPointer { h2 in
         h3.withUnsafeMutableBufferPointer { h3 in h4.withUnsafeMutableBufferPointer { h4 in
-            @inline(__always) func addRow(_ y: Int, _ sign: Double) {
-                let row = src + y * width
-                for x in 0..<width {
-                    let d = Double(row[x]) - shift
-                    let d2 = d * d
-                    c1[x] += sign * d; c2[x] += sign * d2; c3[x] += sign * d2 * d; c4[x] += sign * d2 * d2
+            // Column sums: for each image column, subtract the rows leaving the window, then add
+            // the rows entering it, in that order (four columns per SIMD step; each lane does the
+            // scalar `c += sign·dᵏ` sequence).
+            let shiftVector = SIMD4<Double>(repeating: shift)
+            @inline(__always) func slide(subtracting leaving: Range<Int>, adding entering: Range<Int>) {
+                var x = 0
+                while x + 4 <= width {
+                    var a1 = load(c1, x), a2 = load(c2, x), a3 = load(c3, x), a4 = load(c4, x)
+                    @inline(__always) func accumulate(_ y: Int, _ sign: SIMD4<Double>) {
+                        let v = UnsafeRawPointer(src + y * width + x).loadUnaligned(as: SIMD4<Float>.self)
+                        let d = SIMD4<Double>(Double(v[0]), Double(v[1]), Double(v[2]), Double(v[3])) - shiftVector
+                        let d2 = d * d
+                        let signedD2 = sign * d2
+                        a1 += sign * d; a2 += signedD2; a3 += signedD2 * d; a4 += signedD2 * d2
+                    }
+                    for y in leaving { accumulate(y, SIMD4(repeating: -1)) }
+                    for y in entering { accumulate(y, SIMD4(repeating: 1)) }
+                    store(a1, c1, x); store(a2, c2, x); store(a3, c3, x); store(a4, c4, x)
+                    x += 4
+                }
+                while x < width {
+                    @inline(__always) func accumulate(_ y: Int, _ sign: Double) {
+                        let d = Double(src[y * width + x]) - shift
+                        let d2 = d * d
+                        c1[x] += sign * d; c2[x] += sign * d2; c3[x] += sign * d2 * d; c4[x] += sign * d2 * d2
+                    }
+                    for y in leaving { accumulate(y, -1) }
+                    for y in entering { accumulate(y, 1) }
+                    x += 1
                 }
             }
             // Rows of the first window of this band.
             let firstTop = outRows.lowerBound * stride
-            for y in firstTop..<(firstTop + window) { addRow(y, 1) }
+            slide(subtracting: 0..<0, adding: firstTop..<(firstTop + window))
             for outRow in outRows {
                 if outRow > outRows.lowerBound {
                     let previousTop = (outRow - 1) * stride, top = outRow * stride
                     if stride >= window {
                         for x in 0..<width { c1[x] = 0; c2[x] = 0; c3[x] = 0; c4[x] = 0 }
-                        for y in top..<(top + window) { addRow(y, 1) }
+                        slide(subtracting: 0..<0, adding: top..<(top + window))
                     } else {
-                        for y in previousTop..<top { addRow(y, -1) }
-                        for y in (previousTop + window)..<(top + window) { addRow(y, 1) }
+                        slide(subtracting: previousTop..<top, adding: (previousTop + window)..<(top + window))
                     }
                 }
                 // Horizontal window sums.
@@ -53,22 +84,29 @@ enum SlidingWindowKernel {
                     }
                     h1[j] = s1; h2[j] = s2; h3[j] = s3; h4[j] = s4
                 }
-                // Moments: independent per output column, written as plain loops the compiler vectorises.
-                for j in 0..<outColumns {
-                    let mu = h1[j] * inverseN
-                    let r2 = h2[j] * inverseN, r3 = h3[j] * inverseN, r4 = h4[j] * inverseN
+                // Moments: independent per output column, four columns per SIMD step; every lane
+                // does the scalar arithmetic (same operations in the same order, IEEE √ and ÷).
+                for g in Swift.stride(from: 0, to: padded, by: 4) {
+                    let mu = load(h1, g) * inverseN
+                    let r2 = load(h2, g) * inverseN, r3 = load(h3, g) * inverseN, r4 = load(h4, g) * inverseN
                     let mu2 = mu * mu
                     let m2raw = r2 - mu2
-                    let constant = m2raw <= 1e-12 * r2
-                    let m2 = constant ? 1 : m2raw
-                    let m3 = r3 - 3 * mu * r2 + 2 * mu2 * mu
-                    let m4 = r4 - 4 * mu * r3 + 6 * mu2 * r2 - 3 * mu2 * mu2
-                    let std = constant ? 0 : m2.squareRoot()
+                    let constant = m2raw .<= SIMD4<Double>(repeating: 1e-12) * r2
+                    let m2 = m2raw.replacing(with: 1, where: constant)
+                    // Spelled out in the scalar expressions' evaluation order:
+                    // m3 = r3 − 3·mu·r2 + 2·mu2·mu, m4 = r4 − 4·mu·r3 + 6·mu2·r2 − 3·mu2·mu2.
+                    let three: SIMD4<Double> = .init(repeating: 3), two: SIMD4<Double> = .init(repeating: 2)
+                    let four: SIMD4<Double> = .init(repeating: 4), six: SIMD4<Double> = .init(repeating: 6)
+                    let a3: SIMD4<Double> = (three * mu) * r2, b3: SIMD4<Double> = (two * mu2) * mu
+                    let m3: SIMD4<Double> = (r3 - a3) + b3
+                    let a4: SIMD4<Double> = (four * mu) * r3, b4: SIMD4<Double> = (six * mu2) * r2, c4: SIMD4<Double> = (three * mu2) * mu2
+                    let m4: SIMD4<Double> = ((r4 - a4) + b4) - c4
+                    let std = m2.squareRoot().replacing(with: 0, where: constant)
                     let mean = mu + shift
-                    h1[j] = mean
-                    h2[j] = std
-                    h3[j] = constant ? 0 : m3 / (m2 * std)
-                    h4[j] = constant ? 0 : m4 / (m2 * m2) - 3
+                    store(mean, h1, g)
+                    store(std, h2, g)
+                    store((m3 / (m2 * std)).replacing(with: 0, where: constant), h3, g)
+                    store((m4 / (m2 * m2) - three).replacing(with: 0, where: constant), h4, g)
                 }
                 let base = out + outRow * outColumns * featureCount
                 for (k, code) in codes.enumerated() {

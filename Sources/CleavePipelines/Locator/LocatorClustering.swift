@@ -55,30 +55,54 @@ enum LocatorClustering {
                     let box = UnsafeMutableSendableBuffer(out)
                     let p = UnsafeSendableBuffer(points), q = UnsafeSendableBuffer(centres)
                     Parallel.forEachChunk(of: space.rows, chunkCount: Parallel.chunkCount(total: space.rows, minimumPerChunk: 4096)) { range in
-                        let points = p.buffer.baseAddress!, centres = q.buffer.baseAddress!, out = box.buffer.baseAddress!
-                        if k == 1 {
-                            for r in range { out[r] = 1 }
-                            return
-                        }
-                        for r in range {
-                            let row = points + r * d
-                            // Squared distances; the square root is taken once for the nearest other
-                            // centre (√ is monotone, so √min = min √, bit for bit).
-                            var sPick: Float = 0, sOther = Float.infinity
-                            for c in 0..<k {
-                                let centre = centres + c * d
-                                var s: Float = 0
-                                for j in 0..<d { let v = row[j] - centre[j]; s += v * v }
-                                if c == picked { sPick = s } else { sOther = min(sOther, s) }
-                            }
-                            let dPick = sPick.squareRoot(), dOther = sOther.squareRoot()
-                            out[r] = dOther / max(dPick + dOther, 1e-30)
-                        }
+                        LocatorClustering.closenessKernel(points: p.buffer.baseAddress!, columns: d, rows: range,
+                                                          centres: q.buffer.baseAddress!, centreCount: k, picked: picked,
+                                                          out: box.buffer.baseAddress!)
                     }
                 }
             }
         }
         return heat
+    }
+
+    /// ``closeness(_:centroids:to:)`` for `rows`: blocks of rows are transposed so that every
+    /// loop below runs across rows (vectorised); each row's arithmetic is the scalar one —
+    /// squared distance summed feature by feature, the square root taken once for the picked
+    /// and once for the nearest other centre (√ is monotone: √min = min √, bit for bit).
+    static func closenessKernel(points: UnsafePointer<Float>, columns d: Int, rows: Range<Int>, centres: UnsafePointer<Float>,
+                                centreCount k: Int, picked: Int, out: UnsafeMutablePointer<Float>) {
+        if k == 1 {
+            for r in rows { out[r] = 1 }
+            return
+        }
+        let block = 512
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: block * d)
+        let sum = UnsafeMutablePointer<Float>.allocate(capacity: block)
+        let sPick = UnsafeMutablePointer<Float>.allocate(capacity: block)
+        let sOther = UnsafeMutablePointer<Float>.allocate(capacity: block)
+        defer { tile.deallocate(); sum.deallocate(); sPick.deallocate(); sOther.deallocate() }
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let count = min(block, rows.upperBound - start)
+            let first = points + start * d
+            for i in 0..<count { for j in 0..<d { tile[j * block + i] = first[i * d + j] } }
+            for i in 0..<count { sOther[i] = .infinity }
+            for c in 0..<k {
+                let target = c == picked ? sPick : sum
+                for i in 0..<count { target[i] = 0 }
+                for j in 0..<d {
+                    let q = centres[c * d + j], column = tile + j * block
+                    for i in 0..<count { let v = column[i] - q; target[i] += v * v }
+                }
+                if c != picked { for i in 0..<count { sOther[i] = min(sOther[i], sum[i]) } }
+            }
+            let o = out + start
+            for i in 0..<count {
+                let dPick = sPick[i].squareRoot(), dOther = sOther[i].squareRoot()
+                o[i] = dOther / max(dPick + dOther, 1e-30)
+            }
+            start += count
+        }
     }
 
     /// Cosine similarity of every row to row `row`.
