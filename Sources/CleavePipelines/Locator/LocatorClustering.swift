@@ -75,7 +75,7 @@ enum LocatorClustering {
             for r in rows { out[r] = 1 }
             return
         }
-        let block = 512
+        let block = 1000  // not a power of two: the transposed columns do not alias in the cache
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: block * d)
         let sum = UnsafeMutablePointer<Float>.allocate(capacity: block)
         let sPick = UnsafeMutablePointer<Float>.allocate(capacity: block)
@@ -85,7 +85,7 @@ enum LocatorClustering {
         while start < rows.upperBound {
             let count = min(block, rows.upperBound - start)
             let first = points + start * d
-            for i in 0..<count { for j in 0..<d { tile[j * block + i] = first[i * d + j] } }
+            for j in 0..<d { let column = tile + j * block; for i in 0..<count { column[i] = first[i * d + j] } }
             for i in 0..<count { sOther[i] = .infinity }
             for c in 0..<k {
                 let target = c == picked ? sPick : sum

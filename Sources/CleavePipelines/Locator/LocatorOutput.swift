@@ -143,6 +143,23 @@ public enum LocatorOutput {
             picked.withUnsafeMutableBufferPointer { picked in
                 result.labels.withUnsafeBufferPointer { labels in
                     result.pickedMask.withUnsafeBufferPointer { mask in
+                        if case let .window(size, stride) = result.layout.sampling {
+                            // Window cells: `stride × stride` squares on a regular lattice, row by row.
+                            let offset = size / 2 - stride / 2
+                            for r in 0..<grid.rows {
+                                let first = grid.firstIndex + r * grid.columns
+                                for y in (r * stride + offset)..<min(height, r * stride + offset + stride) {
+                                    let row = y * width
+                                    for c in 0..<grid.columns {
+                                        let label = UInt8(clamping: labels[first + c] + 1)
+                                        let p: UInt8 = mask[first + c] ? 255 : 0
+                                        let x0 = c * stride + offset
+                                        for x in x0..<min(width, x0 + stride) { clusters[row + x] = label; picked[row + x] = p }
+                                    }
+                                }
+                            }
+                            return
+                        }
                         for r in 0..<grid.rows {
                             for c in 0..<grid.columns {
                                 let index = grid.firstIndex + r * grid.columns + c
