@@ -119,13 +119,15 @@ extension Locator {
         if let fittedPCA { space = try fittedPCA.transform(space) }
         clock.lap("scaling")
         var local = try LocatorClustering.cluster(space, options: options)
-        var centroids = LocatorClustering.centroids(space, labels: local, clusterCount: options.clusterCount)
+        let fitted = LocatorRows.centroidsAndScores(space, score: extraction.particleScore, local: local, keep: keep,
+                                                    clusterCount: options.clusterCount)
+        var centroids = fitted.centroids!
         progress.report(1, 3, "clustering")
         clock.lap("clustering")
 
         // Canonical numbering, as in `run`: cluster 0 is the most particle-like.
         let k = options.clusterCount
-        var clusterScore = LocatorRows.clusterMeans(of: extraction.particleScore, local: local, keep: keep, clusterCount: k)
+        var clusterScore = fitted.scores
         let order = (0..<k).sorted { clusterScore[$0] != clusterScore[$1] ? clusterScore[$0] > clusterScore[$1] : $0 < $1 }
         var newIndex = [Int32](repeating: 0, count: k)
         for (new, old) in order.enumerated() { newIndex[old] = Int32(new) }

@@ -112,21 +112,24 @@ public enum Locator {
         // Cluster.
         var local: [Int32]
         var centroids: Matrix
+        let k = options.clusterCount
+        var clusterScore: [Double]
         if let model {
             let fitted = try KMeans(clusterCount: model.centroids.rows, restarts: 1, seed: options.seed)
                 .fitAssign(space, initialCentroids: model.centroids)
             local = fitted.labels
             centroids = fitted.model.centroids
+            clusterScore = LocatorRows.clusterMeans(of: extraction.particleScore, local: local, keep: keep, clusterCount: k)
         } else {
             local = try LocatorClustering.cluster(space, options: options)
-            centroids = LocatorClustering.centroids(space, labels: local, clusterCount: options.clusterCount)
+            let fitted = LocatorRows.centroidsAndScores(space, score: extraction.particleScore, local: local, keep: keep, clusterCount: k)
+            centroids = fitted.centroids!
+            clusterScore = fitted.scores
         }
         progress.report(1, 3, "clustering")
         clock.lap("clustering")
 
         // Canonical numbering: clusters by decreasing particle score (cluster 0 = most particle-like).
-        let k = options.clusterCount
-        var clusterScore = LocatorRows.clusterMeans(of: extraction.particleScore, local: local, keep: keep, clusterCount: k)
         if model == nil {
             let order = (0..<k).sorted { clusterScore[$0] != clusterScore[$1] ? clusterScore[$0] > clusterScore[$1] : $0 < $1 }
             var newIndex = [Int32](repeating: 0, count: k)

@@ -43,6 +43,23 @@ enum LocatorRows {
         return (0..<clusterCount).map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : -.infinity }
     }
 
+    /// Cluster centres (mean of each cluster's rows of `space`, when `space` is given) and mean
+    /// particle scores: two independent sequential passes, run side by side on two threads (each
+    /// keeps its own row-order sums, so the results do not depend on the thread count).
+    static func centroidsAndScores(_ space: Matrix?, score: [Float], local: [Int32], keep: [Int]?,
+                                   clusterCount: Int) -> (centroids: Matrix?, scores: [Double]) {
+        nonisolated(unsafe) var centroids: Matrix? = nil
+        nonisolated(unsafe) var scores: [Double] = []
+        Parallel.forEach(2) { task in
+            if task == 0 {
+                if let space { centroids = LocatorClustering.centroids(space, labels: local, clusterCount: clusterCount) }
+            } else {
+                scores = clusterMeans(of: score, local: local, keep: keep, clusterCount: clusterCount)
+            }
+        }
+        return (centroids, scores)
+    }
+
     /// Renumbers `local` in place (`local[j] = newIndex[local[j]]`).
     static func renumber(_ local: inout [Int32], newIndex: [Int32]) {
         newIndex.withUnsafeBufferPointer { map in
