@@ -30,12 +30,24 @@ public enum Scaler: String, Codable, Sendable, CaseIterable {
         case .zScore:
             center = matrix.columnMeans()
             var sq = [Double](repeating: 0, count: columns)
+            // Σ (x − mean)² per column in row order; groups of four columns in one SIMD register.
             sq.withUnsafeMutableBufferPointer { sq in
                 center.withUnsafeBufferPointer { center in
                     matrix.values.withUnsafeBufferPointer { v in
-                        for r in 0..<rows {
-                            let base = r * columns
-                            for c in 0..<columns { let d = Double(v[base + c]) - center[c]; sq[c] += d * d }
+                        var c0 = 0
+                        while c0 + 4 <= columns {
+                            let m = SIMD4<Double>(center[c0], center[c0 + 1], center[c0 + 2], center[c0 + 3])
+                            var s = SIMD4<Double>(repeating: 0)
+                            for r in 0..<rows {
+                                let p = v.baseAddress! + r * columns + c0
+                                let d = SIMD4<Double>(Double(p[0]), Double(p[1]), Double(p[2]), Double(p[3])) - m
+                                s += d * d
+                            }
+                            for l in 0..<4 { sq[c0 + l] = s[l] }
+                            c0 += 4
+                        }
+                        for c in c0..<columns {
+                            for r in 0..<rows { let d = Double(v[r * columns + c]) - center[c]; sq[c] += d * d }
                         }
                     }
                 }
