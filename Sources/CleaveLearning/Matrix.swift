@@ -89,13 +89,20 @@ public struct Matrix: Equatable, Codable, Sendable {
     /// The rows at `indices`, in that order.
     /// - Complexity: O(indices.count × columns).
     public func selectingRows<C: Collection>(_ indices: C) -> Matrix where C.Element == Int {
-        var out = [Float]()
-        out.reserveCapacity(indices.count * columns)
-        for i in indices {
-            precondition(i >= 0 && i < rows, "Matrix.selectingRows: row \(i) outside 0..<\(rows)")
-            out.append(contentsOf: values[(i * columns)..<((i + 1) * columns)])
+        let count = indices.count, columns = self.columns, rows = self.rows
+        // Row copies straight into fresh storage (no per-row slice append).
+        let out = [Float](unsafeUninitializedCapacity: count * columns) { buffer, initialized in
+            values.withUnsafeBufferPointer { v in
+                var target = buffer.baseAddress!
+                for i in indices {
+                    precondition(i >= 0 && i < rows, "Matrix.selectingRows: row \(i) outside 0..<\(rows)")
+                    target.initialize(from: v.baseAddress! + i * columns, count: columns)
+                    target += columns
+                }
+            }
+            initialized = count * columns
         }
-        return Matrix(rows: indices.count, columns: columns, values: out)
+        return Matrix(rows: count, columns: columns, values: out)
     }
 
     /// The columns at `indices`, in that order.
