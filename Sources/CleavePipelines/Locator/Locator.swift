@@ -22,6 +22,9 @@ public enum Locator {
     /// Smallest share of an image a connected dark region must cover (and touch the border) to
     /// count as grid bar / black tile area in two-step mode.
     public static let minimumDarkRegionFraction = 0.04
+    /// Two-step window mode: a window more than this fraction grid bar / black tile area is dark
+    /// (its film-only statistics would rest on too few pixels).
+    public static let maximumBarFractionOfWindow = 0.5
 
     /// Runs the Locator.
     /// - Parameters:
@@ -301,7 +304,22 @@ public enum Locator {
             var first = 0
             for (index, image) in images.enumerated() {
                 progress.report(index, images.count, "window moments")
-                let moments = try SlidingWindow.moments(image.image, window: size, stride: stride, statistics: statistics)
+                // Two-step mode: the windows measure the film only — pixels of grid bars and black
+                // tile areas are left out of their statistics — so a window at a bar's edge
+                // describes the film (or the particle) it shows rather than the bar.
+                var barFraction: [Float]? = nil
+                var moments: SlidingWindowFeatures
+                let bar = options.excludeDark
+                    ? LocatorBars.mask(raw[index].image, threshold: Float(blackThreshold), minimumFraction: minimumDarkRegionFraction)
+                    : []
+                if bar.contains(true) {
+                    let masked = try SlidingWindow.maskedMoments(image.image, include: bar.map { !$0 }, window: size, stride: stride,
+                                                                 statistics: statistics)
+                    moments = masked.features
+                    barFraction = masked.included.map { 1 - $0 }
+                } else {
+                    moments = try SlidingWindow.moments(image.image, window: size, stride: stride, statistics: statistics)
+                }
                 let count = moments.rows * moments.columns
                 grids.append(.init(rows: moments.rows, columns: moments.columns, firstIndex: first, regions: []))
                 first += count
@@ -326,10 +344,8 @@ public enum Locator {
                 }
                 if score.isEmpty { score = imageScore } else { score += imageScore }
                 if options.excludeDark {
-                    // Black fraction per window = window mean of a 0/1 "below the black level" image.
-                    let indicator = raw[index].image.map { Float($0 < Float(blackThreshold) ? 1 : 0) }
-                    let fraction = try SlidingWindow.moments(indicator, window: size, stride: stride, statistics: [.mean])
-                    black += fraction.values
+                    // Windows: the fraction of each window that is bar (0 when the image has none).
+                    black += barFraction ?? [Float](repeating: 0, count: count)
                 }
             }
             progress.report(images.count, images.count, "window moments")
@@ -360,8 +376,15 @@ public enum Locator {
     /// regions only those touching the image border and covering ≥ ``minimumDarkRegionFraction``
     /// of the image stay dark (bars cross the field, particles do not); then the dark set grows
     /// by the patches within `margin` patches (Chebyshev distance, within each image) that hold
-    /// at least one black pixel.
+    /// at least one black pixel. Sliding windows: `blackFraction` is each window's bar fraction
+    /// (their moments already leave the bar out) and the windows above
+    /// ``maximumBarFractionOfWindow`` are dark.
     static func findDark(_ blackFraction: [Float], layout: LocatorLayout, margin: Int, seed: UInt64) throws -> [Bool] {
+        if case .window = layout.sampling {
+            // Window statistics already leave the bar's pixels out (``LocatorBars``), so no margin
+            // is needed: a window is dark when most of it is bar.
+            return blackFraction.map { Double($0) > maximumBarFractionOfWindow }
+        }
         let n = blackFraction.count
         var dark = [Bool](repeating: false, count: n)
         guard n >= 2, let top = blackFraction.max(), top >= Float(minimumDarkGroupFraction) else { return dark }
