@@ -86,6 +86,13 @@ public struct Matrix: Equatable, Codable, Sendable {
         (0..<rows).map { r in (0..<columns).map { Double(values[r * columns + $0]) } }
     }
 
+    /// The rows at `indices`, in that order (the common case, specialised: callers in other
+    /// modules would otherwise run the generic version below element by element).
+    /// - Complexity: O(indices.count × columns).
+    public func selectingRows(_ indices: [Int]) -> Matrix {
+        indices.withUnsafeBufferPointer { selectingRows($0) }
+    }
+
     /// The rows at `indices`, in that order.
     /// - Complexity: O(indices.count × columns).
     public func selectingRows<C: Collection>(_ indices: C) -> Matrix where C.Element == Int {

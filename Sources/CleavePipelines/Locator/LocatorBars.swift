@@ -12,26 +12,33 @@ enum LocatorBars {
         var bar = [Bool](repeating: false, count: count)
         var visited = [Bool](repeating: false, count: count)
         let minimumSize = minimumFraction * Double(count)
+        var stack: [Int32] = [], members: [Int32] = []
         image.pixels.withUnsafeBufferPointer { p in
-            var stack: [Int] = [], members: [Int] = []
-            func grow(from start: Int) {
-                guard !visited[start], p[start] < threshold else { return }
-                visited[start] = true
-                stack.append(start)
-                members.removeAll(keepingCapacity: true)
-                while let i = stack.popLast() {
-                    members.append(i)
-                    let x = i % width, y = i / width
-                    if x > 0 { let j = i - 1; if !visited[j] && p[j] < threshold { visited[j] = true; stack.append(j) } }
-                    if x < width - 1 { let j = i + 1; if !visited[j] && p[j] < threshold { visited[j] = true; stack.append(j) } }
-                    if y > 0 { let j = i - width; if !visited[j] && p[j] < threshold { visited[j] = true; stack.append(j) } }
-                    if y < height - 1 { let j = i + width; if !visited[j] && p[j] < threshold { visited[j] = true; stack.append(j) } }
+            bar.withUnsafeMutableBufferPointer { bar in
+                visited.withUnsafeMutableBufferPointer { visited in
+                    func grow(from start: Int) {
+                        guard !visited[start], p[start] < threshold else { return }
+                        visited[start] = true
+                        stack.append(Int32(start))
+                        members.removeAll(keepingCapacity: true)
+                        while let top = stack.popLast() {
+                            members.append(top)
+                            let i = Int(top), x = i % width
+                            @inline(__always) func visit(_ j: Int) {
+                                if !visited[j] && p[j] < threshold { visited[j] = true; stack.append(Int32(j)) }
+                            }
+                            if x > 0 { visit(i - 1) }
+                            if x < width - 1 { visit(i + 1) }
+                            if i >= width { visit(i - width) }
+                            if i < count - width { visit(i + width) }
+                        }
+                        if Double(members.count) >= minimumSize { for i in members { bar[Int(i)] = true } }
+                    }
+                    // Only regions that touch the border can qualify: start from border pixels.
+                    for x in 0..<width { grow(from: x); grow(from: (height - 1) * width + x) }
+                    for y in 0..<height { grow(from: y * width); grow(from: y * width + width - 1) }
                 }
-                if Double(members.count) >= minimumSize { for i in members { bar[i] = true } }
             }
-            // Only regions that touch the border can qualify: start from border pixels.
-            for x in 0..<width { grow(from: x); grow(from: (height - 1) * width + x) }
-            for y in 0..<height { grow(from: y * width); grow(from: y * width + width - 1) }
         }
         return bar
     }
