@@ -335,9 +335,12 @@ public enum Locator {
                 // Particle score for windows: local contrast (relative std).
                 let imageScore = [Float](unsafeUninitializedCapacity: count) { out, initialized in
                     moments.values.withUnsafeBufferPointer { m in
-                        for p in 0..<count {
-                            let mean = m[p * s + meanColumn], std = m[p * s + stdColumn]
-                            out[p] = mean > 0 ? std / mean : 0
+                        let m = UnsafeSendableBuffer(m), out = UnsafeMutableSendableBuffer(out)
+                        Parallel.forEachChunk(of: count, chunkCount: Parallel.chunkCount(total: count, minimumPerChunk: 65_536)) { range in
+                            for p in range {
+                                let mean = m.buffer[p * s + meanColumn], std = m.buffer[p * s + stdColumn]
+                                out.buffer[p] = mean > 0 ? std / mean : 0
+                            }
                         }
                     }
                     initialized = count

@@ -60,11 +60,14 @@ enum LocatorRows {
         return (centroids, scores)
     }
 
-    /// Renumbers `local` in place (`local[j] = newIndex[local[j]]`).
+    /// Renumbers `local` in place (`local[j] = newIndex[local[j]]`), in fixed chunks on all cores.
     static func renumber(_ local: inout [Int32], newIndex: [Int32]) {
         newIndex.withUnsafeBufferPointer { map in
             local.withUnsafeMutableBufferPointer { l in
-                for j in 0..<l.count { l[j] = map[Int(l[j])] }
+                let l = UnsafeMutableSendableBuffer(l), map = UnsafeSendableBuffer(map)
+                Parallel.forEachChunk(of: l.buffer.count, chunkCount: Parallel.chunkCount(total: l.buffer.count, minimumPerChunk: 65_536)) { range in
+                    for j in range { l.buffer[j] = map.buffer[Int(l.buffer[j])] }
+                }
             }
         }
     }
@@ -87,11 +90,16 @@ enum LocatorRows {
         return sizes
     }
 
-    /// Whether each row's label is `picked`.
+    /// Whether each row's label is `picked` (fixed chunks on all cores).
     static func mask(_ labels: [Int32], equalTo picked: Int) -> [Bool] {
         let p = Int32(picked)
         return [Bool](unsafeUninitializedCapacity: labels.count) { out, initialized in
-            labels.withUnsafeBufferPointer { l in for i in 0..<l.count { out[i] = l[i] == p } }
+            labels.withUnsafeBufferPointer { l in
+                let l = UnsafeSendableBuffer(l), out = UnsafeMutableSendableBuffer(out)
+                Parallel.forEachChunk(of: l.buffer.count, chunkCount: Parallel.chunkCount(total: l.buffer.count, minimumPerChunk: 65_536)) { range in
+                    for i in range { out.buffer[i] = l.buffer[i] == p }
+                }
+            }
             initialized = labels.count
         }
     }
