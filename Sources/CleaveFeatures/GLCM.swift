@@ -56,24 +56,47 @@ public enum GLCM {
             }
         }
         if scratch.matrix.count < levels * levels { scratch.matrix = [Double](repeating: 0, count: levels * levels) }
+        let cells = levels * levels
+        // Pair counts per angle, not yet symmetric, in four interleaved tables (by column mod 4)
+        // so that runs of equal neighbouring pairs do not wait on each other's increments.
+        if scratch.counts.count < 4 * cells { scratch.counts = [Int32](repeating: 0, count: 4 * cells) }
         var result = Properties(contrast: 0, homogeneity: 0, energy: 0, correlation: 0, entropy: 0)
         let angles = offsets(distance: distance)
         for (dr, dc) in angles {
-            for i in 0..<(levels * levels) { scratch.matrix[i] = 0 }
             var pairs = 0.0
             scratch.levels.withUnsafeBufferPointer { q in
-                scratch.matrix.withUnsafeMutableBufferPointer { m in
-                    let r0 = Swift.max(0, -dr), r1 = Swift.min(h, h - dr)
-                    let c0 = Swift.max(0, -dc), c1 = Swift.min(w, w - dc)
-                    guard r1 > r0, c1 > c0 else { return }
-                    for r in r0..<r1 {
-                        for c in c0..<c1 {
-                            let i = Int(q[r * w + c]), j = Int(q[(r + dr) * w + c + dc])
-                            m[i * levels + j] += 1
-                            m[j * levels + i] += 1
+                scratch.counts.withUnsafeMutableBufferPointer { counts in
+                    scratch.matrix.withUnsafeMutableBufferPointer { m in
+                        let t = counts.baseAddress!
+                        for i in 0..<(4 * cells) { t[i] = 0 }
+                        let r0 = Swift.max(0, -dr), r1 = Swift.min(h, h - dr)
+                        let c0 = Swift.max(0, -dc), c1 = Swift.min(w, w - dc)
+                        if r1 > r0 && c1 > c0 {
+                            for r in r0..<r1 {
+                                let from = q.baseAddress! + r * w, to = q.baseAddress! + (r + dr) * w + dc
+                                var c = c0
+                                while c + 4 <= c1 {
+                                    t[Int(from[c]) * levels + Int(to[c])] += 1
+                                    t[cells + Int(from[c + 1]) * levels + Int(to[c + 1])] += 1
+                                    t[2 * cells + Int(from[c + 2]) * levels + Int(to[c + 2])] += 1
+                                    t[3 * cells + Int(from[c + 3]) * levels + Int(to[c + 3])] += 1
+                                    c += 4
+                                }
+                                while c < c1 { t[Int(from[c]) * levels + Int(to[c])] += 1; c += 1 }
+                            }
+                            pairs = Double(2 * (r1 - r0) * (c1 - c0))
+                        }
+                        // Symmetric matrix: every pair (i, j) counts once at [i, j] and once at [j, i]
+                        // (integer counts, so exactly the Double increments of the pair-by-pair form).
+                        for i in 0..<levels {
+                            for j in 0..<levels {
+                                let ij = i * levels + j, ji = j * levels + i
+                                let forward = t[ij] + t[cells + ij] + t[2 * cells + ij] + t[3 * cells + ij]
+                                let backward = t[ji] + t[cells + ji] + t[2 * cells + ji] + t[3 * cells + ji]
+                                m[ij] = Double(forward + backward)
+                            }
                         }
                     }
-                    pairs = Double(2 * (r1 - r0) * (c1 - c0))
                 }
             }
             let norm = pairs > 0 ? 1 / pairs : 1
@@ -113,5 +136,6 @@ public enum GLCM {
 
 struct GLCMScratch {
     var levels: [Int32] = []
+    var counts: [Int32] = []
     var matrix: [Double] = []
 }

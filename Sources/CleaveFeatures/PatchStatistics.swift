@@ -160,8 +160,9 @@ public enum PatchStatistics {
             case .gradp95:
                 if gradientP95 == nil {
                     loadGradient()
-                    var copy = gradientBuffer
-                    gradientP95 = copy.withUnsafeMutableBufferPointer { OrderStatistics.percentile($0, 95) }
+                    gradientP95 = gradientBuffer.withUnsafeBufferPointer {
+                        OrderStatistics.percentileByBins($0, 95, bins: &scratch.selectBins, gather: &scratch.gather)
+                    }
                 }
                 value = gradientP95!
             case .glcmContrast, .glcmHomogeneity, .glcmEnergy, .glcmCorrelation, .glcmEntropy:

@@ -48,6 +48,8 @@ struct PatchScratch {
     var sortBuffer: [Float] = []
     var modeBins = [Int](repeating: 0, count: 1024)
     var glcm = GLCMScratch()
+    var selectBins: [Int32] = []
+    var gather: [Float] = []
 }
 
 enum PatchKernel {

@@ -69,7 +69,10 @@ public enum SlidingWindow {
         guard !statistics.isEmpty else { throw PatchStatisticError(message: "no features for the sliding window") }
         let outColumns = (image.width - window) / stride + 1
         let outRows = (image.height - window) / stride + 1
-        var values = [Float](repeating: 0, count: outColumns * outRows * statistics.count)
+        // Every element is written by exactly one band (no zero-fill pass over a table this size).
+        var values = [Float](unsafeUninitializedCapacity: outColumns * outRows * statistics.count) { _, initialized in
+            initialized = outColumns * outRows * statistics.count
+        }
         let shift = image.pixels.withUnsafeBufferPointer { p -> Double in
             var s = 0.0
             for v in p { s += Double(v) }

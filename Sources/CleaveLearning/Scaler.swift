@@ -30,10 +30,26 @@ public enum Scaler: String, Codable, Sendable, CaseIterable {
         case .zScore:
             center = matrix.columnMeans()
             var sq = [Double](repeating: 0, count: columns)
-            matrix.values.withUnsafeBufferPointer { v in
-                for r in 0..<rows {
-                    let base = r * columns
-                    for c in 0..<columns { let d = Double(v[base + c]) - center[c]; sq[c] += d * d }
+            // Σ (x − mean)² per column in row order; groups of four columns in one SIMD register.
+            sq.withUnsafeMutableBufferPointer { sq in
+                center.withUnsafeBufferPointer { center in
+                    matrix.values.withUnsafeBufferPointer { v in
+                        var c0 = 0
+                        while c0 + 4 <= columns {
+                            let m = SIMD4<Double>(center[c0], center[c0 + 1], center[c0 + 2], center[c0 + 3])
+                            var s = SIMD4<Double>(repeating: 0)
+                            for r in 0..<rows {
+                                let p = v.baseAddress! + r * columns + c0
+                                let d = SIMD4<Double>(Double(p[0]), Double(p[1]), Double(p[2]), Double(p[3])) - m
+                                s += d * d
+                            }
+                            for l in 0..<4 { sq[c0 + l] = s[l] }
+                            c0 += 4
+                        }
+                        for c in c0..<columns {
+                            for r in 0..<rows { let d = Double(v[r * columns + c]) - center[c]; sq[c] += d * d }
+                        }
+                    }
                 }
             }
             for c in 0..<columns {
@@ -111,15 +127,28 @@ public struct FittedScaler: Codable, Equatable, Sendable {
         guard matrix.columns == columns else {
             throw LearningError.columnMismatch(operation: "FittedScaler.transform", expected: columns, actual: matrix.columns)
         }
-        var out = matrix
-        let c = center, inv = scale.map { 1 / $0 }, columns = self.columns
-        out.values.withUnsafeMutableBufferPointer { v in
-            for r in 0..<matrix.rows {
-                let base = r * columns
-                for j in 0..<columns { v[base + j] = Float((Double(v[base + j]) - c[j]) * inv[j]) }
+        let c = center, inv = scale.map { 1 / $0 }, columns = self.columns, rows = matrix.rows
+        // Written straight into fresh storage (no copy of the input first), in fixed row chunks:
+        // every element's arithmetic is the same whatever the thread count.
+        let values = [Float](unsafeUninitializedCapacity: rows * columns) { out, initialized in
+            matrix.values.withUnsafeBufferPointer { v in
+                c.withUnsafeBufferPointer { c in
+                    inv.withUnsafeBufferPointer { inv in
+                        let out = UncheckedSendable(out), v = UncheckedSendable(v), c = UncheckedSendable(c), inv = UncheckedSendable(inv)
+                        Parallel.forEachChunk(of: rows, chunkCount: Parallel.chunkCount(total: rows, minimumPerChunk: 65_536)) { range in
+                            for r in range {
+                                let base = r * columns
+                                for j in 0..<columns {
+                                    out.value[base + j] = Float((Double(v.value[base + j]) - c.value[j]) * inv.value[j])
+                                }
+                            }
+                        }
+                    }
+                }
             }
+            initialized = rows * columns
         }
-        return out
+        return Matrix(rows: rows, columns: columns, values: values)
     }
 
     /// Undoes ``transform(_:)``.

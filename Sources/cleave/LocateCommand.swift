@@ -48,7 +48,10 @@ struct LocateCommand: ParsableCommand {
         Dark regions: --exclude-dark first groups patches by their fraction of black pixels \
         (below half the film level) with 2-means; the black group and the patches within \
         --dark-margin of it that still hold black pixels get their own group ("dark / grid \
-        bars") and the rest is clustered.
+        bars") and the rest is clustered. Sliding windows instead leave the pixels of the \
+        border-touching black regions (bars, black tile areas) out of their statistics, so a \
+        window at a bar's edge describes the film or particle it shows; windows more than half \
+        bar form the dark group (--dark-margin does not apply).
 
         Picking: clusters are numbered by decreasing particle score (how far the darkest 1 % of a \
         patch reach below its median, relative to it; for windows: std/mean), so cluster 0 is the \
@@ -121,7 +124,7 @@ struct LocateCommand: ParsableCommand {
     @Flag(name: .customLong("exclude-dark"), help: "Two-step mode: put black and partly black patches (grid bars) in their own group, cluster the rest.")
     var excludeDark = false
 
-    @Option(name: .customLong("dark-margin"), help: "Reach around dark patches (windows: in window sizes) within which patches holding any black pixel are also excluded.")
+    @Option(name: .customLong("dark-margin"), help: "Reach around dark grid patches within which patches holding any black pixel are also excluded (grid layouts; windows measure the film only instead).")
     var darkMargin: Int = 1
 
     @Option(name: .long, help: "The cluster of interest, as numbered in the legend (default: automatic).")

@@ -55,4 +55,45 @@ import CleaveTestSupport
         #expect(throws: PatchStatisticError.self) { try SlidingWindow.moments(image, window: 8) }
         #expect(throws: PatchStatisticError.self) { try SlidingWindow.moments(image, window: 9, statistics: [.median]) }
     }
+
+    /// Film-only windows: with every pixel included they are the plain moments; with a "bar"
+    /// left out they are the statistics of the included pixels alone, and the included fraction
+    /// is reported per window.
+    @Test func maskedMomentsMeasureOnlyTheIncludedPixels() throws {
+        var random = SeededGenerator(seed: 9)
+        let width = 48, height = 40
+        var pixels = (0..<(width * height)).map { _ in Float(1000 + random.next(below: 400)) }
+        var include = [Bool](repeating: true, count: width * height)
+        for y in 0..<height { for x in 0..<12 { pixels[y * width + x] = 20; include[y * width + x] = false } }  // a black bar
+        let image = Image(shape: Shape(width: width, height: height), pixels: pixels)
+        let statistics: [PatchStatistic] = [.mean, .std, .relstd, .skewness, .kurtosis]
+        let plain = try SlidingWindow.moments(image, window: 9, stride: 3, statistics: statistics)
+        let all = try SlidingWindow.maskedMoments(image, include: [Bool](repeating: true, count: width * height), window: 9, stride: 3,
+                                                  statistics: statistics)
+        #expect(all.features.columns == plain.columns && all.features.rows == plain.rows)
+        #expect(all.included.allSatisfy { $0 == 1 })
+        for i in plain.values.indices {
+            #expect(abs(Double(all.features.values[i] - plain.values[i])) <= 1e-4 * max(1, abs(Double(plain.values[i]))))
+        }
+        let masked = try SlidingWindow.maskedMoments(image, include: include, window: 9, stride: 3, statistics: statistics)
+        for (row, column) in [(0, 0), (2, 2), (5, 3), (10, 13)] {
+            let region = masked.features.region(column: column, row: row)
+            var film: [Float] = []
+            for y in region.y..<(region.y + region.height) {
+                for x in region.x..<(region.x + region.width) where include[y * width + x] { film.append(pixels[y * width + x]) }
+            }
+            let index = row * masked.features.columns + column
+            #expect(masked.included[index] == Float(Double(film.count) / 81))
+            if film.isEmpty {
+                #expect(masked.features.values[(index * 5)..<(index * 5 + 5)].allSatisfy { $0 == 0 })
+                continue
+            }
+            let reference = PatchStatistics.compute(Image(shape: Shape(width: film.count, height: 1), pixels: film),
+                                                    regions: [Region(x: 0, y: 0, width: film.count, height: 1)], statistics: statistics)
+            for k in 0..<5 {
+                let v = Double(masked.features.values[index * 5 + k])
+                #expect(abs(v - reference[k]) <= 1e-4 * max(1, abs(reference[k])), "(\(row),\(column)) statistic \(k): \(v) vs \(reference[k])")
+            }
+        }
+    }
 }

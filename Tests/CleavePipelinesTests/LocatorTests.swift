@@ -165,15 +165,21 @@ import CleaveTestSupport
     }
 
     /// Window 31, stride 4, k = 2, tail compression and flattening (the window mean follows the
-    /// illumination otherwise): measured F1 on seeds 3 / 4 / 5 is 0.854 / 0.895 / 0.934
-    /// (precision 1.0); compression without flattening 0.830 / 0.875 / 0.603; neither ≈ 0.75 / 0.85 / 0.79.
-    @Test func slidingWindowModeFindsParticles() throws {
-        let set = try SyntheticTileSet.generate(.init(rows: 1, columns: 2, tileSize: 512, seed: 3, particlesPerTile: 8))
+    /// illumination otherwise). Two-step window mode measures each window on the film only (the
+    /// grid bar's pixels are left out, `LocatorBars`), so particles at a bar's edge are found:
+    /// measured F1 on seeds 3…12 is 0.941 / 0.952 / 0.974 / 0.962 / 0.952 / 0.959 / 0.961 / 0.961 /
+    /// 0.951 / 0.924, precision 1.0. Before (any window touching black pixels near the bar was
+    /// excluded) seeds 3…8 gave 0.854 / 0.895 / 0.934 / 0.893 / 0.853 / 0.916: ~90 % of the
+    /// misses were bar-edge windows. Seeds 3 and 7 were the weakest.
+    @Test(arguments: [UInt64(3), 7])
+    func slidingWindowModeFindsParticles(seed: UInt64) throws {
+        let set = try SyntheticTileSet.generate(.init(rows: 1, columns: 2, tileSize: 512, seed: seed, particlesPerTile: 8))
         let options = LocatorOptions(sampling: .window(size: 31, stride: 4), features: LocatorOptions.windowFeatures,
                                      clusterCount: 2, excludeDark: true, flattenBackground: true, compressTails: true)
         let result = try Locator.run(set.locatorImages(), options: options)
         let score = set.score(result, positiveCoverage: 0.05)
         #expect(score.precision >= 0.95, "\(score)")
-        #expect(score.f1 >= 0.8, "\(score)")
+        #expect(score.f1 >= 0.9, "\(score)")
+        #expect(result.darkGroup != nil)
     }
 }

@@ -89,13 +89,14 @@ extension Locator {
             dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed)
             clock.lap("dark patches")
         }
-        let keep = (0..<n).filter { !dark[$0] }
-        guard !keep.isEmpty else { throw CleaveError("--exclude-dark: every patch is dark; nothing left to cluster") }
-        guard options.clusterCount <= keep.count else {
-            throw CleaveError("--clusters \(options.clusterCount) is more than the \(keep.count) patches to cluster; use fewer clusters or smaller patches")
+        let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
+        let keptCount = keep?.count ?? n
+        guard keptCount > 0 else { throw CleaveError("--exclude-dark: every patch is dark; nothing left to cluster") }
+        guard options.clusterCount <= keptCount else {
+            throw CleaveError("--clusters \(options.clusterCount) is more than the \(keptCount) patches to cluster; use fewer clusters or smaller patches")
         }
         progress.report(0, 3, "clustering")
-        var kept = keep.count == n ? extraction.features : extraction.features.selectingRows(keep)
+        var kept = keep.map { extraction.features.selectingRows($0) } ?? extraction.features
         var tails: FittedScaler? = nil
         if options.compressTails {
             let fitted = LocatorTails.fit(kept)
@@ -118,45 +119,39 @@ extension Locator {
         if let fittedPCA { space = try fittedPCA.transform(space) }
         clock.lap("scaling")
         var local = try LocatorClustering.cluster(space, options: options)
-        var centroids = LocatorClustering.centroids(space, labels: local, clusterCount: options.clusterCount)
+        let fitted = LocatorRows.centroidsAndScores(space, score: extraction.particleScore, local: local, keep: keep,
+                                                    clusterCount: options.clusterCount)
+        var centroids = fitted.centroids!
         progress.report(1, 3, "clustering")
         clock.lap("clustering")
 
         // Canonical numbering, as in `run`: cluster 0 is the most particle-like.
         let k = options.clusterCount
-        var clusterScore = [Double](repeating: 0, count: k), clusterCountOf = [Int](repeating: 0, count: k)
-        for (j, i) in keep.enumerated() {
-            clusterScore[Int(local[j])] += Double(extraction.particleScore[i]); clusterCountOf[Int(local[j])] += 1
-        }
-        for c in 0..<k { clusterScore[c] = clusterCountOf[c] > 0 ? clusterScore[c] / Double(clusterCountOf[c]) : -.infinity }
+        var clusterScore = fitted.scores
         let order = (0..<k).sorted { clusterScore[$0] != clusterScore[$1] ? clusterScore[$0] > clusterScore[$1] : $0 < $1 }
         var newIndex = [Int32](repeating: 0, count: k)
         for (new, old) in order.enumerated() { newIndex[old] = Int32(new) }
-        local = local.map { newIndex[Int($0)] }
+        LocatorRows.renumber(&local, newIndex: newIndex)
         centroids = centroids.selectingRows(order)
         clusterScore = order.map { clusterScore[$0] }
 
         let darkLabel: Int32? = options.excludeDark && dark.contains(true) ? Int32(k) : nil
-        var labels = [Int32](repeating: Int32(k), count: n)
-        for (j, i) in keep.enumerated() { labels[i] = local[j] }
-        var sizes = [Int](repeating: 0, count: k + (darkLabel == nil ? 0 : 1))
-        for l in labels { sizes[Int(l)] += 1 }
+        let labels = LocatorRows.spread(local, keep: keep, rowCount: n, fill: Int32(k))
+        let sizes = LocatorRows.sizes(labels, groupCount: k + (darkLabel == nil ? 0 : 1))
 
         var picked = 0, pickedBy = "automatic"
         if let user = options.pick {
             guard user < k else { throw CleaveError("--pick \(user): there are only \(k) clusters (0…\(k - 1))") }
             picked = user; pickedBy = "user"
         }
-        var heat = [Float](repeating: 0, count: n)
-        var pickedMask = [Bool](repeating: false, count: n)
-        let closeness = LocatorClustering.closeness(space, centroids: centroids, to: picked)
-        for (j, i) in keep.enumerated() { heat[i] = closeness[j]; pickedMask[i] = Int(local[j]) == picked }
+        let heat = LocatorRows.spread(LocatorClustering.closeness(space, centroids: centroids, to: picked), keep: keep, rowCount: n, fill: 0)
+        let pickedMask = LocatorRows.mask(labels, equalTo: picked)  // dark rows carry label k ≠ picked
         clock.lap("pick")
         var silhouette: Double? = nil
         if silhouetteSampleSize == 5_000 {
-            if k >= 2 && keep.count > k { silhouette = try LocatorClustering.silhouette(space, labels: local, seed: options.seed) }
-        } else if silhouetteSampleSize > 0 && k >= 2 && keep.count > k {
-            let distinct = Set(local).count
+            if k >= 2 && keptCount > k { silhouette = try LocatorClustering.silhouette(space, labels: local, seed: options.seed) }
+        } else if silhouetteSampleSize > 0 && k >= 2 && keptCount > k {
+            let distinct = LocatorRows.distinctCount(local, bound: k)
             if distinct >= 2 && distinct < local.count {
                 silhouette = try? CleaveLearning.silhouette(space, labels: local, sampleSize: min(space.rows, silhouetteSampleSize), seed: options.seed)
             }
@@ -167,11 +162,7 @@ extension Locator {
         clock.lap("targets")
         progress.report(3, 3, "clustering")
 
-        var signature: [String: Double] = [:]
-        let members = (0..<n).filter { pickedMask[$0] }
-        for (f, feature) in options.features.enumerated() where !members.isEmpty {
-            signature[feature.rawValue] = members.reduce(0.0) { $0 + Double(extraction.features[$1, f]) } / Double(members.count)
-        }
+        let signature = LocatorRows.signature(extraction.features, pickedMask: pickedMask, names: options.features.map(\.rawValue))
         let model = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
                                  scaler: scaler, pca: fittedPCA, centroids: centroids, picked: picked,
                                  pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,

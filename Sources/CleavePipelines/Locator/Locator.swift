@@ -22,6 +22,9 @@ public enum Locator {
     /// Smallest share of an image a connected dark region must cover (and touch the border) to
     /// count as grid bar / black tile area in two-step mode.
     public static let minimumDarkRegionFraction = 0.04
+    /// Two-step window mode: a window more than this fraction grid bar / black tile area is dark
+    /// (its film-only statistics would rest on too few pixels).
+    public static let maximumBarFractionOfWindow = 0.5
 
     /// Runs the Locator.
     /// - Parameters:
@@ -73,15 +76,16 @@ public enum Locator {
             dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed)
             clock.lap("dark patches")
         }
-        let keep = (0..<n).filter { !dark[$0] }
-        guard !keep.isEmpty else { throw CleaveError("--exclude-dark: every patch is dark; nothing left to cluster") }
-        guard options.clusterCount <= keep.count else {
-            throw CleaveError("--clusters \(options.clusterCount) is more than the \(keep.count) patches to cluster; use fewer clusters or smaller patches")
+        let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
+        let keptCount = keep?.count ?? n
+        guard keptCount > 0 else { throw CleaveError("--exclude-dark: every patch is dark; nothing left to cluster") }
+        guard options.clusterCount <= keptCount else {
+            throw CleaveError("--clusters \(options.clusterCount) is more than the \(keptCount) patches to cluster; use fewer clusters or smaller patches")
         }
 
         // Scale and transform.
         progress.report(0, 3, "clustering")
-        var kept = keep.count == n ? extraction.features : extraction.features.selectingRows(keep)
+        var kept = keep.map { extraction.features.selectingRows($0) } ?? extraction.features
         var tails: FittedScaler? = nil
         if options.compressTails {
             let fitted = model?.tails ?? LocatorTails.fit(kept)
@@ -111,53 +115,51 @@ public enum Locator {
         // Cluster.
         var local: [Int32]
         var centroids: Matrix
+        let k = options.clusterCount
+        var clusterScore: [Double]
         if let model {
             let fitted = try KMeans(clusterCount: model.centroids.rows, restarts: 1, seed: options.seed)
                 .fitAssign(space, initialCentroids: model.centroids)
             local = fitted.labels
             centroids = fitted.model.centroids
+            clusterScore = LocatorRows.clusterMeans(of: extraction.particleScore, local: local, keep: keep, clusterCount: k)
         } else {
             local = try LocatorClustering.cluster(space, options: options)
-            centroids = LocatorClustering.centroids(space, labels: local, clusterCount: options.clusterCount)
+            let fitted = LocatorRows.centroidsAndScores(space, score: extraction.particleScore, local: local, keep: keep, clusterCount: k)
+            centroids = fitted.centroids!
+            clusterScore = fitted.scores
         }
         progress.report(1, 3, "clustering")
         clock.lap("clustering")
 
         // Canonical numbering: clusters by decreasing particle score (cluster 0 = most particle-like).
-        let k = options.clusterCount
-        var clusterScore = [Double](repeating: 0, count: k), clusterCountOf = [Int](repeating: 0, count: k)
-        for (j, i) in keep.enumerated() {
-            clusterScore[Int(local[j])] += Double(extraction.particleScore[i]); clusterCountOf[Int(local[j])] += 1
-        }
-        for c in 0..<k { clusterScore[c] = clusterCountOf[c] > 0 ? clusterScore[c] / Double(clusterCountOf[c]) : -.infinity }
         if model == nil {
             let order = (0..<k).sorted { clusterScore[$0] != clusterScore[$1] ? clusterScore[$0] > clusterScore[$1] : $0 < $1 }
             var newIndex = [Int32](repeating: 0, count: k)
             for (new, old) in order.enumerated() { newIndex[old] = Int32(new) }
-            local = local.map { newIndex[Int($0)] }
+            LocatorRows.renumber(&local, newIndex: newIndex)
             centroids = centroids.selectingRows(order)
             clusterScore = order.map { clusterScore[$0] }
         }
 
         // Labels for all patches.
         let darkLabel: Int32? = options.excludeDark && dark.contains(true) ? Int32(k) : nil
-        var labels = [Int32](repeating: Int32(k), count: n)
-        for (j, i) in keep.enumerated() { labels[i] = local[j] }
-        var sizes = [Int](repeating: 0, count: k + (darkLabel == nil ? 0 : 1))
-        for l in labels { sizes[Int(l)] += 1 }
+        let labels = LocatorRows.spread(local, keep: keep, rowCount: n, fill: Int32(k))
+        let sizes = LocatorRows.sizes(labels, groupCount: k + (darkLabel == nil ? 0 : 1))
 
         // Pick and heat.
         var picked: Int
         var pickedBy: String
-        var heat = [Float](repeating: 0, count: n)
-        var pickedMask = [Bool](repeating: false, count: n)
+        var heat: [Float]
+        var pickedMask: [Bool]
         if let reference = options.similarTo {
             let refIndex = try referenceIndex(reference, images: images, layout: layout)
-            guard let refRow = keep.firstIndex(of: refIndex) else {
+            guard let refRow = keep.map({ $0.firstIndex(of: refIndex) }) ?? refIndex else {
                 throw CleaveError("--similar-to \(reference.image):\(reference.row):\(reference.column) is a dark (excluded) patch; pick a film patch")
             }
             let similarity = LocatorClustering.cosineToRow(space, row: refRow)
-            for (j, i) in keep.enumerated() { heat[i] = max(0, similarity[j]); pickedMask[i] = Double(similarity[j]) >= options.similarityThreshold }
+            heat = LocatorRows.spread(similarity.map { max(0, $0) }, keep: keep, rowCount: n, fill: 0)
+            pickedMask = LocatorRows.spread(similarity.map { Double($0) >= options.similarityThreshold }, keep: keep, rowCount: n, fill: false)
             picked = Int(local[refRow])
             pickedBy = "similarity"
         } else {
@@ -168,19 +170,19 @@ public enum Locator {
             } else {
                 picked = 0; pickedBy = "automatic"  // canonical order puts the most particle-like first
             }
-            let closeness = LocatorClustering.closeness(space, centroids: centroids, to: picked)
-            for (j, i) in keep.enumerated() { heat[i] = closeness[j]; pickedMask[i] = Int(local[j]) == picked }
+            heat = LocatorRows.spread(LocatorClustering.closeness(space, centroids: centroids, to: picked), keep: keep, rowCount: n, fill: 0)
+            pickedMask = LocatorRows.mask(labels, equalTo: picked)  // dark rows carry label k ≠ picked
         }
         clock.lap("pick")
 
         // Silhouettes.
         var silhouette: Double? = nil
         var silhouetteByK: [(k: Int, score: Double)] = []
-        if k >= 2 && keep.count > k {
+        if k >= 2 && keptCount > k {
             silhouette = try LocatorClustering.silhouette(space, labels: local, seed: options.seed)
         }
         if let range = options.kRange {
-            for candidate in range where candidate < keep.count {
+            for candidate in range where candidate < keptCount {
                 var o = options; o.clusterCount = candidate
                 let l = try LocatorClustering.cluster(space, options: o)
                 if let score = try LocatorClustering.silhouette(space, labels: l, seed: options.seed) { silhouetteByK.append((candidate, score)) }
@@ -205,11 +207,7 @@ public enum Locator {
         progress.report(3, 3, "clustering")
 
         // Model.
-        var signature: [String: Double] = [:]
-        let members = (0..<n).filter { pickedMask[$0] }
-        for (f, feature) in options.features.enumerated() where !members.isEmpty {
-            signature[feature.rawValue] = members.reduce(0.0) { $0 + Double(extraction.features[$1, f]) } / Double(members.count)
-        }
+        let signature = LocatorRows.signature(extraction.features, pickedMask: pickedMask, names: options.features.map(\.rawValue))
         let savedModel = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
                                       scaler: scaler, pca: fittedPCA, centroids: centroids, picked: picked,
                                       pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,
@@ -244,7 +242,7 @@ public enum Locator {
     struct Extraction {
         var layout: LocatorLayout
         var features: Matrix
-        /// Fraction of black pixels per patch (two-step mode).
+        /// Fraction of black pixels per patch (two-step mode; empty for sliding windows without it).
         var blackFraction: [Float]
         /// Per-patch particle score for the automatic pick and the canonical order.
         var particleScore: [Float]
@@ -306,30 +304,51 @@ public enum Locator {
             var first = 0
             for (index, image) in images.enumerated() {
                 progress.report(index, images.count, "window moments")
-                let moments = try SlidingWindow.moments(image.image, window: size, stride: stride, statistics: statistics)
+                // Two-step mode: the windows measure the film only — pixels of grid bars and black
+                // tile areas are left out of their statistics — so a window at a bar's edge
+                // describes the film (or the particle) it shows rather than the bar.
+                var barFraction: [Float]? = nil
+                var moments: SlidingWindowFeatures
+                let bar = options.excludeDark
+                    ? LocatorBars.mask(raw[index].image, threshold: Float(blackThreshold), minimumFraction: minimumDarkRegionFraction)
+                    : []
+                if bar.contains(true) {
+                    let masked = try SlidingWindow.maskedMoments(image.image, include: bar.map { !$0 }, window: size, stride: stride,
+                                                                 statistics: statistics)
+                    moments = masked.features
+                    barFraction = masked.included.map { 1 - $0 }
+                } else {
+                    moments = try SlidingWindow.moments(image.image, window: size, stride: stride, statistics: statistics)
+                }
                 let count = moments.rows * moments.columns
                 grids.append(.init(rows: moments.rows, columns: moments.columns, firstIndex: first, regions: []))
                 first += count
                 let s = statistics.count
-                if s == f {
+                if s == f && values.isEmpty {
+                    values = moments.values  // one image: the moments table is the feature table, no copy
+                } else if s == f {
                     values += moments.values
                 } else {
                     values.reserveCapacity(values.count + count * f)
                     for p in 0..<count { for c in 0..<f { values.append(moments.values[p * s + c]) } }
                 }
-                score.reserveCapacity(score.count + count)
-                for p in 0..<count {
-                    let mean = moments.values[p * s + meanColumn], std = moments.values[p * s + stdColumn]
-                    // Particle score for windows: local contrast (relative std).
-                    score.append(mean > 0 ? std / mean : 0)
+                // Particle score for windows: local contrast (relative std).
+                let imageScore = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                    moments.values.withUnsafeBufferPointer { m in
+                        let m = UnsafeSendableBuffer(m), out = UnsafeMutableSendableBuffer(out)
+                        Parallel.forEachChunk(of: count, chunkCount: Parallel.chunkCount(total: count, minimumPerChunk: 65_536)) { range in
+                            for p in range {
+                                let mean = m.buffer[p * s + meanColumn], std = m.buffer[p * s + stdColumn]
+                                out.buffer[p] = mean > 0 ? std / mean : 0
+                            }
+                        }
+                    }
+                    initialized = count
                 }
+                if score.isEmpty { score = imageScore } else { score += imageScore }
                 if options.excludeDark {
-                    // Black fraction per window = window mean of a 0/1 "below the black level" image.
-                    let indicator = raw[index].image.map { Float($0 < Float(blackThreshold) ? 1 : 0) }
-                    let fraction = try SlidingWindow.moments(indicator, window: size, stride: stride, statistics: [.mean])
-                    black += fraction.values
-                } else {
-                    black += [Float](repeating: 0, count: count)
+                    // Windows: the fraction of each window that is bar (0 when the image has none).
+                    black += barFraction ?? [Float](repeating: 0, count: count)
                 }
             }
             progress.report(images.count, images.count, "window moments")
@@ -360,8 +379,15 @@ public enum Locator {
     /// regions only those touching the image border and covering ≥ ``minimumDarkRegionFraction``
     /// of the image stay dark (bars cross the field, particles do not); then the dark set grows
     /// by the patches within `margin` patches (Chebyshev distance, within each image) that hold
-    /// at least one black pixel.
+    /// at least one black pixel. Sliding windows: `blackFraction` is each window's bar fraction
+    /// (their moments already leave the bar out) and the windows above
+    /// ``maximumBarFractionOfWindow`` are dark.
     static func findDark(_ blackFraction: [Float], layout: LocatorLayout, margin: Int, seed: UInt64) throws -> [Bool] {
+        if case .window = layout.sampling {
+            // Window statistics already leave the bar's pixels out (``LocatorBars``), so no margin
+            // is needed: a window is dark when most of it is bar.
+            return blackFraction.map { Double($0) > maximumBarFractionOfWindow }
+        }
         let n = blackFraction.count
         var dark = [Bool](repeating: false, count: n)
         guard n >= 2, let top = blackFraction.max(), top >= Float(minimumDarkGroupFraction) else { return dark }

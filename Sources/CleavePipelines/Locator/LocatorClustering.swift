@@ -23,9 +23,18 @@ enum LocatorClustering {
     static func centroids(_ space: Matrix, labels: [Int32], clusterCount: Int) -> Matrix {
         var sums = [Double](repeating: 0, count: clusterCount * space.columns)
         var counts = [Int](repeating: 0, count: clusterCount)
-        for r in 0..<space.rows {
-            let c = Int(labels[r]); counts[c] += 1
-            for j in 0..<space.columns { sums[c * space.columns + j] += Double(space.values[r * space.columns + j]) }
+        let d = space.columns
+        sums.withUnsafeMutableBufferPointer { sums in
+            counts.withUnsafeMutableBufferPointer { counts in
+                space.values.withUnsafeBufferPointer { v in
+                    labels.withUnsafeBufferPointer { labels in
+                        for r in 0..<space.rows {
+                            let c = Int(labels[r]); counts[c] += 1
+                            for j in 0..<d { sums[c * d + j] += Double(v[r * d + j]) }
+                        }
+                    }
+                }
+            }
         }
         var values = [Float](repeating: 0, count: clusterCount * space.columns)
         for c in 0..<clusterCount where counts[c] > 0 {
@@ -39,27 +48,61 @@ enum LocatorClustering {
     /// 0.5 on the boundary, towards 0 deep inside another cluster.
     static func closeness(_ space: Matrix, centroids: Matrix, to picked: Int) -> [Float] {
         let k = centroids.rows, d = space.columns
-        var heat = [Float](repeating: 0, count: space.rows)
+        var heat = [Float](unsafeUninitializedCapacity: space.rows) { _, initialized in initialized = space.rows }  // every row written below
         heat.withUnsafeMutableBufferPointer { out in
             space.values.withUnsafeBufferPointer { points in
                 centroids.values.withUnsafeBufferPointer { centres in
                     let box = UnsafeMutableSendableBuffer(out)
                     let p = UnsafeSendableBuffer(points), q = UnsafeSendableBuffer(centres)
                     Parallel.forEachChunk(of: space.rows, chunkCount: Parallel.chunkCount(total: space.rows, minimumPerChunk: 4096)) { range in
-                        for r in range {
-                            var dPick: Float = 0, dOther = Float.infinity
-                            for c in 0..<k {
-                                var s: Float = 0
-                                for j in 0..<d { let v = p.buffer[r * d + j] - q.buffer[c * d + j]; s += v * v }
-                                if c == picked { dPick = s.squareRoot() } else { dOther = min(dOther, s.squareRoot()) }
-                            }
-                            box.buffer[r] = k == 1 ? 1 : dOther / max(dPick + dOther, 1e-30)
-                        }
+                        LocatorClustering.closenessKernel(points: p.buffer.baseAddress!, columns: d, rows: range,
+                                                          centres: q.buffer.baseAddress!, centreCount: k, picked: picked,
+                                                          out: box.buffer.baseAddress!)
                     }
                 }
             }
         }
         return heat
+    }
+
+    /// ``closeness(_:centroids:to:)`` for `rows`: blocks of rows are transposed so that every
+    /// loop below runs across rows (vectorised); each row's arithmetic is the scalar one —
+    /// squared distance summed feature by feature, the square root taken once for the picked
+    /// and once for the nearest other centre (√ is monotone: √min = min √, bit for bit).
+    static func closenessKernel(points: UnsafePointer<Float>, columns d: Int, rows: Range<Int>, centres: UnsafePointer<Float>,
+                                centreCount k: Int, picked: Int, out: UnsafeMutablePointer<Float>) {
+        if k == 1 {
+            for r in rows { out[r] = 1 }
+            return
+        }
+        let block = 1000  // not a power of two: the transposed columns do not alias in the cache
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: block * d)
+        let sum = UnsafeMutablePointer<Float>.allocate(capacity: block)
+        let sPick = UnsafeMutablePointer<Float>.allocate(capacity: block)
+        let sOther = UnsafeMutablePointer<Float>.allocate(capacity: block)
+        defer { tile.deallocate(); sum.deallocate(); sPick.deallocate(); sOther.deallocate() }
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let count = min(block, rows.upperBound - start)
+            let first = points + start * d
+            for j in 0..<d { let column = tile + j * block; for i in 0..<count { column[i] = first[i * d + j] } }
+            for i in 0..<count { sOther[i] = .infinity }
+            for c in 0..<k {
+                let target = c == picked ? sPick : sum
+                for i in 0..<count { target[i] = 0 }
+                for j in 0..<d {
+                    let q = centres[c * d + j], column = tile + j * block
+                    for i in 0..<count { let v = column[i] - q; target[i] += v * v }
+                }
+                if c != picked { for i in 0..<count { sOther[i] = min(sOther[i], sum[i]) } }
+            }
+            let o = out + start
+            for i in 0..<count {
+                let dPick = sPick[i].squareRoot(), dOther = sOther[i].squareRoot()
+                o[i] = dOther / max(dPick + dOther, 1e-30)
+            }
+            start += count
+        }
     }
 
     /// Cosine similarity of every row to row `row`.
@@ -87,7 +130,7 @@ enum LocatorClustering {
     /// Mean silhouette (Euclidean, on at most 5 000 sampled rows), nil when undefined
     /// (fewer than 2 clusters, or every row its own cluster).
     static func silhouette(_ space: Matrix, labels: [Int32], seed: UInt64) throws -> Double? {
-        let distinct = Set(labels).count
+        let distinct = LocatorRows.distinctCount(labels, bound: Int(labels.max() ?? 0) + 1)
         guard distinct >= 2, distinct < labels.count else { return nil }
         return try? silhouetteScore(space, labels: labels, sampleSize: min(space.rows, 5_000), seed: seed)
     }

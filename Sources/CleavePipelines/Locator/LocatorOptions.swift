@@ -65,9 +65,11 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
     public var clusterCount: Int
     public var seed: UInt64
     /// Two-step mode: find black / partly black patches first, exclude them plus ``darkMargin``.
+    /// Sliding windows instead measure the film only (the pixels of border-touching black regions
+    /// are left out of their moments) and the windows more than half bar are the dark group.
     public var excludeDark: Bool
-    /// Reach around dark patches (windows: in window sizes) within which patches that hold any
-    /// black pixel are excluded too; clean film patches next to a bar are kept.
+    /// Reach around dark grid patches within which patches that hold any black pixel are
+    /// excluded too; clean film patches next to a bar are kept. Not used by sliding windows.
     public var darkMargin: Int
     /// The cluster of interest chosen by the user (0-based, as in the legend); nil = automatic.
     public var pick: Int?

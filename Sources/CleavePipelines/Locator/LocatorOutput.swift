@@ -54,19 +54,20 @@ public enum LocatorOutput {
         var overlays: [(row: Int, column: Int, image: Image<UInt8>)] = []
         for (index, input) in images.enumerated() {
             progress.report(index, images.count, "writing")
-            let labelImage = labelPixels(result, image: index, width: input.image.width, height: input.image.height)
             let stem = Locator.stem(input.name)
             if style.pictures {
+                let labelImage = labelPixels(result, image: index, width: input.image.width, height: input.image.height)
                 let overlay = drawOverlay(result, image: index, input: input, labels: labelImage, window: window, style: style)
                 var withLegend = overlay
                 drawLegend(&withLegend, result: result, title: input.name)
                 try write(withLegend, to: directory + "/" + stem + "_overlay.png")
                 overlays.append((input.mosaicRow ?? 0, input.mosaicColumn ?? index, overlay))
             }
+            let bytes = labelBytes(result, image: index, width: input.image.width, height: input.image.height)
             let clusterImage = Image<UInt8>(shape: Shape(width: input.image.width, height: input.image.height),
-                                            pixels: labelImage.clusters.map { UInt8(clamping: $0) }, spacing: input.spacing)
+                                            pixels: bytes.clusters, spacing: input.spacing)
             try write(clusterImage, to: directory + "/" + stem + "_clusters.tif")
-            let pickedImage = Image<UInt8>(shape: clusterImage.shape, pixels: labelImage.picked, spacing: input.spacing)
+            let pickedImage = Image<UInt8>(shape: clusterImage.shape, pixels: bytes.picked, spacing: input.spacing)
             try write(pickedImage, to: directory + "/" + stem + "_picked.tif")
         }
         progress.report(images.count, images.count, "writing")
@@ -130,6 +131,54 @@ public enum LocatorOutput {
             }
         }
         return LabelPixels(clusters: clusters, picked: picked, heat: heat)
+    }
+
+    /// The 8-bit label TIFFs' pixels straight from the patch grid: `1 + label` (clamped to 255,
+    /// 0 = no patch) and 255 on picked patches; one write per owned pixel, no intermediate tables.
+    static func labelBytes(_ result: LocatorResult, image: Int, width: Int, height: Int) -> (clusters: [UInt8], picked: [UInt8]) {
+        var clusters = [UInt8](repeating: 0, count: width * height)
+        var picked = [UInt8](repeating: 0, count: width * height)
+        let grid = result.layout.grids[image]
+        clusters.withUnsafeMutableBufferPointer { clusters in
+            picked.withUnsafeMutableBufferPointer { picked in
+                result.labels.withUnsafeBufferPointer { labels in
+                    result.pickedMask.withUnsafeBufferPointer { mask in
+                        if case let .window(size, stride) = result.layout.sampling {
+                            // Window cells: `stride × stride` squares on a regular lattice, row by row.
+                            let offset = size / 2 - stride / 2
+                            for r in 0..<grid.rows {
+                                let first = grid.firstIndex + r * grid.columns
+                                for y in (r * stride + offset)..<min(height, r * stride + offset + stride) {
+                                    let row = y * width
+                                    for c in 0..<grid.columns {
+                                        let label = UInt8(clamping: labels[first + c] + 1)
+                                        let p: UInt8 = mask[first + c] ? 255 : 0
+                                        let x0 = c * stride + offset
+                                        for x in x0..<min(width, x0 + stride) { clusters[row + x] = label; picked[row + x] = p }
+                                    }
+                                }
+                            }
+                            return
+                        }
+                        for r in 0..<grid.rows {
+                            for c in 0..<grid.columns {
+                                let index = grid.firstIndex + r * grid.columns + c
+                                let owned = result.layout.ownedRegion(image: image, row: r, column: c)
+                                let label = UInt8(clamping: labels[index] + 1)
+                                let p: UInt8 = mask[index] ? 255 : 0
+                                let x0 = max(0, owned.x), x1 = min(width, owned.x + owned.width)
+                                guard x1 > x0 else { continue }
+                                for y in max(0, owned.y)..<min(height, owned.y + owned.height) {
+                                    let row = y * width
+                                    for x in x0..<x1 { clusters[row + x] = label; picked[row + x] = p }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (clusters, picked)
     }
 
     static func drawOverlay(_ result: LocatorResult, image: Int, input: LocatorImage, labels: LabelPixels,

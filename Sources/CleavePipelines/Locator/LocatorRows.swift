@@ -1,0 +1,137 @@
+import CleaveCore
+import CleaveLearning
+
+/// The passes over a run's row tables (one row per patch or window) that both `Locator.run`
+/// entry points share: which rows are clustered, per-cluster means, label spreading, the picked
+/// cluster's signature.
+///
+/// A sliding-window run has one row per pixel (16.7 M for a 4096² image), so each pass here is a
+/// single tight loop over contiguous storage that allocates at most one output table; when no row
+/// is dark the clustered rows are all rows and no index table or copy is made.
+enum LocatorRows {
+    /// Indices of the rows that are clustered (not dark), or `nil` when that is every row.
+    static func kept(dark: [Bool]) -> [Int]? {
+        guard dark.contains(true) else { return nil }
+        var keep: [Int] = []
+        keep.reserveCapacity(dark.count)
+        for i in dark.indices where !dark[i] { keep.append(i) }
+        return keep
+    }
+
+    /// Mean particle score of each cluster (`-∞` for an empty one): `score[keep[j]]` summed in
+    /// row order per `local[j]`.
+    /// - Complexity: O(kept rows), one sequential pass (the sums' order is the rows' order).
+    static func clusterMeans(of score: [Float], local: [Int32], keep: [Int]?, clusterCount: Int) -> [Double] {
+        var sums = [Double](repeating: 0, count: clusterCount), counts = [Int](repeating: 0, count: clusterCount)
+        sums.withUnsafeMutableBufferPointer { sums in
+            counts.withUnsafeMutableBufferPointer { counts in
+                score.withUnsafeBufferPointer { score in
+                    local.withUnsafeBufferPointer { local in
+                        if let keep {
+                            for j in 0..<local.count {
+                                let c = Int(local[j]); sums[c] += Double(score[keep[j]]); counts[c] += 1
+                            }
+                        } else {
+                            for j in 0..<local.count {
+                                let c = Int(local[j]); sums[c] += Double(score[j]); counts[c] += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (0..<clusterCount).map { counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : -.infinity }
+    }
+
+    /// Cluster centres (mean of each cluster's rows of `space`, when `space` is given) and mean
+    /// particle scores: two independent sequential passes, run side by side on two threads (each
+    /// keeps its own row-order sums, so the results do not depend on the thread count).
+    static func centroidsAndScores(_ space: Matrix?, score: [Float], local: [Int32], keep: [Int]?,
+                                   clusterCount: Int) -> (centroids: Matrix?, scores: [Double]) {
+        nonisolated(unsafe) var centroids: Matrix? = nil
+        nonisolated(unsafe) var scores: [Double] = []
+        Parallel.forEach(2) { task in
+            if task == 0 {
+                if let space { centroids = LocatorClustering.centroids(space, labels: local, clusterCount: clusterCount) }
+            } else {
+                scores = clusterMeans(of: score, local: local, keep: keep, clusterCount: clusterCount)
+            }
+        }
+        return (centroids, scores)
+    }
+
+    /// Renumbers `local` in place (`local[j] = newIndex[local[j]]`), in fixed chunks on all cores.
+    static func renumber(_ local: inout [Int32], newIndex: [Int32]) {
+        newIndex.withUnsafeBufferPointer { map in
+            local.withUnsafeMutableBufferPointer { l in
+                let l = UnsafeMutableSendableBuffer(l), map = UnsafeSendableBuffer(map)
+                Parallel.forEachChunk(of: l.buffer.count, chunkCount: Parallel.chunkCount(total: l.buffer.count, minimumPerChunk: 65_536)) { range in
+                    for j in range { l.buffer[j] = map.buffer[Int(l.buffer[j])] }
+                }
+            }
+        }
+    }
+
+    /// `values` spread to all `rowCount` rows (`fill` on rows that were not kept); `values`
+    /// itself, without a copy, when every row was kept.
+    static func spread<T>(_ values: [T], keep: [Int]?, rowCount: Int, fill: T) -> [T] {
+        guard let keep else { return values }
+        var out = [T](repeating: fill, count: rowCount)
+        for (j, i) in keep.enumerated() { out[i] = values[j] }
+        return out
+    }
+
+    /// Rows per label value `0..<groupCount`.
+    static func sizes(_ labels: [Int32], groupCount: Int) -> [Int] {
+        var sizes = [Int](repeating: 0, count: groupCount)
+        sizes.withUnsafeMutableBufferPointer { s in
+            labels.withUnsafeBufferPointer { l in for v in l { s[Int(v)] += 1 } }
+        }
+        return sizes
+    }
+
+    /// Whether each row's label is `picked` (fixed chunks on all cores).
+    static func mask(_ labels: [Int32], equalTo picked: Int) -> [Bool] {
+        let p = Int32(picked)
+        return [Bool](unsafeUninitializedCapacity: labels.count) { out, initialized in
+            labels.withUnsafeBufferPointer { l in
+                let l = UnsafeSendableBuffer(l), out = UnsafeMutableSendableBuffer(out)
+                Parallel.forEachChunk(of: l.buffer.count, chunkCount: Parallel.chunkCount(total: l.buffer.count, minimumPerChunk: 65_536)) { range in
+                    for i in range { out.buffer[i] = l.buffer[i] == p }
+                }
+            }
+            initialized = labels.count
+        }
+    }
+
+    /// Mean raw value of each feature over the picked rows (empty when none is picked); each
+    /// feature's sum runs in row order.
+    static func signature(_ features: Matrix, pickedMask: [Bool], names: [String]) -> [String: Double] {
+        let f = features.columns
+        var sums = [Double](repeating: 0, count: f)
+        var count = 0
+        sums.withUnsafeMutableBufferPointer { sums in
+            features.values.withUnsafeBufferPointer { v in
+                pickedMask.withUnsafeBufferPointer { mask in
+                    for i in 0..<mask.count where mask[i] {
+                        count += 1
+                        for c in 0..<f { sums[c] += Double(v[i * f + c]) }
+                    }
+                }
+            }
+        }
+        var signature: [String: Double] = [:]
+        guard count > 0 else { return signature }
+        for (c, name) in names.enumerated() { signature[name] = sums[c] / Double(count) }
+        return signature
+    }
+
+    /// Number of distinct values among labels `0..<bound` (cluster labels; no hashing of millions of rows).
+    static func distinctCount(_ labels: [Int32], bound: Int) -> Int {
+        var seen = [Bool](repeating: false, count: bound)
+        seen.withUnsafeMutableBufferPointer { seen in
+            labels.withUnsafeBufferPointer { l in for v in l { seen[Int(v)] = true } }
+        }
+        return seen.filter { $0 }.count
+    }
+}
