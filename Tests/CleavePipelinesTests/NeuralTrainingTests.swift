@@ -15,6 +15,17 @@ import CleavePipelines
         return (NeuralTrainingSet.Example(input: input, labels: .uint8(phantom.trainingLabels), labelsName: "train-labels"), phantom)
     }
 
+    /// A one-detector training set from the phantom and a fresh checkpoint path in scratch folder `name`.
+    static func checkpointRun(_ name: String) throws -> (set: NeuralTrainingSet, path: String) {
+        let (example, _) = try phantomExample()
+        let set = try NeuralTrainingSet([example], classes: nil, slices: 1)
+        let dir = TestData.scratchDirectory(name)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/run.checkpoint"
+        try? FileManager.default.removeItem(atPath: path)
+        return (set, path)
+    }
+
     static func smallOptions(steps: Int) -> UNetTrainingOptions {
         var o = UNetTrainingOptions()
         o.depth = 2
@@ -98,12 +109,7 @@ import CleavePipelines
     }
 
     @Test func weightAveragingKeepsTheMovingAverage() throws {
-        let (example, _) = try Self.phantomExample()
-        let set = try NeuralTrainingSet([example], classes: nil, slices: 1)
-        let dir = TestData.scratchDirectory("unet-averaging")
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let path = dir + "/run.checkpoint"
-        try? FileManager.default.removeItem(atPath: path)
+        let (set, path) = try Self.checkpointRun("unet-averaging")
         var options = Self.smallOptions(steps: 1)
         options.evaluations = 1
         options.weightAveraging = 0.9
@@ -175,12 +181,7 @@ import CleavePipelines
     }
 
     @Test func checkpointResumeContinuesTheRun() throws {
-        let (example, _) = try Self.phantomExample()
-        let set = try NeuralTrainingSet([example], classes: nil, slices: 1)
-        let dir = TestData.scratchDirectory("unet-checkpoint")
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let path = dir + "/run.checkpoint"
-        try? FileManager.default.removeItem(atPath: path)
+        let (set, path) = try Self.checkpointRun("unet-checkpoint")
         var options = Self.smallOptions(steps: 4)
         options.evaluations = 2
         let first = try UNetTrainer.train(set, options: options, images: [], checkpoint: .init(path: path, resume: true))
