@@ -20,8 +20,12 @@ public enum ForestWalk: Sendable, Equatable, CaseIterable {
 /// the float walk). Leaves get j = 255 (no byte exceeds it) and point to themselves.
 ///
 /// ```
-///   node (UInt64):  child: Int32 | offset: UInt16 (feature × blockRows) | bin: UInt8 | 0
+///   node (UInt64):  offset: UInt16 (feature × blockRows) | 0     | 255 − bin | child: UInt32
+///                   bits 0–15                             16–23   24–31       32–63
 /// ```
+/// One step is `next = (node + byte << 24) >> 32`: the byte added to 255 − bin carries into the
+/// child exactly when byte > bin. Inner nodes have bin ≤ 254 (255 − bin ≥ 1); leaves have 0 there,
+/// so no byte carries and a leaf stays put.
 struct BinnedForest {
     /// `featureCount × 256` cut points, each feature's sorted thresholds padded with +∞.
     let cuts: [Float]
@@ -40,8 +44,8 @@ struct BinnedForest {
         let F = forest.featureCount
         // Bytes are feature-major. Block rows: a multiple of the lane count, with every offset
         // (feature × blockRows) below 2¹⁶.
-        let blockRows = min(528, (65_535 / max(F, 1)) / 48 * 48)
-        guard blockRows >= 48 else { return nil }
+        let blockRows = min(52 * BinnedForest.lanes, (65_535 / max(F, 1)) / BinnedForest.lanes * BinnedForest.lanes)
+        guard blockRows >= 4 * BinnedForest.lanes else { return nil }
         var perFeature = [[Float]](repeating: [], count: F)
         for (i, node) in forest.nodes.enumerated() where Int(node.child) != i {
             guard !node.threshold.isNaN else { return nil }
@@ -176,7 +180,7 @@ struct BinnedForest {
                      output: UnsafeMutablePointer<Float>) {
         output.initialize(repeating: 0, count: rowCount * K)
         for t in 0..<trees {
-            let root = starts[t]
+            let root = Int(starts[t])
             let steps = Int(depths[t])
             var first = 0
             while first < paddedCount {
@@ -189,45 +193,45 @@ struct BinnedForest {
         for i in 0..<rowCount * K { output[i] *= scale }
     }
 
-    /// Lanes walked together (independent dependent-load chains in flight; 12 keep every lane's
-    /// node index in a register on x86-64).
-    static let lanes = 12
+    /// Lanes walked together: enough independent dependent-load chains in flight, few enough that
+    /// every lane's node index stays in a register (x86-64 has 16).
+    static let lanes = 8
 
     @inline(__always)
-    static func walkLanes(nodes: UnsafePointer<UInt64>, group: UnsafePointer<UInt8>, root: Int32, steps: Int,
+    static func walkLanes(nodes: UnsafePointer<UInt64>, group: UnsafePointer<UInt8>, root: Int, steps: Int,
                           values: UnsafePointer<Float>, classCount K: Int, output: UnsafeMutablePointer<Float>, lanes: Int) {
-        @inline(__always) func advance(_ index: Int32, _ lane: Int) -> Int32 {
-            // One 8-byte load per node: child (low 32 bits), offset (16), bin (8).
-            let node = nodes[Int(index)]
-            let offset = Int(truncatingIfNeeded: (node &>> 32) & 0xFFFF)
-            let bin = UInt8(truncatingIfNeeded: node &>> 48)
-            return Int32(truncatingIfNeeded: node) &+ (group[offset &+ lane] > bin ? 1 : 0)
+        // One 8-byte load per node and lane (see the layout above). `inner` ORs the nodes reached:
+        // when bits 24–31 are 0 in all of them, every lane stands on a leaf.
+        @inline(__always) func advance(_ index: inout Int, _ inner: inout UInt64, _ lane: Int) {
+            let node = nodes[index]
+            inner |= node
+            let byte = UInt64(group[Int(truncatingIfNeeded: node & 0xFFFF) &+ lane])
+            index = Int(truncatingIfNeeded: (node &+ byte &<< 24) &>> 32)
         }
-        var c0 = root, c1 = root, c2 = root, c3 = root, c4 = root, c5 = root, c6 = root, c7 = root, c8 = root, c9 = root, c10 = root, c11 = root
+        var c0 = root, c1 = root, c2 = root, c3 = root, c4 = root, c5 = root, c6 = root, c7 = root
         var step = 0
         while step < steps {
-            let n0 = advance(c0, 0), n1 = advance(c1, 1), n2 = advance(c2, 2), n3 = advance(c3, 3)
-            let n4 = advance(c4, 4), n5 = advance(c5, 5), n6 = advance(c6, 6), n7 = advance(c7, 7)
-            let n8 = advance(c8, 8), n9 = advance(c9, 9), n10 = advance(c10, 10), n11 = advance(c11, 11)
-            let moved = (n0 ^ c0) | (n1 ^ c1) | (n2 ^ c2) | (n3 ^ c3) | (n4 ^ c4) | (n5 ^ c5) | (n6 ^ c6) | (n7 ^ c7) | (n8 ^ c8) | (n9 ^ c9) | (n10 ^ c10) | (n11 ^ c11)
-            c0 = n0; c1 = n1; c2 = n2; c3 = n3; c4 = n4; c5 = n5; c6 = n6; c7 = n7; c8 = n8; c9 = n9; c10 = n10; c11 = n11
-            if moved == 0 { break }
+            var inner: UInt64 = 0
+            advance(&c0, &inner, 0); advance(&c1, &inner, 1); advance(&c2, &inner, 2); advance(&c3, &inner, 3)
+            advance(&c4, &inner, 4); advance(&c5, &inner, 5); advance(&c6, &inner, 6); advance(&c7, &inner, 7)
+            if inner & 0xFF00_0000 == 0 { break }
             step &+= 1
         }
-        @inline(__always) func add(_ leaf: Int32, _ lane: Int) {
+        @inline(__always) func add(_ leaf: Int, _ lane: Int) {
             guard lane < lanes else { return }
-            let v = values + Int(leaf) &* K
+            let v = values + leaf &* K
             let o = output + lane &* K
             for c in 0..<K { o[c] += v[c] }
         }
-        add(c0, 0); add(c1, 1); add(c2, 2); add(c3, 3); add(c4, 4); add(c5, 5); add(c6, 6); add(c7, 7); add(c8, 8); add(c9, 9); add(c10, 10); add(c11, 11)
+        add(c0, 0); add(c1, 1); add(c2, 2); add(c3, 3); add(c4, 4); add(c5, 5); add(c6, 6); add(c7, 7)
     }
 }
 
 extension BinnedForest {
-    /// A node in 8 bytes: `child` in bits 0–31, `offset` (feature × blockRows) in 32–47, `bin` in
-    /// 48–55. Step: `next = child + (bytes[offset + lane] > bin ? 1 : 0)`.
+    /// A node in 8 bytes: `offset` (feature × blockRows) in bits 0–15, `255 − bin` in 24–31,
+    /// `child` in 32–63. Step: `next = (node + bytes[offset + lane] << 24) >> 32`, which is
+    /// `child + (byte > bin ? 1 : 0)`.
     static func pack(child: Int32, offset: UInt16, bin: UInt8) -> UInt64 {
-        UInt64(UInt32(bitPattern: child)) | UInt64(offset) << 32 | UInt64(bin) << 48
+        UInt64(offset) | UInt64(255 - bin) << 24 | UInt64(UInt32(bitPattern: child)) << 32
     }
 }
