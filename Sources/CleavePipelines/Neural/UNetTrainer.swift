@@ -104,17 +104,17 @@ public enum UNetTrainer {
         let decay = options.weightAveraging ?? 0
         var average: UNetWeights? = decay > 0 ? (resumedAverage ?? network.weights()) : nil
         func updateAverage() {
-            guard var current = average else { return }
+            guard average != nil else { return }
             let d = Float(min(decay, Double(1 + step) / Double(10 + step)))
+            // `weights()` shares the network's arrays (no copy); the average is updated in place.
             let latest = network.weights()
-            for a in current.arrays.indices {
-                current.arrays[a].values.withUnsafeMutableBufferPointer { e in
-                    latest.arrays[a].values.withUnsafeBufferPointer { w in
+            for a in latest.arrays.indices {
+                latest.arrays[a].values.withUnsafeBufferPointer { w in
+                    average!.arrays[a].values.withUnsafeMutableBufferPointer { e in
                         for i in e.indices { e[i] = d * e[i] + (1 - d) * w[i] }
                     }
                 }
             }
-            average = current
         }
         var nextEvaluation = (Int(progress() * Double(options.evaluations)) + 1)
         var lossSum = 0.0, lossCount = 0
