@@ -131,5 +131,22 @@ refuse "a 3-slice U-Net refuses a single image" "plane.*3 neighbouring slices|sl
 refuse "--slices beyond the stack is refused" "plane.*neighbouring slices|slices" "$CLEAVE" train --method unet \
     --image "$WORK/fib-one.tif" --labels "$WORK/fib-one.tif" --slices 3 --steps 2 --model "$WORK/unet-bad.json"
 
+check "export the U-Net to ONNX with a test case" "$CLEAVE" export --model "$WORK/unet.json" --onnx "$WORK/unet.onnx" \
+    --test-data "$WORK/unet-onnx-test"
+if python3 -c 'import onnxruntime' 2>/dev/null; then
+  check "onnxruntime reproduces Cleave's logits and probabilities" python3 "$(dirname "$0")/onnx_check.py" \
+      "$WORK/unet.onnx" "$WORK/unet-onnx-test"
+else
+  bad "onnxruntime reproduces Cleave's logits and probabilities" "onnxruntime is not installed (python3 -m pip install onnxruntime)"
+fi
+echo '{"kind": "something else"}' > "$WORK/not-a-model.json"
+refuse "export refuses a file that is not a Cleave model" "not a Cleave model" "$CLEAVE" export --model "$WORK/not-a-model.json" \
+    --onnx "$WORK/nothing.onnx"
+if [ -f "$WORK/forest.json" ]; then
+  refuse "a random-forest model is not exported to ONNX" "random-forest" "$CLEAVE" export --model "$WORK/forest.json" \
+      --onnx "$WORK/forest.onnx"
+fi
+[ ! -e "$WORK/nothing.onnx" ] && [ ! -e "$WORK/forest.onnx" ] && ok "a refused export writes nothing" || bad "a refused export writes nothing"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
