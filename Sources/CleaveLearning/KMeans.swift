@@ -82,9 +82,7 @@ public struct KMeans: Sendable {
             let run = bestRun(points)
             return (run.model(sampled: false), run.labels)
         }
-        var rng = SeededGenerator.stream(seed: seed, index: -1)
-        let sample = KMeans.sampleIndices(count: sampleSize, from: matrix.rows, using: &rng)
-        let points = PointBlock(matrix.selectingRows(sample))
+        let points = PointBlock(matrix.selectingRows(sampledRows(rowCount: matrix.rows)!))
         let model = bestRun(points).model(sampled: true)
         return (model, try model.assign(matrix))
     }
@@ -97,9 +95,19 @@ public struct KMeans: Sendable {
                                                  reason: "more clusters than rows (\(matrix.rows))")
         }
         if matrix.rows <= sampleSize { return bestRun(PointBlock(matrix)).model(sampled: false) }
+        return bestRun(PointBlock(matrix.selectingRows(sampledRows(rowCount: matrix.rows)!))).model(sampled: true)
+    }
+
+    /// The rows ``fit(_:)`` and ``fitAssign(_:)`` fit the centroids on for a matrix of `rowCount`
+    /// rows: `sampleSize` seeded distinct indices, sorted, or `nil` when every row is used.
+    /// `fit(matrix.selectingRows(rows))` then gives the same centroids as `fit(matrix)`, so a
+    /// caller can fit on rows it prepares itself (e.g. scaled on the fly) without building the
+    /// whole input.
+    /// - Complexity: O(sampleSize).
+    public func sampledRows(rowCount: Int) -> [Int]? {
+        guard rowCount > sampleSize else { return nil }
         var rng = SeededGenerator.stream(seed: seed, index: -1)
-        let sample = KMeans.sampleIndices(count: sampleSize, from: matrix.rows, using: &rng)
-        return bestRun(PointBlock(matrix.selectingRows(sample))).model(sampled: true)
+        return KMeans.sampleIndices(count: sampleSize, from: rowCount, using: &rng)
     }
 
     /// One Lloyd run from given initial centroids (no k-means++, no restarts, no sampling), for

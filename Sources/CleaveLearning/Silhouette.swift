@@ -31,8 +31,7 @@ public func silhouette(_ matrix: Matrix, labels: [Int32], metric: DistanceMetric
         guard sampleSize >= 2 else {
             throw LearningError.invalidParameter(operation: "silhouette", name: "sampleSize", value: "\(sampleSize)", reason: "needs at least 2 rows")
         }
-        var rng = SeededGenerator(seed: seed)
-        let rows = KMeans.sampleIndices(count: sampleSize, from: matrix.rows, using: &rng)
+        let rows = silhouetteSampleRows(rowCount: matrix.rows, sampleSize: sampleSize, seed: seed)
         data = matrix.selectingRows(rows)
         used = rows.map { labels[$0] }
     }
@@ -85,4 +84,14 @@ public func silhouette(_ matrix: Matrix, labels: [Int32], metric: DistanceMetric
         }
     }
     return coefficients.reduce(0, +) / Double(n)
+}
+
+/// The rows ``silhouette(_:labels:metric:sampleSize:seed:)`` scores when `sampleSize < rowCount`:
+/// `sampleSize` seeded distinct indices, sorted. `silhouette(matrix.selectingRows(rows), labels:
+/// rows.map { labels[$0] })` equals `silhouette(matrix, labels:, sampleSize:, seed:)`, so a caller
+/// can score rows it prepares itself without building the whole input.
+/// - Complexity: O(sampleSize).
+public func silhouetteSampleRows(rowCount: Int, sampleSize: Int, seed: UInt64) -> [Int] {
+    var rng = SeededGenerator(seed: seed)
+    return KMeans.sampleIndices(count: min(sampleSize, rowCount), from: rowCount, using: &rng)
 }

@@ -93,6 +93,17 @@ public enum Locator {
             tails = fitted
         }
         let scaler = try model?.scaler ?? options.scaler.fit(kept)
+        if let large = try LocatorScaledRows.ifLarge(kept, scaler: scaler, options: options, model: model) {
+            // Millions of windows: the scaled table is never built (see ``LocatorScaledRows``).
+            clock.lap("scaling")
+            let darkGroup = options.excludeDark && dark.contains(true)
+            let outcome = try large.cluster(options: options, score: extraction.particleScore, keep: keep, rowCount: n,
+                                            darkGroup: darkGroup, kRange: options.kRange)
+            clock.lap("clustering")
+            progress.report(2, 3, "clustering")
+            return try finish(images, options: options, extraction: extraction, outcome: outcome, darkGroup: darkGroup,
+                              scaler: scaler, tails: tails, truth: truth, filmLevel: filmLevel, clock: &clock, progress: progress)
+        }
         var space = try scaler.transform(kept)
         var fittedPCA: FittedPCA? = model?.pca
         if model == nil {
@@ -191,6 +202,21 @@ public enum Locator {
         }
         progress.report(2, 3, "clustering")
 
+        let outcome = LocatorScaledRows.Outcome(local: local, labels: labels, centroids: centroids, clusterScore: clusterScore,
+                                                sizes: sizes, picked: picked, pickedBy: pickedBy, heat: heat, pickedMask: pickedMask,
+                                                silhouette: silhouette, silhouetteByK: silhouetteByK)
+        return try finish(images, options: options, extraction: extraction, outcome: outcome, darkGroup: darkLabel != nil,
+                          scaler: scaler, pca: fittedPCA, tails: tails, truth: truth, filmLevel: filmLevel, clock: &clock,
+                          progress: progress)
+    }
+
+    /// The end of a run: truth scores, targets, the saved model, the result.
+    static func finish(_ images: [LocatorImage], options: LocatorOptions, extraction: Extraction, outcome: LocatorScaledRows.Outcome,
+                       darkGroup: Bool, scaler: FittedScaler, pca fittedPCA: FittedPCA? = nil, tails: FittedScaler?,
+                       truth: LocatorTruth?, filmLevel: Double, clock: inout StageClock,
+                       progress: CleaveCore.Progress) throws -> LocatorResult {
+        let layout = extraction.layout, k = options.clusterCount
+        let labels = outcome.labels, pickedMask = outcome.pickedMask
         // Truth scores.
         var scores: ClusteringScores? = nil
         var truthCount = 0
@@ -202,25 +228,25 @@ public enum Locator {
         }
 
         // Targets.
-        let targets = LocatorTargets.find(pickedMask: pickedMask, heat: heat, layout: layout, images: images)
+        let targets = LocatorTargets.find(pickedMask: pickedMask, heat: outcome.heat, layout: layout, images: images)
         clock.lap("targets")
         progress.report(3, 3, "clustering")
 
         // Model.
         let signature = LocatorRows.signature(extraction.features, pickedMask: pickedMask, names: options.features.map(\.rawValue))
         let savedModel = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
-                                      scaler: scaler, pca: fittedPCA, centroids: centroids, picked: picked,
+                                      scaler: scaler, pca: fittedPCA, centroids: outcome.centroids, picked: outcome.picked,
                                       pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,
                                       flattenBackground: options.flattenBackground, tails: tails)
         var names = (0..<k).map { "cluster \($0)" }
-        if darkLabel != nil { names.append("dark / grid bars") }
-        var particleScores = clusterScore
-        if darkLabel != nil { particleScores.append(.nan) }
+        if darkGroup { names.append("dark / grid bars") }
+        var particleScores = outcome.clusterScore
+        if darkGroup { particleScores.append(.nan) }
         return LocatorResult(options: options, imageNames: images.map(\.name), layout: layout,
                              featureNames: options.features.map(\.rawValue), features: extraction.features,
-                             labels: labels, clusterCount: k, darkGroup: darkLabel.map(Int.init), picked: picked,
-                             pickedBy: pickedBy, heat: heat, pickedMask: pickedMask, clusterSizes: sizes,
-                             particleScores: particleScores, silhouette: silhouette, silhouetteByK: silhouetteByK,
+                             labels: labels, clusterCount: k, darkGroup: darkGroup ? k : nil, picked: outcome.picked,
+                             pickedBy: outcome.pickedBy, heat: outcome.heat, pickedMask: pickedMask, clusterSizes: outcome.sizes,
+                             particleScores: particleScores, silhouette: outcome.silhouette, silhouetteByK: outcome.silhouetteByK,
                              scores: scores, truthPatchCount: truthCount, targets: targets, timings: clock.laps,
                              model: savedModel, filmLevel: filmLevel, groupNames: names)
     }

@@ -77,31 +77,43 @@ enum LocatorClustering {
         }
         let block = 1000  // not a power of two: the transposed columns do not alias in the cache
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: block * d)
-        let sum = UnsafeMutablePointer<Float>.allocate(capacity: block)
-        let sPick = UnsafeMutablePointer<Float>.allocate(capacity: block)
-        let sOther = UnsafeMutablePointer<Float>.allocate(capacity: block)
-        defer { tile.deallocate(); sum.deallocate(); sPick.deallocate(); sOther.deallocate() }
+        defer { tile.deallocate() }
         var start = rows.lowerBound
         while start < rows.upperBound {
             let count = min(block, rows.upperBound - start)
             let first = points + start * d
             for j in 0..<d { let column = tile + j * block; for i in 0..<count { column[i] = first[i * d + j] } }
+            closenessOfTile(tile, stride: block, count: count, columns: d, centres: centres, centreCount: k, picked: picked,
+                            out: out + start)
+            start += count
+        }
+    }
+
+    /// The closeness of `count` ≤ 1000 rows held transposed in `tile` (column `j` at `tile + j · stride`).
+    @inline(__always)
+    static func closenessOfTile(_ tile: UnsafePointer<Float>, stride: Int, count: Int, columns d: Int, centres: UnsafePointer<Float>,
+                                centreCount k: Int, picked: Int, out o: UnsafeMutablePointer<Float>) {
+        if k == 1 {
+            for i in 0..<count { o[i] = 1 }
+            return
+        }
+        // Scratch on the stack: three rows of at most 1000 floats.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * 1000) { scratch in
+            let sum = scratch.baseAddress!, sPick = sum + 1000, sOther = sPick + 1000
             for i in 0..<count { sOther[i] = .infinity }
             for c in 0..<k {
                 let target = c == picked ? sPick : sum
                 for i in 0..<count { target[i] = 0 }
                 for j in 0..<d {
-                    let q = centres[c * d + j], column = tile + j * block
+                    let q = centres[c * d + j], column = tile + j * stride
                     for i in 0..<count { let v = column[i] - q; target[i] += v * v }
                 }
                 if c != picked { for i in 0..<count { sOther[i] = min(sOther[i], sum[i]) } }
             }
-            let o = out + start
             for i in 0..<count {
                 let dPick = sPick[i].squareRoot(), dOther = sOther[i].squareRoot()
                 o[i] = dOther / max(dPick + dOther, 1e-30)
             }
-            start += count
         }
     }
 
