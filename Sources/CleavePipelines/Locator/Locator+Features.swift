@@ -84,7 +84,7 @@ extension Locator {
         let extraction = features.extraction
         let layout = extraction.layout
         let n = layout.count
-        var dark = [Bool](repeating: false, count: n)
+        var dark: [Bool] = []  // no dark rows unless --exclude-dark finds some
         if options.excludeDark {
             dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed)
             clock.lap("dark patches")
@@ -108,7 +108,7 @@ extension Locator {
             // Millions of windows: the scaled table is never built (see ``LocatorScaledRows``).
             clock.lap("scaling")
             let darkGroup = options.excludeDark && dark.contains(true)
-            let outcome = try large.cluster(options: options, score: extraction.particleScore, keep: keep, rowCount: n,
+            let outcome = try large.cluster(options: options, score: extraction.score, keep: keep, rowCount: n,
                                             darkGroup: darkGroup, kRange: nil, silhouetteSampleSize: silhouetteSampleSize)
             clock.lap("clustering")
             progress.report(2, 3, "clustering")
@@ -134,7 +134,7 @@ extension Locator {
         if let fittedPCA { space = try fittedPCA.transform(space) }
         clock.lap("scaling")
         var local = try LocatorClustering.cluster(space, options: options)
-        let fitted = LocatorRows.centroidsAndScores(space, score: extraction.particleScore, local: local, keep: keep,
+        let fitted = LocatorRows.centroidsAndScores(space, score: extraction.score.values, local: local, keep: keep,
                                                     clusterCount: options.clusterCount)
         var centroids = fitted.centroids!
         progress.report(1, 3, "clustering")

@@ -71,7 +71,7 @@ public enum Locator {
         clock.lap("features")
 
         // Two-step mode: dark patches first.
-        var dark = [Bool](repeating: false, count: n)
+        var dark: [Bool] = []  // no dark rows unless --exclude-dark finds some
         if options.excludeDark {
             dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed)
             clock.lap("dark patches")
@@ -97,7 +97,7 @@ public enum Locator {
             // Millions of windows: the scaled table is never built (see ``LocatorScaledRows``).
             clock.lap("scaling")
             let darkGroup = options.excludeDark && dark.contains(true)
-            let outcome = try large.cluster(options: options, score: extraction.particleScore, keep: keep, rowCount: n,
+            let outcome = try large.cluster(options: options, score: extraction.score, keep: keep, rowCount: n,
                                             darkGroup: darkGroup, kRange: options.kRange)
             clock.lap("clustering")
             progress.report(2, 3, "clustering")
@@ -133,10 +133,10 @@ public enum Locator {
                 .fitAssign(space, initialCentroids: model.centroids)
             local = fitted.labels
             centroids = fitted.model.centroids
-            clusterScore = LocatorRows.clusterMeans(of: extraction.particleScore, local: local, keep: keep, clusterCount: k)
+            clusterScore = LocatorRows.clusterMeans(of: extraction.score.values, local: local, keep: keep, clusterCount: k)
         } else {
             local = try LocatorClustering.cluster(space, options: options)
-            let fitted = LocatorRows.centroidsAndScores(space, score: extraction.particleScore, local: local, keep: keep, clusterCount: k)
+            let fitted = LocatorRows.centroidsAndScores(space, score: extraction.score.values, local: local, keep: keep, clusterCount: k)
             centroids = fitted.centroids!
             clusterScore = fitted.scores
         }
@@ -270,8 +270,18 @@ public enum Locator {
         var features: Matrix
         /// Fraction of black pixels per patch (two-step mode; empty for sliding windows without it).
         var blackFraction: [Float]
-        /// Per-patch particle score for the automatic pick and the canonical order.
-        var particleScore: [Float]
+        /// Per-patch particle score for the automatic pick and the canonical order (empty when
+        /// ``relativeStdColumns`` is set).
+        var storedScore: [Float]
+        /// Windows whose features hold mean and std: the particle score is `std / mean` (0 unless
+        /// mean > 0) of these feature columns, computed where it is used (no table of its own).
+        var relativeStdColumns: (mean: Int, std: Int)? = nil
+
+        /// Where the particle score of each row comes from.
+        var score: LocatorRows.Score {
+            if let columns = relativeStdColumns { return .relativeStd(features, mean: columns.mean, std: columns.std) }
+            return .stored(storedScore)
+        }
     }
 
     /// Computes the features of every patch or window.
@@ -293,6 +303,7 @@ public enum Locator {
         var values: [Float] = []
         var black: [Float] = []
         var score: [Float] = []
+        var relativeStdColumns: (mean: Int, std: Int)? = nil
         let f = options.features.count
         switch options.sampling {
         case .patches(let patchLayout):
@@ -358,20 +369,14 @@ public enum Locator {
                     values.reserveCapacity(values.count + count * f)
                     for p in 0..<count { for c in 0..<f { values.append(moments.values[p * s + c]) } }
                 }
-                // Particle score for windows: local contrast (relative std).
-                let imageScore = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                    moments.values.withUnsafeBufferPointer { m in
-                        let m = UnsafeSendableBuffer(m), out = UnsafeMutableSendableBuffer(out)
-                        Parallel.forEachChunk(of: count, chunkCount: Parallel.chunkCount(total: count, minimumPerChunk: 65_536)) { range in
-                            for p in range {
-                                let mean = m.buffer[p * s + meanColumn], std = m.buffer[p * s + stdColumn]
-                                out.buffer[p] = mean > 0 ? std / mean : 0
-                            }
-                        }
-                    }
-                    initialized = count
+                // Particle score for windows: local contrast (relative std), read from the
+                // feature table where it is used when the features hold mean and std.
+                if s == f {
+                    relativeStdColumns = (meanColumn, stdColumn)
+                } else {
+                    let imageScore = LocatorRows.relativeStd(moments.values, columns: s, mean: meanColumn, std: stdColumn)
+                    if score.isEmpty { score = imageScore } else { score += imageScore }
                 }
-                if score.isEmpty { score = imageScore } else { score += imageScore }
                 if options.excludeDark {
                     // Windows: the fraction of each window that is bar (0 when the image has none).
                     black += barFraction ?? [Float](repeating: 0, count: count)
@@ -382,7 +387,8 @@ public enum Locator {
         let layout = LocatorLayout(sampling: options.sampling, grids: grids)
         let matrix = Matrix(rows: layout.count, columns: f, values: values)
         guard matrix.isFinite else { throw CleaveError("locate: some features are not finite (NaN or infinity); check the input images") }
-        return Extraction(layout: layout, features: matrix, blackFraction: black, particleScore: score)
+        return Extraction(layout: layout, features: matrix, blackFraction: black, storedScore: score,
+                          relativeStdColumns: relativeStdColumns)
     }
 
     /// Fraction of each region's pixels below `threshold`.

@@ -25,9 +25,14 @@ struct LocatorScaledRows {
     var rows: Int { raw.rows }
     var columns: Int { raw.columns }
 
-    init(_ raw: Matrix, scaler: FittedScaler) {
+    /// Whether `raw` holds the feature table's own values (not tail-compressed), so a score
+    /// computed from its columns is the extraction's.
+    let rawIsFeatures: Bool
+
+    init(_ raw: Matrix, scaler: FittedScaler, rawIsFeatures: Bool) {
         precondition(raw.columns == scaler.columns, "LocatorScaledRows: \(raw.columns) columns, scaler fitted on \(scaler.columns)")
         self.raw = raw
+        self.rawIsFeatures = rawIsFeatures
         center = scaler.center
         inverse = scaler.scale.map { 1 / $0 }
     }
@@ -112,7 +117,7 @@ struct LocatorScaledRows {
     /// the k-means sample, every row assigned), then the cluster means of the assigned rows and of
     /// `score[keep[j]]` (`score[j]` without `keep`).
     /// - Precondition: more rows than the k-means sample.
-    func kMeans(clusterCount k: Int, seed: UInt64, score: [Float], keep: [Int]?) throws -> Assignment {
+    func kMeans(clusterCount k: Int, seed: UInt64, score: LocatorRows.Score, keep: [Int]?) throws -> Assignment {
         let kmeans = try KMeans(clusterCount: k, seed: seed)
         guard let sample = kmeans.sampledRows(rowCount: rows) else {
             preconditionFailure("LocatorScaledRows.kMeans: \(rows) rows is not more than the k-means sample")
@@ -122,7 +127,7 @@ struct LocatorScaledRows {
     }
 
     /// Pass 1 (see ``kMeans(clusterCount:seed:score:keep:)``) for given centres.
-    func assign(centres: Matrix, score: [Float], keep: [Int]?) throws -> Assignment {
+    func assign(centres: Matrix, score: LocatorRows.Score, keep: [Int]?) throws -> Assignment {
         let n = rows, d = columns, k = centres.rows
         let chunks = chunkCount
         var labels = [Int32](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }  // every row written below
@@ -130,6 +135,13 @@ struct LocatorScaledRows {
         var sums = [Double](repeating: 0, count: chunks * (k * d + k))
         var counts = [Int](repeating: 0, count: chunks * k)
         var finite = [Bool](repeating: true, count: chunks)
+        // Scores: std / mean of two of the rows' own raw columns, or a table (indexed through `keep`).
+        var storedScore: [Float] = [0]
+        var meanColumn = -1, stdColumn = -1
+        switch score {
+        case let .relativeStd(_, mean, std) where rawIsFeatures: meanColumn = mean; stdColumn = std
+        default: storedScore = score.values
+        }
         labels.withUnsafeMutableBufferPointer { labelBuffer in
             sums.withUnsafeMutableBufferPointer { sumBuffer in
                 counts.withUnsafeMutableBufferPointer { countBuffer in
@@ -138,12 +150,12 @@ struct LocatorScaledRows {
                             center.withUnsafeBufferPointer { center in
                                 inverse.withUnsafeBufferPointer { inverse in
                                     centres.values.withUnsafeBufferPointer { centres in
-                                        score.withUnsafeBufferPointer { score in
+                                        storedScore.withUnsafeBufferPointer { stored in
                                             let box = AssignBuffers(labels: labelBuffer.baseAddress!, sums: sumBuffer.baseAddress!,
                                                                     counts: countBuffer.baseAddress!, finite: finiteBuffer.baseAddress!,
                                                                     source: source.baseAddress!, center: center.baseAddress!,
                                                                     inverse: inverse.baseAddress!, centres: centres.baseAddress!,
-                                                                    score: score.baseAddress!)
+                                                                    score: stored.baseAddress!, meanColumn: meanColumn, stdColumn: stdColumn)
                                             keep.withUnsafeBufferPointerIfPresent { keepPointer in
                                                 let keepPointer = UnsafeSendablePointer(keepPointer)
                                                 Parallel.forEach(chunks) { c in
@@ -190,7 +202,11 @@ struct LocatorScaledRows {
         let center: UnsafePointer<Double>
         let inverse: UnsafePointer<Double>
         let centres: UnsafePointer<Float>
+        /// Stored scores (when `meanColumn` < 0).
         let score: UnsafePointer<Float>
+        /// Raw columns of mean and std when the score is their ratio, else -1.
+        let meanColumn: Int
+        let stdColumn: Int
     }
 
     /// Pass 1 over `rows`: nearest centre by squared distance (columns summed in order, the first
@@ -208,6 +224,14 @@ struct LocatorScaledRows {
         accumulators.initialize(repeating: .zero, count: k * d + 2 * k)
         defer { tile.deallocate(); bestLabel.deallocate(); accumulators.deallocate() }
         let scoreAccumulators = accumulators + k * d, countAccumulators = scoreAccumulators + k
+        // The particle score of a row, as Locator's feature extraction computes it.
+        @inline(__always) func rowScore(_ row: Int) -> Double {
+            if b.meanColumn >= 0 {
+                let mean = b.source[row * d + b.meanColumn], std = b.source[row * d + b.stdColumn]
+                return Double(mean > 0 ? std / mean : 0)
+            }
+            return Double(b.score[keep.map { $0[row] } ?? row])
+        }
         var allFinite = true
         var start = rows.lowerBound
         while start < rows.upperBound {
@@ -238,11 +262,7 @@ struct LocatorScaledRows {
             i = 0
             while i + 4 <= count {
                 let l = SIMD4<Double>(Double(bestLabel[i]), Double(bestLabel[i + 1]), Double(bestLabel[i + 2]), Double(bestLabel[i + 3]))
-                let row = start + i
-                let score = keep.map { keep in
-                    SIMD4<Double>(Double(b.score[keep[row]]), Double(b.score[keep[row + 1]]),
-                                  Double(b.score[keep[row + 2]]), Double(b.score[keep[row + 3]]))
-                } ?? SIMD4<Double>(Double(b.score[row]), Double(b.score[row + 1]), Double(b.score[row + 2]), Double(b.score[row + 3]))
+                let score = SIMD4<Double>(rowScore(start + i), rowScore(start + i + 1), rowScore(start + i + 2), rowScore(start + i + 3))
                 for c in 0..<k {
                     let outside = l .!= SIMD4<Double>(repeating: Double(c))
                     for j in 0..<d {
@@ -258,7 +278,7 @@ struct LocatorScaledRows {
             while i < count {  // the rest of a short block: lane 0
                 let c = Int(bestLabel[i]), row = start + i
                 for j in 0..<d { accumulators[c * d + j][0] += Double(tile[j * block + i]) }
-                scoreAccumulators[c][0] += Double(b.score[keep.map { $0[row] } ?? row])
+                scoreAccumulators[c][0] += rowScore(row)
                 countAccumulators[c][0] += 1
                 i += 1
             }
@@ -369,7 +389,7 @@ extension LocatorScaledRows {
         guard model == nil, options.method == .kmeans, options.similarTo == nil else { return nil }
         guard case .none = options.reduction else { return nil }
         guard try KMeans(clusterCount: options.clusterCount, seed: options.seed).sampledRows(rowCount: kept.rows) != nil else { return nil }
-        return LocatorScaledRows(kept, scaler: scaler)
+        return LocatorScaledRows(kept, scaler: scaler, rawIsFeatures: !options.compressTails)
     }
 
     /// Everything `Locator.run` takes from clustering the scaled rows.
@@ -393,10 +413,10 @@ extension LocatorScaledRows {
     ///   - score: particle score per row of the full table; `keep` maps clustered rows to it.
     ///   - rowCount: rows of the full table (kept and dark).
     ///   - silhouetteSampleSize: rows the silhouette is estimated on (0: none).
-    func cluster(options: LocatorOptions, score: [Float], keep: [Int]?, rowCount n: Int, darkGroup: Bool,
+    func cluster(options: LocatorOptions, score: LocatorRows.Score, keep: [Int]?, rowCount n: Int, darkGroup: Bool,
                  kRange: ClosedRange<Int>?, silhouetteSampleSize: Int = 5_000) throws -> Outcome {
         let k = options.clusterCount
-        let fitted = try kMeans(clusterCount: k, seed: options.seed, score: score, keep: keep)
+        var fitted = try kMeans(clusterCount: k, seed: options.seed, score: score, keep: keep)
         let order = (0..<k).sorted { fitted.scores[$0] != fitted.scores[$1] ? fitted.scores[$0] > fitted.scores[$1] : $0 < $1 }
         var newIndex = [Int32](repeating: 0, count: k)
         for (new, old) in order.enumerated() { newIndex[old] = Int32(new) }
@@ -407,6 +427,7 @@ extension LocatorScaledRows {
             picked = user; pickedBy = "user"
         }
         var local = fitted.labels
+        fitted.labels = []  // `local` is renumbered in place: no second owner, no copy
         let pass = heat(centres: centroids, picked: picked, labels: &local, newIndex: newIndex)
         let labels = LocatorRows.spread(local, keep: keep, rowCount: n, fill: Int32(k))
         var sizes = order.map { fitted.counts[$0] }
