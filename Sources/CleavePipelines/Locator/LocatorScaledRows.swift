@@ -232,6 +232,17 @@ struct LocatorScaledRows {
             }
             return Double(b.score[keep.map { $0[row] } ?? row])
         }
+        // The scores of rows `row ..< row + 4`.
+        @inline(__always) func scores4(_ row: Int) -> SIMD4<Double> {
+            if b.meanColumn >= 0 {
+                let p = b.source + row &* d
+                let mean = SIMD4<Float>(p[b.meanColumn], p[d &+ b.meanColumn], p[2 &* d &+ b.meanColumn], p[3 &* d &+ b.meanColumn])
+                let std = SIMD4<Float>(p[b.stdColumn], p[d &+ b.stdColumn], p[2 &* d &+ b.stdColumn], p[3 &* d &+ b.stdColumn])
+                let ratio = (std / mean).replacing(with: 0, where: .!(mean .> 0))  // mean > 0 ? std / mean : 0
+                return SIMD4<Double>(Double(ratio[0]), Double(ratio[1]), Double(ratio[2]), Double(ratio[3]))
+            }
+            return SIMD4<Double>(rowScore(row), rowScore(row &+ 1), rowScore(row &+ 2), rowScore(row &+ 3))
+        }
         var allFinite = true
         var start = rows.lowerBound
         while start < rows.upperBound {
@@ -241,39 +252,43 @@ struct LocatorScaledRows {
             // Nearest centre, eight rows per step (block is a multiple of 8).
             var i = 0
             while i < count {
-                var best = Lanes(repeating: .infinity), label = SIMD8<Int32>(repeating: 0)
-                for c in 0..<k {
-                    let q = b.centres + c * d
-                    var v = UnsafeRawPointer(tile + i).loadUnaligned(as: Lanes.self) - Lanes(repeating: q[0])
-                    var s = v * v
-                    for j in 1..<max(d, 1) {
-                        v = UnsafeRawPointer(tile + j * block + i).loadUnaligned(as: Lanes.self) - Lanes(repeating: q[j])
-                        s.addProduct(v, v)
-                    }
-                    let closer = s .< best
-                    best.replace(with: s, where: closer)
-                    label.replace(with: SIMD8(repeating: Int32(c)), where: closer)
-                }
+                let label = d == 4
+                    ? nearest8(columns4: tile + i, centres: b.centres, centreCount: k)
+                    : nearest8(tile + i, columns: d, centres: b.centres, centreCount: k)
                 UnsafeMutableRawPointer(bestLabel + i).storeBytes(of: label, as: SIMD8<Int32>.self)
-                i += 8
+                i &+= 8
             }
             (b.labels + start).update(from: bestLabel, count: count)
             // Cluster sums, four rows per step: a row adds its value in its cluster's lane and 0 elsewhere.
+            @inline(__always) func column(_ j: Int, _ i: Int) -> SIMD4<Double> {
+                let x = UnsafeRawPointer(tile + (j &* block &+ i)).loadUnaligned(as: SIMD4<Float>.self)
+                return SIMD4<Double>(Double(x[0]), Double(x[1]), Double(x[2]), Double(x[3]))
+            }
             i = 0
             while i + 4 <= count {
-                let l = SIMD4<Double>(Double(bestLabel[i]), Double(bestLabel[i + 1]), Double(bestLabel[i + 2]), Double(bestLabel[i + 3]))
-                let score = SIMD4<Double>(rowScore(start + i), rowScore(start + i + 1), rowScore(start + i + 2), rowScore(start + i + 3))
-                for c in 0..<k {
-                    let outside = l .!= SIMD4<Double>(repeating: Double(c))
-                    for j in 0..<d {
-                        let x = UnsafeRawPointer(tile + j * block + i).loadUnaligned(as: SIMD4<Float>.self)
-                        let value = SIMD4<Double>(Double(x[0]), Double(x[1]), Double(x[2]), Double(x[3]))
-                        accumulators[c * d + j] += value.replacing(with: 0, where: outside)
+                let l = SIMD4<Double>(Double(bestLabel[i]), Double(bestLabel[i &+ 1]), Double(bestLabel[i &+ 2]), Double(bestLabel[i &+ 3]))
+                let score = scores4(start &+ i)
+                if d == 4 {
+                    let x0 = column(0, i), x1 = column(1, i), x2 = column(2, i), x3 = column(3, i)
+                    for c in 0..<k {
+                        let outside = l .!= SIMD4<Double>(repeating: Double(c))
+                        let a = accumulators + c &* 4
+                        a[0] += x0.replacing(with: 0, where: outside)
+                        a[1] += x1.replacing(with: 0, where: outside)
+                        a[2] += x2.replacing(with: 0, where: outside)
+                        a[3] += x3.replacing(with: 0, where: outside)
+                        scoreAccumulators[c] += score.replacing(with: 0, where: outside)
+                        countAccumulators[c] += SIMD4<Double>(repeating: 1).replacing(with: 0, where: outside)
                     }
-                    scoreAccumulators[c] += score.replacing(with: 0, where: outside)
-                    countAccumulators[c] += SIMD4<Double>(repeating: 1).replacing(with: 0, where: outside)
+                } else {
+                    for c in 0..<k {
+                        let outside = l .!= SIMD4<Double>(repeating: Double(c))
+                        for j in 0..<d { accumulators[c &* d &+ j] += column(j, i).replacing(with: 0, where: outside) }
+                        scoreAccumulators[c] += score.replacing(with: 0, where: outside)
+                        countAccumulators[c] += SIMD4<Double>(repeating: 1).replacing(with: 0, where: outside)
+                    }
                 }
-                i += 4
+                i &+= 4
             }
             while i < count {  // the rest of a short block: lane 0
                 let c = Int(bestLabel[i]), row = start + i
@@ -288,6 +303,52 @@ struct LocatorScaledRows {
         for i in 0..<(k * d) { sums[i] = total(accumulators[i]) }
         for c in 0..<k { sums[k * d + c] = total(scoreAccumulators[c]); counts[c] = Int(total(countAccumulators[c])) }
         return allFinite
+    }
+
+    /// The nearest of `k` centres for eight transposed rows (column `j` at `rows + j · block`):
+    /// squared distance with the columns summed in order (a product, then fused multiply-adds, as
+    /// CleaveLearning's k-means), ties to the lower index.
+    @inline(__always)
+    static func nearest8(_ rows: UnsafePointer<Float>, columns d: Int, centres: UnsafePointer<Float>, centreCount k: Int) -> SIMD8<Int32> {
+        typealias Lanes = SIMD8<Float>
+        var best = Lanes(repeating: .infinity), label = SIMD8<Int32>(repeating: 0)
+        for c in 0..<k {
+            let q = centres + c &* d
+            var v = UnsafeRawPointer(rows).loadUnaligned(as: Lanes.self) - Lanes(repeating: q[0])
+            var s = v * v
+            for j in 1..<max(d, 1) {
+                v = UnsafeRawPointer(rows + j &* block).loadUnaligned(as: Lanes.self) - Lanes(repeating: q[j])
+                s.addProduct(v, v)
+            }
+            let closer = s .< best
+            best.replace(with: s, where: closer)
+            label.replace(with: SIMD8(repeating: Int32(c)), where: closer)
+        }
+        return label
+    }
+
+    /// ``nearest8(_:columns:centres:centreCount:)`` for four columns (the sliding-window features):
+    /// the rows stay in registers across the centres.
+    @inline(__always)
+    static func nearest8(columns4 rows: UnsafePointer<Float>, centres: UnsafePointer<Float>, centreCount k: Int) -> SIMD8<Int32> {
+        typealias Lanes = SIMD8<Float>
+        let x0 = UnsafeRawPointer(rows).loadUnaligned(as: Lanes.self)
+        let x1 = UnsafeRawPointer(rows + block).loadUnaligned(as: Lanes.self)
+        let x2 = UnsafeRawPointer(rows + 2 * block).loadUnaligned(as: Lanes.self)
+        let x3 = UnsafeRawPointer(rows + 3 * block).loadUnaligned(as: Lanes.self)
+        var best = Lanes(repeating: .infinity), label = SIMD8<Int32>(repeating: 0)
+        for c in 0..<k {
+            let q = centres + c &* 4
+            var v = x0 - Lanes(repeating: q[0])
+            var s = v * v
+            v = x1 - Lanes(repeating: q[1]); s.addProduct(v, v)
+            v = x2 - Lanes(repeating: q[2]); s.addProduct(v, v)
+            v = x3 - Lanes(repeating: q[3]); s.addProduct(v, v)
+            let closer = s .< best
+            best.replace(with: s, where: closer)
+            label.replace(with: SIMD8(repeating: Int32(c)), where: closer)
+        }
+        return label
     }
 
     /// What pass 2 gives.
@@ -356,10 +417,22 @@ struct LocatorScaledRows {
             LocatorClustering.closenessOfTile(tile, stride: block, count: count, columns: d, centres: b.centres, centreCount: k,
                                               picked: picked, out: b.heat + start)
             let labels = b.labels + start, mask = b.mask + start
-            for i in 0..<count {
+            // Renumbering and the picked flags, eight rows per step.
+            var i = 0
+            while i + 8 <= count {
+                let old = UnsafeRawPointer(labels + i).loadUnaligned(as: SIMD8<Int32>.self)
+                var new = SIMD8<Int32>(repeating: 0)
+                for c in 0..<k { new.replace(with: SIMD8(repeating: b.newIndex[c]), where: old .== SIMD8(repeating: Int32(c))) }
+                UnsafeMutableRawPointer(labels + i).storeBytes(of: new, as: SIMD8<Int32>.self)
+                let flags = SIMD8<Int32>(repeating: 0).replacing(with: 1, where: new .== SIMD8(repeating: p))
+                UnsafeMutableRawPointer(mask + i).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: flags), as: SIMD8<UInt8>.self)  // Bool: 0 / 1
+                i &+= 8
+            }
+            while i < count {
                 let label = b.newIndex[Int(labels[i])]
                 labels[i] = label
                 mask[i] = label == p
+                i &+= 1
             }
             start += count
         }
