@@ -217,10 +217,32 @@ public struct KMeans: Sendable {
                    iterations: iterations, rowCount: n)
     }
 
-    /// `count` distinct indices from `0..<total`, sorted (Floyd's algorithm; O(count) memory).
+    /// `count` distinct indices from `0..<total`, sorted (Floyd's algorithm; O(count) memory, or a
+    /// bit set of `total` bits when that is at most 16 words per index drawn).
     static func sampleIndices(count: Int, from total: Int, using rng: inout SeededGenerator) -> [Int] {
         precondition(count <= total, "sampleIndices: \(count) of \(total)")
         if count == total { return Array(0..<total) }
+        if total / 64 <= 16 * count {
+            // Dense enough for a bit set (at most 2 bits of memory per drawn index): the same
+            // draws and the same set, read out in order (no hashing, no sort).
+            var bits = [UInt64](repeating: 0, count: (total + 63) / 64)
+            for j in (total - count)..<total {
+                let t = rng.next(below: j + 1)
+                let chosen = bits[t >> 6] & (1 << UInt64(t & 63)) != 0
+                let index = chosen ? j : t
+                bits[index >> 6] |= 1 << UInt64(index & 63)
+            }
+            var out: [Int] = []
+            out.reserveCapacity(count)
+            for (w, word) in bits.enumerated() {
+                var rest = word
+                while rest != 0 {
+                    out.append(w * 64 + rest.trailingZeroBitCount)
+                    rest &= rest - 1
+                }
+            }
+            return out
+        }
         var chosen = Set<Int>(minimumCapacity: count)
         for j in (total - count)..<total {
             let t = rng.next(below: j + 1)

@@ -146,6 +146,23 @@ public enum LocatorOutput {
                         if case let .window(size, stride) = result.layout.sampling {
                             // Window cells: `stride × stride` squares on a regular lattice, row by row.
                             let offset = size / 2 - stride / 2
+                            if stride == 1 {
+                                // One pixel per window (the window's centre), rows in fixed chunks on all cores.
+                                let clusters = UnsafeMutableSendableBuffer(clusters), picked = UnsafeMutableSendableBuffer(picked)
+                                let labels = UnsafeSendableBuffer(labels), mask = UnsafeSendableBuffer(mask)
+                                let columns = min(grid.columns, width - offset), rows = min(grid.rows, height - offset)
+                                Parallel.forEachChunk(of: rows, chunkCount: Parallel.chunkCount(total: rows, minimumPerChunk: 64)) { range in
+                                    let flags = UnsafeRawPointer(mask.buffer.baseAddress!).assumingMemoryBound(to: UInt8.self)
+                                    for r in range {
+                                        let first = grid.firstIndex + r * grid.columns, row = (r + offset) * width + offset
+                                        for c in 0..<columns {
+                                            clusters.buffer[row + c] = UInt8(clamping: labels.buffer[first + c] + 1)
+                                            picked.buffer[row + c] = 0 &- flags[first + c]  // Bool 1 → 255, 0 → 0
+                                        }
+                                    }
+                                }
+                                return
+                            }
                             for r in 0..<grid.rows {
                                 let first = grid.firstIndex + r * grid.columns
                                 for y in (r * stride + offset)..<min(height, r * stride + offset + stride) {
@@ -292,7 +309,7 @@ public enum LocatorOutput {
             "images": result.imageNames, "patches": result.layout.count,
             "clusters": result.clusterSizes, "cluster_names": result.groupNames,
             "particle_scores": result.particleScores.map { $0.isFinite ? $0 : NSNull() as Any },
-            "picked": result.picked, "picked_by": result.pickedBy, "picked_patches": result.pickedMask.filter { $0 }.count,
+            "picked": result.picked, "picked_by": result.pickedBy, "picked_patches": LocatorRows.count(result.pickedMask),
             "film_level": result.filmLevel, "targets": result.targets.count,
             "silhouette": result.silhouette.map { $0 as Any } ?? NSNull(),
             "timings": Dictionary(result.timings.map { ($0.stage, $0.seconds) }, uniquingKeysWith: +),
