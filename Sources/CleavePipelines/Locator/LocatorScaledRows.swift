@@ -238,7 +238,7 @@ struct LocatorScaledRows {
                 let p = b.source + row &* d
                 let mean = SIMD4<Float>(p[b.meanColumn], p[d &+ b.meanColumn], p[2 &* d &+ b.meanColumn], p[3 &* d &+ b.meanColumn])
                 let std = SIMD4<Float>(p[b.stdColumn], p[d &+ b.stdColumn], p[2 &* d &+ b.stdColumn], p[3 &* d &+ b.stdColumn])
-                let ratio = (std / mean).replacing(with: 0, where: .!(mean .> 0))  // mean > 0 ? std / mean : 0
+                let ratio = LocatorScaledRows.select(std / mean, where: mean .> 0)  // mean > 0 ? std / mean : 0
                 return SIMD4<Double>(Double(ratio[0]), Double(ratio[1]), Double(ratio[2]), Double(ratio[3]))
             }
             return SIMD4<Double>(rowScore(row), rowScore(row &+ 1), rowScore(row &+ 2), rowScore(row &+ 3))
@@ -268,24 +268,25 @@ struct LocatorScaledRows {
             while i + 4 <= count {
                 let l = SIMD4<Double>(Double(bestLabel[i]), Double(bestLabel[i &+ 1]), Double(bestLabel[i &+ 2]), Double(bestLabel[i &+ 3]))
                 let score = scores4(start &+ i)
+                let ones = SIMD4<Double>(repeating: 1)
                 if d == 4 {
                     let x0 = column(0, i), x1 = column(1, i), x2 = column(2, i), x3 = column(3, i)
                     for c in 0..<k {
-                        let outside = l .!= SIMD4<Double>(repeating: Double(c))
+                        let inside = l .== SIMD4<Double>(repeating: Double(c))
                         let a = accumulators + c &* 4
-                        a[0] += x0.replacing(with: 0, where: outside)
-                        a[1] += x1.replacing(with: 0, where: outside)
-                        a[2] += x2.replacing(with: 0, where: outside)
-                        a[3] += x3.replacing(with: 0, where: outside)
-                        scoreAccumulators[c] += score.replacing(with: 0, where: outside)
-                        countAccumulators[c] += SIMD4<Double>(repeating: 1).replacing(with: 0, where: outside)
+                        a[0] += select(x0, where: inside)
+                        a[1] += select(x1, where: inside)
+                        a[2] += select(x2, where: inside)
+                        a[3] += select(x3, where: inside)
+                        scoreAccumulators[c] += select(score, where: inside)
+                        countAccumulators[c] += select(ones, where: inside)
                     }
                 } else {
                     for c in 0..<k {
-                        let outside = l .!= SIMD4<Double>(repeating: Double(c))
-                        for j in 0..<d { accumulators[c &* d &+ j] += column(j, i).replacing(with: 0, where: outside) }
-                        scoreAccumulators[c] += score.replacing(with: 0, where: outside)
-                        countAccumulators[c] += SIMD4<Double>(repeating: 1).replacing(with: 0, where: outside)
+                        let inside = l .== SIMD4<Double>(repeating: Double(c))
+                        for j in 0..<d { accumulators[c &* d &+ j] += select(column(j, i), where: inside) }
+                        scoreAccumulators[c] += select(score, where: inside)
+                        countAccumulators[c] += select(ones, where: inside)
                     }
                 }
                 i &+= 4
@@ -303,6 +304,18 @@ struct LocatorScaledRows {
         for i in 0..<(k * d) { sums[i] = total(accumulators[i]) }
         for c in 0..<k { sums[k * d + c] = total(scoreAccumulators[c]); counts[c] = Int(total(countAccumulators[c])) }
         return allFinite
+    }
+
+    /// `value` where `mask` is set, +0 elsewhere (a bitwise and: no per-lane branches).
+    @inline(__always)
+    static func select(_ value: SIMD4<Double>, where mask: SIMDMask<SIMD4<Int64>>) -> SIMD4<Double> {
+        unsafeBitCast(unsafeBitCast(value, to: SIMD4<UInt64>.self) & unsafeBitCast(mask, to: SIMD4<UInt64>.self), to: SIMD4<Double>.self)
+    }
+
+    /// `value` where `mask` is set, +0 elsewhere.
+    @inline(__always)
+    static func select(_ value: SIMD4<Float>, where mask: SIMDMask<SIMD4<Int32>>) -> SIMD4<Float> {
+        unsafeBitCast(unsafeBitCast(value, to: SIMD4<UInt32>.self) & unsafeBitCast(mask, to: SIMD4<UInt32>.self), to: SIMD4<Float>.self)
     }
 
     /// The nearest of `k` centres for eight transposed rows (column `j` at `rows + j · block`):
@@ -417,22 +430,22 @@ struct LocatorScaledRows {
             LocatorClustering.closenessOfTile(tile, stride: block, count: count, columns: d, centres: b.centres, centreCount: k,
                                               picked: picked, out: b.heat + start)
             let labels = b.labels + start, mask = b.mask + start
-            // Renumbering and the picked flags, eight rows per step.
-            var i = 0
-            while i + 8 <= count {
-                let old = UnsafeRawPointer(labels + i).loadUnaligned(as: SIMD8<Int32>.self)
-                var new = SIMD8<Int32>(repeating: 0)
-                for c in 0..<k { new.replace(with: SIMD8(repeating: b.newIndex[c]), where: old .== SIMD8(repeating: Int32(c))) }
-                UnsafeMutableRawPointer(labels + i).storeBytes(of: new, as: SIMD8<Int32>.self)
-                let flags = SIMD8<Int32>(repeating: 0).replacing(with: 1, where: new .== SIMD8(repeating: p))
-                UnsafeMutableRawPointer(mask + i).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: flags), as: SIMD8<UInt8>.self)  // Bool: 0 / 1
-                i &+= 8
-            }
-            while i < count {
-                let label = b.newIndex[Int(labels[i])]
-                labels[i] = label
-                mask[i] = label == p
-                i &+= 1
+            // Renumbering and the picked flags (for up to four clusters a chain of selects, which
+            // the compiler vectorises; beyond that a table lookup).
+            if k <= 4 {
+                let t0 = b.newIndex[0], t1 = k > 1 ? b.newIndex[1] : 0, t2 = k > 2 ? b.newIndex[2] : 0, t3 = k > 3 ? b.newIndex[3] : 0
+                for i in 0..<count {
+                    let old = labels[i]
+                    let label = old == 0 ? t0 : (old == 1 ? t1 : (old == 2 ? t2 : t3))
+                    labels[i] = label
+                    mask[i] = label == p
+                }
+            } else {
+                for i in 0..<count {
+                    let label = b.newIndex[Int(labels[i])]
+                    labels[i] = label
+                    mask[i] = label == p
+                }
             }
             start += count
         }
