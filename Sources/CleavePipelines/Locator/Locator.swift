@@ -255,6 +255,7 @@ public enum Locator {
     public static func estimateFilmLevel(_ images: [LocatorImage]) -> Double {
         let total = images.reduce(0) { $0 + $1.image.pixels.count }
         let step = max(1, total / 1_000_000)
+        if images.allSatisfy(\.integral), let median = countedMedian(images, step: step) { return median }
         var values: [Float] = []
         values.reserveCapacity(total / step + images.count)
         for image in images {
@@ -263,6 +264,36 @@ public enum Locator {
             while i < p.count { values.append(p[i]); i += step }
         }
         return values.isEmpty ? 0 : Double(OrderStatistics.select(&values, values.count / 2))
+    }
+
+    /// The median of ``estimateFilmLevel(_:)``'s subsample by counting, for whole-number samples
+    /// in 0…65535 (8/16-bit data): the value of rank `count / 2`, as selection gives; `nil` when
+    /// a sample does not fit.
+    static func countedMedian(_ images: [LocatorImage], step: Int) -> Double? {
+        var counts = [Int](repeating: 0, count: 65_536)
+        var sampled = 0
+        let fits = counts.withUnsafeMutableBufferPointer { counts in
+            for image in images {
+                let ok = image.image.pixels.withUnsafeBufferPointer { p -> Bool in
+                    var i = 0
+                    while i < p.count {
+                        let v = p[i]
+                        guard v >= 0, v <= 65_535, v == v.rounded(.towardZero) else { return false }
+                        counts[Int(v)] &+= 1
+                        i &+= step
+                    }
+                    return true
+                }
+                guard ok else { return false }
+                sampled += (image.image.pixels.count + step - 1) / step
+            }
+            return true
+        }
+        guard fits else { return nil }
+        guard sampled > 0 else { return 0 }
+        var rank = sampled / 2, value = 0
+        while rank >= counts[value] { rank -= counts[value]; value += 1 }
+        return Double(value)
     }
 
     struct Extraction {
