@@ -474,7 +474,7 @@ extension LocatorScaledRows {
     static func ifLarge(_ kept: Matrix, scaler: FittedScaler, options: LocatorOptions, model: LocatorModel?) throws -> LocatorScaledRows? {
         guard model == nil, options.method == .kmeans, options.similarTo == nil else { return nil }
         guard case .none = options.reduction else { return nil }
-        guard try KMeans(clusterCount: options.clusterCount, seed: options.seed).sampledRows(rowCount: kept.rows) != nil else { return nil }
+        guard kept.rows > (try KMeans(clusterCount: options.clusterCount, seed: options.seed).sampleSize) else { return nil }
         return LocatorScaledRows(kept, scaler: scaler, rawIsFeatures: !options.compressTails)
     }
 
