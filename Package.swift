@@ -14,7 +14,13 @@ let cpuFlags: [SwiftSetting] = []
 let cCPUFlags: [CSetting] = []
 #endif
 
-let settings: [SwiftSetting] = cpuFlags
+// `Float.squareRoot()` lowers through a C shim (`__builtin_sqrtf`); with C's default math-errno
+// that becomes a square-root instruction plus a libm call on NaN, which keeps every SIMD
+// `squareRoot()` a lane-by-lane loop. Cleave never reads errno, so the shims are compiled
+// without it: the same correctly rounded results, one vector instruction per SIMD square root.
+let mathFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
+
+let settings: [SwiftSetting] = cpuFlags + mathFlags
 
 let package = Package(
     name: "Cleave",

@@ -1,5 +1,25 @@
 /// Order statistics by selection instead of a full sort: O(n) on average, in place.
 public enum OrderStatistics {
+    /// Narrows `lo`…`hi` to include the `count` values at `values`: `lo = min(lo, v)`,
+    /// `hi = max(hi, v)` for every value, eight lanes at a time. For values that are not NaN the
+    /// result is that of the sequential `Swift.min` / `Swift.max` loop (a NaN never replaces a
+    /// bound, as there).
+    /// - Complexity: O(count).
+    public static func extrema(_ values: UnsafePointer<Float>, count: Int, lo: inout Float, hi: inout Float) {
+        var i = 0
+        if count >= 8 {
+            var low = SIMD8<Float>(repeating: lo), high = SIMD8<Float>(repeating: hi)
+            while i + 8 <= count {
+                let v = UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self)
+                low.replace(with: v, where: v .< low)
+                high.replace(with: v, where: v .> high)
+                i += 8
+            }
+            for lane in 0..<8 { lo = Swift.min(lo, low[lane]); hi = Swift.max(hi, high[lane]) }
+        }
+        while i < count { lo = Swift.min(lo, values[i]); hi = Swift.max(hi, values[i]); i += 1 }
+    }
+
     /// The `k`-th smallest value (0-based) of `values`, by Hoare quickselect with a
     /// median-of-three pivot (deterministic). Reorders `values`: afterwards
     /// `values[..<k]` ≤ `values[k]` ≤ `values[(k+1)...]`.
@@ -57,7 +77,7 @@ public enum OrderStatistics {
         let below = Int(position.rounded(.down))
         let t = position - Double(below)
         var lo = values[0], hi = values[0]
-        for v in values { lo = Swift.min(lo, v); hi = Swift.max(hi, v) }
+        extrema(values.baseAddress!, count: n, lo: &lo, hi: &hi)
         if lo == hi { return Double(lo) }
         let binCount = 1024
         if bins.count < binCount { bins = [Int32](repeating: 0, count: binCount) }
@@ -67,7 +87,7 @@ public enum OrderStatistics {
         return bins.withUnsafeMutableBufferPointer { bins in
             @inline(__always) func bin(_ v: Float) -> Int { Swift.min(binCount - 1, Int((Double(v) - low) * scale)) }
             for i in 0..<binCount { bins[i] = 0 }
-            for v in values { bins[bin(v)] += 1 }
+            for v in values { bins[bin(v)] &+= 1 }
             // Bins holding rank `below` and rank `lastRank`, and the rank where the first starts.
             var first = 0, base = 0, running = 0
             while running + Int(bins[first]) <= below { running += Int(bins[first]); first += 1 }

@@ -44,15 +44,18 @@ public enum GLCM {
         if scratch.levels.count < w * h { scratch.levels = [Int32](repeating: 0, count: w * h) }
         var lo = Float.greatestFiniteMagnitude, hi = -Float.greatestFiniteMagnitude
         for y in 0..<h {
-            let row = (region.y + y) * width + region.x
-            for x in 0..<w { lo = Swift.min(lo, pixels[row + x]); hi = Swift.max(hi, pixels[row + x]) }
+            OrderStatistics.extrema(pixels.baseAddress! + (region.y + y) * width + region.x, count: w, lo: &lo, hi: &hi)
         }
         let scale = hi > lo ? Double(levels) / (Double(hi) - Double(lo)) : 0
-        for y in 0..<h {
-            let row = (region.y + y) * width + region.x
-            for x in 0..<w {
-                let q = Int((Double(pixels[row + x]) - Double(lo)) * scale)
-                scratch.levels[y * w + x] = Int32(Swift.min(Swift.max(q, 0), levels - 1))
+        scratch.levels.withUnsafeMutableBufferPointer { out in
+            let low = Double(lo), top = Int32(levels - 1)
+            for y in 0..<h {
+                let row = pixels.baseAddress! + (region.y + y) * width + region.x, target = out.baseAddress! + y * w
+                for x in 0..<w {
+                    // (v − lo) · scale lies in 0…levels: exact in Int32, then clamped as before.
+                    let q = Int32((Double(row[x]) - low) * scale)
+                    target[x] = Swift.min(Swift.max(q, 0), top)
+                }
             }
         }
         if scratch.matrix.count < levels * levels { scratch.matrix = [Double](repeating: 0, count: levels * levels) }
@@ -76,13 +79,13 @@ public enum GLCM {
                                 let from = q.baseAddress! + r * w, to = q.baseAddress! + (r + dr) * w + dc
                                 var c = c0
                                 while c + 4 <= c1 {
-                                    t[Int(from[c]) * levels + Int(to[c])] += 1
-                                    t[cells + Int(from[c + 1]) * levels + Int(to[c + 1])] += 1
-                                    t[2 * cells + Int(from[c + 2]) * levels + Int(to[c + 2])] += 1
-                                    t[3 * cells + Int(from[c + 3]) * levels + Int(to[c + 3])] += 1
-                                    c += 4
+                                    t[Int(from[c]) &* levels &+ Int(to[c])] &+= 1
+                                    t[cells &+ Int(from[c + 1]) &* levels &+ Int(to[c + 1])] &+= 1
+                                    t[2 &* cells &+ Int(from[c + 2]) &* levels &+ Int(to[c + 2])] &+= 1
+                                    t[3 &* cells &+ Int(from[c + 3]) &* levels &+ Int(to[c + 3])] &+= 1
+                                    c &+= 4
                                 }
-                                while c < c1 { t[Int(from[c]) * levels + Int(to[c])] += 1; c += 1 }
+                                while c < c1 { t[Int(from[c]) &* levels &+ Int(to[c])] &+= 1; c &+= 1 }
                             }
                             pairs = Double(2 * (r1 - r0) * (c1 - c0))
                         }

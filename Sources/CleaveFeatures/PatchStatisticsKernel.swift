@@ -63,11 +63,7 @@ enum PatchKernel {
         if integral {
             var lo = Float.greatestFiniteMagnitude, hi = -Float.greatestFiniteMagnitude
             for y in region.y..<(region.y + region.height) {
-                let row = y * width + region.x
-                for x in 0..<region.width {
-                    let v = pixels[row + x]
-                    lo = Swift.min(lo, v); hi = Swift.max(hi, v)
-                }
+                OrderStatistics.extrema(pixels.baseAddress! + y * width + region.x, count: region.width, lo: &lo, hi: &hi)
             }
             let offset = Int(lo)
             let size = Int(hi) - offset + 1
@@ -76,7 +72,7 @@ enum PatchKernel {
                 for i in 0..<size { h[i] = 0 }
                 for y in region.y..<(region.y + region.height) {
                     let row = y * width + region.x
-                    for x in 0..<region.width { h[Int(pixels[row + x]) - offset] += 1 }
+                    for x in 0..<region.width { h[Int(pixels[row + x]) &- offset] &+= 1 }
                 }
                 var running = 0
                 for i in 0..<size where h[i] != 0 {

@@ -82,9 +82,7 @@ public struct KMeans: Sendable {
             let run = bestRun(points)
             return (run.model(sampled: false), run.labels)
         }
-        var rng = SeededGenerator.stream(seed: seed, index: -1)
-        let sample = KMeans.sampleIndices(count: sampleSize, from: matrix.rows, using: &rng)
-        let points = PointBlock(matrix.selectingRows(sample))
+        let points = PointBlock(matrix.selectingRows(sampledRows(rowCount: matrix.rows)!))
         let model = bestRun(points).model(sampled: true)
         return (model, try model.assign(matrix))
     }
@@ -97,9 +95,19 @@ public struct KMeans: Sendable {
                                                  reason: "more clusters than rows (\(matrix.rows))")
         }
         if matrix.rows <= sampleSize { return bestRun(PointBlock(matrix)).model(sampled: false) }
+        return bestRun(PointBlock(matrix.selectingRows(sampledRows(rowCount: matrix.rows)!))).model(sampled: true)
+    }
+
+    /// The rows ``fit(_:)`` and ``fitAssign(_:)`` fit the centroids on for a matrix of `rowCount`
+    /// rows: `sampleSize` seeded distinct indices, sorted, or `nil` when every row is used.
+    /// `fit(matrix.selectingRows(rows))` then gives the same centroids as `fit(matrix)`, so a
+    /// caller can fit on rows it prepares itself (e.g. scaled on the fly) without building the
+    /// whole input.
+    /// - Complexity: O(sampleSize).
+    public func sampledRows(rowCount: Int) -> [Int]? {
+        guard rowCount > sampleSize else { return nil }
         var rng = SeededGenerator.stream(seed: seed, index: -1)
-        let sample = KMeans.sampleIndices(count: sampleSize, from: matrix.rows, using: &rng)
-        return bestRun(PointBlock(matrix.selectingRows(sample))).model(sampled: true)
+        return KMeans.sampleIndices(count: sampleSize, from: rowCount, using: &rng)
     }
 
     /// One Lloyd run from given initial centroids (no k-means++, no restarts, no sampling), for
@@ -209,10 +217,32 @@ public struct KMeans: Sendable {
                    iterations: iterations, rowCount: n)
     }
 
-    /// `count` distinct indices from `0..<total`, sorted (Floyd's algorithm; O(count) memory).
+    /// `count` distinct indices from `0..<total`, sorted (Floyd's algorithm; O(count) memory, or a
+    /// bit set of `total` bits when that is at most 16 words per index drawn).
     static func sampleIndices(count: Int, from total: Int, using rng: inout SeededGenerator) -> [Int] {
         precondition(count <= total, "sampleIndices: \(count) of \(total)")
         if count == total { return Array(0..<total) }
+        if total / 64 <= 16 * count {
+            // Dense enough for a bit set (at most 2 bits of memory per drawn index): the same
+            // draws and the same set, read out in order (no hashing, no sort).
+            var bits = [UInt64](repeating: 0, count: (total + 63) / 64)
+            for j in (total - count)..<total {
+                let t = rng.next(below: j + 1)
+                let chosen = bits[t >> 6] & (1 << UInt64(t & 63)) != 0
+                let index = chosen ? j : t
+                bits[index >> 6] |= 1 << UInt64(index & 63)
+            }
+            var out: [Int] = []
+            out.reserveCapacity(count)
+            for (w, word) in bits.enumerated() {
+                var rest = word
+                while rest != 0 {
+                    out.append(w * 64 + rest.trailingZeroBitCount)
+                    rest &= rest - 1
+                }
+            }
+            return out
+        }
         var chosen = Set<Int>(minimumCapacity: count)
         for j in (total - count)..<total {
             let t = rng.next(below: j + 1)

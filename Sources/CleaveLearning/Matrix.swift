@@ -1,3 +1,5 @@
+import CleaveCore
+
 /// A dense, row-major matrix of `Float`: one row per sample (patch, pixel), one column per feature.
 ///
 /// ```
@@ -167,21 +169,30 @@ public struct Matrix: Equatable, Codable, Sendable {
     }
 
     /// Whether every value is finite.
-    /// - Complexity: O(rows × columns): a branch-free OR over exponent bits, in blocks.
+    /// - Complexity: O(rows × columns): a branch-free OR over exponent bits, in blocks, in fixed
+    ///   chunks on all cores.
     public var isFinite: Bool {
         values.withUnsafeBufferPointer { v in
             guard let base = v.baseAddress else { return true }
-            let bits = UnsafeRawPointer(base).assumingMemoryBound(to: UInt32.self)
-            var i = 0
-            while i < v.count {
-                let end = min(v.count, i + 4096)
-                // (exponent bits) + (one exponent step) carries into bit 31 only when all ones (NaN, ±∞).
-                var flag: UInt32 = 0
-                for k in i..<end { flag |= (bits[k] & 0x7F80_0000) &+ 0x0080_0000 }
-                if flag & 0x8000_0000 != 0 { return false }
-                i = end
+            let chunks = Parallel.chunkCount(total: v.count, minimumPerChunk: 1 << 20)
+            var finite = [Bool](repeating: true, count: chunks)
+            finite.withUnsafeMutableBufferPointer { finite in
+                let finite = UncheckedSendable(finite), bits = UncheckedSendable(UnsafeRawPointer(base).assumingMemoryBound(to: UInt32.self))
+                let total = v.count
+                Parallel.forEach(chunks) { c in
+                    var i = total * c / chunks
+                    let upper = total * (c + 1) / chunks
+                    while i < upper {
+                        let end = min(upper, i + 4096)
+                        // (exponent bits) + (one exponent step) carries into bit 31 only when all ones (NaN, ±∞).
+                        var flag: UInt32 = 0
+                        for k in i..<end { flag |= (bits.value[k] & 0x7F80_0000) &+ 0x0080_0000 }
+                        if flag & 0x8000_0000 != 0 { finite.value[c] = false; return }
+                        i = end
+                    }
+                }
             }
-            return true
+            return !finite.contains(false)
         }
     }
 }

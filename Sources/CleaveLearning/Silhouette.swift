@@ -31,8 +31,7 @@ public func silhouette(_ matrix: Matrix, labels: [Int32], metric: DistanceMetric
         guard sampleSize >= 2 else {
             throw LearningError.invalidParameter(operation: "silhouette", name: "sampleSize", value: "\(sampleSize)", reason: "needs at least 2 rows")
         }
-        var rng = SeededGenerator(seed: seed)
-        let rows = KMeans.sampleIndices(count: sampleSize, from: matrix.rows, using: &rng)
+        let rows = silhouetteSampleRows(rowCount: matrix.rows, sampleSize: sampleSize, seed: seed)
         data = matrix.selectingRows(rows)
         used = rows.map { labels[$0] }
     }
@@ -50,39 +49,82 @@ public func silhouette(_ matrix: Matrix, labels: [Int32], metric: DistanceMetric
     let norms = metric.norms(data)
     let block = metric == .euclidean ? PointBlock(data) : nil
     var coefficients = [Double](repeating: 0, count: n)
+    @inline(__always) func coefficient(_ totals: (Int) -> Double, own: Int) -> Double {
+        if sizes[own] <= 1 { return 0 }
+        let a = totals(own) / Double(sizes[own] - 1)
+        var b = Double.infinity
+        for c in 0..<k where c != own { b = min(b, totals(c) / Double(sizes[c])) }
+        let m = max(a, b)
+        return m > 0 ? (b - a) / m : 0
+    }
     coefficients.withUnsafeMutableBufferPointer { out in
         data.values.withUnsafeBufferPointer { x in
-            let out = UncheckedSendable(out), x = UncheckedSendable(x)
-            Parallel.forEachChunk(of: n, chunkCount: Parallel.chunkCount(total: n, minimumPerChunk: 16)) { range in
-                var totals = [Double](repeating: 0, count: k)
-                var scratch = [Float](repeating: 0, count: block == nil ? 0 : n)
-                for i in range {
-                    for c in 0..<k { totals[c] = 0 }
+            cluster.withUnsafeBufferPointer { cluster in
+                let out = UncheckedSendable(out), x = UncheckedSendable(x), cluster = UncheckedSendable(cluster)
+                Parallel.forEachChunk(of: n, chunkCount: Parallel.chunkCount(total: n, minimumPerChunk: 16)) { range in
                     if let block {
-                        // SIMD squared distances to all rows (Float), square roots summed in Double.
-                        let point = Array(x.value[(i * data.columns)..<((i + 1) * data.columns)])
-                        scratch.withUnsafeMutableBufferPointer { d in
-                            block.tiles.withUnsafeBufferPointer { t in
-                                Kernels.squaredDistances(tiles: t.baseAddress!, count: n, columns: data.columns,
-                                                         to: point, out: d.baseAddress!)
-                            }
-                            for other in 0..<n where other != i { totals[cluster[other]] += Double(d[other]).squareRoot() }
-                        }
-                    } else {
-                        for other in 0..<n where other != i {
-                            totals[cluster[other]] += metric.distance(x.value.baseAddress!, columns: data.columns, i, other, norms: norms)
-                        }
+                        silhouetteRows(range, block: block, data: x.value.baseAddress!, columns: data.columns, cluster: cluster.value.baseAddress!,
+                                       clusterCount: k) { i, totals in out.value[i] = coefficient(totals, own: cluster.value[i]) }
+                        return
                     }
-                    let own = cluster[i]
-                    if sizes[own] <= 1 { out.value[i] = 0; continue }
-                    let a = totals[own] / Double(sizes[own] - 1)
-                    var b = Double.infinity
-                    for c in 0..<k where c != own { b = min(b, totals[c] / Double(sizes[c])) }
-                    let m = max(a, b)
-                    out.value[i] = m > 0 ? (b - a) / m : 0
+                    var totals = [Double](repeating: 0, count: k)
+                    for i in range {
+                        for c in 0..<k { totals[c] = 0 }
+                        for other in 0..<n where other != i {
+                            totals[cluster.value[other]] += metric.distance(x.value.baseAddress!, columns: data.columns, i, other, norms: norms)
+                        }
+                        out.value[i] = coefficient({ totals[$0] }, own: cluster.value[i])
+                    }
                 }
             }
         }
     }
     return coefficients.reduce(0, +) / Double(n)
+}
+
+/// Euclidean silhouette sums for rows `range`: for each row `i`, `totals(c)` = Σ √d²(i, j) over
+/// the rows `j ≠ i` of cluster `c`, summed in row order in Double (the square of a row's distance to
+/// itself is exactly 0, so including it adds 0). Eight rows share each pass over the others: their
+/// squared distances (SIMD, Float) and square roots (Double) run in SIMD lanes, each lane summing in
+/// the same order as a row on its own.
+private func silhouetteRows(_ range: Range<Int>, block: PointBlock, data: UnsafePointer<Float>, columns: Int,
+                            cluster: UnsafePointer<Int>, clusterCount k: Int, _ report: (Int, (Int) -> Double) -> Void) {
+    let n = block.count
+    let distances = UnsafeMutablePointer<Float>.allocate(capacity: 8 * n)
+    let totals = UnsafeMutablePointer<SIMD4<Double>>.allocate(capacity: 2 * k)
+    defer { distances.deallocate(); totals.deallocate() }
+    block.tiles.withUnsafeBufferPointer { tiles in
+        var first = range.lowerBound
+        while first < range.upperBound {
+            let lanes = min(8, range.upperBound - first)
+            for lane in 0..<8 {
+                let i = first + min(lane, lanes - 1)  // short group: repeat the last row (not reported)
+                Kernels.squaredDistances(tiles: tiles.baseAddress!, count: n, columns: columns, to: data + i * columns,
+                                         out: distances + lane * n)
+            }
+            totals.initialize(repeating: .zero, count: 2 * k)
+            let d0 = distances, d1 = d0 + n, d2 = d1 + n, d3 = d2 + n, d4 = d3 + n, d5 = d4 + n, d6 = d5 + n, d7 = d6 + n
+            for other in 0..<n {
+                let low = SIMD4<Double>(Double(d0[other]), Double(d1[other]), Double(d2[other]), Double(d3[other])).squareRoot()
+                let high = SIMD4<Double>(Double(d4[other]), Double(d5[other]), Double(d6[other]), Double(d7[other])).squareRoot()
+                let c = cluster[other]
+                totals[2 * c] += low
+                totals[2 * c + 1] += high
+            }
+            for lane in 0..<lanes {
+                report(first + lane) { c in totals[2 * c + lane / 4][lane % 4] }
+            }
+            first += lanes
+        }
+    }
+}
+
+/// The rows ``silhouette(_:labels:metric:sampleSize:seed:)`` scores when `sampleSize < rowCount`:
+/// `sampleSize` seeded distinct indices, sorted. `silhouette(matrix.selectingRows(rows), labels:
+/// rows.map { labels[$0] })` equals `silhouette(matrix, labels:, sampleSize:, seed:)`, so a caller
+/// can score rows it prepares itself without building the whole input.
+/// - Complexity: O(sampleSize).
+public func silhouetteSampleRows(rowCount: Int, sampleSize: Int, seed: UInt64) -> [Int] {
+    var rng = SeededGenerator(seed: seed)
+    return KMeans.sampleIndices(count: min(sampleSize, rowCount), from: rowCount, using: &rng)
 }

@@ -84,7 +84,7 @@ extension Locator {
         let extraction = features.extraction
         let layout = extraction.layout
         let n = layout.count
-        var dark = [Bool](repeating: false, count: n)
+        var dark: [Bool] = []  // no dark rows unless --exclude-dark finds some
         if options.excludeDark {
             dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed)
             clock.lap("dark patches")
@@ -104,6 +104,21 @@ extension Locator {
             tails = fitted
         }
         let scaler = try options.scaler.fit(kept)
+        if let large = try LocatorScaledRows.ifLarge(kept, scaler: scaler, options: options, model: nil) {
+            // Millions of windows: the scaled table is never built (see ``LocatorScaledRows``).
+            clock.lap("scaling")
+            let darkGroup = options.excludeDark && dark.contains(true)
+            let outcome = try large.cluster(options: options, score: extraction.score, keep: keep, rowCount: n,
+                                            darkGroup: darkGroup, kRange: nil, silhouetteSampleSize: silhouetteSampleSize)
+            clock.lap("clustering")
+            progress.report(2, 3, "clustering")
+            let targets = findTargets
+                ? LocatorTargets.find(pickedMask: outcome.pickedMask, heat: outcome.heat, layout: layout, images: images) : []
+            clock.lap("targets")
+            progress.report(3, 3, "clustering")
+            return result(images, features: features, options: options, outcome: outcome, darkGroup: darkGroup, scaler: scaler,
+                          pca: nil, tails: tails, targets: targets, clock: clock)
+        }
         var space = try scaler.transform(kept)
         var fittedPCA: FittedPCA? = nil
         switch options.reduction {
@@ -119,7 +134,7 @@ extension Locator {
         if let fittedPCA { space = try fittedPCA.transform(space) }
         clock.lap("scaling")
         var local = try LocatorClustering.cluster(space, options: options)
-        let fitted = LocatorRows.centroidsAndScores(space, score: extraction.particleScore, local: local, keep: keep,
+        let fitted = LocatorRows.centroidsAndScores(space, score: extraction.score.values, local: local, keep: keep,
                                                     clusterCount: options.clusterCount)
         var centroids = fitted.centroids!
         progress.report(1, 3, "clustering")
@@ -162,20 +177,32 @@ extension Locator {
         clock.lap("targets")
         progress.report(3, 3, "clustering")
 
-        let signature = LocatorRows.signature(extraction.features, pickedMask: pickedMask, names: options.features.map(\.rawValue))
+        let outcome = LocatorScaledRows.Outcome(local: local, labels: labels, centroids: centroids, clusterScore: clusterScore,
+                                                sizes: sizes, picked: picked, pickedBy: pickedBy, heat: heat, pickedMask: pickedMask,
+                                                silhouette: silhouette, silhouetteByK: [])
+        return result(images, features: features, options: options, outcome: outcome, darkGroup: darkLabel != nil, scaler: scaler,
+                      pca: fittedPCA, tails: tails, targets: targets, clock: clock)
+    }
+
+    /// The result of ``run(_:features:options:silhouetteSampleSize:findTargets:progress:)``.
+    static func result(_ images: [LocatorImage], features: LocatorFeatures, options: LocatorOptions,
+                       outcome: LocatorScaledRows.Outcome, darkGroup: Bool, scaler: FittedScaler, pca fittedPCA: FittedPCA?,
+                       tails: FittedScaler?, targets: [LocatorTarget], clock: StageClock) -> LocatorResult {
+        let extraction = features.extraction, k = options.clusterCount
+        let signature = LocatorRows.signature(extraction.features, pickedMask: outcome.pickedMask, names: options.features.map(\.rawValue))
         let model = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
-                                 scaler: scaler, pca: fittedPCA, centroids: centroids, picked: picked,
+                                 scaler: scaler, pca: fittedPCA, centroids: outcome.centroids, picked: outcome.picked,
                                  pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,
                                  flattenBackground: options.flattenBackground, tails: tails)
         var names = (0..<k).map { "cluster \($0)" }
-        if darkLabel != nil { names.append("dark / grid bars") }
-        var particleScores = clusterScore
-        if darkLabel != nil { particleScores.append(.nan) }
-        return LocatorResult(options: options, imageNames: images.map(\.name), layout: layout,
+        if darkGroup { names.append("dark / grid bars") }
+        var particleScores = outcome.clusterScore
+        if darkGroup { particleScores.append(.nan) }
+        return LocatorResult(options: options, imageNames: images.map(\.name), layout: extraction.layout,
                              featureNames: options.features.map(\.rawValue), features: extraction.features,
-                             labels: labels, clusterCount: k, darkGroup: darkLabel.map(Int.init), picked: picked,
-                             pickedBy: pickedBy, heat: heat, pickedMask: pickedMask, clusterSizes: sizes,
-                             particleScores: particleScores, silhouette: silhouette, silhouetteByK: [],
+                             labels: outcome.labels, clusterCount: k, darkGroup: darkGroup ? k : nil, picked: outcome.picked,
+                             pickedBy: outcome.pickedBy, heat: outcome.heat, pickedMask: outcome.pickedMask, clusterSizes: outcome.sizes,
+                             particleScores: particleScores, silhouette: outcome.silhouette, silhouetteByK: [],
                              scores: nil, truthPatchCount: 0, targets: targets, timings: clock.laps,
                              model: model, filmLevel: features.filmLevel, groupNames: names)
     }

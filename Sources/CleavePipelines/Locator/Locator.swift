@@ -71,7 +71,7 @@ public enum Locator {
         clock.lap("features")
 
         // Two-step mode: dark patches first.
-        var dark = [Bool](repeating: false, count: n)
+        var dark: [Bool] = []  // no dark rows unless --exclude-dark finds some
         if options.excludeDark {
             dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed)
             clock.lap("dark patches")
@@ -93,6 +93,17 @@ public enum Locator {
             tails = fitted
         }
         let scaler = try model?.scaler ?? options.scaler.fit(kept)
+        if let large = try LocatorScaledRows.ifLarge(kept, scaler: scaler, options: options, model: model) {
+            // Millions of windows: the scaled table is never built (see ``LocatorScaledRows``).
+            clock.lap("scaling")
+            let darkGroup = options.excludeDark && dark.contains(true)
+            let outcome = try large.cluster(options: options, score: extraction.score, keep: keep, rowCount: n,
+                                            darkGroup: darkGroup, kRange: options.kRange)
+            clock.lap("clustering")
+            progress.report(2, 3, "clustering")
+            return try finish(images, options: options, extraction: extraction, outcome: outcome, darkGroup: darkGroup,
+                              scaler: scaler, tails: tails, truth: truth, filmLevel: filmLevel, clock: &clock, progress: progress)
+        }
         var space = try scaler.transform(kept)
         var fittedPCA: FittedPCA? = model?.pca
         if model == nil {
@@ -122,10 +133,10 @@ public enum Locator {
                 .fitAssign(space, initialCentroids: model.centroids)
             local = fitted.labels
             centroids = fitted.model.centroids
-            clusterScore = LocatorRows.clusterMeans(of: extraction.particleScore, local: local, keep: keep, clusterCount: k)
+            clusterScore = LocatorRows.clusterMeans(of: extraction.score.values, local: local, keep: keep, clusterCount: k)
         } else {
             local = try LocatorClustering.cluster(space, options: options)
-            let fitted = LocatorRows.centroidsAndScores(space, score: extraction.particleScore, local: local, keep: keep, clusterCount: k)
+            let fitted = LocatorRows.centroidsAndScores(space, score: extraction.score.values, local: local, keep: keep, clusterCount: k)
             centroids = fitted.centroids!
             clusterScore = fitted.scores
         }
@@ -191,6 +202,21 @@ public enum Locator {
         }
         progress.report(2, 3, "clustering")
 
+        let outcome = LocatorScaledRows.Outcome(local: local, labels: labels, centroids: centroids, clusterScore: clusterScore,
+                                                sizes: sizes, picked: picked, pickedBy: pickedBy, heat: heat, pickedMask: pickedMask,
+                                                silhouette: silhouette, silhouetteByK: silhouetteByK)
+        return try finish(images, options: options, extraction: extraction, outcome: outcome, darkGroup: darkLabel != nil,
+                          scaler: scaler, pca: fittedPCA, tails: tails, truth: truth, filmLevel: filmLevel, clock: &clock,
+                          progress: progress)
+    }
+
+    /// The end of a run: truth scores, targets, the saved model, the result.
+    static func finish(_ images: [LocatorImage], options: LocatorOptions, extraction: Extraction, outcome: LocatorScaledRows.Outcome,
+                       darkGroup: Bool, scaler: FittedScaler, pca fittedPCA: FittedPCA? = nil, tails: FittedScaler?,
+                       truth: LocatorTruth?, filmLevel: Double, clock: inout StageClock,
+                       progress: CleaveCore.Progress) throws -> LocatorResult {
+        let layout = extraction.layout, k = options.clusterCount
+        let labels = outcome.labels, pickedMask = outcome.pickedMask
         // Truth scores.
         var scores: ClusteringScores? = nil
         var truthCount = 0
@@ -202,25 +228,25 @@ public enum Locator {
         }
 
         // Targets.
-        let targets = LocatorTargets.find(pickedMask: pickedMask, heat: heat, layout: layout, images: images)
+        let targets = LocatorTargets.find(pickedMask: pickedMask, heat: outcome.heat, layout: layout, images: images)
         clock.lap("targets")
         progress.report(3, 3, "clustering")
 
         // Model.
         let signature = LocatorRows.signature(extraction.features, pickedMask: pickedMask, names: options.features.map(\.rawValue))
         let savedModel = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
-                                      scaler: scaler, pca: fittedPCA, centroids: centroids, picked: picked,
+                                      scaler: scaler, pca: fittedPCA, centroids: outcome.centroids, picked: outcome.picked,
                                       pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,
                                       flattenBackground: options.flattenBackground, tails: tails)
         var names = (0..<k).map { "cluster \($0)" }
-        if darkLabel != nil { names.append("dark / grid bars") }
-        var particleScores = clusterScore
-        if darkLabel != nil { particleScores.append(.nan) }
+        if darkGroup { names.append("dark / grid bars") }
+        var particleScores = outcome.clusterScore
+        if darkGroup { particleScores.append(.nan) }
         return LocatorResult(options: options, imageNames: images.map(\.name), layout: layout,
                              featureNames: options.features.map(\.rawValue), features: extraction.features,
-                             labels: labels, clusterCount: k, darkGroup: darkLabel.map(Int.init), picked: picked,
-                             pickedBy: pickedBy, heat: heat, pickedMask: pickedMask, clusterSizes: sizes,
-                             particleScores: particleScores, silhouette: silhouette, silhouetteByK: silhouetteByK,
+                             labels: labels, clusterCount: k, darkGroup: darkGroup ? k : nil, picked: outcome.picked,
+                             pickedBy: outcome.pickedBy, heat: outcome.heat, pickedMask: pickedMask, clusterSizes: outcome.sizes,
+                             particleScores: particleScores, silhouette: outcome.silhouette, silhouetteByK: outcome.silhouetteByK,
                              scores: scores, truthPatchCount: truthCount, targets: targets, timings: clock.laps,
                              model: savedModel, filmLevel: filmLevel, groupNames: names)
     }
@@ -229,6 +255,7 @@ public enum Locator {
     public static func estimateFilmLevel(_ images: [LocatorImage]) -> Double {
         let total = images.reduce(0) { $0 + $1.image.pixels.count }
         let step = max(1, total / 1_000_000)
+        if images.allSatisfy(\.integral), let median = countedMedian(images, step: step) { return median }
         var values: [Float] = []
         values.reserveCapacity(total / step + images.count)
         for image in images {
@@ -239,13 +266,53 @@ public enum Locator {
         return values.isEmpty ? 0 : Double(OrderStatistics.select(&values, values.count / 2))
     }
 
+    /// The median of ``estimateFilmLevel(_:)``'s subsample by counting, for whole-number samples
+    /// in 0…65535 (8/16-bit data): the value of rank `count / 2`, as selection gives; `nil` when
+    /// a sample does not fit.
+    static func countedMedian(_ images: [LocatorImage], step: Int) -> Double? {
+        var counts = [Int](repeating: 0, count: 65_536)
+        var sampled = 0
+        let fits = counts.withUnsafeMutableBufferPointer { counts in
+            for image in images {
+                let ok = image.image.pixels.withUnsafeBufferPointer { p -> Bool in
+                    var i = 0
+                    while i < p.count {
+                        let v = p[i]
+                        guard v >= 0, v <= 65_535, v == v.rounded(.towardZero) else { return false }
+                        counts[Int(v)] &+= 1
+                        i &+= step
+                    }
+                    return true
+                }
+                guard ok else { return false }
+                sampled += (image.image.pixels.count + step - 1) / step
+            }
+            return true
+        }
+        guard fits else { return nil }
+        guard sampled > 0 else { return 0 }
+        var rank = sampled / 2, value = 0
+        while rank >= counts[value] { rank -= counts[value]; value += 1 }
+        return Double(value)
+    }
+
     struct Extraction {
         var layout: LocatorLayout
         var features: Matrix
         /// Fraction of black pixels per patch (two-step mode; empty for sliding windows without it).
         var blackFraction: [Float]
-        /// Per-patch particle score for the automatic pick and the canonical order.
-        var particleScore: [Float]
+        /// Per-patch particle score for the automatic pick and the canonical order (empty when
+        /// ``relativeStdColumns`` is set).
+        var storedScore: [Float]
+        /// Windows whose features hold mean and std: the particle score is `std / mean` (0 unless
+        /// mean > 0) of these feature columns, computed where it is used (no table of its own).
+        var relativeStdColumns: (mean: Int, std: Int)? = nil
+
+        /// Where the particle score of each row comes from.
+        var score: LocatorRows.Score {
+            if let columns = relativeStdColumns { return .relativeStd(features, mean: columns.mean, std: columns.std) }
+            return .stored(storedScore)
+        }
     }
 
     /// Computes the features of every patch or window.
@@ -267,6 +334,7 @@ public enum Locator {
         var values: [Float] = []
         var black: [Float] = []
         var score: [Float] = []
+        var relativeStdColumns: (mean: Int, std: Int)? = nil
         let f = options.features.count
         switch options.sampling {
         case .patches(let patchLayout):
@@ -332,20 +400,14 @@ public enum Locator {
                     values.reserveCapacity(values.count + count * f)
                     for p in 0..<count { for c in 0..<f { values.append(moments.values[p * s + c]) } }
                 }
-                // Particle score for windows: local contrast (relative std).
-                let imageScore = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                    moments.values.withUnsafeBufferPointer { m in
-                        let m = UnsafeSendableBuffer(m), out = UnsafeMutableSendableBuffer(out)
-                        Parallel.forEachChunk(of: count, chunkCount: Parallel.chunkCount(total: count, minimumPerChunk: 65_536)) { range in
-                            for p in range {
-                                let mean = m.buffer[p * s + meanColumn], std = m.buffer[p * s + stdColumn]
-                                out.buffer[p] = mean > 0 ? std / mean : 0
-                            }
-                        }
-                    }
-                    initialized = count
+                // Particle score for windows: local contrast (relative std), read from the
+                // feature table where it is used when the features hold mean and std.
+                if s == f {
+                    relativeStdColumns = (meanColumn, stdColumn)
+                } else {
+                    let imageScore = LocatorRows.relativeStd(moments.values, columns: s, mean: meanColumn, std: stdColumn)
+                    if score.isEmpty { score = imageScore } else { score += imageScore }
                 }
-                if score.isEmpty { score = imageScore } else { score += imageScore }
                 if options.excludeDark {
                     // Windows: the fraction of each window that is bar (0 when the image has none).
                     black += barFraction ?? [Float](repeating: 0, count: count)
@@ -356,7 +418,8 @@ public enum Locator {
         let layout = LocatorLayout(sampling: options.sampling, grids: grids)
         let matrix = Matrix(rows: layout.count, columns: f, values: values)
         guard matrix.isFinite else { throw CleaveError("locate: some features are not finite (NaN or infinity); check the input images") }
-        return Extraction(layout: layout, features: matrix, blackFraction: black, particleScore: score)
+        return Extraction(layout: layout, features: matrix, blackFraction: black, storedScore: score,
+                          relativeStdColumns: relativeStdColumns)
     }
 
     /// Fraction of each region's pixels below `threshold`.

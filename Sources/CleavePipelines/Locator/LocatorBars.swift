@@ -12,31 +12,40 @@ enum LocatorBars {
         var bar = [Bool](repeating: false, count: count)
         var visited = [Bool](repeating: false, count: count)
         let minimumSize = minimumFraction * Double(count)
-        var stack: [Int32] = [], members: [Int32] = []
+        // One flood fill per border seed; the stack and the member list are plain buffers (no
+        // captured arrays, so no run-time exclusivity bookkeeping per pixel). Every pixel is
+        // pushed at most once, so `count` entries are enough for each.
+        let stack = UnsafeMutablePointer<Int32>.allocate(capacity: count)
+        let members = UnsafeMutablePointer<Int32>.allocate(capacity: count)
+        defer { stack.deallocate(); members.deallocate() }
         image.pixels.withUnsafeBufferPointer { p in
             bar.withUnsafeMutableBufferPointer { bar in
                 visited.withUnsafeMutableBufferPointer { visited in
-                    func grow(from start: Int) {
-                        guard !visited[start], p[start] < threshold else { return }
-                        visited[start] = true
-                        stack.append(Int32(start))
-                        members.removeAll(keepingCapacity: true)
-                        while let top = stack.popLast() {
-                            members.append(top)
-                            let i = Int(top), x = i % width
-                            @inline(__always) func visit(_ j: Int) {
-                                if !visited[j] && p[j] < threshold { visited[j] = true; stack.append(Int32(j)) }
-                            }
-                            if x > 0 { visit(i - 1) }
-                            if x < width - 1 { visit(i + 1) }
-                            if i >= width { visit(i - width) }
-                            if i < count - width { visit(i + width) }
-                        }
-                        if Double(members.count) >= minimumSize { for i in members { bar[Int(i)] = true } }
-                    }
+                    var seeds: [Int] = []
+                    seeds.reserveCapacity(2 * (width + height))
                     // Only regions that touch the border can qualify: start from border pixels.
-                    for x in 0..<width { grow(from: x); grow(from: (height - 1) * width + x) }
-                    for y in 0..<height { grow(from: y * width); grow(from: y * width + width - 1) }
+                    for x in 0..<width { seeds.append(x); seeds.append((height - 1) * width + x) }
+                    for y in 0..<height { seeds.append(y * width); seeds.append(y * width + width - 1) }
+                    for start in seeds {
+                        guard !visited[start], p[start] < threshold else { continue }
+                        visited[start] = true
+                        var top = 0, memberCount = 0
+                        stack[top] = Int32(start); top += 1
+                        while top > 0 {
+                            top -= 1
+                            let i = Int(stack[top]), x = i % width
+                            members[memberCount] = Int32(i); memberCount += 1
+                            if x > 0, !visited[i - 1], p[i - 1] < threshold { visited[i - 1] = true; stack[top] = Int32(i - 1); top += 1 }
+                            if x < width - 1, !visited[i + 1], p[i + 1] < threshold { visited[i + 1] = true; stack[top] = Int32(i + 1); top += 1 }
+                            if i >= width, !visited[i - width], p[i - width] < threshold {
+                                visited[i - width] = true; stack[top] = Int32(i - width); top += 1
+                            }
+                            if i < count - width, !visited[i + width], p[i + width] < threshold {
+                                visited[i + width] = true; stack[top] = Int32(i + width); top += 1
+                            }
+                        }
+                        if Double(memberCount) >= minimumSize { for m in 0..<memberCount { bar[Int(members[m])] = true } }
+                    }
                 }
             }
         }

@@ -77,32 +77,57 @@ enum LocatorClustering {
         }
         let block = 1000  // not a power of two: the transposed columns do not alias in the cache
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: block * d)
-        let sum = UnsafeMutablePointer<Float>.allocate(capacity: block)
-        let sPick = UnsafeMutablePointer<Float>.allocate(capacity: block)
-        let sOther = UnsafeMutablePointer<Float>.allocate(capacity: block)
-        defer { tile.deallocate(); sum.deallocate(); sPick.deallocate(); sOther.deallocate() }
+        tile.initialize(repeating: 0, count: block * d)  // lanes past a short block read zeros
+        defer { tile.deallocate() }
         var start = rows.lowerBound
         while start < rows.upperBound {
             let count = min(block, rows.upperBound - start)
             let first = points + start * d
             for j in 0..<d { let column = tile + j * block; for i in 0..<count { column[i] = first[i * d + j] } }
-            for i in 0..<count { sOther[i] = .infinity }
-            for c in 0..<k {
-                let target = c == picked ? sPick : sum
-                for i in 0..<count { target[i] = 0 }
-                for j in 0..<d {
-                    let q = centres[c * d + j], column = tile + j * block
-                    for i in 0..<count { let v = column[i] - q; target[i] += v * v }
-                }
-                if c != picked { for i in 0..<count { sOther[i] = min(sOther[i], sum[i]) } }
-            }
-            let o = out + start
-            for i in 0..<count {
-                let dPick = sPick[i].squareRoot(), dOther = sOther[i].squareRoot()
-                o[i] = dOther / max(dPick + dOther, 1e-30)
-            }
+            closenessOfTile(tile, stride: block, count: count, columns: d, centres: centres, centreCount: k, picked: picked,
+                            out: out + start)
             start += count
         }
+    }
+
+    /// The closeness of `count` ≤ 1000 rows held transposed in `tile` (column `j` at `tile + j · stride`;
+    /// readable up to the next multiple of 8 rows).
+    @inline(__always)
+    static func closenessOfTile(_ tile: UnsafePointer<Float>, stride: Int, count: Int, columns d: Int, centres: UnsafePointer<Float>,
+                                centreCount k: Int, picked: Int, out o: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i + 8 <= count {
+            UnsafeMutableRawPointer(o + i).storeBytes(of: closeness8(tile + i, stride: stride, columns: d, centres: centres,
+                                                                     centreCount: k, picked: picked), as: SIMD8<Float>.self)
+            i += 8
+        }
+        if i < count {
+            let rest = closeness8(tile + i, stride: stride, columns: d, centres: centres, centreCount: k, picked: picked)
+            for l in 0..<(count - i) { o[i + l] = rest[l] }
+        }
+    }
+
+    /// The closeness of eight transposed rows (column `j` at `rows + j · stride`). Each lane does
+    /// the scalar arithmetic: squared distance summed feature by feature (products, then sums),
+    /// the nearest other centre by `min`, one square root each, `dOther / max(dPick + dOther, 1e-30)`.
+    @inline(__always)
+    static func closeness8(_ rows: UnsafePointer<Float>, stride: Int, columns d: Int, centres: UnsafePointer<Float>,
+                           centreCount k: Int, picked: Int) -> SIMD8<Float> {
+        typealias Lanes = SIMD8<Float>
+        if k == 1 { return Lanes(repeating: 1) }
+        var sPick = Lanes(repeating: 0), sOther = Lanes(repeating: .infinity)
+        for c in 0..<k {
+            var sum = Lanes(repeating: 0)
+            for j in 0..<d {
+                let v = UnsafeRawPointer(rows + j * stride).loadUnaligned(as: Lanes.self) - Lanes(repeating: centres[c * d + j])
+                sum = sum + v * v
+            }
+            if c == picked { sPick = sum } else { sOther = sOther.replacing(with: sum, where: sum .< sOther) }  // min(sOther, sum)
+        }
+        let dPick = sPick.squareRoot(), dOther = sOther.squareRoot()
+        let total = dPick + dOther
+        let floor = Lanes(repeating: 1e-30)
+        return dOther / total.replacing(with: floor, where: floor .>= total)  // max(total, 1e-30)
     }
 
     /// Cosine similarity of every row to row `row`.

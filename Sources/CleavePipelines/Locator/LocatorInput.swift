@@ -59,9 +59,22 @@ public enum LocatorInput {
     /// The samples as Float, with specialised loops (the generic conversion is much slower).
     static func floatImage(_ any: AnyImage) -> Image<Float> {
         switch any {
-        case .uint8(let i): return Image(shape: i.shape, pixels: i.pixels.map { Float($0) }, spacing: i.spacing)
-        case .uint16(let i): return Image(shape: i.shape, pixels: i.pixels.map { Float($0) }, spacing: i.spacing)
+        case .uint8(let i): return Image(shape: i.shape, pixels: converted(i.pixels), spacing: i.spacing)
+        case .uint16(let i): return Image(shape: i.shape, pixels: converted(i.pixels), spacing: i.spacing)
         case .float32(let i): return i
+        }
+    }
+
+    /// Integer samples as Float (exact), in fixed chunks on all cores.
+    static func converted<T: BinaryInteger & Sendable>(_ values: [T]) -> [Float] {
+        [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+            values.withUnsafeBufferPointer { v in
+                let v = UnsafeSendableBuffer(v), out = UnsafeMutableSendableBuffer(out)
+                Parallel.forEachChunk(of: v.buffer.count, chunkCount: Parallel.chunkCount(total: v.buffer.count, minimumPerChunk: 1 << 18)) { range in
+                    for i in range { out.buffer[i] = Float(v.buffer[i]) }
+                }
+            }
+            initialized = values.count
         }
     }
 
@@ -85,23 +98,35 @@ public enum LocatorInput {
     public static func load(_ paths: [String], mosaic: (rows: Int, columns: Int)? = nil,
                             progress: CleaveCore.Progress = .silent) throws -> [LocatorImage] {
         let files = try expand(paths)
+        progress.report(0, files.count, "reading")
+        // Files are read side by side; each lands in its own slot, and errors are reported for
+        // the first failing file in the given order.
+        nonisolated(unsafe) var slots = [Result<LocatorImage, CleaveError>?](repeating: nil, count: files.count)
+        slots.withUnsafeMutableBufferPointer { slots in
+            let slots = UnsafeMutableSendableBuffer(slots)
+            Parallel.forEach(files.count) { i in
+                let path = files[i]
+                slots.buffer[i] = Result {
+                    let any: AnyImage
+                    do { any = try ImageFile.read(path) } catch {
+                        throw CleaveError("\(path): cannot read image: \(error)")
+                    }
+                    let shape = any.shape
+                    guard shape.depth == 1, shape.channels == 1 else {
+                        throw CleaveError("\(path): the Locator needs 2D greyscale images, got \(shape)")
+                    }
+                    let name = String(path.split(separator: "/").last ?? Substring(path))
+                    return LocatorImage(name: name, path: path, image: floatImage(any), integral: any.pixelType != .float32)
+                }.mapError { $0 as? CleaveError ?? CleaveError("\(path): \($0)") }
+            }
+        }
         var images: [LocatorImage] = []
-        for (i, path) in files.enumerated() {
-            progress.report(i, files.count, "reading")
-            let any: AnyImage
-            do { any = try ImageFile.read(path) } catch {
-                throw CleaveError("\(path): cannot read image: \(error)")
+        for (i, slot) in slots.enumerated() {
+            let image = try slot!.get()
+            if let first = images.first, first.image.shape != image.image.shape {
+                throw CleaveError("\(files[i]): image is \(image.image.shape) but \(first.name) is \(first.image.shape); all tiles of one run must have the same size")
             }
-            let shape = any.shape
-            guard shape.depth == 1, shape.channels == 1 else {
-                throw CleaveError("\(path): the Locator needs 2D greyscale images, got \(shape)")
-            }
-            let integral = any.pixelType != .float32
-            let name = String(path.split(separator: "/").last ?? Substring(path))
-            images.append(LocatorImage(name: name, path: path, image: floatImage(any), integral: integral))
-            if let first = images.first, first.image.shape != shape {
-                throw CleaveError("\(path): image is \(shape) but \(first.name) is \(first.image.shape); all tiles of one run must have the same size")
-            }
+            images.append(image)
         }
         progress.report(files.count, files.count, "reading")
         if let mosaic {

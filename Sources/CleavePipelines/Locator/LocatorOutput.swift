@@ -63,13 +63,8 @@ public enum LocatorOutput {
                 try write(withLegend, to: directory + "/" + stem + "_overlay.png")
                 overlays.append((input.mosaicRow ?? 0, input.mosaicColumn ?? index, overlay))
             }
-            let bytes = labelBytes(result, image: index, width: input.image.width, height: input.image.height)
-            let clusterImage = Image<UInt8>(shape: Shape(width: input.image.width, height: input.image.height),
-                                            pixels: bytes.clusters, spacing: input.spacing)
-            try write(clusterImage, to: directory + "/" + stem + "_clusters.tif")
-            let pickedImage = Image<UInt8>(shape: clusterImage.shape, pixels: bytes.picked, spacing: input.spacing)
-            try write(pickedImage, to: directory + "/" + stem + "_picked.tif")
         }
+        try writeLabelImages(result, images: images, to: directory)
         progress.report(images.count, images.count, "writing")
         // Mosaic.
         if style.pictures {
@@ -85,6 +80,27 @@ public enum LocatorOutput {
         try writeTargets(result, to: directory)
         clock.lap("tables")
         try writeSummary(result, to: directory + "/summary.json", outputTimings: clock.laps, extra: extraSummary)
+    }
+
+    /// The `<tile>_clusters.tif` and `<tile>_picked.tif` of every image, written side by side
+    /// (one file per task; the same bytes as one after the other). An error names the first
+    /// failing file in image order.
+    static func writeLabelImages(_ result: LocatorResult, images: [LocatorImage], to directory: String) throws {
+        nonisolated(unsafe) var errors = [Error?](repeating: nil, count: 2 * images.count)
+        errors.withUnsafeMutableBufferPointer { errors in
+            let errors = UnsafeMutableSendableBuffer(errors)
+            Parallel.forEach(images.count) { index in
+                let input = images[index], stem = Locator.stem(input.name)
+                let bytes = labelBytes(result, image: index, width: input.image.width, height: input.image.height)
+                let shape = Shape(width: input.image.width, height: input.image.height)
+                let files = [(Image<UInt8>(shape: shape, pixels: bytes.clusters, spacing: input.spacing), "_clusters.tif"),
+                             (Image<UInt8>(shape: shape, pixels: bytes.picked, spacing: input.spacing), "_picked.tif")]
+                Parallel.forEach(2) { kind in
+                    do { try write(files[kind].0, to: directory + "/" + stem + files[kind].1) } catch { errors.buffer[2 * index + kind] = error }
+                }
+            }
+        }
+        if let error = errors.compactMap({ $0 }).first { throw error }
     }
 
     static func write(_ image: Image<UInt8>, to path: String) throws {
@@ -146,6 +162,23 @@ public enum LocatorOutput {
                         if case let .window(size, stride) = result.layout.sampling {
                             // Window cells: `stride × stride` squares on a regular lattice, row by row.
                             let offset = size / 2 - stride / 2
+                            if stride == 1 {
+                                // One pixel per window (the window's centre), rows in fixed chunks on all cores.
+                                let clusters = UnsafeMutableSendableBuffer(clusters), picked = UnsafeMutableSendableBuffer(picked)
+                                let labels = UnsafeSendableBuffer(labels), mask = UnsafeSendableBuffer(mask)
+                                let columns = min(grid.columns, width - offset), rows = min(grid.rows, height - offset)
+                                Parallel.forEachChunk(of: rows, chunkCount: Parallel.chunkCount(total: rows, minimumPerChunk: 64)) { range in
+                                    let flags = UnsafeRawPointer(mask.buffer.baseAddress!).assumingMemoryBound(to: UInt8.self)
+                                    for r in range {
+                                        let first = grid.firstIndex + r * grid.columns, row = (r + offset) * width + offset
+                                        for c in 0..<columns {
+                                            clusters.buffer[row + c] = UInt8(clamping: labels.buffer[first + c] + 1)
+                                            picked.buffer[row + c] = 0 &- flags[first + c]  // Bool 1 → 255, 0 → 0
+                                        }
+                                    }
+                                }
+                                return
+                            }
                             for r in 0..<grid.rows {
                                 let first = grid.firstIndex + r * grid.columns
                                 for y in (r * stride + offset)..<min(height, r * stride + offset + stride) {
@@ -292,7 +325,7 @@ public enum LocatorOutput {
             "images": result.imageNames, "patches": result.layout.count,
             "clusters": result.clusterSizes, "cluster_names": result.groupNames,
             "particle_scores": result.particleScores.map { $0.isFinite ? $0 : NSNull() as Any },
-            "picked": result.picked, "picked_by": result.pickedBy, "picked_patches": result.pickedMask.filter { $0 }.count,
+            "picked": result.picked, "picked_by": result.pickedBy, "picked_patches": LocatorRows.count(result.pickedMask),
             "film_level": result.filmLevel, "targets": result.targets.count,
             "silhouette": result.silhouette.map { $0 as Any } ?? NSNull(),
             "timings": Dictionary(result.timings.map { ($0.stage, $0.seconds) }, uniquingKeysWith: +),

@@ -9,7 +9,42 @@ import CleaveLearning
 /// single tight loop over contiguous storage that allocates at most one output table; when no row
 /// is dark the clustered rows are all rows and no index table or copy is made.
 enum LocatorRows {
-    /// Indices of the rows that are clustered (not dark), or `nil` when that is every row.
+    /// Where each row's particle score comes from.
+    enum Score {
+        /// One value per row.
+        case stored([Float])
+        /// `std / mean` (0 unless mean > 0) of two columns of a feature table (sliding windows).
+        case relativeStd(Matrix, mean: Int, std: Int)
+
+        /// One value per row.
+        var values: [Float] {
+            switch self {
+            case .stored(let values): return values
+            case let .relativeStd(table, mean, std): return LocatorRows.relativeStd(table.values, columns: table.columns, mean: mean, std: std)
+            }
+        }
+    }
+
+    /// `std / mean` (0 unless mean > 0) of columns `mean` and `std` of a row-major table, in
+    /// Float, in fixed chunks on all cores.
+    static func relativeStd(_ table: [Float], columns s: Int, mean meanColumn: Int, std stdColumn: Int) -> [Float] {
+        let count = table.count / s
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            table.withUnsafeBufferPointer { m in
+                let m = UnsafeSendableBuffer(m), out = UnsafeMutableSendableBuffer(out)
+                Parallel.forEachChunk(of: count, chunkCount: Parallel.chunkCount(total: count, minimumPerChunk: 65_536)) { range in
+                    for p in range {
+                        let mean = m.buffer[p * s + meanColumn], std = m.buffer[p * s + stdColumn]
+                        out.buffer[p] = mean > 0 ? std / mean : 0
+                    }
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// Indices of the rows that are clustered (not dark), or `nil` when that is every row (also
+    /// for an empty `dark`: no row is dark).
     static func kept(dark: [Bool]) -> [Int]? {
         guard dark.contains(true) else { return nil }
         var keep: [Int] = []
@@ -124,6 +159,23 @@ enum LocatorRows {
         guard count > 0 else { return signature }
         for (c, name) in names.enumerated() { signature[name] = sums[c] / Double(count) }
         return signature
+    }
+
+    /// Number of true flags.
+    static func count(_ flags: [Bool]) -> Int {
+        flags.withUnsafeBufferPointer { f in
+            guard let base = f.baseAddress else { return 0 }
+            let bytes = UnsafeRawPointer(base).assumingMemoryBound(to: UInt8.self)  // Bool is one byte, 0 or 1
+            var total = 0, i = 0
+            while i < f.count {
+                let end = min(f.count, i + 65_536)
+                var partial: UInt32 = 0
+                for k in i..<end { partial &+= UInt32(bytes[k]) }
+                total += Int(partial)
+                i = end
+            }
+            return total
+        }
     }
 
     /// Number of distinct values among labels `0..<bound` (cluster labels; no hashing of millions of rows).
