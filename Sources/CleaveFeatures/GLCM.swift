@@ -75,17 +75,18 @@ public enum GLCM {
                         let r0 = Swift.max(0, -dr), r1 = Swift.min(h, h - dr)
                         let c0 = Swift.max(0, -dc), c1 = Swift.min(w, w - dc)
                         if r1 > r0 && c1 > c0 {
+                            let t1 = t + cells, t2 = t + 2 * cells, t3 = t + 3 * cells, L = levels
                             for r in r0..<r1 {
-                                let from = q.baseAddress! + r * w, to = q.baseAddress! + (r + dr) * w + dc
-                                var c = c0
-                                while c + 4 <= c1 {
-                                    t[Int(from[c]) &* levels &+ Int(to[c])] &+= 1
-                                    t[cells &+ Int(from[c + 1]) &* levels &+ Int(to[c + 1])] &+= 1
-                                    t[2 &* cells &+ Int(from[c + 2]) &* levels &+ Int(to[c + 2])] &+= 1
-                                    t[3 &* cells &+ Int(from[c + 3]) &* levels &+ Int(to[c + 3])] &+= 1
-                                    c &+= 4
+                                var from = q.baseAddress! + r * w + c0, to = q.baseAddress! + (r + dr) * w + dc + c0
+                                var remaining = c1 - c0
+                                while remaining >= 4 {
+                                    t[Int(from[0]) &* L &+ Int(to[0])] &+= 1
+                                    t1[Int(from[1]) &* L &+ Int(to[1])] &+= 1
+                                    t2[Int(from[2]) &* L &+ Int(to[2])] &+= 1
+                                    t3[Int(from[3]) &* L &+ Int(to[3])] &+= 1
+                                    from += 4; to += 4; remaining &-= 4
                                 }
-                                while c < c1 { t[Int(from[c]) &* levels &+ Int(to[c])] &+= 1; c &+= 1 }
+                                while remaining > 0 { t[Int(from[0]) &* L &+ Int(to[0])] &+= 1; from += 1; to += 1; remaining &-= 1 }
                             }
                             pairs = Double(2 * (r1 - r0) * (c1 - c0))
                         }
