@@ -28,7 +28,7 @@ public struct Image<Scalar: PixelScalar>: Sendable {
     /// An image filled with one value.
     public init(shape: Shape, repeating value: Scalar = .zero, spacing: Spacing? = nil) {
         self.shape = shape
-        self.pixels = [Scalar](repeating: value, count: shape.count)
+        self.pixels = [Scalar](largeRepeating: value, count: shape.count)
         self.spacing = spacing
     }
 

@@ -161,7 +161,7 @@ public struct KMeans: Sendable {
         var closest = points.squaredDistances(to: Array(centroids[0..<p]))
         var potential = points.sum(closest)
         let trials = 2 + Int(log(Double(k)))
-        var cumulative = [Double](repeating: 0, count: n)
+        var cumulative = [Double](largeRepeating: 0, count: n)
         for c in 1..<max(k, 1) {
             var running = 0.0
             for i in 0..<n { running += Double(closest[i]); cumulative[i] = running }
@@ -190,9 +190,9 @@ public struct KMeans: Sendable {
         let n = points.count, p = points.columns, k = initial.count / p
         let threshold = tolerance * points.meanVariance
         var centroids = initial
-        var labels = [Int32](repeating: -1, count: n)
+        var labels = [Int32](largeRepeating: -1, count: n)
         var previous = labels
-        var distances = [Float](repeating: 0, count: n)
+        var distances = [Float](largeRepeating: 0, count: n)
         var iterations = 0
         for iteration in 0..<maxIterations {
             iterations = iteration + 1

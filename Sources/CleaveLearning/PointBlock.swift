@@ -13,7 +13,7 @@ struct PointBlock {
     init(_ matrix: Matrix) {
         count = matrix.rows
         columns = matrix.columns
-        var tiles = [Float](repeating: 0, count: (matrix.rows + 7) / 8 * 8 * matrix.columns)
+        var tiles = [Float](largeRepeating: 0, count: (matrix.rows + 7) / 8 * 8 * matrix.columns)
         matrix.values.withUnsafeBufferPointer { x in
             tiles.withUnsafeMutableBufferPointer { s in
                 Kernels.tile(x.baseAddress!, columns: matrix.columns, range: 0..<matrix.rows, into: s.baseAddress!)
@@ -89,7 +89,7 @@ struct PointBlock {
 
     /// Squared distances of every point to `point`.
     func squaredDistances(to point: [Float]) -> [Float] {
-        var out = [Float](repeating: 0, count: count)
+        var out = [Float](largeRepeating: 0, count: count)
         out.withUnsafeMutableBufferPointer { o in
             tiles.withUnsafeBufferPointer { s in
                 point.withUnsafeBufferPointer { q in
@@ -107,7 +107,7 @@ struct PointBlock {
 
     /// `min(closest, d²(point, ·))` for every point and its sum (one k-means++ candidate).
     func candidate(_ point: [Float], closest: [Float]) -> (distances: [Float], potential: Double) {
-        var out = [Float](repeating: 0, count: count)
+        var out = [Float](largeRepeating: 0, count: count)
         var partial = [Double](repeating: 0, count: chunks)
         out.withUnsafeMutableBufferPointer { o in
             tiles.withUnsafeBufferPointer { s in

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Locator benchmarks: Cleave vs the Python reference on the same files, in one run.
 # Usage: bench/locator/run.sh   (from the repository root; needs ../shared/data and python3 with
-# numpy, scipy, scikit-image, scikit-learn, tifffile)
+# numpy, scipy, scikit-image, scikit-learn, tifffile). Each side runs BENCH_REPEAT times (default 3);
+# the fastest run is reported (see timed.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 swift build -c release --product cleave >/dev/null

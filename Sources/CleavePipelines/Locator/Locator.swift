@@ -452,7 +452,7 @@ public enum Locator {
             return blackFraction.map { Double($0) > maximumBarFractionOfWindow }
         }
         let n = blackFraction.count
-        var dark = [Bool](repeating: false, count: n)
+        var dark = [Bool](largeRepeating: false, count: n)
         guard n >= 2, let top = blackFraction.max(), top >= Float(minimumDarkGroupFraction) else { return dark }
         let column = Matrix(rows: n, columns: 1, values: blackFraction)
         let fitted = try KMeans(clusterCount: 2, seed: seed).fitAssign(column)

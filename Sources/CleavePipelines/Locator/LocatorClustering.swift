@@ -48,7 +48,7 @@ enum LocatorClustering {
     /// 0.5 on the boundary, towards 0 deep inside another cluster.
     static func closeness(_ space: Matrix, centroids: Matrix, to picked: Int) -> [Float] {
         let k = centroids.rows, d = space.columns
-        var heat = [Float](unsafeUninitializedCapacity: space.rows) { _, initialized in initialized = space.rows }  // every row written below
+        var heat = [Float](largeUninitializedCount: space.rows) { _ in }  // every row written below
         heat.withUnsafeMutableBufferPointer { out in
             space.values.withUnsafeBufferPointer { points in
                 centroids.values.withUnsafeBufferPointer { centres in

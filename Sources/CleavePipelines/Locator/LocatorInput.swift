@@ -67,14 +67,13 @@ public enum LocatorInput {
 
     /// Integer samples as Float (exact), in fixed chunks on all cores.
     static func converted<T: BinaryInteger & Sendable>(_ values: [T]) -> [Float] {
-        [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+        [Float](largeUninitializedCount: values.count) { out in
             values.withUnsafeBufferPointer { v in
                 let v = UnsafeSendableBuffer(v), out = UnsafeMutableSendableBuffer(out)
                 Parallel.forEachChunk(of: v.buffer.count, chunkCount: Parallel.chunkCount(total: v.buffer.count, minimumPerChunk: 1 << 18)) { range in
                     for i in range { out.buffer[i] = Float(v.buffer[i]) }
                 }
             }
-            initialized = values.count
         }
     }
 

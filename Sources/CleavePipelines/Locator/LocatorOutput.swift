@@ -127,9 +127,9 @@ public enum LocatorOutput {
 
     /// Per-pixel labels (1 + label, 0 = none), picked mask and heat (NaN = none).
     static func labelPixels(_ result: LocatorResult, image: Int, width: Int, height: Int) -> LabelPixels {
-        var clusters = [Int32](repeating: 0, count: width * height)
-        var picked = [UInt8](repeating: 0, count: width * height)
-        var heat = [Float](repeating: .nan, count: width * height)
+        var clusters = [Int32](largeRepeating: 0, count: width * height)
+        var picked = [UInt8](largeRepeating: 0, count: width * height)
+        var heat = [Float](largeRepeating: .nan, count: width * height)
         let grid = result.layout.grids[image]
         for r in 0..<grid.rows {
             for c in 0..<grid.columns {
@@ -152,8 +152,8 @@ public enum LocatorOutput {
     /// The 8-bit label TIFFs' pixels straight from the patch grid: `1 + label` (clamped to 255,
     /// 0 = no patch) and 255 on picked patches; one write per owned pixel, no intermediate tables.
     static func labelBytes(_ result: LocatorResult, image: Int, width: Int, height: Int) -> (clusters: [UInt8], picked: [UInt8]) {
-        var clusters = [UInt8](repeating: 0, count: width * height)
-        var picked = [UInt8](repeating: 0, count: width * height)
+        var clusters = [UInt8](largeRepeating: 0, count: width * height)
+        var picked = [UInt8](largeRepeating: 0, count: width * height)
         let grid = result.layout.grids[image]
         clusters.withUnsafeMutableBufferPointer { clusters in
             picked.withUnsafeMutableBufferPointer { picked in

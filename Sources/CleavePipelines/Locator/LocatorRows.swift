@@ -111,7 +111,7 @@ enum LocatorRows {
     /// itself, without a copy, when every row was kept.
     static func spread<T>(_ values: [T], keep: [Int]?, rowCount: Int, fill: T) -> [T] {
         guard let keep else { return values }
-        var out = [T](repeating: fill, count: rowCount)
+        var out = [T](largeRepeating: fill, count: rowCount)
         for (j, i) in keep.enumerated() { out[i] = values[j] }
         return out
     }

@@ -130,7 +130,7 @@ struct LocatorScaledRows {
     func assign(centres: Matrix, score: LocatorRows.Score, keep: [Int]?) throws -> Assignment {
         let n = rows, d = columns, k = centres.rows
         let chunks = chunkCount
-        var labels = [Int32](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }  // every row written below
+        var labels = [Int32](largeUninitializedCount: n) { _ in }  // every row written below
         // Per chunk: k·d centre sums, k score sums (Double), k counts, a finite flag.
         var sums = [Double](repeating: 0, count: chunks * (k * d + k))
         var counts = [Int](repeating: 0, count: chunks * k)
@@ -377,8 +377,8 @@ struct LocatorScaledRows {
     /// picked mask.
     func heat(centres: Matrix, picked: Int, labels: inout [Int32], newIndex: [Int32]) -> Heat {
         let n = rows, d = columns, k = centres.rows
-        var heat = [Float](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }  // every row written below
-        var mask = [Bool](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
+        var heat = [Float](largeUninitializedCount: n) { _ in }  // every row written below
+        var mask = [Bool](largeUninitializedCount: n) { _ in }
         heat.withUnsafeMutableBufferPointer { heat in
             mask.withUnsafeMutableBufferPointer { mask in
                 labels.withUnsafeMutableBufferPointer { labels in

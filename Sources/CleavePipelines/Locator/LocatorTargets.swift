@@ -5,7 +5,7 @@ enum LocatorTargets {
     /// Grows a flag grid by `radius` cells (Chebyshev distance), separably.
     static func dilate(_ flags: [Bool], rows: Int, columns: Int, radius: Int) -> [Bool] {
         guard radius > 0 else { return flags }
-        var horizontal = [Bool](repeating: false, count: flags.count)
+        var horizontal = [Bool](largeRepeating: false, count: flags.count)
         for r in 0..<rows {
             var last = Int.min / 2  // column of the last set flag seen
             var nextSet = [Int](repeating: Int.max / 2, count: columns)
@@ -19,7 +19,7 @@ enum LocatorTargets {
                 horizontal[r * columns + c] = c - last <= radius || nextSet[c] - c <= radius
             }
         }
-        var out = [Bool](repeating: false, count: flags.count)
+        var out = [Bool](largeRepeating: false, count: flags.count)
         for c in 0..<columns {
             var last = Int.min / 2
             var nextSet = [Int](repeating: Int.max / 2, count: rows)
@@ -41,7 +41,7 @@ enum LocatorTargets {
     static func find(pickedMask: [Bool], heat: [Float], layout: LocatorLayout, images: [LocatorImage]) -> [LocatorTarget] {
         var targets: [LocatorTarget] = []
         for (imageIndex, grid) in layout.grids.enumerated() {
-            var visited = [Bool](repeating: false, count: grid.count)
+            var visited = [Bool](largeRepeating: false, count: grid.count)
             let spacing = images[imageIndex].spacing
             for start in 0..<grid.count where pickedMask[grid.firstIndex + start] && !visited[start] {
                 var stack = [start]

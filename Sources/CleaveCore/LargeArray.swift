@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Large tables backed by transparent huge pages where the kernel offers them.
+///
+/// A fresh 264 MB feature table costs 66 000 page faults with 4 KiB pages; on Linux each fault
+/// is a trip into the kernel, and on the 4096² sliding-window run they were about 40 % of the
+/// CPU time. Advising the kernel to use 2 MiB pages (`MADV_HUGEPAGE`) before the first write
+/// makes that 130 faults. The kernel treats the advice as a hint: with
+/// `/sys/kernel/mm/transparent_hugepage/enabled` set to `never`, on other systems, or when no
+/// huge page is free, memory behaves exactly as before. Values are never affected.
+public enum LargeArray {
+    /// Buffers smaller than this are left alone (a huge page would be mostly empty).
+    public static let adviceThreshold = 4 << 20
+
+    /// Advises huge pages for the 2 MiB-aligned interior of `byteCount` bytes at `base`.
+    /// Call it before the memory is first written; it is a no-op for small buffers and off Linux.
+    public static func adviseHugePages(_ base: UnsafeMutableRawPointer, byteCount: Int) {
+        #if os(Linux)
+        guard byteCount >= adviceThreshold else { return }
+        let huge = 2 << 20
+        let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+        let end = (Int(bitPattern: base) + byteCount) & ~(huge - 1)
+        guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(pointer, end - start, 14)  // MADV_HUGEPAGE; failure only means small pages
+        #endif
+    }
+}
+
+extension Array where Element: BitwiseCopyable {
+    /// An array of `count` elements that `body` must initialise completely (every element
+    /// written), on huge pages when large (see ``LargeArray``).
+    @inlinable public init(largeUninitializedCount count: Int,
+                initializingWith body: (UnsafeMutableBufferPointer<Element>) throws -> Void) rethrows {
+        try self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let base = buffer.baseAddress {
+                LargeArray.adviseHugePages(UnsafeMutableRawPointer(base), byteCount: count * MemoryLayout<Element>.stride)
+            }
+            try body(buffer)
+            initialized = count
+        }
+    }
+}
+
+extension Array {
+    /// `count` copies of `value`, on huge pages when large (see ``LargeArray``).
+    @inlinable public init(largeRepeating value: Element, count: Int) {
+        self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let base = buffer.baseAddress {
+                LargeArray.adviseHugePages(UnsafeMutableRawPointer(base), byteCount: count * MemoryLayout<Element>.stride)
+            }
+            buffer.initialize(repeating: value)
+            initialized = count
+        }
+    }
+}
