@@ -14,11 +14,21 @@ public enum LargeArray {
     /// Buffers smaller than this are left alone (a huge page would be mostly empty).
     public static let adviceThreshold = 4 << 20
 
+    /// False when the environment sets `CLEAVE_NO_HUGEPAGES` (for machines where the kernel's
+    /// compaction for huge pages stalls more than the page faults it saves).
+    public static let enabled: Bool = {
+        #if os(Linux)
+        return getenv("CLEAVE_NO_HUGEPAGES") == nil
+        #else
+        return false
+        #endif
+    }()
+
     /// Advises huge pages for the 2 MiB-aligned interior of `byteCount` bytes at `base`.
     /// Call it before the memory is first written; it is a no-op for small buffers and off Linux.
     public static func adviseHugePages(_ base: UnsafeMutableRawPointer, byteCount: Int) {
         #if os(Linux)
-        guard byteCount >= adviceThreshold else { return }
+        guard byteCount >= adviceThreshold, enabled else { return }
         let huge = 2 << 20
         let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
         let end = (Int(bitPattern: base) + byteCount) & ~(huge - 1)

@@ -58,7 +58,7 @@ public enum GLCM {
                 }
             }
         }
-        if scratch.matrix.count < levels * levels { scratch.matrix = [Double](repeating: 0, count: levels * levels) }
+        if scratch.matrix.count < levels * levels { scratch.matrix = [Int32](repeating: 0, count: levels * levels) }
         let cells = levels * levels
         // Pair counts per angle, not yet symmetric, in four interleaved tables (by column mod 4)
         // so that runs of equal neighbouring pairs do not wait on each other's increments.
@@ -90,56 +90,91 @@ public enum GLCM {
                             }
                             pairs = Double(2 * (r1 - r0) * (c1 - c0))
                         }
-                        // Symmetric matrix: every pair (i, j) counts once at [i, j] and once at [j, i]
-                        // (integer counts, so exactly the Double increments of the pair-by-pair form).
-                        for i in 0..<levels {
-                            for j in 0..<levels {
-                                let ij = i * levels + j, ji = j * levels + i
-                                let forward = t[ij] + t[cells + ij] + t[2 * cells + ij] + t[3 * cells + ij]
-                                let backward = t[ji] + t[cells + ji] + t[2 * cells + ji] + t[3 * cells + ji]
-                                m[ij] = Double(forward + backward)
-                            }
-                        }
+                        // Symmetric matrix: every pair (i, j) counts once at [i, j] and once at [j, i].
+                        symmetric(t, cells: cells, levels: levels, into: m.baseAddress!)
                     }
                 }
             }
-            let norm = pairs > 0 ? 1 / pairs : 1
-            var contrast = 0.0, homogeneity = 0.0, asm = 0.0, entropy = 0.0, meanI = 0.0, meanJ = 0.0
-            for i in 0..<levels {
-                for j in 0..<levels {
-                    let p = scratch.matrix[i * levels + j] * norm
-                    if p == 0 { continue }
-                    let d = Double(i - j)
-                    contrast += p * d * d
-                    homogeneity += p / (1 + d * d)
-                    asm += p * p
-                    entropy -= p * log(p)
-                    meanI += Double(i) * p; meanJ += Double(j) * p
-                }
+            let angle = scratch.matrix.withUnsafeBufferPointer {
+                properties(symmetricCounts: $0.baseAddress!, levels: levels, total: Int(pairs))
             }
-            var varI = 0.0, varJ = 0.0, cov = 0.0
-            for i in 0..<levels {
-                for j in 0..<levels {
-                    let p = scratch.matrix[i * levels + j] * norm
-                    if p == 0 { continue }
-                    let di = Double(i) - meanI, dj = Double(j) - meanJ
-                    varI += p * di * di; varJ += p * dj * dj; cov += p * di * dj
-                }
-            }
-            let sI = varI.squareRoot(), sJ = varJ.squareRoot()
-            let correlation = (sI < 1e-15 || sJ < 1e-15) ? 1 : cov / (sI * sJ)
-            result.contrast += contrast / 4
-            result.homogeneity += homogeneity / 4
-            result.energy += asm.squareRoot() / 4
-            result.correlation += correlation / 4
-            result.entropy += entropy / 4
+            result.contrast += angle.contrast / 4
+            result.homogeneity += angle.homogeneity / 4
+            result.energy += angle.energy / 4
+            result.correlation += angle.correlation / 4
+            result.entropy += angle.entropy / 4
         }
         return result
     }
+
+    /// `S[i, j] = F[i, j] + F[j, i]` with `F` the sum of the four interleaved count tables.
+    static func symmetric(_ t: UnsafeMutablePointer<Int32>, cells: Int, levels: Int, into m: UnsafeMutablePointer<Int32>) {
+        for ij in 0..<cells { t[ij] = t[ij] &+ t[cells + ij] &+ t[2 * cells + ij] &+ t[3 * cells + ij] }
+        for i in 0..<levels {
+            for j in 0..<levels { m[i * levels + j] = t[i * levels + j] &+ t[j * levels + i] }
+        }
+    }
+
+    /// The five properties of one symmetric count matrix `S` whose entries sum to `total`
+    /// (`P = S / total`, as `graycomatrix(..., symmetric=True, normed=True)` would give).
+    ///
+    /// Contrast, energy, mean, variance and covariance come from exact integer sums
+    /// (`Σ S·(i−j)²`, `Σ S²`, `Σ S·i`, `Σ S·i²`, `Σ S·i·j`), so only the final divisions round;
+    /// homogeneity sums the diagonal totals `Σ_{|i−j|=d} S` times `1/(1+d²)`; entropy is
+    /// `ln N − Σ S·ln S / N`. These equal scikit-image's float sums over `P` up to rounding (~1e-15),
+    /// and a constant patch gives contrast 0, energy 1, correlation 1 (zero variance) exactly.
+    static func properties(symmetricCounts s: UnsafePointer<Int32>, levels: Int, total: Int) -> Properties {
+        // No pairs (a patch narrower than the distance): an all-zero matrix, as before.
+        guard total > 0 else { return Properties(contrast: 0, homogeneity: 0, energy: 0, correlation: 1, entropy: 0) }
+        var squares = 0, moment1 = 0, moment2 = 0, cross = 0, contrast = 0, homogeneity = 0.0
+        var sLogS = 0.0
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: levels) { diagonal in
+        diagonal.initialize(repeating: 0)
+        for i in 0..<levels {
+            let row = s + i * levels
+            var rowSum = 0, rowCross = 0
+            for j in 0..<levels {
+                let v = Int(row[j])
+                squares &+= v &* v
+                rowSum &+= v
+                rowCross &+= v &* j
+                diagonal[abs(i - j)] &+= v
+                if v > 1 { sLogS += Double(v) * naturalLog(v) }
+            }
+            moment1 &+= rowSum &* i
+            moment2 &+= rowSum &* i &* i
+            cross &+= rowCross &* i
+        }
+        for d in 0..<levels {
+            contrast &+= diagonal[d] &* d &* d
+            homogeneity += Double(diagonal[d]) / Double(1 + d * d)
+        }
+        }
+        let n = Double(total)
+        // N²·var = N·Σ S·i² − (Σ S·i)² and N²·cov = N·Σ S·i·j − (Σ S·i)², both exact integers;
+        // the matrix is symmetric, so the two marginal variances are the same.
+        // (Double only when a huge patch would overflow 64 bits.)
+        func difference(_ a: Int, _ b: Int) -> Double {
+            let (ab, o1) = a.multipliedReportingOverflow(by: b), (mm, o2) = moment1.multipliedReportingOverflow(by: moment1)
+            return o1 || o2 ? Double(a) * Double(b) - Double(moment1) * Double(moment1) : Double(ab - mm)
+        }
+        let varianceTimesN2 = difference(total, moment2)
+        let correlation = varianceTimesN2 == 0 ? 1 : difference(total, cross) / varianceTimesN2
+        return Properties(contrast: Double(contrast) / n, homogeneity: homogeneity / n,
+                          energy: (Double(squares) / (n * n)).squareRoot(), correlation: correlation,
+                          entropy: log(n) - sLogS / n)
+    }
+
+    /// `ln v`, from a table for small counts (most cells of a patch's matrix).
+    @inline(__always) static func naturalLog(_ v: Int) -> Double {
+        v < logTable.count ? logTable[v] : log(Double(v))
+    }
+
+    static let logTable: [Double] = (0..<4096).map { $0 == 0 ? 0 : log(Double($0)) }
 }
 
 struct GLCMScratch {
     var levels: [Int32] = []
     var counts: [Int32] = []
-    var matrix: [Double] = []
+    var matrix: [Int32] = []
 }
