@@ -44,7 +44,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "CleaveCore", swiftSettings: settings),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .target(name: "CleaveCore", dependencies: ["CMalloc"], swiftSettings: settings),
         .target(name: "CleaveFormats", dependencies: ["CleaveCore", "CZlib"], swiftSettings: settings),
         .target(name: "CleaveFilters", dependencies: ["CleaveCore"], swiftSettings: settings),
         .target(name: "CleaveFeatures", dependencies: ["CleaveCore", "CleaveFilters"], swiftSettings: settings),

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import CMalloc
 #endif
 
 /// Large tables backed by transparent huge pages where the kernel offers them.
@@ -12,10 +13,11 @@ import Glibc
 /// huge page is free, memory behaves exactly as before. Values are never affected.
 public enum LargeArray {
     /// Buffers smaller than this are left alone (a huge page would be mostly empty).
-    public static let adviceThreshold = 4 << 20
+    public static let adviceThreshold = 2 << 20
 
     /// False when the environment sets `CLEAVE_NO_HUGEPAGES` (for machines where the kernel's
-    /// compaction for huge pages stalls more than the page faults it saves).
+    /// compaction for huge pages stalls more than the page faults it saves); this also leaves
+    /// glibc's allocation thresholds at their defaults (``reuseFreedBuffers()``).
     public static let enabled: Bool = {
         #if os(Linux)
         return getenv("CLEAVE_NO_HUGEPAGES") == nil
@@ -23,6 +25,20 @@ public enum LargeArray {
         return false
         #endif
     }()
+
+    /// Keeps freed buffers below 32 MiB, and up to 256 MiB of freed memory, in the process for
+    /// reuse instead of handing them back to the kernel (glibc's `M_MMAP_THRESHOLD`,
+    /// `M_TRIM_THRESHOLD`). A tile-by-tile job allocates the same few-MB buffers for every tile;
+    /// with glibc's adaptive defaults each tile's buffers were fresh pages to fault in again
+    /// (the 8-tile grid run: 36 000 → 14 000 faults). Commands that work tile by tile call it
+    /// once at start; it never changes results and is a no-op off Linux.
+    public static func reuseFreedBuffers() {
+        #if os(Linux)
+        guard enabled else { return }
+        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)  // glibc's largest allowed value
+        _ = mallopt(M_TRIM_THRESHOLD, 256 << 20)
+        #endif
+    }
 
     /// Advises huge pages for the 2 MiB-aligned interior of `byteCount` bytes at `base`.
     /// Call it before the memory is first written; it is a no-op for small buffers and off Linux.

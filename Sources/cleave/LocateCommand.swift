@@ -233,6 +233,7 @@ struct LocateCommand: ParsableCommand {
 
     func run() throws {
         let options = try makeOptions()
+        LargeArray.reuseFreedBuffers()  // every tile allocates the same buffers again
         let progress = ProgressBar.make()
         let started = DispatchTime.now().uptimeNanoseconds
         let mosaicLayout = try mosaic.map { try Self.parsePair($0, option: "--mosaic") }

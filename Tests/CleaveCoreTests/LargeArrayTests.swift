@@ -22,7 +22,7 @@ import CleaveCore
         var bytes = [UInt8](repeating: 1, count: 100)
         bytes.withUnsafeMutableBytes { LargeArray.adviseHugePages($0.baseAddress! + 3, byteCount: 90) }
         #expect(bytes == [UInt8](repeating: 1, count: 100))
-        #expect(LargeArray.adviceThreshold == 4 << 20)
+        #expect(LargeArray.adviceThreshold == 2 << 20)
     }
 
     /// The kernel records the advice as the `hg` flag of the mapping (see proc(5), `VmFlags`),
