@@ -18,6 +18,51 @@ public enum Scaler: String, Codable, Sendable, CaseIterable {
     /// The default, z-score.
     public static let `default` = Scaler.zScore
 
+    /// Rows per chunk above which z-score fitting splits the table (see `fit`).
+    static let rowsPerChunk = 1 << 18
+
+    /// `body(rowsPointer, rowCount, sumsOut)` on `chunks` contiguous row ranges side by side;
+    /// the per-chunk column sums added in chunk order.
+    static func chunkedColumnSums(_ matrix: Matrix, chunks: Int,
+                                  _ body: @escaping (UnsafePointer<Float>, Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+        let rows = matrix.rows, columns = matrix.columns
+        var partial = [Double](repeating: 0, count: chunks * columns)
+        guard rows > 0 else { return [Double](repeating: 0, count: columns) }
+        partial.withUnsafeMutableBufferPointer { partial in
+            matrix.values.withUnsafeBufferPointer { v in
+                let partial = UncheckedSendable(partial.baseAddress!), v = UncheckedSendable(v.baseAddress!)
+                let work = UncheckedSendable(body)
+                Parallel.forEach(chunks) { c in
+                    let start = rows * c / chunks, end = rows * (c + 1) / chunks
+                    work.value(v.value + start * columns, end - start, partial.value + c * columns)
+                }
+            }
+        }
+        var sums = [Double](repeating: 0, count: columns)
+        for c in 0..<chunks { for j in 0..<columns { sums[j] += partial[c * columns + j] } }
+        return sums
+    }
+
+    /// `sq[c] += Σ (x − center[c])²` over `rows` rows in row order; four columns per SIMD register.
+    static func squaredDeviations(_ v: UnsafePointer<Float>, rows: Int, columns: Int, center: UnsafePointer<Double>,
+                                  into sq: UnsafeMutablePointer<Double>) {
+        var c0 = 0
+        while c0 + 4 <= columns {
+            let m = SIMD4<Double>(center[c0], center[c0 + 1], center[c0 + 2], center[c0 + 3])
+            var s = SIMD4<Double>(repeating: 0)
+            for r in 0..<rows {
+                let p = v + r * columns + c0
+                let d = SIMD4<Double>(Double(p[0]), Double(p[1]), Double(p[2]), Double(p[3])) - m
+                s += d * d
+            }
+            for l in 0..<4 { sq[c0 + l] += s[l] }
+            c0 += 4
+        }
+        for c in c0..<columns {
+            for r in 0..<rows { let d = Double(v[r * columns + c]) - center[c]; sq[c] += d * d }
+        }
+    }
+
     /// Learns each column's center and scale.
     /// - Throws: ``LearningError`` for an empty matrix or non-finite values.
     /// - Complexity: O(rows × columns) (`.robust`: O(rows log rows × columns)).
@@ -28,28 +73,18 @@ public enum Scaler: String, Codable, Sendable, CaseIterable {
         var scale = [Double](repeating: 1, count: columns)
         switch self {
         case .zScore:
-            center = matrix.columnMeans()
-            var sq = [Double](repeating: 0, count: columns)
-            // Σ (x − mean)² per column in row order; groups of four columns in one SIMD register.
-            sq.withUnsafeMutableBufferPointer { sq in
-                center.withUnsafeBufferPointer { center in
-                    matrix.values.withUnsafeBufferPointer { v in
-                        var c0 = 0
-                        while c0 + 4 <= columns {
-                            let m = SIMD4<Double>(center[c0], center[c0 + 1], center[c0 + 2], center[c0 + 3])
-                            var s = SIMD4<Double>(repeating: 0)
-                            for r in 0..<rows {
-                                let p = v.baseAddress! + r * columns + c0
-                                let d = SIMD4<Double>(Double(p[0]), Double(p[1]), Double(p[2]), Double(p[3])) - m
-                                s += d * d
-                            }
-                            for l in 0..<4 { sq[c0 + l] = s[l] }
-                            c0 += 4
-                        }
-                        for c in c0..<columns {
-                            for r in 0..<rows { let d = Double(v[r * columns + c]) - center[c]; sq[c] += d * d }
-                        }
-                    }
+            // Row-order sums, in fixed row chunks when the table is large (chunk count from the
+            // size only, partial sums added in chunk order), so the result never depends on the
+            // thread count and a table of a few hundred thousand rows or fewer is one chunk.
+            let chunks = Parallel.chunkCount(total: rows, minimumPerChunk: Scaler.rowsPerChunk)
+            let sums = Scaler.chunkedColumnSums(matrix, chunks: chunks) { values, rows, out in
+                Matrix.columnSums(values, rows: rows, columns: columns, into: out) { Double($0) }
+            }
+            center = sums.map { $0 / Double(rows) }
+            let sq = center.withUnsafeBufferPointer { center in
+                let center = UncheckedSendable(center)
+                return Scaler.chunkedColumnSums(matrix, chunks: chunks) { v, rows, sq in
+                    Scaler.squaredDeviations(v, rows: rows, columns: columns, center: center.value.baseAddress!, into: sq)
                 }
             }
             for c in 0..<columns {

@@ -60,4 +60,29 @@ import CleaveLearning
         #expect(close(fitted.center, center, 1e-6))
         #expect(close(fitted.scale, scale, 1e-6))
     }
+    /// A table of more than 2 × 2¹⁸ rows is fitted in fixed row chunks side by side; mean and
+    /// population std must still be those of the whole column (checked against a plain Double
+    /// sum, to 1e-12 relative) and fitting twice gives the same bits.
+    @Test func largeTablesAreFittedInChunksWithTheSameStatistics() throws {
+        let rows = 600_001, columns = 5
+        var values = [Float](repeating: 0, count: rows * columns)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for i in values.indices {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            values[i] = Float(i % columns) * 100 + Float(state >> 40) / Float(1 << 24)
+        }
+        let x = Matrix(rows: rows, columns: columns, values: values)
+        let fitted = try Scaler.zScore.fit(x)
+        for c in 0..<columns {
+            var sum = 0.0
+            for r in 0..<rows { sum += Double(values[r * columns + c]) }
+            let mean = sum / Double(rows)
+            var sq = 0.0
+            for r in 0..<rows { let d = Double(values[r * columns + c]) - mean; sq += d * d }
+            let std = (sq / Double(rows)).squareRoot()
+            #expect(abs(fitted.center[c] - mean) <= 1e-12 * abs(mean))
+            #expect(abs(fitted.scale[c] - std) <= 1e-12 * std)
+        }
+        #expect(try Scaler.zScore.fit(x) == fitted)
+    }
 }
