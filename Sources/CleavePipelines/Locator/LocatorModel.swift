@@ -53,6 +53,6 @@ public struct LocatorModel: Sendable, Codable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(self)
-        guard FileManager.default.createFile(atPath: path, contents: data) else { throw CleaveError("\(path): cannot write model file") }
+        try AtomicFile.write(data, to: path)
     }
 }

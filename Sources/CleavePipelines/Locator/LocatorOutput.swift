@@ -308,9 +308,7 @@ public enum LocatorOutput {
         }
         var data = Data(header.utf8)
         for part in parts { data.append(contentsOf: part.utf8) }
-        guard FileManager.default.createFile(atPath: path, contents: data) else {
-            throw CleaveError("\(path): cannot write")
-        }
+        try AtomicFile.write(data, to: path)
     }
 
     static func writeTargets(_ result: LocatorResult, to directory: String) throws {
@@ -371,8 +369,6 @@ public enum LocatorOutput {
     }
 
     static func writeText(_ text: String, to path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
-            throw CleaveError("\(path): cannot write")
-        }
+        try AtomicFile.write(text, to: path)
     }
 }

@@ -42,9 +42,7 @@ public enum ObjectsReport {
         var written: [String] = []
         func save(_ text: String, _ name: String) throws {
             let path = directory + "/" + name
-            do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-                throw CleaveError("\(path): cannot write (\(error.localizedDescription))")
-            }
+            try AtomicFile.write(text, to: path)
             written.append(path)
         }
         let table = result.table
