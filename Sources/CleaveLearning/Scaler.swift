@@ -67,7 +67,14 @@ public enum Scaler: String, Codable, Sendable, CaseIterable {
     /// - Throws: ``LearningError`` for an empty matrix or non-finite values.
     /// - Complexity: O(rows × columns) (`.robust`: O(rows log rows × columns)).
     public func fit(_ matrix: Matrix) throws -> FittedScaler {
-        try matrix.validate("Scaler.fit(\(rawValue))")
+        // z-score reads every value into its column sums first; a sum of Float values in Double
+        // cannot overflow, so it is finite exactly when every value is, and the full check
+        // (which names the first bad value) runs only then. Other scalers check up front.
+        if self == .zScore {
+            guard matrix.rows > 0, matrix.columns > 0 else { throw LearningError.empty(operation: "Scaler.fit(\(rawValue))") }
+        } else {
+            try matrix.validate("Scaler.fit(\(rawValue))")
+        }
         let rows = matrix.rows, columns = matrix.columns
         var center = [Double](repeating: 0, count: columns)
         var scale = [Double](repeating: 1, count: columns)
@@ -80,6 +87,7 @@ public enum Scaler: String, Codable, Sendable, CaseIterable {
             let sums = Scaler.chunkedColumnSums(matrix, chunks: chunks) { values, rows, out in
                 Matrix.columnSums(values, rows: rows, columns: columns, into: out) { Double($0) }
             }
+            if !sums.allSatisfy({ $0.isFinite }) { try matrix.validate("Scaler.fit(\(rawValue))") }
             center = sums.map { $0 / Double(rows) }
             let sq = center.withUnsafeBufferPointer { center in
                 let center = UncheckedSendable(center)

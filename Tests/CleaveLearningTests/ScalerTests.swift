@@ -84,5 +84,10 @@ import CleaveLearning
             #expect(abs(fitted.scale[c] - std) <= 1e-12 * std)
         }
         #expect(try Scaler.zScore.fit(x) == fitted)
+        // A non-finite value is still found and named (the sums alone only say that one exists).
+        values[123_457] = -.infinity
+        #expect(throws: LearningError.notFinite(operation: "Scaler.fit(zScore)", row: 123_457 / columns, column: 123_457 % columns)) {
+            try Scaler.zScore.fit(Matrix(rows: rows, columns: columns, values: values))
+        }
     }
 }
