@@ -378,7 +378,7 @@ public enum Locator {
                 var barFraction: [Float]? = nil
                 var moments: SlidingWindowFeatures
                 let bar = options.excludeDark
-                    ? LocatorBars.mask(raw[index].image, threshold: Float(blackThreshold), minimumFraction: minimumDarkRegionFraction)
+                    ? LocatorBars.maskWithEdge(raw[index].image, threshold: Float(blackThreshold), minimumFraction: minimumDarkRegionFraction).mask
                     : []
                 if bar.contains(true) {
                     let masked = try SlidingWindow.maskedMoments(image.image, include: bar.map { !$0 }, window: size, stride: stride,
