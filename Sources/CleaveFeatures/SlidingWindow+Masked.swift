@@ -31,21 +31,25 @@ extension SlidingWindow {
         let outColumns = (image.width - window) / stride + 1
         let outRows = (image.height - window) / stride + 1
         let f = statistics.count
-        var values = [Float](repeating: 0, count: outColumns * outRows * f)
-        var included = [Float](repeating: 0, count: outColumns * outRows)
+        // Every window's statistics and fraction are written by exactly one band.
+        var values = [Float](largeUninitializedCount: outColumns * outRows * f) { _ in }
+        var included = [Float](largeUninitializedCount: outColumns * outRows) { _ in }
         let shift: Double = image.pixels.withUnsafeBufferPointer { p in
-            var s = 0.0, n = 0
-            for i in 0..<p.count where include[i] { s += Double(p[i]); n += 1 }
-            return n > 0 ? (s / Double(n)).rounded() : 0
+            include.withUnsafeBufferPointer { include in
+                var s = 0.0, n = 0
+                for i in 0..<p.count where include[i] { s += Double(p[i]); n += 1 }
+                return n > 0 ? (s / Double(n)).rounded() : 0
+            }
         }
-        let weights = include.map { $0 ? 1.0 : 0.0 }
         let bands = max(1, min(16, outRows / 64))
         values.withUnsafeMutableBufferPointer { out in
             included.withUnsafeMutableBufferPointer { fraction in
                 image.pixels.withUnsafeBufferPointer { src in
-                    weights.withUnsafeBufferPointer { w in
+                    include.withUnsafeBufferPointer { flags in
+                        // A Bool is one byte, 0 or 1: the flags are the weights.
+                        let w = UnsafeSendable(UnsafeRawPointer(flags.baseAddress!).assumingMemoryBound(to: UInt8.self))
                         let out = UnsafeMutableSendable(out.baseAddress!), fraction = UnsafeMutableSendable(fraction.baseAddress!)
-                        let src = UnsafeSendable(src.baseAddress!), w = UnsafeSendable(w.baseAddress!)
+                        let src = UnsafeSendable(src.baseAddress!)
                         Parallel.forEachChunk(of: outRows, chunkCount: bands) { rows in
                             maskedBand(src.pointer, weights: w.pointer, width: width, window: window, stride: stride, shift: shift,
                                        outRows: rows, outColumns: outColumns, statistics: statistics,
@@ -59,7 +63,7 @@ extension SlidingWindow {
                                       statistics: statistics, values: values), included)
     }
 
-    static func maskedBand(_ src: UnsafePointer<Float>, weights: UnsafePointer<Double>, width: Int, window: Int, stride: Int,
+    static func maskedBand(_ src: UnsafePointer<Float>, weights: UnsafePointer<UInt8>, width: Int, window: Int, stride: Int,
                            shift: Double, outRows: Range<Int>, outColumns: Int, statistics: [PatchStatistic],
                            out: UnsafeMutablePointer<Float>, fraction: UnsafeMutablePointer<Float>) {
         let f = statistics.count
@@ -71,7 +75,7 @@ extension SlidingWindow {
         func add(row y: Int, sign: Double) {
             let p = src + y * width, wRow = weights + y * width
             for x in 0..<width {
-                let w = sign * wRow[x]
+                let w = sign * Double(wRow[x])
                 let d = Double(p[x]) - shift
                 let d2 = d * d
                 columns[x] += SIMD8(w, w * d, w * d2, w * d2 * d, w * d2 * d2, 0, 0, 0)

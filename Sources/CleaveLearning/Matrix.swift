@@ -100,16 +100,15 @@ public struct Matrix: Equatable, Codable, Sendable {
     public func selectingRows<C: Collection>(_ indices: C) -> Matrix where C.Element == Int {
         let count = indices.count, columns = self.columns, rows = self.rows
         // Row copies straight into fresh storage (no per-row slice append).
-        let out = [Float](unsafeUninitializedCapacity: count * columns) { buffer, initialized in
+        let out = [Float](largeUninitializedCount: count * columns) { buffer in
+            guard var target = buffer.baseAddress else { return }
             values.withUnsafeBufferPointer { v in
-                var target = buffer.baseAddress!
                 for i in indices {
                     precondition(i >= 0 && i < rows, "Matrix.selectingRows: row \(i) outside 0..<\(rows)")
                     target.initialize(from: v.baseAddress! + i * columns, count: columns)
                     target += columns
                 }
             }
-            initialized = count * columns
         }
         return Matrix(rows: count, columns: columns, values: out)
     }

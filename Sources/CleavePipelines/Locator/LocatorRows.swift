@@ -47,10 +47,14 @@ enum LocatorRows {
     /// for an empty `dark`: no row is dark).
     static func kept(dark: [Bool]) -> [Int]? {
         guard dark.contains(true) else { return nil }
-        var keep: [Int] = []
-        keep.reserveCapacity(dark.count)
-        for i in dark.indices where !dark[i] { keep.append(i) }
-        return keep
+        return dark.withUnsafeBufferPointer { dark in
+            var count = 0
+            for flag in dark where !flag { count += 1 }
+            return [Int](largeUninitializedCount: count) { keep in
+                var j = 0
+                for i in dark.indices where !dark[i] { keep[j] = i; j += 1 }
+            }
+        }
     }
 
     /// Mean particle score of each cluster (`-∞` for an empty one): `score[keep[j]]` summed in
