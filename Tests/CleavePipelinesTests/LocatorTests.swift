@@ -181,5 +181,8 @@ import CleaveTestSupport
         #expect(score.precision >= 0.95, "\(score)")
         #expect(score.f1 >= 0.9, "\(score)")
         #expect(result.darkGroup != nil)
+        // The bars' measured edge, per tile (the synthetic bars' partial-volume ring is 0–1 px).
+        #expect(result.barEdgePixels.count == 2)
+        #expect(result.barEdgePixels.compactMap { $0 }.allSatisfy { (0...2).contains($0) }, "\(result.barEdgePixels)")
     }
 }

@@ -248,7 +248,7 @@ public enum Locator {
                              pickedBy: outcome.pickedBy, heat: outcome.heat, pickedMask: pickedMask, clusterSizes: outcome.sizes,
                              particleScores: particleScores, silhouette: outcome.silhouette, silhouetteByK: outcome.silhouetteByK,
                              scores: scores, truthPatchCount: truthCount, targets: targets, timings: clock.laps,
-                             model: savedModel, filmLevel: filmLevel, groupNames: names)
+                             model: savedModel, filmLevel: filmLevel, groupNames: names, barEdgePixels: extraction.barEdges)
     }
 
     /// Median grey value over all images, from a regular subsample of at most ~1 M pixels.
@@ -307,6 +307,9 @@ public enum Locator {
         /// Windows whose features hold mean and std: the particle score is `std / mean` (0 unless
         /// mean > 0) of these feature columns, computed where it is used (no table of its own).
         var relativeStdColumns: (mean: Int, std: Int)? = nil
+        /// Two-step window mode: per image, the measured width of the bars' edge added to the bar
+        /// mask (nil for an image without bars or outside that mode).
+        var barEdges: [Int?] = []
 
         /// Where the particle score of each row comes from.
         var score: LocatorRows.Score {
@@ -334,6 +337,7 @@ public enum Locator {
         var values: [Float] = []
         var black: [Float] = []
         var score: [Float] = []
+        var windowBarEdges: [Int?] = []
         var relativeStdColumns: (mean: Int, std: Int)? = nil
         let f = options.features.count
         switch options.sampling {
@@ -377,9 +381,11 @@ public enum Locator {
                 // describes the film (or the particle) it shows rather than the bar.
                 var barFraction: [Float]? = nil
                 var moments: SlidingWindowFeatures
-                let bar = options.excludeDark
-                    ? LocatorBars.maskWithEdge(raw[index].image, threshold: Float(blackThreshold), minimumFraction: minimumDarkRegionFraction).mask
-                    : []
+                let measuredBar = options.excludeDark
+                    ? LocatorBars.maskWithEdge(raw[index].image, threshold: Float(blackThreshold), minimumFraction: minimumDarkRegionFraction)
+                    : nil
+                let bar = measuredBar?.mask ?? []
+                if options.excludeDark { windowBarEdges.append(bar.contains(true) ? measuredBar?.edge : nil) }
                 if bar.contains(true) {
                     let masked = try SlidingWindow.maskedMoments(image.image, include: bar.map { !$0 }, window: size, stride: stride,
                                                                  statistics: statistics)
@@ -419,7 +425,7 @@ public enum Locator {
         let matrix = Matrix(rows: layout.count, columns: f, values: values)
         guard matrix.isFinite else { throw CleaveError("locate: some features are not finite (NaN or infinity); check the input images") }
         return Extraction(layout: layout, features: matrix, blackFraction: black, storedScore: score,
-                          relativeStdColumns: relativeStdColumns)
+                          relativeStdColumns: relativeStdColumns, barEdges: windowBarEdges)
     }
 
     /// Fraction of each region's pixels below `threshold`.

@@ -346,6 +346,10 @@ public enum LocatorOutput {
             "silhouette": result.silhouette.map { $0 as Any } ?? NSNull(),
             "timings": Dictionary(result.timings.map { ($0.stage, $0.seconds) }, uniquingKeysWith: +),
         ]
+        if !result.barEdgePixels.isEmpty {
+            // Two-step window mode: the bars' measured edge width per image (null: no bar).
+            summary["bar_edge_px"] = result.barEdgePixels.map { $0.map { $0 as Any } ?? NSNull() }
+        }
         if let dark = result.darkGroup { summary["dark_group"] = dark }
         if !result.silhouetteByK.isEmpty {
             summary["silhouette_by_k"] = Dictionary(result.silhouetteByK.map { (String($0.k), $0.score) }, uniquingKeysWith: { a, _ in a })

@@ -107,4 +107,8 @@ public struct LocatorResult: Sendable {
     public var filmLevel: Double
     /// Names of the groups for legends ("cluster 0", …, "dark / grid bars").
     public var groupNames: [String]
+    /// Two-step window mode: per image, how many pixels of the bars' blurred edge were added to
+    /// the bar mask (``LocatorBars/edgeWidth(_:distance:reach:tolerance:)``); nil for an image
+    /// without bars; empty in other modes.
+    public var barEdgePixels: [Int?] = []
 }
