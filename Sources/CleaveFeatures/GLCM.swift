@@ -66,7 +66,7 @@ public enum GLCM {
         var result = Properties(contrast: 0, homogeneity: 0, energy: 0, correlation: 0, entropy: 0)
         let angles = offsets(distance: distance)
         for (dr, dc) in angles {
-            var pairs = 0.0
+            var pairs = 0
             scratch.levels.withUnsafeBufferPointer { q in
                 scratch.counts.withUnsafeMutableBufferPointer { counts in
                     scratch.matrix.withUnsafeMutableBufferPointer { m in
@@ -88,7 +88,7 @@ public enum GLCM {
                                 }
                                 while remaining > 0 { t[Int(from[0]) &* L &+ Int(to[0])] &+= 1; from += 1; to += 1; remaining &-= 1 }
                             }
-                            pairs = Double(2 * (r1 - r0) * (c1 - c0))
+                            pairs = 2 * (r1 - r0) * (c1 - c0)
                         }
                         // Symmetric matrix: every pair (i, j) counts once at [i, j] and once at [j, i].
                         symmetric(t, cells: cells, levels: levels, into: m.baseAddress!)
@@ -96,7 +96,7 @@ public enum GLCM {
                 }
             }
             let angle = scratch.matrix.withUnsafeBufferPointer {
-                properties(symmetricCounts: $0.baseAddress!, levels: levels, total: Int(pairs))
+                properties(symmetricCounts: $0.baseAddress!, levels: levels, total: pairs)
             }
             result.contrast += angle.contrast / 4
             result.homogeneity += angle.homogeneity / 4
@@ -107,7 +107,8 @@ public enum GLCM {
         return result
     }
 
-    /// `S[i, j] = F[i, j] + F[j, i]` with `F` the sum of the four interleaved count tables.
+    /// `S[i, j] = F[i, j] + F[j, i]` with `F` the sum of the four interleaved count tables
+    /// (`F` is summed into the first table, in place).
     static func symmetric(_ t: UnsafeMutablePointer<Int32>, cells: Int, levels: Int, into m: UnsafeMutablePointer<Int32>) {
         for ij in 0..<cells { t[ij] = t[ij] &+ t[cells + ij] &+ t[2 * cells + ij] &+ t[3 * cells + ij] }
         for i in 0..<levels {
@@ -129,26 +130,26 @@ public enum GLCM {
         var squares = 0, moment1 = 0, moment2 = 0, cross = 0, contrast = 0, homogeneity = 0.0
         var sLogS = 0.0
         withUnsafeTemporaryAllocation(of: Int.self, capacity: levels) { diagonal in
-        diagonal.initialize(repeating: 0)
-        for i in 0..<levels {
-            let row = s + i * levels
-            var rowSum = 0, rowCross = 0
-            for j in 0..<levels {
-                let v = Int(row[j])
-                squares &+= v &* v
-                rowSum &+= v
-                rowCross &+= v &* j
-                diagonal[abs(i - j)] &+= v
-                if v > 1 { sLogS += Double(v) * naturalLog(v) }
+            diagonal.initialize(repeating: 0)
+            for i in 0..<levels {
+                let row = s + i * levels
+                var rowSum = 0, rowCross = 0
+                for j in 0..<levels {
+                    let v = Int(row[j])
+                    squares &+= v &* v
+                    rowSum &+= v
+                    rowCross &+= v &* j
+                    diagonal[abs(i - j)] &+= v
+                    if v > 1 { sLogS += Double(v) * naturalLog(v) }
+                }
+                moment1 &+= rowSum &* i
+                moment2 &+= rowSum &* i &* i
+                cross &+= rowCross &* i
             }
-            moment1 &+= rowSum &* i
-            moment2 &+= rowSum &* i &* i
-            cross &+= rowCross &* i
-        }
-        for d in 0..<levels {
-            contrast &+= diagonal[d] &* d &* d
-            homogeneity += Double(diagonal[d]) / Double(1 + d * d)
-        }
+            for d in 0..<levels {
+                contrast &+= diagonal[d] &* d &* d
+                homogeneity += Double(diagonal[d]) / Double(1 + d * d)
+            }
         }
         let n = Double(total)
         // N²·var = N·Σ S·i² − (Σ S·i)² and N²·cov = N·Σ S·i·j − (Σ S·i)², both exact integers;

@@ -384,10 +384,9 @@ public enum Locator {
                 let measuredBar = options.excludeDark
                     ? LocatorBars.maskWithEdge(raw[index].image, threshold: Float(blackThreshold), minimumFraction: minimumDarkRegionFraction)
                     : nil
-                let bar = measuredBar?.mask ?? []
-                if options.excludeDark { windowBarEdges.append(bar.contains(true) ? measuredBar?.edge : nil) }
-                if bar.contains(true) {
-                    let masked = try SlidingWindow.maskedMoments(image.image, include: bar.map { !$0 }, window: size, stride: stride,
+                if let measuredBar { windowBarEdges.append(measuredBar.edge) }
+                if let measuredBar, measuredBar.edge != nil {  // the image has a bar
+                    let masked = try SlidingWindow.maskedMoments(image.image, include: measuredBar.mask.map { !$0 }, window: size, stride: stride,
                                                                  statistics: statistics)
                     moments = masked.features
                     barFraction = masked.included.map { 1 - $0 }

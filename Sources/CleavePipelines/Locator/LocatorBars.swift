@@ -108,24 +108,24 @@ public enum LocatorBars {
                 if d >= 1 && d <= reach { rings[d].append(p[i]) }
             }
         }
-        func median(_ values: [Float]) -> Double? {
-            guard !values.isEmpty else { return nil }
-            var v = values
-            return OrderStatistics.percentile(&v, 50)
+        func median(_ values: inout [Float]) -> Double? {
+            values.isEmpty ? nil : OrderStatistics.percentile(&values, 50)
         }
-        guard let film = median(Array(rings[(reach - 3)...reach].joined())), film > 0 else { return 0 }
-        let level = (1...(reach - 4)).map { d -> Bool in
-            guard let m = median(rings[d]) else { return true }
-            return abs(m - film) <= tolerance * film
+        var far = Array(rings[(reach - 3)...reach].joined())
+        guard let film = median(&far), film > 0 else { return 0 }
+        // The edge ends at the first ring that is film (a ring with no pixels counts as film).
+        for d in 1...(reach - 4) {
+            guard let m = median(&rings[d]) else { return d - 1 }
+            if abs(m - film) <= tolerance * film { return d - 1 }
         }
-        for d in 1...(reach - 4) where level[d - 1] { return d - 1 }
         return reach - 4
     }
 
     /// The bar mask grown over its measured edge (``edgeWidth(_:distance:reach:tolerance:)``).
-    public static func maskWithEdge(_ image: Image<Float>, threshold: Float, minimumFraction: Double) -> (mask: [Bool], edge: Int) {
+    /// `edge` is nil when the image has no bar (then `mask` is all false).
+    public static func maskWithEdge(_ image: Image<Float>, threshold: Float, minimumFraction: Double) -> (mask: [Bool], edge: Int?) {
         let bar = mask(image, threshold: threshold, minimumFraction: minimumFraction)
-        guard bar.contains(true) else { return (bar, 0) }
+        guard bar.contains(true) else { return (bar, nil) }
         let reach = 32
         let distance = distance(to: bar, width: image.width, height: image.height, cap: reach + 1)
         let edge = edgeWidth(image, distance: distance, reach: reach)
