@@ -52,7 +52,7 @@ struct ExperimentCommand: ParsableCommand {
     var classSpecs: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("U-Net depths to try.", valueName: "LIST"))
-    var depths = "4"
+    var depths = "3"
 
     @Option(name: .long, help: ArgumentHelp("Base widths to try.", valueName: "LIST"))
     var widths = "16"

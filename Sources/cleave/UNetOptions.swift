@@ -24,10 +24,10 @@ struct UNetCommonOptions: ParsableArguments {
     var patch = 128
 
     @Option(name: .long, help: "U-Net: normalisation layers: batch, group or none.")
-    var norm = "batch"
+    var norm = "group"
 
     @Option(name: .long, help: "U-Net: up-sampling: bilinear (+ convolution) or transposed (convolution).")
-    var upsampling = "bilinear"
+    var upsampling = "transposed"
 
     @Option(name: .long, help: "U-Net: dropout rate in the bottleneck, 0…<1.")
     var dropout = 0.0
@@ -51,10 +51,10 @@ struct UNetCommonOptions: ParsableArguments {
     var evaluations = 12
 
     @Option(name: .long, help: "U-Net: stop after this many validation passes without a better mean IoU.")
-    var patience = 5
+    var patience = 8
 
     @Option(name: .long, help: ArgumentHelp("U-Net: decay of the moving average of the weights that is validated and kept (0 = the raw weights).", discussion: "Polyak averaging: the kept network is the exponential moving average of the weights over the last ~1/(1 − decay) steps, which smooths out the noise of small batches."))
-    var averaging = 0.0
+    var averaging = 0.995
 
     @Option(name: .long, help: ArgumentHelp("U-Net: intensity window percentiles per channel, LOW,HIGH.", valueName: "LOW,HIGH"))
     var percentiles = "1,99"
@@ -91,7 +91,7 @@ struct UNetCommonOptions: ParsableArguments {
 /// The U-Net's shape for `cleave train --method unet`.
 struct UNetNetworkOptions: ParsableArguments {
     @Option(name: .long, help: "U-Net: resolution levels including the bottleneck (depth − 1 poolings); --patch must be a multiple of 2^(depth−1).")
-    var depth = 4
+    var depth = 3
 
     @Option(name: .long, help: "U-Net: feature maps of the first level (doubling per level).")
     var width = 16

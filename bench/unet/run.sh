@@ -6,12 +6,12 @@
 #   test:  slices 0300 and 0400, clean and with the issue's synthetic artefacts (artefacts.py);
 #   experiment: a seeded 2-detector FIB-SEM phantom, 1 vs 2 channels × 1 vs 3 slices.
 #
-# Usage: bench/unet/run.sh [WORK_DIR]    env: MINUTES (default 9), SEED (1), EXPERIMENT_STEPS (300),
+# Usage: bench/unet/run.sh [WORK_DIR]    env: MINUTES (default 10), SEED (1), EXPERIMENT_STEPS (300),
 #        SKIP_EXPERIMENT=1, SKIP_PROTOCOL=1
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${1:-/tmp/cleave-unet-bench}
-MINUTES=${MINUTES:-9}
+MINUTES=${MINUTES:-10}
 SEED=${SEED:-1}
 EXPERIMENT_STEPS=${EXPERIMENT_STEPS:-300}
 S=../shared/data/sandstone-xrm
@@ -27,14 +27,19 @@ if [ "${SKIP_PROTOCOL:-0}" != 1 ]; then
   /usr/bin/time -f "train: wall %e s, CPU %U+%S s, peak RSS %M KB" "$CLEAVE" train --method unet "${args[@]}" \
       --class 1=pore --class 2=grain --class 3=clay --class 4=dense --minutes "$MINUTES" --seed "$SEED" \
       --model "$WORK/unet.json" 2>&1 | grep -v "^\s*$" | tee "$WORK/train.log"
-  /usr/bin/time -f "predict clean: wall %e s, CPU %U+%S s, peak RSS %M KB" "$CLEAVE" predict --model "$WORK/unet.json" --out "$WORK/clean" \
-      "$S/images/Sandstone_Versa0300.tif" "$S/images/Sandstone_Versa0400.tif" 2>&1 | grep -v "U-Net" | tee "$WORK/predict-clean.log"
-  /usr/bin/time -f "predict artefacts: wall %e s, CPU %U+%S s, peak RSS %M KB" "$CLEAVE" predict --model "$WORK/unet.json" --out "$WORK/artefact-pred" \
-      "$WORK/artefacts/Sandstone_Versa0300.tif" "$WORK/artefacts/Sandstone_Versa0400.tif" 2>&1 | grep -v "U-Net" | tee "$WORK/predict-artefacts.log"
-  python3 - "$S" "$WORK" <<'PY'
+  # Each test set is predicted twice: one view, and --views 8 (test-time augmentation).
+  for V in 1 8; do
+    /usr/bin/time -f "predict clean, $V view(s): wall %e s, CPU %U+%S s, peak RSS %M KB" "$CLEAVE" predict --model "$WORK/unet.json" \
+        --views $V --out "$WORK/clean-v$V" "$S/images/Sandstone_Versa0300.tif" "$S/images/Sandstone_Versa0400.tif" 2>&1 | grep -v "U-Net" | tee "$WORK/predict-clean-v$V.log"
+    /usr/bin/time -f "predict artefacts, $V view(s): wall %e s, CPU %U+%S s, peak RSS %M KB" "$CLEAVE" predict --model "$WORK/unet.json" \
+        --views $V --out "$WORK/artefact-pred-v$V" "$WORK/artefacts/Sandstone_Versa0300.tif" "$WORK/artefacts/Sandstone_Versa0400.tif" 2>&1 | grep -v "U-Net" | tee "$WORK/predict-artefacts-v$V.log"
+  done
+  for V in 1 8; do
+  echo "== --views $V"
+  python3 - "$S" "$WORK" "$V" <<'PY'
 import sys
 import numpy as np, tifffile
-S, W = sys.argv[1], sys.argv[2]
+S, W, V = sys.argv[1], sys.argv[2], sys.argv[3]
 names = ["pore", "grain", "clay", "dense"]
 def scores(pairs):
     conf = np.zeros((4, 4), np.int64)
@@ -44,7 +49,7 @@ def scores(pairs):
     iou = tp / (conf.sum(0) + conf.sum(1) - tp)
     dice = 2 * tp / (conf.sum(0) + conf.sum(1))
     return iou, dice, tp.sum() / conf.sum()
-for kind, folder in (("clean", "clean"), ("artefacts", "artefact-pred")):
+for kind, folder in (("clean", f"clean-v{V}"), ("artefacts", f"artefact-pred-v{V}")):
     pairs = []
     for z in ("0300", "0400"):
         t = tifffile.imread(f"{S}/labels/Sandstone_Versa{z}.tif")
@@ -56,6 +61,7 @@ for kind, folder in (("clean", "clean"), ("artefacts", "artefact-pred")):
     print(f"{kind:9s} 0300+0400: mIoU {iou.mean():.4f}  IoU " + " ".join(f"{n} {v:.3f}" for n, v in zip(names, iou))
           + "  Dice " + " ".join(f"{v:.3f}" for v in dice) + f"  accuracy {acc:.4f}")
 PY
+  done
 fi
 
 if [ "${SKIP_EXPERIMENT:-0}" != 1 ]; then
