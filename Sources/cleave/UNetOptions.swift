@@ -38,6 +38,9 @@ struct UNetCommonOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("U-Net: augmentation: all, none, geometric, or a list of \(NeuralAugmentation.kindNames.joined(separator: ",")).", valueName: "KINDS"))
     var augment = "all"
 
+    @Option(name: .customLong("augment-probability"), help: ArgumentHelp("U-Net: chance that each intensity augmentation (intensity, shading, curtaining, noise) is applied to a training patch, 0…1.", valueName: "P"))
+    var augmentProbability = 0.4
+
     @Option(name: .customLong("class-weights"), help: "U-Net: loss weight per class from the label counts: none, sqrt (√ of balanced) or balanced.")
     var classWeights = "sqrt"
 
@@ -71,6 +74,10 @@ struct UNetCommonOptions: ParsableArguments {
         o.dropout = dropout
         o.learningRate = learningRate
         o.augmentation = try NeuralAugmentation.parse(augment)
+        guard augmentProbability >= 0 && augmentProbability <= 1 else {
+            throw ValidationError("--augment-probability \(augmentProbability): must be in [0, 1].")
+        }
+        o.augmentation.probability = augmentProbability
         guard let weighting = NeuralClassWeighting(rawValue: classWeights.lowercased()) else {
             throw ValidationError("--class-weights must be none, sqrt or balanced, got '\(classWeights)'.")
         }
