@@ -52,10 +52,10 @@ struct ExperimentCommand: ParsableCommand {
     var classSpecs: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("U-Net depths to try.", valueName: "LIST"))
-    var depths = "3"
+    var depths = String(UNetCommonOptions.defaults.depth)
 
     @Option(name: .long, help: ArgumentHelp("Base widths to try.", valueName: "LIST"))
-    var widths = "16"
+    var widths = String(UNetCommonOptions.defaults.baseWidth)
 
     @Option(name: .long, help: ArgumentHelp("Numbers of input channels to try (the first N of each image; default: all).", valueName: "LIST"))
     var channels: String?

@@ -11,6 +11,9 @@ enum TrainingMethod: String, ExpressibleByArgument, CaseIterable {
 
 /// U-Net training options shared by `cleave train --method unet` and `cleave experiment`.
 struct UNetCommonOptions: ParsableArguments {
+    /// The library's defaults, which the flags' defaults repeat (one place to change them).
+    static let defaults = UNetTrainingOptions()
+
     @Option(name: .long, help: "U-Net: training steps (one batch each). Default 500 when --minutes is not given.")
     var steps: Int?
 
@@ -18,46 +21,46 @@ struct UNetCommonOptions: ParsableArguments {
     var minutes: Double?
 
     @Option(name: .long, help: "U-Net: patches per step.")
-    var batch = 8
+    var batch = UNetCommonOptions.defaults.batchSize
 
     @Option(name: .long, help: "U-Net: side of the square training patches in pixels (a multiple of 2^depth).")
-    var patch = 128
+    var patch = UNetCommonOptions.defaults.patchSize
 
     @Option(name: .long, help: "U-Net: normalisation layers: batch, group or none.")
-    var norm = "group"
+    var norm = UNetCommonOptions.defaults.normalization
 
     @Option(name: .long, help: "U-Net: up-sampling: bilinear (+ convolution) or transposed (convolution).")
-    var upsampling = "transposed"
+    var upsampling = UNetCommonOptions.defaults.upsampling
 
     @Option(name: .long, help: "U-Net: dropout rate in the bottleneck, 0…<1.")
-    var dropout = 0.0
+    var dropout = UNetCommonOptions.defaults.dropout
 
     @Option(name: .customLong("learning-rate"), help: "U-Net: peak AdamW learning rate (linear warm-up over 5 % of the budget, then cosine to 5 %).")
-    var learningRate = 0.002
+    var learningRate = UNetCommonOptions.defaults.learningRate
 
     @Option(name: .long, help: ArgumentHelp("U-Net: augmentation: all, none, geometric, or a list of \(NeuralAugmentation.kindNames.joined(separator: ",")).", valueName: "KINDS"))
     var augment = "all"
 
     @Option(name: .customLong("augment-probability"), help: ArgumentHelp("U-Net: chance that each intensity augmentation (intensity, shading, curtaining, noise) is applied to a training patch, 0…1.", valueName: "P"))
-    var augmentProbability = 0.4
+    var augmentProbability = UNetCommonOptions.defaults.augmentation.probability
 
     @Option(name: .customLong("class-weights"), help: "U-Net: loss weight per class from the label counts: none, sqrt (√ of balanced) or balanced.")
-    var classWeights = "sqrt"
+    var classWeights = UNetCommonOptions.defaults.classWeighting.rawValue
 
     @Option(name: .long, help: "U-Net: weight of the soft Dice loss added to the cross-entropy (0 = cross-entropy only).")
-    var dice = 0.5
+    var dice = UNetCommonOptions.defaults.diceWeight
 
     @Option(name: .long, help: "U-Net: share of each labelled plane's labels (the bottom rows) held out for validation; 0 = none.")
-    var validation = 0.25
+    var validation = UNetCommonOptions.defaults.validationFraction
 
     @Option(name: .long, help: "U-Net: validation passes over the budget (the best weights are kept).")
-    var evaluations = 12
+    var evaluations = UNetCommonOptions.defaults.evaluations
 
     @Option(name: .long, help: "U-Net: stop after this many validation passes without a better mean IoU.")
-    var patience = 8
+    var patience = UNetCommonOptions.defaults.patience
 
     @Option(name: .long, help: ArgumentHelp("U-Net: decay of the moving average of the weights that is validated and kept (0 = the raw weights).", discussion: "Polyak averaging: the kept network is the exponential moving average of the weights over the last ~1/(1 − decay) steps, which smooths out the noise of small batches."))
-    var averaging = 0.995
+    var averaging = UNetCommonOptions.defaults.weightAveraging ?? 0
 
     @Option(name: .long, help: ArgumentHelp("U-Net: intensity window percentiles per channel, LOW,HIGH.", valueName: "LOW,HIGH"))
     var percentiles = "1,99"
@@ -74,9 +77,6 @@ struct UNetCommonOptions: ParsableArguments {
         o.dropout = dropout
         o.learningRate = learningRate
         o.augmentation = try NeuralAugmentation.parse(augment)
-        guard augmentProbability >= 0 && augmentProbability <= 1 else {
-            throw ValidationError("--augment-probability \(augmentProbability): must be in [0, 1].")
-        }
         o.augmentation.probability = augmentProbability
         guard let weighting = NeuralClassWeighting(rawValue: classWeights.lowercased()) else {
             throw ValidationError("--class-weights must be none, sqrt or balanced, got '\(classWeights)'.")
@@ -98,13 +98,13 @@ struct UNetCommonOptions: ParsableArguments {
 /// The U-Net's shape for `cleave train --method unet`.
 struct UNetNetworkOptions: ParsableArguments {
     @Option(name: .long, help: "U-Net: resolution levels including the bottleneck (depth − 1 poolings); --patch must be a multiple of 2^(depth−1).")
-    var depth = 3
+    var depth = UNetCommonOptions.defaults.depth
 
     @Option(name: .long, help: "U-Net: feature maps of the first level (doubling per level).")
-    var width = 16
+    var width = UNetCommonOptions.defaults.baseWidth
 
     @Option(name: .long, help: "U-Net: neighbouring slices per channel (1, 3 or 5; 3 = the plane and one above and below, mirrored at the stack ends).")
-    var slices = 1
+    var slices = UNetCommonOptions.defaults.slices
 
     @Option(name: .long, help: ArgumentHelp("U-Net: checkpoint file, written after every validation pass.", valueName: "FILE"))
     var checkpoint: String?

@@ -132,6 +132,13 @@ import CleavePipelines
         // An impossible decay is refused.
         options.weightAveraging = 1
         #expect(throws: CleaveError.self) { try options.validate() }
+        // So is an augmentation chance outside [0, 1], in the training call itself.
+        options.weightAveraging = nil
+        try options.validate()
+        for bad in [-0.1, 1.5, Double.nan] {
+            options.augmentation.probability = bad
+            #expect(throws: CleaveError.self) { try options.validate() }
+        }
     }
 
     @Test func tinyTrainingBeatsChanceAndTheModelRoundTrips() throws {

@@ -73,6 +73,9 @@ public struct UNetTrainingOptions: Codable, Sendable, Equatable {
         if let steps, steps < 1 { throw CleaveError("--steps \(steps): must be at least 1") }
         if let minutes, !(minutes > 0) { throw CleaveError("--minutes \(minutes): must be positive") }
         guard learningRate > 0 && learningRate < 1 else { throw CleaveError("--learning-rate \(learningRate): must be in (0, 1)") }
+        guard (0...1).contains(augmentation.probability) else {
+            throw CleaveError("--augment-probability \(augmentation.probability): must be in [0, 1]")
+        }
         guard diceWeight >= 0 else { throw CleaveError("--dice \(diceWeight): must be ≥ 0") }
         if let weightAveraging, !(weightAveraging >= 0 && weightAveraging < 1) {
             throw CleaveError("--averaging \(weightAveraging): must be in [0, 1)")
