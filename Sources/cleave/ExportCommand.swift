@@ -14,10 +14,12 @@ struct ExportCommand: ParsableCommand {
         2^(depth−1)), outputs "logits" and "probabilities" (N × classes × H × W). Batch norm uses \
         its running statistics; dropout is left out, as at inference.
 
-        The network expects normalised input, as Cleave feeds it: each detector channel scaled by \
-        its intensity window, 2·(v − low)/(high − low) − 1, neighbouring slices as extra channels. \
-        The windows, slice count and class names/colours are written into the file's metadata \
-        (metadata_props "cleave.windows", "cleave.slices", "cleave.classes").
+        The network expects normalised input, as Cleave feeds it: each detector plane divided by \
+        its illumination when the model flattens (σ in "cleave.flattening"; see cleave train \
+        --flatten), then scaled by its intensity window, 2·(v − low)/(high − low) − 1, \
+        neighbouring slices as extra channels. The windows, slice count and class names/colours \
+        are written into the file's metadata (metadata_props "cleave.windows", "cleave.slices", \
+        "cleave.classes").
 
         --test-data DIR also writes an ONNX test case (input_0.pb, output_0.pb = logits, \
         output_1.pb = probabilities): a seeded random input and Cleave's own output for it, so \

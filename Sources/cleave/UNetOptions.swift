@@ -65,6 +65,9 @@ struct UNetCommonOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("U-Net: intensity window percentiles per channel, LOW,HIGH.", valueName: "LOW,HIGH"))
     var percentiles = "1,99"
 
+    @Option(name: .long, help: ArgumentHelp("U-Net: flat-field correction of every input plane over a Gaussian of σ = SIGMA pixels; none = off.", discussion: "Each plane is divided by its illumination relative to the plane's average: a local linear fit of the typical level of its brighter half (the pixels above its median). Uneven detector response and shading across the field of view then reach the network as almost nothing, while grey levels keep their units. SIGMA should be well above the size of the structures to segment. The model records it, and cleave predict applies the same correction.", valueName: "SIGMA|none"))
+    var flatten = UNetCommonOptions.defaults.flattening.map { String(format: "%g", $0) } ?? "none"
+
     /// Options with everything but depth, width and slices filled in.
     func trainingOptions(seed: UInt64) throws -> UNetTrainingOptions {
         var o = UNetTrainingOptions()
@@ -90,6 +93,12 @@ struct UNetCommonOptions: ParsableArguments {
         let parts = percentiles.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 2 else { throw ValidationError("--percentiles must be LOW,HIGH, got '\(percentiles)'.") }
         o.percentiles = parts
+        if flatten.lowercased() == "none" {
+            o.flattening = nil
+        } else {
+            guard let sigma = Double(flatten) else { throw ValidationError("--flatten must be a σ in pixels or none, got '\(flatten)'.") }
+            o.flattening = sigma
+        }
         o.seed = seed
         return o
     }
@@ -143,7 +152,8 @@ extension TrainCommand {
         let start = Date()
         let cpu0 = UNetExperiment.processCPUSeconds()
         let set = try NeuralTrainingSet(examples, classes: classList, slices: options.slices,
-                                        validationFraction: options.validationFraction, percentiles: options.percentiles)
+                                        validationFraction: options.validationFraction, percentiles: options.percentiles,
+                                        flattening: options.flattening)
         logLine("training pixels per class: \(zip(set.classes, set.trainingCounts).map { "\($0.value): \($1)" }.joined(separator: ", ")); validation: \(set.validationCounts.map(String.init).joined(separator: ", "))")
         let trained = try UNetTrainer.train(set, options: options, images: image,
                                             checkpoint: UNetTrainer.CheckpointPolicy(path: unetNetwork.checkpoint, resume: unetNetwork.resume),

@@ -17,8 +17,9 @@ public struct IntensityWindow: Codable, Sendable, Equatable {
     }
 }
 
-/// What a network sees: detector channels × neighbouring slices ("2.5D"), each detector
-/// normalised by a fixed intensity window measured on the training images.
+/// What a network sees: detector channels × neighbouring slices ("2.5D"), each detector plane
+/// optionally flat-field corrected and then normalised by a fixed intensity window measured on
+/// the training images.
 ///
 /// Network channel order is detector-major: `(d0, z−h) … (d0, z+h), (d1, z−h) …`, h = slices / 2.
 /// Slices beyond the first or last plane are mirrored (plane −1 is plane 1).
@@ -31,13 +32,18 @@ public struct NeuralInputSpec: Codable, Sendable, Equatable {
     public var percentiles: [Double]
     /// One window per detector channel.
     public var windows: [IntensityWindow]
+    /// σ in pixels of the flat-field correction applied to every plane before its window
+    /// (``NeuralFlattening``); nil: none. The windows are measured on corrected planes.
+    public var flattening: Double?
 
-    public init(detectorChannels: Int, slices: Int, percentiles: [Double] = [1, 99], windows: [IntensityWindow]) {
+    public init(detectorChannels: Int, slices: Int, percentiles: [Double] = [1, 99], windows: [IntensityWindow],
+                flattening: Double? = nil) {
         precondition(windows.count == detectorChannels, "NeuralInputSpec: \(windows.count) windows for \(detectorChannels) channels")
         self.detectorChannels = detectorChannels
         self.slices = slices
         self.percentiles = percentiles
         self.windows = windows
+        self.flattening = flattening
     }
 
     /// Channels of the network's input tensor.

@@ -64,8 +64,9 @@ public final class NeuralPlaneSource {
         let block = input.floatBlock(Region(x: 0, y: 0, z: z, width: shape.width, height: shape.height, depth: 1))
         let window = spec.windows[detector]
         let start = detector * shape.planeSize
-        var out = [Float](repeating: 0, count: shape.planeSize)
-        for i in 0..<shape.planeSize { out[i] = window.normalized(block.pixels[start + i]) }
+        var out = Array(block.pixels[start..<(start + shape.planeSize)])
+        if let sigma = spec.flattening { NeuralFlattening.flatten(&out, width: shape.width, height: shape.height, sigma: sigma) }
+        for i in 0..<shape.planeSize { out[i] = window.normalized(out[i]) }
         cache[key] = out
         order.append(key)
         let keep = spec.detectorChannels * (spec.slices + 1)
@@ -74,8 +75,10 @@ public final class NeuralPlaneSource {
     }
 
     /// Intensity windows (`percentiles` of each detector channel) measured on the given planes of
-    /// the inputs, on at most ~2 million samples per channel taken at a fixed stride.
-    public static func measureWindows(_ inputs: [(input: PixelClassifierInput, planes: [Int])], percentiles: [Double] = [1, 99]) -> [IntensityWindow] {
+    /// the inputs, on at most ~2 million samples per channel taken at a fixed stride; with
+    /// `flattening`, on the flat-field corrected planes.
+    public static func measureWindows(_ inputs: [(input: PixelClassifierInput, planes: [Int])], percentiles: [Double] = [1, 99],
+                                      flattening: Double? = nil) -> [IntensityWindow] {
         precondition(!inputs.isEmpty && percentiles.count == 2, "NeuralPlaneSource.measureWindows: no inputs")
         let channels = inputs[0].input.channelCount
         let total = inputs.reduce(0) { $0 + $1.planes.count * $1.input.spatialShape.planeSize }
@@ -89,7 +92,9 @@ public final class NeuralPlaneSource {
                 for z in planes {
                     let block = input.floatBlock(Region(x: 0, y: 0, z: z, width: shape.width, height: shape.height, depth: 1))
                     let start = c * shape.planeSize
-                    for i in Swift.stride(from: 0, to: shape.planeSize, by: stride) { sample.append(block.pixels[start + i]) }
+                    var plane = Array(block.pixels[start..<(start + shape.planeSize)])
+                    if let sigma = flattening { NeuralFlattening.flatten(&plane, width: shape.width, height: shape.height, sigma: sigma) }
+                    for i in Swift.stride(from: 0, to: shape.planeSize, by: stride) { sample.append(plane[i]) }
                 }
             }
             var copy = sample

@@ -54,7 +54,7 @@ public struct NeuralTrainingSet: Sendable {
     ///   without labelled pixels, fewer than two classes, slices beyond the stack, or too few
     ///   labelled pixels for the validation split.
     public init(_ examples: [Example], classes requested: [PixelClass]?, slices: Int, validationFraction: Double = 0.25,
-                percentiles: [Double] = [1, 99]) throws {
+                percentiles: [Double] = [1, 99], flattening: Double? = nil) throws {
         guard let first = examples.first else { throw CleaveError("no training images given") }
         guard validationFraction >= 0 && validationFraction < 0.9 else {
             throw CleaveError("--validation \(validationFraction): must be in [0, 0.9)")
@@ -101,8 +101,10 @@ public struct NeuralTrainingSet: Sendable {
         let K = classList.count
 
         let windows = NeuralPlaneSource.measureWindows(
-            examples.indices.map { e in (examples[e].input, labelPlanes.filter { $0.example == e }.map(\.z)) }, percentiles: percentiles)
-        let spec = NeuralInputSpec(detectorChannels: channels, slices: slices, percentiles: percentiles, windows: windows)
+            examples.indices.map { e in (examples[e].input, labelPlanes.filter { $0.example == e }.map(\.z)) }, percentiles: percentiles,
+            flattening: flattening)
+        let spec = NeuralInputSpec(detectorChannels: channels, slices: slices, percentiles: percentiles, windows: windows,
+                                   flattening: flattening)
 
         var training: [LabelledCrop] = [], validation: [LabelledCrop] = []
         var positions = [[Int]](repeating: [], count: K)

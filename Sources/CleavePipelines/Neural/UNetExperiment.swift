@@ -76,7 +76,7 @@ public enum UNetExperiment {
                 NeuralTrainingSet.Example(input: try $0.input.firstChannels(v.channels), labels: $0.labels, labelsName: $0.labelsName)
             }
             sets.append(try NeuralTrainingSet(subset, classes: classes, slices: v.slices, validationFraction: o.validationFraction,
-                                              percentiles: o.percentiles))
+                                              percentiles: o.percentiles, flattening: o.flattening))
         }
         var rows: [Row] = []
         for (v, set) in zip(variants, sets) {

@@ -21,15 +21,20 @@ extension UNetSegmenterModel {
             encoder.outputFormatting = [.sortedKeys]
             return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? ""
         }
+        let flattening = input.flattening.map {
+            "every detector plane is first divided by its illumination: the Gaussian-weighted (σ = \(String(format: "%g", $0)) px) "
+                + "local linear fit of the plane's pixels above its median (Cleave's NeuralFlattening); then "
+        } ?? ""
         return [
             ("cleave.kind", UNetSegmenterModel.kindTag),
             ("cleave.version", cleaveVersion),
             ("cleave.input", "input channels are detector-major: detector d, slice s is channel d·slices + s; "
-                + "each detector is normalised as 2·(v − low)/(high − low) − 1 with its window; "
+                + flattening + "each detector is normalised as 2·(v − low)/(high − low) − 1 with its window; "
                 + "height and width must be multiples of \(architecture.sizeMultiple)"),
             ("cleave.detectors", String(input.detectorChannels)),
             ("cleave.slices", String(input.slices)),
             ("cleave.windows", json(input.windows)),
+            ("cleave.flattening", input.flattening.map { String(format: "%g", $0) } ?? "none"),
             ("cleave.classes", json(classes)),
             ("cleave.output", "logits and probabilities: N × \(classes.count) × H × W, channel c is class cleave.classes[c]"),
         ]
