@@ -2,7 +2,8 @@
 
 usage: onnx_check.py MODEL.onnx TEST_DIR [TOLERANCE]
 Exit 0 when both outputs (logits, probabilities) agree within TOLERANCE (max absolute
-difference, default 1e-3) and the metadata names the classes; prints the differences.
+difference, default 1e-3) and the metadata names the classes and the flat-field σ; prints the
+differences.
 """
 import json
 import sys
@@ -48,6 +49,10 @@ tolerance = float(sys.argv[3]) if len(sys.argv) > 3 else 1e-3
 session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
 meta = session.get_modelmeta().custom_metadata_map
 classes = json.loads(meta["cleave.classes"])
+# The flat-field σ (or "none") is recorded, and the input description says how to apply it.
+flattening = meta["cleave.flattening"]
+assert flattening == "none" or float(flattening) > 0, flattening
+assert (flattening == "none") == ("illumination" not in meta["cleave.input"]), meta["cleave.input"]
 x = read_tensor(f"{folder}/input_0.pb")
 logits, probabilities = session.run(["logits", "probabilities"], {"input": x})
 want_logits = read_tensor(f"{folder}/output_0.pb")
@@ -58,5 +63,5 @@ d_logits = float(np.abs(logits - want_logits).max())
 d_probabilities = float(np.abs(probabilities - want_probabilities).max())
 scale = float(np.abs(want_logits).max())
 print(f"input {x.shape}, logits max |diff| {d_logits:.2e} (max |logit| {scale:.2f}), "
-      f"probabilities max |diff| {d_probabilities:.2e}, classes {[c['name'] for c in classes]}")
+      f"probabilities max |diff| {d_probabilities:.2e}, classes {[c['name'] for c in classes]}, flattening {flattening}")
 sys.exit(0 if d_logits <= tolerance * max(1.0, scale) and d_probabilities <= tolerance else 1)

@@ -1,4 +1,5 @@
 import CleaveCore
+import CleaveFilters
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -106,7 +107,7 @@ public enum NeuralFlattening {
     /// Gaussian-weighted linear fit of the block means `sums / counts` (weight = count) at every
     /// block centre, outside the grid counting as no data.
     static func localLinearMeans(sums: [Float], counts: [Float], width: Int, height: Int, sigma: Double, fallback: Float) -> [Float] {
-        let radius = max(1, Int(4 * sigma + 0.5))
+        let radius = max(1, GaussianKernel.radius(sigma: sigma))
         let offsets = (-radius...radius).map { Double($0) }
         let g = offsets.map { exp(-$0 * $0 / (2 * sigma * sigma)) }
         // Kernels g·d^p for p = 0, 1, 2 (d = source − centre, in blocks).

@@ -63,15 +63,23 @@ public final class NeuralPlaneSource {
         let shape = input.spatialShape
         let block = input.floatBlock(Region(x: 0, y: 0, z: z, width: shape.width, height: shape.height, depth: 1))
         let window = spec.windows[detector]
-        let start = detector * shape.planeSize
-        var out = Array(block.pixels[start..<(start + shape.planeSize)])
-        if let sigma = spec.flattening { NeuralFlattening.flatten(&out, width: shape.width, height: shape.height, sigma: sigma) }
+        var out = NeuralPlaneSource.channelPlane(block, channel: detector, flattening: spec.flattening)
         for i in 0..<shape.planeSize { out[i] = window.normalized(out[i]) }
         cache[key] = out
         order.append(key)
         let keep = spec.detectorChannels * (spec.slices + 1)
         while order.count > keep { cache[order.removeFirst()] = nil }
         return out
+    }
+
+    /// Channel `channel` of a one-plane block, flat-field corrected when `flattening` is a σ: what
+    /// both the windows and the network's input are computed from.
+    static func channelPlane(_ block: Image<Float>, channel: Int, flattening: Double?) -> [Float] {
+        let (width, height) = (block.shape.width, block.shape.height)
+        let start = channel * width * height
+        var plane = Array(block.pixels[start..<(start + width * height)])
+        if let sigma = flattening { NeuralFlattening.flatten(&plane, width: width, height: height, sigma: sigma) }
+        return plane
     }
 
     /// Intensity windows (`percentiles` of each detector channel) measured on the given planes of
@@ -91,9 +99,7 @@ public final class NeuralPlaneSource {
                 let shape = input.spatialShape
                 for z in planes {
                     let block = input.floatBlock(Region(x: 0, y: 0, z: z, width: shape.width, height: shape.height, depth: 1))
-                    let start = c * shape.planeSize
-                    var plane = Array(block.pixels[start..<(start + shape.planeSize)])
-                    if let sigma = flattening { NeuralFlattening.flatten(&plane, width: shape.width, height: shape.height, sigma: sigma) }
+                    let plane = channelPlane(block, channel: c, flattening: flattening)
                     for i in Swift.stride(from: 0, to: shape.planeSize, by: stride) { sample.append(plane[i]) }
                 }
             }

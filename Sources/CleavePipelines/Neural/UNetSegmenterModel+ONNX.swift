@@ -22,8 +22,9 @@ extension UNetSegmenterModel {
             return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? ""
         }
         let flattening = input.flattening.map {
-            "every detector plane is first divided by its illumination: the Gaussian-weighted (σ = \(String(format: "%g", $0)) px) "
-                + "local linear fit of the plane's pixels above its median (Cleave's NeuralFlattening); then "
+            "every detector plane is first multiplied by (plane-average illumination / local illumination), the illumination "
+                + "being a Gaussian-weighted (σ = \(String(format: "%g", $0)) px) local linear fit of the medians of the "
+                + "plane's pixels above its median in blocks of σ/8 pixels (Cleave's NeuralFlattening); then "
         } ?? ""
         return [
             ("cleave.kind", UNetSegmenterModel.kindTag),
