@@ -44,6 +44,28 @@ import CleavePipelines
         #expect(b[0] == 0 && b[17 * w + 17] == 0)
     }
 
+    @Test func aSigmaBeyondThePlaneFitsOnePlaneWideGain() {
+        // σ far larger than the plane: blocks of an eighth of its side and one linear gain over the
+        // whole plane, which removes the ramp (a wide σ used to fall back to a constant).
+        let (w, h) = (256, 256)
+        let clean = Self.pattern(width: w, height: h)
+        var shaded = clean
+        for y in 0..<h { for x in 0..<w { shaded[y * w + x] *= 0.75 + 0.5 * Float(y) / Float(h - 1) } }
+        for sigma in [512.0, 10_000] {
+            var a = clean, b = shaded
+            NeuralFlattening.flatten(&a, width: w, height: h, sigma: sigma)
+            NeuralFlattening.flatten(&b, width: w, height: h, sigma: sigma)
+            var worst: Float = 0
+            for i in clean.indices where clean[i] > 0 { worst = max(worst, abs(b[i] / a[i] - 1)) }
+            #expect(worst < 0.02, "σ \(sigma): \(worst)")
+            // Grains are back at their level (the ramp averages 1), pores stay 0.
+            let grains = zip(b, clean).filter { $0.1 == 100 }.map { $0.0 }
+            let mean = grains.reduce(0, +) / Float(grains.count)
+            #expect(abs(mean - 100) < 2, "σ \(sigma): grain mean \(mean)")
+            #expect(b[0] == 0)
+        }
+    }
+
     @Test func aMinorityOfVeryBrightGrainsDoesNotLiftTheIllumination() {
         // Left third: every fourth grain square is dense (250), as sandstone's heavy minerals are.
         // σ = 512: 64-pixel blocks, each holding eight bright 16-pixel squares, two of them dense.

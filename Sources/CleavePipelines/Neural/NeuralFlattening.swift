@@ -27,7 +27,9 @@ import Darwin
 /// average over a window that the plane's edge cuts off is biased by the gain's slope × 0.8 σ (6 %
 /// at the edge for the issue's ×0.75…×1.25 ramp over 512 rows at σ = 64); a linear fit is exact
 /// for a linear gain up to the edge. Where the bright pixels near a point are too few or too
-/// lopsided to fit a slope, it falls back to the plain weighted average.
+/// lopsided to fit a slope, it falls back to the plain weighted average. A σ as large as the plane
+/// or larger makes the fit one plane-wide linear gain (blocks are then an eighth of the shorter
+/// side, at least 8 pixels).
 public enum NeuralFlattening {
     /// Smallest illumination, as a share of the plane's bright-half median, that a pixel is divided by.
     public static let floorShare: Float = 0.1
@@ -54,7 +56,11 @@ public enum NeuralFlattening {
         var threshold = median
         if !values.contains(where: { $0 > median }) { threshold = median.nextDown }
 
-        let f = max(1, Int(sigma / 8))
+        // Blocks of σ/8. When σ exceeds the plane's shorter side, an eighth of that side (at least
+        // 8 pixels, so that a block holds enough bright pixels for a median), and the fit tends to
+        // one plane-wide linear gain.
+        let shorter = Double(min(width, height))
+        let f = sigma <= shorter ? max(1, Int(sigma / 8)) : max(8, Int(shorter / 8))
         let gw = (width + f - 1) / f, gh = (height + f - 1) / f
         // Per block: the median of its bright pixels (so a few very bright grains do not lift it)
         // and their count, the weight of that median in the fit.
@@ -80,14 +86,15 @@ public enum NeuralFlattening {
         guard !bright.isEmpty else { return nil }
         let level = Float(OrderStatistics.percentile(&bright, 50))
         guard level > 0 else { return nil }
+        let floor = floorShare * level
         let grid = localLinearMeans(sums: sums, counts: weights, width: gw, height: gh, sigma: sigma / Double(f), fallback: level)
-            .map { max(floorShare * level, $0) }
-        // Bilinear interpolation between block centres ((j + 0.5)·f − 0.5), clamped at the edges.
+        // Bilinear interpolation between block centres ((j + 0.5)·f − 0.5), extrapolated linearly
+        // over the outer half blocks (the fit is linear; holding the edge value would leave the
+        // slope × f / 2 uncorrected there, 3 % for the ramp with 128-pixel blocks).
         func axis(_ p: Int, _ n: Int) -> (Int, Int, Float) {
+            if n == 1 { return (0, 0, 0) }
             let t = (Float(p) + 0.5) / Float(f) - 0.5
-            if t <= 0 { return (0, 0, 0) }
-            let i = Int(t)
-            if i >= n - 1 { return (n - 1, n - 1, 0) }
+            let i = min(max(0, Int(t.rounded(.down))), n - 2)
             return (i, i + 1, t - Float(i))
         }
         let columns = (0..<width).map { axis($0, gw) }
@@ -98,7 +105,7 @@ public enum NeuralFlattening {
                 let (x0, x1, tx) = columns[x]
                 let top = grid[y0 * gw + x0] * (1 - tx) + grid[y0 * gw + x1] * tx
                 let bottom = grid[y1 * gw + x0] * (1 - tx) + grid[y1 * gw + x1] * tx
-                out[y * width + x] = top * (1 - ty) + bottom * ty
+                out[y * width + x] = max(floor, top * (1 - ty) + bottom * ty)
             }
         }
         return out
@@ -138,6 +145,7 @@ public enum NeuralFlattening {
         let w00 = smooth(counts, px: 0, py: 0), w10 = smooth(counts, px: 1, py: 0), w01 = smooth(counts, px: 0, py: 1)
         let w20 = smooth(counts, px: 2, py: 0), w02 = smooth(counts, px: 0, py: 2), w11 = smooth(counts, px: 1, py: 1)
         let s00 = smooth(sums, px: 0, py: 0), s10 = smooth(sums, px: 1, py: 0), s01 = smooth(sums, px: 0, py: 1)
+        let spreadX = min(sigma * sigma, Double(width * width) / 12), spreadY = min(sigma * sigma, Double(height * height) / 12)
         var out = [Float](repeating: fallback, count: width * height)
         for i in out.indices where w00[i] > 1e-3 {
             let m = w00[i]
@@ -148,7 +156,9 @@ public enum NeuralFlattening {
             let det = cxx * cyy - cxy * cxy
             // A slope needs data spread in both directions: at a corner with a full quarter of
             // data the determinant is 0.13 σ⁴, so 0.02 σ⁴ only rejects sparse or one-sided data.
-            guard det > 0.02 * sigma * sigma * sigma * sigma else { out[i] = Float(plain); continue }
+            // When σ exceeds the grid, the spread is bounded by the grid itself (a uniform spread
+            // over n blocks has variance n²/12), so that bound takes σ²'s place.
+            guard det > 0.02 * spreadX * spreadY else { out[i] = Float(plain); continue }
             // Solve [m, m·mx, m·my; …] θ = [s00, s10, s01] for θ = (a, b, c) by centring:
             // a = ȳ − b·mx − c·my with (b, c) from the covariance system.
             let (sx, sy) = (s10[i] / m - plain * mx, s01[i] / m - plain * my) // weighted cov(position, value)

@@ -24,7 +24,8 @@ extension UNetSegmenterModel {
         let flattening = input.flattening.map {
             "every detector plane is first multiplied by (plane-average illumination / local illumination), the illumination "
                 + "being a Gaussian-weighted (σ = \(String(format: "%g", $0)) px) local linear fit of the medians of the "
-                + "plane's pixels above its median in blocks of σ/8 pixels (Cleave's NeuralFlattening); then "
+                + "plane's pixels above its median in blocks of σ/8 pixels (an eighth of the shorter side, at least 8, when σ exceeds it), "
+                + "interpolated and extrapolated bilinearly from the block centres (Cleave's NeuralFlattening); then "
         } ?? ""
         return [
             ("cleave.kind", UNetSegmenterModel.kindTag),
