@@ -67,7 +67,7 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: "U-Net models: context pixels around each tile (default: the network's receptive radius, which makes tiled = whole-image inference).")
     var halo: Int?
 
-    @Option(name: .long, help: ArgumentHelp("U-Net models: orientations averaged per plane: 1, 2, 4 or 8 (every flip and 90° rotation).", discussion: "Test-time augmentation: the network sees each plane in several orientations and the class probabilities are mapped back and averaged. Costs that many times the inference time; evens out orientation-dependent mistakes."))
+    @Option(name: .long, help: ArgumentHelp("U-Net models: orientations averaged per plane: 1, 2, 4 or 8 (every flip and 90° rotation).", discussion: "Test-time augmentation: the network sees each plane in several orientations and the class probabilities are mapped back and averaged. Costs up to that many times the inference time; evens out orientation-dependent mistakes. In the sandstone protocol of bench/unet, 8 views raised mean IoU by about 0.005 (clean 0.889 → 0.895) for 2.7× the time."))
     var views = 1
 
     func validate() throws {
