@@ -151,10 +151,18 @@ $("redo").addEventListener("click", redo);
 
 let busy = false, again = false;
 
+// The bank and tree count chosen in the panel; omitted fields take the server's (= the CLI's) defaults.
+function trainingSettings() {
+  const settings = { bank: $("train-bank").value };
+  const trees = $("train-trees").value.trim();
+  if (trees !== "") settings.treeCount = Number(trees);
+  return settings;
+}
+
 // Trains on every stroke of the project, then predicts `region` (the whole image when null).
 async function trainAndPredict(region, label) {
   const image = state.image;
-  const trained = await runJob(() => api.train(image.id, {}), `${label}: training`);
+  const trained = await runJob(() => api.train(image.id, trainingSettings()), `${label}: training`);
   if (!trained) return null;
   const result = await runJob(() => api.predict(image.id, region ? { modelId: trained.modelId, region } : { modelId: trained.modelId }),
                               `${label}: predicting`);

@@ -92,7 +92,7 @@ extension Workbench {
     public func startTraining(imageID: String, userID: String, input: TrainInput) async throws -> JobDTO {
         let actor = try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
         let image = try await image(id: imageID)
-        let treeCount = input.treeCount ?? 50
+        let treeCount = input.treeCount ?? RandomForestConfiguration().treeCount
         guard (1...Workbench.maximumTreeCount).contains(treeCount) else {
             throw APIError(.badRequest, "treeCount must be 1 to \(Workbench.maximumTreeCount), got \(treeCount)")
         }
@@ -235,10 +235,14 @@ extension Workbench {
             let halo = model.featureBank.halo(spacing: pixels.spacing)
             let grown = wanted.expanded(by: max(halo.x, halo.y), within: pixels.shape.singleChannel)
             let crop = Workbench.crop(pixels, to: grown)
+            // Intensity windows of the whole image, so a region is classified as it would be in the whole.
+            var cropInput = PixelClassifierInput(name: image.name, image: crop)
+            if let windows = model.normalisation.windows(for: PixelClassifierInput(name: image.name, image: pixels)) {
+                cropInput = cropInput.withFeatureWindows(windows)
+            }
             let prediction: PixelPrediction
             do {
-                prediction = try PixelClassifier.predict(PixelClassifierInput(name: image.name, image: crop), model: model,
-                                                         progress: context.progress())
+                prediction = try PixelClassifier.predict(cropInput, model: model, progress: context.progress())
             } catch { throw APIError(.badRequest, String(describing: error)) }
             try context.checkCancelled()
             // Cut the halo off again.

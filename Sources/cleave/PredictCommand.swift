@@ -52,7 +52,10 @@ struct PredictCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not write the overlay PNGs.")
     var noOverlay = false
 
-    @Flag(name: .long, help: ArgumentHelp("Keep the class proportions of the training labels as the prior instead of estimating each image's class frequencies.", discussion: "By default the probabilities are re-weighted to the class frequencies estimated on each image by EM (Saerens et al. 2002): how many pixels were labelled per class says nothing about how common the class is, and without this small phases are over-predicted."))
+    @Flag(name: .long, help: ArgumentHelp("Re-weight the probabilities to class frequencies estimated on each image (EM, Saerens et al. 2002).", discussion: "Off by default. The forest's prior is the class balance of the training pixels. The estimate helps when the training pixels' balance is far from the images' and class appearance does not change between images; on the real-data suite (bench/suite/RESULTS.md) it made five of seven splits worse, because a shift in a class's appearance is read as a shift in its frequency."))
+    var adaptPrior = false
+
+    @Flag(name: .long, help: ArgumentHelp("Keep the training labels' class balance as the prior (the default; kept for older scripts).", visibility: .hidden))
     var trainingPrior = false
 
     @Flag(name: .long, help: ArgumentHelp("Print wall and CPU time per phase (reading, features, forest, outputs) to stderr.", discussion: "Times are summed over all images; 'features + forest' per megapixel is what the scikit-image/scikit-learn reference's numbers measure. Multi-page TIFF and MRC stacks are always read plane by plane."))
@@ -76,6 +79,7 @@ struct PredictCommand: ParsableCommand {
         if let halo, halo < 0 { throw ValidationError("--halo must be at least 0, got \(halo).") }
         if images.isEmpty { throw ValidationError("Give at least one image to classify.") }
         if blockSize < 16 { throw ValidationError("--block-size must be at least 16, got \(blockSize).") }
+        if adaptPrior && trainingPrior { throw ValidationError("--adapt-prior and --training-prior contradict each other; give one.") }
     }
 
     func run() throws {
@@ -86,11 +90,11 @@ struct PredictCommand: ParsableCommand {
             throw CleaveError("\(model): not a Cleave model (kind \(kind.map { "\"\($0)\"" } ?? "missing"); expected \"\(PixelClassifierModel.kindTag)\" or \"\(UNetSegmenterModel.kindTag)\")")
         }
         let classifier = try PixelClassifierModel.read(path: model)
-        // Check every input's channels against the model before writing anything.
+        // Check every input's channels and pixel type against the model before writing anything.
         for spec in images {
             let paths = spec.split(separator: ",").map(String.init)
-            let channels = try paths.reduce(0) { $0 + (try ImageFile.info($1)).channels }
-            try classifier.check(channelCount: channels, source: spec)
+            let infos = try paths.map { try ImageFile.info($0) }
+            try classifier.check(channelCount: infos.reduce(0) { $0 + $1.channels }, pixelType: infos[0].pixelType, source: spec)
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         var options = PixelClassificationOutputOptions()
@@ -98,7 +102,7 @@ struct PredictCommand: ParsableCommand {
         options.probabilities = !noProbabilities
         options.uncertainty = !noUncertainty
         options.overlay = !noOverlay
-        options.adaptPrior = !trainingPrior
+        options.adaptPrior = adaptPrior
         guard let walk = ForestWalk.allCases.first(where: { "\($0)" == forestWalk }) else {
             throw ValidationError("--forest-walk must be binned or thresholds, got '\(forestWalk)'.")
         }
@@ -110,7 +114,8 @@ struct PredictCommand: ParsableCommand {
         let clock = PredictionTimings()
         for spec in images {
             let paths = spec.split(separator: ",").map(String.init)
-            let input = try clock.measure("open / read input") { try PixelClassifierInput.open(paths: paths, name: spec) }
+            let opened = try clock.measure("open / read input") { try PixelClassifierInput.open(paths: paths, name: spec) }
+            let input = clock.measure("intensity windows") { classifier.normalisation.prepare(opened) }
             var stem = URL(fileURLWithPath: String(spec.split(separator: ",")[0])).deletingPathExtension().lastPathComponent
             if stem.hasSuffix(".ome") { stem = String(stem.dropLast(4)) }
             var unique = stem, k = 2
@@ -120,6 +125,9 @@ struct PredictCommand: ParsableCommand {
             fractions.append(result)
             let summary = zip(result.classes, result.percents).map { "\($0.name) " + String(format: "%.2f%%", $1) }
             var line = "\(spec): \(summary.joined(separator: ", "))"
+            if let windows = input.featureWindows, case .percentiles = classifier.normalisation {
+                line += " (grey window " + windows.map { "\(PredictCommand.number($0.low))–\(PredictCommand.number($0.high))" }.joined(separator: ", ") + ")"
+            }
             if let prior = result.estimatedPrior {
                 line += " (estimated prior " + prior.map { String(format: "%.3f", $0) }.joined(separator: "/") + ")"
             }
@@ -130,4 +138,6 @@ struct PredictCommand: ParsableCommand {
         if timings { FileHandle.standardError.write(Data((clock.report + "\n").utf8)) }
         print("wrote \(images.count) image(s) to \(out) in " + String(format: "%.2f s", Date().timeIntervalSince(start)))
     }
+
+    static func number(_ v: Float) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.4g", v) }
 }

@@ -106,6 +106,10 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Block side (pixels) for feature computation; memory grows with its square.")
     var blockSize = 1024
 
+    @Option(name: .long, help: ArgumentHelp("How each image's grey values are mapped before features: percentile[:LOW:HIGH] (default 0.5–99.5: each image's own percentiles → −1…+1), type (÷ 255 or 65535), none.",
+                                            discussion: "Recorded in the model and repeated by `cleave predict`. percentile makes bit depth, exposure and contrast differences between images irrelevant, assuming each image shows its phases over a similar grey range; type handles bit depth only; none uses the stored values (the model then refuses images of another pixel type).", valueName: "MODE"))
+    var normalise = IntensityNormalisation.default.description
+
     func validate() throws {
         if image.isEmpty { throw ValidationError("Give at least one --image with its --labels.") }
         if image.count != labels.count {
@@ -119,6 +123,7 @@ struct TrainCommand: ParsableCommand {
         if classes != nil && !classSpecs.isEmpty { throw ValidationError("Use either --classes FILE or --class flags, not both.") }
         if scales != nil && features == nil { throw ValidationError("--scales goes with --features.") }
         _ = try parsedMaxFeatures()
+        do { _ = try IntensityNormalisation(parsing: normalise) } catch { throw ValidationError("--normalise: \(error)") }
     }
 
     func parsedMaxFeatures() throws -> MaxFeatures {
@@ -169,7 +174,8 @@ struct TrainCommand: ParsableCommand {
         let forest = RandomForestConfiguration(
             treeCount: trees, maxFeatures: try parsedMaxFeatures(), maxDepth: maxDepth, minSamplesLeaf: minSamplesLeaf,
             classWeighting: balanced ? .balanced : .none, seed: seed)
-        let options = PixelClassifier.TrainingOptions(bank: bank, forest: forest, pixelsPerClass: pixelsPerClass, blockSize: blockSize)
+        let options = PixelClassifier.TrainingOptions(bank: bank, forest: forest, pixelsPerClass: pixelsPerClass, blockSize: blockSize,
+                                                      normalisation: try IntensityNormalisation(parsing: normalise))
         let start = Date()
         let trained = try PixelClassifier.train(examples, classes: classList, options: options, progress: ProgressBar.make())
         try trained.write(path: model)
@@ -178,7 +184,7 @@ struct TrainCommand: ParsableCommand {
         print("model: \(model)")
         print("classes: \(trained.classes.map(\.description).joined(separator: ", "))")
         print("training pixels: \(used) (\(zip(trained.classes, trained.training.usedPixels).map { "\($0.value): \($1)" }.joined(separator: ", ")))")
-        print("features: \(trained.forest.featureCount) (\(bank))")
+        print("features: \(trained.forest.featureCount) (\(bank)), intensity normalisation \(trained.normalisation)")
         if let oob = trained.forest.outOfBagAccuracy { print(String(format: "out-of-bag accuracy: %.4f", oob)) }
         print(String(format: "time: %.2f s", seconds))
     }

@@ -251,4 +251,87 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         try Data("1,pore\n1,again\n".utf8).write(to: URL(fileURLWithPath: dir + "/dup.csv"))
         #expect(throws: CleaveError.self) { try PixelClassList.read(path: dir + "/dup.csv") }
     }
+
+    @Test func normalisationTextsParseAndBadOnesSayWhy() throws {
+        #expect(IntensityNormalisation.default == .percentiles(low: 0.5, high: 99.5))
+        for text in ["none", "type", "percentile:0.5:99.5", "percentile:1:99"] {
+            #expect(try IntensityNormalisation(parsing: text).description == text)
+        }
+        #expect(try IntensityNormalisation(parsing: "percentile") == .default)
+        for bad in ["", "zscore", "percentile:5", "percentile:90:10", "percentile:a:b", "percentile:-1:50", "none:1"] {
+            do { _ = try IntensityNormalisation(parsing: bad); Issue.record("'\(bad)' parsed") } catch {
+                #expect("\(error)".contains("normalisation '\(bad)'") && !"\(error)".contains("\n"))
+            }
+        }
+    }
+
+    /// numpy: np.percentile(np.arange(1000), [0.5, 99.5]) = [4.995, 994.005] (linear), so the
+    /// window of a 1000-value ramp maps 4.995 → −1 and 994.005 → +1.
+    @Test func percentileWindowsAreNumpysPercentilesOfTheWholeImage() throws {
+        let ramp = Image(shape: Shape(width: 40, height: 25), pixels: (0..<1000).map { UInt16($0) })
+        let input = PixelClassifierInput(name: "ramp", image: .uint16(ramp))
+        let windows = try #require(IntensityNormalisation.default.windows(for: input))
+        #expect(windows.count == 1)
+        #expect(abs(windows[0].low - 4.995) < 1e-3 && abs(windows[0].high - 994.005) < 1e-3)
+        let block = try IntensityNormalisation.default.prepare(input).featureBlock(Region(x: 0, y: 0, width: 40, height: 25))
+        #expect(abs(block.pixels[0] - (2 * (0 - 4.995) / 989.01 - 1)) < 1e-5)
+        #expect(abs(block.pixels[999] - (2 * (999 - 4.995) / 989.01 - 1)) < 1e-5)
+        // The type window divides by the type's maximum; none leaves values as stored.
+        #expect(IntensityNormalisation.pixelType.windows(for: input) == [IntensityWindow(low: 0, high: 65535)])
+        #expect(IntensityNormalisation.none.windows(for: input) == nil)
+    }
+
+    /// The point of the default: a test image recorded at another bit depth, gain and offset
+    /// (16-bit, v·100 + 20000) is classified exactly as its 8-bit original; a model without
+    /// normalisation refuses it in one line instead of returning garbage.
+    @Test func percentileModelsIgnoreBitDepthAndExposure() throws {
+        let (image, truth) = scene()
+        let training = PixelClassifier.TrainingExample(input: PixelClassifierInput(name: "scene", image: .uint8(image)),
+                                                       labels: .uint8(sparse(truth, step: 7)), labelsName: "labels")
+        let model = try PixelClassifier.train([training], options: smallOptions())
+        #expect(model.normalisation == .default && model.trainingPixelType == .uint8)
+        let (test, testTruth) = scene(seed: 9)
+        let brighter = test.map { UInt16(Int($0) * 100 + 20000) }
+        let original = try PixelClassifier.predict(PixelClassifierInput(name: "t8", image: .uint8(test)), model: model)
+        let shifted = try PixelClassifier.predict(PixelClassifierInput(name: "t16", image: .uint16(brighter)), model: model)
+        let agree = zip(original.labels, shifted.labels).filter { $0 == $1 }.count
+        #expect(Double(agree) / Double(original.labels.count) > 0.999, "\(agree) of \(original.labels.count)")
+        let correct = zip(shifted.labels, testTruth).filter { $0 == $1 }.count
+        #expect(Double(correct) / Double(testTruth.count) > 0.9)
+
+        var raw = smallOptions()
+        raw.normalisation = .none
+        let rawModel = try PixelClassifier.train([training], options: raw)
+        do {
+            _ = try PixelClassifier.predict(PixelClassifierInput(name: "t16.tif", image: .uint16(brighter)), model: rawModel)
+            Issue.record("expected a pixel-type error")
+        } catch {
+            #expect("\(error)".contains("t16.tif: is uint16") && "\(error)".contains("trained on uint8"))
+        }
+        // Dividing by the type maximum handles bit depth, not exposure: the shifted background reads as disc.
+        let typeModel = try PixelClassifier.train([training], options: { var o = raw; o.normalisation = .pixelType; return o }())
+        let typeShifted = try PixelClassifier.predict(PixelClassifierInput(name: "t16", image: .uint16(brighter)), model: typeModel)
+        let typeCorrect = zip(typeShifted.labels, testTruth).filter { $0 == $1 }.count
+        #expect(Double(typeCorrect) / Double(testTruth.count) < 0.9)
+    }
+
+    /// Models written before the normalisation was recorded keep predicting as they did (raw values).
+    @Test func olderModelFilesReadAsUnnormalised() throws {
+        let (image, truth) = scene()
+        let input = PixelClassifierInput(name: "scene", image: .uint8(image))
+        var options = smallOptions(trees: 4)
+        options.normalisation = .none
+        let model = try PixelClassifier.train([PixelClassifier.TrainingExample(input: input, labels: .uint8(sparse(truth, step: 7)), labelsName: "l")],
+                                              options: options)
+        let dir = TestData.scratchDirectory("pixel-model-old")
+        try model.write(path: dir + "/new.json")
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/new.json"))) as! [String: Any]
+        #expect(object["normalisation"] as? String == "none")
+        object["normalisation"] = nil
+        object["trainingPixelType"] = nil
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: dir + "/old.json"))
+        let old = try PixelClassifierModel.read(path: dir + "/old.json")
+        #expect(old.normalisation == .none && old.trainingPixelType == nil)
+        #expect(try PixelClassifier.predict(input, model: old) == PixelClassifier.predict(input, model: model))
+    }
 }

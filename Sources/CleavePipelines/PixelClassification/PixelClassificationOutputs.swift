@@ -55,8 +55,9 @@ public struct PixelClassificationOutputOptions: Sendable {
     public var uncertainty = true
     public var overlay = true
     /// Re-weight probabilities to the class frequencies estimated on each image (see
-    /// ``RandomForest/estimatePrior(probabilities:maxIterations:tolerance:)``).
-    public var adaptPrior = true
+    /// ``RandomForest/estimatePrior(probabilities:maxIterations:tolerance:)``). Off by default:
+    /// on the real-data suite it made most splits worse (bench/suite/RESULTS.md).
+    public var adaptPrior = false
     /// Block side for prediction.
     public var blockSize = 1024
     /// How the forest walks its trees (all walks give identical results; for benchmarks).
@@ -79,7 +80,7 @@ public enum PixelClassificationOutputs {
     public static func write(_ input: PixelClassifierInput, model: PixelClassifierModel, directory: String, stem: String,
                              options: PixelClassificationOutputOptions = PixelClassificationOutputOptions(),
                              progress: CleaveCore.Progress = .silent, timings: PredictionTimings? = nil) throws -> ClassFractions {
-        try model.check(channelCount: input.channelCount, source: input.name)
+        try model.check(input)
         let shape = input.spatialShape
         let classes = model.classes
         let K = classes.count

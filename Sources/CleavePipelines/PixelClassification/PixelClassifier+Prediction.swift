@@ -39,7 +39,8 @@ extension PixelClassifier {
                                progress: Progress = .silent, timings: PredictionTimings? = nil,
                                walk: ForestWalk = .binned, sink: (PredictedBlock) throws -> Void) throws {
         precondition(blockSize >= 16, "PixelClassifier.predict needs blockSize >= 16, got \(blockSize)")
-        try model.check(channelCount: input.channelCount, source: input.name)
+        try model.check(input)
+        let input = model.normalisation.prepare(input)
         let bank = model.featureBank
         let forest = model.forest
         let K = forest.classCount
@@ -81,10 +82,10 @@ extension PixelClassifier {
     ///
     /// - Parameter adaptPrior: re-weight the probabilities to the class frequencies estimated on
     ///   this image (``PriorSample``, ``RandomForest/estimatePrior(probabilities:maxIterations:tolerance:)``)
-    ///   instead of the proportions of the training labels. Default true: scribble counts say
-    ///   nothing about how common a class is.
+    ///   instead of the proportions of the training labels. Default false: on the real-data suite
+    ///   the estimate made five of seven splits worse (bench/suite/RESULTS.md).
     public static func predict(_ input: PixelClassifierInput, model: PixelClassifierModel, blockSize: Int = 1024,
-                               adaptPrior: Bool = true, progress: Progress = .silent) throws -> PixelPrediction {
+                               adaptPrior: Bool = false, progress: Progress = .silent) throws -> PixelPrediction {
         let shape = input.spatialShape
         let n = shape.count
         let K = model.forest.classCount

@@ -24,15 +24,18 @@ public enum PixelClassifier {
         public var pixelsPerClass: Int?
         /// Side of the square blocks features are computed in (2D banks); memory ∝ side².
         public var blockSize: Int
+        /// How each image's grey values are mapped before features (recorded in the model).
+        public var normalisation: IntensityNormalisation
 
         public init(bank: FilterBank = .default, forest: RandomForestConfiguration = RandomForestConfiguration(),
-                    pixelsPerClass: Int? = nil, blockSize: Int = 1024) {
+                    pixelsPerClass: Int? = nil, blockSize: Int = 1024, normalisation: IntensityNormalisation = .default) {
             precondition(pixelsPerClass.map { $0 >= 1 } ?? true, "TrainingOptions needs pixelsPerClass >= 1")
             precondition(blockSize >= 16, "TrainingOptions needs blockSize >= 16, got \(blockSize)")
             self.bank = bank
             self.forest = forest
             self.pixelsPerClass = pixelsPerClass
             self.blockSize = blockSize
+            self.normalisation = normalisation
         }
     }
 
@@ -139,7 +142,7 @@ public enum PixelClassifier {
         rowLabels.reserveCapacity(totalChosen)
         var done = 0
         for (index, example) in examples.enumerated() {
-            let input = example.input
+            let input = options.normalisation.prepare(example.input)
             let tiles = blockTiles(input.spatialShape, bank: bank, blockSize: options.blockSize)
             var buckets = [[Int]](repeating: [], count: tiles.regions.count)
             for p in chosenPerExample[index] { buckets[tiles.tileIndex(ofPixel: p)].append(p) }
@@ -167,7 +170,8 @@ public enum PixelClassifier {
             usedPixels: forest.classes.map { used[$0] ?? 0 }, outOfBagAccuracy: forest.outOfBagAccuracy,
             seed: options.forest.seed)
         return PixelClassifierModel(classes: modelClasses, featureBank: bank, channelCount: channelCount,
-                                    trainingSpacing: first.input.spacing, training: summary, forest: forest)
+                                    trainingSpacing: first.input.spacing, training: summary, forest: forest,
+                                    normalisation: options.normalisation, trainingPixelType: first.input.pixelType)
     }
 
     /// Label values of a label image as Int32 (0 = unlabelled).
@@ -192,7 +196,7 @@ public enum PixelClassifier {
     static func features(of input: PixelClassifierInput, region: Region, bank: FilterBank,
                          timings: PredictionTimings? = nil) throws -> FeatureStack {
         let grown = bank.blockRegion(for: region, in: input.spatialShape, spacing: input.spacing)
-        let block = try PredictionTimings.measure(timings, "read") { try input.readBlock(grown) }
+        let block = try PredictionTimings.measure(timings, "read") { try input.featureBlock(grown) }
         let interior = Region(x: region.x - grown.x, y: region.y - grown.y, z: region.z - grown.z,
                               width: region.width, height: region.height, depth: region.depth)
         return PredictionTimings.measure(timings, "features") { bank.computeBlock(block, interior: interior) }

@@ -19,6 +19,11 @@ public struct PixelClassifierInput: Sendable {
     public let spacing: Spacing?
     let planes: PlaneCache?
     let images: [AnyImage]
+    /// The stored pixel type (of the first part).
+    public let pixelType: PixelType
+    /// Per-channel intensity windows applied to every block the features are computed on
+    /// (``featureBlock(_:)``; nil: values as stored). Set by ``IntensityNormalisation/prepare(_:)``.
+    public private(set) var featureWindows: [IntensityWindow]?
 
     /// The parts, all with the same width × height × depth (empty for an input that streams planes
     /// from disk; use ``readBlock(_:)`` for those).
@@ -42,6 +47,7 @@ public struct PixelClassifierInput: Sendable {
         self.images = parts
         self.planes = nil
         self.spacing = first.spacing
+        self.pixelType = first.pixelType
         let channels = parts.reduce(0) { $0 + $1.shape.channels }
         self.shape = Shape(width: base.width, height: base.height, depth: base.depth, channels: channels)
     }
@@ -52,16 +58,19 @@ public struct PixelClassifierInput: Sendable {
         self.images = [image]
         self.planes = nil
         self.spacing = image.spacing
+        self.pixelType = image.pixelType
         self.shape = image.shape
     }
 
     /// An input whose planes are read when needed: `readPlane(z)` returns plane z of every part
     /// (2D images of `shape`'s width and height, channels adding up to `shape.channels`). The most
     /// recently read plane is kept, so the blocks of one slice read it once.
-    public init(name: String, shape: Shape, spacing: Spacing?, readPlane: @escaping @Sendable (Int) throws -> [AnyImage]) {
+    public init(name: String, shape: Shape, spacing: Spacing?, pixelType: PixelType = .float32,
+                readPlane: @escaping @Sendable (Int) throws -> [AnyImage]) {
         self.name = name
         self.shape = shape
         self.spacing = spacing
+        self.pixelType = pixelType
         self.images = []
         self.planes = PlaneCache(read: readPlane)
     }
@@ -84,7 +93,7 @@ public struct PixelClassifierInput: Sendable {
         }
         let readers = try zip(paths, infos).map { path, info -> PlaneFile in try PlaneFile(path: path, format: info.format) }
         let shape = Shape(width: base.width, height: base.height, depth: base.depth, channels: paths.count)
-        return PixelClassifierInput(name: name, shape: shape, spacing: infos[0].spacing) { z in
+        return PixelClassifierInput(name: name, shape: shape, spacing: infos[0].spacing, pixelType: infos[0].pixelType) { z in
             try readers.map { reader in
                 let plane = try reader.read(plane: z)
                 guard plane.shape.singleChannel == Shape(width: base.width, height: base.height) else {
@@ -93,6 +102,28 @@ public struct PixelClassifierInput: Sendable {
                 return plane
             }
         }
+    }
+
+    /// The same input with per-channel windows applied by ``featureBlock(_:)``.
+    public func withFeatureWindows(_ windows: [IntensityWindow]) -> PixelClassifierInput {
+        precondition(windows.count == channelCount, "withFeatureWindows: \(windows.count) windows for \(channelCount) channels")
+        var copy = self
+        copy.featureWindows = windows
+        return copy
+    }
+
+    /// The pixels of `region` as ``readBlock(_:)`` gives them, each channel mapped through its
+    /// ``featureWindows`` entry: what the filter bank sees.
+    public func featureBlock(_ region: Region) throws -> Image<Float> {
+        var block = try readBlock(region)
+        guard let featureWindows else { return block }
+        let planeSize = region.pixelCount
+        block.pixels.withUnsafeMutableBufferPointer { pixels in
+            for (c, window) in featureWindows.enumerated() {
+                for i in (c * planeSize)..<((c + 1) * planeSize) { pixels[i] = window.normalized(pixels[i]) }
+            }
+        }
+        return block
     }
 
     /// The pixels of `region` (all channels) as Float, exactly (no rescaling).

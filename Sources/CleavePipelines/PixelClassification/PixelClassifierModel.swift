@@ -44,9 +44,15 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
     public let training: PixelClassifierTrainingSummary
     /// The classifier.
     public let forest: RandomForest
+    /// How each image's grey values were mapped before features (models written before it was
+    /// recorded read as ``IntensityNormalisation/none``, which is what they did).
+    public let normalisation: IntensityNormalisation
+    /// Pixel type of the first training image (nil in older models).
+    public let trainingPixelType: PixelType?
 
     public init(classes: [PixelClass], featureBank: FilterBank, channelCount: Int, trainingSpacing: Spacing?,
-                training: PixelClassifierTrainingSummary, forest: RandomForest) {
+                training: PixelClassifierTrainingSummary, forest: RandomForest,
+                normalisation: IntensityNormalisation = .none, trainingPixelType: PixelType? = nil) {
         precondition(classes.map(\.value) == forest.classes,
                      "PixelClassifierModel: classes \(classes.map(\.value)) differ from the forest's \(forest.classes)")
         precondition(featureBank.featureCount(channelCount: channelCount) == forest.featureCount,
@@ -62,6 +68,44 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
         self.trainingSpacing = trainingSpacing
         self.training = training
         self.forest = forest
+        self.normalisation = normalisation
+        self.trainingPixelType = trainingPixelType
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, formatVersion, cleaveVersion, classes, featureBank, featureNames, channelCount, spacingConvention,
+             trainingSpacing, training, forest, normalisation, trainingPixelType
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(String.self, forKey: .kind)
+        formatVersion = try c.decode(Int.self, forKey: .formatVersion)
+        cleaveVersion = try c.decode(String.self, forKey: .cleaveVersion)
+        classes = try c.decode([PixelClass].self, forKey: .classes)
+        featureBank = try c.decode(FilterBank.self, forKey: .featureBank)
+        featureNames = try c.decode([String].self, forKey: .featureNames)
+        channelCount = try c.decode(Int.self, forKey: .channelCount)
+        spacingConvention = try c.decode(String.self, forKey: .spacingConvention)
+        trainingSpacing = try c.decodeIfPresent(Spacing.self, forKey: .trainingSpacing)
+        training = try c.decode(PixelClassifierTrainingSummary.self, forKey: .training)
+        forest = try c.decode(RandomForest.self, forKey: .forest)
+        normalisation = try c.decodeIfPresent(IntensityNormalisation.self, forKey: .normalisation) ?? .none
+        trainingPixelType = try c.decodeIfPresent(PixelType.self, forKey: .trainingPixelType)
+    }
+
+    /// Throws when `input` cannot be classified by this model: another channel count, or another
+    /// pixel type than the training images when the model maps no intensities.
+    public func check(_ input: PixelClassifierInput) throws {
+        try check(channelCount: input.channelCount, pixelType: input.pixelType, source: input.name)
+    }
+
+    /// ``check(_:)`` from what a file header says.
+    public func check(channelCount inputChannels: Int, pixelType: PixelType, source: String) throws {
+        try check(channelCount: inputChannels, source: source)
+        if normalisation == .none, let trainingPixelType, pixelType != trainingPixelType {
+            throw PixelClassifierError.pixelTypeMismatch(image: source, imageType: pixelType, trainingType: trainingPixelType)
+        }
     }
 
     /// Throws when an input with `channelCount` channels cannot be classified by this model.

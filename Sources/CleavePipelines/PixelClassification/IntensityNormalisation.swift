@@ -1,0 +1,122 @@
+import CleaveCore
+
+/// How grey values are made comparable between images before the filter bank sees them.
+///
+/// A pixel classifier learns grey levels. When a test image was recorded with another exposure,
+/// brightness/contrast setting or bit depth than the training images, the same phase has other
+/// values and a forest trained on raw values classifies it as whatever phase had those values.
+/// Each normalisation maps every image (each channel on its own) through an affine window before
+/// features are computed; the model file records which one, so prediction repeats it.
+///
+/// - ``percentiles(low:high:)`` (the default, `percentile:0.5:99.5`): each image's own `low` and
+///   `high` percentiles map to −1 and +1. Assumption: every image shows the phases over a similar
+///   grey-level *range* (the darkest and brightest phase are present), whatever their proportions;
+///   it makes bit depth, exposure and contrast irrelevant. `cleave predict` prints each image's
+///   window, and warns when an image's window is flat.
+/// - ``pixelType``: divides by the largest value of the stored type (255, 65535; float data is
+///   left as it is), as scikit-image's `img_as_float` does: bit depth is handled, exposure is not.
+/// - ``none``: the values as stored. A model trained this way refuses images of another pixel type.
+///
+/// The forest's splits are invariant to one affine map applied to all images, so on a set whose
+/// images share one exposure the three give the same segmentation; they differ where images differ.
+public enum IntensityNormalisation: Sendable, Equatable, Hashable, CustomStringConvertible {
+    case none
+    case pixelType
+    case percentiles(low: Double, high: Double)
+
+    /// The default for new models (chosen on the whole real-data suite; bench/suite/RESULTS.md).
+    public static let `default` = IntensityNormalisation.percentiles(low: 0.5, high: 99.5)
+
+    /// `none`, `type`, `percentile` (0.5–99.5) or `percentile:LOW:HIGH`.
+    public var description: String {
+        switch self {
+        case .none: return "none"
+        case .pixelType: return "type"
+        case .percentiles(let low, let high): return "percentile:\(Self.number(low)):\(Self.number(high))"
+        }
+    }
+
+    /// Parses ``description``'s syntax.
+    /// - Throws: ``PixelClassifierError/invalidNormalisation(_:reason:)``.
+    public init(parsing text: String) throws {
+        let parts = text.lowercased().split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        switch parts[0] {
+        case "none" where parts.count == 1: self = .none
+        case "type" where parts.count == 1: self = .pixelType
+        case "percentile", "percentiles":
+            if parts.count == 1 { self = .default; return }
+            guard parts.count == 3, let low = Double(parts[1]), let high = Double(parts[2]) else {
+                throw PixelClassifierError.invalidNormalisation(text, reason: "write percentile:LOW:HIGH, e.g. percentile:0.5:99.5")
+            }
+            guard low >= 0, high <= 100, low < high else {
+                throw PixelClassifierError.invalidNormalisation(text, reason: "needs 0 ≤ LOW < HIGH ≤ 100")
+            }
+            self = .percentiles(low: low, high: high)
+        default:
+            throw PixelClassifierError.invalidNormalisation(text, reason: "expected none, type, percentile or percentile:LOW:HIGH")
+        }
+    }
+
+    /// The per-channel windows of `input` (nil: values used as stored). Percentiles are numpy's
+    /// linear percentiles of every channel over the whole image (on at most ~2 million samples
+    /// taken at a fixed stride), so they do not depend on block sizes.
+    public func windows(for input: PixelClassifierInput) -> [IntensityWindow]? {
+        switch self {
+        case .none:
+            return nil
+        case .pixelType:
+            let maximum: Float
+            switch input.pixelType {
+            case .uint8: maximum = 255
+            case .uint16: maximum = 65535
+            case .float32: return nil
+            }
+            return Array(repeating: IntensityWindow(low: 0, high: maximum), count: input.channelCount)
+        case .percentiles(let low, let high):
+            let planes = Array(0..<input.spatialShape.depth)
+            return NeuralPlaneSource.measureWindows([(input, planes)], percentiles: [low, high])
+        }
+    }
+
+    /// `input` with its windows attached (kept when it already has some, e.g. the whole image's
+    /// windows on a crop).
+    public func prepare(_ input: PixelClassifierInput) -> PixelClassifierInput {
+        guard input.featureWindows == nil, let windows = windows(for: input) else { return input }
+        return input.withFeatureWindows(windows)
+    }
+
+    private static func number(_ v: Double) -> String {
+        v == v.rounded() ? String(Int(v)) : String(v)
+    }
+}
+
+extension IntensityNormalisation: Codable {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(parsing: text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// Errors of the pixel classifier's settings and inputs.
+public enum PixelClassifierError: Error, Equatable, CustomStringConvertible {
+    /// A normalisation text that does not parse.
+    case invalidNormalisation(String, reason: String)
+    /// An image of another pixel type than the training images, for a model without normalisation.
+    case pixelTypeMismatch(image: String, imageType: PixelType, trainingType: PixelType)
+
+    public var description: String {
+        switch self {
+        case .invalidNormalisation(let text, let reason):
+            return "normalisation '\(text)': \(reason)"
+        case .pixelTypeMismatch(let image, let imageType, let trainingType):
+            return "\(image): is \(imageType), but the model was trained on \(trainingType) images without intensity normalisation; its grey levels would mean other phases (retrain with normalisation percentile, or convert the image)"
+        }
+    }
+}
