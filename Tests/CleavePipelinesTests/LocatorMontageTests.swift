@@ -19,13 +19,13 @@ import CleaveTestSupport
         return (dir, set)
     }
 
-    /// truth/particles.csv read as plain text (stage_x, stage_y, radius_um, shape).
-    static func truth(_ directory: String) throws -> [(x: Double, y: Double, radius: Double, shape: String)] {
+    /// truth/particles.csv read as plain text (stage_x, stage_y, radius_um, shape, montage_x, montage_y).
+    static func truth(_ directory: String) throws -> [(x: Double, y: Double, radius: Double, shape: String, column: Double, row: Double)] {
         let lines = try String(contentsOfFile: directory + "/truth/particles.csv", encoding: .utf8).split(separator: "\n")
         #expect(lines.first?.hasPrefix("stage_x,stage_y,radius_um") == true)
         return lines.dropFirst().map { line in
             let f = line.split(separator: ",").map(String.init)
-            return (Double(f[0])!, Double(f[1])!, Double(f[2])!, f[3])
+            return (Double(f[0])!, Double(f[1])!, Double(f[2])!, f[3], Double(f[4])!, Double(f[5])!)
         }
     }
 
@@ -58,7 +58,8 @@ import CleaveTestSupport
         let (dir, set) = try Self.writeMontage("montage-roundtrip")
         let montage = try LocatorMontage.load(mrcPath: dir + "/montage.mrc")
         let patch = 32
-        let options = LocatorOptions(sampling: .patches(.patchSize(patch)), seed: 1)
+        var options = LocatorOptions(sampling: .patches(.patchSize(patch)), seed: 1)
+        options.flattenBackground = true  // the tiles' illumination fall-off darkens corners like faint particles
         let result = try Locator.run(montage.images, options: options)
         let (targets, duplicates) = montage.stageTargets(result)
         let truth = try Self.truth(dir)
@@ -70,11 +71,15 @@ import CleaveTestSupport
             let hit = truth.contains { p in ((t.stageX - p.x) * (t.stageX - p.x) + (t.stageY - p.y) * (t.stageY - p.y)).squareRoot() <= p.radius + tolerance }
             if !hit { misses.append("#\(t.id) rank \(t.rank) \(t.piece) (\(t.pixelX), \(t.pixelY)) score \(t.score)") }
         }
-        #expect(targets.count >= 20, "only \(targets.count) targets")
+        #expect(targets.count >= 12, "only \(targets.count) targets")
         #expect(misses.isEmpty, "targets off every particle: \(misses)")
-        // Big flakes (reach ≥ 0.3 µm = 60 px): each has a target within its reach.
-        let big = truth.filter { $0.shape == "flake" && $0.radius >= 0.3 }
-        #expect(big.count >= 5)
+        // Big flakes (reach ≥ 0.3 µm = 60 px) lying wholly in the montage: each has a target within its reach.
+        let big = truth.filter { p in
+            let reach = p.radius / micrometres
+            return p.shape == "flake" && p.radius >= 0.3 && p.column >= reach && p.row >= reach
+                && p.column + reach <= Double(set.mosaicWidth) && p.row + reach <= Double(set.mosaicHeight)
+        }
+        #expect(big.count >= 8, "\(big.count) big flakes")
         for p in big {
             let found = targets.contains { t in ((t.stageX - p.x) * (t.stageX - p.x) + (t.stageY - p.y) * (t.stageY - p.y)).squareRoot() <= p.radius }
             #expect(found, "flake at (\(p.x), \(p.y)) µm, reach \(p.radius) µm has no target")
@@ -104,10 +109,13 @@ import CleaveTestSupport
     }
 
     /// Overwrites MRC section `section` of a 16-bit stack with `value`.
-    static func fill(_ path: String, section: Int, width: Int, height: Int, value: UInt16) throws {
+    static func fill(_ path: String, section: Int, width: Int, height: Int, value: UInt16, noise: Int = 0) throws {
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         let start = 1024 + section * width * height * 2
-        for i in 0..<(width * height) { bytes[start + 2 * i] = UInt8(value & 255); bytes[start + 2 * i + 1] = UInt8(value >> 8) }
+        for i in 0..<(width * height) {
+            let v = value + (noise > 0 ? UInt16((i * 7919) % noise) : 0)
+            bytes[start + 2 * i] = UInt8(v & 255); bytes[start + 2 * i + 1] = UInt8(v >> 8)
+        }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
@@ -115,10 +123,14 @@ import CleaveTestSupport
         let (dir, _) = try Self.writeMontage("montage-blank")
         let mrc = dir + "/montage.mrc"
         try Self.fill(mrc, section: 2, width: 512, height: 512, value: 0)
+        // Section 4: camera offset and read noise only (400…439 counts; the film is about 9000): black.
+        try Self.fill(mrc, section: 4, width: 512, height: 512, value: 400, noise: 40)
         let montage = try LocatorMontage.load(mrcPath: mrc)
-        #expect(montage.images.count == 5 && !montage.images.map(\.name).contains("montage-z002"))
-        #expect(montage.warnings.count == 1)
-        #expect(montage.warnings.first?.contains("section 2") == true && montage.warnings.first?.contains("blank") == true)
+        #expect(montage.images.map(\.name) == ["montage-z000", "montage-z001", "montage-z003", "montage-z005"])
+        #expect(montage.warnings.count == 2, "\(montage.warnings)")
+        #expect(montage.warnings.first?.contains("section 2") == true && montage.warnings.first?.contains("every pixel is 0 (blank") == true)
+        #expect(montage.warnings.last?.contains("section 4") == true && montage.warnings.last?.contains("black (99 % of its pixels below 43") == true,
+                "\(montage.warnings)")
         for section in 0..<6 { try Self.fill(mrc, section: section, width: 512, height: 512, value: 0) }
         do { _ = try LocatorMontage.load(mrcPath: mrc); Issue.record("an all-black montage was accepted") } catch {
             #expect("\(error)".contains("no film") && "\(error)".contains("montage.mrc") && !"\(error)".contains("\n"))

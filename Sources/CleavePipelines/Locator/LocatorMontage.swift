@@ -56,7 +56,8 @@ public struct LocatorMontage: Sendable {
     /// Reads a montage: the `.mdoc` beside `mrcPath`, then the sections it describes.
     ///
     /// Sections without metadata and metadata without sections are skipped with a warning, and
-    /// so are blank pieces (every pixel the same value: no beam, no data).
+    /// so are blank pieces (every pixel the same value: no beam, no data) and black ones (99 % of
+    /// the pixels below half the film level, the highest median of all pieces: a grid bar).
     /// - Throws: ``SerialEMError`` for a malformed `.mdoc` or one whose `ImageSize` contradicts
     ///   the MRC file; ``MRCError`` for an unreadable MRC file; ``CleaveError`` when no piece is
     ///   left (every piece blank: no film to look at).
@@ -79,12 +80,27 @@ public struct LocatorMontage: Sendable {
 
         var images: [LocatorImage] = []
         var pieces: [SerialEMMontage.Piece] = []
-        for piece in usable {
+        // Levels of each piece from a subsample: median (film level) and 99th percentile.
+        let levels = usable.map { piece -> (median: Float, top: Float) in
+            let start = piece.section * info.width * info.height, count = info.width * info.height
+            let step = max(1, count / 65_536)
+            let sample = stride(from: start, to: start + count, by: step).map { stack.pixels[$0] }.sorted()
+            return (sample[sample.count / 2], sample[min(sample.count - 1, sample.count * 99 / 100)])
+        }
+        let filmLevel = levels.map(\.median).max() ?? 0
+        for (piece, level) in zip(usable, levels) {
             var plane = stack.plane(piece.section)
             var low = Float.infinity, high = -Float.infinity
             for v in plane.pixels { low = min(low, v); high = max(high, v) }
+            let place = "\(mrcPath): section \(piece.section) ([ZValue = \(piece.section)], \(mdocPath):\(piece.line))"
             guard high > low else {
-                warnings.append("\(mrcPath): section \(piece.section) ([ZValue = \(piece.section)], \(mdocPath):\(piece.line)): every pixel is \(low) (blank: no beam or no data); skipped")
+                warnings.append("\(place): every pixel is \(String(format: "%g", Double(low))) (blank: no beam or no data); skipped")
+                continue
+            }
+            // A piece whose brightest 1 % stay below half the film level of the brightest piece
+            // shows no film at all (a grid bar or a closed beam): nothing to look for there.
+            guard Double(level.top) >= Locator.blackFractionOfFilm * Double(filmLevel) else {
+                warnings.append("\(place): black (99 % of its pixels below \(String(format: "%g", Double(level.top))), under half the film level \(String(format: "%g", Double(filmLevel))) of the brightest piece); skipped")
                 continue
             }
             plane.spacing = Spacing(piece.pixelSpacing / 10, unit: "nm")
