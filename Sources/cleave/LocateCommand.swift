@@ -17,11 +17,12 @@ struct LocateCommand: ParsableCommand {
 
         Inputs: image files (TIFF, PNG, MRC; 8/16-bit or float) or folders. Tiles named \
         Tile_ROW-COL… (1-based, like microscope mapping exports) are placed in the mosaic by name; \
-        otherwise use --mosaic ROWSxCOLS (row-major in the given order).
+        otherwise use --mosaic ROWSxCOLS (row-major in the given order). All tiles of a run \
+        have one size: a tile of another size than most is skipped with a warning.
 
         SerialEM montages: give one MRC file with its .mdoc beside it (montage.mrc + \
         montage.mrc.mdoc). Each section is a tile placed by its PieceCoordinates; sections \
-        without metadata and blank pieces are skipped with a warning. The targets are also \
+        without metadata and blank or black pieces are skipped with a warning. The targets are also \
         written in stage coordinates: targets.nav (a SerialEM Navigator file, one point per \
         target, Acquire off) and targets-stage.csv. stage = the piece's StagePosition + (pixel \
         − piece centre) × PixelSpacing, with image x along +stage X and the MRC's stored rows \

@@ -22,10 +22,9 @@ struct SampleCommand: ParsableCommand {
         The same --seed always gives the same pixels.
 
         With --montage the tiles become a SerialEM montage instead (default --kind film):
-          montage.mrc                      16-bit MRC stack, one section per piece (row-major)
-          montage.mrc.mdoc                 SerialEM metadata: [ZValue = n] sections with \
-        PieceCoordinates, StagePosition (µm, piece centre), StageZ, PixelSpacing (Å)
-          truth/particles.csv              stage_x,stage_y,radius_um,… of every particle (µm)
+          montage.mrc          16-bit MRC stack, one section per piece
+          montage.mrc.mdoc     [ZValue = n]: PieceCoordinates, StagePosition (µm)…
+          truth/particles.csv  stage_x,stage_y,radius_um of every particle
         The montage centre lies at a seeded stage position; stage X/Y follow image x and the \
         MRC's stored row order (see cleave help locate).
           cleave sample --montage --out m --seed 2
