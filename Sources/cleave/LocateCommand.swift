@@ -250,7 +250,11 @@ struct LocateCommand: ParsableCommand {
         let started = DispatchTime.now().uptimeNanoseconds
         let mosaicLayout = try mosaic.map { try Self.parsePair($0, option: "--mosaic") }
         // A SerialEM montage (one MRC file with its .mdoc beside it): one tile per section, placed by PieceCoordinates.
-        let montage = try LocatorMontage.detect(inputs).map { try LocatorMontage.load(mrcPath: $0, progress: progress) }
+        let montagePath = LocatorMontage.detect(inputs)
+        if montagePath != nil && mosaic != nil {
+            throw ValidationError("--mosaic: a SerialEM montage places its pieces by the .mdoc's PieceCoordinates; leave --mosaic out")
+        }
+        let montage = try montagePath.map { try LocatorMontage.load(mrcPath: $0, progress: progress) }
         for warning in montage?.warnings ?? [] { FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8)) }
         let images = try montage?.images
             ?? LocatorInput.load(inputs, mosaic: mosaicLayout.map { (rows: $0.0, columns: $0.1) }, progress: progress,

@@ -124,6 +124,7 @@ public enum LocatorInput {
         }
         var images: [LocatorImage] = []
         for slot in slots { images.append(try slot!.get()) }
+        var skippedShape: (Shape) -> Bool = { _ in false }  // removed once the mosaic positions are set
         var counts: [Shape: Int] = [:]
         for image in images { counts[image.image.shape, default: 0] += 1 }
         if counts.count > 1 {
@@ -137,7 +138,7 @@ public enum LocatorInput {
             for image in images where image.image.shape != common {
                 warning("\(image.path): image is \(image.image.shape) but \(counts[common]!) of the \(images.count) tiles are \(common); skipped (all tiles of one run must have the same size)")
             }
-            images.removeAll { $0.image.shape != common }
+            skippedShape = { $0 != common }
         }
         progress.report(files.count, files.count, "reading")
         if let mosaic {
@@ -164,6 +165,7 @@ public enum LocatorInput {
                 images[0].mosaicRow = 0; images[0].mosaicColumn = 0
             }
         }
+        images.removeAll { skippedShape($0.image.shape) }
         return images
     }
 }
