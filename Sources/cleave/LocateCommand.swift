@@ -252,7 +252,7 @@ struct LocateCommand: ParsableCommand {
         // A SerialEM montage (one MRC file with its .mdoc beside it): one tile per section, placed by PieceCoordinates.
         let montagePath = LocatorMontage.detect(inputs)
         if montagePath != nil && mosaic != nil {
-            throw ValidationError("--mosaic: a SerialEM montage places its pieces by the .mdoc's PieceCoordinates; leave --mosaic out")
+            throw CleaveError("--mosaic: a SerialEM montage places its pieces by the .mdoc's PieceCoordinates; leave --mosaic out")
         }
         let montage = try montagePath.map { try LocatorMontage.load(mrcPath: $0, progress: progress) }
         for warning in montage?.warnings ?? [] { FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8)) }
