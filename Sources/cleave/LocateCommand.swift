@@ -17,7 +17,18 @@ struct LocateCommand: ParsableCommand {
 
         Inputs: image files (TIFF, PNG, MRC; 8/16-bit or float) or folders. Tiles named \
         Tile_ROW-COL… (1-based, like microscope mapping exports) are placed in the mosaic by name; \
-        otherwise use --mosaic ROWSxCOLS (row-major in the given order).
+        otherwise use --mosaic ROWSxCOLS (row-major in the given order). All tiles of a run \
+        have one size: a tile of another size than most is skipped with a warning.
+
+        SerialEM montages: give one MRC file with its .mdoc beside it (montage.mrc + \
+        montage.mrc.mdoc). Each section is a tile placed by its PieceCoordinates; sections \
+        without metadata and blank or black pieces are skipped with a warning. The targets are also \
+        written in stage coordinates: targets.nav (a SerialEM Navigator file, one point per \
+        target, Acquire off) and targets-stage.csv. stage = the piece's StagePosition + (pixel \
+        − piece centre) × PixelSpacing, with image x along +stage X and the MRC's stored rows \
+        along +stage Y; SerialEM's stage-to-camera matrix is not in the .mdoc and is not \
+        applied (nor is RotationAngle), so check the sign on your microscope. A target on the \
+        overlap of two pieces is written once.
 
         Features (--features, comma-separated names or groups; default "defaults"):
           study      std,relstd,mean,skewness,kurtosis,mode (the original study's six)
@@ -63,7 +74,8 @@ struct LocateCommand: ParsableCommand {
         patches outlined in white, legend), <tile>_clusters.tif (1 + cluster per pixel), \
         <tile>_picked.tif (255 = picked), patches.csv, targets.csv/json (ranked regions with \
         centroids in pixels and physical units), summary.json (parameters, cluster sizes, \
-        silhouette, timings, scores with --truth).
+        silhouette, timings, scores with --truth); for montages also targets.nav and \
+        targets-stage.csv.
 
         Examples:
           cleave locate tiles/ --out result --grid 8x8
@@ -237,16 +249,33 @@ struct LocateCommand: ParsableCommand {
         let progress = ProgressBar.make()
         let started = DispatchTime.now().uptimeNanoseconds
         let mosaicLayout = try mosaic.map { try Self.parsePair($0, option: "--mosaic") }
-        let images = try LocatorInput.load(inputs, mosaic: mosaicLayout.map { (rows: $0.0, columns: $0.1) }, progress: progress)
+        // A SerialEM montage (one MRC file with its .mdoc beside it): one tile per section, placed by PieceCoordinates.
+        let montagePath = LocatorMontage.detect(inputs)
+        if montagePath != nil && mosaic != nil {
+            throw CleaveError("--mosaic: a SerialEM montage places its pieces by the .mdoc's PieceCoordinates; leave --mosaic out")
+        }
+        let montage = try montagePath.map { try LocatorMontage.load(mrcPath: $0, progress: progress) }
+        for warning in montage?.warnings ?? [] { FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8)) }
+        let images = try montage?.images
+            ?? LocatorInput.load(inputs, mosaic: mosaicLayout.map { (rows: $0.0, columns: $0.1) }, progress: progress,
+                                 warning: { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) })
         let loaded = DispatchTime.now().uptimeNanoseconds
         let savedModel = try model.map { try LocatorModel.load($0) }
         let labels = try truth.map { try LocatorTruth.load($0) }
         let result = try Locator.run(images, options: options, model: savedModel, truth: labels, progress: progress)
         let computed = DispatchTime.now().uptimeNanoseconds
+        let stage = montage.map { $0.stageTargets(result) }
+        var extra: [String: Any] = ["inputs": inputs, "read_seconds": Double(loaded - started) / 1e9,
+                                    "run_seconds": Double(computed - loaded) / 1e9]
+        if let montage, let stage { extra["serialem"] = montage.summary(targets: stage.targets, duplicates: stage.duplicates) }
         try LocatorOutput.write(result, images: images, to: out, style: .init(opacity: opacity, pictures: !noPictures), writePatchTable: patchTable ? true : nil,
-                                extraSummary: ["inputs": inputs, "read_seconds": Double(loaded - started) / 1e9,
-                                               "run_seconds": Double(computed - loaded) / 1e9],
-                                progress: progress)
+                                extraSummary: extra, progress: progress)
+        if let montage, let stage {
+            try montage.write(stage.targets, to: out)
+            print("SerialEM: \(stage.targets.count) targets in stage coordinates → \(out)/targets.nav, \(out)/targets-stage.csv"
+                  + (stage.duplicates > 0 ? " (\(stage.duplicates) found twice on overlapping pieces, kept once)" : ""))
+            print("  assumed: " + LocatorMontage.stageConvention)
+        }
         if let saveModel { try result.model.save(saveModel) }
         let total = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         report(result, total: total)

@@ -21,6 +21,15 @@ struct SampleCommand: ParsableCommand {
 
         The same --seed always gives the same pixels.
 
+        With --montage the tiles become a SerialEM montage instead (default --kind film):
+          montage.mrc          16-bit MRC stack, one section per piece
+          montage.mrc.mdoc     [ZValue = n]: PieceCoordinates, StagePosition (µm)…
+          truth/particles.csv  stage_x,stage_y,radius_um of every particle
+        The montage centre lies at a seeded stage position; stage X/Y follow image x and the \
+        MRC's stored row order (see cleave help locate).
+          cleave sample --montage --out m --seed 2
+          cleave locate m/montage.mrc --out m-result
+
         Example:
           cleave sample --out demo --seed 3
           cleave locate demo --out demo-result --exclude-dark
@@ -54,8 +63,11 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .long, help: "Pixels shared by neighbouring tiles.")
     var overlap: Int = 48
 
-    @Option(name: .long, help: "What to make: film (TEM tiles, particles on film), gridbars (plus black grid bars and partly black tiles) or fibsem (a two-detector FIB-SEM volume).")
-    var kind: SampleKind = .gridbars
+    @Option(name: .long, help: "What to make: film (TEM tiles, particles on film), gridbars (plus black grid bars and partly black tiles) or fibsem (a two-detector FIB-SEM volume). Default: gridbars; film with --montage.")
+    var kind: SampleKind?
+
+    @Flag(name: .long, help: "Write the tiles as a SerialEM montage: montage.mrc + montage.mrc.mdoc + truth/particles.csv (stage coordinates).")
+    var montage = false
 
     @Option(name: .long, help: "fibsem: slice width in pixels.")
     var width = 256
@@ -84,7 +96,12 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .customLong("pixel-size"), help: "Pixel size in nm, stored in the TIFFs and the truth.")
     var pixelSize: Double = 5
 
+    func validate() throws {
+        if montage && kind == .fibsem { throw ValidationError("--montage makes a TEM montage; it does not combine with --kind fibsem") }
+    }
+
     func run() throws {
+        let kind = self.kind ?? (montage ? .film : .gridbars)
         if kind == .fibsem {
             let options = FIBSEMPhantom.Options(width: width, height: height, depth: depth, seed: seed, curtaining: curtaining,
                                                 noise: noise, shading: shading)
@@ -93,13 +110,20 @@ struct SampleCommand: ParsableCommand {
             print("wrote a \(width)×\(height)×\(depth) FIB-SEM volume (2 detectors, labelled slices \(options.trainingPlanes.map(String.init).joined(separator: ", ")), seed \(seed)) to \(out)")
             return
         }
-        let kind: SyntheticTileSet.Kind = self.kind == .film ? .film : .gridbars
+        let tileKind: SyntheticTileSet.Kind = kind == .film ? .film : .gridbars
         let options = SyntheticTileSet.Options(rows: rows, columns: columns, tileSize: tileSize, overlap: overlap, seed: seed,
-                                               kind: kind, particlesPerTile: particles, dose: dose, pixelSize: pixelSize)
+                                               kind: tileKind, particlesPerTile: particles, dose: dose, pixelSize: pixelSize)
         let progress = ProgressBar.make()
         let set = try SyntheticTileSet.generate(options, progress: progress)
+        if montage {
+            try set.writeMontage(to: out, progress: progress)
+            let m = set.montage
+            print("wrote a SerialEM montage of \(set.tiles.count) pieces (\(tileSize)×\(tileSize), \(tileKind.rawValue), \(set.particles.count) particles, "
+                  + String(format: "centre at stage (%.3f, %.3f) µm, %.1f Å/pixel", m.centreX, m.centreY, m.pixelSpacing) + ", seed \(seed)) to \(out)")
+            return
+        }
         try set.write(to: out, progress: progress)
-        print("wrote \(set.tiles.count) tiles (\(tileSize)×\(tileSize), \(kind.rawValue), \(set.particles.count) particles, seed \(seed)) to \(out)")
+        print("wrote \(set.tiles.count) tiles (\(tileSize)×\(tileSize), \(tileKind.rawValue), \(set.particles.count) particles, seed \(seed)) to \(out)")
     }
 }
 

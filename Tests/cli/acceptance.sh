@@ -58,6 +58,50 @@ import json; d = json.load(open('$WORK/tem.json'))
 assert (d['width'], d['height'], d['pixelType'], d['min'], d['max']) == (1000, 1000, 'uint16', 2627, 14218), d"
 fi
 
+# --- SerialEM montage in, Navigator file out (issue 18 item 5) --------------------------------
+check "sample --montage writes a SerialEM montage" "$CLEAVE" sample --montage --out "$WORK/mont" --seed 3 --tile-size 512
+if python3 -c 'import mrcfile' 2>/dev/null; then
+  pycheck "mrcfile reads montage.mrc; its .mdoc places every section" "
+import mrcfile, re
+with mrcfile.open('$WORK/mont/montage.mrc', permissive=False) as m:
+    assert m.data.shape == (6, 512, 512) and m.data.dtype.kind == 'u' and m.data.dtype.itemsize == 2, (m.data.shape, m.data.dtype)
+    assert abs(float(m.voxel_size.x) - 50) < 1e-3, m.voxel_size
+    first_max = int(m.data[0].max())
+text = open('$WORK/mont/montage.mrc.mdoc').read()
+sections = re.findall(r'\\[ZValue = (\\d+)\\]', text)
+assert sections == [str(i) for i in range(6)], sections
+pieces = re.findall(r'PieceCoordinates = (\\d+) (\\d+) 0', text)
+assert [(int(x), int(y)) for x, y in pieces] == [(c * 464, r * 464) for r in range(2) for c in range(3)], pieces
+mmm = re.findall(r'MinMaxMean = (\\S+) (\\S+)', text)[0]
+assert int(mmm[1]) == first_max, (mmm, first_max)"
+else
+  bad "mrcfile reads montage.mrc" "mrcfile is not installed (python3 -m pip install mrcfile)"
+fi
+check "locate a SerialEM montage" "$CLEAVE" locate "$WORK/mont/montage.mrc" --out "$WORK/mont-loc"
+[ -s "$WORK/mont-loc/targets.nav" ] && ok "locate writes targets.nav for a montage" || bad "locate writes targets.nav for a montage"
+if python3 -c 'import pyserialem' 2>/dev/null; then
+  pycheck "pyserialem opens targets.nav: points with stage XY on the montage, matching targets-stage.csv" "
+import csv, io, contextlib, pyserialem
+with contextlib.redirect_stdout(io.StringIO()):  # it echoes the header comments
+    items = pyserialem.read_nav_file('$WORK/mont-loc/targets.nav')
+rows = list(csv.DictReader(open('$WORK/mont-loc/targets-stage.csv')))
+assert len(items) == len(rows) > 0, (len(items), len(rows))
+for item, row in zip(items, rows):
+    assert item.kind == 'Marker' and item.NumPts == 1 and item.Regis == 1, item
+    assert abs(item.stage_x - float(row['stage_x_um'])) < 1e-3 and abs(item.stage_y - float(row['stage_y_um'])) < 1e-3
+    assert item.PtsX == [item.stage_x] and item.PtsY == [item.stage_y]
+truth = list(csv.DictReader(open('$WORK/mont/truth/particles.csv')))
+xs = [float(p['stage_x']) for p in truth]; ys = [float(p['stage_y']) for p in truth]
+for item in items:  # inside the montage's stage extent (particles lie within 40 px of every edge)
+    assert min(xs) - 3 < item.stage_x < max(xs) + 3 and min(ys) - 3 < item.stage_y < max(ys) + 3, item.StageXYZ"
+else
+  bad "pyserialem opens targets.nav" "pyserialem is not installed (python3 -m pip install pyserialem)"
+fi
+cp "$WORK/mont/montage.mrc" "$WORK/mont/short.mrc"
+grep -v '^PieceCoordinates = 464 0 0' "$WORK/mont/montage.mrc.mdoc" > "$WORK/mont/short.mrc.mdoc"
+refuse "an .mdoc section without PieceCoordinates is refused with file, line and field" "short.mrc.mdoc:[0-9]+: section \\[ZValue = 1\\] has no PieceCoordinates" \
+    "$CLEAVE" locate "$WORK/mont/short.mrc" --out "$WORK/mont-bad"
+
 # --- locate + score (issue 3) ----------------------------------------------------------------
 check "locate on the sample" "$CLEAVE" locate "$WORK/sample" --out "$WORK/loc" --grid 8x8 --exclude-dark --seed 1
 pycheck "locate writes summary.json and patches.csv" "

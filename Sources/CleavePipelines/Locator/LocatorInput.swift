@@ -92,10 +92,13 @@ public enum LocatorInput {
 
     /// Reads the images and assigns mosaic positions: from `Tile_ROW-COL` names when every file
     /// has one, otherwise from `mosaic` (row-major in the given order), otherwise none.
-    /// - Throws: ``CleaveError`` for unreadable files, images of different sizes, non-2D data,
-    ///   duplicate tile positions or a `mosaic` that does not fit the file count.
+    /// - Parameter warning: when given, images whose size differs from the most common one (the
+    ///   first image's on a tie) are skipped and reported through it, one line each, instead of
+    ///   failing the run.
+    /// - Throws: ``CleaveError`` for unreadable files, images of different sizes (without
+    ///   `warning`), non-2D data, duplicate tile positions or a `mosaic` that does not fit the file count.
     public static func load(_ paths: [String], mosaic: (rows: Int, columns: Int)? = nil,
-                            progress: CleaveCore.Progress = .silent) throws -> [LocatorImage] {
+                            progress: CleaveCore.Progress = .silent, warning: ((String) -> Void)? = nil) throws -> [LocatorImage] {
         let files = try expand(paths)
         progress.report(0, files.count, "reading")
         // Files are read side by side; each lands in its own slot, and errors are reported for
@@ -120,12 +123,22 @@ public enum LocatorInput {
             }
         }
         var images: [LocatorImage] = []
-        for (i, slot) in slots.enumerated() {
-            let image = try slot!.get()
-            if let first = images.first, first.image.shape != image.image.shape {
-                throw CleaveError("\(files[i]): image is \(image.image.shape) but \(first.name) is \(first.image.shape); all tiles of one run must have the same size")
+        for slot in slots { images.append(try slot!.get()) }
+        var skippedShape: (Shape) -> Bool = { _ in false }  // removed once the mosaic positions are set
+        var counts: [Shape: Int] = [:]
+        for image in images { counts[image.image.shape, default: 0] += 1 }
+        if counts.count > 1 {
+            // The most common size (the earliest on a tie) is the run's tile size.
+            let most = counts.values.max()!
+            let common = images.first { counts[$0.image.shape]! == most }!.image.shape
+            guard let warning else {
+                let first = images[0], other = images.first { $0.image.shape != first.image.shape }!
+                throw CleaveError("\(other.path): image is \(other.image.shape) but \(first.name) is \(first.image.shape); all tiles of one run must have the same size")
             }
-            images.append(image)
+            for image in images where image.image.shape != common {
+                warning("\(image.path): image is \(image.image.shape) but \(counts[common]!) of the \(images.count) tiles are \(common); skipped (all tiles of one run must have the same size)")
+            }
+            skippedShape = { $0 != common }
         }
         progress.report(files.count, files.count, "reading")
         if let mosaic {
@@ -152,6 +165,7 @@ public enum LocatorInput {
                 images[0].mosaicRow = 0; images[0].mosaicColumn = 0
             }
         }
+        images.removeAll { skippedShape($0.image.shape) }
         return images
     }
 }

@@ -66,16 +66,17 @@ enum SampleField {
                 // Flake: an aggregate of grains.
                 let radius = 25 + random.nextDouble() * 65
                 let grains = 5 + random.next(below: 20)
-                var peak = 0.0
+                var peak = 0.0, reach = 0.0
                 for _ in 0..<grains {
                     let gx = cx + random.nextGaussian() * radius * 0.45
                     let gy = cy + random.nextGaussian() * radius * 0.45
                     let r = 6 + random.nextDouble() * 14
                     let a = 0.25 + random.nextDouble() * 0.35
                     peak = max(peak, a)
+                    reach = max(reach, ((gx - cx) * (gx - cx) + (gy - cy) * (gy - cy)).squareRoot() + r + 0.75)  // disk's soft edge
                     disk(&field, width: width, height: height, x: gx, y: gy, radius: r, absorbance: a)
                 }
-                list.append(.init(shape: .flake, x: cx, y: cy, size: 2 * radius, absorbance: peak))
+                list.append(.init(shape: .flake, x: cx, y: cy, size: 2 * radius, absorbance: peak, reach: reach))
             } else if u < 0.8 {
                 // Rod / fibre.
                 let length = 80 + random.nextDouble() * 270
@@ -83,13 +84,14 @@ enum SampleField {
                 let angle = random.nextDouble() * Double.pi
                 let a = 0.5 + random.nextDouble() * 0.4
                 rod(&field, width: width, height: height, x: cx, y: cy, length: length, thickness: thickness, angle: angle, absorbance: a)
-                list.append(.init(shape: .rod, x: cx, y: cy, size: length, absorbance: a))
+                list.append(.init(shape: .rod, x: cx, y: cy, size: length, absorbance: a, reach: length / 2 + thickness / 2 + 0.6))
             } else {
                 // Faint blob (polymer-like).
                 let sigma = 8 + random.nextDouble() * 12
                 let a = 0.25 + random.nextDouble() * 0.2
                 blob(&field, width: width, height: height, x: cx, y: cy, sigma: sigma, absorbance: a)
-                list.append(.init(shape: .blob, x: cx, y: cy, size: 2 * sigma * (2 * log(a / SyntheticTileSet.particleMaskThreshold)).squareRoot(), absorbance: a))
+                let size = 2 * sigma * (2 * log(a / SyntheticTileSet.particleMaskThreshold)).squareRoot()
+                list.append(.init(shape: .blob, x: cx, y: cy, size: size, absorbance: a, reach: size / 2))
             }
         }
         return list

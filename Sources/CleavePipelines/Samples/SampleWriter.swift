@@ -40,7 +40,7 @@ extension SyntheticTileSet {
                         "gridbar_fraction": Double(barPixels) / Double(t.image.pixels.count)]
             },
             "particles": particles.map { p -> [String: Any] in
-                ["shape": p.shape.rawValue, "x": p.x, "y": p.y, "size": p.size, "absorbance": p.absorbance]
+                ["shape": p.shape.rawValue, "x": p.x, "y": p.y, "size": p.size, "absorbance": p.absorbance, "reach": p.reach]
             },
         ]
         let data = try JSONSerialization.data(withJSONObject: truth, options: [.prettyPrinted, .sortedKeys])

@@ -76,6 +76,14 @@ public struct SyntheticTileSet: Sendable {
         public var size: Double
         /// Peak absorbance (higher = darker).
         public var absorbance: Double
+        /// Largest distance from the centre (x, y) at which the particle adds absorbance
+        /// (flakes: the farthest grain's edge; rods: half the length plus half the thickness and
+        /// the soft edge; blobs: where the mask threshold is crossed), in pixels.
+        public var reach: Double
+
+        public init(shape: Shape, x: Double, y: Double, size: Double, absorbance: Double, reach: Double) {
+            self.shape = shape; self.x = x; self.y = y; self.size = size; self.absorbance = absorbance; self.reach = reach
+        }
     }
 
     /// One tile of the set.
