@@ -22,7 +22,7 @@ import CleaveFilters
 /// of side `2·round(2·scale) + 1` (0.7 → 3, 1 → 5, 1.6 → 7, 3.5 → 15, 5 → 21, 10 → 41), which
 /// covers about the same neighbourhood as the Gaussian of that scale.
 ///
-/// See ``FilterBank/default`` for the default bank and the reasoning behind it.
+/// See ``FilterBank/pixelClassifierDefault`` for the default bank and the reasoning behind it.
 public struct FilterBank: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The version of this description's layout; stored in model files.
     public static let formatVersion = 1

@@ -92,7 +92,7 @@ extension Workbench {
     public func startTraining(imageID: String, userID: String, input: TrainInput) async throws -> JobDTO {
         let actor = try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
         let image = try await image(id: imageID)
-        let treeCount = input.treeCount ?? RandomForestConfiguration().treeCount
+        let treeCount = input.treeCount ?? RandomForestConfiguration.pixelClassifierDefault.treeCount
         guard (1...Workbench.maximumTreeCount).contains(treeCount) else {
             throw APIError(.badRequest, "treeCount must be 1 to \(Workbench.maximumTreeCount), got \(treeCount)")
         }

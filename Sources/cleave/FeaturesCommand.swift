@@ -22,9 +22,11 @@ struct FeaturesCommand: ParsableCommand {
         hyperstack with the features as channels), and DIR/<stem>-features.json with the ordered \
         feature names (e.g. ch0:gaussian:s1.6), the bank and the halo. Values are not rescaled.
 
-        Banks: default (Gaussian, gradient magnitude and Hessian eigenvalues at 0.7…10 plus \
-        small-window std/min/max; 37 features per channel), ilastik (ilastik's six Gaussian \
-        features), fast (9 features), full (every feature but texture, 65). --features and --scales \
+        Banks: default = ilastik (ilastik's six Gaussian features at 0.3…10; 49 features per \
+        channel; the pixel classifier's default), windows (Gaussian, gradient magnitude and Hessian \
+        eigenvalues at 0.7…10 plus small-window std/min/max; 37), fast (9 features), full (every \
+        feature but texture, 65). The values are the image's own grey levels: `cleave train` \
+        maps each image by its percentiles first (--normalise). --features and --scales \
         build a custom bank instead: every listed feature at every listed scale.
 
         Examples:

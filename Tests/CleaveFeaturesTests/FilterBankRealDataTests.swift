@@ -15,7 +15,7 @@ import CleaveTestSupport
     @Test(.enabled(if: TestData.isAvailable, "needs ../shared/data"))
     func defaultBankTilesEqualWholeOnSandstone() throws {
         let crop = try Self.slice().cropped(to: Region(x: 600, y: 560, width: 230, height: 190))
-        let bank = FilterBank.default
+        let bank = FilterBank.windows
         let whole = bank.compute(crop)
         #expect(whole.featureCount == 37)
         for region in Region.tiles(covering: crop.shape, blockWidth: 100, blockHeight: 80) {
@@ -39,7 +39,7 @@ import CleaveTestSupport
     func defaultBankMatchesScipyOnTheSlice() throws {
         let image = try Self.slice()
         #expect(image.width == 996 && image.height == 1024)
-        let stack = FilterBank.default.compute(image)
+        let stack = FilterBank.windows.compute(image)
         func value(_ name: String, row: Int, column: Int) -> Double {
             let f = stack.names.firstIndex(of: name)!
             return Double(stack.value(feature: f, pixel: row * image.width + column))

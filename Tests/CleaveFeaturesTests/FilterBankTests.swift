@@ -110,7 +110,7 @@ import CleaveFeatures
     }
 
     @Test func codableRoundTripAndValidation() throws {
-        let bank = FilterBank.default
+        let bank = FilterBank.windows
         let data = try JSONEncoderShim.roundTrip(bank)
         #expect(data == bank)
         #expect(throws: FilterBankError.self) { try FilterBank(entries: []) }
@@ -166,7 +166,7 @@ import CleaveFeatures
 
     /// The default bank's documented size and halo.
     @Test func defaultBankShape() {
-        let bank = FilterBank.default
+        let bank = FilterBank.windows
         #expect(bank.featureNames(channelCount: 1).count == bank.featuresPerChannel)
         #expect(bank.featuresPerChannel == 37)
         #expect(bank.halo().x == 40 && bank.halo().y == 40) // gaussian at scale 10: radius Int(4·10 + 0.5)
