@@ -168,6 +168,7 @@ extension Workbench {
         }
         options.seed = input.seed ?? 0
         options.excludeDark = input.excludeDark ?? false
+        options.automaticDarkExclusion = input.excludeDark == nil  // an explicit choice stands
         do { try options.validate() } catch { throw APIError(.badRequest, String(describing: error)) }
         return options
     }

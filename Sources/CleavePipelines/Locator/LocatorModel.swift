@@ -28,6 +28,12 @@ public struct LocatorModel: Sendable, Codable {
     public var flattenBackground: Bool?
     /// Tail compression fitted on the model's data (median, IQR per feature), applied before ``scaler``; nil = none.
     public var tails: FittedScaler?
+    /// Whether every tile was scaled to ``filmLevel`` by its own film level before the statistics
+    /// (``LocatorTileNormalization``); nil in models saved before the option existed = false.
+    /// Applying the model scales the new tiles to the same level.
+    public var normalizeTiles: Bool?
+    /// The film level of the model's data (``FilmLevel``), the grey scale its features refer to.
+    public var filmLevel: Double?
 
     /// Reads a model file.
     /// - Throws: ``CleaveError`` when the file is missing, not JSON, or not a Locator model of a known version.
@@ -46,6 +52,16 @@ public struct LocatorModel: Sendable, Codable {
         do { return try JSONDecoder().decode(LocatorModel.self, from: data) } catch {
             throw CleaveError("\(path): damaged Locator model: \(error)")
         }
+    }
+
+    public init(sampling: LocatorOptions.Sampling, features: [PatchStatistic], statistics: PatchStatisticsOptions,
+                scaler: FittedScaler, pca: FittedPCA?, centroids: Matrix, picked: Int, pickedSignature: [String: Double],
+                excludeDark: Bool, darkMargin: Int, flattenBackground: Bool?, tails: FittedScaler?,
+                normalizeTiles: Bool? = nil, filmLevel: Double? = nil) {
+        self.sampling = sampling; self.features = features; self.statistics = statistics; self.scaler = scaler
+        self.pca = pca; self.centroids = centroids; self.picked = picked; self.pickedSignature = pickedSignature
+        self.excludeDark = excludeDark; self.darkMargin = darkMargin; self.flattenBackground = flattenBackground
+        self.tails = tails; self.normalizeTiles = normalizeTiles; self.filmLevel = filmLevel
     }
 
     /// Writes the model as JSON.
