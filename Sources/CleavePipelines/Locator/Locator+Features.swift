@@ -108,7 +108,7 @@ extension Locator {
         }
         let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
         let keptCount = keep?.count ?? n
-        guard keptCount > 0 else { throw CleaveError("--exclude-dark: every patch is dark; nothing left to cluster") }
+        guard keptCount > 0 else { throw Self.everyPatchIsDark(automatic: features.darkExclusion == "automatic") }
         guard options.clusterCount <= keptCount else {
             throw CleaveError("--clusters \(options.clusterCount) is more than the \(keptCount) patches to cluster; use fewer clusters or smaller patches")
         }

@@ -83,7 +83,7 @@ public enum Locator {
         }
         let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
         let keptCount = keep?.count ?? n
-        guard keptCount > 0 else { throw CleaveError("--exclude-dark: every patch is dark; nothing left to cluster") }
+        guard keptCount > 0 else { throw Self.everyPatchIsDark(automatic: darkExclusion == "automatic") }
         guard options.clusterCount <= keptCount else {
             throw CleaveError("--clusters \(options.clusterCount) is more than the \(keptCount) patches to cluster; use fewer clusters or smaller patches")
         }
@@ -507,6 +507,13 @@ public enum Locator {
             for i in 0..<grid.count where dilated[i] && blackFraction[grid.firstIndex + i] > 0 { grown[grid.firstIndex + i] = true }
         }
         return grown
+    }
+
+    /// Two-step mode left nothing to cluster; when it came on by itself, the message says so.
+    static func everyPatchIsDark(automatic: Bool) -> CleaveError {
+        automatic
+            ? CleaveError("excludeDark (on automatically: the film level check found black areas): every patch is dark; nothing left to cluster; use smaller patches or turn two-step mode off (--no-exclude-dark)")
+            : CleaveError("--exclude-dark: every patch is dark; nothing left to cluster")
     }
 
     static func referenceIndex(_ reference: LocatorOptions.Reference, images: [LocatorImage], layout: LocatorLayout) throws -> Int {
