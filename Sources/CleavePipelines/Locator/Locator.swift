@@ -6,9 +6,9 @@ import Foundation
 /// Finds micro-crystals (or any particles) in tile sets by clustering patch statistics.
 ///
 /// ```
-/// images ─▶ patches / windows ─▶ statistics ─▶ scale ─▶ (PCA | NMF) ─▶ cluster ─▶ pick ─▶ heat, targets
-///                                   │                                        ▲
-///                                   └── two-step mode: dark patches ─────────┘ (own group)
+/// images ─▶ film level ─▶ per-tile gains ─▶ patches / windows ─▶ statistics ─▶ scale ─▶ (PCA | NMF) ─▶ cluster ─▶ pick ─▶ heat, targets
+///              │ (FilmLevel)  (LocatorTileNormalization)            │                                        ▲
+///              └─ black population found → two-step mode ─▶ dark patches ───────────────────────────────────┘ (own group)
 /// ```
 ///
 /// The same function serves the CLI (`cleave locate`) and library users; writing files is
