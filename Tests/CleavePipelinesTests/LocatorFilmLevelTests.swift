@@ -38,6 +38,9 @@ import CleaveTestSupport
         let oldLevel = Double(OrderStatistics.select(&copy, copy.count / 2))
         #expect(level.median == oldLevel)
         if blackShare > 0.5 { #expect(oldLevel < 1_000) }  // the old film level was a bar level
+        // 8/16-bit images take the counting path: the same result without sorting.
+        let image = LocatorImage(name: "s.tif", image: Image(shape: Shape(width: 500, height: 400), pixels: all), integral: true)
+        #expect(FilmLevel.measure([image]) == level)
     }
 
     /// One normal population: Otsu's split explains 2/π ≈ 0.64 of the variance and its darker

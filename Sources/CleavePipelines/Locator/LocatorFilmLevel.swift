@@ -81,6 +81,7 @@ public struct FilmLevel: Sendable, Codable, Equatable, CustomStringConvertible {
     public static func measure(_ images: [LocatorImage], maximumSamples: Int = 1_000_000) -> FilmLevel {
         let total = images.reduce(0) { $0 + $1.image.pixels.count }
         let step = max(1, total / max(1, maximumSamples))
+        if images.allSatisfy(\.integral), let counted = countedMeasure(images, step: step) { return counted }
         var values: [Float] = []
         values.reserveCapacity(total / step + images.count)
         for image in images {
@@ -90,6 +91,103 @@ public struct FilmLevel: Sendable, Codable, Equatable, CustomStringConvertible {
             }
         }
         return measure(sample: values)
+    }
+
+    /// ``measure(_:maximumSamples:)`` for whole-number samples in 0…65535 (8/16-bit data) by
+    /// counting: the same split, populations and rank-`n/2` medians as the selection path, without
+    /// copying or sorting the sample; nil when a sample does not fit.
+    /// - Complexity: O(samples + 65 536).
+    static func countedMeasure(_ images: [LocatorImage], step: Int) -> FilmLevel? {
+        var counts = [Int](repeating: 0, count: 65_536)
+        let fits = counts.withUnsafeMutableBufferPointer { counts -> Bool in
+            for image in images {
+                let ok = image.image.pixels.withUnsafeBufferPointer { p -> Bool in
+                    var i = 0
+                    while i < p.count {
+                        let v = p[i]
+                        guard v >= 0, v <= 65_535, v == v.rounded(.towardZero) else { return false }
+                        counts[Int(v)] &+= 1
+                        i &+= step
+                    }
+                    return true
+                }
+                guard ok else { return false }
+            }
+            return true
+        }
+        guard fits else { return nil }
+        return measure(counts: counts)
+    }
+
+    /// The film level from a table of counts per whole grey value (index = value).
+    static func measure(counts: [Int]) -> FilmLevel {
+        let n = counts.reduce(0, +)
+        guard n > 0, let lowIndex = counts.firstIndex(where: { $0 > 0 }), let highIndex = counts.lastIndex(where: { $0 > 0 }) else {
+            return FilmLevel(level: 0, method: .median, bimodal: false, threshold: 0, separation: 0, darkShare: 0,
+                             darkMedian: 0, brightMedian: 0, median: 0, sampleCount: 0)
+        }
+        /// The value of rank `rank` (0-based) among the counted values in `range`.
+        func value(rank: Int, in range: ClosedRange<Int>) -> Double {
+            var left = rank
+            for v in range { if left < counts[v] { return Double(v) }; left -= counts[v] }
+            return Double(range.upperBound)
+        }
+        let median = value(rank: n / 2, in: lowIndex...highIndex)
+        var result = FilmLevel(level: median, method: .median, bimodal: false, threshold: Double(highIndex), separation: 0, darkShare: 0,
+                               darkMedian: median, brightMedian: median, median: median, sampleCount: n)
+        guard highIndex > lowIndex else { return result }
+        // The same 4096 bins over low…high as the selection path (same formula per value).
+        let low = Float(lowIndex), high = Float(highIndex)
+        let scale = Double(binCount) / (Double(high) - Double(low))
+        var bins = [Int](repeating: 0, count: binCount)
+        for v in lowIndex...highIndex where counts[v] > 0 { bins[min(binCount - 1, Int((Double(Float(v)) - Double(low)) * scale))] += counts[v] }
+        guard let split = otsu(bins, low: Double(low), scale: scale, count: Double(n)) else { return result }
+        let threshold = Float(Double(low) + Double(split.bin + 1) / scale)
+        // Whole values below the (fractional) threshold are the dark population.
+        var firstBright = lowIndex
+        while firstBright <= highIndex && Float(firstBright) < threshold { firstBright += 1 }
+        let darkCount = counts[lowIndex..<firstBright].reduce(0, +)
+        guard darkCount > 0, darkCount < n else { return result }
+        result.threshold = Double(threshold)
+        result.separation = split.separation
+        result.darkShare = Double(darkCount) / Double(n)
+        result.darkMedian = value(rank: darkCount / 2, in: lowIndex...(firstBright - 1))
+        result.brightMedian = value(rank: (n - darkCount) / 2, in: firstBright...highIndex)
+        decide(&result)
+        return result
+    }
+
+    /// Otsu's split of a histogram: the last bin of the dark side and η (the between-class share
+    /// of the variance); nil when no split separates anything.
+    static func otsu(_ counts: [Int], low: Double, scale: Double, count n: Double) -> (bin: Int, separation: Double)? {
+        var sum = 0.0, sumSquares = 0.0
+        for (b, c) in counts.enumerated() where c > 0 {
+            let centre = low + (Double(b) + 0.5) / scale
+            sum += Double(c) * centre; sumSquares += Double(c) * centre * centre
+        }
+        let totalVariance = sumSquares / n - (sum / n) * (sum / n)
+        var below = 0.0, belowSum = 0.0, best = -1.0, bestBin = 0
+        for b in 0..<(counts.count - 1) {
+            let centre = low + (Double(b) + 0.5) / scale
+            below += Double(counts[b]); belowSum += Double(counts[b]) * centre
+            let above = n - below
+            guard below > 0, above > 0 else { continue }
+            let difference = belowSum / below - (sum - belowSum) / above
+            let between = below * above * difference * difference / (n * n)
+            if between > best { best = between; bestBin = b }
+        }
+        guard best > 0 else { return nil }
+        return (bestBin, totalVariance > 0 ? min(1, best / totalVariance) : 0)
+    }
+
+    /// Applies the two-population check to a measured split.
+    static func decide(_ result: inout FilmLevel) {
+        if result.darkMedian < Locator.blackFractionOfFilm * result.brightMedian && result.darkShare >= minimumDarkShare
+            && result.separation >= minimumSeparation {
+            result.bimodal = true
+            result.method = .brightPopulation
+            result.level = result.brightMedian
+        }
     }
 
     /// Measures the film level of one sample of grey values (see the type's description).
@@ -112,37 +210,16 @@ public struct FilmLevel: Sendable, Codable, Equatable, CustomStringConvertible {
         var counts = [Int](repeating: 0, count: bins)
         for v in values { counts[min(bins - 1, Int((Double(v) - Double(low)) * scale))] += 1 }
         let n = Double(values.count)
-        var sum = 0.0, sumSquares = 0.0
-        for (b, c) in counts.enumerated() {
-            let centre = Double(low) + (Double(b) + 0.5) / scale
-            sum += Double(c) * centre; sumSquares += Double(c) * centre * centre
-        }
-        let totalVariance = sumSquares / n - (sum / n) * (sum / n)
-        var below = 0.0, belowSum = 0.0, best = -1.0, bestBin = 0
-        for b in 0..<(bins - 1) {
-            let centre = Double(low) + (Double(b) + 0.5) / scale
-            below += Double(counts[b]); belowSum += Double(counts[b]) * centre
-            let above = n - below
-            guard below > 0, above > 0 else { continue }
-            let difference = belowSum / below - (sum - belowSum) / above
-            let between = below * above * difference * difference / (n * n)
-            if between > best { best = between; bestBin = b }
-        }
-        guard best > 0 else { return result }
-        let threshold = Float(Double(low) + Double(bestBin + 1) / scale)
+        guard let split = otsu(counts, low: Double(low), scale: scale, count: n) else { return result }
+        let threshold = Float(Double(low) + Double(split.bin + 1) / scale)
         var dark = values.filter { $0 < threshold }, bright = values.filter { $0 >= threshold }
         guard !dark.isEmpty, !bright.isEmpty else { return result }
         result.threshold = Double(threshold)
-        result.separation = totalVariance > 0 ? min(1, best / totalVariance) : 0
+        result.separation = split.separation
         result.darkShare = Double(dark.count) / n
         result.darkMedian = Double(OrderStatistics.select(&dark, dark.count / 2))
         result.brightMedian = Double(OrderStatistics.select(&bright, bright.count / 2))
-        if result.darkMedian < Locator.blackFractionOfFilm * result.brightMedian && result.darkShare >= minimumDarkShare
-            && result.separation >= minimumSeparation {
-            result.bimodal = true
-            result.method = .brightPopulation
-            result.level = result.brightMedian
-        }
+        decide(&result)
         return result
     }
 }
@@ -165,13 +242,16 @@ public struct LocatorTileNormalization: Sendable, Codable, Equatable {
 
     /// Measures each tile's film level and the gains that bring it to `reference`.
     public static func measure(_ images: [LocatorImage], reference: Double) -> LocatorTileNormalization {
-        var levels: [FilmLevel] = []
-        var gains: [Double] = []
-        for image in images {
-            let level = FilmLevel.measure([image], maximumSamples: 250_000)
-            levels.append(level)
+        // One task per tile, each writing its own slot: the same result for any thread count.
+        nonisolated(unsafe) var slots = [FilmLevel?](repeating: nil, count: images.count)
+        slots.withUnsafeMutableBufferPointer { slots in
+            let slots = UnsafeMutableSendableBuffer(slots)
+            Parallel.forEach(images.count) { i in slots.buffer[i] = FilmLevel.measure([images[i]], maximumSamples: 250_000) }
+        }
+        let levels = slots.map { $0! }
+        let gains = levels.map { level -> Double in
             let hasFilm = level.level > 0 && level.level >= Locator.blackFractionOfFilm * reference
-            gains.append(hasFilm ? reference / level.level : 1)
+            return hasFilm ? reference / level.level : 1
         }
         return LocatorTileNormalization(reference: reference, levels: levels, gains: gains)
     }
