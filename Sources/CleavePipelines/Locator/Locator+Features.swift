@@ -103,7 +103,8 @@ extension Locator {
         let n = layout.count
         var dark: [Bool] = []  // no dark rows unless --exclude-dark finds some
         if options.excludeDark {
-            dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed)
+            dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed,
+                                barPixels: extraction.barPixels)
             clock.lap("dark patches")
         }
         let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered

@@ -78,7 +78,8 @@ public enum Locator {
         // Two-step mode: dark patches first.
         var dark: [Bool] = []  // no dark rows unless --exclude-dark finds some
         if options.excludeDark {
-            dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed)
+            dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed,
+                                barPixels: extraction.barPixels)
             clock.lap("dark patches")
         }
         let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
@@ -293,6 +294,9 @@ public enum Locator {
         var features: Matrix
         /// Fraction of black pixels per patch (two-step mode; empty for sliding windows without it).
         var blackFraction: [Float]
+        /// Two-step grid mode: whether each patch holds pixels of a bar (``LocatorBars/mask``);
+        /// empty otherwise.
+        var barPixels: [Bool] = []
         /// Per-patch particle score for the automatic pick and the canonical order (empty when
         /// ``relativeStdColumns`` is set).
         var storedScore: [Float]
@@ -330,6 +334,7 @@ public enum Locator {
         var black: [Float] = []
         var score: [Float] = []
         var windowBarEdges: [Int?] = []
+        var barPixels: [Bool] = []
         var relativeStdColumns: (mean: Int, std: Int)? = nil
         let f = options.features.count
         switch options.sampling {
@@ -355,6 +360,14 @@ public enum Locator {
                 }
                 if options.excludeDark {
                     black += blackFractions(raw[index].image, regions: regions, threshold: Float(blackThreshold))
+                    // Which patches hold pixels of the bars themselves (not of a dark particle).
+                    let bar = LocatorBars.mask(raw[index].image, threshold: Float(blackThreshold), minimumFraction: minimumDarkRegionFraction)
+                    let width = raw[index].image.width
+                    barPixels += regions.map { region in
+                        (region.y..<(region.y + region.height)).contains { y in
+                            bar[(y * width + region.x)..<(y * width + region.x + region.width)].contains(true)
+                        }
+                    }
                 } else {
                     black += [Float](repeating: 0, count: regions.count)
                 }
@@ -415,7 +428,7 @@ public enum Locator {
         let layout = LocatorLayout(sampling: options.sampling, grids: grids)
         let matrix = Matrix(rows: layout.count, columns: f, values: values)
         guard matrix.isFinite else { throw CleaveError("locate: some features are not finite (NaN or infinity); check the input images") }
-        return Extraction(layout: layout, features: matrix, blackFraction: black, storedScore: score,
+        return Extraction(layout: layout, features: matrix, blackFraction: black, barPixels: barPixels, storedScore: score,
                           relativeStdColumns: relativeStdColumns, barEdges: windowBarEdges)
     }
 
@@ -443,7 +456,8 @@ public enum Locator {
     /// at least one black pixel. Sliding windows: `blackFraction` is each window's bar fraction
     /// (their moments already leave the bar out) and the windows above
     /// ``maximumBarFractionOfWindow`` are dark.
-    static func findDark(_ blackFraction: [Float], layout: LocatorLayout, margin: Int, seed: UInt64) throws -> [Bool] {
+    static func findDark(_ blackFraction: [Float], layout: LocatorLayout, margin: Int, seed: UInt64,
+                         barPixels: [Bool] = []) throws -> [Bool] {
         if case .window = layout.sampling {
             // Window statistics already leave the bar's pixels out (``LocatorBars``), so no margin
             // is needed: a window is dark when most of it is bar.
@@ -497,14 +511,19 @@ public enum Locator {
         var reach = margin
         if case let .window(size, stride) = layout.sampling { reach = margin * max(1, size / stride) }
         guard reach > 0 else { return dark }
-        // The margin takes only neighbours that hold black pixels themselves: those are the patches
-        // whose statistics the bar still dominates. Clean film next to a bar stays in, so the
+        // The margin takes only neighbours that hold black pixels themselves — pixels of the bar
+        // (`barPixels`: the border-touching black regions, ``LocatorBars/mask``) when given, so
+        // that a dark particle beside a bar does not count: those are the patches whose
+        // statistics the bar still dominates. Clean film next to a bar stays in, so the
         // particles lying there can be found (a plain dilation excluded them).
         var grown = dark
         for grid in layout.grids {
             let flags = Array(dark[grid.firstIndex..<(grid.firstIndex + grid.count)])
             let dilated = LocatorTargets.dilate(flags, rows: grid.rows, columns: grid.columns, radius: reach)
-            for i in 0..<grid.count where dilated[i] && blackFraction[grid.firstIndex + i] > 0 { grown[grid.firstIndex + i] = true }
+            for i in 0..<grid.count where dilated[i] {
+                let index = grid.firstIndex + i
+                if barPixels.isEmpty ? blackFraction[index] > 0 : barPixels[index] { grown[index] = true }
+            }
         }
         return grown
     }
