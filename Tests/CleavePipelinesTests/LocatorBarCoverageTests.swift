@@ -7,12 +7,14 @@ import CleavePipelines
 /// --bar-angle DEG`), and tiles with different exposures (`--exposure-spread 0.4`).
 ///
 /// Measured on seed 1 (bench/locator/RESULTS.md, "Film level from the film's own population"),
-/// F1 of the picked cluster where the truth allows (patches holding bar pixels ignored):
+/// F1 of the picked cluster where the truth allows (patches holding bar pixels ignored),
+/// precision 1.0 in every cell but 0.8 / 0°:
 ///
 /// | coverage | 0.1 | 0.3 | 0.5 | 0.8 |
 /// |---|---|---|---|---|
-/// | two-step, k = 2, tails, 0° | 0.948 | 0.904 | 0.906 | 0.160 (precision 0.09; `--flatten` 0.944) |
-/// | two-step, k = 2, tails, 37° | 0.867 | 0.892 | 0.918 | 0.741 |
+/// | two-step, k = 2, tails, 0° | 0.985 | 0.985 | 0.995 | 0.179 (precision 0.10: k = 2 follows the illumination of the few film squares) |
+/// | two-step, k = 2, tails, 37° | 0.981 | 0.985 | 1.000 | 0.954 |
+/// | defaults, 0° / 37° | 0.844 / 0.828 | 0.852 / 0.825 | 0.882 / 0.828 | 0.941 / 0.769 |
 ///
 /// No picked patch is half or more bar in any cell, with these options or with the defaults.
 @Suite struct LocatorBarCoverageTests {
@@ -37,16 +39,16 @@ import CleavePipelines
         #expect(abs(film.darkShare - set.barFraction) < 0.05, "\(film)")
         #expect(Self.barPatchesPicked(set, result) == 0)
         let score = set.score(result, positiveCoverage: 0.02, ignoringBarPatches: true)
-        if coverage <= 0.5 {
+        if coverage <= 0.5 || angle != 0 {
             #expect(score.precision >= 0.95, "\(score)")
-            #expect(score.f1 >= 0.85, "\(score)")
+            #expect(score.f1 >= (coverage <= 0.5 ? 0.95 : 0.9), "\(score)")
         }
         // Default flags: the film level check turns two-step mode on, and bars stay unpicked.
         let defaults = try Locator.run(set.locatorImages(), options: LocatorOptions())
         #expect(defaults.darkExclusion == "automatic" && defaults.darkGroup != nil)
         #expect(Self.barPatchesPicked(set, defaults) == 0)
         let defaultScore = set.score(defaults, positiveCoverage: 0.02, ignoringBarPatches: true)
-        #expect(defaultScore.falsePositives == 0, "\(defaultScore)")
+        #expect(defaultScore.falsePositives == 0 && defaultScore.f1 >= 0.75, "\(defaultScore)")
     }
 
     /// Without two-step mode the patches at the bars' edges — the deepest dark tail — are the
