@@ -89,6 +89,29 @@ import CleaveTestSupport
         #expect(abs(tiles.gains[0] - 11688.0 / 10360) < 1e-12)
     }
 
+    /// A saved model carries the normalisation and its film level, and applying it scales new tiles
+    /// to that level; a version-1 model (before the fields existed) still loads and applies without.
+    @Test func modelsCarryTheTileNormalisation() throws {
+        let set = try SyntheticTileSet.generate(.init(rows: 1, columns: 2, tileSize: 256, seed: 5, kind: .film, exposureSpread: 0.3))
+        let images = set.locatorImages()
+        let fitted = try Locator.run(images, options: LocatorOptions(sampling: .patches(.grid(rows: 4, columns: 4)), clusterCount: 2))
+        #expect(fitted.model.version == 2 && fitted.model.normalizeTiles == true && fitted.model.filmLevel == fitted.filmLevel)
+        let folder = TestData.scratchDirectory("locator-model-versions")
+        try fitted.model.save(folder + "/new.json")
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/new.json"))) as? [String: Any])
+        json["version"] = 1
+        json.removeValue(forKey: "normalizeTiles"); json.removeValue(forKey: "filmLevel")
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: folder + "/old.json"))
+        let old = try LocatorModel.load(folder + "/old.json")
+        #expect(old.normalizeTiles == nil && old.filmLevel == nil)
+        #expect(try Locator.run(images, options: LocatorOptions(), model: old).tileNormalization == nil)
+        let applied = try Locator.run(images, options: LocatorOptions(), model: try LocatorModel.load(folder + "/new.json"))
+        #expect(applied.tileNormalization?.reference == fitted.filmLevel && applied.filmLevel == fitted.filmLevel)
+        json["version"] = 3
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: folder + "/future.json"))
+        #expect(throws: CleaveError.self) { try LocatorModel.load(folder + "/future.json") }
+    }
+
     /// Tiles named from row 3, column 2 are laid out from the mosaic's first row and column.
     @Test func mosaicStartsAtTheFirstTilePresent() throws {
         var images: [LocatorImage] = []

@@ -7,8 +7,10 @@ import Foundation
 /// cluster was picked. Applying it to new images clusters them starting from these centres, so
 /// the picked cluster keeps its identity and no `--pick` is needed.
 public struct LocatorModel: Sendable, Codable {
-    /// Format version of the JSON file.
-    public static let formatVersion = 1
+    /// Format version of the JSON file. 2: ``normalizeTiles`` and ``filmLevel`` (a Cleave that
+    /// ignored them would measure new tiles on another grey scale, so it must refuse the file);
+    /// version-1 files still load (no normalisation).
+    public static let formatVersion = 2
     public var format: String = "cleave-locator-model"
     public var version: Int = LocatorModel.formatVersion
     public var cleaveVersion: String = CleaveCore.cleaveVersion
