@@ -168,6 +168,9 @@ extension Workbench {
         }
         options.seed = input.seed ?? 0
         options.excludeDark = input.excludeDark ?? false
+        // The workbench's clusters are what the page asked for (their indices are the API's);
+        // two-step mode comes only with excludeDark, as before.
+        options.automaticDarkExclusion = false
         do { try options.validate() } catch { throw APIError(.badRequest, String(describing: error)) }
         return options
     }

@@ -41,7 +41,7 @@ struct LocateCommand: ParsableCommand {
         Why these defaults: order statistics and edge strength describe dark particles \
         on film more robustly than six moments; GLCM texture is quantised per patch, so \
         it is blind to darkness, hence opt-in. darkfraction counts pixels darker than \
-        0.8 × the film level (the median of all inputs). With --window only \
+        0.8 × the film level. With --window only \
         mean,std,relstd,skewness,kurtosis exist (default: the four moments).
 
         Choosing k (--clusters, default 3): 3 separates "maybe" patches from clear film and clear \
@@ -56,7 +56,18 @@ struct LocateCommand: ParsableCommand {
         off by default: with 3 clusters on large crystals they lowered the agreement with \
         hand labels.
 
-        Dark regions: --exclude-dark first groups patches by their fraction of black pixels \
+        Film level: the grey value of bare film, which the dark thresholds refer to. The \
+        subsample's histogram is split in two (Otsu); when the darker population is black \
+        (median below half the brighter one's: grid bars, no beam; ≥ 1 % of the pixels; the \
+        split explains ≥ 50 % of the variance), the film level is the median of the bright population, whatever \
+        share of the field the bars cover; otherwise the median of all pixels. The run prints \
+        which, and summary.json records it (film_level_method, film_level_bimodal). Each \
+        tile is then scaled so that its own film level (same method) lands on the set's, so \
+        exposure differences between tiles do not become clusters (--no-normalize-tiles: off; \
+        an all-black tile keeps its grey values; gains in summary.json and the saved model).
+
+        Dark regions: two-step mode is on when the film level check finds a black population \
+        (or with --exclude-dark; --no-exclude-dark keeps it off). It first groups patches by their fraction of black pixels \
         (below half the film level) with 2-means; the black group and the patches within \
         --dark-margin of it that still hold black pixels get their own group ("dark / grid \
         bars") and the rest is clustered. Sliding windows instead leave the pixels of the \
@@ -133,8 +144,9 @@ struct LocateCommand: ParsableCommand {
     @Option(name: .long, help: "Random seed (k-means++ and sampling); same seed, same result.")
     var seed: UInt64 = 0
 
-    @Flag(name: .customLong("exclude-dark"), help: "Two-step mode: put black and partly black patches (grid bars) in their own group, cluster the rest.")
-    var excludeDark = false
+    @Flag(name: .customLong("exclude-dark"), inversion: .prefixedNo,
+          help: "Two-step mode: put black and partly black patches (grid bars) in their own group, cluster the rest (default: on when the film level check finds a black population).")
+    var excludeDark: Bool?
 
     @Option(name: .customLong("dark-margin"), help: "Reach around dark grid patches within which patches holding any black pixel are also excluded (grid layouts; windows measure the film only instead).")
     var darkMargin: Int = 1
@@ -180,6 +192,10 @@ struct LocateCommand: ParsableCommand {
           help: "Measure features in film widths (median, IQR) and compress the tails with asinh before scaling (default off). Use with --clusters 2 for sparse, faint particles on film: faint and strong particles then end up in one cluster.")
     var compressTails = false
 
+    @Flag(name: .customLong("normalize-tiles"), inversion: .prefixedNo,
+          help: "Scale each tile so that its own film level lands on the set's before the statistics (default on).")
+    var normalizeTiles = true
+
     @Flag(name: .customLong("no-pictures"), help: "Skip the overlay PNGs (faster; label TIFFs and tables are still written).")
     var noPictures = false
 
@@ -218,7 +234,8 @@ struct LocateCommand: ParsableCommand {
         if let nmf { o.reduction = .nmf(nmf) }
         o.method = method; o.linkage = linkage; o.metric = metric
         o.clusterCount = clusters; o.seed = seed
-        o.excludeDark = excludeDark; o.darkMargin = darkMargin; o.pick = pick; o.flattenBackground = flatten; o.compressTails = compressTails
+        o.excludeDark = excludeDark ?? false; o.automaticDarkExclusion = excludeDark == nil; o.darkMargin = darkMargin; o.pick = pick; o.flattenBackground = flatten; o.compressTails = compressTails
+        o.normalizeTiles = normalizeTiles
         if let similarTo {
             let parts = similarTo.split(separator: ":")
             guard parts.count >= 3, let r = Int(parts[parts.count - 2]), let c = Int(parts[parts.count - 1]) else {
@@ -283,6 +300,19 @@ struct LocateCommand: ParsableCommand {
 
     func report(_ result: LocatorResult, total: Double) {
         print("\(result.imageNames.count) images, \(result.layout.count) patches (\(result.options.sampling)), \(result.featureNames.count) features")
+        if let film = result.film { print("film level " + film.description) }
+        switch result.darkExclusion {
+        case "automatic": print("two-step dark mode: on (automatic: the film level check found black areas; --no-exclude-dark turns it off)")
+        case "requested": print("two-step dark mode: on (--exclude-dark)")
+        default: print("two-step dark mode: off" + (result.options.automaticDarkExclusion ? " (no black population found)" : ""))
+        }
+        if let tiles = result.tileNormalization {
+            let gains = tiles.gains.map { String(format: "%.3f", $0) }.joined(separator: " ")
+            var line = "tiles scaled to film level \(FilmLevel.format(tiles.reference)): gains \(gains)"
+            let without = tiles.tilesWithoutFilm.map { result.imageNames[$0] }
+            if !without.isEmpty { line += "; no film (kept as is): " + without.joined(separator: ", ") }
+            print(line)
+        }
         for (label, size) in result.clusterSizes.enumerated() {
             var line = "  \(result.groupNames[label]): \(size) patches"
             if result.particleScores[label].isFinite { line += String(format: ", particle score %.3f", result.particleScores[label]) }

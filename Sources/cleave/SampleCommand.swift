@@ -93,6 +93,18 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .long, help: "Electrons per pixel through bare film (lower = noisier).")
     var dose: Double = 250
 
+    @Option(name: .customLong("bar-coverage"), help: ArgumentHelp("gridbars: fraction of the field covered by a square mesh of bars, 0.05…0.9 (default: the classic slanted bars along two sides).", valueName: "F"))
+    var barCoverage: Double?
+
+    @Option(name: .customLong("bar-angle"), help: ArgumentHelp("gridbars with --bar-coverage: rotation of the mesh in degrees.", valueName: "DEG"))
+    var barAngle: Double = 0
+
+    @Option(name: .customLong("bar-pitch"), help: ArgumentHelp("gridbars with --bar-coverage: distance between bars as a fraction of the mosaic's shorter side, 0.1…2.", valueName: "F"))
+    var barPitch: Double = 0.5
+
+    @Option(name: .customLong("exposure-spread"), help: ArgumentHelp("Tile-to-tile exposure differences: tile doses × gains evenly spaced over 1−S…1+S (0…0.9).", valueName: "S"))
+    var exposureSpread: Double = 0
+
     @Option(name: .customLong("pixel-size"), help: "Pixel size in nm, stored in the TIFFs and the truth.")
     var pixelSize: Double = 5
 
@@ -112,7 +124,9 @@ struct SampleCommand: ParsableCommand {
         }
         let tileKind: SyntheticTileSet.Kind = kind == .film ? .film : .gridbars
         let options = SyntheticTileSet.Options(rows: rows, columns: columns, tileSize: tileSize, overlap: overlap, seed: seed,
-                                               kind: tileKind, particlesPerTile: particles, dose: dose, pixelSize: pixelSize)
+                                               kind: tileKind, particlesPerTile: particles, dose: dose, pixelSize: pixelSize,
+                                               barCoverage: barCoverage, barAngle: barAngle, barPitch: barPitch,
+                                               exposureSpread: exposureSpread)
         let progress = ProgressBar.make()
         let set = try SyntheticTileSet.generate(options, progress: progress)
         if montage {
@@ -123,7 +137,10 @@ struct SampleCommand: ParsableCommand {
             return
         }
         try set.write(to: out, progress: progress)
-        print("wrote \(set.tiles.count) tiles (\(tileSize)×\(tileSize), \(tileKind.rawValue), \(set.particles.count) particles, seed \(seed)) to \(out)")
+        var line = "wrote \(set.tiles.count) tiles (\(tileSize)×\(tileSize), \(tileKind.rawValue), \(set.particles.count) particles, seed \(seed)"
+        if tileKind == .gridbars { line += String(format: ", bars on %.1f %% of the field", 100 * set.barFraction) }
+        if exposureSpread > 0 { line += ", exposure gains " + set.tiles.map { String(format: "%.2f", $0.exposure) }.joined(separator: " ") }
+        print(line + ") to \(out)")
     }
 }
 

@@ -110,6 +110,20 @@ assert 'clusters' in s and 'silhouette' in s and 'timings' in s, list(s)
 rows = list(csv.DictReader(open('$WORK/loc/patches.csv')))
 assert len(rows) == 4 * 64, len(rows)
 for col in ('image','row','col','x','y','width','height','cluster'): assert col in rows[0], col"
+pycheck "summary.json states how the film level was measured (issue 18)" "
+import json; s = json.load(open('$WORK/loc/summary.json'))
+assert s['film_level_method'] in ('bright-population median', 'median') and isinstance(s['film_level_bimodal'], bool), s
+assert s['film_level_check'] and s['film_level_measurement']['level'] == s['film_level'], s
+assert s['dark_exclusion'] == 'requested' and len(s['tile_normalization']['gains']) == 4, s"
+check "sample with a bar mesh over half the field" "$CLEAVE" sample --out "$WORK/mesh" --rows 1 --columns 2 --tile-size 256 --bar-coverage 0.5 --bar-angle 30
+pycheck "the mesh covers about half the field" "
+import json; t = json.load(open('$WORK/mesh/truth/truth.json'))
+assert abs(t['gridbar_fraction'] - 0.5) < 0.1 and t['options']['bar_angle'] == 30, t['gridbar_fraction']"
+check "locate with default flags on the mesh" "$CLEAVE" locate "$WORK/mesh" --out "$WORK/meshloc" --grid 8x8 --no-pictures
+pycheck "default flags: the black population is found and two-step mode comes on" "
+import json; s = json.load(open('$WORK/meshloc/summary.json'))
+assert s['film_level_bimodal'] and s['film_level_method'] == 'bright-population median' and s['dark_exclusion'] == 'automatic', s"
+refuse "a bar coverage out of range names the field" "barCoverage" "$CLEAVE" sample --out "$WORK/mesh2" --bar-coverage 0.95
 refuse "k larger than the patch count is refused" "cluster|patch" "$CLEAVE" locate "$WORK/sample" --out "$WORK/loc2" --grid 2x2 --clusters 50
 refuse "empty folder is refused" "no image|empty|found no" "$CLEAVE" locate "$WORK/empty-does-not-exist" --out "$WORK/loc3"
 if [ -d "$DATA" ]; then

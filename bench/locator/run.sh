@@ -14,7 +14,7 @@ now() { python3 -c 'import time; print(time.perf_counter())'; }
 ratio() { python3 -c "print(f'{$1/$2:.1f}x')"; }
 
 echo "== 1. grid pipeline: dataset2 (8 tiles 1000², 10x10 grid, all 28 statistics, z-score, k-means 3)"
-read cleave_grid cleave_grid_cpu < <(python3 bench/locator/timed.py $CLEAVE locate "$DATA" --out "$WORK/grid" --grid 10x10 --features all --no-pictures)
+read cleave_grid cleave_grid_cpu < <(python3 bench/locator/timed.py $CLEAVE locate "$DATA" --out "$WORK/grid" --grid 10x10 --features all --no-pictures --no-exclude-dark --no-normalize-tiles)
 read python_grid python_grid_cpu < <(python3 bench/locator/timed.py python3 bench/locator/grid_reference.py "$DATA" 10 10)
 echo "cleave  $cleave_grid s wall, $cleave_grid_cpu s CPU (end to end, incl. reading, label TIFFs, tables)"
 echo "python  $python_grid s wall, $python_grid_cpu s CPU (end to end, incl. interpreter start)"
@@ -22,7 +22,7 @@ echo "ratio   wall $(ratio $python_grid $cleave_grid), CPU $(ratio $python_grid_
 
 echo "== 2. sliding window 31x31 stride 1 on 4096² uint16 + k-means over all windows"
 $CLEAVE sample --out "$WORK/big" --rows 1 --columns 1 --tile-size 4096 --seed 5 >/dev/null 2>&1
-read cleave_win cleave_win_cpu < <(python3 bench/locator/timed.py $CLEAVE locate "$WORK/big/Tile_001-001.tif" --out "$WORK/win" --window 31 --stride 1 --no-pictures)
+read cleave_win cleave_win_cpu < <(python3 bench/locator/timed.py $CLEAVE locate "$WORK/big/Tile_001-001.tif" --out "$WORK/win" --window 31 --stride 1 --no-pictures --no-exclude-dark)
 read python_win python_win_cpu < <(python3 bench/locator/timed.py python3 bench/locator/window_reference.py "$WORK/big/Tile_001-001.tif" 31)
 python3 - "$WORK/win/summary.json" <<'PY'
 import json, sys

@@ -16,8 +16,15 @@ public struct LocatorFeatures: Sendable {
     /// The options the features were computed with (only the feature-relevant fields matter).
     public let options: LocatorOptions
     let extraction: Locator.Extraction
-    /// Median grey value of the images.
-    public let filmLevel: Double
+    /// The film level the thresholds refer to (see ``LocatorResult/filmLevel``).
+    public var filmLevel: Double { levels.filmLevel }
+    /// How the film level was measured (method, bimodality check).
+    public var film: FilmLevel { levels.film }
+    /// Per-tile normalisation applied before the statistics (nil = none).
+    public var tileNormalization: LocatorTileNormalization? { levels.normalization }
+    let levels: Locator.Levels
+    /// How the dark handling was decided for these images (see ``LocatorResult/darkExclusion``).
+    public let darkExclusion: String
     /// Patches (or windows) with features.
     public var patchCount: Int { extraction.layout.count }
     /// Where each row comes from.
@@ -26,28 +33,34 @@ public struct LocatorFeatures: Sendable {
     public var matrix: Matrix { extraction.features }
 
     /// Whether features computed with `options` may be reused for `other`: same sampling, features,
-    /// statistics settings and dark handling.
-    public func fits(_ other: LocatorOptions) -> Bool {
-        options.sampling == other.sampling && options.features == other.features
+    /// statistics settings and dark handling (``LocatorOptions/automaticDarkExclusion`` resolved on
+    /// these images).
+    public func fits(_ input: LocatorOptions) -> Bool {
+        var other = input
+        other.resolveDarkExclusion(film: film)
+        return options.sampling == other.sampling && options.features == other.features
             && options.statistics == other.statistics && options.excludeDark == other.excludeDark
-            && options.flattenBackground == other.flattenBackground
+            && options.flattenBackground == other.flattenBackground && options.normalizeTiles == other.normalizeTiles
     }
 
     /// A text key naming everything the features depend on (for caches).
     public static func key(for options: LocatorOptions) -> String {
-        "\(options.sampling)|\(options.features.map(\.rawValue).joined(separator: ","))|dark=\(options.excludeDark)|flat=\(options.flattenBackground)|\(options.statistics)"
+        "\(options.sampling)|\(options.features.map(\.rawValue).joined(separator: ","))|dark=\(options.excludeDark)|auto-dark=\(options.automaticDarkExclusion)|flat=\(options.flattenBackground)|tiles=\(options.normalizeTiles)|\(options.statistics)"
     }
 }
 
 extension Locator {
     /// Computes the features of a Locator run (see ``LocatorFeatures``).
     /// - Throws: ``CleaveError`` for settings that do not fit the images.
-    public static func features(_ images: [LocatorImage], options inputOptions: LocatorOptions,
+    public static func features(_ inputImages: [LocatorImage], options inputOptions: LocatorOptions,
                                 progress: CleaveCore.Progress = .silent) throws -> LocatorFeatures {
         var options = inputOptions
         try options.validate()
-        guard !images.isEmpty else { throw CleaveError("locate: no images") }
-        let filmLevel = estimateFilmLevel(images)
+        guard !inputImages.isEmpty else { throw CleaveError("locate: no images") }
+        var levels = measureLevels(inputImages, options: options, modelReference: nil)
+        let images = levels.images
+        let filmLevel = levels.filmLevel
+        let darkExclusion = options.resolveDarkExclusion(film: levels.film)
         options.statistics.darkThreshold = PatchStatistics.darkThreshold(filmLevel: filmLevel)
         let blackThreshold = blackFractionOfFilm * filmLevel
         // Background flattening as in `run`: statistics see the flattened image, black fractions the raw one.
@@ -58,7 +71,10 @@ extension Locator {
         }
         let extraction = try extractFeatures(measured, raw: images, options: options, blackThreshold: blackThreshold,
                                              progress: progress)
-        return LocatorFeatures(options: inputOptions, extraction: extraction, filmLevel: filmLevel)
+        levels.images = []  // the cache keeps the features, not a second copy of the pixels
+        var resolved = inputOptions
+        resolved.excludeDark = options.excludeDark  // as decided on these images
+        return LocatorFeatures(options: resolved, extraction: extraction, levels: levels, darkExclusion: darkExclusion)
     }
 
     /// Clusters precomputed features: the second half of ``run(_:options:model:truth:progress:)``
@@ -79,6 +95,7 @@ extension Locator {
             throw CleaveError("locate: cached features were computed for \(features.options.sampling) / \(features.options.features.map(\.rawValue)), not \(options.sampling) / \(options.features.map(\.rawValue))")
         }
         options.kRange = nil
+        options.resolveDarkExclusion(film: features.film)
         options.statistics.darkThreshold = PatchStatistics.darkThreshold(filmLevel: features.filmLevel)
         var clock = StageClock()
         let extraction = features.extraction
@@ -86,12 +103,13 @@ extension Locator {
         let n = layout.count
         var dark: [Bool] = []  // no dark rows unless --exclude-dark finds some
         if options.excludeDark {
-            dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed)
+            dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed,
+                                barPixels: extraction.barPixels)
             clock.lap("dark patches")
         }
         let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
         let keptCount = keep?.count ?? n
-        guard keptCount > 0 else { throw CleaveError("--exclude-dark: every patch is dark; nothing left to cluster") }
+        guard keptCount > 0 else { throw Self.everyPatchIsDark(automatic: features.darkExclusion == "automatic") }
         guard options.clusterCount <= keptCount else {
             throw CleaveError("--clusters \(options.clusterCount) is more than the \(keptCount) patches to cluster; use fewer clusters or smaller patches")
         }
@@ -193,7 +211,8 @@ extension Locator {
         let model = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
                                  scaler: scaler, pca: fittedPCA, centroids: outcome.centroids, picked: outcome.picked,
                                  pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,
-                                 flattenBackground: options.flattenBackground, tails: tails)
+                                 flattenBackground: options.flattenBackground, tails: tails,
+                                 normalizeTiles: options.normalizeTiles, filmLevel: features.filmLevel)
         var names = (0..<k).map { "cluster \($0)" }
         if darkGroup { names.append("dark / grid bars") }
         var particleScores = outcome.clusterScore
@@ -204,7 +223,9 @@ extension Locator {
                              pickedBy: outcome.pickedBy, heat: outcome.heat, pickedMask: outcome.pickedMask, clusterSizes: outcome.sizes,
                              particleScores: particleScores, silhouette: outcome.silhouette, silhouetteByK: [],
                              scores: nil, truthPatchCount: 0, targets: targets, timings: clock.laps,
-                             model: model, filmLevel: features.filmLevel, groupNames: names)
+                             model: model, filmLevel: features.filmLevel, groupNames: names,
+                             film: features.film, tileNormalization: features.tileNormalization,
+                             darkExclusion: features.darkExclusion)
     }
 
     /// A greyscale image as Locator input (8/16-bit samples are exact as Float).

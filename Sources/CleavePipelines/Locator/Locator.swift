@@ -6,9 +6,9 @@ import Foundation
 /// Finds micro-crystals (or any particles) in tile sets by clustering patch statistics.
 ///
 /// ```
-/// images ─▶ patches / windows ─▶ statistics ─▶ scale ─▶ (PCA | NMF) ─▶ cluster ─▶ pick ─▶ heat, targets
-///                                   │                                        ▲
-///                                   └── two-step mode: dark patches ─────────┘ (own group)
+/// images ─▶ film level ─▶ per-tile gains ─▶ patches / windows ─▶ statistics ─▶ scale ─▶ (PCA | NMF) ─▶ cluster ─▶ pick ─▶ heat, targets
+///              │ (FilmLevel)  (LocatorTileNormalization)            │                                        ▲
+///              └─ black population found → two-step mode ─▶ dark patches ───────────────────────────────────┘ (own group)
 /// ```
 ///
 /// The same function serves the CLI (`cleave locate`) and library users; writing files is
@@ -28,13 +28,13 @@ public enum Locator {
 
     /// Runs the Locator.
     /// - Parameters:
-    ///   - images: inputs (see ``LocatorInput/load(_:mosaic:progress:)``), all the same size.
+    ///   - inputImages: inputs (see ``LocatorInput/load(_:mosaic:progress:)``), all the same size.
     ///   - options: the run's settings.
     ///   - model: a saved model to apply instead of fitting (its sampling, features, scaling, centres and pick win).
     ///   - truth: hand labels to score against (grid layouts).
     /// - Throws: ``CleaveError`` for settings that do not fit the data (grid finer than the image,
     ///   k larger than the patch count, a similarity reference that does not exist, …).
-    public static func run(_ images: [LocatorImage], options inputOptions: LocatorOptions, model: LocatorModel? = nil,
+    public static func run(_ inputImages: [LocatorImage], options inputOptions: LocatorOptions, model: LocatorModel? = nil,
                            truth: LocatorTruth? = nil, progress: CleaveCore.Progress = .silent) throws -> LocatorResult {
         var options = inputOptions
         if let model {
@@ -45,14 +45,19 @@ public enum Locator {
             options.darkMargin = model.darkMargin
             options.flattenBackground = model.flattenBackground ?? false
             options.compressTails = model.tails != nil
+            options.normalizeTiles = model.normalizeTiles ?? false
+            options.automaticDarkExclusion = false  // the model's dark handling stands
             options.clusterCount = model.centroids.rows
         }
         try options.validate()
-        guard !images.isEmpty else { throw CleaveError("locate: no images") }
+        guard !inputImages.isEmpty else { throw CleaveError("locate: no images") }
         var clock = StageClock()
 
-        // Film level and thresholds.
-        let filmLevel = estimateFilmLevel(images)
+        // Film level, per-tile normalisation and thresholds.
+        let levels = measureLevels(inputImages, options: options, modelReference: model?.filmLevel)
+        let images = levels.images
+        let filmLevel = levels.filmLevel
+        let darkExclusion = options.resolveDarkExclusion(film: levels.film)
         options.statistics.darkThreshold = PatchStatistics.darkThreshold(filmLevel: filmLevel)
         let blackThreshold = blackFractionOfFilm * filmLevel
         clock.lap("film level")
@@ -73,12 +78,13 @@ public enum Locator {
         // Two-step mode: dark patches first.
         var dark: [Bool] = []  // no dark rows unless --exclude-dark finds some
         if options.excludeDark {
-            dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed)
+            dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed,
+                                barPixels: extraction.barPixels)
             clock.lap("dark patches")
         }
         let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
         let keptCount = keep?.count ?? n
-        guard keptCount > 0 else { throw CleaveError("--exclude-dark: every patch is dark; nothing left to cluster") }
+        guard keptCount > 0 else { throw Self.everyPatchIsDark(automatic: darkExclusion == "automatic") }
         guard options.clusterCount <= keptCount else {
             throw CleaveError("--clusters \(options.clusterCount) is more than the \(keptCount) patches to cluster; use fewer clusters or smaller patches")
         }
@@ -102,7 +108,7 @@ public enum Locator {
             clock.lap("clustering")
             progress.report(2, 3, "clustering")
             return try finish(images, options: options, extraction: extraction, outcome: outcome, darkGroup: darkGroup,
-                              scaler: scaler, tails: tails, truth: truth, filmLevel: filmLevel, clock: &clock, progress: progress)
+                              scaler: scaler, tails: tails, truth: truth, levels: levels, darkExclusion: darkExclusion, clock: &clock, progress: progress)
         }
         var space = try scaler.transform(kept)
         var fittedPCA: FittedPCA? = model?.pca
@@ -206,14 +212,14 @@ public enum Locator {
                                                 sizes: sizes, picked: picked, pickedBy: pickedBy, heat: heat, pickedMask: pickedMask,
                                                 silhouette: silhouette, silhouetteByK: silhouetteByK)
         return try finish(images, options: options, extraction: extraction, outcome: outcome, darkGroup: darkLabel != nil,
-                          scaler: scaler, pca: fittedPCA, tails: tails, truth: truth, filmLevel: filmLevel, clock: &clock,
+                          scaler: scaler, pca: fittedPCA, tails: tails, truth: truth, levels: levels, darkExclusion: darkExclusion, clock: &clock,
                           progress: progress)
     }
 
     /// The end of a run: truth scores, targets, the saved model, the result.
     static func finish(_ images: [LocatorImage], options: LocatorOptions, extraction: Extraction, outcome: LocatorScaledRows.Outcome,
                        darkGroup: Bool, scaler: FittedScaler, pca fittedPCA: FittedPCA? = nil, tails: FittedScaler?,
-                       truth: LocatorTruth?, filmLevel: Double, clock: inout StageClock,
+                       truth: LocatorTruth?, levels: Levels, darkExclusion: String, clock: inout StageClock,
                        progress: CleaveCore.Progress) throws -> LocatorResult {
         let layout = extraction.layout, k = options.clusterCount
         let labels = outcome.labels, pickedMask = outcome.pickedMask
@@ -237,7 +243,8 @@ public enum Locator {
         let savedModel = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
                                       scaler: scaler, pca: fittedPCA, centroids: outcome.centroids, picked: outcome.picked,
                                       pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,
-                                      flattenBackground: options.flattenBackground, tails: tails)
+                                      flattenBackground: options.flattenBackground, tails: tails,
+                                      normalizeTiles: options.normalizeTiles, filmLevel: levels.filmLevel)
         var names = (0..<k).map { "cluster \($0)" }
         if darkGroup { names.append("dark / grid bars") }
         var particleScores = outcome.clusterScore
@@ -248,52 +255,38 @@ public enum Locator {
                              pickedBy: outcome.pickedBy, heat: outcome.heat, pickedMask: pickedMask, clusterSizes: outcome.sizes,
                              particleScores: particleScores, silhouette: outcome.silhouette, silhouetteByK: outcome.silhouetteByK,
                              scores: scores, truthPatchCount: truthCount, targets: targets, timings: clock.laps,
-                             model: savedModel, filmLevel: filmLevel, groupNames: names, barEdgePixels: extraction.barEdges)
+                             model: savedModel, filmLevel: levels.filmLevel, groupNames: names, barEdgePixels: extraction.barEdges,
+                             film: levels.film, tileNormalization: levels.normalization, darkExclusion: darkExclusion)
     }
 
-    /// Median grey value over all images, from a regular subsample of at most ~1 M pixels.
+    /// The film level of `images`: the median of the film's own population of grey values
+    /// (``FilmLevel``; the median of all pixels when the histogram shows no black population).
     public static func estimateFilmLevel(_ images: [LocatorImage]) -> Double {
-        let total = images.reduce(0) { $0 + $1.image.pixels.count }
-        let step = max(1, total / 1_000_000)
-        if images.allSatisfy(\.integral), let median = countedMedian(images, step: step) { return median }
-        var values: [Float] = []
-        values.reserveCapacity(total / step + images.count)
-        for image in images {
-            var i = 0
-            let p = image.image.pixels
-            while i < p.count { values.append(p[i]); i += step }
-        }
-        return values.isEmpty ? 0 : Double(OrderStatistics.select(&values, values.count / 2))
+        FilmLevel.measure(images).level
     }
 
-    /// The median of ``estimateFilmLevel(_:)``'s subsample by counting, for whole-number samples
-    /// in 0…65535 (8/16-bit data): the value of rank `count / 2`, as selection gives; `nil` when
-    /// a sample does not fit.
-    static func countedMedian(_ images: [LocatorImage], step: Int) -> Double? {
-        var counts = [Int](repeating: 0, count: 65_536)
-        var sampled = 0
-        let fits = counts.withUnsafeMutableBufferPointer { counts in
-            for image in images {
-                let ok = image.image.pixels.withUnsafeBufferPointer { p -> Bool in
-                    var i = 0
-                    while i < p.count {
-                        let v = p[i]
-                        guard v >= 0, v <= 65_535, v == v.rounded(.towardZero) else { return false }
-                        counts[Int(v)] &+= 1
-                        i &+= step
-                    }
-                    return true
-                }
-                guard ok else { return false }
-                sampled += (image.image.pixels.count + step - 1) / step
-            }
-            return true
+    /// The film level of a run and the images its statistics see.
+    struct Levels: Sendable {
+        /// The inputs, tile-normalised when ``normalization`` is set.
+        var images: [LocatorImage]
+        /// Measured on the raw inputs.
+        var film: FilmLevel
+        var normalization: LocatorTileNormalization?
+        /// The level the thresholds refer to: the normalisation's reference, else ``film``'s.
+        var filmLevel: Double { normalization?.reference ?? film.level }
+    }
+
+    /// Measures the film level and, with ``LocatorOptions/normalizeTiles``, scales every tile so
+    /// that its own film level lands on the set's (or on `modelReference`, a saved model's level,
+    /// so that new tiles are measured on the model's grey scale). One image without a model
+    /// reference needs no normalisation.
+    static func measureLevels(_ images: [LocatorImage], options: LocatorOptions, modelReference: Double?) -> Levels {
+        let film = FilmLevel.measure(images)
+        guard options.normalizeTiles, images.count > 1 || modelReference != nil else {
+            return Levels(images: images, film: film, normalization: nil)
         }
-        guard fits else { return nil }
-        guard sampled > 0 else { return 0 }
-        var rank = sampled / 2, value = 0
-        while rank >= counts[value] { rank -= counts[value]; value += 1 }
-        return Double(value)
+        let normalization = LocatorTileNormalization.measure(images, reference: modelReference ?? film.level)
+        return Levels(images: normalization.apply(images), film: film, normalization: normalization)
     }
 
     struct Extraction {
@@ -301,6 +294,9 @@ public enum Locator {
         var features: Matrix
         /// Fraction of black pixels per patch (two-step mode; empty for sliding windows without it).
         var blackFraction: [Float]
+        /// Two-step grid mode: whether each patch holds pixels of a bar (``LocatorBars/mask``);
+        /// empty otherwise.
+        var barPixels: [Bool] = []
         /// Per-patch particle score for the automatic pick and the canonical order (empty when
         /// ``relativeStdColumns`` is set).
         var storedScore: [Float]
@@ -338,6 +334,7 @@ public enum Locator {
         var black: [Float] = []
         var score: [Float] = []
         var windowBarEdges: [Int?] = []
+        var barPixels: [Bool] = []
         var relativeStdColumns: (mean: Int, std: Int)? = nil
         let f = options.features.count
         switch options.sampling {
@@ -363,6 +360,14 @@ public enum Locator {
                 }
                 if options.excludeDark {
                     black += blackFractions(raw[index].image, regions: regions, threshold: Float(blackThreshold))
+                    // Which patches hold pixels of the bars themselves (not of a dark particle).
+                    let bar = LocatorBars.mask(raw[index].image, threshold: Float(blackThreshold), minimumFraction: minimumDarkRegionFraction)
+                    let width = raw[index].image.width
+                    barPixels += regions.map { region in
+                        (region.y..<(region.y + region.height)).contains { y in
+                            bar[(y * width + region.x)..<(y * width + region.x + region.width)].contains(true)
+                        }
+                    }
                 } else {
                     black += [Float](repeating: 0, count: regions.count)
                 }
@@ -423,7 +428,7 @@ public enum Locator {
         let layout = LocatorLayout(sampling: options.sampling, grids: grids)
         let matrix = Matrix(rows: layout.count, columns: f, values: values)
         guard matrix.isFinite else { throw CleaveError("locate: some features are not finite (NaN or infinity); check the input images") }
-        return Extraction(layout: layout, features: matrix, blackFraction: black, storedScore: score,
+        return Extraction(layout: layout, features: matrix, blackFraction: black, barPixels: barPixels, storedScore: score,
                           relativeStdColumns: relativeStdColumns, barEdges: windowBarEdges)
     }
 
@@ -445,12 +450,14 @@ public enum Locator {
     /// Step one of the two-step mode: 2-means on the black fraction; the group with the higher
     /// centre is dark when that centre is at least ``minimumDarkGroupFraction``; of its connected
     /// regions only those touching the image border and covering ≥ ``minimumDarkRegionFraction``
-    /// of the image stay dark (bars cross the field, particles do not); then the dark set grows
+    /// of the image (or whose patches are on average at least half black: a bar across a tile's
+    /// corner) stay dark (bars cross the field, particles do not); then the dark set grows
     /// by the patches within `margin` patches (Chebyshev distance, within each image) that hold
     /// at least one black pixel. Sliding windows: `blackFraction` is each window's bar fraction
     /// (their moments already leave the bar out) and the windows above
     /// ``maximumBarFractionOfWindow`` are dark.
-    static func findDark(_ blackFraction: [Float], layout: LocatorLayout, margin: Int, seed: UInt64) throws -> [Bool] {
+    static func findDark(_ blackFraction: [Float], layout: LocatorLayout, margin: Int, seed: UInt64,
+                         barPixels: [Bool] = []) throws -> [Bool] {
         if case .window = layout.sampling {
             // Window statistics already leave the bar's pixels out (``LocatorBars``), so no margin
             // is needed: a window is dark when most of it is bar.
@@ -495,22 +502,37 @@ public enum Locator {
                     }
                 }
                 let large = Double(members.count * cell) >= minimumDarkRegionFraction * Double(imagePixels)
-                if !(touchesBorder && large) { for m in members { dark[grid.firstIndex + m] = false } }
+                // A bar crossing a tile's corner leaves only a small piece in the tile; it is still
+                // a bar when its patches are mostly black on average.
+                let mostlyBlack = members.reduce(0.0) { $0 + Double(blackFraction[grid.firstIndex + $1]) } >= 0.5 * Double(members.count)
+                if !(touchesBorder && (large || mostlyBlack)) { for m in members { dark[grid.firstIndex + m] = false } }
             }
         }
         var reach = margin
         if case let .window(size, stride) = layout.sampling { reach = margin * max(1, size / stride) }
         guard reach > 0 else { return dark }
-        // The margin takes only neighbours that hold black pixels themselves: those are the patches
-        // whose statistics the bar still dominates. Clean film next to a bar stays in, so the
+        // The margin takes only neighbours that hold black pixels themselves — pixels of the bar
+        // (`barPixels`: the border-touching black regions, ``LocatorBars/mask``) when given, so
+        // that a dark particle beside a bar does not count: those are the patches whose
+        // statistics the bar still dominates. Clean film next to a bar stays in, so the
         // particles lying there can be found (a plain dilation excluded them).
         var grown = dark
         for grid in layout.grids {
             let flags = Array(dark[grid.firstIndex..<(grid.firstIndex + grid.count)])
             let dilated = LocatorTargets.dilate(flags, rows: grid.rows, columns: grid.columns, radius: reach)
-            for i in 0..<grid.count where dilated[i] && blackFraction[grid.firstIndex + i] > 0 { grown[grid.firstIndex + i] = true }
+            for i in 0..<grid.count where dilated[i] {
+                let index = grid.firstIndex + i
+                if barPixels.isEmpty ? blackFraction[index] > 0 : barPixels[index] { grown[index] = true }
+            }
         }
         return grown
+    }
+
+    /// Two-step mode left nothing to cluster; when it came on by itself, the message says so.
+    static func everyPatchIsDark(automatic: Bool) -> CleaveError {
+        automatic
+            ? CleaveError("excludeDark (on automatically: the film level check found black areas): every patch is dark; nothing left to cluster; use smaller patches or turn two-step mode off (--no-exclude-dark)")
+            : CleaveError("--exclude-dark: every patch is dark; nothing left to cluster")
     }
 
     static func referenceIndex(_ reference: LocatorOptions.Reference, images: [LocatorImage], layout: LocatorLayout) throws -> Int {

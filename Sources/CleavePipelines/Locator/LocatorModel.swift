@@ -7,8 +7,10 @@ import Foundation
 /// cluster was picked. Applying it to new images clusters them starting from these centres, so
 /// the picked cluster keeps its identity and no `--pick` is needed.
 public struct LocatorModel: Sendable, Codable {
-    /// Format version of the JSON file.
-    public static let formatVersion = 1
+    /// Format version of the JSON file. 2: ``normalizeTiles`` and ``filmLevel`` (a Cleave that
+    /// ignored them would measure new tiles on another grey scale, so it must refuse the file);
+    /// version-1 files still load (no normalisation).
+    public static let formatVersion = 2
     public var format: String = "cleave-locator-model"
     public var version: Int = LocatorModel.formatVersion
     public var cleaveVersion: String = CleaveCore.cleaveVersion
@@ -28,6 +30,12 @@ public struct LocatorModel: Sendable, Codable {
     public var flattenBackground: Bool?
     /// Tail compression fitted on the model's data (median, IQR per feature), applied before ``scaler``; nil = none.
     public var tails: FittedScaler?
+    /// Whether every tile was scaled to ``filmLevel`` by its own film level before the statistics
+    /// (``LocatorTileNormalization``); nil in models saved before the option existed = false.
+    /// Applying the model scales the new tiles to the same level.
+    public var normalizeTiles: Bool?
+    /// The film level of the model's data (``FilmLevel``), the grey scale its features refer to.
+    public var filmLevel: Double?
 
     /// Reads a model file.
     /// - Throws: ``CleaveError`` when the file is missing, not JSON, or not a Locator model of a known version.
@@ -46,6 +54,16 @@ public struct LocatorModel: Sendable, Codable {
         do { return try JSONDecoder().decode(LocatorModel.self, from: data) } catch {
             throw CleaveError("\(path): damaged Locator model: \(error)")
         }
+    }
+
+    public init(sampling: LocatorOptions.Sampling, features: [PatchStatistic], statistics: PatchStatisticsOptions,
+                scaler: FittedScaler, pca: FittedPCA?, centroids: Matrix, picked: Int, pickedSignature: [String: Double],
+                excludeDark: Bool, darkMargin: Int, flattenBackground: Bool?, tails: FittedScaler?,
+                normalizeTiles: Bool? = nil, filmLevel: Double? = nil) {
+        self.sampling = sampling; self.features = features; self.statistics = statistics; self.scaler = scaler
+        self.pca = pca; self.centroids = centroids; self.picked = picked; self.pickedSignature = pickedSignature
+        self.excludeDark = excludeDark; self.darkMargin = darkMargin; self.flattenBackground = flattenBackground
+        self.tails = tails; self.normalizeTiles = normalizeTiles; self.filmLevel = filmLevel
     }
 
     /// Writes the model as JSON.

@@ -91,19 +91,42 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
     /// F1 0.76–0.81 → 0.90–0.98. Off by default because with k = 3 on dataset1 (large crystals,
     /// "partial" patches) it lowers the ARI from 0.965 to 0.72.
     public var compressTails: Bool
+    /// Scale every tile so that its own film level (``FilmLevel``, measured per tile) lands on the
+    /// set's film level before the statistics (``LocatorTileNormalization``), so that exposure
+    /// differences between tiles do not become clusters. On by default; a single image is never
+    /// scaled (unless a saved model's film level is applied).
+    public var normalizeTiles: Bool
+    /// When ``excludeDark`` is off, turn it on for a run whose film level check finds a black
+    /// population (grid bars, beam-free tile areas: ``FilmLevel/bimodal``), and say so in the
+    /// result (``LocatorResult/darkExclusion``). Without it, bar edges — the patches with the
+    /// deepest dark tail — are what the automatic pick finds. On by default; off keeps
+    /// ``excludeDark`` as given.
+    public var automaticDarkExclusion: Bool
 
     public init(sampling: Sampling = .patches(.grid(rows: 8, columns: 8)), features: [PatchStatistic] = PatchStatistic.defaults,
                 scaler: Scaler = .zScore, reduction: Reduction = .none, method: Method = .kmeans,
                 linkage: Linkage = .ward, metric: Metric = .euclidean, clusterCount: Int = 3, seed: UInt64 = 0,
                 excludeDark: Bool = false, darkMargin: Int = 1, pick: Int? = nil, similarTo: Reference? = nil,
                 similarityThreshold: Double = 0.8, kRange: ClosedRange<Int>? = nil,
-                statistics: PatchStatisticsOptions = PatchStatisticsOptions(), flattenBackground: Bool = false, compressTails: Bool = false) {
+                statistics: PatchStatisticsOptions = PatchStatisticsOptions(), flattenBackground: Bool = false, compressTails: Bool = false,
+                normalizeTiles: Bool = true, automaticDarkExclusion: Bool = true) {
         self.sampling = sampling; self.features = features; self.scaler = scaler; self.reduction = reduction
         self.method = method; self.linkage = linkage; self.metric = metric; self.clusterCount = clusterCount
         self.seed = seed; self.excludeDark = excludeDark; self.darkMargin = darkMargin; self.pick = pick
         self.similarTo = similarTo; self.similarityThreshold = similarityThreshold; self.kRange = kRange
         self.statistics = statistics; self.flattenBackground = flattenBackground
-        self.compressTails = compressTails
+        self.compressTails = compressTails; self.normalizeTiles = normalizeTiles
+        self.automaticDarkExclusion = automaticDarkExclusion
+    }
+
+    /// Turns on ``excludeDark`` when ``automaticDarkExclusion`` is set and `film` found a black
+    /// population; returns how the dark handling was decided ("requested", "automatic", "off").
+    @discardableResult
+    mutating func resolveDarkExclusion(film: FilmLevel) -> String {
+        if excludeDark { return "requested" }
+        guard automaticDarkExclusion, film.bimodal else { return "off" }
+        excludeDark = true
+        return "automatic"
     }
 
     /// Features for the sliding window when the user gave none: the four moments.

@@ -68,8 +68,9 @@ public enum LocatorOutput {
         progress.report(images.count, images.count, "writing")
         // Mosaic.
         if style.pictures {
-        let rows = (overlays.map(\.row).max() ?? 0) + 1, columns = (overlays.map(\.column).max() ?? 0) + 1
-        var (mosaic, _) = Mosaic.stitch(overlays, rows: rows, columns: columns, maxSide: style.mosaicMaxSide)
+        let placed = mosaicPlacement(overlays)
+        let rows = (placed.map(\.row).max() ?? 0) + 1, columns = (placed.map(\.column).max() ?? 0) + 1
+        var (mosaic, _) = Mosaic.stitch(placed, rows: rows, columns: columns, maxSide: style.mosaicMaxSide)
         drawLegend(&mosaic, result: result, title: "mosaic \(rows)x\(columns)")
         try write(mosaic, to: directory + "/mosaic_overlay.png")
         }
@@ -101,6 +102,13 @@ public enum LocatorOutput {
             }
         }
         if let error = errors.compactMap({ $0 }).first { throw error }
+    }
+
+    /// Mosaic cells relative to the smallest row and column present: tiles named from row 3 start
+    /// in the mosaic's first row, not below two empty ones.
+    static func mosaicPlacement<T>(_ cells: [(row: Int, column: Int, image: T)]) -> [(row: Int, column: Int, image: T)] {
+        let top = cells.map(\.row).min() ?? 0, left = cells.map(\.column).min() ?? 0
+        return cells.map { ($0.row - top, $0.column - left, $0.image) }
     }
 
     static func write(_ image: Image<UInt8>, to path: String) throws {
@@ -333,6 +341,7 @@ public enum LocatorOutput {
             "seed": o.seed, "exclude_dark": o.excludeDark, "dark_margin": o.darkMargin,
             "gradient_sigma": o.statistics.gradientSigma, "glcm_distance": o.statistics.glcmDistance,
             "glcm_levels": o.statistics.glcmLevels, "dark_threshold": o.statistics.darkThreshold,
+            "normalize_tiles": o.normalizeTiles, "automatic_dark_exclusion": o.automaticDarkExclusion,
         ]
         if o.method == .agglomerative { parameters["linkage"] = o.linkage.rawValue; parameters["metric"] = o.metric.rawValue }
         if let r = o.similarTo { parameters["similar_to"] = "\(r.image):\(r.row):\(r.column)"; parameters["similarity_threshold"] = o.similarityThreshold }
@@ -346,6 +355,23 @@ public enum LocatorOutput {
             "silhouette": result.silhouette.map { $0 as Any } ?? NSNull(),
             "timings": Dictionary(result.timings.map { ($0.stage, $0.seconds) }, uniquingKeysWith: +),
         ]
+        summary["dark_exclusion"] = result.darkExclusion
+        if let film = result.film {
+            summary["film_level_method"] = film.method.rawValue
+            summary["film_level_bimodal"] = film.bimodal
+            summary["film_level_check"] = film.description
+            summary["film_level_measurement"] = filmLevelFields(film)
+        }
+        if let tiles = result.tileNormalization {
+            summary["tile_normalization"] = [
+                "reference": tiles.reference, "gains": tiles.gains,
+                "levels": tiles.levels.map(\.level), "methods": tiles.levels.map(\.method.rawValue),
+                "bimodal": tiles.levels.map(\.bimodal),
+                "tiles_without_film": tiles.tilesWithoutFilm.map { result.imageNames[$0] },
+            ] as [String: Any]
+        } else {
+            summary["tile_normalization"] = NSNull()
+        }
         if !result.barEdgePixels.isEmpty {
             // Two-step window mode: the bars' measured edge width per image (null: no bar).
             summary["bar_edge_px"] = result.barEdgePixels.map { $0.map { $0 as Any } ?? NSNull() }
@@ -361,6 +387,12 @@ public enum LocatorOutput {
         }
         for (key, value) in extra { summary[key] = value }
         return summary
+    }
+
+    static func filmLevelFields(_ film: FilmLevel) -> [String: Any] {
+        ["level": film.level, "method": film.method.rawValue, "bimodal": film.bimodal, "split": film.threshold,
+         "separation": film.separation, "minimum_separation": FilmLevel.minimumSeparation, "dark_share": film.darkShare,
+         "dark_median": film.darkMedian, "bright_median": film.brightMedian, "median": film.median, "samples": film.sampleCount]
     }
 
     static func writeSummary(_ result: LocatorResult, to path: String, outputTimings: [(stage: String, seconds: Double)], extra: [String: Any]) throws {

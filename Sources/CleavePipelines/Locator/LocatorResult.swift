@@ -103,7 +103,8 @@ public struct LocatorResult: Sendable {
     public var targets: [LocatorTarget]
     public var timings: [(stage: String, seconds: Double)]
     public var model: LocatorModel
-    /// Median grey value of the input set (the film level the dark thresholds refer to).
+    /// The film level the dark thresholds refer to: ``film``'s level, or the saved model's
+    /// reference level when tiles were normalised to it.
     public var filmLevel: Double
     /// Names of the groups for legends ("cluster 0", …, "dark / grid bars").
     public var groupNames: [String]
@@ -111,4 +112,12 @@ public struct LocatorResult: Sendable {
     /// the bar mask (``LocatorBars/edgeWidth(_:distance:reach:tolerance:)``); nil for an image
     /// without bars; empty in other modes.
     public var barEdgePixels: [Int?] = []
+    /// How the film level was measured on the input set (method, bimodality check).
+    public var film: FilmLevel? = nil
+    /// Per-tile normalisation applied before the statistics (nil = none).
+    public var tileNormalization: LocatorTileNormalization? = nil
+    /// How the two-step dark handling was decided: "requested" (``LocatorOptions/excludeDark``),
+    /// "automatic" (the film level check found a black population,
+    /// ``LocatorOptions/automaticDarkExclusion``) or "off".
+    public var darkExclusion: String = "off"
 }

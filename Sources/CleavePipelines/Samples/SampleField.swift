@@ -160,6 +160,37 @@ enum SampleField {
         return bars
     }
 
+    /// Opaque bars of a square mesh rotated by `angle` degrees: pitch `pitch` pixels, each bar
+    /// `pitch · (1 − √(1 − coverage))` wide, so that the open squares leave `1 − coverage` of an
+    /// infinite field (the finite mosaic's share differs by where the bars fall; the truth masks
+    /// say exactly). The mesh's offset is random.
+    static func gridMesh(width: Int, height: Int, coverage: Double, angle: Double, pitch: Double,
+                         random: inout SeededGenerator) -> [Bool] {
+        let barWidth = pitch * (1 - (1 - coverage).squareRoot())
+        let phaseU = random.nextDouble() * pitch, phaseV = random.nextDouble() * pitch
+        let radians = angle * Double.pi / 180
+        let c = cos(radians), s = sin(radians)
+        var bars = [Bool](repeating: false, count: width * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let u = Double(x) * c + Double(y) * s + phaseU, v = -Double(x) * s + Double(y) * c + phaseV
+                let du = u - pitch * (u / pitch).rounded(.down), dv = v - pitch * (v / pitch).rounded(.down)
+                if du < barWidth || dv < barWidth { bars[y * width + x] = true }
+            }
+        }
+        return bars
+    }
+
+    /// Per-tile exposure gains: `count` values evenly spaced over `1 − spread … 1 + spread`, in an
+    /// order shuffled by `seed` (all 1 when `spread` is 0).
+    static func exposures(count: Int, spread: Double, seed: UInt64) -> [Double] {
+        guard spread > 0, count > 1 else { return [Double](repeating: 1, count: count) }
+        var gains = (0..<count).map { 1 - spread + 2 * spread * Double($0) / Double(count - 1) }
+        var random = SeededGenerator.stream(seed: seed, index: 1_000_003)  // beyond any tile's stream index
+        for i in stride(from: count - 1, to: 0, by: -1) { gains.swapAt(i, random.next(below: i + 1)) }
+        return gains
+    }
+
     /// Images one tile: illumination, shot noise, detector.
     static func image(tileAt x0: Int, _ y0: Int, size: Int, row: Int, column: Int, mosaicWidth: Int,
                       film: [Float], particles: [Float], bars: [Bool], dose: Double, pixelSize: Double,

@@ -23,12 +23,16 @@ extension SyntheticTileSet {
         }
         progress.report(tiles.count, tiles.count, "writing tiles")
         let step = options.tileSize - options.overlap
+        let barFraction = self.barFraction
         let truth: [String: Any] = [
             "generator": "cleave sample", "cleave_version": cleaveVersion,
             "options": ["rows": options.rows, "columns": options.columns, "tile_size": options.tileSize,
                         "overlap": options.overlap, "seed": options.seed, "kind": options.kind.rawValue,
                         "particles_per_tile": options.particlesPerTile, "dose": options.dose,
-                        "pixel_size_nm": options.pixelSize] as [String: Any],
+                        "pixel_size_nm": options.pixelSize, "bar_coverage": options.barCoverage.map { $0 as Any } ?? NSNull(),
+                        "bar_angle": options.barAngle, "bar_pitch": options.barPitch,
+                        "exposure_spread": options.exposureSpread] as [String: Any],
+            "gridbar_fraction": barFraction,
             "mosaic": ["width": mosaicWidth, "height": mosaicHeight, "step": step],
             "particle_mask_threshold": SyntheticTileSet.particleMaskThreshold,
             "tiles": tiles.map { t -> [String: Any] in
@@ -37,7 +41,7 @@ extension SyntheticTileSet {
                 return ["name": t.name, "file": t.name + ".tif", "row": t.row, "column": t.column, "x": t.x, "y": t.y,
                         "particle_masks": "truth/\(t.name)_particles.tif", "gridbar_mask": "truth/\(t.name)_gridbars.tif",
                         "particle_fraction": Double(particlePixels) / Double(t.image.pixels.count),
-                        "gridbar_fraction": Double(barPixels) / Double(t.image.pixels.count)]
+                        "gridbar_fraction": Double(barPixels) / Double(t.image.pixels.count), "exposure": t.exposure]
             },
             "particles": particles.map { p -> [String: Any] in
                 ["shape": p.shape.rawValue, "x": p.x, "y": p.y, "size": p.size, "absorbance": p.absorbance, "reach": p.reach]

@@ -25,13 +25,49 @@ extension SyntheticTileSet {
         }
     }
 
+    /// Fraction of the tiles' pixels on grid bars (overlaps counted once per tile).
+    public var barFraction: Double {
+        let total = tiles.reduce(0) { $0 + $1.barMask.pixels.count }
+        let bar = tiles.reduce(0) { sum, t in sum + t.barMask.pixels.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
+        return total == 0 ? 0 : Double(bar) / Double(total)
+    }
+
+    /// Per patch (or window) of a Locator result: the fraction of its pixels on grid bars, in the
+    /// result's row order.
+    public func barCoverage(_ result: LocatorResult) -> [Double] { coverage(result, mask: \.barMask) }
+
+    /// Per patch (or window) of a Locator result: the fraction of its pixels in the particle mask.
+    public func particleCoverage(_ result: LocatorResult) -> [Double] { coverage(result, mask: \.particleMask) }
+
+    func coverage(_ result: LocatorResult, mask maskPath: KeyPath<Tile, Image<UInt8>>) -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(result.layout.count)
+        for (imageIndex, grid) in result.layout.grids.enumerated() {
+            let mask = tiles[imageIndex][keyPath: maskPath]
+            for r in 0..<grid.rows {
+                for c in 0..<grid.columns {
+                    let region = result.layout.region(image: imageIndex, row: r, column: c)
+                    var count = 0
+                    for y in region.y..<min(mask.height, region.y + region.height) {
+                        for x in region.x..<min(mask.width, region.x + region.width) where mask.pixels[y * mask.width + x] != 0 { count += 1 }
+                    }
+                    out.append(Double(count) / Double(region.pixelCount))
+                }
+            }
+        }
+        return out
+    }
+
     /// Scores a Locator result's picked patches against the particle masks.
     ///
     /// A patch (or window) is a **positive** when at least `positiveCoverage` of its pixels are
     /// particle, a **negative** when none are; patches in between hold only a sliver of a particle
     /// and are ignored (neither answer is wrong for them). Grid-bar pixels are never particle.
-    public func score(_ result: LocatorResult, positiveCoverage: Double = 0.01) -> PatchDetectionScore {
+    /// With `ignoringBarPatches`, patches holding any grid-bar pixel are ignored too: their place
+    /// is the dark group, so the truth does not say whether they should be picked.
+    public func score(_ result: LocatorResult, positiveCoverage: Double = 0.01, ignoringBarPatches: Bool = false) -> PatchDetectionScore {
         var score = PatchDetectionScore()
+        let bar = ignoringBarPatches ? barCoverage(result) : []
         for (imageIndex, grid) in result.layout.grids.enumerated() {
             let mask = tiles[imageIndex].particleMask
             let w = mask.width, h = mask.height
@@ -51,7 +87,9 @@ extension SyntheticTileSet {
                     let covered = Int(table[y1 * (w + 1) + x1] - table[y0 * (w + 1) + x1] - table[y1 * (w + 1) + x0] + table[y0 * (w + 1) + x0])
                     let fraction = Double(covered) / Double(region.pixelCount)
                     let picked = result.pickedMask[grid.firstIndex + r * grid.columns + c]
-                    if fraction >= positiveCoverage {
+                    if ignoringBarPatches && bar[grid.firstIndex + r * grid.columns + c] > 0 {
+                        score.ignored += 1
+                    } else if fraction >= positiveCoverage {
                         if picked { score.truePositives += 1 } else { score.falseNegatives += 1 }
                     } else if covered == 0 {
                         if picked { score.falsePositives += 1 } else { score.trueNegatives += 1 }

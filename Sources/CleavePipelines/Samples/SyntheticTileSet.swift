@@ -15,10 +15,12 @@ import Darwin
 /// 2. **Particles** (absorbance added to the film): round flakes made of clustered grains,
 ///    rods/fibres (thin, long, straight), and faint blobs (weak contrast, like polymers).
 /// 3. **Grid bars** (kind `gridbars`): the copper grid's bars are opaque — a slanted bar along
-///    one side of the mosaic and one along the bottom, so some tiles are partly or wholly black.
+///    one side of the mosaic and one along the bottom, so some tiles are partly or wholly black;
+///    or, with ``Options/barCoverage``, a square mesh at ``Options/barAngle`` covering that
+///    fraction of the field.
 /// 4. **Imaging** per tile: transmitted fraction `exp(−absorbance)` × an illumination that falls
 ///    off from an off-centre beam centre (different for every tile, which makes the tile seams
-///    visible), electron counts drawn from a Poisson distribution (`dose` electrons per pixel on
+///    visible) and an exposure gain (``Options/exposureSpread``), electron counts drawn from a Poisson distribution (`dose` electrons per pixel on
 ///    bare film), times a detector gain plus offset and read noise, clamped to 16 bits.
 ///
 /// Ground truth: a particle mask (absorbance from particles ≥ ``particleMaskThreshold``) and a
@@ -47,12 +49,27 @@ public struct SyntheticTileSet: Sendable {
         public var dose: Double
         /// Physical pixel size in nm (written into the truth and the TIFFs' metadata).
         public var pixelSize: Double
+        /// Kind `gridbars`: fraction of the mosaic the bars cover, 0.05…0.9 — a square mesh of
+        /// pitch ``barPitch`` whose bars are wide enough for this coverage. nil: the classic layout
+        /// (a slanted bar along the left side and one along the bottom, ~25 % of the field).
+        public var barCoverage: Double?
+        /// Kind `gridbars` with ``barCoverage``: the mesh's rotation in degrees (0 = bars along the
+        /// rows and columns).
+        public var barAngle: Double
+        /// Kind `gridbars` with ``barCoverage``: distance between neighbouring bars, as a fraction of
+        /// the mosaic's shorter side (0.1…2).
+        public var barPitch: Double
+        /// Tile-to-tile exposure differences: the tiles' doses are multiplied by gains evenly spaced
+        /// over `1 − exposureSpread … 1 + exposureSpread`, in a seeded order (0…0.9; 0 = none).
+        public var exposureSpread: Double
 
         public init(rows: Int = 2, columns: Int = 3, tileSize: Int = 1024, overlap: Int = 48, seed: UInt64 = 1,
-                    kind: Kind = .gridbars, particlesPerTile: Double = 10, dose: Double = 250, pixelSize: Double = 5) {
+                    kind: Kind = .gridbars, particlesPerTile: Double = 10, dose: Double = 250, pixelSize: Double = 5,
+                    barCoverage: Double? = nil, barAngle: Double = 0, barPitch: Double = 0.5, exposureSpread: Double = 0) {
             self.rows = rows; self.columns = columns; self.tileSize = tileSize; self.overlap = overlap
             self.seed = seed; self.kind = kind; self.particlesPerTile = particlesPerTile; self.dose = dose
-            self.pixelSize = pixelSize
+            self.pixelSize = pixelSize; self.barCoverage = barCoverage; self.barAngle = barAngle; self.barPitch = barPitch
+            self.exposureSpread = exposureSpread
         }
 
         /// Checks the parameters.
@@ -63,6 +80,19 @@ public struct SyntheticTileSet: Sendable {
             guard overlap >= 0, overlap < tileSize / 2 else { throw CleaveError("--overlap \(overlap): must be 0…\(tileSize / 2 - 1) pixels") }
             guard particlesPerTile >= 0, particlesPerTile <= 500 else { throw CleaveError("--particles \(particlesPerTile): must be 0…500 per tile") }
             guard dose > 0, dose <= 100_000 else { throw CleaveError("--dose \(dose): must be in (0, 100000] electrons per pixel") }
+            if let barCoverage {
+                guard barCoverage >= 0.05, barCoverage <= 0.9 else {
+                    throw CleaveError("barCoverage \(barCoverage): must be 0.05…0.9 (fraction of the mosaic covered by grid bars)")
+                }
+                guard kind == .gridbars else { throw CleaveError("barCoverage \(barCoverage): needs kind gridbars (kind is \(kind.rawValue))") }
+            }
+            guard barAngle.isFinite else { throw CleaveError("barAngle \(barAngle): must be a finite angle in degrees") }
+            guard barPitch >= 0.1, barPitch <= 2 else {
+                throw CleaveError("barPitch \(barPitch): must be 0.1…2 (fraction of the mosaic's shorter side)")
+            }
+            guard exposureSpread >= 0, exposureSpread <= 0.9 else {
+                throw CleaveError("exposureSpread \(exposureSpread): must be 0…0.9 (tile gains 1 − spread … 1 + spread)")
+            }
         }
     }
 
@@ -99,6 +129,8 @@ public struct SyntheticTileSet: Sendable {
         public var particleMask: Image<UInt8>
         /// 255 on grid bars, else 0.
         public var barMask: Image<UInt8>
+        /// The factor this tile's dose was multiplied by (``Options/exposureSpread``; 1 = none).
+        public var exposure: Double = 1
         /// `Tile_RRR-CCC` (1-based, zero-padded).
         public var name: String {
             func three(_ v: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, 3 - s.count)) + s }
@@ -133,8 +165,16 @@ public struct SyntheticTileSet: Sendable {
                                               count: Int((options.particlesPerTile * Double(options.rows * options.columns)).rounded()),
                                               random: &random)
         progress.report(2, 4, "grid bars")
-        let bars = options.kind == .gridbars ? SampleField.gridBars(width: width, height: height, random: &random)
-                                             : [Bool](repeating: false, count: width * height)
+        let bars: [Bool]
+        if options.kind == .gridbars, let coverage = options.barCoverage {
+            bars = SampleField.gridMesh(width: width, height: height, coverage: coverage, angle: options.barAngle,
+                                        pitch: options.barPitch * Double(min(width, height)), random: &random)
+        } else if options.kind == .gridbars {
+            bars = SampleField.gridBars(width: width, height: height, random: &random)
+        } else {
+            bars = [Bool](repeating: false, count: width * height)
+        }
+        let exposures = SampleField.exposures(count: options.rows * options.columns, spread: options.exposureSpread, seed: options.seed)
         progress.report(3, 4, "tiles")
         var tiles: [Tile] = []
         for r in 0..<options.rows {
@@ -143,7 +183,9 @@ public struct SyntheticTileSet: Sendable {
                 var tileRandom = SeededGenerator.stream(seed: options.seed, index: r * options.columns + c)
                 tiles.append(SampleField.image(tileAt: x0, y0, size: options.tileSize, row: r + 1, column: c + 1,
                                                mosaicWidth: width, film: film, particles: particleField, bars: bars,
-                                               dose: options.dose, pixelSize: options.pixelSize, random: &tileRandom))
+                                               dose: options.dose * exposures[r * options.columns + c], pixelSize: options.pixelSize,
+                                               random: &tileRandom))
+                tiles[tiles.count - 1].exposure = exposures[r * options.columns + c]
             }
         }
         progress.report(4, 4, "tiles")
