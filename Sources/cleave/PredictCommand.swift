@@ -52,7 +52,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not write the overlay PNGs.")
     var noOverlay = false
 
-    @Flag(name: .long, help: ArgumentHelp("Re-weight the probabilities to class frequencies estimated on each image (EM, Saerens et al. 2002).", discussion: "Off by default. The forest's prior is the class balance of the training pixels. The estimate helps when the training pixels' balance is far from the images' and class appearance does not change between images; on the real-data suite (bench/suite/RESULTS.md) it made five of seven splits worse, because a shift in a class's appearance is read as a shift in its frequency."))
+    @Flag(name: .long, help: ArgumentHelp("Re-weight the probabilities to class frequencies estimated on each image (EM, Saerens et al. 2002).", discussion: "Off by default. The forest's prior is the class balance of the training pixels. The estimate helps when the training pixels' balance is far from the images' and class appearance does not change between images; on the real-data suite (bench/suite/RESULTS.md) it made six of seven splits worse, because a shift in a class's appearance is read as a shift in its frequency."))
     var adaptPrior = false
 
     @Flag(name: .long, help: ArgumentHelp("Keep the training labels' class balance as the prior (the default; kept for older scripts).", visibility: .hidden))

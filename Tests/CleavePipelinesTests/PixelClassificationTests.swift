@@ -253,7 +253,7 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
     }
 
     @Test func normalisationTextsParseAndBadOnesSayWhy() throws {
-        #expect(IntensityNormalisation.default == .percentiles(low: 0.5, high: 99.5))
+        #expect(IntensityNormalisation.default == .percentiles(low: 0.1, high: 99.9))
         for text in ["none", "type", "percentile:0.5:99.5", "percentile:1:99"] {
             #expect(try IntensityNormalisation(parsing: text).description == text)
         }
@@ -270,12 +270,16 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
     @Test func percentileWindowsAreNumpysPercentilesOfTheWholeImage() throws {
         let ramp = Image(shape: Shape(width: 40, height: 25), pixels: (0..<1000).map { UInt16($0) })
         let input = PixelClassifierInput(name: "ramp", image: .uint16(ramp))
-        let windows = try #require(IntensityNormalisation.default.windows(for: input))
+        let half = IntensityNormalisation.percentiles(low: 0.5, high: 99.5)
+        let windows = try #require(half.windows(for: input))
         #expect(windows.count == 1)
         #expect(abs(windows[0].low - 4.995) < 1e-3 && abs(windows[0].high - 994.005) < 1e-3)
-        let block = try IntensityNormalisation.default.prepare(input).featureBlock(Region(x: 0, y: 0, width: 40, height: 25))
+        let block = try half.prepare(input).featureBlock(Region(x: 0, y: 0, width: 40, height: 25))
         #expect(abs(block.pixels[0] - (2 * (0 - 4.995) / 989.01 - 1)) < 1e-5)
         #expect(abs(block.pixels[999] - (2 * (999 - 4.995) / 989.01 - 1)) < 1e-5)
+        // The default 0.1 / 99.9: numpy gives 0.999 and 998.001.
+        let defaults = try #require(IntensityNormalisation.default.windows(for: input))
+        #expect(abs(defaults[0].low - 0.999) < 1e-3 && abs(defaults[0].high - 998.001) < 1e-3)
         // The type window divides by the type's maximum; none leaves values as stored.
         #expect(IntensityNormalisation.pixelType.windows(for: input) == [IntensityWindow(low: 0, high: 65535)])
         #expect(IntensityNormalisation.none.windows(for: input) == nil)

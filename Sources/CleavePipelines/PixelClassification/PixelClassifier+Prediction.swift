@@ -83,7 +83,7 @@ extension PixelClassifier {
     /// - Parameter adaptPrior: re-weight the probabilities to the class frequencies estimated on
     ///   this image (``PriorSample``, ``RandomForest/estimatePrior(probabilities:maxIterations:tolerance:)``)
     ///   instead of the proportions of the training labels. Default false: on the real-data suite
-    ///   the estimate made five of seven splits worse (bench/suite/RESULTS.md).
+    ///   the estimate made six of seven splits worse (bench/suite/RESULTS.md).
     public static func predict(_ input: PixelClassifierInput, model: PixelClassifierModel, blockSize: Int = 1024,
                                adaptPrior: Bool = false, progress: Progress = .silent) throws -> PixelPrediction {
         let shape = input.spatialShape
