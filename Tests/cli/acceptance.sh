@@ -164,6 +164,27 @@ if [ -d "$DATA" ]; then
   pycheck "prediction scores mean IoU > 0.75 with a small forest" "
 import json; d = json.load(open('$WORK/seg.json'))
 m = d.get('mean_iou', d.get('meanIoU')); assert m is not None and m > 0.75, d"
+  # Issue 17: a model records its intensity normalisation; another bit depth and exposure does not break it.
+  pycheck "the model records the default normalisation, bank and trees (issue 17)" "
+import json; m = json.load(open('$WORK/forest.json'))
+assert m['normalisation'] == 'percentile:0.1:99.9' and m['trainingPixelType'] == 'uint8', (m['normalisation'], m.get('trainingPixelType'))
+assert len(m['featureNames']) == 49, len(m['featureNames'])"
+  python3 -c "
+import tifffile, numpy as np
+a = tifffile.imread('$S/images/Sandstone_Versa0100.tif').astype(np.uint32)
+tifffile.imwrite('$WORK/slice16.tif', (a * 180 + 2500).astype(np.uint16))" 2>/dev/null
+  check "an 8-bit model predicts a 16-bit image of another exposure" "$CLEAVE" predict --model "$WORK/forest.json" --out "$WORK/pred16" "$WORK/slice16.tif"
+  pycheck "the 16-bit prediction equals the 8-bit one on 99.9 % of pixels" "
+import tifffile, numpy as np
+a = tifffile.imread('$WORK/pred/Sandstone_Versa0100-labels.tif'); b = tifffile.imread('$WORK/pred16/slice16-labels.tif')
+assert a.shape == b.shape and np.mean(a == b) > 0.999, np.mean(a == b)"
+  check "train without normalisation" "$CLEAVE" train --image "$S/images/Sandstone_Versa0000.tif" \
+      --labels "$S/labels/Sandstone_Versa0000.tif" --pixels-per-class 200 --trees 5 --seed 1 --normalise none --model "$WORK/raw.json"
+  refuse "a model without normalisation refuses another pixel type in one line" "slice16.tif: is uint16, but the model was trained on uint8" \
+      "$CLEAVE" predict --model "$WORK/raw.json" --out "$WORK/pred-raw" "$WORK/slice16.tif"
+  [ ! -e "$WORK/pred-raw/slice16-labels.tif" ] && ok "the refused prediction writes nothing" || bad "the refused prediction writes nothing"
+  refuse "a bad --normalise is refused" "normalise.*percentile:LOW:HIGH" "$CLEAVE" train --image "$S/images/Sandstone_Versa0000.tif" \
+      --labels "$S/labels/Sandstone_Versa0000.tif" --normalise percentile:7 --model "$WORK/bad.json"
   refuse "labels of the wrong size are refused" "size|shape|match|label image is [0-9]+×[0-9]+, but" "$CLEAVE" train --image "$S/images/Sandstone_Versa0000.tif" \
       --labels "$tile" --model "$WORK/bad.json"
   [ ! -e "$WORK/bad.json" ] && ok "a refused training writes no model" || bad "a refused training writes no model"
