@@ -23,10 +23,16 @@ public enum LocatorOutput {
         public var opacity: Double
         /// Longest side of the stitched mosaic picture.
         public var mosaicMaxSide: Int
-        /// Write the overlay PNGs (the slowest output: PNG compression of full-size RGB pictures).
+        /// Write the overlay PNGs.
         public var pictures: Bool
-        public init(opacity: Double = 0.4, mosaicMaxSide: Int = 4096, pictures: Bool = true) {
+        /// zlib level of the overlay PNGs: 0 = stored (default: the fastest, files as large as
+        /// the RGB pixels), 1…9 = compressed with adaptive row filters (about half the size for
+        /// TEM tiles, each picture ~10–20× slower to write).
+        public var pictureCompression: Int
+        public init(opacity: Double = 0.4, mosaicMaxSide: Int = 4096, pictures: Bool = true, pictureCompression: Int = 0) {
+            precondition((0...9).contains(pictureCompression), "LocatorOutput.Style: pictureCompression must be 0…9, got \(pictureCompression)")
             self.opacity = opacity; self.mosaicMaxSide = mosaicMaxSide; self.pictures = pictures
+            self.pictureCompression = pictureCompression
         }
     }
 
@@ -51,27 +57,72 @@ public enum LocatorOutput {
         }
         var clock = StageClock()
         let window = style.pictures ? greyWindow(images) : 0...1
-        var overlays: [(row: Int, column: Int, image: Image<UInt8>)] = []
-        for (index, input) in images.enumerated() {
-            progress.report(index, images.count, "writing")
-            let stem = Locator.stem(input.name)
-            if style.pictures {
-                let labelImage = labelPixels(result, image: index, width: input.image.width, height: input.image.height)
-                let overlay = drawOverlay(result, image: index, input: input, labels: labelImage, window: window, style: style)
-                var withLegend = overlay
-                drawLegend(&withLegend, result: result, title: input.name)
-                try write(withLegend, to: directory + "/" + stem + "_overlay.png")
-                overlays.append((input.mosaicRow ?? 0, input.mosaicColumn ?? index, overlay))
+        // Per image, side by side: the label TIFFs and the overlay PNG from one set of label
+        // bytes. Every file's bytes are independent of the thread count; an error names the
+        // first failing file in image order.
+        progress.report(0, images.count, "writing")
+        let keepOverlays = style.pictures && images.count > 1
+        nonisolated(unsafe) var overlays = [Image<UInt8>?](repeating: nil, count: images.count)
+        nonisolated(unsafe) var overlayFile: [UInt8] = []
+        nonisolated(unsafe) var errors = [Error?](repeating: nil, count: 3 * images.count)
+        overlays.withUnsafeMutableBufferPointer { overlays in
+            errors.withUnsafeMutableBufferPointer { errors in
+                let overlays = UnsafeMutableSendableBuffer(overlays), errors = UnsafeMutableSendableBuffer(errors)
+                Parallel.forEach(images.count) { index in
+                    let input = images[index], stem = Locator.stem(input.name)
+                    let w = input.image.width, h = input.image.height
+                    let bytes = labelBytes(result, image: index, width: w, height: h)
+                    let shape = Shape(width: w, height: h)
+                    let files = [(Image<UInt8>(shape: shape, pixels: bytes.clusters, spacing: input.spacing), "_clusters.tif"),
+                                 (Image<UInt8>(shape: shape, pixels: bytes.picked, spacing: input.spacing), "_picked.tif")]
+                    for kind in 0..<2 {
+                        do { try write(files[kind].0, to: directory + "/" + stem + files[kind].1) } catch { errors.buffer[3 * index + kind] = error }
+                    }
+                    guard style.pictures else { return }
+                    var withLegend = drawOverlay(result, image: index, input: input, labels: bytes, window: window, style: style)
+                    // The mosaic takes the picture without the legend (a copy only then).
+                    if keepOverlays { overlays.buffer[index] = withLegend }
+                    drawLegend(&withLegend, result: result, title: input.name)
+                    do {
+                        let path = directory + "/" + stem + "_overlay.png"
+                        if images.count == 1 {
+                            // One tile: the mosaic is this picture, written twice below.
+                            overlayFile = try PNGWriter.encode(withLegend, path: path, level: style.pictureCompression)
+                            try writeBytes(overlayFile, to: path)
+                        } else {
+                            try PNGWriter.write(withLegend, to: path, level: style.pictureCompression)
+                        }
+                    } catch { errors.buffer[3 * index + 2] = CleaveError("\(directory)/\(stem)_overlay.png: cannot write: \(error)") }
+                }
             }
         }
-        try writeLabelImages(result, images: images, to: directory)
+        if let error = errors.compactMap({ $0 }).first { throw error }
         progress.report(images.count, images.count, "writing")
         // Mosaic.
         if style.pictures {
-        let rows = (overlays.map(\.row).max() ?? 0) + 1, columns = (overlays.map(\.column).max() ?? 0) + 1
-        var (mosaic, _) = Mosaic.stitch(overlays, rows: rows, columns: columns, maxSide: style.mosaicMaxSide)
-        drawLegend(&mosaic, result: result, title: "mosaic \(rows)x\(columns)")
-        try write(mosaic, to: directory + "/mosaic_overlay.png")
+            let path = directory + "/mosaic_overlay.png"
+            // One tile is a 1x1 mosaic wherever its name places it.
+            let rows = images.count == 1 ? 1 : images.indices.map { images[$0].mosaicRow ?? 0 }.max()! + 1
+            let columns = images.count == 1 ? 1 : images.indices.map { images[$0].mosaicColumn ?? $0 }.max()! + 1
+            let side = max(rows * images[0].image.height, columns * images[0].image.width)
+            if images.count == 1 && side <= style.mosaicMaxSide {
+                // The same picture (legend titled with the tile's name): no second render or encode.
+                try writeBytes(overlayFile, to: path)
+            } else {
+                let tiles: [(row: Int, column: Int, image: Image<UInt8>)] = images.indices.map { index in
+                    let overlay = overlays[index] ?? drawOverlay(result, image: index, input: images[index],
+                                                                  labels: labelBytes(result, image: index, width: images[index].image.width,
+                                                                                     height: images[index].image.height),
+                                                                  window: window, style: style)
+                    return images.count == 1 ? (0, 0, overlay) : (images[index].mosaicRow ?? 0, images[index].mosaicColumn ?? index, overlay)
+                }
+                overlays = []
+                var (mosaic, _) = Mosaic.stitch(tiles, rows: rows, columns: columns, maxSide: style.mosaicMaxSide)
+                drawLegend(&mosaic, result: result, title: "mosaic \(rows)x\(columns)")
+                do { try PNGWriter.write(mosaic, to: path, level: style.pictureCompression) } catch {
+                    throw CleaveError("\(path): cannot write: \(error)")
+                }
+            }
         }
         clock.lap("pictures")
         let windowMode: Bool
@@ -82,31 +133,21 @@ public enum LocatorOutput {
         try writeSummary(result, to: directory + "/summary.json", outputTimings: clock.laps, extra: extraSummary)
     }
 
-    /// The `<tile>_clusters.tif` and `<tile>_picked.tif` of every image, written side by side
-    /// (one file per task; the same bytes as one after the other). An error names the first
-    /// failing file in image order.
-    static func writeLabelImages(_ result: LocatorResult, images: [LocatorImage], to directory: String) throws {
-        nonisolated(unsafe) var errors = [Error?](repeating: nil, count: 2 * images.count)
-        errors.withUnsafeMutableBufferPointer { errors in
-            let errors = UnsafeMutableSendableBuffer(errors)
-            Parallel.forEach(images.count) { index in
-                let input = images[index], stem = Locator.stem(input.name)
-                let bytes = labelBytes(result, image: index, width: input.image.width, height: input.image.height)
-                let shape = Shape(width: input.image.width, height: input.image.height)
-                let files = [(Image<UInt8>(shape: shape, pixels: bytes.clusters, spacing: input.spacing), "_clusters.tif"),
-                             (Image<UInt8>(shape: shape, pixels: bytes.picked, spacing: input.spacing), "_picked.tif")]
-                Parallel.forEach(2) { kind in
-                    do { try write(files[kind].0, to: directory + "/" + stem + files[kind].1) } catch { errors.buffer[2 * index + kind] = error }
-                }
-            }
+    static func write(_ image: Image<UInt8>, to path: String) throws {
+        do { try ImageFile.write(image, to: path) } catch {
+            throw CleaveError("\(path): cannot write: \(error)")
         }
-        if let error = errors.compactMap({ $0 }).first { throw error }
     }
 
-    static func write(_ image: Image<UInt8>, to path: String) throws {
-        // Deflate level 1: overlays are large and written on every run; level 6 costs ~4× the time for ~10 % smaller files.
-        do { try ImageFile.write(image, to: path, options: ImageWriteOptions(deflateLevel: 1)) } catch {
-            throw CleaveError("\(path): cannot write: \(error)")
+    /// Writes encoded bytes as they are (not atomic, like the image writers).
+    static func writeBytes(_ bytes: [UInt8], to path: String) throws {
+        do {
+            try bytes.withUnsafeBytes { raw in
+                try Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress!), count: raw.count, deallocator: .none)
+                    .write(to: URL(fileURLWithPath: path))
+            }
+        } catch {
+            throw CleaveError("\(path): cannot write: \(error.localizedDescription)")
         }
     }
 
@@ -214,43 +255,29 @@ public enum LocatorOutput {
         return (clusters, picked)
     }
 
-    static func drawOverlay(_ result: LocatorResult, image: Int, input: LocatorImage, labels: LabelPixels,
+    /// The tile in grey through `window`, cluster colours blended over it (the picked cluster at
+    /// `style.opacity`, the others at half) or, for similarity runs, the heat in viridis; picked
+    /// regions outlined in white, `max(1, min(width, height) / 400)` px wide.
+    static func drawOverlay(_ result: LocatorResult, image: Int, input: LocatorImage, labels: (clusters: [UInt8], picked: [UInt8]),
                             window: ClosedRange<Double>, style: Style) -> Image<UInt8> {
-        let grey = input.image.rescaled(to: UInt8.self, from: window)
-        var out: Image<UInt8>
-        if result.pickedBy == "similarity" {
-            out = Display.heat(grey: grey, values: labels.heat, range: 0...1, opacity: style.opacity)
-        } else {
-            // Label image holds 1 + label (0 = no patch). The picked cluster at full opacity,
-            // the others at half, so the picked one stands out while the rest stays readable.
-            var colours: [RGB?] = [nil]
-            var opacities: [Double] = [0]
-            for l in 0..<result.clusterSizes.count {
-                colours.append(colour(label: l, result: result))
-                opacities.append(l == result.picked ? style.opacity : style.opacity * 0.5)
-            }
-            out = Display.overlay(grey: grey, labels: labels.clusters, colours: colours, opacities: opacities)
-        }
-        // Outline picked regions: a pixel on the picked side of a picked/unpicked boundary.
         let w = input.image.width, h = input.image.height
-        let thickness = max(1, min(w, h) / 400)
-        let outline = RGB(255, 255, 255)
-        let plane = w * h
-        for y in 0..<h {
-            for x in 0..<w where labels.picked[y * w + x] != 0 {
-                var edge = false
-                for d in 1...thickness where !edge {
-                    if x - d < 0 || labels.picked[y * w + x - d] == 0 { edge = x - d >= 0 }
-                    if !edge && (x + d >= w || labels.picked[y * w + x + d] == 0) { edge = x + d < w }
-                    if !edge && (y - d < 0 || labels.picked[(y - d) * w + x] == 0) { edge = y - d >= 0 }
-                    if !edge && (y + d >= h || labels.picked[(y + d) * w + x] == 0) { edge = y + d < h }
-                }
-                if edge {
-                    out.pixels[y * w + x] = outline.red; out.pixels[plane + y * w + x] = outline.green; out.pixels[2 * plane + y * w + x] = outline.blue
-                }
-            }
+        let outline = Display.outline(of: labels.picked, width: w, height: h, thickness: max(1, min(w, h) / 400))
+        if result.pickedBy == "similarity" {
+            let heat = labelPixels(result, image: image, width: w, height: h).heat
+            var out = Display.heat(grey: Display.grey(values: input.image, window: window), values: heat, range: 0...1, opacity: style.opacity)
+            let plane = w * h
+            for i in 0..<plane where outline[i] != 0 { out.pixels[i] = 255; out.pixels[plane + i] = 255; out.pixels[2 * plane + i] = 255 }
+            return out
         }
-        return out
+        // Label bytes hold 1 + label (0 = no patch).
+        var colours: [RGB?] = [nil]
+        var opacities: [Double] = [0]
+        for l in 0..<result.clusterSizes.count {
+            colours.append(colour(label: l, result: result))
+            opacities.append(l == result.picked ? style.opacity : style.opacity * 0.5)
+        }
+        return Display.overlay(values: input.image, window: window, labels: labels.clusters, colours: colours, opacities: opacities,
+                               outline: outline, outlineColour: RGB(255, 255, 255))
     }
 
     static func drawLegend(_ image: inout Image<UInt8>, result: LocatorResult, title: String) {
