@@ -25,54 +25,8 @@ extension Display {
     /// - Complexity: O(pixels), rows in fixed chunks on all cores (the result does not depend on the thread count).
     public static func overlay(values: Image<Float>, window: ClosedRange<Double>, labels: [UInt8], colours: [RGB?], opacities: [Double],
                                outline: [UInt8]? = nil, outlineColour: RGB = RGB(255, 255, 255)) -> Image<UInt8> {
-        let n = values.shape.planeSize, width = values.width, height = values.height
-        precondition(values.channels == 1 && values.depth == 1 && labels.count == n && colours.count == opacities.count
-                     && (outline?.count ?? n) == n,
-                     "Display.overlay(values:window:labels:…): \(labels.count) labels, \(outline?.count ?? n) outline flags for \(values.shape), \(colours.count) colours, \(opacities.count) opacities")
-        // tables[256·(3·label + channel) + grey]: labels without a colour map grey to itself.
-        var tables = [UInt8](repeating: 0, count: 256 * 3 * 256)
-        for l in 0..<256 {
-            for g in 0..<256 {
-                var rgb = (UInt8(g), UInt8(g), UInt8(g))
-                if l < colours.count, let c = colours[l] {
-                    let a = min(max(opacities[l], 0), 1)
-                    rgb = (UInt8((Double(g) * (1 - a) + Double(c.red) * a).rounded()),
-                           UInt8((Double(g) * (1 - a) + Double(c.green) * a).rounded()),
-                           UInt8((Double(g) * (1 - a) + Double(c.blue) * a).rounded()))
-                }
-                tables[256 * (3 * l) + g] = rgb.0; tables[256 * (3 * l + 1) + g] = rgb.1; tables[256 * (3 * l + 2) + g] = rgb.2
-            }
-        }
-        let lower = window.lowerBound, span = window.upperBound - window.lowerBound
-        let scale = span > 0 ? 255 / span : 0
-        let edge = (outlineColour.red, outlineColour.green, outlineColour.blue)
-        var out = [UInt8](largeRepeating: 0, count: 3 * n)
-        out.withUnsafeMutableBufferPointer { o in
-            values.pixels.withUnsafeBufferPointer { v in
-                labels.withUnsafeBufferPointer { l in
-                    tables.withUnsafeBufferPointer { t in
-                        let o = SendablePointer(o.baseAddress!), v = SendablePointer(v.baseAddress!), l = SendablePointer(l.baseAddress!)
-                        let t = SendablePointer(t.baseAddress!)
-                        let outlineFlags = outline ?? []
-                        outlineFlags.withUnsafeBufferPointer { f in
-                            let flags = outline == nil ? nil : SendablePointer(f.baseAddress!)
-                            Parallel.forEachChunk(of: height, chunkCount: Parallel.chunkCount(total: n, minimumPerChunk: 1 << 16)) { rows in
-                                for i in (rows.lowerBound * width)..<(rows.upperBound * width) {
-                                    if let flags, flags.pointer[i] != 0 {
-                                        o.pointer[i] = edge.0; o.pointer[n + i] = edge.1; o.pointer[2 * n + i] = edge.2
-                                        continue
-                                    }
-                                    let g = Int(UInt8(roundingClamping: (Double(v.pointer[i]) - lower) * scale))
-                                    let base = 768 * Int(l.pointer[i]) + g
-                                    o.pointer[i] = t.pointer[base]; o.pointer[n + i] = t.pointer[base + 256]; o.pointer[2 * n + i] = t.pointer[base + 512]
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return Image(shape: Shape(width: width, height: height, channels: 3), pixels: out, spacing: values.spacing)
+        OverlayPainter(values: values, window: window, labels: labels, colours: colours, opacities: opacities,
+                       outline: outline, outlineColour: outlineColour).image()
     }
 
     /// A float image seen through a contrast `window` as 8-bit grey: the same bytes as
@@ -81,7 +35,7 @@ extension Display {
         let n = values.pixels.count
         let lower = window.lowerBound, span = window.upperBound - window.lowerBound
         let scale = span > 0 ? 255 / span : 0
-        var out = [UInt8](largeRepeating: 0, count: n)
+        var out = [UInt8](largeUninitializedCount: n) { _ in }
         out.withUnsafeMutableBufferPointer { o in
             values.pixels.withUnsafeBufferPointer { v in
                 let o = SendablePointer(o.baseAddress!), v = SendablePointer(v.baseAddress!)
@@ -104,7 +58,8 @@ extension Display {
     public static func outline(of mask: [UInt8], width: Int, height: Int, thickness: Int) -> [UInt8] {
         precondition(mask.count == width * height && thickness >= 1,
                      "Display.outline(of:width:height:thickness:): \(mask.count) mask bytes for \(width)×\(height), thickness \(thickness)")
-        var out = [UInt8](largeRepeating: 0, count: mask.count)
+        // Each chunk clears its own rows first (no separate zero fill).
+        var out = [UInt8](largeUninitializedCount: mask.count) { _ in }
         guard width > 0, height > 0 else { return out }
         out.withUnsafeMutableBufferPointer { o in
             mask.withUnsafeBufferPointer { m in
@@ -112,6 +67,7 @@ extension Display {
                 let chunks = Parallel.chunkCount(total: height, minimumPerChunk: max(64, 4 * thickness))
                 Parallel.forEachChunk(of: height, chunkCount: chunks) { rows in
                     let t = thickness
+                    for i in (rows.lowerBound * width)..<(rows.upperBound * width) { o.pointer[i] = 0 }
                     // Rows.
                     for y in rows {
                         let row = m.pointer + y * width, dst = o.pointer + y * width
@@ -124,34 +80,141 @@ extension Display {
                             if x < width { for i in max(a, x - t)..<x { dst[i] = 1 } }
                         }
                     }
-                    // Columns, downwards: the row of the nearest zero above (or far away).
-                    var nearest = [Int](repeating: Int.min / 2, count: width)
-                    for y in max(0, rows.lowerBound - t)..<rows.lowerBound {
-                        let row = m.pointer + y * width
-                        for x in 0..<width where row[x] == 0 { nearest[x] = y }
+                    // Columns: per column the row of the nearest zero above (then below); a row
+                    // without set pixels moves every column's nearest zero at once (`allZero`).
+                    let nearest = UnsafeMutablePointer<Int>.allocate(capacity: width)
+                    defer { nearest.deallocate() }
+                    func hasSet(_ row: UnsafeMutablePointer<UInt8>) -> Bool {
+                        var any: UInt8 = 0
+                        for x in 0..<width { any |= row[x] }
+                        return any != 0
                     }
-                    for y in rows {
+                    nearest.initialize(repeating: Int.min / 2, count: width)
+                    var allZero = Int.min / 2
+                    for y in max(0, rows.lowerBound - t)..<rows.upperBound {
                         let row = m.pointer + y * width, dst = o.pointer + y * width
+                        guard hasSet(row) else { allZero = y; continue }
+                        let inside = y >= rows.lowerBound
                         for x in 0..<width {
-                            if row[x] == 0 { nearest[x] = y } else if y - nearest[x] <= t { dst[x] = 1 }
+                            if row[x] == 0 { nearest[x] = y } else if inside && y - max(nearest[x], allZero) <= t { dst[x] = 1 }
                         }
                     }
-                    // Columns, upwards: the row of the nearest zero below.
-                    for x in 0..<width { nearest[x] = Int.max / 2 }
-                    for y in stride(from: min(height, rows.upperBound + t) - 1, through: rows.upperBound, by: -1) {
-                        let row = m.pointer + y * width
-                        for x in 0..<width where row[x] == 0 { nearest[x] = y }
-                    }
-                    for y in rows.reversed() {
+                    nearest.update(repeating: Int.max / 2, count: width)
+                    allZero = Int.max / 2
+                    for y in stride(from: min(height, rows.upperBound + t) - 1, through: rows.lowerBound, by: -1) {
                         let row = m.pointer + y * width, dst = o.pointer + y * width
+                        guard hasSet(row) else { allZero = y; continue }
+                        let inside = y < rows.upperBound
                         for x in 0..<width {
-                            if row[x] == 0 { nearest[x] = y } else if nearest[x] - y <= t { dst[x] = 1 }
+                            if row[x] == 0 { nearest[x] = y } else if inside && min(nearest[x], allZero) - y <= t { dst[x] = 1 }
                         }
                     }
                 }
             }
         }
         return out
+    }
+}
+
+/// The Locator-style overlay of ``Display/overlay(values:window:labels:colours:opacities:outline:outlineColour:)``
+/// pixel by pixel or row by row (interleaved RGB), so that a picture can be written without
+/// holding it (``fill(row:into:)`` may run on several threads at once).
+public struct OverlayPainter: @unchecked Sendable {
+    /// tables[768 · label + 256 · channel + grey]: labels without a colour map grey to itself.
+    let tables: [UInt8]
+    let values: Image<Float>
+    let labels: [UInt8]
+    let outline: [UInt8]?
+    let lower: Double, scale: Double
+    let edge: (UInt8, UInt8, UInt8)
+
+    /// The overlay of `values` through `window` (see ``Display/overlay(values:window:labels:colours:opacities:outline:outlineColour:)``).
+    public init(values: Image<Float>, window: ClosedRange<Double>, labels: [UInt8], colours: [RGB?], opacities: [Double],
+                outline: [UInt8]? = nil, outlineColour: RGB = RGB(255, 255, 255)) {
+        let n = values.shape.planeSize
+        precondition(values.channels == 1 && values.depth == 1 && labels.count == n && colours.count == opacities.count
+                     && (outline?.count ?? n) == n,
+                     "OverlayPainter: \(labels.count) labels, \(outline?.count ?? n) outline flags for \(values.shape), \(colours.count) colours, \(opacities.count) opacities")
+        var tables = [UInt8](repeating: 0, count: 256 * 3 * 256)
+        for l in 0..<256 {
+            for g in 0..<256 {
+                var rgb = (UInt8(g), UInt8(g), UInt8(g))
+                if l < colours.count, let c = colours[l] {
+                    let a = min(max(opacities[l], 0), 1)
+                    rgb = (UInt8((Double(g) * (1 - a) + Double(c.red) * a).rounded()),
+                           UInt8((Double(g) * (1 - a) + Double(c.green) * a).rounded()),
+                           UInt8((Double(g) * (1 - a) + Double(c.blue) * a).rounded()))
+                }
+                tables[768 * l + g] = rgb.0; tables[768 * l + 256 + g] = rgb.1; tables[768 * l + 512 + g] = rgb.2
+            }
+        }
+        self.tables = tables
+        self.values = values; self.labels = labels; self.outline = outline
+        let span = window.upperBound - window.lowerBound
+        lower = window.lowerBound; scale = span > 0 ? 255 / span : 0
+        edge = (outlineColour.red, outlineColour.green, outlineColour.blue)
+    }
+
+    public var width: Int { values.width }
+    public var height: Int { values.height }
+
+    /// The whole picture, planar RGB with the spacing of the values; rows in fixed chunks on all cores.
+    public func image() -> Image<UInt8> {
+        let n = values.shape.planeSize, width = values.width
+        // Every byte is written below (no zero fill first).
+        var out = [UInt8](largeUninitializedCount: 3 * n) { _ in }
+        out.withUnsafeMutableBufferPointer { o in
+            let o = SendablePointer(o.baseAddress!)
+            Parallel.forEachChunk(of: values.height, chunkCount: Parallel.chunkCount(total: n, minimumPerChunk: 1 << 16)) { rows in
+                withPointers { p in
+                    for i in (rows.lowerBound * width)..<(rows.upperBound * width) {
+                        let (r, g, b) = p.pixel(i)
+                        o.pointer[i] = r; o.pointer[n + i] = g; o.pointer[2 * n + i] = b
+                    }
+                }
+            }
+        }
+        return Image(shape: Shape(width: width, height: values.height, channels: 3), pixels: out, spacing: values.spacing)
+    }
+
+    /// Row `row` as interleaved RGB into `destination` (`3 × width` bytes).
+    public func fill(row: Int, into destination: UnsafeMutablePointer<UInt8>) {
+        let width = values.width
+        withPointers { p in
+            var d = destination
+            for i in (row * width)..<((row + 1) * width) {
+                let (r, g, b) = p.pixel(i)
+                d[0] = r; d[1] = g; d[2] = b
+                d += 3
+            }
+        }
+    }
+
+    struct Pointers {
+        let tables: UnsafePointer<UInt8>, values: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, outline: UnsafePointer<UInt8>?
+        let lower: Double, scale: Double, edge: (UInt8, UInt8, UInt8)
+
+        /// grey = window(value); outline → edge colour; else tables[label][grey].
+        @inline(__always) func pixel(_ i: Int) -> (UInt8, UInt8, UInt8) {
+            if let outline, outline[i] != 0 { return edge }
+            let g = Int(UInt8(roundingClamping: (Double(values[i]) - lower) * scale))
+            let base = 768 * Int(labels[i]) + g
+            return (tables[base], tables[base + 256], tables[base + 512])
+        }
+    }
+
+    func withPointers<R>(_ body: (Pointers) -> R) -> R {
+        tables.withUnsafeBufferPointer { t in
+            values.pixels.withUnsafeBufferPointer { v in
+                labels.withUnsafeBufferPointer { l in
+                    let flags = outline ?? []
+                    return flags.withUnsafeBufferPointer { f in
+                        body(Pointers(tables: t.baseAddress!, values: v.baseAddress!, labels: l.baseAddress!,
+                                      outline: outline == nil ? nil : f.baseAddress!, lower: lower, scale: scale, edge: edge))
+                    }
+                }
+            }
+        }
     }
 }
 

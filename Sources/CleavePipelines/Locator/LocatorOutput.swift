@@ -63,7 +63,6 @@ public enum LocatorOutput {
         progress.report(0, images.count, "writing")
         let keepOverlays = style.pictures && images.count > 1
         nonisolated(unsafe) var overlays = [Image<UInt8>?](repeating: nil, count: images.count)
-        nonisolated(unsafe) var overlayFile: [UInt8] = []
         nonisolated(unsafe) var errors = [Error?](repeating: nil, count: 3 * images.count)
         overlays.withUnsafeMutableBufferPointer { overlays in
             errors.withUnsafeMutableBufferPointer { errors in
@@ -79,20 +78,28 @@ public enum LocatorOutput {
                         do { try write(files[kind].0, to: directory + "/" + stem + files[kind].1) } catch { errors.buffer[3 * index + kind] = error }
                     }
                     guard style.pictures else { return }
-                    var withLegend = drawOverlay(result, image: index, input: input, labels: bytes, window: window, style: style)
-                    // The mosaic takes the picture without the legend (a copy only then).
-                    if keepOverlays { overlays.buffer[index] = withLegend }
-                    drawLegend(&withLegend, result: result, title: input.name)
+                    let path = directory + "/" + stem + "_overlay.png"
                     do {
-                        let path = directory + "/" + stem + "_overlay.png"
-                        if images.count == 1 {
-                            // One tile: the mosaic is this picture, written twice below.
-                            overlayFile = try PNGWriter.encode(withLegend, path: path, level: style.pictureCompression)
-                            try writeBytes(overlayFile, to: path)
+                        if keepOverlays || result.pickedBy == "similarity" {
+                            // The mosaic needs the picture itself: drawn once, kept, streamed with the legend.
+                            let overlay = drawOverlay(result, image: index, input: input, labels: bytes, window: window, style: style)
+                            if keepOverlays { overlays.buffer[index] = overlay }
+                            try overlay.pixels.withUnsafeBufferPointer { pixels in
+                                let plane = w * h
+                                try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
+                                    for x in 0..<w {
+                                        d[3 * x] = pixels[y * w + x]; d[3 * x + 1] = pixels[plane + y * w + x]; d[3 * x + 2] = pixels[2 * plane + y * w + x]
+                                    }
+                                }
+                            }
                         } else {
-                            try PNGWriter.write(withLegend, to: path, level: style.pictureCompression)
+                            // Rows painted straight into the PNG's bands: the picture never exists whole.
+                            let painter = overlayPainter(result, input: input, labels: bytes, window: window, style: style)
+                            try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
+                                painter.fill(row: y, into: d)
+                            }
                         }
-                    } catch { errors.buffer[3 * index + 2] = CleaveError("\(directory)/\(stem)_overlay.png: cannot write: \(error)") }
+                    } catch { errors.buffer[3 * index + 2] = CleaveError("\(path): cannot write: \(error)") }
                 }
             }
         }
@@ -106,8 +113,8 @@ public enum LocatorOutput {
             let columns = images.count == 1 ? 1 : images.indices.map { images[$0].mosaicColumn ?? $0 }.max()! + 1
             let side = max(rows * images[0].image.height, columns * images[0].image.width)
             if images.count == 1 && side <= style.mosaicMaxSide {
-                // The same picture (legend titled with the tile's name): no second render or encode.
-                try writeBytes(overlayFile, to: path)
+                // The tile's picture (legend titled with its name), as a hard link: no second render, encode or write.
+                try linkOrCopy(directory + "/" + Locator.stem(images[0].name) + "_overlay.png", to: path)
             } else {
                 let tiles: [(row: Int, column: Int, image: Image<UInt8>)] = images.indices.map { index in
                     let overlay = overlays[index] ?? drawOverlay(result, image: index, input: images[index],
@@ -139,15 +146,49 @@ public enum LocatorOutput {
         }
     }
 
-    /// Writes encoded bytes as they are (not atomic, like the image writers).
-    static func writeBytes(_ bytes: [UInt8], to path: String) throws {
-        do {
-            try bytes.withUnsafeBytes { raw in
-                try Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress!), count: raw.count, deallocator: .none)
-                    .write(to: URL(fileURLWithPath: path))
+    /// `destination` as a hard link to `source` (the same file, no copy), or a copy where the
+    /// file system has no hard links.
+    static func linkOrCopy(_ source: String, to destination: String) throws {
+        _ = unlink(destination)
+        guard link(source, destination) != 0 else { return }
+        do { try FileManager.default.copyItem(atPath: source, toPath: destination) } catch {
+            throw CleaveError("\(destination): cannot write: \(error.localizedDescription)")
+        }
+    }
+
+    /// Writes a `width × height` RGB picture whose rows come from `fill`, with the legend
+    /// (cluster colours and sizes, `title`) in its top-left corner, as PNG at `style.pictureCompression`.
+    static func writePicture(_ result: LocatorResult, title: String, width: Int, height: Int, spacing: Spacing?, to path: String,
+                             style: Style, fill: (Int, UnsafeMutablePointer<UInt8>) -> Void) throws {
+        // The legend panel drawn over the picture's own pixels under it (Canvas draws nothing
+        // outside the panel, so the patch is the legend-drawn picture there).
+        let scale = Canvas.legendScale(width: width, height: height)
+        let entries = legendEntries(result)
+        let panel = Canvas.legendSize(title: title, entries: entries, scale: scale)
+        let x0 = 8, y0 = 8, x1 = min(width, x0 + panel.width), y1 = min(height, y0 + panel.height)
+        var patch: Image<UInt8>? = nil
+        if x1 > x0 && y1 > y0 {
+            let pw = x1 - x0, ph = y1 - y0
+            var pixels = [UInt8](repeating: 0, count: 3 * pw * ph)
+            var row = [UInt8](repeating: 0, count: 3 * width)
+            for y in y0..<y1 {
+                row.withUnsafeMutableBufferPointer { fill(y, $0.baseAddress!) }
+                for x in x0..<x1 { for c in 0..<3 { pixels[c * pw * ph + (y - y0) * pw + x - x0] = row[3 * x + c] } }
             }
-        } catch {
-            throw CleaveError("\(path): cannot write: \(error.localizedDescription)")
+            var image = Image<UInt8>(shape: Shape(width: pw, height: ph, channels: 3), pixels: pixels)
+            Canvas.legend(&image, title: title, entries: entries, x: 0, y: 0, scale: scale)
+            patch = image
+        }
+        try (patch?.pixels ?? []).withUnsafeBufferPointer { legend in
+            let pw = x1 - x0, plane = max(0, pw * (y1 - y0))
+            try PNGWriter.write(width: width, height: height, channels: 3, spacing: spacing, to: path, level: style.pictureCompression) { y, d in
+                fill(y, d)
+                guard patch != nil, y >= y0 && y < y1 else { return }
+                let r = (y - y0) * pw
+                for x in 0..<pw {
+                    d[3 * (x0 + x)] = legend[r + x]; d[3 * (x0 + x) + 1] = legend[plane + r + x]; d[3 * (x0 + x) + 2] = legend[2 * plane + r + x]
+                }
+            }
         }
     }
 
@@ -193,8 +234,9 @@ public enum LocatorOutput {
     /// The 8-bit label TIFFs' pixels straight from the patch grid: `1 + label` (clamped to 255,
     /// 0 = no patch) and 255 on picked patches; one write per owned pixel, no intermediate tables.
     static func labelBytes(_ result: LocatorResult, image: Int, width: Int, height: Int) -> (clusters: [UInt8], picked: [UInt8]) {
-        var clusters = [UInt8](largeRepeating: 0, count: width * height)
-        var picked = [UInt8](largeRepeating: 0, count: width * height)
+        // Zeroed with a concrete fill (the generic `largeRepeating` fill ran unspecialised here).
+        var clusters = [UInt8](largeUninitializedCount: width * height) { $0.initialize(repeating: 0) }
+        var picked = [UInt8](largeUninitializedCount: width * height) { $0.initialize(repeating: 0) }
         let grid = result.layout.grids[image]
         clusters.withUnsafeMutableBufferPointer { clusters in
             picked.withUnsafeMutableBufferPointer { picked in
@@ -269,6 +311,14 @@ public enum LocatorOutput {
             for i in 0..<plane where outline[i] != 0 { out.pixels[i] = 255; out.pixels[plane + i] = 255; out.pixels[2 * plane + i] = 255 }
             return out
         }
+        return overlayPainter(result, input: input, labels: labels, window: window, style: style, outline: outline).image()
+    }
+
+    /// The cluster-colour overlay of one tile, row by row (see ``drawOverlay(_:image:input:labels:window:style:)``).
+    static func overlayPainter(_ result: LocatorResult, input: LocatorImage, labels: (clusters: [UInt8], picked: [UInt8]),
+                               window: ClosedRange<Double>, style: Style, outline: [UInt8]? = nil) -> OverlayPainter {
+        let w = input.image.width, h = input.image.height
+        let outline = outline ?? Display.outline(of: labels.picked, width: w, height: h, thickness: max(1, min(w, h) / 400))
         // Label bytes hold 1 + label (0 = no patch).
         var colours: [RGB?] = [nil]
         var opacities: [Double] = [0]
@@ -276,11 +326,16 @@ public enum LocatorOutput {
             colours.append(colour(label: l, result: result))
             opacities.append(l == result.picked ? style.opacity : style.opacity * 0.5)
         }
-        return Display.overlay(values: input.image, window: window, labels: labels.clusters, colours: colours, opacities: opacities,
-                               outline: outline, outlineColour: RGB(255, 255, 255))
+        return OverlayPainter(values: input.image, window: window, labels: labels.clusters, colours: colours, opacities: opacities,
+                              outline: outline, outlineColour: RGB(255, 255, 255))
     }
 
     static func drawLegend(_ image: inout Image<UInt8>, result: LocatorResult, title: String) {
+        Canvas.legend(&image, title: title, entries: legendEntries(result))
+    }
+
+    /// The legend's rows: clusters with their sizes (the picked one marked), or the heat scale.
+    static func legendEntries(_ result: LocatorResult) -> [(colour: RGB, label: String)] {
         var entries: [(colour: RGB, label: String)] = []
         if result.pickedBy == "similarity" {
             entries.append((Palette.viridis(1), "similar (1.0)"))
@@ -293,7 +348,7 @@ public enum LocatorOutput {
                 entries.append((colour(label: l, result: result), text))
             }
         }
-        Canvas.legend(&image, title: title, entries: entries)
+        return entries
     }
 
     static func csvField(_ s: String) -> String {
