@@ -127,6 +127,9 @@ public struct OverlayPainter: @unchecked Sendable {
     let outline: [UInt8]?
     let lower: Double, scale: Double
     let edge: (UInt8, UInt8, UInt8)
+    /// grey of every integer value 0…65535 (8/16-bit data seen as Float), for large pictures:
+    /// a lookup instead of a Double multiply and rounding per pixel; the same bytes.
+    let greyTable: [UInt8]
 
     /// The overlay of `values` through `window` (see ``Display/overlay(values:window:labels:colours:opacities:outline:outlineColour:)``).
     public init(values: Image<Float>, window: ClosedRange<Double>, labels: [UInt8], colours: [RGB?], opacities: [Double],
@@ -153,6 +156,8 @@ public struct OverlayPainter: @unchecked Sendable {
         let span = window.upperBound - window.lowerBound
         lower = window.lowerBound; scale = span > 0 ? 255 / span : 0
         edge = (outlineColour.red, outlineColour.green, outlineColour.blue)
+        let (lower, scale) = (lower, scale)
+        greyTable = n >= 1 << 18 ? (0..<65_536).map { UInt8(roundingClamping: (Double($0) - lower) * scale) } : []
     }
 
     public var width: Int { values.width }
@@ -193,11 +198,18 @@ public struct OverlayPainter: @unchecked Sendable {
     struct Pointers {
         let tables: UnsafePointer<UInt8>, values: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, outline: UnsafePointer<UInt8>?
         let lower: Double, scale: Double, edge: (UInt8, UInt8, UInt8)
+        let greyTable: UnsafePointer<UInt8>?
 
         /// grey = window(value); outline → edge colour; else tables[label][grey].
         @inline(__always) func pixel(_ i: Int) -> (UInt8, UInt8, UInt8) {
             if let outline, outline[i] != 0 { return edge }
-            let g = Int(UInt8(roundingClamping: (Double(values[i]) - lower) * scale))
+            let v = values[i]
+            let g: Int
+            if let greyTable, v >= 0, v < 65_536, Float(Int(v)) == v {
+                g = Int(greyTable[Int(v)])
+            } else {
+                g = Int(UInt8(roundingClamping: (Double(v) - lower) * scale))
+            }
             let base = 768 * Int(labels[i]) + g
             return (tables[base], tables[base + 256], tables[base + 512])
         }
@@ -209,8 +221,11 @@ public struct OverlayPainter: @unchecked Sendable {
                 labels.withUnsafeBufferPointer { l in
                     let flags = outline ?? []
                     return flags.withUnsafeBufferPointer { f in
-                        body(Pointers(tables: t.baseAddress!, values: v.baseAddress!, labels: l.baseAddress!,
-                                      outline: outline == nil ? nil : f.baseAddress!, lower: lower, scale: scale, edge: edge))
+                        greyTable.withUnsafeBufferPointer { grey in
+                            body(Pointers(tables: t.baseAddress!, values: v.baseAddress!, labels: l.baseAddress!,
+                                          outline: outline == nil ? nil : f.baseAddress!, lower: lower, scale: scale, edge: edge,
+                                          greyTable: grey.isEmpty ? nil : grey.baseAddress!))
+                        }
                     }
                 }
             }

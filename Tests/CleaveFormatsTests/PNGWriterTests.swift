@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import CleaveCore
 import CleaveFormats
@@ -77,5 +78,22 @@ import CleaveFormats
         #expect(offset == bytes.count)
         #expect(idat.count == (1000 + 86) / 87)  // 87 rows of 3001 bytes per 256 KiB band
         #expect(bytes[idat[0] + 8] == 0x78 && bytes[idat[0] + 9] == 0x01)
+    }
+
+    /// Rows from a closure (the Locator's streamed pictures) give the bytes of the image path,
+    /// stored (written band by band at known offsets) and compressed.
+    @Test(arguments: [0, 1, 2])
+    func rowsFromClosureEqualImage(level: Int) throws {
+        let image = PNGWriterTests.noisy(UInt8.self, width: 1234, height: 567, channels: 3, seed: 12)
+        let expected = try PNGWriter.encode(image, level: level)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-png-rows-\(level)-\(getpid()).png").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let plane = 1234 * 567
+        try PNGWriter.write(width: 1234, height: 567, channels: 3, spacing: image.spacing, to: path, level: level) { row, d in
+            for x in 0..<1234 { for c in 0..<3 { d[3 * x + c] = image.pixels[c * plane + row * 1234 + x] } }
+        }
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == expected)
+        try PNGWriter.write(image, to: path, level: level)
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == expected)
     }
 }

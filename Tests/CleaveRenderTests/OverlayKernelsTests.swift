@@ -94,4 +94,22 @@ import CleaveRender
             }
         }
     }
+
+    /// Large pictures look integer values up in a table: the same bytes as the arithmetic,
+    /// for integer values in and out of 0…65535 and for fractional ones.
+    @Test func greyTableMatchesArithmetic() {
+        let (w, h) = (700, 400)
+        var generator = SeededGenerator(seed: 6)
+        let values = (0..<(w * h)).map { i -> Float in
+            let r = generator.nextDouble()
+            return i % 7 == 0 ? Float(r * 3) - 1.5 : i % 11 == 0 ? Float(70_000 + r * 10) : Float(Int(r * 5000))
+        }
+        let image = Image(shape: Shape(width: w, height: h), pixels: values)
+        let labels = (0..<(w * h)).map { UInt8($0 % 3) }
+        let window = 12.25...4100.0
+        let fast = Display.overlay(values: image, window: window, labels: labels, colours: [nil, RGB(9, 200, 30), RGB(250, 0, 90)], opacities: [0, 0.4, 0.2])
+        let reference = Display.overlay(grey: image.rescaled(to: UInt8.self, from: window), labels: labels.map { Int32($0) },
+                                        colours: [nil, RGB(9, 200, 30), RGB(250, 0, 90)], opacities: [0, 0.4, 0.2])
+        #expect(fast == reference)
+    }
 }
