@@ -74,32 +74,35 @@ public enum LocatorOutput {
                     let shape = Shape(width: w, height: h)
                     let files = [(Image<UInt8>(shape: shape, pixels: bytes.clusters, spacing: input.spacing), "_clusters.tif"),
                                  (Image<UInt8>(shape: shape, pixels: bytes.picked, spacing: input.spacing), "_picked.tif")]
-                    for kind in 0..<2 {
-                        do { try write(files[kind].0, to: directory + "/" + stem + files[kind].1) } catch { errors.buffer[3 * index + kind] = error }
-                    }
-                    guard style.pictures else { return }
-                    let path = directory + "/" + stem + "_overlay.png"
-                    do {
-                        if keepOverlays || result.pickedBy == "similarity" {
-                            // The mosaic needs the picture itself: drawn once, kept, streamed with the legend.
-                            let overlay = drawOverlay(result, image: index, input: input, labels: bytes, window: window, style: style)
-                            if keepOverlays { overlays.buffer[index] = overlay }
-                            try overlay.pixels.withUnsafeBufferPointer { pixels in
-                                let plane = w * h
-                                try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
-                                    for x in 0..<w {
-                                        d[3 * x] = pixels[y * w + x]; d[3 * x + 1] = pixels[plane + y * w + x]; d[3 * x + 2] = pixels[2 * plane + y * w + x]
+                    // The two TIFFs and the picture side by side (the picture is parallel inside too).
+                    Parallel.forEach(style.pictures ? 3 : 2) { task in
+                        if task < 2 {
+                            do { try write(files[task].0, to: directory + "/" + stem + files[task].1) } catch { errors.buffer[3 * index + task] = error }
+                            return
+                        }
+                        let path = directory + "/" + stem + "_overlay.png"
+                        do {
+                            if keepOverlays || result.pickedBy == "similarity" {
+                                // The mosaic needs the picture itself: drawn once, kept, streamed with the legend.
+                                let overlay = drawOverlay(result, image: index, input: input, labels: bytes, window: window, style: style)
+                                if keepOverlays { overlays.buffer[index] = overlay }
+                                try overlay.pixels.withUnsafeBufferPointer { pixels in
+                                    let plane = w * h
+                                    try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
+                                        for x in 0..<w {
+                                            d[3 * x] = pixels[y * w + x]; d[3 * x + 1] = pixels[plane + y * w + x]; d[3 * x + 2] = pixels[2 * plane + y * w + x]
+                                        }
                                     }
                                 }
+                            } else {
+                                // Rows painted straight into the PNG's bands: the picture never exists whole.
+                                let painter = overlayPainter(result, input: input, labels: bytes, window: window, style: style)
+                                try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
+                                    painter.fill(row: y, into: d)
+                                }
                             }
-                        } else {
-                            // Rows painted straight into the PNG's bands: the picture never exists whole.
-                            let painter = overlayPainter(result, input: input, labels: bytes, window: window, style: style)
-                            try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
-                                painter.fill(row: y, into: d)
-                            }
-                        }
-                    } catch { errors.buffer[3 * index + 2] = CleaveError("\(path): cannot write: \(error)") }
+                        } catch { errors.buffer[3 * index + 2] = CleaveError("\(path): cannot write: \(error)") }
+                    }
                 }
             }
         }
