@@ -14,7 +14,7 @@ public enum Mosaic {
         let first = tiles[0].image.shape
         let w = first.width, h = first.height, channels = first.channels
         let fullWidth = w * columns, fullHeight = h * rows
-        let factor = max(1, (max(fullWidth, fullHeight) + maxSide - 1) / maxSide)
+        let factor = shrinkFactor(width: fullWidth, height: fullHeight, maxSide: maxSide)
         let outWidth = fullWidth / factor, outHeight = fullHeight / factor
         // Zeroed with a concrete fill (Image(shape:)'s generic fill is several times slower).
         let outShape = Shape(width: max(1, outWidth), height: max(1, outHeight), channels: channels)
@@ -60,5 +60,10 @@ public enum Mosaic {
             }
         }
         return (out, factor)
+    }
+
+    /// The integer factor that brings a `width × height` mosaic's longer side to at most `maxSide`.
+    public static func shrinkFactor(width: Int, height: Int, maxSide: Int) -> Int {
+        max(1, (max(width, height) + maxSide - 1) / maxSide)
     }
 }

@@ -118,6 +118,31 @@ public enum LocatorOutput {
             if images.count == 1 && side <= style.mosaicMaxSide {
                 // The tile's picture (legend titled with its name), as a hard link: no second render, encode or write.
                 try linkOrCopy(directory + "/" + Locator.stem(images[0].name) + "_overlay.png", to: path)
+            } else if images.count > 1 && Mosaic.shrinkFactor(width: columns * images[0].image.width, height: rows * images[0].image.height,
+                                                              maxSide: style.mosaicMaxSide) == 1
+                        && overlays.allSatisfy({ $0?.shape == overlays[0]?.shape }) {
+                // Full size: rows straight from the kept tile pictures (the bytes of Mosaic.stitch
+                // at factor 1; later tiles win a shared place, missing places stay black).
+                let w = images[0].image.width, h = images[0].image.height
+                var place = [Int](repeating: -1, count: rows * columns)
+                for index in images.indices { place[(images[index].mosaicRow ?? 0) * columns + (images[index].mosaicColumn ?? index)] = index }
+                let tiles = overlays.map { $0! }
+                overlays = []
+                do {
+                    try writePicture(result, title: "mosaic \(rows)x\(columns)", width: columns * w, height: rows * h, spacing: nil,
+                                     to: path, style: style) { y, d in
+                        let r = y / h, ty = y % h
+                        for c in 0..<columns {
+                            let dst = d + 3 * c * w
+                            let index = place[r * columns + c]
+                            guard index >= 0 else { dst.update(repeating: 0, count: 3 * w); continue }
+                            tiles[index].pixels.withUnsafeBufferPointer { p in
+                                let plane = w * h, row = ty * w
+                                for x in 0..<w { dst[3 * x] = p[row + x]; dst[3 * x + 1] = p[plane + row + x]; dst[3 * x + 2] = p[2 * plane + row + x] }
+                            }
+                        }
+                    }
+                } catch { throw CleaveError("\(path): cannot write: \(error)") }
             } else {
                 let tiles: [(row: Int, column: Int, image: Image<UInt8>)] = images.indices.map { index in
                     let overlay = overlays[index] ?? drawOverlay(result, image: index, input: images[index],
