@@ -145,7 +145,8 @@ public enum PNGWriter {
         let perBand = rowsPerBand(rowBytes: width * channels)
         let bandCount = (height + perBand - 1) / perBand
         let rowsPerBlock = 65_535 / lineBytes
-        // Chunk sizes without the 4-byte CRC (and, for the last, the 4-byte Adler-32).
+        // offsets[b]: where band b's chunk starts (length, "IDAT", [zlib header], blocks, CRC);
+        // the last chunk's Adler-32 goes at offsets[bandCount] − 4, its CRC and IEND after it.
         var offsets = [head.count]
         for b in 0..<bandCount {
             let rows = min(height, (b + 1) * perBand) - b * perBand
