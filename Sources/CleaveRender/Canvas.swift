@@ -50,13 +50,10 @@ public enum Canvas {
     /// legend stays legible on large mosaics.
     public static func legend(_ image: inout Image<UInt8>, title: String?, entries: [(colour: RGB, label: String)],
                               x: Int = 8, y: Int = 8, scale: Int? = nil) {
-        let s = scale ?? max(1, min(image.width, image.height) / 400)
+        let s = scale ?? legendScale(width: image.width, height: image.height)
         let line = (BitmapFont.glyphHeight + 4) * s
         let swatch = BitmapFont.glyphHeight * s
-        let textWidth = max(title.map { BitmapFont.width(of: $0, scale: s) } ?? 0,
-                            entries.map { BitmapFont.width(of: $0.label, scale: s) + swatch + 4 * s }.max() ?? 0)
-        let panelWidth = textWidth + 8 * s
-        let panelHeight = line * (entries.count + (title == nil ? 0 : 1)) + 6 * s
+        let (panelWidth, panelHeight) = legendSize(title: title, entries: entries, scale: s)
         fill(&image, x: x, y: y, width: panelWidth, height: panelHeight, colour: RGB(20, 20, 20), opacity: 0.75)
         var cy = y + 4 * s
         if let title {
@@ -69,5 +66,17 @@ public enum Canvas {
             text(&image, entry.label, x: x + 8 * s + swatch, y: cy, colour: RGB(255, 255, 255), scale: s)
             cy += line
         }
+    }
+
+    /// The legend's font scale on a `width × height` picture: one font pixel per 400 px of the shorter side.
+    public static func legendScale(width: Int, height: Int) -> Int { max(1, min(width, height) / 400) }
+
+    /// The legend panel's size in pixels; ``legend(_:title:entries:x:y:scale:)`` draws nothing outside it.
+    public static func legendSize(title: String?, entries: [(colour: RGB, label: String)], scale s: Int) -> (width: Int, height: Int) {
+        let line = (BitmapFont.glyphHeight + 4) * s
+        let swatch = BitmapFont.glyphHeight * s
+        let textWidth = max(title.map { BitmapFont.width(of: $0, scale: s) } ?? 0,
+                            entries.map { BitmapFont.width(of: $0.label, scale: s) + swatch + 4 * s }.max() ?? 0)
+        return (textWidth + 8 * s, line * (entries.count + (title == nil ? 0 : 1)) + 6 * s)
     }
 }

@@ -82,7 +82,8 @@ struct LocateCommand: ParsableCommand {
         --similar-to IMAGE:ROW:COL gives a continuous heat (cosine similarity to that patch).
 
         Outputs in --out: <tile>_overlay.png and mosaic_overlay.png (cluster colours, picked \
-        patches outlined in white, legend), <tile>_clusters.tif (1 + cluster per pixel), \
+        patches outlined in white, legend; stored uncompressed unless --picture-compression \
+        says otherwise; with one tile mosaic_overlay.png is that tile's picture), <tile>_clusters.tif (1 + cluster per pixel), \
         <tile>_picked.tif (255 = picked), patches.csv, targets.csv/json (ranked regions with \
         centroids in pixels and physical units), summary.json (parameters, cluster sizes, \
         silhouette, timings, scores with --truth); for montages also targets.nav and \
@@ -199,6 +200,10 @@ struct LocateCommand: ParsableCommand {
     @Flag(name: .customLong("no-pictures"), help: "Skip the overlay PNGs (faster; label TIFFs and tables are still written).")
     var noPictures = false
 
+    @Option(name: .customLong("picture-compression"),
+            help: "zlib level of the overlay PNGs: 0 = stored (default: the fastest, files as large as the RGB pixels, e.g. 3 MB per 1000² tile), 1-9 = compressed with row filters (about half the size for TEM tiles; each picture takes 10-20x longer to write).")
+    var pictureCompression = 0
+
     @Flag(name: .customLong("patch-table"), help: "Write patches.csv also in window mode (can be huge).")
     var patchTable = false
 
@@ -226,6 +231,9 @@ struct LocateCommand: ParsableCommand {
         default: throw ValidationError("--scaler \(scaler): use zscore, minmax or robust")
         }
         if pca != nil && nmf != nil { throw ValidationError("give --pca or --nmf, not both") }
+        guard (0...9).contains(pictureCompression) else {
+            throw ValidationError("--picture-compression \(pictureCompression): use a zlib level from 0 (stored, fastest) to 9 (smallest)")
+        }
         if let pca {
             if let n = Int(pca) { o.reduction = .pca(n) }
             else if let f = Double(pca) { o.reduction = .pcaFraction(f) }
@@ -285,7 +293,7 @@ struct LocateCommand: ParsableCommand {
         var extra: [String: Any] = ["inputs": inputs, "read_seconds": Double(loaded - started) / 1e9,
                                     "run_seconds": Double(computed - loaded) / 1e9]
         if let montage, let stage { extra["serialem"] = montage.summary(targets: stage.targets, duplicates: stage.duplicates) }
-        try LocatorOutput.write(result, images: images, to: out, style: .init(opacity: opacity, pictures: !noPictures), writePatchTable: patchTable ? true : nil,
+        try LocatorOutput.write(result, images: images, to: out, style: .init(opacity: opacity, pictures: !noPictures, pictureCompression: pictureCompression), writePatchTable: patchTable ? true : nil,
                                 extraSummary: extra, progress: progress)
         if let montage, let stage {
             try montage.write(stage.targets, to: out)

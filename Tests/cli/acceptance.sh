@@ -124,6 +124,34 @@ pycheck "default flags: the black population is found and two-step mode comes on
 import json; s = json.load(open('$WORK/meshloc/summary.json'))
 assert s['film_level_bimodal'] and s['film_level_method'] == 'bright-population median' and s['dark_exclusion'] == 'automatic', s"
 refuse "a bar coverage out of range names the field" "barCoverage" "$CLEAVE" sample --out "$WORK/mesh2" --bar-coverage 0.95
+# Overlay PNGs (issue 18 item 7): the same bytes on 1 and 2 threads, stored (default) and
+# compressed; every chunk CRC, the zlib stream (Python's zlib, independent of Cleave's encoder)
+# and PIL's decode agree with the pixels Cleave's reader returns.
+for level in 0 2; do
+  CLEAVE_THREADS=1 "$CLEAVE" locate "$WORK/sample" --out "$WORK/png1-$level" --grid 8x8 --seed 1 --picture-compression $level >/dev/null 2>&1
+  CLEAVE_THREADS=2 "$CLEAVE" locate "$WORK/sample" --out "$WORK/png2-$level" --grid 8x8 --seed 1 --picture-compression $level >/dev/null 2>&1
+  same=1; for f in "$WORK/png1-$level"/*.png "$WORK/png1-$level"/*.tif; do cmp -s "$f" "$WORK/png2-$level/$(basename "$f")" || same=0; done
+  [ $same = 1 ] && [ -s "$WORK/png1-$level/mosaic_overlay.png" ] && ok "locate pictures (level $level) identical for CLEAVE_THREADS=1 and 2" \
+    || bad "locate pictures (level $level) identical for CLEAVE_THREADS=1 and 2"
+  pycheck "locate pictures (level $level) are valid PNGs (CRCs, zlib stream, PIL)" "
+import glob, struct, zlib
+from PIL import Image
+files = sorted(glob.glob('$WORK/png1-$level/*.png')); assert len(files) == 5, files
+for f in files:
+    b = open(f, 'rb').read(); assert b[:8] == bytes([137, 80, 78, 71, 13, 10, 26, 10]), f
+    o, idat = 8, b''
+    while o < len(b):
+        n, = struct.unpack('>I', b[o:o + 4]); kind = b[o + 4:o + 8]; body = b[o + 8:o + 8 + n]
+        assert struct.unpack('>I', b[o + 8 + n:o + 12 + n])[0] == zlib.crc32(kind + body), (f, kind)
+        if kind == b'IHDR': w, h = struct.unpack('>II', body[:8])
+        if kind == b'IDAT': idat += body
+        o += 12 + n
+    raw = zlib.decompress(idat); assert len(raw) == h * (1 + 3 * w), (f, len(raw))
+    im = Image.open(f); im.load(); assert im.mode == 'RGB' and im.size == (w, h), (f, im.mode, im.size)
+    if $level == 0:
+        rows = [raw[r * (1 + 3 * w) + 1:(r + 1) * (1 + 3 * w)] for r in range(h)]
+        assert all(raw[r * (1 + 3 * w)] == 0 for r in range(h)) and b''.join(rows) == im.tobytes(), f"
+done
 refuse "k larger than the patch count is refused" "cluster|patch" "$CLEAVE" locate "$WORK/sample" --out "$WORK/loc2" --grid 2x2 --clusters 50
 refuse "empty folder is refused" "no image|empty|found no" "$CLEAVE" locate "$WORK/empty-does-not-exist" --out "$WORK/loc3"
 if [ -d "$DATA" ]; then

@@ -45,8 +45,10 @@ enum PNGFilter {
     /// Filters rows for writing, choosing per row the filter with the smallest sum of absolute
     /// (signed) residuals — the usual heuristic (ties go to the lower filter number).
     /// Output: `rows × (1 + rowBytes)` bytes. One pass scores all five filters; a second
-    /// writes the chosen one's residuals.
-    static func filter(_ source: UnsafePointer<UInt8>, rowBytes: Int, rows: Int, bytesPerPixel bpp: Int) -> [UInt8] {
+    /// writes the chosen one's residuals. `previous` is the row above the first one (nil: the
+    /// first row of the image, whose row above is all zeros).
+    static func filter(_ source: UnsafePointer<UInt8>, rowBytes: Int, rows: Int, bytesPerPixel bpp: Int,
+                       previous: UnsafePointer<UInt8>? = nil) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: rows * (rowBytes + 1))
         guard rows > 0, rowBytes > 0 else { return out }
         // The row above the first row is all zeros (as the PNG spec defines).
@@ -59,7 +61,7 @@ enum PNGFilter {
             zeros.withUnsafeBufferPointer { z in
                 for r in 0..<rows {
                     let row = source + r * rowBytes
-                    let up = r > 0 ? source + (r - 1) * rowBytes : z.baseAddress!
+                    let up = r > 0 ? source + (r - 1) * rowBytes : previous ?? z.baseAddress!
                     var s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0
                     // First pixel: no left neighbour (a = c = 0).
                     for i in 0..<lead {

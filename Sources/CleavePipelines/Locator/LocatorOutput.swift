@@ -23,10 +23,16 @@ public enum LocatorOutput {
         public var opacity: Double
         /// Longest side of the stitched mosaic picture.
         public var mosaicMaxSide: Int
-        /// Write the overlay PNGs (the slowest output: PNG compression of full-size RGB pictures).
+        /// Write the overlay PNGs.
         public var pictures: Bool
-        public init(opacity: Double = 0.4, mosaicMaxSide: Int = 4096, pictures: Bool = true) {
+        /// zlib level of the overlay PNGs: 0 = stored (default: the fastest, files as large as
+        /// the RGB pixels), 1…9 = compressed with adaptive row filters (about half the size for
+        /// TEM tiles, each picture ~10–20× slower to write).
+        public var pictureCompression: Int
+        public init(opacity: Double = 0.4, mosaicMaxSide: Int = 4096, pictures: Bool = true, pictureCompression: Int = 0) {
+            precondition((0...9).contains(pictureCompression), "LocatorOutput.Style: pictureCompression must be 0…9, got \(pictureCompression)")
             self.opacity = opacity; self.mosaicMaxSide = mosaicMaxSide; self.pictures = pictures
+            self.pictureCompression = pictureCompression
         }
     }
 
@@ -51,28 +57,109 @@ public enum LocatorOutput {
         }
         var clock = StageClock()
         let window = style.pictures ? greyWindow(images) : 0...1
-        var overlays: [(row: Int, column: Int, image: Image<UInt8>)] = []
-        for (index, input) in images.enumerated() {
-            progress.report(index, images.count, "writing")
-            let stem = Locator.stem(input.name)
-            if style.pictures {
-                let labelImage = labelPixels(result, image: index, width: input.image.width, height: input.image.height)
-                let overlay = drawOverlay(result, image: index, input: input, labels: labelImage, window: window, style: style)
-                var withLegend = overlay
-                drawLegend(&withLegend, result: result, title: input.name)
-                try write(withLegend, to: directory + "/" + stem + "_overlay.png")
-                overlays.append((input.mosaicRow ?? 0, input.mosaicColumn ?? index, overlay))
+        // Per image, side by side: the label TIFFs and the overlay PNG from one set of label
+        // bytes. Every file's bytes are independent of the thread count; an error names the
+        // first failing file in image order.
+        progress.report(0, images.count, "writing")
+        let keepOverlays = style.pictures && images.count > 1
+        nonisolated(unsafe) var overlays = [Image<UInt8>?](repeating: nil, count: images.count)
+        nonisolated(unsafe) var errors = [Error?](repeating: nil, count: 3 * images.count)
+        overlays.withUnsafeMutableBufferPointer { overlays in
+            errors.withUnsafeMutableBufferPointer { errors in
+                let overlays = UnsafeMutableSendableBuffer(overlays), errors = UnsafeMutableSendableBuffer(errors)
+                Parallel.forEach(images.count) { index in
+                    let input = images[index], stem = Locator.stem(input.name)
+                    let w = input.image.width, h = input.image.height
+                    let bytes = labelBytes(result, image: index, width: w, height: h)
+                    let shape = Shape(width: w, height: h)
+                    let files = [(Image<UInt8>(shape: shape, pixels: bytes.clusters, spacing: input.spacing), "_clusters.tif"),
+                                 (Image<UInt8>(shape: shape, pixels: bytes.picked, spacing: input.spacing), "_picked.tif")]
+                    // The two TIFFs and the picture side by side (the picture is parallel inside too).
+                    Parallel.forEach(style.pictures ? 3 : 2) { task in
+                        if task < 2 {
+                            do { try write(files[task].0, to: directory + "/" + stem + files[task].1) } catch { errors.buffer[3 * index + task] = error }
+                            return
+                        }
+                        let path = directory + "/" + stem + "_overlay.png"
+                        do {
+                            if keepOverlays || result.pickedBy == "similarity" {
+                                // The mosaic needs the picture itself: drawn once, kept, streamed with the legend.
+                                let overlay = drawOverlay(result, image: index, input: input, labels: bytes, window: window, style: style)
+                                if keepOverlays { overlays.buffer[index] = overlay }
+                                try overlay.pixels.withUnsafeBufferPointer { pixels in
+                                    let plane = w * h
+                                    try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
+                                        for x in 0..<w {
+                                            d[3 * x] = pixels[y * w + x]; d[3 * x + 1] = pixels[plane + y * w + x]; d[3 * x + 2] = pixels[2 * plane + y * w + x]
+                                        }
+                                    }
+                                }
+                            } else {
+                                // Rows painted straight into the PNG's bands: the picture never exists whole.
+                                let painter = overlayPainter(result, input: input, labels: bytes, window: window, style: style)
+                                try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
+                                    painter.fill(row: y, into: d)
+                                }
+                            }
+                        } catch { errors.buffer[3 * index + 2] = CleaveError("\(path): cannot write: \(error)") }
+                    }
+                }
             }
         }
-        try writeLabelImages(result, images: images, to: directory)
+        if let error = errors.compactMap({ $0 }).first { throw error }
         progress.report(images.count, images.count, "writing")
         // Mosaic.
         if style.pictures {
-        let placed = mosaicPlacement(overlays)
-        let rows = (placed.map(\.row).max() ?? 0) + 1, columns = (placed.map(\.column).max() ?? 0) + 1
-        var (mosaic, _) = Mosaic.stitch(placed, rows: rows, columns: columns, maxSide: style.mosaicMaxSide)
-        drawLegend(&mosaic, result: result, title: "mosaic \(rows)x\(columns)")
-        try write(mosaic, to: directory + "/mosaic_overlay.png")
+            let path = directory + "/mosaic_overlay.png"
+            // One tile is a 1x1 mosaic wherever its name places it; otherwise cells count from the
+            // first row and column present.
+            let cells = mosaicPlacement(images.indices.map { (row: images[$0].mosaicRow ?? 0, column: images[$0].mosaicColumn ?? $0, image: $0) })
+            let rows = images.count == 1 ? 1 : cells.map(\.row).max()! + 1
+            let columns = images.count == 1 ? 1 : cells.map(\.column).max()! + 1
+            let side = max(rows * images[0].image.height, columns * images[0].image.width)
+            if images.count == 1 && side <= style.mosaicMaxSide {
+                // The tile's picture (legend titled with its name), as a hard link: no second render, encode or write.
+                try linkOrCopy(directory + "/" + Locator.stem(images[0].name) + "_overlay.png", to: path)
+            } else if images.count > 1 && Mosaic.shrinkFactor(width: columns * images[0].image.width, height: rows * images[0].image.height,
+                                                              maxSide: style.mosaicMaxSide) == 1
+                        && overlays.allSatisfy({ $0?.shape == overlays[0]?.shape }) {
+                // Full size: rows straight from the kept tile pictures (the bytes of Mosaic.stitch
+                // at factor 1; later tiles win a shared place, missing places stay black).
+                let w = images[0].image.width, h = images[0].image.height
+                var place = [Int](repeating: -1, count: rows * columns)
+                for index in images.indices { place[cells[index].row * columns + cells[index].column] = index }
+                let tiles = overlays.map { $0! }
+                overlays = []
+                do {
+                    try writePicture(result, title: "mosaic \(rows)x\(columns)", width: columns * w, height: rows * h, spacing: nil,
+                                     to: path, style: style) { y, d in
+                        let r = y / h, ty = y % h
+                        for c in 0..<columns {
+                            let dst = d + 3 * c * w
+                            let index = place[r * columns + c]
+                            guard index >= 0 else { dst.update(repeating: 0, count: 3 * w); continue }
+                            tiles[index].pixels.withUnsafeBufferPointer { p in
+                                let plane = w * h, row = ty * w
+                                for x in 0..<w { dst[3 * x] = p[row + x]; dst[3 * x + 1] = p[plane + row + x]; dst[3 * x + 2] = p[2 * plane + row + x] }
+                            }
+                        }
+                    }
+                } catch { throw CleaveError("\(path): cannot write: \(error)") }
+            } else {
+                let tiles: [(row: Int, column: Int, image: Image<UInt8>)] = images.indices.map { index in
+                    let overlay = overlays[index] ?? drawOverlay(result, image: index, input: images[index],
+                                                                  labels: labelBytes(result, image: index, width: images[index].image.width,
+                                                                                     height: images[index].image.height),
+                                                                  window: window, style: style)
+                    return images.count == 1 ? (0, 0, overlay) : (cells[index].row, cells[index].column, overlay)
+                }
+                overlays = []
+                var (mosaic, _) = Mosaic.stitch(tiles, rows: rows, columns: columns, maxSide: style.mosaicMaxSide)
+                drawLegend(&mosaic, result: result, title: "mosaic \(rows)x\(columns)")
+                do { try PNGWriter.write(mosaic, to: path, level: style.pictureCompression) } catch {
+                    throw CleaveError("\(path): cannot write: \(error)")
+                }
+            }
         }
         clock.lap("pictures")
         let windowMode: Bool
@@ -83,25 +170,10 @@ public enum LocatorOutput {
         try writeSummary(result, to: directory + "/summary.json", outputTimings: clock.laps, extra: extraSummary)
     }
 
-    /// The `<tile>_clusters.tif` and `<tile>_picked.tif` of every image, written side by side
-    /// (one file per task; the same bytes as one after the other). An error names the first
-    /// failing file in image order.
-    static func writeLabelImages(_ result: LocatorResult, images: [LocatorImage], to directory: String) throws {
-        nonisolated(unsafe) var errors = [Error?](repeating: nil, count: 2 * images.count)
-        errors.withUnsafeMutableBufferPointer { errors in
-            let errors = UnsafeMutableSendableBuffer(errors)
-            Parallel.forEach(images.count) { index in
-                let input = images[index], stem = Locator.stem(input.name)
-                let bytes = labelBytes(result, image: index, width: input.image.width, height: input.image.height)
-                let shape = Shape(width: input.image.width, height: input.image.height)
-                let files = [(Image<UInt8>(shape: shape, pixels: bytes.clusters, spacing: input.spacing), "_clusters.tif"),
-                             (Image<UInt8>(shape: shape, pixels: bytes.picked, spacing: input.spacing), "_picked.tif")]
-                Parallel.forEach(2) { kind in
-                    do { try write(files[kind].0, to: directory + "/" + stem + files[kind].1) } catch { errors.buffer[2 * index + kind] = error }
-                }
-            }
+    static func write(_ image: Image<UInt8>, to path: String) throws {
+        do { try ImageFile.write(image, to: path) } catch {
+            throw CleaveError("\(path): cannot write: \(error)")
         }
-        if let error = errors.compactMap({ $0 }).first { throw error }
     }
 
     /// Mosaic cells relative to the smallest row and column present: tiles named from row 3 start
@@ -111,10 +183,49 @@ public enum LocatorOutput {
         return cells.map { ($0.row - top, $0.column - left, $0.image) }
     }
 
-    static func write(_ image: Image<UInt8>, to path: String) throws {
-        // Deflate level 1: overlays are large and written on every run; level 6 costs ~4× the time for ~10 % smaller files.
-        do { try ImageFile.write(image, to: path, options: ImageWriteOptions(deflateLevel: 1)) } catch {
-            throw CleaveError("\(path): cannot write: \(error)")
+    /// `destination` as a hard link to `source` (the same file, no copy), or a copy where the
+    /// file system has no hard links.
+    static func linkOrCopy(_ source: String, to destination: String) throws {
+        _ = unlink(destination)
+        guard link(source, destination) != 0 else { return }
+        do { try FileManager.default.copyItem(atPath: source, toPath: destination) } catch {
+            throw CleaveError("\(destination): cannot write: \(error.localizedDescription)")
+        }
+    }
+
+    /// Writes a `width × height` RGB picture whose rows come from `fill`, with the legend
+    /// (cluster colours and sizes, `title`) in its top-left corner, as PNG at `style.pictureCompression`.
+    static func writePicture(_ result: LocatorResult, title: String, width: Int, height: Int, spacing: Spacing?, to path: String,
+                             style: Style, fill: (Int, UnsafeMutablePointer<UInt8>) -> Void) throws {
+        // The legend panel drawn over the picture's own pixels under it (Canvas draws nothing
+        // outside the panel, so the patch is the legend-drawn picture there).
+        let scale = Canvas.legendScale(width: width, height: height)
+        let entries = legendEntries(result)
+        let panel = Canvas.legendSize(title: title, entries: entries, scale: scale)
+        let x0 = 8, y0 = 8, x1 = min(width, x0 + panel.width), y1 = min(height, y0 + panel.height)
+        var patch: Image<UInt8>? = nil
+        if x1 > x0 && y1 > y0 {
+            let pw = x1 - x0, ph = y1 - y0
+            var pixels = [UInt8](repeating: 0, count: 3 * pw * ph)
+            var row = [UInt8](repeating: 0, count: 3 * width)
+            for y in y0..<y1 {
+                row.withUnsafeMutableBufferPointer { fill(y, $0.baseAddress!) }
+                for x in x0..<x1 { for c in 0..<3 { pixels[c * pw * ph + (y - y0) * pw + x - x0] = row[3 * x + c] } }
+            }
+            var image = Image<UInt8>(shape: Shape(width: pw, height: ph, channels: 3), pixels: pixels)
+            Canvas.legend(&image, title: title, entries: entries, x: 0, y: 0, scale: scale)
+            patch = image
+        }
+        try (patch?.pixels ?? []).withUnsafeBufferPointer { legend in
+            let pw = x1 - x0, plane = max(0, pw * (y1 - y0))
+            try PNGWriter.write(width: width, height: height, channels: 3, spacing: spacing, to: path, level: style.pictureCompression) { y, d in
+                fill(y, d)
+                guard patch != nil, y >= y0 && y < y1 else { return }
+                let r = (y - y0) * pw
+                for x in 0..<pw {
+                    d[3 * (x0 + x)] = legend[r + x]; d[3 * (x0 + x) + 1] = legend[plane + r + x]; d[3 * (x0 + x) + 2] = legend[2 * plane + r + x]
+                }
+            }
         }
     }
 
@@ -160,8 +271,9 @@ public enum LocatorOutput {
     /// The 8-bit label TIFFs' pixels straight from the patch grid: `1 + label` (clamped to 255,
     /// 0 = no patch) and 255 on picked patches; one write per owned pixel, no intermediate tables.
     static func labelBytes(_ result: LocatorResult, image: Int, width: Int, height: Int) -> (clusters: [UInt8], picked: [UInt8]) {
-        var clusters = [UInt8](largeRepeating: 0, count: width * height)
-        var picked = [UInt8](largeRepeating: 0, count: width * height)
+        // Zeroed with a concrete fill (the generic `largeRepeating` fill ran unspecialised here).
+        var clusters = [UInt8](largeUninitializedCount: width * height) { $0.initialize(repeating: 0) }
+        var picked = [UInt8](largeUninitializedCount: width * height) { $0.initialize(repeating: 0) }
         let grid = result.layout.grids[image]
         clusters.withUnsafeMutableBufferPointer { clusters in
             picked.withUnsafeMutableBufferPointer { picked in
@@ -222,46 +334,45 @@ public enum LocatorOutput {
         return (clusters, picked)
     }
 
-    static func drawOverlay(_ result: LocatorResult, image: Int, input: LocatorImage, labels: LabelPixels,
+    /// The tile in grey through `window`, cluster colours blended over it (the picked cluster at
+    /// `style.opacity`, the others at half) or, for similarity runs, the heat in viridis; picked
+    /// regions outlined in white, `max(1, min(width, height) / 400)` px wide.
+    static func drawOverlay(_ result: LocatorResult, image: Int, input: LocatorImage, labels: (clusters: [UInt8], picked: [UInt8]),
                             window: ClosedRange<Double>, style: Style) -> Image<UInt8> {
-        let grey = input.image.rescaled(to: UInt8.self, from: window)
-        var out: Image<UInt8>
-        if result.pickedBy == "similarity" {
-            out = Display.heat(grey: grey, values: labels.heat, range: 0...1, opacity: style.opacity)
-        } else {
-            // Label image holds 1 + label (0 = no patch). The picked cluster at full opacity,
-            // the others at half, so the picked one stands out while the rest stays readable.
-            var colours: [RGB?] = [nil]
-            var opacities: [Double] = [0]
-            for l in 0..<result.clusterSizes.count {
-                colours.append(colour(label: l, result: result))
-                opacities.append(l == result.picked ? style.opacity : style.opacity * 0.5)
-            }
-            out = Display.overlay(grey: grey, labels: labels.clusters, colours: colours, opacities: opacities)
-        }
-        // Outline picked regions: a pixel on the picked side of a picked/unpicked boundary.
         let w = input.image.width, h = input.image.height
-        let thickness = max(1, min(w, h) / 400)
-        let outline = RGB(255, 255, 255)
-        let plane = w * h
-        for y in 0..<h {
-            for x in 0..<w where labels.picked[y * w + x] != 0 {
-                var edge = false
-                for d in 1...thickness where !edge {
-                    if x - d < 0 || labels.picked[y * w + x - d] == 0 { edge = x - d >= 0 }
-                    if !edge && (x + d >= w || labels.picked[y * w + x + d] == 0) { edge = x + d < w }
-                    if !edge && (y - d < 0 || labels.picked[(y - d) * w + x] == 0) { edge = y - d >= 0 }
-                    if !edge && (y + d >= h || labels.picked[(y + d) * w + x] == 0) { edge = y + d < h }
-                }
-                if edge {
-                    out.pixels[y * w + x] = outline.red; out.pixels[plane + y * w + x] = outline.green; out.pixels[2 * plane + y * w + x] = outline.blue
-                }
-            }
+        let outline = Display.outline(of: labels.picked, width: w, height: h, thickness: max(1, min(w, h) / 400))
+        if result.pickedBy == "similarity" {
+            let heat = labelPixels(result, image: image, width: w, height: h).heat
+            var out = Display.heat(grey: Display.grey(values: input.image, window: window), values: heat, range: 0...1, opacity: style.opacity)
+            let plane = w * h
+            for i in 0..<plane where outline[i] != 0 { out.pixels[i] = 255; out.pixels[plane + i] = 255; out.pixels[2 * plane + i] = 255 }
+            return out
         }
-        return out
+        return overlayPainter(result, input: input, labels: labels, window: window, style: style, outline: outline).image()
+    }
+
+    /// The cluster-colour overlay of one tile, row by row (see ``drawOverlay(_:image:input:labels:window:style:)``).
+    static func overlayPainter(_ result: LocatorResult, input: LocatorImage, labels: (clusters: [UInt8], picked: [UInt8]),
+                               window: ClosedRange<Double>, style: Style, outline: [UInt8]? = nil) -> OverlayPainter {
+        let w = input.image.width, h = input.image.height
+        let outline = outline ?? Display.outline(of: labels.picked, width: w, height: h, thickness: max(1, min(w, h) / 400))
+        // Label bytes hold 1 + label (0 = no patch).
+        var colours: [RGB?] = [nil]
+        var opacities: [Double] = [0]
+        for l in 0..<result.clusterSizes.count {
+            colours.append(colour(label: l, result: result))
+            opacities.append(l == result.picked ? style.opacity : style.opacity * 0.5)
+        }
+        return OverlayPainter(values: input.image, window: window, labels: labels.clusters, colours: colours, opacities: opacities,
+                              outline: outline, outlineColour: RGB(255, 255, 255))
     }
 
     static func drawLegend(_ image: inout Image<UInt8>, result: LocatorResult, title: String) {
+        Canvas.legend(&image, title: title, entries: legendEntries(result))
+    }
+
+    /// The legend's rows: clusters with their sizes (the picked one marked), or the heat scale.
+    static func legendEntries(_ result: LocatorResult) -> [(colour: RGB, label: String)] {
         var entries: [(colour: RGB, label: String)] = []
         if result.pickedBy == "similarity" {
             entries.append((Palette.viridis(1), "similar (1.0)"))
@@ -274,7 +385,7 @@ public enum LocatorOutput {
                 entries.append((colour(label: l, result: result), text))
             }
         }
-        Canvas.legend(&image, title: title, entries: entries)
+        return entries
     }
 
     static func csvField(_ s: String) -> String {

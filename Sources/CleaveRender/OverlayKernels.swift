@@ -1,0 +1,241 @@
+import CleaveCore
+
+// The overlay pictures' hot loops: one pass per pixel from the measured values to RGB, and
+// picked-region outlines from run lengths instead of per-pixel neighbour searches.
+
+extension Display {
+    /// A float image seen through a contrast `window` as 8-bit grey, with category colours
+    /// blended over it and an optional outline drawn on top, in one pass:
+    ///
+    /// ```
+    /// grey  = UInt8(roundingClamping: (value − window.lower) · 255 / (window.upper − window.lower))
+    /// pixel = outline ≠ 0 ? outlineColour
+    ///       : colours[label] == nil ? (grey, grey, grey)
+    ///       : round(grey · (1 − opacity) + colour · opacity)   per channel
+    /// ```
+    ///
+    /// The same bytes as `values.rescaled(to: UInt8.self, from: window)` then
+    /// ``overlay(grey:labels:colours:opacities:)`` then painting the outline.
+    /// - Parameters:
+    ///   - values: a 2D single-channel image.
+    ///   - labels: one byte per pixel, indexing `colours` and `opacities` (an index outside leaves the grey).
+    ///   - opacities: 0…1 per label.
+    ///   - outline: nil, or one byte per pixel, non-zero where `outlineColour` is drawn.
+    /// - Returns: a planar 3-channel RGB image with the spacing of `values`.
+    /// - Complexity: O(pixels), rows in fixed chunks on all cores (the result does not depend on the thread count).
+    public static func overlay(values: Image<Float>, window: ClosedRange<Double>, labels: [UInt8], colours: [RGB?], opacities: [Double],
+                               outline: [UInt8]? = nil, outlineColour: RGB = RGB(255, 255, 255)) -> Image<UInt8> {
+        OverlayPainter(values: values, window: window, labels: labels, colours: colours, opacities: opacities,
+                       outline: outline, outlineColour: outlineColour).image()
+    }
+
+    /// A float image seen through a contrast `window` as 8-bit grey: the same bytes as
+    /// `values.rescaled(to: UInt8.self, from: window)`, rows on all cores.
+    public static func grey(values: Image<Float>, window: ClosedRange<Double>) -> Image<UInt8> {
+        let n = values.pixels.count
+        let lower = window.lowerBound, span = window.upperBound - window.lowerBound
+        let scale = span > 0 ? 255 / span : 0
+        var out = [UInt8](largeUninitializedCount: n) { _ in }
+        out.withUnsafeMutableBufferPointer { o in
+            values.pixels.withUnsafeBufferPointer { v in
+                let o = SendablePointer(o.baseAddress!), v = SendablePointer(v.baseAddress!)
+                Parallel.forEachChunk(of: n, chunkCount: Parallel.chunkCount(total: n, minimumPerChunk: 1 << 16)) { range in
+                    for i in range { o.pointer[i] = UInt8(roundingClamping: (Double(v.pointer[i]) - lower) * scale) }
+                }
+            }
+        }
+        return Image(shape: values.shape, pixels: out, spacing: values.spacing)
+    }
+
+    /// The inner border of the non-zero region of a `width × height` mask, `thickness` pixels
+    /// wide: 1 where the mask is non-zero and an in-image pixel with mask 0 lies at most
+    /// `thickness` pixels away along the row or the column, 0 elsewhere.
+    ///
+    /// Rows: each non-zero run `[a, b)` marks `[a, a + thickness)` when `a > 0` and
+    /// `[b − thickness, b)` when `b < width`. Columns: each band of rows tracks, per column, the
+    /// nearest zero above (and, in a second pass, below), starting `thickness` rows outside the band.
+    /// - Complexity: O(pixels + width · thickness · bands), bands of rows on all cores.
+    public static func outline(of mask: [UInt8], width: Int, height: Int, thickness: Int) -> [UInt8] {
+        precondition(mask.count == width * height && thickness >= 1,
+                     "Display.outline(of:width:height:thickness:): \(mask.count) mask bytes for \(width)×\(height), thickness \(thickness)")
+        // Each chunk clears its own rows first (no separate zero fill).
+        var out = [UInt8](largeUninitializedCount: mask.count) { _ in }
+        guard width > 0, height > 0 else { return out }
+        out.withUnsafeMutableBufferPointer { o in
+            mask.withUnsafeBufferPointer { m in
+                let o = SendablePointer(o.baseAddress!), m = SendablePointer(m.baseAddress!)
+                let chunks = Parallel.chunkCount(total: height, minimumPerChunk: max(64, 4 * thickness))
+                Parallel.forEachChunk(of: height, chunkCount: chunks) { rows in
+                    let t = thickness
+                    for i in (rows.lowerBound * width)..<(rows.upperBound * width) { o.pointer[i] = 0 }
+                    // Rows.
+                    for y in rows {
+                        let row = m.pointer + y * width, dst = o.pointer + y * width
+                        var x = 0
+                        while x < width {
+                            guard row[x] != 0 else { x += 1; continue }
+                            let a = x
+                            while x < width && row[x] != 0 { x += 1 }
+                            if a > 0 { for i in a..<min(x, a + t) { dst[i] = 1 } }
+                            if x < width { for i in max(a, x - t)..<x { dst[i] = 1 } }
+                        }
+                    }
+                    // Columns: per column the row of the nearest zero above (then below); a row
+                    // without set pixels moves every column's nearest zero at once (`allZero`).
+                    let nearest = UnsafeMutablePointer<Int>.allocate(capacity: width)
+                    defer { nearest.deallocate() }
+                    func hasSet(_ row: UnsafeMutablePointer<UInt8>) -> Bool {
+                        var any: UInt8 = 0
+                        for x in 0..<width { any |= row[x] }
+                        return any != 0
+                    }
+                    nearest.initialize(repeating: Int.min / 2, count: width)
+                    var allZero = Int.min / 2
+                    for y in max(0, rows.lowerBound - t)..<rows.upperBound {
+                        let row = m.pointer + y * width, dst = o.pointer + y * width
+                        guard hasSet(row) else { allZero = y; continue }
+                        let inside = y >= rows.lowerBound
+                        for x in 0..<width {
+                            if row[x] == 0 { nearest[x] = y } else if inside && y - max(nearest[x], allZero) <= t { dst[x] = 1 }
+                        }
+                    }
+                    nearest.update(repeating: Int.max / 2, count: width)
+                    allZero = Int.max / 2
+                    for y in stride(from: min(height, rows.upperBound + t) - 1, through: rows.lowerBound, by: -1) {
+                        let row = m.pointer + y * width, dst = o.pointer + y * width
+                        guard hasSet(row) else { allZero = y; continue }
+                        let inside = y < rows.upperBound
+                        for x in 0..<width {
+                            if row[x] == 0 { nearest[x] = y } else if inside && min(nearest[x], allZero) - y <= t { dst[x] = 1 }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// The Locator-style overlay of ``Display/overlay(values:window:labels:colours:opacities:outline:outlineColour:)``
+/// pixel by pixel or row by row (interleaved RGB), so that a picture can be written without
+/// holding it (``fill(row:into:)`` may run on several threads at once).
+public struct OverlayPainter: @unchecked Sendable {
+    /// tables[768 · label + 256 · channel + grey]: labels without a colour map grey to itself.
+    let tables: [UInt8]
+    let values: Image<Float>
+    let labels: [UInt8]
+    let outline: [UInt8]?
+    let lower: Double, scale: Double
+    let edge: (UInt8, UInt8, UInt8)
+    /// grey of every integer value 0…65535 (8/16-bit data seen as Float), for large pictures:
+    /// a lookup instead of a Double multiply and rounding per pixel; the same bytes.
+    let greyTable: [UInt8]
+
+    /// The overlay of `values` through `window` (see ``Display/overlay(values:window:labels:colours:opacities:outline:outlineColour:)``).
+    public init(values: Image<Float>, window: ClosedRange<Double>, labels: [UInt8], colours: [RGB?], opacities: [Double],
+                outline: [UInt8]? = nil, outlineColour: RGB = RGB(255, 255, 255)) {
+        let n = values.shape.planeSize
+        precondition(values.channels == 1 && values.depth == 1 && labels.count == n && colours.count == opacities.count
+                     && (outline?.count ?? n) == n,
+                     "OverlayPainter: \(labels.count) labels, \(outline?.count ?? n) outline flags for \(values.shape), \(colours.count) colours, \(opacities.count) opacities")
+        var tables = [UInt8](repeating: 0, count: 256 * 3 * 256)
+        for l in 0..<256 {
+            for g in 0..<256 {
+                var rgb = (UInt8(g), UInt8(g), UInt8(g))
+                if l < colours.count, let c = colours[l] {
+                    let a = min(max(opacities[l], 0), 1)
+                    rgb = (UInt8((Double(g) * (1 - a) + Double(c.red) * a).rounded()),
+                           UInt8((Double(g) * (1 - a) + Double(c.green) * a).rounded()),
+                           UInt8((Double(g) * (1 - a) + Double(c.blue) * a).rounded()))
+                }
+                tables[768 * l + g] = rgb.0; tables[768 * l + 256 + g] = rgb.1; tables[768 * l + 512 + g] = rgb.2
+            }
+        }
+        self.tables = tables
+        self.values = values; self.labels = labels; self.outline = outline
+        let span = window.upperBound - window.lowerBound
+        lower = window.lowerBound; scale = span > 0 ? 255 / span : 0
+        edge = (outlineColour.red, outlineColour.green, outlineColour.blue)
+        let (lower, scale) = (lower, scale)
+        greyTable = n >= 1 << 18 ? (0..<65_536).map { UInt8(roundingClamping: (Double($0) - lower) * scale) } : []
+    }
+
+    public var width: Int { values.width }
+    public var height: Int { values.height }
+
+    /// The whole picture, planar RGB with the spacing of the values; rows in fixed chunks on all cores.
+    public func image() -> Image<UInt8> {
+        let n = values.shape.planeSize, width = values.width
+        // Every byte is written below (no zero fill first).
+        var out = [UInt8](largeUninitializedCount: 3 * n) { _ in }
+        out.withUnsafeMutableBufferPointer { o in
+            let o = SendablePointer(o.baseAddress!)
+            Parallel.forEachChunk(of: values.height, chunkCount: Parallel.chunkCount(total: n, minimumPerChunk: 1 << 16)) { rows in
+                withPointers { p in
+                    for i in (rows.lowerBound * width)..<(rows.upperBound * width) {
+                        let (r, g, b) = p.pixel(i)
+                        o.pointer[i] = r; o.pointer[n + i] = g; o.pointer[2 * n + i] = b
+                    }
+                }
+            }
+        }
+        return Image(shape: Shape(width: width, height: values.height, channels: 3), pixels: out, spacing: values.spacing)
+    }
+
+    /// Row `row` as interleaved RGB into `destination` (`3 × width` bytes).
+    public func fill(row: Int, into destination: UnsafeMutablePointer<UInt8>) {
+        let width = values.width
+        withPointers { p in
+            var d = destination
+            for i in (row * width)..<((row + 1) * width) {
+                let (r, g, b) = p.pixel(i)
+                d[0] = r; d[1] = g; d[2] = b
+                d += 3
+            }
+        }
+    }
+
+    struct Pointers {
+        let tables: UnsafePointer<UInt8>, values: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, outline: UnsafePointer<UInt8>?
+        let lower: Double, scale: Double, edge: (UInt8, UInt8, UInt8)
+        let greyTable: UnsafePointer<UInt8>?
+
+        /// grey = window(value); outline → edge colour; else tables[label][grey].
+        @inline(__always) func pixel(_ i: Int) -> (UInt8, UInt8, UInt8) {
+            if let outline, outline[i] != 0 { return edge }
+            let v = values[i]
+            let g: Int
+            if let greyTable, v >= 0, v < 65_536, Float(Int(v)) == v {
+                g = Int(greyTable[Int(v)])
+            } else {
+                g = Int(UInt8(roundingClamping: (Double(v) - lower) * scale))
+            }
+            let base = 768 * Int(labels[i]) + g
+            return (tables[base], tables[base + 256], tables[base + 512])
+        }
+    }
+
+    func withPointers<R>(_ body: (Pointers) -> R) -> R {
+        tables.withUnsafeBufferPointer { t in
+            values.pixels.withUnsafeBufferPointer { v in
+                labels.withUnsafeBufferPointer { l in
+                    let flags = outline ?? []
+                    return flags.withUnsafeBufferPointer { f in
+                        greyTable.withUnsafeBufferPointer { grey in
+                            body(Pointers(tables: t.baseAddress!, values: v.baseAddress!, labels: l.baseAddress!,
+                                          outline: outline == nil ? nil : f.baseAddress!, lower: lower, scale: scale, edge: edge,
+                                          greyTable: grey.isEmpty ? nil : grey.baseAddress!))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A pointer handed to ``Parallel`` tasks that each touch their own elements.
+struct SendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+    init(_ pointer: UnsafePointer<T>) { self.pointer = UnsafeMutablePointer(mutating: pointer) }
+}
