@@ -110,7 +110,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Block side (pixels) for feature computation; memory grows with its square.")
     var blockSize = 1024
 
-    @Option(name: .long, help: ArgumentHelp("How each image's grey values are mapped before features: percentile[:LOW:HIGH] (default 0.5–99.5: each image's own percentiles → −1…+1), type (÷ 255 or 65535), none.",
+    @Option(name: .long, help: ArgumentHelp("How each image's grey values are mapped before features: percentile[:LOW:HIGH] (0.1–99.9 unless given: each image's own percentiles → −1…+1), type (÷ 255 or 65535), none.",
                                             discussion: "Recorded in the model and repeated by `cleave predict`. percentile makes bit depth, exposure and contrast differences between images irrelevant, assuming each image shows its phases over a similar grey range; type handles bit depth only; none uses the stored values (the model then refuses images of another pixel type).", valueName: "MODE"))
     var normalise = IntensityNormalisation.default.description
 
