@@ -237,7 +237,7 @@ extension Workbench {
             let crop = Workbench.crop(pixels, to: grown)
             // Intensity windows of the whole image, so a region is classified as it would be in the whole.
             var cropInput = PixelClassifierInput(name: image.name, image: crop)
-            if let windows = model.normalisation.windows(for: PixelClassifierInput(name: image.name, image: pixels)) {
+            if let windows = try model.normalisation.windows(for: PixelClassifierInput(name: image.name, image: pixels)) {
                 cropInput = cropInput.withFeatureWindows(windows)
             }
             let prediction: PixelPrediction

@@ -115,7 +115,7 @@ struct PredictCommand: ParsableCommand {
         for spec in images {
             let paths = spec.split(separator: ",").map(String.init)
             let opened = try clock.measure("open / read input") { try PixelClassifierInput.open(paths: paths, name: spec) }
-            let input = clock.measure("intensity windows") { classifier.normalisation.prepare(opened) }
+            let input = try clock.measure("intensity windows") { try classifier.normalisation.prepare(opened) }
             var stem = URL(fileURLWithPath: String(spec.split(separator: ",")[0])).deletingPathExtension().lastPathComponent
             if stem.hasSuffix(".ome") { stem = String(stem.dropLast(4)) }
             var unique = stem, k = 2

@@ -141,7 +141,7 @@ import CleavePipelines
         for i in stride(from: 0, to: w * h, by: 7) { #expect(abs(plane.values[i] - window.normalized(expected[i])) < 1e-6) }
         // The windows are measured on flattened planes: the 99th percentile is the grain level at
         // the average gain (≈ 150), not the raw brightest grain (≈ 200).
-        let windows = NeuralPlaneSource.measureWindows([(input, [0])], percentiles: [1, 99], flattening: 32)
+        let windows = try NeuralPlaneSource.measureWindows([(input, [0])], percentiles: [1, 99], flattening: 32)
         #expect(windows[0].high > 135 && windows[0].high < 165 && windows[0].low == 0, "\(windows[0])")
     }
 }

@@ -271,18 +271,32 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         let ramp = Image(shape: Shape(width: 40, height: 25), pixels: (0..<1000).map { UInt16($0) })
         let input = PixelClassifierInput(name: "ramp", image: .uint16(ramp))
         let half = IntensityNormalisation.percentiles(low: 0.5, high: 99.5)
-        let windows = try #require(half.windows(for: input))
+        let windows = try #require(try half.windows(for: input))
         #expect(windows.count == 1)
         #expect(abs(windows[0].low - 4.995) < 1e-3 && abs(windows[0].high - 994.005) < 1e-3)
         let block = try half.prepare(input).featureBlock(Region(x: 0, y: 0, width: 40, height: 25))
         #expect(abs(block.pixels[0] - (2 * (0 - 4.995) / 989.01 - 1)) < 1e-5)
         #expect(abs(block.pixels[999] - (2 * (999 - 4.995) / 989.01 - 1)) < 1e-5)
         // The default 0.1 / 99.9: numpy gives 0.999 and 998.001.
-        let defaults = try #require(IntensityNormalisation.default.windows(for: input))
+        let defaults = try #require(try IntensityNormalisation.default.windows(for: input))
         #expect(abs(defaults[0].low - 0.999) < 1e-3 && abs(defaults[0].high - 998.001) < 1e-3)
         // The type window divides by the type's maximum; none leaves values as stored.
-        #expect(IntensityNormalisation.pixelType.windows(for: input) == [IntensityWindow(low: 0, high: 65535)])
-        #expect(IntensityNormalisation.none.windows(for: input) == nil)
+        #expect(try IntensityNormalisation.pixelType.windows(for: input) == [IntensityWindow(low: 0, high: 65535)])
+        #expect(try IntensityNormalisation.none.windows(for: input) == nil)
+    }
+
+    /// A stack's window comes from at most 16 evenly spaced planes (0, 1, 2, 3, 5, … 19 of 20), so a
+    /// streamed stack is not read twice; a plane left out (4) does not move it, a plane in (5) does.
+    @Test func stackWindowsUseEvenlySpacedPlanes() throws {
+        func stack(bright plane: Int) -> PixelClassifierInput {
+            var pixels = [UInt16](repeating: 0, count: 8 * 8 * 20)
+            for z in 0..<20 { for i in 0..<64 { pixels[z * 64 + i] = z == plane ? 60000 : UInt16(i) } }
+            return PixelClassifierInput(name: "stack", image: .uint16(Image(shape: Shape(width: 8, height: 8, depth: 20), pixels: pixels)))
+        }
+        let skipped = try #require(try IntensityNormalisation.default.windows(for: stack(bright: 4)))
+        #expect(skipped[0].high < 64, "\(skipped)")
+        let sampled = try #require(try IntensityNormalisation.default.windows(for: stack(bright: 5)))
+        #expect(sampled[0].high > 50000, "\(sampled)")
     }
 
     /// The point of the default: a test image recorded at another bit depth, gain and offset

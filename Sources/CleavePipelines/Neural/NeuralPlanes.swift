@@ -84,25 +84,30 @@ public final class NeuralPlaneSource {
 
     /// Intensity windows (`percentiles` of each detector channel) measured on the given planes of
     /// the inputs, on at most ~2 million samples per channel taken at a fixed stride; with
-    /// `flattening`, on the flat-field corrected planes.
+    /// `flattening`, on the flat-field corrected planes. Each plane is read once for all channels.
+    /// - Throws: what reading a streamed plane throws.
     public static func measureWindows(_ inputs: [(input: PixelClassifierInput, planes: [Int])], percentiles: [Double] = [1, 99],
-                                      flattening: Double? = nil) -> [IntensityWindow] {
+                                      flattening: Double? = nil) throws -> [IntensityWindow] {
         precondition(!inputs.isEmpty && percentiles.count == 2, "NeuralPlaneSource.measureWindows: no inputs")
         let channels = inputs[0].input.channelCount
         let total = inputs.reduce(0) { $0 + $1.planes.count * $1.input.spatialShape.planeSize }
         let stride = max(1, total / 2_000_000)
-        var windows: [IntensityWindow] = []
-        for c in 0..<channels {
-            var sample: [Float] = []
-            sample.reserveCapacity(total / stride + 1)
-            for (input, planes) in inputs {
-                let shape = input.spatialShape
-                for z in planes {
-                    let block = input.floatBlock(Region(x: 0, y: 0, z: z, width: shape.width, height: shape.height, depth: 1))
+        var samples = [[Float]](repeating: [], count: channels)
+        for c in 0..<channels { samples[c].reserveCapacity(total / stride + 1) }
+        for (input, planes) in inputs {
+            let shape = input.spatialShape
+            for z in planes {
+                let block = try input.readBlock(Region(x: 0, y: 0, z: z, width: shape.width, height: shape.height, depth: 1))
+                for c in 0..<channels {
                     let plane = channelPlane(block, channel: c, flattening: flattening)
-                    for i in Swift.stride(from: 0, to: shape.planeSize, by: stride) { sample.append(plane[i]) }
+                    for i in Swift.stride(from: 0, to: shape.planeSize, by: stride) { samples[c].append(plane[i]) }
                 }
             }
+        }
+        var windows: [IntensityWindow] = []
+        for c in 0..<channels {
+            var sample = samples[c]
+            samples[c] = []
             var copy = sample
             let low = OrderStatistics.percentile(&copy, percentiles[0])
             let high = OrderStatistics.percentile(&sample, percentiles[1])

@@ -100,7 +100,7 @@ public struct NeuralTrainingSet: Sendable {
         for (i, c) in classList.enumerated() { index[c.value] = Int32(i) }
         let K = classList.count
 
-        let windows = NeuralPlaneSource.measureWindows(
+        let windows = try NeuralPlaneSource.measureWindows(
             examples.indices.map { e in (examples[e].input, labelPlanes.filter { $0.example == e }.map(\.z)) }, percentiles: percentiles,
             flattening: flattening)
         let spec = NeuralInputSpec(detectorChannels: channels, slices: slices, percentiles: percentiles, windows: windows,

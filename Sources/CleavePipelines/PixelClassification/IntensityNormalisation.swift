@@ -60,10 +60,16 @@ public enum IntensityNormalisation: Sendable, Equatable, Hashable, CustomStringC
         }
     }
 
+    /// Most planes of a stack the percentiles are measured on (evenly spaced, first and last
+    /// included), so a streamed stack is not read a second time just for its window.
+    public static let maximumWindowPlanes = 16
+
     /// The per-channel windows of `input` (nil: values used as stored). Percentiles are numpy's
     /// linear percentiles of every channel over the whole image (on at most ~2 million samples
-    /// taken at a fixed stride), so they do not depend on block sizes.
-    public func windows(for input: PixelClassifierInput) -> [IntensityWindow]? {
+    /// taken at a fixed stride; of a stack, on at most ``maximumWindowPlanes`` evenly spaced
+    /// planes), so they do not depend on block sizes.
+    /// - Throws: what reading a streamed plane throws.
+    public func windows(for input: PixelClassifierInput) throws -> [IntensityWindow]? {
         switch self {
         case .none:
             return nil
@@ -76,15 +82,17 @@ public enum IntensityNormalisation: Sendable, Equatable, Hashable, CustomStringC
             }
             return Array(repeating: IntensityWindow(low: 0, high: maximum), count: input.channelCount)
         case .percentiles(let low, let high):
-            let planes = Array(0..<input.spatialShape.depth)
-            return NeuralPlaneSource.measureWindows([(input, planes)], percentiles: [low, high])
+            let depth = input.spatialShape.depth, count = min(depth, Self.maximumWindowPlanes)
+            let planes = count <= 1 ? [0] : (0..<count).map { $0 * (depth - 1) / (count - 1) }
+            return try NeuralPlaneSource.measureWindows([(input, planes)], percentiles: [low, high])
         }
     }
 
     /// `input` with its windows attached (kept when it already has some, e.g. the whole image's
     /// windows on a crop).
-    public func prepare(_ input: PixelClassifierInput) -> PixelClassifierInput {
-        guard input.featureWindows == nil, let windows = windows(for: input) else { return input }
+    /// - Throws: what reading a streamed plane throws.
+    public func prepare(_ input: PixelClassifierInput) throws -> PixelClassifierInput {
+        guard input.featureWindows == nil, let windows = try windows(for: input) else { return input }
         return input.withFeatureWindows(windows)
     }
 

@@ -40,7 +40,7 @@ extension PixelClassifier {
                                walk: ForestWalk = .binned, sink: (PredictedBlock) throws -> Void) throws {
         precondition(blockSize >= 16, "PixelClassifier.predict needs blockSize >= 16, got \(blockSize)")
         try model.check(input)
-        let input = model.normalisation.prepare(input)
+        let input = try model.normalisation.prepare(input)
         let bank = model.featureBank
         let forest = model.forest
         let K = forest.classCount

@@ -142,7 +142,7 @@ public enum PixelClassifier {
         rowLabels.reserveCapacity(totalChosen)
         var done = 0
         for (index, example) in examples.enumerated() {
-            let input = options.normalisation.prepare(example.input)
+            let input = try options.normalisation.prepare(example.input)
             let tiles = blockTiles(input.spatialShape, bank: bank, blockSize: options.blockSize)
             var buckets = [[Int]](repeating: [], count: tiles.regions.count)
             for p in chosenPerExample[index] { buckets[tiles.tileIndex(ofPixel: p)].append(p) }
