@@ -50,7 +50,8 @@ struct TrainCommand: ParsableCommand {
                        --slices 3 --steps 400 --seed 1 --model fib.json
         """)
 
-    @Option(name: .long, help: "rf: filter bank + random forest (default); unet: a U-Net (options marked U-Net).")
+    @Option(name: .long, help: ArgumentHelp("rf: filter bank + random forest (default); unet: a U-Net (options marked U-Net); auto: train both, keep the better on held-out labels.",
+                                            discussion: "auto holds out the bottom rows of every labelled plane (25 % of its labels, --validation), trains the forest on the rest and scores it there, trains the U-Net with the same split (--steps / --minutes; with --minutes the budget covers both), and writes the one with the higher held-out mean IoU (a tie: the forest, retrained on every label). It prints both scores per class and why it chose."))
     var method: TrainingMethod = .rf
 
     @OptionGroup(title: "U-Net network")
@@ -159,27 +160,24 @@ struct TrainCommand: ParsableCommand {
         return try FilterBank.named(bank, threeD: threeD)
     }
 
-    func run() throws {
-        if method == .unet { try runUNet(); return }
-        let bank = try filterBank()
-        var classList: [PixelClass]?
-        if let classes { classList = try PixelClassList.read(path: classes) }
-        if !classSpecs.isEmpty {
-            let parsed = try classSpecs.enumerated().map { try PixelClassList.parse(specification: $1, position: $0) }
-            try PixelClassList.validate(parsed, source: "--class")
-            classList = parsed
-        }
-        var examples: [PixelClassifier.TrainingExample] = []
-        for (spec, labelPath) in zip(image, labels) {
-            let input = try readInput(spec)
-            let labelImage = try ImageFile.read(labelPath)
-            examples.append(PixelClassifier.TrainingExample(input: input, labels: labelImage, labelsName: labelPath))
-        }
+    /// The forest's options from the forest flags.
+    func forestTrainingOptions() throws -> PixelClassifier.TrainingOptions {
         let forest = RandomForestConfiguration(
             treeCount: trees, maxFeatures: try parsedMaxFeatures(), maxDepth: maxDepth, minSamplesLeaf: minSamplesLeaf,
             classWeighting: balanced ? .balanced : .none, seed: seed)
-        let options = PixelClassifier.TrainingOptions(bank: bank, forest: forest, pixelsPerClass: pixelsPerClass, blockSize: blockSize,
-                                                      normalisation: try IntensityNormalisation(parsing: normalise))
+        return PixelClassifier.TrainingOptions(bank: try filterBank(), forest: forest, pixelsPerClass: pixelsPerClass, blockSize: blockSize,
+                                               normalisation: try IntensityNormalisation(parsing: normalise))
+    }
+
+    func run() throws {
+        switch method {
+        case .unet: try runUNet(); return
+        case .auto: try runAuto(); return
+        case .rf: break
+        }
+        let classList = try readClassList(file: classes, specifications: classSpecs)
+        let examples = try readExamples()
+        let options = try forestTrainingOptions()
         let start = Date()
         let trained = try PixelClassifier.train(examples, classes: classList, options: options, progress: ProgressBar.make())
         try trained.write(path: model)
@@ -188,7 +186,7 @@ struct TrainCommand: ParsableCommand {
         print("model: \(model)")
         print("classes: \(trained.classes.map(\.description).joined(separator: ", "))")
         print("training pixels: \(used) (\(zip(trained.classes, trained.training.usedPixels).map { "\($0.value): \($1)" }.joined(separator: ", ")))")
-        print("features: \(trained.forest.featureCount) (\(bank)), intensity normalisation \(trained.normalisation)")
+        print("features: \(trained.forest.featureCount) (\(options.bank)), intensity normalisation \(trained.normalisation)")
         if let oob = trained.forest.outOfBagAccuracy { print(String(format: "out-of-bag accuracy: %.4f", oob)) }
         print(String(format: "time: %.2f s", seconds))
     }

@@ -238,6 +238,20 @@ refuse "a 3-slice U-Net refuses a single image" "plane.*3 neighbouring slices|sl
 refuse "--slices beyond the stack is refused" "plane.*neighbouring slices|slices" "$CLEAVE" train --method unet \
     --image "$WORK/fib-one.tif" --labels "$WORK/fib-one.tif" --slices 3 --steps 2 --model "$WORK/unet-bad.json"
 
+# --- train --method auto (issue 17) ---------------------------------------------------------------
+auto_out=$("$CLEAVE" train --method auto --image "$WORK/fib/detector1.tif,$WORK/fib/detector2.tif" \
+    --labels "$WORK/fib/train-labels.tif" --classes "$WORK/fib/classes.csv" --trees 10 --pixels-per-class 300 \
+    --depth 2 --width 8 --patch 32 --batch 4 --steps 4 --evaluations 1 --seed 1 --model "$WORK/auto.json" 2>/dev/null)
+if echo "$auto_out" | grep -qE "^method: (rf|unet) — kept the (forest|U-Net).*held-out mean IoU: U-Net [0-9.]+, forest [0-9.]+ on [0-9]+ labelled pixels" \
+   && echo "$auto_out" | grep -qE "^  forest: mean" && echo "$auto_out" | grep -qE "^  U-Net:  mean"; then
+  ok "train --method auto scores both methods on held-out labels and says which it kept"
+else bad "train --method auto scores both methods on held-out labels and says which it kept" "$(echo "$auto_out" | head -n 3)"; fi
+check "the auto-chosen model predicts" "$CLEAVE" predict --model "$WORK/auto.json" --out "$WORK/auto-pred" \
+    "$WORK/fib/detector1.tif,$WORK/fib/detector2.tif"
+refuse "--method auto without held-out labels is refused" "validation share is 0" "$CLEAVE" train --method auto \
+    --image "$WORK/fib/detector1.tif" --labels "$WORK/fib/train-labels.tif" --validation 0 --steps 2 --model "$WORK/auto-bad.json"
+[ ! -e "$WORK/auto-bad.json" ] && ok "a refused auto training writes no model" || bad "a refused auto training writes no model"
+
 check "export the U-Net to ONNX with a test case" "$CLEAVE" export --model "$WORK/unet.json" --onnx "$WORK/unet.onnx" \
     --test-data "$WORK/unet-onnx-test"
 if python3 -c 'import onnxruntime' 2>/dev/null; then

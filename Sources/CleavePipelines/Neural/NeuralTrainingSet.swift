@@ -45,6 +45,24 @@ public struct NeuralTrainingSet: Sendable {
         }
     }
 
+    /// The first validation row of one labelled plane: the rows from it to the bottom hold
+    /// `round(fraction × labelled pixels)` labels or just more (whole rows); `height` when
+    /// `fraction` is 0. `labels` is the plane's label values, row-major, 0 = unlabelled.
+    /// `cleave train --method auto` scores the forest on the same rows.
+    public static func validationSplitRow(_ labels: [Int32], width: Int, height: Int, fraction: Double) -> Int {
+        precondition(labels.count == width * height, "validationSplitRow: \(labels.count) labels for \(width) × \(height)")
+        var split = height
+        guard fraction > 0 else { return split }
+        let total = labels.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        let wanted = Int((Double(total) * fraction).rounded())
+        var below = 0
+        while split > 0 && below < wanted {
+            split -= 1
+            for x in 0..<width where labels[split * width + x] != 0 { below += 1 }
+        }
+        return split
+    }
+
     /// Reads the labelled planes of `examples`.
     /// - Parameters:
     ///   - classes: the class list (nil: every label value found, with default names).
@@ -115,17 +133,8 @@ public struct NeuralTrainingSet: Sendable {
             let shape = examples[e].input.spatialShape
             for (_, z, values) in planes {
                 let classIndices = values.map { $0 == 0 ? Int32(-1) : index[$0]! }
-                // The split row: the first row below which at most validationFraction of the labels lie.
-                var split = shape.height
-                if validationFraction > 0 {
-                    let total = classIndices.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
-                    let wanted = Int((Double(total) * validationFraction).rounded())
-                    var below = 0
-                    while split > 0 && below < wanted {
-                        split -= 1
-                        for x in 0..<shape.width where classIndices[split * shape.width + x] >= 0 { below += 1 }
-                    }
-                }
+                let split = NeuralTrainingSet.validationSplitRow(values, width: shape.width, height: shape.height,
+                                                                 fraction: validationFraction)
                 let plane = source.plane(z)
                 func crop(_ rows: Range<Int>, _ part: String) -> LabelledCrop {
                     let labels = Array(classIndices[(rows.lowerBound * shape.width)..<(rows.upperBound * shape.width)])
