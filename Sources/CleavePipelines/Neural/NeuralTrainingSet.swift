@@ -63,6 +63,37 @@ public struct NeuralTrainingSet: Sendable {
         return split
     }
 
+    /// Where the held-out labels of a plane lie.
+    public enum ValidationSplit: Sendable, Equatable {
+        /// The bottom rows (``validationSplitRow(_:width:height:fraction:)``): one compact region,
+        /// far from most training labels. `cleave train --method unet`.
+        case bottomRows
+        /// Every m-th square block of `side` pixels in a diagonal lattice (block (bx, by) is held
+        /// out when bx ≡ by mod m, m = round(1 / fraction)), so the held-out labels are spread
+        /// over the whole plane, every block row and block column: layered samples, whose classes follow the rows, are then
+        /// held out fairly. `cleave train --method auto`.
+        case blocks(side: Int)
+    }
+
+    /// Which pixels of one labelled plane are held out (true) under `split`.
+    public static func validationMask(_ labels: [Int32], width: Int, height: Int, fraction: Double,
+                                      split: ValidationSplit) -> [Bool] {
+        var mask = [Bool](repeating: false, count: width * height)
+        guard fraction > 0 else { return mask }
+        switch split {
+        case .bottomRows:
+            let row = validationSplitRow(labels, width: width, height: height, fraction: fraction)
+            for p in (row * width)..<(width * height) { mask[p] = true }
+        case .blocks(let side):
+            precondition(side >= 1, "validationMask: block side \(side)")
+            let m = max(2, Int((1 / fraction).rounded()))
+            for y in 0..<height {
+                for x in 0..<width where (x / side) % m == (y / side) % m { mask[y * width + x] = true }
+            }
+        }
+        return mask
+    }
+
     /// Reads the labelled planes of `examples`.
     /// - Parameters:
     ///   - classes: the class list (nil: every label value found, with default names).
@@ -72,7 +103,7 @@ public struct NeuralTrainingSet: Sendable {
     ///   without labelled pixels, fewer than two classes, slices beyond the stack, or too few
     ///   labelled pixels for the validation split.
     public init(_ examples: [Example], classes requested: [PixelClass]?, slices: Int, validationFraction: Double = 0.25,
-                percentiles: [Double] = [1, 99], flattening: Double? = nil) throws {
+                percentiles: [Double] = [1, 99], flattening: Double? = nil, split splitKind: ValidationSplit = .bottomRows) throws {
         guard let first = examples.first else { throw CleaveError("no training images given") }
         guard validationFraction >= 0 && validationFraction < 0.9 else {
             throw CleaveError("--validation \(validationFraction): must be in [0, 0.9)")
@@ -142,6 +173,22 @@ public struct NeuralTrainingSet: Sendable {
                     for v in labels where v >= 0 { counts[Int(v)] += 1 }
                     return LabelledCrop(name: "\(examples[e].labelsName) plane \(z) rows \(rows.lowerBound)..<\(rows.upperBound) (\(part))",
                                         plane: plane.rows(rows), labels: labels, counts: counts)
+                }
+                if case .blocks = splitKind, validationFraction > 0 {
+                    // The whole plane twice: training labels where the lattice keeps them, validation labels elsewhere.
+                    let held = NeuralTrainingSet.validationMask(values, width: shape.width, height: shape.height,
+                                                                fraction: validationFraction, split: splitKind)
+                    var part = crop(0..<shape.height, "training blocks")
+                    var other = part
+                    other.name = "\(examples[e].labelsName) plane \(z) (validation blocks)"
+                    for p in held.indices { if held[p] { part.labels[p] = -1 } else { other.labels[p] = -1 } }
+                    part.counts = (0..<K).map { k in part.labels.reduce(0) { $0 + ($1 == Int32(k) ? 1 : 0) } }
+                    other.counts = (0..<K).map { k in other.labels.reduce(0) { $0 + ($1 == Int32(k) ? 1 : 0) } }
+                    let c = training.count
+                    for (p, v) in part.labels.enumerated() where v >= 0 { positions[Int(v)].append(c << 32 | p) }
+                    training.append(part)
+                    validation.append(other)
+                    continue
                 }
                 if split > 0 {
                     let part = crop(0..<split, "training")

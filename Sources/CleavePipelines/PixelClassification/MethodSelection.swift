@@ -5,18 +5,21 @@ import CleaveCore
 /// both on the same held-out labelled pixels, and keeps the better one.
 ///
 /// **Assumption, checked on the data**: which method suits a data set cannot be known before
-/// trying; the held-out pixels (the bottom rows of every labelled plane, the split the U-Net
-/// always uses: ``NeuralTrainingSet/validationSplitRow(_:width:height:fraction:)``) stand for
-/// the images to come. On the real-data suite the U-Net wins the superalloy sets and loses the
+/// trying; the held-out pixels stand for the images to come. They are every m-th block (m =
+/// 1 / validation share; side = the U-Net's patch) in a diagonal lattice over every labelled
+/// plane (``NeuralTrainingSet/ValidationSplit/blocks(side:)``), so that in layered samples, whose
+/// classes follow the rows, both methods are judged on every layer (the U-Net's own bottom-rows
+/// split held out mostly one layer of the coating sets and chose the wrong method there). On the real-data suite the U-Net wins the superalloy sets and loses the
 /// coating sets completely, so neither is a safe default alone (bench/suite/RESULTS.md).
 ///
 /// ```
-/// labels ─┬─ rows above the split ─→ forest ─→ predict ─→ IoU on the rows below ─┐
-///         └─ same split ────────────→ U-Net (keeps its best validation pass) ────┴→ better one
+/// labels ─┬─ labels outside the held-out blocks ─→ forest ─→ predict ─→ IoU in the blocks ─┐
+///         └─ same blocks ──────────────────────→ U-Net (keeps its best validation pass) ───┴→ better one
 /// ```
 ///
 /// The forest that is kept is retrained on every label, exactly as `--method rf` would train it;
-/// the U-Net that is kept is the one `--method unet` trains (it never sees its validation rows).
+/// the U-Net that is kept was trained without the held-out blocks' labels (`--method unet` holds
+/// out the bottom rows instead).
 /// The U-Net's score is its best of several validation passes, so it is slightly optimistic;
 /// ties go to the forest, which predicts faster.
 public enum MethodSelection {
@@ -64,12 +67,12 @@ public enum MethodSelection {
     ///
     /// - Parameters:
     ///   - forest: the forest's options (as `--method rf`).
-    ///   - unet: the U-Net's options (as `--method unet`); its `validationFraction` sets the split
-    ///     for both. With `budgetMinutes`, the U-Net gets what the forest left of it.
+    ///   - unet: the U-Net's options (as `--method unet`); its `validationFraction` and `patchSize`
+    ///     set the held-out lattice for both. With `budgetMinutes`, the U-Net gets what the forest left of it.
     ///   - images: names of the training images (recorded in the U-Net model).
     ///   - budgetMinutes: total time for both candidates (nil: the U-Net's own steps/minutes).
     /// - Throws: ``CleaveError`` when there is no validation split (`validationFraction` 0), when a
-    ///   class has labels only in the held-out rows, and whatever training either method throws.
+    ///   class has labels only in the held-out blocks, and whatever training either method throws.
     public static func train(_ examples: [PixelClassifier.TrainingExample], classes: [PixelClass]?,
                              forest: PixelClassifier.TrainingOptions, unet: UNetTrainingOptions, images: [String],
                              budgetMinutes: Double? = nil, progress: CleaveCore.Progress = .silent,
@@ -80,16 +83,17 @@ public enum MethodSelection {
         }
         try unet.validate()
         let start = Date()
-        let split = try HeldOutSplit(examples, fraction: unet.validationFraction)
+        let lattice = NeuralTrainingSet.ValidationSplit.blocks(side: unet.patchSize)
+        let split = try HeldOutSplit(examples, fraction: unet.validationFraction, split: lattice)
 
         // Both candidates must see every class in their training part.
         let classValues = try classList(classes, found: split.allValues)
         for c in classValues where split.trainingValues[c.value, default: 0] == 0 {
-            throw CleaveError("class \(c) is labelled only in the held-out bottom rows of its planes (\(examples.map(\.labelsName).joined(separator: ", "))); label it higher up too, or choose the method yourself")
+            throw CleaveError("class \(c) is labelled only in the held-out blocks of its planes (\(examples.map(\.labelsName).joined(separator: ", "))); label it higher up too, or choose the method yourself")
         }
 
         // 1. Forest on the rows above the split, scored on the rows below.
-        log("method selection: training the forest on the labels above the held-out rows")
+        log("method selection: training the forest on the labels outside the held-out blocks")
         let reduced = examples.enumerated().map { e, example in
             PixelClassifier.TrainingExample(input: example.input, labels: split.trainingLabels[e], labelsName: example.labelsName)
         }
@@ -103,7 +107,7 @@ public enum MethodSelection {
         let forestScores = confusion.scores()
         log(String(format: "method selection: forest held-out mean IoU %.4f (%.1f s)", forestScores.mean, forestSeconds))
 
-        // 2. U-Net with the same split (it holds the bottom rows out itself).
+        // 2. U-Net with the same held-out blocks.
         var unetOptions = unet
         if let budgetMinutes {
             let left = budgetMinutes - forestSeconds / 60
@@ -115,7 +119,7 @@ public enum MethodSelection {
         let unetStart = Date()
         let set = try NeuralTrainingSet(examples, classes: classes, slices: unetOptions.slices,
                                         validationFraction: unetOptions.validationFraction,
-                                        percentiles: unetOptions.percentiles, flattening: unetOptions.flattening)
+                                        percentiles: unetOptions.percentiles, flattening: unetOptions.flattening, split: lattice)
         let network = try UNetTrainer.train(set, options: unetOptions, images: images, log: log)
         let unetScore = Score(meanIoU: network.training.validationMeanIoU ?? 0,
                               iou: network.training.validationIoU ?? [], seconds: Date().timeIntervalSince(unetStart))
@@ -123,8 +127,8 @@ public enum MethodSelection {
         // 3. Keep the better one.
         let chosen = choose(forest: forestScores.mean, unet: unetScore.meanIoU)
         let heldOutPixels = split.validationCounts(classValues.map(\.value)).reduce(0, +)
-        let comparison = String(format: "held-out mean IoU: U-Net %.3f, forest %.3f on %d labelled pixels (the bottom %.0f %% of each labelled plane's labels)",
-                                unetScore.meanIoU, forestScores.mean, heldOutPixels, unet.validationFraction * 100)
+        let comparison = String(format: "held-out mean IoU: U-Net %.3f, forest %.3f on %d labelled pixels (every %dth block of %d px, spread over each labelled plane)",
+                                unetScore.meanIoU, forestScores.mean, heldOutPixels, max(2, Int((1 / unet.validationFraction).rounded())), unet.patchSize)
         let model: Trained
         let reason: String
         switch chosen {
@@ -152,7 +156,7 @@ public enum MethodSelection {
 /// The labels of every example cut into the part above each labelled plane's split row (training)
 /// and the labelled pixels below it (held out).
 struct HeldOutSplit {
-    /// Per example: the label image with the held-out rows cleared.
+    /// Per example: the label image with the held-out labels cleared.
     var trainingLabels: [AnyImage] = []
     /// Per example: (linear pixel index, label value) of every held-out labelled pixel.
     var heldOut: [[(Int, Int32)]] = []
@@ -161,7 +165,7 @@ struct HeldOutSplit {
     /// Every label value found.
     var allValues = Set<Int32>()
 
-    init(_ examples: [PixelClassifier.TrainingExample], fraction: Double) throws {
+    init(_ examples: [PixelClassifier.TrainingExample], fraction: Double, split: NeuralTrainingSet.ValidationSplit) throws {
         for example in examples {
             let shape = example.input.spatialShape
             guard example.labels.shape.singleChannel == shape, example.labels.shape.channels == 1 else {
@@ -176,10 +180,10 @@ struct HeldOutSplit {
                 let first = z * shape.planeSize
                 let plane = Array(values[first..<(first + shape.planeSize)])
                 guard plane.contains(where: { $0 != 0 }) else { continue }
-                let split = NeuralTrainingSet.validationSplitRow(plane, width: shape.width, height: shape.height, fraction: fraction)
-                for p in (first + split * shape.width)..<(first + shape.planeSize) where values[p] != 0 {
-                    held.append((p, values[p]))
-                    values[p] = 0
+                let mask = NeuralTrainingSet.validationMask(plane, width: shape.width, height: shape.height, fraction: fraction, split: split)
+                for (q, isHeld) in mask.enumerated() where isHeld && plane[q] != 0 {
+                    held.append((first + q, plane[q]))
+                    values[first + q] = 0
                 }
             }
             for v in values where v != 0 { trainingValues[v, default: 0] += 1; allValues.insert(v) }
