@@ -120,6 +120,12 @@ struct UNetNetworkOptions: ParsableArguments {
 
     @Flag(name: .long, help: "U-Net: continue from --checkpoint when it exists.")
     var resume = false
+
+    func validate() throws {
+        if resume && checkpoint == nil {
+            throw ValidationError("--resume continues from a checkpoint: give --checkpoint FILE too.")
+        }
+    }
 }
 
 /// Reads a class list from --classes or --class flags (nil when neither was given).
@@ -147,7 +153,7 @@ extension TrainCommand {
         let classList = try readClassList(file: classes, specifications: classSpecs)
         var examples: [NeuralTrainingSet.Example] = []
         for (spec, labelPath) in zip(image, labels) {
-            examples.append(NeuralTrainingSet.Example(input: try readInput(spec), labels: try ImageFile.read(labelPath), labelsName: labelPath))
+            examples.append(NeuralTrainingSet.Example(input: try readInput(spec), labels: try ImageFile.readFinite(labelPath), labelsName: labelPath))
         }
         let start = Date()
         let cpu0 = UNetExperiment.processCPUSeconds()
@@ -177,6 +183,9 @@ extension PredictCommand {
             let paths = spec.split(separator: ",").map(String.init)
             let infos = try paths.map { try ImageFile.info($0) }
             try network.check(channels: infos.reduce(0) { $0 + $1.channels }, depth: infos[0].depth, source: spec)
+            // Read whole (not streamed); the network's activations are per tile.
+            try MemoryEstimate.check(MemoryEstimate.predict(infos.map(MemoryEstimate.Size.init), featureCount: 4 * network.architecture.baseWidth,
+                                                            blockSize: tile ?? blockSize), for: "predict on \(spec) (\(MemoryEstimate.Size(infos[0])))")
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         var options = PixelClassificationOutputOptions()

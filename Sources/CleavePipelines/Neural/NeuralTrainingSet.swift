@@ -126,7 +126,7 @@ public struct NeuralTrainingSet: Sendable {
                         for x in 0..<shape.width where classIndices[split * shape.width + x] >= 0 { below += 1 }
                     }
                 }
-                let plane = source.plane(z)
+                let plane = try source.plane(z)
                 func crop(_ rows: Range<Int>, _ part: String) -> LabelledCrop {
                     let labels = Array(classIndices[(rows.lowerBound * shape.width)..<(rows.upperBound * shape.width)])
                     var counts = [Int](repeating: 0, count: K)
