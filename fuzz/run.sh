@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (TIFF and PNG decoding from memory) with swiftc and runs them.
+# Builds the libFuzzer targets (TIFF, PNG and MRC decoding from memory) with swiftc and runs them.
 #
 #   fuzz/run.sh [SECONDS_PER_TARGET]      (default 600; one target after the other, one core;
 #                                          0 = build only; TARGETS="PNG" to run one)
+#   FUZZ_FAIL_ON_CRASH=1: exit 1 when a target crashes (the CI smoke run)
+#   FUZZ_TIMEOUT=SECONDS: wall-clock time one input may take (default 60; libFuzzer measures wall
+#   time, so on a loaded machine a small value reports valid seeds as hangs)
 #
-# The seed corpus is made at run time in fuzz/corpus-{tiff,png}/ (git-ignored) from the real
+# The seed corpus is made at run time in fuzz/corpus-{tiff,png,mrc}/ (git-ignored) from the real
 # files in ../shared/data (when present), the committed test fixtures, and small files Cleave
 # writes itself. Crashes go to fuzz/crashes/. Builds with AddressSanitizer + libFuzzer, -O.
 # Optimised like release builds (-O). History: the first runs aborted on valid files with
@@ -16,24 +19,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${1:-600}"
 BUILD="${FUZZ_BUILD:-fuzz/build}"
-mkdir -p "$BUILD" fuzz/crashes fuzz/corpus-tiff fuzz/corpus-png
+mkdir -p "$BUILD" fuzz/crashes fuzz/corpus-tiff fuzz/corpus-png fuzz/corpus-mrc
 SAN="${FUZZ_SANITIZERS:--sanitize=fuzzer,address}"
 FLAGS="${FUZZ_OPT:--O} -parse-as-library -swift-version 5"
 
 if [ -z "${SKIP_BUILD:-}" ]; then
 # Build from a snapshot so that editing the sources meanwhile cannot break the build.
-rm -rf "$BUILD/src" && mkdir -p "$BUILD/src" && cp -r Sources/CleaveCore Sources/CleaveFormats Sources/CZlib "$BUILD/src/"
+rm -rf "$BUILD/src" && mkdir -p "$BUILD/src" && cp -r Sources/CleaveCore Sources/CleaveFormats Sources/CZlib Sources/CMalloc "$BUILD/src/"
 SRC="$BUILD/src"
 echo "fuzz: building CleaveCore"
-swiftc $FLAGS $SAN -emit-library -static -emit-module -module-name CleaveCore \
+swiftc $FLAGS $SAN -emit-library -static -emit-module -module-name CleaveCore -I "$SRC"/CMalloc \
   -emit-module-path "$BUILD/CleaveCore.swiftmodule" "$SRC"/CleaveCore/*.swift -o "$BUILD/libCleaveCore.a"
 echo "fuzz: building CleaveFormats"
-swiftc $FLAGS $SAN -emit-library -static -emit-module -module-name CleaveFormats -I "$BUILD" -I "$SRC"/CZlib \
+swiftc $FLAGS $SAN -emit-library -static -emit-module -module-name CleaveFormats -I "$BUILD" -I "$SRC"/CZlib -I "$SRC"/CMalloc \
   -emit-module-path "$BUILD/CleaveFormats.swiftmodule" $(find "$SRC"/CleaveFormats -name '*.swift') \
   -o "$BUILD/libCleaveFormats.a"
-for target in TIFF PNG; do
+for target in TIFF PNG MRC; do
   echo "fuzz: building fuzz-$target"
-  swiftc $FLAGS $SAN -I "$BUILD" -I "$SRC"/CZlib fuzz/Fuzz$target.swift -L "$BUILD" -lCleaveFormats -lCleaveCore -lz \
+  swiftc $FLAGS $SAN -I "$BUILD" -I "$SRC"/CZlib -I "$SRC"/CMalloc fuzz/Fuzz$target.swift -L "$BUILD" -lCleaveFormats -lCleaveCore -lz \
     -o "$BUILD/fuzz-$target" 2>&1 | grep -v "Cannot export local symbol" || true
   [ -x "$BUILD/fuzz-$target" ] || { echo "fuzz: build of fuzz-$target failed"; exit 1; }
 done
@@ -50,17 +53,27 @@ if [ -d "$DATA" ]; then
 fi
 for f in Tests/CleaveFormatsTests/Fixtures/*.tif; do [ -f "$f" ] && cp -f "$f" fuzz/corpus-tiff/; done
 for f in Tests/CleaveFormatsTests/Fixtures/*.png; do [ -f "$f" ] && cp -f "$f" fuzz/corpus-png/; done
-if [ -x .build/debug/cleave ] && [ -d "$DATA" ]; then
+for f in Tests/CleaveFormatsTests/Fixtures/*.mrc; do [ -f "$f" ] && cp -f "$f" fuzz/corpus-mrc/; done
+CLI=$(ls .build/release/cleave .build/debug/cleave 2>/dev/null | head -n 1 || true)
+if [ -n "$CLI" ] && [ -d "$DATA" ]; then
   # Small crops of the real files in every layout Cleave writes (deflate, RGB, pages).
-  .build/debug/cleave convert "$DATA"/sandstone-xrm/masks/Sandstone_Versa0000.tif fuzz/corpus-png/real-mask.png >/dev/null || true
+  "$CLI" convert "$DATA"/sandstone-xrm/masks/Sandstone_Versa0000.tif fuzz/corpus-png/real-mask.png >/dev/null || true
 fi
 
 [ "$SECONDS_PER_TARGET" = 0 ] && { echo "fuzz: built (0 seconds requested: not running)"; exit 0; }
-for target in ${TARGETS:-TIFF PNG}; do
+crashed=""
+for target in ${TARGETS:-TIFF PNG MRC}; do
   corpus=fuzz/corpus-$(echo $target | tr A-Z a-z)
   echo "fuzz: running fuzz-$target for ${SECONDS_PER_TARGET}s on $(ls $corpus | wc -l) seeds"
   SWIFT_BACKTRACE=enable=no "$BUILD/fuzz-$target" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -jobs=1 -workers=1 \
-    -max_len="${FUZZ_MAX_LEN:-262144}" -rss_limit_mb=2048 -timeout=10 -artifact_prefix=fuzz/crashes/$target- \
+    -max_len="${FUZZ_MAX_LEN:-262144}" -rss_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-60}" -artifact_prefix=fuzz/crashes/$target- \
     -print_final_stats=1 > "$BUILD/fuzz-$target.log" 2>&1 || true
   grep -E "ERROR|SUMMARY|stat::number_of_executed_units|Test unit written|DONE" "$BUILD/fuzz-$target.log" || true
+  # A crash, sanitizer report, hang (timeout) or out-of-memory; "slow-unit" files are only notes.
+  grep -qE "==[0-9]+==( )?ERROR|deadly signal|Test unit written to .*(crash|timeout|oom|leak)-" "$BUILD/fuzz-$target.log" && crashed="$crashed $target"
 done
+if [ -n "$crashed" ]; then
+  echo "fuzz: CRASH in$crashed (inputs in fuzz/crashes/, logs in $BUILD/)"
+  [ -n "${FUZZ_FAIL_ON_CRASH:-}" ] && exit 1
+fi
+exit 0

@@ -52,9 +52,10 @@ public enum GLCM {
             for y in 0..<h {
                 let row = pixels.baseAddress! + (region.y + y) * width + region.x, target = out.baseAddress! + y * w
                 for x in 0..<w {
-                    // (v − lo) · scale lies in 0…levels: exact in Int32, then clamped as before.
-                    let q = Int32((Double(row[x]) - low) * scale)
-                    target[x] = Swift.min(Swift.max(q, 0), top)
+                    // (v − lo) · scale lies in 0…levels, clamped to 0…top; NaN (from NaN or
+                    // infinite samples) goes to 0 instead of trapping in Int32(_:).
+                    let d = (Double(row[x]) - low) * scale
+                    target[x] = d >= 0 ? (d < Double(top) ? Int32(d) : top) : 0
                 }
             }
         }

@@ -124,13 +124,16 @@ enum PatchKernel {
     static func mode(_ c: ValueCounts, bins: inout [Int]) -> Double {
         let lo = c.minimum, hi = c.maximum
         if lo == hi { return lo }
+        let span = hi - lo
+        // NaN or ±infinity among the values: no histogram (and no Int(NaN) below); NaN marks it.
+        guard span.isFinite else { return .nan }
         let binCount = 1024
         for i in 0..<binCount { bins[i] = 0 }
-        let span = hi - lo
         let step = span / Double(binCount)
         @inline(__always) func edge(_ i: Int) -> Double { i == binCount ? hi : Double(i) * step + lo }
         for i in c.values.indices {
             let v = c.values[i]
+            guard v.isFinite else { return .nan }
             // numpy.histogram's uniform-bin path: f = (v - lo) / span * bins, then fix-ups against the edges.
             var index = Int((v - lo) / span * Double(binCount))
             if index == binCount { index -= 1 }

@@ -56,7 +56,8 @@ public enum Boundary: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    /// Parses "reflect", "mirror", "nearest", "constant" or "constant:VALUE" (e.g. from a CLI flag).
+    /// Parses "reflect", "mirror", "nearest", "constant" or "constant:VALUE" (e.g. from a CLI flag);
+    /// nil for anything else, including a VALUE that is NaN or infinite.
     public init?(name: String) {
         switch name {
         case "reflect": self = .reflect
@@ -64,7 +65,7 @@ public enum Boundary: Sendable, Hashable, Codable, CustomStringConvertible {
         case "nearest": self = .nearest
         case "constant": self = .constant(0)
         default:
-            guard name.hasPrefix("constant:"), let value = Float(name.dropFirst("constant:".count)) else { return nil }
+            guard name.hasPrefix("constant:"), let value = Float(name.dropFirst("constant:".count)), value.isFinite else { return nil }
             self = .constant(value)
         }
     }

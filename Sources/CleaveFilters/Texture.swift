@@ -20,7 +20,7 @@ public struct TextureOptions: Sendable, Hashable, Codable {
     @inlinable public func level(_ value: Float) -> Int {
         let t = (Double(value) - low) / (high - low) * Double(levels)
         if !(t > 0) { return 0 }
-        return min(levels - 1, Int(t))
+        return t < Double(levels - 1) ? Int(t) : levels - 1  // +infinity → the top level, never Int(inf)
     }
 }
 

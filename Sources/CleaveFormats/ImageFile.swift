@@ -60,6 +60,25 @@ public enum ImageFile {
         }
     }
 
+    /// Refuses an image holding NaN or ±infinity: the policy of every command that analyses
+    /// pixels (``info`` and ``convert`` pass such values through as they are).
+    /// - Parameter firstPlane: the plane of the file that the image's plane 0 is (for a stack read
+    ///   plane by plane), so the message names the file's plane.
+    /// - Throws: ``ImageFileError/notFinite(path:pixel:)`` naming the first such sample.
+    public static func requireFinite(_ image: AnyImage, path: String, firstPlane: Int = 0) throws {
+        guard var pixel = image.firstNonFinitePixel() else { return }
+        pixel.plane += firstPlane
+        throw ImageFileError.notFinite(path: path, pixel: pixel)
+    }
+
+    /// Reads the whole image (``read(_:)``) and refuses NaN or ±infinity
+    /// (``requireFinite(_:path:firstPlane:)``): what analyses read.
+    public static func readFinite(_ path: String) throws -> AnyImage {
+        let image = try read(path)
+        try requireFinite(image, path: path)
+        return image
+    }
+
     /// What the file holds, without decoding pixels.
     public static func info(_ path: String) throws -> ImageInfo {
         try info(source: try ByteSource(path: path))

@@ -72,13 +72,16 @@ extension RandomForest: Codable {
         let values = try words(.nodeValues, count: nodeCount * classes.count).map { Float(bitPattern: $0) }
 
         guard starts.first == 0, starts.last == Int32(nodeCount) else { throw fail(.treeStarts, "tree starts do not cover the nodes") }
+        // Strictly increasing from 0 to nodeCount: every tree is a non-empty range of the node arrays.
+        for t in 0..<(starts.count - 1) where starts[t] >= starts[t + 1] {
+            throw fail(.treeStarts, "tree \(t) starts at node \(starts[t]) and tree \(t + 1) at \(starts[t + 1]); starts must increase from 0 to the node count \(nodeCount)")
+        }
         var nodes: [ForestNode] = []
         nodes.reserveCapacity(nodeCount)
         var depths: [Int32] = []
         var depthOf = [Int32](repeating: 0, count: nodeCount)
         for t in 0..<(starts.count - 1) {
             let lo = Int(starts[t]), hi = Int(starts[t + 1])
-            guard lo < hi else { throw fail(.treeStarts, "tree \(t) is empty") }
             var deepest: Int32 = 0
             for i in lo..<hi {
                 let child = Int(children[i])

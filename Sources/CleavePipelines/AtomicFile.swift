@@ -11,6 +11,12 @@ enum AtomicFile {
     /// 1 kB summary). Durability against power loss is the file system's usual few seconds.
     static func write(_ data: Data, to path: String) throws {
         let temporary = temporaryPath(for: path)
+        try writeTemporary(data, to: temporary, for: path)
+        try commit(temporary, to: path)
+    }
+
+    /// Writes `data` to `temporary` (removed again when the write fails); messages name `path`.
+    static func writeTemporary(_ data: Data, to temporary: String, for path: String) throws {
         guard let file = fopen(temporary, "wb") else {
             throw CleaveError("\(path): cannot write (\(String(cString: strerror(errno))); directory missing or not writable?)")
         }
@@ -20,7 +26,6 @@ enum AtomicFile {
             unlink(temporary)
             throw CleaveError("\(path): cannot write (\(why ?? String(cString: strerror(errno))))")
         }
-        try commit(temporary, to: path)
     }
 
     /// ``write(_:to:)`` for text (UTF-8).

@@ -2,7 +2,8 @@ import CleaveCore
 
 /// Turning scientific images into pictures people look at.
 public enum Display {
-    /// The values at the `low` and `high` percentiles (0…100) of a channel's samples, NaNs skipped:
+    /// The values at the `low` and `high` percentiles (0…100) of a channel's samples, NaN and
+    /// ±infinity skipped (0…1 when none is finite):
     /// the usual auto-contrast window for 16-bit and float data. Uses an exact sort of a
     /// deterministic subsample of at most 1,000,000 values.
     public static func percentileWindow<Scalar: PixelScalar>(_ image: Image<Scalar>, low: Double = 0.5, high: Double = 99.5,
@@ -15,7 +16,7 @@ public enum Display {
         var i = 0
         while i < count {
             let v = image.pixels[start + i].doubleValue
-            if !v.isNaN { values.append(v) }
+            if v.isFinite { values.append(v) }
             i += step
         }
         guard !values.isEmpty else { return 0...1 }

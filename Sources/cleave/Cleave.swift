@@ -17,6 +17,46 @@ struct Cleave: ParsableCommand {
             DemoCommand.self, Version.self, InfoCommand.self, ConvertCommand.self, BenchReadCommand.self, ScoreCommand.self, FeaturesCommand.self, ObjectsCommand.self, TrainCommand.self, PredictCommand.self, SampleCommand.self, LocateCommand.self, ServeCommand.self, ExperimentCommand.self, ExportCommand.self,
         ]
     )
+
+    /// Parses and runs the command line. A negative number after an option (`--clusters -3`) looks
+    /// like another option to the parser, which then reports "Missing value for '--clusters'"; such
+    /// a command line is parsed again with the number attached (`--clusters=-3`), so that the
+    /// option's own check says what is wrong with the value.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            let attached = attachingNegativeValues(arguments)
+            guard attached != arguments, message(for: error).hasPrefix("Missing value for") else { exit(withError: error) }
+            do { command = try parseAsRoot(attached) } catch { exit(withError: error) }
+        }
+        do { try command.run() } catch let error as MemoryBudgetError {
+            exit(withError: CleaveError(error.commandLineMessage))
+        } catch { exit(withError: error) }
+    }
+
+    /// `--name -3` → `--name=-3` for every long option followed by a negative number.
+    static func attachingNegativeValues(_ arguments: [String]) -> [String] {
+        func isNegativeNumber(_ text: String) -> Bool {
+            text.count > 1 && text.hasPrefix("-") && Double(text) != nil
+        }
+        var out: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let argument = arguments[i]
+            if argument.hasPrefix("--"), argument.count > 2, !argument.contains("="), i + 1 < arguments.count,
+               isNegativeNumber(arguments[i + 1]) {
+                out.append(argument + "=" + arguments[i + 1])
+                i += 2
+            } else {
+                out.append(argument)
+                i += 1
+            }
+        }
+        return out
+    }
 }
 
 struct Version: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CleaveCore
 import CleaveFormats
+import CleavePipelines
 
 /// `cleave convert IN OUT`: change an image's file format, optionally picking a page or channel.
 struct ConvertCommand: ParsableCommand {
@@ -47,7 +48,14 @@ struct ConvertCommand: ParsableCommand {
         }
     }
 
+    @OptionGroup var memory: MemoryBudgetOption
+
     func run() throws {
+        memory.apply()
+        let info = try ImageFile.info(input)
+        var size = MemoryEstimate.Size(info)
+        if page != nil { size = MemoryEstimate.Size(shape: Shape(width: info.width, height: info.height, channels: info.channels), pixelType: info.pixelType) }
+        try MemoryEstimate.check(MemoryEstimate.convert(size), for: "converting \(input) (\(size))")
         var result = try page.map { try ImageFile.read(input, page: $0) } ?? ImageFile.read(input)
         if let channel {
             guard channel < result.shape.channels else {

@@ -94,10 +94,10 @@ struct ExperimentCommand: ParsableCommand {
         var tests: [UNetExperiment.TestImage] = []
         for (k, (spec, labelPath)) in zip(image, labels).enumerated() {
             let input = try readInput(spec)
-            let labelImage = try ImageFile.read(labelPath)
+            let labelImage = try ImageFile.readFinite(labelPath)
             examples.append(NeuralTrainingSet.Example(input: input, labels: labelImage, labelsName: labelPath))
             if k < truth.count {
-                let truthImage = try ImageFile.read(truth[k])
+                let truthImage = try ImageFile.readFinite(truth[k])
                 guard truthImage.shape.singleChannel == input.spatialShape else {
                     throw CleaveError("\(truth[k]): truth is \(truthImage.shape), but \(spec) is \(input.spatialShape)")
                 }
@@ -110,7 +110,7 @@ struct ExperimentCommand: ParsableCommand {
         }
         for (spec, labelPath) in zip(testImage, testLabels) {
             let input = try readInput(spec)
-            let labelImage = try ImageFile.read(labelPath)
+            let labelImage = try ImageFile.readFinite(labelPath)
             guard labelImage.shape.singleChannel == input.spatialShape else {
                 throw CleaveError("\(labelPath): labels are \(labelImage.shape), but \(spec) is \(input.spatialShape)")
             }

@@ -3,6 +3,7 @@ import CleaveCore
 import CleaveFilters
 import CleaveFeatures
 import CleaveFormats
+import CleavePipelines
 import Foundation
 
 /// `cleave features IMAGE --out DIR`: export a filter bank's feature stack for inspection.
@@ -74,9 +75,11 @@ struct FeaturesCommand: ParsableCommand {
     @Flag(name: .customLong("time-only"), help: "Compute and print the timing, write nothing (for benchmarks).")
     var timeOnly = false
 
+    @OptionGroup var memory: MemoryBudgetOption
+
     func validate() throws {
         if Boundary(name: boundary) == nil {
-            throw ValidationError("--boundary must be reflect, mirror, nearest, constant or constant:VALUE, got '\(boundary)'.")
+            throw ValidationError("--boundary must be reflect, mirror, nearest, constant or constant:VALUE (a finite number), got '\(boundary)'.")
         }
         if !scales.isEmpty && features.isEmpty { throw ValidationError("--scales needs --features (a custom bank).") }
         if !(2...64).contains(textureLevels) { throw ValidationError("--texture-levels must be 2…64, got \(textureLevels).") }
@@ -121,12 +124,18 @@ struct FeaturesCommand: ParsableCommand {
 
     func run() throws {
         BufferReuse.enable()
+        memory.apply()
         let bank = try makeBank()
-        var input = try ImageFile.read(image).floatImage()
+        let infos = try ([image] + channel).map { try ImageFile.info($0) }
+        let featureCount = bank.featureCount(channelCount: infos.reduce(0) { $0 + $1.channels })
+        let sizes = infos.map(MemoryEstimate.Size.init)
+        try MemoryEstimate.check(MemoryEstimate.features(sizes, featureCount: featureCount),
+                                 for: "features of \(image) (\(sizes[0]), \(featureCount) features)")
+        var input = try ImageFile.readFinite(image).floatImage()
         if !channel.isEmpty {
             var images = [input]
             for path in channel {
-                let extra = try ImageFile.read(path).floatImage()
+                let extra = try ImageFile.readFinite(path).floatImage()
                 guard extra.shape.singleChannel == input.shape.singleChannel else {
                     throw CleaveError("--channel \(path): size \(extra.shape) differs from \(image) (\(input.shape))")
                 }

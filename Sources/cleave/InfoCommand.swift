@@ -1,6 +1,7 @@
 import ArgumentParser
 import CleaveCore
 import CleaveFormats
+import CleavePipelines
 
 /// `cleave info FILE…`: what image files hold.
 struct InfoCommand: ParsableCommand {
@@ -31,17 +32,28 @@ struct InfoCommand: ParsableCommand {
     @Flag(name: .customLong("no-range"), help: "Skip reading pixels for min/max.")
     var noRange = false
 
+    @OptionGroup var memory: MemoryBudgetOption
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("Please give at least one image file.") }
     }
 
     func run() throws {
+        memory.apply()
         var failures = 0
         for (i, path) in files.enumerated() {
             do {
                 let info = try ImageFile.info(path)
                 var range: (min: Double, max: Double)?
-                if !noRange { range = try ImageFile.read(path).minMax() }
+                if !noRange {
+                    // An image too large for the memory budget still gets its header shown, without the range.
+                    do {
+                        try MemoryEstimate.check(MemoryEstimate.read([MemoryEstimate.Size(info)]), for: "the value range of \(path) (\(MemoryEstimate.Size(info)))")
+                        range = try ImageFile.read(path).minMax()
+                    } catch let error as MemoryBudgetError {
+                        printError("note: \(error.commandLineMessage); range not shown")
+                    }
+                }
                 if json {
                     print(InfoCommand.jsonObject(path: path, info: info, range: range))
                 } else {

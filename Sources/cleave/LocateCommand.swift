@@ -1,6 +1,7 @@
 import ArgumentParser
 import CleaveCore
 import CleaveFeatures
+import CleaveFormats
 import CleaveLearning
 import CleavePipelines
 import Foundation
@@ -207,6 +208,8 @@ struct LocateCommand: ParsableCommand {
     @Flag(name: .customLong("patch-table"), help: "Write patches.csv also in window mode (can be huge).")
     var patchTable = false
 
+    @OptionGroup var memory: MemoryBudgetOption
+
     static func parsePair(_ text: String, option: String) throws -> (Int, Int) {
         let parts = text.lowercased().split(whereSeparator: { $0 == "x" || $0 == "×" })
         guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a >= 1, b >= 1 else {
@@ -279,6 +282,14 @@ struct LocateCommand: ParsableCommand {
         if montagePath != nil && mosaic != nil {
             throw CleaveError("--mosaic: a SerialEM montage places its pieces by the .mdoc's PieceCoordinates; leave --mosaic out")
         }
+        memory.apply()
+        let files = try montagePath.map { [$0] } ?? LocatorInput.expand(inputs)
+        let sizes = try files.map { path -> MemoryEstimate.Size in
+            do { return MemoryEstimate.Size(try ImageFile.info(path)) } catch { throw CleaveError("\(path): cannot read image: \(error)") }
+        }
+        let megapixels = Double(sizes.reduce(0) { $0 + $1.sampleCount }) / 1e6
+        try MemoryEstimate.check(MemoryEstimate.locate(sizes),
+                                 for: files.count == 1 ? "locate on \(files[0]) (\(sizes[0]))" : "locate on \(files.count) images (\(String(format: "%.0f", megapixels)) megapixels)")
         let montage = try montagePath.map { try LocatorMontage.load(mrcPath: $0, progress: progress) }
         for warning in montage?.warnings ?? [] { FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8)) }
         let images = try montage?.images

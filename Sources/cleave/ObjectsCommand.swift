@@ -111,6 +111,8 @@ struct ObjectsCommand: ParsableCommand {
     @Flag(help: "Print the time spent labelling + measuring (for benchmarks).")
     var timing = false
 
+    @OptionGroup var memory: MemoryBudgetOption
+
     func validate() throws {
         guard connectivity == 1 || connectivity == 2 else { throw ValidationError("--connectivity must be 1 or 2, got \(connectivity).") }
         if classValue != nil && threshold != nil { throw ValidationError("Use either --class or --threshold, not both.") }
@@ -124,9 +126,13 @@ struct ObjectsCommand: ParsableCommand {
 
     func run() throws {
         let progress = ProgressBar.make()
-        let input = try ImageFile.read(image)
+        memory.apply()
+        let labelSize = try declaredSizes([image])[0]
+        let intensitySize = try intensity.map { try declaredSizes([$0])[0] } ?? (threshold != nil ? labelSize : nil)
+        try MemoryEstimate.check(MemoryEstimate.objects(labelSize, intensity: intensitySize), for: "objects of \(image) (\(labelSize))")
+        let input = try ImageFile.readFinite(image)
         // A thresholded grey image is its own intensity image unless another is given.
-        let grey = try intensity.map { try ImageFile.read($0) } ?? (threshold != nil ? input : nil)
+        let grey = try intensity.map { try ImageFile.readFinite($0) } ?? (threshold != nil ? input : nil)
         var options = ObjectsOptions()
         if let classValue { options.foreground = .classValue(classValue) }
         if let threshold { options.foreground = .threshold(threshold) }

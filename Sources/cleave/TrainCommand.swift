@@ -115,6 +115,8 @@ struct TrainCommand: ParsableCommand {
                                             discussion: "Recorded in the model and repeated by `cleave predict`. percentile makes bit depth, exposure and contrast differences between images irrelevant, assuming each image shows its phases over a similar grey range; type handles bit depth only; none uses the stored values (the model then refuses images of another pixel type).", valueName: "MODE"))
     var normalise = IntensityNormalisation.default.description
 
+    @OptionGroup var memory: MemoryBudgetOption
+
     func validate() throws {
         if image.isEmpty { throw ValidationError("Give at least one --image with its --labels.") }
         if image.count != labels.count {
@@ -169,15 +171,28 @@ struct TrainCommand: ParsableCommand {
                                                normalisation: try IntensityNormalisation(parsing: normalise))
     }
 
+    /// Refuses, before reading, training images whose features would not fit the memory budget.
+    func checkForestMemory(bank: FilterBank) throws {
+        var need = 0
+        for (spec, labelPath) in zip(image, labels) {
+            let infos = try spec.split(separator: ",").map { try ImageFile.info(String($0)) }
+            need += MemoryEstimate.train(infos.map(MemoryEstimate.Size.init), labels: MemoryEstimate.Size(try ImageFile.info(labelPath)),
+                                         featureCount: bank.featureCount(channelCount: infos.reduce(0) { $0 + $1.channels }), blockSize: blockSize)
+        }
+        try MemoryEstimate.check(need, for: "training on \(image.count == 1 ? image[0] : "\(image.count) images")")
+    }
+
     func run() throws {
+        memory.apply()
         switch method {
         case .unet: try runUNet(); return
         case .auto: try runAuto(); return
         case .rf: break
         }
         let classList = try readClassList(file: classes, specifications: classSpecs)
-        let examples = try readExamples()
         let options = try forestTrainingOptions()
+        try checkForestMemory(bank: options.bank)
+        let examples = try readExamples()
         let start = Date()
         let trained = try PixelClassifier.train(examples, classes: classList, options: options, progress: ProgressBar.make())
         try trained.write(path: model)
@@ -196,6 +211,6 @@ struct TrainCommand: ParsableCommand {
 func readInput(_ spec: String) throws -> PixelClassifierInput {
     let paths = spec.split(separator: ",").map(String.init)
     guard !paths.isEmpty else { throw ValidationError("Empty image name '\(spec)'.") }
-    let parts = try paths.map { try ImageFile.read($0) }
+    let parts = try paths.map { try ImageFile.readFinite($0) }
     return try PixelClassifierInput(name: spec, parts: parts, partNames: paths)
 }

@@ -120,6 +120,12 @@ struct UNetNetworkOptions: ParsableArguments {
 
     @Flag(name: .long, help: "U-Net: continue from --checkpoint when it exists.")
     var resume = false
+
+    func validate() throws {
+        if resume && checkpoint == nil {
+            throw ValidationError("--resume continues from a checkpoint: give --checkpoint FILE too.")
+        }
+    }
 }
 
 /// Reads a class list from --classes or --class flags (nil when neither was given).
@@ -150,7 +156,7 @@ extension TrainCommand {
     /// The training images with their labels, read in order.
     func readExamples() throws -> [PixelClassifier.TrainingExample] {
         try zip(image, labels).map { spec, labelPath in
-            PixelClassifier.TrainingExample(input: try readInput(spec), labels: try ImageFile.read(labelPath), labelsName: labelPath)
+            PixelClassifier.TrainingExample(input: try readInput(spec), labels: try ImageFile.readFinite(labelPath), labelsName: labelPath)
         }
     }
 
@@ -187,6 +193,7 @@ extension TrainCommand {
     func runAuto() throws {
         let unetOptions = try unetTrainingOptions()
         let classList = try readClassList(file: classes, specifications: classSpecs)
+        try checkForestMemory(bank: try filterBank())
         let examples = try readExamples()
         let start = Date()
         let cpu0 = UNetExperiment.processCPUSeconds()
@@ -224,6 +231,9 @@ extension PredictCommand {
             let paths = spec.split(separator: ",").map(String.init)
             let infos = try paths.map { try ImageFile.info($0) }
             try network.check(channels: infos.reduce(0) { $0 + $1.channels }, depth: infos[0].depth, source: spec)
+            // Read whole (not streamed); the network's activations are per tile.
+            try MemoryEstimate.check(MemoryEstimate.predict(infos.map(MemoryEstimate.Size.init), featureCount: 4 * network.architecture.baseWidth,
+                                                            blockSize: tile ?? blockSize), for: "predict on \(spec) (\(MemoryEstimate.Size(infos[0])))")
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         var options = PixelClassificationOutputOptions()

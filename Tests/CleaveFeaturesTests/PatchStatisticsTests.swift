@@ -104,3 +104,39 @@ import CleaveTestSupport
         #expect(try PatchStatistic.parseList("study") == [.std, .relstd, .mean, .skewness, .kurtosis, .mode])
     }
 }
+
+/// Issue 19 item 1: the mode's histogram turned +inf into `Int(NaN)` and trapped (locate with
+/// `--features study` on a float image with one +inf pixel). Every statistic of such a patch is
+/// computed without trapping; the mode is NaN, which the Locator's finiteness check reports.
+@Suite struct PatchStatisticsNonFiniteTests {
+    @Test func everyStatisticOfAPatchWithInfinityIsComputed() {
+        for bad in [Float.infinity, -.infinity, .nan] {
+            var image = Image<Float>(shape: Shape(width: 32, height: 32), pixels: (0..<1024).map { Float($0 % 37) })
+            image[5, 7] = bad
+            let regions = [Region(x: 0, y: 0, width: 16, height: 16), Region(x: 16, y: 16, width: 16, height: 16)]
+            let table = PatchStatistics.compute(image, regions: regions, statistics: PatchStatistic.all, options: PatchStatisticsOptions())
+            let mode = PatchStatistic.all.firstIndex(of: .mode)!
+            #expect(table[mode].isNaN, "\(bad): mode \(table[mode])")
+            #expect(table[PatchStatistic.all.count + mode].isFinite, "the clean patch keeps its mode")
+        }
+    }
+}
+
+extension PatchStatisticsNonFiniteTests {
+    /// GLCM quantisation turned (inf − lo) · 0 = NaN into `Int32(NaN)`: every GLCM statistic of a
+    /// patch with a non-finite sample is computed (values unspecified), a clean patch unchanged.
+    @Test func glcmOfAPatchWithInfinityDoesNotTrap() {
+        let clean = Image<Float>(shape: Shape(width: 32, height: 32), pixels: (0..<1024).map { Float(($0 * 7) % 41) })
+        let region = [Region(x: 0, y: 0, width: 16, height: 16)]
+        let glcm = PatchStatistic.all.filter { $0.rawValue.hasPrefix("glcm_") }
+        let reference = PatchStatistics.compute(clean, regions: region, statistics: glcm, options: PatchStatisticsOptions())
+        for bad in [Float.infinity, -.infinity, .nan] {
+            var image = clean
+            image[5, 7] = bad
+            _ = PatchStatistics.compute(image, regions: region, statistics: glcm, options: PatchStatisticsOptions())
+            var far = clean
+            far[25, 25] = bad
+            #expect(PatchStatistics.compute(far, regions: region, statistics: glcm, options: PatchStatisticsOptions()) == reference)
+        }
+    }
+}

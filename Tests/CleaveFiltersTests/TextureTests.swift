@@ -44,3 +44,12 @@ import CleaveFilters
         }
     }
 }
+
+/// Issue 19 item 1: +infinity quantised through `Int(inf)` trapped; it is the top level now.
+@Suite struct TextureNonFiniteTests {
+    @Test func infiniteValuesQuantiseToTheEnds() {
+        let options = TextureOptions(levels: 16, low: 0, high: 255)
+        #expect(options.level(.infinity) == 15 && options.level(-.infinity) == 0 && options.level(.nan) == 0)
+        #expect(options.level(254.9) == 15 && options.level(100) == 6 && options.level(1e30) == 15)
+    }
+}

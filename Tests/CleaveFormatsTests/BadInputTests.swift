@@ -119,6 +119,35 @@ import CleaveTestSupport
         guard case .corruptData = e3 else { Issue.record("expected corruptData, got \(e3)"); return }
     }
 
+    /// Issue 19 item 3: `info` trusted an MRC header's sizes (predict then allocated 10^15 bytes
+    /// from them); every reader now checks the claimed data against the file size first.
+    @Test func mrcInfoChecksTheClaimedSizeAgainstTheFile() throws {
+        var mrc = try ImageFile.encode(Image<Float>(width: 2, height: 2), as: .mrc)
+        #expect(try ImageFile.info(data: mrc).depth == 1)
+        for (i, v) in [100_000, 100_000, 100_000].enumerated() {
+            for k in 0..<4 { mrc[4 * i + k] = UInt8(v >> (8 * k) & 255) }
+        }
+        let e1 = try #require(throws: MRCError.self) { try ImageFile.info(data: mrc, path: "huge.mrc") }
+        #expect(e1 == .truncated(path: "huge.mrc", offset: 1024, expected: 4_000_000_000_000_000, actual: 16))
+        expectOneLine(e1, mentions: "huge.mrc")
+        // 64 × 64 × 512 float32 claimed (8 MB) with one section present.
+        var short = try ImageFile.encode(Image<Float>(width: 64, height: 64), as: .mrc)
+        for k in 0..<4 { short[8 + k] = UInt8(512 >> (8 * k) & 255) }
+        let e2 = try #require(throws: MRCError.self) { try ImageFile.info(data: short, path: "short.mrc") }
+        #expect(e2 == .truncated(path: "short.mrc", offset: 1024, expected: 64 * 64 * 4 * 512, actual: 64 * 64 * 4))
+    }
+
+    /// Issue 19 item 1: the policy's check names the file and the first bad pixel (file plane).
+    @Test func requireFiniteNamesFileAndPixel() throws {
+        var image = Image<Float>(width: 4, height: 3)
+        try ImageFile.requireFinite(.float32(image), path: "ok.tif")
+        image[2, 1] = -.infinity
+        let error = try #require(throws: ImageFileError.self) { try ImageFile.requireFinite(.float32(image), path: "bad.tif", firstPlane: 5) }
+        #expect(error.description == "bad.tif: pixel values must be finite, found -inf at column 2, row 1, plane 5 (replace NaN and infinity first, e.g. Fiji's Process > Math > Remove NaNs)")
+        let data = try ImageFile.encode(image, as: .tiff)
+        #expect(try ImageFile.read(data: data).firstNonFinitePixel()?.column == 2, "a TIFF keeps -inf; reading is not refused, analyses are")
+    }
+
     /// 2^31 × 2^31 pixels in 1 × 1 tiles would need 2^62 tile offsets: refused, no overflow trap.
     @Test func absurdTileGrid() throws {
         let data = BadInputTests.tinyTIFF([(256, 4, 1, 1 << 31), (257, 4, 1, 1 << 31), (258, 3, 1, 8), (322, 4, 1, 1),

@@ -172,6 +172,40 @@ private func blobs(count: Int, featureCount: Int, seed: UInt64, separation: Doub
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(RandomForest.self, from: damaged) }
     }
 
+    /// Issue 19 item 7: a tree start beyond the node arrays crashed decoding (index out of range);
+    /// every tampered tree start is now a DecodingError naming the field.
+    @Test func tamperedTreeStartsAreDecodingErrors() throws {
+        let (rows, labels) = blobs(count: 200, featureCount: 3, seed: 4, separation: 1, classes: [1, 2])
+        let forest = try RandomForest.train(rows: rows, featureCount: 3, labels: labels,
+                                            configuration: RandomForestConfiguration(treeCount: 3, seed: 1))
+        let data = try JSONEncoder().encode(forest)
+        let object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let nodeCount = object["nodeCount"] as! Int
+        func base64(_ words: [Int32]) -> String {
+            var bytes: [UInt8] = []
+            for w in words { for k in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: UInt32(bitPattern: w) >> (8 * k))) } }
+            return Data(bytes).base64EncodedString()
+        }
+        let variants: [[Int32]] = [
+            [0, Int32.max, Int32(nodeCount) - 1, Int32(nodeCount)],       // far beyond the nodes
+            [0, Int32(nodeCount) + 5, Int32(nodeCount) - 1, Int32(nodeCount)], // just beyond, then back
+            [0, 3, 3, Int32(nodeCount)],                                  // an empty tree
+            [0, -7, 5, Int32(nodeCount)],                                 // negative
+        ]
+        for starts in variants {
+            var tampered = object
+            tampered["treeStarts"] = base64(starts)
+            let damaged = try JSONSerialization.data(withJSONObject: tampered)
+            do {
+                _ = try JSONDecoder().decode(RandomForest.self, from: damaged)
+                Issue.record("tree starts \(starts) were accepted")
+            } catch let error as DecodingError {
+                guard case .dataCorrupted(let context) = error else { Issue.record("\(error)"); continue }
+                #expect(context.codingPath.map(\.stringValue) == ["treeStarts"], "\(starts): \(context)")
+            }
+        }
+    }
+
     @Test func priorEstimateRecoversShiftedClassFrequencies() throws {
         // Trained on 50/50, applied to data drawn 85/15 from the same class densities: EM on the
         // forest's probabilities should find about 0.85 / 0.15, and re-weighting should predict the

@@ -269,5 +269,17 @@ if [ -f "$WORK/forest.json" ]; then
 fi
 [ ! -e "$WORK/nothing.onnx" ] && [ ! -e "$WORK/forest.onnx" ] && ok "a refused export writes nothing" || bad "a refused export writes nothing"
 
+# --- hostile inputs (issue 19): non-finite pixels, bombs, lying headers, tampered models ------
+bash Tests/cli/hostile.sh "$CLEAVE" > "$WORK/hostile.log" 2>&1
+grep -E "^(FAIL|     )" "$WORK/hostile.log"
+counts=$(grep -E "^hostile: [0-9]+ passed, [0-9]+ failed" "$WORK/hostile.log" | tail -n 1)
+if [ -n "$counts" ]; then
+  passed=$((passed + $(echo "$counts" | sed -E 's/hostile: ([0-9]+) passed.*/\1/')))
+  failed=$((failed + $(echo "$counts" | sed -E 's/.* ([0-9]+) failed/\1/')))
+  echo "ok   hostile-input suite: ${counts#hostile: }"
+else
+  bad "hostile-input suite ran" "$(tail -n 3 "$WORK/hostile.log")"
+fi
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -17,6 +17,9 @@ public enum ImageFileError: CleaveErrorProtocol, Equatable {
     case truncated(path: String, offset: Int, expected: Int, actual: Int)
     /// The request cannot be satisfied by this image (page out of range, type a format can't hold…).
     case invalidRequest(path: String, reason: String)
+    /// A float image holds NaN or ±infinity where an analysis needs finite values (the first
+    /// such sample in storage order); see ``ImageFile/requireFinite(_:path:firstPlane:)``.
+    case notFinite(path: String, pixel: NonFinitePixel)
 
     /// One line: the path, where in the file, and what was expected.
     public var description: String {
@@ -31,6 +34,8 @@ public enum ImageFileError: CleaveErrorProtocol, Equatable {
         case let .truncated(path, offset, expected, actual):
             return "\(path): truncated at offset \(offset): expected \(expected) bytes, only \(actual) available"
         case let .invalidRequest(path, reason): return "\(path): \(reason)"
+        case let .notFinite(path, pixel):
+            return "\(path): pixel values must be finite, found \(pixel) (replace NaN and infinity first, e.g. Fiji's Process > Math > Remove NaNs)"
         }
     }
 }

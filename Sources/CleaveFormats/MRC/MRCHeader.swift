@@ -74,6 +74,16 @@ struct MRCHeader {
             decodeText(Array(head[(224 + 80 * i)..<(224 + 80 * (i + 1))]).filter { $0 != 0 })
                 .trimmingCharacters()
         }
+        // The sections the header claims must be in the file, so that nothing (info included,
+        // which callers size their buffers from) trusts a size the file cannot back.
+        let dataStart = MRCHeader.size + extendedHeaderBytes
+        let (plane, o1) = width.multipliedReportingOverflow(by: height)
+        let (planeBytes, o2) = plane.multipliedReportingOverflow(by: sampleBytes)
+        let (total, o3) = planeBytes.multipliedReportingOverflow(by: depth)
+        guard !o1, !o2, !o3, total <= fileSize - dataStart else {
+            throw MRCError.truncated(path: path, offset: dataStart, expected: o1 || o2 || o3 ? Int.max : total,
+                                     actual: max(0, fileSize - dataStart))
+        }
     }
 
     /// Bytes per stored sample.

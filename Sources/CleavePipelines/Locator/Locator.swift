@@ -337,6 +337,13 @@ public enum Locator {
         var barPixels: [Bool] = []
         var relativeStdColumns: (mean: Int, std: Int)? = nil
         let f = options.features.count
+        if options.features.contains(where: { $0.rawValue.hasPrefix("glcm_") }) {
+            // A pair distance of a patch side or more leaves no pixel pair inside any patch.
+            let side = try patchSide(options.sampling, images: images)
+            guard options.statistics.glcmDistance < side else {
+                throw CleaveError("GLCM distance \(options.statistics.glcmDistance) pixels is not shorter than the patch side (\(side) pixels), so no pixel pair fits in a patch; use a distance below \(side)")
+            }
+        }
         switch options.sampling {
         case .patches(let patchLayout):
             let regions = try patchLayout.regions(width: width, height: height)

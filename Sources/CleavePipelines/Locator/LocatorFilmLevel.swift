@@ -72,8 +72,10 @@ public struct FilmLevel: Sendable, Codable, Equatable, CustomStringConvertible {
         }
     }
 
-    public static func format(_ v: Double) -> String { v.magnitude >= 100 ? String(Int(v.rounded())) : String(Float(v)) }
-    static func format2(_ v: Double) -> String { String(Double(Int((v * 100).rounded())) / 100) }
+    public static func format(_ v: Double) -> String {
+        v.magnitude >= 100 && v.magnitude < 1e15 ? String(Int(v.rounded())) : String(Float(v))
+    }
+    static func format2(_ v: Double) -> String { v.magnitude < 1e13 ? String(Double(Int((v * 100).rounded())) / 100) : String(v) }
     static func percent(_ v: Double) -> String { "\(Int((v * 100).rounded())) %" }
 
     /// Measures the film level of `images` on a regular subsample of about `maximumSamples` pixels.

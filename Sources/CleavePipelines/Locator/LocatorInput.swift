@@ -113,6 +113,9 @@ public enum LocatorInput {
                     do { any = try ImageFile.read(path) } catch {
                         throw CleaveError("\(path): cannot read image: \(error)")
                     }
+                    if let pixel = any.firstNonFinitePixel() {
+                        throw CleaveError(ImageFileError.notFinite(path: path, pixel: pixel).description)
+                    }
                     let shape = any.shape
                     guard shape.depth == 1, shape.channels == 1 else {
                         throw CleaveError("\(path): the Locator needs 2D greyscale images, got \(shape)")

@@ -43,7 +43,7 @@ public struct LocatorModel: Sendable, Codable {
         guard let data = FileManager.default.contents(atPath: path) else { throw CleaveError("\(path): cannot read model file") }
         struct Header: Decodable { var format: String?; var version: Int? }
         guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
-            throw CleaveError("\(path): not a JSON model file")
+            throw CleaveError("\(path): damaged or not a model file (\(data.count) bytes of incomplete or invalid JSON; a truncated copy?)")
         }
         guard header.format == "cleave-locator-model" else {
             throw CleaveError("\(path): not a Locator model (format \(header.format ?? "missing")); was it saved by another command?")
@@ -51,9 +51,55 @@ public struct LocatorModel: Sendable, Codable {
         guard let v = header.version, v <= formatVersion else {
             throw CleaveError("\(path): model format version \(header.version.map(String.init) ?? "missing") is newer than this Cleave understands (\(formatVersion))")
         }
-        do { return try JSONDecoder().decode(LocatorModel.self, from: data) } catch {
+        let model: LocatorModel
+        do { model = try JSONDecoder().decode(LocatorModel.self, from: data) } catch {
             throw CleaveError("\(path): damaged Locator model: \(error)")
         }
+        if let problem = model.inconsistency() { throw CleaveError("\(path): damaged Locator model (\(problem))") }
+        return model
+    }
+
+    /// The first field whose sizes or indices disagree with the rest (nil for a consistent model):
+    /// decoding checks types only, so a hand-edited file could otherwise index out of range later.
+    func inconsistency() -> String? {
+        func scalerProblem(_ s: FittedScaler, _ name: String) -> String? {
+            guard s.columns >= 1, s.scale.count == s.columns else { return "\(name): \(s.center.count) centres for \(s.scale.count) scales" }
+            guard s.center.allSatisfy(\.isFinite), s.scale.allSatisfy({ $0 != 0 && $0.isFinite }) else {
+                return "\(name): centres and scales must be finite, scales nonzero"
+            }
+            return nil
+        }
+        if let problem = scalerProblem(scaler, "scaler") { return problem }
+        if let tails {
+            if let problem = scalerProblem(tails, "tails") { return problem }
+            guard tails.columns == scaler.columns else { return "tails: \(tails.columns) columns, scaler \(scaler.columns)" }
+        }
+        var spaceColumns = scaler.columns
+        if let pca {
+            guard pca.mean.count == scaler.columns, pca.componentCount >= 1,
+                  pca.components.allSatisfy({ $0.count == pca.mean.count }),
+                  pca.explainedVariance.count == pca.componentCount else {
+                return "pca: \(pca.componentCount) components of \(pca.components.map(\.count)) values and \(pca.explainedVariance.count) variances for a mean of \(pca.mean.count) (scaler \(scaler.columns))"
+            }
+            guard pca.mean.allSatisfy(\.isFinite), pca.components.allSatisfy({ $0.allSatisfy(\.isFinite) }),
+                  pca.explainedVariance.allSatisfy({ $0.isFinite && (!pca.whiten || $0 > 0) }) else {
+                return "pca: values must be finite (and variances positive when whitening)"
+            }
+            spaceColumns = pca.componentCount
+        }
+        let c = centroids
+        guard c.rows >= 1, c.columns == spaceColumns, c.values.count == c.rows * c.columns else {
+            return "centroids: \(c.values.count) values for \(c.rows)×\(c.columns), expected \(spaceColumns) columns"
+        }
+        guard c.values.allSatisfy(\.isFinite) else { return "centroids: values must be finite" }
+        guard (0..<c.rows).contains(picked) else { return "picked: cluster \(picked) of \(c.rows) (0…\(c.rows - 1))" }
+        let st = statistics
+        guard st.gradientSigma > 0, st.gradientSigma.isFinite, st.glcmDistance >= 1, (2...256).contains(st.glcmLevels) else {
+            return "statistics: gradientSigma \(st.gradientSigma), glcmDistance \(st.glcmDistance), glcmLevels \(st.glcmLevels) out of range"
+        }
+        guard darkMargin >= 0 else { return "darkMargin: \(darkMargin) is negative" }
+        if let filmLevel, !filmLevel.isFinite { return "filmLevel: \(filmLevel) is not finite" }
+        return nil
     }
 
     public init(sampling: LocatorOptions.Sampling, features: [PatchStatistic], statistics: PatchStatisticsOptions,

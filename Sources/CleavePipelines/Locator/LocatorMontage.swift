@@ -74,7 +74,7 @@ public struct LocatorMontage: Sendable {
             warnings.append("\(mrcPath): section\(missing.count == 1 ? "" : "s") \(list) ha\(missing.count == 1 ? "s" : "ve") no [ZValue] in \(mdocPath); skipped (position unknown)")
         }
         progress.report(0, 1, "reading")
-        let stack = LocatorInput.floatImage(try MRCFile.read(path: mrcPath))
+        let stack = LocatorInput.floatImage(try ImageFile.readFinite(mrcPath))
         let integral = info.pixelType != .float32
         progress.report(1, 1, "reading")
 

@@ -41,7 +41,8 @@ public final class NeuralPlaneSource {
     }
 
     /// Network input for plane `z` (detector-major, neighbouring slices mirrored at the ends).
-    public func plane(_ z: Int) -> NeuralPlane {
+    /// - Throws: what reading a streamed plane throws (an unreadable plane, non-finite pixels).
+    public func plane(_ z: Int) throws -> NeuralPlane {
         let shape = input.spatialShape
         let n = shape.planeSize
         let h = spec.slices / 2
@@ -49,7 +50,7 @@ public final class NeuralPlaneSource {
         var channel = 0
         for d in 0..<spec.detectorChannels {
             for k in -h...h {
-                let source = normalizedDetectorPlane(NeuralInputSpec.reflectedPlane(z + k, depth: shape.depth), detector: d)
+                let source = try normalizedDetectorPlane(NeuralInputSpec.reflectedPlane(z + k, depth: shape.depth), detector: d)
                 values.replaceSubrange((channel * n)..<((channel + 1) * n), with: source)
                 channel += 1
             }
@@ -57,11 +58,11 @@ public final class NeuralPlaneSource {
         return NeuralPlane(channels: spec.networkChannels, width: shape.width, height: shape.height, values: values)
     }
 
-    private func normalizedDetectorPlane(_ z: Int, detector: Int) -> [Float] {
+    private func normalizedDetectorPlane(_ z: Int, detector: Int) throws -> [Float] {
         let key = z * spec.detectorChannels + detector
         if let hit = cache[key] { return hit }
         let shape = input.spatialShape
-        let block = input.floatBlock(Region(x: 0, y: 0, z: z, width: shape.width, height: shape.height, depth: 1))
+        let block = try input.readBlock(Region(x: 0, y: 0, z: z, width: shape.width, height: shape.height, depth: 1))
         let window = spec.windows[detector]
         var out = NeuralPlaneSource.channelPlane(block, channel: detector, flattening: spec.flattening)
         for i in 0..<shape.planeSize { out[i] = window.normalized(out[i]) }

@@ -166,7 +166,7 @@ public struct NeuralTrainingSet: Sendable {
                 let classIndices = values.map { $0 == 0 ? Int32(-1) : index[$0]! }
                 let split = NeuralTrainingSet.validationSplitRow(values, width: shape.width, height: shape.height,
                                                                  fraction: validationFraction)
-                let plane = source.plane(z)
+                let plane = try source.plane(z)
                 func crop(_ rows: Range<Int>, _ part: String) -> LabelledCrop {
                     let labels = Array(classIndices[(rows.lowerBound * shape.width)..<(rows.upperBound * shape.width)])
                     var counts = [Int](repeating: 0, count: K)

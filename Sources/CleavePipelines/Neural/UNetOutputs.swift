@@ -37,7 +37,7 @@ public enum UNetOutputs {
         let n = shape.planeSize
         progress.report(0, shape.depth, "U-Net \(input.name)")
         for z in 0..<shape.depth {
-            let probabilities = segmenter.probabilities(source.plane(z))
+            let probabilities = segmenter.probabilities(try source.plane(z))
             let summary = summarise(probabilities, classCount: K, pixelCount: n)
             for p in 0..<n {
                 indices[z * n + p] = UInt8(summary.indices[p])
@@ -63,6 +63,10 @@ public enum UNetOutputs {
         let values = classes.map(\.value)
         let labelsPath = base + "-labels.tif"
         let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
+        var overlayTemporary: String?
+        // Temporary files are removed when anything below fails (the float writers remove theirs
+        // when they are released unfinished).
+        do {
         if values.allSatisfy({ $0 <= 255 }) {
             let lookup = values.map { UInt8($0) }
             try ImageFile.write(Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing), to: labelsTemporary)
@@ -70,11 +74,10 @@ public enum UNetOutputs {
             let lookup = values.map { UInt16(clamping: $0) }
             try ImageFile.write(Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing), to: labelsTemporary)
         }
-        var overlayTemporary: String?
         if options.overlay {
             let plane = shape.depth / 2
             let grey: Image<UInt8>
-            switch input.displayPlane(plane) {
+            switch try input.readDisplayPlane(plane) {
             case .uint8(let i): grey = Display.grey(i)
             case .uint16(let i): grey = Display.grey(i)
             case .float32(let i): grey = Display.grey(i)
@@ -90,6 +93,11 @@ public enum UNetOutputs {
         try uncertaintyWriter?.finish()
         try AtomicFile.commit(labelsTemporary, to: labelsPath)
         if let overlayTemporary { try AtomicFile.commit(overlayTemporary, to: base + "-overlay.png") }
+        } catch {
+            unlink(labelsTemporary)
+            if let overlayTemporary { unlink(overlayTemporary) }
+            throw error
+        }
         return ClassFractions(image: input.name, classes: classes, pixelCounts: counts, spacing: input.spacing,
                               isVolume: shape.depth > 1, estimatedPrior: nil)
     }
@@ -119,7 +127,7 @@ public enum UNetOutputs {
         let n = input.spatialShape.planeSize
         var out: [Int: [Int32]] = [:]
         for z in planes ?? Array(0..<input.spatialShape.depth) {
-            let summary = summarise(segmenter.probabilities(source.plane(z)), classCount: model.classes.count, pixelCount: n)
+            let summary = summarise(segmenter.probabilities(try source.plane(z)), classCount: model.classes.count, pixelCount: n)
             out[z] = summary.indices.map { model.classes[Int($0)].value }
         }
         return out

@@ -54,7 +54,7 @@ public struct UNetSegmenterModel: Codable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CleaveError("\(path): cannot read the model file")
         }
-        let header = ModelFileKind.header(data)
+        let header = try ModelFileKind.header(data, path: path)
         guard header.kind == kindTag else {
             throw CleaveError("\(path): not a Cleave U-Net model (no \"kind\": \"\(kindTag)\")")
         }
@@ -72,6 +72,25 @@ public struct UNetSegmenterModel: Codable {
               model.input.windows.count == model.input.detectorChannels,
               NeuralInputSpec.allowedSlices.contains(model.input.slices) else {
             throw CleaveError("\(path): architecture (\(model.architecture.inputChannels) inputs, \(model.architecture.classes) classes) disagrees with the input spec (\(model.input.detectorChannels) channels × \(model.input.slices) slices) or the \(model.classes.count) classes")
+        }
+        do { try PixelClassList.validate(model.classes, source: "classes") } catch {
+            throw CleaveError("\(path): damaged model file (\(error))")
+        }
+        guard model.classes.count <= PixelClassifier.maxClassCount else {
+            throw CleaveError("\(path): damaged model file (classes: \(model.classes.count) classes, at most \(PixelClassifier.maxClassCount))")
+        }
+        if let sigma = model.input.flattening, !(sigma > 0 && sigma.isFinite) {
+            throw CleaveError("\(path): damaged model file (input.flattening: \(sigma) is not a positive finite sigma)")
+        }
+        for (d, window) in model.input.windows.enumerated() where !(window.low.isFinite && window.high.isFinite) {
+            throw CleaveError("\(path): damaged model file (input.windows[\(d)]: \(window.low)…\(window.high) is not finite)")
+        }
+        // Architecture and weights: every array present with its shape and finite values.
+        do { _ = try UNet(weights: model.weights) } catch {
+            throw CleaveError("\(path): damaged model file (weights: \(error))")
+        }
+        guard model.weights.configuration == model.architecture else {
+            throw CleaveError("\(path): damaged model file (weights.configuration differs from architecture)")
         }
         return model
     }
@@ -129,7 +148,7 @@ public enum ModelFileKind: Equatable, Sendable {
     /// - Throws: ``CleaveError`` when the file cannot be read.
     public static func detect(path: String) throws -> ModelFileKind {
         guard let data = FileManager.default.contents(atPath: path) else { throw CleaveError("\(path): cannot read the model file") }
-        let kind = header(data).kind
+        let kind = try header(data, path: path).kind
         switch kind {
         case PixelClassifierModel.kindTag: return .randomForest
         case UNetSegmenterModel.kindTag: return .unet
@@ -137,10 +156,19 @@ public enum ModelFileKind: Equatable, Sendable {
         }
     }
 
-    /// `kind` and `formatVersion` of a JSON model without decoding the rest.
-    static func header(_ data: Data) -> (kind: String?, formatVersion: Int?) {
+    /// `kind` and `formatVersion` of a JSON model without decoding the rest (nil when absent or
+    /// when the file is JSON of another shape).
+    /// - Throws: ``CleaveError`` "damaged model file" when the file is not valid JSON (typically
+    ///   a truncated copy), rather than reporting its kind as missing.
+    static func header(_ data: Data, path: String) throws -> (kind: String?, formatVersion: Int?) {
         struct Header: Decodable { let kind: String?; let formatVersion: Int? }
-        if let h = try? JSONDecoder().decode(Header.self, from: data) { return (h.kind, h.formatVersion) }
-        return (nil, nil)
+        do {
+            let h = try JSONDecoder().decode(Header.self, from: data)
+            return (h.kind, h.formatVersion)
+        } catch DecodingError.dataCorrupted {
+            throw CleaveError("\(path): damaged model file (\(data.count) bytes of incomplete or invalid JSON; a truncated copy?)")
+        } catch {
+            return (nil, nil)
+        }
     }
 }

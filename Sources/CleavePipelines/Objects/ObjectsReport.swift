@@ -39,35 +39,50 @@ public enum ObjectsReport {
         } catch {
             throw CleaveError("--out \(directory): cannot create the directory (\(error.localizedDescription))")
         }
-        var written: [String] = []
-        func save(_ text: String, _ name: String) throws {
-            let path = directory + "/" + name
-            try AtomicFile.write(text, to: path)
-            written.append(path)
-        }
+        // Everything is computed first, then written under temporary names and renamed into place
+        // only when every file is complete: an error leaves the previous set (or nothing), never
+        // half of a new one.
         let table = result.table
         let colours = classColours(table)
-        try save(table.csv(), "objects.csv")
+        var texts: [(name: String, text: String)] = [("objects.csv", table.csv())]
         if result.labels.is2D {
             let outlines = try Outlines.trace(result.labels)
-            try save(ObjectsGeoJSON.encode(outlines, table: table, classColours: colours), "objects.geojson")
+            texts.append(("objects.geojson", try ObjectsGeoJSON.encode(outlines, table: table, classColours: colours)))
         }
-        try ImageFile.write(result.labels.image(), to: directory + "/labels.tif")
-        written.append(directory + "/labels.tif")
-        try ImageFile.write(overlay(result, background: background, colours: colours), to: directory + "/overlay.png")
-        written.append(directory + "/overlay.png")
         let (sizeName, bins) = sizeHistogram(table, binCount: histogramBins)
         var histogramCSV = "bin_start,bin_end,count\n"
         for b in bins { histogramCSV += "\(ObjectTable.format(b.start)),\(ObjectTable.format(b.end)),\(b.count)\n" }
-        try save("# \(sizeName)\n" + histogramCSV, "size_histogram.csv")
-        try ImageFile.write(barChart(bins.map(\.count)), to: directory + "/size_histogram.png")
-        written.append(directory + "/size_histogram.png")
+        texts.append(("size_histogram.csv", "# \(sizeName)\n" + histogramCSV))
         var summaryCSV = "class,count,pixels,image_fraction,object_fraction\n"
         for s in summary(result) {
             summaryCSV += "\(ObjectTable.quoted(s.className)),\(s.count),\(ObjectTable.format(s.pixels)),\(s.imageFraction),\(s.objectFraction)\n"
         }
-        try save(summaryCSV, "summary.csv")
-        return written
+        texts.append(("summary.csv", summaryCSV))
+        let pictures: [(name: String, image: AnyImage)] = [
+            ("labels.tif", result.labels.image()),
+            ("overlay.png", .uint8(overlay(result, background: background, colours: colours))),
+            ("size_histogram.png", .uint8(barChart(bins.map(\.count)))),
+        ]
+        var finished: [(temporary: String, path: String)] = []
+        do {
+            for (name, text) in texts {
+                let path = directory + "/" + name, temporary = AtomicFile.temporaryPath(for: path)
+                try AtomicFile.writeTemporary(Data(text.utf8), to: temporary, for: path)
+                finished.append((temporary, path))
+            }
+            for (name, image) in pictures {
+                let path = directory + "/" + name
+                let temporary = AtomicFile.temporaryPath(for: path) + "." + (name as NSString).pathExtension
+                try ImageFile.write(image, to: temporary)
+                finished.append((temporary, path))
+            }
+        } catch {
+            for file in finished { unlink(file.temporary) }
+            throw error
+        }
+        for file in finished { try AtomicFile.commit(file.temporary, to: file.path) }
+        let order = ["objects.csv", "objects.geojson", "labels.tif", "overlay.png", "size_histogram.csv", "size_histogram.png", "summary.csv"]
+        return order.map { directory + "/" + $0 }.filter { path in finished.contains { $0.path == path } }
     }
 
     /// Class name → colour, in order of first appearance (categorical palette).

@@ -183,7 +183,12 @@ public enum PixelClassificationOutputs {
 
         return try PredictionTimings.measure(timings, "labels + overlay") {
         // Overlay of the middle plane (from the class indices, before they become label values).
+        // Temporary files are removed when anything below fails (the float writers remove theirs
+        // when they are released unfinished).
         var overlayTemporary: String?
+        let labelsPath = base + "-labels.tif"
+        let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
+        do {
         if options.overlay {
             let plane = shape.depth / 2
             let grey: Image<UInt8>
@@ -202,8 +207,6 @@ public enum PixelClassificationOutputs {
         }
 
         // Labels (8-bit ones replace the class indices in place: one byte per pixel, not two).
-        let labelsPath = base + "-labels.tif"
-        let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
         if small {
             let lookup = values.map { UInt8($0) }
             indices.withUnsafeMutableBufferPointer { buffer in
@@ -223,6 +226,11 @@ public enum PixelClassificationOutputs {
         try uncertaintyWriter?.finish()
         try AtomicFile.commit(labelsTemporary, to: labelsPath)
         if let overlayTemporary { try AtomicFile.commit(overlayTemporary, to: base + "-overlay.png") }
+        } catch {
+            unlink(labelsTemporary)
+            if let overlayTemporary { unlink(overlayTemporary) }
+            throw error
+        }
         return ClassFractions(image: input.name, classes: classes, pixelCounts: counts, spacing: input.spacing,
                               isVolume: shape.depth > 1, estimatedPrior: estimatedPrior)
         }

@@ -83,9 +83,8 @@ public struct PixelClassifierInput: Sendable {
         let name = name ?? paths.joined(separator: ",")
         guard !paths.isEmpty else { throw CleaveError("\(name): no images given") }
         let infos = try paths.map { try ImageFile.info($0) }
-        let streamable = infos.allSatisfy { $0.depth > 1 && $0.channels == 1 && $0.pageCount == $0.depth && $0.format != .png }
-        guard streamable else {
-            return try PixelClassifierInput(name: name, parts: try paths.map { try ImageFile.read($0) }, partNames: paths)
+        guard isStreamable(infos) else {
+            return try PixelClassifierInput(name: name, parts: try paths.map { try ImageFile.readFinite($0) }, partNames: paths)
         }
         let base = infos[0].shape.singleChannel
         for (i, info) in infos.enumerated() where info.shape.singleChannel != base {
@@ -96,12 +95,19 @@ public struct PixelClassifierInput: Sendable {
         return PixelClassifierInput(name: name, shape: shape, spacing: infos[0].spacing, pixelType: infos[0].pixelType) { z in
             try readers.map { reader in
                 let plane = try reader.read(plane: z)
+                try ImageFile.requireFinite(plane, path: reader.path, firstPlane: z)
                 guard plane.shape.singleChannel == Shape(width: base.width, height: base.height) else {
                     throw CleaveError("\(reader.path): page \(z) is \(plane.shape.singleChannel), the stack's first page is \(base.width)×\(base.height)")
                 }
                 return plane
             }
         }
+    }
+
+    /// Whether ``open(paths:name:)`` streams files with these headers plane by plane (one-channel
+    /// multi-page TIFF or MRC stacks) rather than reading them whole.
+    public static func isStreamable(_ infos: [ImageInfo]) -> Bool {
+        infos.allSatisfy { $0.depth > 1 && $0.channels == 1 && $0.pageCount == $0.depth && $0.format != .png }
     }
 
     /// The same input with per-channel windows applied by ``featureBlock(_:)``.

@@ -122,8 +122,8 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CleaveError("\(path): cannot read the model file")
         }
-        struct Header: Decodable { let kind: String?; let formatVersion: Int? }
-        guard let header = try? JSONDecoder().decode(Header.self, from: data), header.kind == kindTag else {
+        let header = try ModelFileKind.header(data, path: path)
+        guard header.kind == kindTag else {
             throw CleaveError("\(path): not a Cleave pixel-classifier model (no \"kind\": \"\(kindTag)\")")
         }
         guard header.formatVersion == currentFormatVersion else {
@@ -134,6 +134,12 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
             model = try JSONDecoder().decode(PixelClassifierModel.self, from: data)
         } catch let error as DecodingError {
             throw CleaveError("\(path): damaged model file (\(describe(error)))")
+        }
+        do { try PixelClassList.validate(model.classes, source: "classes") } catch {
+            throw CleaveError("\(path): damaged model file (\(error))")
+        }
+        guard model.classes.count <= PixelClassifier.maxClassCount else {
+            throw CleaveError("\(path): damaged model file (classes: \(model.classes.count) classes, at most \(PixelClassifier.maxClassCount))")
         }
         guard model.classes.map(\.value) == model.forest.classes else {
             throw CleaveError("\(path): class list \(model.classes.map(\.value)) disagrees with the forest's classes \(model.forest.classes)")

@@ -1,0 +1,122 @@
+import CleaveCore
+import CleaveFormats
+
+/// Peak memory of Cleave's pipelines, estimated from image sizes alone (what a file header
+/// declares, ``ImageFile/info(_:)``), so that work which cannot fit the ``MemoryBudget`` is
+/// refused before a pixel is decoded or an output allocated.
+///
+/// Each estimate is `baseline + Σ bytes per pixel × pixels` with coefficients measured as peak
+/// RSS of the command on 16- and 64-megapixel images (bench/hostile/RESULTS.md) and rounded up,
+/// so a command that proceeds stays within its estimate. Use ``check(_:_:for:)`` or
+/// ``MemoryBudget/check(_:for:)`` with them; the server sizes jobs and tiles with the same
+/// functions.
+public enum MemoryEstimate {
+    /// Runtime, code and small tables of any command.
+    public static let baseline = 96 << 20
+
+    /// The size of an image as the estimates see it.
+    public struct Size: Sendable, Equatable, CustomStringConvertible {
+        /// Samples over all planes and channels.
+        public var sampleCount: Int
+        /// Bytes per stored sample (1, 2 or 4).
+        public var bytesPerSample: Int
+        /// "20000×20000 uint8" for messages.
+        public var text: String
+
+        public init(sampleCount: Int, bytesPerSample: Int, text: String) {
+            self.sampleCount = sampleCount; self.bytesPerSample = bytesPerSample; self.text = text
+        }
+
+        /// From a file header.
+        public init(_ info: ImageInfo) {
+            self.init(shape: info.shape, pixelType: info.pixelType)
+        }
+
+        /// From an image's shape and pixel type.
+        public init(shape: Shape, pixelType: PixelType) {
+            let (count, overflow) = shape.width.multipliedReportingOverflow(by: shape.height)
+            let (planes, overflow2) = shape.depth.multipliedReportingOverflow(by: shape.channels)
+            let (total, overflow3) = count.multipliedReportingOverflow(by: planes)
+            sampleCount = overflow || overflow2 || overflow3 ? Int.max / 64 : total
+            bytesPerSample = pixelType.bytesPerSample
+            var text = "\(shape.width)×\(shape.height)"
+            if shape.depth > 1 { text += "×\(shape.depth)" }
+            if shape.channels > 1 { text += " (\(shape.channels) channels)" }
+            self.text = text + " \(pixelType)"
+        }
+
+        public var description: String { text }
+    }
+
+    /// `coefficient × samples`, saturating instead of overflowing.
+    static func bytes(_ coefficient: Double, _ samples: Int) -> Int {
+        let value = coefficient * Double(samples)
+        return value >= Double(Int.max / 2) ? Int.max / 2 : Int(value.rounded(.up))
+    }
+
+    static func sum(_ parts: [Int]) -> Int {
+        parts.reduce(0) { total, part in
+            let (s, overflow) = total.addingReportingOverflow(part)
+            return overflow ? Int.max / 2 : min(s, Int.max / 2)
+        }
+    }
+
+    /// Reading an image whole (``ImageFile/read(_:)``) and holding it: the samples plus the
+    /// decoder's strips (`cleave info`'s value range, `cleave convert` before encoding).
+    public static func read(_ sizes: [Size]) -> Int {
+        sum([baseline] + sizes.map { bytes(Double($0.bytesPerSample) * 1.25, $0.sampleCount) })
+    }
+
+    /// `cleave convert`: the image, its conversion, and the encoded file in memory.
+    public static func convert(_ size: Size) -> Int {
+        sum([baseline, bytes(Double(size.bytesPerSample) * 3 + 4, size.sampleCount)])
+    }
+
+    /// `cleave features`: the image as Float, every feature as a float plane, the filters'
+    /// scratch planes and the TIFF written from the stack.
+    public static func features(_ sizes: [Size], featureCount: Int) -> Int {
+        let pixels = sizes.first?.sampleCount ?? 0
+        return sum([baseline] + sizes.map { bytes(Double($0.bytesPerSample) + 4, $0.sampleCount) }
+                   + [bytes(Double(featureCount) * 4 * 2 + 16, pixels)])
+    }
+
+    /// `cleave locate`: every tile as Float with its flattened / normalised copies, the patch
+    /// tables and the pictures.
+    public static func locate(_ sizes: [Size]) -> Int {
+        sum([baseline] + sizes.map { bytes(Double($0.bytesPerSample) + 20, $0.sampleCount) })
+    }
+
+    /// `cleave objects`: the label or mask image, the intensity image, the component labels,
+    /// the measurements' scratch and the pictures.
+    public static func objects(_ labels: Size, intensity: Size?) -> Int {
+        sum([baseline, bytes(Double(labels.bytesPerSample) + 24, labels.sampleCount),
+             intensity.map { bytes(Double($0.bytesPerSample) + 4, $0.sampleCount) } ?? 0])
+    }
+
+    /// `cleave predict` (random forest): the input (whole, or one plane at a time when streamed),
+    /// one class index per pixel, the picture, and one block of features per thread.
+    public static func predict(_ sizes: [Size], streamedPlane: Int? = nil, featureCount: Int, blockSize: Int) -> Int {
+        let pixels = sizes.first?.sampleCount ?? 0
+        let side = blockSize + 64
+        let block = bytes(Double(featureCount) * 4 * 2 * Double(Parallel.threadCount), side * side)
+        let input = sizes.map { size -> Int in
+            let held = streamedPlane.map { min($0, size.sampleCount) } ?? size.sampleCount
+            return bytes(Double(size.bytesPerSample) * 2 + 4, held)
+        }
+        return sum([baseline, block, bytes(12, pixels)] + input)
+    }
+
+    /// `cleave train` (random forest) on one image and its labels.
+    public static func train(_ sizes: [Size], labels: Size, featureCount: Int, blockSize: Int) -> Int {
+        let side = blockSize + 64
+        let block = bytes(Double(featureCount) * 4 * 2 * Double(Parallel.threadCount), side * side)
+        return sum([baseline, block, bytes(Double(labels.bytesPerSample) + 8, labels.sampleCount)]
+                   + sizes.map { bytes(Double($0.bytesPerSample) * 2 + 8, $0.sampleCount) })
+    }
+
+    /// Throws ``MemoryBudgetError`` when `bytes` exceeds `budget`.
+    /// - Parameter work: what would be done, e.g. "cleave features of big.tif (20000×20000 uint8, 49 features)".
+    public static func check(_ bytes: Int, _ budget: MemoryBudget = .current, for work: String) throws {
+        try budget.check(bytes, for: work)
+    }
+}
