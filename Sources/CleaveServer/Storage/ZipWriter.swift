@@ -16,7 +16,7 @@ public final class ZipWriter {
 
     public init(path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw APIError(.internalServerError, "cannot create \(path)")
+            throw APIError(.internalServerError, "cannot create the export archive")
         }
         self.path = path
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
