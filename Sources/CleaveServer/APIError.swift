@@ -28,25 +28,28 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
 }
 
 /// Keeps server file paths out of what clients see (error lines, job errors): the data
-/// directory and the other directories the server works in are replaced by a short name, and
-/// in server-side (5xx) messages any remaining absolute path is replaced too.
+/// directory and the web directory are replaced by a short name wherever they stand as a path of
+/// their own, and in server-side (5xx) messages any remaining absolute path is replaced too.
 public struct PathRedactor: Sendable {
-    private let roots: [(path: String, name: String)]
+    private let roots: [(pattern: NSRegularExpression, name: String)]
 
     public init(configuration: ServerConfiguration) {
-        var roots: [(String, String)] = []
+        var found: [(String, String)] = []
         func add(_ path: String, _ name: String) {
-            guard path.count > 1 else { return }
             let url = URL(fileURLWithPath: path)
-            for form in [path, url.standardizedFileURL.path, url.resolvingSymlinksInPath().path] where form.count > 1 {
-                roots.append((form.hasSuffix("/") ? String(form.dropLast()) : form, name))
+            for form in [path, url.standardizedFileURL.path, url.resolvingSymlinksInPath().path] {
+                let trimmed = form.hasSuffix("/") ? String(form.dropLast()) : form
+                if trimmed.count > 1, !found.contains(where: { $0.0 == trimmed }) { found.append((trimmed, name)) }
             }
         }
         add(configuration.dataDirectory, "<data directory>")
         add(configuration.webDirectory, "<web directory>")
-        add(NSTemporaryDirectory(), "<temporary directory>")
-        // Longest first, so a directory inside another is replaced as a whole.
-        self.roots = roots.sorted { $0.0.count > $1.0.count }
+        // Longest first, so a directory inside another is replaced as a whole. A root counts only
+        // as a path of its own: not inside a longer name or a relative path a client sent.
+        roots = found.sorted { $0.0.count > $1.0.count }.compactMap { root, name in
+            let escaped = NSRegularExpression.escapedPattern(for: root)
+            return (try? NSRegularExpression(pattern: #"(?<![\w.~/-])"# + escaped + #"(?![\w.~-])"#)).map { ($0, name) }
+        }
     }
 
     /// `message` with the server's directories replaced; with `allPaths`, also every other
@@ -54,8 +57,9 @@ public struct PathRedactor: Sendable {
     /// server's own file system; 4xx lines may legitimately quote routes such as `/api/…`).
     public func clean(_ message: String, allPaths: Bool) -> String {
         var text = message
-        for root in roots where text.contains(root.path) {
-            text = text.replacingOccurrences(of: root.path, with: root.name)
+        for root in roots {
+            text = root.pattern.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text),
+                                                         withTemplate: NSRegularExpression.escapedTemplate(for: root.name))
         }
         if allPaths, text.contains("/") {
             text = PathRedactor.absolutePath.stringByReplacingMatches(

@@ -5,6 +5,7 @@ import Foundation
 extension Workbench {
     /// The decoded image (plane 0 is what the viewer shows), from the in-memory cache or the blob
     /// store (checksum verified on load).
+    ///
     /// Images over the pixel budget are refused before decoding and images with non-finite
     /// pixels after it (``checkPixelBudget(name:width:height:depth:channels:)``,
     /// ``checkFinite(_:name:)``): tiles, windows and jobs of such an image fail alone with that

@@ -84,7 +84,7 @@ actor DecodedImageCache {
     }
 
     private var entries: [(key: String, entry: Entry)] = []
-    /// Images whose content was refused (4xx: not finite, undecodable), so a stream of tile
+    /// Images whose content was refused (a 4xx from `load`: pixels not finite), so a stream of tile
     /// requests for one of them does not decode it again each time.
     private var refused: [(key: String, error: APIError)] = []
     private let capacity: Int

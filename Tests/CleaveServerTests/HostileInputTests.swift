@@ -6,6 +6,7 @@ import CleaveTestSupport
 import Dispatch
 import Foundation
 import GRDB
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -57,13 +58,13 @@ import Testing
         try? FileManager.default.removeItem(atPath: configuration.dataDirectory)
         configuration.fullValidationBytes = 0   // headers only at upload, as for images over 512 MiB
         let bytes = try Self.floatTIFF((0..<80).map { (index: 64 * 10 + $0, value: -Float.infinity) } + [(3, .nan)])
-        var project = "", image = ""
-        try await buildApplication(configuration).test(.router) { client in
-            project = try await Harness.createProject(client)
-            image = try await Harness.uploadImage(client, project: project, name: "bad.tif", bytes: bytes)
+        let image = try await buildApplication(configuration).test(.router) { client in
+            let project = try await Harness.createProject(client)
+            let image = try await Harness.uploadImage(client, project: project, name: "bad.tif", bytes: bytes)
             _ = try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "a", "value": 1}"#, status: .created)
             _ = try await Harness.post(client, "/api/images/\(image)/strokes",
                                        #"{"sessionId": "session-0001", "class": 1, "radius": 2, "points": [[5, 5], [9, 9]]}"#, status: .created)
+            return image
         }
         let expected = "bad.tif: 81 pixels are not finite (1 NaN, 80 -Inf), the first at x=3, y=0;"
         for _ in 0..<2 {   // a fresh workbench over the same data directory = a restart
@@ -95,20 +96,20 @@ import Testing
         let bomb = try ImageFile.encode(Image<UInt8>(width: 4000, height: 4000), as: .tiff,
                                         options: ImageWriteOptions(compression: .deflate))
         #expect(bomb.count < 100_000)
-        var project = "", image = ""
-        try await buildApplication(configuration).test(.router) { client in
-            project = try await Harness.createProject(client)
-            image = try await Harness.uploadImage(client, project: project, name: "big.tif", bytes: bomb)
+        let (project, image) = try await buildApplication(configuration).test(.router) { client in
+            let project = try await Harness.createProject(client)
+            return (project, try await Harness.uploadImage(client, project: project, name: "big.tif", bytes: bomb))
         }
         configuration.maximumImagePixels = 1_000_000
         let expected = "big.tif is 4000x4000x1x1 = 16.0 MP; this workbench takes images of at most 1.0 MP (its memory budget;"
+        let temporary = configuration.dataDirectory + "/tmp"
         try await buildApplication(configuration).test(.router) { client in
             // Refused at upload from the header; nothing stored.
             let response = try await Harness.upload(client, project: project, name: "big.tif", bytes: bomb)
             #expect(response.status == .contentTooLarge)
             #expect(Harness.errorMessage(response).hasPrefix(expected), "\(Harness.errorMessage(response))")
             #expect(Harness.errorMessage(response).contains("--max-image-pixels"))
-            #expect(Harness.files(under: configuration.dataDirectory + "/tmp").isEmpty)
+            #expect(Harness.files(under: temporary).isEmpty)
             // Stored under a larger budget: its tiles and jobs are refused without decoding it.
             for uri in ["/api/images/\(image)/window", "/api/images/\(image)/tiles/4/0/0.png"] {
                 let refused = try await client.execute(uri: uri, method: .get)
@@ -257,9 +258,11 @@ import Testing
         try await buildApplication(open).test(.router) { client in
             var fields = Harness.headers()
             fields[HTTPField.Name("Host")!] = "workstation.lab.example:8080"
-            #expect(try await client.execute(uri: "/api/projects", method: .get, headers: fields).status == .ok)
+            let named = try await client.execute(uri: "/api/projects", method: .get, headers: fields)
+            #expect(named.status == .ok)
             fields[.origin] = "http://evil.example"
-            #expect(try await client.execute(uri: "/api/projects", method: .post, headers: fields, body: Harness.body(#"{"name": "X"}"#)).status == .forbidden)
+            let foreign = try await client.execute(uri: "/api/projects", method: .post, headers: fields, body: Harness.body(#"{"name": "X"}"#))
+            #expect(foreign.status == .forbidden)
         }
     }
 
@@ -285,11 +288,21 @@ import Testing
             #expect(failed["result"] is NSNull)
             #expect(failed["error"] as? String == "no good")
             // A queued job has no start or end yet: both null, not missing.
-            let queued = JobDTO(id: "x", kind: "test", imageId: nil, projectId: nil, params: .null, state: "queued", progress: 0,
-                                stage: "queued", result: nil, error: nil, createdAt: "t", startedAt: nil, finishedAt: nil)
+            let queued = try JSONDecoder().decode(JobDTO.self, from: Data(#"{"id": "x", "kind": "test", "params": null, "state": "queued", "progress": 0, "stage": "queued", "createdAt": "t"}"#.utf8))
             let json = String(decoding: try JSONEncoder().encode(queued), as: UTF8.self)
             #expect(json.contains("\"startedAt\":null") && json.contains("\"finishedAt\":null") && json.contains("\"result\":null"))
         }
+    }
+}
+
+/// The export's zip writer refuses what its 16/32-bit fields cannot hold instead of trapping.
+@Suite struct ZipLimitTests {
+    @Test func moreEntriesThanTheDirectoryCanCountIsAnError() throws {
+        let path = TestData.scratchDirectory("server-hostile-zip") + "/many.zip"
+        let zip = try ZipWriter(path: path)
+        for i in 0..<0xFFFF { try zip.add("e\(i)", bytes: []) }
+        #expect(throws: APIError.self) { try zip.add("one-too-many", bytes: []) }
+        try zip.finish()
     }
 }
 
