@@ -18,26 +18,81 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         let data = (try? JSONEncoder().encode(["error": line])) ?? Data("{\"error\":\"error\"}".utf8)
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
+        // Say so when the client asked to close (the server closes after this response; see
+        // ``ConnectionCloseHandler``), also when the request is refused before its body was read.
+        if let connection = request.headers[.connection], ConnectionCloseHandler.asksToClose(connection) {
+            headers[.connection] = "close"
+        }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 
+/// Keeps server file paths out of what clients see (error lines, job errors): the data
+/// directory and the web directory are replaced by a short name wherever they stand as a path of
+/// their own, and in server-side (5xx) messages any remaining absolute path is replaced too.
+public struct PathRedactor: Sendable {
+    private let roots: [(pattern: NSRegularExpression, name: String)]
+
+    public init(configuration: ServerConfiguration) {
+        var found: [(String, String)] = []
+        func add(_ path: String, _ name: String) {
+            let url = URL(fileURLWithPath: path)
+            for form in [path, url.standardizedFileURL.path, url.resolvingSymlinksInPath().path] {
+                let trimmed = form.hasSuffix("/") ? String(form.dropLast()) : form
+                if trimmed.count > 1, !found.contains(where: { $0.0 == trimmed }) { found.append((trimmed, name)) }
+            }
+        }
+        add(configuration.dataDirectory, "<data directory>")
+        add(configuration.webDirectory, "<web directory>")
+        // Longest first, so a directory inside another is replaced as a whole. A root counts only
+        // as a path of its own: not inside a longer name or a relative path a client sent.
+        roots = found.sorted { $0.0.count > $1.0.count }.compactMap { root, name in
+            let escaped = NSRegularExpression.escapedPattern(for: root)
+            return (try? NSRegularExpression(pattern: #"(?<![\w.~/-])"# + escaped + #"(?![\w.~-])"#)).map { ($0, name) }
+        }
+    }
+
+    /// `message` with the server's directories replaced; with `allPaths`, also every other
+    /// absolute path of two or more components (used for 5xx and job errors, which come from the
+    /// server's own file system; 4xx lines may legitimately quote routes such as `/api/…`).
+    public func clean(_ message: String, allPaths: Bool) -> String {
+        var text = message
+        for root in roots {
+            text = root.pattern.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text),
+                                                         withTemplate: NSRegularExpression.escapedTemplate(for: root.name))
+        }
+        if allPaths, text.contains("/") {
+            text = PathRedactor.absolutePath.stringByReplacingMatches(
+                in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "<server path>")
+        }
+        return text
+    }
+
+    /// `/a/b…`: a slash not preceded by a word character, `.`, `<`, `>` or `:` (so `a/b`, `1/2`
+    /// and URLs' `//` stay), then at least two path components.
+    private static let absolutePath = try! NSRegularExpression(
+        pattern: #"(?<![\w.<>:/])/[^\s/"'“”‘’,;()<>]+(?:/[^\s/"'“”‘’,;()<>]*)+"#)
+}
+
 /// Turns every error that escapes a route (Hummingbird's own 404/413, decoding failures) into the
-/// API's one-line JSON error shape, so clients only ever parse one format.
+/// API's one-line JSON error shape, so clients only ever parse one format; server paths are
+/// redacted from every line (``PathRedactor``).
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let redactor: PathRedactor
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {
-            throw error
+            throw APIError(error.status, redactor.clean(error.message, allPaths: error.status.code >= 500))
         } catch let error as HTTPError {
             let message = error.body ?? (error.status == .notFound ? "no route for \(request.method) \(request.uri.path)"
                                                                    : error.status.reasonPhrase)
-            throw APIError(error.status, message)
+            throw APIError(error.status, redactor.clean(message, allPaths: error.status.code >= 500))
         } catch let error as HTTPResponseError {
             throw APIError(error.status, error.status.reasonPhrase)
         } catch {
-            throw APIError(.internalServerError, String(describing: error))
+            throw APIError(.internalServerError, redactor.clean(String(describing: error), allPaths: true))
         }
     }
 }

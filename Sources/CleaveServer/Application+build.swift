@@ -13,7 +13,7 @@ public func buildApplication(_ configuration: ServerConfiguration) async throws 
     let workbench = try Workbench(configuration: configuration)
     if configuration.demo { try await DemoProject.ensure(in: workbench) }
     let router = buildRouter(workbench)
-    return Application(router: router,
+    return Application(router: router, server: .http1(additionalChannelHandlers: [ConnectionCloseHandler()]),
                        configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                             serverName: "cleave"))
 }
@@ -21,7 +21,8 @@ public func buildApplication(_ configuration: ServerConfiguration) async throws 
 /// The router with every route (see ``OpenAPIDocument`` for the list).
 public func buildRouter(_ workbench: Workbench) -> Router<WorkbenchContext> {
     let router = Router(context: WorkbenchContext.self)
-    router.add(middleware: JSONErrorMiddleware())
+    router.add(middleware: JSONErrorMiddleware(redactor: workbench.redactor))
+    router.add(middleware: CrossSiteGuard(bindAddress: workbench.configuration.host))
     WebRoutes(directory: workbench.configuration.webDirectory).register(on: router)
     let api = router.group("api")
     APIRoutes(workbench: workbench).register(on: api)

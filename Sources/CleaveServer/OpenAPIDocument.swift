@@ -62,7 +62,7 @@ public enum OpenAPIDocument {
       "info": {
         "title": "Cleave workbench API",
         "version": "1",
-        "description": "Projects, images (content-addressed, validated on upload), a 256x256 PNG tile pyramid, brush strokes with undo/redo, background jobs (cluster, train, predict, objects) with progress as server-sent events, reference labels with provenance, zip export, and an append-only interaction event log. Errors are {\"error\": \"one line\"} with a 4xx/5xx status. Calls that record or read events or strokes identify the pseudonymous user with the X-Cleave-User header (8-64 characters of letters, digits, '-', '_')."
+        "description": "Projects, images (content-addressed, validated on upload), a 256x256 PNG tile pyramid, brush strokes with undo/redo, background jobs (cluster, train, predict, objects) with progress as server-sent events, reference labels with provenance, zip export, and an append-only interaction event log. Errors are {\"error\": \"one line\"} with a 4xx/5xx status. Calls that record or read events or strokes, and every POST/PUT/PATCH/DELETE, identify the pseudonymous user with the X-Cleave-User header (8-64 characters of letters, digits, '-', '_'). State-changing requests without it, with another site's Origin or with a form content type (text/plain, application/x-www-form-urlencoded, multipart/form-data) are refused with 403, and so is every request whose Host is not a loopback name while the server listens on loopback (DNS rebinding)."
       },
       "paths": {
         "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI JSON"}}}},
@@ -79,10 +79,10 @@ public enum OpenAPIDocument {
         "/api/projects/{projectId}/images": {
           "get": {"summary": "List a project's images", "parameters": [{"$ref": "#/components/parameters/projectId"}],
                   "responses": {"200": {"description": "{images: [Image]}", "content": {"application/json": {"schema": {"type": "object", "properties": {"images": {"type": "array", "items": {"$ref": "#/components/schemas/Image"}}}}}}}, "404": {"$ref": "#/components/responses/Error"}}},
-          "post": {"summary": "Upload an image (TIFF, PNG or MRC; detected from the content). The body is the raw file; it is streamed to disk, decoded completely to validate it, and stored under its SHA-256. Rejected uploads leave nothing behind.",
+          "post": {"summary": "Upload an image (TIFF, PNG or MRC; detected from the content). The body is the raw file; it is streamed to disk, decoded completely to validate it, and stored under its SHA-256. Rejected uploads leave nothing behind: more pixels than --max-image-pixels (413, from the header, before decoding); float pixels that are NaN or infinite (422).",
                    "parameters": [{"$ref": "#/components/parameters/projectId"}, {"name": "name", "in": "query", "schema": {"type": "string"}, "description": "Display name only (never a path): names with / or \\\\ or a leading .. are refused (400); an image extension must match the content (415)."}],
                    "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-                   "responses": {"201": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Image"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}
+                   "responses": {"201": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Image"}}}}, "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/images/{imageId}": {
           "get": {"summary": "Image information", "parameters": [{"$ref": "#/components/parameters/imageId"}],

@@ -21,11 +21,17 @@ public struct ServerConfiguration: Sendable {
     /// Uploads whose decoded pixels would exceed this many bytes are validated from their headers
     /// (plus a size check) instead of being decoded completely, so memory stays bounded.
     public var fullValidationBytes: Int
+    /// The memory budget as an image size: images with more samples (width × height × depth ×
+    /// channels) are refused at upload from their headers, before a pixel is decoded, and never
+    /// decoded for tiles or jobs (`--max-image-pixels`).
+    public var maximumImagePixels: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, demo: Bool = false,
                 maximumUploadBytes: Int = 4 << 30, maximumJSONBytes: Int = 4 << 20,
                 webDirectory: String = ServerConfiguration.defaultWebDirectory,
-                jobConcurrency: Int = ServerConfiguration.defaultJobConcurrency, fullValidationBytes: Int = 512 << 20) {
+                jobConcurrency: Int = ServerConfiguration.defaultJobConcurrency, fullValidationBytes: Int = 512 << 20,
+                maximumImagePixels: Int = ServerConfiguration.defaultMaximumImagePixels) {
+        self.maximumImagePixels = max(1, maximumImagePixels)
         self.jobConcurrency = max(1, jobConcurrency)
         self.fullValidationBytes = fullValidationBytes
         self.host = host
@@ -36,6 +42,15 @@ public struct ServerConfiguration: Sendable {
         self.maximumJSONBytes = maximumJSONBytes
         self.webDirectory = webDirectory
     }
+
+    /// 2^28 = 268 MP (16384 × 16384): at about ``bytesPerPixelEstimate`` bytes per pixel a
+    /// clustering job on the largest accepted image stays under 6 GB.
+    public static let defaultMaximumImagePixels = 1 << 28
+
+    /// Peak memory of the heaviest workbench job (grid clustering, default settings) per image
+    /// pixel: a 50 MP 8-bit image peaked at 1.04 GB resident (21.9 bytes per pixel, whole server
+    /// process), a 400 MP one at 8 GB in the issue-19 review.
+    public static let bytesPerPixelEstimate = 22
 
     /// One job per two cores (at least one): a job's pipeline is itself parallel.
     public static var defaultJobConcurrency: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / 2) }

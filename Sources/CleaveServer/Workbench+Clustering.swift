@@ -154,9 +154,9 @@ extension Workbench {
             let parts = reduce.split(separator: ":").map(String.init)
             switch (parts.first ?? "", parts.count) {
             case ("none", 1): options.reduction = .none
-            case ("pca", 2) where Int(parts[1]) != nil: options.reduction = .pca(Int(parts[1])!)
-            case ("pca", 2) where Double(parts[1]) != nil: options.reduction = .pcaFraction(Double(parts[1])!)
-            case ("nmf", 2) where Int(parts[1]) != nil: options.reduction = .nmf(Int(parts[1])!)
+            case ("pca", 2) where Int(parts[1]).map({ (1...64).contains($0) }) == true: options.reduction = .pca(Int(parts[1])!)
+            case ("pca", 2) where Int(parts[1]) == nil && Double(parts[1]) != nil: options.reduction = .pcaFraction(Double(parts[1])!)
+            case ("nmf", 2) where Int(parts[1]).map({ (1...64).contains($0) }) == true: options.reduction = .nmf(Int(parts[1])!)
             default: throw APIError(.badRequest, "reduce must be none, pca:N, pca:FRACTION or nmf:N, got \(reduce.prefix(40))")
             }
         }

@@ -223,8 +223,9 @@ extension Workbench {
             modelDTO = newest
         }
         let region = input.region ?? RegionDTO(x: 0, y: 0, width: image.width, height: image.height)
+        // Written so that no sum can overflow (a region of Int.max used to trap the server).
         guard region.x >= 0, region.y >= 0, region.width >= 1, region.height >= 1,
-              region.x + region.width <= image.width, region.y + region.height <= image.height else {
+              region.width <= image.width - region.x, region.height <= image.height - region.y else {
             throw APIError(.badRequest, "region (\(region.x), \(region.y), \(region.width)x\(region.height)) is not inside the \(image.width)x\(image.height) image")
         }
         let pixels = try await decoded(image).image

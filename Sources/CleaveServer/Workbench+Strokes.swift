@@ -3,6 +3,10 @@ import Foundation
 import GRDB
 
 extension Workbench {
+    /// Largest stroke coordinate magnitude accepted (pixels): far beyond any image, small enough
+    /// that every later computation on it stays exact and in range.
+    static let maximumStrokeCoordinate = 1e9
+
     /// Most points in one stroke.
     public static let maximumStrokePoints = 20_000
 
@@ -26,6 +30,9 @@ extension Workbench {
         }
         for (i, point) in input.points.enumerated() where point.count != 2 || !point.allSatisfy(\.isFinite) {
             throw APIError(.badRequest, "point \(i) must be [x, y] with finite numbers")
+        }
+        for (i, point) in input.points.enumerated() where !point.allSatisfy({ abs($0) <= Workbench.maximumStrokeCoordinate }) {
+            throw APIError(.badRequest, "point \(i) lies too far outside the image: coordinates must be within ±\(Int(Workbench.maximumStrokeCoordinate)) pixels, got [\(point[0]), \(point[1])]")
         }
         let pointsJSON = String(decoding: try JSONEncoder().encode(input.points), as: UTF8.self)
         let createdAt = Workbench.now()

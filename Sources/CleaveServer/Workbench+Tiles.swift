@@ -5,11 +5,19 @@ import Foundation
 extension Workbench {
     /// The decoded image (plane 0 is what the viewer shows), from the in-memory cache or the blob
     /// store (checksum verified on load).
+    ///
+    /// Images over the pixel budget are refused before decoding and images with non-finite
+    /// pixels after it (``checkPixelBudget(name:width:height:depth:channels:)``,
+    /// ``checkFinite(_:name:)``): tiles, windows and jobs of such an image fail alone with that
+    /// line, and the failure is remembered so that repeated requests do not decode it again.
     func decoded(_ image: ImageDTO) async throws -> DecodedImageCache.Entry {
+        try checkPixelBudget(name: image.name, width: image.width, height: image.height, depth: image.depth, channels: image.channels)
         let blobs = self.blobs
         return try await images.entry(for: image.sha256) {
             let bytes = try blobs.verifiedBytes(sha256: image.sha256)
-            return try ImageFile.read(data: bytes, path: image.name)
+            let pixels = try ImageFile.read(data: bytes, path: image.name)
+            try Workbench.checkFinite(pixels, name: image.name)
+            return pixels
         }
     }
 

@@ -15,7 +15,7 @@ public final class UploadSink {
 
     init(path: String, limit: Int) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw APIError(.internalServerError, "cannot create temporary upload file \(path)")
+            throw APIError(.internalServerError, "cannot create a temporary upload file in the data directory")
         }
         self.path = path
         self.limit = limit
@@ -111,18 +111,22 @@ extension Workbench {
             guard !overflow, declared <= ImageFile.maximumImageBytes else {
                 throw APIError(.contentTooLarge, "\(displayName): the header claims \(info.width)x\(info.height)x\(info.depth)x\(info.channels) \(info.pixelType.rawValue) pixels (\(overflow ? "more than 9 EB" : Workbench.gigabytes(declared))); the workbench takes at most \(Workbench.gigabytes(ImageFile.maximumImageBytes))")
             }
+            try checkPixelBudget(name: displayName, width: info.width, height: info.height, depth: info.depth, channels: info.channels)
             var shape = info.shape
             var pixelType = info.pixelType
             var spacing = info.spacing
             if declared <= configuration.fullValidationBytes {
                 // Small enough to decode completely: every strip and checksum is checked.
+                let decoded: AnyImage
                 do {
                     let path = sink.path
-                    let decoded = try await Workbench.offload { try ImageFile.read(path) }
+                    decoded = try await Workbench.offload { try ImageFile.read(path) }
                     shape = decoded.shape; pixelType = decoded.pixelType; spacing = decoded.spacing ?? info.spacing
                 } catch {
                     throw APIError(.badRequest, "not a readable image: " + Workbench.oneLine(error, replacing: sink.path, with: displayName))
                 }
+                // NaN / ±Inf pixels are refused here (422); larger images are checked when first decoded.
+                try await Workbench.offload { try Workbench.checkFinite(decoded, name: displayName) }
             } else if info.compression == "none" && declared > sink.byteCount {
                 // Too large to decode here (memory stays bounded): uncompressed pixels must at least fit in the file.
                 throw APIError(.badRequest, "not a readable image: \(displayName) is truncated: its header describes \(declared) bytes of pixels but the file has \(sink.byteCount) bytes")

@@ -21,6 +21,8 @@ public final class Workbench: Sendable {
     let results: ResultStore
     /// Trained pixel classifiers, decoded once.
     let models: LockedCache<PixelClassifierModel>
+    /// Keeps server paths out of error lines and job errors.
+    public let redactor: PathRedactor
 
     /// Opens (creating if needed) the data directory.
     public init(configuration: ServerConfiguration) throws {
@@ -32,7 +34,8 @@ public final class Workbench: Sendable {
         tileDirectory = configuration.dataDirectory + "/tiles"
         try manager.createDirectory(atPath: tileDirectory, withIntermediateDirectories: true)
         images = DecodedImageCache(capacity: 2)
-        jobs = try JobQueue(database: database, concurrency: configuration.jobConcurrency)
+        redactor = PathRedactor(configuration: configuration)
+        jobs = try JobQueue(database: database, concurrency: configuration.jobConcurrency, redactor: redactor)
         features = FeatureCache(capacity: 6)
         results = try ResultStore(directory: configuration.dataDirectory + "/results")
         models = LockedCache(capacity: 4)
@@ -81,17 +84,26 @@ actor DecodedImageCache {
     }
 
     private var entries: [(key: String, entry: Entry)] = []
+    /// Images whose content was refused (a 4xx from `load`: pixels not finite), so a stream of tile
+    /// requests for one of them does not decode it again each time.
+    private var refused: [(key: String, error: APIError)] = []
     private let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func entry(for sha256: String, load: () throws -> AnyImage) rethrows -> Entry {
+    func entry(for sha256: String, load: () throws -> AnyImage) throws -> Entry {
         if let index = entries.firstIndex(where: { $0.key == sha256 }) {
             let found = entries.remove(at: index)
             entries.append(found)
             return found.entry
         }
-        let image = try load()
+        if let known = refused.first(where: { $0.key == sha256 }) { throw known.error }
+        let image: AnyImage
+        do { image = try load() } catch let error as APIError where (400..<500).contains(error.status.code) {
+            refused.append((sha256, error))
+            if refused.count > 64 { refused.removeFirst() }
+            throw error
+        }
         let entry = Entry(image: image, window: TilePyramid.defaultWindow(image))
         entries.append((sha256, entry))
         if entries.count > capacity { entries.removeFirst() }

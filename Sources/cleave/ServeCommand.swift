@@ -51,7 +51,11 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("jobs"), help: ArgumentHelp("Background jobs (clustering, training, prediction) that may run at once; each uses several cores inside. Default: one per two cores.", valueName: "N"))
     var jobConcurrency = ServerConfiguration.defaultJobConcurrency
 
+    @Option(name: .customLong("max-image-pixels"), help: ArgumentHelp("Memory budget as an image size: uploads with more pixels (width x height x depth x channels) are refused from their headers before anything is decoded, e.g. a small compressed file that would decode to gigabytes. Jobs need about \(ServerConfiguration.bytesPerPixelEstimate) bytes per pixel; raise it on machines with the memory (e.g. 400000000 for 20000x20000).", valueName: "N"))
+    var maximumImagePixels = ServerConfiguration.defaultMaximumImagePixels
+
     func validate() throws {
+        guard maximumImagePixels > 0 else { throw ValidationError("--max-image-pixels must be positive, got \(maximumImagePixels).") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1 to 65535, got \(port).") }
         guard maximumUploadMiB > 0 else { throw ValidationError("--max-upload-mb must be positive, got \(maximumUploadMiB).") }
         guard (1...64).contains(jobConcurrency) else { throw ValidationError("--jobs must be 1 to 64, got \(jobConcurrency).") }
@@ -59,7 +63,8 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let configuration = ServerConfiguration(host: host, port: port, dataDirectory: dataDirectory, demo: demo,
-                                                maximumUploadBytes: maximumUploadMiB << 20, jobConcurrency: jobConcurrency)
+                                                maximumUploadBytes: maximumUploadMiB << 20, jobConcurrency: jobConcurrency,
+                                                maximumImagePixels: maximumImagePixels)
         let done = DispatchSemaphore(value: 0)
         let outcome = ServeOutcome()
         Task {

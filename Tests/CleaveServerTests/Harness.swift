@@ -69,7 +69,7 @@ enum Harness {
     static func upload(_ client: some TestClientProtocol, project: String, name: String, bytes: [UInt8]) async throws -> TestResponse {
         let escaped = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name
         return try await client.execute(uri: "/api/projects/\(project)/images?name=\(escaped)", method: .post,
-                                        headers: [.contentType: "application/octet-stream"], body: body(bytes))
+                                        headers: [.contentType: "application/octet-stream", .init("X-Cleave-User")!: user], body: body(bytes))
     }
 
     /// Uploads bytes that must be accepted and returns the image id.

@@ -80,7 +80,7 @@ import Testing
             }
             let noUser = try await client.execute(uri: "/api/images/\(image)/strokes", method: .post, headers: Harness.headers(user: nil),
                                                   body: Harness.body(Self.stroke(1, 1)))
-            #expect(noUser.status == .badRequest)
+            #expect(noUser.status == .forbidden)
             let unknown = try await client.execute(uri: "/api/images/nope/strokes", method: .post, headers: Harness.headers(), body: Harness.body(Self.stroke(1, 1)))
             #expect(unknown.status == .notFound)
             let undoUnknown = try await client.execute(uri: "/api/images/nope/strokes/undo", method: .post, headers: Harness.headers(),

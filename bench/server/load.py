@@ -51,6 +51,7 @@ def upload(conn, project, path, name):
     size = os.path.getsize(path)
     conn.putrequest("POST", f"/api/projects/{project}/images?name={name}")
     conn.putheader("Content-Type", "application/octet-stream")
+    conn.putheader("X-Cleave-User", USER["X-Cleave-User"])   # required on every state-changing request
     conn.putheader("Content-Length", str(size))
     conn.endheaders()
     with open(path, "rb") as f:

@@ -14,9 +14,13 @@ enum StrokeRaster {
             let r = stroke.radius, r2 = r * r
             let points = stroke.points.map { ($0[0], $0[1]) }
             let segments = points.count == 1 ? [(points[0], points[0])] : Array(zip(points, points.dropFirst()))
+            // Bounds are clamped to the image before the conversion to Int, so no stored stroke
+            // (however far off, e.g. written by an older server) can trap it.
+            func column(_ value: Double) -> Int { Int(min(max(value, -1), Double(width))) }
+            func row(_ value: Double) -> Int { Int(min(max(value, -1), Double(height))) }
             for (a, b) in segments {
-                let x0 = max(0, Int((min(a.0, b.0) - r - 0.5).rounded(.down))), x1 = min(width - 1, Int((max(a.0, b.0) + r).rounded(.up)))
-                let y0 = max(0, Int((min(a.1, b.1) - r - 0.5).rounded(.down))), y1 = min(height - 1, Int((max(a.1, b.1) + r).rounded(.up)))
+                let x0 = max(0, column((min(a.0, b.0) - r - 0.5).rounded(.down))), x1 = min(width - 1, column((max(a.0, b.0) + r).rounded(.up)))
+                let y0 = max(0, row((min(a.1, b.1) - r - 0.5).rounded(.down))), y1 = min(height - 1, row((max(a.1, b.1) + r).rounded(.up)))
                 guard x0 <= x1, y0 <= y1 else { continue }
                 let dx = b.0 - a.0, dy = b.1 - a.1, length2 = dx * dx + dy * dy
                 for y in y0...y1 {

@@ -24,6 +24,29 @@ public struct JobDTO: ResponseCodable, Equatable, Sendable {
 
     public var isFinished: Bool { JobDTO.terminalStates.contains(state) }
     public static let terminalStates: Set<String> = ["done", "failed", "cancelled"]
+
+    private enum CodingKeys: String, CodingKey {
+        case id, kind, imageId, projectId, params, state, progress, stage, result, error, createdAt, startedAt, finishedAt
+    }
+
+    /// Every field is always present: docs/api.md promises `result`, `error`, `startedAt`,
+    /// `finishedAt` (and the ids of jobs without an image or project) as `null` rather than missing.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(imageId, forKey: .imageId)
+        try container.encode(projectId, forKey: .projectId)
+        try container.encode(params, forKey: .params)
+        try container.encode(state, forKey: .state)
+        try container.encode(progress, forKey: .progress)
+        try container.encode(stage, forKey: .stage)
+        try container.encode(result, forKey: .result)
+        try container.encode(error, forKey: .error)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+    }
 }
 
 /// Thrown by ``JobContext/checkCancelled()`` once a job has been asked to stop.
@@ -86,9 +109,11 @@ public final class JobQueue: @unchecked Sendable {
     private var running = 0
     public let concurrency: Int
     let database: WorkbenchDatabase
+    let redactor: PathRedactor
 
-    init(database: WorkbenchDatabase, concurrency: Int) throws {
+    init(database: WorkbenchDatabase, concurrency: Int, redactor: PathRedactor) throws {
         self.database = database
+        self.redactor = redactor
         self.concurrency = max(1, concurrency)
         try database.pool.write { db in
             try db.execute(sql: """
@@ -235,9 +260,9 @@ public final class JobQueue: @unchecked Sendable {
         } catch is JobCancelled {
             finish(id, state: "cancelled", result: nil, error: nil)
         } catch let error as APIError {
-            finish(id, state: "failed", result: nil, error: error.message.replacingOccurrences(of: "\n", with: " "))
+            finish(id, state: "failed", result: nil, error: redactor.clean(error.message, allPaths: true).replacingOccurrences(of: "\n", with: " "))
         } catch {
-            finish(id, state: "failed", result: nil, error: String(describing: error).replacingOccurrences(of: "\n", with: " "))
+            finish(id, state: "failed", result: nil, error: redactor.clean(String(describing: error), allPaths: true).replacingOccurrences(of: "\n", with: " "))
         }
     }
 

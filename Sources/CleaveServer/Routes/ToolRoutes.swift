@@ -65,7 +65,9 @@ struct ToolRoutes {
             guard let x = try request.number("x"), let y = try request.number("y") else {
                 throw APIError(.badRequest, "give x and y (image pixels)")
             }
-            return ClusterAtResponse(cluster: try await workbench.cluster(at: Int(x.rounded(.down)), Int(y.rounded(.down)),
+            // Clamped before the conversion: Int(1e300) would trap; far outside is simply no cluster.
+            func pixel(_ value: Double) -> Int { Int(min(max(value, -1), 1e12).rounded(.down)) }
+            return ClusterAtResponse(cluster: try await workbench.cluster(at: pixel(x), pixel(y),
                                                                           clusteringID: try context.parameter("clusteringId")))
         }
         api.post("clusterings/{clusteringId}/pick") { request, context in

@@ -28,28 +28,49 @@ public struct BlobStore: Sendable {
         temporaryDirectory + "/upload-" + UUID().uuidString.lowercased()
     }
 
-    /// Moves a finished temporary file into the store under its digest. When the blob already
-    /// exists (same content uploaded before) the temporary file is removed instead.
+    /// Moves a finished temporary file into the store under its digest. The same content is
+    /// idempotent, also when several uploads of it finish at once: the blob is created with one
+    /// atomic `link` (which fails, harmlessly, when it already exists — same name, same bytes),
+    /// never with a check followed by a move that another upload can overtake. The temporary file
+    /// is removed in every case.
+    /// - Throws: ``APIError`` (500, no server paths in the message) when the file system refuses.
     public func adopt(temporaryFile: String, sha256: String) throws {
         let target = path(for: sha256)
-        let manager = FileManager.default
-        if manager.fileExists(atPath: target) {
-            try? manager.removeItem(atPath: temporaryFile)
-            return
+        defer { unlink(temporaryFile) }
+        try BlobStore.makeDirectories((target as NSString).deletingLastPathComponent, below: root)
+        if link(temporaryFile, target) == 0 { return }
+        let linkError = errno
+        if linkError == EEXIST { return }
+        // File systems without hard links: rename is atomic too and replaces identical bytes.
+        if linkError == EPERM || linkError == ENOTSUP || linkError == EOPNOTSUPP || linkError == EXDEV,
+           rename(temporaryFile, target) == 0 { return }
+        throw APIError(.internalServerError, "cannot store the upload in the blob store: \(String(cString: strerror(linkError)))")
+    }
+
+    /// Creates `directory` and its missing parents up to `root`; a directory another upload
+    /// creates at the same moment is fine.
+    static func makeDirectories(_ directory: String, below root: String) throws {
+        var missing: [String] = []
+        var current = directory
+        while current.count > root.count, access(current, F_OK) != 0 {
+            missing.append(current)
+            current = (current as NSString).deletingLastPathComponent
         }
-        try manager.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try manager.moveItem(atPath: temporaryFile, toPath: target)
+        for path in missing.reversed() where mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw APIError(.internalServerError, "cannot create a blob directory: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Reads a blob and checks its digest.
-    /// - Throws: ``APIError`` (500) when the blob is missing or its content no longer matches.
+    /// - Throws: ``APIError`` (500) when the blob is missing or its content no longer matches
+    ///   (the message names the digest, never a server path).
     public func verifiedBytes(sha256: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path(for: sha256)) else {
-            throw APIError(.internalServerError, "blob \(sha256) is missing from \(root)")
+            throw APIError(.internalServerError, "image file \(sha256) is missing from the data directory's blob store")
         }
         let bytes = [UInt8](data)
         guard SHA256.hex(bytes) == sha256 else {
-            throw APIError(.internalServerError, "blob \(sha256) in \(root) fails its checksum (file changed on disk)")
+            throw APIError(.internalServerError, "image file \(sha256) in the blob store fails its checksum (the file changed on disk)")
         }
         return bytes
     }

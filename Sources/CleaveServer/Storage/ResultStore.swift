@@ -20,9 +20,9 @@ public struct ResultStore: Sendable {
         try FileManager.default.createDirectory(atPath: "\(directory)/\(kind)", withIntermediateDirectories: true)
         let temporary = target + ".part"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-            throw APIError(.internalServerError, "cannot write \(temporary)")
+            throw APIError(.internalServerError, "cannot write result file \(kind)/\(id).\(part)")
         }
-        guard rename(temporary, target) == 0 else { throw APIError(.internalServerError, "cannot rename \(temporary)") }
+        guard rename(temporary, target) == 0 else { throw APIError(.internalServerError, "cannot store result file \(kind)/\(id).\(part)") }
     }
 
     /// Reads raw bytes. - Throws: 500 when missing (the database names a result whose file is gone).

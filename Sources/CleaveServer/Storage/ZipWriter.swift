@@ -16,7 +16,7 @@ public final class ZipWriter {
 
     public init(path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw APIError(.internalServerError, "cannot create \(path)")
+            throw APIError(.internalServerError, "cannot create the export archive")
         }
         self.path = path
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -47,6 +47,9 @@ public final class ZipWriter {
             throw APIError(.contentTooLarge, "zip entry \(name) or the archive exceeds 4 GiB (Zip64 is not supported)")
         }
         let nameBytes = Array(name.utf8)
+        guard count < 0xFFFF, nameBytes.count <= 0xFFFF else {
+            throw APIError(.contentTooLarge, "the archive would hold more than 65535 entries or a name over 64 KiB (Zip64 is not supported)")
+        }
         var local: [UInt8] = []
         local.le32(0x0403_4b50); local.le16(20); local.le16(0x0800)   // version 2.0, UTF-8 names
         local.le16(0); local.le16(0); local.le16(0x21)                 // stored; DOS time 00:00:00, date 1980-01-01
@@ -72,8 +75,14 @@ public final class ZipWriter {
     }
 
     /// Writes the central directory and closes the file.
+    /// - Throws: 413 when the entries end past 4 GiB (the directory's offsets are 32-bit), instead
+    ///   of trapping on the conversion.
     public func finish() throws {
         let start = offset
+        guard start < 0xFFFF_FFFF, UInt64(central.count) < 0xFFFF_FFFF - start else {
+            try? handle.close()
+            throw APIError(.contentTooLarge, "the archive exceeds 4 GiB (Zip64 is not supported); export fewer images at once")
+        }
         try write(central)
         var end: [UInt8] = []
         end.le32(0x0605_4b50); end.le16(0); end.le16(0)
