@@ -11,7 +11,7 @@ bin="${1:-.build/release/cleave}"
 started=$(date +%s)
 e2e_log="$(mktemp)"; kill_log="$(mktemp)"
 trap 'rm -f "$e2e_log" "$kill_log"' EXIT
-timeout -k 10 300 bash Tests/browser/e2e.sh "$bin" 2>&1 | tee "$e2e_log"
+timeout -k 10 540 bash Tests/browser/e2e.sh "$bin" 2>&1 | tee "$e2e_log"
 timeout -k 10 120 bash Tests/browser/kill9-strokes.sh "$bin" 2>&1 | tee "$kill_log"
 count() { sed -n "s/^$1: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p" "$2" | tail -n 1; }
 read -r e2e_pass e2e_fail <<<"$(count browser "$e2e_log")"
