@@ -316,8 +316,10 @@ hooks.imageOpened.push(async (image) => {
   try {
     const predictions = (await api.predictions(image.id) || []).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     if (state.image !== image) return;
-    // The newest whole-image result is the result; a newer live preview is drawn over it.
-    const whole = predictions.find(isWhole), preview = predictions.find((p) => !isWhole(p));
+    // The result is the newest accepted whole-image result (the one the user settled on), else the
+    // newest whole-image one; a newer live preview is drawn over it.
+    const whole = predictions.find((p) => isWhole(p) && p.state === "accepted") || predictions.find(isWhole);
+    const preview = predictions.find((p) => !isWhole(p));
     if (whole) showPrediction(whole);
     if (preview && (!whole || preview.createdAt > whole.createdAt)) showPrediction(preview);
     emit("predictionsLoaded");

@@ -473,7 +473,7 @@ def _():
     shot("objects")
     # Reclassify the selected object as film.
     ctx["labels_before"] = tifffile.imread(io.BytesIO(http("GET", f"/api/predictions/{ctx['prediction']}/labels.tif", raw=True)[1]))
-    ctx["particle_percent_before"] = float(driver.find_elements(By.CSS_SELECTOR, "#fractions tbody tr")[0].find_elements(By.TAG_NAME, "td")[2].text)
+    ctx["particle_percent_before"] = float(js("return document.querySelector('#fractions tbody tr').children[2].textContent"))
     js("document.getElementById('reclassify-class').value = 'film'")
     el("reclassify-form").find_element(By.CSS_SELECTOR, "button").click()
     object_id = js("return cleave.state.selectedObject.id")
@@ -491,7 +491,7 @@ def _():
     area = int(ctx["reclassified"]["values"]["area"])
     assert int(changed.sum()) == area, f"{int(changed.sum())} label pixels changed, the object has {area}"
     assert set(np.unique(before[changed])) == {ctx["classes"]["particle"]} and set(np.unique(after[changed])) == {ctx["classes"]["film"]}
-    percent = float(driver.find_elements(By.CSS_SELECTOR, "#fractions tbody tr")[0].find_elements(By.TAG_NAME, "td")[2].text)
+    percent = float(js("return document.querySelector('#fractions tbody tr').children[2].textContent"))
     expected = ctx["particle_percent_before"] - 100 * area / truth.size
     assert abs(percent - expected) < 0.06, f"particle {percent} % on the page, expected {expected:.2f} %"
     ctx["corrected"] = changed
@@ -805,7 +805,7 @@ def make_test_images():
         stack_truth[z] = inside
     paths = {}
     for name, array, extra in [("eight-bit.tif", eight, {}), ("grey-as-rgb.tif", np.stack([grey] * 3, axis=-1), {"photometric": "rgb"}),
-                               ("true-colour.tif", colour, {"photometric": "rgb"}), ("stack.tif", stack, {"imagej": True})]:
+                               ("true-colour.tif", colour, {"photometric": "rgb"}), ("stack.tif", stack, {})]:
         paths[name] = os.path.join(args.artifacts, name)
         tifffile.imwrite(paths[name], array, **extra)
     return paths, eight, stack_truth
