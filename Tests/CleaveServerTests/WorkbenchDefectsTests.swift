@@ -68,7 +68,8 @@ import Testing
             let region = try #require(prediction["region"] as? [String: Any])
             #expect(region["z"] as? Int == 0 && region["depth"] as? Int == 5)
             let fractions = prediction["fractions"] as? [[String: Any]] ?? []
-            #expect(fractions.map { $0["pixels"] as? Int ?? 0 }.reduce(0, +) == 64 * 64 * 5)
+            let counted: Int = fractions.map { ($0["pixels"] as? Int) ?? 0 }.reduce(0, +)
+            #expect(counted == 64 * 64 * 5)
 
             // labels.tif: one page per plane, right on every plane (also on the planes never painted).
             let tiff = try await client.execute(uri: "/api/predictions/\(predictionID)/labels.tif", method: .get)
@@ -140,13 +141,14 @@ import Testing
                 for c in 0..<3 { grey[x, y, 0, c] = v; colour[x, y, 0, c] = c == 1 ? 255 - v : v }
             }
         }
+        let greyBytes = try Harness.tiff(grey), colourBytes = try Harness.tiff(colour)
         try await app.test(.router) { client in
             let project = try await Harness.createProject(client)
-            let greyID = try await Harness.uploadImage(client, project: project, name: "grey-rgb.tif", bytes: try Harness.tiff(grey))
+            let greyID = try await Harness.uploadImage(client, project: project, name: "grey-rgb.tif", bytes: greyBytes)
             let done = try await Harness.run(client, "/api/images/\(greyID)/cluster", #"{"sessionId": "session-0001", "gridRows": 4, "gridColumns": 4, "clusterCount": 2}"#)
             #expect(done["state"] as? String == "done")
 
-            let colourID = try await Harness.uploadImage(client, project: project, name: "colour.tif", bytes: try Harness.tiff(colour))
+            let colourID = try await Harness.uploadImage(client, project: project, name: "colour.tif", bytes: colourBytes)
             let refused = try await client.execute(uri: "/api/images/\(colourID)/cluster", method: .post, headers: Harness.headers(),
                                                    body: Harness.body(#"{"sessionId": "session-0001", "gridRows": 4, "gridColumns": 4, "clusterCount": 2}"#))
             #expect(refused.status == .badRequest)
@@ -199,14 +201,23 @@ import Testing
             #expect(changed == area)
             #expect(zip(before, after).allSatisfy { $0 == $1 || ($0 == 1 && $1 == 2) })
             let afterFractions = try await Harness.get(client, "/api/predictions/\(predictionID)")["fractions"] as? [[String: Any]] ?? []
-            #expect((afterFractions[0]["pixels"] as? Int ?? 0) == (beforeFractions[0]["pixels"] as? Int ?? 0) - area)
-            #expect((afterFractions[1]["pixels"] as? Int ?? 0) == (beforeFractions[1]["pixels"] as? Int ?? 0) + area)
+            let pixelsBefore: [Int] = beforeFractions.map { ($0["pixels"] as? Int) ?? 0 }
+            let pixelsAfter: [Int] = afterFractions.map { ($0["pixels"] as? Int) ?? 0 }
+            #expect(pixelsAfter == [pixelsBefore[0] - area, pixelsBefore[1] + area])
             let provenanceTIFF = try await client.execute(uri: "/api/images/\(image)/reference/provenance.tif", method: .get)
             let referenceTIFF = try await client.execute(uri: "/api/images/\(image)/reference/labels.tif", method: .get)
             guard case .uint8(let provenance) = try ImageFile.read(data: [UInt8](provenanceTIFF.body.readableBytesView)),
                   case .uint8(let reference) = try ImageFile.read(data: [UInt8](referenceTIFF.body.readableBytesView)) else { return }
             let corrected = before.indices.filter { before[$0] != after[$0] }
-            #expect(corrected.allSatisfy { provenance.pixels[$0] == 2 && reference.pixels[$0] == 2 })
+            #expect(!corrected.isEmpty && corrected.allSatisfy { provenance.pixels[$0] == 2 })
+            // The class there is film, except under the disk strokes (painted later, so they win).
+            let painted = { (i: Int) -> Bool in
+                [(16.5, 18.5), (44.5, 20.5)].contains { p in
+                    let dx = Double(i % 64) + 0.5 - p.0, dy = Double(i / 64) + 0.5 - p.1
+                    return dx * dx + dy * dy <= 2.5 * 2.5
+                }
+            }
+            #expect(corrected.allSatisfy { reference.pixels[$0] == (painted($0) ? 1 : 2) })
 
             // The object sets of an image can be listed (the page reopens them after a reload).
             let list = try await Harness.get(client, "/api/images/\(image)/objectsets")["objectSets"] as? [[String: Any]] ?? []
