@@ -94,10 +94,10 @@ export const api = {
   upload: (projectId, file, onProgress) =>
     uploadWithProgress(`/api/projects/${projectId}/images?name=${encodeURIComponent(file.name)}`, file, onProgress),
   image: (imageId) => call("GET", `/api/images/${imageId}`),
-  window: (imageId) => call("GET", `/api/images/${imageId}/window`),
-  tileURL(imageId, level, x, y, window) {
-    const query = window ? `?low=${window.low}&high=${window.high}` : "";
-    return `/api/images/${imageId}/tiles/${level}/${x}/${y}.png${query}`;
+  window: (imageId, plane = 0) => call("GET", `/api/images/${imageId}/window${plane ? `?plane=${plane}` : ""}`),
+  tileURL(imageId, level, x, y, window, plane = 0) {
+    const query = [window ? `low=${window.low}&high=${window.high}` : "", plane ? `plane=${plane}` : ""].filter(Boolean).join("&");
+    return `/api/images/${imageId}/tiles/${level}/${x}/${y}.png${query ? `?${query}` : ""}`;
   },
 
   // Strokes
@@ -143,6 +143,7 @@ export const api = {
   findObjects: (imageId, predictionId, classValue, minimumSize) =>
     call("POST", `/api/images/${imageId}/objects`, withSession({ predictionId, class: classValue, minimumSize })),
   objectSet: (id) => call("GET", `/api/objectsets/${id}`),
+  objectSets: (imageId) => call("GET", `/api/images/${imageId}/objectsets`).then((r) => r.objectSets),
   reclassifyObject: (setId, objectId, className) =>
     call("POST", `/api/objectsets/${setId}/objects/${objectId}/class`, withSession({ class: className })),
   objectSetURL: (id, file) => `/api/objectsets/${id}/${file}`,

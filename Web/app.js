@@ -32,6 +32,11 @@ function renderList(list, items, activeId, label, onPick, detail = () => "") {
 async function selectProject(project) {
   state.project = project;
   state.image = null;
+  // Nothing of the previous project stays on screen: its image, results and messages.
+  emit("imageCleared");
+  $("upload-status").textContent = "";
+  $("upload-status").classList.remove("error");
+  status("");
   setContext({ projectId: project.id, imageId: undefined });
   renderList($("projects"), state.projects, project.id, (p) => p.name, selectProject);
   $("images-section").hidden = false;
@@ -46,6 +51,7 @@ async function loadImages() {
   renderImages();
   if (!state.images.length) {
     viewer.open(null);
+    showPlanes(null);
     $("empty").hidden = false;
     $("empty").textContent = `“${state.project.name}” has no images yet: drop a TIFF, PNG or MRC on the upload box on the left.`;
   }
@@ -53,18 +59,46 @@ async function loadImages() {
 }
 
 function renderImages() {
-  renderList($("images"), state.images, state.image?.id, (i) => i.name, openImage,
-             (i) => `${i.width}×${i.height} ${i.pixelType}`);
+  renderList($("images"), state.images, state.image?.id, (i) => i.name, openImage, describeImage);
 }
+
+// "512×512×5 planes, 3 channels, uint16": a stack or a colour image says so in the list.
+function describeImage(i) {
+  return `${i.width}×${i.height}` + (i.depth > 1 ? `×${i.depth} planes` : "") +
+    (i.channels > 1 ? `, ${i.channels} channels` : "") + ` ${i.pixelType}`;
+}
+
+// ---------- planes of a stack: slider, keys ----------
+
+function showPlanes(image) {
+  const depth = image?.depth ?? 1;
+  $("plane-group").hidden = depth <= 1;
+  $("plane").max = Math.max(0, depth - 1);
+  $("plane").value = viewer.plane;
+  $("plane-value").textContent = `${viewer.plane + 1} / ${depth}`;
+}
+
+function setPlane(plane) {
+  if (!state.image || state.image.depth <= 1) return;
+  const before = viewer.plane;
+  viewer.setPlane(plane);
+  showPlanes(state.image);
+  if (viewer.plane === before) return;
+  record("plane.change", { plane: viewer.plane });
+  emit("planeChanged", viewer.plane);
+}
+$("plane").addEventListener("input", (event) => setPlane(+event.target.value));
 
 async function openImage(image) {
   state.image = image;
   setContext({ imageId: image.id });
   renderImages();
   $("empty").hidden = true;
+  emit("imageCleared");
   viewer.open(image);
-  record("image.open", { width: image.width, height: image.height, pixelType: image.pixelType });
-  status(`${image.name}: ${image.width}×${image.height}, ${image.pixelType}` +
+  showPlanes(image);
+  record("image.open", { width: image.width, height: image.height, depth: image.depth, pixelType: image.pixelType });
+  status(`${image.name}: ${describeImage(image)}` + (image.depth > 1 ? " (a stack: , and . or PgUp/PgDn change the plane)" : "") +
          (image.spacing ? `, ${+image.spacing.x.toPrecision(4)} ${image.spacing.unit}/pixel` : ", no pixel size in the file"));
   try {
     const [window, strokes] = await Promise.all([api.window(image.id), api.strokes(image.id)]);
@@ -177,7 +211,7 @@ canvas.addEventListener("pointerdown", (event) => {
     const value = state.tool === "eraser" ? 0 : state.classValue;
     if (value === null) { status("Add a class first (Classify panel), then paint", true); return; }
     // Radius is in screen pixels on the slider, stored in image pixels.
-    viewer.liveStroke = { class: value, radius: state.brushRadius / viewer.scale, points: [[x, y]] };
+    viewer.liveStroke = { class: value, radius: state.brushRadius / viewer.scale, points: [[x, y]], plane: viewer.plane };
     viewer.draw();
   }
   drag = { x: event.offsetX, y: event.offsetY, startX: event.offsetX, startY: event.offsetY, moved: false };
@@ -236,14 +270,25 @@ function applyWindow() {
 $("window-low").addEventListener("change", applyWindow);
 $("window-high").addEventListener("change", applyWindow);
 
-function autoContrast() {
-  if (!state.defaultWindow) return;
-  showWindow(state.defaultWindow);
-  viewer.setWindow(null);
+// Auto contrast: the 0.5–99.5 percentiles of the plane on screen (also for 8-bit images, whose
+// default window is the full 0–255 range). When they equal the default window, the default tiles are used.
+async function autoContrast() {
+  if (!state.defaultWindow || !state.image) return;
+  const image = state.image, plane = viewer.plane;
+  let auto = state.defaultWindow.auto;
+  try {
+    if (plane !== 0) auto = (await api.window(image.id, plane)).auto;
+  } catch (error) { return fail(error, "Auto contrast"); }
+  if (state.image !== image) return;
+  auto = auto || state.defaultWindow;
+  const isDefault = auto.low === state.defaultWindow.low && auto.high === state.defaultWindow.high;
+  showWindow(auto);
+  viewer.setWindow(isDefault ? null : { low: auto.low, high: auto.high });
   $("brightness").value = 100;
   $("contrast-slider").value = 100;
   viewer.setAdjustments(1, 1);
-  record("contrast.auto", {});
+  status(`Auto contrast: ${+auto.low.toPrecision(6)} – ${+auto.high.toPrecision(6)} (0.5–99.5 percentiles${image.depth > 1 ? ` of plane ${plane + 1}` : ""})`);
+  record("contrast.auto", { low: auto.low, high: auto.high, plane });
 }
 $("auto-contrast").addEventListener("click", autoContrast);
 const adjust = () => viewer.setAdjustments($("brightness").value / 100, $("contrast-slider").value / 100);
@@ -284,6 +329,8 @@ addEventListener("keydown", (event) => {
   else if (key === "+" || key === "=") viewer.zoomAt(1.5, ...centre);
   else if (key === "-") viewer.zoomAt(1 / 1.5, ...centre);
   else if (key === "a") autoContrast();
+  else if (key === "," || key === "PageUp") setPlane(viewer.plane - 1);
+  else if (key === "." || key === "PageDown") setPlane(viewer.plane + 1);
   else if (key === "u") classify.toggleUncertainty();
   else if (key === "h") toggleOverlays();
   else return;

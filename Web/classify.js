@@ -169,8 +169,22 @@ async function trainAndPredict(region, label) {
   if (!result || state.image !== image) return null;
   const prediction = await api.prediction(result.predictionId);
   showPrediction(prediction, trained.version);
-  focusLayer("prediction");
+  focusLayer(isWhole(prediction) ? "prediction" : "preview");
   return prediction;
+}
+
+// The live preview covers the visible rectangle of the plane on screen.
+function previewRegion() {
+  const region = viewer.visibleRegion();
+  if (region && state.image?.depth > 1) Object.assign(region, { z: viewer.plane, depth: 1 });
+  return region;
+}
+
+// A result of the whole image (every plane of a stack), as opposed to a live preview of a part.
+export function isWhole(prediction) {
+  const r = prediction.region, image = state.image;
+  return r.x === 0 && r.y === 0 && r.width === image.width && r.height === image.height &&
+    (r.z ?? 0) === 0 && (r.depth ?? 1) === image.depth;
 }
 
 async function update(region, label) {
@@ -197,28 +211,74 @@ let liveTimer = null;
 hooks.strokeSaved.push(() => {
   if (!$("live-update").checked) return;
   clearTimeout(liveTimer);
-  liveTimer = setTimeout(() => update(() => viewer.visibleRegion(), "Live update"), 500);
+  liveTimer = setTimeout(() => update(previewRegion, "Live update"), 500);
 });
 $("live-update").addEventListener("change", (event) => {
   record("live.toggle", { on: event.target.checked });
-  if (event.target.checked) update(() => viewer.visibleRegion(), "Live update");
+  if (event.target.checked) update(previewRegion, "Live update");
 });
 
-export function showPrediction(prediction, modelVersion = prediction.modelVersion) {
-  state.prediction = prediction;
-  const r = prediction.region;
-  showOverlay("prediction", api.predictionURL(prediction.id, "labels.png?opacity=1"), { ...r, opacity: 0.5 });
+let overlayVersion = 0;
+
+// The class and uncertainty pictures of a result, for the plane on screen (a stack result has one per plane).
+function showResultOverlays(prediction, key) {
+  const r = prediction.region, stack = state.image.depth > 1;
+  const first = r.z ?? 0, planes = r.depth ?? 1;
+  const plane = stack ? Math.min(first + planes - 1, Math.max(first, viewer.plane)) : undefined;
+  const query = `opacity=1${stack ? `&plane=${plane}` : ""}&v=${overlayVersion}`;
+  showOverlay(key, api.predictionURL(prediction.id, `labels.png?${query}`), { ...r, opacity: 0.5, plane });
+  if (key !== "prediction") return;
   const uncertainty = viewer.overlays.get("uncertainty");
-  showOverlay("uncertainty", api.predictionURL(prediction.id, "uncertainty.png?opacity=1"),
-              { ...r, opacity: uncertainty?.opacity ?? 0.7, visible: uncertainty?.visible ?? false, smooth: true });
+  showOverlay("uncertainty", api.predictionURL(prediction.id, `uncertainty.png?${query}`),
+              { ...r, opacity: uncertainty?.opacity ?? 0.7, visible: uncertainty?.visible ?? false, smooth: true, plane });
+}
+
+// A whole-image result becomes the result (fractions, Accept, exports); a live preview of the
+// visible rectangle is only drawn over it and never replaces it.
+export function showPrediction(prediction, modelVersion = prediction.modelVersion) {
+  const r = prediction.region;
+  if (!isWhole(prediction)) {
+    state.preview = { ...prediction, modelVersion };
+    showResultOverlays(prediction, "preview");
+    renderSummary();
+    return;
+  }
+  state.prediction = prediction;
+  state.predictionModelVersion = modelVersion;
+  state.preview = null;
+  viewer.removeOverlay("preview");
+  showResultOverlays(prediction, "prediction");
   renderFractions(prediction.fractions || []);
-  const whole = r.x === 0 && r.y === 0 && r.width === state.image.width && r.height === state.image.height;
-  $("prediction-summary").classList.remove("error");
-  $("prediction-summary").textContent = `Model v${modelVersion ?? "?"}, ${whole ? "whole image" : `region ${r.width}×${r.height} at (${r.x}, ${r.y})`}` +
-    (prediction.meanUncertainty !== undefined ? `, mean uncertainty ${number(prediction.meanUncertainty, 2)}` : "");
+  renderSummary();
   setDecision({ kind: "prediction", id: prediction.id, state: prediction.state,
-                label: `Prediction with model v${modelVersion ?? "?"} (${whole ? "whole image" : "visible region"})` });
+                label: `Prediction with model v${modelVersion ?? "?"} (whole ${state.image.depth > 1 ? "stack" : "image"})` });
   emit("predictionShown", prediction);
+}
+
+// Reloads the shown result (after a reclassified object changed its labels and fractions).
+export async function refreshPrediction() {
+  if (!state.prediction) return;
+  const image = state.image, updated = await api.prediction(state.prediction.id);
+  if (state.image !== image) return;
+  overlayVersion += 1;
+  showPrediction(updated, state.predictionModelVersion);
+}
+
+function renderSummary() {
+  const parts = [];
+  const p = state.prediction, preview = state.preview;
+  if (p) {
+    parts.push(`Model v${state.predictionModelVersion ?? p.modelVersion ?? "?"}, whole ${state.image.depth > 1 ? `stack (${state.image.depth} planes)` : "image"}` +
+      (p.meanUncertainty !== undefined ? `, mean uncertainty ${number(p.meanUncertainty, 2)}` : ""));
+  }
+  if (preview) {
+    const r = preview.region;
+    parts.push(`Live preview with model v${preview.modelVersion ?? "?"}: region ${r.width}×${r.height} at (${r.x}, ${r.y})` +
+      (r.z !== undefined && r.z !== null ? `, plane ${r.z + 1}` : "") +
+      (p ? "; the fractions, Accept and exports are of the whole-image result (Train & predict updates it)" : "; Train & predict for the whole image"));
+  }
+  $("prediction-summary").classList.remove("error");
+  $("prediction-summary").textContent = parts.join(". ");
 }
 
 function renderFractions(fractions) {
@@ -245,13 +305,28 @@ export function toggleUncertainty() {
 // ---------- opening a project or an image ----------
 
 hooks.projectOpened.push(() => { loadClasses(); });
-hooks.imageOpened.push(async (image) => {
+hooks.imageCleared.push(() => {
   state.prediction = null;
+  state.preview = null;
   renderFractions([]);
   $("prediction-summary").textContent = "";
+  $("prediction-summary").classList.remove("error");
+});
+hooks.imageOpened.push(async (image) => {
   try {
-    const predictions = await api.predictions(image.id);
-    const newest = (predictions || []).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-    if (newest && state.image === image) showPrediction(newest);
+    const predictions = (await api.predictions(image.id) || []).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    if (state.image !== image) return;
+    // The result is the newest accepted whole-image result (the one the user settled on), else the
+    // newest whole-image one; a newer live preview is drawn over it.
+    const whole = predictions.find((p) => isWhole(p) && p.state === "accepted") || predictions.find(isWhole);
+    const preview = predictions.find((p) => !isWhole(p));
+    if (whole) showPrediction(whole);
+    if (preview && (!whole || preview.createdAt > whole.createdAt)) showPrediction(preview);
+    emit("predictionsLoaded");
   } catch { /* older server: no predictions yet */ }
+});
+// On another plane of a stack, the results show that plane.
+hooks.planeChanged.push(() => {
+  if (state.prediction) showResultOverlays(state.prediction, "prediction");
+  viewer.draw();
 });

@@ -1,13 +1,14 @@
 // The Locate tool: cluster patches of the image, show the clusters as a heatmap, pick, name and merge them.
 import { api } from "./api.js";
-import { $, classByValue, fail, focusLayer, hooks, number, runJob, setDecision, showOverlay, state, status } from "./shared.js";
+import { $, classByValue, fail, focusLayer, hooks, number, runJob, setDecision, showOverlay, state, status, viewer } from "./shared.js";
 
 let overlayVersion = 0;
 
 // The sliding window computes only these statistics (per pixel, from running sums).
 const WINDOW_FEATURES = new Set(["mean", "std", "relstd", "skewness", "kurtosis"]);
 
-$("cluster-mode").addEventListener("change", () => {
+$("cluster-mode").addEventListener("change", syncMode);
+function syncMode() {
   const grid = $("cluster-mode").value === "grid";
   document.querySelectorAll(".mode-grid").forEach((e) => { e.hidden = !grid; });
   document.querySelectorAll(".mode-window").forEach((e) => { e.hidden = grid; });
@@ -17,12 +18,14 @@ $("cluster-mode").addEventListener("change", () => {
     box.parentElement.title = available ? "" : "not available with the sliding window";
     if (!available) box.checked = false;
   });
-});
+}
 
 function parameters() {
   const mode = $("cluster-mode").value;
   const features = [...document.querySelectorAll("#cluster-features input:checked")].map((i) => i.value);
   const params = { mode, clusterCount: +$("cluster-count").value, features, excludeDark: $("exclude-dark").checked, seed: 0 };
+  if (state.image?.depth > 1) params.plane = viewer.plane;
+  if (state.image?.channels > 1 && $("cluster-channel").value !== "") params.channel = +$("cluster-channel").value;
   if (mode === "grid") Object.assign(params, { gridRows: +$("grid-rows").value, gridColumns: +$("grid-columns").value });
   else Object.assign(params, { windowSize: +$("window-size").value, windowStride: +$("window-stride").value });
   return params;
@@ -43,22 +46,56 @@ $("cluster-form").addEventListener("submit", async (event) => {
     showClustering(clustering, seconds);
     focusLayer("clusters");
   } catch (error) {
-    fail(error, "Clustering", $("cluster-summary"));
-    $("cluster-result").hidden = false;
+    // Only the message shows: no legend, Pick or Merge of an earlier result (or of another image).
+    if (state.image === image) {
+      clearClustering();
+      $("cluster-result").hidden = false;
+      fail(error, "Clustering", $("cluster-summary"));
+    }
   } finally {
     $("cluster-run").disabled = false;
   }
 });
 
+// No clustering: the legend, Pick and Merge are hidden and the overlay removed.
+function clearClustering() {
+  state.clustering = null;
+  state.selectedCluster = null;
+  $("cluster-legend").querySelector("tbody").replaceChildren();
+  $("cluster-summary").textContent = "";
+  $("cluster-summary").classList.remove("error");
+  for (const id of ["cluster-legend", "pick-form", "merge-form", "cluster-help"]) $(id).hidden = true;
+  viewer.removeOverlay("clusters");
+  if (state.decision?.kind === "clustering") setDecision(null);
+}
+
+// The form shows the settings of the clustering on screen (also one restored after a reload).
+function showParameters(params = {}) {
+  if (params.mode) { $("cluster-mode").value = params.mode; syncMode(); }
+  if (params.clusterCount) $("cluster-count").value = params.clusterCount;
+  if (params.gridRows) $("grid-rows").value = params.gridRows;
+  if (params.gridColumns) $("grid-columns").value = params.gridColumns;
+  if (params.windowSize) $("window-size").value = params.windowSize;
+  if (params.windowStride) $("window-stride").value = params.windowStride;
+  if (Array.isArray(params.features)) {
+    document.querySelectorAll("#cluster-features input").forEach((box) => { box.checked = params.features.includes(box.value); });
+  }
+  if (params.excludeDark !== undefined) $("exclude-dark").checked = !!params.excludeDark;
+  $("cluster-channel").value = params.channel ?? "";
+}
+
 function showClustering(clustering, seconds = null) {
   state.clustering = clustering;
   $("cluster-result").hidden = false;
+  for (const id of ["cluster-legend", "pick-form", "merge-form", "cluster-help"]) $(id).hidden = false;
   overlayVersion += 1;
-  showOverlay("clusters", api.clusterOverlayURL(clustering.id, overlayVersion), { opacity: 0.45 });
+  showParameters(clustering.params);
+  const plane = state.image.depth > 1 ? clustering.plane ?? 0 : undefined;
+  showOverlay("clusters", api.clusterOverlayURL(clustering.id, overlayVersion), { opacity: 0.45, plane });
   const summary = $("cluster-summary");
   summary.classList.remove("error");
   const live = clustering.clusters.filter((c) => c.mergedInto === null || c.mergedInto === undefined).length;
-  summary.textContent = `${live} clusters` +
+  summary.textContent = `${live} clusters` + (plane !== undefined ? ` of plane ${plane + 1}` : "") +
     (clustering.featuresCached ? ", features from cache" : "") +
     (seconds !== null ? `, ${seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`}` : "") +
     (clustering.silhouette !== null && clustering.silhouette !== undefined ? `, silhouette ${number(clustering.silhouette, 2)}` : "");
@@ -154,10 +191,12 @@ $("merge-form").addEventListener("submit", async (event) => {
   } catch (error) { fail(error, "Merge"); }
 });
 
-hooks.imageOpened.push(async (image) => {
-  state.clustering = null;
-  state.selectedCluster = null;
+hooks.imageCleared.push(() => {
+  clearClustering();
   $("cluster-result").hidden = true;
+});
+hooks.imageOpened.push(async (image) => {
+  $("cluster-channel-row").hidden = !(image.channels > 1);
   try {
     const list = await api.clusterings(image.id);
     const newest = (list || []).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];

@@ -1,6 +1,7 @@
 // The Objects tool: connected regions of one class in the current prediction, measured; click to see, reclassify.
 import { api } from "./api.js";
 import { $, fail, focusLayer, hooks, number, runJob, showOverlay, state, status, viewer } from "./shared.js";
+import { refreshPrediction } from "./classify.js";
 
 // Columns shown in the table (when the server measures them), in this order.
 const SHOWN = ["area", "equivalent_diameter", "solidity", "eccentricity"];
@@ -45,8 +46,7 @@ function showObjectSet(set) {
   const name = state.classes.find((c) => c.value === set.class)?.name ?? `class ${set.class}`;
   $("objects-summary").classList.remove("error");
   $("objects-summary").textContent = `${set.count} objects of ${name}` + (set.count > set.objects.length ? ` (first ${set.objects.length} listed)` : "");
-  const region = set.region || { x: 0, y: 0, width: state.image.width, height: state.image.height };
-  showOverlay("objects", api.objectSetURL(set.id, "labels.png?opacity=1"), { ...region, opacity: 0.5 });
+  showObjectsOverlay();
   const columns = SHOWN.filter((c) => set.columns.includes(c));
   $("objects-table").querySelector("thead").innerHTML =
     `<tr><th>#</th>${columns.map((c) => `<th title="${c}">${HEADINGS[c]}</th>`).join("")}<th>class</th></tr>`;
@@ -60,6 +60,18 @@ function showObjectSet(set) {
   }));
   $("objects-table").title = "Measurements in pixels, as scikit-image's regionprops; the CSV export has every column";
   $("reclassify-form").hidden = true;
+}
+
+// The objects picture of the plane on screen (3D objects of a stack are drawn plane by plane).
+function showObjectsOverlay() {
+  const set = state.objectSet;
+  if (!set) return;
+  const region = set.region || { x: 0, y: 0, width: state.image.width, height: state.image.height };
+  const first = region.z ?? 0, planes = region.depth ?? 1;
+  if (state.image.depth > 1 && (viewer.plane < first || viewer.plane >= first + planes)) return;
+  const plane = state.image.depth > 1 ? viewer.plane : undefined;
+  showOverlay("objects", api.objectSetURL(set.id, `labels.png?opacity=1${plane !== undefined ? `&plane=${plane}` : ""}`),
+              { ...region, opacity: 0.5, plane });
 }
 
 function selectObject(object, centre) {
@@ -92,14 +104,31 @@ $("reclassify-form").addEventListener("submit", async (event) => {
     const updated = await api.reclassifyObject(state.objectSet.id, object.id, className);
     Object.assign(object, updated);
     document.querySelector(`#objects-table tr[data-object="${object.id}"]`).lastElementChild.textContent = className;
-    status(`Object ${object.id} is now ${className}`);
+    // A class of the project reaches the labels: the class picture, fractions and exports follow.
+    const isClass = state.classes.some((c) => c.name === className);
+    if (isClass) await refreshPrediction();
+    status(`Object ${object.id} is now ${className}` + (isClass ? " (its pixels too: labels, fractions and exports follow)" : ""));
   } catch (error) { fail(error, "Reclassify"); }
 });
 
-hooks.imageOpened.push(() => {
+// After a reload: the newest object set of the result on screen comes back.
+hooks.predictionsLoaded.push(async () => {
+  const image = state.image, prediction = state.prediction;
+  if (!image || !prediction || state.objectSet) return;
+  try {
+    const sets = (await api.objectSets(image.id) || []).filter((s) => s.predictionId === prediction.id)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    if (sets.length && state.image === image && !state.objectSet) showObjectSet(sets[0]);
+  } catch { /* older server: no object-set list */ }
+});
+hooks.planeChanged.push(showObjectsOverlay);
+
+hooks.imageCleared.push(() => {
   state.objectSet = null;
   state.selectedObject = null;
+  viewer.highlight = null;
   $("objects-summary").textContent = "";
+  $("objects-summary").classList.remove("error");
   $("objects-table").querySelector("thead").innerHTML = "";
   $("objects-table").querySelector("tbody").replaceChildren();
   $("reclassify-form").hidden = true;

@@ -96,7 +96,7 @@ function enableExports() {
 }
 for (const hook of ["predictionShown", "projectOpened", "imageOpened", "toolChanged"]) hooks[hook].push(() => setTimeout(enableExports));
 new MutationObserver(enableExports).observe($("objects-summary"), { childList: true, characterData: true, subtree: true });
-hooks.imageOpened.push(() => { setDecision(null); $("export-status").textContent = ""; });
+hooks.imageCleared.push(() => { setDecision(null); $("export-status").textContent = ""; $("export-status").classList.remove("error"); enableExports(); });
 
 // ---------- my data ----------
 

@@ -21,8 +21,8 @@ export const viewer = new Viewer($("canvas"), { onViewChange: () => hooks.viewCh
 viewer.colourOf = (value) => classByValue(value)?.colour || DEFAULT_COLOURS[(value - 1) % DEFAULT_COLOURS.length];
 
 // Callbacks the modules register: hooks.imageOpened.push(fn) …
-export const hooks = { imageOpened: [], projectOpened: [], viewChanged: [], classesChanged: [], strokeSaved: [],
-                       predictionShown: [], toolChanged: [] };
+export const hooks = { imageOpened: [], imageCleared: [], projectOpened: [], viewChanged: [], classesChanged: [], strokeSaved: [],
+                       predictionShown: [], predictionsLoaded: [], toolChanged: [], planeChanged: [] };
 export const emit = (name, ...args) => hooks[name].forEach((f) => f(...args));
 
 export function status(text, isError = false) {
@@ -96,7 +96,8 @@ export async function runJob(start, label) {
 
 // ---------- layers: the image, overlays and strokes, each with an opacity slider ----------
 
-const layerNames = { clusters: "Clusters", prediction: "Classes (prediction)", uncertainty: "Uncertainty", objects: "Objects" };
+const layerNames = { clusters: "Clusters", prediction: "Classes (prediction)", preview: "Live preview (visible region)",
+                     uncertainty: "Uncertainty", objects: "Objects" };
 
 export function renderLayers() {
   const rows = [];
@@ -173,9 +174,10 @@ export function areaFormatter(largest, unit) {
 // When a tool shows a new result, its layer is shown and the other tools' result layers are hidden
 // (they stay in the Layers list, one tick away), so one picture at a time explains itself.
 export function focusLayer(key) {
-  for (const other of ["clusters", "prediction", "objects"]) {
+  const together = { prediction: ["preview"], preview: ["prediction"] };
+  for (const other of ["clusters", "prediction", "preview", "objects"]) {
     const overlay = viewer.overlays.get(other);
-    if (overlay && other !== key) overlay.visible = false;
+    if (overlay && other !== key && !(together[key] || []).includes(other)) overlay.visible = false;
   }
   const own = viewer.overlays.get(key);
   if (own) own.visible = true;

@@ -8,6 +8,7 @@ export class Viewer {
     this.canvas = canvas;
     this.context = canvas.getContext("2d");
     this.image = null;           // ImageDTO
+    this.plane = 0;              // the plane of a stack on screen
     this.window = null;          // {low, high} when the user overrides the default
     this.scale = 1;              // screen pixels per image pixel
     this.originX = 0;            // image coordinate at the canvas's left edge
@@ -37,6 +38,7 @@ export class Viewer {
 
   open(image) {
     this.image = image;
+    this.plane = 0;
     this.window = null;
     this.tiles.clear();
     this.strokes = [];
@@ -102,6 +104,13 @@ export class Viewer {
     this.changed();
   }
 
+  // Shows plane `plane` of a stack.
+  setPlane(plane) {
+    if (!this.image) return;
+    this.plane = Math.min(this.image.depth - 1, Math.max(0, plane));
+    this.changed();
+  }
+
   setWindow(window) {
     this.window = window;
     this.draw();
@@ -114,7 +123,7 @@ export class Viewer {
   }
 
   tile(level, x, y) {
-    const url = api.tileURL(this.image.id, level, x, y, this.window);
+    const url = api.tileURL(this.image.id, level, x, y, this.window, this.plane);
     let img = this.tiles.get(url);
     if (!img) {
       img = new Image();
@@ -155,13 +164,14 @@ export class Viewer {
     ctx.filter = "none";
     for (const overlay of this.overlays.values()) {
       const shown = overlay.current;
-      if (!overlay.visible || !shown) continue;
+      // An overlay of one plane of a stack shows on that plane only.
+      if (!overlay.visible || !shown || (shown.plane !== undefined && shown.plane !== this.plane)) continue;
       ctx.globalAlpha = overlay.opacity;
       ctx.imageSmoothingEnabled = !!overlay.smooth;
       ctx.drawImage(shown.img, shown.x, shown.y, shown.width, shown.height);
     }
     ctx.globalAlpha = this.strokesVisible ? this.strokeOpacity : 0;
-    if (this.strokesVisible) for (const stroke of this.strokes) this.drawStroke(stroke);
+    if (this.strokesVisible) for (const stroke of this.strokes) if ((stroke.plane ?? 0) === this.plane) this.drawStroke(stroke);
     ctx.globalAlpha = Math.max(this.strokeOpacity, 0.4);
     if (this.liveStroke) this.drawStroke(this.liveStroke);
     ctx.globalAlpha = 1;
@@ -177,16 +187,17 @@ export class Viewer {
 
   // Adds or replaces an overlay image stretched over an image region (full image by default). Until
   // a new picture has loaded, the previous one stays on screen (no flicker while re-clustering).
-  setOverlay(key, url, { x = 0, y = 0, width = this.image.width, height = this.image.height, opacity, visible, smooth = false, label = key } = {}) {
+  setOverlay(key, url, { x = 0, y = 0, width = this.image.width, height = this.image.height, opacity, visible, smooth = false, label = key,
+                         plane } = {}) {
     const previous = this.overlays.get(key);
     const overlay = previous || { key, current: null };
-    Object.assign(overlay, { label, url, smooth, opacity: opacity ?? previous?.opacity ?? 0.5,
+    Object.assign(overlay, { label, url, smooth, plane, opacity: opacity ?? previous?.opacity ?? 0.5,
                              visible: visible ?? previous?.visible ?? true, loaded: previous?.current?.url === url, failed: false });
     if (!overlay.loaded) {
       const img = new Image();
       img.onload = () => {
         if (overlay.url !== url) return;   // a newer picture was asked for meanwhile
-        overlay.current = { img, url, x, y, width, height };
+        overlay.current = { img, url, x, y, width, height, plane };
         overlay.loaded = true;
         this.draw();
       };

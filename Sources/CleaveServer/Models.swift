@@ -37,11 +37,21 @@ public struct SpacingDTO: Codable, Equatable, Sendable {
     public var unit: String
 }
 
-/// The default contrast window of an image (what tiles use without `low`/`high`).
+/// The default contrast window of an image (what tiles use without `low`/`high`), and the
+/// window the page's Auto button applies.
 public struct WindowDTO: ResponseCodable, Equatable, Sendable {
     public var low: Double
     public var high: Double
-    /// "full-range" (8-bit) or "percentiles 0.5–99.5".
+    /// "full-range" (8-bit) or "percentiles 0.5-99.5".
+    public var method: String
+    /// Auto contrast: the 0.5–99.5 percentiles of the plane, for every pixel type (for 8-bit
+    /// images the default stays the full 0…255 range, so nothing is stretched silently).
+    public var auto: AutoWindowDTO? = nil
+}
+
+public struct AutoWindowDTO: Codable, Equatable, Sendable {
+    public var low: Double
+    public var high: Double
     public var method: String
 }
 
@@ -76,12 +86,13 @@ public struct EventBatchInput: Codable, Sendable {
 }
 
 /// A brush stroke: class value (1…255; 0 = eraser), radius in image pixels, polyline points [[x, y], …] in
-/// full-resolution image pixel coordinates.
+/// full-resolution image pixel coordinates, on plane `plane` of a stack (0-based, default 0).
 public struct StrokeInput: Codable, Sendable {
     public var sessionId: String
     public var `class`: Int
     public var radius: Double
     public var points: [[Double]]
+    public var plane: Int?
 }
 
 public struct StrokeDTO: ResponseCodable, Equatable, Sendable {
@@ -90,6 +101,8 @@ public struct StrokeDTO: ResponseCodable, Equatable, Sendable {
     public var `class`: Int
     public var radius: Double
     public var points: [[Double]]
+    /// The plane of a stack the stroke was painted on (0 for 2D images).
+    public var plane: Int = 0
     public var state: String
     public var createdAt: String
 }

@@ -44,6 +44,7 @@ public enum OpenAPIDocument {
         ("post", "/api/predictions/{predictionId}/accept"),
         ("post", "/api/predictions/{predictionId}/reject"),
         ("post", "/api/images/{imageId}/objects"),
+        ("get", "/api/images/{imageId}/objectsets"),
         ("get", "/api/objectsets/{objectSetId}"),
         ("get", "/api/objectsets/{objectSetId}/objects.csv"),
         ("get", "/api/objectsets/{objectSetId}/objects.geojson"),
@@ -89,7 +90,7 @@ public enum OpenAPIDocument {
                   "responses": {"200": {"description": "Image", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Image"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/images/{imageId}/window": {
-          "get": {"summary": "Default contrast window (8-bit: 0-255; 16-bit and float: 0.5-99.5 percentiles of plane 0)", "parameters": [{"$ref": "#/components/parameters/imageId"}],
+          "get": {"summary": "Default contrast window (8-bit: 0-255; 16-bit and float: 0.5-99.5 percentiles of plane 0) and the auto window (0.5-99.5 percentiles of ?plane=, every pixel type)", "parameters": [{"$ref": "#/components/parameters/imageId"}],
                   "responses": {"200": {"description": "Window", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Window"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/images/{imageId}/tiles/{level}/{x}/{y}.png": {
@@ -152,7 +153,7 @@ public enum OpenAPIDocument {
           "get": {"summary": "Server-sent events: 'event: job' with the Job JSON on every change (progress at most ~10/s); the stream ends after a terminal state", "parameters": [{"name": "jobId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "text/event-stream", "content": {"text/event-stream": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/images/{imageId}/cluster": {
-          "post": {"summary": "Start a Locator clustering job (features cached per image and feature settings)", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, mode: grid|window, gridRows, gridColumns, patchSize, windowSize, windowStride, clusterCount, features: [name], scaler: zscore|minmax|robust, reduce: none|pca:N|pca:F|nmf:N, algorithm: kmeans|agglomerative, seed, excludeDark}"}}}}, "responses": {"202": {"description": "Job (result {clusteringId})"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+          "post": {"summary": "Start a Locator clustering job (features cached per image and feature settings)", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, mode: grid|window, gridRows, gridColumns, patchSize, windowSize, windowStride, clusterCount, features: [name], scaler: zscore|minmax|robust, reduce: none|pca:N|pca:F|nmf:N, algorithm: kmeans|agglomerative, seed, excludeDark, plane, channel}"}}}}, "responses": {"202": {"description": "Job (result {clusteringId})"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/images/{imageId}/clusterings": {
           "get": {"summary": "The image's clusterings", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "{clusterings: [Clustering]}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
@@ -222,6 +223,9 @@ public enum OpenAPIDocument {
         },
         "/api/images/{imageId}/objects": {
           "post": {"summary": "Start finding and measuring the objects of one class of a prediction (ObjectsPipeline)", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, predictionId, class, minimumSize?}"}}}}, "responses": {"202": {"description": "Job (result {objectSetId})"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/objectsets": {
+          "get": {"summary": "The image's object sets, oldest first (to reopen them after a reload)", "parameters": [{"$ref": "#/components/parameters/imageId"}], "responses": {"200": {"description": "{objectSets: [ObjectSet]}"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/objectsets/{objectSetId}": {
           "get": {"summary": "Objects with their measurements", "parameters": [{"name": "objectSetId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "ObjectSet"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}

@@ -27,6 +27,10 @@ public struct ClusterInput: Codable, Sendable {
     public var algorithm: String?
     public var seed: UInt64?
     public var excludeDark: Bool?
+    /// The plane of a stack to cluster (0-based, default 0).
+    public var plane: Int?
+    /// The colour channel to cluster (needed only when the channels differ: true colour).
+    public var channel: Int?
 }
 
 /// One cluster of a clustering.
@@ -62,6 +66,8 @@ public struct ClusteringDTO: ResponseCodable, Equatable, Sendable {
     public var overlayWidth: Int
     public var overlayHeight: Int
     public var clusters: [ClusterDTO]
+    /// The plane of a stack that was clustered (absent = 0).
+    public var plane: Int? = nil
     /// The Locator's automatic pick (most particle-like cluster).
     public var suggestedPick: Int
     public var darkGroup: Int?
@@ -180,31 +186,30 @@ extension Workbench {
     public func startClustering(imageID: String, userID: String, input: ClusterInput) async throws -> JobDTO {
         let actor = try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
         let image = try await image(id: imageID)
-        guard image.depth == 1, image.channels == 1 else {
-            throw APIError(.badRequest, "clustering needs a 2D greyscale image; \(image.name) is \(image.width)x\(image.height)x\(image.depth) with \(image.channels) channels")
-        }
         let options = try Workbench.locatorOptions(input)
-        let decoded = try await decoded(image).image
+        let (grey, cacheKey) = try Workbench.clusteringPlane(image: image, decoded: try await decoded(image).image,
+                                                             plane: input.plane, channel: input.channel)
         let params = try JSONValue.from(input)
         return try jobs.submit(kind: "cluster", imageID: imageID, projectID: image.projectId, params: params) { [self] context in
-            try runClustering(image: image, decoded: decoded, options: options, params: params, actor: actor, context: context)
+            try runClustering(image: image, decoded: grey, cacheKey: cacheKey, plane: input.plane, options: options, params: params,
+                              actor: actor, context: context)
         }
     }
 
-    private func runClustering(image: ImageDTO, decoded: AnyImage, options: LocatorOptions, params: JSONValue,
-                               actor: Actor, context: JobContext) throws -> JSONValue {
+    private func runClustering(image: ImageDTO, decoded: AnyImage, cacheKey: String, plane: Int?, options: LocatorOptions,
+                               params: JSONValue, actor: Actor, context: JobContext) throws -> JSONValue {
         let start = DispatchTime.now().uptimeNanoseconds
-        let input = try features.locatorImage(sha256: image.sha256) { try Locator.image(decoded, name: image.name) }
+        let input = try features.locatorImage(sha256: cacheKey) { try Locator.image(decoded, name: image.name) }
         let key = LocatorFeatures.key(for: options)
         var cached = true
         let extracted: LocatorFeatures
-        if let hit = features.features(image: image.sha256, key: key) {
+        if let hit = features.features(image: cacheKey, key: key) {
             extracted = hit
         } else {
             cached = false
             do { extracted = try Locator.features([input], options: options, progress: context.progress(stage: 0, of: 2)) }
             catch { throw APIError(.badRequest, String(describing: error)) }
-            features.store(extracted, image: image.sha256, key: key)
+            features.store(extracted, image: cacheKey, key: key)
         }
         try context.checkCancelled()
         let result: LocatorResult
@@ -228,7 +233,7 @@ extension Workbench {
             let isDark = result.darkGroup == label
             clusters.append(ClusterDTO(index: label, size: result.clusterSizes[label],
                                        fraction: Double(result.clusterSizes[label]) / Double(max(total, 1)),
-                                       colour: (isDark ? RGB(70, 70, 90) : Palette.colour(forIndex: label)).hex,
+                                       colour: (isDark ? RGB(70, 70, 90) : Palette.distinct(forIndex: label)).hex,
                                        signature: signature, particleScore: score.isFinite ? score : nil,
                                        name: isDark ? "dark / grid bars" : nil, class: nil, picked: false, mergedInto: nil))
         }
@@ -238,7 +243,7 @@ extension Workbench {
         let dto = ClusteringDTO(id: id, imageId: image.id, jobId: context.id, params: params, clusterCount: result.clusterCount,
                                 featureNames: result.featureNames, featuresCached: cached, patchCount: total,
                                 overlayScale: scale, overlayWidth: (image.width + scale - 1) / scale,
-                                overlayHeight: (image.height + scale - 1) / scale, clusters: clusters,
+                                overlayHeight: (image.height + scale - 1) / scale, clusters: clusters, plane: plane,
                                 suggestedPick: result.picked, darkGroup: result.darkGroup, silhouette: result.silhouette,
                                 state: "open", timings: timings, createdAt: Workbench.now())
         let geometry = ClusterGeometry(layout: result.layout, width: image.width, height: image.height)

@@ -15,7 +15,8 @@ extension Workbench {
         let dto = try await prediction(id: id)
         let image = try await image(id: dto.imageId)
         let probabilities = try results.readFloats(kind: "predictions", id: id, part: "probabilities")
-        let shape = Shape(width: dto.region.width, height: dto.region.height, depth: dto.classes.count)
+        // Classes are ImageJ channels (planes of a stack are slices), so Fiji shows one class per channel.
+        let shape = Shape(width: dto.region.width, height: dto.region.height, depth: dto.region.planeCount, channels: dto.classes.count)
         guard probabilities.count == shape.count else {
             throw APIError(.internalServerError, "result file predictions/\(id).probabilities holds \(probabilities.count) values, expected \(shape.count)")
         }
@@ -26,18 +27,19 @@ extension Workbench {
     /// The image's plane 0 over the prediction's region, through its default contrast window, with
     /// the class colours blended in at `opacity` (CleaveRender's `Display.overlay`), as an RGB PNG.
     /// - Throws: 400 for an opacity outside 0…1, 404 for an unknown prediction.
-    public func predictionOverlayPNG(id: String, opacity: Double) async throws -> [UInt8] {
+    public func predictionOverlayPNG(id: String, opacity: Double, plane: Int? = nil) async throws -> [UInt8] {
         guard opacity.isFinite, (0...1).contains(opacity) else { throw APIError(.badRequest, "opacity must be 0 to 1, got \(opacity)") }
         let dto = try await prediction(id: id)
         let entry = try await decoded(try await image(id: dto.imageId))
-        let labels = try results.read(kind: "predictions", id: id, part: "labels")
+        let labels = Array(try Workbench.resultPlane(try predictionLabels(dto), region: dto.region, plane: plane))
+        let z = plane ?? dto.region.firstPlane
         let region = Region(x: dto.region.x, y: dto.region.y, width: dto.region.width, height: dto.region.height)
         let window = entry.window.low...max(entry.window.high, entry.window.low + 1e-12)
         let grey: Image<UInt8>
         switch entry.image {
-        case .uint8(let i): grey = Display.grey(i.plane(0).cropped(to: region), window: window)
-        case .uint16(let i): grey = Display.grey(i.plane(0).cropped(to: region), window: window)
-        case .float32(let i): grey = Display.grey(i.plane(0).cropped(to: region), window: window)
+        case .uint8(let i): grey = Display.grey(i.plane(z).cropped(to: region), window: window)
+        case .uint16(let i): grey = Display.grey(i.plane(z).cropped(to: region), window: window)
+        case .float32(let i): grey = Display.grey(i.plane(z).cropped(to: region), window: window)
         }
         var colours = [RGB?](repeating: nil, count: 256)
         for c in dto.classes where (0..<256).contains(c.value) { colours[c.value] = RGB(hex: c.colour) }
@@ -53,6 +55,9 @@ extension Workbench {
     public func objectsGeoJSON(setID: String) async throws -> String {
         let dto = try await objectSet(id: setID)
         let prediction = try await prediction(id: dto.predictionId)
+        guard dto.region.planeCount == 1 else {
+            throw APIError(.badRequest, "GeoJSON outlines are 2D; object set \(setID) spans \(dto.region.planeCount) planes (use the CSV)")
+        }
         let labels = try results.readArray(Int32.self, kind: "objects", id: setID, part: "labels")
         let shape = Shape(width: dto.region.width, height: dto.region.height)
         guard labels.count == shape.count else {

@@ -60,13 +60,16 @@ extension Workbench {
         let params = try JSONValue.from(input)
         return try jobs.submit(kind: "objects", imageID: imageID, projectID: image.projectId, params: params) { [self] context in
             let region = prediction.region
-            let labels = try results.read(kind: "predictions", id: prediction.id, part: "labels")
+            let labels = try predictionLabels(prediction)
             let spacing = image.spacing.map { Spacing(x: $0.x, y: $0.y, unit: $0.unit) }
-            let classImage = Image<UInt8>(shape: Shape(width: region.width, height: region.height), pixels: labels, spacing: spacing)
+            // A stack prediction gives 3D objects (connected across planes).
+            let classImage = Image<UInt8>(shape: Shape(width: region.width, height: region.height, depth: region.planeCount),
+                                          pixels: labels, spacing: spacing)
             var options = ObjectsOptions()
             options.foreground = .classValue(Double(input.class))
             options.minimumSize = minimumSize
-            let grey = Workbench.crop(pixels, to: Region(x: region.x, y: region.y, width: region.width, height: region.height))
+            let grey = Workbench.crop(pixels, to: Region(x: region.x, y: region.y, z: region.firstPlane, width: region.width,
+                                                         height: region.height, depth: region.planeCount))
             let result: ObjectsResult
             do { result = try ObjectsPipeline.run(AnyImage(classImage), intensity: grey, options: options, progress: context.progress()) }
             catch { throw APIError(.badRequest, String(describing: error)) }
@@ -109,6 +112,9 @@ extension Workbench {
     }
 
     /// Gives one object another class name (`object.reclassify` event with the old and new class).
+    /// When the name is a class of the prediction or the project, the object's pixels take that
+    /// class in the prediction's labels too (label TIFF, overlays, fractions) and become strong
+    /// reference labels (a correction by hand); any other name only labels the object (CSV, GeoJSON).
     public func reclassifyObject(setID: String, objectID: Int, userID: String, input: ReclassifyInput) async throws -> ObjectDTO {
         let actor = try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
         let name = try Workbench.cleanName(input.class, what: "class")
@@ -117,7 +123,14 @@ extension Workbench {
             throw APIError(.notFound, "no object \(objectID) in object set \(setID) (objects are 1 to \(existing.count))")
         }
         let image = try await image(id: existing.imageId)
-        return try await database.pool.write { db in
+        let prediction = try await prediction(id: existing.predictionId)
+        let projectClasses = try await classes(projectID: image.projectId)
+        let target = prediction.classes.first(where: { $0.name.lowercased() == name.lowercased() })
+            ?? projectClasses.first(where: { $0.name.lowercased() == name.lowercased() }).map { ModelClassDTO(value: $0.value, name: $0.name, colour: $0.colour) }
+        return try await database.pool.write { [self] db in
+            if let target {
+                try correctPrediction(prediction.id, objectSet: existing, objectID: objectID, to: target, spacing: image.spacing, db)
+            }
             guard let row = try Row.fetchOne(db, sql: "SELECT summary FROM object_sets WHERE id = ?", arguments: [setID]) else {
                 throw APIError(.notFound, "no object set with id \(setID)")
             }
@@ -128,9 +141,59 @@ extension Workbench {
             try db.execute(sql: "UPDATE object_sets SET summary = ? WHERE id = ?", arguments: [JSONValue.text(try JSONValue.from(dto)), setID])
             try Workbench.record("object.reclassify", by: actor, projectID: image.projectId, imageID: image.id, payload: [
                 "objectSetId": .string(setID), "objectId": .number(Double(objectID)),
-                "from": old.map(JSONValue.string) ?? .null, "to": .string(name)], db)
+                "from": old.map(JSONValue.string) ?? .null, "to": .string(name),
+                "classValue": target.map { .number(Double($0.value)) } ?? .null], db)
             return dto.objects[index]
         }
+    }
+
+    /// Paints object `objectID` of `set` with `target`'s class value in the prediction's labels,
+    /// marks its pixels as corrected by hand (`corrections` part: 1 = corrected) and updates the
+    /// prediction's classes and fractions. Runs inside the reclassification's write transaction,
+    /// so concurrent reclassifications of one prediction do not interleave.
+    func correctPrediction(_ predictionID: String, objectSet set: ObjectSetDTO, objectID: Int, to target: ModelClassDTO,
+                           spacing: SpacingDTO?, _ db: GRDB.Database) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT summary FROM predictions WHERE id = ?", arguments: [predictionID]) else {
+            throw APIError(.notFound, "no prediction with id \(predictionID)")
+        }
+        var dto = try Workbench.predictionDTO(row)
+        let objects = try results.readArray(Int32.self, kind: "objects", id: set.id, part: "labels")
+        var labels = try results.read(kind: "predictions", id: predictionID, part: "labels")
+        guard objects.count == labels.count else {
+            throw APIError(.internalServerError, "object labels (\(objects.count)) and prediction labels (\(labels.count)) differ in size")
+        }
+        var corrections = (try? results.read(kind: "predictions", id: predictionID, part: "corrections")) ?? [UInt8](repeating: 0, count: labels.count)
+        if corrections.count != labels.count { corrections = [UInt8](repeating: 0, count: labels.count) }
+        let value = UInt8(clamping: target.value), id = Int32(objectID)
+        for i in objects.indices where objects[i] == id {
+            labels[i] = value
+            corrections[i] = 1
+        }
+        try results.write(labels, kind: "predictions", id: predictionID, part: "labels")
+        try results.write(corrections, kind: "predictions", id: predictionID, part: "corrections")
+        if !dto.classes.contains(where: { $0.value == target.value }) { dto.classes.append(target) }
+        dto.fractions = Workbench.fractions(labels: labels, classes: dto.classes, spacing: spacing)
+        try Workbench.savePrediction(dto, db, insert: false)
+    }
+
+    /// The image's object sets, oldest first (so the page can reopen them after a reload).
+    public func objectSets(imageID: String) async throws -> [ObjectSetDTO] {
+        _ = try await image(id: imageID)
+        return try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT summary FROM object_sets WHERE image_id = ? ORDER BY created_at, id", arguments: [imageID]).map {
+                try JSONDecoder().decode(ObjectSetDTO.self, from: Data(($0["summary"] as String).utf8))
+            }
+        }
+    }
+
+    /// The prediction's class values, plane-major (reclassified objects included).
+    func predictionLabels(_ dto: PredictionDTO) throws -> [UInt8] {
+        try results.read(kind: "predictions", id: dto.id, part: "labels")
+    }
+
+    /// Pixels of the prediction corrected by hand (reclassified objects), or nil when none were.
+    func predictionCorrections(_ dto: PredictionDTO) -> [UInt8]? {
+        try? results.read(kind: "predictions", id: dto.id, part: "corrections")
     }
 
     /// The object table as CSV (label, class, then every measurement).
@@ -149,10 +212,11 @@ extension Workbench {
     }
 
     /// Objects drawn in categorical colours over the prediction's region.
-    public func objectsPNG(setID: String, opacity: Double) async throws -> [UInt8] {
+    public func objectsPNG(setID: String, opacity: Double, plane: Int? = nil) async throws -> [UInt8] {
         guard opacity.isFinite, (0...1).contains(opacity) else { throw APIError(.badRequest, "opacity must be 0 to 1, got \(opacity)") }
         let dto = try await objectSet(id: setID)
-        let labels = try results.readArray(Int32.self, kind: "objects", id: setID, part: "labels")
+        let labels = Array(try Workbench.resultPlane(try results.readArray(Int32.self, kind: "objects", id: setID, part: "labels"),
+                                                     region: dto.region, plane: plane))
         let alpha = UInt8((opacity * 255).rounded())
         return try Workbench.rgbaPNG(width: dto.region.width, height: dto.region.height) { i in
             labels[i] == 0 ? nil : (Palette.colour(forIndex: Int(labels[i]) - 1), alpha)

@@ -17,6 +17,8 @@ public struct TrainInput: Codable, Sendable {
     public var seed: UInt64?
     /// A named filter bank: default, fast, ilastik, full.
     public var bank: String?
+    /// 3D filters across the planes of stacks (default false: each plane on its own).
+    public var threeD: Bool?
 }
 
 public struct RegionDTO: Codable, Equatable, Sendable {
@@ -24,6 +26,9 @@ public struct RegionDTO: Codable, Equatable, Sendable {
     public var y: Int
     public var width: Int
     public var height: Int
+    /// First plane and number of planes (stacks only; absent for 2D images = plane 0, one plane).
+    public var z: Int? = nil
+    public var depth: Int? = nil
 }
 
 public struct PredictInput: Codable, Sendable {
@@ -98,7 +103,7 @@ extension Workbench {
         }
         let bankName = input.bank ?? "default"
         let bank: FilterBank
-        do { bank = try FilterBank.named(bankName) } catch { throw APIError(.badRequest, "bank: \(error)") }
+        do { bank = try FilterBank.named(bankName, threeD: input.threeD ?? false) } catch { throw APIError(.badRequest, "bank: \(error)") }
         let projectImages = try await images(projectID: image.projectId)
         var chosen: [ImageDTO]
         if let ids = input.imageIds {
@@ -118,7 +123,6 @@ extension Workbench {
         for candidate in chosen {
             let strokes = try await strokes(imageID: candidate.id)
             guard !strokes.isEmpty else { continue }
-            guard candidate.depth == 1 else { throw APIError(.badRequest, "\(candidate.name): training on image stacks is not supported here") }
             values.formUnion(strokes.map(\.class).filter { $0 != 0 })   // 0 = eraser
             examples.append((candidate, try await decoded(candidate).image, strokes))
         }
@@ -135,10 +139,10 @@ extension Workbench {
             var training: [PixelClassifier.TrainingExample] = []
             var labelled: [String: Int] = [:]
             for (dto, pixels, strokes) in ready {
-                var labels = [UInt8](repeating: 0, count: dto.width * dto.height)
-                StrokeRaster.paint(strokes, width: dto.width, height: dto.height, into: &labels)
+                // One label plane per image plane: each stroke labels the plane it was painted on.
+                let labels = StrokeRaster.labels(strokes, width: dto.width, height: dto.height, depth: dto.depth)
                 for v in labels where v != 0 { labelled[String(v), default: 0] += 1 }
-                let labelImage = Image<UInt8>(shape: Shape(width: dto.width, height: dto.height), pixels: labels)
+                let labelImage = Image<UInt8>(shape: Shape(width: dto.width, height: dto.height, depth: dto.depth), pixels: labels)
                 training.append(.init(input: PixelClassifierInput(name: dto.name, image: pixels), labels: AnyImage(labelImage),
                                       labelsName: "strokes of \(dto.name)"))
             }
@@ -211,7 +215,7 @@ extension Workbench {
     public func startPrediction(imageID: String, userID: String, input: PredictInput) async throws -> JobDTO {
         let actor = try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
         let image = try await image(id: imageID)
-        guard image.depth == 1 else { throw APIError(.badRequest, "\(image.name): predicting image stacks is not supported here") }
+        if image.depth > 1 { return try await startStackPrediction(image: image, actor: actor, input: input) }
         let modelDTO: ModelDTO
         if let id = input.modelId {
             modelDTO = try await model(id: id)
@@ -347,35 +351,37 @@ extension Workbench {
     }
 
     /// Class colours over the prediction's region (alpha = opacity, 0 where unlabelled).
-    public func predictionLabelsPNG(id: String, opacity: Double) async throws -> [UInt8] {
+    public func predictionLabelsPNG(id: String, opacity: Double, plane: Int? = nil) async throws -> [UInt8] {
         guard opacity.isFinite, (0...1).contains(opacity) else { throw APIError(.badRequest, "opacity must be 0 to 1, got \(opacity)") }
         let dto = try await prediction(id: id)
-        let labels = try results.read(kind: "predictions", id: id, part: "labels")
+        let labels = try Workbench.resultPlane(try predictionLabels(dto), region: dto.region, plane: plane)
         var colours = [RGB?](repeating: nil, count: 256)
         for c in dto.classes { colours[c.value] = RGB(hex: c.colour) }
         let alpha = UInt8((opacity * 255).rounded())
         return try Workbench.rgbaPNG(width: dto.region.width, height: dto.region.height) { i in
-            colours[Int(labels[i])].map { ($0, alpha) }
+            colours[Int(labels[labels.startIndex + i])].map { ($0, alpha) }
         }
     }
 
     /// Uncertainty as a heat map (viridis), alpha = opacity × uncertainty so confident pixels stay clear.
-    public func predictionUncertaintyPNG(id: String, opacity: Double) async throws -> [UInt8] {
+    public func predictionUncertaintyPNG(id: String, opacity: Double, plane: Int? = nil) async throws -> [UInt8] {
         guard opacity.isFinite, (0...1).contains(opacity) else { throw APIError(.badRequest, "opacity must be 0 to 1, got \(opacity)") }
         let dto = try await prediction(id: id)
-        let values = try results.read(kind: "predictions", id: id, part: "uncertainty")
+        let values = try Workbench.resultPlane(try results.read(kind: "predictions", id: id, part: "uncertainty"), region: dto.region, plane: plane)
         let palette = (0..<256).map { Palette.viridis(Double($0) / 255) }
         return try Workbench.rgbaPNG(width: dto.region.width, height: dto.region.height) { i in
-            (palette[Int(values[i])], UInt8((opacity * Double(values[i])).rounded()))
+            let v = values[values.startIndex + i]
+            return (palette[Int(v)], UInt8((opacity * Double(v)).rounded()))
         }
     }
 
-    /// The prediction's labels (class values) as an 8-bit TIFF with the image's pixel size.
+    /// The prediction's labels (class values, reclassified objects included) as an 8-bit TIFF with
+    /// the image's pixel size; one page per plane for stacks.
     public func predictionLabelsTIFF(id: String) async throws -> [UInt8] {
         let dto = try await prediction(id: id)
         let image = try await image(id: dto.imageId)
-        let labels = try results.read(kind: "predictions", id: id, part: "labels")
-        return try ImageFile.encode(Image<UInt8>(shape: Shape(width: dto.region.width, height: dto.region.height), pixels: labels,
+        let labels = try predictionLabels(dto)
+        return try ImageFile.encode(Image<UInt8>(shape: Shape(width: dto.region.width, height: dto.region.height, depth: dto.region.planeCount), pixels: labels,
                                                  spacing: image.spacing.map { Spacing(x: $0.x, y: $0.y, unit: $0.unit) }), as: .tiff)
     }
 

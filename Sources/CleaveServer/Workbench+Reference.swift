@@ -65,9 +65,10 @@ extension Workbench {
     private func derive(image: ImageDTO, clusterings: [ClusteringDTO], predictions: [PredictionDTO], strokes all: [StrokeDTO],
                         undoTimes: [(Int, String)]) throws -> (labels: [UInt8], provenance: [UInt8], summary: ReferenceDTO) {
         let imageID = image.id
-        let width = image.width, height = image.height
-        var labels = [UInt8](repeating: 0, count: width * height)
-        var provenance = [UInt8](repeating: 0, count: width * height)
+        let width = image.width, height = image.height, planeSize = width * height
+        // Plane-major over a stack's planes.
+        var labels = [UInt8](repeating: 0, count: planeSize * image.depth)
+        var provenance = [UInt8](repeating: 0, count: planeSize * image.depth)
         var usedClusterings: [String] = [], usedPredictions: [String] = []
 
         for clustering in clusterings where clustering.state != "rejected" {
@@ -76,31 +77,43 @@ extension Workbench {
             let (patchLabels, geometry) = try effectiveClusterLabels(clustering)
             var classOf = [UInt8](repeating: 0, count: clustering.clusters.count)
             for c in chosen { classOf[c.index] = UInt8(clamping: c.class ?? 0) }
+            let offset = min(max(clustering.plane ?? 0, 0), image.depth - 1) * planeSize
             for y in 0..<height {
                 for x in 0..<width {
                     guard let patch = geometry.patch(x: x, y: y) else { continue }
                     let label = Int(patchLabels[patch])
                     guard label >= 0, label < classOf.count, classOf[label] != 0 else { continue }
-                    labels[y * width + x] = classOf[label]
-                    provenance[y * width + x] = Provenance.weak
+                    labels[offset + y * width + x] = classOf[label]
+                    provenance[offset + y * width + x] = Provenance.weak
                 }
             }
             usedClusterings.append(clustering.id)
         }
-        for prediction in predictions where prediction.state == "accepted" {
-            let values = try results.read(kind: "predictions", id: prediction.id, part: "labels")
+        // Accepted predictions are weak labels; objects reclassified by hand (corrections) are strong
+        // in any prediction not rejected.
+        for prediction in predictions where prediction.state != "rejected" {
+            let accepted = prediction.state == "accepted"
+            let corrections = predictionCorrections(prediction)
+            guard accepted || corrections != nil else { continue }
+            let values = try predictionLabels(prediction)
             let r = prediction.region
-            for y in 0..<r.height {
-                for x in 0..<r.width where values[y * r.width + x] != 0 {
-                    labels[(y + r.y) * width + x + r.x] = values[y * r.width + x]
-                    provenance[(y + r.y) * width + x + r.x] = Provenance.weak
+            for z in 0..<r.planeCount {
+                for y in 0..<r.height {
+                    for x in 0..<r.width {
+                        let source = (z * r.height + y) * r.width + x
+                        let corrected = corrections.map { source < $0.count && $0[source] != 0 } ?? false
+                        guard values[source] != 0, accepted || corrected else { continue }
+                        let target = (z + r.firstPlane) * planeSize + (y + r.y) * width + x + r.x
+                        labels[target] = values[source]
+                        provenance[target] = corrected ? Provenance.strong : Provenance.weak
+                    }
                 }
             }
             usedPredictions.append(prediction.id)
         }
         let active = all.filter { $0.state == "active" }
         // Painting is strong evidence; erasing withdraws any label there (provenance none).
-        StrokeRaster.paint(active, width: width, height: height, into: &labels) { index, value in
+        StrokeRaster.paint(active, width: width, height: height, depth: image.depth, into: &labels) { index, value in
             provenance[index] = value == 0 ? Provenance.none : Provenance.strong
         }
 
@@ -134,7 +147,7 @@ extension Workbench {
     public func referenceTIFF(imageID: String, provenance wantProvenance: Bool) async throws -> [UInt8] {
         let image = try await image(id: imageID)
         let (labels, provenance, _) = try await reference(imageID: imageID)
-        return try ImageFile.encode(Image<UInt8>(shape: Shape(width: image.width, height: image.height),
+        return try ImageFile.encode(Image<UInt8>(shape: Shape(width: image.width, height: image.height, depth: image.depth),
                                                  pixels: wantProvenance ? provenance : labels,
                                                  spacing: image.spacing.map { Spacing(x: $0.x, y: $0.y, unit: $0.unit) }), as: .tiff)
     }
@@ -179,7 +192,7 @@ extension Workbench {
                 }
                 let (labels, provenance, summary) = try await reference(imageID: image.id)
                 let spacing = image.spacing.map { Spacing(x: $0.x, y: $0.y, unit: $0.unit) }
-                let shape = Shape(width: image.width, height: image.height)
+                let shape = Shape(width: image.width, height: image.height, depth: image.depth)
                 let ext = image.format == "png" ? "png" : image.format == "mrc" ? "mrc" : "tif"
                 let imageFile = "images/\(image.id).\(ext)", labelsFile = "labels/\(image.id).tif", provenanceFile = "provenance/\(image.id).tif"
                 try zip.add(imageFile, file: blobs.path(for: image.sha256))

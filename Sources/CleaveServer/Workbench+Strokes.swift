@@ -34,24 +34,28 @@ extension Workbench {
         for (i, point) in input.points.enumerated() where !point.allSatisfy({ abs($0) <= Workbench.maximumStrokeCoordinate }) {
             throw APIError(.badRequest, "point \(i) lies too far outside the image: coordinates must be within ±\(Int(Workbench.maximumStrokeCoordinate)) pixels, got [\(point[0]), \(point[1])]")
         }
+        let plane = input.plane ?? 0
+        guard (0..<image.depth).contains(plane) else {
+            throw APIError(.badRequest, "plane must be 0 to \(image.depth - 1) (\(image.name) has \(image.depth) plane\(image.depth == 1 ? "" : "s")), got \(plane)")
+        }
         let pointsJSON = String(decoding: try JSONEncoder().encode(input.points), as: UTF8.self)
         let createdAt = Workbench.now()
         return try await database.pool.write { db in
             try db.execute(sql: "UPDATE annotations SET state = 'discarded' WHERE image_id = ? AND user_id = ? AND state = 'undone'",
                            arguments: [imageID, user])
             try db.execute(sql: """
-                INSERT INTO annotations (image_id, user_id, session_id, class_index, radius, points, state, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, 'active', ?)
-                """, arguments: [imageID, user, session, input.class, input.radius, pointsJSON, createdAt])
+                INSERT INTO annotations (image_id, user_id, session_id, class_index, radius, points, plane, state, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?)
+                """, arguments: [imageID, user, session, input.class, input.radius, pointsJSON, plane, createdAt])
             let id = db.lastInsertedRowID
             let payload: JSONValue = .object(["strokeId": .number(Double(id)), "class": .number(Double(input.class)),
-                                              "radius": .number(input.radius),
+                                              "radius": .number(input.radius), "plane": .number(Double(plane)),
                                               "points": .array(input.points.map { .array($0.map(JSONValue.number)) })])
             _ = try Workbench.insert(EventDTO(id: 0, userId: user, sessionId: session, projectId: image.projectId,
                                               imageId: imageID, appVersion: cleaveVersion, clientTime: nil,
                                               serverTime: createdAt, type: input.class == 0 ? "erase" : "stroke", payload: payload), db)
             return StrokeDTO(id: id, imageId: imageID, class: input.class, radius: input.radius, points: input.points,
-                             state: "active", createdAt: createdAt)
+                             plane: plane, state: "active", createdAt: createdAt)
         }
     }
 
@@ -108,6 +112,6 @@ extension Workbench {
         let pointsText: String = row["points"]
         return StrokeDTO(id: row["id"], imageId: row["image_id"], class: row["class_index"], radius: row["radius"],
                          points: try JSONDecoder().decode([[Double]].self, from: Data(pointsText.utf8)),
-                         state: row["state"], createdAt: row["created_at"])
+                         plane: row["plane"], state: row["state"], createdAt: row["created_at"])
     }
 }

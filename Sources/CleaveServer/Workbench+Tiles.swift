@@ -21,17 +21,29 @@ extension Workbench {
         }
     }
 
-    /// The default contrast window of an image.
-    public func defaultWindow(imageID: String) async throws -> WindowDTO {
-        try await decoded(try await image(id: imageID)).window
+    /// The default contrast window of an image (of plane `plane` of a stack; plane 0 is cached).
+    /// - Throws: 400 for a plane outside the image.
+    public func defaultWindow(imageID: String, plane: Int? = nil) async throws -> WindowDTO {
+        let image = try await image(id: imageID)
+        let entry = try await decoded(image)
+        guard let plane, plane != 0 else { return entry.window }
+        guard (0..<image.depth).contains(plane) else {
+            throw APIError(.badRequest, "plane must be 0 to \(image.depth - 1) (\(image.name) has \(image.depth) plane\(image.depth == 1 ? "" : "s")), got \(plane)")
+        }
+        let pixels = entry.image
+        return try await Workbench.offload { TilePyramid.defaultWindow(pixels, plane: plane) }
     }
 
     /// A PNG tile, generated once per (image, window, level, x, y) and then served from
     /// `tiles/` in the data directory.
     /// - Parameters: low/high override the default window (both or neither).
     /// - Throws: 404 for an unknown image or a tile outside the pyramid, 400 for a bad window.
-    public func tilePNG(imageID: String, level: Int, column: Int, row: Int, low: Double?, high: Double?) async throws -> [UInt8] {
+    public func tilePNG(imageID: String, level: Int, column: Int, row: Int, low: Double?, high: Double?,
+                        plane: Int = 0) async throws -> [UInt8] {
         let image = try await image(id: imageID)
+        guard plane >= 0, plane < image.depth else {
+            throw APIError(.notFound, "plane \(plane) outside 0..<\(image.depth) for image \(imageID)")
+        }
         guard level >= 0, level < image.levelCount else {
             throw APIError(.notFound, "level \(level) outside 0..<\(image.levelCount) for image \(imageID)")
         }
@@ -47,17 +59,18 @@ extension Workbench {
             }
             window = low...high
         } else {
+            // One window for every plane of a stack (plane 0's), so slices keep their relative brightness.
             let w = try await defaultWindow(imageID: imageID)
             window = w.low...w.high
         }
         let windowKey = "\(Self.key(window.lowerBound))_\(Self.key(window.upperBound))"
-        let directory = "\(tileDirectory)/\(image.id)/\(windowKey)/\(level)"
+        let directory = "\(tileDirectory)/\(image.id)/\(windowKey)/\(plane == 0 ? "" : "plane\(plane)/")\(level)"
         let path = "\(directory)/\(column)_\(row).png"
         if let data = FileManager.default.contents(atPath: path) { return [UInt8](data) }
         let pixels = try await decoded(image).image
         let renderWindow = window
         let png = try await Workbench.offload { () throws -> [UInt8] in
-            guard let tile = TilePyramid.render(pixels, level: level, column: column, row: row, window: renderWindow) else {
+            guard let tile = TilePyramid.render(pixels, level: level, column: column, row: row, window: renderWindow, plane: plane) else {
                 throw APIError(.notFound, "tile (\(column), \(row)) of level \(level) is outside image \(imageID)")
             }
             return try ImageFile.encode(tile, as: .png)

@@ -36,7 +36,10 @@ import Testing
             let probabilitiesTIFF = try await client.execute(uri: "/api/predictions/\(predictionID)/probabilities.tif", method: .get)
             #expect(probabilitiesTIFF.status == .ok && probabilitiesTIFF.headers[.contentType] == "image/tiff")
             guard case .float32(let probabilities) = try Self.decode(probabilitiesTIFF) else { Issue.record("probabilities.tif is not float32"); return }
-            #expect(probabilities.shape == Shape(width: 128, height: 128, depth: 2))
+            // Classes are ImageJ channels, not z-slices (issue 22): the description says channels=2 and no slices.
+            #expect(probabilities.shape == Shape(width: 128, height: 128, channels: 2))
+            let description = String(decoding: [UInt8](probabilitiesTIFF.body.readableBytesView), as: UTF8.self)
+            #expect(description.contains("channels=2\n") && !description.contains("slices="))
             #expect(probabilities.spacing?.x == source.spacing?.x && probabilities.spacing?.y == source.spacing?.y
                      && probabilities.spacing?.unit == "nm")
             let n = 128 * 128

@@ -74,6 +74,11 @@ import Testing
             let narrow = try await Harness.uploadImage(client, project: project, name: "grey.png", bytes: try Harness.png(greyImage))
             let eight = try Harness.object(try await client.execute(uri: "/api/images/\(narrow)/window", method: .get))
             #expect(eight["low"] as? Double == 0 && eight["high"] as? Double == 255)
+            // Auto contrast of 8-bit data is the percentiles too (issue 22: it stayed 0–255).
+            // numpy.percentile(100 + numpy.arange(600) % 50, [0.5, 99.5]) == [100, 149]
+            let auto = try #require(eight["auto"] as? [String: Any])
+            #expect(auto["low"] as? Double == 100 && auto["high"] as? Double == 149)
+            #expect(auto["method"] as? String == "percentiles 0.5-99.5")
             let unchanged = try Self.decode(try await client.execute(uri: "/api/images/\(narrow)/tiles/0/0/0.png", method: .get))
             #expect(unchanged.pixels == greyImage.pixels)   // 8-bit data is not stretched
         }

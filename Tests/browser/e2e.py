@@ -472,11 +472,30 @@ def _():
     wait_overlay("objects")
     shot("objects")
     # Reclassify the selected object as film.
+    ctx["labels_before"] = tifffile.imread(io.BytesIO(http("GET", f"/api/predictions/{ctx['prediction']}/labels.tif", raw=True)[1]))
+    ctx["particle_percent_before"] = float(js("return document.querySelector('#fractions tbody tr').children[2].textContent"))
     js("document.getElementById('reclassify-class').value = 'film'")
     el("reclassify-form").find_element(By.CSS_SELECTOR, "button").click()
     object_id = js("return cleave.state.selectedObject.id")
+    ctx["reclassified"] = next(o for o in js("return cleave.state.objectSet.objects") if o["id"] == object_id)
     wait_for(lambda: next(o for o in http("GET", f"/api/objectsets/{ctx['objectset']}")[1]["objects"] if o["id"] == object_id)["class"] == "film",
              "the reclassification on the server")
+
+
+@step("a reclassified object reaches the label TIFF and the fractions (issue 22, defect 5)", needs=("jobs", "objects"))
+def _():
+    wait_for(lambda: "its pixels too" in text("status"), "the page's refreshed result")
+    after = tifffile.imread(io.BytesIO(http("GET", f"/api/predictions/{ctx['prediction']}/labels.tif", raw=True)[1]))
+    before = ctx["labels_before"]
+    changed = before != after
+    area = int(ctx["reclassified"]["values"]["area"])
+    assert int(changed.sum()) == area, f"{int(changed.sum())} label pixels changed, the object has {area}"
+    assert set(np.unique(before[changed])) == {ctx["classes"]["particle"]} and set(np.unique(after[changed])) == {ctx["classes"]["film"]}
+    percent = float(js("return document.querySelector('#fractions tbody tr').children[2].textContent"))
+    expected = ctx["particle_percent_before"] - 100 * area / truth.size
+    assert abs(percent - expected) < 0.06, f"particle {percent} % on the page, expected {expected:.2f} %"
+    ctx["corrected"] = changed
+    shot("object-reclassified-labels-follow")
     js("cleave.viewer.highlight = null; cleave.viewer.fit();")
 
 
@@ -528,10 +547,16 @@ def export_file(kind, name):
 
 @step("export probability TIFF", needs=("predict",))
 def _():
-    probabilities = tifffile.imread(export_file("probabilities", f"{stem}-probabilities.tif"))
+    path = export_file("probabilities", f"{stem}-probabilities.tif")
+    probabilities = tifffile.imread(path)
     assert probabilities.shape == (2,) + truth.shape, probabilities.shape
+    # Classes are channels in Fiji, not z-slices (issue 22).
+    metadata = tifffile.TiffFile(path).imagej_metadata
+    assert metadata.get("channels") == 2 and "slices" not in metadata, metadata
     assert np.allclose(probabilities.sum(axis=0), 1, atol=1e-3), "probabilities do not sum to 1"
-    assert np.array_equal(np.argmax(probabilities, axis=0) + 1, ctx["labels"]), "labels are not the most probable class"
+    # Labels are the most probable class, except where an object was reclassified by hand.
+    kept = ~ctx.get("corrected", np.zeros(truth.shape, bool))
+    assert np.array_equal((np.argmax(probabilities, axis=0) + 1)[kept], ctx["labels"][kept]), "labels are not the most probable class"
 
 
 @step("export overlay PNG", needs=("predict",))
@@ -626,7 +651,9 @@ def _():
     strong = int((provenance == 2).sum())
     weak = int((provenance == 1).sum())
     assert summary["strongPixels"] == strong and summary["weakPixels"] == weak, (summary, strong, weak)
-    assert 0 < strong < 2000, f"{strong} strong pixels for three short strokes"
+    corrected = ctx.get("corrected", np.zeros(truth.shape, bool))
+    assert np.all(provenance[corrected] == 2), "a reclassified object is not a strong (corrected by hand) reference label"
+    assert 0 < int(((provenance == 2) & ~corrected).sum()) < 2000, f"{strong} strong pixels for three short strokes"
     assert weak + strong == truth.size, "accepted prediction should cover the whole image"
     # Away from strokes the reference equals the accepted prediction.
     weak_mask = provenance == 1
@@ -669,23 +696,33 @@ def _():
     js("cleave.viewer.zoomAt(2, cleave.viewer.canvas.clientWidth / 2, cleave.viewer.canvas.clientHeight / 2)")
     el("live-update").click()
     # Ticking it updates at once; wait for that prediction, then paint and wait for the next one.
-    wait_for(lambda: js("return cleave.state.prediction && cleave.state.prediction.id !== arguments[0]", ctx["prediction"]),
-             "the first live prediction", timeout=max(args.timeout, 120))
-    first = js("return cleave.state.prediction.id")
-    region = js("return cleave.state.prediction.region")
+    fractions_before = text("fractions")
+    wait_for(lambda: js("return !!cleave.state.preview"), "the first live preview", timeout=max(args.timeout, 120))
+    first = js("return cleave.state.preview.id")
+    region = js("return cleave.state.preview.region")
     visible = js("return cleave.viewer.visibleRegion()")
     assert region == visible, f"live prediction covers {region}, the view shows {visible}"
     assert region["width"] < truth.shape[1] or region["height"] < truth.shape[0], region
+    # The preview never replaces the whole-image result (issue 22, defect 6).
+    assert js("return cleave.state.prediction.id") == ctx["prediction"], "the live preview replaced the whole-image result"
+    assert text("fractions") == fractions_before, "the fractions changed to the visible rectangle's"
+    assert "Prediction with model" in text("decision-target") and "whole image" in text("decision-target"), text("decision-target")
     cx, cy = visible["x"] + visible["width"] / 2, visible["y"] + visible["height"] / 2
     key("2")
     before = saved_strokes()
     paint([(cx - 8, cy), (cx + 8, cy)])
     wait_for(lambda: saved_strokes() == before + 1, "the stroke saved")
-    wait_for(lambda: js("return cleave.state.prediction.id !== arguments[0] && !cleave.state.job", first),
+    wait_for(lambda: js("return cleave.state.preview.id !== arguments[0] && !cleave.state.job", first),
              "the live prediction after the stroke", timeout=max(args.timeout, 120))
     assert "region" in text("prediction-summary"), text("prediction-summary")
-    shot("live-update")
+    assert js("return cleave.state.prediction.id") == ctx["prediction"], "the live preview replaced the whole-image result"
+    shot("live-update-preview-over-whole-result")
     el("live-update").click()
+    # The label TIFF is still the whole image's.
+    os.remove(os.path.join(downloads, f"{stem}-labels.tif"))
+    driver.find_element(By.CSS_SELECTOR, '[data-export="labels"]').click()
+    labels = tifffile.imread(wait_download(f"{stem}-labels.tif"))
+    assert labels.shape == truth.shape, f"label TIFF of {labels.shape} after a live preview of {region}"
 
 
 @step("drag and drop a second image onto the upload box")
@@ -724,6 +761,190 @@ def _():
     status, mine = http("GET", "/api/events", user=ctx["user"])
     assert len(mine["events"]) <= 2, f"{len(mine['events'])} events left after delete"   # the dialog's own reload may add none
     el("my-data-close").click()
+
+
+# ---------- issue 22: the defects a new user hit ----------
+
+@step("after a reload: the whole-image result, its objects and the clustering settings come back (defect 7, Locate form)",
+      needs=("jobs", "objects"))
+def _():
+    clustering = http("GET", f"/api/clusterings/{ctx['clustering']}")[1]
+    driver.refresh()
+    wait_for(lambda: js("return window.cleave && window.cleave.ready === true && !!cleave.state.image"), "the reloaded page")
+    if js("return cleave.state.image.id") != ctx["image"]:
+        driver.find_element(By.CSS_SELECTOR, f'#images li[data-id="{ctx["image"]}"]').click()
+    wait_for(lambda: js("return !!cleave.state.objectSet"), "the object set reopened")
+    assert js("return cleave.state.prediction.id") == ctx["prediction"], "the reopened result is not the whole-image one"
+    assert js("return cleave.state.objectSet.id") == ctx["objectset"], js("return cleave.state.objectSet.id")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#objects-table tbody tr")
+    assert len(rows) == js("return cleave.state.objectSet.objects.length") > 0, f"{len(rows)} rows"
+    wait_for(lambda: js("return !!cleave.state.clustering"), "the clustering reopened")
+    assert js("return cleave.state.clustering.id") == ctx["clustering"], "another clustering reopened"
+    assert int(el("cluster-count").get_attribute("value")) == clustering["clusterCount"], \
+        f"the form says k = {el('cluster-count').get_attribute('value')}, the clustering has {clustering['clusterCount']}"
+    key("o")
+    wait_overlay("objects")
+    shot("reloaded-objects-reopened")
+
+
+def make_test_images():
+    """The files a new user tried: 8-bit, RGB-stored greyscale, true colour, a 5-page stack."""
+    rng = np.random.default_rng(22)
+    y, x = np.mgrid[0:192, 0:256]
+    eight = (100 + 40 * x / 255 + rng.normal(0, 2, x.shape)).clip(0, 255).astype(np.uint8)
+    grey = np.where(x < 128, 70 + rng.normal(0, 3, x.shape), 170 + rng.normal(0, 25, x.shape)).clip(0, 255).astype(np.uint8)
+    colour = np.stack([grey, 255 - grey, grey // 2], axis=-1)
+    stack = np.empty((5, 128, 128), np.uint16)
+    stack_truth = np.zeros((5, 128, 128), bool)
+    yy, xx = np.mgrid[0:128, 0:128]
+    for z in range(5):
+        inside = np.zeros((128, 128), bool)
+        for cx, cy in [(32 + 4 * z, 36), (88, 40 + 6 * z), (60, 92 - 2 * z)]:
+            inside |= (xx - cx) ** 2 + (yy - cy) ** 2 <= 14 ** 2
+        stack[z] = np.where(inside, 3000, 1000) + rng.integers(-150, 151, (128, 128))
+        stack_truth[z] = inside
+    paths = {}
+    for name, array, extra in [("eight-bit.tif", eight, {}), ("grey-as-rgb.tif", np.stack([grey] * 3, axis=-1), {"photometric": "rgb"}),
+                               ("true-colour.tif", colour, {"photometric": "rgb"}), ("stack.tif", stack, {})]:
+        paths[name] = os.path.join(args.artifacts, name)
+        tifffile.imwrite(paths[name], array, **extra)
+    return paths, eight, stack_truth
+
+
+def upload_through_page(path):
+    name = os.path.basename(path)
+    el("file-input").send_keys(os.path.abspath(path))
+    wait_for(lambda: js("return cleave.state.image && cleave.state.image.name === arguments[0]", name), f"{name} opened")
+    wait_for(lambda: js("const v = cleave.viewer; return [...v.tiles.values()].some((i) => i.complete && i.naturalWidth > 0)"), "its tiles")
+    return js("return cleave.state.image")
+
+
+@step("a new project starts clean: no messages or results of the previous one linger")
+def _():
+    ctx["defect_images"], ctx["eight"], ctx["stack_truth"] = make_test_images()
+    set_value("project-name", "e2e defects")
+    el("project-name").send_keys(Keys.ENTER)
+    wait_for(lambda: js("return cleave.state.project && cleave.state.project.name === 'e2e defects'"), "the new project")
+    lines = {i: text(i) for i in ["upload-status", "prediction-summary", "cluster-summary", "objects-summary", "export-status", "status"]}
+    assert not any(lines.values()), f"messages of the previous project: {lines}"
+    assert not el("cluster-result").is_displayed() and not el("fractions").is_displayed(), "results of the previous project"
+    assert not driver.find_elements(By.CSS_SELECTOR, "#objects-table tbody tr"), "objects of the previous project"
+    shot("new-project-clean")
+
+
+@step("auto contrast stretches an 8-bit image to its 0.5–99.5 percentiles (defect 1)")
+def _():
+    upload_through_page(ctx["defect_images"]["eight-bit.tif"])
+    assert (float(el("window-low").get_attribute("value")), float(el("window-high").get_attribute("value"))) == (0, 255)
+    shot("eight-bit-full-range")
+    key("a")
+    low, high = np.percentile(ctx["eight"], [0.5, 99.5])
+    wait_for(lambda: abs(float(el("window-low").get_attribute("value")) - low) < 1.01, "the percentile window in the fields")
+    assert abs(float(el("window-high").get_attribute("value")) - high) < 1.01, (el("window-high").get_attribute("value"), high)
+    wait_for(lambda: js("return [...cleave.viewer.tiles.values()].some((i) => i.src.includes('low=') && i.complete && i.naturalWidth > 0)"),
+             "tiles drawn through the percentile window")
+    shot("eight-bit-auto-contrast")
+
+
+@step("the High window field shows a 5-digit value in full (minor)")
+def _():
+    for value in ["65535", "29800.5"]:
+        js("document.getElementById('window-high').value = arguments[0]", value)
+        width = js("const e = document.getElementById('window-high'); return [e.scrollWidth, e.clientWidth]")
+        assert width[0] <= width[1], f"{value}: text {width[0]} px wide in a {width[1]} px field"
+    key("a")
+
+
+@step("greyscale stored as RGB is clustered; cluster colours stay apart at k = 8 (defect 2, minor)", needs=("jobs", "cluster"))
+def _():
+    image = upload_through_page(ctx["defect_images"]["grey-as-rgb.tif"])
+    assert image["channels"] == 3, image
+    key("l")
+    set_value("cluster-count", 8)
+    el("cluster-run").click()
+    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#cluster-legend tbody tr")) == 8 or
+                     "error" in el("cluster-summary").get_attribute("class"), "the legend of 8 clusters")
+    assert "error" not in el("cluster-summary").get_attribute("class"), text("cluster-summary")
+    colours = [c["colour"].lower() for c in js("return cleave.state.clustering.clusters")]
+    assert len(set(colours)) == 8, colours
+    assert not {"#e69f00", "#d55e00"} <= set(colours), f"orange and vermilion side by side: {colours}"
+    wait_overlay("clusters")
+    shot("grey-as-rgb-clustered-k8")
+
+
+@step("true colour: a failed clustering shows its message, no earlier legend, Pick or Merge; a chosen channel clusters (defects 2, 3)",
+      needs=("jobs", "cluster"))
+def _():
+    upload_through_page(ctx["defect_images"]["true-colour.tif"])
+    assert el("cluster-channel-row").is_displayed(), "no channel choice for a colour image"
+    set_value("cluster-count", 3)
+    el("cluster-run").click()
+    wait_for(lambda: "error" in el("cluster-summary").get_attribute("class"), "the clustering error")
+    message = text("cluster-summary")
+    assert "colour channels that differ" in message and "choose a channel" in message, message
+    for hidden in ["cluster-legend", "pick-form", "merge-form"]:
+        assert not el(hidden).is_displayed(), f"{hidden} still shown after a failed clustering"
+    assert js("return cleave.state.clustering") is None and "clusters" not in js("return [...cleave.viewer.overlays.keys()]")
+    shot("true-colour-refused-no-stale-legend")
+    js("document.getElementById('cluster-channel').value = '1'")
+    el("cluster-run").click()
+    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#cluster-legend tbody tr")) == 3, "the legend of channel 1")
+    assert el("pick-form").is_displayed() and js("return cleave.state.clustering.params.channel") == 1
+    shot("true-colour-channel-1-clustered")
+
+
+@step("a stack: planes shown, painted on two planes, trained and predicted; label TIFF has a page per plane (defect 4)",
+      needs=("jobs", "classes", "predict"))
+def _():
+    image = upload_through_page(ctx["defect_images"]["stack.tif"])
+    truth3 = ctx["stack_truth"]
+    assert image["depth"] == 5, image
+    item = driver.find_element(By.CSS_SELECTOR, f'#images li[data-id="{image["id"]}"]').text
+    assert "×5 planes" in item, item
+    assert el("plane-group").is_displayed(), "no plane slider for a stack"
+    key("b")
+    for name in ("disk", "background"):
+        set_value("class-name", name)
+        el("class-name").send_keys(Keys.ENTER)
+        wait_for(lambda: name in js("return [...document.querySelectorAll('#classes li .name')].map((e) => e.textContent)"), f"class {name}")
+    values = {c["name"]: c["value"] for c in http("GET", f"/api/projects/{js('return cleave.state.project.id')}/classes")[1]["classes"]}
+    js("const s = document.getElementById('brush-size'); s.value = 10; s.dispatchEvent(new Event('input'));")
+    for plane in (2, 0):
+        while js("return cleave.viewer.plane") != plane:
+            key("." if js("return cleave.viewer.plane") < plane else ",")
+        assert text("plane-value").startswith(f"{plane + 1} / 5"), text("plane-value")
+        wait_for(lambda: js("return [...cleave.viewer.tiles.values()].some((i) => (arguments[0] ? i.src.includes('plane=' + arguments[0]) : !i.src.includes('plane=')) && i.complete && i.naturalWidth > 0)", plane),
+                 f"tiles of plane {plane}")
+        before = saved_strokes()
+        key("1")
+        cx, cy = 32 + 4 * plane, 36
+        paint([(cx - 6, cy), (cx + 6, cy)])
+        wait_for(lambda: saved_strokes() == before + 1, "the disk stroke")
+        key("2")
+        paint([(8, 120), (40, 120)])
+        wait_for(lambda: saved_strokes() == before + 2, "the background stroke")
+        shot(f"stack-plane-{plane}-painted")
+    strokes = http("GET", f"/api/images/{image['id']}/strokes")[1]["strokes"]
+    assert sorted({s["plane"] for s in strokes}) == [0, 2], [s["plane"] for s in strokes]
+    el("update-once").click()
+    wait_for(lambda: "Model v" in text("prediction-summary") or "error" in el("prediction-summary").get_attribute("class"),
+             "the stack prediction", timeout=max(args.timeout, 120))
+    assert "error" not in el("prediction-summary").get_attribute("class"), text("prediction-summary")
+    prediction = js("return cleave.state.prediction")
+    assert prediction["region"].get("depth") == 5, prediction["region"]
+    wait_overlay("prediction")
+    while js("return cleave.viewer.plane") != 4:
+        key(".")
+    wait_for(lambda: js("const o = cleave.viewer.overlays.get('prediction'); return o.loaded && o.current.plane === 4"), "plane 4's classes")
+    shot("stack-predicted-plane-4")
+    path = os.path.join(downloads, "stack-labels.tif")
+    driver.find_element(By.CSS_SELECTOR, '[data-export="labels"]').click()
+    labels = tifffile.imread(wait_download("stack-labels.tif"))
+    assert labels.shape == truth3.shape, labels.shape
+    for z in range(5):
+        right = np.mean((labels[z] == values["disk"]) == truth3[z])
+        assert right > 0.95, f"plane {z}: {right:.3f} of pixels right"
+    log(f"        stack: {[round(float(np.mean((labels[z] == values['disk']) == truth3[z])), 3) for z in range(5)]} right per plane")
 
 
 severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE" and "favicon" not in entry["message"]]

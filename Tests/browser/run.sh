@@ -13,7 +13,7 @@ bin="${1:-.build/release/cleave}"
 started=$(date +%s)
 e2e_log="$(mktemp)"; kill_log="$(mktemp)"; hostile_log="$(mktemp)"
 trap 'rm -f "$e2e_log" "$kill_log" "$hostile_log"' EXIT
-timeout -k 10 300 bash Tests/browser/e2e.sh "$bin" 2>&1 | tee "$e2e_log"
+timeout -k 10 540 bash Tests/browser/e2e.sh "$bin" 2>&1 | tee "$e2e_log"
 timeout -k 10 120 bash Tests/browser/kill9-strokes.sh "$bin" 2>&1 | tee "$kill_log"
 timeout -k 10 300 python3 Tests/browser/hostile-server.py "$bin" 2>&1 | tee "$hostile_log"
 count() { sed -n "s/^$1: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p" "$2" | tail -n 1; }

@@ -4,6 +4,29 @@
 /// Pixel (x, y) has its centre at (x + 0.5, y + 0.5) in the page's image coordinates, where the
 /// image spans [0, width) × [0, height).
 enum StrokeRaster {
+    /// The label volume of `strokes` over a width × height × depth image (plane-major): each
+    /// stroke paints its own plane. `mark(index, value)` gets volume indices.
+    static func labels(_ strokes: [StrokeDTO], width: Int, height: Int, depth: Int,
+                       mark: (Int, UInt8) -> Void = { _, _ in }) -> [UInt8] {
+        var volume = [UInt8](repeating: 0, count: width * height * depth)
+        paint(strokes, width: width, height: height, depth: depth, into: &volume, mark: mark)
+        return volume
+    }
+
+    /// Paints `strokes` into a plane-major label volume (strokes on planes outside 0..<depth are skipped).
+    static func paint(_ strokes: [StrokeDTO], width: Int, height: Int, depth: Int, into volume: inout [UInt8],
+                      mark: (Int, UInt8) -> Void = { _, _ in }) {
+        precondition(volume.count == width * height * depth, "StrokeRaster.paint: \(volume.count) labels for \(width)x\(height)x\(depth)")
+        let planeSize = width * height
+        for z in 0..<depth {
+            let onPlane = strokes.filter { $0.plane == z }
+            guard !onPlane.isEmpty else { continue }
+            var plane = Array(volume[z * planeSize..<(z + 1) * planeSize])
+            paint(onPlane, width: width, height: height, into: &plane) { mark(z * planeSize + $0, $1) }
+            volume.replaceSubrange(z * planeSize..<(z + 1) * planeSize, with: plane)
+        }
+    }
+
     /// Paints `strokes` into `labels` (width × height, row-major); `mark(index, value)` is called
     /// for every painted pixel. Eraser strokes (class 0) paint 0.
     static func paint(_ strokes: [StrokeDTO], width: Int, height: Int, into labels: inout [UInt8],

@@ -26,36 +26,38 @@ public enum TilePyramid {
     }
 
     /// The default display window: the full 0…255 range for 8-bit data (no silent stretching),
-    /// the 0.5–99.5 percentiles of plane 0, channel 0 otherwise.
-    public static func defaultWindow(_ image: AnyImage) -> WindowDTO {
+    /// the 0.5–99.5 percentiles of `plane`, channel 0 otherwise. `auto` (what the Auto button
+    /// applies) is the 0.5–99.5 percentiles for every pixel type.
+    public static func defaultWindow(_ image: AnyImage, plane: Int = 0) -> WindowDTO {
+        let w: ClosedRange<Double>
         switch image {
-        case .uint8:
-            return WindowDTO(low: 0, high: 255, method: "full-range")
-        case .uint16(let i):
-            let w = Display.percentileWindow(i.plane(0), low: 0.5, high: 99.5)
-            return WindowDTO(low: w.lowerBound, high: w.upperBound, method: "percentiles 0.5-99.5")
-        case .float32(let i):
-            let w = Display.percentileWindow(i.plane(0), low: 0.5, high: 99.5)
-            return WindowDTO(low: w.lowerBound, high: w.upperBound, method: "percentiles 0.5-99.5")
+        case .uint8(let i): w = Display.percentileWindow(i.plane(plane), low: 0.5, high: 99.5)
+        case .uint16(let i): w = Display.percentileWindow(i.plane(plane), low: 0.5, high: 99.5)
+        case .float32(let i): w = Display.percentileWindow(i.plane(plane), low: 0.5, high: 99.5)
         }
+        let auto = AutoWindowDTO(low: w.lowerBound, high: w.upperBound, method: "percentiles 0.5-99.5")
+        if case .uint8 = image { return WindowDTO(low: 0, high: 255, method: "full-range", auto: auto) }
+        return WindowDTO(low: w.lowerBound, high: w.upperBound, method: "percentiles 0.5-99.5", auto: auto)
     }
 
-    /// Renders one tile of plane 0, channel 0 as 8-bit grey through `window` (values at or below
+    /// Renders one tile of `plane`, channel 0 as 8-bit grey through `window` (values at or below
     /// `low` → 0, at or above `high` → 255). Each output pixel is the mean of up to 4×4 evenly
     /// spaced samples of its 2^L×2^L source block, so high levels stay cheap and deterministic.
     /// Returns nil when the tile lies outside the image.
     public static func render(_ image: AnyImage, level: Int, column: Int, row: Int,
-                              window: ClosedRange<Double>) -> Image<UInt8>? {
+                              window: ClosedRange<Double>, plane: Int = 0) -> Image<UInt8>? {
         switch image {
-        case .uint8(let i): return render(i, level: level, column: column, row: row, window: window)
-        case .uint16(let i): return render(i, level: level, column: column, row: row, window: window)
-        case .float32(let i): return render(i, level: level, column: column, row: row, window: window)
+        case .uint8(let i): return render(i, level: level, column: column, row: row, window: window, plane: plane)
+        case .uint16(let i): return render(i, level: level, column: column, row: row, window: window, plane: plane)
+        case .float32(let i): return render(i, level: level, column: column, row: row, window: window, plane: plane)
         }
     }
 
     static func render<S: PixelScalar>(_ image: Image<S>, level: Int, column: Int, row: Int,
-                                       window: ClosedRange<Double>) -> Image<UInt8>? {
+                                       window: ClosedRange<Double>, plane: Int = 0) -> Image<UInt8>? {
         let width = image.width, height = image.height
+        guard plane >= 0, plane < image.depth else { return nil }
+        let planeStart = image.shape.index(column: 0, row: 0, plane: plane, channel: 0)
         guard level >= 0, level < levelCount(width: width, height: height), column >= 0, row >= 0 else { return nil }
         let counts = tileCounts(width: width, height: height, level: level)
         guard column < counts.columns, row < counts.rows else { return nil }
@@ -77,7 +79,7 @@ public enum TilePyramid {
                         for sx in 0..<samples {
                             let x = x0 + ox * scale + sx * step
                             guard x < width else { break }
-                            let v = pixels[y * width + x].doubleValue
+                            let v = pixels[planeStart + y * width + x].doubleValue
                             if !v.isNaN { sum += v; count += 1 }
                         }
                     }

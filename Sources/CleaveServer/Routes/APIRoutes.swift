@@ -57,8 +57,8 @@ struct APIRoutes {
         api.get("images/{imageId}") { _, context in
             try await workbench.image(id: try context.parameter("imageId"))
         }
-        api.get("images/{imageId}/window") { _, context in
-            try await workbench.defaultWindow(imageID: try context.parameter("imageId"))
+        api.get("images/{imageId}/window") { request, context in
+            try await workbench.defaultWindow(imageID: try context.parameter("imageId"), plane: try request.integer("plane"))
         }
         api.get("images/{imageId}/tiles/{level}/{x}/{tile}") { request, context -> Response in
             let tile = try context.parameter("tile")
@@ -73,7 +73,7 @@ struct APIRoutes {
             }
             let png = try await workbench.tilePNG(imageID: try context.parameter("imageId"), level: try context.intParameter("level"),
                                                   column: try context.intParameter("x"), row: row,
-                                                  low: try number("low"), high: try number("high"))
+                                                  low: try number("low"), high: try number("high"), plane: try request.integer("plane") ?? 0)
             return pngResponse(png)
         }
 

@@ -135,10 +135,12 @@ struct ToolRoutes {
             try await workbench.prediction(id: try context.parameter("predictionId"))
         }
         api.get("predictions/{predictionId}/labels.png") { request, context -> Response in
-            pngResponse(try await workbench.predictionLabelsPNG(id: try context.parameter("predictionId"), opacity: try request.number("opacity") ?? 0.5))
+            pngResponse(try await workbench.predictionLabelsPNG(id: try context.parameter("predictionId"), opacity: try request.number("opacity") ?? 0.5,
+                                                                plane: try request.integer("plane")))
         }
         api.get("predictions/{predictionId}/uncertainty.png") { request, context -> Response in
-            pngResponse(try await workbench.predictionUncertaintyPNG(id: try context.parameter("predictionId"), opacity: try request.number("opacity") ?? 0.7))
+            pngResponse(try await workbench.predictionUncertaintyPNG(id: try context.parameter("predictionId"), opacity: try request.number("opacity") ?? 0.7,
+                                                                     plane: try request.integer("plane")))
         }
         api.get("predictions/{predictionId}/labels.tif") { _, context -> Response in
             fileResponse(try await workbench.predictionLabelsTIFF(id: try context.parameter("predictionId")), type: "image/tiff")
@@ -147,7 +149,8 @@ struct ToolRoutes {
             fileResponse(try await workbench.predictionProbabilitiesTIFF(id: try context.parameter("predictionId")), type: "image/tiff")
         }
         api.get("predictions/{predictionId}/overlay.png") { request, context -> Response in
-            pngResponse(try await workbench.predictionOverlayPNG(id: try context.parameter("predictionId"), opacity: try request.number("opacity") ?? 0.5))
+            pngResponse(try await workbench.predictionOverlayPNG(id: try context.parameter("predictionId"), opacity: try request.number("opacity") ?? 0.5,
+                                                                 plane: try request.integer("plane")))
         }
         api.get("predictions/{predictionId}/fractions.json") { _, context in
             ListResponse(items: try await workbench.prediction(id: try context.parameter("predictionId")).fractions, key: "fractions")
@@ -159,6 +162,9 @@ struct ToolRoutes {
             return EditedResponse(status: .accepted, response: try await workbench.startObjects(
                 imageID: try context.parameter("imageId"), userID: request.userID, input: input))
         }
+        api.get("images/{imageId}/objectsets") { _, context in
+            ListResponse(items: try await workbench.objectSets(imageID: try context.parameter("imageId")), key: "objectSets")
+        }
         api.get("objectsets/{objectSetId}") { _, context in
             try await workbench.objectSet(id: try context.parameter("objectSetId"))
         }
@@ -169,7 +175,8 @@ struct ToolRoutes {
             fileResponse(Array(try await workbench.objectsGeoJSON(setID: try context.parameter("objectSetId")).utf8), type: "application/geo+json")
         }
         api.get("objectsets/{objectSetId}/labels.png") { request, context -> Response in
-            pngResponse(try await workbench.objectsPNG(setID: try context.parameter("objectSetId"), opacity: try request.number("opacity") ?? 0.5))
+            pngResponse(try await workbench.objectsPNG(setID: try context.parameter("objectSetId"), opacity: try request.number("opacity") ?? 0.5,
+                                                       plane: try request.integer("plane")))
         }
         api.post("objectsets/{objectSetId}/objects/{objectId}/class") { request, context in
             let input = try await request.decodeJSON(ReclassifyInput.self, limit: jsonLimit)
@@ -232,6 +239,13 @@ extension Request {
     func number(_ key: String) throws -> Double? {
         guard let text = uri.queryParameters.get(key) else { return nil }
         guard let value = Double(text), value.isFinite else { throw APIError(.badRequest, "query parameter \(key) must be a number, got \(text.prefix(40))") }
+        return value
+    }
+
+    /// An optional integer query parameter (a plane). - Throws: 400 when present but not an integer.
+    func integer(_ key: String) throws -> Int? {
+        guard let text = uri.queryParameters.get(key) else { return nil }
+        guard let value = Int(text) else { throw APIError(.badRequest, "query parameter \(key) must be an integer, got \(text.prefix(40))") }
         return value
     }
 }

@@ -142,6 +142,10 @@ public final class WorkbenchDatabase: Sendable {
                 t.column("created_at", .text).notNull()
             }
         }
+        migrator.registerMigration("v3-stroke-planes") { db in
+            // The plane of a stack a stroke was painted on (0 for 2D images and older strokes).
+            try db.alter(table: "annotations") { t in t.add(column: "plane", .integer).notNull().defaults(to: 0) }
+        }
         return migrator
     }
 }
