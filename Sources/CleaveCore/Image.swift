@@ -173,7 +173,8 @@ public struct Image<Scalar: PixelScalar>: Sendable {
         out.reserveCapacity(pixels.count)
         for v in pixels {
             let t = (v.doubleValue - range.lowerBound) * scale
-            out.append(Target(roundingClamping: Swift.min(Swift.max(t, 0), top)))
+            // Clamped to 0…top; NaN (a NaN sample, or an infinite one in a zero-width range) → 0.
+            out.append(Target(roundingClamping: t > 0 ? (t < top ? t : top) : 0))
         }
         return Image<Target>(shape: shape, pixels: out, spacing: spacing)
     }

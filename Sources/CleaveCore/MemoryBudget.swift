@@ -90,14 +90,15 @@ public struct MemoryBudget: Sendable, Equatable, CustomStringConvertible {
         throw MemoryBudgetError(work: what, estimatedBytes: bytes, budgetBytes: self.bytes)
     }
 
-    /// "12.0 GB" style.
+    /// "12.0 GiB" style.
     public var description: String { MemoryBudget.format(bytes) }
 
-    /// Bytes in GB (10^9, like `free -h` … `ls -lh` users read them) with one decimal, or MB below 1 GB.
+    /// Bytes in GiB (2^30, the unit of a `G` in a budget, `free -g` and `ulimit`) with one
+    /// decimal, or MiB below 1 GiB.
     public static func format(_ bytes: Int) -> String {
         let value = Double(bytes)
-        if value >= 1e9 { return formatted(value / 1e9) + " GB" }
-        return formatted(value / 1e6) + " MB"
+        if value >= Double(1 << 30) { return formatted(value / Double(1 << 30)) + " GiB" }
+        return formatted(value / Double(1 << 20)) + " MiB"
     }
 
     private static func formatted(_ value: Double) -> String {

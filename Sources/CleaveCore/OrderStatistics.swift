@@ -79,13 +79,18 @@ public enum OrderStatistics {
         var lo = values[0], hi = values[0]
         extrema(values.baseAddress!, count: n, lo: &lo, hi: &hi)
         if lo == hi { return Double(lo) }
+        // ±infinity at an end leaves no bin width (NaN positions below): no percentile, NaN marks it.
+        guard lo.isFinite && hi.isFinite else { return .nan }
         let binCount = 1024
         if bins.count < binCount { bins = [Int32](repeating: 0, count: binCount) }
         let low = Double(lo), scale = Double(binCount) / (Double(hi) - Double(lo))
         let needsNext = !(t == 0 || below + 1 >= n)
         let lastRank = needsNext ? below + 1 : below
         return bins.withUnsafeMutableBufferPointer { bins in
-            @inline(__always) func bin(_ v: Float) -> Int { Swift.min(binCount - 1, Int((Double(v) - low) * scale)) }
+            @inline(__always) func bin(_ v: Float) -> Int {
+                let position = (Double(v) - low) * scale  // NaN for a NaN sample: bin 0, never Int(NaN)
+                return position >= 0 ? Swift.min(binCount - 1, Int(position)) : 0
+            }
             for i in 0..<binCount { bins[i] = 0 }
             for v in values { bins[bin(v)] &+= 1 }
             // Bins holding rank `below` and rank `lastRank`, and the rank where the first starts.

@@ -83,27 +83,31 @@ public enum MemoryEstimate {
     /// `cleave locate`: every tile as Float with its flattened / normalised copies, the patch
     /// tables and the pictures.
     public static func locate(_ sizes: [Size]) -> Int {
-        sum([baseline] + sizes.map { bytes(Double($0.bytesPerSample) + 20, $0.sampleCount) })
+        sum([baseline] + sizes.map { bytes(Double($0.bytesPerSample) + 24, $0.sampleCount) })
     }
 
     /// `cleave objects`: the label or mask image, the intensity image, the component labels,
     /// the measurements' scratch and the pictures.
     public static func objects(_ labels: Size, intensity: Size?) -> Int {
-        sum([baseline, bytes(Double(labels.bytesPerSample) + 24, labels.sampleCount),
+        sum([baseline, bytes(Double(labels.bytesPerSample) + 16, labels.sampleCount),
              intensity.map { bytes(Double($0.bytesPerSample) + 4, $0.sampleCount) } ?? 0])
     }
 
     /// `cleave predict` (random forest): the input (whole, or one plane at a time when streamed),
     /// one class index per pixel, the picture, and one block of features per thread.
+    /// - Parameter streamedPlane: pixels of one plane when the input is read plane by plane
+    ///   (``PixelClassifierInput/isStreamable(_:)``), nil when it is read whole.
     public static func predict(_ sizes: [Size], streamedPlane: Int? = nil, featureCount: Int, blockSize: Int) -> Int {
         let pixels = sizes.first?.sampleCount ?? 0
         let side = blockSize + 64
-        let block = bytes(Double(featureCount) * 4 * 2 * Double(Parallel.threadCount), side * side)
+        let block = bytes(Double(featureCount) * 4 * Double(Parallel.threadCount), side * side)
+        let planePixels = streamedPlane.map { min($0, pixels) } ?? pixels
         let input = sizes.map { size -> Int in
-            let held = streamedPlane.map { min($0, size.sampleCount) } ?? size.sampleCount
-            return bytes(Double(size.bytesPerSample) * 2 + 4, held)
+            bytes(Double(size.bytesPerSample) + 2, streamedPlane.map { min($0, size.sampleCount) } ?? size.sampleCount)
         }
-        return sum([baseline, block, bytes(12, pixels)] + input)
+        // A class index per pixel of the whole input and the label image made from it; the
+        // picture and its grey plane per (middle) plane.
+        return sum([baseline, block, bytes(2, pixels), bytes(6, planePixels)] + input)
     }
 
     /// `cleave train` (random forest) on one image and its labels.

@@ -44,7 +44,7 @@ import CleaveCore
             Issue.record("not refused")
         } catch let error as MemoryBudgetError {
             #expect(error.estimatedBytes == 12_800_000_000 && error.budgetBytes == 2_000_000_000)
-            #expect(error.description == "features of big.tif (20000×20000 uint8, 9 features) needs about 12.8 GB of memory, more than the memory budget of 2.0 GB")
+            #expect(error.description == "features of big.tif (20000×20000 uint8, 9 features) needs about 11.9 GiB of memory, more than the memory budget of 1.9 GiB")
         }
         #expect(MemoryBudget.standard.bytes >= 1 << 28)
         #expect(MemoryBudget.availableMemory() > 0)

@@ -90,7 +90,7 @@ status=$?
 [ $status -le 1 ] && ! grep -q "Fatal" "$WORK/err" && ok "huge finite values: locate ends cleanly (exit $status)" || bad "huge finite values: locate" "exit $status"
 
 # --- decompression bombs (item 4): refused before decoding, within the budget -----------------
-BUDGETMSG="needs about [0-9.]+ GB of memory, more than the memory budget of 2.1 GB; raise it with --memory-budget"
+BUDGETMSG="needs about [0-9.]+ GiB of memory, more than the memory budget of 2.0 GiB; raise it with --memory-budget"
 for f in lzw-400mp.tif deflate-900mp.tif deflate-1800mp.tif shared-1800mp.tif png-1800mp.png; do
   [ -f "$IN/$f" ] || { bad "bomb $f was generated"; continue; }
   img=$IN/$f
@@ -103,7 +103,7 @@ for f in lzw-400mp.tif deflate-900mp.tif deflate-1800mp.tif shared-1800mp.tif pn
   run "train refuses $f" refuse "$BUDGETMSG" - "$CLEAVE" train --image "$img" --labels "$img" --bank fast --model "$WORK/bomb-model.json" $M
 done
 # The default budget (half the physical memory) refuses the 1.8-gigapixel feature stack too.
-run "features refuses the 1.8 GP bomb under the default budget" refuse "needs about [0-9.]+ GB of memory, more than the memory budget" "$WORK/bfd" \
+run "features refuses the 1.8 GP bomb under the default budget" refuse "needs about [0-9.]+ GiB of memory, more than the memory budget" "$WORK/bfd" \
     env -u CLEAVE_MEMORY_BUDGET "$CLEAVE" features "$IN/deflate-1800mp.tif" --out "$WORK/bfd"
 run "a bad --memory-budget is refused" refuse "memory-budget must be a size" - "$CLEAVE" features "$IN/ramp.tif" --out "$WORK/x" --memory-budget 12X
 
