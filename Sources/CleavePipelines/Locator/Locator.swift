@@ -391,7 +391,7 @@ public enum Locator {
                     : nil
                 if let measuredBar { windowBarEdges.append(measuredBar.edge) }
                 if let measuredBar, measuredBar.edge != nil {  // the image has a bar
-                    let masked = try SlidingWindow.maskedMoments(image.image, include: measuredBar.mask.map { !$0 }, window: size, stride: stride,
+                    let masked = try SlidingWindow.maskedMoments(image.image, exclude: measuredBar.mask, window: size, stride: stride,
                                                                  statistics: statistics)
                     moments = masked.features
                     barFraction = masked.included.map { 1 - $0 }
