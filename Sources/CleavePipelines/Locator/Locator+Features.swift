@@ -107,13 +107,27 @@ extension Locator {
                                 barPixels: extraction.barPixels)
             clock.lap("dark patches")
         }
-        let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
-        let keptCount = keep?.count ?? n
+        let keptCount = n - LocatorRows.count(dark)
         guard keptCount > 0 else { throw Self.everyPatchIsDark(automatic: features.darkExclusion == "automatic") }
         guard options.clusterCount <= keptCount else {
             throw CleaveError("--clusters \(options.clusterCount) is more than the \(keptCount) patches to cluster; use fewer clusters or smaller patches")
         }
         progress.report(0, 3, "clustering")
+        if try LocatorLargeRun.applies(keptRows: keptCount, options: options, model: nil) {
+            // Millions of windows: neither the scaled table nor a copy of the kept rows is built (see ``LocatorLargeRun``).
+            clock.lap("scaling")
+            let large = try LocatorLargeRun.cluster(extraction, dark: dark, options: options, silhouetteSampleSize: silhouetteSampleSize)
+            clock.lap("clustering")
+            progress.report(2, 3, "clustering")
+            let outcome = large.outcome
+            let targets = findTargets
+                ? LocatorTargets.find(pickedMask: outcome.pickedMask, heat: outcome.heat, layout: layout, images: images) : []
+            clock.lap("targets")
+            progress.report(3, 3, "clustering")
+            return result(images, features: features, options: options, outcome: outcome, darkGroup: outcome.sizes.count > options.clusterCount,
+                          scaler: large.scaler, pca: nil, tails: large.tails, targets: targets, clock: clock)
+        }
+        let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
         var kept = keep.map { extraction.features.selectingRows($0) } ?? extraction.features
         var tails: FittedScaler? = nil
         if options.compressTails {
@@ -122,21 +136,6 @@ extension Locator {
             tails = fitted
         }
         let scaler = try options.scaler.fit(kept)
-        if let large = try LocatorScaledRows.ifLarge(kept, scaler: scaler, options: options, model: nil) {
-            // Millions of windows: the scaled table is never built (see ``LocatorScaledRows``).
-            clock.lap("scaling")
-            let darkGroup = options.excludeDark && dark.contains(true)
-            let outcome = try large.cluster(options: options, score: extraction.score, keep: keep, rowCount: n,
-                                            darkGroup: darkGroup, kRange: nil, silhouetteSampleSize: silhouetteSampleSize)
-            clock.lap("clustering")
-            progress.report(2, 3, "clustering")
-            let targets = findTargets
-                ? LocatorTargets.find(pickedMask: outcome.pickedMask, heat: outcome.heat, layout: layout, images: images) : []
-            clock.lap("targets")
-            progress.report(3, 3, "clustering")
-            return result(images, features: features, options: options, outcome: outcome, darkGroup: darkGroup, scaler: scaler,
-                          pca: nil, tails: tails, targets: targets, clock: clock)
-        }
         var space = try scaler.transform(kept)
         var fittedPCA: FittedPCA? = nil
         switch options.reduction {
@@ -195,7 +194,7 @@ extension Locator {
         clock.lap("targets")
         progress.report(3, 3, "clustering")
 
-        let outcome = LocatorScaledRows.Outcome(local: local, labels: labels, centroids: centroids, clusterScore: clusterScore,
+        let outcome = LocatorLargeRun.Outcome(labels: labels, centroids: centroids, clusterScore: clusterScore,
                                                 sizes: sizes, picked: picked, pickedBy: pickedBy, heat: heat, pickedMask: pickedMask,
                                                 silhouette: silhouette, silhouetteByK: [])
         return result(images, features: features, options: options, outcome: outcome, darkGroup: darkLabel != nil, scaler: scaler,
@@ -204,7 +203,7 @@ extension Locator {
 
     /// The result of ``run(_:features:options:silhouetteSampleSize:findTargets:progress:)``.
     static func result(_ images: [LocatorImage], features: LocatorFeatures, options: LocatorOptions,
-                       outcome: LocatorScaledRows.Outcome, darkGroup: Bool, scaler: FittedScaler, pca fittedPCA: FittedPCA?,
+                       outcome: LocatorLargeRun.Outcome, darkGroup: Bool, scaler: FittedScaler, pca fittedPCA: FittedPCA?,
                        tails: FittedScaler?, targets: [LocatorTarget], clock: StageClock) -> LocatorResult {
         let extraction = features.extraction, k = options.clusterCount
         let signature = LocatorRows.signature(extraction.features, pickedMask: outcome.pickedMask, names: options.features.map(\.rawValue))

@@ -82,8 +82,7 @@ public enum Locator {
                                 barPixels: extraction.barPixels)
             clock.lap("dark patches")
         }
-        let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
-        let keptCount = keep?.count ?? n
+        let keptCount = n - LocatorRows.count(dark)
         guard keptCount > 0 else { throw Self.everyPatchIsDark(automatic: darkExclusion == "automatic") }
         guard options.clusterCount <= keptCount else {
             throw CleaveError("--clusters \(options.clusterCount) is more than the \(keptCount) patches to cluster; use fewer clusters or smaller patches")
@@ -91,6 +90,17 @@ public enum Locator {
 
         // Scale and transform.
         progress.report(0, 3, "clustering")
+        if try LocatorLargeRun.applies(keptRows: keptCount, options: options, model: model) {
+            // Millions of windows: neither the scaled table nor a copy of the kept rows is built (see ``LocatorLargeRun``).
+            clock.lap("scaling")
+            let large = try LocatorLargeRun.cluster(extraction, dark: dark, options: options, silhouetteSampleSize: 5_000)
+            clock.lap("clustering")
+            progress.report(2, 3, "clustering")
+            return try finish(images, options: options, extraction: extraction, outcome: large.outcome, darkGroup: large.outcome.sizes.count > options.clusterCount,
+                              scaler: large.scaler, tails: large.tails, truth: truth, levels: levels, darkExclusion: darkExclusion,
+                              clock: &clock, progress: progress)
+        }
+        let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
         var kept = keep.map { extraction.features.selectingRows($0) } ?? extraction.features
         var tails: FittedScaler? = nil
         if options.compressTails {
@@ -99,17 +109,6 @@ public enum Locator {
             tails = fitted
         }
         let scaler = try model?.scaler ?? options.scaler.fit(kept)
-        if let large = try LocatorScaledRows.ifLarge(kept, scaler: scaler, options: options, model: model) {
-            // Millions of windows: the scaled table is never built (see ``LocatorScaledRows``).
-            clock.lap("scaling")
-            let darkGroup = options.excludeDark && dark.contains(true)
-            let outcome = try large.cluster(options: options, score: extraction.score, keep: keep, rowCount: n,
-                                            darkGroup: darkGroup, kRange: options.kRange)
-            clock.lap("clustering")
-            progress.report(2, 3, "clustering")
-            return try finish(images, options: options, extraction: extraction, outcome: outcome, darkGroup: darkGroup,
-                              scaler: scaler, tails: tails, truth: truth, levels: levels, darkExclusion: darkExclusion, clock: &clock, progress: progress)
-        }
         var space = try scaler.transform(kept)
         var fittedPCA: FittedPCA? = model?.pca
         if model == nil {
@@ -208,7 +207,7 @@ public enum Locator {
         }
         progress.report(2, 3, "clustering")
 
-        let outcome = LocatorScaledRows.Outcome(local: local, labels: labels, centroids: centroids, clusterScore: clusterScore,
+        let outcome = LocatorLargeRun.Outcome(labels: labels, centroids: centroids, clusterScore: clusterScore,
                                                 sizes: sizes, picked: picked, pickedBy: pickedBy, heat: heat, pickedMask: pickedMask,
                                                 silhouette: silhouette, silhouetteByK: silhouetteByK)
         return try finish(images, options: options, extraction: extraction, outcome: outcome, darkGroup: darkLabel != nil,
@@ -217,7 +216,7 @@ public enum Locator {
     }
 
     /// The end of a run: truth scores, targets, the saved model, the result.
-    static func finish(_ images: [LocatorImage], options: LocatorOptions, extraction: Extraction, outcome: LocatorScaledRows.Outcome,
+    static func finish(_ images: [LocatorImage], options: LocatorOptions, extraction: Extraction, outcome: LocatorLargeRun.Outcome,
                        darkGroup: Bool, scaler: FittedScaler, pca fittedPCA: FittedPCA? = nil, tails: FittedScaler?,
                        truth: LocatorTruth?, levels: Levels, darkExclusion: String, clock: inout StageClock,
                        progress: CleaveCore.Progress) throws -> LocatorResult {
@@ -394,7 +393,10 @@ public enum Locator {
                     let masked = try SlidingWindow.maskedMoments(image.image, exclude: measuredBar.mask, window: size, stride: stride,
                                                                  statistics: statistics)
                     moments = masked.features
-                    barFraction = masked.included.map { 1 - $0 }
+                    // The bar fraction, in the included fractions' own storage (no second table).
+                    var fraction = masked.included
+                    fraction.withUnsafeMutableBufferPointer { f in for i in f.indices { f[i] = 1 - f[i] } }
+                    barFraction = fraction
                 } else {
                     moments = try SlidingWindow.moments(image.image, window: size, stride: stride, statistics: statistics)
                 }
@@ -420,7 +422,8 @@ public enum Locator {
                 }
                 if options.excludeDark {
                     // Windows: the fraction of each window that is bar (0 when the image has none).
-                    black += barFraction ?? [Float](repeating: 0, count: count)
+                    let fraction = barFraction ?? [Float](repeating: 0, count: count)
+                    if black.isEmpty { black = fraction } else { black += fraction }  // one image: no copy
                 }
             }
             progress.report(images.count, images.count, "window moments")
