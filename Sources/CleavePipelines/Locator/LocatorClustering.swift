@@ -70,12 +70,13 @@ enum LocatorClustering {
             .fit(space).labels
     }
 
-    /// Mean silhouette (Euclidean, on at most 5 000 sampled rows), nil when undefined
-    /// (fewer than 2 clusters, or every row its own cluster).
-    static func silhouette(_ space: Matrix, labels: [Int32], seed: UInt64) throws -> Double? {
+    /// Mean silhouette of `labels` on `sampleSize` sampled rows of `space` (all rows when fewer;
+    /// CleaveLearning's ``silhouette(_:labels:metric:sampleSize:seed:)``), or nil when it is not
+    /// defined (fewer than two clusters, or every row its own cluster).
+    static func silhouette(_ space: Matrix, labels: [Int32], sampleSize: Int, seed: UInt64) -> Double? {
         let distinct = LocatorRows.distinctCount(labels, bound: Int(labels.max() ?? 0) + 1)
-        guard distinct >= 2, distinct < labels.count else { return nil }
-        return try? silhouetteScore(space, labels: labels, sampleSize: min(space.rows, 5_000), seed: seed)
+        guard sampleSize > 0, distinct >= 2, distinct < labels.count else { return nil }
+        return try? CleaveLearning.silhouette(space, labels: labels, sampleSize: min(space.rows, sampleSize), seed: seed)
     }
 
     /// NMF weights of the min-max scaled features (NMF needs non-negative input).
@@ -86,11 +87,6 @@ enum LocatorClustering {
         let scaled = try Scaler.minMax.fit(features).transform(features)
         return try NMF(componentCount: components).fitTransform(scaled).weights
     }
-}
-
-/// CleaveLearning's silhouette under a name that does not clash with ``LocatorClustering/silhouette(_:labels:seed:)``.
-private func silhouetteScore(_ matrix: Matrix, labels: [Int32], sampleSize: Int, seed: UInt64) throws -> Double {
-    try silhouette(matrix, labels: labels, sampleSize: sampleSize, seed: seed)
 }
 
 struct UnsafeSendableBuffer<T>: @unchecked Sendable {
