@@ -17,13 +17,24 @@ extension SlidingWindow {
     /// - Complexity: O(width · height).
     public static func maskedMoments(_ image: Image<Float>, include: [Bool], window: Int, stride: Int = 1,
                                      statistics: [PatchStatistic]) throws -> (features: SlidingWindowFeatures, included: [Float]) {
+        try maskedMoments(image, flags: include, excludedValue: false, window: window, stride: stride, statistics: statistics)
+    }
+
+    /// ``maskedMoments(_:include:window:stride:statistics:)`` with the pixels to leave out flagged
+    /// (e.g. a grid bar mask, without building its complement).
+    public static func maskedMoments(_ image: Image<Float>, exclude: [Bool], window: Int, stride: Int = 1,
+                                     statistics: [PatchStatistic]) throws -> (features: SlidingWindowFeatures, included: [Float]) {
+        try maskedMoments(image, flags: exclude, excludedValue: true, window: window, stride: stride, statistics: statistics)
+    }
+
+    static func maskedMoments(_ image: Image<Float>, flags: [Bool], excludedValue: Bool, window: Int, stride: Int,
+                              statistics: [PatchStatistic]) throws -> (features: SlidingWindowFeatures, included: [Float]) {
         // Same validation as the unmasked moments (on a 1-pixel stand-in the checks are the same).
-        guard include.count == image.pixels.count else {
-            throw PatchStatisticError(message: "masked sliding window: \(include.count) mask flags for \(image.pixels.count) pixels")
+        guard flags.count == image.pixels.count else {
+            throw PatchStatisticError(message: "masked sliding window: \(flags.count) mask flags for \(image.pixels.count) pixels")
         }
-        let check = try moments(Image<Float>(shape: Shape(width: window, height: window)), window: window, stride: stride,
-                                statistics: statistics)
-        _ = check
+        _ = try moments(Image<Float>(shape: Shape(width: window, height: window)), window: window, stride: stride,
+                        statistics: statistics)
         guard window <= image.width, window <= image.height else {
             throw PatchStatisticError(message: "--window \(window) is larger than the \(image.width)×\(image.height) image")
         }
@@ -34,26 +45,36 @@ extension SlidingWindow {
         // Every window's statistics and fraction are written by exactly one band.
         var values = [Float](largeUninitializedCount: outColumns * outRows * f) { _ in }
         var included = [Float](largeUninitializedCount: outColumns * outRows) { _ in }
+        // The included pixels' mean, summed in pixel order (an excluded pixel adds +0, which
+        // changes no sum: the loop has no branch to mispredict).
         let shift: Double = image.pixels.withUnsafeBufferPointer { p in
-            include.withUnsafeBufferPointer { include in
+            flags.withUnsafeBufferPointer { flags in
+                let bytes = UnsafeRawPointer(flags.baseAddress!).assumingMemoryBound(to: UInt8.self)  // a Bool is one byte, 0 or 1
+                let keep: UInt8 = excludedValue ? 0 : 1
                 var s = 0.0, n = 0
-                for i in 0..<p.count where include[i] { s += Double(p[i]); n += 1 }
+                for i in 0..<p.count {
+                    let inside = bytes[i] == keep
+                    s += inside ? Double(p[i]) : 0
+                    n += inside ? 1 : 0
+                }
                 return n > 0 ? (s / Double(n)).rounded() : 0
             }
+        }
+        let codes = statistics.map { s -> Int in
+            switch s { case .mean: return 0; case .std: return 1; case .relstd: return 2; case .skewness: return 3; default: return 4 }
         }
         let bands = max(1, min(16, outRows / 64))
         values.withUnsafeMutableBufferPointer { out in
             included.withUnsafeMutableBufferPointer { fraction in
                 image.pixels.withUnsafeBufferPointer { src in
-                    include.withUnsafeBufferPointer { flags in
-                        // A Bool is one byte, 0 or 1: the flags are the weights.
+                    flags.withUnsafeBufferPointer { flags in
                         let w = UnsafeSendable(UnsafeRawPointer(flags.baseAddress!).assumingMemoryBound(to: UInt8.self))
                         let out = UnsafeMutableSendable(out.baseAddress!), fraction = UnsafeMutableSendable(fraction.baseAddress!)
                         let src = UnsafeSendable(src.baseAddress!)
                         Parallel.forEachChunk(of: outRows, chunkCount: bands) { rows in
-                            maskedBand(src.pointer, weights: w.pointer, width: width, window: window, stride: stride, shift: shift,
-                                       outRows: rows, outColumns: outColumns, statistics: statistics,
-                                       out: out.pointer, fraction: fraction.pointer)
+                            SlidingWindowMaskedKernel.band(src.pointer, flags: w.pointer, excludedValue: excludedValue ? 1 : 0, width: width,
+                                                           window: window, stride: stride, shift: shift, outRows: rows,
+                                                           outColumns: outColumns, codes: codes, out: out.pointer, fraction: fraction.pointer)
                         }
                     }
                 }
@@ -61,79 +82,5 @@ extension SlidingWindow {
         }
         return (SlidingWindowFeatures(columns: outColumns, rows: outRows, window: window, stride: stride,
                                       statistics: statistics, values: values), included)
-    }
-
-    static func maskedBand(_ src: UnsafePointer<Float>, weights: UnsafePointer<UInt8>, width: Int, window: Int, stride: Int,
-                           shift: Double, outRows: Range<Int>, outColumns: Int, statistics: [PatchStatistic],
-                           out: UnsafeMutablePointer<Float>, fraction: UnsafeMutablePointer<Float>) {
-        let f = statistics.count
-        // Column sums of w·dᵏ, k = 0…4, interleaved per image column.
-        let columns = UnsafeMutablePointer<SIMD8<Double>>.allocate(capacity: width)
-        columns.initialize(repeating: .zero, count: width)
-        defer { columns.deallocate() }
-        let n = Double(window * window)
-        func add(row y: Int, sign: Double) {
-            let p = src + y * width, wRow = weights + y * width
-            for x in 0..<width {
-                let w = sign * Double(wRow[x])
-                let d = Double(p[x]) - shift
-                let d2 = d * d
-                columns[x] += SIMD8(w, w * d, w * d2, w * d2 * d, w * d2 * d2, 0, 0, 0)
-            }
-        }
-        let firstTop = outRows.lowerBound * stride
-        for y in firstTop..<(firstTop + window) { add(row: y, sign: 1) }
-        for outRow in outRows {
-            if outRow > outRows.lowerBound {
-                let previousTop = (outRow - 1) * stride, top = outRow * stride
-                if stride >= window {
-                    for x in 0..<width { columns[x] = .zero }
-                    for y in top..<(top + window) { add(row: y, sign: 1) }
-                } else {
-                    for y in previousTop..<top { add(row: y, sign: -1) }
-                    for y in (previousTop + window)..<(top + window) { add(row: y, sign: 1) }
-                }
-            }
-            // Window sums slide across the row: drop the columns that leave, add those that enter.
-            var s = SIMD8<Double>.zero
-            for x in 0..<window { s += columns[x] }
-            for j in 0..<outColumns {
-                if j > 0 {
-                    let previous = (j - 1) * stride, next = j * stride
-                    if stride >= window {
-                        s = .zero
-                        for x in next..<(next + window) { s += columns[x] }
-                    } else {
-                        for x in previous..<next { s -= columns[x] }
-                        for x in (previous + window)..<(next + window) { s += columns[x] }
-                    }
-                }
-                let base = out + (outRow * outColumns + j) * f
-                let count = s[0]
-                fraction[outRow * outColumns + j] = Float(count / n)
-                guard count > 0.5 else {
-                    for k in 0..<f { base[k] = 0 }
-                    continue
-                }
-                let mu = s[1] / count, r2 = s[2] / count, r3 = s[3] / count, r4 = s[4] / count
-                let mu2 = mu * mu
-                let m2raw = r2 - mu2
-                let constant = m2raw <= 1e-12 * r2
-                let m2 = constant ? 1 : m2raw
-                let m3 = r3 - 3 * mu * r2 + 2 * mu2 * mu
-                let m4 = r4 - 4 * mu * r3 + 6 * mu2 * r2 - 3 * mu2 * mu2
-                let std = constant ? 0 : m2.squareRoot()
-                let mean = mu + shift
-                for (k, statistic) in statistics.enumerated() {
-                    switch statistic {
-                    case .mean: base[k] = Float(mean)
-                    case .std: base[k] = Float(std)
-                    case .relstd: base[k] = mean == 0 ? 0 : Float(std / mean)
-                    case .skewness: base[k] = constant ? 0 : Float(m3 / (m2 * std))
-                    default: base[k] = constant ? 0 : Float(m4 / (m2 * m2) - 3)
-                    }
-                }
-            }
-        }
     }
 }

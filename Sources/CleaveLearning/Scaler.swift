@@ -63,6 +63,64 @@ public enum Scaler: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// ``fit(_:)`` on the rows of `matrix` whose flag in `including` is set, without copying
+    /// them: the same result as `fit(matrix.selectingRows(those rows))`, bit for bit (z-score
+    /// sums the included rows in the same chunks and order; the other scalers fit the copy).
+    /// - Throws: as ``fit(_:)``; ``LearningError/lengthMismatch(operation:expected:actual:)`` for a mask of another length.
+    public func fit(_ matrix: Matrix, including: [Bool]) throws -> FittedScaler {
+        guard including.count == matrix.rows else {
+            throw LearningError.lengthMismatch(operation: "Scaler.fit(including:)", expected: matrix.rows, actual: including.count)
+        }
+        guard self == .zScore, matrix.columns % 4 == 0 else {
+            return try fit(matrix.selectingRows(including.indices.filter { including[$0] }))
+        }
+        let rows = ScaledRows.count(including), columns = matrix.columns, tableRows = matrix.rows
+        guard rows > 0, columns > 0 else { throw LearningError.empty(operation: "Scaler.fit(\(rawValue))") }
+        let chunks = Parallel.chunkCount(total: rows, minimumPerChunk: Scaler.rowsPerChunk)
+        let starts = ScaledRows.chunkStarts(including, includedCount: rows, tableRows: tableRows, chunks: chunks)
+        // Each chunk scans its table rows and adds the included ones in row order: the SIMD4
+        // accumulators see the same values in the same order as over the contiguous copy.
+        func chunkedSums(squares: Bool, center: [Double]) -> [Double] {
+            var partial = [Double](repeating: 0, count: chunks * columns)
+            partial.withUnsafeMutableBufferPointer { partial in
+                matrix.values.withUnsafeBufferPointer { v in
+                    including.withUnsafeBufferPointer { flags in
+                        center.withUnsafeBufferPointer { center in
+                            let partial = UncheckedSendable(partial.baseAddress!), v = UncheckedSendable(v.baseAddress!)
+                            let flags = UncheckedSendable(flags.baseAddress!), center = UncheckedSendable(center.baseAddress!)
+                            Parallel.forEach(chunks) { c in
+                                var c0 = 0
+                                while c0 + 4 <= columns {
+                                    let m = SIMD4<Double>(center.value[c0], center.value[c0 + 1], center.value[c0 + 2], center.value[c0 + 3])
+                                    var s = SIMD4<Double>(repeating: 0)
+                                    for r in starts[c]..<starts[c + 1] where flags.value[r] {
+                                        let p = v.value + r * columns + c0
+                                        let x = SIMD4<Double>(Double(p[0]), Double(p[1]), Double(p[2]), Double(p[3]))
+                                        if squares { let d = x - m; s += d * d } else { s += x }
+                                    }
+                                    for l in 0..<4 { partial.value[c * columns + c0 + l] += s[l] }
+                                    c0 += 4
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            var sums = [Double](repeating: 0, count: columns)
+            for c in 0..<chunks { for j in 0..<columns { sums[j] += partial[c * columns + j] } }
+            return sums
+        }
+        let sums = chunkedSums(squares: false, center: [Double](repeating: 0, count: columns))
+        if !sums.allSatisfy({ $0.isFinite }) {
+            try matrix.selectingRows(including.indices.filter { including[$0] }).validate("Scaler.fit(\(rawValue))")
+        }
+        let center = sums.map { $0 / Double(rows) }
+        let sq = chunkedSums(squares: true, center: center)
+        var scale = [Double](repeating: 1, count: columns)
+        for c in 0..<columns { scale[c] = FittedScaler.nonzero((sq[c] / Double(rows)).squareRoot(), magnitude: abs(center[c])) }
+        return FittedScaler(method: self, center: center, scale: scale)
+    }
+
     /// Learns each column's center and scale.
     /// - Throws: ``LearningError`` for an empty matrix or non-finite values.
     /// - Complexity: O(rows × columns) (`.robust`: O(rows log rows × columns)).

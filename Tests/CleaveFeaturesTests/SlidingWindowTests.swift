@@ -96,4 +96,105 @@ import CleaveTestSupport
             }
         }
     }
+
+    /// The vectorised masked kernel gives exactly (bit for bit) the values of the plain scalar
+    /// formulation it replaced (`scalarMaskedMoments` below, the kernel before 2026-12-07), for
+    /// both mask polarities, strides below, at and above the window, windows with no included
+    /// pixel, constant windows and widths that are not a multiple of four.
+    @Test func maskedKernelEqualsTheScalarFormulationBitForBit() throws {
+        var random = SeededGenerator(seed: 21)
+        let width = 71, height = 53
+        var pixels = (0..<(width * height)).map { _ in Float(3000 + random.next(below: 2500)) }
+        var bar = [Bool](repeating: false, count: width * height)
+        for y in 0..<height {
+            for x in 0..<width where abs(x - y) < 7 || x < 3 { bar[y * width + x] = true; pixels[y * width + x] = Float(random.next(below: 90)) }
+        }
+        for y in 40..<53 { for x in 50..<71 where !bar[y * width + x] { pixels[y * width + x] = 4100 } }  // a constant block
+        let image = Image(shape: Shape(width: width, height: height), pixels: pixels)
+        let include = bar.map { !$0 }
+        for statistics in [[PatchStatistic.mean, .std, .skewness, .kurtosis], [.kurtosis, .relstd, .mean, .std, .skewness], [.relstd]] {
+            for (window, stride) in [(9, 1), (9, 3), (5, 5), (7, 11), (31, 2)] {
+                let reference = Self.scalarMaskedMoments(pixels, width: width, height: height, include: include, window: window,
+                                                         stride: stride, statistics: statistics)
+                let a = try SlidingWindow.maskedMoments(image, include: include, window: window, stride: stride, statistics: statistics)
+                let b = try SlidingWindow.maskedMoments(image, exclude: bar, window: window, stride: stride, statistics: statistics)
+                #expect(a.features.values.map(\.bitPattern) == reference.values.map(\.bitPattern), "window \(window) stride \(stride) \(statistics)")
+                #expect(a.included.map(\.bitPattern) == reference.included.map(\.bitPattern))
+                #expect(b.features.values.map(\.bitPattern) == reference.values.map(\.bitPattern))
+                #expect(b.included.map(\.bitPattern) == reference.included.map(\.bitPattern))
+            }
+        }
+        #expect(throws: PatchStatisticError.self) { try SlidingWindow.maskedMoments(image, exclude: [true], window: 9, statistics: [.mean]) }
+    }
+
+    /// The masked moments as plain scalar loops: per image column the sums of w·dᵏ (w = ±1 on
+    /// included pixels, 0 elsewhere; d = value − the included pixels' rounded mean), slid down
+    /// and then across; then the moments in Double.
+    static func scalarMaskedMoments(_ p: [Float], width: Int, height: Int, include: [Bool], window: Int, stride: Int,
+                                    statistics: [PatchStatistic]) -> (values: [Float], included: [Float]) {
+        var s = 0.0, count = 0
+        for i in p.indices where include[i] { s += Double(p[i]); count += 1 }
+        let shift = count > 0 ? (s / Double(count)).rounded() : 0
+        let outColumns = (width - window) / stride + 1, outRows = (height - window) / stride + 1
+        var values = [Float](repeating: 0, count: outColumns * outRows * statistics.count)
+        var included = [Float](repeating: 0, count: outColumns * outRows)
+        let n = Double(window * window)
+        // Column sums slide down (rows leaving subtracted, then rows entering added) and window
+        // sums across (columns leaving, then entering), as the kernel before did (one band: the
+        // test images have fewer than 128 output rows).
+        var columns = [[Double]](repeating: [0, 0, 0, 0, 0], count: width)
+        func add(row y: Int, sign: Double) {
+            for x in 0..<width {
+                let w = sign * Double(include[y * width + x] ? 1 : 0), d = Double(p[y * width + x]) - shift, d2 = d * d
+                columns[x][0] += w; columns[x][1] += w * d; columns[x][2] += w * d2; columns[x][3] += w * d2 * d; columns[x][4] += w * d2 * d2
+            }
+        }
+        for y in 0..<window { add(row: y, sign: 1) }
+        for row in 0..<outRows {
+            if row > 0 {
+                let previousTop = (row - 1) * stride, top = row * stride
+                if stride >= window {
+                    columns = [[Double]](repeating: [0, 0, 0, 0, 0], count: width)
+                    for y in top..<(top + window) { add(row: y, sign: 1) }
+                } else {
+                    for y in previousTop..<top { add(row: y, sign: -1) }
+                    for y in (previousTop + window)..<(top + window) { add(row: y, sign: 1) }
+                }
+            }
+            var sum = [0.0, 0, 0, 0, 0]
+            for x in 0..<window { for k in 0..<5 { sum[k] += columns[x][k] } }
+            for column in 0..<outColumns {
+                if column > 0 {
+                    let previous = (column - 1) * stride, next = column * stride
+                    if stride >= window {
+                        sum = [0.0, 0, 0, 0, 0]
+                        for x in next..<(next + window) { for k in 0..<5 { sum[k] += columns[x][k] } }
+                    } else {
+                        for x in previous..<next { for k in 0..<5 { sum[k] -= columns[x][k] } }
+                        for x in (previous + window)..<(next + window) { for k in 0..<5 { sum[k] += columns[x][k] } }
+                    }
+                }
+                let index = row * outColumns + column
+                included[index] = Float(sum[0] / n)
+                guard sum[0] > 0.5 else { continue }
+                let c = sum[0], mu = sum[1] / c, r2 = sum[2] / c, r3 = sum[3] / c, r4 = sum[4] / c
+                let mu2 = mu * mu, m2raw = r2 - mu2, constant = m2raw <= 1e-12 * r2, m2 = constant ? 1 : m2raw
+                let m3 = r3 - 3 * mu * r2 + 2 * mu2 * mu
+                let m4 = r4 - 4 * mu * r3 + 6 * mu2 * r2 - 3 * mu2 * mu2
+                let std = constant ? 0 : m2.squareRoot(), mean = mu + shift
+                for (k, statistic) in statistics.enumerated() {
+                    let v: Float
+                    switch statistic {
+                    case .mean: v = Float(mean)
+                    case .std: v = Float(std)
+                    case .relstd: v = mean == 0 ? 0 : Float(std / mean)
+                    case .skewness: v = constant ? 0 : Float(m3 / (m2 * std))
+                    default: v = constant ? 0 : Float(m4 / (m2 * m2) - 3)
+                    }
+                    values[index * statistics.count + k] = v
+                }
+            }
+        }
+        return (values, included)
+    }
 }

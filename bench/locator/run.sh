@@ -4,9 +4,10 @@
 # numpy, scipy, scikit-image, scikit-learn, tifffile). Each side runs BENCH_REPEAT times (default 3);
 # the fastest run is reported (see timed.py). Cleave is timed as users run it, pictures on; the
 # --no-pictures lines are extra. The reference libraries' versions are printed first.
+# BENCH_NO_BUILD=1 skips the build step (when the release binary is already built).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-swift build -c release --product cleave >/dev/null
+[ -n "${BENCH_NO_BUILD:-}" ] || swift build -c release --product cleave >/dev/null
 CLEAVE=.build/release/cleave
 DATA=${CLEAVE_SHARED_DATA:-../shared/data}/tem-microcrystals/dataset2-graphite-3kx-gridbars
 WORK=$(mktemp -d)

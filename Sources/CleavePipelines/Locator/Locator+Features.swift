@@ -25,6 +25,8 @@ public struct LocatorFeatures: Sendable {
     let levels: Locator.Levels
     /// How the dark handling was decided for these images (see ``LocatorResult/darkExclusion``).
     public let darkExclusion: String
+    /// Wall-clock seconds of the feature stages (film level, flattening, features).
+    public let timings: [(stage: String, seconds: Double)]
     /// Patches (or windows) with features.
     public var patchCount: Int { extraction.layout.count }
     /// Where each row comes from.
@@ -50,182 +52,261 @@ public struct LocatorFeatures: Sendable {
 }
 
 extension Locator {
-    /// Computes the features of a Locator run (see ``LocatorFeatures``).
+    /// Computes the features of a Locator run (see ``LocatorFeatures``): film level, per-tile
+    /// normalisation, flattening, patch or window statistics.
+    /// - Parameters:
+    ///   - model: a saved model whose settings and film level apply (``LocatorOptions/applying(_:)``).
     /// - Throws: ``CleaveError`` for settings that do not fit the images.
-    public static func features(_ inputImages: [LocatorImage], options inputOptions: LocatorOptions,
+    public static func features(_ inputImages: [LocatorImage], options inputOptions: LocatorOptions, model: LocatorModel? = nil,
                                 progress: CleaveCore.Progress = .silent) throws -> LocatorFeatures {
-        var options = inputOptions
+        let requested = inputOptions.applying(model)
+        var options = requested
         try options.validate()
         guard !inputImages.isEmpty else { throw CleaveError("locate: no images") }
-        var levels = measureLevels(inputImages, options: options, modelReference: nil)
+        var clock = StageClock()
+        // Film level, per-tile normalisation and thresholds.
+        var levels = measureLevels(inputImages, options: options, modelReference: model?.filmLevel)
         let images = levels.images
         let filmLevel = levels.filmLevel
         let darkExclusion = options.resolveDarkExclusion(film: levels.film)
         options.statistics.darkThreshold = PatchStatistics.darkThreshold(filmLevel: filmLevel)
         let blackThreshold = blackFractionOfFilm * filmLevel
-        // Background flattening as in `run`: statistics see the flattened image, black fractions the raw one.
+        clock.lap("film level")
+        // Background flattening (statistics see the flattened image; black fractions the raw one).
         var measured = images
         if options.flattenBackground {
             measured = LocatorBackground.flatten(images, cell: try patchSide(options.sampling, images: images),
                                                  blackThreshold: blackThreshold)
+            clock.lap("flatten")
         }
         let extraction = try extractFeatures(measured, raw: images, options: options, blackThreshold: blackThreshold,
                                              progress: progress)
+        clock.lap("features")
         levels.images = []  // the cache keeps the features, not a second copy of the pixels
-        var resolved = inputOptions
+        var resolved = requested
         resolved.excludeDark = options.excludeDark  // as decided on these images
-        return LocatorFeatures(options: resolved, extraction: extraction, levels: levels, darkExclusion: darkExclusion)
+        return LocatorFeatures(options: resolved, extraction: extraction, levels: levels, darkExclusion: darkExclusion,
+                               timings: clock.laps)
     }
 
-    /// Clusters precomputed features: the second half of ``run(_:options:model:truth:progress:)``
-    /// (no saved model, no truth, no k-range table — the interactive path).
+    /// Clusters the features of a run: the one clustering half of every Locator run (the CLI's
+    /// ``run(_:options:model:truth:progress:)``, the workbench's re-clustering on cached
+    /// features, saved models).
+    ///
+    /// Dark group (two-step mode) ─▶ scale (tails, scaler, PCA/NMF) ─▶ cluster (k-means,
+    /// agglomerative; a model's warm start) ─▶ canonical numbering ─▶ pick and heat
+    /// (user, automatic, model, similarity) ─▶ silhouettes ─▶ truth scores ─▶ targets ─▶ model.
     /// - Parameters:
-    ///   - silhouetteSampleSize: rows the mean silhouette is estimated on (the full run uses
-    ///     5 000; 0 skips it). It costs O(sample² × features), the largest part of a re-cluster.
+    ///   - features: from ``features(_:options:model:progress:)`` with the same options (and model).
+    ///   - model: a saved model to apply instead of fitting (its scaling, centres and pick win).
+    ///   - truth: hand labels to score against (grid layouts).
+    ///   - silhouetteSampleSize: rows the silhouettes (the run's and the `kRange` table's) are
+    ///     estimated on; 0 skips them. They cost O(sample² × features): the workbench uses 1 000.
     ///   - findTargets: rank connected picked regions (``LocatorResult/targets``); an interactive
     ///     client that draws the label map does not need them.
     /// - Throws: ``CleaveError`` when `features` were computed with other sampling/feature
-    ///   settings, or for settings that do not fit the data.
+    ///   settings, or for settings that do not fit the data (k larger than the patch count, a
+    ///   similarity reference that does not exist, …).
     public static func run(_ images: [LocatorImage], features: LocatorFeatures, options inputOptions: LocatorOptions,
-                           silhouetteSampleSize: Int = 5_000, findTargets: Bool = true,
-                           progress: CleaveCore.Progress = .silent) throws -> LocatorResult {
-        var options = inputOptions
+                           model: LocatorModel? = nil, truth: LocatorTruth? = nil, silhouetteSampleSize: Int = 5_000,
+                           findTargets: Bool = true, progress: CleaveCore.Progress = .silent) throws -> LocatorResult {
+        var options = inputOptions.applying(model)
         try options.validate()
         guard features.fits(options) else {
             throw CleaveError("locate: cached features were computed for \(features.options.sampling) / \(features.options.features.map(\.rawValue)), not \(options.sampling) / \(options.features.map(\.rawValue))")
         }
-        options.kRange = nil
+        let darkExclusion = features.darkExclusion
         options.resolveDarkExclusion(film: features.film)
         options.statistics.darkThreshold = PatchStatistics.darkThreshold(filmLevel: features.filmLevel)
         var clock = StageClock()
+        clock.laps = features.timings
         let extraction = features.extraction
         let layout = extraction.layout
         let n = layout.count
+
+        // Two-step mode: dark patches first.
         var dark: [Bool] = []  // no dark rows unless --exclude-dark finds some
         if options.excludeDark {
             dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed,
                                 barPixels: extraction.barPixels)
             clock.lap("dark patches")
         }
-        let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
-        let keptCount = keep?.count ?? n
-        guard keptCount > 0 else { throw Self.everyPatchIsDark(automatic: features.darkExclusion == "automatic") }
+        let keptCount = n - LocatorRows.count(dark)
+        guard keptCount > 0 else { throw Self.everyPatchIsDark(automatic: darkExclusion == "automatic") }
         guard options.clusterCount <= keptCount else {
             throw CleaveError("--clusters \(options.clusterCount) is more than the \(keptCount) patches to cluster; use fewer clusters or smaller patches")
         }
+
+        // Scale and transform.
         progress.report(0, 3, "clustering")
+        if try LocatorLargeRun.applies(keptRows: keptCount, options: options, model: model) {
+            // Millions of windows: neither the scaled table nor a copy of the kept rows is built (see ``LocatorLargeRun``).
+            clock.lap("scaling")
+            let large = try LocatorLargeRun.cluster(extraction, dark: dark, options: options, silhouetteSampleSize: silhouetteSampleSize)
+            clock.lap("clustering")
+            progress.report(2, 3, "clustering")
+            return try finish(images, features: features, options: options, outcome: large.outcome,
+                              darkGroup: large.outcome.sizes.count > options.clusterCount, scaler: large.scaler, tails: large.tails,
+                              truth: truth, findTargets: findTargets, darkExclusion: darkExclusion, clock: &clock, progress: progress)
+        }
+        let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
         var kept = keep.map { extraction.features.selectingRows($0) } ?? extraction.features
         var tails: FittedScaler? = nil
         if options.compressTails {
-            let fitted = LocatorTails.fit(kept)
+            let fitted = model?.tails ?? LocatorTails.fit(kept)
             kept = LocatorTails.apply(kept, fitted)
             tails = fitted
         }
-        let scaler = try options.scaler.fit(kept)
-        if let large = try LocatorScaledRows.ifLarge(kept, scaler: scaler, options: options, model: nil) {
-            // Millions of windows: the scaled table is never built (see ``LocatorScaledRows``).
-            clock.lap("scaling")
-            let darkGroup = options.excludeDark && dark.contains(true)
-            let outcome = try large.cluster(options: options, score: extraction.score, keep: keep, rowCount: n,
-                                            darkGroup: darkGroup, kRange: nil, silhouetteSampleSize: silhouetteSampleSize)
-            clock.lap("clustering")
-            progress.report(2, 3, "clustering")
-            let targets = findTargets
-                ? LocatorTargets.find(pickedMask: outcome.pickedMask, heat: outcome.heat, layout: layout, images: images) : []
-            clock.lap("targets")
-            progress.report(3, 3, "clustering")
-            return result(images, features: features, options: options, outcome: outcome, darkGroup: darkGroup, scaler: scaler,
-                          pca: nil, tails: tails, targets: targets, clock: clock)
-        }
+        let scaler = try model?.scaler ?? options.scaler.fit(kept)
         var space = try scaler.transform(kept)
-        var fittedPCA: FittedPCA? = nil
-        switch options.reduction {
-        case .none: break
-        case .pca(let count):
-            guard count <= space.columns else { throw CleaveError("--pca \(count): only \(space.columns) features to reduce") }
-            fittedPCA = try PCA(components: .count(count)).fit(space)
-        case .pcaFraction(let fraction):
-            fittedPCA = try PCA(components: .varianceFraction(fraction)).fit(space)
-        case .nmf(let count):
-            space = try LocatorClustering.nmf(kept, components: count, seed: options.seed)
+        var fittedPCA: FittedPCA? = model?.pca
+        if model == nil {
+            switch options.reduction {
+            case .none: break
+            case .pca(let count):
+                guard count <= space.columns else {
+                    throw CleaveError("--pca \(count): only \(space.columns) features to reduce")
+                }
+                fittedPCA = try PCA(components: .count(count)).fit(space)
+            case .pcaFraction(let fraction):
+                fittedPCA = try PCA(components: .varianceFraction(fraction)).fit(space)
+            case .nmf(let count):
+                space = try LocatorClustering.nmf(kept, components: count, seed: options.seed)
+            }
         }
         if let fittedPCA { space = try fittedPCA.transform(space) }
         clock.lap("scaling")
-        var local = try LocatorClustering.cluster(space, options: options)
-        let fitted = LocatorRows.centroidsAndScores(space, score: extraction.score.values, local: local, keep: keep,
-                                                    clusterCount: options.clusterCount)
-        var centroids = fitted.centroids!
+
+        // Cluster.
+        var local: [Int32]
+        var centroids: Matrix
+        let k = options.clusterCount
+        var clusterScore: [Double]
+        if let model {
+            let fitted = try KMeans(clusterCount: model.centroids.rows, restarts: 1, seed: options.seed)
+                .fitAssign(space, initialCentroids: model.centroids)
+            local = fitted.labels
+            centroids = fitted.model.centroids
+            clusterScore = LocatorRows.clusterMeans(of: extraction.score.values, local: local, keep: keep, clusterCount: k)
+        } else {
+            local = try LocatorClustering.cluster(space, options: options)
+            let fitted = LocatorRows.centroidsAndScores(space, score: extraction.score.values, local: local, keep: keep, clusterCount: k)
+            centroids = fitted.centroids!
+            clusterScore = fitted.scores
+        }
         progress.report(1, 3, "clustering")
         clock.lap("clustering")
 
-        // Canonical numbering, as in `run`: cluster 0 is the most particle-like.
-        let k = options.clusterCount
-        var clusterScore = fitted.scores
-        let order = (0..<k).sorted { clusterScore[$0] != clusterScore[$1] ? clusterScore[$0] > clusterScore[$1] : $0 < $1 }
-        var newIndex = [Int32](repeating: 0, count: k)
-        for (new, old) in order.enumerated() { newIndex[old] = Int32(new) }
-        LocatorRows.renumber(&local, newIndex: newIndex)
-        centroids = centroids.selectingRows(order)
-        clusterScore = order.map { clusterScore[$0] }
+        // Canonical numbering: clusters by decreasing particle score (cluster 0 = most particle-like).
+        if model == nil {
+            let order = (0..<k).sorted { clusterScore[$0] != clusterScore[$1] ? clusterScore[$0] > clusterScore[$1] : $0 < $1 }
+            var newIndex = [Int32](repeating: 0, count: k)
+            for (new, old) in order.enumerated() { newIndex[old] = Int32(new) }
+            LocatorRows.renumber(&local, newIndex: newIndex)
+            centroids = centroids.selectingRows(order)
+            clusterScore = order.map { clusterScore[$0] }
+        }
 
+        // Labels for all patches.
         let darkLabel: Int32? = options.excludeDark && dark.contains(true) ? Int32(k) : nil
         let labels = LocatorRows.spread(local, keep: keep, rowCount: n, fill: Int32(k))
         let sizes = LocatorRows.sizes(labels, groupCount: k + (darkLabel == nil ? 0 : 1))
 
-        var picked = 0, pickedBy = "automatic"
-        if let user = options.pick {
-            guard user < k else { throw CleaveError("--pick \(user): there are only \(k) clusters (0…\(k - 1))") }
-            picked = user; pickedBy = "user"
-        }
-        let heat = LocatorRows.spread(LocatorClustering.closeness(space, centroids: centroids, to: picked), keep: keep, rowCount: n, fill: 0)
-        let pickedMask = LocatorRows.mask(labels, equalTo: picked)  // dark rows carry label k ≠ picked
-        clock.lap("pick")
-        var silhouette: Double? = nil
-        if silhouetteSampleSize == 5_000 {
-            if k >= 2 && keptCount > k { silhouette = try LocatorClustering.silhouette(space, labels: local, seed: options.seed) }
-        } else if silhouetteSampleSize > 0 && k >= 2 && keptCount > k {
-            let distinct = LocatorRows.distinctCount(local, bound: k)
-            if distinct >= 2 && distinct < local.count {
-                silhouette = try? CleaveLearning.silhouette(space, labels: local, sampleSize: min(space.rows, silhouetteSampleSize), seed: options.seed)
+        // Pick and heat.
+        var picked: Int
+        var pickedBy: String
+        var heat: [Float]
+        var pickedMask: [Bool]
+        if let reference = options.similarTo {
+            let refIndex = try referenceIndex(reference, images: images, layout: layout)
+            guard let refRow = keep.map({ $0.firstIndex(of: refIndex) }) ?? refIndex else {
+                throw CleaveError("--similar-to \(reference.image):\(reference.row):\(reference.column) is a dark (excluded) patch; pick a film patch")
             }
+            let similarity = LocatorClustering.cosineToRow(space, row: refRow)
+            heat = LocatorRows.spread(similarity.map { max(0, $0) }, keep: keep, rowCount: n, fill: 0)
+            pickedMask = LocatorRows.spread(similarity.map { Double($0) >= options.similarityThreshold }, keep: keep, rowCount: n, fill: false)
+            picked = Int(local[refRow])
+            pickedBy = "similarity"
+        } else {
+            if let model { picked = model.picked; pickedBy = "model" }
+            else if let user = options.pick {
+                guard user < k else { throw CleaveError("--pick \(user): there are only \(k) clusters (0…\(k - 1))") }
+                picked = user; pickedBy = "user"
+            } else {
+                picked = 0; pickedBy = "automatic"  // canonical order puts the most particle-like first
+            }
+            heat = LocatorRows.spread(LocatorClustering.closeness(space, centroids: centroids, to: picked), keep: keep, rowCount: n, fill: 0)
+            pickedMask = LocatorRows.mask(labels, equalTo: picked)  // dark rows carry label k ≠ picked
         }
-        clock.lap("silhouette")
+        clock.lap("pick")
+
+        // Silhouettes.
+        var silhouette: Double? = nil
+        var silhouetteByK: [(k: Int, score: Double)] = []
+        if silhouetteSampleSize > 0 && k >= 2 && keptCount > k {
+            silhouette = LocatorClustering.silhouette(space, labels: local, sampleSize: silhouetteSampleSize, seed: options.seed)
+        }
+        if let range = options.kRange, silhouetteSampleSize > 0 {
+            for candidate in range where candidate < keptCount {
+                var o = options; o.clusterCount = candidate
+                let l = try LocatorClustering.cluster(space, options: o)
+                if let score = LocatorClustering.silhouette(space, labels: l, sampleSize: silhouetteSampleSize, seed: options.seed) {
+                    silhouetteByK.append((candidate, score))
+                }
+            }
+            clock.lap("silhouette table")
+        }
         progress.report(2, 3, "clustering")
-        let targets = findTargets ? LocatorTargets.find(pickedMask: pickedMask, heat: heat, layout: layout, images: images) : []
+
+        let outcome = LocatorLargeRun.Outcome(labels: labels, centroids: centroids, clusterScore: clusterScore,
+                                                sizes: sizes, picked: picked, pickedBy: pickedBy, heat: heat, pickedMask: pickedMask,
+                                                silhouette: silhouette, silhouetteByK: silhouetteByK)
+        return try finish(images, features: features, options: options, outcome: outcome, darkGroup: darkLabel != nil,
+                          scaler: scaler, pca: fittedPCA, tails: tails, truth: truth, findTargets: findTargets,
+                          darkExclusion: darkExclusion, clock: &clock, progress: progress)
+    }
+
+    /// The end of a run: truth scores, targets, the saved model, the result.
+    static func finish(_ images: [LocatorImage], features: LocatorFeatures, options: LocatorOptions, outcome: LocatorLargeRun.Outcome,
+                       darkGroup: Bool, scaler: FittedScaler, pca fittedPCA: FittedPCA? = nil, tails: FittedScaler?,
+                       truth: LocatorTruth?, findTargets: Bool, darkExclusion: String, clock: inout StageClock,
+                       progress: CleaveCore.Progress) throws -> LocatorResult {
+        let extraction = features.extraction, layout = extraction.layout, k = options.clusterCount
+        let labels = outcome.labels, pickedMask = outcome.pickedMask
+        // Truth scores.
+        var scores: ClusteringScores? = nil
+        var truthCount = 0
+        if let truth {
+            let matched = try truth.match(imageNames: images.map(\.name), layout: layout)
+            truthCount = matched.count
+            scores = ClusteringScores(truth: matched.map(\.classIndex), predicted: matched.map { Int(labels[$0.patch]) })
+            clock.lap("scores")
+        }
+
+        // Targets.
+        let targets = findTargets ? LocatorTargets.find(pickedMask: pickedMask, heat: outcome.heat, layout: layout, images: images) : []
         clock.lap("targets")
         progress.report(3, 3, "clustering")
 
-        let outcome = LocatorScaledRows.Outcome(local: local, labels: labels, centroids: centroids, clusterScore: clusterScore,
-                                                sizes: sizes, picked: picked, pickedBy: pickedBy, heat: heat, pickedMask: pickedMask,
-                                                silhouette: silhouette, silhouetteByK: [])
-        return result(images, features: features, options: options, outcome: outcome, darkGroup: darkLabel != nil, scaler: scaler,
-                      pca: fittedPCA, tails: tails, targets: targets, clock: clock)
-    }
-
-    /// The result of ``run(_:features:options:silhouetteSampleSize:findTargets:progress:)``.
-    static func result(_ images: [LocatorImage], features: LocatorFeatures, options: LocatorOptions,
-                       outcome: LocatorScaledRows.Outcome, darkGroup: Bool, scaler: FittedScaler, pca fittedPCA: FittedPCA?,
-                       tails: FittedScaler?, targets: [LocatorTarget], clock: StageClock) -> LocatorResult {
-        let extraction = features.extraction, k = options.clusterCount
-        let signature = LocatorRows.signature(extraction.features, pickedMask: outcome.pickedMask, names: options.features.map(\.rawValue))
-        let model = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
-                                 scaler: scaler, pca: fittedPCA, centroids: outcome.centroids, picked: outcome.picked,
-                                 pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,
-                                 flattenBackground: options.flattenBackground, tails: tails,
-                                 normalizeTiles: options.normalizeTiles, filmLevel: features.filmLevel)
+        // Model.
+        let signature = LocatorRows.signature(extraction.features, pickedMask: pickedMask, names: options.features.map(\.rawValue))
+        let savedModel = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
+                                      scaler: scaler, pca: fittedPCA, centroids: outcome.centroids, picked: outcome.picked,
+                                      pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,
+                                      flattenBackground: options.flattenBackground, tails: tails,
+                                      normalizeTiles: options.normalizeTiles, filmLevel: features.filmLevel)
         var names = (0..<k).map { "cluster \($0)" }
         if darkGroup { names.append("dark / grid bars") }
         var particleScores = outcome.clusterScore
         if darkGroup { particleScores.append(.nan) }
-        return LocatorResult(options: options, imageNames: images.map(\.name), layout: extraction.layout,
+        return LocatorResult(options: options, imageNames: images.map(\.name), layout: layout,
                              featureNames: options.features.map(\.rawValue), features: extraction.features,
-                             labels: outcome.labels, clusterCount: k, darkGroup: darkGroup ? k : nil, picked: outcome.picked,
-                             pickedBy: outcome.pickedBy, heat: outcome.heat, pickedMask: outcome.pickedMask, clusterSizes: outcome.sizes,
-                             particleScores: particleScores, silhouette: outcome.silhouette, silhouetteByK: [],
-                             scores: nil, truthPatchCount: 0, targets: targets, timings: clock.laps,
-                             model: model, filmLevel: features.filmLevel, groupNames: names,
-                             film: features.film, tileNormalization: features.tileNormalization,
-                             darkExclusion: features.darkExclusion)
+                             labels: labels, clusterCount: k, darkGroup: darkGroup ? k : nil, picked: outcome.picked,
+                             pickedBy: outcome.pickedBy, heat: outcome.heat, pickedMask: pickedMask, clusterSizes: outcome.sizes,
+                             particleScores: particleScores, silhouette: outcome.silhouette, silhouetteByK: outcome.silhouetteByK,
+                             scores: scores, truthPatchCount: truthCount, targets: targets, timings: clock.laps,
+                             model: savedModel, filmLevel: features.filmLevel, groupNames: names, barEdgePixels: extraction.barEdges,
+                             film: features.film, tileNormalization: features.tileNormalization, darkExclusion: darkExclusion)
     }
 
     /// A greyscale image as Locator input (8/16-bit samples are exact as Float).

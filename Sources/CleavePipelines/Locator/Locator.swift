@@ -34,229 +34,10 @@ public enum Locator {
     ///   - truth: hand labels to score against (grid layouts).
     /// - Throws: ``CleaveError`` for settings that do not fit the data (grid finer than the image,
     ///   k larger than the patch count, a similarity reference that does not exist, …).
-    public static func run(_ inputImages: [LocatorImage], options inputOptions: LocatorOptions, model: LocatorModel? = nil,
+    public static func run(_ inputImages: [LocatorImage], options: LocatorOptions, model: LocatorModel? = nil,
                            truth: LocatorTruth? = nil, progress: CleaveCore.Progress = .silent) throws -> LocatorResult {
-        var options = inputOptions
-        if let model {
-            options.sampling = model.sampling.adapted(to: options.sampling)
-            options.features = model.features
-            options.statistics = model.statistics
-            options.excludeDark = model.excludeDark
-            options.darkMargin = model.darkMargin
-            options.flattenBackground = model.flattenBackground ?? false
-            options.compressTails = model.tails != nil
-            options.normalizeTiles = model.normalizeTiles ?? false
-            options.automaticDarkExclusion = false  // the model's dark handling stands
-            options.clusterCount = model.centroids.rows
-        }
-        try options.validate()
-        guard !inputImages.isEmpty else { throw CleaveError("locate: no images") }
-        var clock = StageClock()
-
-        // Film level, per-tile normalisation and thresholds.
-        let levels = measureLevels(inputImages, options: options, modelReference: model?.filmLevel)
-        let images = levels.images
-        let filmLevel = levels.filmLevel
-        let darkExclusion = options.resolveDarkExclusion(film: levels.film)
-        options.statistics.darkThreshold = PatchStatistics.darkThreshold(filmLevel: filmLevel)
-        let blackThreshold = blackFractionOfFilm * filmLevel
-        clock.lap("film level")
-
-        // Background flattening (statistics see the flattened image; black fractions the raw one).
-        var measured = images
-        if options.flattenBackground {
-            measured = LocatorBackground.flatten(images, cell: try patchSide(options.sampling, images: images), blackThreshold: blackThreshold)
-            clock.lap("flatten")
-        }
-
-        // Features.
-        let extraction = try extractFeatures(measured, raw: images, options: options, blackThreshold: blackThreshold, progress: progress)
-        let layout = extraction.layout
-        let n = layout.count
-        clock.lap("features")
-
-        // Two-step mode: dark patches first.
-        var dark: [Bool] = []  // no dark rows unless --exclude-dark finds some
-        if options.excludeDark {
-            dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed,
-                                barPixels: extraction.barPixels)
-            clock.lap("dark patches")
-        }
-        let keep = LocatorRows.kept(dark: dark)  // nil: every row is clustered
-        let keptCount = keep?.count ?? n
-        guard keptCount > 0 else { throw Self.everyPatchIsDark(automatic: darkExclusion == "automatic") }
-        guard options.clusterCount <= keptCount else {
-            throw CleaveError("--clusters \(options.clusterCount) is more than the \(keptCount) patches to cluster; use fewer clusters or smaller patches")
-        }
-
-        // Scale and transform.
-        progress.report(0, 3, "clustering")
-        var kept = keep.map { extraction.features.selectingRows($0) } ?? extraction.features
-        var tails: FittedScaler? = nil
-        if options.compressTails {
-            let fitted = model?.tails ?? LocatorTails.fit(kept)
-            kept = LocatorTails.apply(kept, fitted)
-            tails = fitted
-        }
-        let scaler = try model?.scaler ?? options.scaler.fit(kept)
-        if let large = try LocatorScaledRows.ifLarge(kept, scaler: scaler, options: options, model: model) {
-            // Millions of windows: the scaled table is never built (see ``LocatorScaledRows``).
-            clock.lap("scaling")
-            let darkGroup = options.excludeDark && dark.contains(true)
-            let outcome = try large.cluster(options: options, score: extraction.score, keep: keep, rowCount: n,
-                                            darkGroup: darkGroup, kRange: options.kRange)
-            clock.lap("clustering")
-            progress.report(2, 3, "clustering")
-            return try finish(images, options: options, extraction: extraction, outcome: outcome, darkGroup: darkGroup,
-                              scaler: scaler, tails: tails, truth: truth, levels: levels, darkExclusion: darkExclusion, clock: &clock, progress: progress)
-        }
-        var space = try scaler.transform(kept)
-        var fittedPCA: FittedPCA? = model?.pca
-        if model == nil {
-            switch options.reduction {
-            case .none: break
-            case .pca(let count):
-                guard count <= space.columns else {
-                    throw CleaveError("--pca \(count): only \(space.columns) features to reduce")
-                }
-                fittedPCA = try PCA(components: .count(count)).fit(space)
-            case .pcaFraction(let fraction):
-                fittedPCA = try PCA(components: .varianceFraction(fraction)).fit(space)
-            case .nmf(let count):
-                space = try LocatorClustering.nmf(kept, components: count, seed: options.seed)
-            }
-        }
-        if let fittedPCA { space = try fittedPCA.transform(space) }
-        clock.lap("scaling")
-
-        // Cluster.
-        var local: [Int32]
-        var centroids: Matrix
-        let k = options.clusterCount
-        var clusterScore: [Double]
-        if let model {
-            let fitted = try KMeans(clusterCount: model.centroids.rows, restarts: 1, seed: options.seed)
-                .fitAssign(space, initialCentroids: model.centroids)
-            local = fitted.labels
-            centroids = fitted.model.centroids
-            clusterScore = LocatorRows.clusterMeans(of: extraction.score.values, local: local, keep: keep, clusterCount: k)
-        } else {
-            local = try LocatorClustering.cluster(space, options: options)
-            let fitted = LocatorRows.centroidsAndScores(space, score: extraction.score.values, local: local, keep: keep, clusterCount: k)
-            centroids = fitted.centroids!
-            clusterScore = fitted.scores
-        }
-        progress.report(1, 3, "clustering")
-        clock.lap("clustering")
-
-        // Canonical numbering: clusters by decreasing particle score (cluster 0 = most particle-like).
-        if model == nil {
-            let order = (0..<k).sorted { clusterScore[$0] != clusterScore[$1] ? clusterScore[$0] > clusterScore[$1] : $0 < $1 }
-            var newIndex = [Int32](repeating: 0, count: k)
-            for (new, old) in order.enumerated() { newIndex[old] = Int32(new) }
-            LocatorRows.renumber(&local, newIndex: newIndex)
-            centroids = centroids.selectingRows(order)
-            clusterScore = order.map { clusterScore[$0] }
-        }
-
-        // Labels for all patches.
-        let darkLabel: Int32? = options.excludeDark && dark.contains(true) ? Int32(k) : nil
-        let labels = LocatorRows.spread(local, keep: keep, rowCount: n, fill: Int32(k))
-        let sizes = LocatorRows.sizes(labels, groupCount: k + (darkLabel == nil ? 0 : 1))
-
-        // Pick and heat.
-        var picked: Int
-        var pickedBy: String
-        var heat: [Float]
-        var pickedMask: [Bool]
-        if let reference = options.similarTo {
-            let refIndex = try referenceIndex(reference, images: images, layout: layout)
-            guard let refRow = keep.map({ $0.firstIndex(of: refIndex) }) ?? refIndex else {
-                throw CleaveError("--similar-to \(reference.image):\(reference.row):\(reference.column) is a dark (excluded) patch; pick a film patch")
-            }
-            let similarity = LocatorClustering.cosineToRow(space, row: refRow)
-            heat = LocatorRows.spread(similarity.map { max(0, $0) }, keep: keep, rowCount: n, fill: 0)
-            pickedMask = LocatorRows.spread(similarity.map { Double($0) >= options.similarityThreshold }, keep: keep, rowCount: n, fill: false)
-            picked = Int(local[refRow])
-            pickedBy = "similarity"
-        } else {
-            if let model { picked = model.picked; pickedBy = "model" }
-            else if let user = options.pick {
-                guard user < k else { throw CleaveError("--pick \(user): there are only \(k) clusters (0…\(k - 1))") }
-                picked = user; pickedBy = "user"
-            } else {
-                picked = 0; pickedBy = "automatic"  // canonical order puts the most particle-like first
-            }
-            heat = LocatorRows.spread(LocatorClustering.closeness(space, centroids: centroids, to: picked), keep: keep, rowCount: n, fill: 0)
-            pickedMask = LocatorRows.mask(labels, equalTo: picked)  // dark rows carry label k ≠ picked
-        }
-        clock.lap("pick")
-
-        // Silhouettes.
-        var silhouette: Double? = nil
-        var silhouetteByK: [(k: Int, score: Double)] = []
-        if k >= 2 && keptCount > k {
-            silhouette = try LocatorClustering.silhouette(space, labels: local, seed: options.seed)
-        }
-        if let range = options.kRange {
-            for candidate in range where candidate < keptCount {
-                var o = options; o.clusterCount = candidate
-                let l = try LocatorClustering.cluster(space, options: o)
-                if let score = try LocatorClustering.silhouette(space, labels: l, seed: options.seed) { silhouetteByK.append((candidate, score)) }
-            }
-            clock.lap("silhouette table")
-        }
-        progress.report(2, 3, "clustering")
-
-        let outcome = LocatorScaledRows.Outcome(local: local, labels: labels, centroids: centroids, clusterScore: clusterScore,
-                                                sizes: sizes, picked: picked, pickedBy: pickedBy, heat: heat, pickedMask: pickedMask,
-                                                silhouette: silhouette, silhouetteByK: silhouetteByK)
-        return try finish(images, options: options, extraction: extraction, outcome: outcome, darkGroup: darkLabel != nil,
-                          scaler: scaler, pca: fittedPCA, tails: tails, truth: truth, levels: levels, darkExclusion: darkExclusion, clock: &clock,
-                          progress: progress)
-    }
-
-    /// The end of a run: truth scores, targets, the saved model, the result.
-    static func finish(_ images: [LocatorImage], options: LocatorOptions, extraction: Extraction, outcome: LocatorScaledRows.Outcome,
-                       darkGroup: Bool, scaler: FittedScaler, pca fittedPCA: FittedPCA? = nil, tails: FittedScaler?,
-                       truth: LocatorTruth?, levels: Levels, darkExclusion: String, clock: inout StageClock,
-                       progress: CleaveCore.Progress) throws -> LocatorResult {
-        let layout = extraction.layout, k = options.clusterCount
-        let labels = outcome.labels, pickedMask = outcome.pickedMask
-        // Truth scores.
-        var scores: ClusteringScores? = nil
-        var truthCount = 0
-        if let truth {
-            let matched = try truth.match(imageNames: images.map(\.name), layout: layout)
-            truthCount = matched.count
-            scores = ClusteringScores(truth: matched.map(\.classIndex), predicted: matched.map { Int(labels[$0.patch]) })
-            clock.lap("scores")
-        }
-
-        // Targets.
-        let targets = LocatorTargets.find(pickedMask: pickedMask, heat: outcome.heat, layout: layout, images: images)
-        clock.lap("targets")
-        progress.report(3, 3, "clustering")
-
-        // Model.
-        let signature = LocatorRows.signature(extraction.features, pickedMask: pickedMask, names: options.features.map(\.rawValue))
-        let savedModel = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
-                                      scaler: scaler, pca: fittedPCA, centroids: outcome.centroids, picked: outcome.picked,
-                                      pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,
-                                      flattenBackground: options.flattenBackground, tails: tails,
-                                      normalizeTiles: options.normalizeTiles, filmLevel: levels.filmLevel)
-        var names = (0..<k).map { "cluster \($0)" }
-        if darkGroup { names.append("dark / grid bars") }
-        var particleScores = outcome.clusterScore
-        if darkGroup { particleScores.append(.nan) }
-        return LocatorResult(options: options, imageNames: images.map(\.name), layout: layout,
-                             featureNames: options.features.map(\.rawValue), features: extraction.features,
-                             labels: labels, clusterCount: k, darkGroup: darkGroup ? k : nil, picked: outcome.picked,
-                             pickedBy: outcome.pickedBy, heat: outcome.heat, pickedMask: pickedMask, clusterSizes: outcome.sizes,
-                             particleScores: particleScores, silhouette: outcome.silhouette, silhouetteByK: outcome.silhouetteByK,
-                             scores: scores, truthPatchCount: truthCount, targets: targets, timings: clock.laps,
-                             model: savedModel, filmLevel: levels.filmLevel, groupNames: names, barEdgePixels: extraction.barEdges,
-                             film: levels.film, tileNormalization: levels.normalization, darkExclusion: darkExclusion)
+        let computed = try features(inputImages, options: options, model: model, progress: progress)
+        return try run(inputImages, features: computed, options: options, model: model, truth: truth, progress: progress)
     }
 
     /// The film level of `images`: the median of the film's own population of grey values
@@ -398,10 +179,13 @@ public enum Locator {
                     : nil
                 if let measuredBar { windowBarEdges.append(measuredBar.edge) }
                 if let measuredBar, measuredBar.edge != nil {  // the image has a bar
-                    let masked = try SlidingWindow.maskedMoments(image.image, include: measuredBar.mask.map { !$0 }, window: size, stride: stride,
+                    let masked = try SlidingWindow.maskedMoments(image.image, exclude: measuredBar.mask, window: size, stride: stride,
                                                                  statistics: statistics)
                     moments = masked.features
-                    barFraction = masked.included.map { 1 - $0 }
+                    // The bar fraction, in the included fractions' own storage (no second table).
+                    var fraction = masked.included
+                    fraction.withUnsafeMutableBufferPointer { f in for i in f.indices { f[i] = 1 - f[i] } }
+                    barFraction = fraction
                 } else {
                     moments = try SlidingWindow.moments(image.image, window: size, stride: stride, statistics: statistics)
                 }
@@ -427,7 +211,8 @@ public enum Locator {
                 }
                 if options.excludeDark {
                     // Windows: the fraction of each window that is bar (0 when the image has none).
-                    black += barFraction ?? [Float](repeating: 0, count: count)
+                    let fraction = barFraction ?? [Float](repeating: 0, count: count)
+                    if black.isEmpty { black = fraction } else { black += fraction }  // one image: no copy
                 }
             }
             progress.report(images.count, images.count, "window moments")
@@ -556,6 +341,27 @@ public enum Locator {
     static func stem(_ name: String) -> String {
         guard let dot = name.lastIndex(of: ".") else { return name }
         return String(name[..<dot])
+    }
+}
+
+extension LocatorOptions {
+    /// These options with a saved model's settings in force: its sampling (a grid run keeps its
+    /// own grid), features, statistics, dark handling (never decided anew), flattening, tail
+    /// compression, tile normalisation and cluster count.
+    func applying(_ model: LocatorModel?) -> LocatorOptions {
+        guard let model else { return self }
+        var options = self
+        options.sampling = model.sampling.adapted(to: sampling)
+        options.features = model.features
+        options.statistics = model.statistics
+        options.excludeDark = model.excludeDark
+        options.darkMargin = model.darkMargin
+        options.flattenBackground = model.flattenBackground ?? false
+        options.compressTails = model.tails != nil
+        options.normalizeTiles = model.normalizeTiles ?? false
+        options.automaticDarkExclusion = false  // the model's dark handling stands
+        options.clusterCount = model.centroids.rows
+        return options
     }
 }
 

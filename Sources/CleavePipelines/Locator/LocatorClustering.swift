@@ -43,91 +43,9 @@ enum LocatorClustering {
         return Matrix(rows: clusterCount, columns: space.columns, values: values)
     }
 
-    /// Heat of every row for cluster `picked`: `d_other / (d_picked + d_other)` with Euclidean
-    /// distances to the picked centre and the nearest other centre — 1 at the picked centre,
-    /// 0.5 on the boundary, towards 0 deep inside another cluster.
+    /// Heat of every row for cluster `picked` (``ClusterCloseness/of(_:centroids:to:)``).
     static func closeness(_ space: Matrix, centroids: Matrix, to picked: Int) -> [Float] {
-        let k = centroids.rows, d = space.columns
-        var heat = [Float](largeUninitializedCount: space.rows) { _ in }  // every row written below
-        heat.withUnsafeMutableBufferPointer { out in
-            space.values.withUnsafeBufferPointer { points in
-                centroids.values.withUnsafeBufferPointer { centres in
-                    let box = UnsafeMutableSendableBuffer(out)
-                    let p = UnsafeSendableBuffer(points), q = UnsafeSendableBuffer(centres)
-                    Parallel.forEachChunk(of: space.rows, chunkCount: Parallel.chunkCount(total: space.rows, minimumPerChunk: 4096)) { range in
-                        LocatorClustering.closenessKernel(points: p.buffer.baseAddress!, columns: d, rows: range,
-                                                          centres: q.buffer.baseAddress!, centreCount: k, picked: picked,
-                                                          out: box.buffer.baseAddress!)
-                    }
-                }
-            }
-        }
-        return heat
-    }
-
-    /// ``closeness(_:centroids:to:)`` for `rows`: blocks of rows are transposed so that every
-    /// loop below runs across rows (vectorised); each row's arithmetic is the scalar one —
-    /// squared distance summed feature by feature, the square root taken once for the picked
-    /// and once for the nearest other centre (√ is monotone: √min = min √, bit for bit).
-    static func closenessKernel(points: UnsafePointer<Float>, columns d: Int, rows: Range<Int>, centres: UnsafePointer<Float>,
-                                centreCount k: Int, picked: Int, out: UnsafeMutablePointer<Float>) {
-        if k == 1 {
-            for r in rows { out[r] = 1 }
-            return
-        }
-        let block = 1000  // not a power of two: the transposed columns do not alias in the cache
-        let tile = UnsafeMutablePointer<Float>.allocate(capacity: block * d)
-        tile.initialize(repeating: 0, count: block * d)  // lanes past a short block read zeros
-        defer { tile.deallocate() }
-        var start = rows.lowerBound
-        while start < rows.upperBound {
-            let count = min(block, rows.upperBound - start)
-            let first = points + start * d
-            for j in 0..<d { let column = tile + j * block; for i in 0..<count { column[i] = first[i * d + j] } }
-            closenessOfTile(tile, stride: block, count: count, columns: d, centres: centres, centreCount: k, picked: picked,
-                            out: out + start)
-            start += count
-        }
-    }
-
-    /// The closeness of `count` ≤ 1000 rows held transposed in `tile` (column `j` at `tile + j · stride`;
-    /// readable up to the next multiple of 8 rows).
-    @inline(__always)
-    static func closenessOfTile(_ tile: UnsafePointer<Float>, stride: Int, count: Int, columns d: Int, centres: UnsafePointer<Float>,
-                                centreCount k: Int, picked: Int, out o: UnsafeMutablePointer<Float>) {
-        var i = 0
-        while i + 8 <= count {
-            UnsafeMutableRawPointer(o + i).storeBytes(of: closeness8(tile + i, stride: stride, columns: d, centres: centres,
-                                                                     centreCount: k, picked: picked), as: SIMD8<Float>.self)
-            i += 8
-        }
-        if i < count {
-            let rest = closeness8(tile + i, stride: stride, columns: d, centres: centres, centreCount: k, picked: picked)
-            for l in 0..<(count - i) { o[i + l] = rest[l] }
-        }
-    }
-
-    /// The closeness of eight transposed rows (column `j` at `rows + j · stride`). Each lane does
-    /// the scalar arithmetic: squared distance summed feature by feature (products, then sums),
-    /// the nearest other centre by `min`, one square root each, `dOther / max(dPick + dOther, 1e-30)`.
-    @inline(__always)
-    static func closeness8(_ rows: UnsafePointer<Float>, stride: Int, columns d: Int, centres: UnsafePointer<Float>,
-                           centreCount k: Int, picked: Int) -> SIMD8<Float> {
-        typealias Lanes = SIMD8<Float>
-        if k == 1 { return Lanes(repeating: 1) }
-        var sPick = Lanes(repeating: 0), sOther = Lanes(repeating: .infinity)
-        for c in 0..<k {
-            var sum = Lanes(repeating: 0)
-            for j in 0..<d {
-                let v = UnsafeRawPointer(rows + j * stride).loadUnaligned(as: Lanes.self) - Lanes(repeating: centres[c * d + j])
-                sum = sum + v * v
-            }
-            if c == picked { sPick = sum } else { sOther = sOther.replacing(with: sum, where: sum .< sOther) }  // min(sOther, sum)
-        }
-        let dPick = sPick.squareRoot(), dOther = sOther.squareRoot()
-        let total = dPick + dOther
-        let floor = Lanes(repeating: 1e-30)
-        return dOther / total.replacing(with: floor, where: floor .>= total)  // max(total, 1e-30)
+        ClusterCloseness.of(space, centroids: centroids, to: picked)
     }
 
     /// Cosine similarity of every row to row `row`.
@@ -152,12 +70,13 @@ enum LocatorClustering {
             .fit(space).labels
     }
 
-    /// Mean silhouette (Euclidean, on at most 5 000 sampled rows), nil when undefined
-    /// (fewer than 2 clusters, or every row its own cluster).
-    static func silhouette(_ space: Matrix, labels: [Int32], seed: UInt64) throws -> Double? {
+    /// Mean silhouette of `labels` on `sampleSize` sampled rows of `space` (all rows when fewer;
+    /// CleaveLearning's ``silhouette(_:labels:metric:sampleSize:seed:)``), or nil when it is not
+    /// defined (fewer than two clusters, or every row its own cluster).
+    static func silhouette(_ space: Matrix, labels: [Int32], sampleSize: Int, seed: UInt64) -> Double? {
         let distinct = LocatorRows.distinctCount(labels, bound: Int(labels.max() ?? 0) + 1)
-        guard distinct >= 2, distinct < labels.count else { return nil }
-        return try? silhouetteScore(space, labels: labels, sampleSize: min(space.rows, 5_000), seed: seed)
+        guard sampleSize > 0, distinct >= 2, distinct < labels.count else { return nil }
+        return try? CleaveLearning.silhouette(space, labels: labels, sampleSize: min(space.rows, sampleSize), seed: seed)
     }
 
     /// NMF weights of the min-max scaled features (NMF needs non-negative input).
@@ -168,11 +87,6 @@ enum LocatorClustering {
         let scaled = try Scaler.minMax.fit(features).transform(features)
         return try NMF(componentCount: components).fitTransform(scaled).weights
     }
-}
-
-/// CleaveLearning's silhouette under a name that does not clash with ``LocatorClustering/silhouette(_:labels:seed:)``.
-private func silhouetteScore(_ matrix: Matrix, labels: [Int32], sampleSize: Int, seed: UInt64) throws -> Double {
-    try silhouette(matrix, labels: labels, sampleSize: sampleSize, seed: seed)
 }
 
 struct UnsafeSendableBuffer<T>: @unchecked Sendable {
