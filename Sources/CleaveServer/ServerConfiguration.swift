@@ -21,11 +21,17 @@ public struct ServerConfiguration: Sendable {
     /// Uploads whose decoded pixels would exceed this many bytes are validated from their headers
     /// (plus a size check) instead of being decoded completely, so memory stays bounded.
     public var fullValidationBytes: Int
+    /// Memory for the pixel classifier's feature stacks kept between strokes (per image block,
+    /// least recently used evicted first). 1 GiB holds about 5 megapixels of the default bank's
+    /// 49 features; 0 keeps none (every live update computes its features).
+    public var pixelFeatureCacheBytes: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, demo: Bool = false,
                 maximumUploadBytes: Int = 4 << 30, maximumJSONBytes: Int = 4 << 20,
                 webDirectory: String = ServerConfiguration.defaultWebDirectory,
-                jobConcurrency: Int = ServerConfiguration.defaultJobConcurrency, fullValidationBytes: Int = 512 << 20) {
+                jobConcurrency: Int = ServerConfiguration.defaultJobConcurrency, fullValidationBytes: Int = 512 << 20,
+                pixelFeatureCacheBytes: Int = 1 << 30) {
+        self.pixelFeatureCacheBytes = max(0, pixelFeatureCacheBytes)
         self.jobConcurrency = max(1, jobConcurrency)
         self.fullValidationBytes = fullValidationBytes
         self.host = host
