@@ -18,9 +18,14 @@ import CleaveLearning
             let json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(forest)) as! [String: Any]
             func words(_ key: String) -> [UInt32] {
                 let data = Data(base64Encoded: json[key] as! String)!
-                return stride(from: 0, to: data.count, by: 4).map { i in
-                    UInt32(data[i]) | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2]) << 16 | UInt32(data[i + 3]) << 24
+                let bytes = [UInt8](data)
+                var out: [UInt32] = []
+                for i in stride(from: 0, to: bytes.count, by: 4) {
+                    var word: UInt32 = 0
+                    for k in 0..<4 { word |= UInt32(bytes[i + k]) << UInt32(8 * k) }
+                    out.append(word)
                 }
+                return out
             }
             starts = words("treeStarts").map { Int32(bitPattern: $0) }
             features = words("nodeFeatures").map { Int32(bitPattern: $0) }
