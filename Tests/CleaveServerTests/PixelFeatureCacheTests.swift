@@ -34,9 +34,9 @@ import Testing
         let (workbench, app) = try Harness.workbench(name, pixelFeatureCacheBytes: cacheBytes)
         let set = try SyntheticTileSet.generate(.init(rows: 1, columns: 1, tileSize: 600, overlap: 0, seed: 5, kind: .film, particlesPerTile: 30))
         let bytes = try ImageFile.encode(set.tiles[0].image, as: .tiff)
-        var answers: [Answer] = []
-        var statistics: [(computed: Int, storedBytes: Int)] = []
-        try await app.test(.router) { client in
+        return try await app.test(.router) { client in
+            var answers: [Answer] = []
+            var statistics: [(computed: Int, storedBytes: Int)] = []
             let project = try await Harness.createProject(client)
             let image = try await Harness.uploadImage(client, project: project, name: "tile.tif", bytes: bytes)
             try await PixelClassificationRoutesTests.paintTruth(client, image: image, mask: set.tiles[0].particleMask, count: 8)
@@ -75,8 +75,8 @@ import Testing
             try await update(bank: "fast")
             // Another bank: other features (a stale stack would be the wrong size or the wrong values).
             try await update(bank: "default")
+            return (answers, statistics)
         }
-        return (answers, statistics)
     }
 
     @Test func cachedLiveUpdatesEqualUncachedOnes() async throws {
