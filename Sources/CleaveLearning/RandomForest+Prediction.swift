@@ -42,6 +42,17 @@ extension RandomForest {
         probabilities(values: values, rowCount: rowCount, rowStride: 1, featureStride: rowCount, into: output, walk: walk)
     }
 
+    /// Class probabilities for `rowCount` consecutive samples of a larger feature-major stack:
+    /// feature f of sample r is `values[f * featureStride + r]` (e.g. some rows of a feature stack,
+    /// `featureStride` = the stack's pixel count, `values` starting at the first wanted pixel).
+    public func probabilities(featureMajor values: UnsafeBufferPointer<Float>, rowCount: Int, featureStride: Int,
+                              into output: UnsafeMutableBufferPointer<Float>, walk: ForestWalk = .binned) {
+        precondition(featureStride >= rowCount && output.count >= rowCount * classCount
+                     && (rowCount == 0 || values.count >= (featureCount - 1) * featureStride + rowCount),
+                     "RandomForest.probabilities(featureMajor:featureStride:): \(values.count) values / \(output.count) outputs for \(rowCount) rows, stride \(featureStride) × \(featureCount) features, \(classCount) classes")
+        probabilities(values: values, rowCount: rowCount, rowStride: 1, featureStride: featureStride, into: output, walk: walk)
+    }
+
     private func probabilities(values: UnsafeBufferPointer<Float>, rowCount: Int, rowStride: Int, featureStride: Int,
                                into output: UnsafeMutableBufferPointer<Float>, walk: ForestWalk) {
         guard rowCount > 0 else { return }

@@ -25,13 +25,18 @@ public struct ServerConfiguration: Sendable {
     /// channels) are refused at upload from their headers, before a pixel is decoded, and never
     /// decoded for tiles or jobs (`--max-image-pixels`).
     public var maximumImagePixels: Int
+    /// Memory for the pixel classifier's feature stacks kept between strokes (per image block,
+    /// least recently used evicted first). 1 GiB holds about 5 megapixels of the default bank's
+    /// 49 features; 0 keeps none (every live update computes its features).
+    public var pixelFeatureCacheBytes: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, demo: Bool = false,
                 maximumUploadBytes: Int = 4 << 30, maximumJSONBytes: Int = 4 << 20,
                 webDirectory: String = ServerConfiguration.defaultWebDirectory,
                 jobConcurrency: Int = ServerConfiguration.defaultJobConcurrency, fullValidationBytes: Int = 512 << 20,
-                maximumImagePixels: Int = ServerConfiguration.defaultMaximumImagePixels) {
+                maximumImagePixels: Int = ServerConfiguration.defaultMaximumImagePixels, pixelFeatureCacheBytes: Int = 1 << 30) {
         self.maximumImagePixels = max(1, maximumImagePixels)
+        self.pixelFeatureCacheBytes = max(0, pixelFeatureCacheBytes)
         self.jobConcurrency = max(1, jobConcurrency)
         self.fullValidationBytes = fullValidationBytes
         self.host = host

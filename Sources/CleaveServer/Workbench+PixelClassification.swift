@@ -138,14 +138,19 @@ extension Workbench {
             context.report(0, "rasterising strokes")
             var training: [PixelClassifier.TrainingExample] = []
             var labelled: [String: Int] = [:]
+            let options = PixelClassifier.TrainingOptions(bank: bank, forest: RandomForestConfiguration(treeCount: treeCount, seed: seed),
+                                                          blockSize: PixelFeatureCache.blockSize)
             for (dto, pixels, strokes) in ready {
                 // One label plane per image plane: each stroke labels the plane it was painted on.
                 let labels = StrokeRaster.labels(strokes, width: dto.width, height: dto.height, depth: dto.depth)
                 for v in labels where v != 0 { labelled[String(v), default: 0] += 1 }
                 let labelImage = Image<UInt8>(shape: Shape(width: dto.width, height: dto.height, depth: dto.depth), pixels: labels)
-                training.append(.init(input: PixelClassifierInput(name: dto.name, image: pixels), labels: AnyImage(labelImage),
-                                      labelsName: "strokes of \(dto.name)"))
+                // The whole image's windows, measured once per image (cached), as prediction uses them.
+                let input = try pixelFeatures.prepared(sha256: dto.sha256, input: PixelClassifierInput(name: dto.name, image: pixels),
+                                                       normalisation: options.normalisation)
+                training.append(.init(input: input, labels: AnyImage(labelImage), labelsName: "strokes of \(dto.name)"))
             }
+            let shas = ready.map { $0.0.sha256 }
             try context.checkCancelled()
             let present = Set(labelled.keys.compactMap { Int32($0) })
             let classes: [PixelClass] = present.sorted().enumerated().map { position, value in
@@ -154,10 +159,14 @@ extension Workbench {
                 }
                 return PixelClass.unnamed(value, position: Int(value) - 1)
             }
-            let options = PixelClassifier.TrainingOptions(bank: bank, forest: RandomForestConfiguration(treeCount: treeCount, seed: seed))
             let model: PixelClassifierModel
-            do { model = try PixelClassifier.train(training, classes: classes, options: options, progress: context.progress()) }
-            catch { throw APIError(.badRequest, String(describing: error)) }
+            do {
+                // Feature stacks of the blocks holding stroke pixels come from the per-image cache:
+                // after the first update they are not computed again until the image leaves it.
+                model = try PixelClassifier.train(training, classes: classes, options: options, progress: context.progress()) { index, input, region in
+                    try self.pixelFeatures.stack(sha256: shas[index], input: input, region: region, bank: bank)
+                }
+            } catch { throw APIError(.badRequest, String(describing: error)) }
             try context.checkCancelled()
             let id = Workbench.newID()
             let encoder = JSONEncoder()
@@ -237,34 +246,31 @@ extension Workbench {
         return try jobs.submit(kind: "predict", imageID: imageID, projectID: image.projectId, params: params) { [self] context in
             let model = try loadModel(modelDTO.id)
             let wanted = Region(x: region.x, y: region.y, width: region.width, height: region.height)
-            let halo = model.featureBank.halo(spacing: pixels.spacing)
-            let grown = wanted.expanded(by: max(halo.x, halo.y), within: pixels.shape.singleChannel)
-            let crop = Workbench.crop(pixels, to: grown)
-            // Intensity windows of the whole image, so a region is classified as it would be in the whole.
-            var cropInput = PixelClassifierInput(name: image.name, image: crop)
-            if let windows = try model.normalisation.windows(for: PixelClassifierInput(name: image.name, image: pixels)) {
-                cropInput = cropInput.withFeatureWindows(windows)
-            }
+            // The whole image's intensity windows and its blocks' feature stacks come from the
+            // cache (kept between strokes), so a region is classified exactly as it would be in the
+            // whole image, and a live update after a stroke computes no features.
             let prediction: PixelPrediction
             do {
-                prediction = try PixelClassifier.predict(cropInput, model: model, progress: context.progress())
+                let input = try pixelFeatures.prepared(sha256: image.sha256, input: PixelClassifierInput(name: image.name, image: pixels),
+                                                       normalisation: model.normalisation)
+                let bank = model.featureBank
+                prediction = try PixelClassifier.predict(input, model: model, region: wanted, blockSize: PixelFeatureCache.blockSize,
+                                                         progress: context.progress()) { _, input, block in
+                    try self.pixelFeatures.stack(sha256: image.sha256, input: input, region: block, bank: bank)
+                }
             } catch { throw APIError(.badRequest, String(describing: error)) }
             try context.checkCancelled()
-            // Cut the halo off again.
-            let k = model.classes.count, n = region.width * region.height, gw = grown.width, gn = grown.width * grown.height
+            let k = model.classes.count, n = region.width * region.height
             var labels = [UInt8](repeating: 0, count: n), uncertainty = [UInt8](repeating: 0, count: n)
-            var probabilities = [Float](repeating: 0, count: n * k)
             var uncertaintySum = 0.0
-            for y in 0..<region.height {
-                for x in 0..<region.width {
-                    let source = (y + wanted.y - grown.y) * gw + (x + wanted.x - grown.x), target = y * region.width + x
-                    labels[target] = UInt8(clamping: prediction.labels[source])
-                    let u = Double(prediction.uncertainty[source])
-                    uncertaintySum += u
-                    uncertainty[target] = UInt8((min(max(u, 0), 1) * 255).rounded())
-                    for c in 0..<k { probabilities[c * n + target] = prediction.probabilities[c * gn + source] }
-                }
+            for i in 0..<n {
+                labels[i] = UInt8(clamping: prediction.labels[i])
+                let u = Double(prediction.uncertainty[i])
+                uncertaintySum += u
+                uncertainty[i] = UInt8((min(max(u, 0), 1) * 255).rounded())
             }
+            let probabilities = prediction.probabilities
+            precondition(probabilities.count == n * k, "startPrediction: \(probabilities.count) probabilities for \(n) pixels × \(k) classes")
             let id = Workbench.newID()
             try results.write(labels, kind: "predictions", id: id, part: "labels")
             try results.write(uncertainty, kind: "predictions", id: id, part: "uncertainty")

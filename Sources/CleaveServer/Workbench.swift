@@ -23,6 +23,8 @@ public final class Workbench: Sendable {
     let models: LockedCache<PixelClassifierModel>
     /// Keeps server paths out of error lines and job errors.
     public let redactor: PathRedactor
+    /// Pixel-classifier feature stacks and intensity windows per image, kept between strokes.
+    let pixelFeatures: PixelFeatureCache
 
     /// Opens (creating if needed) the data directory.
     public init(configuration: ServerConfiguration) throws {
@@ -39,10 +41,16 @@ public final class Workbench: Sendable {
         features = FeatureCache(capacity: 6)
         results = try ResultStore(directory: configuration.dataDirectory + "/results")
         models = LockedCache(capacity: 4)
+        pixelFeatures = PixelFeatureCache(capacityBytes: configuration.pixelFeatureCacheBytes)
         // Leftovers of uploads interrupted by a crash are never part of the store.
         for name in (try? manager.contentsOfDirectory(atPath: blobs.temporaryDirectory)) ?? [] {
             try? manager.removeItem(atPath: blobs.temporaryDirectory + "/" + name)
         }
+    }
+
+    /// Pixel-classifier feature stacks computed so far (cache misses) and the bytes the cache holds.
+    public var pixelFeatureCacheStatistics: (computed: Int, storedBytes: Int) {
+        pixelFeatures.statistics
     }
 
     static func now() -> String {

@@ -68,8 +68,11 @@ public enum PixelClassifier {
     ///     label value must be listed, and every listed class must have labelled pixels.
     /// - Throws: ``CleaveError`` for a label image of the wrong size or type, no labelled pixels,
     ///   a single class, a label outside the class list, or images with different channel counts.
+    ///   - features: where each block's feature stack comes from (default: computed with
+    ///     ``blockFeatures(of:region:bank:)``); the workbench passes its per-image cache.
     public static func train(_ examples: [TrainingExample], classes: [PixelClass]? = nil,
-                             options: TrainingOptions = TrainingOptions(), progress: Progress = .silent) throws -> PixelClassifierModel {
+                             options: TrainingOptions = TrainingOptions(), progress: Progress = .silent,
+                             features source: BlockFeatureSource? = nil) throws -> PixelClassifierModel {
         guard let first = examples.first else { throw CleaveError("train: no training images given") }
         let channelCount = first.input.channelCount
         let listed = classes.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.value, $0) }) }
@@ -148,7 +151,9 @@ public enum PixelClassifier {
             for p in chosenPerExample[index] { buckets[tiles.tileIndex(ofPixel: p)].append(p) }
             let shape = input.spatialShape
             for (t, region) in tiles.regions.enumerated() where !buckets[t].isEmpty {
-                let stack = try features(of: input, region: region, bank: bank)
+                let stack = try source?(index, input, region) ?? features(of: input, region: region, bank: bank)
+                precondition(stack.pixelCount == region.pixelCount && stack.featureCount == bank.featureCount(channelCount: channelCount),
+                             "PixelClassifier.train: the feature source gave \(stack.featureCount) features over \(stack.shape) for \(region)")
                 let local = buckets[t].map { p -> Int in
                     let x = p % shape.width, y = (p / shape.width) % shape.height, z = p / shape.planeSize
                     return ((z - region.z) * region.height + (y - region.y)) * region.width + (x - region.x)
@@ -190,6 +195,24 @@ public enum PixelClassifier {
             }
             return out
         }
+    }
+
+    /// Where a block's feature stack comes from: `(example index, prepared input, block region)` →
+    /// the stack of ``blockFeatures(of:region:bank:)`` for that block (computed, or kept by the caller).
+    /// The input is the one after ``IntensityNormalisation/prepare(_:)``; the region is one of the
+    /// blocks of ``blockRegions(_:bank:blockSize:)``.
+    public typealias BlockFeatureSource = (_ example: Int, _ input: PixelClassifierInput, _ region: Region) throws -> FeatureStack
+
+    /// The feature stack of `region` exactly as training and prediction compute it (on the region
+    /// grown by the bank's halo, so it equals the same pixels of the whole image's stack).
+    /// - Throws: what reading a streamed plane throws.
+    public static func blockFeatures(of input: PixelClassifierInput, region: Region, bank: FilterBank) throws -> FeatureStack {
+        try features(of: input, region: region, bank: bank)
+    }
+
+    /// The blocks training and prediction compute features in (see ``TrainingOptions/blockSize``).
+    public static func blockRegions(_ shape: Shape, bank: FilterBank, blockSize: Int) -> [Region] {
+        blockTiles(shape.singleChannel, bank: bank, blockSize: blockSize).regions
     }
 
     /// Features of `region` (computed on the region grown by the bank's halo).

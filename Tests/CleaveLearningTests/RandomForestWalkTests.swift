@@ -1,0 +1,127 @@
+import Testing
+import Foundation
+import CleaveCore
+import CleaveLearning
+
+/// The prediction kernels against the plainest possible walk, written here from the forest's own
+/// file form (the node arrays of `RandomForest+Codable.swift`): one row at a time, one tree at a
+/// time, `child + (x > threshold ? 1 : 0)` until a node points to itself, the leaves' class
+/// fractions added in tree order, then scaled by 1 / trees. Every kernel, layout and thread count
+/// must give exactly these Float bits.
+@Suite struct RandomForestWalkTests {
+    /// The node arrays decoded from the forest's JSON (little-endian base64 words).
+    struct PlainForest {
+        var starts: [Int32], features: [Int32], thresholds: [Float], children: [Int32], values: [Float]
+        var classCount: Int
+
+        init(_ forest: RandomForest) throws {
+            let json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(forest)) as! [String: Any]
+            func words(_ key: String) -> [UInt32] {
+                let data = Data(base64Encoded: json[key] as! String)!
+                let bytes = [UInt8](data)
+                var out: [UInt32] = []
+                for i in stride(from: 0, to: bytes.count, by: 4) {
+                    var word: UInt32 = 0
+                    for k in 0..<4 { word |= UInt32(bytes[i + k]) << UInt32(8 * k) }
+                    out.append(word)
+                }
+                return out
+            }
+            starts = words("treeStarts").map { Int32(bitPattern: $0) }
+            features = words("nodeFeatures").map { Int32(bitPattern: $0) }
+            thresholds = words("nodeThresholds").map { Float(bitPattern: $0) }
+            children = words("nodeChildren").map { Int32(bitPattern: $0) }
+            values = words("nodeValues").map { Float(bitPattern: $0) }
+            classCount = forest.classCount
+        }
+
+        func probabilities(rows: [Float], featureCount: Int) -> [Float] {
+            let rowCount = rows.count / featureCount, trees = starts.count - 1
+            var out = [Float](repeating: 0, count: rowCount * classCount)
+            for r in 0..<rowCount {
+                for t in 0..<trees {
+                    var node = Int(starts[t])
+                    while true {
+                        let x = rows[r * featureCount + Int(features[node])]
+                        let next = Int(children[node]) + (x > thresholds[node] ? 1 : 0)
+                        if next == node { break }
+                        node = next
+                    }
+                    for c in 0..<classCount { out[r * classCount + c] += values[node * classCount + c] }
+                }
+                for c in 0..<classCount { out[r * classCount + c] *= 1 / Float(trees) }
+            }
+            return out
+        }
+    }
+
+    /// Random training data with class-dependent means, values rounded to a coarse grid (so many
+    /// probes sit exactly on thresholds' neighbours), plus probes: training rows, jittered rows,
+    /// ±∞, NaN, huge values.
+    static func data(featureCount: Int, classes: Int, rows: Int, seed: UInt64) -> (train: [Float], labels: [Int32], probe: [Float]) {
+        var rng = SeededGenerator(seed: seed)
+        var train: [Float] = [], labels: [Int32] = []
+        for i in 0..<rows {
+            let c = i % classes
+            labels.append(Int32(c * 3 + 1))
+            for f in 0..<featureCount {
+                let shift = f % 3 == 0 ? Double(c) * 0.8 : 0
+                train.append(Float(((shift + rng.nextGaussian()) * 8).rounded() / 8))
+            }
+        }
+        var probe = train
+        for _ in 0..<(rows + 37) {
+            for _ in 0..<featureCount { probe.append(train[rng.next(below: train.count)] + Float(rng.nextGaussian()) * 0.05) }
+        }
+        for special: Float in [.infinity, -.infinity, .nan, 1e30, -1e30, 0] {
+            for f in 0..<featureCount { probe.append(f % 2 == 0 ? special : train[rng.next(below: train.count)]) }
+        }
+        return (train, labels, probe)
+    }
+
+    @Test(arguments: [
+        (featureCount: 1, classes: 2, rows: 300, trees: 7, maxDepth: nil as Int?),
+        (featureCount: 5, classes: 3, rows: 900, trees: 20, maxDepth: nil),
+        (featureCount: 49, classes: 4, rows: 1500, trees: 13, maxDepth: nil),
+        (featureCount: 49, classes: 2, rows: 700, trees: 9, maxDepth: 4),
+        (featureCount: 300, classes: 5, rows: 500, trees: 6, maxDepth: nil),
+        // More features than the byte walk's 16-bit offsets allow: the float walk takes over.
+        (featureCount: 2100, classes: 2, rows: 160, trees: 3, maxDepth: nil),
+    ])
+    func everyWalkEqualsThePlainWalk(_ setting: (featureCount: Int, classes: Int, rows: Int, trees: Int, maxDepth: Int?)) throws {
+        let F = setting.featureCount
+        let (train, labels, probe) = Self.data(featureCount: F, classes: setting.classes, rows: setting.rows, seed: UInt64(F * 31 + setting.trees))
+        let forest = try RandomForest.train(rows: train, featureCount: F, labels: labels,
+                                            configuration: RandomForestConfiguration(treeCount: setting.trees, maxDepth: setting.maxDepth, seed: 3))
+        let expected = try PlainForest(forest).probabilities(rows: probe, featureCount: F)
+        let rowCount = probe.count / F, K = forest.classCount
+        var featureMajor = [Float](repeating: 0, count: probe.count)
+        for r in 0..<rowCount { for f in 0..<F { featureMajor[f * rowCount + r] = probe[r * F + f] } }
+        // The same rows inside a wider stack (features `stride` apart, starting at `lead`).
+        let lead = 5, stride = rowCount + 11
+        var wide = [Float](repeating: .nan, count: F * stride + lead)
+        for r in 0..<rowCount { for f in 0..<F { wide[lead + f * stride + r] = probe[r * F + f] } }
+
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        for threads in [1, 2, 3, 8] {
+            Parallel.threadCount = threads
+            for walk in ForestWalk.allCases {
+                #expect(forest.probabilities(rows: probe, walk: walk) == expected, "row-major, \(walk), \(threads) threads")
+                var a = [Float](repeating: -1, count: rowCount * K)
+                featureMajor.withUnsafeBufferPointer { v in
+                    a.withUnsafeMutableBufferPointer { forest.probabilities(featureMajor: v, rowCount: rowCount, into: $0, walk: walk) }
+                }
+                #expect(a == expected, "feature-major, \(walk), \(threads) threads")
+                var b = [Float](repeating: -1, count: rowCount * K)
+                wide.withUnsafeBufferPointer { v in
+                    b.withUnsafeMutableBufferPointer {
+                        forest.probabilities(featureMajor: UnsafeBufferPointer(rebasing: v[lead...]), rowCount: rowCount,
+                                             featureStride: stride, into: $0, walk: walk)
+                    }
+                }
+                #expect(b == expected, "strided feature-major, \(walk), \(threads) threads")
+            }
+        }
+    }
+}
