@@ -308,7 +308,7 @@ tifffile.imwrite('$WORK/unrelated.tif', m)"
   printf 'moving_x,moving_y,fixed_x,fixed_y\n10,10,100,100\n200,40,400,300\n' > "$WORK/two.csv"
   refuse "register refuses too few landmarks" "2 landmark pairs, a similarity transform needs at least 3" "$CLEAVE" register \
       "$WORK/eds.tif" "$SAND/images/Sandstone_Versa0000.tif" --landmarks "$WORK/two.csv" --out "$WORK/reg-two"
-  refuse "register refuses an unknown model" "--model must be rigid, similarity or affine" "$CLEAVE" register "$WORK/eds.tif" \
+  refuse "register refuses an unknown model" "model must be rigid, similarity or affine" "$CLEAVE" register "$WORK/eds.tif" \
       "$SAND/images/Sandstone_Versa0000.tif" --model projective --out "$WORK/reg-bad"
 else
   echo "skip register checks: $SAND is missing"
