@@ -310,6 +310,18 @@ tifffile.imwrite('$WORK/unrelated.tif', m)"
       "$WORK/eds.tif" "$SAND/images/Sandstone_Versa0000.tif" --landmarks "$WORK/two.csv" --out "$WORK/reg-two"
   refuse "register refuses an unknown model" "model must be rigid, similarity or affine" "$CLEAVE" register "$WORK/eds.tif" \
       "$SAND/images/Sandstone_Versa0000.tif" --model projective --out "$WORK/reg-bad"
+  # transfer (issue 21, item 2): the registered map's classes, eroded near borders, train a forest.
+  check "transfer trains a classifier from the registered map" "$CLEAVE" transfer "$WORK/eds.tif" \
+      "$SAND/images/Sandstone_Versa0000.tif" --pixels-per-class 300 --out "$WORK/transfer"
+  pycheck "transfer: eroded training labels on the plane agree with the true labels, and a model" "
+import json, numpy as np, tifffile
+t = tifffile.imread('$WORK/transfer/training-labels.tif'); truth = tifffile.imread('$SAND/labels/Sandstone_Versa0000.tif')
+assert t.shape == truth.shape, t.shape
+kept = t > 0
+assert 0.3 < kept.mean() < 0.95, kept.mean()
+agree = (t[kept] == truth[kept]).mean()
+assert agree > 0.97, agree
+assert json.load(open('$WORK/transfer/model.json'))['kind']"
 else
   echo "skip register checks: $SAND is missing"
 fi
