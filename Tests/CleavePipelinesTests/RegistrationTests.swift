@@ -6,6 +6,9 @@ import CleaveFormats
 import CleavePipelines
 import CleaveTestSupport
 
+// Foundation has an AffineTransform too; the registration's is meant here.
+private typealias AffineTransform = CleavePipelines.AffineTransform
+
 #if DEBUG
 private let isReleaseBuild = false
 #else
