@@ -7,7 +7,7 @@ import CleavePipelines
 import CleaveTestSupport
 
 // Foundation has an AffineTransform too; the registration's is meant here.
-private typealias AffineTransform = CleavePipelines.AffineTransform
+typealias AffineTransform = CleavePipelines.AffineTransform
 
 #if DEBUG
 private let isReleaseBuild = false
