@@ -281,5 +281,62 @@ else
   bad "hostile-input suite ran" "$(tail -n 3 "$WORK/hostile.log")"
 fi
 
+# --- register (issue 21, item 1) --------------------------------------------------------------
+# A synthetic "EDS map" of sandstone slice 0000 (labels ÷2, rotated 17°, shifted, 10 % of border
+# pixels relabelled, a corner cropped) registered to the grey image of 0000: the transform within
+# 1 px and 0.5° of the truth (bench/register/make_eds_map.py writes the truth beside the map).
+SAND=$DATA/sandstone-xrm
+if [ -f "$SAND/labels/Sandstone_Versa0000.tif" ]; then
+  python3 bench/register/make_eds_map.py "$SAND/labels/Sandstone_Versa0000.tif" "$WORK/eds.tif" --mirror --seed 2 --shift=-9,15
+  check "register an EDS-like class map to a grey slice" "$CLEAVE" register "$WORK/eds.tif" \
+      "$SAND/images/Sandstone_Versa0000.tif" --out "$WORK/reg"
+  pycheck "register: transform.json holds the affine within 1 px and 0.5° of the truth, the score and the pictures" "
+import json, math, os
+import numpy as np
+r = json.load(open('$WORK/reg/transform.json')); t = json.load(open('$WORK/eds.json'))
+A, T = np.array(r['affine']), np.array(t['affine'])
+assert A.shape == (2, 3), A
+h, w = t['movingShape']
+pts = np.array([[fx * (w - 1), fy * (h - 1), 1] for fx in (0.2, 0.8) for fy in (0.2, 0.8)])
+err = np.hypot(*((pts @ A.T) - (pts @ T.T)).T).max()
+ang = lambda M: math.degrees(math.atan2(-M[0][1], M[1][1]))
+assert err < 1 and abs(ang(A) - ang(T)) < 0.5, (err, ang(A), ang(T))
+assert r['mirrored'] is True and r['quality']['zScore'] >= r['quality']['minimumZScore'], r['quality']
+assert 0 < r['quality']['correlationRatio'] <= 1
+for f in ('overlay.png', 'checkerboard.png', 'registered.tif'): assert os.path.getsize('$WORK/reg/' + f) > 1000, f"
+  # A class map of something else (random blobs): indistinguishable from chance, nothing written.
+  python3 -c "
+import numpy as np, tifffile
+rng = np.random.default_rng(5); yy, xx = np.mgrid[0:400, 0:400]; m = np.ones((400, 400), np.uint8)
+for _ in range(150):
+    cx, cy, r = rng.uniform(0, 400), rng.uniform(0, 400), rng.uniform(4, 20); m[(xx - cx) ** 2 + (yy - cy) ** 2 <= r * r] = rng.integers(2, 5)
+tifffile.imwrite('$WORK/unrelated.tif', m)"
+  refuse "register refuses a map that does not match the plane" "no trustworthy match" "$CLEAVE" register "$WORK/unrelated.tif" \
+      "$SAND/images/Sandstone_Versa0000.tif" --out "$WORK/reg-unrelated"
+  [ ! -e "$WORK/reg-unrelated/transform.json" ] && ok "a refused registration writes no transform" || bad "a refused registration writes no transform"
+  printf 'moving_x,moving_y,fixed_x,fixed_y\n0,0,3000,3000\n300,0,3600,3000\n0,300,3000,3600\n' > "$WORK/far.csv"
+  refuse "register refuses landmarks that put the map outside the plane" "does not overlap" "$CLEAVE" register "$WORK/eds.tif" \
+      "$SAND/images/Sandstone_Versa0000.tif" --landmarks "$WORK/far.csv" --out "$WORK/reg-far"
+  printf 'moving_x,moving_y,fixed_x,fixed_y\n10,10,100,100\n200,40,400,300\n' > "$WORK/two.csv"
+  refuse "register refuses too few landmarks" "2 landmark pairs, a similarity transform needs at least 3" "$CLEAVE" register \
+      "$WORK/eds.tif" "$SAND/images/Sandstone_Versa0000.tif" --landmarks "$WORK/two.csv" --out "$WORK/reg-two"
+  refuse "register refuses an unknown model" "model must be rigid, similarity or affine" "$CLEAVE" register "$WORK/eds.tif" \
+      "$SAND/images/Sandstone_Versa0000.tif" --model projective --out "$WORK/reg-bad"
+  # transfer (issue 21, item 2): the registered map's classes, eroded near borders, train a forest.
+  check "transfer trains a classifier from the registered map" "$CLEAVE" transfer "$WORK/eds.tif" \
+      "$SAND/images/Sandstone_Versa0000.tif" --pixels-per-class 300 --out "$WORK/transfer"
+  pycheck "transfer: eroded training labels on the plane agree with the true labels, and a model" "
+import json, numpy as np, tifffile
+t = tifffile.imread('$WORK/transfer/training-labels.tif'); truth = tifffile.imread('$SAND/labels/Sandstone_Versa0000.tif')
+assert t.shape == truth.shape, t.shape
+kept = t > 0
+assert 0.3 < kept.mean() < 0.95, kept.mean()
+agree = (t[kept] == truth[kept]).mean()
+assert agree > 0.97, agree
+assert json.load(open('$WORK/transfer/model.json'))['kind']"
+else
+  echo "skip register checks: $SAND is missing"
+fi
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,126 @@
+import ArgumentParser
+import CleaveCore
+import CleaveFormats
+import CleaveLearning
+import CleavePipelines
+import Foundation
+
+/// `cleave transfer MAP PLANE --out DIR --predict SLICES…`: a 2D map's classes become training
+/// labels on a registered plane; the trained forest classifies the other slices.
+struct TransferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transfer",
+        abstract: "Register a class map to a plane, train a pixel classifier from it and classify other slices (3D mineralogy from a 2D map).",
+        discussion: """
+        1. Registers MAP to PLANE exactly as `cleave register` (same options, same refusals, same \
+        outputs in --out). 2. The registered classes become training labels on PLANE, with every \
+        pixel within r px of a border between two classes left unlabelled, r = --erode-factor × \
+        (registration uncertainty + half a map pixel on the plane), so that misplaced borders do \
+        not teach wrong classes. 3. Trains the random forest on PLANE (the `cleave train` defaults; \
+        --pixels-per-class labelled pixels per class sampled). 4. Classifies every --predict image \
+        as `cleave predict` does (labels, probabilities, uncertainty, overlay) and prints the phase \
+        fractions per image and over all of them.
+
+        Outputs in --out: the registration's files, training-labels.tif (label values, 0 = \
+        unlabelled), model.json (use with `cleave predict`), per image <stem>-labels.tif, \
+        -probabilities.tif, -uncertainty.tif, -overlay.png, and class-fractions.csv.
+
+        Example:
+          cleave transfer eds-map.tif slices/0000.tif --predict slices/0050.tif slices/0100.tif --out mineralogy
+        """)
+
+    @Argument(help: "Class map (integer labels, 0 = no data), e.g. a mineral map.")
+    var map: String
+
+    @Argument(help: "The plane the map shows (grey image; a stack with --plane).")
+    var plane: String
+
+    @Option(help: ArgumentHelp("Output folder.", valueName: "dir"))
+    var out: String
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Images (slices) to classify with the trained model.", valueName: "image"))
+    var predict: [String] = []
+
+    @Option(name: .customLong("plane-index"), help: ArgumentHelp("Plane of a stack given as PLANE (0-based).", valueName: "index"))
+    var planeIndex: Int = 0
+
+    @Option(help: ArgumentHelp("Transform model: rigid, similarity or affine.", valueName: "model"))
+    var model: String = "similarity"
+
+    @Option(help: ArgumentHelp("Mirror the map: auto, yes, no.", valueName: "mode"))
+    var mirror: String = "auto"
+
+    @Option(help: ArgumentHelp("Point pairs moving_x,moving_y,fixed_x,fixed_y replacing the automatic search.", valueName: "file"))
+    var landmarks: String?
+
+    @Option(name: .customLong("erode-factor"), help: ArgumentHelp("Erosion near class borders in units of (uncertainty + half a map pixel); 0 keeps every pixel.", valueName: "f"))
+    var erodeFactor: Double = 1
+
+    @Option(name: .customLong("pixels-per-class"), help: ArgumentHelp("Labelled pixels per class sampled for training.", valueName: "n"))
+    var pixelsPerClass: Int = 2000
+
+    @Option(help: ArgumentHelp("Seed of the chance test, the pixel sampling and the forest.", valueName: "n"))
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        guard RegistrationModel(rawValue: model) != nil else { throw ValidationError("--model must be rigid, similarity or affine, got '\(model)'.") }
+        guard MirrorSearch(rawValue: mirror) != nil else { throw ValidationError("--mirror must be auto, yes or no, got '\(mirror)'.") }
+        guard erodeFactor >= 0 && erodeFactor.isFinite else { throw ValidationError("--erode-factor must be 0 or more, got \(erodeFactor).") }
+        guard pixelsPerClass >= 1 else { throw ValidationError("--pixels-per-class must be at least 1, got \(pixelsPerClass).") }
+        guard planeIndex >= 0 else { throw ValidationError("--plane-index must be 0 or more, got \(planeIndex).") }
+    }
+
+    func run() throws {
+        let started = Date()
+        var options = RegistrationOptions()
+        options.model = RegistrationModel(rawValue: model)!
+        options.mirror = MirrorSearch(rawValue: mirror)!
+        options.seed = seed
+        let movingImage = try RegistrationMovingImage(try ImageFile.read(map), path: map)
+        let planeImage = try ImageFile.read(plane)
+        let fixedImage = try RegistrationFixedImage(planeImage, path: plane, plane: planeIndex)
+        for path in predict { _ = try ImageFile.info(path) }  // fail before the work when a slice is missing
+        let progress = ProgressBar.make()
+        let result = try register(moving: movingImage, fixed: fixedImage, options: options,
+                                  landmarks: try landmarks.map { try RegistrationLandmarks(path: $0) }, progress: progress)
+        _ = try writeRegistrationOutputs(result, moving: movingImage, fixed: fixedImage, movingPath: map, fixedPath: plane,
+                                         fixedPlane: planeIndex, landmarksPath: landmarks, minimumZScore: options.minimumZScore, directory: out)
+        print(String(format: "registered: rotation %.2f°, scale %.4f", result.transform.rotationDegrees, result.transform.scale)
+              + (result.transform.isMirrored ? ", mirrored" : "")
+              + String(format: ", η² %.3f, z %.1f, uncertainty ≈ %.1f px", result.correlationRatio,
+                       result.zScore.isFinite ? result.zScore : 1e9, result.uncertainty))
+        let planeAlone = planeImage.shape.depth == 1 ? planeImage : AnyImage(planeImage.floatImage().plane(planeIndex))
+        var forest = RandomForestConfiguration.pixelClassifierDefault
+        forest.seed = seed
+        let training = try LabelTransfer.train(registration: result, moving: movingImage, fixed: fixedImage, fixedImage: planeAlone,
+                                               fixedName: plane, erosionFactor: erodeFactor,
+                                               options: PixelClassifier.TrainingOptions(forest: forest, pixelsPerClass: pixelsPerClass),
+                                               progress: progress)
+        try ImageFile.write(training.labels, to: (out as NSString).appendingPathComponent("training-labels.tif"))
+        try training.model.write(path: (out as NSString).appendingPathComponent("model.json"))
+        print("training labels: eroded \(training.radius) px from class borders; pixels per class "
+              + zip(movingImage.labels, zip(training.pixelsBefore, training.pixelsAfter)).map { "\($0): \($1.0) → \($1.1)" }.joined(separator: ", "))
+        guard !predict.isEmpty else {
+            print("wrote \(out) in " + String(format: "%.2f s", Date().timeIntervalSince(started)) + " (no --predict images)")
+            return
+        }
+        var fractions: [ClassFractions] = []
+        var stems = Set<String>()
+        for path in predict {
+            let input = try training.model.normalisation.prepare(try PixelClassifierInput.open(paths: [path], name: path))
+            let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            var unique = stem, k = 2
+            while !stems.insert(unique).inserted { unique = "\(stem)-\(k)"; k += 1 }
+            let result = try PixelClassificationOutputs.write(input, model: training.model, directory: out, stem: unique,
+                                                              options: PixelClassificationOutputOptions(), progress: progress)
+            fractions.append(result)
+            print("\(path): " + zip(result.classes, result.percents).map { "\($0.name) " + String(format: "%.2f%%", $1) }.joined(separator: ", "))
+        }
+        let totals = fractions.dropFirst().reduce(fractions[0].pixelCounts) { zip($0, $1.pixelCounts).map(+) }
+        let all = max(1, totals.reduce(0, +))
+        print("phase fractions over \(fractions.count) image(s): "
+              + zip(fractions[0].classes, totals).map { "\($0.name) " + String(format: "%.2f%%", 100 * Double($1) / Double(all)) }.joined(separator: ", "))
+        try PixelClassificationOutputs.writeFractions(fractions, to: (out as NSString).appendingPathComponent("class-fractions.csv"))
+        print("wrote \(out) in " + String(format: "%.2f s", Date().timeIntervalSince(started)))
+    }
+}
