@@ -62,8 +62,8 @@ public struct ScaledRows: Sendable {
         chunkStart = ScaledRows.chunkStarts(including, includedCount: n, tableRows: raw.rows, chunks: chunks)
     }
 
-    /// Number of true flags.
-    static func count(_ flags: [Bool]) -> Int {
+    /// Number of true flags (counted a byte at a time, in 64 Ki chunks).
+    public static func count(_ flags: [Bool]) -> Int {
         flags.withUnsafeBufferPointer { f in
             guard let base = f.baseAddress else { return 0 }
             let bytes = UnsafeRawPointer(base).assumingMemoryBound(to: UInt8.self)  // Bool is one byte, 0 or 1

@@ -8,8 +8,8 @@ import CleaveFormats
 /// Each estimate is `baseline + Σ bytes per pixel × pixels` with coefficients measured as peak
 /// RSS of the command on 16- and 64-megapixel images (bench/hostile/RESULTS.md) and rounded up,
 /// so a command that proceeds stays within its estimate. Use ``check(_:_:for:)`` or
-/// ``MemoryBudget/check(_:for:)`` with them; the server sizes jobs and tiles with the same
-/// functions.
+/// ``MemoryBudget/check(_:for:)`` with them. (The server does not use them yet: it refuses
+/// images above its own `--max-image-pixels` from the header, ServerConfiguration.)
 public enum MemoryEstimate {
     /// Runtime, code and small tables of any command.
     public static let baseline = 96 << 20
@@ -116,6 +116,23 @@ public enum MemoryEstimate {
         let block = bytes(Double(featureCount) * 4 * 2 * Double(Parallel.threadCount), side * side)
         return sum([baseline, block, bytes(Double(labels.bytesPerSample) + 8, labels.sampleCount)]
                    + sizes.map { bytes(Double($0.bytesPerSample) * 2 + 8, $0.sampleCount) })
+    }
+
+    /// `cleave train --method unet` (and the U-Net of `--method auto`): the images read whole; per
+    /// labelled pixel the label arrays, the normalised and flat-field-corrected planes, their crops
+    /// and the validation probabilities (120 bytes, plus 8 per network input channel); the
+    /// network's activations for one training batch (`batch × patch² × width × 4 bytes × 24`) and
+    /// for one validation tile of up to 1024² (`tile² × width × 4 bytes × 20`). Measured (default
+    /// network, 2 steps): a 4 MP and a 16 MP uint8 image, and the 16 MP one as 2 channels: peak RSS
+    /// 1.55, 2.86 and 2.93 GiB against estimates of 2.0, 3.5 and 3.6 GiB (bench/hostile/RESULTS.md).
+    public static func unetTrain(_ sizes: [Size], labels: Size, networkChannels: Int, largestSide: Int,
+                                 batch: Int, patch: Int, width: Int) -> Int {
+        let tile = min(1024, max(1, largestSide))
+        let training = bytes(Double(batch) * Double(width) * 4 * 24, patch * patch)
+        let validation = bytes(Double(width) * 4 * 20, tile * tile)
+        return sum([baseline, training, validation,
+                    bytes(Double(labels.bytesPerSample) + 120 + 8 * Double(networkChannels), labels.sampleCount)]
+                   + sizes.map { bytes(Double($0.bytesPerSample) * 1.25, $0.sampleCount) })
     }
 
     /// Throws ``MemoryBudgetError`` when `bytes` exceeds `budget`.

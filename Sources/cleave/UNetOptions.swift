@@ -153,6 +153,19 @@ extension TrainCommand {
         return options
     }
 
+    /// Refuses, before reading, a U-Net training set that would not fit the memory budget.
+    func checkUNetMemory(_ options: UNetTrainingOptions) throws {
+        var need = 0
+        for (spec, labelPath) in zip(image, labels) {
+            let infos = try spec.split(separator: ",").map { try ImageFile.info(String($0)) }
+            let channels = infos.reduce(0) { $0 + $1.channels } * options.slices
+            need += MemoryEstimate.unetTrain(infos.map(MemoryEstimate.Size.init), labels: MemoryEstimate.Size(try ImageFile.info(labelPath)),
+                                             networkChannels: channels, largestSide: max(infos[0].width, infos[0].height),
+                                             batch: options.batchSize, patch: options.patchSize, width: options.baseWidth)
+        }
+        try MemoryEstimate.check(need, for: "U-Net training on \(image.count == 1 ? image[0] : "\(image.count) images")")
+    }
+
     /// The training images with their labels, read in order.
     func readExamples() throws -> [PixelClassifier.TrainingExample] {
         try zip(image, labels).map { spec, labelPath in
@@ -164,6 +177,7 @@ extension TrainCommand {
     func runUNet() throws {
         let options = try unetTrainingOptions()
         let classList = try readClassList(file: classes, specifications: classSpecs)
+        try checkUNetMemory(options)
         let examples = try readExamples()
         let start = Date()
         let cpu0 = UNetExperiment.processCPUSeconds()
@@ -194,6 +208,7 @@ extension TrainCommand {
         let unetOptions = try unetTrainingOptions()
         let classList = try readClassList(file: classes, specifications: classSpecs)
         try checkForestMemory(bank: try filterBank())
+        try checkUNetMemory(unetOptions)
         let examples = try readExamples()
         let start = Date()
         let cpu0 = UNetExperiment.processCPUSeconds()

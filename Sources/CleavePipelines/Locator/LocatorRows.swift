@@ -166,21 +166,7 @@ enum LocatorRows {
     }
 
     /// Number of true flags.
-    static func count(_ flags: [Bool]) -> Int {
-        flags.withUnsafeBufferPointer { f in
-            guard let base = f.baseAddress else { return 0 }
-            let bytes = UnsafeRawPointer(base).assumingMemoryBound(to: UInt8.self)  // Bool is one byte, 0 or 1
-            var total = 0, i = 0
-            while i < f.count {
-                let end = min(f.count, i + 65_536)
-                var partial: UInt32 = 0
-                for k in i..<end { partial &+= UInt32(bytes[k]) }
-                total += Int(partial)
-                i = end
-            }
-            return total
-        }
-    }
+    static func count(_ flags: [Bool]) -> Int { ScaledRows.count(flags) }
 
     /// Number of distinct values among labels `0..<bound` (cluster labels; no hashing of millions of rows).
     static func distinctCount(_ labels: [Int32], bound: Int) -> Int {
