@@ -72,6 +72,8 @@ struct ExperimentCommand: ParsableCommand {
     @OptionGroup(title: "U-Net training (per variant; --minutes is for the whole grid)")
     var unet: UNetCommonOptions
 
+    @OptionGroup var memory: MemoryBudgetOption
+
     func validate() throws {
         if image.isEmpty { throw ValidationError("Give at least one --image with its --labels.") }
         if image.count != labels.count { throw ValidationError("Got \(image.count) --image and \(labels.count) --labels; give one label image per training image.") }
@@ -87,9 +89,27 @@ struct ExperimentCommand: ParsableCommand {
         return parsed
     }
 
+    /// Refuses, before reading, images whose largest variant would not fit the memory budget
+    /// (each variant trains on every training image and predicts every test image).
+    func checkMemory(_ options: UNetTrainingOptions) throws {
+        memory.apply()
+        let width = try Self.list(widths, option: "widths").max() ?? options.baseWidth
+        let slicesMax = try Self.list(slices, option: "slices").max() ?? 1
+        var need = 0
+        for (spec, labelPath) in zip(image + testImage, labels + testLabels) {
+            let infos = try spec.split(separator: ",").map { try ImageFile.info(String($0)) }
+            need += MemoryEstimate.unetTrain(infos.map(MemoryEstimate.Size.init), labels: MemoryEstimate.Size(try ImageFile.info(labelPath)),
+                                             networkChannels: infos.reduce(0) { $0 + $1.channels } * slicesMax,
+                                             largestSide: max(infos[0].width, infos[0].height),
+                                             batch: options.batchSize, patch: options.patchSize, width: width)
+        }
+        try MemoryEstimate.check(need, for: "the U-Net experiment on \(image.count + testImage.count) image(s)")
+    }
+
     func run() throws {
         var options = try unet.trainingOptions(seed: seed)
         let classList = try readClassList(file: classes, specifications: classSpecs)
+        try checkMemory(options)
         var examples: [NeuralTrainingSet.Example] = []
         var tests: [UNetExperiment.TestImage] = []
         for (k, (spec, labelPath)) in zip(image, labels).enumerated() {

@@ -102,6 +102,7 @@ for f in lzw-400mp.tif deflate-900mp.tif deflate-1800mp.tif shared-1800mp.tif pn
   run "predict refuses $f" refuse "$BUDGETMSG" "$WORK/bp" "$CLEAVE" predict --model "$WORK/model.json" --out "$WORK/bp" "$img" $M
   run "train refuses $f" refuse "$BUDGETMSG" - "$CLEAVE" train --image "$img" --labels "$img" --bank fast --model "$WORK/bomb-model.json" $M
   run "train --method unet refuses $f" refuse "$BUDGETMSG" - "$CLEAVE" train --method unet --image "$img" --labels "$img" --steps 1 --model "$WORK/bomb-unet.json" $M
+  run "experiment refuses $f" refuse "$BUDGETMSG" "$WORK/bx" "$CLEAVE" experiment --image "$img" --labels "$img" --steps 1 --out "$WORK/bx" $M
   run "train --method auto refuses $f" refuse "$BUDGETMSG" - "$CLEAVE" train --method auto --image "$img" --labels "$img" --steps 1 --model "$WORK/bomb-auto.json" $M
 done
 # The default budget (half the physical memory) refuses the 1.8-gigapixel feature stack too.
