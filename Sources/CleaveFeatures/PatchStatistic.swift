@@ -87,7 +87,7 @@ public enum PatchStatistic: String, CaseIterable, Sendable, Codable, CustomStrin
             case "dark": group = [.darkfraction]
             default:
                 guard let one = PatchStatistic(rawValue: word) else {
-                    throw PatchStatisticError(message: "unknown feature '\(word)' in --features; valid: "
+                    throw PatchStatisticError(message: "unknown feature '\(word)'; valid: "
                         + PatchStatistic.allCases.map(\.rawValue).joined(separator: ",")
                         + " or a group: study, intensity, gradient, texture, defaults, all")
                 }
@@ -95,7 +95,7 @@ public enum PatchStatistic: String, CaseIterable, Sendable, Codable, CustomStrin
             }
             for s in group where !result.contains(s) { result.append(s) }
         }
-        if result.isEmpty { throw PatchStatisticError(message: "--features is empty; give at least one feature name") }
+        if result.isEmpty { throw PatchStatisticError(message: "the feature list is empty; give at least one feature name") }
         return result
     }
 }

@@ -8,29 +8,37 @@ import Foundation
 import GRDB
 import Hummingbird
 
-/// `POST /api/images/{id}/cluster`: the Locator's settings as the page sends them.
+/// `POST /api/images/{id}/cluster`: the Locator's settings (``LocatorSettings``, the type and checks
+/// `cleave locate` uses, same field names) plus the workbench's own fields, in one JSON object.
 public struct ClusterInput: Codable, Sendable {
     public var sessionId: String?
     public var clientTime: String?
-    /// "grid" (default) or "window".
-    public var mode: String?
-    public var gridRows: Int?
-    public var gridColumns: Int?
-    /// Fixed square patches instead of a rows × columns grid.
-    public var patchSize: Int?
-    public var windowSize: Int?
-    public var windowStride: Int?
-    public var clusterCount: Int?
-    public var features: [String]?
-    public var scaler: String?
-    public var reduce: String?
-    public var algorithm: String?
-    public var seed: UInt64?
-    public var excludeDark: Bool?
     /// The plane of a stack to cluster (0-based, default 0).
     public var plane: Int?
     /// The colour channel to cluster (needed only when the channels differ: true colour).
     public var channel: Int?
+    /// Every Locator field (mode, gridRows, clusterCount, …), checked by ``LocatorSettings/options()``.
+    public var settings: LocatorSettings
+
+    private enum CodingKeys: String, CodingKey { case sessionId, clientTime, plane, channel }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        sessionId = try container.decodeIfPresent(String.self, forKey: .sessionId)
+        clientTime = try container.decodeIfPresent(String.self, forKey: .clientTime)
+        plane = try container.decodeIfPresent(Int.self, forKey: .plane)
+        channel = try container.decodeIfPresent(Int.self, forKey: .channel)
+        settings = try LocatorSettings(from: decoder)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try settings.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(sessionId, forKey: .sessionId)
+        try container.encodeIfPresent(clientTime, forKey: .clientTime)
+        try container.encodeIfPresent(plane, forKey: .plane)
+        try container.encodeIfPresent(channel, forKey: .channel)
+    }
 }
 
 /// One cluster of a clustering.
@@ -115,70 +123,10 @@ extension Workbench {
     /// enough to encode in tens of milliseconds (the page stretches it over the image).
     static let overlayMaxSide = 512
 
-    /// Turns the page's settings into Locator options. - Throws: 400 naming the field.
+    /// Turns the page's settings into Locator options (the command line's checks and defaults).
+    /// - Throws: 400 naming the field.
     static func locatorOptions(_ input: ClusterInput) throws -> LocatorOptions {
-        var options = LocatorOptions()
-        let mode = input.mode ?? "grid"
-        switch mode {
-        case "grid":
-            if let size = input.patchSize {
-                guard (4...4096).contains(size) else { throw APIError(.badRequest, "patchSize must be 4 to 4096, got \(size)") }
-                options.sampling = .patches(.patchSize(size))
-            } else {
-                let rows = input.gridRows ?? 16, columns = input.gridColumns ?? 16
-                guard (1...512).contains(rows), (1...512).contains(columns) else {
-                    throw APIError(.badRequest, "gridRows and gridColumns must be 1 to 512, got \(rows)x\(columns)")
-                }
-                options.sampling = .patches(.grid(rows: rows, columns: columns))
-            }
-            options.features = PatchStatistic.defaults
-        case "window":
-            let size = input.windowSize ?? 33, stride = input.windowStride ?? 16
-            guard size >= 3, size <= 1025, size % 2 == 1 else { throw APIError(.badRequest, "windowSize must be odd, 3 to 1025, got \(size)") }
-            guard stride >= 1, stride <= size else { throw APIError(.badRequest, "windowStride must be 1 to windowSize, got \(stride)") }
-            options.sampling = .window(size: size, stride: stride)
-            options.features = LocatorOptions.windowFeatures
-        default:
-            throw APIError(.badRequest, "mode must be grid or window, got \(mode.prefix(40))")
-        }
-        if let names = input.features {
-            guard !names.isEmpty, names.count <= 40 else { throw APIError(.badRequest, "features must list 1 to 40 names") }
-            do { options.features = try PatchStatistic.parseList(names.joined(separator: ",")) } catch {
-                throw APIError(.badRequest, "features: \(error)")
-            }
-        }
-        let k = input.clusterCount ?? 4
-        guard (1...64).contains(k) else { throw APIError(.badRequest, "clusterCount must be 1 to 64, got \(k)") }
-        options.clusterCount = k
-        if let scaler = input.scaler {
-            guard let found = Scaler.allCases.first(where: { $0.rawValue.lowercased() == scaler.lowercased() }) else {
-                throw APIError(.badRequest, "scaler must be one of \(Scaler.allCases.map { $0.rawValue.lowercased() }.joined(separator: ", ")), got \(scaler.prefix(40))")
-            }
-            options.scaler = found
-        }
-        if let reduce = input.reduce {
-            let parts = reduce.split(separator: ":").map(String.init)
-            switch (parts.first ?? "", parts.count) {
-            case ("none", 1): options.reduction = .none
-            case ("pca", 2) where Int(parts[1]).map({ (1...64).contains($0) }) == true: options.reduction = .pca(Int(parts[1])!)
-            case ("pca", 2) where Int(parts[1]) == nil && Double(parts[1]) != nil: options.reduction = .pcaFraction(Double(parts[1])!)
-            case ("nmf", 2) where Int(parts[1]).map({ (1...64).contains($0) }) == true: options.reduction = .nmf(Int(parts[1])!)
-            default: throw APIError(.badRequest, "reduce must be none, pca:N, pca:FRACTION or nmf:N, got \(reduce.prefix(40))")
-            }
-        }
-        if let algorithm = input.algorithm {
-            guard let method = LocatorOptions.Method(rawValue: algorithm) else {
-                throw APIError(.badRequest, "algorithm must be kmeans or agglomerative, got \(algorithm.prefix(40))")
-            }
-            options.method = method
-        }
-        options.seed = input.seed ?? 0
-        options.excludeDark = input.excludeDark ?? false
-        // The workbench's clusters are what the page asked for (their indices are the API's);
-        // two-step mode comes only with excludeDark, as before.
-        options.automaticDarkExclusion = false
-        do { try options.validate() } catch { throw APIError(.badRequest, String(describing: error)) }
-        return options
+        do { return try input.settings.options() } catch { throw APIError(.badRequest, error.description) }
     }
 
     /// Starts a clustering job (202 + job). Features come from the cache when the image was

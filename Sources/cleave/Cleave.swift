@@ -34,6 +34,8 @@ struct Cleave: ParsableCommand {
         }
         do { try command.run() } catch let error as MemoryBudgetError {
             exit(withError: CleaveError(error.commandLineMessage))
+        } catch let error as LocatorOptionError {
+            exit(withError: CleaveError(LocateCommand.commandLineMessage(error)))
         } catch { exit(withError: error) }
     }
 

@@ -114,7 +114,7 @@ struct LocateCommand: ParsableCommand {
     var window: Int?
 
     @Option(name: .long, help: "Step between sliding windows, in pixels.")
-    var stride: Int = 1
+    var stride: Int = LocatorSettings.Defaults.windowStride
 
     @Option(name: .long, help: ArgumentHelp("Tile layout when names do not say it, ROWSxCOLS.", valueName: "RxC"))
     var mosaic: String?
@@ -141,7 +141,7 @@ struct LocateCommand: ParsableCommand {
     var metric: LocatorOptions.Metric = .euclidean
 
     @Option(name: .long, help: "Number of clusters k.")
-    var clusters: Int = 3
+    var clusters: Int = LocatorSettings.Defaults.clusterCount
 
     @Option(name: .long, help: "Random seed (k-means++ and sampling); same seed, same result.")
     var seed: UInt64 = 0
@@ -151,7 +151,7 @@ struct LocateCommand: ParsableCommand {
     var excludeDark: Bool?
 
     @Option(name: .customLong("dark-margin"), help: "Reach around dark grid patches within which patches holding any black pixel are also excluded (grid layouts; windows measure the film only instead).")
-    var darkMargin: Int = 1
+    var darkMargin: Int = LocatorSettings.Defaults.darkMargin
 
     @Option(name: .long, help: "The cluster of interest, as numbered in the legend (default: automatic).")
     var pick: Int?
@@ -160,7 +160,7 @@ struct LocateCommand: ParsableCommand {
     var similarTo: String?
 
     @Option(name: .customLong("similarity-threshold"), help: "Similarity at or above which patches are picked.")
-    var similarityThreshold: Double = 0.8
+    var similarityThreshold: Double = LocatorSettings.Defaults.similarityThreshold
 
     @Option(name: .customLong("k-range"), help: ArgumentHelp("Silhouette table over k, e.g. 2-6.", valueName: "A-B"))
     var kRange: String?
@@ -178,13 +178,13 @@ struct LocateCommand: ParsableCommand {
     var opacity: Double = 0.4
 
     @Option(name: .customLong("gradient-sigma"), help: "Gaussian sigma of the gradient features, in pixels.")
-    var gradientSigma: Double = 2
+    var gradientSigma: Double = LocatorSettings.Defaults.gradientSigma
 
     @Option(name: .customLong("glcm-distance"), help: "GLCM pixel-pair distance.")
-    var glcmDistance: Int = 1
+    var glcmDistance: Int = LocatorSettings.Defaults.glcmDistance
 
     @Option(name: .customLong("glcm-levels"), help: "GLCM grey levels.")
-    var glcmLevels: Int = 32
+    var glcmLevels: Int = LocatorSettings.Defaults.glcmLevels
 
     @Flag(name: .customLong("flatten"), inversion: .prefixedNo,
           help: "Divide out slow background variations (illumination, film thickness) before the statistics (default off; it helps uneven illumination but lowered the ARI on large crystals).")
@@ -218,57 +218,63 @@ struct LocateCommand: ParsableCommand {
         return (a, b)
     }
 
-    func makeOptions() throws -> LocatorOptions {
-        var o = LocatorOptions()
+    /// The command line as ``LocatorSettings``, the type the workbench fills in too; its
+    /// ``LocatorSettings/options()`` checks every value the same way for both.
+    func settings() throws -> LocatorSettings {
+        var s = LocatorSettings()
         let modes = [grid != nil, patchSize != nil, window != nil].filter { $0 }.count
         guard modes <= 1 else { throw ValidationError("give only one of --grid, --patch-size and --window") }
-        if let grid { let (r, c) = try Self.parsePair(grid, option: "--grid"); o.sampling = .patches(.grid(rows: r, columns: c)) }
-        if let patchSize { o.sampling = .patches(.patchSize(patchSize)) }
-        if let window { o.sampling = .window(size: window, stride: stride) }
-        if let features { o.features = try PatchStatistic.parseList(features) }
-        else if window != nil { o.features = LocatorOptions.windowFeatures }
-        switch scaler.lowercased() {
-        case "zscore", "z-score", "standard": o.scaler = .zScore
-        case "minmax", "min-max": o.scaler = .minMax
-        case "robust": o.scaler = .robust
-        default: throw ValidationError("--scaler \(scaler): use zscore, minmax or robust")
-        }
+        if let grid { let (r, c) = try Self.parsePair(grid, option: "--grid"); s.gridRows = r; s.gridColumns = c }
+        s.patchSize = patchSize
+        if let window { s.mode = "window"; s.windowSize = window; s.windowStride = stride }
+        s.features = features.map { [$0] }
+        s.scaler = scaler
         if pca != nil && nmf != nil { throw ValidationError("give --pca or --nmf, not both") }
+        if let pca {
+            guard Int(pca) != nil || Double(pca) != nil else {
+                throw ValidationError("--pca \(pca): expected a component count (3) or a variance fraction (0.95)")
+            }
+            s.reduce = "pca:" + pca
+        }
+        if let nmf { s.reduce = "nmf:\(nmf)" }
+        s.algorithm = method.rawValue; s.linkage = linkage.rawValue; s.metric = metric.rawValue
+        s.clusterCount = clusters; s.seed = seed
+        s.excludeDark = excludeDark; s.darkMargin = darkMargin; s.pick = pick
+        s.similarTo = similarTo; s.similarityThreshold = similarityThreshold; s.kRange = kRange
+        s.gradientSigma = gradientSigma; s.glcmDistance = glcmDistance; s.glcmLevels = glcmLevels
+        s.flatten = flatten; s.compressTails = compressTails; s.normalizeTiles = normalizeTiles
+        return s
+    }
+
+    func makeOptions() throws -> LocatorOptions {
         guard (0...9).contains(pictureCompression) else {
             throw ValidationError("--picture-compression \(pictureCompression): use a zlib level from 0 (stored, fastest) to 9 (smallest)")
         }
-        if let pca {
-            if let n = Int(pca) { o.reduction = .pca(n) }
-            else if let f = Double(pca) { o.reduction = .pcaFraction(f) }
-            else { throw ValidationError("--pca \(pca): expected a component count (3) or a variance fraction (0.95)") }
-        }
-        if let nmf { o.reduction = .nmf(nmf) }
-        o.method = method; o.linkage = linkage; o.metric = metric
-        o.clusterCount = clusters; o.seed = seed
-        o.excludeDark = excludeDark ?? false; o.automaticDarkExclusion = excludeDark == nil; o.darkMargin = darkMargin; o.pick = pick; o.flattenBackground = flatten; o.compressTails = compressTails
-        o.normalizeTiles = normalizeTiles
-        if let similarTo {
-            let parts = similarTo.split(separator: ":")
-            guard parts.count >= 3, let r = Int(parts[parts.count - 2]), let c = Int(parts[parts.count - 1]) else {
-                throw ValidationError("--similar-to \(similarTo): expected IMAGE:ROW:COL, e.g. Tile_001-002.tif:3:1")
-            }
-            o.similarTo = .init(image: parts.dropLast(2).joined(separator: ":"), row: r, column: c)
-        }
-        o.similarityThreshold = similarityThreshold
-        if let kRange {
-            let parts = kRange.split(separator: "-")
-            guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a <= b else {
-                throw ValidationError("--k-range \(kRange): expected A-B, e.g. 2-6")
-            }
-            o.kRange = a...b
-        }
         guard opacity >= 0 && opacity <= 1 else { throw ValidationError("--opacity \(opacity): must be between 0 and 1") }
-        guard gradientSigma > 0, glcmDistance >= 1, glcmLevels >= 2, glcmLevels <= 256 else {
-            throw ValidationError("--gradient-sigma must be > 0, --glcm-distance ≥ 1, --glcm-levels 2…256")
+        do { return try settings().options() } catch let error as LocatorOptionError {
+            throw ValidationError(Self.commandLineMessage(error))
         }
-        o.statistics = PatchStatisticsOptions(gradientSigma: gradientSigma, glcmDistance: glcmDistance, glcmLevels: glcmLevels)
-        try o.validate()
-        return o
+    }
+
+    /// A ``LocatorOptionError`` in the command line's words: the flag instead of the field.
+    static func commandLineMessage(_ error: LocatorOptionError) -> String {
+        var flag: String, value = error.value
+        switch error.field {
+        case "gridRows", "gridColumns": flag = "--grid"
+        case "windowSize", "mode": flag = "--window"
+        case "windowStride": flag = "--stride"
+        case "algorithm": flag = "--method"
+        case "clusterCount": flag = "--clusters"
+        case "reduce":
+            let parts = (value ?? "").split(separator: ":", maxSplits: 1).map(String.init)
+            flag = parts.first == "nmf" ? "--nmf" : "--pca"
+            if parts.count == 2 { value = parts[1] }
+        default:
+            flag = "--" + error.field.reduce(into: "") { out, c in
+                if c.isUppercase { out += "-" + c.lowercased() } else { out.append(c) }
+            }
+        }
+        return value.map { "\(flag) \($0): \(error.reason)" } ?? "\(flag): \(error.reason)"
     }
 
     func run() throws {

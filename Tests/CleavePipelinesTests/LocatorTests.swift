@@ -109,7 +109,7 @@ import CleaveTestSupport
         #expect(throws: CleaveError.self) { try LocatorInput.load([empty + "/missing.tif"]) }
         let images = try LocatorInput.load([TestData.path(Self.dataset1 + "/Tile_001-001-000_0-000.tif")])
         #expect(throws: (any Error).self) { try Locator.run(images, options: LocatorOptions(sampling: .patches(.grid(rows: 600, columns: 600)))) }
-        #expect(throws: CleaveError.self) {
+        #expect(throws: LocatorOptionError(field: "clusterCount", value: "5", reason: "more than the 4 patches to cluster; use fewer clusters or smaller patches")) {
             try Locator.run(images, options: LocatorOptions(sampling: .patches(.grid(rows: 2, columns: 2)), clusterCount: 5))
         }
         let truth = try LocatorTruth.load(TestData.path(Self.dataset1 + "/patch-labels.csv"))

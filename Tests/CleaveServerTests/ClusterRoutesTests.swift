@@ -85,11 +85,11 @@ import Testing
             let cases: [(String, String, HTTPResponse.Status, String)] = [
                 ("/api/images/nope/cluster", Self.body, .notFound, "no image with id nope"),
                 ("/api/images/\(image)/cluster", #"{"mode": "grid"}"#, .badRequest, "sessionId must be 8 to 64 letters, digits, '-' or '_'"),
-                ("/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "mode": "hexagon"}"#, .badRequest, "mode must be grid or window, got hexagon"),
-                ("/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "clusterCount": 0}"#, .badRequest, "clusterCount must be 1 to 64, got 0"),
-                ("/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "mode": "window", "windowSize": 8}"#, .badRequest, "windowSize must be odd, 3 to 1025, got 8"),
-                ("/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "scaler": "magic"}"#, .badRequest, "scaler must be one of zscore, minmax, robust, got magic"),
-                ("/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "reduce": "pca"}"#, .badRequest, "reduce must be none, pca:N, pca:FRACTION or nmf:N, got pca"),
+                ("/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "mode": "hexagon"}"#, .badRequest, "mode hexagon: use grid or window"),
+                ("/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "clusterCount": 0}"#, .badRequest, "clusterCount 0: the cluster count must be 1 to 64"),
+                ("/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "mode": "window", "windowSize": 8}"#, .badRequest, "windowSize 8: the window side must be odd, 3 to 1025"),
+                ("/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "scaler": "magic"}"#, .badRequest, "scaler magic: use zscore, minmax or robust"),
+                ("/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "reduce": "pca"}"#, .badRequest, "reduce pca: use none, pca:N, pca:FRACTION (e.g. pca:0.95) or nmf:N"),
                 ("/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "clusterCount": "four"}"#, .badRequest, "malformed JSON body: wrong type at clusterCount"),
                 ("/api/clusterings/nope/pick", #"{"sessionId": "session-0001", "cluster": 0, "name": "x"}"#, .notFound, "no clustering with id nope"),
             ]
@@ -110,7 +110,7 @@ import Testing
             let error = try #require(end.last?["error"] as? String)
             #expect(!error.isEmpty && !error.contains("\n"))
             // Pick/merge of clusters that do not exist.
-            let ok = try await Harness.run(client, "/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "gridRows": 4, "gridColumns": 4, "clusterCount": 2}"#)
+            let ok = try await Harness.run(client, "/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "gridRows": 4, "gridColumns": 4, "clusterCount": 2, "excludeDark": false}"#)
             let id = (ok["result"] as? [String: Any])?["clusteringId"] as? String ?? ""
             for (path, json, message) in [
                 ("pick", #"{"sessionId": "session-0001", "cluster": 5, "name": "x"}"#, "cluster must be 0 to 1, got 5"),

@@ -121,7 +121,7 @@ import Testing
 
             // Clustering a plane of the stack; objects of a stack prediction are 3D.
             let clustered = try await Harness.run(client, "/api/images/\(image)/cluster",
-                                                  #"{"sessionId": "session-0001", "gridRows": 8, "gridColumns": 8, "clusterCount": 2, "plane": 3}"#)
+                                                  #"{"sessionId": "session-0001", "gridRows": 8, "gridColumns": 8, "clusterCount": 2, "excludeDark": false, "plane": 3}"#)
             let clustering = try await Harness.get(client, "/api/clusterings/\((clustered["result"] as? [String: Any])?["clusteringId"] as? String ?? "")")
             #expect(clustering["plane"] as? Int == 3)
             let objectsJob = try await Harness.run(client, "/api/images/\(image)/objects",

@@ -134,7 +134,7 @@ extension Locator {
         let keptCount = n - LocatorRows.count(dark)
         guard keptCount > 0 else { throw Self.everyPatchIsDark(automatic: darkExclusion == "automatic") }
         guard options.clusterCount <= keptCount else {
-            throw CleaveError("--clusters \(options.clusterCount) is more than the \(keptCount) patches to cluster; use fewer clusters or smaller patches")
+            throw LocatorOptionError(field: "clusterCount", value: String(options.clusterCount), reason: "more than the \(keptCount) patches to cluster; use fewer clusters or smaller patches")
         }
 
         // Scale and transform.
@@ -165,7 +165,7 @@ extension Locator {
             case .none: break
             case .pca(let count):
                 guard count <= space.columns else {
-                    throw CleaveError("--pca \(count): only \(space.columns) features to reduce")
+                    throw LocatorOptionError(field: "reduce", value: "pca:\(count)", reason: "only \(space.columns) features to reduce")
                 }
                 fittedPCA = try PCA(components: .count(count)).fit(space)
             case .pcaFraction(let fraction):
@@ -220,7 +220,7 @@ extension Locator {
         if let reference = options.similarTo {
             let refIndex = try referenceIndex(reference, images: images, layout: layout)
             guard let refRow = keep.map({ $0.firstIndex(of: refIndex) }) ?? refIndex else {
-                throw CleaveError("--similar-to \(reference.image):\(reference.row):\(reference.column) is a dark (excluded) patch; pick a film patch")
+                throw LocatorOptionError(field: "similarTo", value: reference.description, reason: "a dark (excluded) patch; pick a film patch")
             }
             let similarity = LocatorClustering.cosineToRow(space, row: refRow)
             heat = LocatorRows.spread(similarity.map { max(0, $0) }, keep: keep, rowCount: n, fill: 0)
@@ -230,7 +230,7 @@ extension Locator {
         } else {
             if let model { picked = model.picked; pickedBy = "model" }
             else if let user = options.pick {
-                guard user < k else { throw CleaveError("--pick \(user): there are only \(k) clusters (0…\(k - 1))") }
+                guard user < k else { throw LocatorOptionError(field: "pick", value: String(user), reason: "there are only \(k) clusters (0…\(k - 1))") }
                 picked = user; pickedBy = "user"
             } else {
                 picked = 0; pickedBy = "automatic"  // canonical order puts the most particle-like first

@@ -321,19 +321,19 @@ public enum Locator {
     }
 
     /// Two-step mode left nothing to cluster; when it came on by itself, the message says so.
-    static func everyPatchIsDark(automatic: Bool) -> CleaveError {
+    static func everyPatchIsDark(automatic: Bool) -> LocatorOptionError {
         automatic
-            ? CleaveError("excludeDark (on automatically: the film level check found black areas): every patch is dark; nothing left to cluster; use smaller patches or turn two-step mode off (--no-exclude-dark)")
-            : CleaveError("--exclude-dark: every patch is dark; nothing left to cluster")
+            ? LocatorOptionError(field: "excludeDark", value: nil, reason: "on automatically (the film level check found black areas) and every patch is dark; nothing left to cluster; use smaller patches or turn two-step mode off")
+            : LocatorOptionError(field: "excludeDark", value: nil, reason: "every patch is dark; nothing left to cluster")
     }
 
     static func referenceIndex(_ reference: LocatorOptions.Reference, images: [LocatorImage], layout: LocatorLayout) throws -> Int {
         guard let imageIndex = images.firstIndex(where: { $0.name == reference.image || stem($0.name) == stem(reference.image) }) else {
-            throw CleaveError("--similar-to: no input image named '\(reference.image)' (have \(images.prefix(4).map(\.name).joined(separator: ", "))\(images.count > 4 ? ", …" : ""))")
+            throw LocatorOptionError(field: "similarTo", value: reference.description, reason: "no input image named '\(reference.image)' (have \(images.prefix(4).map(\.name).joined(separator: ", "))\(images.count > 4 ? ", …" : ""))")
         }
         let grid = layout.grids[imageIndex]
         guard reference.row >= 0, reference.row < grid.rows, reference.column >= 0, reference.column < grid.columns else {
-            throw CleaveError("--similar-to \(reference.image):\(reference.row):\(reference.column): patch outside the \(grid.rows)x\(grid.columns) patch grid (0-based)")
+            throw LocatorOptionError(field: "similarTo", value: reference.description, reason: "patch outside the \(grid.rows)x\(grid.columns) patch grid (0-based)")
         }
         return grid.firstIndex + reference.row * grid.columns + reference.column
     }

@@ -13,7 +13,7 @@ enum LocatorClustering {
             return try KMeans(clusterCount: options.clusterCount, seed: options.seed).fitAssign(space).labels
         case .agglomerative:
             guard space.rows <= agglomerativeLimit else {
-                throw CleaveError("--method agglomerative: \(space.rows) patches is more than the \(agglomerativeLimit) it handles (memory grows with n²); use --method kmeans or larger patches")
+                throw LocatorOptionError(field: "algorithm", value: "agglomerative", reason: "\(space.rows) patches is more than the \(agglomerativeLimit) it handles (memory grows with n²); use kmeans or larger patches")
             }
             return try agglomerative(space, options: options)
         }
@@ -82,7 +82,7 @@ enum LocatorClustering {
     /// NMF weights of the min-max scaled features (NMF needs non-negative input).
     static func nmf(_ features: Matrix, components: Int, seed: UInt64) throws -> Matrix {
         guard components <= features.columns else {
-            throw CleaveError("--nmf \(components): only \(features.columns) features to factorise")
+            throw LocatorOptionError(field: "reduce", value: "nmf:\(components)", reason: "only \(features.columns) features to factorise")
         }
         let scaled = try Scaler.minMax.fit(features).transform(features)
         return try NMF(componentCount: components).fitTransform(scaled).weights

@@ -146,7 +146,7 @@ public enum LocatorInput {
         progress.report(files.count, files.count, "reading")
         if let mosaic {
             guard mosaic.rows >= 1, mosaic.columns >= 1, mosaic.rows * mosaic.columns >= images.count else {
-                throw CleaveError("--mosaic \(mosaic.rows)x\(mosaic.columns) has room for \(max(0, mosaic.rows * mosaic.columns)) tiles but \(images.count) images were given")
+                throw LocatorOptionError(field: "mosaic", value: "\(mosaic.rows)x\(mosaic.columns)", reason: "room for \(max(0, mosaic.rows * mosaic.columns)) tiles but \(images.count) images were given")
             }
             for i in images.indices { images[i].mosaicRow = i / mosaic.columns; images[i].mosaicColumn = i % mosaic.columns }
         } else {
@@ -156,7 +156,7 @@ public enum LocatorInput {
                 for (i, p) in positions.enumerated() {
                     let key = "\(p!.row),\(p!.column)"
                     if let other = seen[key] {
-                        throw CleaveError("\(images[i].name): same tile position (row \(p!.row + 1), column \(p!.column + 1)) as \(other); give --mosaic or fewer files")
+                        throw CleaveError("\(images[i].name): same tile position (row \(p!.row + 1), column \(p!.column + 1)) as \(other); give a mosaic layout or fewer files")
                     }
                     seen[key] = images[i].name
                     images[i].mosaicRow = p!.row; images[i].mosaicColumn = p!.column

@@ -74,7 +74,7 @@ enum LocatorLargeRun {
         let centroids = fitted.centroids.selectingRows(order)
         var picked = 0, pickedBy = "automatic"  // canonical order puts the most particle-like first
         if let user = options.pick {
-            guard user < k else { throw CleaveError("--pick \(user): there are only \(k) clusters (0…\(k - 1))") }
+            guard user < k else { throw LocatorOptionError(field: "pick", value: String(user), reason: "there are only \(k) clusters (0…\(k - 1))") }
             picked = user; pickedBy = "user"
         }
         var labels = fitted.labels

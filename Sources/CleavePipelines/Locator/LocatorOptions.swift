@@ -47,11 +47,13 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
     }
 
     /// A patch named by the user as "this is what I look for": image name, patch row, patch column (0-based).
-    public struct Reference: Sendable, Codable, Equatable {
+    public struct Reference: Sendable, Codable, Equatable, CustomStringConvertible {
         public var image: String
         public var row: Int
         public var column: Int
         public init(image: String, row: Int, column: Int) { self.image = image; self.row = row; self.column = column }
+        /// `IMAGE:ROW:COL`, as ``LocatorSettings/similarTo`` takes it.
+        public var description: String { "\(image):\(row):\(column)" }
     }
 
     public var sampling: Sampling
@@ -133,26 +135,29 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
     public static let windowFeatures: [PatchStatistic] = [.mean, .std, .skewness, .kurtosis]
 
     /// Checks values that do not depend on the images.
-    /// - Throws: ``CleaveError`` naming the option.
-    public func validate() throws {
-        guard clusterCount >= 1 else { throw CleaveError("--clusters \(clusterCount): need at least 1 cluster") }
-        guard darkMargin >= 0 else { throw CleaveError("--dark-margin \(darkMargin): must be ≥ 0") }
-        if let pick, pick < 0 { throw CleaveError("--pick \(pick): clusters are numbered from 0") }
+    /// - Throws: ``LocatorOptionError`` naming the ``LocatorSettings`` field.
+    public func validate() throws(LocatorOptionError) {
+        func fail(_ field: String, _ value: Any?, _ reason: String) -> LocatorOptionError {
+            LocatorOptionError(field: field, value: value.map { String(describing: $0) }, reason: reason)
+        }
+        guard clusterCount >= 1 else { throw fail("clusterCount", clusterCount, "need at least 1 cluster") }
+        guard darkMargin >= 0 else { throw fail("darkMargin", darkMargin, "must be ≥ 0") }
+        if let pick, pick < 0 { throw fail("pick", pick, "clusters are numbered from 0") }
         if case .window = sampling {
             for f in features where !SlidingWindow.supported.contains(f) {
-                throw CleaveError("--features: '\(f)' is not available with --window (use \(SlidingWindow.supported.map(\.rawValue).joined(separator: ",")))")
+                throw fail("features", f.rawValue, "not available with sliding windows (use \(SlidingWindow.supported.map(\.rawValue).joined(separator: ",")))")
             }
-            if method == .agglomerative { throw CleaveError("--method agglomerative needs --grid or --patch-size (a sliding window gives too many points)") }
+            if method == .agglomerative { throw fail("algorithm", method.rawValue, "needs a grid or a patch size (a sliding window gives too many points)") }
         }
-        if let r = kRange, r.lowerBound < 2 { throw CleaveError("--k-range \(r.lowerBound)-\(r.upperBound): silhouettes need k ≥ 2") }
+        if let r = kRange, r.lowerBound < 2 { throw fail("kRange", "\(r.lowerBound)-\(r.upperBound)", "silhouettes need k ≥ 2") }
         switch reduction {
-        case .pca(let n) where n < 1: throw CleaveError("--pca \(n): need at least 1 component")
-        case .pcaFraction(let f) where !(f > 0 && f < 1): throw CleaveError("--pca \(f): a fraction must lie between 0 and 1")
-        case .nmf(let n) where n < 1: throw CleaveError("--nmf \(n): need at least 1 component")
+        case .pca(let n) where n < 1: throw fail("reduce", "pca:\(n)", "need at least 1 component")
+        case .pcaFraction(let f) where !(f > 0 && f < 1): throw fail("reduce", "pca:\(f)", "a fraction must lie between 0 and 1")
+        case .nmf(let n) where n < 1: throw fail("reduce", "nmf:\(n)", "need at least 1 component")
         default: break
         }
         if method == .agglomerative && linkage == .ward && metric != .euclidean {
-            throw CleaveError("--linkage ward works with --metric euclidean only (got \(metric.rawValue))")
+            throw fail("linkage", linkage.rawValue, "ward works with the euclidean metric only (got \(metric.rawValue))")
         }
     }
 }

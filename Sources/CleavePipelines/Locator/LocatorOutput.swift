@@ -53,7 +53,7 @@ public enum LocatorOutput {
     public static func write(_ result: LocatorResult, images: [LocatorImage], to directory: String, style: Style = Style(),
                              writePatchTable: Bool? = nil, extraSummary: [String: Any] = [:], progress: CleaveCore.Progress = .silent) throws {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw CleaveError("--out \(directory): cannot create the folder: \(error.localizedDescription)")
+            throw LocatorOptionError(field: "out", value: directory, reason: "cannot create the folder: \(error.localizedDescription)")
         }
         var clock = StageClock()
         let window = style.pictures ? greyWindow(images) : 0...1

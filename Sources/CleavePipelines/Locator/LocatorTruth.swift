@@ -51,7 +51,7 @@ public struct LocatorTruth: Sendable {
     ///   run's, or a patch outside the grid.
     func match(imageNames: [String], layout: LocatorLayout) throws -> [(patch: Int, classIndex: Int)] {
         guard case .patches = layout.sampling else {
-            throw CleaveError("--truth needs --grid or --patch-size (labels name patches, not windows)")
+            throw LocatorOptionError(field: "truth", value: path, reason: "patch labels need a grid or a patch size (they name patches, not windows)")
         }
         var result: [(Int, Int)] = []
         for label in labels {
@@ -60,7 +60,7 @@ public struct LocatorTruth: Sendable {
             }
             let grid = layout.grids[image]
             if let gr = label.gridRows, let gc = label.gridColumns, gr != grid.rows || gc != grid.columns {
-                throw CleaveError("\(path): labels use a \(gr)x\(gc) grid but the run cuts \(label.image) into \(grid.rows)x\(grid.columns); use --grid \(gr)x\(gc)")
+                throw CleaveError("\(path): labels use a \(gr)x\(gc) grid but the run cuts \(label.image) into \(grid.rows)x\(grid.columns); cut a \(gr)x\(gc) grid")
             }
             guard label.row >= 0, label.row < grid.rows, label.column >= 0, label.column < grid.columns else {
                 throw CleaveError("\(path): label at row \(label.row), col \(label.column) of \(label.image) lies outside the \(grid.rows)x\(grid.columns) grid")
