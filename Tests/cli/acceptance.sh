@@ -334,6 +334,28 @@ assert 0.3 < kept.mean() < 0.95, kept.mean()
 agree = (t[kept] == truth[kept]).mean()
 assert agree > 0.97, agree
 assert json.load(open('$WORK/transfer/model.json'))['kind']"
+  # lithology (issue 21, item 3): ×4 block means of the slices; region classes from the labels.
+  python3 bench/lithology/simulate.py "$(dirname "$SAND")" "$WORK/litho-sim" 4 > /dev/null
+  L="$WORK/litho-sim"
+  check "lithology maps held-out low-resolution slices" "$CLEAVE" lithology "$L/low/Sandstone_Versa0100.tif" "$L/low/Sandstone_Versa0300.tif" \
+      --train-image "$L/low/Sandstone_Versa0000.tif" "$L/low/Sandstone_Versa0200.tif" \
+      --train-labels "$L/labels/Sandstone_Versa0000.tif" "$L/labels/Sandstone_Versa0200.tif" \
+      --truth "$L/labels/Sandstone_Versa0100.tif" "$L/labels/Sandstone_Versa0300.tif" --trees 50 --out "$WORK/litho"
+  pycheck "lithology: region maps, targets and a forest that beats the grey-mean baseline" "
+import json, csv, tifffile
+s = json.load(open('$WORK/litho/summary.json'))
+assert s['accuracy']['blocks'] == 480 and s['accuracy']['forest'] > s['accuracy']['baseline'] + 0.03, s['accuracy']
+assert s['porosityThresholdSource'].startswith('median'), s['porosityThresholdSource']
+m = tifffile.imread('$WORK/litho/Sandstone_Versa0100-regions.tif')
+assert m.shape == (256, 249) and set(m.ravel().tolist()) <= {0, 1, 2, 3, 4}, (m.shape, set(m.ravel().tolist()))
+t = list(csv.DictReader(open('$WORK/litho/targets.csv')))
+assert len(t) == 10 and [r['rank'] for r in t[:5]] == ['1', '2', '3', '4', '5'], t"
+  refuse "lithology refuses a map larger than its image at the scale" "does not fit" "$CLEAVE" lithology "$L/low/Sandstone_Versa0100.tif" \
+      --train-image "$L/low/Sandstone_Versa0000.tif" --train-labels "$L/labels/Sandstone_Versa0000.tif" --scale 2 --block 64 --out "$WORK/litho-bad"
+  refuse "lithology refuses unpaired training files" "in pairs" "$CLEAVE" lithology "$L/low/Sandstone_Versa0100.tif" \
+      --train-image "$L/low/Sandstone_Versa0000.tif" "$L/low/Sandstone_Versa0200.tif" --train-labels "$L/labels/Sandstone_Versa0000.tif" --out "$WORK/litho-bad"
+  refuse "lithology refuses a block that is not a multiple of the scale" "block 30" "$CLEAVE" lithology "$L/low/Sandstone_Versa0100.tif" \
+      --train-image "$L/low/Sandstone_Versa0000.tif" --train-labels "$L/labels/Sandstone_Versa0000.tif" --block 30 --out "$WORK/litho-bad"
 else
   echo "skip register checks: $SAND is missing"
 fi
