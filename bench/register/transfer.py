@@ -45,6 +45,7 @@ def main():
     p.add_argument("--out", default="bench/out/transfer")
     p.add_argument("--erode-factor", default="1")
     p.add_argument("--mirror", action="store_true")
+    p.add_argument("--extra", default="", help="more cleave transfer options, e.g. --extra=--border-check")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     sand = f"{a.data}/sandstone-xrm"
@@ -55,7 +56,7 @@ def main():
     eds = f"{a.out}/eds.tif"
     tifffile.imwrite(eds, moving)
     seconds, out = run([a.cleave, "transfer", eds, img("0000"), "--out", f"{a.out}/transfer", "--erode-factor", a.erode_factor,
-                        "--predict", *[img(s) for s in SLICES]])
+                        *a.extra.split(), "--predict", *[img(s) for s in SLICES]])
     print(out.strip().splitlines()[0]); print(out.strip().splitlines()[1])
     print(f"cleave transfer (register + erode + train + predict 8 slices): {seconds:.1f} s")
     run([a.cleave, "train", "--image", img("0000"), "--labels", lab("0000"), "--pixels-per-class", "2000", "--seed", "1",
