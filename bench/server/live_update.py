@@ -21,9 +21,12 @@ every 0.1 s; the features event comes >0.1 s after the previous one, so it is no
 import http.client, json, random, statistics, sys, time
 from datetime import datetime
 
+import os
 import numpy as np
 import tifffile
-from scipy import ndimage
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from workbench_client import stroke_maker  # noqa: E402
 
 HOST, PORT, IMAGE, LABELS = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 ROUNDS = int(sys.argv[5]) if len(sys.argv) > 5 else 15
@@ -117,25 +120,6 @@ def live_update(conn, image, region):
     }
 
 
-def stroke_maker(labels, rng):
-    h, w = labels.shape
-    inside = {v: ndimage.binary_erosion(labels == v, structure=np.ones((2 * RADIUS + 1,) * 2), border_value=0)
-              for v in (1, 2, 3, 4)}
-
-    def make(value):
-        ys, xs = np.nonzero(inside[value])
-        for _ in range(2000):  # bounded tries: a short straight stroke fully inside the class
-            k = rng.randrange(len(xs))
-            angle = rng.uniform(0, np.pi)
-            dx, dy = np.cos(angle), np.sin(angle)
-            pts = [(xs[k] + dx * s, ys[k] + dy * s) for s in range(0, STROKE_LEN, 2)]
-            if all(0 <= x < w and 0 <= y < h and inside[value][int(round(y)), int(round(x))] for x, y in pts):
-                return [[round(float(x), 2), round(float(y), 2)] for x, y in pts]
-        k = rng.randrange(len(xs))
-        return [[float(xs[k]), float(ys[k])]]
-    return make
-
-
 def pct(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
@@ -144,7 +128,7 @@ def pct(values, p):
 def main():
     rng = random.Random(17)
     labels = tifffile.imread(LABELS)
-    make = stroke_maker(labels, rng)
+    make = stroke_maker(labels, rng, RADIUS, STROKE_LEN)
     conn = connect()
     project = call(conn, "POST", "/api/projects", {"name": "live-update-bench"})
     with open(IMAGE, "rb") as f:
