@@ -1,6 +1,6 @@
 import Testing
 import CleaveCore
-@testable import CleaveFilters
+import CleaveFilters
 
 /// `darkRidgeStrength` against scipy: `bench/locator/ridge_reference.py` (scipy.ndimage Gaussian
 /// derivatives, truncate 4, mode 'reflect'; ridge = σ²·max(λ₁ − |λ₂|, 0)) on a formula image

@@ -4,7 +4,7 @@ import CleaveCore
 import CleaveFeatures
 import CleaveFilters
 import CleaveLearning
-@testable import CleavePipelines
+import CleavePipelines
 import CleaveTestSupport
 
 /// The line check of the automatic pick (`LocatorLines`): thin faint lines outside the picked

@@ -21,21 +21,21 @@ import CleaveFilters
 /// Not applied when the film reference is too small (fewer than ``minimumFilmPatches`` patches),
 /// when the patches are smaller than ``minimumPatchSide`` pixels, for sliding windows, and for
 /// user or similarity picks.
-enum LocatorLines {
+public enum LocatorLines {
     /// Scale of the ridge filter in pixels: lines up to ~8 px wide (fibres "a few pixels wide").
-    static let sigma = 3.0
+    public static let sigma = 3.0
     /// Percentile of the ridge strength over a patch (a line covers well under 1 % of a patch).
-    static let percentile = 99.9
+    public static let percentile = 99.9
     /// Tukey's far-out fence: upper quartile + 3 interquartile ranges.
-    static let fenceInterquartileRanges = 3.0
+    public static let fenceInterquartileRanges = 3.0
     /// Fewest patches in the film cluster for its quartiles to mean something.
-    static let minimumFilmPatches = 8
+    public static let minimumFilmPatches = 8
     /// Smallest patch side (pixels) for the filter: 8σ, so the line fits inside the truncated kernel's reach.
-    static var minimumPatchSide: Int { Int((8 * sigma).rounded(.up)) }
+    public static var minimumPatchSide: Int { Int((8 * sigma).rounded(.up)) }
 
     /// Line strength of `region` of `image` (see the type's description); 0 when the patch's
     /// median is not positive.
-    static func strength(_ image: Image<Float>, region: Region) -> Double {
+    public static func strength(_ image: Image<Float>, region: Region) -> Double {
         let width = image.width
         var pixels = [Float](repeating: 0, count: region.width * region.height)
         image.pixels.withUnsafeBufferPointer { p in
