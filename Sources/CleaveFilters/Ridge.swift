@@ -6,7 +6,8 @@ import CleaveCore
 ///
 /// A thin dark line (a fibre on film) curves the grey values up across it (λ₁ large and
 /// positive) and not along it (λ₂ ≈ 0): strength ≈ λ₁. A dark blob curves both ways
-/// (λ₁ ≈ λ₂): strength ≈ 0. Bright lines and flat film give 0. The factor σ² makes the
+/// (λ₁ ≈ λ₂): strength ≈ 0. Flat film gives 0; a bright line answers only on its flanks, at about
+/// 0.42 × a dark line of the same contrast (the blurred profile curves up there). The factor σ² makes the
 /// value scale-normalised (Lindeberg's γ = 2): a line of contrast `c` and width `w` well below σ
 /// gives about `c · w / (√(2π) σ)`, in the image's own grey units. The side of a dark step edge
 /// responds too (about `0.24 ×` the step height at σ from the edge).

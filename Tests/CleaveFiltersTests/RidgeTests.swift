@@ -43,8 +43,10 @@ import CleaveFilters
         #expect(ridge.pixels.allSatisfy { $0 >= 0 })
     }
 
-    /// Invariants: a bright line and flat film give nothing; a dark line gives ≈ c·w/(√(2π)σ) at its centre.
-    @Test func brightLinesAndFlatFilmGiveZero() {
+    /// Invariants: flat film gives nothing; a one-pixel dark line of contrast 100 gives scipy's
+    /// 12.777124 at its centre (the continuum value 100 / (√(2π) σ) = 13.30 within 5 %); a bright
+    /// line of the same contrast only answers on its flanks, at scipy's 5.365 (0.42 ×), nothing at its centre.
+    @Test func flatFilmDarkAndBrightLines() {
         let width = 64
         func line(depth: Float) -> Image<Float> {
             Image(shape: Shape(width: width, height: width), pixels: (0..<(width * width)).map { i in
@@ -52,11 +54,13 @@ import CleaveFilters
             })
         }
         #expect(darkRidgeStrength(line(depth: 0), sigma: 3).pixels.allSatisfy { Swift.abs($0) < 1e-3 })
-        #expect(darkRidgeStrength(line(depth: -100), sigma: 3).pixels.allSatisfy { Swift.abs($0) < 1e-3 })
-        // A one-pixel dark line of contrast 100: σ²·(100 · g''(0)) = 100 / (√(2π) σ) (the sampled kernel gives 2 % less: 13.03 vs 13.30 in scipy).
-        let centre = darkRidgeStrength(line(depth: 100), sigma: 3).pixels[32 * width + 32]
+        let dark = darkRidgeStrength(line(depth: 100), sigma: 3).pixels
+        #expect(Swift.abs(Double(dark[32 * width + 32]) - 12.777124) <= 1e-3, "\(dark[32 * width + 32])")
         let continuum = 100 / ((2 * Double.pi).squareRoot() * 3)
-        #expect(Swift.abs(Double(centre) - continuum) <= 0.03 * continuum, "\(centre) vs \(continuum)")
+        #expect(Swift.abs(Double(dark[32 * width + 32]) - continuum) <= 0.05 * continuum)
+        #expect(Swift.abs(Double(dark.max()!) - 12.777124) <= 1e-3)
+        let bright = darkRidgeStrength(line(depth: -100), sigma: 3).pixels
+        #expect(bright[32 * width + 32] < 1e-3 && Swift.abs(Double(bright.max()!) - 5.365001) <= 1e-3, "\(bright.max()!)")
     }
 }
 

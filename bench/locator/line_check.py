@@ -2,8 +2,8 @@
 # leave-one-set-out choice of its settings. Usage (after bench/locator/line_check.sh OUT):
 #   python3 bench/locator/line_check.py OUT [DATA]
 # Each set's run OUT/<set>-off was made with --no-line-check (the clustering and pick without the
-# check); this script recomputes the line strength of every patch with scipy (per patch, mode
-# 'reflect', ridge = σ²·max(λ₁ − |λ₂|, 0), percentile / patch median), applies the rule (largest
+# check); this script recomputes the line strength of every patch with scipy (per patch less its
+# least-squares plane, mode 'reflect', ridge = σ²·max(λ₁ − |λ₂|, 0), percentile / patch median), applies the rule (largest
 # unpicked cluster = film; unpicked patches above Q3 + f·IQR of its strengths join the pick)
 # and scores the pick. Scores: asbestos = F1 of X patches (M left out); dataset1 = F1 of
 # crystal patches (C and B) among picked; synthetic = particle-patch F1 (score_run.py).
@@ -12,6 +12,11 @@ import numpy as np, tifffile
 from scipy import ndimage as ndi
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import score_run
+
+def detrend(p):
+    # The patch less its least-squares plane (LocatorLines.strength: no crease at the reflected border).
+    h, w = p.shape; y, x = np.mgrid[0:h, 0:w]; x = x - (w - 1) / 2; y = y - (h - 1) / 2
+    return p - x * (x * p).sum() / (x * x).sum() - y * (y * p).sum() / (y * y).sum()
 
 def ridge(a, s):
     hxx = ndi.gaussian_filter(a, s, order=(0, 2)); hyy = ndi.gaussian_filter(a, s, order=(2, 0)); hxy = ndi.gaussian_filter(a, s, order=(1, 1))
@@ -27,7 +32,7 @@ def strengths(run, folder):
         x, y, w, h = int(r['x']), int(r['y']), int(r['width']), int(r['height'])
         p = cache[r['image']][y:y + h, x:x + w]; med = np.median(p)
         for s in SIGMAS:
-            R = ridge(p, s)
+            R = ridge(detrend(p), s)
             for q in PERCENTILES: out.setdefault((s, q), []).append(np.percentile(R, q) / med if med > 0 else 0.0)
     return rows, {k: np.array(v) for k, v in out.items()}
 

@@ -18,5 +18,14 @@ points = [(0, 0), (11, 10), (20, 25), (30, 36), (5, 47), (39, 0), (17, 20), (35,
 for s in (1.5, 3.0):
     R = ridge(a, s)
     print(f"sigma {s}: points", [round(float(R[p]), 6) for p in points], "sum", round(float(R.sum()), 4), "max", round(float(R.max()), 6))
-p = a[2:38, 4:44]
-print("strength x 4..<44 y 2..<38, sigma 3, p99.9 / median:", repr(float(np.percentile(ridge(p, 3.0), 99.9) / np.median(p))))
+def detrend(p):
+    h, w = p.shape; y, x = np.mgrid[0:h, 0:w]; x = x - (w - 1) / 2; y = y - (h - 1) / 2
+    return p - x * (x * p).sum() / (x * x).sum() - y * (y * p).sum() / (y * y).sum()
+# LocatorLinesTests.strengthMatchesScipy: LocatorLines.strength = percentile(ridge(patch less its plane), 99.9) / median(patch)
+y, x = np.mgrid[0:50, 0:60].astype(np.float64)
+b = (1000 + ((x * 7 + y * 13) % 11) * 4 - 80 * np.exp(-((x - 0.5 * y - 10) ** 2 / 1.25) / (2 * 1.5 ** 2))).astype(np.float32).astype(np.float64)
+p = b[3:47, 5:55]
+print("line strength, 60x50 formula, x 5..<55 y 3..<47:", repr(float(np.percentile(ridge(detrend(p), 3.0), 99.9) / np.median(p))))
+# a tilted patch without a line: 1000 + ((7x + 13y) mod 11)·4 + 3x + 2y; without the plane removal the reflected border creases
+t = (1000 + ((x * 7 + y * 13) % 11) * 4 + 3 * x + 2 * y).astype(np.float32).astype(np.float64); q = t[3:47, 5:55]
+print("tilted:", repr(float(np.percentile(ridge(detrend(q), 3.0), 99.9) / np.median(q))), "without plane removal:", repr(float(np.percentile(ridge(q, 3.0), 99.9) / np.median(q))))

@@ -8,9 +8,10 @@ import CleaveFilters
 /// about 1 % of a patch's pixels a little (measured on the asbestos set: the missed fibre
 /// patches have a lower tail / median of 0.09–0.12, like film). A Hessian ridge filter does:
 /// ``darkRidgeStrength(_:sigma:boundary:)`` at σ = ``sigma``, its ``percentile``-th percentile
-/// over the patch's own pixels (the patch is filtered on its own, reflected at its border, so a
-/// neighbour's bar or fibre does not leak in), divided by the patch's median grey value (so
-/// exposure and tile gains cancel): the patch's **line strength**.
+/// over the patch's own pixels (the patch, less its least-squares plane, is filtered on its own,
+/// reflected at its border, so a neighbour's bar or fibre does not leak in and a tilted patch
+/// does not fold into a crease), divided by the patch's median grey value (so exposure and tile
+/// gains cancel): the patch's **line strength**.
 ///
 /// Assumption, checked on the data and reported (``LocatorLineCheck``): the largest cluster that
 /// is not picked is film, and its line strengths are what film gives (holes, texture, noise).
@@ -19,7 +20,7 @@ import CleaveFilters
 /// clusters and their labels are not changed (scores against hand labels stay those of the
 /// clustering); only the picked patches, and so the targets, grow. Dark-group patches never join.
 /// Not applied when the film reference is too small (fewer than ``minimumFilmPatches`` patches),
-/// when the patches are smaller than ``minimumPatchSide`` pixels, for sliding windows, and for
+/// when the patches are smaller than ``minimumPatchSide`` pixels (82), for sliding windows, and for
 /// user or similarity picks.
 public enum LocatorLines {
     /// Scale of the ridge filter in pixels: lines up to ~8 px wide (fibres "a few pixels wide").
@@ -30,8 +31,12 @@ public enum LocatorLines {
     public static let fenceInterquartileRanges = 3.0
     /// Fewest patches in the film cluster for its quartiles to mean something.
     public static let minimumFilmPatches = 8
-    /// Smallest patch side (pixels) for the filter: 8σ, so the line fits inside the truncated kernel's reach.
-    public static var minimumPatchSide: Int { Int((8 * sigma).rounded(.up)) }
+    /// Smallest patch side (pixels) for the check: at least half of the patch must lie beyond the
+    /// filter's reach (4σ) from its border, where the reflection at the border shapes the response
+    /// (a dark noise pixel in a corner is mirrored into a 2 × 2 dark spot): (s − 8σ)² ≥ s²/2,
+    /// s ≥ 8σ / (1 − 1/√2) = 82 px at σ 3. Measured: with 32-px patches on the synthetic montage
+    /// the largest ridge values of film patches sat in their corners and 4 targets fell on bare film.
+    public static var minimumPatchSide: Int { Int((8 * sigma / (1 - 1 / 2.0.squareRoot())).rounded(.up)) }
 
     /// Line strength of `region` of `image` (see the type's description); 0 when the patch's
     /// median is not positive.
@@ -44,8 +49,26 @@ public enum LocatorLines {
                 for x in 0..<region.width { pixels[y * region.width + x] = p[source + x] }
             }
         }
-        let patch = Image(shape: Shape(width: region.width, height: region.height), pixels: pixels)
-        var ridge = darkRidgeStrength(patch, sigma: sigma).pixels
+        // The Hessian does not see a plane, but the reflection at the patch border would fold a
+        // tilted patch (vignetting, illumination fall-off) into a crease along its edge — a false
+        // dark line. So the patch's least-squares plane is removed first (its constant kept).
+        let w = region.width, h = region.height
+        let cx = Double(w - 1) / 2, cy = Double(h - 1) / 2
+        var sx = 0.0, sy = 0.0
+        for y in 0..<h {
+            for x in 0..<w {
+                let v = Double(pixels[y * w + x])
+                sx += (Double(x) - cx) * v; sy += (Double(y) - cy) * v
+            }
+        }
+        // Σ(x − cx)² over the patch = h · w(w² − 1)/12; likewise for y.
+        let bx = w > 1 ? sx / (Double(h) * Double(w) * Double(w * w - 1) / 12) : 0
+        let by = h > 1 ? sy / (Double(w) * Double(h) * Double(h * h - 1) / 12) : 0
+        var flat = pixels
+        for y in 0..<h {
+            for x in 0..<w { flat[y * w + x] = Float(Double(pixels[y * w + x]) - bx * (Double(x) - cx) - by * (Double(y) - cy)) }
+        }
+        var ridge = darkRidgeStrength(Image(shape: Shape(width: w, height: h), pixels: flat), sigma: sigma).pixels
         let median = OrderStatistics.percentile(&pixels, 50)
         guard median > 0 else { return 0 }
         return OrderStatistics.percentile(&ridge, percentile) / median
@@ -62,7 +85,7 @@ public enum LocatorLines {
         guard case .patches = layout.sampling else { return .skipped("sliding windows (the check works on grid patches)") }
         let side = layout.grids.flatMap(\.regions).map { min($0.width, $0.height) }.min() ?? 0
         guard side >= minimumPatchSide else {
-            return .skipped("patches of \(side) px are smaller than \(minimumPatchSide) px (8 × the filter's σ \(sigma) px)")
+            return .skipped("patches of \(side) px are smaller than \(minimumPatchSide) px (half of a patch must lie beyond the filter's reach, 4σ = \(Int(4 * sigma)) px, from its border)")
         }
         var sizes = [Int](repeating: 0, count: k)
         for label in labels where Int(label) < k { sizes[Int(label)] += 1 }
