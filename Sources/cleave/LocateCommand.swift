@@ -58,8 +58,8 @@ struct LocateCommand: ParsableCommand {
         hand labels.
 
         Thin lines (fibres): a fibre a few pixels wide barely moves a patch's percentiles, so \
-        after the automatic pick each unpicked grid patch gets a line strength (Hessian ridge \
-        filter at σ 3 px on the patch alone, 99.9th percentile / patch median). The largest \
+        after the automatic pick each unpicked grid patch of at least 82 px gets a line strength \
+        (Hessian ridge filter at σ 3 px on the patch alone, 99.9th percentile / patch median). The largest \
         unpicked cluster is taken as film; patches beyond its far-out fence (Q3 + 3 IQR, Tukey) \
         join the pick (clusters unchanged). The run prints the fence and how many joined \
         (summary.json line_check); --no-line-check turns it off. Asbestos fibres (4x4 grid): \
