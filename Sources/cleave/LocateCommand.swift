@@ -57,6 +57,14 @@ struct LocateCommand: ParsableCommand {
         off by default: with 3 clusters on large crystals they lowered the agreement with \
         hand labels.
 
+        Thin lines (fibres): a fibre a few pixels wide barely moves a patch's percentiles, so \
+        after the automatic pick each unpicked grid patch of at least 82 px gets a line strength \
+        (Hessian ridge filter at σ 3 px on the patch alone, 99.9th percentile / patch median). The largest \
+        unpicked cluster is taken as film; patches beyond its far-out fence (Q3 + 3 IQR, Tukey) \
+        join the pick (clusters unchanged). The run prints the fence and how many joined \
+        (summary.json line_check); --no-line-check turns it off. Asbestos fibres (4x4 grid): \
+        fibre-patch F1 0.78 → 0.95; synthetic particle F1 0.77–0.94 → 0.90–1.0.
+
         Film level: the grey value of bare film, which the dark thresholds refer to. The \
         subsample's histogram is split in two (Otsu); when the darker population is black \
         (median below half the brighter one's: grid bars, no beam; ≥ 1 % of the pixels; the \
@@ -194,6 +202,10 @@ struct LocateCommand: ParsableCommand {
           help: "Measure features in film widths (median, IQR) and compress the tails with asinh before scaling (default off). Use with --clusters 2 for sparse, faint particles on film: faint and strong particles then end up in one cluster.")
     var compressTails = false
 
+    @Flag(name: .customLong("line-check"), inversion: .prefixedNo,
+          help: "After the automatic pick on grid patches, add unpicked patches holding a thin dark line (fibre) beyond the film cluster's far-out fence (default on; clusters unchanged).")
+    var lineCheck = true
+
     @Flag(name: .customLong("normalize-tiles"), inversion: .prefixedNo,
           help: "Scale each tile so that its own film level lands on the set's before the statistics (default on).")
     var normalizeTiles = true
@@ -242,7 +254,7 @@ struct LocateCommand: ParsableCommand {
         s.excludeDark = excludeDark; s.darkMargin = darkMargin; s.pick = pick
         s.similarTo = similarTo; s.similarityThreshold = similarityThreshold; s.kRange = kRange
         s.gradientSigma = gradientSigma; s.glcmDistance = glcmDistance; s.glcmLevels = glcmLevels
-        s.flatten = flatten; s.compressTails = compressTails; s.normalizeTiles = normalizeTiles
+        s.flatten = flatten; s.compressTails = compressTails; s.normalizeTiles = normalizeTiles; s.lineCheck = lineCheck
         return s
     }
 
@@ -344,6 +356,7 @@ struct LocateCommand: ParsableCommand {
             if label == result.picked && result.pickedBy != "similarity" { line += "  ← picked (\(result.pickedBy))" }
             print(line)
         }
+        if let lines = result.lineCheck { print("line check: \(lines)") }
         if let s = result.silhouette { print(String(format: "silhouette %.3f", s)) }
         for (k, s) in result.silhouetteByK { print(String(format: "  k=%d silhouette %.3f", k, s)) }
         if let s = result.scores {

@@ -31,7 +31,7 @@ import CleavePipelines
              "algorithm": "agglomerative", "linkage": "average", "metric": "cosine", "clusterCount": 5, "seed": 7,
              "excludeDark": true, "darkMargin": 2, "pick": 1, "similarTo": "a:b.tif:2:3", "similarityThreshold": 0.5,
              "kRange": "2-6", "gradientSigma": 1.5, "glcmDistance": 2, "glcmLevels": 16, "flatten": true,
-             "compressTails": true, "normalizeTiles": false}
+             "compressTails": true, "normalizeTiles": false, "lineCheck": false}
             """#)
         #expect(o.sampling == .patches(.grid(rows: 4, columns: 6)))
         #expect(o.features == [.mean, .std] && o.scaler == .robust && o.reduction == .pcaFraction(0.9))
@@ -39,7 +39,7 @@ import CleavePipelines
         #expect(o.clusterCount == 5 && o.seed == 7 && o.excludeDark && !o.automaticDarkExclusion && o.darkMargin == 2 && o.pick == 1)
         #expect(o.similarTo == .init(image: "a:b.tif", row: 2, column: 3) && o.similarityThreshold == 0.5 && o.kRange == 2...6)
         #expect(o.statistics == PatchStatisticsOptions(gradientSigma: 1.5, glcmDistance: 2, glcmLevels: 16))
-        #expect(o.flattenBackground && o.compressTails && !o.normalizeTiles)
+        #expect(o.flattenBackground && o.compressTails && !o.normalizeTiles && !o.lineCheck)
         // excludeDark false is a decision too: no automatic two-step mode.
         let off = try options(#"{"excludeDark": false}"#)
         #expect(!off.excludeDark && !off.automaticDarkExclusion)

@@ -115,6 +115,15 @@ import json; s = json.load(open('$WORK/loc/summary.json'))
 assert s['film_level_method'] in ('bright-population median', 'median') and isinstance(s['film_level_bimodal'], bool), s
 assert s['film_level_check'] and s['film_level_measurement']['level'] == s['film_level'], s
 assert s['dark_exclusion'] == 'requested' and len(s['tile_normalization']['gains']) == 4, s"
+check "locate on the sample with 128-px patches" "$CLEAVE" locate "$WORK/sample" --out "$WORK/loc4" --grid 4x4 --seed 1 --no-pictures
+pycheck "summary.json reports the line check: film cluster, fence, patches added; skipped with reason on 64-px patches (issue 18 fibres)" "
+import json, csv; s = json.load(open('$WORK/loc4/summary.json')); c = s['line_check']
+assert s['parameters']['line_check'] is True and c['applied'] is True, c
+assert abs(c['fence'] - c['upper_quartile'] - 3 * (c['upper_quartile'] - c['lower_quartile'])) <= 1e-9 * max(1, c['fence']) and 0 <= c['added'] <= c['candidates'], c
+rows = list(csv.DictReader(open('$WORK/loc4/patches.csv')))
+assert sum(r['picked'] == '1' for r in rows) == s['picked_patches'] == s['clusters'][s['picked']] + c['added'], (s['picked_patches'], c)
+small = json.load(open('$WORK/loc/summary.json'))['line_check']
+assert small['applied'] is False and 'smaller than 82 px' in small['description'], small"
 check "sample with a bar mesh over half the field" "$CLEAVE" sample --out "$WORK/mesh" --rows 1 --columns 2 --tile-size 256 --bar-coverage 0.5 --bar-angle 30
 pycheck "the mesh covers about half the field" "
 import json; t = json.load(open('$WORK/mesh/truth/truth.json'))

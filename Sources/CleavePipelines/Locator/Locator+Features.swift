@@ -272,7 +272,19 @@ extension Locator {
                        truth: LocatorTruth?, findTargets: Bool, darkExclusion: String, clock: inout StageClock,
                        progress: CleaveCore.Progress) throws -> LocatorResult {
         let extraction = features.extraction, layout = extraction.layout, k = options.clusterCount
-        let labels = outcome.labels, pickedMask = outcome.pickedMask
+        let labels = outcome.labels
+        var pickedMask = outcome.pickedMask
+        // Line check: thin dark lines (fibres) outside the picked cluster join the pick.
+        var lineCheck: LocatorLineCheck? = nil
+        if options.lineCheck {
+            if outcome.pickedBy == "automatic" || outcome.pickedBy == "model" {
+                lineCheck = LocatorLines.check(images, layout: layout, labels: labels, clusterCount: k, picked: outcome.picked,
+                                               pickedMask: &pickedMask)
+            } else {
+                lineCheck = .skipped("the pick was made by \(outcome.pickedBy == "user" ? "the user" : outcome.pickedBy)")
+            }
+            clock.lap("line check")
+        }
         // Truth scores.
         var scores: ClusteringScores? = nil
         var truthCount = 0
@@ -289,7 +301,7 @@ extension Locator {
         progress.report(3, 3, "clustering")
 
         // Model.
-        let signature = LocatorRows.signature(extraction.features, pickedMask: pickedMask, names: options.features.map(\.rawValue))
+        let signature = LocatorRows.signature(extraction.features, pickedMask: outcome.pickedMask, names: options.features.map(\.rawValue))
         let savedModel = LocatorModel(sampling: options.sampling, features: options.features, statistics: options.statistics,
                                       scaler: scaler, pca: fittedPCA, centroids: outcome.centroids, picked: outcome.picked,
                                       pickedSignature: signature, excludeDark: options.excludeDark, darkMargin: options.darkMargin,
@@ -306,7 +318,8 @@ extension Locator {
                              particleScores: particleScores, silhouette: outcome.silhouette, silhouetteByK: outcome.silhouetteByK,
                              scores: scores, truthPatchCount: truthCount, targets: targets, timings: clock.laps,
                              model: savedModel, filmLevel: features.filmLevel, groupNames: names, barEdgePixels: extraction.barEdges,
-                             film: features.film, tileNormalization: features.tileNormalization, darkExclusion: darkExclusion)
+                             film: features.film, tileNormalization: features.tileNormalization, darkExclusion: darkExclusion,
+                             lineCheck: lineCheck)
     }
 
     /// A greyscale image as Locator input (8/16-bit samples are exact as Float).

@@ -104,6 +104,10 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
     /// deepest dark tail — are what the automatic pick finds. On by default; off keeps
     /// ``excludeDark`` as given.
     public var automaticDarkExclusion: Bool
+    /// After an automatic (or saved model's) pick on grid patches, add the unpicked patches that
+    /// hold a thin dark line — a fibre — beyond the film cluster's far-out fence (``LocatorLines``;
+    /// reported as ``LocatorResult/lineCheck``). On by default; clusters and labels are unchanged.
+    public var lineCheck: Bool = true
 
     public init(sampling: Sampling = .patches(.grid(rows: 8, columns: 8)), features: [PatchStatistic] = PatchStatistic.defaults,
                 scaler: Scaler = .zScore, reduction: Reduction = .none, method: Method = .kmeans,

@@ -452,7 +452,7 @@ public enum LocatorOutput {
             "seed": o.seed, "exclude_dark": o.excludeDark, "dark_margin": o.darkMargin,
             "gradient_sigma": o.statistics.gradientSigma, "glcm_distance": o.statistics.glcmDistance,
             "glcm_levels": o.statistics.glcmLevels, "dark_threshold": o.statistics.darkThreshold,
-            "normalize_tiles": o.normalizeTiles, "automatic_dark_exclusion": o.automaticDarkExclusion,
+            "normalize_tiles": o.normalizeTiles, "automatic_dark_exclusion": o.automaticDarkExclusion, "line_check": o.lineCheck,
         ]
         if o.method == .agglomerative { parameters["linkage"] = o.linkage.rawValue; parameters["metric"] = o.metric.rawValue }
         if let r = o.similarTo { parameters["similar_to"] = "\(r.image):\(r.row):\(r.column)"; parameters["similarity_threshold"] = o.similarityThreshold }
@@ -488,6 +488,18 @@ public enum LocatorOutput {
             summary["bar_edge_px"] = result.barEdgePixels.map { $0.map { $0 as Any } ?? NSNull() }
         }
         if let dark = result.darkGroup { summary["dark_group"] = dark }
+        if let lines = result.lineCheck {
+            var fields: [String: Any] = ["applied": lines.applied, "description": lines.description]
+            if let film = lines.filmCluster {
+                fields.merge(["film_cluster": film, "film_patches": lines.filmPatches, "lower_quartile": lines.lowerQuartile,
+                              "upper_quartile": lines.upperQuartile, "fence": lines.fence, "candidates": lines.candidates,
+                              "added": lines.added, "sigma": LocatorLines.sigma, "percentile": LocatorLines.percentile,
+                              "fence_iqrs": LocatorLines.fenceInterquartileRanges]) { a, _ in a }
+            }
+            summary["line_check"] = fields
+        } else {
+            summary["line_check"] = NSNull()
+        }
         if !result.silhouetteByK.isEmpty {
             summary["silhouette_by_k"] = Dictionary(result.silhouetteByK.map { (String($0.k), $0.score) }, uniquingKeysWith: { a, _ in a })
         }

@@ -120,4 +120,6 @@ public struct LocatorResult: Sendable {
     /// "automatic" (the film level check found a black population,
     /// ``LocatorOptions/automaticDarkExclusion``) or "off".
     public var darkExclusion: String = "off"
+    /// The line check's decision and what it added to the pick (nil: off, ``LocatorOptions/lineCheck``).
+    public var lineCheck: LocatorLineCheck? = nil
 }

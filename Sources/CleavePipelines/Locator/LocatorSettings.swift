@@ -63,6 +63,8 @@ public struct LocatorSettings: Codable, Sendable, Equatable {
     public var flatten: Bool?
     public var compressTails: Bool?
     public var normalizeTiles: Bool?
+    /// Thin dark lines (fibres) join the automatic pick (``LocatorOptions/lineCheck``); nil = on.
+    public var lineCheck: Bool?
 
     public init() {}
 
@@ -219,6 +221,7 @@ public struct LocatorSettings: Codable, Sendable, Equatable {
         o.flattenBackground = flatten ?? false
         o.compressTails = compressTails ?? false
         o.normalizeTiles = normalizeTiles ?? true
+        o.lineCheck = lineCheck ?? true
         try o.validate()
         return o
     }
