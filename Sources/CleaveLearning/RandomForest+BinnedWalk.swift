@@ -3,8 +3,8 @@ import CleaveCore
 /// How ``RandomForest`` walks its trees at prediction time. Both walks reach the same leaves and
 /// add their class fractions in the same order, so the probabilities are bit-identical.
 public enum ForestWalk: Sendable, Equatable, CaseIterable {
-    /// The default. Quantise every feature once to the bin of the forest's own thresholds (a byte), then walk
-    /// compact 8-byte nodes comparing bytes, 12 rows at a time.
+    /// The default. Quantise every feature once to the bin of the forest's own thresholds (a byte,
+    /// branch-free), then walk compact 8-byte nodes comparing bytes, 8 rows at a time.
     case binned
     /// Compare the float features with the float thresholds (the reference walk).
     case thresholds
@@ -32,7 +32,8 @@ public enum ForestWalk: Sendable, Equatable, CaseIterable {
 /// fullest cell holds (``CellMap/compares``, usually 1 or 2), so the loop has no data-dependent
 /// branch. The cell map is either linear in x or linear in x's bits (read as an ordered integer,
 /// which spaces cells logarithmically for heavy-tailed features); per feature the one with the
-/// fewer compares is used.
+/// fewer compares is used. Cells with more than two thresholds (clusters a few ulps wide) are
+/// searched by a fixed-length binary search instead.
 struct BinnedForest {
     /// `featureCount × cutPitch` cut points, each feature's sorted thresholds padded with +∞.
     let cuts: [Float]
@@ -204,12 +205,17 @@ struct BinnedForest {
                 out[r] = UInt8(truncatingIfNeeded: b &+ below(cut[b], x) &+ below(cut[b &+ 1], x))
             }
         default:
+            // A fixed-length binary search over the `compares` cut points from b: they are sorted, so
+            // `t < x` holds for a prefix; [base, base + length] always holds its end.
             for r in 0..<rowCount {
                 let x = column[r &* rowStride]
-                let b = Int(table[cell(x)])
-                var n = b
-                for k in 0..<compares { n &+= below(cut[b &+ k], x) }
-                out[r] = UInt8(truncatingIfNeeded: n)
+                var base = Int(table[cell(x)]), length = compares
+                while length > 1 {
+                    let half = length >> 1
+                    base &+= below(cut[base &+ half &- 1], x) &* half
+                    length &-= half
+                }
+                out[r] = UInt8(truncatingIfNeeded: base &+ below(cut[base], x))
             }
         }
     }
@@ -345,3 +351,31 @@ struct CellMap {
         return c < 0 ? 0 : (c < BinnedForest.cellCount ? c : BinnedForest.cellCount - 1)
     }
 }
+
+/// A forest's ``BinnedForest``, built once (on the first binned prediction; a forest is immutable)
+/// and shared by every copy of the forest value. Derived data: it takes no part in equality.
+final class BinnedForestCache: @unchecked Sendable, Equatable {
+    private var lock = pthread_mutex_t()
+    /// nil: not built yet; .some(nil): the forest has no byte form.
+    private var built: BinnedForest?? = nil
+
+    init() { pthread_mutex_init(&lock, nil) }
+    deinit { pthread_mutex_destroy(&lock) }
+
+    func forest(_ forest: RandomForest) -> BinnedForest? {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        if let built { return built }
+        let binned = BinnedForest(forest)
+        built = .some(binned)
+        return binned
+    }
+
+    static func == (lhs: BinnedForestCache, rhs: BinnedForestCache) -> Bool { true }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
