@@ -56,7 +56,7 @@ extension RandomForest {
     private func probabilities(values: UnsafeBufferPointer<Float>, rowCount: Int, rowStride: Int, featureStride: Int,
                                into output: UnsafeMutableBufferPointer<Float>, walk: ForestWalk) {
         guard rowCount > 0 else { return }
-        if walk == .binned, let binned = BinnedForest(self) {
+        if walk == .binned, let binned = binnedCache.forest(self) {
             binned.probabilities(forest: self, values: values.baseAddress!, rowCount: rowCount, rowStride: rowStride,
                                  featureStride: featureStride, output: output.baseAddress!)
             return

@@ -15,8 +15,9 @@ import CleaveCore
 /// Prediction: probabilities are the mean over trees of the (weighted) class fractions of the leaf
 /// reached, as in scikit-learn's `predict_proba`. Nodes of all trees sit in one flat array (12 bytes a
 /// node, children in pairs). By default each block of rows is first quantised to one byte per
-/// feature — the bin among the forest's own thresholds — and walked on 8-byte nodes, 12 rows at a
-/// time, branch-free (``ForestWalk/binned``, `RandomForest+BinnedWalk.swift`); the float walk
+/// feature — the bin among the forest's own thresholds — and walked on 8-byte nodes, 8 rows at a
+/// time, branch-free (``ForestWalk/binned``, `RandomForest+BinnedWalk.swift`; the byte form is
+/// built on the first prediction and kept with the forest); the float walk
 /// (``ForestWalk/thresholds``) reaches the same leaves and gives bit-identical probabilities.
 ///
 /// A forest is an immutable value; it is `Codable` (node arrays as base64 little-endian blocks).
@@ -40,6 +41,8 @@ public struct RandomForest: Sendable, Equatable {
     @usableFromInline let treeStarts: [Int32]
     /// Deepest level of each tree (the bound of the branch-free walk).
     @usableFromInline let treeDepths: [Int32]
+    /// The byte form of the walk (``ForestWalk/binned``), built on the first prediction and kept.
+    let binnedCache = BinnedForestCache()
 
     /// Number of classes.
     public var classCount: Int { classes.count }
