@@ -311,6 +311,8 @@ struct LocateCommand: ParsableCommand {
     func run() throws {
         let options = try makeOptions()
         if let pickName, !(1...100).contains(pickName.count) { throw ValidationError("--pick-name: 1 to 100 characters, got \(pickName.count)") }
+        // A saved model is checked before any image is read: a damaged file costs nothing.
+        let loadedModel = try model.map { try LocatorModel.load($0) }
         LargeArray.reuseFreedBuffers()  // every tile allocates the same buffers again
         let progress = ProgressBar.make()
         let started = DispatchTime.now().uptimeNanoseconds
@@ -334,7 +336,6 @@ struct LocateCommand: ParsableCommand {
             ?? LocatorInput.load(inputs, mosaic: mosaicLayout.map { (rows: $0.0, columns: $0.1) }, progress: progress,
                                  warning: { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) })
         let loaded = DispatchTime.now().uptimeNanoseconds
-        let loadedModel = try model.map { try LocatorModel.load($0) }
         let savedModel = noClassifier ? loadedModel?.withoutClassifier : loadedModel
         let labels = try truth.map { try LocatorTruth.load($0) }
         let result = try Locator.run(images, options: options, model: savedModel, truth: labels, progress: progress)
