@@ -10,6 +10,8 @@ import CleaveTestSupport
 /// on a run's clusters as picked, stored in the model (format version 3) and applied to new grids.
 @Suite struct LocatorPickLearningTests {
     static let options = LocatorOptions(sampling: .patches(.grid(rows: 16, columns: 16)), clusterCount: 2, compressTails: true)
+    /// Applying a model: the run's own grid (a model does not fix the grid), the model's everything else.
+    static let applied = LocatorOptions(sampling: .patches(.grid(rows: 16, columns: 16)))
 
     static func set(seed: UInt64, particles: Double = 10) throws -> SyntheticTileSet {
         try SyntheticTileSet.generate(.init(rows: 2, columns: 2, tileSize: 512, seed: seed, kind: .film, particlesPerTile: particles))
@@ -33,10 +35,10 @@ import CleaveTestSupport
         #expect(classifier.trainingPatches == training.layout.count && classifier.forest.featureCount == training.featureNames.count)
         #expect(classifier.trainingClusterSizes == training.clusterSizes)
         let other = try Self.set(seed: seed)
-        let classified = try Locator.run(other.locatorImages(), options: LocatorOptions(), model: model)
+        let classified = try Locator.run(other.locatorImages(), options: Self.applied, model: model)
         #expect(classified.pickedBy == "classifier")
         let score = other.score(classified, positiveCoverage: 0.02)
-        let centroids = try Locator.run(other.locatorImages(), options: LocatorOptions(), model: model.withoutClassifier)
+        let centroids = try Locator.run(other.locatorImages(), options: Self.applied, model: model.withoutClassifier)
         #expect(centroids.pickedBy == "model")
         let centroidScore = other.score(centroids, positiveCoverage: 0.02)
         #expect(score.f1 >= 0.8 && score.precision >= 0.95, "classifier \(score), centroids \(centroidScore)")
@@ -54,8 +56,8 @@ import CleaveTestSupport
     @Test func classifierPicksNothingWhereThereIsNothing() throws {
         let (_, model) = try Self.trained()
         let empty = try Self.set(seed: 4, particles: 0).locatorImages()
-        let classified = try Locator.run(empty, options: LocatorOptions(), model: model)
-        let centroids = try Locator.run(empty, options: LocatorOptions(), model: model.withoutClassifier)
+        let classified = try Locator.run(empty, options: Self.applied, model: model)
+        let centroids = try Locator.run(empty, options: Self.applied, model: model.withoutClassifier)
         let classifiedCount = classified.pickedMask.filter { $0 }.count, centroidCount = centroids.pickedMask.filter { $0 }.count
         #expect(classifiedCount <= 2 && centroidCount >= 10 * max(1, classifiedCount),
                 "classifier picked \(classifiedCount), centroids \(centroidCount) of \(classified.layout.count)")
@@ -65,7 +67,7 @@ import CleaveTestSupport
     /// forest fits its training rows) and the same picked patches.
     @Test func classifierReproducesItsTrainingClusters() throws {
         let (training, model) = try Self.trained()
-        let again = try Locator.run(try Self.set(seed: 1).locatorImages(), options: LocatorOptions(), model: model)
+        let again = try Locator.run(try Self.set(seed: 1).locatorImages(), options: Self.applied, model: model)
         #expect(again.labels == training.labels && again.pickedMask == training.pickedMask)
     }
 
@@ -75,10 +77,10 @@ import CleaveTestSupport
         let images = try Self.set(seed: 2).locatorImages()
         let saved = Parallel.threadCount
         Parallel.threadCount = 1
-        let one = try Locator.run(images, options: LocatorOptions(), model: model)
+        let one = try Locator.run(images, options: Self.applied, model: model)
         let single = try Locator.learnPicks(try Locator.run(try Self.set(seed: 1).locatorImages(), options: Self.options))
         Parallel.threadCount = saved
-        let many = try Locator.run(images, options: LocatorOptions(), model: model)
+        let many = try Locator.run(images, options: Self.applied, model: model)
         #expect(one.labels == many.labels && one.heat == many.heat)
         #expect(single.classifier == model.classifier.map { var c = $0; c.pickedName = nil; return c })
     }
@@ -91,8 +93,8 @@ import CleaveTestSupport
         let loaded = try LocatorModel.load(folder + "/m.json")
         #expect(loaded.version == 3 && loaded.classifier == model.classifier)
         let images = try Self.set(seed: 2).locatorImages()
-        let a = try Locator.run(images, options: LocatorOptions(), model: model)
-        let b = try Locator.run(images, options: LocatorOptions(), model: loaded)
+        let a = try Locator.run(images, options: Self.applied, model: model)
+        let b = try Locator.run(images, options: Self.applied, model: loaded)
         #expect(a.labels == b.labels && a.heat == b.heat && a.pickedMask == b.pickedMask)
     }
 
@@ -109,8 +111,8 @@ import CleaveTestSupport
         let old = try LocatorModel.load(folder + "/v2.json")
         #expect(old.classifier == nil && old.version == 2)
         let images = try Self.set(seed: 2).locatorImages()
-        let fromFile = try Locator.run(images, options: LocatorOptions(), model: old)
-        let inMemory = try Locator.run(images, options: LocatorOptions(), model: model.withoutClassifier)
+        let fromFile = try Locator.run(images, options: Self.applied, model: old)
+        let inMemory = try Locator.run(images, options: Self.applied, model: model.withoutClassifier)
         #expect(fromFile.pickedBy == "model" && fromFile.labels == inMemory.labels && fromFile.heat == inMemory.heat)
         #expect(fromFile.pickedMask == inMemory.pickedMask && fromFile.model.classifier == nil)
     }
@@ -180,7 +182,7 @@ import CleaveTestSupport
         let training = try Locator.run(try Self.set(seed: 1).locatorImages(), options: options)
         let model = try Locator.learnPicks(training, picked: [0, 1])
         #expect(model.classifier?.picked == [0, 1] && model.picked == 0)
-        let applied = try Locator.run(try Self.set(seed: 2).locatorImages(), options: LocatorOptions(), model: model)
+        let applied = try Locator.run(try Self.set(seed: 2).locatorImages(), options: Self.applied, model: model)
         for i in applied.labels.indices { #expect(applied.pickedMask[i] == (applied.labels[i] == 0 || applied.labels[i] == 1)) }
     }
 }
