@@ -298,7 +298,7 @@ extension Locator {
         // Line check: thin dark lines (fibres) outside the picked cluster join the pick.
         var lineCheck: LocatorLineCheck? = nil
         if options.lineCheck {
-            if outcome.pickedBy == "automatic" || outcome.pickedBy == "model" {
+            if outcome.pickedBy == "automatic" || outcome.pickedBy == "model" || outcome.pickedBy == "classifier" {
                 lineCheck = LocatorLines.check(images, layout: layout, labels: labels, clusterCount: k, picked: outcome.picked,
                                                pickedMask: &pickedMask)
             } else {
