@@ -3,6 +3,8 @@ import { api } from "./api.js";
 import { $, classByValue, fail, focusLayer, hooks, number, runJob, setDecision, showOverlay, state, status, viewer } from "./shared.js";
 
 let overlayVersion = 0;
+// The last clustering whose Pick taught a model ({ id, name }): new images can be classified with it.
+let pickModel = null;
 
 // The sliding window computes only these statistics (per pixel, from running sums).
 const WINDOW_FEATURES = new Set(["mean", "std", "relstd", "skewness", "kurtosis"]);
@@ -28,6 +30,7 @@ function parameters() {
   if (state.image?.channels > 1 && $("cluster-channel").value !== "") params.channel = +$("cluster-channel").value;
   if (mode === "grid") Object.assign(params, { gridRows: +$("grid-rows").value, gridColumns: +$("grid-columns").value });
   else Object.assign(params, { windowSize: +$("window-size").value, windowStride: +$("window-stride").value });
+  if (pickModel && $("cluster-use-picks").checked) params.pickModelFrom = pickModel.id;
   return params;
 }
 
@@ -64,7 +67,7 @@ function clearClustering() {
   $("cluster-legend").querySelector("tbody").replaceChildren();
   $("cluster-summary").textContent = "";
   $("cluster-summary").classList.remove("error");
-  for (const id of ["cluster-legend", "pick-form", "merge-form", "cluster-help"]) $(id).hidden = true;
+  for (const id of ["cluster-legend", "pick-form", "merge-form", "cluster-help", "pick-model"]) $(id).hidden = true;
   viewer.removeOverlay("clusters");
   if (state.decision?.kind === "clustering") setDecision(null);
 }
@@ -98,13 +101,30 @@ function showClustering(clustering, seconds = null) {
   summary.textContent = `${live} clusters` + (plane !== undefined ? ` of plane ${plane + 1}` : "") +
     (clustering.featuresCached ? ", features from cache" : "") +
     (seconds !== null ? `, ${seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`}` : "") +
-    (clustering.silhouette !== null && clustering.silhouette !== undefined ? `, silhouette ${number(clustering.silhouette, 2)}` : "");
+    (clustering.silhouette !== null && clustering.silhouette !== undefined ? `, silhouette ${number(clustering.silhouette, 2)}` : "") +
+    (clustering.route === "classifier" ? ", classified by the picks of an earlier clustering" : "");
+  showPickModel(clustering);
   if (state.selectedCluster === null || !clustering.clusters.some((c) => c.index === state.selectedCluster)) {
     state.selectedCluster = clustering.suggestedPick ?? clustering.clusters[0]?.index ?? null;
   }
   renderLegend();
   setDecision({ kind: "clustering", id: clustering.id, state: clustering.state,
                 label: `Clustering, k = ${clustering.clusterCount}` });
+}
+
+// What the last Pick taught: a model to classify other images with (and to download for `cleave locate --model`).
+function showPickModel(clustering) {
+  const learned = clustering.pickModel, line = $("pick-model");
+  line.hidden = !learned;
+  if (!learned) return;
+  if (learned.trainingPatches) {
+    pickModel = { id: clustering.id, name: learned.name || "the picked cluster" };
+    line.innerHTML = `Picks learned from ${learned.trainingPatches} patches. <a href="/api/clusterings/${clustering.id}/model.json" download>Model file</a> for <code>cleave locate --model</code>.`;
+    $("cluster-picks-source").textContent = `“${pickModel.name}”`;
+    $("cluster-use-picks-row").hidden = false;
+  } else {
+    line.textContent = `No model learned from the picks: ${learned.error || "unknown reason"}`;
+  }
 }
 
 function renderLegend() {

@@ -71,6 +71,9 @@ extension RandomForest: Codable {
         let children = try words(.nodeChildren, count: nodeCount).map { Int32(bitPattern: $0) }
         let values = try words(.nodeValues, count: nodeCount * classes.count).map { Float(bitPattern: $0) }
 
+        // Leaf class fractions lie in 0…1 (a NaN or a huge value would pass through every prediction).
+        guard values.allSatisfy({ $0 >= 0 && $0 <= 1 }) else { throw fail(.nodeValues, "leaf class fractions must lie in 0…1") }
+        guard thresholds.allSatisfy({ !$0.isNaN }) else { throw fail(.nodeThresholds, "thresholds must not be NaN") }
         guard starts.first == 0, starts.last == Int32(nodeCount) else { throw fail(.treeStarts, "tree starts do not cover the nodes") }
         // Strictly increasing from 0 to nodeCount: every tree is a non-empty range of the node arrays.
         for t in 0..<(starts.count - 1) where starts[t] >= starts[t + 1] {

@@ -17,10 +17,13 @@ public struct ClusterInput: Codable, Sendable {
     public var plane: Int?
     /// The colour channel to cluster (needed only when the channels differ: true colour).
     public var channel: Int?
+    /// A clustering whose Pick taught a model (``ClusteringDTO/pickModel``): this image is then
+    /// classified by that model (its sampling, statistics and pick classifier) instead of clustered.
+    public var pickModelFrom: String?
     /// Every Locator field (mode, gridRows, clusterCount, …), checked by ``LocatorSettings/options()``.
     public var settings: LocatorSettings
 
-    private enum CodingKeys: String, CodingKey { case sessionId, clientTime, plane, channel }
+    private enum CodingKeys: String, CodingKey { case sessionId, clientTime, plane, channel, pickModelFrom }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -28,6 +31,7 @@ public struct ClusterInput: Codable, Sendable {
         clientTime = try container.decodeIfPresent(String.self, forKey: .clientTime)
         plane = try container.decodeIfPresent(Int.self, forKey: .plane)
         channel = try container.decodeIfPresent(Int.self, forKey: .channel)
+        pickModelFrom = try container.decodeIfPresent(String.self, forKey: .pickModelFrom)
         settings = try LocatorSettings(from: decoder)
     }
 
@@ -38,7 +42,21 @@ public struct ClusterInput: Codable, Sendable {
         try container.encodeIfPresent(clientTime, forKey: .clientTime)
         try container.encodeIfPresent(plane, forKey: .plane)
         try container.encodeIfPresent(channel, forKey: .channel)
+        try container.encodeIfPresent(pickModelFrom, forKey: .pickModelFrom)
     }
+}
+
+/// What a Pick taught: the Locator model (format version 3, centroids + pick classifier) stored
+/// with the clustering (`GET /api/clusterings/{id}/model.json`, usable with `cleave locate --model`).
+public struct PickModelDTO: Codable, Equatable, Sendable {
+    /// The picked clusters the classifier learned (after merges).
+    public var picked: [Int]
+    public var name: String?
+    /// Patches the forest was trained on (nil when learning failed).
+    public var trainingPatches: Int?
+    public var outOfBagAccuracy: Double?
+    /// Why no model could be learned (e.g. the dark group was picked); the pick itself stands.
+    public var error: String?
 }
 
 /// One cluster of a clustering.
@@ -84,6 +102,12 @@ public struct ClusteringDTO: ResponseCodable, Equatable, Sendable {
     public var state: String
     public var timings: [String: Double]
     public var createdAt: String
+    /// The model the last Pick taught (nil before any pick).
+    public var pickModel: PickModelDTO? = nil
+    /// The clustering whose pick model classified this image (nil: clustered).
+    public var pickModelFrom: String? = nil
+    /// How the clusters were found: "clustering", or "classifier" / "centroids" with a pick model.
+    public var route: String? = nil
 }
 
 /// Which patch owns each pixel: patch column per x, patch row per y (-1 = none). Grid patches and
@@ -138,33 +162,56 @@ extension Workbench {
         let (grey, cacheKey) = try Workbench.clusteringPlane(image: image, decoded: try await decoded(image).image,
                                                              plane: input.plane, channel: input.channel)
         let params = try JSONValue.from(input)
+        var model: LocatorModel? = nil
+        if let from = input.pickModelFrom { model = try await pickModel(clusteringID: from) }
+        let pickModel = model
         return try jobs.submit(kind: "cluster", imageID: imageID, projectID: image.projectId, params: params) { [self] context in
             try runClustering(image: image, decoded: grey, cacheKey: cacheKey, plane: input.plane, options: options, params: params,
-                              actor: actor, context: context)
+                              pickModelFrom: input.pickModelFrom, model: pickModel, actor: actor, context: context)
         }
     }
 
-    private func runClustering(image: ImageDTO, decoded: AnyImage, cacheKey: String, plane: Int?, options: LocatorOptions,
-                               params: JSONValue, actor: Actor, context: JobContext) throws -> JSONValue {
-        let start = DispatchTime.now().uptimeNanoseconds
+    /// The saved pick model of clustering `id` (400 when it has none).
+    func pickModel(clusteringID id: String) async throws -> LocatorModel {
+        let source = try await clustering(id: id)
+        guard source.pickModel?.trainingPatches != nil else {
+            throw APIError(.badRequest, "pickModelFrom: clustering \(id) has no pick model; pick a cluster in it first")
+        }
+        do {
+            return try LocatorModel.load(results.path("clusterings", id, "model.json"))
+        } catch { throw APIError(.internalServerError, "pickModelFrom: \(error)") }
+    }
+
+    /// The Locator run of a clustering: cached features, then the one pipeline function
+    /// (``Locator/run(_:features:options:model:truth:silhouetteSampleSize:findTargets:progress:)``).
+    /// A pick model's features depend on its film level, so they are cached under the model too.
+    private func locatorRun(image: ImageDTO, decoded: AnyImage, cacheKey: String, options: LocatorOptions, model: LocatorModel?,
+                            modelKey: String?, progress: (Int) -> CleaveCore.Progress) throws -> (result: LocatorResult, cached: Bool) {
         let input = try features.locatorImage(sha256: cacheKey) { try Locator.image(decoded, name: image.name) }
-        let key = LocatorFeatures.key(for: options)
+        let key = LocatorFeatures.key(for: options) + (modelKey.map { "|model=\($0)" } ?? "")
         var cached = true
         let extracted: LocatorFeatures
         if let hit = features.features(image: cacheKey, key: key) {
             extracted = hit
         } else {
             cached = false
-            do { extracted = try Locator.features([input], options: options, progress: context.progress(stage: 0, of: 2)) }
+            do { extracted = try Locator.features([input], options: options, model: model, progress: progress(0)) }
             catch { throw APIError(.badRequest, String(describing: error)) }
             features.store(extracted, image: cacheKey, key: key)
         }
-        try context.checkCancelled()
-        let result: LocatorResult
         // Interactive: silhouette on 1 000 rows (its cost grows with the square), no target ranking.
-        do { result = try Locator.run([input], features: extracted, options: options, silhouetteSampleSize: 1_000, findTargets: false,
-                                      progress: context.progress(stage: 1, of: 2)) }
-        catch { throw APIError(.badRequest, String(describing: error)) }
+        do {
+            return (try Locator.run([input], features: extracted, options: options, model: model, silhouetteSampleSize: 1_000,
+                                    findTargets: false, progress: progress(1)), cached)
+        } catch { throw APIError(.badRequest, String(describing: error)) }
+    }
+
+    private func runClustering(image: ImageDTO, decoded: AnyImage, cacheKey: String, plane: Int?, options: LocatorOptions,
+                               params: JSONValue, pickModelFrom: String?, model: LocatorModel?, actor: Actor,
+                               context: JobContext) throws -> JSONValue {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let (result, cached) = try locatorRun(image: image, decoded: decoded, cacheKey: cacheKey, options: options, model: model,
+                                              modelKey: pickModelFrom, progress: { context.progress(stage: $0, of: 2) })
         try context.checkCancelled()
 
         let id = Workbench.newID()
@@ -179,11 +226,14 @@ extension Workbench {
             }
             let score = result.particleScores[label]
             let isDark = result.darkGroup == label
+            // A pick model's picked clusters arrive picked, under the name the user gave them.
+            let taught = !isDark && (model?.classifier?.picked.contains(Int32(label)) ?? false)
             clusters.append(ClusterDTO(index: label, size: result.clusterSizes[label],
                                        fraction: Double(result.clusterSizes[label]) / Double(max(total, 1)),
                                        colour: (isDark ? RGB(70, 70, 90) : Palette.distinct(forIndex: label)).hex,
                                        signature: signature, particleScore: score.isFinite ? score : nil,
-                                       name: isDark ? "dark / grid bars" : nil, class: nil, picked: false, mergedInto: nil))
+                                       name: isDark ? "dark / grid bars" : taught ? model?.classifier?.pickedName : nil, class: nil,
+                                       picked: taught, mergedInto: nil))
         }
         let scale = max(1, (max(image.width, image.height) + Workbench.overlayMaxSide - 1) / Workbench.overlayMaxSide)
         var timings: [String: Double] = [:]
@@ -193,7 +243,8 @@ extension Workbench {
                                 overlayScale: scale, overlayWidth: (image.width + scale - 1) / scale,
                                 overlayHeight: (image.height + scale - 1) / scale, clusters: clusters, plane: plane,
                                 suggestedPick: result.picked, darkGroup: result.darkGroup, silhouette: result.silhouette,
-                                state: "open", timings: timings, createdAt: Workbench.now())
+                                state: "open", timings: timings, createdAt: Workbench.now(), pickModelFrom: pickModelFrom,
+                                route: result.pickedBy == "classifier" ? "classifier" : model == nil ? "clustering" : "centroids")
         let geometry = ClusterGeometry(layout: result.layout, width: image.width, height: image.height)
         try results.write(result.labels, kind: "clusterings", id: id, part: "labels")
         try results.write(Array(try JSONEncoder().encode(geometry)), kind: "clusterings", id: id, part: "geometry.json")
@@ -292,14 +343,57 @@ extension Workbench {
             resolved = classes.first(where: { $0.name.lowercased() == name.lowercased() })?.value
         }
         let classResolved = resolved
+        // The picks teach a model (the same pipeline function as `cleave locate --save-model`).
+        var picked = Set(existing.clusters.filter(\.picked).map(\.index))
+        picked.insert(Workbench.root(cluster, in: existing.clusters))
+        let learned = await learnPickModel(existing, picked: picked.sorted(), name: name)
         return try await changeClustering(id: id, actor: actor, event: "cluster.pick",
                                           payload: ["cluster": .number(Double(cluster)), "name": .string(name),
-                                                    "class": classResolved.map { .number(Double($0)) } ?? .null]) { dto, _ in
+                                                    "class": classResolved.map { .number(Double($0)) } ?? .null,
+                                                    "pickModel": learned.trainingPatches == nil ? .string("none: \(learned.error ?? "")")
+                                                        : .string("locator-\(LocatorModel.formatVersion) classifier")]) { dto, _ in
             let target = Workbench.root(cluster, in: dto.clusters)
             dto.clusters[target].picked = true
             dto.clusters[target].name = name
             dto.clusters[target].class = classResolved
+            dto.pickModel = learned
         }
+    }
+
+    /// Learns the pick model of a clustering (``Locator/learnPicks(_:labels:picked:name:progress:)``
+    /// on its Locator run, with the merges applied) and stores it as the clustering's `model.json`.
+    /// A failure is reported in the result, not thrown: the pick itself stands.
+    func learnPickModel(_ dto: ClusteringDTO, picked: [Int], name: String) async -> PickModelDTO {
+        var outcome = PickModelDTO(picked: picked, name: name)
+        do {
+            let image = try await image(id: dto.imageId)
+            let input = try JSONDecoder().decode(ClusterInput.self, from: Data(JSONValue.text(dto.params).utf8))
+            var model: LocatorModel? = nil
+            if let from = input.pickModelFrom { model = try await pickModel(clusteringID: from) }
+            let (grey, cacheKey) = try Workbench.clusteringPlane(image: image, decoded: try await decoded(image).image,
+                                                                 plane: input.plane, channel: input.channel)
+            let run = try locatorRun(image: image, decoded: grey, cacheKey: cacheKey, options: try Workbench.locatorOptions(input),
+                                     model: model, modelKey: input.pickModelFrom, progress: { _ in .silent }).result
+            let labels = try effectiveClusterLabels(dto).labels
+            let learned = try Locator.learnPicks(run, labels: labels, picked: picked, name: name)
+            try results.write(Array(try JSONEncoder().encode(learned)), kind: "clusterings", id: dto.id, part: "model.json")
+            outcome.trainingPatches = learned.classifier?.trainingPatches
+            outcome.outOfBagAccuracy = learned.classifier?.forest.outOfBagAccuracy
+        } catch let error as APIError {
+            outcome.error = error.message
+        } catch {
+            outcome.error = String(describing: error)
+        }
+        return outcome
+    }
+
+    /// The pick model file of a clustering (404 before a pick taught one).
+    public func pickModelFile(clusteringID id: String) async throws -> [UInt8] {
+        let dto = try await clustering(id: id)
+        guard dto.pickModel?.trainingPatches != nil else {
+            throw APIError(.notFound, "clustering \(id) has no pick model" + (dto.pickModel?.error.map { " (\($0))" } ?? "; pick a cluster first"))
+        }
+        return try results.read(kind: "clusterings", id: id, part: "model.json")
     }
 
     /// Merges cluster `b` into `a` (sizes add up; the overlay shows `a`'s colour for both).

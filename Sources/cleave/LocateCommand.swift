@@ -87,7 +87,19 @@ struct LocateCommand: ParsableCommand {
         Picking: clusters are numbered by decreasing particle score (how far the darkest 1 % of a \
         patch reach below its median, relative to it; for windows: std/mean), so cluster 0 is the \
         automatic pick. Override with --pick N, or reuse a session: --save-model m.json on one \
-        set, --model m.json on the next (clusters start from the saved centres, the pick is kept).
+        set, --model m.json on the next.
+
+        Learning from picks: --save-model also trains a random forest (100 trees) on this \
+        run's scaled patch statistics, with the clusters as classes and your pick (--pick N, \
+        --pick-name NAME to call it something) as the class of interest. --model m.json then \
+        classifies the new grid's patches directly: each patch gets its most probable cluster, \
+        the picked ones are those whose most probable cluster is the pick, and the heat column \
+        of patches.csv is the probability of the picked cluster. A grid without particles then \
+        gets no picked patches, where re-clustering always makes a "particle" cluster. The \
+        run says which route it took ("picked (classifier)" or "picked (model)"; \
+        summary.json: picked_by, model.route). --no-classifier saves a model without the \
+        forest, or applies a saved model's centroids instead (clusters start from the saved \
+        centres, the pick is kept) — the route of models saved before version 3.
         --similar-to IMAGE:ROW:COL gives a continuous heat (cosine similarity to that patch).
 
         Outputs in --out: <tile>_overlay.png and mosaic_overlay.png (cluster colours, picked \
@@ -176,8 +188,15 @@ struct LocateCommand: ParsableCommand {
     @Option(name: .long, help: "Apply a saved model (features, scaling, cluster centres, pick) instead of fitting anew.")
     var model: String?
 
-    @Option(name: .customLong("save-model"), help: "Save this run's model (JSON) for --model.")
+    @Option(name: .customLong("save-model"), help: "Save this run's model (JSON) for --model: scaling, centroids, the pick and a random forest learned from the picked clusters.")
     var saveModel: String?
+
+    @Flag(name: .customLong("no-classifier"),
+          help: "With --save-model: leave the pick classifier out of the model. With --model: use the model's centroids (re-cluster from them) instead of its classifier.")
+    var noClassifier = false
+
+    @Option(name: .customLong("pick-name"), help: ArgumentHelp("A name for the picked cluster, stored in the saved model (e.g. crystal).", valueName: "NAME"))
+    var pickName: String?
 
     @Option(name: .long, help: "Patch labels CSV (image,grid_rows,grid_cols,row,col,class) to score the clustering.")
     var truth: String?
@@ -291,6 +310,9 @@ struct LocateCommand: ParsableCommand {
 
     func run() throws {
         let options = try makeOptions()
+        if let pickName, !(1...100).contains(pickName.count) { throw ValidationError("--pick-name: 1 to 100 characters, got \(pickName.count)") }
+        // A saved model is checked before any image is read: a damaged file costs nothing.
+        let loadedModel = try model.map { try LocatorModel.load($0) }
         LargeArray.reuseFreedBuffers()  // every tile allocates the same buffers again
         let progress = ProgressBar.make()
         let started = DispatchTime.now().uptimeNanoseconds
@@ -314,14 +336,25 @@ struct LocateCommand: ParsableCommand {
             ?? LocatorInput.load(inputs, mosaic: mosaicLayout.map { (rows: $0.0, columns: $0.1) }, progress: progress,
                                  warning: { FileHandle.standardError.write(Data(("warning: " + $0 + "\n").utf8)) })
         let loaded = DispatchTime.now().uptimeNanoseconds
-        let savedModel = try model.map { try LocatorModel.load($0) }
+        let savedModel = noClassifier ? loadedModel?.withoutClassifier : loadedModel
         let labels = try truth.map { try LocatorTruth.load($0) }
         let result = try Locator.run(images, options: options, model: savedModel, truth: labels, progress: progress)
+        // The model to save, learned before any output is written (a refusal leaves nothing behind).
+        let learned = try saveModel.map { _ in try modelToSave(result) }
         let computed = DispatchTime.now().uptimeNanoseconds
         let stage = montage.map { $0.stageTargets(result) }
         var extra: [String: Any] = ["inputs": inputs, "read_seconds": Double(loaded - started) / 1e9,
                                     "run_seconds": Double(computed - loaded) / 1e9]
         if let montage, let stage { extra["serialem"] = montage.summary(targets: stage.targets, duplicates: stage.duplicates) }
+        if let model, let savedModel {
+            var entry: [String: Any] = ["path": model, "route": savedModel.classifier == nil ? "centroids" : "classifier",
+                                        "has_classifier": loadedModel?.classifier != nil]
+            if let c = savedModel.classifier {
+                entry["classifier_training_patches"] = c.trainingPatches
+                entry["heat"] = "probability of the picked cluster"
+            }
+            extra["model"] = entry
+        }
         try LocatorOutput.write(result, images: images, to: out, style: .init(opacity: opacity, pictures: !noPictures, pictureCompression: pictureCompression), writePatchTable: patchTable ? true : nil,
                                 extraSummary: extra, progress: progress)
         if let montage, let stage {
@@ -330,13 +363,36 @@ struct LocateCommand: ParsableCommand {
                   + (stage.duplicates > 0 ? " (\(stage.duplicates) found twice on overlapping pieces, kept once)" : ""))
             print("  assumed: " + LocatorMontage.stageConvention)
         }
-        if let saveModel { try result.model.save(saveModel) }
+        if let saveModel, let learned {
+            try learned.model.save(saveModel)
+            print("model → \(saveModel): " + learned.note)
+        }
         let total = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         report(result, total: total)
     }
 
+    /// This run's model for --save-model: with a classifier learned from the pick unless
+    /// --no-classifier, or when the run cannot teach one (a similarity run, one cluster).
+    func modelToSave(_ result: LocatorResult) throws -> (model: LocatorModel, note: String) {
+        if noClassifier { return (result.model.withoutClassifier, "centroids only (--no-classifier)") }
+        guard result.pickedBy != "similarity", result.clusterCount >= 2 else {
+            return (result.model.withoutClassifier,
+                    "centroids only (" + (result.pickedBy == "similarity" ? "a similarity run has no picked cluster" : "one cluster") + " to learn a classifier from)")
+        }
+        let model = try Locator.learnPicks(result, name: pickName)
+        let c = model.classifier!
+        var note = "centroids + pick classifier (random forest, \(c.forest.treeCount) trees, trained on \(c.trainingPatches) patches"
+        if let oob = c.forest.outOfBagAccuracy { note += String(format: ", out-of-bag accuracy %.3f", oob) }
+        return (model, note + ")")
+    }
+
     func report(_ result: LocatorResult, total: Double) {
         print("\(result.imageNames.count) images, \(result.layout.count) patches (\(result.options.sampling)), \(result.featureNames.count) features")
+        if let model {
+            print(result.pickedBy == "classifier"
+                  ? "model \(model): classified by its pick classifier (random forest; heat = probability of the picked cluster; --no-classifier re-clusters from its centroids)"
+                  : "model \(model): clustered from its centroids" + (noClassifier ? " (--no-classifier)" : " (the model has no pick classifier)"))
+        }
         if let film = result.film { print("film level " + film.description) }
         switch result.darkExclusion {
         case "automatic": print("two-step dark mode: on (automatic: the film level check found black areas; --no-exclude-dark turns it off)")

@@ -95,7 +95,7 @@ import CleaveTestSupport
         let set = try SyntheticTileSet.generate(.init(rows: 1, columns: 2, tileSize: 256, seed: 5, kind: .film, exposureSpread: 0.3))
         let images = set.locatorImages()
         let fitted = try Locator.run(images, options: LocatorOptions(sampling: .patches(.grid(rows: 4, columns: 4)), clusterCount: 2))
-        #expect(fitted.model.version == 2 && fitted.model.normalizeTiles == true && fitted.model.filmLevel == fitted.filmLevel)
+        #expect(fitted.model.version == 3 && fitted.model.classifier == nil && fitted.model.normalizeTiles == true && fitted.model.filmLevel == fitted.filmLevel)
         let folder = TestData.scratchDirectory("locator-model-versions")
         try fitted.model.save(folder + "/new.json")
         var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/new.json"))) as? [String: Any])
@@ -107,7 +107,7 @@ import CleaveTestSupport
         #expect(try Locator.run(images, options: LocatorOptions(), model: old).tileNormalization == nil)
         let applied = try Locator.run(images, options: LocatorOptions(), model: try LocatorModel.load(folder + "/new.json"))
         #expect(applied.tileNormalization?.reference == fitted.filmLevel && applied.filmLevel == fitted.filmLevel)
-        json["version"] = 3
+        json["version"] = 4
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: folder + "/future.json"))
         #expect(throws: CleaveError.self) { try LocatorModel.load(folder + "/future.json") }
     }

@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import CleaveTestSupport
 
 @Suite struct ClusterRoutesTests {
     static let body = #"{"sessionId": "session-0001", "mode": "grid", "gridRows": 8, "gridColumns": 8, "clusterCount": 3, "seed": 1}"#
@@ -74,6 +75,54 @@ import Testing
             #expect(run["algorithm"] as? String == "kmeans" && run["clusterCount"] as? Int == 3 && run["seed"] as? Int == 1)
             #expect((run["features"] as? [String])?.isEmpty == false && run["modelVersion"] as? String != nil)
             #expect(events.allSatisfy { $0["sessionId"] as? String == Harness.session && $0["userId"] as? String == Harness.user })
+        }
+    }
+
+    /// Issue 18 item 4: a Pick teaches a Locator model (the CLI's `Locator.learnPicks` on the same
+    /// run, with the merges applied), served as model.json; clustering another image with
+    /// `pickModelFrom` classifies it with that model, the picked cluster arriving picked and named.
+    @Test func pickTeachesAModelThatClassifiesAnotherImage() async throws {
+        let (_, app) = try Harness.workbench("server-pick-model")
+        let bytes = try Harness.particleTile(), other = try Harness.particleTile(seed: 4)
+        try await app.test(.router) { client in
+            let project = try await Harness.createProject(client)
+            let image = try await Harness.uploadImage(client, project: project, name: "tile.tif", bytes: bytes)
+            let second = try await Harness.uploadImage(client, project: project, name: "other.tif", bytes: other)
+            let job = try await Harness.run(client, "/api/images/\(image)/cluster", Self.body)
+            let id = try #require((job["result"] as? [String: Any])?["clusteringId"] as? String)
+            let before = try await client.execute(uri: "/api/clusterings/\(id)/model.json", method: .get, headers: Harness.headers())
+            #expect(before.status == .notFound)
+            // Without a pick model, pickModelFrom is refused naming the field.
+            let refused = try await Harness.post(client, "/api/images/\(second)/cluster",
+                                                 Self.body.replacingOccurrences(of: "}", with: ", \"pickModelFrom\": \"\(id)\"}"), status: .badRequest)
+            #expect((refused["error"] as? String ?? String(describing: refused)).contains("pickModelFrom"))
+
+            let clustering = try await Harness.post(client, "/api/clusterings/\(id)/pick", #"{"sessionId": "session-0001", "cluster": 0, "name": "particle"}"#)
+            let learned = try #require(clustering["pickModel"] as? [String: Any])
+            #expect(learned["trainingPatches"] as? Int != nil && learned["picked"] as? [Int] == [0] && learned["name"] as? String == "particle")
+            let file = try await client.execute(uri: "/api/clusterings/\(id)/model.json", method: .get, headers: Harness.headers())
+            #expect(file.status == .ok)
+            let folder = TestData.scratchDirectory("server-pick-model-file")
+            try Data(file.body.readableBytesView).write(to: URL(fileURLWithPath: folder + "/model.json"))
+            let served = try LocatorModel.load(folder + "/model.json")
+
+            // The same model as the CLI's pipeline call on the same pixels.
+            let decoded = try ImageFile.read(data: bytes)
+            let options = LocatorOptions(sampling: .patches(.grid(rows: 8, columns: 8)), clusterCount: 3, seed: 1)
+            let direct = try Locator.run([try Locator.image(decoded, name: "tile.tif")], options: options)
+            let cli = try Locator.learnPicks(direct, picked: [0], name: "particle")
+            #expect(served.classifier == cli.classifier && served.centroids == cli.centroids)
+
+            // Another image, classified by the picks.
+            let applied = try await Harness.run(client, "/api/images/\(second)/cluster",
+                                                Self.body.replacingOccurrences(of: "}", with: ", \"pickModelFrom\": \"\(id)\"}"))
+            let result = try await Harness.get(client, "/api/clusterings/\((applied["result"] as? [String: Any])?["clusteringId"] as? String ?? "")")
+            #expect(result["route"] as? String == "classifier" && result["pickModelFrom"] as? String == id)
+            let clusters = try #require(result["clusters"] as? [[String: Any]])
+            #expect(clusters[0]["picked"] as? Bool == true && clusters[0]["name"] as? String == "particle")
+            let expected = try Locator.run([try Locator.image(try ImageFile.read(data: other), name: "other.tif")], options: options, model: cli)
+            #expect(expected.pickedBy == "classifier")
+            #expect(clusters.map { $0["size"] as? Int } == expected.clusterSizes.map { Optional($0) })
         }
     }
 

@@ -375,6 +375,11 @@ def _():
                          for c in http("GET", f"/api/clusterings/{ctx['clustering']}")[1]["clusters"]), "the pick on the server")
     ctx["picked"] = selected
     wait_overlay("clusters")
+    # The pick taught a model (issue 18 item 4): the page offers it for the next clustering and links the file.
+    wait_for(lambda: el("pick-model").is_displayed() and "learned" in el("pick-model").text, "the pick model line")
+    assert el("cluster-use-picks-row").is_displayed() and "particle" in el("cluster-picks-source").text
+    status, model = http("GET", f"/api/clusterings/{ctx['clustering']}/model.json")
+    assert status == 200 and model["version"] == 3 and model["classifier"]["pickedName"] == "particle", (status, list(model))
     shot("cluster-picked")
 
 

@@ -161,6 +161,39 @@ for f in files:
         rows = [raw[r * (1 + 3 * w) + 1:(r + 1) * (1 + 3 * w)] for r in range(h)]
         assert all(raw[r * (1 + 3 * w)] == 0 for r in range(h)) and b''.join(rows) == im.tobytes(), f"
 done
+# Learning from picks (issue 18 item 4): --save-model trains a pick classifier, --model classifies with it.
+"$CLEAVE" sample --out "$WORK/pick-b" --seed 8 --rows 2 --columns 2 --tile-size 512 --kind film >/dev/null 2>&1
+"$CLEAVE" sample --out "$WORK/pick-a" --seed 7 --rows 2 --columns 2 --tile-size 512 --kind film >/dev/null 2>&1
+check "locate --pick --save-model learns a pick classifier" "$CLEAVE" locate "$WORK/pick-a" --out "$WORK/pick-train" --grid 16x16 \
+    --clusters 2 --compress-tails --pick 0 --pick-name particle --save-model "$WORK/pick.json" --no-pictures
+pycheck "the saved model is version 3 with a forest on the scaled statistics" "
+import json; m = json.load(open('$WORK/pick.json'))
+assert m['version'] == 3 and m['classifier']['picked'] == [0] and m['classifier']['pickedName'] == 'particle', m.get('classifier', {}).keys()
+f = m['classifier']['forest']; assert f['featureCount'] == len(m['features']) and f['classes'] == [0, 1], f['classes']"
+"$CLEAVE" locate "$WORK/pick-b" --out "$WORK/pick-apply" --model "$WORK/pick.json" --no-pictures > "$WORK/pick-apply.txt" 2>&1
+grep -q "classified by its pick classifier" "$WORK/pick-apply.txt" && ok "--model says it classified with the pick classifier" \
+  || bad "--model says it classified with the pick classifier" "$(head -n 3 "$WORK/pick-apply.txt")"
+pycheck "the classifier route: summary names it, heat is the picked probability, picked = argmax" "
+import csv, json; s = json.load(open('$WORK/pick-apply/summary.json'))
+assert s['picked_by'] == 'classifier' and s['model']['route'] == 'classifier', (s['picked_by'], s.get('model'))
+rows = list(csv.DictReader(open('$WORK/pick-apply/patches.csv')))
+assert all(0 <= float(r['heat']) <= 1 for r in rows) and any(r['picked'] == '1' for r in rows)
+assert all((r['picked'] == '1') == (r['cluster'] == '0') for r in rows)"
+"$CLEAVE" locate "$WORK/pick-b" --out "$WORK/pick-centroids" --model "$WORK/pick.json" --no-classifier --no-pictures > "$WORK/pick-centroids.txt" 2>&1
+pycheck "--no-classifier takes the centroid route" "
+import json; s = json.load(open('$WORK/pick-centroids/summary.json'))
+assert s['picked_by'] == 'model' and s['model']['route'] == 'centroids' and s['model']['has_classifier'], s.get('model')"
+python3 -c "
+import json; m = json.load(open('$WORK/pick.json')); m['classifier']['forest']['classes'] = [0, 9]
+json.dump(m, open('$WORK/pick-bad.json', 'w'))"
+refuse "a model with a damaged classifier is refused in one line naming the field" "damaged Locator model \(classifier.forest.classes" \
+    "$CLEAVE" locate "$WORK/pick-b" --out "$WORK/pick-bad-out" --model "$WORK/pick-bad.json"
+[ ! -e "$WORK/pick-bad-out" ] && ok "a refused model writes nothing" || bad "a refused model writes nothing"
+[ "$("$CLEAVE" locate "$WORK/pick-b" --out "$WORK/pick-bad-out" --model "$WORK/pick-bad.json" 2>&1 | wc -l)" -eq 1 ] \
+  && ok "the damaged-classifier message is one line" || bad "the damaged-classifier message is one line"
+refuse "--pick-name longer than 100 characters is refused" "pick-name" "$CLEAVE" locate "$WORK/pick-b" --out "$WORK/pick-name-out" \
+    --pick-name "$(printf 'x%.0s' $(seq 1 101))" --save-model "$WORK/pick-long.json"
+[ ! -e "$WORK/pick-long.json" ] && [ ! -e "$WORK/pick-name-out" ] && ok "a refused --pick-name writes nothing" || bad "a refused --pick-name writes nothing"
 refuse "k larger than the patch count is refused" "cluster|patch" "$CLEAVE" locate "$WORK/sample" --out "$WORK/loc2" --grid 2x2 --clusters 50
 refuse "empty folder is refused" "no image|empty|found no" "$CLEAVE" locate "$WORK/empty-does-not-exist" --out "$WORK/loc3"
 if [ -d "$DATA" ]; then

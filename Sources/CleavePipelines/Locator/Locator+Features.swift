@@ -159,6 +159,9 @@ extension Locator {
         }
         let scaler = try model?.scaler ?? options.scaler.fit(kept)
         var space = try scaler.transform(kept)
+        let classifier = model?.classifier
+        // A model learned from picks classifies the scaled statistics (before PCA) directly.
+        let classified = classifier.map { $0.classify(space) }
         var fittedPCA: FittedPCA? = model?.pca
         if model == nil {
             switch options.reduction {
@@ -182,7 +185,16 @@ extension Locator {
         var centroids: Matrix
         let k = options.clusterCount
         var clusterScore: [Double]
-        if let model {
+        if let model, let classified {
+            local = classified.labels
+            // Centres of the classes in this run's space; a class without patches keeps the model's centre.
+            centroids = LocatorClustering.centroids(space, labels: local, clusterCount: k)
+            let sizes = LocatorRows.sizes(local, groupCount: k)
+            for c in 0..<k where sizes[c] == 0 {
+                for j in 0..<centroids.columns { centroids[c, j] = model.centroids[c, j] }
+            }
+            clusterScore = LocatorRows.clusterMeans(of: extraction.score.values, local: local, keep: keep, clusterCount: k)
+        } else if let model {
             let fitted = try KMeans(clusterCount: model.centroids.rows, restarts: 1, seed: options.seed)
                 .fitAssign(space, initialCentroids: model.centroids)
             local = fitted.labels
@@ -228,15 +240,22 @@ extension Locator {
             picked = Int(local[refRow])
             pickedBy = "similarity"
         } else {
-            if let model { picked = model.picked; pickedBy = "model" }
+            if let model { picked = model.picked; pickedBy = classifier == nil ? "model" : "classifier" }
             else if let user = options.pick {
                 guard user < k else { throw LocatorOptionError(field: "pick", value: String(user), reason: "there are only \(k) clusters (0…\(k - 1))") }
                 picked = user; pickedBy = "user"
             } else {
                 picked = 0; pickedBy = "automatic"  // canonical order puts the most particle-like first
             }
-            heat = LocatorRows.spread(LocatorClustering.closeness(space, centroids: centroids, to: picked), keep: keep, rowCount: n, fill: 0)
-            pickedMask = LocatorRows.mask(labels, equalTo: picked)  // dark rows carry label k ≠ picked
+            if let classifier, let classified {
+                // Heat: the probability of the picked clusters; picked: the patches they are the most probable class of.
+                heat = LocatorRows.spread(classified.pickedProbability, keep: keep, rowCount: n, fill: 0)
+                let chosen = Set(classifier.picked)
+                pickedMask = labels.map { chosen.contains($0) }  // dark rows carry label k, never a class
+            } else {
+                heat = LocatorRows.spread(LocatorClustering.closeness(space, centroids: centroids, to: picked), keep: keep, rowCount: n, fill: 0)
+                pickedMask = LocatorRows.mask(labels, equalTo: picked)  // dark rows carry label k ≠ picked
+            }
         }
         clock.lap("pick")
 
@@ -261,9 +280,11 @@ extension Locator {
         let outcome = LocatorLargeRun.Outcome(labels: labels, centroids: centroids, clusterScore: clusterScore,
                                                 sizes: sizes, picked: picked, pickedBy: pickedBy, heat: heat, pickedMask: pickedMask,
                                                 silhouette: silhouette, silhouetteByK: silhouetteByK)
-        return try finish(images, features: features, options: options, outcome: outcome, darkGroup: darkLabel != nil,
-                          scaler: scaler, pca: fittedPCA, tails: tails, truth: truth, findTargets: findTargets,
-                          darkExclusion: darkExclusion, clock: &clock, progress: progress)
+        var result = try finish(images, features: features, options: options, outcome: outcome, darkGroup: darkLabel != nil,
+                                scaler: scaler, pca: fittedPCA, tails: tails, truth: truth, findTargets: findTargets,
+                                darkExclusion: darkExclusion, clock: &clock, progress: progress)
+        result.model.classifier = classifier  // a classifier run's model classifies the next grid too
+        return result
     }
 
     /// The end of a run: truth scores, targets, the saved model, the result.
@@ -277,7 +298,7 @@ extension Locator {
         // Line check: thin dark lines (fibres) outside the picked cluster join the pick.
         var lineCheck: LocatorLineCheck? = nil
         if options.lineCheck {
-            if outcome.pickedBy == "automatic" || outcome.pickedBy == "model" {
+            if outcome.pickedBy == "automatic" || outcome.pickedBy == "model" || outcome.pickedBy == "classifier" {
                 lineCheck = LocatorLines.check(images, layout: layout, labels: labels, clusterCount: k, picked: outcome.picked,
                                                pickedMask: &pickedMask)
             } else {

@@ -5,12 +5,15 @@ import Foundation
 
 /// A saved Locator session: how features were made and scaled, the cluster centres and which
 /// cluster was picked. Applying it to new images clusters them starting from these centres, so
-/// the picked cluster keeps its identity and no `--pick` is needed.
+/// the picked cluster keeps its identity and no `--pick` is needed; a model with a
+/// ``classifier`` (learned from the picks, ``Locator/learnPicks(_:labels:picked:name:progress:)``)
+/// classifies the new patches directly instead.
 public struct LocatorModel: Sendable, Codable {
     /// Format version of the JSON file. 2: ``normalizeTiles`` and ``filmLevel`` (a Cleave that
     /// ignored them would measure new tiles on another grey scale, so it must refuse the file);
-    /// version-1 files still load (no normalisation).
-    public static let formatVersion = 2
+    /// version-1 files still load (no normalisation). 3: the optional ``classifier`` (a Cleave
+    /// that ignored it would cluster instead of classifying); version-1 and -2 files load with none.
+    public static let formatVersion = 3
     public var format: String = "cleave-locator-model"
     public var version: Int = LocatorModel.formatVersion
     public var cleaveVersion: String = CleaveCore.cleaveVersion
@@ -36,6 +39,9 @@ public struct LocatorModel: Sendable, Codable {
     public var normalizeTiles: Bool?
     /// The film level of the model's data (``FilmLevel``), the grey scale its features refer to.
     public var filmLevel: Double?
+    /// The supervised patch classifier learned from the user's picks (nil: cluster from the
+    /// centroids, as version-1/2 models do).
+    public var classifier: LocatorClassifier?
 
     /// Reads a model file.
     /// - Throws: ``CleaveError`` when the file is missing, not JSON, or not a Locator model of a known version.
@@ -53,10 +59,23 @@ public struct LocatorModel: Sendable, Codable {
         }
         let model: LocatorModel
         do { model = try JSONDecoder().decode(LocatorModel.self, from: data) } catch {
-            throw CleaveError("\(path): damaged Locator model: \(error)")
+            throw CleaveError("\(path): damaged Locator model (\(describe(error)))")
         }
         if let problem = model.inconsistency() { throw CleaveError("\(path): damaged Locator model (\(problem))") }
         return model
+    }
+
+    /// A decoding error as "field.path: why" (the JSON field that failed, not Swift's dump).
+    static func describe(_ error: Error) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error as? DecodingError {
+        case .dataCorrupted(let c)?: return "\(path(c.codingPath).isEmpty ? "file" : path(c.codingPath)): \(c.debugDescription)"
+        case .keyNotFound(let key, let c)?: return "\(path(c.codingPath + [key])): missing"
+        case .typeMismatch(_, let c)?, .valueNotFound(_, let c)?: return "\(path(c.codingPath)): \(c.debugDescription)"
+        default: return String(describing: error)
+        }
     }
 
     /// The first field whose sizes or indices disagree with the rest (nil for a consistent model):
@@ -99,17 +118,21 @@ public struct LocatorModel: Sendable, Codable {
         }
         guard darkMargin >= 0 else { return "darkMargin: \(darkMargin) is negative" }
         if let filmLevel, !filmLevel.isFinite { return "filmLevel: \(filmLevel) is not finite" }
+        if let classifier {
+            return classifier.inconsistency(features: scaler.columns, clusterCount: c.rows, modelPicked: picked)
+        }
         return nil
     }
 
     public init(sampling: LocatorOptions.Sampling, features: [PatchStatistic], statistics: PatchStatisticsOptions,
                 scaler: FittedScaler, pca: FittedPCA?, centroids: Matrix, picked: Int, pickedSignature: [String: Double],
                 excludeDark: Bool, darkMargin: Int, flattenBackground: Bool?, tails: FittedScaler?,
-                normalizeTiles: Bool? = nil, filmLevel: Double? = nil) {
+                normalizeTiles: Bool? = nil, filmLevel: Double? = nil, classifier: LocatorClassifier? = nil) {
         self.sampling = sampling; self.features = features; self.statistics = statistics; self.scaler = scaler
         self.pca = pca; self.centroids = centroids; self.picked = picked; self.pickedSignature = pickedSignature
         self.excludeDark = excludeDark; self.darkMargin = darkMargin; self.flattenBackground = flattenBackground
         self.tails = tails; self.normalizeTiles = normalizeTiles; self.filmLevel = filmLevel
+        self.classifier = classifier
     }
 
     /// Writes the model as JSON.

@@ -75,6 +75,11 @@ struct ToolRoutes {
             return try await workbench.pickCluster(id: try context.parameter("clusteringId"), userID: request.userID, sessionID: input.sessionId,
                                                    clientTime: input.clientTime, cluster: input.cluster, name: input.name, classValue: input.class)
         }
+        api.get("clusterings/{clusteringId}/model.json") { _, context -> Response in
+            let id = try context.parameter("clusteringId")
+            return fileResponse(try await workbench.pickModelFile(clusteringID: id), type: "application/json",
+                                filename: "locator-model-\(id).json")
+        }
         api.post("clusterings/{clusteringId}/merge") { request, context in
             let input = try await request.decodeJSON(MergeInput.self, limit: jsonLimit)
             return try await workbench.mergeClusters(id: try context.parameter("clusteringId"), userID: request.userID, sessionID: input.sessionId,
