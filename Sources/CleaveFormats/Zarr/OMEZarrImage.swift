@@ -347,9 +347,27 @@ public final class OMEZarrImage: @unchecked Sendable {
         }
         origin[roles.y] = region.y; size[roles.y] = region.height
         origin[roles.x] = region.x; size[roles.x] = region.width
-        let raw = try array.read(origin: origin, size: size)
         let shape = Shape(width: region.width, height: region.height, depth: region.depth, channels: channels.count)
-        var image = OMEZarrImage.image(raw, type: array.metadata.dataType, shape: shape)
+        let type = array.metadata.dataType
+        // Types Cleave keeps are decoded straight into the image's pixel array (no second copy).
+        func direct<T: PixelScalar>(_: T.Type) throws -> Image<T> {
+            let bytes = shape.count * type.size
+            guard bytes <= ImageFile.maximumImageBytes else {
+                throw ZarrError.absurdSize(path: path, field: "region", reason: "\(size) samples need \(bytes) bytes, more than the \(ImageFile.maximumImageBytes >> 20) MiB read limit")
+            }
+            let pixels = try [T](unsafeUninitializedCapacity: shape.count) { buffer, initialized in
+                try array.read(origin: origin, size: size, into: UnsafeMutableRawPointer(buffer.baseAddress!))
+                initialized = shape.count
+            }
+            return Image(shape: shape, pixels: pixels)
+        }
+        var image: AnyImage
+        switch type {
+        case .uint8: image = .uint8(try direct(UInt8.self))
+        case .uint16: image = .uint16(try direct(UInt16.self))
+        case .float32: image = .float32(try direct(Float.self))
+        default: image = OMEZarrImage.image(try array.read(origin: origin, size: size), type: type, shape: shape)
+        }
         image.spacing = spacing(level: level)
         return image
     }

@@ -90,7 +90,9 @@ public struct ZarrArrayMetadata: Sendable, Equatable {
         precondition(zarrFormat == 2 || zarrFormat == 3, "ZarrArrayMetadata: zarrFormat must be 2 or 3")
         precondition(shape.count == chunks.count && chunks.allSatisfy { $0 >= 1 }, "ZarrArrayMetadata: one chunk extent >= 1 per dimension")
         self.zarrFormat = zarrFormat; self.shape = shape; self.chunks = chunks; self.dataType = dataType
-        self.littleEndian = true; self.fillValue = fillValue; self.compressor = compressor
+        self.littleEndian = true; self.fillValue = fillValue
+        // Zarr v3 has no zlib codec; its gzip codec is the same deflate data in a gzip wrapper.
+        if zarrFormat == 3, case let .zlib(level) = compressor { self.compressor = .gzip(level: level) } else { self.compressor = compressor }
         self.separator = "/"; self.keyPrefix = zarrFormat == 3 ? "c" : ""; self.dimensionNames = dimensionNames
     }
 
@@ -164,11 +166,12 @@ public struct ZarrArrayMetadata: Sendable, Equatable {
     /// - Throws: ``ZarrError/badChunk(path:chunk:reason:)`` when it is corrupt or truncated.
     public func decodeChunk(_ stored: [UInt8], key: String, path: String) throws -> [UInt8] {
         let count = chunkBytes
-        var out = [UInt8](repeating: 0, count: count)
-        try stored.withUnsafeBytes { src in
-            try out.withUnsafeMutableBytes { dst in
-                try compressor.decode(src, into: dst.baseAddress!, count: count, path: path, chunk: key)
+        // Every byte is written by the decoder (which checks the decoded size) before use.
+        var out = try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try stored.withUnsafeBytes { src in
+                try compressor.decode(src, into: UnsafeMutableRawPointer(buffer.baseAddress!), count: count, path: path, chunk: key)
             }
+            initialized = count
         }
         if littleEndian != (1.littleEndian == 1) && dataType.size > 1 {
             out.withUnsafeMutableBytes { SampleKernels.byteSwap($0.baseAddress!, byteCount: count, sampleBytes: dataType.size) }
