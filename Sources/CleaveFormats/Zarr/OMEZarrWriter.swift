@@ -245,12 +245,10 @@ public final class OMEZarrWriter: @unchecked Sendable {
         var done = 0
         for level in 1..<levels.count {
             let batch = tasks.filter { $0.level == level }
-            let errors = FirstError()
             let target = levels[level], source = levels[level - 1]
-            Parallel.forEach(batch.count) { i in
-                do { try self.downsample(chunk: batch[i].chunk, from: source, to: target) } catch { errors.record(error, order: i) }
+            try Parallel.forEachThrowing(batch.count) { i in
+                try self.downsample(chunk: batch[i].chunk, from: source, to: target)
             }
-            if let error = errors.first { throw error }
             done += batch.count
             progress.report(done, tasks.count, "pyramid of \(path)")
         }

@@ -79,31 +79,25 @@ public final class ZarrArray: @unchecked Sendable {
         if size.contains(0) { return }
         let m = metadata
         let chunkIndices = chunks(touching: origin, size: size)
-        let errors = FirstError()
         let target = UncheckedPointer(destination)
-        Parallel.forEach(chunkIndices.count) { i in
+        try Parallel.forEachThrowing(chunkIndices.count) { i in
             let index = chunkIndices[i]
-            do {
-                let chunkOrigin = zip(index, m.chunks).map { $0 * $1 }
-                // The part of the box inside this chunk.
-                let lower = zip(origin, chunkOrigin).map { max($0, $1) }
-                let upper = (0..<index.count).map { min(origin[$0] + size[$0], chunkOrigin[$0] + m.chunks[$0]) }
-                let extent = zip(upper, lower).map { $0 - $1 }
-                if let chunk = try readChunk(index) {
-                    chunk.withUnsafeBytes { src in
-                        ZarrArray.copyBox(from: src.baseAddress!, shape: m.chunks, origin: zip(lower, chunkOrigin).map { $0 - $1 },
-                                          to: target.pointer, shape: size, origin: zip(lower, origin).map { $0 - $1 },
-                                          extent: extent, sampleBytes: m.dataType.size)
-                    }
-                } else {
-                    ZarrArray.fillBox(target.pointer, shape: size, origin: zip(lower, origin).map { $0 - $1 }, extent: extent,
-                                      value: ZarrArray.sampleBytes(m.fillValue, m.dataType))
+            let chunkOrigin = zip(index, m.chunks).map { $0 * $1 }
+            // The part of the box inside this chunk.
+            let lower = zip(origin, chunkOrigin).map { max($0, $1) }
+            let upper = (0..<index.count).map { min(origin[$0] + size[$0], chunkOrigin[$0] + m.chunks[$0]) }
+            let extent = zip(upper, lower).map { $0 - $1 }
+            if let chunk = try readChunk(index) {
+                chunk.withUnsafeBytes { src in
+                    ZarrArray.copyBox(from: src.baseAddress!, shape: m.chunks, origin: zip(lower, chunkOrigin).map { $0 - $1 },
+                                      to: target.pointer, shape: size, origin: zip(lower, origin).map { $0 - $1 },
+                                      extent: extent, sampleBytes: m.dataType.size)
                 }
-            } catch {
-                errors.record(error, order: i)
+            } else {
+                ZarrArray.fillBox(target.pointer, shape: size, origin: zip(lower, origin).map { $0 - $1 }, extent: extent,
+                                  value: ZarrArray.sampleBytes(m.fillValue, m.dataType))
             }
         }
-        if let error = errors.first { throw error }
     }
 
     /// The decoded samples of one chunk (native byte order, full chunk extent), or nil when the
@@ -169,9 +163,8 @@ public final class ZarrArray: @unchecked Sendable {
         }
         if size.contains(0) { return }
         let indices = chunks(touching: origin, size: size)
-        let errors = FirstError()
         let src = UncheckedPointer(UnsafeMutableRawPointer(mutating: source))
-        Parallel.forEach(indices.count) { i in
+        try Parallel.forEachThrowing(indices.count) { i in
             let index = indices[i]
             var chunk = [UInt8](repeating: 0, count: m.chunkBytes)
             let chunkOrigin = zip(index, m.chunks).map { $0 * $1 }
@@ -185,9 +178,8 @@ public final class ZarrArray: @unchecked Sendable {
                                   to: dst.baseAddress!, shape: m.chunks, origin: Array(repeating: 0, count: index.count),
                                   extent: extent, sampleBytes: m.dataType.size)
             }
-            do { try writeChunk(index, samples: chunk) } catch { errors.record(error, order: i) }
+            try writeChunk(index, samples: chunk)
         }
-        if let error = errors.first { throw error }
     }
 
     /// Encodes and writes one whole chunk (`chunkBytes` bytes, native byte order).
@@ -286,19 +278,6 @@ public final class ZarrArray: @unchecked Sendable {
 struct UncheckedPointer: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
     init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
-}
-
-/// The error of the lowest-numbered failing task (so messages do not depend on thread timing).
-final class FirstError: @unchecked Sendable {
-    private let lock = NSLock()
-    private var best: (order: Int, error: Error)?
-
-    func record(_ error: Error, order: Int) {
-        lock.lock(); defer { lock.unlock() }
-        if best == nil || order < best!.order { best = (order, error) }
-    }
-
-    var first: Error? { lock.lock(); defer { lock.unlock() }; return best?.error }
 }
 
 /// File-system helpers of the directory store.

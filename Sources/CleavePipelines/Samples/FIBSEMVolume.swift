@@ -269,22 +269,18 @@ public struct FIBSEMVolume: Sendable {
         while start < blocks.count {
             let part = Array(blocks[start..<min(blocks.count, start + batch)])
             var partCounts = [[Int]](repeating: [0, 0, 0, 0], count: part.count)
-            let errors = BlockErrors()
-            partCounts.withUnsafeMutableBufferPointer { slots in
+            try partCounts.withUnsafeMutableBufferPointer { slots in
                 let slotsBox = UnsafeSlots(slots)
-                Parallel.forEach(part.count) { i in
+                try Parallel.forEachThrowing(part.count) { i in
                     let region = part[i]
                     let (detectors, labels) = self.block(region)
                     var c = [0, 0, 0, 0]
                     for v in labels.pixels { c[Int(v) - 1] += 1 }
                     slotsBox.buffer[i] = c
-                    do {
-                        try image.write(detectors, at: (region.x, region.y, region.z))
-                        try truth.write(labels, at: (region.x, region.y, region.z))
-                    } catch { errors.record(error, order: i) }
+                    try image.write(detectors, at: (region.x, region.y, region.z))
+                    try truth.write(labels, at: (region.x, region.y, region.z))
                 }
             }
-            if let error = errors.first { throw error }
             for c in partCounts { for k in 0..<4 { counts[k] += c[k] } }
             start += part.count
             progress.report(start, blocks.count, "generating \(path)")
@@ -298,14 +294,4 @@ public struct FIBSEMVolume: Sendable {
 private struct UnsafeSlots: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<[Int]>
     init(_ buffer: UnsafeMutableBufferPointer<[Int]>) { self.buffer = buffer }
-}
-
-private final class BlockErrors: @unchecked Sendable {
-    private var best: (Int, Error)?
-    private let lock = NSLock()
-    func record(_ error: Error, order: Int) {
-        lock.lock(); defer { lock.unlock() }
-        if best == nil || order < best!.0 { best = (order, error) }
-    }
-    var first: Error? { lock.lock(); defer { lock.unlock() }; return best?.1 }
 }
