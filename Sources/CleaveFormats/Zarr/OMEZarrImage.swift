@@ -356,6 +356,7 @@ public final class OMEZarrImage: @unchecked Sendable {
                 throw ZarrError.absurdSize(path: path, field: "region", reason: "\(size) samples need \(bytes) bytes, more than the \(ImageFile.maximumImageBytes >> 20) MiB read limit")
             }
             let pixels = try [T](unsafeUninitializedCapacity: shape.count) { buffer, initialized in
+                MemoryAdvice.preferHugePages(UnsafeMutableRawPointer(buffer.baseAddress!), byteCount: bytes)
                 try array.read(origin: origin, size: size, into: UnsafeMutableRawPointer(buffer.baseAddress!))
                 initialized = shape.count
             }

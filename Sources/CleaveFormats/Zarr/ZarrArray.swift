@@ -80,24 +80,46 @@ public final class ZarrArray: @unchecked Sendable {
         let m = metadata
         let chunkIndices = chunks(touching: origin, size: size)
         let target = UncheckedPointer(destination)
-        try Parallel.forEachThrowing(chunkIndices.count) { i in
-            let index = chunkIndices[i]
-            let chunkOrigin = zip(index, m.chunks).map { $0 * $1 }
-            // The part of the box inside this chunk.
-            let lower = zip(origin, chunkOrigin).map { max($0, $1) }
-            let upper = (0..<index.count).map { min(origin[$0] + size[$0], chunkOrigin[$0] + m.chunks[$0]) }
-            let extent = zip(upper, lower).map { $0 - $1 }
-            if let chunk = try readChunk(index) {
-                chunk.withUnsafeBytes { src in
-                    ZarrArray.copyBox(from: src.baseAddress!, shape: m.chunks, origin: zip(lower, chunkOrigin).map { $0 - $1 },
-                                      to: target.pointer, shape: size, origin: zip(lower, origin).map { $0 - $1 },
-                                      extent: extent, sampleBytes: m.dataType.size)
+        // Chunks are decoded in contiguous runs, each reusing one file buffer and one chunk
+        // buffer (no fresh allocation and page faults per chunk). Every chunk writes its own part
+        // of the destination, so the result does not depend on the runs; the error reported is
+        // the one of the lowest failing chunk.
+        let runs = min(chunkIndices.count, 4 * Parallel.threadCount)
+        try Parallel.forEachThrowing(runs) { run in
+            var stored: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: m.chunkBytes)
+            for i in (chunkIndices.count * run / runs)..<(chunkIndices.count * (run + 1) / runs) {
+                let index = chunkIndices[i]
+                let chunkOrigin = zip(index, m.chunks).map { $0 * $1 }
+                // The part of the box inside this chunk.
+                let lower = zip(origin, chunkOrigin).map { max($0, $1) }
+                let upper = (0..<index.count).map { min(origin[$0] + size[$0], chunkOrigin[$0] + m.chunks[$0]) }
+                let extent = zip(upper, lower).map { $0 - $1 }
+                if try readChunk(index, file: &stored, into: &chunk) {
+                    chunk.withUnsafeBytes { src in
+                        ZarrArray.copyBox(from: src.baseAddress!, shape: m.chunks, origin: zip(lower, chunkOrigin).map { $0 - $1 },
+                                          to: target.pointer, shape: size, origin: zip(lower, origin).map { $0 - $1 },
+                                          extent: extent, sampleBytes: m.dataType.size)
+                    }
+                } else {
+                    ZarrArray.fillBox(target.pointer, shape: size, origin: zip(lower, origin).map { $0 - $1 }, extent: extent,
+                                      value: ZarrArray.sampleBytes(m.fillValue, m.dataType))
                 }
-            } else {
-                ZarrArray.fillBox(target.pointer, shape: size, origin: zip(lower, origin).map { $0 - $1 }, extent: extent,
-                                  value: ZarrArray.sampleBytes(m.fillValue, m.dataType))
             }
         }
+    }
+
+    /// Reads and decodes one chunk into `chunk` (``ZarrArrayMetadata/chunkBytes`` bytes), using
+    /// `file` for the stored bytes. False when the chunk was never written.
+    private func readChunk(_ index: [Int], file: inout [UInt8], into chunk: inout [UInt8]) throws -> Bool {
+        let m = metadata
+        let key = m.chunkKey(index)
+        guard try ZarrStore.readFile(path + "/" + key, limit: m.storedChunkLimit, what: "chunk \(key)", into: &file) else { return false }
+        lock.lock(); filesRead += 1; lock.unlock()
+        try file.withUnsafeBytes { src in
+            try chunk.withUnsafeMutableBytes { dst in try m.decodeChunk(src, key: key, path: path, into: dst.baseAddress!) }
+        }
+        return true
     }
 
     /// The decoded samples of one chunk (native byte order, full chunk extent), or nil when the
@@ -106,11 +128,7 @@ public final class ZarrArray: @unchecked Sendable {
     public func readChunk(_ index: [Int]) throws -> [UInt8]? {
         let m = metadata
         let key = m.chunkKey(index)
-        let chunkBytes = m.chunkBytes
-        // No encoding of a chunk is much larger than the chunk itself (blosc and zstd add a few
-        // bytes per block); a bigger file is refused before it is read.
-        let limit = chunkBytes + chunkBytes / 8 + (1 << 16)
-        guard let stored = try ZarrStore.readFile(path + "/" + key, limit: limit, what: "chunk \(key)") else { return nil }
+        guard let stored = try ZarrStore.readFile(path + "/" + key, limit: m.storedChunkLimit, what: "chunk \(key)") else { return nil }
         lock.lock(); filesRead += 1; lock.unlock()
         return try m.decodeChunk(stored, key: key, path: path)
     }
@@ -286,9 +304,16 @@ enum ZarrStore {
     /// - Throws: ``ZarrError/absurdSize(path:field:reason:)`` when it is larger than `limit`,
     ///   ``ZarrError/badChunk`` / ``ZarrError/badMetadata`` when it cannot be read.
     static func readFile(_ path: String, limit: Int, what: String? = nil) throws -> [UInt8]? {
+        var bytes: [UInt8] = []
+        return try readFile(path, limit: limit, what: what, into: &bytes) ? bytes : nil
+    }
+
+    /// ``readFile(_:limit:what:)`` into a reused buffer (resized to the file); false when the
+    /// file does not exist.
+    static func readFile(_ path: String, limit: Int, what: String? = nil, into bytes: inout [UInt8]) throws -> Bool {
         let fd = open(path, O_RDONLY)
         if fd < 0 {
-            if errno == ENOENT || errno == ENOTDIR { return nil }
+            if errno == ENOENT || errno == ENOTDIR { return false }
             throw ZarrError.badMetadata(path: path, field: what ?? "file", reason: "cannot open: \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
@@ -296,12 +321,14 @@ enum ZarrStore {
         guard fstat(fd, &info) == 0 else {
             throw ZarrError.badMetadata(path: path, field: what ?? "file", reason: "cannot read: \(String(cString: strerror(errno)))")
         }
-        if (info.st_mode & S_IFMT) == S_IFDIR { return nil }
+        if (info.st_mode & S_IFMT) == S_IFDIR { return false }
         let size = Int(info.st_size)
         guard size <= limit else {
             throw ZarrError.absurdSize(path: path, field: what ?? "file", reason: "\(size) bytes, more than the \(limit) bytes it can hold")
         }
-        var bytes = [UInt8](repeating: 0, count: size)
+        if bytes.count != size {
+            if bytes.count > size { bytes.removeLast(bytes.count - size) } else { bytes.append(contentsOf: repeatElement(0, count: size - bytes.count)) }
+        }
         var done = 0
         try bytes.withUnsafeMutableBytes { buffer in
             while done < size {
@@ -313,7 +340,7 @@ enum ZarrStore {
                 done += n
             }
         }
-        return bytes
+        return true
     }
 
     /// Creates a directory and its parents (existing ones are fine).

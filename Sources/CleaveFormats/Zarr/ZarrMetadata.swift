@@ -165,19 +165,24 @@ public struct ZarrArrayMetadata: Sendable, Equatable {
     /// Decodes one stored chunk into `chunkBytes` bytes in native byte order.
     /// - Throws: ``ZarrError/badChunk(path:chunk:reason:)`` when it is corrupt or truncated.
     public func decodeChunk(_ stored: [UInt8], key: String, path: String) throws -> [UInt8] {
-        let count = chunkBytes
         // Every byte is written by the decoder (which checks the decoded size) before use.
-        var out = try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            try stored.withUnsafeBytes { src in
-                try compressor.decode(src, into: UnsafeMutableRawPointer(buffer.baseAddress!), count: count, path: path, chunk: key)
-            }
-            initialized = count
+        try [UInt8](unsafeUninitializedCapacity: chunkBytes) { buffer, initialized in
+            try stored.withUnsafeBytes { try decodeChunk($0, key: key, path: path, into: UnsafeMutableRawPointer(buffer.baseAddress!)) }
+            initialized = chunkBytes
         }
-        if littleEndian != (1.littleEndian == 1) && dataType.size > 1 {
-            out.withUnsafeMutableBytes { SampleKernels.byteSwap($0.baseAddress!, byteCount: count, sampleBytes: dataType.size) }
-        }
-        return out
     }
+
+    /// ``decodeChunk(_:key:path:)`` into caller memory of `chunkBytes` bytes.
+    func decodeChunk(_ stored: UnsafeRawBufferPointer, key: String, path: String, into destination: UnsafeMutableRawPointer) throws {
+        try compressor.decode(stored, into: destination, count: chunkBytes, path: path, chunk: key)
+        if littleEndian != (1.littleEndian == 1) && dataType.size > 1 {
+            SampleKernels.byteSwap(destination, byteCount: chunkBytes, sampleBytes: dataType.size)
+        }
+    }
+
+    /// Largest stored chunk file read: no encoding of a chunk is much larger than the chunk
+    /// itself (blosc and zstd add a few bytes per block), so a bigger file is refused unread.
+    var storedChunkLimit: Int { chunkBytes + chunkBytes / 8 + (1 << 16) }
 
     /// Encodes one chunk of `chunkBytes` bytes (native byte order) as it is stored.
     public func encodeChunk(_ samples: [UInt8]) -> [UInt8] {
