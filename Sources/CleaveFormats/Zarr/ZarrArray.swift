@@ -212,10 +212,11 @@ public final class ZarrArray: @unchecked Sendable {
 
     // MARK: Box copies
 
-    /// Copies an `extent` box between two C-ordered arrays, one contiguous row at a time.
+    /// Copies an `extent` box between two C-ordered arrays, one contiguous row at a time
+    /// (`repeatRow`: the source is a single row, copied into every row of the box).
     static func copyBox(from source: UnsafeRawPointer, shape sourceShape: [Int], origin sourceOrigin: [Int],
                         to destination: UnsafeMutableRawPointer, shape destinationShape: [Int], origin destinationOrigin: [Int],
-                        extent: [Int], sampleBytes: Int) {
+                        extent: [Int], sampleBytes: Int, repeatRow: Bool = false) {
         let n = extent.count
         if extent.contains(0) { return }
         let rowBytes = extent[n - 1] * sampleBytes
@@ -226,7 +227,8 @@ public final class ZarrArray: @unchecked Sendable {
             return o * sampleBytes
         }
         while true {
-            (destination + offset(destinationShape, destinationOrigin)).copyMemory(from: source + offset(sourceShape, sourceOrigin), byteCount: rowBytes)
+            let from = repeatRow ? source : source + offset(sourceShape, sourceOrigin)
+            (destination + offset(destinationShape, destinationOrigin)).copyMemory(from: from, byteCount: rowBytes)
             var d = n - 2
             while d >= 0 {
                 position[d] += 1
@@ -245,31 +247,8 @@ public final class ZarrArray: @unchecked Sendable {
         var row = [UInt8](repeating: 0, count: rowCount * size)
         for i in 0..<rowCount { for b in 0..<size { row[i * size + b] = value[b] } }
         row.withUnsafeBytes { r in
-            copyBox(from: r.baseAddress!, shape: extent.dropLast().map { _ in 1 } + [rowCount], origin: extent.map { _ in 0 },
-                    to: destination, shape: shape, origin: origin, extent: extent, sampleBytes: size, sourceRowRepeats: true)
-        }
-    }
-
-    /// ``copyBox`` where the source is one row repeated (its offsets ignore the outer dimensions).
-    private static func copyBox(from source: UnsafeRawPointer, shape: [Int], origin: [Int], to destination: UnsafeMutableRawPointer,
-                                shape destinationShape: [Int], origin destinationOrigin: [Int], extent: [Int], sampleBytes: Int,
-                                sourceRowRepeats: Bool) {
-        let n = extent.count
-        if extent.contains(0) { return }
-        let rowBytes = extent[n - 1] * sampleBytes
-        var position = [Int](repeating: 0, count: n)
-        while true {
-            var o = 0
-            for d in 0..<n { o = o * destinationShape[d] + destinationOrigin[d] + position[d] }
-            (destination + o * sampleBytes).copyMemory(from: source, byteCount: rowBytes)
-            var d = n - 2
-            while d >= 0 {
-                position[d] += 1
-                if position[d] < extent[d] { break }
-                position[d] = 0
-                d -= 1
-            }
-            if d < 0 { return }
+            copyBox(from: r.baseAddress!, shape: extent, origin: extent.map { _ in 0 },
+                    to: destination, shape: shape, origin: origin, extent: extent, sampleBytes: size, repeatRow: true)
         }
     }
 

@@ -39,7 +39,16 @@ indirect enum JSONValue: Equatable {
         }
     }
 
-    static func quoted(_ s: String) -> String {
+    static func quoted(_ s: String) -> String { JSONText.quoted(s) }
+
+    static func ints(_ values: [Int]) -> JSONValue { .array(values.map { .int($0) }) }
+    static func numbers(_ values: [Double]) -> JSONValue { .array(values.map { .number($0) }) }
+}
+
+/// JSON string literals, shared by every JSON Cleave writes.
+public enum JSONText {
+    /// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
+    public static func quoted(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -59,9 +68,6 @@ indirect enum JSONValue: Equatable {
         }
         return out + "\""
     }
-
-    static func ints(_ values: [Int]) -> JSONValue { .array(values.map { .int($0) }) }
-    static func numbers(_ values: [Double]) -> JSONValue { .array(values.map { .number($0) }) }
 }
 
 /// Reading side: a parsed JSON document with typed accessors that name the field in errors.
