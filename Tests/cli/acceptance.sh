@@ -362,6 +362,15 @@ refuse "truncated chunk is refused" "chunk 1/1/1/1 is corrupt or truncated" "$CL
 [ ! -e "$Z/cut.tif" ] && ok "no output after a corrupt chunk" || bad "no output after a corrupt chunk"
 cp -r "$Z/fib.ome.zarr" "$Z/codec.ome.zarr"; sed -i 's/"id": "zstd"/"id": "lzma"/' "$Z/codec.ome.zarr/0/.zarray"
 refuse "unsupported codec is named" "codec \"lzma\" is not supported" "$CLEAVE" info "$Z/codec.ome.zarr"
+# kill -9 in the middle of writing: every chunk file present is whole (temporary name + rename),
+# so the partial volume reads (unwritten chunks = fill value) with no corrupt chunk.
+"$CLEAVE" sample --kind fibsem --size 32x512x512 --chunk 8x64x64 --out "$Z/killed.ome.zarr" > /dev/null 2>&1 &
+kpid=$!; sleep 1.5; kill -9 $kpid 2>/dev/null; wait $kpid 2>/dev/null
+if [ -d "$Z/killed.ome.zarr/0" ]; then
+  check "a volume killed mid-write reads: only whole chunks" "$CLEAVE" convert "$Z/killed.ome.zarr" "$Z/killed.tif"
+else
+  echo "skip kill -9 check: the writer was killed before it created level 0"
+fi
 if python3 -c 'import zarr, ome_zarr, numcodecs, tifffile' 2>/dev/null; then
   check "zarr-python 3 and ome-zarr read Cleave's OME-Zarr images and labels" python3 Tests/cli/zarr_interop.py "$CLEAVE" "$Z/interop" cleave-written
   check "Cleave reads zarr-python's arrays (v2/v3, gzip/zstd/blosc) with identical values" python3 Tests/cli/zarr_interop.py "$CLEAVE" "$Z/interop" python-written
