@@ -235,6 +235,29 @@ import CleaveTestSupport
         #expect(throws: ZarrError.self) { try image.labels("nuclei") }
     }
 
+    @Test func writingOverAStoreReplacesItAndRefusesOtherDirectories() throws {
+        let dir = TestData.scratchDirectory("zarr-replace")
+        let path = dir + "/r.ome.zarr"
+        let big = Image<UInt16>(shape: Shape(width: 64, height: 48, depth: 3), repeating: 9)
+        let writer = try OMEZarrWriter(path: path, shape: big.shape, pixelType: .uint16, spacing: nil,
+                                       options: OMEZarrWriteOptions(chunkX: 16, chunkY: 16, chunkZ: 2))
+        try writer.writeAll(.uint16(big))
+        try writer.labelWriter(name: "old", pixelType: .uint8).writeAll(.uint8(Image(shape: big.shape.singleChannel, repeating: 1)))
+        #expect(try OMEZarrImage.open(path).levels.count == 3)
+        // A smaller image written to the same name: one level, no labels, no stale chunks.
+        let small = Image<UInt16>(shape: Shape(width: 20, height: 10), pixels: (0..<200).map { UInt16($0) })
+        try OMEZarrWriter.writeImage(.uint16(small), to: path, options: OMEZarrWriteOptions(levels: 1))
+        let image = try OMEZarrImage.open(path)
+        #expect(image.levels.count == 1 && image.labelNames.isEmpty && image.shape == small.shape)
+        #expect(!FileManager.default.fileExists(atPath: path + "/1") && !FileManager.default.fileExists(atPath: path + "/labels"))
+        // A directory that is not a Zarr store is never deleted.
+        let other = dir + "/notes.zarr"
+        try ZarrTests.write("keep me", to: other + "/notes.txt")
+        let error = try #require(throws: ZarrError.self) { try OMEZarrWriter.writeImage(.uint16(small), to: other) }
+        expectOneLine(error, mentions: "not a Zarr store")
+        #expect(FileManager.default.fileExists(atPath: other + "/notes.txt"))
+    }
+
     // MARK: Bad input
 
     static func v2Array(_ dir: String, _ fields: String) throws -> String {

@@ -54,7 +54,10 @@ public final class OMEZarrWriter: @unchecked Sendable {
     let hasChannelAxis: Bool
     let hasZAxis: Bool
 
-    /// Creates the group, its metadata and the (empty) arrays of every level.
+    /// Creates the group, its metadata and the (empty) arrays of every level. An image (not a
+    /// label image) replaces a Zarr store already at `path` as a whole — its old levels, chunks
+    /// and labels could otherwise be taken for parts of the new image — and refuses a directory
+    /// that is not empty and not a Zarr store.
     /// - Parameters:
     ///   - channelAxis: write a `c` axis even for one channel (labels of a multi-channel image).
     ///   - name: the multiscale's name.
@@ -75,6 +78,7 @@ public final class OMEZarrWriter: @unchecked Sendable {
         var arrays: [ZarrArray] = []
         var w = shape.width, h = shape.height
         let v = options.version
+        if !isLabel { try OMEZarrWriter.clearStore(path) }
         try ZarrStore.makeDirectory(path)
         for level in 0..<levelCount {
             var dims: [Int] = [], chunks: [Int] = [], names: [String] = []
@@ -88,6 +92,26 @@ public final class OMEZarrWriter: @unchecked Sendable {
         }
         levels = arrays
         try writeGroupMetadata(name: name, labelClasses: labelClasses)
+    }
+
+    /// Removes a Zarr store at `path` (nothing there is fine).
+    /// - Throws: ``ZarrError/cannotWrite(path:reason:)`` for a file, or a directory that is not
+    ///   empty and holds no Zarr metadata (never deleted).
+    static func clearStore(_ path: String) throws {
+        let files = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard files.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else {
+            throw ZarrError.cannotWrite(path: path, reason: "a file of that name exists; an OME-Zarr image is a directory")
+        }
+        let entries = (try? files.contentsOfDirectory(atPath: path)) ?? []
+        if entries.isEmpty { return }
+        guard entries.contains(where: { [".zgroup", ".zattrs", ".zarray", "zarr.json"].contains($0) }) else {
+            throw ZarrError.cannotWrite(path: path, reason: "the directory exists and is not a Zarr store; choose a new name")
+        }
+        do { try files.removeItem(atPath: path) } catch {
+            throw ZarrError.cannotWrite(path: path, reason: "cannot replace the existing store (\(error.localizedDescription))")
+        }
     }
 
     // MARK: Metadata
