@@ -44,9 +44,11 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CBlosc", path: "Sources/CBlosc", providers: [.apt(["libblosc-dev"])]),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(name: "CleaveCore", dependencies: ["CMalloc"], swiftSettings: settings),
-        .target(name: "CleaveFormats", dependencies: ["CleaveCore", "CZlib"], swiftSettings: settings),
+        .target(name: "CleaveFormats", dependencies: ["CleaveCore", "CZlib", "CZstd", "CBlosc"], swiftSettings: settings),
         .target(name: "CleaveFilters", dependencies: ["CleaveCore"], swiftSettings: settings),
         .target(name: "CleaveFeatures", dependencies: ["CleaveCore", "CleaveFilters"], swiftSettings: settings),
         .target(name: "CleaveLearning", dependencies: ["CleaveCore"], swiftSettings: settings),

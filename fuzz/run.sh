@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (TIFF, PNG and MRC decoding from memory) with swiftc and runs them.
+# Builds the libFuzzer targets (TIFF, PNG, MRC and Zarr chunk decoding from memory) with swiftc and runs them.
 #
 #   fuzz/run.sh [SECONDS_PER_TARGET]      (default 600; one target after the other, one core;
 #                                          0 = build only; TARGETS="PNG" to run one)
+#   The Zarr target's first input byte picks .zarray / zarr.json metadata or a chunk (second byte:
+#   codec none/zlib/gzip/zstd/blosc-lz4/blosc-zstd, sample type, byte order); seeds are made by
+#   fuzz/zarr_seeds.py (Python only; skipped when numcodecs is missing).
 #   FUZZ_FAIL_ON_CRASH=1: exit 1 when a target crashes (the CI smoke run)
 #   FUZZ_TIMEOUT=SECONDS: wall-clock time one input may take (default 60; libFuzzer measures wall
 #   time, so on a loaded machine a small value reports valid seeds as hangs)
 #
-# The seed corpus is made at run time in fuzz/corpus-{tiff,png,mrc}/ (git-ignored) from the real
+# The seed corpus is made at run time in fuzz/corpus-{tiff,png,mrc,zarr}/ (git-ignored) from the real
 # files in ../shared/data (when present), the committed test fixtures, and small files Cleave
 # writes itself. Crashes go to fuzz/crashes/. Builds with AddressSanitizer + libFuzzer, -O.
 # Optimised like release builds (-O). History: the first runs aborted on valid files with
@@ -19,24 +22,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${1:-600}"
 BUILD="${FUZZ_BUILD:-fuzz/build}"
-mkdir -p "$BUILD" fuzz/crashes fuzz/corpus-tiff fuzz/corpus-png fuzz/corpus-mrc
+mkdir -p "$BUILD" fuzz/crashes fuzz/corpus-tiff fuzz/corpus-png fuzz/corpus-mrc fuzz/corpus-zarr
 SAN="${FUZZ_SANITIZERS:--sanitize=fuzzer,address}"
 FLAGS="${FUZZ_OPT:--O} -parse-as-library -swift-version 5"
 
 if [ -z "${SKIP_BUILD:-}" ]; then
 # Build from a snapshot so that editing the sources meanwhile cannot break the build.
-rm -rf "$BUILD/src" && mkdir -p "$BUILD/src" && cp -r Sources/CleaveCore Sources/CleaveFormats Sources/CZlib Sources/CMalloc "$BUILD/src/"
+rm -rf "$BUILD/src" && mkdir -p "$BUILD/src" && cp -r Sources/CleaveCore Sources/CleaveFormats Sources/CZlib Sources/CZstd Sources/CBlosc Sources/CMalloc "$BUILD/src/"
 SRC="$BUILD/src"
 echo "fuzz: building CleaveCore"
 swiftc $FLAGS $SAN -emit-library -static -emit-module -module-name CleaveCore -I "$SRC"/CMalloc \
   -emit-module-path "$BUILD/CleaveCore.swiftmodule" "$SRC"/CleaveCore/*.swift -o "$BUILD/libCleaveCore.a"
 echo "fuzz: building CleaveFormats"
-swiftc $FLAGS $SAN -emit-library -static -emit-module -module-name CleaveFormats -I "$BUILD" -I "$SRC"/CZlib -I "$SRC"/CMalloc \
+swiftc $FLAGS $SAN -emit-library -static -emit-module -module-name CleaveFormats -I "$BUILD" -I "$SRC"/CZlib -I "$SRC"/CZstd -I "$SRC"/CBlosc -I "$SRC"/CMalloc \
   -emit-module-path "$BUILD/CleaveFormats.swiftmodule" $(find "$SRC"/CleaveFormats -name '*.swift') \
   -o "$BUILD/libCleaveFormats.a"
-for target in TIFF PNG MRC; do
+for target in TIFF PNG MRC ZARR; do
   echo "fuzz: building fuzz-$target"
-  swiftc $FLAGS $SAN -I "$BUILD" -I "$SRC"/CZlib -I "$SRC"/CMalloc fuzz/Fuzz$target.swift -L "$BUILD" -lCleaveFormats -lCleaveCore -lz \
+  source_name=$target; [ "$target" = ZARR ] && source_name=Zarr
+  swiftc $FLAGS $SAN -I "$BUILD" -I "$SRC"/CZlib -I "$SRC"/CZstd -I "$SRC"/CBlosc -I "$SRC"/CMalloc fuzz/Fuzz$source_name.swift -L "$BUILD" -lCleaveFormats -lCleaveCore -lz -lzstd -lblosc \
     -o "$BUILD/fuzz-$target" 2>&1 | grep -v "Cannot export local symbol" || true
   [ -x "$BUILD/fuzz-$target" ] || { echo "fuzz: build of fuzz-$target failed"; exit 1; }
 done
@@ -60,9 +64,11 @@ if [ -n "$CLI" ] && [ -d "$DATA" ]; then
   "$CLI" convert "$DATA"/sandstone-xrm/masks/Sandstone_Versa0000.tif fuzz/corpus-png/real-mask.png >/dev/null || true
 fi
 
+python3 fuzz/zarr_seeds.py fuzz/corpus-zarr || echo "fuzz: Zarr seeds not made (needs numpy and numcodecs); the Zarr target starts from an empty corpus"
+
 [ "$SECONDS_PER_TARGET" = 0 ] && { echo "fuzz: built (0 seconds requested: not running)"; exit 0; }
 crashed=""
-for target in ${TARGETS:-TIFF PNG MRC}; do
+for target in ${TARGETS:-TIFF PNG MRC ZARR}; do
   corpus=fuzz/corpus-$(echo $target | tr A-Z a-z)
   echo "fuzz: running fuzz-$target for ${SECONDS_PER_TARGET}s on $(ls $corpus | wc -l) seeds"
   SWIFT_BACKTRACE=enable=no "$BUILD/fuzz-$target" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -jobs=1 -workers=1 \

@@ -26,6 +26,16 @@ public enum Parallel {
         }
     }
 
+    /// ``forEach(_:_:)`` for work that can fail: every index runs, then the error of the
+    /// lowest failing index is thrown (the same error whatever the thread count and timing).
+    public static func forEachThrowing(_ count: Int, _ body: (Int) throws -> Void) throws {
+        let errors = LowestIndexError()
+        forEach(count) { i in
+            do { try body(i) } catch { errors.record(error, index: i) }
+        }
+        if let error = errors.error { throw error }
+    }
+
     /// Splits `0..<total` into `chunkCount` contiguous ranges and runs `body` on each in parallel.
     /// The split depends only on `total` and `chunkCount`.
     public static func forEachChunk(of total: Int, chunkCount: Int, _ body: (Range<Int>) -> Void) {
@@ -42,6 +52,27 @@ public enum Parallel {
     /// roughly `itemCost` units (1 = a few nanoseconds). Depends on the size only.
     public static func chunkCount(total: Int, minimumPerChunk: Int = 1024) -> Int {
         max(1, min(64, total / max(1, minimumPerChunk)))
+    }
+}
+
+/// The error of the lowest index that failed in ``Parallel/forEachThrowing(_:_:)``.
+private final class LowestIndexError: @unchecked Sendable {
+    private var lock = pthread_mutex_t()
+    private var lowest: (index: Int, error: Error)?
+
+    init() { pthread_mutex_init(&lock, nil) }
+    deinit { pthread_mutex_destroy(&lock) }
+
+    func record(_ error: Error, index: Int) {
+        pthread_mutex_lock(&lock)
+        if lowest == nil || index < lowest!.index { lowest = (index, error) }
+        pthread_mutex_unlock(&lock)
+    }
+
+    var error: Error? {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        return lowest?.error
     }
 }
 

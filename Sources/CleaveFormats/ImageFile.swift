@@ -16,7 +16,8 @@ public enum ImageFile {
     /// The format of a file, from its first bytes.
     /// - Throws: ``ImageFileError/unknownFormat(path:firstBytes:)`` when nothing matches.
     public static func format(of path: String) throws -> ImageFormat {
-        try format(of: try ByteSource(path: path))
+        if OMEZarrImage.isDirectory(path) { _ = try OMEZarrImage.open(path); return .omeZarr }
+        return try format(of: try ByteSource(path: path))
     }
 
     static func format(of source: ByteSource) throws -> ImageFormat {
@@ -28,15 +29,19 @@ public enum ImageFile {
     }
 
     /// Reads the whole image: every page / section as planes (hyperstacks as channels and planes).
-    /// - Throws: ``TIFFError``, ``PNGError``, ``MRCError`` or ``ImageFileError``, each one line
+    /// OME-Zarr images (directories) are read whole at full resolution (``OMEZarrImage`` reads
+    /// regions and other levels).
+    /// - Throws: ``TIFFError``, ``PNGError``, ``MRCError``, ``ZarrError`` or ``ImageFileError``, each one line
     ///   naming the path, where and why.
     public static func read(_ path: String) throws -> AnyImage {
-        try read(source: try ByteSource(path: path), page: nil)
+        if OMEZarrImage.isDirectory(path) { return try OMEZarrImage.open(path).read() }
+        return try read(source: try ByteSource(path: path), page: nil)
     }
 
     /// Reads one page (TIFF directory, MRC section; PNG has only page 0) as a 2D image.
     public static func read(_ path: String, page: Int) throws -> AnyImage {
-        try read(source: try ByteSource(path: path), page: page)
+        if OMEZarrImage.isDirectory(path) { return try OMEZarrImage.open(path).read(plane: page) }
+        return try read(source: try ByteSource(path: path), page: page)
     }
 
     /// Decodes a file held in memory (format detected from the bytes).
@@ -57,6 +62,8 @@ public enum ImageFile {
             return try PNGReader.read(source: source)
         case .mrc:
             return try MRCFile.read(source: source, plane: page)
+        case .omeZarr:
+            throw ImageFileError.invalidRequest(path: source.path, reason: "an OME-Zarr image is a directory, not a file in memory")
         }
     }
 
@@ -81,7 +88,8 @@ public enum ImageFile {
 
     /// What the file holds, without decoding pixels.
     public static func info(_ path: String) throws -> ImageInfo {
-        try info(source: try ByteSource(path: path))
+        if OMEZarrImage.isDirectory(path) { return try OMEZarrImage.open(path).info() }
+        return try info(source: try ByteSource(path: path))
     }
 
     /// What an in-memory file holds.
@@ -94,10 +102,13 @@ public enum ImageFile {
         case .tiff: return try TIFFFile(source: source).info()
         case .png: return try PNGReader.info(source: source)
         case .mrc: return try MRCFile.info(source: source)
+        case .omeZarr:
+            throw ImageFileError.invalidRequest(path: source.path, reason: "an OME-Zarr image is a directory, not a file in memory")
         }
     }
 
-    /// Writes an image; the format comes from the extension (.tif/.tiff, .png, .mrc).
+    /// Writes an image; the format comes from the extension (.tif/.tiff, .png, .mrc, .zarr: an
+    /// OME-Zarr image with ``OMEZarrWriteOptions/default``; ``OMEZarrWriter`` chooses more).
     /// - Parameter options: TIFF compression, channel layout and BigTIFF choice (ignored by PNG/MRC).
     /// - Throws: ``ImageFileError/unknownExtension(path:)``, or the format's error when it cannot
     ///   hold the image (e.g. float PNG, multi-channel MRC).
@@ -107,6 +118,7 @@ public enum ImageFile {
         case .tiff: try TIFFWriter.write(image, to: path, options: options)
         case .png: try PNGWriter.write(image, to: path)
         case .mrc: try MRCFile.write(image, to: path)
+        case .omeZarr: try OMEZarrWriter.writeImage(AnyImage(image), to: path)
         }
     }
 
@@ -125,6 +137,8 @@ public enum ImageFile {
         case .tiff: return try TIFFWriter.encode(image, options: options)
         case .png: return try PNGWriter.encode(image)
         case .mrc: return try MRCFile.encode(image)
+        case .omeZarr:
+            throw ImageFileError.invalidRequest(path: "<memory>", reason: "an OME-Zarr image is a directory; write it with ImageFile.write(_:to:)")
         }
     }
 }

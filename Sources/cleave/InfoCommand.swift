@@ -10,7 +10,9 @@ struct InfoCommand: ParsableCommand {
         abstract: "Show dimensions, pixel type, compression, spacing, value range and metadata of image files.",
         discussion: """
         Reads TIFF (classic and BigTIFF, ImageJ and OME metadata, FEI/ZEISS SEM pixel sizes), PNG \
-        and MRC files; the format is recognised from the content, not the file name. The value \
+        and MRC files, and OME-Zarr images (directories; NGFF 0.4/0.5 on Zarr v2/v3, and plain \
+        Zarr arrays: levels, chunks, codec, axes, scale and label images are shown); the format is \
+        recognised from the content, not the file name. The value \
         range (min/max) needs all pixels, so large stacks take a moment; --no-range skips it.
 
         With --json each file gives one JSON object on its own line with at least: path, format, \
@@ -21,9 +23,10 @@ struct InfoCommand: ParsableCommand {
         Examples:
           cleave info tile.tif
           cleave info --json masks/*.tif
+          cleave info volume.ome.zarr
         """)
 
-    @Argument(help: "Image files (.tif/.tiff, .png, .mrc; detected by content).")
+    @Argument(help: "Image files (.tif/.tiff, .png, .mrc, .ome.zarr directories; detected by content).")
     var files: [String]
 
     @Flag(name: .long, help: "Print one JSON object per file (one per line).")
@@ -126,26 +129,7 @@ struct InfoCommand: ParsableCommand {
 }
 
 /// A JSON string literal.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
+func jsonString(_ s: String) -> String { JSONText.quoted(s) }
 
 /// A JSON number (integers without a fraction; non-finite as null).
 func jsonNumber(_ v: Double) -> String {

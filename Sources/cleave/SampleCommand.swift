@@ -1,6 +1,8 @@
 import ArgumentParser
 import CleaveCore
+import CleaveFormats
 import CleavePipelines
+import Foundation
 
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,6 +45,15 @@ struct SampleCommand: ParsableCommand {
           cleave sample --kind fibsem --out fib --seed 2
           cleave train --method unet --image fib/detector1.tif,fib/detector2.tif \
                        --labels fib/train-labels.tif --classes fib/classes.csv --slices 3 --model fib.json
+
+        With --kind fibsem and an --out ending in .zarr (e.g. vol.ome.zarr), a volume of any size \
+        (--size ZxYxX) is written straight to OME-Zarr, chunk by chunk with bounded memory: the \
+        detectors as channels (--channels 1 or 2) of a 16-bit image, 5 × 5 × 10 nm voxels, and the \
+        truth (1 pore, 2 matrix, 3 grain, 4 inclusion) as the label image labels/truth, both with \
+        pyramids. Every voxel depends only on the seed and its position, so the same seed gives \
+        the same volume whatever the chunk size and thread count. --ngff, --codec, --chunk and \
+        --levels choose the storage as for cleave convert.
+          cleave sample --kind fibsem --size 256x2048x2048 --out fib.ome.zarr --seed 2
         """)
 
     @Option(name: .long, help: "Output folder (created if needed).")
@@ -78,6 +89,14 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .long, help: "fibsem: number of slices.")
     var depth = 24
 
+    @Option(name: .long, help: ArgumentHelp("fibsem to OME-Zarr: volume size in voxels, slices × rows × columns (e.g. 128x1024x1024).", valueName: "ZxYxX"))
+    var size: String?
+
+    @Option(name: .long, help: "fibsem to OME-Zarr: detectors to write, 1 (in-lens) or 2 (in-lens and back-scatter).")
+    var channels = 2
+
+    @OptionGroup(title: "OME-Zarr output (fibsem with --out NAME.ome.zarr)") var zarr: ZarrOptions
+
     @Option(name: .long, help: "fibsem: curtaining strength (0 = none, 1 = default).")
     var curtaining = 1.0
 
@@ -110,10 +129,26 @@ struct SampleCommand: ParsableCommand {
 
     func validate() throws {
         if montage && kind == .fibsem { throw ValidationError("--montage makes a TEM montage; it does not combine with --kind fibsem") }
+        let toZarr = ImageFormat.fromExtension(out) == .omeZarr
+        if size != nil && !(kind == .fibsem && toZarr) {
+            throw ValidationError("--size sets the size of a --kind fibsem volume written to OME-Zarr (--out NAME.ome.zarr)")
+        }
+        if kind == .fibsem && toZarr { _ = try volumeSize() }
+        if kind != .fibsem && toZarr { throw ValidationError("--out \(out): only --kind fibsem writes OME-Zarr") }
     }
 
     func run() throws {
         let kind = self.kind ?? (montage ? .film : .gridbars)
+        if kind == .fibsem && ImageFormat.fromExtension(out) == .omeZarr {
+            let (d, h, w) = try volumeSize()
+            let volume = try FIBSEMVolume(FIBSEMVolume.Options(width: w, height: h, depth: d, seed: seed, channels: channels,
+                                                               curtaining: curtaining, noise: noise, shading: shading))
+            let summary = try volume.write(to: out, zarr: zarr.writeOptions, progress: ProgressBar.make())
+            let total = Double(summary.phaseCounts.reduce(0, +))
+            let fractions = zip(FIBSEMPhantom.classNames, summary.phaseCounts).map { "\($0.0) " + String(format: "%.1f %%", 100 * Double($0.1) / total) }
+            print("wrote a \(d)×\(h)×\(w) FIB-SEM volume (\(channels) detector(s), \(summary.levels) level(s), seed \(seed); truth in labels/truth: \(fractions.joined(separator: ", "))) to \(out)")
+            return
+        }
         if kind == .fibsem {
             let options = FIBSEMPhantom.Options(width: width, height: height, depth: depth, seed: seed, curtaining: curtaining,
                                                 noise: noise, shading: shading)
@@ -141,6 +176,18 @@ struct SampleCommand: ParsableCommand {
         if tileKind == .gridbars { line += String(format: ", bars on %.1f %% of the field", 100 * set.barFraction) }
         if exposureSpread > 0 { line += ", exposure gains " + set.tiles.map { String(format: "%.2f", $0.exposure) }.joined(separator: " ") }
         print(line + ") to \(out)")
+    }
+}
+
+extension SampleCommand {
+    /// (depth, height, width) from --size, or from --depth/--height/--width.
+    func volumeSize() throws -> (Int, Int, Int) {
+        guard let size else { return (depth, height, width) }
+        let parts = size.lowercased().split(separator: "x").map { Int($0) }
+        guard parts.count == 3, let d = parts[0], let h = parts[1], let w = parts[2], d >= 1, h >= 1, w >= 1 else {
+            throw ValidationError("--size must be ZxYxX (slices × rows × columns, e.g. 128x1024x1024), got '\(size)'")
+        }
+        return (d, h, w)
     }
 }
 

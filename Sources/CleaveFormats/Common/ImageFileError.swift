@@ -30,7 +30,7 @@ public enum ImageFileError: CleaveErrorProtocol, Equatable {
         case let .unknownFormat(path, firstBytes):
             return "\(path): not a TIFF, PNG or MRC file (first bytes \(firstBytes))"
         case let .unknownExtension(path):
-            return "\(path): unknown output format; use a .tif, .tiff, .png or .mrc file name"
+            return "\(path): unknown output format; use a .tif, .tiff, .png, .mrc or .ome.zarr name"
         case let .truncated(path, offset, expected, actual):
             return "\(path): truncated at offset \(offset): expected \(expected) bytes, only \(actual) available"
         case let .invalidRequest(path, reason): return "\(path): \(reason)"

@@ -6,6 +6,9 @@ public enum ImageFormat: String, Sendable, CaseIterable, CustomStringConvertible
     case png
     /// MRC2014 (".mrc", ".mrcs", ".map", ".st", ".rec", ".ali").
     case mrc
+    /// OME-Zarr (NGFF 0.4 / Zarr v2, NGFF 0.5 / Zarr v3) or a plain Zarr array: a directory
+    /// (".zarr", ".ome.zarr"), recognised by its metadata files.
+    case omeZarr = "ome-zarr"
 
     /// Recognises a format from the first bytes of a file (at least 8; MRC needs 212).
     /// - Returns: nil when the bytes match no supported format.
@@ -28,6 +31,7 @@ public enum ImageFormat: String, Sendable, CaseIterable, CustomStringConvertible
         case "tif", "tiff", "btf", "tf8": return .tiff
         case "png": return .png
         case "mrc", "mrcs", "map", "st", "rec", "ali": return .mrc
+        case "zarr": return .omeZarr
         default: return nil
         }
     }

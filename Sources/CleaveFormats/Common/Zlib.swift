@@ -5,10 +5,11 @@ enum Zlib {
     /// Inflates `source` into at most `capacity` bytes.
     /// - Returns: bytes written and whether the stream reached its end.
     /// - Throws: ``CodecFailure`` for corrupt streams.
+    /// - Parameter windowBits: 15 for zlib streams (the default), 15 + 32 to accept zlib or gzip.
     static func inflate(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutablePointer<UInt8>,
-                        capacity: Int) throws -> (count: Int, complete: Bool) {
+                        capacity: Int, windowBits: Int32 = 15) throws -> (count: Int, complete: Bool) {
         var stream = z_stream()
-        guard inflateInit_(&stream, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard inflateInit2_(&stream, windowBits, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw CodecFailure(reason: "zlib initialisation failed", offset: 0)
         }
         defer { inflateEnd(&stream) }
@@ -50,6 +51,28 @@ enum Zlib {
         }
         precondition(status == Z_OK, "Zlib.deflate: compress2 failed with \(status)")
         out.removeLast(bound - Int(length))
+        return out
+    }
+
+    /// Compresses bytes into one gzip member (RFC 1952) at `level` (1…9).
+    static func gzip(_ source: UnsafeRawBufferPointer, level: Int) -> [UInt8] {
+        var stream = z_stream()
+        let status = deflateInit2_(&stream, Int32(level), Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                                   zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        precondition(status == Z_OK, "Zlib.gzip: deflateInit2 failed with \(status)")
+        defer { deflateEnd(&stream) }
+        let bound = Int(deflateBound(&stream, UInt(source.count))) + 32
+        var out = [UInt8](repeating: 0, count: bound)
+        let produced: Int = out.withUnsafeMutableBufferPointer { dst in
+            stream.next_in = UnsafeMutablePointer(mutating: source.bindMemory(to: UInt8.self).baseAddress)  // nil when empty: zlib reads nothing
+            stream.avail_in = UInt32(source.count)
+            stream.next_out = dst.baseAddress
+            stream.avail_out = UInt32(bound)
+            let result = CZlib.deflate(&stream, Z_FINISH)
+            precondition(result == Z_STREAM_END, "Zlib.gzip: deflate failed with \(result)")
+            return bound - Int(stream.avail_out)
+        }
+        out.removeLast(bound - produced)
         return out
     }
 
