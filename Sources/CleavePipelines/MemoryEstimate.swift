@@ -110,12 +110,19 @@ public enum MemoryEstimate {
         return sum([baseline, block, bytes(2, pixels), bytes(6, planePixels)] + input)
     }
 
-    /// `cleave train` (random forest) on one image and its labels.
-    public static func train(_ sizes: [Size], labels: Size, featureCount: Int, blockSize: Int) -> Int {
+    /// `cleave train` (random forest): every training image and its labels held at once (they
+    /// are read before training), and the feature blocks of one image at a time (images are
+    /// processed one after the other, so the blocks count once, for the widest feature stack).
+    /// - Parameter examples: per training example its images (channels) and labels, and the
+    ///   bank's feature count for it.
+    public static func train(_ examples: [(sizes: [Size], labels: Size, featureCount: Int)], blockSize: Int) -> Int {
         let side = blockSize + 64
-        let block = bytes(Double(featureCount) * 4 * 2 * Double(Parallel.threadCount), side * side)
-        return sum([baseline, block, bytes(Double(labels.bytesPerSample) + 8, labels.sampleCount)]
-                   + sizes.map { bytes(Double($0.bytesPerSample) * 2 + 8, $0.sampleCount) })
+        let widest = examples.map(\.featureCount).max() ?? 0
+        let block = bytes(Double(widest) * 4 * 2 * Double(Parallel.threadCount), side * side)
+        return sum([baseline, block] + examples.flatMap { example in
+            [bytes(Double(example.labels.bytesPerSample) + 8, example.labels.sampleCount)]
+                + example.sizes.map { bytes(Double($0.bytesPerSample) * 2 + 8, $0.sampleCount) }
+        })
     }
 
     /// `cleave train --method unet` (and the U-Net of `--method auto`): the images read whole; per

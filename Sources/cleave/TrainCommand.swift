@@ -173,13 +173,13 @@ struct TrainCommand: ParsableCommand {
 
     /// Refuses, before reading, training images whose features would not fit the memory budget.
     func checkForestMemory(bank: FilterBank) throws {
-        var need = 0
+        var examples: [(sizes: [MemoryEstimate.Size], labels: MemoryEstimate.Size, featureCount: Int)] = []
         for (spec, labelPath) in zip(image, labels) {
             let infos = try spec.split(separator: ",").map { try ImageFile.info(String($0)) }
-            need += MemoryEstimate.train(infos.map(MemoryEstimate.Size.init), labels: MemoryEstimate.Size(try ImageFile.info(labelPath)),
-                                         featureCount: bank.featureCount(channelCount: infos.reduce(0) { $0 + $1.channels }), blockSize: blockSize)
+            examples.append((infos.map(MemoryEstimate.Size.init), MemoryEstimate.Size(try ImageFile.info(labelPath)),
+                             bank.featureCount(channelCount: infos.reduce(0) { $0 + $1.channels })))
         }
-        try MemoryEstimate.check(need, for: "training on \(image.count == 1 ? image[0] : "\(image.count) images")")
+        try MemoryEstimate.check(MemoryEstimate.train(examples, blockSize: blockSize), for: "training on \(image.count == 1 ? image[0] : "\(image.count) images")")
     }
 
     func run() throws {

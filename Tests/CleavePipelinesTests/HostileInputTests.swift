@@ -129,6 +129,19 @@ import CleaveTestSupport
         let stack = MemoryEstimate.Size(shape: Shape(width: 2000, height: 2000, depth: 5000), pixelType: .uint8)
         #expect(MemoryEstimate.predict([stack], streamedPlane: 4_000_000, featureCount: 49, blockSize: 1024)
                 < MemoryEstimate.predict([stack], featureCount: 49, blockSize: 1024) / 4)
+        // Training holds every image but computes features one image at a time: 13 one-megapixel
+        // images (the nasa-ebc3 training set, measured peak 0.38 GiB) fit the default budget of a
+        // 24 GiB machine, and the feature blocks count once, not once per image (session 11: they
+        // were summed, 12.7 GiB, and the suite's training set was refused).
+        // (Other tests change the thread count concurrently, so the check is written to hold for
+        // any thread count from 1 to 8: with 64-px blocks the per-thread blocks are a few MB.)
+        let megapixel = MemoryEstimate.Size(shape: Shape(width: 1024, height: 1024), pixelType: .uint8)
+        let thirteen = MemoryEstimate.train(Array(repeating: ([megapixel], megapixel, 49), count: 13), blockSize: 64)
+        #expect(thirteen < 13 * 20_000_000 + MemoryEstimate.baseline + 64 << 20, "\(thirteen) bytes for 13 images")
+        #expect(MemoryEstimate.train(Array(repeating: ([megapixel], megapixel, 49), count: 13), blockSize: 1024) < 5 << 30)
+        #expect(throws: MemoryBudgetError.self) {
+            try budget.check(MemoryEstimate.train([([bomb], bomb, 49)], blockSize: 1024), for: "training on a 1.8-gigapixel image")
+        }
         // Sizes that overflow saturate instead of trapping.
         let absurd = MemoryEstimate.Size(shape: Shape(width: 1 << 30, height: 1 << 30, depth: 1 << 30), pixelType: .float32)
         #expect(MemoryEstimate.features([absurd], featureCount: 65) > 1 << 60)
