@@ -32,8 +32,9 @@ struct LithologyCommand: ParsableCommand {
 
         Outputs in --out: per image <stem>-regions.tif (class per low-resolution pixel, 0 = \
         remainder), <stem>-regions.png (classes over the image, suggested targets as numbered \
-        squares), <stem>-blocks.csv; targets.csv (where to scan at high resolution: the blocks \
-        whose 3×3 neighbourhood holds the most region classes, then the most uncertain); \
+        squares), <stem>-blocks.csv; targets.csv (where to scan at high resolution: the blocks whose 3×3 \
+        neighbourhood lies inside the sample and holds the most region classes, then the most \
+        uncertain); \
         summary.json (rules, threshold, training counts, scores).
 
         Example (a simulated ×4 low-resolution scan):

@@ -167,7 +167,18 @@ import CleaveTestSupport
         var total = LithologyScore()
         for name in ["0100", "0300"] {
             let (low, labels) = try load(name)
-            total.merge(Lithology.score(Lithology.map(low, model: model), truth: labels, model: model))
+            let map = Lithology.map(low, model: model)
+            total.merge(Lithology.score(map, truth: labels, model: model))
+            // Suggested scans lie inside the core: no outside block around them.
+            let targets = Lithology.targets(map, count: 5)
+            #expect(targets.count == 5)
+            for t in targets {
+                for r in max(0, t.blockRow - 1)...min(map.blockRows - 1, t.blockRow + 1) {
+                    for c in max(0, t.blockColumn - 1)...min(map.blockColumns - 1, t.blockColumn + 1) {
+                        #expect(map.classes[r * map.blockColumns + c] != LithologyClass.outside.rawValue, "target \(t.rank) of \(name)")
+                    }
+                }
+            }
         }
         #expect(total.blocks == 480)
         #expect(total.forestAccuracy > total.baselineAccuracy + 0.03, "forest \(total.forestAccuracy), baseline \(total.baselineAccuracy)")

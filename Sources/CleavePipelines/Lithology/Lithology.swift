@@ -297,9 +297,9 @@ public enum Lithology {
                             baseline: means.map { model.baseline.predict($0) }, means: means)
     }
 
-    /// Where to scan at high resolution: the blocks inside the sample whose 3 × 3 neighbourhood
-    /// holds the most region classes (outside not counted), then the highest mean class entropy
-    /// of the sample blocks there; at least three blocks apart (Chebyshev), best first.
+    /// Where to scan at high resolution: among the blocks whose 3 × 3 neighbourhood lies inside
+    /// the sample (no outside block), those whose neighbourhood holds the most region classes,
+    /// then the highest mean class entropy there; at least three blocks apart (Chebyshev), best first.
     public static func targets(_ map: LithologyMap, count: Int) -> [LithologyTarget] {
         let k = map.classValues.count
         let entropy: [Double] = (0..<map.classes.count).map { b in
@@ -310,14 +310,17 @@ public enum Lithology {
         var candidates: [LithologyTarget] = []
         for r in 0..<map.blockRows {
             for c in 0..<map.blockColumns where map.classes[r * map.blockColumns + c] != LithologyClass.outside.rawValue {
-                var seen = Set<Int32>(), sum = 0.0, n = 0
+                var seen = Set<Int32>(), sum = 0.0, n = 0, atEdge = false
                 for dr in -1...1 { for dc in -1...1 {
                     let nr = r + dr, nc = c + dc
                     guard nr >= 0, nr < map.blockRows, nc >= 0, nc < map.blockColumns else { continue }
                     let value = map.classes[nr * map.blockColumns + nc]
-                    guard value != LithologyClass.outside.rawValue else { continue }  // the sample's edge is not heterogeneity
+                    if value == LithologyClass.outside.rawValue { atEdge = true; continue }
                     seen.insert(value); sum += entropy[nr * map.blockColumns + nc]; n += 1
                 } }
+                // A high-resolution scan belongs inside the sample: the sample's edge is uncertain
+                // (half outside), not heterogeneous rock.
+                guard !atEdge else { continue }
                 candidates.append(LithologyTarget(rank: 0, blockRow: r, blockColumn: c,
                                                   x: Double(map.originX + c * map.blockSide) + Double(map.blockSide) / 2,
                                                   y: Double(map.originY + r * map.blockSide) + Double(map.blockSide) / 2,

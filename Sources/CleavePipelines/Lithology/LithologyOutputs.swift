@@ -42,17 +42,17 @@ public enum LithologyOutputs {
 
         let grey = Display.grey(image)
         var picture = Display.overlay(grey: grey, labels: regions.pixels.map(Int32.init), colours: { colour($0) }, opacity: 0.45)
-        let side = map.blockSide
-        for t in targets {
-            let x = map.originX + t.blockColumn * side - side, y = map.originY + t.blockRow * side - side
-            Canvas.stroke(&picture, x: max(0, x), y: max(0, y), width: 3 * side, height: 3 * side, colour: RGB(255, 255, 255), thickness: max(1, side / 8))
-            _ = Canvas.text(&picture, "\(t.rank)", x: max(0, x) + 3, y: max(0, y) + 3, colour: RGB(255, 255, 255), scale: max(1, side / 8))
-        }
         let present = Set(map.classes)
         let entries = LithologyClass.allCases.filter { present.contains($0.rawValue) && colour($0.rawValue) != nil }
             .map { (colour: colour($0.rawValue)!, label: $0.name) }
         if !entries.isEmpty {
             Canvas.legend(&picture, title: "regions", entries: entries, scale: Canvas.legendScale(width: image.width, height: image.height))
+        }
+        let side = map.blockSide
+        for t in targets {
+            let x = map.originX + t.blockColumn * side - side, y = map.originY + t.blockRow * side - side
+            Canvas.stroke(&picture, x: max(0, x), y: max(0, y), width: 3 * side, height: 3 * side, colour: RGB(255, 255, 255), thickness: max(1, side / 8))
+            _ = Canvas.text(&picture, "\(t.rank)", x: max(0, x) + 3, y: max(0, y) + 3, colour: RGB(255, 255, 255), scale: max(1, side / 8))
         }
         try AtomicFile.write(Data(try PNGWriter.encode(picture)), to: path("-regions.png"))
 
