@@ -201,7 +201,7 @@ extension Workbench {
         let dto = try await objectSet(id: setID)
         var lines = [(["label", "class"] + dto.columns).joined(separator: ",")]
         for object in dto.objects {
-            let cls = object.class.map { $0.contains(",") || $0.contains("\"") ? "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : $0 } ?? ""
+            let cls = object.class.map(CSVText.field) ?? ""
             let values = dto.columns.map { name -> String in
                 guard let v = object.values[name] ?? nil else { return "" }
                 return String(v)
