@@ -10,6 +10,7 @@ public enum OpenAPIDocument {
         ("get", "/api/images/{imageId}/tiles/{level}/{x}/{y}.png"),
         ("get", "/api/images/{imageId}/strokes"), ("post", "/api/images/{imageId}/strokes"),
         ("post", "/api/images/{imageId}/strokes/undo"), ("post", "/api/images/{imageId}/strokes/redo"),
+        ("get", "/api/images/{imageId}/roi"), ("put", "/api/images/{imageId}/roi"),
         ("get", "/api/events"), ("post", "/api/events"), ("delete", "/api/events"),
         ("put", "/api/projects/{projectId}/consent"),
         ("get", "/api/projects/{projectId}/classes"),
@@ -110,6 +111,13 @@ public enum OpenAPIDocument {
           "post": {"summary": "Store a brush stroke (and a 'stroke' event) before answering", "parameters": [{"$ref": "#/components/parameters/imageId"}, {"$ref": "#/components/parameters/user"}],
                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StrokeInput"}}}},
                    "responses": {"201": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Stroke"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/roi": {
+          "get": {"summary": "The image's region of interest: polygon [[x, y], …] in image pixel coordinates and/or outsideClass (both absent: the whole image)", "parameters": [{"$ref": "#/components/parameters/imageId"}],
+                  "responses": {"200": {"description": "RegionOfInterest"}, "404": {"$ref": "#/components/responses/Error"}}},
+          "put": {"summary": "Set the region of interest ('roi' event); class fractions and objects then count only pixels inside the polygon and not of outsideClass, and the label TIFF and class picture are 0 outside the polygon; the image's predictions' fractions are recomputed. Both fields absent or null clears it", "parameters": [{"$ref": "#/components/parameters/imageId"}, {"$ref": "#/components/parameters/user"}],
+                  "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"polygon": {"type": ["array", "null"], "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}, "minItems": 3, "maxItems": 10000}, "outsideClass": {"type": ["integer", "null"]}, "sessionId": {"type": "string"}, "clientTime": {"type": "string"}}, "required": ["sessionId"]}}}},
+                  "responses": {"200": {"description": "RegionOfInterest"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/images/{imageId}/strokes/undo": {
           "post": {"summary": "Undo the user's latest active stroke ('undo' event); stroke is null when there is nothing to undo", "parameters": [{"$ref": "#/components/parameters/imageId"}, {"$ref": "#/components/parameters/user"}],

@@ -82,6 +82,8 @@ public struct PredictionDTO: ResponseCodable, Equatable, Sendable {
     public var classes: [ModelClassDTO]
     public var fractions: [FractionDTO]
     public var meanUncertainty: Double
+    /// What the fractions count when the image has a region of interest (absent: every pixel).
+    public var roi: RegionOfInterestSummaryDTO? = nil
     /// open | accepted | rejected
     public var state: String
     public var createdAt: String
@@ -275,10 +277,12 @@ extension Workbench {
             try results.write(labels, kind: "predictions", id: id, part: "labels")
             try results.write(uncertainty, kind: "predictions", id: id, part: "uncertainty")
             try results.write(probabilities, kind: "predictions", id: id, part: "probabilities")
-            let fractions = Workbench.fractions(labels: labels, classes: modelDTO.classes, spacing: image.spacing)
+            let counted = Workbench.fractions(labels: labels, classes: modelDTO.classes, spacing: image.spacing, region: region,
+                                              roi: try storedRegionOfInterest(imageID: image.id))
+            let fractions = counted.fractions
             let dto = PredictionDTO(id: id, imageId: image.id, modelId: modelDTO.id, modelVersion: modelDTO.version, jobId: context.id,
                                     region: region, classes: modelDTO.classes, fractions: fractions,
-                                    meanUncertainty: uncertaintySum / Double(n), state: "open", createdAt: Workbench.now())
+                                    meanUncertainty: uncertaintySum / Double(n), roi: counted.roi, state: "open", createdAt: Workbench.now())
             try database.pool.write { db in
                 try Workbench.savePrediction(dto, db, insert: true)
                 try Workbench.record("predict", by: actor, projectID: image.projectId, imageID: image.id,
@@ -299,15 +303,29 @@ extension Workbench {
         }
     }
 
-    static func fractions(labels: [UInt8], classes: [ModelClassDTO], spacing: SpacingDTO?) -> [FractionDTO] {
+    /// Class fractions of a result over `region`: of every pixel, or, with a region of interest, of
+    /// the pixels inside its polygon that are not of its outside class (which is then not listed).
+    static func fractions(labels: [UInt8], classes: [ModelClassDTO], spacing: SpacingDTO?, region: RegionDTO,
+                          roi: RegionOfInterestDTO?) -> (fractions: [FractionDTO], roi: RegionOfInterestSummaryDTO?) {
         var counts = [Int](repeating: 0, count: 256)
-        for v in labels { counts[Int(v)] += 1 }
-        let total = Double(max(labels.count, 1))
-        return classes.map { c in
+        if let mask = polygonMask(roi, region: region), mask.count == labels.count {
+            for i in labels.indices where mask[i] { counts[Int(labels[i])] += 1 }
+        } else {
+            for v in labels { counts[Int(v)] += 1 }
+        }
+        let outside = roi?.outsideClass
+        let listed = classes.filter { $0.value != outside }
+        let inside = listed.reduce(0) { $0 + counts[$1.value] }
+        // Without a region of interest every pixel counts (unlabelled ones too), as always.
+        let total = Double(max(roi == nil ? labels.count : inside, 1))
+        let fractions = listed.map { c in
             let pixels = counts[c.value]
             return FractionDTO(value: c.value, name: c.name, colour: c.colour, pixels: pixels, percent: 100 * Double(pixels) / total,
                                area: spacing.map { Double(pixels) * $0.x * $0.y }, unit: spacing.map { $0.unit + "²" })
         }
+        let summary = roi.map { RegionOfInterestSummaryDTO(insidePixels: inside, totalPixels: labels.count, polygon: $0.polygon != nil,
+                                                           outsideClass: $0.outsideClass) }
+        return (fractions, summary)
     }
 
     static func savePrediction(_ dto: PredictionDTO, _ db: GRDB.Database, insert: Bool) throws {
@@ -360,7 +378,7 @@ extension Workbench {
     public func predictionLabelsPNG(id: String, opacity: Double, plane: Int? = nil) async throws -> [UInt8] {
         guard opacity.isFinite, (0...1).contains(opacity) else { throw APIError(.badRequest, "opacity must be 0 to 1, got \(opacity)") }
         let dto = try await prediction(id: id)
-        let labels = try Workbench.resultPlane(try predictionLabels(dto), region: dto.region, plane: plane)
+        let labels = try Workbench.resultPlane(try clippedPredictionLabels(dto), region: dto.region, plane: plane)
         var colours = [RGB?](repeating: nil, count: 256)
         for c in dto.classes { colours[c.value] = RGB(hex: c.colour) }
         let alpha = UInt8((opacity * 255).rounded())
@@ -382,11 +400,11 @@ extension Workbench {
     }
 
     /// The prediction's labels (class values, reclassified objects included) as an 8-bit TIFF with
-    /// the image's pixel size; one page per plane for stacks.
+    /// the image's pixel size; one page per plane for stacks; 0 outside the region-of-interest polygon.
     public func predictionLabelsTIFF(id: String) async throws -> [UInt8] {
         let dto = try await prediction(id: id)
         let image = try await image(id: dto.imageId)
-        let labels = try predictionLabels(dto)
+        let labels = try clippedPredictionLabels(dto)
         return try ImageFile.encode(Image<UInt8>(shape: Shape(width: dto.region.width, height: dto.region.height, depth: dto.region.planeCount), pixels: labels,
                                                  spacing: image.spacing.map { Spacing(x: $0.x, y: $0.y, unit: $0.unit) }), as: .tiff)
     }

@@ -116,6 +116,15 @@ struct ToolRoutes {
                                                                    sessionID: request.uri.queryParameters.get("sessionId")))
         }
 
+        // Region of interest (fractions, objects and label exports count only what lies inside)
+        api.get("images/{imageId}/roi") { _, context in
+            try await workbench.regionOfInterest(imageID: try context.parameter("imageId"))
+        }
+        api.put("images/{imageId}/roi") { request, context in
+            let input = try await request.decodeJSON(RegionOfInterestInput.self, limit: jsonLimit)
+            return try await workbench.setRegionOfInterest(imageID: try context.parameter("imageId"), userID: request.userID, input: input)
+        }
+
         // Training and prediction
         api.post("images/{imageId}/train") { request, context -> EditedResponse<JobDTO> in
             let input = try await request.decodeJSON(TrainInput.self, limit: jsonLimit)
