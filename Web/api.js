@@ -94,6 +94,8 @@ export const api = {
   upload: (projectId, file, onProgress) =>
     uploadWithProgress(`/api/projects/${projectId}/images?name=${encodeURIComponent(file.name)}`, file, onProgress),
   image: (imageId) => call("GET", `/api/images/${imageId}`),
+  regionOfInterest: (imageId) => call("GET", `/api/images/${imageId}/roi`),
+  setRegionOfInterest: (imageId, body) => call("PUT", `/api/images/${imageId}/roi`, withSession(body)),
   window: (imageId, plane = 0) => call("GET", `/api/images/${imageId}/window${plane ? `?plane=${plane}` : ""}`),
   tileURL(imageId, level, x, y, window, plane = 0) {
     const query = [window ? `low=${window.low}&high=${window.high}` : "", plane ? `plane=${plane}` : ""].filter(Boolean).join("&");

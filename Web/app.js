@@ -5,6 +5,7 @@ import { $, emit, fail, focusLayer, hooks, renderLayers, state, status, toggleOv
 import * as classify from "./classify.js";
 import * as locate from "./locate.js";
 import * as objects from "./objects.js";
+import * as roi from "./roi.js";
 import "./results.js";
 
 // ---------- projects and images ----------
@@ -172,7 +173,7 @@ $("file-input").addEventListener("change", (event) => { for (const file of event
 
 // ---------- tools ----------
 
-const panels = { locate: "locate", brush: "brush", eraser: "brush", objects: "objects" };
+const panels = { locate: "locate", brush: "brush", eraser: "brush", objects: "objects", roi: "roi" };
 let lastPanel = "locate";
 
 function setTool(tool) {
@@ -248,6 +249,7 @@ canvas.addEventListener("pointerup", (event) => {
   const [x, y] = viewer.toImage(event.offsetX, event.offsetY);
   if (state.tool === "locate") locate.pickAt(x, y);
   else if (state.tool === "objects") objects.selectAt(x, y);
+  else if (state.tool === "roi") roi.clickAt(x, y);
 });
 canvas.addEventListener("wheel", (event) => {
   event.preventDefault();
@@ -319,8 +321,9 @@ addEventListener("keydown", (event) => {
   if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "z") { event.preventDefault(); event.shiftKey ? classify.redo() : classify.undo(); return; }
   if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "y") { event.preventDefault(); classify.redo(); return; }
   if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (state.tool === "roi" && roi.key(event.key)) { event.preventDefault(); return; }
   const centre = [canvas.clientWidth / 2, canvas.clientHeight / 2];
-  const tools = { v: "pan", l: "locate", b: "brush", e: "eraser", o: "objects" };
+  const tools = { v: "pan", l: "locate", b: "brush", e: "eraser", o: "objects", r: "roi" };
   if (tools[key]) setTool(tools[key]);
   else if (/^[1-9]$/.test(key)) classify.selectClassAt(+key - 1);
   else if (key === "[") setBrushRadius(state.brushRadius / 1.25);

@@ -585,6 +585,57 @@ def _():
 
 
 
+def inside_polygon(polygon, shape):
+    """Even-odd rule at pixel centres (x + 0.5, y + 0.5): the workbench's region-of-interest mask."""
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]] + 0.5
+    inside = np.zeros(shape, bool)
+    for (x0, y0), (x1, y1) in zip(polygon, polygon[1:] + polygon[:1]):
+        crosses = ((y0 <= yy) & (yy < y1)) | ((y1 <= yy) & (yy < y0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = x0 + (yy - y0) * (x1 - x0) / (y1 - y0)
+        inside ^= crosses & (xx < at)
+    return inside
+
+
+@step("a region of interest changes the fractions and the label export (issue 22, item 3)", needs=("predict",))
+def _():
+    key("r")
+    assert js("return document.getElementById('roi-panel').classList.contains('shown')"), "the ROI panel is not shown"
+    js("cleave.viewer.fit()")
+    h, w = truth.shape
+    corners = [(0.1 * w, 0.1 * h), (0.55 * w, 0.12 * h), (0.5 * w, 0.9 * h), (0.12 * w, 0.85 * h)]
+    for x, y in corners:
+        click_image(x, y)
+    assert "Drawing: 4 points" in text("roi-status"), text("roi-status")
+    shot("roi-drawing")
+    click_image(*corners[0])   # the first point closes the polygon
+    wait_for(lambda: js("return !!(cleave.state.roi && cleave.state.roi.polygon && cleave.state.prediction && cleave.state.prediction.roi)"),
+             "the region of interest on the server and the refreshed result")
+    polygon = [tuple(v) for v in js("return cleave.state.roi.polygon")]
+    assert len(polygon) == 4, polygon
+    inside = inside_polygon(polygon, truth.shape)
+    labels = ctx["labels"]
+    particle = ctx["classes"]["particle"]
+    expected = 100 * float((labels[inside] == particle).sum()) / float(inside.sum())
+    row = next(tr for tr in driver.find_elements(By.CSS_SELECTOR, "#fractions tbody tr")
+               if tr.get_attribute("textContent").find("particle") >= 0)
+    shown = float(js("return arguments[0].children[2].textContent", row))
+    assert abs(shown - expected) < 0.06, f"particle {shown} % on the page, {expected:.2f} % inside the polygon"
+    summary = http("GET", f"/api/predictions/{ctx['prediction']}")[1]["roi"]
+    assert abs(summary["insidePixels"] - int(inside.sum())) <= 0.002 * inside.sum(), (summary, int(inside.sum()))
+    assert "Fractions and objects count pixels inside the polygon" in text("roi-status"), text("roi-status")
+    exported = tifffile.imread(io.BytesIO(http("GET", f"/api/predictions/{ctx['prediction']}/labels.tif", raw=True)[1]))
+    assert (exported[~inside] == 0).mean() > 0.998 and (exported[inside] == labels[inside]).mean() > 0.998, "label TIFF not clipped to the polygon"
+    shot("roi-fractions")
+    el("roi-clear").click()
+    wait_for(lambda: js("return !cleave.state.roi.polygon && cleave.state.prediction && !cleave.state.prediction.roi"), "the cleared region")
+    whole = 100 * float((labels == particle).sum()) / labels.size
+    row = next(tr for tr in driver.find_elements(By.CSS_SELECTOR, "#fractions tbody tr")
+               if tr.get_attribute("textContent").find("particle") >= 0)
+    assert abs(float(js("return arguments[0].children[2].textContent", row)) - whole) < 0.06, "fractions not back to the whole image"
+    key("v")
+
+
 @step("export reference data zip and check its contents", needs=("export",))
 def _():
     driver.find_element(By.CSS_SELECTOR, '[data-export="reference"]').click()
