@@ -57,7 +57,8 @@ function selectClass(value) {
   state.classValue = value;
   renderClasses();
   record("class.select", { class: value });
-  if (state.tool !== "brush") document.querySelector('[data-tool="brush"]').click();
+  // Choosing a class means painting it, unless the Correct tool is on (it paints the class onto the result).
+  if (state.tool !== "brush" && state.tool !== "correct") document.querySelector('[data-tool="brush"]').click();
 }
 
 export function selectClassAt(index) {

@@ -44,6 +44,7 @@ public enum OpenAPIDocument {
         ("get", "/api/predictions/{predictionId}/overlay.png"),
         ("get", "/api/predictions/{predictionId}/fractions.json"),
         ("post", "/api/predictions/{predictionId}/accept"),
+        ("post", "/api/predictions/{predictionId}/corrections"),
         ("post", "/api/predictions/{predictionId}/reject"),
         ("post", "/api/images/{imageId}/objects"),
         ("get", "/api/images/{imageId}/objectsets"),
@@ -208,6 +209,11 @@ public enum OpenAPIDocument {
         },
         "/api/predictions/{predictionId}": {
           "get": {"summary": "One prediction: region, classes, class fractions (area in physical units when the pixel size is known), mean uncertainty, state", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "Prediction"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/predictions/{predictionId}/corrections": {
+          "post": {"summary": "Correct the result by hand ('correction' event): mode brush (pixels within radius of the polyline points), lasso (inside the closed polygon points) or fill (the 4-connected region of the predicted class under points[0]) take class; labels, fractions, pictures and exports follow at once; the pixels become reference labels of provenance 3 (corrected) and training labels of the next model", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}],
+                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"class": {"type": "integer"}, "mode": {"enum": ["brush", "lasso", "fill"]}, "points": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}}, "radius": {"type": "number"}, "plane": {"type": "integer"}, "sessionId": {"type": "string"}, "clientTime": {"type": "string"}}, "required": ["class", "mode", "points", "sessionId"]}}}},
+                   "responses": {"200": {"description": "{prediction, changedPixels, correctedPixels}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/predictions/{predictionId}/labels.png": {
           "get": {"summary": "RGBA class colours over the prediction's region", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "opacity", "in": "query", "required": false, "schema": {"type": "number"}}], "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}

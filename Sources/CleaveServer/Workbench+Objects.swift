@@ -177,7 +177,7 @@ extension Workbench {
         try results.write(corrections, kind: "predictions", id: predictionID, part: "corrections")
         if !dto.classes.contains(where: { $0.value == target.value }) { dto.classes.append(target) }
         let counted = Workbench.fractions(labels: labels, classes: dto.classes, spacing: spacing, region: dto.region,
-                                          roi: try Workbench.regionOfInterest(imageID: dto.imageId, db))
+                                          roi: try storedRegionOfInterest(imageID: dto.imageId, db))
         dto.fractions = counted.fractions
         dto.roi = counted.roi
         try Workbench.savePrediction(dto, db, insert: false)

@@ -120,13 +120,17 @@ extension Workbench {
         } else {
             chosen = projectImages
         }
-        var examples: [(ImageDTO, AnyImage, [StrokeDTO])] = []
+        // Training labels: pixels corrected on a result (correction tools, reclassified objects),
+        // then strokes painted over them (later wins; an eraser stroke clears both).
+        var examples: [(ImageDTO, AnyImage, [StrokeDTO], [UInt8]?)] = []
         var values = Set<Int>()
         for candidate in chosen {
             let strokes = try await strokes(imageID: candidate.id)
-            guard !strokes.isEmpty else { continue }
+            let corrected = try await correctionLabels(image: candidate)
+            guard !strokes.isEmpty || corrected != nil else { continue }
             values.formUnion(strokes.map(\.class).filter { $0 != 0 })   // 0 = eraser
-            examples.append((candidate, try await decoded(candidate).image, strokes))
+            if let corrected { values.formUnion(Set(corrected.filter { $0 != 0 }.map(Int.init))) }
+            examples.append((candidate, try await decoded(candidate).image, strokes, corrected))
         }
         guard !examples.isEmpty else { throw APIError(.badRequest, "no strokes to train from: paint at least two classes first") }
         guard values.count >= 2 else {
@@ -142,15 +146,17 @@ extension Workbench {
             var labelled: [String: Int] = [:]
             let options = PixelClassifier.TrainingOptions(bank: bank, forest: RandomForestConfiguration(treeCount: treeCount, seed: seed),
                                                           blockSize: PixelFeatureCache.blockSize)
-            for (dto, pixels, strokes) in ready {
+            for (dto, pixels, strokes, corrected) in ready {
                 // One label plane per image plane: each stroke labels the plane it was painted on.
-                let labels = StrokeRaster.labels(strokes, width: dto.width, height: dto.height, depth: dto.depth)
+                var labels = corrected ?? [UInt8](repeating: 0, count: dto.width * dto.height * dto.depth)
+                StrokeRaster.paint(strokes, width: dto.width, height: dto.height, depth: dto.depth, into: &labels)
                 for v in labels where v != 0 { labelled[String(v), default: 0] += 1 }
                 let labelImage = Image<UInt8>(shape: Shape(width: dto.width, height: dto.height, depth: dto.depth), pixels: labels)
                 // The whole image's windows, measured once per image (cached), as prediction uses them.
                 let input = try pixelFeatures.prepared(sha256: dto.sha256, input: PixelClassifierInput(name: dto.name, image: pixels),
                                                        normalisation: options.normalisation)
-                training.append(.init(input: input, labels: AnyImage(labelImage), labelsName: "strokes of \(dto.name)"))
+                training.append(.init(input: input, labels: AnyImage(labelImage),
+                                      labelsName: corrected == nil ? "strokes of \(dto.name)" : "strokes and corrections of \(dto.name)"))
             }
             let shas = ready.map { $0.0.sha256 }
             try context.checkCancelled()

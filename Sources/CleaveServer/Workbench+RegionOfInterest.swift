@@ -127,7 +127,12 @@ extension Workbench {
 
     /// The image's region of interest as stored now (nil when none), for a job or an export.
     func storedRegionOfInterest(imageID: String) throws -> RegionOfInterestDTO? {
-        let roi = try database.pool.read { db in try Workbench.regionOfInterest(imageID: imageID, db) }
+        try database.pool.read { db in try storedRegionOfInterest(imageID: imageID, db) }
+    }
+
+    /// The same inside a transaction (GRDB's database access is not reentrant).
+    func storedRegionOfInterest(imageID: String, _ db: GRDB.Database) throws -> RegionOfInterestDTO? {
+        let roi = try Workbench.regionOfInterest(imageID: imageID, db)
         return roi.polygon == nil && roi.outsideClass == nil ? nil : roi
     }
 }

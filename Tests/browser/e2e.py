@@ -504,6 +504,80 @@ def _():
     js("cleave.viewer.highlight = null; cleave.viewer.fit();")
 
 
+def current_labels():
+    return tifffile.imread(io.BytesIO(http("GET", f"/api/predictions/{ctx['prediction']}/labels.tif", raw=True)[1]))
+
+
+@step("correct the result by hand: lasso and fill; the fractions follow and the next model learns it (issue 22, item 4)", needs=("predict",))
+def _():
+    status, _ = http("POST", f"/api/predictions/{ctx['prediction']}/corrections", {"class": 1, "mode": "fill", "points": [[1, 1]]})
+    if status == 404:
+        raise Skip("the server has no corrections route")
+    key("c")
+    particle, film = ctx["classes"]["particle"], ctx["classes"]["film"]
+    js("[...document.querySelectorAll('#classes li')].find((li) => li.dataset.value == arguments[0]).click()", str(film))
+    assert js("return cleave.state.classValue") == film, "film is not the chosen class"
+    js("document.getElementById('correct-mode').value = 'lasso'")
+    before = current_labels()
+    # A 40x40 square around the largest particle region away from the reclassified object.
+    corrected = ctx.get("corrected", np.zeros(truth.shape, bool))
+    # Kept clear of the reclassified object and of the painted particle stroke (later steps check both).
+    keep_out = ndimage.binary_dilation(corrected, iterations=30)
+    keep_out[max(0, ctx["particle"][1] - 45):ctx["particle"][1] + 46, max(0, ctx["particle"][0] - 45):ctx["particle"][0] + 46] = True
+    regions, count = ndimage.label((before == particle) & ~keep_out)
+    assert count > 0, "no particle region left to correct"
+    biggest = 1 + int(np.argmax(ndimage.sum(np.ones_like(regions), regions, range(1, count + 1))))
+    cy, cx = [int(v) for v in ndimage.center_of_mass(regions == biggest)]
+    h, w = truth.shape
+    x0, x1, y0, y1 = max(2, cx - 20), min(w - 3, cx + 20), max(2, cy - 20), min(h - 3, cy + 20)
+    js("cleave.viewer.fit()")
+    paint([(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0 + 1)])
+    wait_for(lambda: "Corrected" in text("status") or "error" in el("status").get_attribute("class"), "the lasso correction")
+    assert "Corrected" in text("status"), text("status")
+    after = current_labels()
+    inner = np.zeros(truth.shape, bool); inner[y0 + 2:y1 - 1, x0 + 2:x1 - 1] = True
+    outer = np.zeros(truth.shape, bool); outer[max(0, y0 - 2):y1 + 3, max(0, x0 - 2):x1 + 3] = True
+    assert np.all(after[inner] == film), "pixels inside the lasso are not film"
+    assert np.array_equal(after[~outer], before[~outer]), "the lasso changed pixels outside it"
+    shot("corrected-lasso")
+    lasso_changed = before != after
+    # Fill: the connected particle region under a click becomes film.
+    js("document.getElementById('correct-mode').value = 'fill'")
+    remaining, count = ndimage.label(after == particle)   # 4-connected, as the server's fill
+    sizes = ndimage.sum(np.ones_like(remaining), remaining, range(1, count + 1))
+    under_stroke = remaining[ctx["particle"][1], ctx["particle"][0]]
+    if under_stroke > 0:
+        sizes[under_stroke - 1] = 0   # not the painted particle's region
+    assert sizes.max() > 0, "no particle region left to fill"
+    target = 1 + int(np.argmax(sizes))
+    ys, xs = np.nonzero(remaining == target)
+    pick = len(ys) // 2
+    js("cleave.viewer.centreOn({x: arguments[0] - 2, y: arguments[1] - 2, width: 4, height: 4}, false)", int(xs[pick]), int(ys[pick]))
+    js("document.getElementById('status').textContent = ''")
+    click_image(xs[pick] + 0.5, ys[pick] + 0.5)
+    wait_for(lambda: "Corrected" in text("status") or "error" in el("status").get_attribute("class"), "the fill correction")
+    filled = current_labels()
+    changed = filled != after
+    assert int(changed.sum()) == int(sizes[target - 1]), f"fill changed {int(changed.sum())} px, the region has {int(sizes[target - 1])}"
+    assert np.all(changed == (remaining == target)), "fill changed pixels outside the connected region"
+    percent = float(js("return [...document.querySelectorAll('#fractions tbody tr')].find((tr) => tr.textContent.includes('film')).children[2].textContent"))
+    assert abs(percent - 100 * float((filled == film).sum()) / filled.size) < 0.06, f"film {percent} % on the page"
+    shot("corrected-fill")
+    ctx["corrected"] = corrected | lasso_changed | changed
+    ctx["correction_pixels"] = int((lasso_changed | changed).sum())
+    # The next model learns from the corrections: film's training pixels grow by at least the
+    # corrected ones (strokes alone give a few hundred).
+    status, job = http("POST", f"/api/images/{ctx['image']}/train", {"sessionId": "e2e-correction-check", "treeCount": 5},
+                       user=ctx["user"])
+    assert status == 202, job
+    wait_for(lambda: http("GET", f"/api/jobs/{job['id']}")[1]["state"] in ("done", "failed"), "the training job")
+    done = http("GET", f"/api/jobs/{job['id']}")[1]
+    assert done["state"] == "done", done
+    model = http("GET", f"/api/models/{done['result']['modelId']}")[1]
+    assert model["labelledPixels"][str(film)] >= ctx["correction_pixels"], (model["labelledPixels"], ctx["correction_pixels"])
+    key("v")
+
+
 @step("accept the prediction", needs=("predict",))
 def _():
     assert "Prediction" in text("decision-target"), text("decision-target")
@@ -704,11 +778,14 @@ def _():
     # The undone slip counts for nothing: there the accepted prediction (weak) decides.
     assert provenance[sy, sx] == 1, f"undone stroke left provenance {provenance[sy, sx]}"
     assert labels[sy, sx] == ctx["labels"][sy, sx], "the slip's pixel is not the accepted prediction's label"
-    strong = int((provenance == 2).sum())
+    strong = int((provenance >= 2).sum())
     weak = int((provenance == 1).sum())
     assert summary["strongPixels"] == strong and summary["weakPixels"] == weak, (summary, strong, weak)
+    assert summary["correctedPixels"] == int((provenance == 3).sum()), summary
     corrected = ctx.get("corrected", np.zeros(truth.shape, bool))
-    assert np.all(provenance[corrected] == 2), "a reclassified object is not a strong (corrected by hand) reference label"
+    # Corrected by hand (reclassified object, lasso, fill): provenance 3, or 2 where a stroke lies on top.
+    assert np.all(provenance[corrected] >= 2), "a corrected pixel is not a strong reference label"
+    assert int((provenance[corrected] == 3).sum()) > 0.9 * int(corrected.sum()), "corrections lack their own provenance (3)"
     assert 0 < int(((provenance == 2) & ~corrected).sum()) < 2000, f"{strong} strong pixels for three short strokes"
     assert weak + strong == truth.size, "accepted prediction should cover the whole image"
     # Away from strokes the reference equals the accepted prediction.

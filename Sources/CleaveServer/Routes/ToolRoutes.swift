@@ -116,6 +116,12 @@ struct ToolRoutes {
                                                                    sessionID: request.uri.queryParameters.get("sessionId")))
         }
 
+        // Correcting a result by hand (brush, lasso, fill)
+        api.post("predictions/{predictionId}/corrections") { request, context in
+            let input = try await request.decodeJSON(CorrectionInput.self, limit: jsonLimit)
+            return try await workbench.correctPrediction(id: try context.parameter("predictionId"), userID: request.userID, input: input)
+        }
+
         // Region of interest (fractions, objects and label exports count only what lies inside)
         api.get("images/{imageId}/roi") { _, context in
             try await workbench.regionOfInterest(imageID: try context.parameter("imageId"))
