@@ -34,6 +34,7 @@ public enum OpenAPIDocument {
         ("post", "/api/images/{imageId}/train"),
         ("get", "/api/projects/{projectId}/models"),
         ("get", "/api/models/{modelId}"),
+        ("get", "/api/models/{modelId}/model.json"), ("get", "/api/models/{modelId}/model.onnx"),
         ("post", "/api/images/{imageId}/predict"),
         ("get", "/api/images/{imageId}/predictions"),
         ("get", "/api/predictions/{predictionId}"),
@@ -197,6 +198,12 @@ public enum OpenAPIDocument {
         },
         "/api/projects/{projectId}/models": {
           "get": {"summary": "The project's models by version", "parameters": [{"name": "projectId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "{models: [Model]}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/models/{modelId}/model.json": {
+          "get": {"summary": "The model file (cleave predict --model reads it)", "parameters": [{"name": "modelId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "JSON", "content": {"application/json": {}}}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/models/{modelId}/model.onnx": {
+          "get": {"summary": "A U-Net model as ONNX (opset 17; 400 for a random forest)", "parameters": [{"name": "modelId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "ONNX", "content": {"application/octet-stream": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/models/{modelId}": {
           "get": {"summary": "One model: version, classes, training images, labelled pixels, out-of-bag accuracy", "parameters": [{"name": "modelId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "Model"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}

@@ -19,6 +19,12 @@ public struct TrainInput: Codable, Sendable {
     public var bank: String?
     /// 3D filters across the planes of stacks (default false: each plane on its own).
     public var threeD: Bool?
+    /// forest (default) or unet.
+    public var method: String?
+    /// U-Net: training steps (default ``Workbench/defaultUNetSteps``).
+    public var steps: Int?
+    /// U-Net: time budget in minutes (stops at whichever of steps / minutes comes first).
+    public var minutes: Double?
 }
 
 public struct RegionDTO: Codable, Equatable, Sendable {
@@ -58,6 +64,11 @@ public struct ModelDTO: ResponseCodable, Equatable, Sendable {
     public var bank: String
     public var oobAccuracy: Double?
     public var createdAt: String
+    /// forest (absent in older models) or unet.
+    public var method: String? = nil
+    /// U-Net: steps trained and the kept weights' validation mean IoU.
+    public var steps: Int? = nil
+    public var validationMeanIoU: Double? = nil
 }
 
 public struct FractionDTO: Codable, Equatable, Sendable {
@@ -140,6 +151,12 @@ extension Workbench {
         let params = try JSONValue.from(input)
         let seed = input.seed ?? 0
         let ready = examples
+        switch input.method ?? "forest" {
+        case "forest": break
+        case "unet":
+            return try startUNetTraining(image: image, actor: actor, input: input, examples: ready, projectClasses: projectClasses)
+        case let other: throw APIError(.badRequest, "method must be forest or unet, got \(other.prefix(40))")
+        }
         return try jobs.submit(kind: "train", imageID: imageID, projectID: image.projectId, params: params) { [self] context in
             context.report(0, "rasterising strokes")
             var training: [PixelClassifier.TrainingExample] = []
@@ -232,6 +249,9 @@ extension Workbench {
     public func startPrediction(imageID: String, userID: String, input: PredictInput) async throws -> JobDTO {
         let actor = try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
         let image = try await image(id: imageID)
+        if let chosen = try await chosenModel(input.modelId, image: image), chosen.method == "unet" {
+            return try await startUNetPrediction(image: image, actor: actor, input: input, modelDTO: chosen)
+        }
         if image.depth > 1 { return try await startStackPrediction(image: image, actor: actor, input: input) }
         let modelDTO: ModelDTO
         if let id = input.modelId {

@@ -143,6 +143,12 @@ struct ToolRoutes {
         api.get("models/{modelId}") { _, context in
             try await workbench.model(id: try context.parameter("modelId"))
         }
+        api.get("models/{modelId}/{file}") { _, context -> Response in
+            let file = try context.parameter("file")
+            guard file.hasPrefix("model.") else { throw APIError(.notFound, "models are offered as model.json or model.onnx") }
+            let found = try await workbench.modelFile(id: try context.parameter("modelId"), format: String(file.dropFirst(6)))
+            return fileResponse(found.bytes, type: found.type, filename: found.filename)
+        }
         api.post("images/{imageId}/predict") { request, context -> EditedResponse<JobDTO> in
             let input = try await request.decodeJSON(PredictInput.self, limit: jsonLimit)
             return EditedResponse(status: .accepted, response: try await workbench.startPrediction(
