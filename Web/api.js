@@ -140,6 +140,7 @@ export const api = {
   predictions: (imageId) => call("GET", `/api/images/${imageId}/predictions`).then((r) => r.predictions),
   decidePrediction: (id, decision) => call("POST", `/api/predictions/${id}/${decision}`, withSession()),
   predictionURL: (id, layer) => `/api/predictions/${id}/${layer}`,
+  modelURL: (id, file) => `/api/models/${id}/${file}`,
   correctPrediction: (id, body) => call("POST", `/api/predictions/${id}/corrections`, withSession(body)),
 
   // Objects

@@ -71,13 +71,24 @@ extension Workbench {
             }
             let model: UNetSegmenterModel
             do {
-                let set = try NeuralTrainingSet(training, classes: classes, slices: options.slices, validationFraction: options.validationFraction,
-                                                percentiles: options.percentiles, flattening: options.flattening)
+                // A few strokes may be too few to hold some back: then the network trains on all of
+                // them without a validation split (and the page says so) rather than refusing.
+                var used = options
+                let set: NeuralTrainingSet
+                do {
+                    set = try NeuralTrainingSet(training, classes: classes, slices: used.slices, validationFraction: used.validationFraction,
+                                                percentiles: used.percentiles, flattening: used.flattening)
+                } catch where used.validationFraction > 0 {
+                    used.validationFraction = 0
+                    set = try NeuralTrainingSet(training, classes: classes, slices: used.slices, validationFraction: 0,
+                                                percentiles: used.percentiles, flattening: used.flattening)
+                }
+                let validated = used.validationFraction > 0
                 // The chart's series: every step's loss (thinned to at most 400 points) and each validation pass.
                 var losses: [(Int, Double)] = []
                 var validations: [(Int, Double)] = []
                 var lastPush = Date.distantPast
-                model = try UNetTrainer.train(set, options: options, images: examples.map { $0.0.name }) { status in
+                model = try UNetTrainer.train(set, options: used, images: examples.map { $0.0.name }) { status in
                     try context.checkCancelled()
                     losses.append((status.step, status.loss))
                     let evaluated = status.evaluation.map { $0.step == status.step } ?? false
@@ -87,11 +98,12 @@ extension Workbench {
                         + String(format: ", loss %.3f", status.loss)
                         + (status.evaluation.map { String(format: ", validation mean IoU %.3f", $0.meanIoU) } ?? "")
                     context.report(status.progress, stage)
-                    guard Date().timeIntervalSince(lastPush) >= 0.25 || evaluated else { return }
+                    guard Date().timeIntervalSince(lastPush) >= 0.25 || evaluated || status.step == status.totalSteps else { return }
                     lastPush = Date()
                     context.reportMetrics(.object([
                         "step": .number(Double(status.step)),
                         "totalSteps": status.totalSteps.map { .number(Double($0)) } ?? .null,
+                        "validated": .bool(validated),
                         "loss": .array(losses.map { .array([.number(Double($0.0)), .number($0.1)]) }),
                         "validation": .array(validations.map { .array([.number(Double($0.0)), .number($0.1)]) })]))
                 }

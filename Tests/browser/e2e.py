@@ -925,6 +925,51 @@ def _():
     shot("reloaded-objects-reopened")
 
 
+@step("train a U-Net in the page: the loss chart follows the steps, Cancel keeps no model, then a model to download and a prediction (issue 22, item 2)",
+      needs=("jobs", "classes", "predict"))
+def _():
+    key("b")
+    js("""const m = document.getElementById('train-method'); m.value = 'unet'; m.dispatchEvent(new Event('change'));""")
+    assert not el("live-update").is_enabled(), "Live update stays enabled for a U-Net"
+    assert not el("forest-settings").is_displayed() and el("train-steps").is_displayed(), "the forest's settings are shown for a U-Net"
+    models = lambda: http("GET", f"/api/projects/{ctx['project']}/models")[1]["models"]
+    before = len(models())
+    set_value("train-steps", 20000)
+    el("update-once").click()
+    wait_for(lambda: "loss" in text("train-chart-caption") and "of 20000" in text("train-chart-caption"), "the chart's first steps",
+             timeout=max(args.timeout, 120))
+    el("job-cancel").click()
+    wait_for(lambda: "cancelled" in text("job-stage") or "cancelled" in text("status"), "the training to stop")
+    wait_for(lambda: not js("return !!cleave.state.job"), "the page to be free again")
+    assert len(models()) == before, "a cancelled U-Net training made a model"
+    set_value("train-steps", 40)
+    el("update-once").click()
+    wait_for(lambda: js("return !!cleave.state.prediction && cleave.state.prediction.modelVersion === arguments[0] && !cleave.state.job",
+                        before + 1), "the U-Net's prediction", timeout=max(args.timeout, 300))
+    newest = models()[-1]
+    assert newest["method"] == "unet" and 1 <= newest["steps"] <= 40, newest
+    caption = text("train-chart-caption")
+    assert f"step {newest['steps']} of 40" in caption and (newest["steps"] == 40 or "stopped early" in caption), caption
+    # The chart has its loss line drawn (blue pixels on the canvas).
+    blue = js("""const c = document.getElementById('train-chart'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 2] > 180 && d[i] < 140 && d[i + 3] > 0) n++; return n;""")
+    assert blue > 40, f"{blue} blue pixels: no loss line on the chart"
+    links = {a.get_attribute("textContent"): a.get_attribute("href") for a in el("model-links").find_elements(By.TAG_NAME, "a")}
+    assert set(links) == {"Cleave model", "ONNX"}, links
+    status, onnx = http("GET", f"/api/models/{newest['id']}/model.onnx", raw=True)
+    assert status == 200 and onnx[:1] == b"\x08" and b"cleave" in onnx[:200].lower(), (status, onnx[:40])
+    status, model_json = http("GET", f"/api/models/{newest['id']}/model.json")
+    assert status == 200 and "classes" in model_json, str(model_json)[:200]
+    labels = tifffile.imread(io.BytesIO(http("GET", f"/api/predictions/{js('return cleave.state.prediction.id')}/labels.tif", raw=True)[1]))
+    # 40 steps on a few strokes teach the network little; what is checked is that its result is a whole-image
+    # label image of the project's classes (the agreement with the forest is printed for the record).
+    print(f"        U-Net (40 steps) agrees with the forest's result on {float((labels == ctx['labels']).mean()):.3f} of the pixels")
+    assert labels.shape == truth.shape and set(np.unique(labels)) <= set(ctx["classes"].values()), (labels.shape, np.unique(labels))
+    shot("unet-trained-chart-and-links")
+    js("""const m = document.getElementById('train-method'); m.value = 'forest'; m.dispatchEvent(new Event('change'));""")
+    assert el("live-update").is_enabled()
+
+
 def make_test_images():
     """The files a new user tried: 8-bit, RGB-stored greyscale, true colour, a 5-page stack."""
     rng = np.random.default_rng(22)

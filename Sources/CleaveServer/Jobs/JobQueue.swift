@@ -22,7 +22,7 @@ public struct JobDTO: ResponseCodable, Equatable, Sendable {
     public var startedAt: String?
     public var finishedAt: String?
     /// Live figures of a running job (a U-Net's loss and validation IoU per step, for the page's
-    /// chart); null otherwise and once the job has finished (the model keeps its history).
+    /// chart); the last figures stay with the finished job; null for jobs without figures.
     public var metrics: JSONValue? = nil
 
     public var isFinished: Bool { JobDTO.terminalStates.contains(state) }
@@ -295,7 +295,6 @@ public final class JobQueue: @unchecked Sendable {
     private func finish(_ id: String, state: String, result: JSONValue?, error: String?) {
         lock.lock()
         guard var entry = live[id] else { lock.unlock(); return }
-        entry.job.metrics = nil
         entry.job.state = state
         entry.job.result = result
         entry.job.error = error
