@@ -249,6 +249,45 @@ async function trainAndPredict(region, label) {
   return prediction;
 }
 
+// ---------- batch: the newest model applied to every image of the project ----------
+
+// Images the model cannot classify (another channel count, say) are named and skipped; Cancel stops the batch.
+async function predictAll() {
+  const project = state.project, line = $("batch-status");
+  if (!project) return;
+  line.classList.remove("error");
+  const model = (await api.models(project.id)).at(-1);
+  if (!model) { line.textContent = "No model yet: paint a few strokes and Train & predict first."; return; }
+  const images = state.images.slice();
+  $("predict-all").disabled = $("update-once").disabled = true;
+  let predicted = 0, stopped = false;
+  const failed = [];
+  try {
+    for (const [i, image] of images.entries()) {
+      line.textContent = `Predicting ${i + 1} of ${images.length}: ${image.name} with model v${model.version}…`;
+      let result;
+      try {
+        result = await runJob(() => api.predict(image.id, { modelId: model.id }), `Predict all (${i + 1} of ${images.length}, ${image.name})`);
+      } catch (error) {
+        failed.push(error.message.startsWith(image.name) ? error.message : `${image.name}: ${error.message}`);
+        continue;
+      }
+      if (!result) { stopped = true; break; }
+      predicted += 1;
+      // The image on screen shows its new result at once.
+      if (state.image?.id === image.id) showPrediction(await api.prediction(result.predictionId), model.version);
+    }
+    record("predict.all", { modelVersion: model.version, images: predicted, of: images.length, failed: failed.length });
+    line.textContent = `${stopped ? "Stopped: " : ""}${predicted} of ${images.length} images predicted with model v${model.version}` +
+      (failed.length ? `; not predicted: ${failed.join("; ")}` : "") +
+      ". Export › Fractions of all images has the table; open an image to see its result.";
+    line.classList.toggle("error", failed.length > 0);
+  } finally {
+    $("predict-all").disabled = $("update-once").disabled = false;
+  }
+}
+$("predict-all").addEventListener("click", predictAll);
+
 // The live preview covers the visible rectangle of the plane on screen.
 function previewRegion() {
   const region = viewer.visibleRegion();
@@ -390,6 +429,7 @@ hooks.imageCleared.push(() => {
   $("train-chart-figure").hidden = true;
   $("model-links").hidden = true;
 });
+hooks.projectOpened.push(() => { $("batch-status").textContent = ""; });
 hooks.imageOpened.push(async (image) => {
   try {
     const predictions = (await api.predictions(image.id) || []).sort((a, b) => b.createdAt.localeCompare(a.createdAt));

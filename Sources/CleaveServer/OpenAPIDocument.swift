@@ -33,6 +33,7 @@ public enum OpenAPIDocument {
         ("post", "/api/clusterings/{clusteringId}/reject"),
         ("post", "/api/images/{imageId}/train"),
         ("get", "/api/projects/{projectId}/models"),
+        ("get", "/api/projects/{projectId}/fractions.csv"),
         ("get", "/api/models/{modelId}"),
         ("get", "/api/models/{modelId}/model.json"), ("get", "/api/models/{modelId}/model.onnx"),
         ("post", "/api/images/{imageId}/predict"),
@@ -194,10 +195,13 @@ public enum OpenAPIDocument {
           "post": {"summary": "Reject a clustering ('reject' event)", "parameters": [{"name": "clusteringId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId}"}}}}, "responses": {"200": {"description": "Clustering"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/images/{imageId}/train": {
-          "post": {"summary": "Start training a random-forest pixel classifier from the active strokes of the project's images (a new model version)", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, imageIds?, treeCount?: 1-500, seed?, bank?: default|ilastik|windows|fast|full}"}}}}, "responses": {"202": {"description": "Job (result {modelId, version})"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+          "post": {"summary": "Start training a pixel classifier (random forest, or a U-Net with method unet) from the active strokes and corrections of the project's images (a new model version)", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, imageIds?, method?: forest|unet, seed?; forest: treeCount?: 1-500, bank?: default|ilastik|windows|fast|full; unet: steps?: 1-20000, minutes?}"}}}}, "responses": {"202": {"description": "Job (result {modelId, version})"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/projects/{projectId}/models": {
           "get": {"summary": "The project's models by version", "parameters": [{"name": "projectId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "{models: [Model]}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/projects/{projectId}/fractions.csv": {
+          "get": {"summary": "Class fractions of every image of the project (its newest accepted whole-image result, else its newest whole-image one): one row per image and class", "parameters": [{"name": "projectId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/models/{modelId}/model.json": {
           "get": {"summary": "The model file (cleave predict --model reads it)", "parameters": [{"name": "modelId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "JSON", "content": {"application/json": {}}}, "404": {"$ref": "#/components/responses/Error"}}}

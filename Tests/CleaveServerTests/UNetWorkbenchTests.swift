@@ -97,3 +97,46 @@ import Testing
         }
     }
 }
+
+/// Issue 22, item 2 (batch): the class fractions of every image of a project in one CSV.
+@Suite struct ProjectFractionsTests {
+    @Test func oneRowPerImageAndClassFromEachImagesCurrentResult() async throws {
+        let (_, app) = try Harness.workbench("server-project-fractions")
+        let (stack, _) = WorkbenchDefectsTests.diskStack()
+        try await app.test(.router) { client in
+            let project = try await Harness.createProject(client)
+            let first = try await Harness.uploadImage(client, project: project, name: "disks, first.tif", bytes: try Harness.tiff(stack.plane(0)))
+            let second = try await Harness.uploadImage(client, project: project, name: "second.tif", bytes: try Harness.tiff(stack.plane(1)))
+            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "disk"}"#, status: .created)
+            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "film, bright"}"#, status: .created)
+            for (x, y) in [(16, 18), (44, 20)] { _ = try await WorkbenchDefectsTests.stroke(client, first, class: 1, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
+            for (x, y) in [(4, 4), (58, 58)] { _ = try await WorkbenchDefectsTests.stroke(client, first, class: 2, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
+            _ = try await Harness.run(client, "/api/images/\(first)/train", #"{"sessionId": "session-0001", "treeCount": 5, "bank": "fast"}"#)
+            func predict(_ image: String, _ extra: String = "") async throws -> [String: Any] {
+                let job = try await Harness.run(client, "/api/images/\(image)/predict", #"{"sessionId": "session-0001"\#(extra)}"#)
+                return try await Harness.get(client, "/api/predictions/\(try #require((job["result"] as? [String: Any])?["predictionId"] as? String))")
+            }
+            let accepted = try await predict(first)
+            try await Harness.post(client, "/api/predictions/\(try #require(accepted["id"] as? String))/accept", #"{"sessionId": "session-0001"}"#)
+            _ = try await predict(first)   // newer, but not accepted: the accepted one stays the image's result
+            _ = try await predict(first, #", "region": {"x": 0, "y": 0, "width": 10, "height": 10}"#)   // a live preview never counts
+
+            let response = try await client.execute(uri: "/api/projects/\(project)/fractions.csv", method: .get)
+            #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("text/csv") == true)
+            let lines = String(buffer: response.body).split(separator: "\n").map(String.init)
+            #expect(lines.first == "image,image_id,prediction_id,model_version,state,class_value,class,pixels,percent,area,area_unit,note")
+            let fractions = try #require(accepted["fractions"] as? [[String: Any]])
+            let expected = fractions.map { f -> String in
+                let name = f["name"] as? String == "film, bright" ? "\"film, bright\"" : (f["name"] as? String ?? "")
+                return "\"disks, first.tif\",\(first),\(accepted["id"] as? String ?? ""),1,accepted,\(f["value"] as? Int ?? 0),\(name),\(f["pixels"] as? Int ?? 0),"
+            }
+            let firstRows = lines.filter { $0.contains(first) }
+            #expect(firstRows.count == 2)
+            #expect(zip(firstRows, expected).allSatisfy { $0.hasPrefix($1) })
+            #expect(lines.filter { $0.contains(second) } == ["second.tif,\(second),,,,,,,,,,no whole-image result yet"])
+
+            let unknown = try await client.execute(uri: "/api/projects/no-such-project/fractions.csv", method: .get)
+            #expect(unknown.status == .notFound)
+        }
+    }
+}

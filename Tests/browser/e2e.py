@@ -925,6 +925,38 @@ def _():
     shot("reloaded-objects-reopened")
 
 
+@step("predict all images of the project with the newest model; the fractions of all images as one CSV (issue 22, item 2)",
+      needs=("jobs", "predict"))
+def _():
+    images = http("GET", f"/api/projects/{ctx['project']}/images")[1]["images"]
+    model = http("GET", f"/api/projects/{ctx['project']}/models")[1]["models"][-1]
+    before = {i["id"]: len(http("GET", f"/api/images/{i['id']}/predictions")[1]["predictions"]) for i in images}
+    key("b")
+    el("predict-all").click()
+    wait_for(lambda: "images predicted with model" in text("batch-status"), "the batch", timeout=max(args.timeout, 120))
+    line = text("batch-status")
+    shot("predict-all")
+    after = {i["id"]: http("GET", f"/api/images/{i['id']}/predictions")[1]["predictions"] for i in images}
+    new = {i: p[before[i]:] for i, p in after.items()}
+    done = [i for i in new if any(p["modelId"] == model["id"] for p in new[i])]
+    assert f"{len(done)} of {len(images)} images predicted with model v{model['version']}" in line, (line, len(done))
+    assert ctx["image"] in done, line
+    tile_new = [p for p in new[ctx["image"]] if p["modelId"] == model["id"]][-1]
+    print(f"        model v{model['version']} on the tile: " + ", ".join(f"{f['name']} {f['percent']:.1f} %" for f in tile_new["fractions"]))
+    # Images that could not be predicted are named on the line.
+    for image in images:
+        if image["id"] not in done:
+            assert image["name"] in line, (image["name"], line)
+    assert el("predict-all").is_enabled() and el("update-once").is_enabled(), "the buttons stay disabled after the batch"
+    driver.find_element(By.CSS_SELECTOR, '[data-export="project-fractions"]').click()
+    rows = list(csv.DictReader(open(wait_download("e2e_sandstone-class-fractions.csv"))))
+    assert {r["image_id"] for r in rows} == {i["id"] for i in images}, rows
+    # The open image's rows are its current result: the accepted prediction (accepted results win over newer ones).
+    current = [p for p in after[ctx["image"]] if p["state"] == "accepted" and p["region"]["width"] == truth.shape[1]][-1]
+    mine = [r for r in rows if r["image_id"] == ctx["image"]]
+    assert [(int(r["class_value"]), int(r["pixels"])) for r in mine] == [(f["value"], f["pixels"]) for f in current["fractions"]], (mine, current["fractions"])
+
+
 @step("train a U-Net in the page: the loss chart follows the steps, Cancel keeps no model, then a model to download and a prediction (issue 22, item 2)",
       needs=("jobs", "classes", "predict"))
 def _():

@@ -140,6 +140,10 @@ struct ToolRoutes {
         api.get("projects/{projectId}/models") { _, context in
             ListResponse(items: try await workbench.models(projectID: try context.parameter("projectId")), key: "models")
         }
+        api.get("projects/{projectId}/fractions.csv") { _, context -> Response in
+            fileResponse(Array(try await workbench.projectFractionsCSV(projectID: try context.parameter("projectId")).utf8),
+                         type: "text/csv; charset=utf-8", filename: "class-fractions.csv")
+        }
         api.get("models/{modelId}") { _, context in
             try await workbench.model(id: try context.parameter("modelId"))
         }
