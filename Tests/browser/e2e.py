@@ -487,6 +487,43 @@ def _():
              "the reclassification on the server")
 
 
+@step("objects in the image's units: sorted by a click on a heading, filtered by diameter, with a size histogram (issue 22, item 5)",
+      needs=("jobs", "objects"))
+def _():
+    key("o")
+    objects = js("return cleave.state.objectSet.objects")
+    spacing = js("return cleave.state.image.spacing")
+    assert spacing and spacing["unit"] == "nm", spacing
+    pixel_area, pixel_length = spacing["x"] * spacing["y"], (spacing["x"] * spacing["y"]) ** 0.5
+    headings = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#objects-table thead th")]
+    assert any(h.startswith("area nm²") or h.startswith("area µm²") for h in headings) and any(h.startswith("diam. nm") for h in headings), headings
+    factor = 1e6 if any(h.startswith("area µm²") for h in headings) else 1
+    ids = lambda: [int(tr.get_attribute("data-object")) for tr in driver.find_elements(By.CSS_SELECTOR, "#objects-table tbody tr")]
+    by_id = {o["id"]: o for o in objects}
+    first = driver.find_elements(By.CSS_SELECTOR, "#objects-table tbody tr")[0]
+    shown_area = float(first.find_elements(By.TAG_NAME, "td")[1].text)
+    expected_area = by_id[ids()[0]]["values"]["area"] * pixel_area / factor
+    assert abs(shown_area - expected_area) <= 0.002 * expected_area, (shown_area, expected_area)
+    driver.find_element(By.CSS_SELECTOR, '#objects-table th[data-sort="area"]').click()
+    areas = [by_id[i]["values"]["area"] for i in ids()]
+    assert areas == sorted(areas, reverse=True), areas[:5]
+    driver.find_element(By.CSS_SELECTOR, '#objects-table th[data-sort="area"]').click()
+    areas = [by_id[i]["values"]["area"] for i in ids()]
+    assert areas == sorted(areas), areas[:5]
+    counts = [int(c) for c in el("objects-histogram").get_attribute("data-counts").split(",")]
+    assert sum(counts) == len(objects) and len(counts) == 16, counts
+    diameters = sorted(o["values"]["equivalent_diameter"] * pixel_length for o in objects)
+    threshold = diameters[len(diameters) // 2]
+    set_value("objects-min", f"{threshold:.6f}")
+    expected = {o["id"] for o in objects if o["values"]["equivalent_diameter"] * pixel_length >= float(f"{threshold:.6f}")}
+    wait_for(lambda: set(ids()) == expected, "the filtered table")
+    assert f"{len(expected)} with a diameter in the range" in text("objects-summary"), text("objects-summary")
+    shot("objects-units-sorted-filtered-histogram")
+    el("objects-min").clear()
+    js("document.getElementById('objects-min').dispatchEvent(new Event('input'))")
+    wait_for(lambda: len(ids()) == len(objects), "the whole table again")
+
+
 @step("a reclassified object reaches the label TIFF and the fractions (issue 22, defect 5)", needs=("jobs", "objects"))
 def _():
     wait_for(lambda: "its pixels too" in text("status"), "the page's refreshed result")
