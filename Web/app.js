@@ -8,6 +8,7 @@ import * as objects from "./objects.js";
 import * as roi from "./roi.js";
 import * as correct from "./correct.js";
 import "./results.js";
+import "./pixelsize.js";
 
 // ---------- projects and images ----------
 
@@ -312,6 +313,7 @@ const adjust = () => viewer.setAdjustments($("brightness").value / 100, $("contr
 $("brightness").addEventListener("input", adjust);
 $("contrast-slider").addEventListener("input", adjust);
 
+hooks.pixelSizeChanged.push(() => updateScaleBar());
 function updateScaleBar() {
   const bar = viewer.scaleBar();
   $("scalebar").hidden = !bar;

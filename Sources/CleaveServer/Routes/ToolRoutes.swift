@@ -126,6 +126,10 @@ struct ToolRoutes {
         api.get("images/{imageId}/roi") { _, context in
             try await workbench.regionOfInterest(imageID: try context.parameter("imageId"))
         }
+        api.put("images/{imageId}/pixel-size") { request, context in
+            let input = try await request.decodeJSON(PixelSizeInput.self, limit: jsonLimit)
+            return try await workbench.setPixelSize(imageID: try context.parameter("imageId"), userID: request.userID, input: input)
+        }
         api.put("images/{imageId}/roi") { request, context in
             let input = try await request.decodeJSON(RegionOfInterestInput.self, limit: jsonLimit)
             return try await workbench.setRegionOfInterest(imageID: try context.parameter("imageId"), userID: request.userID, input: input)
