@@ -85,9 +85,21 @@ public struct ScaledRows: Sendable {
         var starts = [Int](repeating: tableRows, count: chunks + 1)
         starts[0] = 0
         var next = 1, seen = 0
-        for row in 0..<tableRows where included[row] {
-            while next < chunks && seen == n * next / chunks { starts[next] = row; next += 1 }
-            seen += 1
+        included.withUnsafeBufferPointer { flags in
+            let bytes = UnsafeRawPointer(flags.baseAddress!).assumingMemoryBound(to: UInt8.self)  // a Bool is one byte, 0 or 1
+            var row = 0
+            while row < tableRows && next < chunks {
+                // Eight flags at a time while the next chunk start is not among them.
+                if row + 8 <= tableRows {
+                    let ones = (UnsafeRawPointer(bytes + row).loadUnaligned(as: UInt64.self)).nonzeroBitCount
+                    if ones == 0 || seen + ones <= n * next / chunks { seen += ones; row += 8; continue }
+                }
+                if flags[row] {
+                    while next < chunks && seen == n * next / chunks { starts[next] = row; next += 1 }
+                    seen += 1
+                }
+                row += 1
+            }
         }
         return starts
     }
@@ -196,10 +208,28 @@ public struct ScaledRows: Sendable {
                 defer { row += count }
                 return (source + row * d, count)
             }
+            // The next `block` included rows (the same blocks as row by row): eight flags per
+            // step where they are all off (a run of dark windows) or all on and fit the block.
+            let flags = UnsafeRawPointer(included).assumingMemoryBound(to: UInt8.self)  // a Bool is one byte, 0 or 1
             var count = 0
             while row < end && count < ScaledRows.block {
+                if row + 8 <= end {
+                    let word = UnsafeRawPointer(flags + row).loadUnaligned(as: UInt64.self)
+                    if word == 0 { row += 8; continue }
+                    if word == 0x0101_0101_0101_0101 && count + 8 <= ScaledRows.block {
+                        (gathered + count * d).update(from: source + row * d, count: 8 * d)
+                        for i in 0..<8 { tableRow[count + i] = row + i }
+                        count += 8; row += 8
+                        continue
+                    }
+                }
                 if included[row] {
-                    (gathered + count * d).update(from: source + row * d, count: d)
+                    if d == 4 {  // one 16-byte move, not a call
+                        let v = UnsafeRawPointer(source + row * 4).loadUnaligned(as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(gathered + count * 4).storeBytes(of: v, as: SIMD4<Float>.self)
+                    } else {
+                        (gathered + count * d).update(from: source + row * d, count: d)
+                    }
                     tableRow[count] = row
                     count += 1
                 }
