@@ -94,6 +94,8 @@ export const api = {
   upload: (projectId, file, onProgress) =>
     uploadWithProgress(`/api/projects/${projectId}/images?name=${encodeURIComponent(file.name)}`, file, onProgress),
   image: (imageId) => call("GET", `/api/images/${imageId}`),
+  regionOfInterest: (imageId) => call("GET", `/api/images/${imageId}/roi`),
+  setRegionOfInterest: (imageId, body) => call("PUT", `/api/images/${imageId}/roi`, withSession(body)),
   window: (imageId, plane = 0) => call("GET", `/api/images/${imageId}/window${plane ? `?plane=${plane}` : ""}`),
   tileURL(imageId, level, x, y, window, plane = 0) {
     const query = [window ? `low=${window.low}&high=${window.high}` : "", plane ? `plane=${plane}` : ""].filter(Boolean).join("&");
@@ -138,6 +140,8 @@ export const api = {
   predictions: (imageId) => call("GET", `/api/images/${imageId}/predictions`).then((r) => r.predictions),
   decidePrediction: (id, decision) => call("POST", `/api/predictions/${id}/${decision}`, withSession()),
   predictionURL: (id, layer) => `/api/predictions/${id}/${layer}`,
+  modelURL: (id, file) => `/api/models/${id}/${file}`,
+  correctPrediction: (id, body) => call("POST", `/api/predictions/${id}/corrections`, withSession(body)),
 
   // Objects
   findObjects: (imageId, predictionId, classValue, minimumSize) =>

@@ -70,9 +70,9 @@ function showJob(job, label) {
   $("job").dataset.state = job.state;
 }
 
-// Starts work (`start` resolves with a Job) and follows it; resolves with the finished job's result,
-// null when cancelled; throws with the server's message when it failed.
-export async function runJob(start, label) {
+// Starts work (`start` resolves with a Job) and follows it (`onUpdate` sees every state of the job);
+// resolves with the finished job's result, null when cancelled; throws with the server's message when it failed.
+export async function runJob(start, label, onUpdate = null) {
   cancelRequested = false;
   $("job-cancel").disabled = false;
   $("job").hidden = false;
@@ -85,7 +85,7 @@ export async function runJob(start, label) {
     $("job").hidden = true;
     throw error;
   }
-  const final = await followJob(job, (j) => showJob(j, label));
+  const final = await followJob(job, (j) => { showJob(j, label); if (onUpdate) onUpdate(j); });
   state.job = null;
   $("job-cancel").disabled = true;
   setTimeout(() => { if (!state.job) $("job").hidden = true; }, final.state === "done" ? 1200 : 4000);
