@@ -21,7 +21,7 @@ public enum Parallel {
             return
         }
         withoutActuallyEscaping(body) { body in
-            let box = UncheckedBox(body)
+            let box = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: count) { i in box.value(i) }
         }
     }
@@ -74,11 +74,6 @@ private final class LowestIndexError: @unchecked Sendable {
         defer { pthread_mutex_unlock(&lock) }
         return lowest?.error
     }
-}
-
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }
 
 #if canImport(Glibc)

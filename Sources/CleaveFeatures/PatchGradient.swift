@@ -16,15 +16,3 @@ public enum PatchGradient {
     }
 }
 
-/// A raw pointer handed to parallel workers that write disjoint ranges.
-struct UnsafeMutableSendable<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
-}
-
-/// A raw read-only pointer handed to parallel workers.
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let pointer: UnsafePointer<T>
-    init(_ pointer: UnsafePointer<T>) { self.pointer = pointer }
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = UnsafePointer(pointer) }
-}

@@ -59,17 +59,17 @@ public enum PatchStatistics {
         var table = [Double](repeating: 0, count: regions.count * columns)
         let width = image.width
         table.withUnsafeMutableBufferPointer { t in
-            let out = UnsafeMutableSendable(t.baseAddress!)
+            let out = UncheckedSendable(t.baseAddress!)
             image.pixels.withUnsafeBufferPointer { pixelBuffer in
-                let pixels = UnsafeSendable(pixelBuffer.baseAddress!)
+                let pixels = UncheckedSendable(pixelBuffer.baseAddress!)
                 let count = pixelBuffer.count
                 let gradientPixels = gradientImage?.pixels
                 Parallel.forEachChunk(of: regions.count, chunkCount: Parallel.chunkCount(total: regions.count, minimumPerChunk: 4)) { range in
                     var scratch = PatchScratch()
                     var gradientBuffer: [Float] = []
-                    let buffer = UnsafeBufferPointer(start: pixels.pointer, count: count)
+                    let buffer = UnsafeBufferPointer(start: pixels.value, count: count)
                     for index in range {
-                        let row = out.pointer + index * columns
+                        let row = out.value + index * columns
                         computeOne(buffer, width: width, region: regions[index], statistics: statistics, options: options,
                                    integral: isIntegral, gradient: gradientPixels, gradientBuffer: &gradientBuffer,
                                    scratch: &scratch, into: row)

@@ -92,15 +92,15 @@ extension SlidingWindow {
                 mostlyExcluded.withUnsafeMutableBufferPointer { mostly in
                     image.pixels.withUnsafeBufferPointer { src in
                         flags.withUnsafeBufferPointer { flags in
-                            let w = UnsafeSendable(UnsafeRawPointer(flags.baseAddress!).assumingMemoryBound(to: UInt8.self))
-                            let out = UnsafeMutableSendable(out.baseAddress!)
-                            let coverage = UnsafeSendableCoverage(excludedAbove.map { .excludedAbove($0, mostly.baseAddress!) }
+                            let w = UncheckedSendable(UnsafeRawPointer(flags.baseAddress!).assumingMemoryBound(to: UInt8.self))
+                            let out = UncheckedSendable(out.baseAddress!)
+                            let coverage = UncheckedSendable<SlidingWindowMaskedKernel.Coverage>(excludedAbove.map { .excludedAbove($0, mostly.baseAddress!) }
                                                                   ?? .fraction(fraction.baseAddress!))
-                            let src = UnsafeSendable(src.baseAddress!)
+                            let src = UncheckedSendable(src.baseAddress!)
                             Parallel.forEachChunk(of: outRows, chunkCount: bands) { rows in
-                                SlidingWindowMaskedKernel.band(src.pointer, flags: w.pointer, excludedValue: excludedValue ? 1 : 0, width: width,
+                                SlidingWindowMaskedKernel.band(src.value, flags: w.value, excludedValue: excludedValue ? 1 : 0, width: width,
                                                                window: window, stride: stride, shift: shift, outRows: rows,
-                                                               outColumns: outColumns, codes: codes, out: out.pointer, coverage: coverage.value)
+                                                               outColumns: outColumns, codes: codes, out: out.value, coverage: coverage.value)
                             }
                         }
                     }
@@ -112,8 +112,3 @@ extension SlidingWindow {
     }
 }
 
-/// The kernel's coverage output, handed to the band workers (each writes its own rows only).
-private struct UnsafeSendableCoverage: @unchecked Sendable {
-    let value: SlidingWindowMaskedKernel.Coverage
-    init(_ value: SlidingWindowMaskedKernel.Coverage) { self.value = value }
-}

@@ -81,13 +81,13 @@ public enum SlidingWindow {
         }
         let bands = max(1, min(16, outRows / 64))
         values.withUnsafeMutableBufferPointer { out in
-            let outBox = UnsafeMutableSendable(out.baseAddress!)
+            let outBox = UncheckedSendable(out.baseAddress!)
             image.pixels.withUnsafeBufferPointer { src in
-                let srcBox = UnsafeSendable(src.baseAddress!)
+                let srcBox = UncheckedSendable(src.baseAddress!)
                 Parallel.forEachChunk(of: outRows, chunkCount: bands) { rowRange in
-                    SlidingWindowKernel.band(srcBox.pointer, width: image.width, window: window, stride: stride,
+                    SlidingWindowKernel.band(srcBox.value, width: image.width, window: window, stride: stride,
                                              shift: shift, outRows: rowRange, outColumns: outColumns,
-                                             codes: codes, out: outBox.pointer)
+                                             codes: codes, out: outBox.value)
                 }
             }
         }

@@ -61,13 +61,13 @@ func eigenvalueFields(_ elements: [[Float]]) -> [[Float]] {
                 elements[2].withUnsafeBufferPointer { yy in
                     first.withUnsafeMutableBufferPointer { f in
                         second.withUnsafeMutableBufferPointer { s in
-                            let xx = UncheckedPointer(xx.baseAddress!), xy = UncheckedPointer(xy.baseAddress!)
-                            let yy = UncheckedPointer(yy.baseAddress!)
-                            let f = UncheckedMutablePointer(f.baseAddress!), s = UncheckedMutablePointer(s.baseAddress!)
+                            let xx = UncheckedSendable(xx.baseAddress!), xy = UncheckedSendable(xy.baseAddress!)
+                            let yy = UncheckedSendable(yy.baseAddress!)
+                            let f = UncheckedSendable(f.baseAddress!), s = UncheckedSendable(s.baseAddress!)
                             Parallel.forEachChunk(of: count, chunkCount: chunks) { range in
                                 for i in range {
-                                    let (l1, l2) = symmetricEigenvalues2(xx.pointer[i], xy.pointer[i], yy.pointer[i])
-                                    f.pointer[i] = l1; s.pointer[i] = l2
+                                    let (l1, l2) = symmetricEigenvalues2(xx.value[i], xy.value[i], yy.value[i])
+                                    f.value[i] = l1; s.value[i] = l2
                                 }
                             }
                         }
@@ -83,12 +83,12 @@ func eigenvalueFields(_ elements: [[Float]]) -> [[Float]] {
     first.withUnsafeMutableBufferPointer { f in
         second.withUnsafeMutableBufferPointer { s in
             third.withUnsafeMutableBufferPointer { t in
-                let f = UncheckedMutablePointer(f.baseAddress!), s = UncheckedMutablePointer(s.baseAddress!)
-                let t = UncheckedMutablePointer(t.baseAddress!)
+                let f = UncheckedSendable(f.baseAddress!), s = UncheckedSendable(s.baseAddress!)
+                let t = UncheckedSendable(t.baseAddress!)
                 Parallel.forEachChunk(of: count, chunkCount: chunks) { range in
                     for i in range {
                         let (l1, l2, l3) = symmetricEigenvalues3(xx[i], yy[i], zz[i], xy[i], xz[i], yz[i])
-                        f.pointer[i] = l1; s.pointer[i] = l2; t.pointer[i] = l3
+                        f.value[i] = l1; s.value[i] = l2; t.value[i] = l3
                     }
                 }
             }

@@ -93,18 +93,18 @@ public func fft2D(real: inout [Float], imaginary: inout [Float], width: Int, hei
     let rows = FFT(count: width), columns = FFT(count: height)
     real.withUnsafeMutableBufferPointer { re in
         imaginary.withUnsafeMutableBufferPointer { im in
-            let reBase = UncheckedMutablePointer(re.baseAddress!), imBase = UncheckedMutablePointer(im.baseAddress!)
+            let reBase = UncheckedSendable(re.baseAddress!), imBase = UncheckedSendable(im.baseAddress!)
             Parallel.forEachChunk(of: height, chunkCount: min(height, 16)) { range in
-                for y in range { rows.transform(real: reBase.pointer + y * width, imaginary: imBase.pointer + y * width, inverse: inverse) }
+                for y in range { rows.transform(real: reBase.value + y * width, imaginary: imBase.value + y * width, inverse: inverse) }
             }
             Parallel.forEachChunk(of: width, chunkCount: min(width, 16)) { range in
                 var colRe = [Float](repeating: 0, count: height), colIm = [Float](repeating: 0, count: height)
                 colRe.withUnsafeMutableBufferPointer { cr in
                     colIm.withUnsafeMutableBufferPointer { ci in
                         for x in range {
-                            for y in 0..<height { cr[y] = reBase.pointer[y * width + x]; ci[y] = imBase.pointer[y * width + x] }
+                            for y in 0..<height { cr[y] = reBase.value[y * width + x]; ci[y] = imBase.value[y * width + x] }
                             columns.transform(real: cr.baseAddress!, imaginary: ci.baseAddress!, inverse: inverse)
-                            for y in 0..<height { reBase.pointer[y * width + x] = cr[y]; imBase.pointer[y * width + x] = ci[y] }
+                            for y in 0..<height { reBase.value[y * width + x] = cr[y]; imBase.value[y * width + x] = ci[y] }
                         }
                     }
                 }

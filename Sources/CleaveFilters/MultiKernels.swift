@@ -21,13 +21,13 @@ func runMultiPass(_ kernels: [[Float]], geometry g: PassGeometry, boundary: Boun
     var taps = [Float](repeating: 0, count: 3 * tapCount)
     for (j, kernel) in kernels.enumerated() { for k in 0..<tapCount { taps[j * tapCount + k] = kernel[k] } }
     let three = kernels.count == 3
-    let src = UncheckedPointer(source.baseAddress!)
-    let outs = destinations.map { UncheckedMutablePointer($0) }
+    let src = UncheckedSendable(source.baseAddress!)
+    let outs = destinations.map { UncheckedSendable($0) }
     let fill = boundary.fillValue
     taps.withUnsafeBufferPointer { tapBuffer in
         map.withUnsafeBufferPointer { mapBuffer in
-            let t = UncheckedPointer(tapBuffer.baseAddress!)
-            let mapPointer = UncheckedPointer(mapBuffer.baseAddress!)
+            let t = UncheckedSendable(tapBuffer.baseAddress!)
+            let mapPointer = UncheckedSendable(mapBuffer.baseAddress!)
             if g.run == 1 {
                 let chunks = Parallel.chunkCount(total: g.outerCount * n, minimumPerChunk: 32_768)
                 Parallel.forEachChunk(of: g.outerCount, chunkCount: chunks) { lines in
@@ -36,25 +36,25 @@ func runMultiPass(_ kernels: [[Float]], geometry g: PassGeometry, boundary: Boun
                     line.initialize(repeating: 0, count: capacity)
                     defer { line.deallocate() }
                     for outer in lines {
-                        let input = src.pointer + outer * g.outerStride
+                        let input = src.value + outer * g.outerStride
                         (line + r).update(from: input, count: n)
                         for p in 0..<r {
-                            let m = mapPointer.pointer[p]
+                            let m = mapPointer.value[p]
                             line[p] = m >= 0 ? input[m] : fill
                             let q = padded - 1 - p
-                            let mq = mapPointer.pointer[q]
+                            let mq = mapPointer.value[q]
                             line[q] = mq >= 0 ? input[mq] : fill
                         }
                         let offset = outer * g.outerStride
-                        correlateLineMany(line, count: n, taps: t.pointer, tapCount: tapCount, three: three,
-                                          outputs: (outs[0].pointer + offset, outs[1].pointer + offset,
-                                                    three ? outs[2].pointer + offset : outs[1].pointer + offset))
+                        correlateLineMany(line, count: n, taps: t.value, tapCount: tapCount, three: three,
+                                          outputs: (outs[0].value + offset, outs[1].value + offset,
+                                                    three ? outs[2].value + offset : outs[1].value + offset))
                     }
                 }
             } else {
                 let constantRow = [Float](repeating: fill, count: stripWidth + lanes)
                 constantRow.withUnsafeBufferPointer { constantBuffer in
-                    let constant = UncheckedPointer(constantBuffer.baseAddress!)
+                    let constant = UncheckedSendable(constantBuffer.baseAddress!)
                     let strips = (g.run + stripWidth - 1) / stripWidth
                     let bands = (n + bandHeight - 1) / bandHeight
                     Parallel.forEach(g.outerCount * strips * bands) { item in
@@ -71,16 +71,16 @@ func runMultiPass(_ kernels: [[Float]], geometry g: PassGeometry, boundary: Boun
                         let compact = UnsafeMutablePointer<Float>.allocate(capacity: window * stripWidth)
                         defer { rowPointers.deallocate(); compact.deallocate() }
                         for p in 0..<window {
-                            let m = mapPointer.pointer[row0 + p]
-                            let from = m >= 0 ? src.pointer + base + m * g.stride : constant.pointer
+                            let m = mapPointer.value[row0 + p]
+                            let from = m >= 0 ? src.value + base + m * g.stride : constant.value
                             (compact + p * stripWidth).update(from: from, count: width)
                             rowPointers[p] = UnsafePointer(compact + p * stripWidth)
                         }
                         let offset = base + row0 * g.stride
-                        correlateColumnsMany(rowPointers, rows: rows, width: width, taps: t.pointer, tapCount: tapCount,
+                        correlateColumnsMany(rowPointers, rows: rows, width: width, taps: t.value, tapCount: tapCount,
                                              three: three, outputStride: g.stride,
-                                             outputs: (outs[0].pointer + offset, outs[1].pointer + offset,
-                                                       three ? outs[2].pointer + offset : outs[1].pointer + offset))
+                                             outputs: (outs[0].value + offset, outs[1].value + offset,
+                                                       three ? outs[2].value + offset : outs[1].value + offset))
                     }
                 }
             }

@@ -60,12 +60,12 @@ public func classMoments(classes: [UInt8], width: Int, height: Int, classCount: 
     var partial = [Double](repeating: 0, count: chunkCount * 3 * slots)
     let maxX = Double(fixedWidth - 1), maxY = Double(fixedHeight - 1)
     partial.withUnsafeMutableBufferPointer { out in
-        let outBase = UncheckedDoublePointer(out.baseAddress!)
+        let outBase = UncheckedSendable(out.baseAddress!)
         classes.withUnsafeBufferPointer { cls in
             fixed.withUnsafeBufferPointer { img in
                 Parallel.forEach(chunkCount) { chunk in
                     let start = rows * chunk / chunkCount, end = rows * (chunk + 1) / chunkCount
-                    let acc = outBase.pointer + chunk * 3 * slots
+                    let acc = outBase.value + chunk * 3 * slots
                     for sampledRow in start..<end {
                         let y = sampledRow * stride
                         let rowX = t.b * Double(y) + t.tx, rowY = t.d * Double(y) + t.ty
@@ -114,7 +114,7 @@ public func warpNearest(_ source: [UInt8], width: Int, height: Int, outputWidth:
     precondition(source.count == width * height, "warpNearest: \(source.count) values for \(width) x \(height)")
     var out = [UInt8](repeating: 0, count: outputWidth * outputHeight)
     out.withUnsafeMutableBufferPointer { o in
-        let base = UncheckedBytePointer(o.baseAddress!)
+        let base = UncheckedSendable(o.baseAddress!)
         source.withUnsafeBufferPointer { src in
             Parallel.forEachChunk(of: outputHeight, chunkCount: min(outputHeight, 16)) { range in
                 for y in range {
@@ -122,7 +122,7 @@ public func warpNearest(_ source: [UInt8], width: Int, height: Int, outputWidth:
                         let sx = (t.a * Double(x) + t.b * Double(y) + t.tx).rounded()
                         let sy = (t.c * Double(x) + t.d * Double(y) + t.ty).rounded()
                         if sx >= 0 && sy >= 0 && sx < Double(width) && sy < Double(height) {
-                            base.pointer[y * outputWidth + x] = src[Int(sy) * width + Int(sx)]
+                            base.value[y * outputWidth + x] = src[Int(sy) * width + Int(sx)]
                         }
                     }
                 }
@@ -142,7 +142,7 @@ public func warpBilinear(_ source: [Float], width: Int, height: Int, outputWidth
     var out = [Float](repeating: outside, count: outputWidth * outputHeight)
     let maxX = Double(width - 1), maxY = Double(height - 1)
     out.withUnsafeMutableBufferPointer { o in
-        let base = UncheckedMutablePointer(o.baseAddress!)
+        let base = UncheckedSendable(o.baseAddress!)
         source.withUnsafeBufferPointer { img in
             Parallel.forEachChunk(of: outputHeight, chunkCount: min(outputHeight, 16)) { range in
                 for y in range {
@@ -156,7 +156,7 @@ public func warpBilinear(_ source: [Float], width: Int, height: Int, outputWidth
                         let i = y0 * width + x0
                         let top = img[i] + wx * (img[i + x1] - img[i])
                         let bottom = img[i + y1] + wx * (img[i + y1 + x1] - img[i + y1])
-                        base.pointer[y * outputWidth + x] = top + wy * (bottom - top)
+                        base.value[y * outputWidth + x] = top + wy * (bottom - top)
                     }
                 }
             }
@@ -165,12 +165,3 @@ public func warpBilinear(_ source: [Float], width: Int, height: Int, outputWidth
     return out
 }
 
-struct UncheckedDoublePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Double>
-    init(_ pointer: UnsafeMutablePointer<Double>) { self.pointer = pointer }
-}
-
-struct UncheckedBytePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<UInt8>
-    init(_ pointer: UnsafeMutablePointer<UInt8>) { self.pointer = pointer }
-}

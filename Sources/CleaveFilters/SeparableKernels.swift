@@ -102,10 +102,10 @@ private func runContiguousPass(_ operation: LineOperation, geometry g: PassGeome
     var map = [Int](repeating: -1, count: padded)
     for p in 0..<padded { map[p] = boundary.sourceIndex(p - r, count: n) ?? -1 }
     let chunks = Parallel.chunkCount(total: g.outerCount * n, minimumPerChunk: 32_768)
-    let src = UncheckedPointer(source.baseAddress!)
-    let dst = UncheckedMutablePointer(destination.baseAddress!)
+    let src = UncheckedSendable(source.baseAddress!)
+    let dst = UncheckedSendable(destination.baseAddress!)
     map.withUnsafeBufferPointer { mapBuffer in
-        let mapPointer = UncheckedPointer(mapBuffer.baseAddress!)
+        let mapPointer = UncheckedSendable(mapBuffer.baseAddress!)
         Parallel.forEachChunk(of: g.outerCount, chunkCount: chunks) { lines in
             // Slack so that whole vectors can be read past the last output.
             let capacity = padded + 4 * lanes + 1
@@ -114,17 +114,17 @@ private func runContiguousPass(_ operation: LineOperation, geometry g: PassGeome
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * capacity)
             defer { line.deallocate(); scratch.deallocate() }
             for outer in lines {
-                let input = src.pointer + outer * g.outerStride
+                let input = src.value + outer * g.outerStride
                 // Interior is a straight copy; only the r samples at each end go through the map.
                 (line + r).update(from: input, count: n)
                 for p in 0..<r {
-                    let m = mapPointer.pointer[p]
+                    let m = mapPointer.value[p]
                     line[p] = m >= 0 ? input[m] : fill
                     let q = padded - 1 - p
-                    let mq = mapPointer.pointer[q]
+                    let mq = mapPointer.value[q]
                     line[q] = mq >= 0 ? input[mq] : fill
                 }
-                let output = dst.pointer + outer * g.outerStride
+                let output = dst.value + outer * g.outerStride
                 switch operation {
                 case .correlate(let taps):
                     taps.withUnsafeBufferPointer { t in
@@ -224,12 +224,12 @@ private func runStridedPass(_ operation: LineOperation, geometry g: PassGeometry
     let strips = (g.run + stripWidth - 1) / stripWidth
     let bands = (n + bandHeight - 1) / bandHeight
     let items = g.outerCount * strips * bands
-    let src = UncheckedPointer(source.baseAddress!)
-    let dst = UncheckedMutablePointer(destination.baseAddress!)
+    let src = UncheckedSendable(source.baseAddress!)
+    let dst = UncheckedSendable(destination.baseAddress!)
     constantRow.withUnsafeBufferPointer { constantBuffer in
         map.withUnsafeBufferPointer { mapBuffer in
-            let constant = UncheckedPointer(constantBuffer.baseAddress!)
-            let mapPointer = UncheckedPointer(mapBuffer.baseAddress!)
+            let constant = UncheckedSendable(constantBuffer.baseAddress!)
+            let mapPointer = UncheckedSendable(mapBuffer.baseAddress!)
             Parallel.forEach(items) { item in
                 let band = item % bands
                 let strip = (item / bands) % strips
@@ -244,10 +244,10 @@ private func runStridedPass(_ operation: LineOperation, geometry g: PassGeometry
                 let rowPointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: window)
                 defer { rowPointers.deallocate() }
                 for p in 0..<window {
-                    let m = mapPointer.pointer[row0 + p]
-                    rowPointers[p] = m >= 0 ? src.pointer + base + m * g.stride : constant.pointer
+                    let m = mapPointer.value[row0 + p]
+                    rowPointers[p] = m >= 0 ? src.value + base + m * g.stride : constant.value
                 }
-                let out = dst.pointer + base + row0 * g.stride
+                let out = dst.value + base + row0 * g.stride
                 switch operation {
                 case .correlate(let taps):
                     // Compact copy of the strip: row p at strip + p * stripWidth.
@@ -357,13 +357,3 @@ func slidingExtremumColumns(_ rowPointers: UnsafePointer<UnsafePointer<Float>>, 
     }
 }
 
-/// Pointers that may cross into `Parallel.forEach` bodies (each task writes disjoint samples).
-struct UncheckedPointer<Element>: @unchecked Sendable {
-    let pointer: UnsafePointer<Element>
-    init(_ pointer: UnsafePointer<Element>) { self.pointer = pointer }
-}
-
-struct UncheckedMutablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
-}

@@ -58,7 +58,7 @@ public func glcmTexture(_ image: Image<Float>, window side: Int, options: Textur
     let planeCount = image.depth * image.channels
     let outputs = (0..<5).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: image.pixels.count) }
     defer { for o in outputs { o.deallocate() } }
-    let outPointers = outputs.map { UncheckedMutablePointer($0) }
+    let outPointers = outputs.map { UncheckedSendable($0) }
     // Fixed-point c·ln c for c up to the pair count of a window (exact integer sums).
     let maxPairs = 2 * 4 * side * side
     let scale = 1048576.0 // 2^20
@@ -82,9 +82,9 @@ public func glcmTexture(_ image: Image<Float>, window side: Int, options: Textur
         }
         q.withUnsafeBufferPointer { qb in
             clnc.withUnsafeBufferPointer { tb in
-                let qp = UncheckedPointer(qb.baseAddress!), table = UncheckedPointer(tb.baseAddress!)
+                let qp = UncheckedSendable(qb.baseAddress!), table = UncheckedSendable(tb.baseAddress!)
                 Parallel.forEachChunk(of: h, chunkCount: Parallel.chunkCount(total: h, minimumPerChunk: 8)) { rows in
-                    var state = CooccurrenceState(levels: levels, table: table.pointer)
+                    var state = CooccurrenceState(levels: levels, table: table.value)
                     defer { state.deallocate() }
                     for y in rows {
                         state.reset()
@@ -97,20 +97,20 @@ public func glcmTexture(_ image: Image<Float>, window side: Int, options: Textur
                                 if x == 0 {
                                     for ax in 0..<(side - dx) {
                                         for ay in y0...y1 {
-                                            state.update(Int(qp.pointer[ay * pw + ax]), Int(qp.pointer[(ay + dy) * pw + ax + dx]), 1)
+                                            state.update(Int(qp.value[ay * pw + ax]), Int(qp.value[(ay + dy) * pw + ax + dx]), 1)
                                         }
                                     }
                                 } else {
                                     let leaving = x - 1, entering = x + side - 1 - dx
                                     for ay in y0...y1 {
-                                        state.update(Int(qp.pointer[ay * pw + leaving]), Int(qp.pointer[(ay + dy) * pw + leaving + dx]), -1)
-                                        state.update(Int(qp.pointer[ay * pw + entering]), Int(qp.pointer[(ay + dy) * pw + entering + dx]), 1)
+                                        state.update(Int(qp.value[ay * pw + leaving]), Int(qp.value[(ay + dy) * pw + leaving + dx]), -1)
+                                        state.update(Int(qp.value[ay * pw + entering]), Int(qp.value[(ay + dy) * pw + entering + dx]), 1)
                                     }
                                 }
                             }
                             let m = state.measures(scale: scale)
                             let o = planeIndex * w * h + y * w + x
-                            for k in 0..<5 { outPointers[k].pointer[o] = m[k] }
+                            for k in 0..<5 { outPointers[k].value[o] = m[k] }
                         }
                     }
                 }

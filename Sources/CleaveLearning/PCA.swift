@@ -152,8 +152,3 @@ public struct FittedPCA: Codable, Equatable, Sendable {
     }
 }
 
-/// Lets a buffer pointer cross into `Parallel` closures; each chunk writes only its own rows.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}

@@ -69,16 +69,17 @@ extension RandomForest {
             scaled.append(ScaledNode(offset: Int(node.feature) &* featureStride, threshold: node.threshold, child: node.child))
         }
         let blocks = (rowCount + RandomForest.blockRows - 1) / RandomForest.blockRows
-        let rowsBase = UncheckedPointer(values.baseAddress!)
-        let outBase = UncheckedPointer(output.baseAddress!)
+        // Each chunk reads its own rows and writes its own rows of `output`.
+        let rowsBase = UncheckedSendable(values.baseAddress!)
+        let outBase = UncheckedSendable(output.baseAddress!)
         scaled.withUnsafeBufferPointer { scaledNodes in
-            let nodePointer = UncheckedNodes(scaledNodes.baseAddress!)
+            let nodePointer = UncheckedSendable(scaledNodes.baseAddress!)
             Parallel.forEachChunk(of: blocks, chunkCount: min(blocks, 256)) { range in
                 for block in range {
                     let first = block * RandomForest.blockRows
                     let count = min(RandomForest.blockRows, rowCount - first)
                     predictBlock(nodes: nodePointer.value, rows: rowsBase.value + first * rowStride, rowCount: count,
-                                 rowStride: rowStride, output: outBase.mutable + first * classCount)
+                                 rowStride: rowStride, output: outBase.value + first * classCount)
                 }
             }
         }
@@ -226,15 +227,3 @@ struct ScaledNode {
     var child: Int32
 }
 
-struct UncheckedNodes: @unchecked Sendable {
-    let value: UnsafePointer<ScaledNode>
-    init(_ value: UnsafePointer<ScaledNode>) { self.value = value }
-}
-
-/// A pointer that may cross into `Parallel` closures (each task writes only its own rows).
-struct UncheckedPointer: @unchecked Sendable {
-    let value: UnsafePointer<Float>
-    var mutable: UnsafeMutablePointer<Float> { UnsafeMutablePointer(mutating: value) }
-    init(_ value: UnsafePointer<Float>) { self.value = value }
-    init(_ value: UnsafeMutablePointer<Float>) { self.value = UnsafePointer(value) }
-}

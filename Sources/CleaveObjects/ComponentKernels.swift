@@ -28,7 +28,7 @@ enum ComponentKernels {
         let offsets = connectivity.backwardOffsets(is3D: is3D)
         keys.withUnsafeBufferPointer { keyBuffer in
             parent.withUnsafeMutableBufferPointer { parentBuffer in
-                let k = UnsafeSendable(keyBuffer), p = UnsafeSendable(parentBuffer)
+                let k = UncheckedSendable(keyBuffer), p = UncheckedSendable(parentBuffer)
                 Parallel.forEach(chunkCount) { c in
                     let start = bounds[c], end = bounds[c + 1]
                     guard end > start else { return }
@@ -48,11 +48,11 @@ enum ComponentKernels {
                 }
                 // Every pixel's root (read-only finds, so chunks can run in parallel).
                 labels.withUnsafeMutableBufferPointer { labelBuffer in
-                    let l = UnsafeSendable(labelBuffer)
+                    let l = UncheckedSendable(labelBuffer)
                     let pixelChunks = Parallel.chunkCount(total: total, minimumPerChunk: 1 << 16)
                     var rootCounts = [Int](repeating: 0, count: pixelChunks)
                     rootCounts.withUnsafeMutableBufferPointer { rc in
-                        let r = UnsafeSendable(rc)
+                        let r = UncheckedSendable(rc)
                         Parallel.forEach(pixelChunks) { c in
                             let range = (total * c / pixelChunks)..<(total * (c + 1) / pixelChunks)
                             var roots = 0
@@ -229,7 +229,7 @@ enum ComponentKernels {
         let chunkCount = max(1, min(32, height, width * height / 65_536 + 1))
         var chunkRuns = [[Run]](repeating: [], count: chunkCount)
         chunkRuns.withUnsafeMutableBufferPointer { buffer in
-            let box = UnsafeSendable(buffer)
+            let box = UncheckedSendable(buffer)
             Parallel.forEach(chunkCount) { c in
                 var runs: [Run] = []
                 runs.reserveCapacity(1024)
@@ -285,7 +285,7 @@ enum ComponentKernels {
             }
         }
         labels.withUnsafeMutableBufferPointer { out in
-            let box = UnsafeSendable(out)
+            let box = UncheckedSendable(out)
             Parallel.forEachChunk(of: runs.count, chunkCount: Parallel.chunkCount(total: runs.count, minimumPerChunk: 4096)) { range in
                 for r in range {
                     let run = runs[r]

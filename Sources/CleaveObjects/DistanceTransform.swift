@@ -29,7 +29,7 @@ public enum DistanceTransform {
         if depth > 1 { axes.append((depth, w * h, Array(0..<(w * h)), spacing.z)) }
         for (length, stride, starts, step) in axes {
             d.withUnsafeMutableBufferPointer { buffer in
-                let box = UnsafeSendable(buffer)
+                let box = UncheckedSendable(buffer)
                 Parallel.forEachChunk(of: starts.count, chunkCount: parallel ? Parallel.chunkCount(total: starts.count, minimumPerChunk: 64) : 1) { range in
                     var f = [Double](repeating: 0, count: length)
                     var out = [Double](repeating: 0, count: length)

@@ -38,7 +38,7 @@ enum IntensityStatistics {
         let w = image.shape.width, h = image.shape.height
         let labelsOfRows = table.labels
         results.withUnsafeMutableBufferPointer { out in
-            let box = UnsafeSendable(out)
+            let box = UncheckedSendable(out)
             Parallel.forEachChunk(of: rows, chunkCount: Parallel.chunkCount(total: rows, minimumPerChunk: 32)) { range in
                 var values: [Float] = []
                 for row in range {

@@ -67,9 +67,9 @@ public struct LabelImage: Sendable, Equatable {
         var out = labels
         let total = out.count
         out.withUnsafeMutableBufferPointer { dst in
-            let dstBox = UnsafeSendable(dst)
+            let dstBox = UncheckedSendable(dst)
             map.withUnsafeBufferPointer { m in
-                let mBox = UnsafeSendable(m)
+                let mBox = UncheckedSendable(m)
                 Parallel.forEachChunk(of: total, chunkCount: Parallel.chunkCount(total: total, minimumPerChunk: 1 << 16)) { range in
                     for i in range { dstBox.value[i] = mBox.value[Int(dstBox.value[i])] }
                 }
@@ -102,8 +102,3 @@ public struct LabelImage: Sendable, Equatable {
     }
 }
 
-/// Lets kernels hand disjoint parts of one buffer to parallel chunks.
-struct UnsafeSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}

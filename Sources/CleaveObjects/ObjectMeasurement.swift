@@ -89,7 +89,7 @@ public enum ObjectMeasurement {
         convex.withUnsafeMutableBufferPointer { c in
             feretMax.withUnsafeMutableBufferPointer { fx in
                 feretMin.withUnsafeMutableBufferPointer { fn in
-                    let cb = UnsafeSendable(c), fxb = UnsafeSendable(fx), fnb = UnsafeSendable(fn)
+                    let cb = UncheckedSendable(c), fxb = UncheckedSendable(fx), fnb = UncheckedSendable(fn)
                     Parallel.forEachChunk(of: n, chunkCount: Parallel.chunkCount(total: n, minimumPerChunk: 64)) { range in
                         for row in range {
                             let l = present[row]
@@ -182,7 +182,7 @@ public enum ObjectMeasurement {
         let chunkCount = max(1, min(8, d, w * h * d / max(1, (objectCount + 1) * stride * 4)))
         var partials = [[Int64]](repeating: [], count: chunkCount)
         partials.withUnsafeMutableBufferPointer { partialBuffer in
-            let partialBox = UnsafeSendable(partialBuffer)
+            let partialBox = UncheckedSendable(partialBuffer)
             image.labels.withUnsafeBufferPointer { labels in
                 Parallel.forEach(chunkCount) { c in
                     var acc = [Int64](repeating: 0, count: (objectCount + 1) * stride)

@@ -49,7 +49,7 @@ public enum Outlines {
         let present = (0...objectCount).filter { $0 > 0 && box[$0].2 >= 0 }
         var results = [ObjectOutline?](repeating: nil, count: present.count)
         results.withUnsafeMutableBufferPointer { out in
-            let o = UnsafeSendable(out)
+            let o = UncheckedSendable(out)
             image.labels.withUnsafeBufferPointer { labels in
                 Parallel.forEachChunk(of: present.count, chunkCount: Parallel.chunkCount(total: present.count, minimumPerChunk: 32)) { range in
                     for k in range {

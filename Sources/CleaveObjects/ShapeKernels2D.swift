@@ -35,7 +35,7 @@ enum ShapeKernels2D {
     static func borderMap(_ labels: UnsafeBufferPointer<Int32>, width: Int, height: Int) -> [UInt8] {
         var border = [UInt8](repeating: 0, count: width * height)
         border.withUnsafeMutableBufferPointer { b in
-            let out = UnsafeSendable(b)
+            let out = UncheckedSendable(b)
             Parallel.forEachChunk(of: height, chunkCount: Parallel.chunkCount(total: height, minimumPerChunk: 16)) { rows in
                 for y in rows {
                     let row = y * width
@@ -62,7 +62,7 @@ enum ShapeKernels2D {
         let chunkCount = max(1, min(8, height / 64, width * height / max(1, (objectCount + 1) * 16)))
         var partials = [[Int64]](repeating: [], count: chunkCount)
         partials.withUnsafeMutableBufferPointer { partialBuffer in
-            let partialBox = UnsafeSendable(partialBuffer)
+            let partialBox = UncheckedSendable(partialBuffer)
             border.withUnsafeBufferPointer { b in
                 Parallel.forEach(chunkCount) { c in
                     let rows = (height * c / chunkCount)..<(height * (c + 1) / chunkCount)
@@ -179,7 +179,7 @@ enum ShapeKernels2D {
         for l in stride(from: 1, through: objectCount, by: 1) { minRows[l] = Int(sums.get(l, F.minRow)) }
         first.withUnsafeMutableBufferPointer { f in
             last.withUnsafeMutableBufferPointer { la in
-                let fb = UnsafeSendable(f), lb = UnsafeSendable(la)
+                let fb = UncheckedSendable(f), lb = UncheckedSendable(la)
                 // Each (object, row) entry belongs to one row, hence to one chunk.
                 Parallel.forEachChunk(of: height, chunkCount: Parallel.chunkCount(total: height, minimumPerChunk: 32)) { rows in
                     for y in rows {

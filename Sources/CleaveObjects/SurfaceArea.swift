@@ -53,7 +53,7 @@ enum SurfaceArea {
         let chunkCount = max(1, min(8, depth, plane * depth / max(1, (objectCount + 1) * stride * 4)))
         var partials = [[Int]](repeating: [], count: chunkCount)
         partials.withUnsafeMutableBufferPointer { partialBuffer in
-            let box = UnsafeSendable(partialBuffer)
+            let box = UncheckedSendable(partialBuffer)
             Parallel.forEach(chunkCount) { c in
                 var counts = [Int](repeating: 0, count: (objectCount + 1) * stride)
                 for z in (depth * c / chunkCount)..<(depth * (c + 1) / chunkCount) { for y in 0..<height { for x in 0..<width {

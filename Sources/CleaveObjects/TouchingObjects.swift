@@ -33,7 +33,7 @@ public enum TouchingObjects {
         // piece[i] = grain number inside its object (1-based), per pixel.
         var piece = [UInt32](repeating: 0, count: shape.count)
         piece.withUnsafeMutableBufferPointer { pieceBuffer in
-            let out = UnsafeSendable(pieceBuffer)
+            let out = UncheckedSendable(pieceBuffer)
             Parallel.forEachChunk(of: objectCount, chunkCount: Parallel.chunkCount(total: objectCount, minimumPerChunk: 16)) { range in
                 for l in range.map({ $0 + 1 }) {
                     let members = order[offsets[l]..<offsets[l + 1]]

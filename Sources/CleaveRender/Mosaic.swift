@@ -28,13 +28,13 @@ public enum Mosaic {
         let plane = first.planeSize, area = factor * factor
         let tileRows = h / factor, tileColumns = w / factor
         out.pixels.withUnsafeMutableBufferPointer { o in
-            let o = SendablePointer(o.baseAddress!)
+            let o = UncheckedSendable(o.baseAddress!)
             for tile in tiles {
                 let x0 = (tile.column * w) / factor, y0 = (tile.row * h) / factor
                 let visibleColumns = max(0, min(tileColumns, outWidth - x0))
                 guard visibleColumns > 0 else { continue }
                 tile.image.pixels.withUnsafeBufferPointer { p in
-                    let p = SendablePointer(p.baseAddress!)
+                    let p = UncheckedSendable(p.baseAddress!)
                     // (channel, output row) pairs in fixed chunks.
                     let jobs = channels * tileRows
                     Parallel.forEachChunk(of: jobs, chunkCount: Parallel.chunkCount(total: jobs * tileColumns * area, minimumPerChunk: 1 << 16)) { range in
@@ -42,8 +42,8 @@ public enum Mosaic {
                             let ch = job / tileRows, oy = job % tileRows
                             let gy = y0 + oy
                             guard gy < outHeight else { continue }
-                            let dst = o.pointer + ch * outPlane + gy * outWidth + x0
-                            let src = p.pointer + ch * plane + oy * factor * w
+                            let dst = o.value + ch * outPlane + gy * outWidth + x0
+                            let src = p.value + ch * plane + oy * factor * w
                             if factor == 1 { dst.update(from: src, count: visibleColumns); continue }
                             for ox in 0..<visibleColumns {
                                 var sum = 0

@@ -38,9 +38,9 @@ extension Display {
         var out = [UInt8](largeUninitializedCount: n) { _ in }
         out.withUnsafeMutableBufferPointer { o in
             values.pixels.withUnsafeBufferPointer { v in
-                let o = SendablePointer(o.baseAddress!), v = SendablePointer(v.baseAddress!)
+                let o = UncheckedSendable(o.baseAddress!), v = UncheckedSendable(v.baseAddress!)
                 Parallel.forEachChunk(of: n, chunkCount: Parallel.chunkCount(total: n, minimumPerChunk: 1 << 16)) { range in
-                    for i in range { o.pointer[i] = UInt8(roundingClamping: (Double(v.pointer[i]) - lower) * scale) }
+                    for i in range { o.value[i] = UInt8(roundingClamping: (Double(v.value[i]) - lower) * scale) }
                 }
             }
         }
@@ -63,14 +63,14 @@ extension Display {
         guard width > 0, height > 0 else { return out }
         out.withUnsafeMutableBufferPointer { o in
             mask.withUnsafeBufferPointer { m in
-                let o = SendablePointer(o.baseAddress!), m = SendablePointer(m.baseAddress!)
+                let o = UncheckedSendable(o.baseAddress!), m = UncheckedSendable(m.baseAddress!)
                 let chunks = Parallel.chunkCount(total: height, minimumPerChunk: max(64, 4 * thickness))
                 Parallel.forEachChunk(of: height, chunkCount: chunks) { rows in
                     let t = thickness
-                    for i in (rows.lowerBound * width)..<(rows.upperBound * width) { o.pointer[i] = 0 }
+                    for i in (rows.lowerBound * width)..<(rows.upperBound * width) { o.value[i] = 0 }
                     // Rows.
                     for y in rows {
-                        let row = m.pointer + y * width, dst = o.pointer + y * width
+                        let row = m.value + y * width, dst = o.value + y * width
                         var x = 0
                         while x < width {
                             guard row[x] != 0 else { x += 1; continue }
@@ -84,7 +84,7 @@ extension Display {
                     // without set pixels moves every column's nearest zero at once (`allZero`).
                     let nearest = UnsafeMutablePointer<Int>.allocate(capacity: width)
                     defer { nearest.deallocate() }
-                    func hasSet(_ row: UnsafeMutablePointer<UInt8>) -> Bool {
+                    func hasSet(_ row: UnsafePointer<UInt8>) -> Bool {
                         var any: UInt8 = 0
                         for x in 0..<width { any |= row[x] }
                         return any != 0
@@ -92,7 +92,7 @@ extension Display {
                     nearest.initialize(repeating: Int.min / 2, count: width)
                     var allZero = Int.min / 2
                     for y in max(0, rows.lowerBound - t)..<rows.upperBound {
-                        let row = m.pointer + y * width, dst = o.pointer + y * width
+                        let row = m.value + y * width, dst = o.value + y * width
                         guard hasSet(row) else { allZero = y; continue }
                         let inside = y >= rows.lowerBound
                         for x in 0..<width {
@@ -102,7 +102,7 @@ extension Display {
                     nearest.update(repeating: Int.max / 2, count: width)
                     allZero = Int.max / 2
                     for y in stride(from: min(height, rows.upperBound + t) - 1, through: rows.lowerBound, by: -1) {
-                        let row = m.pointer + y * width, dst = o.pointer + y * width
+                        let row = m.value + y * width, dst = o.value + y * width
                         guard hasSet(row) else { allZero = y; continue }
                         let inside = y < rows.upperBound
                         for x in 0..<width {
@@ -169,12 +169,12 @@ public struct OverlayPainter: @unchecked Sendable {
         // Every byte is written below (no zero fill first).
         var out = [UInt8](largeUninitializedCount: 3 * n) { _ in }
         out.withUnsafeMutableBufferPointer { o in
-            let o = SendablePointer(o.baseAddress!)
+            let o = UncheckedSendable(o.baseAddress!)
             Parallel.forEachChunk(of: values.height, chunkCount: Parallel.chunkCount(total: n, minimumPerChunk: 1 << 16)) { rows in
                 withPointers { p in
                     for i in (rows.lowerBound * width)..<(rows.upperBound * width) {
                         let (r, g, b) = p.pixel(i)
-                        o.pointer[i] = r; o.pointer[n + i] = g; o.pointer[2 * n + i] = b
+                        o.value[i] = r; o.value[n + i] = g; o.value[2 * n + i] = b
                     }
                 }
             }
@@ -233,9 +233,3 @@ public struct OverlayPainter: @unchecked Sendable {
     }
 }
 
-/// A pointer handed to ``Parallel`` tasks that each touch their own elements.
-struct SendablePointer<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
-    init(_ pointer: UnsafePointer<T>) { self.pointer = UnsafeMutablePointer(mutating: pointer) }
-}

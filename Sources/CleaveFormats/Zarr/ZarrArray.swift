@@ -79,7 +79,7 @@ public final class ZarrArray: @unchecked Sendable {
         if size.contains(0) { return }
         let m = metadata
         let chunkIndices = chunks(touching: origin, size: size)
-        let target = UncheckedPointer(destination)
+        let target = UncheckedSendable(destination)
         // Chunks are decoded in contiguous runs, each reusing one file buffer and one chunk
         // buffer (no fresh allocation and page faults per chunk). Every chunk writes its own part
         // of the destination, so the result does not depend on the runs; the error reported is
@@ -98,11 +98,11 @@ public final class ZarrArray: @unchecked Sendable {
                 if try readChunk(index, file: &stored, into: &chunk) {
                     chunk.withUnsafeBytes { src in
                         ZarrArray.copyBox(from: src.baseAddress!, shape: m.chunks, origin: zip(lower, chunkOrigin).map { $0 - $1 },
-                                          to: target.pointer, shape: size, origin: zip(lower, origin).map { $0 - $1 },
+                                          to: target.value, shape: size, origin: zip(lower, origin).map { $0 - $1 },
                                           extent: extent, sampleBytes: m.dataType.size)
                     }
                 } else {
-                    ZarrArray.fillBox(target.pointer, shape: size, origin: zip(lower, origin).map { $0 - $1 }, extent: extent,
+                    ZarrArray.fillBox(target.value, shape: size, origin: zip(lower, origin).map { $0 - $1 }, extent: extent,
                                       value: ZarrArray.sampleBytes(m.fillValue, m.dataType))
                 }
             }
@@ -181,7 +181,7 @@ public final class ZarrArray: @unchecked Sendable {
         }
         if size.contains(0) { return }
         let indices = chunks(touching: origin, size: size)
-        let src = UncheckedPointer(UnsafeMutableRawPointer(mutating: source))
+        let src = UncheckedSendable(UnsafeMutableRawPointer(mutating: source))
         try Parallel.forEachThrowing(indices.count) { i in
             let index = indices[i]
             var chunk = [UInt8](repeating: 0, count: m.chunkBytes)
@@ -192,7 +192,7 @@ public final class ZarrArray: @unchecked Sendable {
                     ZarrArray.fillBox(dst.baseAddress!, shape: m.chunks, origin: Array(repeating: 0, count: index.count), extent: m.chunks,
                                       value: ZarrArray.sampleBytes(m.fillValue, m.dataType))
                 }
-                ZarrArray.copyBox(from: UnsafeRawPointer(src.pointer), shape: size, origin: zip(chunkOrigin, origin).map { $0 - $1 },
+                ZarrArray.copyBox(from: UnsafeRawPointer(src.value), shape: size, origin: zip(chunkOrigin, origin).map { $0 - $1 },
                                   to: dst.baseAddress!, shape: m.chunks, origin: Array(repeating: 0, count: index.count),
                                   extent: extent, sampleBytes: m.dataType.size)
             }
@@ -269,12 +269,6 @@ public final class ZarrArray: @unchecked Sendable {
         case .float64: return bytes(value)
         }
     }
-}
-
-/// A pointer shared by parallel tasks that write disjoint parts of it.
-struct UncheckedPointer: @unchecked Sendable {
-    let pointer: UnsafeMutableRawPointer
-    init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
 }
 
 /// File-system helpers of the directory store.

@@ -35,9 +35,9 @@ enum LocatorBackground {
         // At most ~32 × 32 samples per cell: the percentile of a regular subsample.
         let step = max(1, cell / 32)
         levels.withUnsafeMutableBufferPointer { out in
-            let box = UnsafeMutableSendableBuffer(out)
+            let box = UncheckedSendable(out)
             image.pixels.withUnsafeBufferPointer { p in
-                let source = UnsafeSendableBuffer(p)
+                let source = UncheckedSendable(p)
                 Parallel.forEachChunk(of: rows, chunkCount: Parallel.chunkCount(total: rows, minimumPerChunk: 4)) { range in
                     var values = [Float]()
                     values.reserveCapacity((cell / step + 1) * (cell / step + 1))
@@ -50,7 +50,7 @@ enum LocatorBackground {
                                 var x = c * cell
                                 let row = y * w
                                 while x < min(w, (c + 1) * cell) {
-                                    let v = source.buffer[row + x]
+                                    let v = source.value[row + x]
                                     total += 1
                                     if v >= blackThreshold { values.append(v) }
                                     x += step
@@ -58,7 +58,7 @@ enum LocatorBackground {
                                 y += step
                             }
                             guard values.count * 2 >= total, !values.isEmpty else { continue }
-                            box.buffer[r * columns + c] = Float(OrderStatistics.percentile(&values, 75))
+                            box.value[r * columns + c] = Float(OrderStatistics.percentile(&values, 75))
                         }
                     }
                 }
@@ -117,9 +117,9 @@ enum LocatorBackground {
         let inverse = background.map { reference / max($0, 1e-6) }
         var out = image
         out.pixels.withUnsafeMutableBufferPointer { o in
-            let box = UnsafeMutableSendableBuffer(o)
+            let box = UncheckedSendable(o)
             image.pixels.withUnsafeBufferPointer { p in
-                let source = UnsafeSendableBuffer(p)
+                let source = UncheckedSendable(p)
                 Parallel.forEachChunk(of: h, chunkCount: Parallel.chunkCount(total: h, minimumPerChunk: 64)) { range in
                     var rowScale = [Float](repeating: 0, count: columns)
                     for y in range {
@@ -133,9 +133,9 @@ enum LocatorBackground {
                         for x in 0..<w {
                             let c0 = Int(left[x]), c1 = min(c0 + 1, columns - 1), fx = fraction[x]
                             let scale = rowScale[c0] * (1 - fx) + rowScale[c1] * fx
-                            var value = source.buffer[row + x] * scale
+                            var value = source.value[row + x] * scale
                             if integral { value = min(max(value.rounded(), 0), 65535) }
-                            box.buffer[row + x] = value
+                            box.value[row + x] = value
                         }
                     }
                 }

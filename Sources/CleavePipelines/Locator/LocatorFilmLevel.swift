@@ -247,8 +247,8 @@ public struct LocatorTileNormalization: Sendable, Codable, Equatable {
         // One task per tile, each writing its own slot: the same result for any thread count.
         nonisolated(unsafe) var slots = [FilmLevel?](repeating: nil, count: images.count)
         slots.withUnsafeMutableBufferPointer { slots in
-            let slots = UnsafeMutableSendableBuffer(slots)
-            Parallel.forEach(images.count) { i in slots.buffer[i] = FilmLevel.measure([images[i]], maximumSamples: 250_000) }
+            let slots = UncheckedSendable(slots)
+            Parallel.forEach(images.count) { i in slots.value[i] = FilmLevel.measure([images[i]], maximumSamples: 250_000) }
         }
         let levels = slots.map { $0! }
         let gains = levels.map { level -> Double in
@@ -266,12 +266,12 @@ public struct LocatorTileNormalization: Sendable, Codable, Equatable {
             let g = Float(gain), integral = images[index].integral
             var pixels = images[index].image.pixels
             pixels.withUnsafeMutableBufferPointer { p in
-                let p = UnsafeMutableSendableBuffer(p)
-                Parallel.forEachChunk(of: p.buffer.count, chunkCount: Parallel.chunkCount(total: p.buffer.count, minimumPerChunk: 1 << 18)) { range in
+                let p = UncheckedSendable(p)
+                Parallel.forEachChunk(of: p.value.count, chunkCount: Parallel.chunkCount(total: p.value.count, minimumPerChunk: 1 << 18)) { range in
                     if integral {
-                        for i in range { p.buffer[i] = min(65_535, (p.buffer[i] * g).rounded()) }
+                        for i in range { p.value[i] = min(65_535, (p.value[i] * g).rounded()) }
                     } else {
-                        for i in range { p.buffer[i] *= g }
+                        for i in range { p.value[i] *= g }
                     }
                 }
             }

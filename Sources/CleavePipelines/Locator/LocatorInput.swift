@@ -69,9 +69,9 @@ public enum LocatorInput {
     static func converted<T: BinaryInteger & Sendable>(_ values: [T]) -> [Float] {
         [Float](largeUninitializedCount: values.count) { out in
             values.withUnsafeBufferPointer { v in
-                let v = UnsafeSendableBuffer(v), out = UnsafeMutableSendableBuffer(out)
-                Parallel.forEachChunk(of: v.buffer.count, chunkCount: Parallel.chunkCount(total: v.buffer.count, minimumPerChunk: 1 << 18)) { range in
-                    for i in range { out.buffer[i] = Float(v.buffer[i]) }
+                let v = UncheckedSendable(v), out = UncheckedSendable(out)
+                Parallel.forEachChunk(of: v.value.count, chunkCount: Parallel.chunkCount(total: v.value.count, minimumPerChunk: 1 << 18)) { range in
+                    for i in range { out.value[i] = Float(v.value[i]) }
                 }
             }
         }
@@ -105,10 +105,10 @@ public enum LocatorInput {
         // the first failing file in the given order.
         nonisolated(unsafe) var slots = [Result<LocatorImage, CleaveError>?](repeating: nil, count: files.count)
         slots.withUnsafeMutableBufferPointer { slots in
-            let slots = UnsafeMutableSendableBuffer(slots)
+            let slots = UncheckedSendable(slots)
             Parallel.forEach(files.count) { i in
                 let path = files[i]
-                slots.buffer[i] = Result {
+                slots.value[i] = Result {
                     let any: AnyImage
                     do { any = try ImageFile.read(path) } catch {
                         throw CleaveError("\(path): cannot read image: \(error)")

@@ -106,9 +106,9 @@ public enum LocatorLines {
         }
         var strengths = [Double](repeating: 0, count: candidates.count)
         strengths.withUnsafeMutableBufferPointer { s in
-            let box = UnsafeMutableSendableBuffer(s)
+            let box = UncheckedSendable(s)
             Parallel.forEach(candidates.count) { j in
-                box.buffer[j] = strength(images[owner[j].image].image, region: owner[j].region)
+                box.value[j] = strength(images[owner[j].image].image, region: owner[j].region)
             }
         }
         var filmValues = zip(candidates, strengths).filter { Int(labels[$0.0]) == film }.map { Float($0.1) }

@@ -66,7 +66,7 @@ public enum LocatorOutput {
         nonisolated(unsafe) var errors = [Error?](repeating: nil, count: 3 * images.count)
         overlays.withUnsafeMutableBufferPointer { overlays in
             errors.withUnsafeMutableBufferPointer { errors in
-                let overlays = UnsafeMutableSendableBuffer(overlays), errors = UnsafeMutableSendableBuffer(errors)
+                let overlays = UncheckedSendable(overlays), errors = UncheckedSendable(errors)
                 Parallel.forEach(images.count) { index in
                     let input = images[index], stem = Locator.stem(input.name)
                     let w = input.image.width, h = input.image.height
@@ -77,7 +77,7 @@ public enum LocatorOutput {
                     // The two TIFFs and the picture side by side (the picture is parallel inside too).
                     Parallel.forEach(style.pictures ? 3 : 2) { task in
                         if task < 2 {
-                            do { try write(files[task].0, to: directory + "/" + stem + files[task].1) } catch { errors.buffer[3 * index + task] = error }
+                            do { try write(files[task].0, to: directory + "/" + stem + files[task].1) } catch { errors.value[3 * index + task] = error }
                             return
                         }
                         let path = directory + "/" + stem + "_overlay.png"
@@ -85,7 +85,7 @@ public enum LocatorOutput {
                             if keepOverlays || result.pickedBy == "similarity" {
                                 // The mosaic needs the picture itself: drawn once, kept, streamed with the legend.
                                 let overlay = drawOverlay(result, image: index, input: input, labels: bytes, window: window, style: style)
-                                if keepOverlays { overlays.buffer[index] = overlay }
+                                if keepOverlays { overlays.value[index] = overlay }
                                 try overlay.pixels.withUnsafeBufferPointer { pixels in
                                     let plane = w * h
                                     try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
@@ -101,7 +101,7 @@ public enum LocatorOutput {
                                     painter.fill(row: y, into: d)
                                 }
                             }
-                        } catch { errors.buffer[3 * index + 2] = CleaveError("\(path): cannot write: \(error)") }
+                        } catch { errors.value[3 * index + 2] = CleaveError("\(path): cannot write: \(error)") }
                     }
                 }
             }
@@ -284,16 +284,16 @@ public enum LocatorOutput {
                             let offset = size / 2 - stride / 2
                             if stride == 1 {
                                 // One pixel per window (the window's centre), rows in fixed chunks on all cores.
-                                let clusters = UnsafeMutableSendableBuffer(clusters), picked = UnsafeMutableSendableBuffer(picked)
-                                let labels = UnsafeSendableBuffer(labels), mask = UnsafeSendableBuffer(mask)
+                                let clusters = UncheckedSendable(clusters), picked = UncheckedSendable(picked)
+                                let labels = UncheckedSendable(labels), mask = UncheckedSendable(mask)
                                 let columns = min(grid.columns, width - offset), rows = min(grid.rows, height - offset)
                                 Parallel.forEachChunk(of: rows, chunkCount: Parallel.chunkCount(total: rows, minimumPerChunk: 64)) { range in
-                                    let flags = UnsafeRawPointer(mask.buffer.baseAddress!).assumingMemoryBound(to: UInt8.self)
+                                    let flags = UnsafeRawPointer(mask.value.baseAddress!).assumingMemoryBound(to: UInt8.self)
                                     for r in range {
                                         let first = grid.firstIndex + r * grid.columns, row = (r + offset) * width + offset
                                         for c in 0..<columns {
-                                            clusters.buffer[row + c] = UInt8(clamping: labels.buffer[first + c] + 1)
-                                            picked.buffer[row + c] = 0 &- flags[first + c]  // Bool 1 → 255, 0 → 0
+                                            clusters.value[row + c] = UInt8(clamping: labels.value[first + c] + 1)
+                                            picked.value[row + c] = 0 &- flags[first + c]  // Bool 1 → 255, 0 → 0
                                         }
                                     }
                                 }
@@ -406,7 +406,7 @@ public enum LocatorOutput {
         let chunks = max(1, min(Parallel.chunkCount(total: n, minimumPerChunk: 128), 4 * Parallel.threadCount))
         nonisolated(unsafe) var parts = [String](repeating: "", count: chunks)
         parts.withUnsafeMutableBufferPointer { parts in
-            let parts = UnsafeMutableSendableBuffer(parts)
+            let parts = UncheckedSendable(parts)
             Parallel.forEach(chunks) { chunk in
                 var text = ""
                 let lo = n * chunk / chunks, hi = n * (chunk + 1) / chunks
@@ -419,7 +419,7 @@ public enum LocatorOutput {
                     for j in 0..<f { text += "," + String(result.features.values[index * f + j]) }
                     text += "\n"
                 }
-                parts.buffer[chunk] = text
+                parts.value[chunk] = text
             }
         }
         var data = Data(header.utf8)

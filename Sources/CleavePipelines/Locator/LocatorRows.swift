@@ -31,11 +31,11 @@ enum LocatorRows {
         let count = table.count / s
         return [Float](unsafeUninitializedCapacity: count) { out, initialized in
             table.withUnsafeBufferPointer { m in
-                let m = UnsafeSendableBuffer(m), out = UnsafeMutableSendableBuffer(out)
+                let m = UncheckedSendable(m), out = UncheckedSendable(out)
                 Parallel.forEachChunk(of: count, chunkCount: Parallel.chunkCount(total: count, minimumPerChunk: 65_536)) { range in
                     for p in range {
-                        let mean = m.buffer[p * s + meanColumn], std = m.buffer[p * s + stdColumn]
-                        out.buffer[p] = mean > 0 ? std / mean : 0
+                        let mean = m.value[p * s + meanColumn], std = m.value[p * s + stdColumn]
+                        out.value[p] = mean > 0 ? std / mean : 0
                     }
                 }
             }
@@ -103,9 +103,9 @@ enum LocatorRows {
     static func renumber(_ local: inout [Int32], newIndex: [Int32]) {
         newIndex.withUnsafeBufferPointer { map in
             local.withUnsafeMutableBufferPointer { l in
-                let l = UnsafeMutableSendableBuffer(l), map = UnsafeSendableBuffer(map)
-                Parallel.forEachChunk(of: l.buffer.count, chunkCount: Parallel.chunkCount(total: l.buffer.count, minimumPerChunk: 65_536)) { range in
-                    for j in range { l.buffer[j] = map.buffer[Int(l.buffer[j])] }
+                let l = UncheckedSendable(l), map = UncheckedSendable(map)
+                Parallel.forEachChunk(of: l.value.count, chunkCount: Parallel.chunkCount(total: l.value.count, minimumPerChunk: 65_536)) { range in
+                    for j in range { l.value[j] = map.value[Int(l.value[j])] }
                 }
             }
         }
@@ -134,9 +134,9 @@ enum LocatorRows {
         let p = Int32(picked)
         return [Bool](unsafeUninitializedCapacity: labels.count) { out, initialized in
             labels.withUnsafeBufferPointer { l in
-                let l = UnsafeSendableBuffer(l), out = UnsafeMutableSendableBuffer(out)
-                Parallel.forEachChunk(of: l.buffer.count, chunkCount: Parallel.chunkCount(total: l.buffer.count, minimumPerChunk: 65_536)) { range in
-                    for i in range { out.buffer[i] = l.buffer[i] == p }
+                let l = UncheckedSendable(l), out = UncheckedSendable(out)
+                Parallel.forEachChunk(of: l.value.count, chunkCount: Parallel.chunkCount(total: l.value.count, minimumPerChunk: 65_536)) { range in
+                    for i in range { out.value[i] = l.value[i] == p }
                 }
             }
             initialized = labels.count

@@ -51,12 +51,12 @@ enum LocatorTails {
         let columns = matrix.columns
         let center = fitted.center.map { Float($0) }, inverse = fitted.scale.map { Float(1 / $0) }
         out.values.withUnsafeMutableBufferPointer { v in
-            let box = UnsafeMutableSendableBuffer(v)
+            let box = UncheckedSendable(v)
             Parallel.forEachChunk(of: matrix.rows, chunkCount: Parallel.chunkCount(total: matrix.rows, minimumPerChunk: 16_384)) { range in
                 for r in range {
                     for c in 0..<columns {
                         let i = r * columns + c
-                        box.buffer[i] = asinhf((box.buffer[i] - center[c]) * inverse[c])
+                        box.value[i] = asinhf((box.value[i] - center[c]) * inverse[c])
                     }
                 }
             }

@@ -270,13 +270,13 @@ public struct FIBSEMVolume: Sendable {
             let part = Array(blocks[start..<min(blocks.count, start + batch)])
             var partCounts = [[Int]](repeating: [0, 0, 0, 0], count: part.count)
             try partCounts.withUnsafeMutableBufferPointer { slots in
-                let slotsBox = UnsafeSlots(slots)
+                let slotsBox = UncheckedSendable(slots)
                 try Parallel.forEachThrowing(part.count) { i in
                     let region = part[i]
                     let (detectors, labels) = self.block(region)
                     var c = [0, 0, 0, 0]
                     for v in labels.pixels { c[Int(v) - 1] += 1 }
-                    slotsBox.buffer[i] = c
+                    slotsBox.value[i] = c
                     try image.write(detectors, at: (region.x, region.y, region.z))
                     try truth.write(labels, at: (region.x, region.y, region.z))
                 }
@@ -291,7 +291,3 @@ public struct FIBSEMVolume: Sendable {
     }
 }
 
-private struct UnsafeSlots: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<[Int]>
-    init(_ buffer: UnsafeMutableBufferPointer<[Int]>) { self.buffer = buffer }
-}
