@@ -36,6 +36,8 @@ struct Cleave: ParsableCommand {
             exit(withError: CleaveError(error.commandLineMessage))
         } catch let error as LithologyError {
             exit(withError: CleaveError(LithologyCommand.commandLineMessage(error)))
+        } catch let error as BlockRunError {
+            exit(withError: CleaveError(PredictCommand.commandLineMessage(error)))
         } catch let error as LocatorOptionError {
             exit(withError: CleaveError(LocateCommand.commandLineMessage(error)))
         } catch { exit(withError: error) }

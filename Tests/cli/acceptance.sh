@@ -442,6 +442,13 @@ else
   echo "skip OME-Zarr interop checks: zarr and ome-zarr are not installed (python3 -m pip install zarr ome-zarr; .ci/run installs them)"
 fi
 
+# --- block runner (issue 20 part 2): predict on OME-Zarr block by block, kill -9 + resume, --blocks i/N
+blocks_out=$(bash Tests/cli/blocks.sh "$CLEAVE" "$WORK/blocks" 2>&1)
+echo "$blocks_out" | grep -E '^(ok|FAIL|     |note)'
+passed=$((passed + $(echo "$blocks_out" | grep -c '^ok')))
+failed=$((failed + $(echo "$blocks_out" | grep -c '^FAIL')))
+echo "$blocks_out" | grep -q '^blocks: ' || bad "block runner checks ran to the end" "$(echo "$blocks_out" | tail -n 2)"
+
 # --- cleave submit (issue 20 part 3): what needs no Slurm; the real array: Tests/slurm/array.sh --
 refuse "submit without Slurm: one line, nothing written" "Slurm's sbatch was not found on PATH" \
   env PATH=/nonexistent "$(realpath "$CLEAVE")" submit --tasks 4 -- predict --model "$WORK/unet.json" --out "$Z/submit-none" "$Z/fib.ome.zarr"
