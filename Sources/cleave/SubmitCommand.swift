@@ -134,6 +134,7 @@ struct SubmitCommand: ParsableCommand {
         }
         print("submitted array job \(arrayID) (\(tasks) task\(tasks == 1 ? "" : "s"): cleave \(scripts.commandName) … --blocks i/\(tasks)) and merge job \(mergeID) (after the array succeeds)")
         print("scripts and logs: \(scripts.directory)   (squeue -j \(arrayID),\(mergeID))")
+        fflush(stdout)   // the job IDs now, also when standard output is a file or a pipe
         if wait { try waitForMerge(scripts, arrayID: arrayID, mergeID: mergeID) }
     }
 
@@ -266,6 +267,13 @@ struct SubmitCommand: ParsableCommand {
         }
     }
 
+    /// Tasks 0…N−1 that no record of the array mentions (nil when there is no record at all).
+    static func tasksWithoutRecord(_ array: [SlurmJobState], taskCount: Int) -> [Int]? {
+        guard !array.isEmpty else { return nil }
+        let seen = Set(array.flatMap(\.taskIndices))
+        return (0..<taskCount).filter { !seen.contains($0) }
+    }
+
     func report(_ merge: SlurmJobState, array: [SlurmJobState], scripts: SlurmJobScripts, arrayID: String, mergeID: String) throws {
         let taskTimes = array.filter { $0.arrayTask != nil && $0.state == "COMPLETED" }.compactMap(\.runSeconds)
         let mergeLog = merge.logPath ?? scripts.mergeLogPath(jobID: mergeID)
@@ -282,6 +290,9 @@ struct SubmitCommand: ParsableCommand {
         if let first = failed.first, let task = first.arrayTask {
             why += "; array task \(task) \(first.state) (exit \(first.exitCode ?? "?")), log \(first.logPath ?? scripts.arrayLogPath(jobID: arrayID, task: Int(task) ?? 0))"
             if failed.count > 1 { why += " and \(failed.count - 1) more" }
+        } else if let missing = Self.tasksWithoutRecord(array, taskCount: tasks), !missing.isEmpty, merge.reason?.hasPrefix("Dependency") == true {
+            // A task cancelled while it was pending leaves no record at all.
+            why += "; array task\(missing.count == 1 ? "" : "s") \(missing.map(String.init).joined(separator: ", ")) never ran (cancelled before it started)"
         } else {
             why += " (exit \(merge.exitCode ?? "?")), log \(mergeLog)"
         }

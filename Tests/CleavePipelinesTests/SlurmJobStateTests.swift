@@ -26,6 +26,7 @@ import CleavePipelines
         #expect(records.map(\.arrayTask) == ["2-3", "1", "0"])
         #expect(records.map(\.state) == ["PENDING", "RUNNING", "RUNNING"])
         #expect(records.map(\.taskCount) == [2, 1, 1])
+        #expect(records.map(\.taskIndices) == [[2, 3], [1], [0]])
         #expect(records[0].reason == "Resources" && records[1].reason == nil)
         #expect(records[1].logPath == "/tmp/sq/a b'c/log-4_1.out")
         #expect(records.allSatisfy { !$0.isFinal })
@@ -48,6 +49,7 @@ import CleavePipelines
         #expect(SlurmJobState.parse(scontrolOutput: "slurm_load_jobs error: Invalid job id specified\n").isEmpty)
         let gaps = SlurmJobState.parse(scontrolOutput: "JobId=9 ArrayTaskId=0,2,5-7%2 JobState=PENDING RunTime=garbage")
         #expect(gaps.map(\.taskCount) == [5])
+        #expect(gaps[0].taskIndices == [0, 2, 5, 6, 7])
         #expect(gaps[0].runSeconds == nil)
     }
 }

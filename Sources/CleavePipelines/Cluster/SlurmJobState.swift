@@ -24,16 +24,20 @@ public struct SlurmJobState: Equatable, Sendable {
     /// True once the job has ended, whether it succeeded or not.
     public var isFinal: Bool { Self.finalStates.contains(state) }
 
-    /// Number of array tasks this record stands for (`1-3` is three, `0,2,5-6` four; 1 otherwise).
-    public var taskCount: Int {
-        guard let arrayTask else { return 1 }
+    /// The array task indices this record stands for (`1-3` is 1, 2, 3; `0,2,5-6` is 0, 2, 5, 6;
+    /// a `%` limit is ignored); empty outside arrays.
+    public var taskIndices: [Int] {
+        guard let arrayTask else { return [] }
         let spec = arrayTask.split(separator: "%")[0]   // "0-7%2": at most 2 at once
-        return spec.split(separator: ",").reduce(0) { count, part in
+        return spec.split(separator: ",").flatMap { part -> [Int] in
             let ends = part.split(separator: "-").compactMap { Int($0) }
-            if ends.count == 2, ends[1] >= ends[0] { return count + ends[1] - ends[0] + 1 }
-            return count + 1
+            if ends.count == 2, ends[1] >= ends[0] { return Array(ends[0]...ends[1]) }
+            return ends.count == 1 ? ends : []
         }
     }
+
+    /// Number of array tasks this record stands for (1 outside arrays).
+    public var taskCount: Int { arrayTask == nil ? 1 : taskIndices.count }
 
     /// Parses `scontrol -o show job ID`: one record per line (an array gives one per task and one
     /// for its pending tasks) of space-separated `Key=Value` fields. Lines without `JobId` and
