@@ -186,6 +186,46 @@ import CleavePipelines
         #expect(journal.isDone(0) && journal.isDone(1))
     }
 
+    @Test func unetBlocksOfWholePlanesEqualWholeVolumeInference() throws {
+        let f = try Self.fixture("unet")
+        let generator = try FIBSEMVolume(FIBSEMVolume.Options(width: 100, height: 75, depth: 19, seed: 5, channels: 2))
+        let all = generator.block(Region(x: 0, y: 0, z: 0, width: 100, height: 75, depth: 19))
+        let input = PixelClassifierInput(name: "whole", image: .uint16(all.detectors))
+        let set = try NeuralTrainingSet([NeuralTrainingSet.Example(input: input, labels: .uint8(all.labels), labelsName: "truth")],
+                                        classes: nil, slices: 3)
+        var training = UNetTrainingOptions()
+        training.depth = 2; training.baseWidth = 4; training.patchSize = 32; training.batchSize = 2
+        training.steps = 4; training.evaluations = 1; training.seed = 1; training.slices = 3
+        let model = try UNetTrainer.train(set, options: training, images: ["fib"])
+        // Tiles of 32 blended over 8 pixels: blocks must reproduce the plane's tile layout.
+        let segmenter = try UNetSegmenter(model: model, tileSize: 32, overlap: 8)
+        let whole = try UNetOutputs.predictLabels(input, model: model, segmenter: segmenter)
+        let expected = (0..<19).flatMap { whole[$0]!.map { UInt8($0) } }
+        var reference: [String: Data]?
+        for share in [nil, "1/2"] as [String?] {
+            var options = BlockPredictionOptions()
+            options.share = try share.map { try BlockShare(parsing: $0) }
+            let out = f.directory + "/unet-\(share == nil ? "one" : "shared")"
+            let first = try BlockPrediction.run(volume: f.volume, method: .unet(model, segmenter), modelIdentity: "u", directory: out,
+                                                stem: "vol", options: options)
+            #expect(first.blockCount == 3) // whole planes, 8 deep (the chunks), 19 planes
+            if share != nil {
+                options.share = nil
+                let finish = try BlockPrediction.run(volume: f.volume, method: .unet(model, segmenter), modelIdentity: "u", directory: out,
+                                                     stem: "vol", options: options)
+                #expect(finish.computed == 2)
+            }
+            let store = out + "/vol-labels.ome.zarr"
+            #expect(try Self.labels(store) == expected)
+            let chunks = try Self.chunkFiles(store)
+            if let reference { #expect(chunks == reference) } else { reference = chunks }
+        }
+        // The same output asked of the forest: another method, refused.
+        #expect(throws: BlockRunError.self) {
+            _ = try BlockPrediction.run(volume: f.volume, model: f.model, modelIdentity: "u", directory: f.directory + "/unet-one", stem: "vol")
+        }
+    }
+
     @Test func planCoversTheVolumeOnTheChunkGrid() throws {
         let plan = try BlockPlan(shape: Shape(width: 100, height: 75, depth: 19), chunk: (32, 32, 8), blockSize: 40, halo: (5, 5, 0), method: "m")
         #expect(plan.blockWidth == 64 && plan.blockHeight == 64 && plan.blockDepth == 8)

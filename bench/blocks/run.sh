@@ -4,7 +4,7 @@
 #
 #   bench/blocks/run.sh throughput [SIZE]   (default 32x1024x1024: 64 MiB of uint16)
 #   bench/blocks/run.sh large [SIZE] [BANK] (default 512x2048x2048: 4 GiB of uint16; bank fast)
-#   SKIP_BUILD=1 uses the binary already built.
+#   SKIP_BUILD=1 uses the binary already built; CLEAVE=path another binary.
 #
 # Both modes write one synthetic FIB-SEM detector with `cleave sample --kind fibsem --channels 1`
 # (chunks 64x128x128, zstd) and train a forest on a separate 16x256x256 volume of the same
@@ -23,7 +23,7 @@ MODE="${1:-throughput}"
 OUT=bench/out/blocks
 mkdir -p "$OUT"
 [ -n "${SKIP_BUILD:-}" ] || swift build -c release --product cleave 2>&1 | tail -n 1
-CLEAVE=.build/release/cleave
+CLEAVE="${CLEAVE:-.build/release/cleave}"
 BANK="${3:-default}"
 [ "$MODE" = large ] && BANK="${3:-fast}"
 model="$OUT/model-$BANK.json"

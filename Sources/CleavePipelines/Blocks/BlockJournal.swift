@@ -74,7 +74,9 @@ public struct BlockRunRecord: Codable, Sendable, Equatable {
 /// A marker is written (temporary file, fsync, rename) only after every chunk of its block has
 /// been renamed into place, so a process killed at any moment leaves each block either marked and
 /// whole, or unmarked — and an unmarked block is simply computed again (its chunks are replaced
-/// whole). A marker that cannot be parsed counts as not done.
+/// whole). A marker that cannot be parsed counts as not done. Markers are fsync'd; chunk files
+/// are not (as for every Cleave output), so the guarantee is for a killed process; after a power
+/// cut it holds as far as the file system keeps the order of renames (ext4's default does).
 public final class BlockJournal: @unchecked Sendable {
     /// The `.cleave-blocks` folder.
     public let directory: String

@@ -124,7 +124,7 @@ public enum BlockPrediction {
         let writeOptions = OMEZarrWriteOptions(version: volume.ngffVersion == "0.5" ? .v05 : .v04, compressor: input.compressor,
                                                chunkX: chunk.x, chunkY: chunk.y, chunkZ: chunk.z)
         let fingerprint = BlockRunFingerprint(
-            method: method.name, model: modelIdentity, input: path,
+            method: method.name, model: modelIdentity, input: (path as NSString).standardizingPath,
             inputLayout: "\(shape) \(volume.pixelType) chunks \(chunk.x)×\(chunk.y)×\(chunk.z)×\(chunk.c)",
             options: "blocks \(plan.blockWidth)×\(plan.blockHeight)×\(plan.blockDepth)\(methodOptions), labels \(labelType) \(input.compressor) NGFF \(writeOptions.version.rawValue)")
         let output = outputPath(directory: directory, stem: stem)
