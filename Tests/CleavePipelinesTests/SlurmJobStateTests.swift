@@ -35,7 +35,7 @@ import CleavePipelines
     @Test func endedArrayAndCancelledMerge() {
         let records = SlurmJobState.parse(scontrolOutput: Self.arrayEnded)
         #expect(records.map(\.state) == ["COMPLETED", "FAILED", "COMPLETED", "COMPLETED"])
-        #expect(records.allSatisfy(\.isFinal))
+        #expect(records.allSatisfy { $0.isFinal })
         #expect(records[1].exitCode == "3:0" && records[1].reason == "NonZeroExitCode")
         #expect(records.map(\.runSeconds) == [2, 2, 2, 93_784])
         let merge = SlurmJobState.parse(scontrolOutput: Self.mergeCancelled)

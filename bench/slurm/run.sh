@@ -4,7 +4,8 @@
 #
 #   bash Tests/slurm/start-slurm.sh                 # the one-node cluster on this host (root)
 #   bench/slurm/run.sh [SIZE] [TASKS]               (default 32x1024x1024, 4; SKIP_BUILD=1 uses
-#                                                     the binary already built)
+#                                                     the binary already built; CLEAVE=path
+#                                                     another binary)
 #
 # Three runs of the same prediction (forest, block size 256, two-channel synthetic FIB-SEM
 # volume in OME-Zarr, 8x128x128 chunks), each timed as a user types it, all outputs on
@@ -24,7 +25,7 @@ TASKS="${2:-4}"
 OUT=$(realpath -m bench/out/slurm)
 mkdir -p "$OUT"
 [ -n "${SKIP_BUILD:-}" ] || swift build -c release --product cleave 2>&1 | tail -n 1
-CLEAVE=$(realpath .build/release/cleave)
+CLEAVE=$(realpath "${CLEAVE:-.build/release/cleave}")
 "$CLEAVE" predict --help | grep -q -- --blocks || { echo "bench: cleave predict has no --blocks (the block runner)"; exit 1; }
 sinfo -h >/dev/null 2>&1 || { echo "bench: no Slurm cluster answers; bash Tests/slurm/start-slurm.sh"; exit 1; }
 cd "$OUT"
@@ -46,18 +47,19 @@ timed() {
 }
 load() { uptime | sed -E 's/.*load average: ([0-9.]+).*/\1/'; }
 mvox() { python3 -c "print(f'{$voxels / 1e6 / $1:.2f}')"; }
+share_mvox() { python3 -c "print(f'{$voxels / $TASKS / 1e6 / $1:.2f}')"; }
 
 echo "volume $SIZE x 2 channels uint16 ($((voxels / 1000000)) Mvoxels), chunks 8x128x128, forest 20 trees, block size 256, $(nproc) cores, $TASKS tasks"
 rm -rf single shares array
 l=$(load); read -r w c m <<< "$(timed single "$CLEAVE" "${predict[@]}" --out single "$vol")"
 single_wall=$w
-echo "one process (all cores):        wall $w s, CPU $c s, peak $m MiB, $(mvox "$w") Mvoxel/s   [load $l]"
+echo "one process (all cores):        wall $w s, CPU $c s, peak $m MiB: $(mvox "$w") Mvoxel/s wall, $(mvox "$c") Mvoxel per CPU-s   [load $l]"
 sums single > single.sums
 
 total_cpu=0
 for ((i = 0; i < TASKS; i++)); do
   l=$(load); read -r w c m <<< "$(CLEAVE_THREADS=1 timed "share$i" "$CLEAVE" "${predict[@]}" --out shares --blocks "$i/$TASKS" "$vol")"
-  echo "share $i/$TASKS by hand (1 thread): wall $w s, CPU $c s, peak $m MiB, $(python3 -c "print(f'{$voxels / $TASKS / 1e6 / $w:.2f}')") Mvoxel/s   [load $l]"
+  echo "share $i/$TASKS by hand (1 thread): wall $w s, CPU $c s, peak $m MiB: $(share_mvox "$w") Mvoxel/s wall, $(share_mvox "$c") Mvoxel per CPU-s   [load $l]"
   total_cpu=$(python3 -c "print($total_cpu + $c)")
 done
 l=$(load); read -r w c m <<< "$(timed merge "$CLEAVE" "${predict[@]}" --out shares "$vol")"
