@@ -5,7 +5,10 @@ import { $, emit, fail, focusLayer, hooks, renderLayers, state, status, toggleOv
 import * as classify from "./classify.js";
 import * as locate from "./locate.js";
 import * as objects from "./objects.js";
+import * as roi from "./roi.js";
+import * as correct from "./correct.js";
 import "./results.js";
+import "./pixelsize.js";
 
 // ---------- projects and images ----------
 
@@ -172,7 +175,7 @@ $("file-input").addEventListener("change", (event) => { for (const file of event
 
 // ---------- tools ----------
 
-const panels = { locate: "locate", brush: "brush", eraser: "brush", objects: "objects" };
+const panels = { locate: "locate", brush: "brush", eraser: "brush", correct: "brush", objects: "objects", roi: "roi" };
 let lastPanel = "locate";
 
 function setTool(tool) {
@@ -183,7 +186,7 @@ function setTool(tool) {
   if (panels[tool]) lastPanel = panels[tool];
   document.querySelectorAll(".tool-panel").forEach((p) => p.classList.toggle("shown", p.dataset.panel === lastPanel));
   // Each tool shows its own result layer; the others are one tick away under Layers.
-  const layer = { locate: "clusters", brush: "prediction", eraser: "prediction", objects: "objects" }[tool];
+  const layer = { locate: "clusters", brush: "prediction", eraser: "prediction", correct: "prediction", objects: "objects" }[tool];
   state.tool = tool;
   if (layer && previous !== tool) focusLayer(layer);
   record("tool.change", { tool });
@@ -207,6 +210,16 @@ canvas.addEventListener("pointerdown", (event) => {
   canvas.setPointerCapture(event.pointerId);
   const [x, y] = viewer.toImage(event.offsetX, event.offsetY);
   const painting = (state.tool === "brush" || state.tool === "eraser") && event.button === 0;
+  // Correct: the brush paints like the brush (in the class colour), the lasso draws a thin outline.
+  const correcting = state.tool === "correct" && event.button === 0 && correct.mode() !== "fill";
+  if (correcting) {
+    const problem = correct.blocked();
+    if (problem) { status(problem, true); return; }
+    const lasso = correct.mode() === "lasso";
+    viewer.liveStroke = { class: state.classValue, radius: (lasso ? 1.5 : state.brushRadius) / viewer.scale, points: [[x, y]],
+                          plane: viewer.plane, correction: correct.mode() };
+    viewer.draw();
+  }
   if (painting) {
     const value = state.tool === "eraser" ? 0 : state.classValue;
     if (value === null) { status("Add a class first (Classify panel), then paint", true); return; }
@@ -241,13 +254,18 @@ canvas.addEventListener("pointerup", (event) => {
   const live = viewer.liveStroke;
   if (live) {
     viewer.liveStroke = null;
-    classify.saveStroke(live);
+    if (live.correction === "lasso") correct.apply({ mode: "lasso", points: live.points });
+    else if (live.correction) correct.apply({ mode: "brush", points: live.points, radius: live.radius });
+    else classify.saveStroke(live);
+    viewer.draw();
     return;
   }
   if (!wasClick || !state.image) return;
   const [x, y] = viewer.toImage(event.offsetX, event.offsetY);
   if (state.tool === "locate") locate.pickAt(x, y);
   else if (state.tool === "objects") objects.selectAt(x, y);
+  else if (state.tool === "roi") roi.clickAt(x, y);
+  else if (state.tool === "correct" && correct.mode() === "fill") correct.apply({ mode: "fill", points: [[x, y]] });
 });
 canvas.addEventListener("wheel", (event) => {
   event.preventDefault();
@@ -295,6 +313,7 @@ const adjust = () => viewer.setAdjustments($("brightness").value / 100, $("contr
 $("brightness").addEventListener("input", adjust);
 $("contrast-slider").addEventListener("input", adjust);
 
+hooks.pixelSizeChanged.push(() => updateScaleBar());
 function updateScaleBar() {
   const bar = viewer.scaleBar();
   $("scalebar").hidden = !bar;
@@ -319,8 +338,9 @@ addEventListener("keydown", (event) => {
   if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "z") { event.preventDefault(); event.shiftKey ? classify.redo() : classify.undo(); return; }
   if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "y") { event.preventDefault(); classify.redo(); return; }
   if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (state.tool === "roi" && roi.key(event.key)) { event.preventDefault(); return; }
   const centre = [canvas.clientWidth / 2, canvas.clientHeight / 2];
-  const tools = { v: "pan", l: "locate", b: "brush", e: "eraser", o: "objects" };
+  const tools = { v: "pan", l: "locate", b: "brush", e: "eraser", c: "correct", o: "objects", r: "roi" };
   if (tools[key]) setTool(tools[key]);
   else if (/^[1-9]$/.test(key)) classify.selectClassAt(+key - 1);
   else if (key === "[") setBrushRadius(state.brushRadius / 1.25);
