@@ -102,7 +102,9 @@ struct PredictCommand: ParsableCommand {
         if adaptPrior && trainingPrior { throw ValidationError("--adapt-prior and --training-prior contradict each other; give one.") }
         let volumes = images.filter(PredictCommand.isVolume)
         if blocks != nil && volumes.count != images.count {
-            throw ValidationError("--blocks shares the blocks of OME-Zarr volumes; \(images.first { !PredictCommand.isVolume($0) }!) is not one.")
+            let other = images.first { !PredictCommand.isVolume($0) }!
+            let why = FileManager.default.fileExists(atPath: other) ? "" : " (no such file or folder)"
+            throw ValidationError("--blocks shares the blocks of OME-Zarr volumes; \(other) is not one\(why).")
         }
         if adaptPrior, let volume = volumes.first {
             throw ValidationError("--adapt-prior is not available for OME-Zarr volumes (\(volume)): block-wise prediction keeps the training prior.")

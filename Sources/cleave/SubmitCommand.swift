@@ -159,7 +159,9 @@ struct SubmitCommand: ParsableCommand {
         }
         do { _ = try Cleave.parseAsRoot(words + ["--blocks", "0/\(taskCount)"]) } catch {
             let message = firstLine(Cleave.message(for: error))
-            if message.contains("--blocks") {
+            // Only ArgumentParser's own "Unknown option '--blocks'": the command's validation also
+            // names --blocks (e.g. "--blocks shares the blocks of OME-Zarr volumes; X is not one").
+            if message.contains("Unknown option '--blocks'") {
                 throw CleaveError("cleave \(words[0]) in this build has no --blocks option (the block runner), so it cannot run as array tasks")
             }
             throw CleaveError("the command to run with --blocks 0/\(taskCount): \(message)")
