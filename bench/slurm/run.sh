@@ -26,7 +26,7 @@ OUT=$(realpath -m bench/out/slurm)
 mkdir -p "$OUT"
 [ -n "${SKIP_BUILD:-}" ] || swift build -c release --product cleave 2>&1 | tail -n 1
 CLEAVE=$(realpath "${CLEAVE:-.build/release/cleave}")
-"$CLEAVE" predict --help | grep -q -- --blocks || { echo "bench: cleave predict has no --blocks (the block runner)"; exit 1; }
+grep -q -- --blocks <<< "$("$CLEAVE" predict --help)" || { echo "bench: cleave predict has no --blocks (the block runner)"; exit 1; }
 sinfo -h >/dev/null 2>&1 || { echo "bench: no Slurm cluster answers; bash Tests/slurm/start-slurm.sh"; exit 1; }
 cd "$OUT"
 vol="fib-$SIZE.ome.zarr"
