@@ -9,6 +9,7 @@ import * as roi from "./roi.js";
 import * as correct from "./correct.js";
 import "./results.js";
 import "./pixelsize.js";
+import "./guide.js";
 
 // ---------- projects and images ----------
 
@@ -176,7 +177,7 @@ $("file-input").addEventListener("change", (event) => { for (const file of event
 // ---------- tools ----------
 
 const panels = { locate: "locate", brush: "brush", eraser: "brush", correct: "brush", objects: "objects", roi: "roi" };
-let lastPanel = "locate";
+let lastPanel = "brush";   // the classes and Train & predict are in view from the start
 
 function setTool(tool) {
   const previous = state.tool;
