@@ -14,7 +14,7 @@ struct Cleave: ParsableCommand {
         """,
         version: cleaveVersion,
         subcommands: [
-            DemoCommand.self, Version.self, InfoCommand.self, ConvertCommand.self, BenchReadCommand.self, ScoreCommand.self, FeaturesCommand.self, ObjectsCommand.self, TrainCommand.self, PredictCommand.self, SampleCommand.self, LocateCommand.self, ServeCommand.self, ExperimentCommand.self, ExportCommand.self, RegisterCommand.self, TransferCommand.self, LithologyCommand.self,
+            DemoCommand.self, Version.self, InfoCommand.self, ConvertCommand.self, BenchReadCommand.self, ScoreCommand.self, FeaturesCommand.self, ObjectsCommand.self, TrainCommand.self, PredictCommand.self, SubmitCommand.self, SampleCommand.self, LocateCommand.self, ServeCommand.self, ExperimentCommand.self, ExportCommand.self, RegisterCommand.self, TransferCommand.self, LithologyCommand.self,
         ]
     )
 
@@ -36,6 +36,8 @@ struct Cleave: ParsableCommand {
             exit(withError: CleaveError(error.commandLineMessage))
         } catch let error as LithologyError {
             exit(withError: CleaveError(LithologyCommand.commandLineMessage(error)))
+        } catch let error as BlockRunError {
+            exit(withError: CleaveError(PredictCommand.commandLineMessage(error)))
         } catch let error as LocatorOptionError {
             exit(withError: CleaveError(LocateCommand.commandLineMessage(error)))
         } catch { exit(withError: error) }

@@ -446,5 +446,38 @@ else
   echo "skip OME-Zarr interop checks: zarr and ome-zarr are not installed (python3 -m pip install zarr ome-zarr; .ci/run installs them)"
 fi
 
+# --- block runner (issue 20 part 2): predict on OME-Zarr block by block, kill -9 + resume, --blocks i/N
+blocks_out=$(bash Tests/cli/blocks.sh "$CLEAVE" "$WORK/blocks" 2>&1)
+echo "$blocks_out" | grep -E '^(ok|FAIL|     |note)'
+passed=$((passed + $(echo "$blocks_out" | grep -c '^ok')))
+failed=$((failed + $(echo "$blocks_out" | grep -c '^FAIL')))
+echo "$blocks_out" | grep -q '^blocks: ' || bad "block runner checks ran to the end" "$(echo "$blocks_out" | tail -n 2)"
+
+# --- cleave submit (issue 20 part 3): what needs no Slurm; the real array: Tests/slurm/array.sh --
+refuse "submit without Slurm: one line, nothing written" "Slurm's sbatch was not found on PATH" \
+  env PATH=/nonexistent "$(realpath "$CLEAVE")" submit --tasks 4 -- predict --model "$WORK/unet.json" --out "$Z/submit-none" "$Z/fib.ome.zarr"
+[ ! -e "$Z/submit-none" ] && ok "a submission without Slurm writes nothing" || bad "a submission without Slurm writes nothing"
+refuse "submit refuses a command that does not run in blocks" "cleave sample. does not run in blocks.*predict" \
+  "$CLEAVE" submit --tasks 4 --dry-run -- sample --kind fibsem --out "$Z/x.ome.zarr"
+refuse "submit refuses --tasks 0" "tasks must be at least 1" "$CLEAVE" submit --tasks 0 --dry-run -- predict --model "$WORK/unet.json" --out "$Z/s" "$Z/fib.ome.zarr"
+refuse "submit without a command says how to give one" "after --" "$CLEAVE" submit --tasks 2 --dry-run
+if "$CLEAVE" predict --help 2>&1 | grep -q -- '--blocks'; then
+  refuse "submit refuses a bad --time" "time 2h: expected Slurm.s" "$CLEAVE" submit --tasks 4 --time 2h --dry-run -- \
+    predict --model "$WORK/unet.json" --out "$Z/s" "$Z/fib.ome.zarr"
+  refuse "submit refuses a missing volume before submitting" "nothing.ome.zarr" "$CLEAVE" submit --tasks 4 --dry-run -- \
+    predict --model "$WORK/unet.json" --out "$Z/s" "$Z/nothing.ome.zarr"
+  refuse "submit refuses an inner --blocks" "own --blocks" "$CLEAVE" submit --tasks 4 --dry-run -- \
+    predict --model "$WORK/unet.json" --out "$Z/s" --blocks 0/2 "$Z/fib.ome.zarr"
+  dry=$("$CLEAVE" submit --tasks 4 --dry-run -- predict --model "$WORK/unet.json" --out "$Z/submit dry" "$Z/fib.ome.zarr" 2>/dev/null)
+  if echo "$dry" | grep -q -- '#SBATCH --array=0-3' && echo "$dry" | grep -qF -- '--blocks "$SLURM_ARRAY_TASK_ID/4"' \
+     && echo "$dry" | grep -qF -- "--out '$Z/submit dry'" && [ ! -e "$Z/submit dry" ]; then
+    ok "submit --dry-run prints the array, merge and submit scripts and writes nothing"
+  else bad "submit --dry-run prints the array, merge and submit scripts and writes nothing" "$(echo "$dry" | head -n 12)"; fi
+else
+  echo "skip cleave submit --dry-run checks: cleave predict has no --blocks yet"
+  refuse "submit says when predict has no --blocks" "no --blocks option" "$CLEAVE" submit --tasks 4 --dry-run -- \
+    predict --model "$WORK/unet.json" --out "$Z/s" "$Z/fib.ome.zarr"
+fi
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -61,10 +61,16 @@ public final class OMEZarrWriter: @unchecked Sendable {
     /// - Parameters:
     ///   - channelAxis: write a `c` axis even for one channel (labels of a multi-channel image).
     ///   - name: the multiscale's name.
+    ///   - replacing: false reopens a store this writer made before (same shape and options:
+    ///     its chunks are kept, its metadata rewritten identically) — how a resumed block run
+    ///     continues; true (the default) replaces it as described above.
+    ///   - labelSource: the `image-label` `source.image` of a label image (nil: none, for a
+    ///     label image that is a store of its own rather than part of an image's `labels` group).
     /// - Throws: ``ZarrError/cannotWrite(path:reason:)``; ``ZarrError/absurdSize`` for a shape
     ///   no reader could hold.
     public init(path: String, shape: Shape, pixelType: PixelType, spacing: Spacing?, options: OMEZarrWriteOptions = .default,
-                name: String? = nil, isLabel: Bool = false, channelAxis: Bool? = nil, labelClasses: [(value: Int, name: String)] = []) throws {
+                name: String? = nil, isLabel: Bool = false, channelAxis: Bool? = nil, labelClasses: [(value: Int, name: String)] = [],
+                replacing: Bool = true, labelSource: String? = "../../") throws {
         let path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         self.path = path; self.shape = shape; self.pixelType = pixelType; self.spacing = spacing
         self.options = options; self.isLabel = isLabel
@@ -78,7 +84,7 @@ public final class OMEZarrWriter: @unchecked Sendable {
         var arrays: [ZarrArray] = []
         var w = shape.width, h = shape.height
         let v = options.version
-        if !isLabel { try OMEZarrWriter.clearStore(path) }
+        if !isLabel && replacing { try OMEZarrWriter.clearStore(path) }
         try ZarrStore.makeDirectory(path)
         for level in 0..<levelCount {
             var dims: [Int] = [], chunks: [Int] = [], names: [String] = []
@@ -91,13 +97,13 @@ public final class OMEZarrWriter: @unchecked Sendable {
             w = (w + 1) / 2; h = (h + 1) / 2
         }
         levels = arrays
-        try writeGroupMetadata(name: name, labelClasses: labelClasses)
+        try writeGroupMetadata(name: name, labelClasses: labelClasses, labelSource: labelSource)
     }
 
     /// Removes a Zarr store at `path` (nothing there is fine).
     /// - Throws: ``ZarrError/cannotWrite(path:reason:)`` for a file, or a directory that is not
     ///   empty and holds no Zarr metadata (never deleted).
-    static func clearStore(_ path: String) throws {
+    public static func clearStore(_ path: String) throws {
         let files = FileManager.default
         var isDirectory: ObjCBool = false
         guard files.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
@@ -141,7 +147,7 @@ public final class OMEZarrWriter: @unchecked Sendable {
         return values
     }
 
-    private func writeGroupMetadata(name: String?, labelClasses: [(value: Int, name: String)]) throws {
+    private func writeGroupMetadata(name: String?, labelClasses: [(value: Int, name: String)], labelSource: String?) throws {
         let datasets: [JSONValue] = (0..<levels.count).map { level in
             .object([("path", .string("\(level)")),
                      ("coordinateTransformations", .array([.object([("type", .string("scale")), ("scale", .numbers(scale(level: level)))])]))])
@@ -157,7 +163,7 @@ public final class OMEZarrWriter: @unchecked Sendable {
         if isLabel {
             var label: [(String, JSONValue)] = []
             if options.version == .v04 { label.append(("version", .string("0.4"))) }
-            label.append(("source", .object([("image", .string("../../"))])))
+            if let labelSource { label.append(("source", .object([("image", .string(labelSource))]))) }
             if !labelClasses.isEmpty {
                 label.append(("properties", .array(labelClasses.map { .object([("label-value", .int($0.value)), ("class", .string($0.name))]) })))
             }

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The block runner (`cleave predict` on OME-Zarr): throughput against the whole-stack TIFF path in
+# the same run, and peak memory on a volume far larger than the block.
+#
+#   bench/blocks/run.sh throughput [SIZE]   (default 32x1024x1024: 64 MiB of uint16)
+#   bench/blocks/run.sh large [SIZE] [BANK] (default 512x2048x2048: 4 GiB of uint16; bank fast)
+#   SKIP_BUILD=1 uses the binary already built; CLEAVE=path another binary.
+#
+# Both modes write one synthetic FIB-SEM detector with `cleave sample --kind fibsem --channels 1`
+# (chunks 64x128x128, zstd) and train a forest on a separate 16x256x256 volume of the same
+# generator (its `truth` labels, 2000 pixels per class, 50 trees; BANK: default = ilastik,
+# 49 features; fast = 9 features).
+#
+# throughput: `cleave predict` as a user types it (labels store + pyramid + class fractions +
+# overlay) on VOL.ome.zarr, and the same volume as a multi-page TIFF through the pre-existing
+# stack path (planes streamed, whole labels TIFF in memory; probability/uncertainty TIFFs off so
+# both write the same things), each under /usr/bin/time -v; prints MB/s of input (uint16) for
+# both, the ratio, and checks the two label volumes are identical.
+# large: `cleave predict` on the big volume under /usr/bin/time -v: wall, CPU, max RSS.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+MODE="${1:-throughput}"
+OUT=bench/out/blocks
+mkdir -p "$OUT"
+[ -n "${SKIP_BUILD:-}" ] || swift build -c release --product cleave 2>&1 | tail -n 1
+CLEAVE="${CLEAVE:-.build/release/cleave}"
+BANK="${3:-default}"
+[ "$MODE" = large ] && BANK="${3:-fast}"
+model="$OUT/model-$BANK.json"
+if [ ! -f "$model" ]; then
+  [ -d "$OUT/train.ome.zarr" ] || "$CLEAVE" sample --kind fibsem --size 16x256x256 --channels 1 --seed 11 --out "$OUT/train.ome.zarr" > /dev/null 2>&1
+  "$CLEAVE" train --image "$OUT/train.ome.zarr" --labels "$OUT/train.ome.zarr/labels/truth" --model "$model" \
+    --bank "$BANK" --pixels-per-class 2000 > /dev/null
+fi
+# run NAME COMMAND…: /usr/bin/time -v; prints "NAME wall_s cpu_s max_rss_mib"
+run() {
+  local name=$1; shift
+  /usr/bin/time -v "$@" > "$OUT/$name.out" 2> "$OUT/$name.time"
+  python3 - "$OUT/$name.time" "$name" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+def field(label):
+    return re.search(re.escape(label) + r":\s*(.+)", t).group(1).strip()
+wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss)").split(":")
+seconds = sum(float(x) * 60 ** i for i, x in enumerate(reversed(wall)))
+cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
+rss = int(field("Maximum resident set size (kbytes)")) / 1024
+print(f"{sys.argv[2]} wall_s={seconds:.1f} cpu_s={cpu:.1f} max_rss_mib={rss:.0f}")
+PY
+}
+wall() { sed -E 's/.*wall_s=([0-9.]+).*/\1/'; }
+echo "load before: $(uptime | sed 's/.*load average: //'), $(nproc) cores, bank $BANK"
+if [ "$MODE" = throughput ]; then
+  SIZE="${2:-32x1024x1024}"
+  vol="$OUT/fib-$SIZE.ome.zarr"
+  [ -d "$vol" ] || "$CLEAVE" sample --kind fibsem --size "$SIZE" --channels 1 --seed 1 --out "$vol" > /dev/null 2>&1
+  [ -f "$OUT/fib-$SIZE.tif" ] || "$CLEAVE" convert "$vol" "$OUT/fib-$SIZE.tif" > /dev/null 2>&1
+  rm -rf "$OUT/zarr-out" "$OUT/tif-out"
+  a=$(run blocks "$CLEAVE" predict --model "$model" --out "$OUT/zarr-out" "$vol"); echo "$a"
+  b=$(run stack "$CLEAVE" predict --model "$model" --out "$OUT/tif-out" --no-probabilities --no-uncertainty "$OUT/fib-$SIZE.tif"); echo "$b"
+  "$CLEAVE" convert "$OUT/zarr-out/fib-$SIZE-labels.ome.zarr" "$OUT/zarr-labels.tif" > /dev/null 2>&1
+  python3 - "$OUT/zarr-labels.tif" "$OUT/tif-out/fib-$SIZE-labels.tif" "$SIZE" "$(echo "$a" | wall)" "$(echo "$b" | wall)" <<'PY'
+import sys, tifffile, numpy as np
+x, y = tifffile.imread(sys.argv[1]), tifffile.imread(sys.argv[2])
+assert np.array_equal(x, y), "labels differ"
+z, h, w = map(int, sys.argv[3].split("x")); mb = z * h * w * 2 / 1e6
+a, b = float(sys.argv[4]), float(sys.argv[5])
+print(f"labels identical; input {mb:.0f} MB: blocks {mb / a:.2f} MB/s, stack path {mb / b:.2f} MB/s, ratio blocks/stack time {a / b:.2f}")
+PY
+else
+  SIZE="${2:-512x2048x2048}"
+  vol="$OUT/fib-$SIZE.ome.zarr"
+  [ -d "$vol" ] || run sample "$CLEAVE" sample --kind fibsem --size "$SIZE" --channels 1 --seed 1 --out "$vol"
+  du -sh "$vol"
+  rm -rf "$OUT/large-out"
+  run large "$CLEAVE" predict --model "$model" --out "$OUT/large-out" "$vol"
+  z=${SIZE%%x*}; rest=${SIZE#*x}; h=${rest%%x*}; w=${rest#*x}
+  python3 -c "import sys; print(f'input {$z * $h * $w * 2 / 2**30:.2f} GiB')"
+fi
+echo "load after: $(uptime | sed 's/.*load average: //')"
