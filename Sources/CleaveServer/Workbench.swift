@@ -10,6 +10,8 @@ import GRDB
 public final class Workbench: Sendable {
     public let configuration: ServerConfiguration
     public let database: WorkbenchDatabase
+    /// Accounts, sessions, project members and the audit log (issue 23).
+    public let accounts: AccountStore
     public let blobs: BlobStore
     let images: DecodedImageCache
     let tileDirectory: String
@@ -32,6 +34,7 @@ public final class Workbench: Sendable {
         let manager = FileManager.default
         try manager.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         database = try WorkbenchDatabase(path: configuration.dataDirectory + "/cleave.sqlite")
+        accounts = AccountStore(database: database, passwordCost: configuration.passwordCost)
         blobs = try BlobStore(dataDirectory: configuration.dataDirectory)
         tileDirectory = configuration.dataDirectory + "/tiles"
         try manager.createDirectory(atPath: tileDirectory, withIntermediateDirectories: true)
