@@ -186,6 +186,7 @@ onSignedOut(() => { if ($("sign-in").hidden) showSignIn("Your session ended: sig
 
 function showAccount(session) {
   setCSRFToken(session.csrfToken);
+  state.account = session.user;
   $("account").hidden = !session.user;
   if (session.user) $("account-name").textContent = `Signed in as ${session.user.name}${session.user.admin ? " (administrator)" : ""}`;
 }

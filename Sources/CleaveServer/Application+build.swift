@@ -9,7 +9,7 @@ import Hummingbird
 /// - Throws: ``ServeRefusal`` when asked to listen beyond loopback while no account exists.
 public func buildApplication(_ configuration: ServerConfiguration) async throws -> some ApplicationProtocol {
     let workbench = try Workbench(configuration: configuration)
-    if !CrossSite.isLoopback(host: configuration.host), try !workbench.accounts.hasAccounts() {
+    if !CrossSite.isLoopback(host: configuration.host), try await !workbench.accounts.hasAccounts() {
         throw ServeRefusal.noAccounts(host: configuration.host)
     }
     if configuration.demo { try await DemoProject.ensure(in: workbench) }

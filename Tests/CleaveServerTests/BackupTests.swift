@@ -53,10 +53,10 @@ import Testing
 
         _ = try DataBackup.restore(from: target, to: restored)
         let restoredDatabase = try WorkbenchDatabase(path: restored + "/cleave.sqlite")
-        let restoredRows = try restoredDatabase.pool.read { db in
+        let restoredRows = try await restoredDatabase.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT id, points, class_index, state FROM annotations ORDER BY id")
         }
-        let sourceRows = try workbench.database.pool.read { db in
+        let sourceRows = try await workbench.database.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT id, points, class_index, state FROM annotations ORDER BY id")
         }
         let restoredIDs = restoredRows.map { $0["id"] as Int64 }
@@ -67,7 +67,7 @@ import Testing
         #expect(restoredIDs.count <= duringBackup.count + 1)
         #expect(Array(sourceRows.prefix(restoredRows.count)) == restoredRows)
         // The 'stroke' events match the strokes (both written in one transaction).
-        let strokeEvents = try restoredDatabase.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE type = 'stroke'") }
+        let strokeEvents = try await restoredDatabase.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE type = 'stroke'") }
         #expect(strokeEvents == restoredRows.count)
 
         // The restored directory serves the image (its blob verified) and the strokes.
@@ -92,7 +92,7 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).filter { $0.contains(".partial-") }.isEmpty)
 
         // A damaged image file in a backup is found before anything is restored.
-        let digest = try #require(try workbench.database.pool.read { db in try String.fetchOne(db, sql: "SELECT sha256 FROM images") })
+        let digest = try #require(try await workbench.database.pool.read { db in try String.fetchOne(db, sql: "SELECT sha256 FROM images") })
         let blob = target + "/blobs/\(digest.prefix(2))/\(digest.dropFirst(2).prefix(2))/\(digest)"
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: blob))
         #expect(throws: BackupError.corruptBlob(digest)) { try DataBackup.restore(from: target, to: scratch + "/never") }

@@ -349,6 +349,17 @@ try:
         status, strokes, _ = request(server, "GET", f"/api/images/{image['id']}/strokes", who=ada)
         check(status == 200 and len(strokes["strokes"]) == baseline + 1, "the annotator's stroke is stored")
         driver.save_screenshot(os.path.join(ARTIFACTS, "02-annotator-painted.png"))
+        # "My recorded events" names the account's pseudonym (what its events carry), never its name.
+        status, anna, _ = sign_in(server, "anna")
+        status, session, _ = request(server, "GET", "/api/session", who=anna)
+        pseudonym = session["user"]["pseudonym"] if status == 200 else None
+        el("my-data-button").click()
+        wait(lambda: el("my-data").is_displayed() and "stroke" in el("my-data-summary").text)
+        shown = el("my-user-id").text
+        check(bool(pseudonym) and shown == pseudonym and "anna" not in shown,
+              f"My recorded events shows the account's pseudonym: {shown!r}, session says {pseudonym!r}")
+        el("my-data-close").click()
+        wait(lambda: not el("my-data").is_displayed())
         el("sign-out").click()
         wait(lambda: el("sign-in").is_displayed())
         check(True, "sign out brings back the sign-in form")

@@ -87,8 +87,13 @@ public final class AccountStore: Sendable {
     // MARK: - Users
 
     /// True once any account exists: from then on every API route needs a session.
-    public func hasAccounts() throws -> Bool {
-        try pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users)") ?? false }
+    ///
+    /// What request handlers call here is `async` and reads through GRDB's async API: a
+    /// synchronous read on a cooperative thread waits for a reader that an async read may hold
+    /// while it waits for a cooperative thread; with every thread waiting that way (twenty
+    /// parallel uploads on two cores did it) the server stops answering.
+    public func hasAccounts() async throws -> Bool {
+        try await pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users)") ?? false }
     }
 
     static func checkedName(_ name: String) throws -> String {
@@ -205,11 +210,11 @@ public final class AccountStore: Sendable {
 
     /// The account of a live session, or nil (unknown, expired or malformed token). A session in
     /// use is extended (at most once a minute, so reads stay reads) up to its absolute lifetime.
-    public func session(token: String, now: Date = Date()) throws -> Account? {
+    public func session(token: String, now: Date = Date()) async throws -> Account? {
         guard token.utf8.count == 64, token.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else { return nil }
         let hash = AccountStore.tokenHash(token)
         let time = now.timeIntervalSince1970
-        let found = try pool.read { db in
+        let found = try await pool.read { db in
             try Row.fetchOne(db, sql: """
                 SELECT users.*, sessions.created_at AS session_created, sessions.expires_at AS session_expires
                 FROM sessions JOIN users ON users.id = sessions.user_id WHERE sessions.token_hash = ?
@@ -218,12 +223,12 @@ public final class AccountStore: Sendable {
         guard let found else { return nil }
         let created: Double = found["session_created"], expires: Double = found["session_expires"]
         guard time < expires, time < created + absoluteLifetime else {
-            try pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [hash]) }
+            try await pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [hash]) }
             return nil
         }
         let extended = min(time + idleLifetime, created + absoluteLifetime)
         if extended - expires > 60 {
-            try pool.write { db in
+            try await pool.write { db in
                 try db.execute(sql: "UPDATE sessions SET expires_at = ? WHERE token_hash = ?", arguments: [extended, hash])
             }
         }

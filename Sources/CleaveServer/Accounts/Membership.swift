@@ -52,21 +52,22 @@ public enum ResourceKind: String, CaseIterable, Sendable {
 
 extension AccountStore {
     /// The project an id of `kind` belongs to, or nil when there is no such id.
-    public func projectID(of kind: ResourceKind, id: String) throws -> String? {
-        try pool.read { db in try String.fetchOne(db, sql: kind.projectQuery, arguments: [id]) }
+    public func projectID(of kind: ResourceKind, id: String) async throws -> String? {
+        let query = kind.projectQuery
+        return try await pool.read { db in try String.fetchOne(db, sql: query, arguments: [id]) }
     }
 
     /// The account's role in a project, or nil when it is not a member.
-    public func role(of userID: String, in projectID: String) throws -> ProjectRole? {
-        try pool.read { db in
+    public func role(of userID: String, in projectID: String) async throws -> ProjectRole? {
+        try await pool.read { db in
             try String.fetchOne(db, sql: "SELECT role FROM project_members WHERE project_id = ? AND user_id = ?",
                                 arguments: [projectID, userID]).flatMap(ProjectRole.init(rawValue:))
         }
     }
 
     /// Every project the account is a member of, with its role.
-    public func roles(of userID: String) throws -> [String: ProjectRole] {
-        try pool.read { db in
+    public func roles(of userID: String) async throws -> [String: ProjectRole] {
+        try await pool.read { db in
             var out: [String: ProjectRole] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT project_id, role FROM project_members WHERE user_id = ?", arguments: [userID]) {
                 if let role = ProjectRole(rawValue: row["role"]) { out[row["project_id"]] = role }
@@ -127,8 +128,8 @@ extension AccountStore {
     }
 
     /// The members of a project, by name.
-    public func members(projectID: String) throws -> [MemberDTO] {
-        try pool.read { db in
+    public func members(projectID: String) async throws -> [MemberDTO] {
+        try await pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT users.name, project_members.role, project_members.added_at FROM project_members
                 JOIN users ON users.id = project_members.user_id WHERE project_members.project_id = ? ORDER BY users.name
@@ -150,8 +151,8 @@ extension AccountStore {
     }
 
     /// The newest audit records first.
-    public func auditLog(limit: Int = 1000) throws -> [AuditDTO] {
-        try pool.read { db in
+    public func auditLog(limit: Int = 1000) async throws -> [AuditDTO] {
+        try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
                 AuditDTO(id: $0["id"], time: $0["time"], user: $0["user_name"], action: $0["action"], target: $0["target"],
                          projectId: $0["project_id"], detail: $0["detail"])

@@ -19,7 +19,7 @@ struct APIRoutes {
         // Projects
         // The caller's projects (all of them for admins and the single user), each with the caller's role.
         api.get("projects", .signedIn) { _, context in
-            let visible = try authorizer.visibleProjects(context.identity!)
+            let visible = try await authorizer.visibleProjects(context.identity!)
             let projects = try await workbench.projects().compactMap { project -> ProjectDTO? in
                 var project = project
                 if let visible {
@@ -118,10 +118,8 @@ struct APIRoutes {
         api.post("events", .signedIn) { request, context -> EditedResponse<ListResponse<EventDTO>> in
             let batch = try await request.decodeJSON(EventBatchInput.self, limit: jsonLimit)
             // Events may name only projects and images the caller can see.
-            if context.identity?.account != nil {
-                for id in Set(batch.events.compactMap(\.projectId)) { try authorizer.require(.viewer, .project, id: id, identity: context.identity!) }
-                for id in Set(batch.events.compactMap(\.imageId)) { try authorizer.require(.viewer, .image, id: id, identity: context.identity!) }
-            }
+            for id in Set(batch.events.compactMap(\.projectId)) { try await authorizer.requireVisible(.project, id, context.identity) }
+            for id in Set(batch.events.compactMap(\.imageId)) { try await authorizer.requireVisible(.image, id, context.identity) }
             let stored = try await workbench.recordEvents(batch.events, userID: context.userID)
             return EditedResponse(status: .created, response: ListResponse(items: stored, key: "events"))
         }

@@ -170,12 +170,12 @@ struct Authorizer: Sendable {
     /// - Throws: 404 "no <kind> with id …" when the id does not exist or the caller is not a
     ///   member (the two are indistinguishable), 403 when the caller's role is too low.
     @discardableResult
-    func require(_ role: ProjectRole, _ kind: ResourceKind, id: String, identity: Identity) throws -> String {
-        guard let project = try accounts.projectID(of: kind, id: id) else {
+    func require(_ role: ProjectRole, _ kind: ResourceKind, id: String, identity: Identity) async throws -> String {
+        guard let project = try await accounts.projectID(of: kind, id: id) else {
             throw APIError(.notFound, "no \(kind.noun) with id \(String(id.prefix(80)))")
         }
         guard case .account(let account) = identity, !account.isAdmin else { return project }
-        guard let held = try accounts.role(of: account.id, in: project) else {
+        guard let held = try await accounts.role(of: account.id, in: project) else {
             throw APIError(.notFound, "no \(kind.noun) with id \(String(id.prefix(80)))")
         }
         guard held >= role else {
@@ -184,10 +184,18 @@ struct Authorizer: Sendable {
         return project
     }
 
+    /// An id named in a request body (a model to predict with, a prediction to measure, a
+    /// clustering whose pick model is applied, an event's project or image) must be visible to
+    /// the caller too: 404 otherwise, as for the route's own id. Nothing to check for the single user.
+    func requireVisible(_ kind: ResourceKind, _ id: String?, _ identity: Identity?) async throws {
+        guard let id, let identity, identity.account != nil else { return }
+        try await require(.viewer, kind, id: id, identity: identity)
+    }
+
     /// The projects `identity` may see (nil: all of them), with the caller's role in each.
-    func visibleProjects(_ identity: Identity) throws -> [String: ProjectRole]? {
+    func visibleProjects(_ identity: Identity) async throws -> [String: ProjectRole]? {
         guard case .account(let account) = identity, !account.isAdmin else { return nil }
-        return try accounts.roles(of: account.id)
+        return try await accounts.roles(of: account.id)
     }
 
     /// The id parameter of a matched route, in the order that names the most specific resource first.
@@ -226,8 +234,8 @@ struct AccessGuard: RouterMiddleware {
         }
         var context = context
         let accounts = authorizer.accounts
-        if try accounts.hasAccounts() {
-            if let token = request.cookies[AccessGuard.cookieName]?.value, let account = try accounts.session(token: token) {
+        if try await accounts.hasAccounts() {
+            if let token = request.cookies[AccessGuard.cookieName]?.value, let account = try await accounts.session(token: token) {
                 context.identity = .account(account)
                 context.sessionToken = token
             }
@@ -264,9 +272,9 @@ struct AccessGuard: RouterMiddleware {
             let (kind, id) = resource
             // The single user needs no lookup (the handler says 404 for unknown ids as before).
             if case .account = context.identity {
-                projectID = try authorizer.require(role, kind, id: id, identity: context.identity!)
+                projectID = try await authorizer.require(role, kind, id: id, identity: context.identity!)
             } else if rule.audit != nil {
-                projectID = try accounts.projectID(of: kind, id: id)
+                projectID = try await accounts.projectID(of: kind, id: id)
             }
         }
         let response = try await next(request, context)

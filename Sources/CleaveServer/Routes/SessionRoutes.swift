@@ -7,7 +7,13 @@ struct SessionRoutes {
     let throttle: LoginThrottle
 
     struct SessionResponse: ResponseEncodable, Sendable {
-        struct User: Codable, Sendable { var name: String; var admin: Bool }
+        /// `pseudonym`: the random id the account's events carry (shown under "My recorded events").
+        struct User: Codable, Sendable {
+            var name: String
+            var admin: Bool
+            var pseudonym: String
+            init(_ account: Account) { (name, admin, pseudonym) = (account.name, account.isAdmin, account.pseudonym) }
+        }
         /// False in single-user mode (no accounts exist).
         var accounts: Bool
         var user: User?
@@ -35,7 +41,7 @@ struct SessionRoutes {
         api.post("session", .open) { request, context -> Response in
             struct Input: Decodable { var name: String; var password: String }
             let input = try await request.decodeJSON(Input.self, limit: 4096)
-            guard try accounts.hasAccounts() else {
+            guard try await accounts.hasAccounts() else {
                 throw APIError(.conflict, "this workbench has no accounts (single-user mode): there is nothing to sign in to")
             }
             let keys = LoginThrottle.keys(name: input.name, address: context.remoteAddress)
@@ -54,7 +60,7 @@ struct SessionRoutes {
             }
             throttle.succeeded(keys)
             let session = try accounts.createSession(for: account)
-            var response = try SessionResponse(accounts: true, user: .init(name: account.name, admin: account.isAdmin),
+            var response = try SessionResponse(accounts: true, user: .init(account),
                                                csrfToken: session.csrfToken).response(from: request, context: context)
             response.headers[.setCookie] = sessionCookie(session.token, request: request)
             response.headers[.cacheControl] = "no-store"
@@ -63,7 +69,7 @@ struct SessionRoutes {
         api.get("session", .signedIn) { request, context -> Response in
             var response: Response
             if let account = context.identity?.account, let token = context.sessionToken {
-                response = try SessionResponse(accounts: true, user: .init(name: account.name, admin: account.isAdmin),
+                response = try SessionResponse(accounts: true, user: .init(account),
                                                csrfToken: AccountStore.csrfToken(for: token)).response(from: request, context: context)
             } else {
                 response = try SessionResponse(accounts: false, user: nil, csrfToken: nil).response(from: request, context: context)
@@ -99,13 +105,13 @@ struct SessionRoutes {
             } catch let error as AccountError {
                 throw APIError(.badRequest, "newPassword: \(error.description)")
             }
-            return SessionResponse(accounts: true, user: .init(name: account.name, admin: account.isAdmin),
+            return SessionResponse(accounts: true, user: .init(account),
                                    csrfToken: AccountStore.csrfToken(for: token))
         }
 
         // Members
         api.get("projects/{projectId}/members", .member(.viewer)) { _, context in
-            ListResponse(items: try accounts.members(projectID: try context.parameter("projectId")), key: "members")
+            ListResponse(items: try await accounts.members(projectID: try context.parameter("projectId")), key: "members")
         }
         api.post("projects/{projectId}/members", .member(.owner), audit: "member.add") { request, context -> MemberDTO in
             struct Input: Decodable { var name: String; var role: String }
@@ -132,7 +138,7 @@ struct SessionRoutes {
 
         // Audit
         api.get("audit", .admin) { _, _ in
-            ListResponse(items: try accounts.auditLog(), key: "audit")
+            ListResponse(items: try await accounts.auditLog(), key: "audit")
         }
     }
 }

@@ -19,7 +19,7 @@ struct ToolRoutes {
         // Jobs
         // Only jobs of projects the caller can see.
         api.get("jobs", .signedIn) { request, context in
-            let visible = try authorizer.visibleProjects(context.identity!)
+            let visible = try await authorizer.visibleProjects(context.identity!)
             let jobs = try workbench.jobs.jobs(imageID: request.uri.queryParameters.get("imageId"))
                 .filter { job in
                     guard let visible else { return true }
@@ -56,6 +56,7 @@ struct ToolRoutes {
         // Cluster tool
         api.post("images/{imageId}/cluster", .member(.annotator)) { request, context -> EditedResponse<JobDTO> in
             let input = try await request.decodeJSON(ClusterInput.self, limit: jsonLimit)
+            try await authorizer.requireVisible(.clustering, input.pickModelFrom, context.identity)
             let job = try await workbench.startClustering(imageID: try context.parameter("imageId"), userID: context.userID, input: input)
             return EditedResponse(status: .accepted, response: job)
         }
@@ -138,6 +139,7 @@ struct ToolRoutes {
         }
         api.post("images/{imageId}/predict", .member(.annotator)) { request, context -> EditedResponse<JobDTO> in
             let input = try await request.decodeJSON(PredictInput.self, limit: jsonLimit)
+            try await authorizer.requireVisible(.model, input.modelId, context.identity)
             return EditedResponse(status: .accepted, response: try await workbench.startPrediction(
                 imageID: try context.parameter("imageId"), userID: context.userID, input: input))
         }
@@ -172,6 +174,7 @@ struct ToolRoutes {
         // Objects
         api.post("images/{imageId}/objects", .member(.annotator)) { request, context -> EditedResponse<JobDTO> in
             let input = try await request.decodeJSON(ObjectsInput.self, limit: jsonLimit)
+            try await authorizer.requireVisible(.prediction, input.predictionId, context.identity)
             return EditedResponse(status: .accepted, response: try await workbench.startObjects(
                 imageID: try context.parameter("imageId"), userID: context.userID, input: input))
         }
