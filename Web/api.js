@@ -120,6 +120,8 @@ export const api = {
   upload: (projectId, file, onProgress) =>
     uploadWithProgress(`/api/projects/${projectId}/images?name=${encodeURIComponent(file.name)}`, file, onProgress),
   image: (imageId) => call("GET", `/api/images/${imageId}`),
+  regionOfInterest: (imageId) => call("GET", `/api/images/${imageId}/roi`),
+  setRegionOfInterest: (imageId, body) => call("PUT", `/api/images/${imageId}/roi`, withSession(body)),
   window: (imageId, plane = 0) => call("GET", `/api/images/${imageId}/window${plane ? `?plane=${plane}` : ""}`),
   tileURL(imageId, level, x, y, window, plane = 0) {
     const query = [window ? `low=${window.low}&high=${window.high}` : "", plane ? `plane=${plane}` : ""].filter(Boolean).join("&");
@@ -158,12 +160,15 @@ export const api = {
   createClass: (projectId, name, colour) => call("POST", `/api/projects/${projectId}/classes`, withSession({ name, colour })),
   updateClass: (classId, changes) => call("PUT", `/api/classes/${classId}`, withSession(changes)),
   deleteClass: (classId) => call("DELETE", `/api/classes/${classId}`),
+  models: (projectId) => call("GET", `/api/projects/${projectId}/models`).then((r) => r.models),
   train: (imageId, params = {}) => call("POST", `/api/images/${imageId}/train`, withSession(params)),
   predict: (imageId, params = {}) => call("POST", `/api/images/${imageId}/predict`, withSession(params)),
   prediction: (id) => call("GET", `/api/predictions/${id}`),
   predictions: (imageId) => call("GET", `/api/images/${imageId}/predictions`).then((r) => r.predictions),
   decidePrediction: (id, decision) => call("POST", `/api/predictions/${id}/${decision}`, withSession()),
   predictionURL: (id, layer) => `/api/predictions/${id}/${layer}`,
+  modelURL: (id, file) => `/api/models/${id}/${file}`,
+  correctPrediction: (id, body) => call("POST", `/api/predictions/${id}/corrections`, withSession(body)),
 
   // Objects
   findObjects: (imageId, predictionId, classValue, minimumSize) =>

@@ -5,6 +5,8 @@ import { $, emit, fail, focusLayer, hooks, renderLayers, state, status, toggleOv
 import * as classify from "./classify.js";
 import * as locate from "./locate.js";
 import * as objects from "./objects.js";
+import * as roi from "./roi.js";
+import * as correct from "./correct.js";
 import "./results.js";
 
 // ---------- projects and images ----------
@@ -218,7 +220,8 @@ $("sign-out").addEventListener("click", async () => {
 
 // A viewer may look and export, not paint or run tools: the page hides those actions (the
 // server refuses them too) and says why, rather than letting a stroke fail when it is sent.
-const paintTools = ["brush", "eraser"];
+// The ROI tool stays: a viewer sees what the fractions count, but a click adds no vertex.
+const paintTools = ["brush", "eraser", "correct"];
 function applyRole(project) {
   const role = project.role || "owner";
   document.body.dataset.role = role;
@@ -237,12 +240,12 @@ const mayPaint = () => document.body.dataset.role !== "viewer";
 
 // ---------- tools ----------
 
-const panels = { locate: "locate", brush: "brush", eraser: "brush", objects: "objects" };
+const panels = { locate: "locate", brush: "brush", eraser: "brush", correct: "brush", objects: "objects", roi: "roi" };
 let lastPanel = "locate";
 
 function setTool(tool) {
   if (paintTools.includes(tool) && !mayPaint()) {
-    status("You are a viewer of this project: painting needs the annotator role (ask an owner)", true);
+    status("You are a viewer of this project: painting and correcting need the annotator role (ask an owner)", true);
     return;
   }
   const previous = state.tool;
@@ -252,7 +255,7 @@ function setTool(tool) {
   if (panels[tool]) lastPanel = panels[tool];
   document.querySelectorAll(".tool-panel").forEach((p) => p.classList.toggle("shown", p.dataset.panel === lastPanel));
   // Each tool shows its own result layer; the others are one tick away under Layers.
-  const layer = { locate: "clusters", brush: "prediction", eraser: "prediction", objects: "objects" }[tool];
+  const layer = { locate: "clusters", brush: "prediction", eraser: "prediction", correct: "prediction", objects: "objects" }[tool];
   state.tool = tool;
   if (layer && previous !== tool) focusLayer(layer);
   record("tool.change", { tool });
@@ -276,6 +279,16 @@ canvas.addEventListener("pointerdown", (event) => {
   canvas.setPointerCapture(event.pointerId);
   const [x, y] = viewer.toImage(event.offsetX, event.offsetY);
   const painting = (state.tool === "brush" || state.tool === "eraser") && event.button === 0;
+  // Correct: the brush paints like the brush (in the class colour), the lasso draws a thin outline.
+  const correcting = state.tool === "correct" && event.button === 0 && correct.mode() !== "fill";
+  if (correcting) {
+    const problem = correct.blocked();
+    if (problem) { status(problem, true); return; }
+    const lasso = correct.mode() === "lasso";
+    viewer.liveStroke = { class: state.classValue, radius: (lasso ? 1.5 : state.brushRadius) / viewer.scale, points: [[x, y]],
+                          plane: viewer.plane, correction: correct.mode() };
+    viewer.draw();
+  }
   if (painting) {
     const value = state.tool === "eraser" ? 0 : state.classValue;
     if (value === null) { status("Add a class first (Classify panel), then paint", true); return; }
@@ -310,13 +323,19 @@ canvas.addEventListener("pointerup", (event) => {
   const live = viewer.liveStroke;
   if (live) {
     viewer.liveStroke = null;
-    classify.saveStroke(live);
+    if (live.correction === "lasso") correct.apply({ mode: "lasso", points: live.points });
+    else if (live.correction) correct.apply({ mode: "brush", points: live.points, radius: live.radius });
+    else classify.saveStroke(live);
+    viewer.draw();
     return;
   }
   if (!wasClick || !state.image) return;
   const [x, y] = viewer.toImage(event.offsetX, event.offsetY);
   if (state.tool === "locate") locate.pickAt(x, y);
   else if (state.tool === "objects") objects.selectAt(x, y);
+  else if (state.tool === "roi" && !mayPaint()) status("You are a viewer of this project: drawing a region of interest needs the annotator role (ask an owner)", true);
+  else if (state.tool === "roi") roi.clickAt(x, y);
+  else if (state.tool === "correct" && correct.mode() === "fill") correct.apply({ mode: "fill", points: [[x, y]] });
 });
 canvas.addEventListener("wheel", (event) => {
   event.preventDefault();
@@ -388,8 +407,9 @@ addEventListener("keydown", (event) => {
   if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "z") { event.preventDefault(); event.shiftKey ? classify.redo() : classify.undo(); return; }
   if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "y") { event.preventDefault(); classify.redo(); return; }
   if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (state.tool === "roi" && roi.key(event.key)) { event.preventDefault(); return; }
   const centre = [canvas.clientWidth / 2, canvas.clientHeight / 2];
-  const tools = { v: "pan", l: "locate", b: "brush", e: "eraser", o: "objects" };
+  const tools = { v: "pan", l: "locate", b: "brush", e: "eraser", c: "correct", o: "objects", r: "roi" };
   if (tools[key]) setTool(tools[key]);
   else if (/^[1-9]$/.test(key)) classify.selectClassAt(+key - 1);
   else if (key === "[") setBrushRadius(state.brushRadius / 1.25);

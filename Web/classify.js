@@ -57,7 +57,8 @@ function selectClass(value) {
   state.classValue = value;
   renderClasses();
   record("class.select", { class: value });
-  if (state.tool !== "brush") document.querySelector('[data-tool="brush"]').click();
+  // Choosing a class means painting it, unless the Correct tool is on (it paints the class onto the result).
+  if (state.tool !== "brush" && state.tool !== "correct") document.querySelector('[data-tool="brush"]').click();
 }
 
 export function selectClassAt(index) {
@@ -151,19 +152,94 @@ $("redo").addEventListener("click", redo);
 
 let busy = false, again = false;
 
-// The bank and tree count chosen in the panel; omitted fields take the server's (= the CLI's) defaults.
+// The method and its settings chosen in the panel; omitted fields take the server's (= the CLI's) defaults.
 function trainingSettings() {
+  if ($("train-method").value === "unet") {
+    const steps = $("train-steps").value.trim();
+    return steps === "" ? { method: "unet" } : { method: "unet", steps: Number(steps) };
+  }
   const settings = { bank: $("train-bank").value };
   const trees = $("train-trees").value.trim();
   if (trees !== "") settings.treeCount = Number(trees);
   return settings;
 }
 
+// A U-Net takes minutes, so it is trained on demand only: Live update is for the forest.
+function syncMethod() {
+  const unet = $("train-method").value === "unet";
+  $("train-steps-label").hidden = !unet;
+  $("forest-settings").hidden = unet;
+  const live = $("live-update");
+  if (unet && live.checked) { live.checked = false; record("live.toggle", { on: false }); }
+  live.disabled = unet;
+  live.parentElement.title = unet ? "Live update retrains after every stroke: too slow for a U-Net (use the random forest for it)"
+    : "Retrain and predict the visible region after every stroke";
+}
+$("train-method").addEventListener("change", () => { syncMethod(); record("train.method", { method: $("train-method").value }); });
+syncMethod();
+
+// ---------- the U-Net's training chart: loss per step (left axis) and validation mean IoU (right, 0–1) ----------
+
+function drawTrainingChart(metrics, finished = false) {
+  if (!metrics || !Array.isArray(metrics.loss)) return;
+  const figure = $("train-chart-figure"), canvas = $("train-chart");
+  figure.hidden = false;
+  const g = canvas.getContext("2d"), w = canvas.width, h = canvas.height;
+  const pad = { left: 34, right: 30, top: 8, bottom: 18 };
+  const loss = metrics.loss, validation = metrics.validation || [];
+  const lastStep = Math.max(metrics.totalSteps || 0, ...loss.map((p) => p[0]), 1);
+  const highest = Math.max(1e-6, ...loss.map((p) => p[1]));
+  const x = (step) => pad.left + (w - pad.left - pad.right) * step / lastStep;
+  const yLoss = (v) => pad.top + (h - pad.top - pad.bottom) * (1 - v / highest);
+  const yIoU = (v) => pad.top + (h - pad.top - pad.bottom) * (1 - v);
+  g.clearRect(0, 0, w, h);
+  g.font = "10px sans-serif";
+  g.strokeStyle = "#777"; g.lineWidth = 1;
+  g.strokeRect(pad.left, pad.top, w - pad.left - pad.right, h - pad.top - pad.bottom);
+  g.fillStyle = "#56b4e9"; g.textAlign = "right";
+  g.fillText(highest.toPrecision(2), pad.left - 3, pad.top + 8); g.fillText("0", pad.left - 3, h - pad.bottom);
+  g.fillStyle = "#e69f00"; g.textAlign = "left";
+  g.fillText("1", w - pad.right + 3, pad.top + 8); g.fillText("0", w - pad.right + 3, h - pad.bottom);
+  g.fillStyle = "#bbb"; g.textAlign = "center";
+  g.fillText(`step ${lastStep}`, w - pad.right, h - 4);
+  g.strokeStyle = "#56b4e9"; g.lineWidth = 1.5; g.beginPath();
+  loss.forEach(([step, value], i) => (i ? g.lineTo(x(step), yLoss(value)) : g.moveTo(x(step), yLoss(value))));
+  g.stroke();
+  g.strokeStyle = "#e69f00"; g.fillStyle = "#e69f00"; g.beginPath();
+  validation.forEach(([step, value], i) => (i ? g.lineTo(x(step), yIoU(value)) : g.moveTo(x(step), yIoU(value))));
+  g.stroke();
+  for (const [step, value] of validation) { g.beginPath(); g.arc(x(step), yIoU(value), 2.5, 0, 7); g.fill(); }
+  const last = loss[loss.length - 1], iou = validation[validation.length - 1];
+  const step = metrics.step ?? last?.[0];
+  const early = finished && metrics.validated !== false && metrics.totalSteps && step < metrics.totalSteps
+    ? "; stopped early: the validation IoU stopped improving (the best step's network is kept)" : "";
+  $("train-chart-caption").textContent = !last ? "U-Net: waiting for the first step"
+    : `U-Net step ${step}${metrics.totalSteps ? ` of ${metrics.totalSteps}` : ""}: loss ${last[1].toFixed(3)} (blue)` +
+      (metrics.validated === false ? "; no validation mean IoU: too few labelled pixels to hold some back, so all train the network"
+        : iou ? `, validation mean IoU ${iou[1].toFixed(3)} at step ${iou[0]} (orange)` : ", validation mean IoU after the first evaluation (orange)") + early;
+}
+
+// The trained model as files to keep: the Cleave model (cleave predict --model reads it) and, for a U-Net, ONNX.
+function showModelLinks(trained, method) {
+  const line = $("model-links");
+  const link = (file, text) => Object.assign(document.createElement("a"), { href: api.modelURL(trained.modelId, file), textContent: text, download: "" });
+  const parts = [`Model v${trained.version}` + (method === "unet" ? ` (U-Net, ${trained.steps} steps` +
+    (trained.validationMeanIoU !== undefined ? `, validation mean IoU ${number(trained.validationMeanIoU, 3)})` : ", no validation split)") : " (random forest)") + ": ",
+    link("model.json", "Cleave model")];
+  if (method === "unet") parts.push(", ", link("model.onnx", "ONNX"));
+  line.replaceChildren(...parts);
+  line.hidden = false;
+}
+
 // Trains on every stroke of the project, then predicts `region` (the whole image when null).
 async function trainAndPredict(region, label) {
-  const image = state.image;
-  const trained = await runJob(() => api.train(image.id, trainingSettings()), `${label}: training`);
+  const image = state.image, settings = trainingSettings();
+  if (settings.method === "unet") $("train-chart-figure").hidden = true;
+  const trained = await runJob(() => api.train(image.id, settings), `${label}: training${settings.method === "unet" ? " a U-Net" : ""}`,
+                               (job) => { if (job.metrics) drawTrainingChart(job.metrics, job.state === "done"); });
   if (!trained) return null;
+  showModelLinks(trained, settings.method || "forest");
+  status(`${label}: model v${trained.version} trained`);
   const result = await runJob(() => api.predict(image.id, region ? { modelId: trained.modelId, region } : { modelId: trained.modelId }),
                               `${label}: predicting`);
   if (!result || state.image !== image) return null;
@@ -172,6 +248,45 @@ async function trainAndPredict(region, label) {
   focusLayer(isWhole(prediction) ? "prediction" : "preview");
   return prediction;
 }
+
+// ---------- batch: the newest model applied to every image of the project ----------
+
+// Images the model cannot classify (another channel count, say) are named and skipped; Cancel stops the batch.
+async function predictAll() {
+  const project = state.project, line = $("batch-status");
+  if (!project) return;
+  line.classList.remove("error");
+  const model = (await api.models(project.id)).at(-1);
+  if (!model) { line.textContent = "No model yet: paint a few strokes and Train & predict first."; return; }
+  const images = state.images.slice();
+  $("predict-all").disabled = $("update-once").disabled = true;
+  let predicted = 0, stopped = false;
+  const failed = [];
+  try {
+    for (const [i, image] of images.entries()) {
+      line.textContent = `Predicting ${i + 1} of ${images.length}: ${image.name} with model v${model.version}…`;
+      let result;
+      try {
+        result = await runJob(() => api.predict(image.id, { modelId: model.id }), `Predict all (${i + 1} of ${images.length}, ${image.name})`);
+      } catch (error) {
+        failed.push(error.message.startsWith(image.name) ? error.message : `${image.name}: ${error.message}`);
+        continue;
+      }
+      if (!result) { stopped = true; break; }
+      predicted += 1;
+      // The image on screen shows its new result at once.
+      if (state.image?.id === image.id) showPrediction(await api.prediction(result.predictionId), model.version);
+    }
+    record("predict.all", { modelVersion: model.version, images: predicted, of: images.length, failed: failed.length });
+    line.textContent = `${stopped ? "Stopped: " : ""}${predicted} of ${images.length} images predicted with model v${model.version}` +
+      (failed.length ? `; not predicted: ${failed.join("; ")}` : "") +
+      ". Export › Fractions of all images has the table; open an image to see its result.";
+    line.classList.toggle("error", failed.length > 0);
+  } finally {
+    $("predict-all").disabled = $("update-once").disabled = false;
+  }
+}
+$("predict-all").addEventListener("click", predictAll);
 
 // The live preview covers the visible rectangle of the plane on screen.
 function previewRegion() {
@@ -311,7 +426,10 @@ hooks.imageCleared.push(() => {
   renderFractions([]);
   $("prediction-summary").textContent = "";
   $("prediction-summary").classList.remove("error");
+  $("train-chart-figure").hidden = true;
+  $("model-links").hidden = true;
 });
+hooks.projectOpened.push(() => { $("batch-status").textContent = ""; });
 hooks.imageOpened.push(async (image) => {
   try {
     const predictions = (await api.predictions(image.id) || []).sort((a, b) => b.createdAt.localeCompare(a.createdAt));

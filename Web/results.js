@@ -45,6 +45,7 @@ const exports = {
                   ["GET", api.predictionURL(state.prediction.id, "labels.png?opacity=0.6"), `${stem()}-overlay.png`]],
   "objects-csv": () => [["GET", api.objectSetURL(state.objectSet.id, "objects.csv"), `${stem()}-objects.csv`]],
   geojson: () => [["GET", api.objectSetURL(state.objectSet.id, "objects.geojson"), `${stem()}-objects.geojson`]],
+  "project-fractions": () => [["GET", `/api/projects/${state.project.id}/fractions.csv`, `${state.project.name.replace(/[^A-Za-z0-9_.-]+/g, "_")}-class-fractions.csv`]],
   reference: () => [["POST", `/api/projects/${state.project.id}/export`, `${state.project.name.replace(/[^A-Za-z0-9_.-]+/g, "_")}-reference-data.zip`]],
 };
 
@@ -75,6 +76,7 @@ const exportRoutes = { labels: ["/api/predictions/{predictionId}/labels.tif"],
                        overlay: ["/api/predictions/{predictionId}/overlay.png", "/api/predictions/{predictionId}/labels.png"],
                        "objects-csv": ["/api/objectsets/{objectSetId}/objects.csv"],
                        geojson: ["/api/objectsets/{objectSetId}/objects.geojson"],
+                       "project-fractions": ["/api/projects/{projectId}/fractions.csv"],
                        reference: ["/api/projects/{projectId}/export"] };
 const unsupported = new Set();
 fetch("/api/openapi.json").then((r) => (r.ok ? r.json() : null)).then((doc) => {
@@ -87,7 +89,8 @@ fetch("/api/openapi.json").then((r) => (r.ok ? r.json() : null)).then((doc) => {
 
 function enableExports() {
   const on = { labels: !!state.prediction, probabilities: !!state.prediction, overlay: !!state.prediction,
-               "objects-csv": !!state.objectSet, geojson: !!state.objectSet, reference: !!state.project };
+               "objects-csv": !!state.objectSet, geojson: !!state.objectSet, reference: !!state.project,
+               "project-fractions": !!state.project };
   document.querySelectorAll("[data-export]").forEach((b) => {
     const missing = unsupported.has(b.dataset.export);
     b.disabled = missing || !on[b.dataset.export];

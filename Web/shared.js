@@ -70,9 +70,9 @@ function showJob(job, label) {
   $("job").dataset.state = job.state;
 }
 
-// Starts work (`start` resolves with a Job) and follows it; resolves with the finished job's result,
-// null when cancelled; throws with the server's message when it failed.
-export async function runJob(start, label) {
+// Starts work (`start` resolves with a Job) and follows it (`onUpdate` sees every state of the job);
+// resolves with the finished job's result, null when cancelled; throws with the server's message when it failed.
+export async function runJob(start, label, onUpdate = null) {
   cancelRequested = false;
   $("job-cancel").disabled = false;
   $("job").hidden = false;
@@ -85,7 +85,7 @@ export async function runJob(start, label) {
     $("job").hidden = true;
     throw error;
   }
-  const final = await followJob(job, (j) => showJob(j, label));
+  const final = await followJob(job, (j) => { showJob(j, label); if (onUpdate) onUpdate(j); });
   state.job = null;
   $("job-cancel").disabled = true;
   setTimeout(() => { if (!state.job) $("job").hidden = true; }, final.state === "done" ? 1200 : 4000);
@@ -162,13 +162,20 @@ export const number = (value, digits = 3) =>
   value === null || value === undefined ? "–" : Number.isInteger(value) ? String(value) : (+value).toPrecision(digits);
 
 // Areas in one readable unit for a whole table: nm² becomes µm² (and so on) when the largest
-// area is at least 10⁶ of the smaller unit. Returns a formatter, or null without a unit.
-export function areaFormatter(largest, unit) {
+// area is at least 10⁶ of the smaller unit. Returns {factor, name} (divide by factor), or null without a unit.
+export function areaUnit(largest, unit) {
   if (!unit) return null;
   let base = unit.replace(/²$/, ""), factor = 1;
   const steps = { nm: "µm", "µm": "mm", um: "mm", mm: "m" };
   while (largest / factor >= 1e6 && steps[base]) { factor *= 1e6; base = steps[base]; }
-  return (area) => (area === null || area === undefined ? "–" : `${number(area / factor)} ${base}²`);
+  return { factor, name: `${base}²` };
+}
+
+// A formatter of areas with their unit (see areaUnit), or null without a unit.
+export function areaFormatter(largest, unit) {
+  const chosen = areaUnit(largest, unit);
+  if (!chosen) return null;
+  return (area) => (area === null || area === undefined ? "–" : `${number(area / chosen.factor)} ${chosen.name}`);
 }
 
 // When a tool shows a new result, its layer is shown and the other tools' result layers are hidden

@@ -24,6 +24,7 @@ export class Viewer {
     // Overlays drawn over the image: {key, url, x, y, width, height, opacity, visible, smooth, img}
     this.overlays = new Map();
     this.highlight = null;       // {x, y, width, height} in image pixels (a selected object)
+    this.roi = null;             // {polygon: [[x, y]…] | null, draft: [[x, y]…]}: the region of interest
     this.onViewChange = onViewChange;
     this.onCursor = onCursor;
     new ResizeObserver(() => this.resize()).observe(canvas);
@@ -175,6 +176,7 @@ export class Viewer {
     ctx.globalAlpha = Math.max(this.strokeOpacity, 0.4);
     if (this.liveStroke) this.drawStroke(this.liveStroke);
     ctx.globalAlpha = 1;
+    if (this.roi) this.drawRegionOfInterest();
     if (this.highlight) {
       const h = this.highlight, pad = 3 / this.scale;
       ctx.lineWidth = 2 / this.scale;
@@ -212,6 +214,40 @@ export class Viewer {
   removeOverlay(key) {
     this.overlays.delete(key);
     this.draw();
+  }
+
+  // Outside the polygon is dimmed (even-odd fill of the image rectangle with the polygon as a
+  // hole); the outline is dashed; a polygon being drawn shows its points.
+  drawRegionOfInterest() {
+    const ctx = this.context, { polygon, draft } = this.roi, line = 1 / this.scale;
+    if (polygon?.length >= 3) {
+      ctx.beginPath();
+      ctx.rect(0, 0, this.image.width, this.image.height);
+      ctx.moveTo(polygon[0][0], polygon[0][1]);
+      for (const [x, y] of polygon.slice(1)) ctx.lineTo(x, y);
+      ctx.closePath();
+      ctx.fillStyle = "rgba(0, 0, 0, 0.45)";
+      ctx.fill("evenodd");
+      ctx.beginPath();
+      ctx.moveTo(polygon[0][0], polygon[0][1]);
+      for (const [x, y] of polygon.slice(1)) ctx.lineTo(x, y);
+      ctx.closePath();
+      ctx.lineWidth = 2 * line;
+      ctx.strokeStyle = "#ffd84d";
+      ctx.setLineDash([8 * line, 5 * line]);
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    if (draft?.length) {
+      ctx.beginPath();
+      ctx.moveTo(draft[0][0], draft[0][1]);
+      for (const [x, y] of draft.slice(1)) ctx.lineTo(x, y);
+      ctx.lineWidth = 2 * line;
+      ctx.strokeStyle = "#ffd84d";
+      ctx.stroke();
+      ctx.fillStyle = "#ffd84d";
+      for (const [x, y] of draft) { ctx.beginPath(); ctx.arc(x, y, 4 * line, 0, 2 * Math.PI); ctx.fill(); }
+    }
   }
 
   drawStroke(stroke) {

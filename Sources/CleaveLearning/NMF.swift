@@ -1,3 +1,5 @@
+import CleaveCore
+
 /// Non-negative matrix factorisation `X ≈ W·H` (W ≥ 0: rows × components, H ≥ 0: components ×
 /// features), as scikit-learn's `NMF(solver="cd", beta_loss="frobenius", init="nndsvda")`:
 /// NNDSVD-a initialisation from the leading singular vectors of X, then cyclic coordinate descent

@@ -257,7 +257,7 @@ public enum ObjectMeasurement {
                 let trace = mu[0][0] + mu[1][1] + mu[2][2]
                 var tensor = [[Double]](repeating: [0, 0, 0], count: 3)
                 for i in 0..<3 { for j in 0..<3 { tensor[i][j] = i == j ? (trace - mu[i][i]) / n : -mu[i][j] / n } }
-                return SymmetricEigen.eigenvalues3(tensor).sorted(by: >).map { max(0, $0) }
+                return SymmetricEigen(symmetric: tensor.flatMap { $0 }, size: 3).values.map { max(0, $0) }
             }
             func axes(_ ev: [Double]) -> (Double, Double) {
                 (max(0, 10 * (ev[0] + ev[1] - ev[2])).squareRoot(), max(0, 10 * (-ev[0] + ev[1] + ev[2])).squareRoot())

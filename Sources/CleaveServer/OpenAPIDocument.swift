@@ -10,6 +10,7 @@ public enum OpenAPIDocument {
         ("get", "/api/images/{imageId}/tiles/{level}/{x}/{y}.png"),
         ("get", "/api/images/{imageId}/strokes"), ("post", "/api/images/{imageId}/strokes"),
         ("post", "/api/images/{imageId}/strokes/undo"), ("post", "/api/images/{imageId}/strokes/redo"),
+        ("get", "/api/images/{imageId}/roi"), ("put", "/api/images/{imageId}/roi"),
         ("get", "/api/events"), ("post", "/api/events"), ("delete", "/api/events"),
         ("put", "/api/projects/{projectId}/consent"),
         ("get", "/api/projects/{projectId}/classes"),
@@ -32,7 +33,9 @@ public enum OpenAPIDocument {
         ("post", "/api/clusterings/{clusteringId}/reject"),
         ("post", "/api/images/{imageId}/train"),
         ("get", "/api/projects/{projectId}/models"),
+        ("get", "/api/projects/{projectId}/fractions.csv"),
         ("get", "/api/models/{modelId}"),
+        ("get", "/api/models/{modelId}/model.json"), ("get", "/api/models/{modelId}/model.onnx"),
         ("post", "/api/images/{imageId}/predict"),
         ("get", "/api/images/{imageId}/predictions"),
         ("get", "/api/predictions/{predictionId}"),
@@ -43,6 +46,7 @@ public enum OpenAPIDocument {
         ("get", "/api/predictions/{predictionId}/overlay.png"),
         ("get", "/api/predictions/{predictionId}/fractions.json"),
         ("post", "/api/predictions/{predictionId}/accept"),
+        ("post", "/api/predictions/{predictionId}/corrections"),
         ("post", "/api/predictions/{predictionId}/reject"),
         ("post", "/api/images/{imageId}/objects"),
         ("get", "/api/images/{imageId}/objectsets"),
@@ -69,7 +73,7 @@ public enum OpenAPIDocument {
       "info": {
         "title": "Cleave workbench API",
         "version": "1",
-        "description": "Projects, images (content-addressed, validated on upload), a 256x256 PNG tile pyramid, brush strokes with undo/redo, background jobs (cluster, train, predict, objects) with progress as server-sent events, reference labels with provenance, zip export, and an append-only interaction event log. Errors are {\"error\": \"one line\"} with a 4xx/5xx status. Calls that record or read events or strokes, and every POST/PUT/PATCH/DELETE, identify the pseudonymous user with the X-Cleave-User header (8-64 characters of letters, digits, '-', '_'). State-changing requests without it, with another site's Origin or with a form content type (text/plain, application/x-www-form-urlencoded, multipart/form-data) are refused with 403, and so is every request whose Host is not a loopback name while the server listens on loopback (DNS rebinding). Accounts: with none the workbench is single-user (loopback only, no login). Once an account exists (cleave user add), every route but this document, the page and POST /api/session answers 401 without a session cookie; state-changing requests must also send the session's X-CSRF-Token (it may replace X-Cleave-User; events then carry the account's pseudonym, never its name). Each project is visible to its members only: viewer (read), annotator (also paint, run tools, edit classes), owner (also members, consent, deleting classes); administrators see every project. Another project's ids answer 404, exactly as ids that do not exist; a role too low answers 403. Exports and deletions are recorded in an audit log (GET /api/audit, administrators)."
+        "description": "Projects, images (content-addressed, validated on upload), a 256x256 PNG tile pyramid, brush strokes with undo/redo, background jobs (cluster, train, predict, objects) with progress as server-sent events, reference labels with provenance, zip export, and an append-only interaction event log. Errors are {\"error\": \"one line\"} with a 4xx/5xx status. Calls that record or read events or strokes, and every POST/PUT/PATCH/DELETE, identify the pseudonymous user with the X-Cleave-User header (8-64 characters of letters, digits, '-', '_'). State-changing requests without it, with another site's Origin or with a form content type (text/plain, application/x-www-form-urlencoded, multipart/form-data) are refused with 403, and so is every request whose Host is not a loopback name while the server listens on loopback (DNS rebinding). Accounts: with none the workbench is single-user (loopback only, no login). Once an account exists (cleave user add), every route but this document, the page and POST /api/session answers 401 without a session cookie; state-changing requests must also send the session's X-CSRF-Token (it may replace X-Cleave-User; events then carry the account's pseudonym, never its name). Each project is visible to its members only: viewer (read and export), annotator (also paint, correct results, set regions of interest, run tools, edit classes), owner (also members, consent, deleting classes); administrators see every project. Another project's ids answer 404, exactly as ids that do not exist; a role too low answers 403. Exports and deletions are recorded in an audit log (GET /api/audit, administrators)."
       },
       "paths": {
         "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI JSON"}}}},
@@ -115,6 +119,13 @@ public enum OpenAPIDocument {
           "post": {"summary": "Store a brush stroke (and a 'stroke' event) before answering", "parameters": [{"$ref": "#/components/parameters/imageId"}, {"$ref": "#/components/parameters/user"}],
                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StrokeInput"}}}},
                    "responses": {"201": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Stroke"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/roi": {
+          "get": {"summary": "The image's region of interest: polygon [[x, y], …] in image pixel coordinates and/or outsideClass (both absent: the whole image)", "parameters": [{"$ref": "#/components/parameters/imageId"}],
+                  "responses": {"200": {"description": "RegionOfInterest"}, "404": {"$ref": "#/components/responses/Error"}}},
+          "put": {"summary": "Set the region of interest ('roi' event); class fractions and objects then count only pixels inside the polygon and not of outsideClass, and the label TIFF and class picture are 0 outside the polygon; the image's predictions' fractions are recomputed. Both fields absent or null clears it", "parameters": [{"$ref": "#/components/parameters/imageId"}, {"$ref": "#/components/parameters/user"}],
+                  "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"polygon": {"type": ["array", "null"], "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}, "minItems": 3, "maxItems": 10000}, "outsideClass": {"type": ["integer", "null"]}, "sessionId": {"type": "string"}, "clientTime": {"type": "string"}}, "required": ["sessionId"]}}}},
+                  "responses": {"200": {"description": "RegionOfInterest"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/images/{imageId}/strokes/undo": {
           "post": {"summary": "Undo the user's latest active stroke ('undo' event); stroke is null when there is nothing to undo", "parameters": [{"$ref": "#/components/parameters/imageId"}, {"$ref": "#/components/parameters/user"}],
@@ -189,10 +200,19 @@ public enum OpenAPIDocument {
           "post": {"summary": "Reject a clustering ('reject' event)", "parameters": [{"name": "clusteringId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId}"}}}}, "responses": {"200": {"description": "Clustering"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/images/{imageId}/train": {
-          "post": {"summary": "Start training a random-forest pixel classifier from the active strokes of the project's images (a new model version)", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, imageIds?, treeCount?: 1-500, seed?, bank?: default|ilastik|windows|fast|full}"}}}}, "responses": {"202": {"description": "Job (result {modelId, version})"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+          "post": {"summary": "Start training a pixel classifier (random forest, or a U-Net with method unet) from the active strokes and corrections of the project's images (a new model version)", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, imageIds?, method?: forest|unet, seed?; forest: treeCount?: 1-500, bank?: default|ilastik|windows|fast|full; unet: steps?: 1-20000, minutes?}"}}}}, "responses": {"202": {"description": "Job (result {modelId, version})"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/projects/{projectId}/models": {
           "get": {"summary": "The project's models by version", "parameters": [{"name": "projectId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "{models: [Model]}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/projects/{projectId}/fractions.csv": {
+          "get": {"summary": "Class fractions of every image of the project (its newest accepted whole-image result, else its newest whole-image one): one row per image and class", "parameters": [{"name": "projectId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/models/{modelId}/model.json": {
+          "get": {"summary": "The model file (cleave predict --model reads it)", "parameters": [{"name": "modelId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "JSON", "content": {"application/json": {}}}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/models/{modelId}/model.onnx": {
+          "get": {"summary": "A U-Net model as ONNX (opset 17; 400 for a random forest)", "parameters": [{"name": "modelId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "ONNX", "content": {"application/octet-stream": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/models/{modelId}": {
           "get": {"summary": "One model: version, classes, training images, labelled pixels, out-of-bag accuracy", "parameters": [{"name": "modelId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "Model"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
@@ -205,6 +225,11 @@ public enum OpenAPIDocument {
         },
         "/api/predictions/{predictionId}": {
           "get": {"summary": "One prediction: region, classes, class fractions (area in physical units when the pixel size is known), mean uncertainty, state", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "Prediction"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/predictions/{predictionId}/corrections": {
+          "post": {"summary": "Correct the result by hand ('correction' event): mode brush (pixels within radius of the polyline points), lasso (inside the closed polygon points) or fill (the 4-connected region of the predicted class under points[0]) take class; labels, fractions, pictures and exports follow at once; the pixels become reference labels of provenance 3 (corrected) and training labels of the next model", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}],
+                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"class": {"type": "integer"}, "mode": {"enum": ["brush", "lasso", "fill"]}, "points": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}}, "radius": {"type": "number"}, "plane": {"type": "integer"}, "sessionId": {"type": "string"}, "clientTime": {"type": "string"}}, "required": ["class", "mode", "points", "sessionId"]}}}},
+                   "responses": {"200": {"description": "{prediction, changedPixels, correctedPixels}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/predictions/{predictionId}/labels.png": {
           "get": {"summary": "RGBA class colours over the prediction's region", "parameters": [{"name": "predictionId", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "opacity", "in": "query", "required": false, "schema": {"type": "number"}}], "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}

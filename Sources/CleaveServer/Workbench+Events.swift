@@ -1,4 +1,5 @@
 import CleaveCore
+import CleaveFormats
 import Foundation
 import GRDB
 
@@ -122,13 +123,7 @@ extension Workbench {
     }
 
     static func csv(_ events: [EventDTO]) -> String {
-        func field(_ s: String?) -> String {
-            guard let s else { return "" }
-            if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-                return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            }
-            return s
-        }
+        func field(_ s: String?) -> String { s.map(CSVText.field) ?? "" }
         var lines = ["id,server_time,client_time,user_id,session_id,project_id,image_id,type,app_version,model_version,payload"]
         for e in events {
             lines.append([String(e.id), e.serverTime, e.clientTime, e.userId, e.sessionId, e.projectId, e.imageId, e.type,

@@ -60,7 +60,11 @@ extension Workbench {
         let params = try JSONValue.from(input)
         return try jobs.submit(kind: "objects", imageID: imageID, projectID: image.projectId, params: params) { [self] context in
             let region = prediction.region
-            let labels = try predictionLabels(prediction)
+            // Only pixels inside the region of interest form objects: outside its polygon or of
+            // its outside class they are background.
+            let roi = try storedRegionOfInterest(imageID: imageID)
+            var labels = Workbench.clipped(try predictionLabels(prediction), roi: roi, region: region)
+            if let outside = roi?.outsideClass { for i in labels.indices where Int(labels[i]) == outside { labels[i] = 0 } }
             let spacing = image.spacing.map { Spacing(x: $0.x, y: $0.y, unit: $0.unit) }
             // A stack prediction gives 3D objects (connected across planes).
             let classImage = Image<UInt8>(shape: Shape(width: region.width, height: region.height, depth: region.planeCount),
@@ -172,7 +176,10 @@ extension Workbench {
         try results.write(labels, kind: "predictions", id: predictionID, part: "labels")
         try results.write(corrections, kind: "predictions", id: predictionID, part: "corrections")
         if !dto.classes.contains(where: { $0.value == target.value }) { dto.classes.append(target) }
-        dto.fractions = Workbench.fractions(labels: labels, classes: dto.classes, spacing: spacing)
+        let counted = Workbench.fractions(labels: labels, classes: dto.classes, spacing: spacing, region: dto.region,
+                                          roi: try storedRegionOfInterest(imageID: dto.imageId, db))
+        dto.fractions = counted.fractions
+        dto.roi = counted.roi
         try Workbench.savePrediction(dto, db, insert: false)
     }
 
@@ -184,6 +191,12 @@ extension Workbench {
                 try JSONDecoder().decode(ObjectSetDTO.self, from: Data(($0["summary"] as String).utf8))
             }
         }
+    }
+
+    /// The prediction's class values with the pixels outside the image's region-of-interest
+    /// polygon set to 0, as exports and pictures show them.
+    func clippedPredictionLabels(_ dto: PredictionDTO) throws -> [UInt8] {
+        Workbench.clipped(try predictionLabels(dto), roi: try storedRegionOfInterest(imageID: dto.imageId), region: dto.region)
     }
 
     /// The prediction's class values, plane-major (reclassified objects included).
@@ -201,7 +214,7 @@ extension Workbench {
         let dto = try await objectSet(id: setID)
         var lines = [(["label", "class"] + dto.columns).joined(separator: ",")]
         for object in dto.objects {
-            let cls = object.class.map { $0.contains(",") || $0.contains("\"") ? "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : $0 } ?? ""
+            let cls = object.class.map(CSVText.field) ?? ""
             let values = dto.columns.map { name -> String in
                 guard let v = object.values[name] ?? nil else { return "" }
                 return String(v)

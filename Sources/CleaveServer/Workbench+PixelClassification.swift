@@ -19,6 +19,12 @@ public struct TrainInput: Codable, Sendable {
     public var bank: String?
     /// 3D filters across the planes of stacks (default false: each plane on its own).
     public var threeD: Bool?
+    /// forest (default) or unet.
+    public var method: String?
+    /// U-Net: training steps (default ``Workbench/defaultUNetSteps``).
+    public var steps: Int?
+    /// U-Net: time budget in minutes (stops at whichever of steps / minutes comes first).
+    public var minutes: Double?
 }
 
 public struct RegionDTO: Codable, Equatable, Sendable {
@@ -58,6 +64,11 @@ public struct ModelDTO: ResponseCodable, Equatable, Sendable {
     public var bank: String
     public var oobAccuracy: Double?
     public var createdAt: String
+    /// forest (absent in older models) or unet.
+    public var method: String? = nil
+    /// U-Net: steps trained and the kept weights' validation mean IoU.
+    public var steps: Int? = nil
+    public var validationMeanIoU: Double? = nil
 }
 
 public struct FractionDTO: Codable, Equatable, Sendable {
@@ -82,6 +93,8 @@ public struct PredictionDTO: ResponseCodable, Equatable, Sendable {
     public var classes: [ModelClassDTO]
     public var fractions: [FractionDTO]
     public var meanUncertainty: Double
+    /// What the fractions count when the image has a region of interest (absent: every pixel).
+    public var roi: RegionOfInterestSummaryDTO? = nil
     /// open | accepted | rejected
     public var state: String
     public var createdAt: String
@@ -118,13 +131,17 @@ extension Workbench {
         } else {
             chosen = projectImages
         }
-        var examples: [(ImageDTO, AnyImage, [StrokeDTO])] = []
+        // Training labels: pixels corrected on a result (correction tools, reclassified objects),
+        // then strokes painted over them (later wins; an eraser stroke clears both).
+        var examples: [(ImageDTO, AnyImage, [StrokeDTO], [UInt8]?)] = []
         var values = Set<Int>()
         for candidate in chosen {
             let strokes = try await strokes(imageID: candidate.id)
-            guard !strokes.isEmpty else { continue }
+            let corrected = try await correctionLabels(image: candidate)
+            guard !strokes.isEmpty || corrected != nil else { continue }
             values.formUnion(strokes.map(\.class).filter { $0 != 0 })   // 0 = eraser
-            examples.append((candidate, try await decoded(candidate).image, strokes))
+            if let corrected { values.formUnion(Set(corrected.filter { $0 != 0 }.map(Int.init))) }
+            examples.append((candidate, try await decoded(candidate).image, strokes, corrected))
         }
         guard !examples.isEmpty else { throw APIError(.badRequest, "no strokes to train from: paint at least two classes first") }
         guard values.count >= 2 else {
@@ -134,21 +151,29 @@ extension Workbench {
         let params = try JSONValue.from(input)
         let seed = input.seed ?? 0
         let ready = examples
+        switch input.method ?? "forest" {
+        case "forest": break
+        case "unet":
+            return try startUNetTraining(image: image, actor: actor, input: input, examples: ready, projectClasses: projectClasses)
+        case let other: throw APIError(.badRequest, "method must be forest or unet, got \(other.prefix(40))")
+        }
         return try jobs.submit(kind: "train", imageID: imageID, projectID: image.projectId, params: params) { [self] context in
             context.report(0, "rasterising strokes")
             var training: [PixelClassifier.TrainingExample] = []
             var labelled: [String: Int] = [:]
             let options = PixelClassifier.TrainingOptions(bank: bank, forest: RandomForestConfiguration(treeCount: treeCount, seed: seed),
                                                           blockSize: PixelFeatureCache.blockSize)
-            for (dto, pixels, strokes) in ready {
+            for (dto, pixels, strokes, corrected) in ready {
                 // One label plane per image plane: each stroke labels the plane it was painted on.
-                let labels = StrokeRaster.labels(strokes, width: dto.width, height: dto.height, depth: dto.depth)
+                var labels = corrected ?? [UInt8](repeating: 0, count: dto.width * dto.height * dto.depth)
+                StrokeRaster.paint(strokes, width: dto.width, height: dto.height, depth: dto.depth, into: &labels)
                 for v in labels where v != 0 { labelled[String(v), default: 0] += 1 }
                 let labelImage = Image<UInt8>(shape: Shape(width: dto.width, height: dto.height, depth: dto.depth), pixels: labels)
                 // The whole image's windows, measured once per image (cached), as prediction uses them.
                 let input = try pixelFeatures.prepared(sha256: dto.sha256, input: PixelClassifierInput(name: dto.name, image: pixels),
                                                        normalisation: options.normalisation)
-                training.append(.init(input: input, labels: AnyImage(labelImage), labelsName: "strokes of \(dto.name)"))
+                training.append(.init(input: input, labels: AnyImage(labelImage),
+                                      labelsName: corrected == nil ? "strokes of \(dto.name)" : "strokes and corrections of \(dto.name)"))
             }
             let shas = ready.map { $0.0.sha256 }
             try context.checkCancelled()
@@ -224,6 +249,9 @@ extension Workbench {
     public func startPrediction(imageID: String, userID: String, input: PredictInput) async throws -> JobDTO {
         let actor = try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
         let image = try await image(id: imageID)
+        if let chosen = try await chosenModel(input.modelId, image: image), chosen.method == "unet" {
+            return try await startUNetPrediction(image: image, actor: actor, input: input, modelDTO: chosen)
+        }
         if image.depth > 1 { return try await startStackPrediction(image: image, actor: actor, input: input) }
         let modelDTO: ModelDTO
         if let id = input.modelId {
@@ -275,10 +303,12 @@ extension Workbench {
             try results.write(labels, kind: "predictions", id: id, part: "labels")
             try results.write(uncertainty, kind: "predictions", id: id, part: "uncertainty")
             try results.write(probabilities, kind: "predictions", id: id, part: "probabilities")
-            let fractions = Workbench.fractions(labels: labels, classes: modelDTO.classes, spacing: image.spacing)
+            let counted = Workbench.fractions(labels: labels, classes: modelDTO.classes, spacing: image.spacing, region: region,
+                                              roi: try storedRegionOfInterest(imageID: image.id))
+            let fractions = counted.fractions
             let dto = PredictionDTO(id: id, imageId: image.id, modelId: modelDTO.id, modelVersion: modelDTO.version, jobId: context.id,
                                     region: region, classes: modelDTO.classes, fractions: fractions,
-                                    meanUncertainty: uncertaintySum / Double(n), state: "open", createdAt: Workbench.now())
+                                    meanUncertainty: uncertaintySum / Double(n), roi: counted.roi, state: "open", createdAt: Workbench.now())
             try database.pool.write { db in
                 try Workbench.savePrediction(dto, db, insert: true)
                 try Workbench.record("predict", by: actor, projectID: image.projectId, imageID: image.id,
@@ -299,15 +329,29 @@ extension Workbench {
         }
     }
 
-    static func fractions(labels: [UInt8], classes: [ModelClassDTO], spacing: SpacingDTO?) -> [FractionDTO] {
+    /// Class fractions of a result over `region`: of every pixel, or, with a region of interest, of
+    /// the pixels inside its polygon that are not of its outside class (which is then not listed).
+    static func fractions(labels: [UInt8], classes: [ModelClassDTO], spacing: SpacingDTO?, region: RegionDTO,
+                          roi: RegionOfInterestDTO?) -> (fractions: [FractionDTO], roi: RegionOfInterestSummaryDTO?) {
         var counts = [Int](repeating: 0, count: 256)
-        for v in labels { counts[Int(v)] += 1 }
-        let total = Double(max(labels.count, 1))
-        return classes.map { c in
+        if let mask = polygonMask(roi, region: region), mask.count == labels.count {
+            for i in labels.indices where mask[i] { counts[Int(labels[i])] += 1 }
+        } else {
+            for v in labels { counts[Int(v)] += 1 }
+        }
+        let outside = roi?.outsideClass
+        let listed = classes.filter { $0.value != outside }
+        let inside = listed.reduce(0) { $0 + counts[$1.value] }
+        // Without a region of interest every pixel counts (unlabelled ones too), as always.
+        let total = Double(max(roi == nil ? labels.count : inside, 1))
+        let fractions = listed.map { c in
             let pixels = counts[c.value]
             return FractionDTO(value: c.value, name: c.name, colour: c.colour, pixels: pixels, percent: 100 * Double(pixels) / total,
                                area: spacing.map { Double(pixels) * $0.x * $0.y }, unit: spacing.map { $0.unit + "²" })
         }
+        let summary = roi.map { RegionOfInterestSummaryDTO(insidePixels: inside, totalPixels: labels.count, polygon: $0.polygon != nil,
+                                                           outsideClass: $0.outsideClass) }
+        return (fractions, summary)
     }
 
     static func savePrediction(_ dto: PredictionDTO, _ db: GRDB.Database, insert: Bool) throws {
@@ -360,7 +404,7 @@ extension Workbench {
     public func predictionLabelsPNG(id: String, opacity: Double, plane: Int? = nil) async throws -> [UInt8] {
         guard opacity.isFinite, (0...1).contains(opacity) else { throw APIError(.badRequest, "opacity must be 0 to 1, got \(opacity)") }
         let dto = try await prediction(id: id)
-        let labels = try Workbench.resultPlane(try predictionLabels(dto), region: dto.region, plane: plane)
+        let labels = try Workbench.resultPlane(try clippedPredictionLabels(dto), region: dto.region, plane: plane)
         var colours = [RGB?](repeating: nil, count: 256)
         for c in dto.classes { colours[c.value] = RGB(hex: c.colour) }
         let alpha = UInt8((opacity * 255).rounded())
@@ -382,11 +426,11 @@ extension Workbench {
     }
 
     /// The prediction's labels (class values, reclassified objects included) as an 8-bit TIFF with
-    /// the image's pixel size; one page per plane for stacks.
+    /// the image's pixel size; one page per plane for stacks; 0 outside the region-of-interest polygon.
     public func predictionLabelsTIFF(id: String) async throws -> [UInt8] {
         let dto = try await prediction(id: id)
         let image = try await image(id: dto.imageId)
-        let labels = try predictionLabels(dto)
+        let labels = try clippedPredictionLabels(dto)
         return try ImageFile.encode(Image<UInt8>(shape: Shape(width: dto.region.width, height: dto.region.height, depth: dto.region.planeCount), pixels: labels,
                                                  spacing: image.spacing.map { Spacing(x: $0.x, y: $0.y, unit: $0.unit) }), as: .tiff)
     }

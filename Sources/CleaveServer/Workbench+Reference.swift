@@ -9,8 +9,10 @@ public struct ReferenceDTO: ResponseCodable, Equatable, Sendable {
     public var imageId: String
     public var width: Int
     public var height: Int
-    /// Pixels with provenance 2 (painted / corrected).
+    /// Pixels with provenance 2 or 3 (painted, or corrected on a result).
     public var strongPixels: Int
+    /// Of those, pixels with provenance 3 (a result corrected by hand: correction tools, reclassified objects).
+    public var correctedPixels: Int
     /// Pixels with provenance 1 (picked cluster, accepted result).
     public var weakPixels: Int
     /// Labelled pixels per class value (text keys).
@@ -31,8 +33,11 @@ public enum Provenance {
     public static let none: UInt8 = 0
     /// A picked cluster or a result accepted without change.
     public static let weak: UInt8 = 1
-    /// Painted or corrected by hand.
+    /// Painted by hand (brush strokes).
     public static let strong: UInt8 = 2
+    /// A result corrected by hand (correction brush, lasso or fill; a reclassified object): as
+    /// strong as painting, kept apart so that studies can weigh the two kinds of evidence.
+    public static let corrected: UInt8 = 3
 }
 
 extension Workbench {
@@ -105,7 +110,7 @@ extension Workbench {
                         guard values[source] != 0, accepted || corrected else { continue }
                         let target = (z + r.firstPlane) * planeSize + (y + r.y) * width + x + r.x
                         labels[target] = values[source]
-                        provenance[target] = corrected ? Provenance.strong : Provenance.weak
+                        provenance[target] = corrected ? Provenance.corrected : Provenance.weak
                     }
                 }
             }
@@ -130,12 +135,13 @@ extension Workbench {
             }
         }
         var classes: [String: Int] = [:]
-        var strong = 0, weak = 0
+        var strong = 0, weak = 0, corrected = 0
         for i in labels.indices where labels[i] != 0 {
             classes[String(labels[i]), default: 0] += 1
-            if provenance[i] == Provenance.strong { strong += 1 } else { weak += 1 }
+            if provenance[i] >= Provenance.strong { strong += 1 } else { weak += 1 }
+            if provenance[i] == Provenance.corrected { corrected += 1 }
         }
-        let summary = ReferenceDTO(imageId: imageID, width: width, height: height, strongPixels: strong, weakPixels: weak,
+        let summary = ReferenceDTO(imageId: imageID, width: width, height: height, strongPixels: strong, correctedPixels: corrected, weakPixels: weak,
                                    classes: classes, activeStrokes: active.count, discardedStrokes: discarded, undoneStrokes: undone,
                                    clusterings: usedClusterings, predictions: usedPredictions,
                                    labelsURL: "/api/images/\(imageID)/reference/labels.tif",
@@ -221,7 +227,8 @@ extension Workbench {
                 "project": .object(["id": .string(project.id), "name": .string(project.name), "consent": .bool(project.consent)]),
                 "classes": .array(classes.map { .object(["value": .number(Double($0.value)), "name": .string($0.name), "colour": .string($0.colour)]) }),
                 "provenance": .object(["0": .string("none"), "1": .string("weak: picked cluster or accepted result"),
-                                       "2": .string("strong: painted or corrected by hand")]),
+                                       "2": .string("strong: painted by hand"),
+                                       "3": .string("strong: a result corrected by hand")]),
                 "images": .array(imageEntries), "excluded": .array(excluded), "eventCount": .number(Double(events.count)),
             ])
             let encoder = JSONEncoder()

@@ -49,10 +49,12 @@ extension Workbench {
             try results.write(cut.labels, kind: "predictions", id: id, part: "labels")
             try results.write(cut.uncertainty, kind: "predictions", id: id, part: "uncertainty")
             try results.write(cut.probabilities, kind: "predictions", id: id, part: "probabilities")
-            let fractions = Workbench.fractions(labels: cut.labels, classes: modelDTO.classes, spacing: image.spacing)
+            let counted = Workbench.fractions(labels: cut.labels, classes: modelDTO.classes, spacing: image.spacing, region: chosen,
+                                              roi: try storedRegionOfInterest(imageID: image.id))
+            let fractions = counted.fractions
             let dto = PredictionDTO(id: id, imageId: image.id, modelId: modelDTO.id, modelVersion: modelDTO.version, jobId: context.id,
                                     region: chosen, classes: modelDTO.classes, fractions: fractions,
-                                    meanUncertainty: cut.meanUncertainty, state: "open", createdAt: Workbench.now())
+                                    meanUncertainty: cut.meanUncertainty, roi: counted.roi, state: "open", createdAt: Workbench.now())
             try database.pool.write { db in
                 try Workbench.savePrediction(dto, db, insert: true)
                 try Workbench.record("predict", by: actor, projectID: image.projectId, imageID: image.id,

@@ -55,26 +55,7 @@ struct RegisterCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Output folder (created if missing).", valueName: "dir"))
     var out: String
 
-    @Option(help: ArgumentHelp("Transform model: rigid, similarity or affine.", valueName: "model"))
-    var model: String = "similarity"
-
-    @Option(help: ArgumentHelp("Mirror the moving image: auto (try both), yes, no.", valueName: "mode"))
-    var mirror: String = "auto"
-
-    @Option(help: ArgumentHelp("Plane of a fixed stack to register to (0-based).", valueName: "index"))
-    var plane: Int = 0
-
-    @Option(help: ArgumentHelp("CSV of point pairs moving_x,moving_y,fixed_x,fixed_y that replace the automatic search.", valueName: "file"))
-    var landmarks: String?
-
-    @Flag(name: .customLong("no-refine"), help: "Keep the search's or the landmarks' transform as it is (no η² refinement).")
-    var noRefine = false
-
-    @Option(name: .customLong("min-z"), help: ArgumentHelp("Smallest accepted z-score of the best η² against random placements.", valueName: "z"))
-    var minimumZ: Double = RegistrationOptions().minimumZScore
-
-    @Option(name: .customLong("min-overlap"), help: ArgumentHelp("Smallest accepted share (0–1) of the moving image's pixels that land inside the fixed image.", valueName: "fraction"))
-    var minimumOverlap: Double = RegistrationOptions().minimumOverlap
+    @OptionGroup var registration: RegistrationFlags
 
     @Option(help: ArgumentHelp("Seed of the random placements of the chance test.", valueName: "n"))
     var seed: UInt64 = 1
@@ -82,35 +63,16 @@ struct RegisterCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON instead of text.")
     var json = false
 
-    func validate() throws {
-        guard RegistrationModel(rawValue: model) != nil else {
-            throw ValidationError("--model must be rigid, similarity or affine, got '\(model)'.")
-        }
-        guard MirrorSearch(rawValue: mirror) != nil else {
-            throw ValidationError("--mirror must be auto, yes or no, got '\(mirror)'.")
-        }
-        guard plane >= 0 else { throw ValidationError("--plane must be 0 or more, got \(plane).") }
-        guard minimumZ.isFinite else { throw ValidationError("--min-z must be a number, got \(minimumZ).") }
-        guard minimumOverlap > 0 && minimumOverlap <= 1 else {
-            throw ValidationError("--min-overlap must be in (0, 1], got \(minimumOverlap).")
-        }
-    }
-
     func run() throws {
         let started = Date()
-        var options = RegistrationOptions()
-        options.model = RegistrationModel(rawValue: model)!
-        options.mirror = MirrorSearch(rawValue: mirror)!
-        options.refine = !noRefine
-        options.minimumZScore = minimumZ
-        options.minimumOverlap = minimumOverlap
-        options.seed = seed
+        let options = registration.options(seed: seed)
+        let plane = registration.plane, landmarks = registration.landmarks
         let movingImage = try RegistrationMovingImage(try ImageFile.read(moving), path: moving)
         let fixedImage = try RegistrationFixedImage(try ImageFile.read(fixed), path: fixed, plane: plane)
         let points = try landmarks.map { try RegistrationLandmarks(path: $0) }
         let result = try register(moving: movingImage, fixed: fixedImage, options: options, landmarks: points, progress: ProgressBar.make())
         let report = try writeRegistrationOutputs(result, moving: movingImage, fixed: fixedImage, movingPath: moving, fixedPath: fixed,
-                                                  fixedPlane: plane, landmarksPath: landmarks, minimumZScore: minimumZ, directory: out)
+                                                  fixedPlane: plane, landmarksPath: landmarks, minimumZScore: options.minimumZScore, directory: out)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -123,7 +85,7 @@ struct RegisterCommand: ParsableCommand {
         print(String(format: "  rotation    %.2f°   scale %.4f   uncertainty ≈ %.1f px", t.rotationDegrees, t.scale, result.uncertainty))
         print(String(format: "  quality     η² %.3f (full resolution); %.3f vs random placements %.3f ± %.3f: z = %.1f (need %.1f)",
                      result.correlationRatio, result.testedRatio, result.chanceMean, result.chanceDeviation,
-                     result.zScore.isFinite ? result.zScore : 1e9, minimumZ))
+                     result.zScore.isFinite ? result.zScore : 1e9, options.minimumZScore))
         print(String(format: "  overlap     %.1f %% of the moving image's pixels land inside the fixed image", 100 * result.overlapFraction))
         if let residual = result.landmarkResidual, let count = result.landmarkCount {
             print(String(format: "  landmarks   %d pairs, RMS residual %.2f px", count, residual))

@@ -32,8 +32,8 @@ struct TransferCommand: ParsableCommand {
     @Argument(help: "Class map (integer labels, 0 = no data), e.g. a mineral map.")
     var map: String
 
-    @Argument(help: "The plane the map shows (grey image; a stack with --plane).")
-    var plane: String
+    @Argument(help: ArgumentHelp("The plane the map shows (grey image; a stack with --plane).", valueName: "plane"))
+    var planeImagePath: String
 
     @Option(help: ArgumentHelp("Output folder.", valueName: "dir"))
     var out: String
@@ -41,17 +41,7 @@ struct TransferCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Images (slices) to classify with the trained model.", valueName: "image"))
     var predict: [String] = []
 
-    @Option(name: .customLong("plane-index"), help: ArgumentHelp("Plane of a stack given as PLANE (0-based).", valueName: "index"))
-    var planeIndex: Int = 0
-
-    @Option(help: ArgumentHelp("Transform model: rigid, similarity or affine.", valueName: "model"))
-    var model: String = "similarity"
-
-    @Option(help: ArgumentHelp("Mirror the map: auto, yes, no.", valueName: "mode"))
-    var mirror: String = "auto"
-
-    @Option(help: ArgumentHelp("Point pairs moving_x,moving_y,fixed_x,fixed_y replacing the automatic search.", valueName: "file"))
-    var landmarks: String?
+    @OptionGroup var registration: RegistrationFlags
 
     @Option(name: .customLong("erode-factor"), help: ArgumentHelp("Erosion near class borders in units of (uncertainty + half a map pixel); 0 keeps every pixel.", valueName: "f"))
     var erodeFactor: Double = 1
@@ -63,19 +53,14 @@ struct TransferCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     func validate() throws {
-        guard RegistrationModel(rawValue: model) != nil else { throw ValidationError("--model must be rigid, similarity or affine, got '\(model)'.") }
-        guard MirrorSearch(rawValue: mirror) != nil else { throw ValidationError("--mirror must be auto, yes or no, got '\(mirror)'.") }
         guard erodeFactor >= 0 && erodeFactor.isFinite else { throw ValidationError("--erode-factor must be 0 or more, got \(erodeFactor).") }
         guard pixelsPerClass >= 1 else { throw ValidationError("--pixels-per-class must be at least 1, got \(pixelsPerClass).") }
-        guard planeIndex >= 0 else { throw ValidationError("--plane-index must be 0 or more, got \(planeIndex).") }
     }
 
     func run() throws {
         let started = Date()
-        var options = RegistrationOptions()
-        options.model = RegistrationModel(rawValue: model)!
-        options.mirror = MirrorSearch(rawValue: mirror)!
-        options.seed = seed
+        let options = registration.options(seed: seed)
+        let plane = planeImagePath, planeIndex = registration.plane, landmarks = registration.landmarks
         let movingImage = try RegistrationMovingImage(try ImageFile.read(map), path: map)
         let planeImage = try ImageFile.read(plane)
         let fixedImage = try RegistrationFixedImage(planeImage, path: plane, plane: planeIndex)

@@ -86,7 +86,8 @@ import Testing
         var sha256 = ""
 
         func uri(_ path: String) -> String {
-            var uri = path
+            // {file}: a file of the page, or a model file (model.json, model.onnx).
+            var uri = path.hasPrefix("/api/models/") ? path.replacingOccurrences(of: "{file}", with: "model.json") : path
             for (name, value) in [("{projectId}", project), ("{imageId}", image), ("{jobId}", job), ("{clusteringId}", clustering),
                                   ("{modelId}", model), ("{predictionId}", prediction), ("{objectSetId}", objectSet),
                                   ("{classId}", classID), ("{level}", "0"), ("{x}", "0"), ("{tile}", "0.png"),
@@ -159,7 +160,8 @@ import Testing
             #expect(!projectB.isEmpty)
 
             let all = rules.all
-            #expect(all.count == OpenAPIDocument.operations.count + 2)   // + the page and its files
+            // + the page and its files; model.json and model.onnx are one route, /api/models/{modelId}/{file}.
+            #expect(all.count == OpenAPIDocument.operations.count + 2 - 1)
             // Destructive routes last, so earlier checks still find their resources.
             let ordered = all.filter { $0.method != "DELETE" } + all.filter { $0.method == "DELETE" }
             var checked = 0
@@ -288,6 +290,77 @@ import Testing
     }
 
     // MARK: - Sessions
+
+    // MARK: - Regions of interest, corrections, model files and project fractions (issue 22 routes)
+
+    /// With real bodies: another group's member gets the 404 of a missing id, a viewer may read
+    /// but not write (403, nothing changes), an annotator may write; model downloads and the
+    /// fractions table are exports, recorded in the audit log.
+    @Test func regionsCorrectionsAndModelFilesKeepTheirRoles() async throws {
+        let (workbench, _, app) = try Self.setup("server-authz-issue22")
+        try await app.test(.router) { client in
+            let fixture = try await Self.makeFixture(client)
+            try Self.addUsers(workbench, project: fixture.project)
+            let anna = try await Self.signIn(client, "anna", role: .annotator)
+            let vic = try await Self.signIn(client, "vic", role: .viewer)
+            let olga = try await Self.signIn(client, "olga")
+            let ada = try await Self.signIn(client, "ada", admin: true)
+            let roi = "/api/images/\(fixture.image)/roi"
+            let polygon = #"{"sessionId": "session-0001", "polygon": [[4, 4], [100, 6], [60, 110]]}"#
+            let correction = "/api/predictions/\(fixture.prediction)/corrections"
+            let brush = #"{"sessionId": "session-0001", "class": 1, "mode": "brush", "radius": 6, "points": [[10, 10], [60, 60], [110, 20]]}"#
+            // The prediction's pixels per class, as "value:pixels".
+            func fractions(_ who: Who) async throws -> [String] {
+                let answer = try Harness.object(try await Self.send(client, who, .get, "/api/predictions/\(fixture.prediction)/fractions.json"))
+                return (answer["fractions"] as? [[String: Any]] ?? []).map { "\($0["value"] ?? ""):\($0["pixels"] ?? "")" }
+            }
+
+            // Another group: every new route answers as for an id that does not exist.
+            for (method, uri, body, message) in [
+                (HTTPRequest.Method.get, roi, nil, "no image with id \(fixture.image)"),
+                (.put, roi, polygon, "no image with id \(fixture.image)"),
+                (.post, correction, brush, "no prediction with id \(fixture.prediction)"),
+                (.get, "/api/models/\(fixture.model)/model.json", nil, "no model with id \(fixture.model)"),
+                (.get, "/api/models/\(fixture.model)/model.onnx", nil, "no model with id \(fixture.model)"),
+                (.get, "/api/projects/\(fixture.project)/fractions.csv", nil, "no project with id \(fixture.project)"),
+            ] as [(HTTPRequest.Method, String, String?, String)] {
+                let hidden = try await Self.send(client, olga, method, uri, body)
+                #expect(hidden.status == .notFound && Harness.errorMessage(hidden) == message, "\(method) \(uri): \(hidden.status) \(Harness.errorMessage(hidden))")
+                #expect(!String(buffer: hidden.body).contains("Alpha group secrets") && !String(buffer: hidden.body).contains("particle"))
+            }
+
+            // A viewer reads the region and the files, but cannot set a region or correct a result.
+            let before = try await fractions(vic)
+            #expect(before.count == 2)
+            let refusedROI = try await Self.send(client, vic, .put, roi, polygon)
+            #expect(refusedROI.status == .forbidden && Harness.errorMessage(refusedROI).contains("viewer"), "\(Harness.errorMessage(refusedROI))")
+            let refusedFix = try await Self.send(client, vic, .post, correction, brush)
+            #expect(refusedFix.status == .forbidden, "\(refusedFix.status)")
+            let unchanged = try Harness.object(try await Self.send(client, vic, .get, roi))
+            #expect(unchanged["polygon"] == nil || unchanged["polygon"] is NSNull, "\(unchanged)")
+            let after = try await fractions(vic)
+            #expect(after == before, "\(before) then \(after)")
+            let model = try await Self.send(client, vic, .get, "/api/models/\(fixture.model)/model.json")
+            #expect(model.status == .ok && model.headers[.contentType] == "application/json")
+            let table = try await Self.send(client, vic, .get, "/api/projects/\(fixture.project)/fractions.csv")
+            #expect(table.status == .ok && String(buffer: table.body).contains("alpha-tile"))
+
+            // An annotator may do both.
+            let setROI = try await Self.send(client, anna, .put, roi, polygon)
+            #expect(setROI.status == .ok, "\(setROI.status) \(Harness.errorMessage(setROI))")
+            #expect((try Harness.object(try await Self.send(client, vic, .get, roi))["polygon"] as? [[Double]])?.count == 3)
+            let corrected = try await Self.send(client, anna, .post, correction, brush)
+            #expect(corrected.status == .ok, "\(corrected.status) \(Harness.errorMessage(corrected))")
+            #expect(try await fractions(vic) != before)
+
+            // Downloads are exports: the audit says who took which model and table.
+            let audit = try Harness.object(try await Self.send(client, ada, .get, "/api/audit"))["audit"] as? [[String: Any]] ?? []
+            let exports = audit.filter { ["export.model", "export.fractions"].contains($0["action"] as? String) }
+                .map { "\($0["user"] ?? "") \($0["action"] ?? "") \($0["target"] ?? "")" }
+            #expect(exports.sorted() == ["vic export.fractions /api/projects/\(fixture.project)/fractions.csv",
+                                         "vic export.model /api/models/\(fixture.model)/model.json"], "\(exports)")
+        }
+    }
 
     @Test func cookieFlagsCSRFLogoutAndPasswordChange() async throws {
         let (workbench, _, app) = try Self.setup("server-authz-session")
@@ -486,7 +559,7 @@ import Testing
         _ = workbench
         let declared = Set(rules.all.map { "\($0.method) \($0.path)" })
         let documented = Set(OpenAPIDocument.operations.map {
-            "\($0.method.uppercased()) \($0.path.replacingOccurrences(of: "{y}.png", with: "{tile}"))"
+            "\($0.method.uppercased()) \($0.path.replacingOccurrences(of: "{y}.png", with: "{tile}").replacingOccurrences(of: "/api/models/{modelId}/model.json", with: "/api/models/{modelId}/{file}").replacingOccurrences(of: "/api/models/{modelId}/model.onnx", with: "/api/models/{modelId}/{file}"))"
         })
         #expect(declared == documented.union(["GET /", "GET /web/{file}"]))
         #expect(rules.all.filter { $0.access == .open }.map { "\($0.method) \($0.path)" }.sorted()

@@ -368,10 +368,11 @@ try:
         wait(lambda: js("return !!(window.cleave && cleave.state.project)") and el("role-note").is_displayed())
         note = el("role-note").text
         brush = driver.find_element(By.CSS_SELECTOR, '.tool[data-tool="brush"]')
-        check("viewer" in note and not brush.is_enabled(), f"the viewer is told: {note!r}")
-        hidden = js("""return ['dropzone', 'update-once', 'cluster-run', 'new-class', 'undo']
+        correct_tool = driver.find_element(By.CSS_SELECTOR, '.tool[data-tool="correct"]')
+        check("viewer" in note and not brush.is_enabled() and not correct_tool.is_enabled(), f"the viewer is told: {note!r}")
+        hidden = js("""return ['dropzone', 'update-once', 'cluster-run', 'new-class', 'undo', 'predict-all', 'correct-mode', 'roi-outside']
                          .map((id) => document.getElementById(id)).map((e) => getComputedStyle(e.closest('[data-needs]')).display)""")
-        check(hidden == ["none"] * 5, f"upload, training, clustering, classes and undo are not offered to a viewer: {hidden}")
+        check(hidden == ["none"] * 8, f"upload, training, clustering, classes, undo, batch prediction, corrections and the ROI's settings are not offered to a viewer: {hidden}")
         js("document.activeElement && document.activeElement.blur()")
         ActionChains(driver).send_keys("b").perform()
         wait(lambda: "annotator" in el("status").text)
@@ -380,6 +381,12 @@ try:
         time.sleep(0.5)
         status, strokes, _ = request(server, "GET", f"/api/images/{image['id']}/strokes", who=ada)
         check(len(strokes["strokes"]) == baseline + 1, "the viewer's drag stored no stroke")
+        # The ROI tool shows the region, but a viewer's click adds no vertex and says why.
+        ActionChains(driver).send_keys("r").perform()
+        wait(lambda: js("return cleave.state.tool") == "roi")
+        ActionChains(driver).move_to_element_with_offset(el("canvas"), 5, 5).click().perform()
+        wait(lambda: "region of interest needs the annotator role" in el("status").text)
+        check("Drawing" not in el("roi-status").text, f"the viewer's click drew nothing: {el('roi-status').text!r}")
         driver.save_screenshot(os.path.join(ARTIFACTS, "03-viewer.png"))
     finally:
         driver.quit()

@@ -376,6 +376,10 @@ assert 0.3 < kept.mean() < 0.95, kept.mean()
 agree = (t[kept] == truth[kept]).mean()
 assert agree > 0.97, agree
 assert json.load(open('$WORK/transfer/model.json'))['kind']"
+  # transfer registers with exactly register's options (one shared option group): the same refusal.
+  refuse "transfer refuses a map that does not match the plane, as register does" "no trustworthy match" "$CLEAVE" transfer \
+      "$WORK/unrelated.tif" "$SAND/images/Sandstone_Versa0000.tif" --min-z 4 --min-overlap 0.5 --out "$WORK/transfer-unrelated"
+  [ ! -e "$WORK/transfer-unrelated/model.json" ] && ok "a refused transfer trains no model" || bad "a refused transfer trains no model"
   # lithology (issue 21, item 3): ×4 block means of the slices; region classes from the labels.
   python3 bench/lithology/simulate.py "$(dirname "$SAND")" "$WORK/litho-sim" 4 > /dev/null
   L="$WORK/litho-sim"

@@ -13,7 +13,7 @@ cleanup() { if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "
 trap cleanup EXIT
 $CLEAVE sample --out "$WORK/sample" --rows 1 --columns 1 --tile-size 4096 --seed 5 >/dev/null 2>&1
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-$CLEAVE serve --data "$WORK/data" --port "$PORT" --max-upload-mb 3000 2>"$WORK/server.log" &
+$CLEAVE serve --data "$WORK/data" --port "$PORT" --max-upload-mb 3000 --max-image-pixels 1100000000 2>"$WORK/server.log" &
 SERVER=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/api/projects" >/dev/null && break; sleep 0.1; done
 echo "cleave serve (release) pid $SERVER on 127.0.0.1:$PORT, $(nproc) cores"

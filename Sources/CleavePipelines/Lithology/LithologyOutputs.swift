@@ -77,7 +77,7 @@ public enum LithologyOutputs {
         var csv = "image,rank,x,y,block_row,block_column,classes_around,entropy_bits\n"
         for (image, list) in targets {
             for t in list {
-                csv += "\(csvField(image)),\(t.rank),\(String(format: "%.1f", t.x)),\(String(format: "%.1f", t.y)),\(t.blockRow),\(t.blockColumn),\(t.classesAround),\(String(format: "%.4f", t.entropy))\n"
+                csv += "\(CSVText.field(image)),\(t.rank),\(String(format: "%.1f", t.x)),\(String(format: "%.1f", t.y)),\(t.blockRow),\(t.blockColumn),\(t.classesAround),\(String(format: "%.4f", t.entropy))\n"
             }
         }
         try AtomicFile.write(csv, to: path)

@@ -388,9 +388,6 @@ public enum LocatorOutput {
         return entries
     }
 
-    static func csvField(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
 
     static func format(_ v: Double) -> String {
         if v.isNaN { return "nan" }
@@ -417,7 +414,7 @@ public enum LocatorOutput {
                 for index in lo..<hi {
                     let (image, row, column) = result.layout.position(of: index)
                     let region = result.layout.region(image: image, row: row, column: column)
-                    text += "\(csvField(result.imageNames[image])),\(row),\(column),\(region.x),\(region.y),\(region.width),\(region.height),"
+                    text += "\(CSVText.field(result.imageNames[image])),\(row),\(column),\(region.x),\(region.y),\(region.width),\(region.height),"
                     text += "\(result.labels[index]),\(String(result.heat[index])),\(result.pickedMask[index] ? 1 : 0)"
                     for j in 0..<f { text += "," + String(result.features.values[index * f + j]) }
                     text += "\n"
@@ -433,7 +430,7 @@ public enum LocatorOutput {
     static func writeTargets(_ result: LocatorResult, to directory: String) throws {
         var text = "rank,image,x,y,physical_x,physical_y,unit,area_px,area,patches,score\n"
         for t in result.targets {
-            text += "\(t.rank),\(csvField(t.image)),\(String(format: "%.1f", t.x)),\(String(format: "%.1f", t.y)),"
+            text += "\(t.rank),\(CSVText.field(t.image)),\(String(format: "%.1f", t.x)),\(String(format: "%.1f", t.y)),"
             text += "\(t.physicalX.map { String(format: "%.4g", $0) } ?? ""),\(t.physicalY.map { String(format: "%.4g", $0) } ?? ""),"
             text += "\(t.unit ?? ""),\(t.areaPixels),\(t.area.map { String(format: "%.4g", $0) } ?? ""),\(t.patchCount),\(String(format: "%.4f", t.score))\n"
         }

@@ -119,6 +119,41 @@ public enum UNetOutputs {
         return (indices, uncertainty)
     }
 
+    /// The U-Net's labels (class values), class-major probabilities and uncertainty over `region`
+    /// (x, y, width, height and the planes z..<z+depth), in memory — the workbench's prediction.
+    /// Every plane is classified whole, so a region equals the same crop of a whole-image result.
+    /// - Throws: ``CleaveError`` when the input does not fit the model or the region the image.
+    public static func predict(_ input: PixelClassifierInput, model: UNetSegmenterModel, segmenter: UNetSegmenter,
+                               region: Region, progress: CleaveCore.Progress = .silent) throws -> PixelPrediction {
+        let shape = input.spatialShape
+        guard region.x >= 0, region.y >= 0, region.z >= 0, region.width >= 1, region.height >= 1, region.depth >= 1,
+              region.x + region.width <= shape.width, region.y + region.height <= shape.height, region.z + region.depth <= shape.depth else {
+            throw CleaveError("region \(region) is not inside the \(shape.width)x\(shape.height)x\(shape.depth) image")
+        }
+        let source = try NeuralPlaneSource(input: input, spec: model.input)
+        let K = model.classes.count, n = shape.planeSize, m = region.width * region.height
+        let values = model.classes.map(\.value)
+        var labels = [Int32](repeating: 0, count: m * region.depth)
+        var uncertainty = [Float](repeating: 0, count: m * region.depth)
+        var probabilities = [Float](repeating: 0, count: K * m * region.depth)
+        for dz in 0..<region.depth {
+            progress.report(dz, region.depth, "U-Net \(input.name)")
+            let all = segmenter.probabilities(try source.plane(region.z + dz))
+            let summary = summarise(all, classCount: K, pixelCount: n)
+            for y in 0..<region.height {
+                for x in 0..<region.width {
+                    let source = (region.y + y) * shape.width + region.x + x, target = dz * m + y * region.width + x
+                    labels[target] = values[Int(summary.indices[source])]
+                    uncertainty[target] = summary.uncertainty[source]
+                    for k in 0..<K { probabilities[(k * region.depth + dz) * m + y * region.width + x] = all[k * n + source] }
+                }
+            }
+        }
+        progress.report(region.depth, region.depth, "U-Net \(input.name)")
+        return PixelPrediction(shape: Shape(width: region.width, height: region.height, depth: region.depth), labels: labels,
+                               probabilities: probabilities, uncertainty: uncertainty)
+    }
+
     /// Label values (the model's class values) of a whole input, in memory — for tests and the
     /// experiment mode.
     public static func predictLabels(_ input: PixelClassifierInput, model: UNetSegmenterModel, segmenter: UNetSegmenter,

@@ -43,14 +43,31 @@ public enum UNetTrainer {
         }
     }
 
+    /// Where training stands after a step (for live charts and cancelling).
+    public struct Status: Sendable {
+        /// Steps done.
+        public var step: Int
+        /// The step budget, nil when only a time budget is given.
+        public var totalSteps: Int?
+        /// Share of the budget used, 0…1.
+        public var progress: Double
+        /// This step's batch loss.
+        public var loss: Double
+        /// The latest validation pass, if any.
+        public var evaluation: UNetEvaluation?
+    }
+
     /// Trains and returns the model (with the best validation weights).
     /// - Parameters:
     ///   - images: names recorded in the model's training summary.
     ///   - log: receives one progress line per validation pass (and a few others).
-    /// - Throws: ``CleaveError`` for invalid options or an unusable checkpoint.
+    ///   - onStep: called after every step; an error it throws stops training and is rethrown
+    ///     (a cancelled job).
+    /// - Throws: ``CleaveError`` for invalid options or an unusable checkpoint; whatever `onStep` throws.
     public static func train(_ set: NeuralTrainingSet, options: UNetTrainingOptions, images: [String],
                              checkpoint: CheckpointPolicy = CheckpointPolicy(),
-                             log: (String) -> Void = { _ in }) throws -> UNetSegmenterModel {
+                             log: (String) -> Void = { _ in },
+                             onStep: (Status) throws -> Void = { _ in }) throws -> UNetSegmenterModel {
         try options.validate()
         guard set.spec.slices == options.slices else {
             throw CleaveError("the training set has \(set.spec.slices) slices per detector, the options ask for \(options.slices)")
@@ -175,6 +192,8 @@ public enum UNetTrainer {
                 try evaluate()
                 nextEvaluation = Int(progress() * Double(options.evaluations)) + 1
             }
+            try onStep(Status(step: step, totalSteps: totalSteps == Int.max ? nil : totalSteps, progress: progress(), loss: loss,
+                              evaluation: history.last))
         }
         if lossCount > 0 { try evaluate() }
         if hasValidation && sinceBest >= options.patience { log("early stop: no better validation mIoU for \(options.patience) passes") }

@@ -1,3 +1,4 @@
+import CleaveFormats
 import CleaveObjects
 
 extension ObjectTable {
@@ -12,7 +13,7 @@ extension ObjectTable {
         for row in 0..<count {
             out += String(labels[row])
             for values in columns { out += "," + Self.format(values[row]) }
-            if let classes { out += "," + Self.quoted(classes[row]) }
+            if let classes { out += "," + CSVText.field(classes[row]) }
             out += "\n"
         }
         return out
@@ -25,10 +26,6 @@ extension ObjectTable {
         return String(v)
     }
 
-    static func quoted(_ text: String) -> String {
-        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
-            ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-    }
 }
 
 import Foundation

@@ -55,7 +55,7 @@ public enum ObjectsReport {
         texts.append(("size_histogram.csv", "# \(sizeName)\n" + histogramCSV))
         var summaryCSV = "class,count,pixels,image_fraction,object_fraction\n"
         for s in summary(result) {
-            summaryCSV += "\(ObjectTable.quoted(s.className)),\(s.count),\(ObjectTable.format(s.pixels)),\(s.imageFraction),\(s.objectFraction)\n"
+            summaryCSV += "\(CSVText.field(s.className)),\(s.count),\(ObjectTable.format(s.pixels)),\(s.imageFraction),\(s.objectFraction)\n"
         }
         texts.append(("summary.csv", summaryCSV))
         let pictures: [(name: String, image: AnyImage)] = [

@@ -39,15 +39,12 @@ public struct ClassFractions: Sendable, Equatable {
         let unit = spacing.map { isVolume ? "\($0.unit)^3" : "\($0.unit)^2" } ?? ""
         return classes.indices.map { c in
             let size = sizes.map { String(format: "%.6g", $0[c]) } ?? ""
-            return [csvField(image), String(classes[c].value), csvField(classes[c].name), String(pixelCounts[c]),
+            return [CSVText.field(image), String(classes[c].value), CSVText.field(classes[c].name), String(pixelCounts[c]),
                     String(format: "%.4f", percents[c]), size, unit].joined(separator: ",")
         }
     }
 }
 
-func csvField(_ text: String) -> String {
-    text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-}
 
 /// Which files ``PixelClassificationOutputs/write(_:model:directory:stem:options:progress:)`` produces.
 public struct PixelClassificationOutputOptions: Sendable {

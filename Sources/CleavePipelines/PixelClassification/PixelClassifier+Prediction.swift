@@ -25,6 +25,13 @@ public struct PixelPrediction: Sendable, Equatable {
     public var probabilities: [Float]
     /// 1 − (p_first − p_second) per pixel.
     public var uncertainty: [Float]
+
+    public init(shape: Shape, labels: [Int32], probabilities: [Float], uncertainty: [Float]) {
+        self.shape = shape
+        self.labels = labels
+        self.probabilities = probabilities
+        self.uncertainty = uncertainty
+    }
 }
 
 extension PixelClassifier {

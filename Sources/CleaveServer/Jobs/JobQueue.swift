@@ -21,12 +21,15 @@ public struct JobDTO: ResponseCodable, Equatable, Sendable {
     public var createdAt: String
     public var startedAt: String?
     public var finishedAt: String?
+    /// Live figures of a running job (a U-Net's loss and validation IoU per step, for the page's
+    /// chart); the last figures stay with the finished job; null for jobs without figures.
+    public var metrics: JSONValue? = nil
 
     public var isFinished: Bool { JobDTO.terminalStates.contains(state) }
     public static let terminalStates: Set<String> = ["done", "failed", "cancelled"]
 
     private enum CodingKeys: String, CodingKey {
-        case id, kind, imageId, projectId, params, state, progress, stage, result, error, createdAt, startedAt, finishedAt
+        case id, kind, imageId, projectId, params, state, progress, stage, result, error, createdAt, startedAt, finishedAt, metrics
     }
 
     /// Every field is always present: docs/api.md promises `result`, `error`, `startedAt`,
@@ -46,6 +49,7 @@ public struct JobDTO: ResponseCodable, Equatable, Sendable {
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(startedAt, forKey: .startedAt)
         try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(metrics, forKey: .metrics)
     }
 }
 
@@ -74,6 +78,9 @@ public final class JobContext: Sendable {
 
     /// Sets the stage text and progress directly.
     public func report(_ progress: Double, _ stage: String) { queue.update(id: id, progress: progress, stage: stage) }
+
+    /// Replaces the job's live figures (sent with the next progress event).
+    public func reportMetrics(_ metrics: JSONValue) { queue.updateMetrics(id: id, metrics: metrics) }
 
     /// True once cancellation was asked for.
     public var isCancelled: Bool { queue.isCancelled(id) }
@@ -271,6 +278,15 @@ public final class JobQueue: @unchecked Sendable {
         guard var entry = live[id], entry.job.state == "running" else { lock.unlock(); return }
         entry.job.progress = max(entry.job.progress, min(progress, 1))
         if !entry.cancelRequested { entry.job.stage = stage }
+        live[id] = entry
+        lock.unlock()
+        push(id, force: false)
+    }
+
+    func updateMetrics(id: String, metrics: JSONValue) {
+        lock.lock()
+        guard var entry = live[id], entry.job.state == "running" else { lock.unlock(); return }
+        entry.job.metrics = metrics
         live[id] = entry
         lock.unlock()
         push(id, force: false)

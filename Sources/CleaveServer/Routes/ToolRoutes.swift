@@ -125,6 +125,21 @@ struct ToolRoutes {
                                                                    sessionID: request.uri.queryParameters.get("sessionId")))
         }
 
+        // Correcting a result by hand (brush, lasso, fill)
+        api.post("predictions/{predictionId}/corrections", .member(.annotator)) { request, context in
+            let input = try await request.decodeJSON(CorrectionInput.self, limit: jsonLimit)
+            return try await workbench.correctPrediction(id: try context.parameter("predictionId"), userID: context.userID, input: input)
+        }
+
+        // Region of interest (fractions, objects and label exports count only what lies inside)
+        api.get("images/{imageId}/roi", .member(.viewer)) { _, context in
+            try await workbench.regionOfInterest(imageID: try context.parameter("imageId"))
+        }
+        api.put("images/{imageId}/roi", .member(.annotator)) { request, context in
+            let input = try await request.decodeJSON(RegionOfInterestInput.self, limit: jsonLimit)
+            return try await workbench.setRegionOfInterest(imageID: try context.parameter("imageId"), userID: context.userID, input: input)
+        }
+
         // Training and prediction
         api.post("images/{imageId}/train", .member(.annotator)) { request, context -> EditedResponse<JobDTO> in
             let input = try await request.decodeJSON(TrainInput.self, limit: jsonLimit)
@@ -134,8 +149,19 @@ struct ToolRoutes {
         api.get("projects/{projectId}/models", .member(.viewer)) { _, context in
             ListResponse(items: try await workbench.models(projectID: try context.parameter("projectId")), key: "models")
         }
+        api.get("projects/{projectId}/fractions.csv", .member(.viewer), audit: "export.fractions") { _, context -> Response in
+            fileResponse(Array(try await workbench.projectFractionsCSV(projectID: try context.parameter("projectId")).utf8),
+                         type: "text/csv; charset=utf-8", filename: "class-fractions.csv")
+        }
         api.get("models/{modelId}", .member(.viewer)) { _, context in
             try await workbench.model(id: try context.parameter("modelId"))
+        }
+        // The model file: model.json (cleave predict --model) or model.onnx (U-Net).
+        api.get("models/{modelId}/{file}", .member(.viewer), audit: "export.model") { _, context -> Response in
+            let file = try context.parameter("file")
+            guard file.hasPrefix("model.") else { throw APIError(.notFound, "models are offered as model.json or model.onnx") }
+            let found = try await workbench.modelFile(id: try context.parameter("modelId"), format: String(file.dropFirst(6)))
+            return fileResponse(found.bytes, type: found.type, filename: found.filename)
         }
         api.post("images/{imageId}/predict", .member(.annotator)) { request, context -> EditedResponse<JobDTO> in
             let input = try await request.decodeJSON(PredictInput.self, limit: jsonLimit)

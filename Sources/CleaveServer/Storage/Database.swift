@@ -148,7 +148,16 @@ public final class WorkbenchDatabase: Sendable {
             // The plane of a stack a stroke was painted on (0 for 2D images and older strokes).
             try db.alter(table: "annotations") { t in t.add(column: "plane", .integer).notNull().defaults(to: 0) }
         }
-        migrator.registerMigration("v4-accounts-roles-audit") { db in
+        migrator.registerMigration("v4-regions-of-interest") { db in
+            // One region of interest per image: a polygon (JSON [[x, y], …]) and/or an outside class.
+            try db.create(table: "regions_of_interest") { t in
+                t.column("image_id", .text).primaryKey().references("images", onDelete: .cascade)
+                t.column("polygon", .text)
+                t.column("outside_class", .integer)
+                t.column("updated_at", .text).notNull()
+            }
+        }
+        migrator.registerMigration("v5-accounts-roles-audit") { db in
             // Local accounts (issue 23). Names are unique whatever their case; the password is a
             // bcrypt hash; `pseudonym` is the random id the account's events carry instead of a name.
             try db.create(table: "users") { t in

@@ -1,16 +1,17 @@
 /// Eigen-decomposition of a small symmetric matrix by cyclic Jacobi rotations, in `Double`.
 ///
-/// Used for covariance matrices (features × features, a few hundred at most), where Jacobi is
-/// accurate to rounding and simple enough to trust.
-struct SymmetricEigen {
+/// The one symmetric eigen solver of Cleave: covariance matrices in PCA/NMF (features × features,
+/// a few hundred at most) and 3×3 inertia tensors of objects, where Jacobi is accurate to rounding
+/// and simple enough to trust.
+public struct SymmetricEigen: Sendable {
     /// Eigenvalues, descending.
-    let values: [Double]
+    public let values: [Double]
     /// Eigenvectors as rows (`vectors[i]` belongs to `values[i]`), unit length.
-    let vectors: [[Double]]
+    public let vectors: [[Double]]
 
     /// - Parameter matrix: `size × size` row-major symmetric matrix.
     /// - Complexity: O(size³) per sweep; converges in ~6–10 sweeps.
-    init(symmetric matrix: [Double], size: Int) {
+    public init(symmetric matrix: [Double], size: Int) {
         precondition(matrix.count == size * size, "SymmetricEigen: \(matrix.count) values for size \(size)")
         var a = matrix
         var v = [Double](repeating: 0, count: size * size)
