@@ -20,7 +20,10 @@ struct ToolRoutes {
         // Only jobs of projects the caller can see.
         api.get("jobs", .signedIn) { request, context in
             let visible = try await authorizer.visibleProjects(context.identity!)
-            let jobs = try workbench.jobs.jobs(imageID: request.uri.queryParameters.get("imageId"))
+            // JobQueue reads the database synchronously: off the cooperative threads, where such a
+            // read can wait forever for a reader held by an async read (see AccountStore.hasAccounts).
+            let imageID = request.uri.queryParameters.get("imageId")
+            let jobs = try await Workbench.offload { try workbench.jobs.jobs(imageID: imageID) }
                 .filter { job in
                     guard let visible else { return true }
                     return job.projectId.map { visible[$0] != nil } ?? false
@@ -29,17 +32,17 @@ struct ToolRoutes {
         }
         api.get("jobs/{jobId}", .member(.viewer)) { _, context -> JobDTO in
             let id = try context.parameter("jobId")
-            guard let job = workbench.jobs.job(id) else { throw APIError(.notFound, "no job with id \(id)") }
+            guard let job = try await Workbench.offload({ workbench.jobs.job(id) }) else { throw APIError(.notFound, "no job with id \(id)") }
             return job
         }
         api.post("jobs/{jobId}/cancel", .member(.annotator)) { _, context -> JobDTO in
             let id = try context.parameter("jobId")
-            guard let job = workbench.jobs.cancel(id) else { throw APIError(.notFound, "no job with id \(id)") }
+            guard let job = try await Workbench.offload({ workbench.jobs.cancel(id) }) else { throw APIError(.notFound, "no job with id \(id)") }
             return job
         }
         api.get("jobs/{jobId}/events", .member(.viewer)) { _, context -> Response in
             let id = try context.parameter("jobId")
-            guard let stream = workbench.jobs.subscribe(id) else { throw APIError(.notFound, "no job with id \(id)") }
+            guard let stream = try await Workbench.offload({ workbench.jobs.subscribe(id) }) else { throw APIError(.notFound, "no job with id \(id)") }
             var headers = HTTPFields()
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-cache"
