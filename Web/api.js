@@ -160,6 +160,7 @@ export const api = {
   createClass: (projectId, name, colour) => call("POST", `/api/projects/${projectId}/classes`, withSession({ name, colour })),
   updateClass: (classId, changes) => call("PUT", `/api/classes/${classId}`, withSession(changes)),
   deleteClass: (classId) => call("DELETE", `/api/classes/${classId}`),
+  setPixelSize: (imageId, size) => call("PUT", `/api/images/${imageId}/pixel-size`, withSession(size)),
   models: (projectId) => call("GET", `/api/projects/${projectId}/models`).then((r) => r.models),
   train: (imageId, params = {}) => call("POST", `/api/images/${imageId}/train`, withSession(params)),
   predict: (imageId, params = {}) => call("POST", `/api/images/${imageId}/predict`, withSession(params)),

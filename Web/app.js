@@ -8,6 +8,7 @@ import * as objects from "./objects.js";
 import * as roi from "./roi.js";
 import * as correct from "./correct.js";
 import "./results.js";
+import "./pixelsize.js";
 
 // ---------- projects and images ----------
 
@@ -241,7 +242,7 @@ const mayPaint = () => document.body.dataset.role !== "viewer";
 // ---------- tools ----------
 
 const panels = { locate: "locate", brush: "brush", eraser: "brush", correct: "brush", objects: "objects", roi: "roi" };
-let lastPanel = "locate";
+let lastPanel = "brush";   // the classes and Train & predict are in view from the start
 
 function setTool(tool) {
   if (paintTools.includes(tool) && !mayPaint()) {
@@ -383,6 +384,7 @@ const adjust = () => viewer.setAdjustments($("brightness").value / 100, $("contr
 $("brightness").addEventListener("input", adjust);
 $("contrast-slider").addEventListener("input", adjust);
 
+hooks.pixelSizeChanged.push(() => updateScaleBar());
 function updateScaleBar() {
   const bar = viewer.scaleBar();
   $("scalebar").hidden = !bar;

@@ -280,7 +280,7 @@ async function predictAll() {
     record("predict.all", { modelVersion: model.version, images: predicted, of: images.length, failed: failed.length });
     line.textContent = `${stopped ? "Stopped: " : ""}${predicted} of ${images.length} images predicted with model v${model.version}` +
       (failed.length ? `; not predicted: ${failed.join("; ")}` : "") +
-      ". Export › Fractions of all images has the table; open an image to see its result.";
+      ". Export › All fractions (CSV) has the table; open an image to see its result.";
     line.classList.toggle("error", failed.length > 0);
   } finally {
     $("predict-all").disabled = $("update-once").disabled = false;

@@ -221,6 +221,7 @@ hooks.predictionsLoaded.push(async () => {
   } catch { /* older server: no object-set list */ }
 });
 hooks.planeChanged.push(showObjectsOverlay);
+hooks.pixelSizeChanged.push(renderObjects);
 
 hooks.imageCleared.push(() => {
   state.objectSet = null;

@@ -22,7 +22,7 @@ viewer.colourOf = (value) => classByValue(value)?.colour || DEFAULT_COLOURS[(val
 
 // Callbacks the modules register: hooks.imageOpened.push(fn) …
 export const hooks = { imageOpened: [], imageCleared: [], projectOpened: [], viewChanged: [], classesChanged: [], strokeSaved: [],
-                       predictionShown: [], predictionsLoaded: [], toolChanged: [], planeChanged: [] };
+                       predictionShown: [], predictionsLoaded: [], toolChanged: [], planeChanged: [], pixelSizeChanged: [] };
 export const emit = (name, ...args) => hooks[name].forEach((f) => f(...args));
 
 export function status(text, isError = false) {

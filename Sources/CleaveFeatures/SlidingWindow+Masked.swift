@@ -27,8 +27,30 @@ extension SlidingWindow {
         try maskedMoments(image, flags: exclude, excludedValue: true, window: window, stride: stride, statistics: statistics)
     }
 
+    /// ``maskedMoments(_:exclude:window:stride:statistics:)`` with, instead of each window's
+    /// included fraction `f`, whether its excluded fraction `1 − f` (in Float) is above `limit`:
+    /// a table of flags a quarter the size of the fractions (the 4096² window run's fractions
+    /// were 66 MB of fresh memory used only for that comparison).
+    public static func maskedMoments(_ image: Image<Float>, exclude: [Bool], window: Int, stride: Int = 1,
+                                     statistics: [PatchStatistic], flaggingExcludedFractionAbove limit: Float)
+        throws -> (features: SlidingWindowFeatures, mostlyExcluded: [Bool]) {
+        let result = try maskedMoments(image, flags: exclude, excludedValue: true, window: window, stride: stride, statistics: statistics,
+                                       excludedAbove: limit)
+        return (result.features, result.flags)
+    }
+
     static func maskedMoments(_ image: Image<Float>, flags: [Bool], excludedValue: Bool, window: Int, stride: Int,
                               statistics: [PatchStatistic]) throws -> (features: SlidingWindowFeatures, included: [Float]) {
+        let result = try maskedMoments(image, flags: flags, excludedValue: excludedValue, window: window, stride: stride,
+                                       statistics: statistics, excludedAbove: nil)
+        return (result.features, result.fraction)
+    }
+
+    /// The masked moments with either the included fractions (`excludedAbove` nil; `flags` empty)
+    /// or the flags `1 − fraction > excludedAbove` (`fraction` empty).
+    static func maskedMoments(_ image: Image<Float>, flags: [Bool], excludedValue: Bool, window: Int, stride: Int,
+                              statistics: [PatchStatistic], excludedAbove: Float?)
+        throws -> (features: SlidingWindowFeatures, fraction: [Float], flags: [Bool]) {
         // Same validation as the unmasked moments (on a 1-pixel stand-in the checks are the same).
         guard flags.count == image.pixels.count else {
             throw PatchStatisticError(message: "masked sliding window: \(flags.count) mask flags for \(image.pixels.count) pixels")
@@ -44,7 +66,8 @@ extension SlidingWindow {
         let f = statistics.count
         // Every window's statistics and fraction are written by exactly one band.
         var values = [Float](largeUninitializedCount: outColumns * outRows * f) { _ in }
-        var included = [Float](largeUninitializedCount: outColumns * outRows) { _ in }
+        var included = excludedAbove == nil ? [Float](largeUninitializedCount: outColumns * outRows) { _ in } : []
+        var mostlyExcluded = excludedAbove == nil ? [] : [Bool](largeUninitializedCount: outColumns * outRows) { _ in }
         // The included pixels' mean, summed in pixel order (an excluded pixel adds +0, which
         // changes no sum: the loop has no branch to mispredict).
         let shift: Double = image.pixels.withUnsafeBufferPointer { p in
@@ -66,21 +89,31 @@ extension SlidingWindow {
         let bands = max(1, min(16, outRows / 64))
         values.withUnsafeMutableBufferPointer { out in
             included.withUnsafeMutableBufferPointer { fraction in
-                image.pixels.withUnsafeBufferPointer { src in
-                    flags.withUnsafeBufferPointer { flags in
-                        let w = UnsafeSendable(UnsafeRawPointer(flags.baseAddress!).assumingMemoryBound(to: UInt8.self))
-                        let out = UnsafeMutableSendable(out.baseAddress!), fraction = UnsafeMutableSendable(fraction.baseAddress!)
-                        let src = UnsafeSendable(src.baseAddress!)
-                        Parallel.forEachChunk(of: outRows, chunkCount: bands) { rows in
-                            SlidingWindowMaskedKernel.band(src.pointer, flags: w.pointer, excludedValue: excludedValue ? 1 : 0, width: width,
-                                                           window: window, stride: stride, shift: shift, outRows: rows,
-                                                           outColumns: outColumns, codes: codes, out: out.pointer, fraction: fraction.pointer)
+                mostlyExcluded.withUnsafeMutableBufferPointer { mostly in
+                    image.pixels.withUnsafeBufferPointer { src in
+                        flags.withUnsafeBufferPointer { flags in
+                            let w = UnsafeSendable(UnsafeRawPointer(flags.baseAddress!).assumingMemoryBound(to: UInt8.self))
+                            let out = UnsafeMutableSendable(out.baseAddress!)
+                            let coverage = UnsafeSendableCoverage(excludedAbove.map { .excludedAbove($0, mostly.baseAddress!) }
+                                                                  ?? .fraction(fraction.baseAddress!))
+                            let src = UnsafeSendable(src.baseAddress!)
+                            Parallel.forEachChunk(of: outRows, chunkCount: bands) { rows in
+                                SlidingWindowMaskedKernel.band(src.pointer, flags: w.pointer, excludedValue: excludedValue ? 1 : 0, width: width,
+                                                               window: window, stride: stride, shift: shift, outRows: rows,
+                                                               outColumns: outColumns, codes: codes, out: out.pointer, coverage: coverage.value)
+                            }
                         }
                     }
                 }
             }
         }
         return (SlidingWindowFeatures(columns: outColumns, rows: outRows, window: window, stride: stride,
-                                      statistics: statistics, values: values), included)
+                                      statistics: statistics, values: values), included, mostlyExcluded)
     }
+}
+
+/// The kernel's coverage output, handed to the band workers (each writes its own rows only).
+private struct UnsafeSendableCoverage: @unchecked Sendable {
+    let value: SlidingWindowMaskedKernel.Coverage
+    init(_ value: SlidingWindowMaskedKernel.Coverage) { self.value = value }
 }

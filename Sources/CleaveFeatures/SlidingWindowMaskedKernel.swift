@@ -19,13 +19,21 @@ enum SlidingWindowMaskedKernel {
         unsafeBitCast(unsafeBitCast(value, to: SIMD4<UInt64>.self) & mask, to: Lanes.self)
     }
 
+    /// What the kernel writes per window besides the statistics.
+    enum Coverage {
+        /// The included fraction `Float(count / n)`.
+        case fraction(UnsafeMutablePointer<Float>)
+        /// Whether the excluded fraction `1 − Float(count / n)` (in Float) is above the limit.
+        case excludedAbove(Float, UnsafeMutablePointer<Bool>)
+    }
+
     /// Computes output rows `outRows` (all columns).
     /// - Parameters:
     ///   - flags: one byte per pixel, 0 or 1 (Bool storage); a pixel is included when its byte differs from `excludedValue` (0 or 1).
     ///   - codes: statistic per output column (0 mean, 1 std, 2 relstd, 3 skewness, 4 kurtosis).
     static func band(_ src: UnsafePointer<Float>, flags: UnsafePointer<UInt8>, excludedValue: UInt8, width: Int, window: Int,
                      stride: Int, shift: Double, outRows: Range<Int>, outColumns: Int, codes: [Int],
-                     out: UnsafeMutablePointer<Float>, fraction: UnsafeMutablePointer<Float>) {
+                     out: UnsafeMutablePointer<Float>, coverage: Coverage) {
         let featureCount = codes.count
         let padded = (outColumns + 3) / 4 * 4
         let scratchCount = 5 * width + 5 * padded
@@ -37,6 +45,9 @@ enum SlidingWindowMaskedKernel {
         let n = Double(window * window)
         let shiftVector = Lanes(repeating: shift)
         let flip = SIMD4<UInt8>(repeating: excludedValue)  // included = flag XOR excludedValue
+        let needsRelativeStd = codes.contains(2)
+        var barLimit: Float = 0
+        if case .excludedAbove(let limit, _) = coverage { barLimit = limit }
 
         // Column sums: the rows leaving the window are subtracted, then those entering added.
         func slide(subtracting leaving: Range<Int>, adding entering: Range<Int>) {
@@ -90,8 +101,18 @@ enum SlidingWindowMaskedKernel {
             var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0
             for x in 0..<window { s0 += c0[x]; s1 += c1[x]; s2 += c2[x]; s3 += c3[x]; s4 += c4[x] }
             h0[0] = s0; h1[0] = s1; h2[0] = s2; h3[0] = s3; h4[0] = s4
+            if stride == 1 {
+                // The common case without inner loops (the same operations as the general loop
+                // below for stride 1): s ← (s − c[j − 1]) + c[j − 1 + window].
+                for j in 1..<max(1, outColumns) {
+                    let leaving = j - 1, entering = j - 1 + window
+                    s0 -= c0[leaving]; s1 -= c1[leaving]; s2 -= c2[leaving]; s3 -= c3[leaving]; s4 -= c4[leaving]
+                    s0 += c0[entering]; s1 += c1[entering]; s2 += c2[entering]; s3 += c3[entering]; s4 += c4[entering]
+                    h0[j] = s0; h1[j] = s1; h2[j] = s2; h3[j] = s3; h4[j] = s4
+                }
+            }
             var x0 = 0
-            for j in 1..<max(1, outColumns) {
+            for j in 1..<max(1, stride == 1 ? 1 : outColumns) {
                 let next = j * stride
                 if stride >= window {
                     s0 = 0; s1 = 0; s2 = 0; s3 = 0; s4 = 0
@@ -106,9 +127,13 @@ enum SlidingWindowMaskedKernel {
             // Moments, four output columns per step, each lane the scalar expressions in their
             // evaluation order: mu = s1/count, …, m3 = r3 − 3·mu·r2 + 2·mu2·mu,
             // m4 = r4 − 4·mu·r3 + 6·mu2·r2 − 3·mu2·mu2. A window with no included pixel (count ≤ 0.5) gets zeros.
+            var fractionRow: UnsafeMutablePointer<Float>? = nil, flagRow: UnsafeMutablePointer<Bool>? = nil
+            switch coverage {
+            case .fraction(let fraction): fractionRow = fraction + outRow * outColumns
+            case .excludedAbove(_, let flags): flagRow = flags + outRow * outColumns
+            }
             let three = Lanes(repeating: 3), two = Lanes(repeating: 2), four = Lanes(repeating: 4), six = Lanes(repeating: 6)
             let tiny = Lanes(repeating: 1e-12), half = Lanes(repeating: 0.5), nVector = Lanes(repeating: n)
-            let fractionRow = fraction + outRow * outColumns
             for g in Swift.stride(from: 0, to: padded, by: 4) {
                 let count = load(h0, g)
                 let empty = count .<= half
@@ -124,18 +149,24 @@ enum SlidingWindowMaskedKernel {
                 let m4: Lanes = ((r4 - a4) + b4) - e4
                 let std = m2.squareRoot().replacing(with: 0, where: constant)
                 let mean = mu + shiftVector
-                let relstd = (std / mean).replacing(with: 0, where: mean .== 0)
                 let skewness = (m3 / (m2 * std)).replacing(with: 0, where: constant)
                 let kurtosis = (m4 / (m2 * m2) - three).replacing(with: 0, where: constant)
                 let zero = Lanes.zero
                 store(mean.replacing(with: zero, where: empty), h1, g)
                 store(std.replacing(with: zero, where: empty), h2, g)
-                store(relstd.replacing(with: zero, where: empty), h3, g)
+                if needsRelativeStd {  // one division per window, only when the statistic is asked for
+                    let relstd = (std / mean).replacing(with: 0, where: mean .== 0)
+                    store(relstd.replacing(with: zero, where: empty), h3, g)
+                }
                 store(skewness.replacing(with: zero, where: empty), h4, g)
                 store(kurtosis.replacing(with: zero, where: empty), h0, g)  // h0 (the counts) is read above
                 let f = count / nVector
                 let limit = min(4, outColumns - g)
-                for lane in 0..<limit { fractionRow[g + lane] = Float(f[lane]) }
+                if let fractionRow {
+                    for lane in 0..<limit { fractionRow[g + lane] = Float(f[lane]) }
+                } else if let flagRow {
+                    for lane in 0..<limit { flagRow[g + lane] = 1 - Float(f[lane]) > barLimit }
+                }
             }
             let base = out + outRow * outColumns * featureCount
             if codes == [0, 1, 3, 4] {

@@ -79,15 +79,31 @@ public struct ScaledRows: Sendable {
         }
     }
 
-    /// Table row where the scan of each chunk of included rows starts (see ``chunkStart``).
-    static func chunkStarts(_ included: [Bool]?, includedCount n: Int, tableRows: Int, chunks: Int) -> [Int] {
+    /// Table row where the scan of each chunk of included rows starts (see ``chunkStart``): 0,
+    /// then for chunk `c` the table row of included row `n·c/chunks` (the table's end when there
+    /// is none), then the table's end; `n` is the number of true flags. Public for the kernel tests.
+    public static func chunkStarts(_ included: [Bool]?, includedCount n: Int, tableRows: Int, chunks: Int) -> [Int] {
         guard let included else { return (0...chunks).map { n * $0 / chunks } }
+        precondition(included.count == tableRows && chunks >= 1, "ScaledRows.chunkStarts: \(included.count) flags for \(tableRows) rows, \(chunks) chunks")
         var starts = [Int](repeating: tableRows, count: chunks + 1)
         starts[0] = 0
         var next = 1, seen = 0
-        for row in 0..<tableRows where included[row] {
-            while next < chunks && seen == n * next / chunks { starts[next] = row; next += 1 }
-            seen += 1
+        included.withUnsafeBufferPointer { flags in
+            guard let base = flags.baseAddress else { return }  // an empty table: every start is its end (0)
+            let bytes = UnsafeRawPointer(base).assumingMemoryBound(to: UInt8.self)  // a Bool is one byte, 0 or 1
+            var row = 0
+            while row < tableRows && next < chunks {
+                // Eight flags at a time while the next chunk start is not among them.
+                if row + 8 <= tableRows {
+                    let ones = (UnsafeRawPointer(bytes + row).loadUnaligned(as: UInt64.self)).nonzeroBitCount
+                    if ones == 0 || seen + ones <= n * next / chunks { seen += ones; row += 8; continue }
+                }
+                if flags[row] {
+                    while next < chunks && seen == n * next / chunks { starts[next] = row; next += 1 }
+                    seen += 1
+                }
+                row += 1
+            }
         }
         return starts
     }
@@ -196,16 +212,71 @@ public struct ScaledRows: Sendable {
                 defer { row += count }
                 return (source + row * d, count)
             }
+            // The next `block` included rows (the same blocks as row by row): eight flags per
+            // step where they are all off (a run of dark windows) or all on and fit the block.
+            let flags = UnsafeRawPointer(included).assumingMemoryBound(to: UInt8.self)  // a Bool is one byte, 0 or 1
+            if row + ScaledRows.block <= end {
+                // A whole block of included rows (the usual case away from the dark runs) is read in place.
+                var all = true, k = 0
+                while all && k < ScaledRows.block {
+                    all = UnsafeRawPointer(flags + row + k).loadUnaligned(as: UInt64.self) == 0x0101_0101_0101_0101
+                    k += 8
+                }
+                if all {
+                    for i in 0..<ScaledRows.block { tableRow[i] = row + i }
+                    defer { row += ScaledRows.block }
+                    return (source + row * d, ScaledRows.block)
+                }
+            }
             var count = 0
             while row < end && count < ScaledRows.block {
+                if row + 8 <= end {
+                    let word = UnsafeRawPointer(flags + row).loadUnaligned(as: UInt64.self)
+                    if word == 0 { row += 8; continue }
+                    if word == 0x0101_0101_0101_0101 && count + 8 <= ScaledRows.block {
+                        (gathered + count * d).update(from: source + row * d, count: 8 * d)
+                        for i in 0..<8 { tableRow[count + i] = row + i }
+                        count += 8; row += 8
+                        continue
+                    }
+                }
                 if included[row] {
-                    (gathered + count * d).update(from: source + row * d, count: d)
+                    if d == 4 {  // one 16-byte move, not a call
+                        let v = UnsafeRawPointer(source + row * 4).loadUnaligned(as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(gathered + count * 4).storeBytes(of: v, as: SIMD4<Float>.self)
+                    } else {
+                        (gathered + count * d).update(from: source + row * d, count: d)
+                    }
                     tableRow[count] = row
                     count += 1
                 }
                 row += 1
             }
             return count > 0 ? (UnsafePointer(gathered), count) : nil
+        }
+    }
+
+    /// The blocks the kernels process for the table rows `rows` (a chunk's scan range): the
+    /// included rows among them in order, in blocks of ``block`` rows (the last one shorter), each
+    /// with its table rows and its row-major values as the kernels read them (in place or
+    /// gathered). For the kernel tests and diagnostics.
+    public func blocks(in rows: Range<Int>) -> [(tableRows: [Int], values: [Float])] {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= tableRows, "ScaledRows.blocks: rows \(rows) outside 0..<\(tableRows)")
+        guard !rows.isEmpty else { return [] }
+        let d = columns
+        let flags: [Bool] = included ?? []
+        return raw.values.withUnsafeBufferPointer { source in
+            flags.withUnsafeBufferPointer { flags in
+                var reader = BlockReader(source: source.baseAddress!, included: included == nil ? nil : flags.baseAddress!,
+                                         columns: d, rows: rows)
+                defer { reader.deallocate() }
+                var out: [(tableRows: [Int], values: [Float])] = []
+                while let next = reader.next() {
+                    out.append((Array(UnsafeBufferPointer(start: reader.tableRow, count: next.count)),
+                                Array(UnsafeBufferPointer(start: next.rows, count: next.count * d))))
+                }
+                return out
+            }
         }
     }
 

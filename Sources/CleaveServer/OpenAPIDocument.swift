@@ -34,6 +34,7 @@ public enum OpenAPIDocument {
         ("post", "/api/images/{imageId}/train"),
         ("get", "/api/projects/{projectId}/models"),
         ("get", "/api/projects/{projectId}/fractions.csv"),
+        ("put", "/api/images/{imageId}/pixel-size"),
         ("get", "/api/models/{modelId}"),
         ("get", "/api/models/{modelId}/model.json"), ("get", "/api/models/{modelId}/model.onnx"),
         ("post", "/api/images/{imageId}/predict"),
@@ -204,6 +205,9 @@ public enum OpenAPIDocument {
         },
         "/api/projects/{projectId}/models": {
           "get": {"summary": "The project's models by version", "parameters": [{"name": "projectId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "{models: [Model]}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/pixel-size": {
+          "put": {"summary": "Set the image's pixel size by hand (or clear it): areas in its predictions' fractions are recomputed", "parameters": [{"name": "imageId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, x, y? (default x), unit: pm|Å|nm|µm|mm|m} or {sessionId} to clear"}}}}, "responses": {"200": {"description": "Image"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/projects/{projectId}/fractions.csv": {
           "get": {"summary": "Class fractions of every image of the project (its newest accepted whole-image result, else its newest whole-image one): one row per image and class", "parameters": [{"name": "projectId", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "404": {"$ref": "#/components/responses/Error"}}}

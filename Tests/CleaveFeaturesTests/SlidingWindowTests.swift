@@ -122,6 +122,13 @@ import CleaveTestSupport
                 #expect(a.included.map(\.bitPattern) == reference.included.map(\.bitPattern))
                 #expect(b.features.values.map(\.bitPattern) == reference.values.map(\.bitPattern))
                 #expect(b.included.map(\.bitPattern) == reference.included.map(\.bitPattern))
+                // The flags variant: the same statistics, and 1 − fraction > limit per window.
+                for limit: Float in [0.5, 0.25] {
+                    let c = try SlidingWindow.maskedMoments(image, exclude: bar, window: window, stride: stride, statistics: statistics,
+                                                            flaggingExcludedFractionAbove: limit)
+                    #expect(c.features.values.map(\.bitPattern) == reference.values.map(\.bitPattern))
+                    #expect(c.mostlyExcluded == reference.included.map { 1 - $0 > limit }, "window \(window) stride \(stride) limit \(limit)")
+                }
             }
         }
         #expect(throws: PatchStatisticError.self) { try SlidingWindow.maskedMoments(image, exclude: [true], window: 9, statistics: [.mean]) }

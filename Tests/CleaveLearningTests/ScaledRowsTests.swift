@@ -27,11 +27,90 @@ import CleaveLearning
         return (0..<rows).map { r in !((r / 5000) % 4 == 1 || random.next(below: 10) == 0) }
     }
 
+    /// A mask of long runs only (kept runs of thousands of rows at odd offsets, dark runs of
+    /// 1 to 3 000 rows): the blocks are mostly whole runs of kept rows.
+    static func runMask(rows: Int) -> [Bool] {
+        (0..<rows).map { r in (r % 7_919) >= 2_999 && r % 4_001 != 17 && (r % 12_345) != 100 }
+    }
+
+    /// A mask of the shapes the block reader's shortcuts see: runs of kept and dark rows of
+    /// lengths around 8 and around the block (999, 1000, 1001, 2000) at offsets that are not
+    /// multiples of 8, scattered single rows, and all-kept and all-dark stretches.
+    static func edgeMask(rows: Int, seed: UInt64) -> [Bool] {
+        var random = SeededGenerator(seed: seed)
+        var flags: [Bool] = []
+        let lengths = [1, 7, 8, 9, 15, 16, 17, 999, 1000, 1001, 2000, 3]
+        var on = random.next(below: 2) == 0
+        while flags.count < rows {
+            let length = random.next(below: 4) == 0 ? 1 + random.next(below: 40) : lengths[random.next(below: lengths.count)]
+            if random.next(below: 6) == 0 {
+                for _ in 0..<length { flags.append(random.next(below: 3) != 0) }  // a scattered stretch
+            } else {
+                flags.append(contentsOf: repeatElement(on, count: length))
+            }
+            on.toggle()
+        }
+        return Array(flags.prefix(rows))
+    }
+
+    /// The block reader (whole blocks read in place, runs of dark rows skipped eight flags at a
+    /// time, runs of kept rows moved a word at a time) hands out exactly the included rows in
+    /// order, in blocks of `ScaledRows.block` rows, with their values: the straightforward
+    /// row-by-row selection. Every scan range the chunks use, and ranges starting and ending mid-run.
+    @Test(arguments: [1, 4, 5])
+    func blocksAreTheIncludedRowsInOrder(columns d: Int) throws {
+        let rows = 23_457  // not a multiple of 8
+        let raw = Self.table(rows: rows, columns: d, seed: UInt64(d) + 40)
+        let scaler = try Scaler.zScore.fit(raw)
+        let masks: [[Bool]?] = [nil, [Bool](repeating: true, count: rows), Self.edgeMask(rows: rows, seed: 3),
+                                Self.edgeMask(rows: rows, seed: 8), Self.runMask(rows: rows), Self.mask(rows: rows, seed: 1),
+                                (0..<rows).map { $0 % 2_000 < 1_000 || $0 == 1_500 }]
+        for (m, included) in masks.enumerated() {
+            let scaled = try ScaledRows(raw, scaler: scaler, including: included)
+            var ranges = [0..<rows, 1..<rows, 7..<(rows - 3), 999..<2_001, 1_003..<1_003, 5..<13, rows - 9..<rows]
+            let starts = ScaledRows.chunkStarts(included, includedCount: scaled.rows, tableRows: rows, chunks: 5)
+            for c in 0..<5 { ranges.append(starts[c]..<starts[c + 1]) }
+            for range in ranges {
+                let kept = range.filter { included?[$0] ?? true }
+                let expectedRows = Swift.stride(from: 0, to: kept.count, by: ScaledRows.block).map { Array(kept[$0..<min(kept.count, $0 + ScaledRows.block)]) }
+                let blocks = scaled.blocks(in: range)
+                #expect(blocks.map(\.tableRows) == expectedRows, "mask \(m) rows \(range) columns \(d)")
+                for (block, tableRows) in zip(blocks, expectedRows) {
+                    let values = tableRows.flatMap { r in (0..<d).map { raw.values[r * d + $0] } }
+                    #expect(block.values.map(\.bitPattern) == values.map(\.bitPattern), "mask \(m) rows \(range) columns \(d)")
+                }
+            }
+        }
+    }
+
+    /// The chunk starts (counted eight flags at a time) are those of the row-by-row count: 0, the
+    /// table row of included row `n·c/chunks` for each chunk `c` (the table's end when there is
+    /// none), the table's end; for masks of every shape, chunk counts from 1 to more than the
+    /// included rows, and tables shorter than eight rows.
+    @Test func chunkStartsAreThoseOfTheRowByRowCount() {
+        func reference(_ included: [Bool], chunks: Int) -> [Int] {
+            let keptRows = included.indices.filter { included[$0] }, n = keptRows.count
+            return [0] + (1..<max(1, chunks)).map { c in n * c / chunks < n ? keptRows[n * c / chunks] : included.count } + [included.count]
+        }
+        var masks: [[Bool]] = [[], [true], [false], [false, false, true], [Bool](repeating: true, count: 7), [Bool](repeating: false, count: 9),
+                               [Bool](repeating: true, count: 64), Self.runMask(rows: 40_001), Self.mask(rows: 30_000, seed: 2)]
+        for seed in 0..<6 { masks.append(Self.edgeMask(rows: 5_000 + 997 * seed, seed: UInt64(seed))) }
+        for (m, included) in masks.enumerated() {
+            let n = included.filter { $0 }.count
+            for chunks in [1, 2, 3, 5, 8, 64, n + 3] where chunks >= 1 {
+                let starts = ScaledRows.chunkStarts(included, includedCount: n, tableRows: included.count, chunks: chunks)
+                #expect(starts == reference(included, chunks: chunks), "mask \(m) (\(included.count) rows, \(n) kept) chunks \(chunks)")
+            }
+        }
+        // Without a mask: the included rows split evenly.
+        #expect(ScaledRows.chunkStarts(nil, includedCount: 10, tableRows: 10, chunks: 3) == [0, 3, 6, 10])
+    }
+
     @Test(arguments: [(150_000, 4), (40_000, 5)])
     func equalsTheMaterialisedComputationBitForBit(rows: Int, columns: Int) throws {
         let raw = Self.table(rows: rows, columns: columns, seed: UInt64(columns))
         let kmeans = try KMeans(clusterCount: 3, seed: 4, sampleSize: 5_000)
-        for included in [nil, Self.mask(rows: rows, seed: 9)] {
+        for included in [nil, Self.mask(rows: rows, seed: 9), Self.runMask(rows: rows)] {
             let keptRows = included.map { flags in flags.indices.filter { flags[$0] } } ?? Array(0..<rows)
             let copy = raw.selectingRows(keptRows)
             let scaler = try Scaler.zScore.fit(copy)

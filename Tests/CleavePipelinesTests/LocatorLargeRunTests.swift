@@ -64,4 +64,35 @@ import Testing
         let expected = try silhouette(space, labels: local, sampleSize: 5_000, seed: options.seed)
         #expect(result.silhouette == expected)
     }
+
+    /// The default window command on a barred tile (two-step mode on by itself: bar mask, film-only
+    /// moments, dark windows flagged by the moments kernel, clustering with the dark rows skipped)
+    /// gives the same result bit for bit with 1, 2, 3 and 8 threads: features, labels, heat, picked
+    /// windows, centres, silhouette, bar edge and targets.
+    @Test func barredWindowRunIsIdenticalForAnyThreadCount() throws {
+        let set = try SyntheticTileSet.generate(.init(rows: 1, columns: 1, tileSize: 448, overlap: 0, seed: 5, kind: .gridbars,
+                                                      particlesPerTile: 12))
+        let image = LocatorImage(name: "t.tif", image: set.tiles[0].image.converted(to: Float.self), integral: true)
+        var options = LocatorOptions(sampling: .window(size: 17, stride: 1), clusterCount: 3, seed: 0)
+        options.features = LocatorOptions.windowFeatures
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        var results: [LocatorResult] = []
+        for threads in [1, 2, 3, 8] {
+            Parallel.threadCount = threads
+            results.append(try Locator.run([image], options: options))
+        }
+        let first = results[0]
+        #expect(first.darkGroup != nil, "the tile's bars should switch two-step mode on")
+        #expect(first.layout.count > 100_000, "more windows than the k-means sample: the large-run path")
+        for (result, threads) in zip(results.dropFirst(), [2, 3, 8]) {
+            #expect(result.features.values.map(\.bitPattern) == first.features.values.map(\.bitPattern), "\(threads) threads: features")
+            #expect(result.labels == first.labels, "\(threads) threads: labels")
+            #expect(result.heat.map(\.bitPattern) == first.heat.map(\.bitPattern), "\(threads) threads: heat")
+            #expect(result.pickedMask == first.pickedMask, "\(threads) threads: picked")
+            #expect(result.model.centroids.values.map(\.bitPattern) == first.model.centroids.values.map(\.bitPattern))
+            #expect(result.silhouette == first.silhouette && result.barEdgePixels == first.barEdgePixels)
+            #expect(result.targets == first.targets, "\(threads) threads: targets")
+        }
+    }
 }

@@ -291,7 +291,7 @@ import Testing
 
     // MARK: - Sessions
 
-    // MARK: - Regions of interest, corrections, model files and project fractions (issue 22 routes)
+    // MARK: - Regions of interest, corrections, pixel sizes, model files and project fractions (issue 22 routes)
 
     /// With real bodies: another group's member gets the 404 of a missing id, a viewer may read
     /// but not write (403, nothing changes), an annotator may write; model downloads and the
@@ -308,6 +308,14 @@ import Testing
             let roi = "/api/images/\(fixture.image)/roi"
             let polygon = #"{"sessionId": "session-0001", "polygon": [[4, 4], [100, 6], [60, 110]]}"#
             let correction = "/api/predictions/\(fixture.prediction)/corrections"
+            let pixelSize = "/api/images/\(fixture.image)/pixel-size"
+            let size = #"{"sessionId": "session-0001", "x": 7, "unit": "nm"}"#
+            // The image's pixel size as sorted JSON.
+            func spacing(_ who: Who) async throws -> String {
+                let image = try Harness.object(try await Self.send(client, who, .get, "/api/images/\(fixture.image)"))
+                guard let value = image["spacing"], !(value is NSNull) else { return "none" }
+                return String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
+            }
             let brush = #"{"sessionId": "session-0001", "class": 1, "mode": "brush", "radius": 6, "points": [[10, 10], [60, 60], [110, 20]]}"#
             // The prediction's pixels per class, as "value:pixels".
             func fractions(_ who: Who) async throws -> [String] {
@@ -319,6 +327,7 @@ import Testing
             for (method, uri, body, message) in [
                 (HTTPRequest.Method.get, roi, nil, "no image with id \(fixture.image)"),
                 (.put, roi, polygon, "no image with id \(fixture.image)"),
+                (.put, pixelSize, size, "no image with id \(fixture.image)"),
                 (.post, correction, brush, "no prediction with id \(fixture.prediction)"),
                 (.get, "/api/models/\(fixture.model)/model.json", nil, "no model with id \(fixture.model)"),
                 (.get, "/api/models/\(fixture.model)/model.onnx", nil, "no model with id \(fixture.model)"),
@@ -336,6 +345,10 @@ import Testing
             #expect(refusedROI.status == .forbidden && Harness.errorMessage(refusedROI).contains("viewer"), "\(Harness.errorMessage(refusedROI))")
             let refusedFix = try await Self.send(client, vic, .post, correction, brush)
             #expect(refusedFix.status == .forbidden, "\(refusedFix.status)")
+            let spacingBefore = try await spacing(vic)
+            let refusedSize = try await Self.send(client, vic, .put, pixelSize, size)
+            #expect(refusedSize.status == .forbidden, "\(refusedSize.status)")
+            #expect(try await spacing(vic) == spacingBefore)
             let unchanged = try Harness.object(try await Self.send(client, vic, .get, roi))
             #expect(unchanged["polygon"] == nil || unchanged["polygon"] is NSNull, "\(unchanged)")
             let after = try await fractions(vic)
@@ -352,6 +365,9 @@ import Testing
             let corrected = try await Self.send(client, anna, .post, correction, brush)
             #expect(corrected.status == .ok, "\(corrected.status) \(Harness.errorMessage(corrected))")
             #expect(try await fractions(vic) != before)
+            let setSize = try await Self.send(client, anna, .put, pixelSize, size)
+            #expect(setSize.status == .ok, "\(setSize.status) \(Harness.errorMessage(setSize))")
+            #expect(try await spacing(vic) != spacingBefore)
 
             // Downloads are exports: the audit says who took which model and table.
             let audit = try Harness.object(try await Self.send(client, ada, .get, "/api/audit"))["audit"] as? [[String: Any]] ?? []

@@ -84,7 +84,15 @@ import Testing
                 #expect(spacing?["unit"] as? String == "nm")
                 let classes = try Harness.object(try await client.execute(uri: "/api/projects/\(id)/classes", method: .get))["classes"]
                     as? [[String: Any]] ?? []
-                #expect(classes.map { $0["name"] as? String } == ["particle", "film"])
+                #expect(classes.map { $0["name"] as? String } == ["particle", "film", "grid bar"])
+                // Example strokes and a first whole-image result, made once.
+                let image = try #require(images.first?["id"] as? String)
+                let strokes = try Harness.object(try await client.execute(uri: "/api/images/\(image)/strokes", method: .get))["strokes"] as? [Any] ?? []
+                #expect(strokes.count == 9)
+                let predictions = try Harness.object(try await client.execute(uri: "/api/images/\(image)/predictions", method: .get))["predictions"]
+                    as? [[String: Any]] ?? []
+                #expect(predictions.count == 1)
+                #expect((predictions.first?["fractions"] as? [Any])?.count == 3)
             }
         }
     }
@@ -102,5 +110,32 @@ import Testing
         // Real particles to cluster: the truth mask covers a few percent of the tile, the bar some more.
         let particleShare = Double(expected.particleMask.pixels.filter { $0 > 0 }.count) / Double(1024 * 1024)
         #expect(particleShare > 0.01 && particleShare < 0.5)
+        // Every pixel of every example stroke lies in its class in the generator's truth (1 particle,
+        // 2 film, 3 grid bar), three strokes per class.
+        let strokes = DemoProject.exampleStrokes(expected)
+        #expect(strokes.map(\.class) == [1, 1, 1, 2, 2, 2, 3, 3, 3])
+        for stroke in strokes {
+            // Pixels whose centre is within the radius of the segment (an independent rasterisation).
+            let (a, b, r) = (stroke.points[0], stroke.points[1], stroke.radius)
+            var covered: [Int] = []
+            for y in Int(min(a[1], b[1]) - r - 1)...Int(max(a[1], b[1]) + r + 1) {
+                for x in Int(min(a[0], b[0]) - r - 1)...Int(max(a[0], b[0]) + r + 1) {
+                    let (px, py) = (Double(x) + 0.5, Double(y) + 0.5), (dx, dy) = (b[0] - a[0], b[1] - a[1])
+                    let t = max(0, min(1, ((px - a[0]) * dx + (py - a[1]) * dy) / (dx * dx + dy * dy)))
+                    if pow(px - a[0] - t * dx, 2) + pow(py - a[1] - t * dy, 2) <= r * r { covered.append(y * 1024 + x) }
+                }
+            }
+            #expect(!covered.isEmpty)
+            let truth: (Int) -> Bool = switch stroke.class {
+            case 1: { expected.particleMask.pixels[$0] > 0 }
+            case 2: { expected.particleMask.pixels[$0] == 0 && expected.barMask.pixels[$0] == 0 }
+            default: { expected.barMask.pixels[$0] > 0 }
+            }
+            #expect(covered.allSatisfy(truth), "stroke of class \(stroke.class) at \(stroke.points)")
+        }
+        // The first result: the image's one prediction, with the particle share near the truth's.
+        let prediction = try #require(try await workbench.predictions(imageID: image.id).first)
+        let particle = try #require(prediction.fractions.first { $0.name == "particle" })
+        #expect(abs(particle.percent / 100 - particleShare) < 0.05, "particle \(particle.percent) % vs truth \(100 * particleShare) %")
     }
 }

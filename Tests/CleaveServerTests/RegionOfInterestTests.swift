@@ -79,3 +79,53 @@ import Testing
         }
     }
 }
+
+/// Issue 22, item 5: a pixel size given by hand reaches the fractions' areas; bad sizes are refused.
+@Suite struct PixelSizeTests {
+    @Test func aPixelSizeByHandRecomputesAreasAndBadOnesAreRefused() async throws {
+        let (_, app) = try Harness.workbench("server-pixel-size")
+        let (stack, _) = WorkbenchDefectsTests.diskStack()
+        try await app.test(.router) { client in
+            let project = try await Harness.createProject(client)
+            var plane = stack.plane(0)
+            plane.spacing = nil
+            let image = try await Harness.uploadImage(client, project: project, name: "disks.tif", bytes: try Harness.tiff(plane))
+            #expect(try await Harness.get(client, "/api/images/\(image)")["spacing"] == nil)
+            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "disk"}"#, status: .created)
+            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "film"}"#, status: .created)
+            for (x, y) in [(16, 18), (44, 20)] { _ = try await WorkbenchDefectsTests.stroke(client, image, class: 1, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
+            for (x, y) in [(4, 4), (58, 58)] { _ = try await WorkbenchDefectsTests.stroke(client, image, class: 2, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
+            _ = try await Harness.run(client, "/api/images/\(image)/train", #"{"sessionId": "session-0001", "treeCount": 5, "bank": "fast"}"#)
+            let job = try await Harness.run(client, "/api/images/\(image)/predict", #"{"sessionId": "session-0001"}"#)
+            let prediction = try #require((job["result"] as? [String: Any])?["predictionId"] as? String)
+            func fractions() async throws -> [[String: Any]] { try await Harness.get(client, "/api/predictions/\(prediction)")["fractions"] as? [[String: Any]] ?? [] }
+            #expect(try await fractions().allSatisfy { $0["area"] == nil })
+
+            let set = try await Harness.post(client, "/api/images/\(image)/pixel-size", #"{"sessionId": "session-0001", "x": 2, "y": 3, "unit": "um"}"#, method: .put)
+            let spacing = try #require(set["spacing"] as? [String: Any])
+            #expect(spacing["x"] as? Double == 2 && spacing["y"] as? Double == 3 && spacing["unit"] as? String == "µm")
+            for fraction in try await fractions() {
+                #expect(fraction["area"] as? Double == Double(fraction["pixels"] as? Int ?? -1) * 6 && fraction["unit"] as? String == "µm²")
+            }
+            // A new prediction uses it too.
+            let again = try await Harness.run(client, "/api/images/\(image)/predict", #"{"sessionId": "session-0001"}"#)
+            let newer = try await Harness.get(client, "/api/predictions/\(try #require((again["result"] as? [String: Any])?["predictionId"] as? String))")
+            #expect((newer["fractions"] as? [[String: Any]])?.first?["unit"] as? String == "µm²")
+
+            for fields in [#""x": 0, "unit": "nm""#, #""x": -1, "unit": "nm""#, #""x": 1e9, "unit": "nm""#, #""x": 1, "unit": "furlong""#,
+                           #""x": 1"#, #""unit": "nm""#, #""y": 2"#, #""x": 1, "y": 0, "unit": "nm""#] {
+                let refused = try await client.execute(uri: "/api/images/\(image)/pixel-size", method: .put, headers: Harness.headers(),
+                                                       body: Harness.body(#"{"sessionId": "session-0001", \#(fields)}"#))
+                #expect(refused.status == .badRequest && Harness.errorMessage(refused).contains("session") == false, "\(fields)")
+            }
+            #expect((try await Harness.get(client, "/api/images/\(image)")["spacing"] as? [String: Any])?["unit"] as? String == "µm")
+
+            let cleared = try await Harness.post(client, "/api/images/\(image)/pixel-size", #"{"sessionId": "session-0001"}"#, method: .put)
+            #expect(cleared["spacing"] == nil)
+            #expect(try await fractions().allSatisfy { $0["area"] == nil })
+            let missing = try await client.execute(uri: "/api/images/no-such-image/pixel-size", method: .put, headers: Harness.headers(),
+                                                   body: Harness.body(#"{"sessionId": "session-0001", "x": 1, "unit": "nm"}"#))
+            #expect(missing.status == .notFound)
+        }
+    }
+}

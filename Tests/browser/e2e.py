@@ -545,6 +545,29 @@ def current_labels():
     return tifffile.imread(io.BytesIO(http("GET", f"/api/predictions/{ctx['prediction']}/labels.tif", raw=True)[1]))
 
 
+@step("a pixel size set by hand: the objects table, the fractions and the scale bar follow (issue 22, item 5)", needs=("jobs", "objects"))
+def _():
+    assert el("pixel-size-form").is_displayed() and float(el("pixel-size").get_attribute("value")) == 5, el("pixel-size").get_attribute("value")
+    bar = lambda: (text("scalebar"), js("return document.querySelector('#scalebar .bar').style.width"))
+    scale_before = bar()
+    set_value("pixel-size", "2.5")
+    js("document.getElementById('pixel-size-unit').value = 'nm'")
+    el("pixel-size-form").find_element(By.CSS_SELECTOR, "button").click()
+    wait_for(lambda: (js("return cleave.state.image.spacing") or {}).get("x") == 2.5, "the new pixel size")
+    wait_for(lambda: bar() != scale_before, "the scale bar to follow")
+    prediction = http("GET", f"/api/predictions/{ctx['prediction']}")[1]
+    assert all(abs(f["area"] - f["pixels"] * 6.25) < 1e-6 * max(1, f["area"]) and f["unit"] == "nm²" for f in prediction["fractions"]), prediction["fractions"]
+    objects = {o["id"]: o for o in js("return cleave.state.objectSet.objects")}
+    first = driver.find_elements(By.CSS_SELECTOR, "#objects-table tbody tr")[0]
+    area_px = objects[int(first.get_attribute("data-object"))]["values"]["area"]
+    shown = float(first.find_elements(By.TAG_NAME, "td")[1].text)
+    assert abs(shown - area_px * 6.25) <= 0.002 * area_px * 6.25, (shown, area_px)
+    shot("pixel-size-by-hand")
+    set_value("pixel-size", "5")
+    el("pixel-size-form").find_element(By.CSS_SELECTOR, "button").click()
+    wait_for(lambda: (js("return cleave.state.image.spacing") or {}).get("x") == 5, "the pixel size back at 5 nm")
+
+
 @step("correct the result by hand: lasso and fill; the fractions follow and the next model learns it (issue 22, item 4)", needs=("predict",))
 def _():
     status, _ = http("POST", f"/api/predictions/{ctx['prediction']}/corrections", {"class": 1, "mode": "fill", "points": [[1, 1]]})

@@ -5,10 +5,12 @@
 # the fastest run is reported (see timed.py). Cleave is timed as users run it, pictures on; the
 # --no-pictures lines are extra. The reference libraries' versions are printed first.
 # BENCH_NO_BUILD=1 skips the build step (when the release binary is already built).
+# CLEAVE=/path/to/cleave times another build (e.g. main's, for a before/after in one session; implies
+# no build); BENCH_NO_RECLUSTER=1 skips part 3 (it tests this tree's sources, not $CLEAVE).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-[ -n "${BENCH_NO_BUILD:-}" ] || swift build -c release --product cleave >/dev/null
-CLEAVE=.build/release/cleave
+[ -n "${BENCH_NO_BUILD:-}${CLEAVE:-}" ] || swift build -c release --product cleave >/dev/null
+CLEAVE=${CLEAVE:-.build/release/cleave}
 DATA=${CLEAVE_SHARED_DATA:-../shared/data}/tem-microcrystals/dataset2-graphite-3kx-gridbars
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -44,5 +46,6 @@ echo "        $cleave_win_np s wall, $cleave_win_np_cpu s CPU with --no-pictures
 echo "python  $python_win s wall, $python_win_cpu s CPU"
 echo "ratio   wall $(ratio $python_win $cleave_win), CPU $(ratio $python_win_cpu $cleave_win_cpu) (pictures on); --no-pictures wall $(ratio $python_win $cleave_win_np)"
 
+[ -n "${BENCH_NO_RECLUSTER:-}" ] && exit 0
 echo "== 3. re-clustering cached features: 100 000 patches x 23 features"
 CLEAVE_BENCH_RECLUSTER=1 swift test -c release --disable-testable-imports --filter LocatorBenchTests 2>&1 | grep -E "recluster" || true

@@ -127,8 +127,7 @@ extension Locator {
         // Two-step mode: dark patches first.
         var dark: [Bool] = []  // no dark rows unless --exclude-dark finds some
         if options.excludeDark {
-            dark = try findDark(extraction.blackFraction, layout: layout, margin: options.darkMargin, seed: options.seed,
-                                barPixels: extraction.barPixels)
+            dark = try findDark(extraction, margin: options.darkMargin, seed: options.seed)
             clock.lap("dark patches")
         }
         let keptCount = n - LocatorRows.count(dark)

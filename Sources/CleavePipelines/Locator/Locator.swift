@@ -73,8 +73,11 @@ public enum Locator {
     struct Extraction {
         var layout: LocatorLayout
         var features: Matrix
-        /// Fraction of black pixels per patch (two-step mode; empty for sliding windows without it).
+        /// Fraction of black pixels per patch (two-step grid mode; empty otherwise).
         var blackFraction: [Float]
+        /// Two-step window mode: whether each window is more than ``maximumBarFractionOfWindow``
+        /// bar (its moments already leave the bar out); empty otherwise.
+        var darkWindows: [Bool] = []
         /// Two-step grid mode: whether each patch holds pixels of a bar (``LocatorBars/mask``);
         /// empty otherwise.
         var barPixels: [Bool] = []
@@ -115,6 +118,7 @@ public enum Locator {
         var black: [Float] = []
         var score: [Float] = []
         var windowBarEdges: [Int?] = []
+        var darkWindows: [Bool] = []
         var barPixels: [Bool] = []
         var relativeStdColumns: (mean: Int, std: Int)? = nil
         let f = options.features.count
@@ -172,20 +176,20 @@ public enum Locator {
                 // Two-step mode: the windows measure the film only — pixels of grid bars and black
                 // tile areas are left out of their statistics — so a window at a bar's edge
                 // describes the film (or the particle) it shows rather than the bar.
-                var barFraction: [Float]? = nil
+                var barHeavy: [Bool]? = nil
                 var moments: SlidingWindowFeatures
                 let measuredBar = options.excludeDark
                     ? LocatorBars.maskWithEdge(raw[index].image, threshold: Float(blackThreshold), minimumFraction: minimumDarkRegionFraction)
                     : nil
                 if let measuredBar { windowBarEdges.append(measuredBar.edge) }
                 if let measuredBar, measuredBar.edge != nil {  // the image has a bar
+                    // Dark windows: more than half bar. The kernel flags them as it goes (a table of
+                    // flags, not of fractions: 16 MB instead of 66 MB of fresh memory at 4096²).
                     let masked = try SlidingWindow.maskedMoments(image.image, exclude: measuredBar.mask, window: size, stride: stride,
-                                                                 statistics: statistics)
+                                                                 statistics: statistics,
+                                                                 flaggingExcludedFractionAbove: Float(maximumBarFractionOfWindow))
                     moments = masked.features
-                    // The bar fraction, in the included fractions' own storage (no second table).
-                    var fraction = masked.included
-                    fraction.withUnsafeMutableBufferPointer { f in for i in f.indices { f[i] = 1 - f[i] } }
-                    barFraction = fraction
+                    barHeavy = masked.mostlyExcluded
                 } else {
                     moments = try SlidingWindow.moments(image.image, window: size, stride: stride, statistics: statistics)
                 }
@@ -210,9 +214,9 @@ public enum Locator {
                     if score.isEmpty { score = imageScore } else { score += imageScore }
                 }
                 if options.excludeDark {
-                    // Windows: the fraction of each window that is bar (0 when the image has none).
-                    let fraction = barFraction ?? [Float](repeating: 0, count: count)
-                    if black.isEmpty { black = fraction } else { black += fraction }  // one image: no copy
+                    // Windows more than half bar (none when the image has no bar).
+                    let flags = barHeavy ?? [Bool](largeRepeating: false, count: count)
+                    if darkWindows.isEmpty { darkWindows = flags } else { darkWindows += flags }  // one image: no copy
                 }
             }
             progress.report(images.count, images.count, "window moments")
@@ -220,7 +224,7 @@ public enum Locator {
         let layout = LocatorLayout(sampling: options.sampling, grids: grids)
         let matrix = Matrix(rows: layout.count, columns: f, values: values)
         guard matrix.isFinite else { throw CleaveError("locate: some features are not finite (NaN or infinity); check the input images") }
-        return Extraction(layout: layout, features: matrix, blackFraction: black, barPixels: barPixels, storedScore: score,
+        return Extraction(layout: layout, features: matrix, blackFraction: black, darkWindows: darkWindows, barPixels: barPixels, storedScore: score,
                           relativeStdColumns: relativeStdColumns, barEdges: windowBarEdges)
     }
 
@@ -245,16 +249,18 @@ public enum Locator {
     /// of the image (or whose patches are on average at least half black: a bar across a tile's
     /// corner) stay dark (bars cross the field, particles do not); then the dark set grows
     /// by the patches within `margin` patches (Chebyshev distance, within each image) that hold
-    /// at least one black pixel. Sliding windows: `blackFraction` is each window's bar fraction
-    /// (their moments already leave the bar out) and the windows above
-    /// ``maximumBarFractionOfWindow`` are dark.
+    /// at least one black pixel. Sliding windows: the dark windows are those more than
+    /// ``maximumBarFractionOfWindow`` bar, flagged as their moments are measured
+    /// (``Extraction/darkWindows``; their moments already leave the bar out, so no margin is needed).
+    static func findDark(_ extraction: Extraction, margin: Int, seed: UInt64) throws -> [Bool] {
+        if case .window = extraction.layout.sampling { return extraction.darkWindows }
+        return try findDark(extraction.blackFraction, layout: extraction.layout, margin: margin, seed: seed,
+                            barPixels: extraction.barPixels)
+    }
+
+    /// ``findDark(_:margin:seed:)`` for patch layouts.
     static func findDark(_ blackFraction: [Float], layout: LocatorLayout, margin: Int, seed: UInt64,
                          barPixels: [Bool] = []) throws -> [Bool] {
-        if case .window = layout.sampling {
-            // Window statistics already leave the bar's pixels out (``LocatorBars``), so no margin
-            // is needed: a window is dark when most of it is bar.
-            return blackFraction.map { Double($0) > maximumBarFractionOfWindow }
-        }
         let n = blackFraction.count
         var dark = [Bool](largeRepeating: false, count: n)
         guard n >= 2, let top = blackFraction.max(), top >= Float(minimumDarkGroupFraction) else { return dark }

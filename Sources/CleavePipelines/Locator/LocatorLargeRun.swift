@@ -67,7 +67,7 @@ enum LocatorLargeRun {
                 rowValue = .stored(extraction.storedScore)
             }
         }
-        let fitted = try rows.kMeans(KMeans(clusterCount: k, seed: options.seed), rowValue: rowValue, fill: Int32(k))
+        var fitted = try rows.kMeans(KMeans(clusterCount: k, seed: options.seed), rowValue: rowValue, fill: Int32(k))
         let order = (0..<k).sorted { fitted.values[$0] != fitted.values[$1] ? fitted.values[$0] > fitted.values[$1] : $0 < $1 }
         var newIndex = [Int32](repeating: 0, count: k)
         for (new, old) in order.enumerated() { newIndex[old] = Int32(new) }
@@ -77,7 +77,9 @@ enum LocatorLargeRun {
             guard user < k else { throw LocatorOptionError(field: "pick", value: String(user), reason: "there are only \(k) clusters (0…\(k - 1))") }
             picked = user; pickedBy = "user"
         }
+        // Moved out, not shared: renumbering in place must not copy the 66 MB table (a 4096² window run).
         var labels = fitted.labels
+        fitted.labels = []
         let pass = rows.relabel(centres: centroids, chosen: picked, labels: &labels, newIndex: newIndex)
         var silhouette: Double? = nil
         let distinct = fitted.counts.filter { $0 > 0 }.count
