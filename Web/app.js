@@ -9,6 +9,7 @@ import * as roi from "./roi.js";
 import * as correct from "./correct.js";
 import "./results.js";
 import "./pixelsize.js";
+import "./guide.js";
 
 // ---------- projects and images ----------
 

@@ -413,6 +413,7 @@ export function toggleUncertainty() {
   const overlay = viewer.overlays.get("uncertainty");
   if (!overlay) return status("No uncertainty yet: train and predict first");
   overlay.visible = !overlay.visible;
+  record("uncertainty.toggle", { visible: overlay.visible });
   viewer.draw();
   renderLayers();
 }

@@ -7,7 +7,11 @@ let timer = null;
 
 export function setContext(next) { context = { ...context, ...next }; }
 
+// Parts of the page that follow what the user does (the step guide) register here.
+export const recorded = [];
+
 export function record(type, payload = {}) {
+  for (const listener of recorded) listener(type, payload);
   queue.push({ type, sessionId, projectId: context.projectId, imageId: context.imageId,
                clientTime: new Date().toISOString(), payload });
   if (queue.length >= 50) flush();

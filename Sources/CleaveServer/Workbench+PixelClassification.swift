@@ -177,13 +177,7 @@ extension Workbench {
             }
             let shas = ready.map { $0.0.sha256 }
             try context.checkCancelled()
-            let present = Set(labelled.keys.compactMap { Int32($0) })
-            let classes: [PixelClass] = present.sorted().enumerated().map { position, value in
-                if let known = projectClasses.first(where: { $0.value == Int(value) }) {
-                    return PixelClass(value: value, name: known.name, colour: RGB(hex: known.colour) ?? Palette.colour(forIndex: position))
-                }
-                return PixelClass.unnamed(value, position: Int(value) - 1)
-            }
+            let classes = Workbench.trainingClasses(labelled: labelled, projectClasses: projectClasses)
             let model: PixelClassifierModel
             do {
                 // Feature stacks of the blocks holding stroke pixels come from the per-image cache:
@@ -241,6 +235,18 @@ extension Workbench {
         let model = try JSONDecoder().decode(PixelClassifierModel.self, from: Data(bytes))
         models.store(model, key: id)
         return model
+    }
+
+    /// The classes a model learns: the values labelled (keys of `labelled`, counts per value) in
+    /// value order, named and coloured as the project's classes (unnamed when the project has none
+    /// of that value).
+    static func trainingClasses(labelled: [String: Int], projectClasses: [ClassDTO]) -> [PixelClass] {
+        Set(labelled.keys.compactMap { Int32($0) }).sorted().enumerated().map { position, value in
+            if let known = projectClasses.first(where: { $0.value == Int(value) }) {
+                return PixelClass(value: value, name: known.name, colour: RGB(hex: known.colour) ?? Palette.colour(forIndex: position))
+            }
+            return PixelClass.unnamed(value, position: Int(value) - 1)
+        }
     }
 
     // MARK: Prediction

@@ -62,13 +62,7 @@ extension Workbench {
                 training.append(.init(input: PixelClassifierInput(name: dto.name, image: pixels), labels: AnyImage(labelImage),
                                       labelsName: "strokes of \(dto.name)"))
             }
-            let present = Set(labelled.keys.compactMap { Int32($0) })
-            let classes: [PixelClass] = present.sorted().enumerated().map { position, value in
-                if let known = projectClasses.first(where: { $0.value == Int(value) }) {
-                    return PixelClass(value: value, name: known.name, colour: RGB(hex: known.colour) ?? Palette.colour(forIndex: position))
-                }
-                return PixelClass.unnamed(value, position: Int(value) - 1)
-            }
+            let classes = Workbench.trainingClasses(labelled: labelled, projectClasses: projectClasses)
             let model: UNetSegmenterModel
             do {
                 // A few strokes may be too few to hold some back: then the network trains on all of

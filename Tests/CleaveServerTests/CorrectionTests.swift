@@ -11,15 +11,8 @@ import Testing
 @Suite struct CorrectionTests {
     @Test func brushLassoAndFillCorrectTheResultAndTeachTheNextModel() async throws {
         let (_, app) = try Harness.workbench("server-corrections")
-        let (stack, _) = WorkbenchDefectsTests.diskStack()
-        let plane = stack.plane(0)   // 64×64: disks at (16, 18), (44, 20), (30, 46), radius 7
         try await app.test(.router) { client in
-            let project = try await Harness.createProject(client)
-            let image = try await Harness.uploadImage(client, project: project, name: "disks.tif", bytes: try Harness.tiff(plane))
-            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "disk"}"#, status: .created)
-            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "film"}"#, status: .created)
-            for (x, y) in [(16, 18), (44, 20)] { _ = try await WorkbenchDefectsTests.stroke(client, image, class: 1, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
-            for (x, y) in [(4, 4), (58, 58)] { _ = try await WorkbenchDefectsTests.stroke(client, image, class: 2, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
+            let (_, image) = try await WorkbenchDefectsTests.disksProject(client)
             let trained = try await Harness.run(client, "/api/images/\(image)/train", #"{"sessionId": "session-0001", "treeCount": 10, "bank": "fast", "seed": 1}"#)
             let firstModel = try #require((trained["result"] as? [String: Any])?["modelId"] as? String)
             let strokeFilm = try #require((try await Harness.get(client, "/api/models/\(firstModel)")["labelledPixels"] as? [String: Any])?["2"] as? Int)

@@ -11,15 +11,8 @@ import Testing
 @Suite struct RegionOfInterestTests {
     @Test func polygonAndOutsideClassChangeFractionsObjectsAndExports() async throws {
         let (_, app) = try Harness.workbench("server-roi")
-        let (stack, _) = WorkbenchDefectsTests.diskStack()
-        let plane = stack.plane(0)   // 64×64: disks at (16, 18), (44, 20), (30, 46), radius 7
         try await app.test(.router) { client in
-            let project = try await Harness.createProject(client)
-            let image = try await Harness.uploadImage(client, project: project, name: "disks.tif", bytes: try Harness.tiff(plane))
-            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "disk"}"#, status: .created)
-            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "film"}"#, status: .created)
-            for (x, y) in [(16, 18), (44, 20)] { _ = try await WorkbenchDefectsTests.stroke(client, image, class: 1, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
-            for (x, y) in [(4, 4), (58, 58)] { _ = try await WorkbenchDefectsTests.stroke(client, image, class: 2, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
+            let (_, image) = try await WorkbenchDefectsTests.disksProject(client)
             _ = try await Harness.run(client, "/api/images/\(image)/train", #"{"sessionId": "session-0001", "treeCount": 10, "bank": "fast", "seed": 1}"#)
             let predicted = try await Harness.run(client, "/api/images/\(image)/predict", #"{"sessionId": "session-0001"}"#)
             let predictionID = try #require((predicted["result"] as? [String: Any])?["predictionId"] as? String)
@@ -84,17 +77,9 @@ import Testing
 @Suite struct PixelSizeTests {
     @Test func aPixelSizeByHandRecomputesAreasAndBadOnesAreRefused() async throws {
         let (_, app) = try Harness.workbench("server-pixel-size")
-        let (stack, _) = WorkbenchDefectsTests.diskStack()
         try await app.test(.router) { client in
-            let project = try await Harness.createProject(client)
-            var plane = stack.plane(0)
-            plane.spacing = nil
-            let image = try await Harness.uploadImage(client, project: project, name: "disks.tif", bytes: try Harness.tiff(plane))
+            let (_, image) = try await WorkbenchDefectsTests.disksProject(client, spacing: false)
             #expect(try await Harness.get(client, "/api/images/\(image)")["spacing"] == nil)
-            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "disk"}"#, status: .created)
-            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "film"}"#, status: .created)
-            for (x, y) in [(16, 18), (44, 20)] { _ = try await WorkbenchDefectsTests.stroke(client, image, class: 1, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
-            for (x, y) in [(4, 4), (58, 58)] { _ = try await WorkbenchDefectsTests.stroke(client, image, class: 2, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
             _ = try await Harness.run(client, "/api/images/\(image)/train", #"{"sessionId": "session-0001", "treeCount": 5, "bank": "fast"}"#)
             let job = try await Harness.run(client, "/api/images/\(image)/predict", #"{"sessionId": "session-0001"}"#)
             let prediction = try #require((job["result"] as? [String: Any])?["predictionId"] as? String)

@@ -11,15 +11,8 @@ import Testing
 @Suite struct UNetWorkbenchTests {
     @Test func trainPredictDownloadAndCancelAUNet() async throws {
         let (_, app) = try Harness.workbench("server-unet")
-        let (stack, _) = WorkbenchDefectsTests.diskStack()
-        let plane = stack.plane(0)   // 64×64: disks at (16, 18), (44, 20), (30, 46), radius 7
         try await app.test(.router) { client in
-            let project = try await Harness.createProject(client)
-            let image = try await Harness.uploadImage(client, project: project, name: "disks.tif", bytes: try Harness.tiff(plane))
-            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "disk"}"#, status: .created)
-            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "film"}"#, status: .created)
-            for (x, y) in [(16, 18), (44, 20)] { _ = try await WorkbenchDefectsTests.stroke(client, image, class: 1, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
-            for (x, y) in [(4, 4), (58, 58)] { _ = try await WorkbenchDefectsTests.stroke(client, image, class: 2, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
+            let (project, image) = try await WorkbenchDefectsTests.disksProject(client)
 
             // Bad settings are refused before any job starts.
             for body in [#"{"sessionId": "session-0001", "method": "unet", "steps": 0}"#,
@@ -104,13 +97,8 @@ import Testing
         let (_, app) = try Harness.workbench("server-project-fractions")
         let (stack, _) = WorkbenchDefectsTests.diskStack()
         try await app.test(.router) { client in
-            let project = try await Harness.createProject(client)
-            let first = try await Harness.uploadImage(client, project: project, name: "disks, first.tif", bytes: try Harness.tiff(stack.plane(0)))
+            let (project, first) = try await WorkbenchDefectsTests.disksProject(client, name: "disks, first.tif", filmClass: "film, bright")
             let second = try await Harness.uploadImage(client, project: project, name: "second.tif", bytes: try Harness.tiff(stack.plane(1)))
-            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "disk"}"#, status: .created)
-            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "film, bright"}"#, status: .created)
-            for (x, y) in [(16, 18), (44, 20)] { _ = try await WorkbenchDefectsTests.stroke(client, first, class: 1, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
-            for (x, y) in [(4, 4), (58, 58)] { _ = try await WorkbenchDefectsTests.stroke(client, first, class: 2, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
             _ = try await Harness.run(client, "/api/images/\(first)/train", #"{"sessionId": "session-0001", "treeCount": 5, "bank": "fast"}"#)
             func predict(_ image: String, _ extra: String = "") async throws -> [String: Any] {
                 let job = try await Harness.run(client, "/api/images/\(image)/predict", #"{"sessionId": "session-0001"\#(extra)}"#)

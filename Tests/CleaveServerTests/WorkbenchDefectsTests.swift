@@ -41,6 +41,22 @@ import Testing
         return (try? Harness.object(response)) ?? [:]
     }
 
+    /// A project with the first plane of ``diskStack()`` (64×64: disks at (16, 18), (44, 20),
+    /// (30, 46), radius 7) as `name`, classes disk (1) and film (2), and two strokes of each: two
+    /// disks and two film corners. `spacing: false` uploads it without a pixel size.
+    static func disksProject(_ client: some TestClientProtocol, name: String = "disks.tif", filmClass: String = "film",
+                             spacing: Bool = true) async throws -> (project: String, image: String) {
+        var plane = diskStack().0.plane(0)
+        if !spacing { plane.spacing = nil }
+        let project = try await Harness.createProject(client)
+        let image = try await Harness.uploadImage(client, project: project, name: name, bytes: try Harness.tiff(plane))
+        try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "disk"}"#, status: .created)
+        try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "\#(filmClass)"}"#, status: .created)
+        for (x, y) in [(16, 18), (44, 20)] { _ = try await stroke(client, image, class: 1, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
+        for (x, y) in [(4, 4), (58, 58)] { _ = try await stroke(client, image, class: 2, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
+        return (project, image)
+    }
+
     @Test func stacksArePaintedTrainedAndPredictedPlaneByPlane() async throws {
         let (_, app) = try Harness.workbench("server-defects-stack")
         let (stack, truth) = Self.diskStack()
@@ -164,15 +180,8 @@ import Testing
 
     @Test func reclassifiedObjectsReachLabelsFractionsAndReference() async throws {
         let (_, app) = try Harness.workbench("server-defects-reclassify")
-        let (stack, _) = Self.diskStack()
-        let plane = stack.plane(0)
         try await app.test(.router) { client in
-            let project = try await Harness.createProject(client)
-            let image = try await Harness.uploadImage(client, project: project, name: "disks.tif", bytes: try Harness.tiff(plane))
-            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "disk"}"#, status: .created)
-            try await Harness.post(client, "/api/projects/\(project)/classes", #"{"name": "film"}"#, status: .created)
-            for (x, y) in [(16, 18), (44, 20)] { _ = try await Self.stroke(client, image, class: 1, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
-            for (x, y) in [(4, 4), (58, 58)] { _ = try await Self.stroke(client, image, class: 2, at: (Double(x) + 0.5, Double(y) + 0.5), plane: 0) }
+            let (_, image) = try await WorkbenchDefectsTests.disksProject(client)
             _ = try await Harness.run(client, "/api/images/\(image)/train", #"{"sessionId": "session-0001", "treeCount": 10, "bank": "fast", "seed": 1}"#)
             let predicted = try await Harness.run(client, "/api/images/\(image)/predict", #"{"sessionId": "session-0001"}"#)
             let predictionID = try #require((predicted["result"] as? [String: Any])?["predictionId"] as? String)

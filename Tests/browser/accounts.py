@@ -370,9 +370,9 @@ try:
         brush = driver.find_element(By.CSS_SELECTOR, '.tool[data-tool="brush"]')
         correct_tool = driver.find_element(By.CSS_SELECTOR, '.tool[data-tool="correct"]')
         check("viewer" in note and not brush.is_enabled() and not correct_tool.is_enabled(), f"the viewer is told: {note!r}")
-        hidden = js("""return ['dropzone', 'update-once', 'cluster-run', 'new-class', 'undo', 'predict-all', 'correct-mode', 'roi-outside', 'pixel-size']
+        hidden = js("""return ['dropzone', 'update-once', 'cluster-run', 'new-class', 'undo', 'predict-all', 'correct-mode', 'roi-outside', 'pixel-size', 'guide-steps']
                          .map((id) => document.getElementById(id)).map((e) => getComputedStyle(e.closest('[data-needs]')).display)""")
-        check(hidden == ["none"] * 9, f"upload, training, clustering, classes, undo, batch prediction, corrections, the ROI's settings and the pixel size are not offered to a viewer: {hidden}")
+        check(hidden == ["none"] * 10, f"upload, training, clustering, classes, undo, batch prediction, corrections, the ROI's settings, the pixel size and the step guide are not offered to a viewer: {hidden}")
         js("document.activeElement && document.activeElement.blur()")
         ActionChains(driver).send_keys("b").perform()
         wait(lambda: "annotator" in el("status").text)

@@ -1222,6 +1222,51 @@ def _():
     log(f"        stack: {[round(float(np.mean((labels[z] == values['disk']) == truth3[z])), 3) for z in range(5)]} right per plane")
 
 
+@step("the step guide follows a first classification: classes, paint, train, check, accept, export (issue 22, item 5)",
+      needs=("jobs", "classes", "predict"))
+def _():
+    set_value("project-name", "e2e guide")
+    el("project-name").send_keys(Keys.ENTER)
+    wait_for(lambda: js("return cleave.state.project && cleave.state.project.name === 'e2e guide'"), "the guide project")
+    rng = np.random.default_rng(5)
+    y, x = np.mgrid[0:96, 0:128]
+    picture = np.where((x - 40) ** 2 + (y - 48) ** 2 < 20 ** 2, 60, 190) + rng.normal(0, 4, x.shape)
+    path = os.path.join(args.artifacts, "guide-disk.tif")
+    tifffile.imwrite(path, picture.clip(0, 255).astype(np.uint8))
+    upload_through_page(path)
+    next_step = lambda: js("const n = document.querySelector('#guide-steps li.next'); return n ? n.dataset.step : null")
+    assert el("guide").is_displayed() and next_step() == "classes", (next_step(), text("guide-hint"))
+    assert "Add two or more classes" in text("guide-hint"), text("guide-hint")
+    key("b")
+    for name in ("disk", "background"):
+        set_value("class-name", name)
+        el("class-name").send_keys(Keys.ENTER)
+        wait_for(lambda: name in js("return [...document.querySelectorAll('#classes li .name')].map((e) => e.textContent)"), f"class {name}")
+    wait_for(lambda: next_step() == "paint", "the guide at Paint")
+    js("cleave.viewer.fit()")
+    key("1")
+    before = saved_strokes()
+    paint([(34, 48), (46, 48)])
+    wait_for(lambda: saved_strokes() == before + 1, "the disk stroke")
+    assert next_step() == "paint", "one class painted is not enough"
+    key("2")
+    paint([(100, 20), (115, 20)])
+    wait_for(lambda: next_step() == "train", "the guide at Train")
+    el("update-once").click()
+    wait_for(lambda: next_step() == "check", "the guide at Check", timeout=max(args.timeout, 120))
+    assert "U shows where the classifier is unsure" in text("guide-hint"), text("guide-hint")
+    key("u")
+    wait_for(lambda: next_step() == "accept", "the guide at Accept")
+    key("u")
+    el("accept").click()
+    wait_for(lambda: next_step() == "export", "the guide at Export")
+    shot("guide-at-export")
+    driver.find_element(By.CSS_SELECTOR, '[data-export="labels"]').click()
+    wait_download("guide-disk-labels.tif")
+    wait_for(lambda: next_step() is None and "Every step is done" in text("guide-hint"), "every step done")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#guide-steps li.done")) == 6
+
+
 severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE" and "favicon" not in entry["message"]]
 driver.quit()
 with open(os.path.join(args.artifacts, "results.json"), "w") as f:
