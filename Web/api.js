@@ -14,6 +14,22 @@ export const userId = localStorage.getItem("cleave.user") || (() => {
 })();
 export const sessionId = randomId();
 
+// With accounts (cleave user add), the server sets an HttpOnly session cookie at sign-in and
+// gives this token, which every state-changing call sends back (protection against other sites).
+let csrfToken = null;
+export function setCSRFToken(token) { csrfToken = token || null; }
+
+// Called when the server answers 401 (accounts exist and nobody is signed in).
+let signedOut = () => {};
+export function onSignedOut(handler) { signedOut = handler; }
+
+// The headers of every call: the browser's pseudonymous id and, when signed in, the CSRF token.
+export function authHeaders() {
+  const headers = { "X-Cleave-User": userId };
+  if (csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  return headers;
+}
+
 // An error from the API, with its status; `missing` when this server has no such route yet.
 export class APIError extends Error {
   constructor(status, message, path) {
@@ -25,6 +41,7 @@ export class APIError extends Error {
 }
 
 async function errorFrom(response, path) {
+  if (response.status === 401 && path !== "/api/session") signedOut();
   let message = `${response.status} ${response.statusText}`;
   try {
     const data = JSON.parse(await response.text());
@@ -34,7 +51,7 @@ async function errorFrom(response, path) {
 }
 
 async function call(method, path, body, contentType = "application/json") {
-  const headers = { "X-Cleave-User": userId };
+  const headers = authHeaders();
   if (body !== undefined) headers["Content-Type"] = contentType;
   let response;
   try {
@@ -52,7 +69,7 @@ async function call(method, path, body, contentType = "application/json") {
 
 // Fetches a file (TIFF, PNG, CSV, zip) as a Blob, with the same error handling as JSON calls.
 export async function download(method, path, body) {
-  const headers = { "X-Cleave-User": userId };
+  const headers = authHeaders();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -69,14 +86,17 @@ function uploadWithProgress(path, file, onProgress) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open("POST", path);
-    request.setRequestHeader("X-Cleave-User", userId);
+    for (const [name, value] of Object.entries(authHeaders())) request.setRequestHeader(name, value);
     request.setRequestHeader("Content-Type", "application/octet-stream");
     request.upload.onprogress = (event) => { if (event.lengthComputable) onProgress(event.loaded / event.total); };
     request.onload = () => {
       let data = null;
       try { data = JSON.parse(request.responseText); } catch { /* empty or not JSON */ }
       if (request.status >= 200 && request.status < 300) resolve(data);
-      else reject(new APIError(request.status, data?.error || `${request.status} ${request.statusText}`, path));
+      else {
+        if (request.status === 401) signedOut();
+        reject(new APIError(request.status, data?.error || `${request.status} ${request.statusText}`, path));
+      }
     };
     request.onerror = () => reject(new APIError(0, "upload interrupted: the server closed the connection", path));
     request.send(file);
@@ -86,6 +106,12 @@ function uploadWithProgress(path, file, onProgress) {
 const withSession = (body = {}) => ({ sessionId, clientTime: new Date().toISOString(), ...body });
 
 export const api = {
+  // Accounts: who is signed in ({accounts, user, csrfToken}), sign in, sign out, members
+  session: () => call("GET", "/api/session"),
+  signIn: (name, password) => call("POST", "/api/session", { name, password }),
+  signOut: () => call("DELETE", "/api/session"),
+  members: (projectId) => call("GET", `/api/projects/${projectId}/members`).then((r) => r.members),
+
   // Projects and images
   projects: () => call("GET", "/api/projects").then((r) => r.projects),
   createProject: (name) => call("POST", "/api/projects", { name }),

@@ -1,5 +1,5 @@
 // The workbench page: projects and images on the left, the viewer in the middle, the tools on the right.
-import { api, jobStats } from "./api.js";
+import { api, jobStats, onSignedOut, setCSRFToken } from "./api.js";
 import { flush, record, setContext, throttle } from "./events.js";
 import { $, emit, fail, focusLayer, hooks, renderLayers, state, status, toggleOverlays, viewer } from "./shared.js";
 import * as classify from "./classify.js";
@@ -43,6 +43,7 @@ async function selectProject(project) {
   status("");
   setContext({ projectId: project.id, imageId: undefined });
   renderList($("projects"), state.projects, project.id, (p) => p.name, selectProject);
+  applyRole(project);
   $("images-section").hidden = false;
   $("consent-row").hidden = project.consent === undefined;
   $("consent").checked = !!project.consent;
@@ -174,12 +175,81 @@ drop.addEventListener("drop", (event) => {
 drop.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") $("file-input").click(); });
 $("file-input").addEventListener("change", (event) => { for (const file of event.target.files) upload(file); event.target.value = ""; });
 
+// ---------- accounts: sign in, who is signed in, what the project role allows ----------
+
+// Shows the sign-in screen (the server said 401: accounts exist and this browser has no session).
+function showSignIn(message = "") {
+  setCSRFToken(null);
+  $("account").hidden = true;
+  $("sign-in").hidden = false;
+  $("sign-in-status").textContent = message;
+  $("sign-in-status").classList.toggle("error", !!message);
+  $("sign-in-name").focus();
+}
+onSignedOut(() => { if ($("sign-in").hidden) showSignIn("Your session ended: sign in again."); });
+
+function showAccount(session) {
+  setCSRFToken(session.csrfToken);
+  state.account = session.user;
+  $("account").hidden = !session.user;
+  if (session.user) $("account-name").textContent = `Signed in as ${session.user.name}${session.user.admin ? " (administrator)" : ""}`;
+}
+
+$("sign-in-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("sign-in-button").disabled = true;
+  try {
+    const session = await api.signIn($("sign-in-name").value, $("sign-in-password").value);
+    $("sign-in-password").value = "";
+    $("sign-in").hidden = true;
+    showAccount(session);
+    record("session.signin", {});
+    state.project = null;
+    await loadProjects();
+  } catch (error) {
+    $("sign-in-status").textContent = error.message;
+    $("sign-in-status").classList.add("error");
+  } finally {
+    $("sign-in-button").disabled = false;
+  }
+});
+
+$("sign-out").addEventListener("click", async () => {
+  await flush();
+  try { await api.signOut(); } catch (error) { fail(error, "Sign out"); }
+  location.reload();
+});
+
+// A viewer may look and export, not paint or run tools: the page hides those actions (the
+// server refuses them too) and says why, rather than letting a stroke fail when it is sent.
+// The ROI tool stays: a viewer sees what the fractions count, but a click adds no vertex.
+const paintTools = ["brush", "eraser", "correct"];
+function applyRole(project) {
+  const role = project.role || "owner";
+  document.body.dataset.role = role;
+  const viewerOnly = role === "viewer";
+  for (const tool of paintTools) {
+    const button = document.querySelector(`.tool[data-tool="${tool}"]`);
+    button.disabled = viewerOnly;
+  }
+  $("role-note").hidden = !viewerOnly;
+  $("role-note").textContent = viewerOnly
+    ? `You are a viewer of “${project.name}”: you can look and export, not paint or run tools. An owner of the project can make you an annotator.`
+    : "";
+  if (viewerOnly && paintTools.includes(state.tool)) setTool("pan");
+}
+const mayPaint = () => document.body.dataset.role !== "viewer";
+
 // ---------- tools ----------
 
 const panels = { locate: "locate", brush: "brush", eraser: "brush", correct: "brush", objects: "objects", roi: "roi" };
 let lastPanel = "brush";   // the classes and Train & predict are in view from the start
 
 function setTool(tool) {
+  if (paintTools.includes(tool) && !mayPaint()) {
+    status("You are a viewer of this project: painting and correcting need the annotator role (ask an owner)", true);
+    return;
+  }
   const previous = state.tool;
   document.querySelectorAll(".tool").forEach((b) => b.classList.toggle("active", b.dataset.tool === tool));
   $("viewer").className = tool;
@@ -265,6 +335,7 @@ canvas.addEventListener("pointerup", (event) => {
   const [x, y] = viewer.toImage(event.offsetX, event.offsetY);
   if (state.tool === "locate") locate.pickAt(x, y);
   else if (state.tool === "objects") objects.selectAt(x, y);
+  else if (state.tool === "roi" && !mayPaint()) status("You are a viewer of this project: drawing a region of interest needs the annotator role (ask an owner)", true);
   else if (state.tool === "roi") roi.clickAt(x, y);
   else if (state.tool === "correct" && correct.mode() === "fill") correct.apply({ mode: "fill", points: [[x, y]] });
 });
@@ -365,7 +436,11 @@ setTool("pan");
 renderLayers();
 record("session.start", { userAgent: navigator.userAgent.slice(0, 120) });
 addEventListener("pagehide", () => { record("session.end", {}); flush(); });
-loadProjects().catch((error) => fail(error, "Loading projects"));
+// With accounts, nothing loads before sign-in; without them (single-user) the session says so.
+api.session().then((session) => { showAccount(session); return loadProjects(); }).catch((error) => {
+  if (error.status === 401) showSignIn();
+  else fail(error, "Loading projects");
+});
 
 // For tests and the console: what the page currently shows.
 window.cleave = { state, viewer, flush, jobStats, ready: true };

@@ -1,5 +1,5 @@
 // Interaction events, batched: queued as they happen, sent every few seconds or when the page hides.
-import { api, sessionId, userId } from "./api.js";
+import { api, authHeaders, sessionId } from "./api.js";
 
 const queue = [];
 let context = { projectId: undefined, imageId: undefined };
@@ -37,7 +37,7 @@ addEventListener("visibilitychange", () => {
   if (document.visibilityState !== "hidden" || queue.length === 0) return;
   const batch = queue.splice(0, queue.length);
   fetch("/api/events", { method: "POST", keepalive: true,
-                         headers: { "Content-Type": "application/json", "X-Cleave-User": userId },
+                         headers: { "Content-Type": "application/json", ...authHeaders() },
                          body: JSON.stringify({ events: batch }) }).catch(() => queue.unshift(...batch));
 });
 

@@ -104,7 +104,8 @@ hooks.imageCleared.push(() => { setDecision(null); $("export-status").textConten
 // ---------- my data ----------
 
 async function showMyData() {
-  $("my-user-id").textContent = userId;
+  // Signed in, events carry the account's pseudonym (never its name) instead of the browser's id.
+  $("my-user-id").textContent = state.account?.pseudonym || userId;
   $("my-data-status").textContent = "";
   if (!$("my-data").open) $("my-data").showModal();
   await flush();

@@ -8,6 +8,9 @@ public struct ProjectDTO: ResponseCodable, Equatable, Sendable {
     public var createdAt: String
     /// The project's explicit opt-in to contributing its images and reference data to open data.
     public var consent: Bool = false
+    /// The caller's role in the project (owner, annotator, viewer; "admin" for administrators;
+    /// "owner" for the single user), in `GET /api/projects` and the answer to creating one.
+    public var role: String? = nil
 }
 
 /// What the API says about an image.

@@ -61,6 +61,11 @@ public enum OpenAPIDocument {
         ("get", "/api/images/{imageId}/reference/provenance.tif"),
         ("post", "/api/projects/{projectId}/export"),
         ("get", "/api/events.csv"),
+        ("post", "/api/session"), ("get", "/api/session"), ("delete", "/api/session"),
+        ("put", "/api/session/password"),
+        ("get", "/api/projects/{projectId}/members"), ("post", "/api/projects/{projectId}/members"),
+        ("delete", "/api/projects/{projectId}/members"),
+        ("get", "/api/audit"),
     ]
 
     public static let json = #"""
@@ -69,7 +74,7 @@ public enum OpenAPIDocument {
       "info": {
         "title": "Cleave workbench API",
         "version": "1",
-        "description": "Projects, images (content-addressed, validated on upload), a 256x256 PNG tile pyramid, brush strokes with undo/redo, background jobs (cluster, train, predict, objects) with progress as server-sent events, reference labels with provenance, zip export, and an append-only interaction event log. Errors are {\"error\": \"one line\"} with a 4xx/5xx status. Calls that record or read events or strokes, and every POST/PUT/PATCH/DELETE, identify the pseudonymous user with the X-Cleave-User header (8-64 characters of letters, digits, '-', '_'). State-changing requests without it, with another site's Origin or with a form content type (text/plain, application/x-www-form-urlencoded, multipart/form-data) are refused with 403, and so is every request whose Host is not a loopback name while the server listens on loopback (DNS rebinding)."
+        "description": "Projects, images (content-addressed, validated on upload), a 256x256 PNG tile pyramid, brush strokes with undo/redo, background jobs (cluster, train, predict, objects) with progress as server-sent events, reference labels with provenance, zip export, and an append-only interaction event log. Errors are {\"error\": \"one line\"} with a 4xx/5xx status. Calls that record or read events or strokes, and every POST/PUT/PATCH/DELETE, identify the pseudonymous user with the X-Cleave-User header (8-64 characters of letters, digits, '-', '_'). State-changing requests without it, with another site's Origin or with a form content type (text/plain, application/x-www-form-urlencoded, multipart/form-data) are refused with 403, and so is every request whose Host is not a loopback name while the server listens on loopback (DNS rebinding). Accounts: with none the workbench is single-user (loopback only, no login). Once an account exists (cleave user add), every route but this document, the page and POST /api/session answers 401 without a session cookie; state-changing requests must also send the session's X-CSRF-Token (it may replace X-Cleave-User; events then carry the account's pseudonym, never its name). Each project is visible to its members only: viewer (read and export), annotator (also paint, correct results, set regions of interest, run tools, edit classes), owner (also members, consent, deleting classes); administrators see every project. Another project's ids answer 404, exactly as ids that do not exist; a role too low answers 403. Exports and deletions are recorded in an audit log (GET /api/audit, administrators)."
       },
       "paths": {
         "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI JSON"}}}},
@@ -286,6 +291,22 @@ public enum OpenAPIDocument {
         },
         "/api/projects/{projectId}/export": {
           "post": {"summary": "Export reference data as a zip: images, label and provenance TIFFs, events.csv, metadata.json (classes, pixel size, licence CC-BY-4.0, consent per image, Cleave version); openData includes only consented projects", "parameters": [{"name": "projectId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{sessionId, openData?: boolean}"}}}}, "responses": {"200": {"description": "application/zip", "content": {"application/zip": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/session": {
+          "post": {"summary": "Sign in: sets the session cookie (HttpOnly, SameSite=Strict, Path=/; Secure with --secure-cookies) and returns the CSRF token. Five failures in a row for a name or a client address make each further attempt wait 1, 2, 4 ... s (at most 15 min; 429 with Retry-After).", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "password"], "properties": {"name": {"type": "string"}, "password": {"type": "string"}}}}}}, "responses": {"200": {"description": "{accounts: true, user: {name, admin, pseudonym}, csrfToken}"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "409": {"description": "no accounts (single-user mode)"}, "429": {"$ref": "#/components/responses/Error"}}},
+          "get": {"summary": "Who is signed in: {accounts, user: {name, admin, pseudonym} | null, csrfToken | null}; accounts false in single-user mode", "responses": {"200": {"description": "Session"}, "401": {"$ref": "#/components/responses/Error"}}},
+          "delete": {"summary": "Sign out: ends the session and clears the cookie", "responses": {"200": {"description": "Session"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/session/password": {
+          "put": {"summary": "Change the signed-in account's password (the account's other sessions end)", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["currentPassword", "newPassword"], "properties": {"currentPassword": {"type": "string"}, "newPassword": {"type": "string", "minLength": 8}}}}}}, "responses": {"200": {"description": "Session"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/projects/{projectId}/members": {
+          "get": {"summary": "The project's members and roles", "parameters": [{"$ref": "#/components/parameters/projectId"}], "responses": {"200": {"description": "{members: [{name, role, addedAt}]}"}, "404": {"$ref": "#/components/responses/Error"}}},
+          "post": {"summary": "Add a member or change a member's role (owners)", "parameters": [{"$ref": "#/components/parameters/projectId"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"}, "role": {"enum": ["owner", "annotator", "viewer"]}}}}}}, "responses": {"200": {"description": "{name, role, addedAt}"}, "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"description": "the last owner cannot be demoted"}}},
+          "delete": {"summary": "Remove a member (owners; the last owner stays)", "parameters": [{"$ref": "#/components/parameters/projectId"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}}, "responses": {"200": {"description": "{deleted: 1}"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"description": "the last owner cannot be removed"}}}
+        },
+        "/api/audit": {
+          "get": {"summary": "Who exported or deleted what, and when, newest first (at most 1000; administrators)", "responses": {"200": {"description": "{audit: [{id, time, user, action, target, projectId, detail}]}"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/events.csv": {
           "get": {"summary": "The caller's own events as CSV", "parameters": [{"$ref": "#/components/parameters/user"}], "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}

@@ -29,6 +29,11 @@ public struct ServerConfiguration: Sendable {
     /// least recently used evicted first). 1 GiB holds about 5 megapixels of the default bank's
     /// 49 features; 0 keeps none (every live update computes its features).
     public var pixelFeatureCacheBytes: Int
+    /// Mark the session cookie `Secure` (behind an HTTPS proxy; `--secure-cookies`). It is also
+    /// marked when the proxy says `X-Forwarded-Proto: https`.
+    public var secureCookies: Bool = false
+    /// bcrypt cost for passwords set through the API (log2 of the rounds).
+    public var passwordCost: UInt8 = AccountStore.defaultPasswordCost
 
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, demo: Bool = false,
                 maximumUploadBytes: Int = 4 << 30, maximumJSONBytes: Int = 4 << 20,

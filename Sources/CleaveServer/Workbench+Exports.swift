@@ -31,7 +31,7 @@ extension Workbench {
         guard opacity.isFinite, (0...1).contains(opacity) else { throw APIError(.badRequest, "opacity must be 0 to 1, got \(opacity)") }
         let dto = try await prediction(id: id)
         let entry = try await decoded(try await image(id: dto.imageId))
-        let labels = Array(try Workbench.resultPlane(try clippedPredictionLabels(dto), region: dto.region, plane: plane))
+        let labels = Array(try Workbench.resultPlane(try await clippedPredictionLabels(dto), region: dto.region, plane: plane))
         let z = plane ?? dto.region.firstPlane
         let region = Region(x: dto.region.x, y: dto.region.y, width: dto.region.width, height: dto.region.height)
         let window = entry.window.low...max(entry.window.high, entry.window.low + 1e-12)

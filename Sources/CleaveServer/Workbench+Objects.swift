@@ -195,8 +195,8 @@ extension Workbench {
 
     /// The prediction's class values with the pixels outside the image's region-of-interest
     /// polygon set to 0, as exports and pictures show them.
-    func clippedPredictionLabels(_ dto: PredictionDTO) throws -> [UInt8] {
-        Workbench.clipped(try predictionLabels(dto), roi: try storedRegionOfInterest(imageID: dto.imageId), region: dto.region)
+    func clippedPredictionLabels(_ dto: PredictionDTO) async throws -> [UInt8] {
+        Workbench.clipped(try predictionLabels(dto), roi: try await storedRegionOfInterest(imageID: dto.imageId), region: dto.region)
     }
 
     /// The prediction's class values, plane-major (reclassified objects included).

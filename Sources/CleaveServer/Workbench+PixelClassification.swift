@@ -410,7 +410,7 @@ extension Workbench {
     public func predictionLabelsPNG(id: String, opacity: Double, plane: Int? = nil) async throws -> [UInt8] {
         guard opacity.isFinite, (0...1).contains(opacity) else { throw APIError(.badRequest, "opacity must be 0 to 1, got \(opacity)") }
         let dto = try await prediction(id: id)
-        let labels = try Workbench.resultPlane(try clippedPredictionLabels(dto), region: dto.region, plane: plane)
+        let labels = try Workbench.resultPlane(try await clippedPredictionLabels(dto), region: dto.region, plane: plane)
         var colours = [RGB?](repeating: nil, count: 256)
         for c in dto.classes { colours[c.value] = RGB(hex: c.colour) }
         let alpha = UInt8((opacity * 255).rounded())
@@ -436,7 +436,7 @@ extension Workbench {
     public func predictionLabelsTIFF(id: String) async throws -> [UInt8] {
         let dto = try await prediction(id: id)
         let image = try await image(id: dto.imageId)
-        let labels = try clippedPredictionLabels(dto)
+        let labels = try await clippedPredictionLabels(dto)
         return try ImageFile.encode(Image<UInt8>(shape: Shape(width: dto.region.width, height: dto.region.height, depth: dto.region.planeCount), pixels: labels,
                                                  spacing: image.spacing.map { Spacing(x: $0.x, y: $0.y, unit: $0.unit) }), as: .tiff)
     }

@@ -47,7 +47,7 @@ extension Workbench {
             throw APIError(.badRequest, "x needs unit (one of \(Workbench.pixelSizeUnits.joined(separator: ", ")))")
         }
         image.spacing = spacing
-        let roi = try storedRegionOfInterest(imageID: imageID)
+        let roi = try await storedRegionOfInterest(imageID: imageID)
         var updated: [PredictionDTO] = []
         for var prediction in try await predictions(imageID: imageID) {
             let counted = Workbench.fractions(labels: try predictionLabels(prediction), classes: prediction.classes, spacing: spacing,

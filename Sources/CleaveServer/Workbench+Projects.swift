@@ -5,18 +5,23 @@ import GRDB
 
 extension Workbench {
     /// Creates a project. Names are 1…200 characters after trimming; control characters are dropped.
-    public func createProject(name rawName: String) async throws -> ProjectDTO {
+    /// An `owner` account becomes the project's owner (single-user mode: nil).
+    public func createProject(name rawName: String, owner: Account? = nil) async throws -> ProjectDTO {
         let name = String(rawName.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) })
             .trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 200 else {
             throw APIError(.badRequest, "project name must be 1 to 200 characters, got \(name.count)")
         }
         let project = ProjectDTO(id: Workbench.newID(), name: name, createdAt: Workbench.now())
+        let accounts = self.accounts
         try await database.pool.write { db in
             try db.execute(sql: "INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)",
                            arguments: [project.id, project.name, project.createdAt])
+            if let owner { try accounts.addOwner(projectID: project.id, userID: owner.id, db) }
         }
-        return project
+        var created = project
+        created.role = owner.map { _ in ProjectRole.owner.rawValue }
+        return created
     }
 
     /// All projects, oldest first.

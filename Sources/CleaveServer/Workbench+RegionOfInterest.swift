@@ -125,9 +125,16 @@ extension Workbench {
         return out
     }
 
-    /// The image's region of interest as stored now (nil when none), for a job or an export.
+    /// The image's region of interest as stored now (nil when none), for a job (on its own thread).
     func storedRegionOfInterest(imageID: String) throws -> RegionOfInterestDTO? {
         try database.pool.read { db in try storedRegionOfInterest(imageID: imageID, db) }
+    }
+
+    /// The same for a request handler: an async read (a synchronous read on a cooperative thread
+    /// can wait forever for a reader that an async read holds; docs/architecture.md).
+    func storedRegionOfInterest(imageID: String) async throws -> RegionOfInterestDTO? {
+        let roi = try await database.pool.read { db in try Workbench.regionOfInterest(imageID: imageID, db) }
+        return roi.polygon == nil && roi.outsideClass == nil ? nil : roi
     }
 
     /// The same inside a transaction (GRDB's database access is not reentrant).

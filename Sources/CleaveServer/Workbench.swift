@@ -10,6 +10,8 @@ import GRDB
 public final class Workbench: Sendable {
     public let configuration: ServerConfiguration
     public let database: WorkbenchDatabase
+    /// Accounts, sessions, project members and the audit log (issue 23).
+    public let accounts: AccountStore
     public let blobs: BlobStore
     let images: DecodedImageCache
     let tileDirectory: String
@@ -32,6 +34,7 @@ public final class Workbench: Sendable {
         let manager = FileManager.default
         try manager.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         database = try WorkbenchDatabase(path: configuration.dataDirectory + "/cleave.sqlite")
+        accounts = AccountStore(database: database, passwordCost: configuration.passwordCost)
         blobs = try BlobStore(dataDirectory: configuration.dataDirectory)
         tileDirectory = configuration.dataDirectory + "/tiles"
         try manager.createDirectory(atPath: tileDirectory, withIntermediateDirectories: true)
@@ -68,19 +71,13 @@ public final class Workbench: Sendable {
 
     /// Runs `work` on ``computeQueue`` and waits for it without blocking the caller's thread.
     static func offload<T>(_ work: @escaping () throws -> T) async throws -> T {
-        let box = UncheckedBox(work)
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UncheckedBox<T>, Error>) in
+        let box = UncheckedSendable(work)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UncheckedSendable<T>, Error>) in
             computeQueue.async {
-                do { continuation.resume(returning: UncheckedBox(try box.value())) } catch { continuation.resume(throwing: error) }
+                do { continuation.resume(returning: UncheckedSendable(try box.value())) } catch { continuation.resume(throwing: error) }
             }
         }.value
     }
-}
-
-/// Carries a value across the `offload` hop (the value is used by one thread at a time).
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
 
 /// Keeps the last few decoded images (and their default windows, which need a sort) in memory,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CleaveCore
 import CleaveServer
 import Dispatch
 import Foundation
@@ -28,9 +29,17 @@ struct ServeCommand: ParsableCommand {
         Events carry a random pseudonymous user id kept by the browser, never names, e-mail \
         addresses or IP addresses; users can list and delete their own events.
 
+        Accounts: with none, the workbench is single-user and listens on loopback only (no \
+        login). `cleave user add NAME --data DIR` creates one; from then on the page asks for a \
+        login, sessions are HttpOnly SameSite=Strict cookies (add --secure-cookies behind an \
+        HTTPS proxy), each project is visible to its members only (owner, annotator, viewer; \
+        the creator is the owner), administrators see all, and exports and deletions are \
+        recorded in an audit log. --host with a non-loopback address needs an account first.
+
         Examples:
           cleave serve --demo                 # demo project (synthetic TEM tile) in ./cleave-data, http://127.0.0.1:8080
           cleave serve --data ~/cleave --port 9000
+          cleave user add alice --admin --data ~/cleave && cleave serve --data ~/cleave --host 0.0.0.0
         """)
 
     @Option(help: "Address to bind. The default serves this machine only; 0.0.0.0 exposes the workbench to the network.")
@@ -54,6 +63,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-image-pixels"), help: ArgumentHelp("Memory budget as an image size: uploads with more pixels (width x height x depth x channels) are refused from their headers before anything is decoded, e.g. a small compressed file that would decode to gigabytes. Jobs need about \(ServerConfiguration.bytesPerPixelEstimate) bytes per pixel; raise it on machines with the memory (e.g. 400000000 for 20000x20000).", valueName: "N"))
     var maximumImagePixels = ServerConfiguration.defaultMaximumImagePixels
 
+    @Flag(name: .customLong("secure-cookies"), help: "Mark the session cookie Secure (only sent over HTTPS): use it behind an HTTPS reverse proxy.")
+    var secureCookies = false
+
     func validate() throws {
         guard maximumImagePixels > 0 else { throw ValidationError("--max-image-pixels must be positive, got \(maximumImagePixels).") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1 to 65535, got \(port).") }
@@ -62,9 +74,10 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let configuration = ServerConfiguration(host: host, port: port, dataDirectory: dataDirectory, demo: demo,
+        var configuration = ServerConfiguration(host: host, port: port, dataDirectory: dataDirectory, demo: demo,
                                                 maximumUploadBytes: maximumUploadMiB << 20, jobConcurrency: jobConcurrency,
                                                 maximumImagePixels: maximumImagePixels)
+        configuration.secureCookies = secureCookies
         let done = DispatchSemaphore(value: 0)
         let outcome = ServeOutcome()
         Task {
@@ -78,6 +91,9 @@ struct ServeCommand: ParsableCommand {
             done.signal()
         }
         done.wait()
+        if let error = outcome.error as? ServeRefusal, case .noAccounts = error {
+            throw CleaveError("refusing to listen on \(host) with no accounts: anyone who can reach it could read and change every project. Create an account first: cleave user add NAME --admin --data \(dataDirectory) (reads the password from standard input)")
+        }
         if let error = outcome.error { throw error }
     }
 }

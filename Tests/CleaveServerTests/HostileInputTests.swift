@@ -252,11 +252,15 @@ import Testing
             }
             #expect(try await client.execute(uri: "/api/projects", method: .get, headers: fields([("Host", "127.0.0.1:8080")])).status == .ok)
         }
-        // Bound to every interface on purpose: host names are the user's business, the rest holds.
+        // Bound to every interface on purpose (which needs an account): host names are the user's
+        // business, the rest holds.
         var open = Harness.configuration("server-hostile-csrf-open")
         open.host = "0.0.0.0"
+        open.passwordCost = 4
+        try Workbench(configuration: open).accounts.addUser(name: "ada", password: AuthorizationTests.password, admin: true)
         try await buildApplication(open).test(.router) { client in
-            var fields = Harness.headers()
+            let ada = try await AuthorizationTests.signIn(client, "ada", admin: true)
+            var fields = AuthorizationTests.headers(ada)
             fields[HTTPField.Name("Host")!] = "workstation.lab.example:8080"
             let named = try await client.execute(uri: "/api/projects", method: .get, headers: fields)
             #expect(named.status == .ok)

@@ -16,6 +16,7 @@ Last line: "hostile: N passed, M failed". Bounded to a few minutes (every reques
 import http.client
 import json
 import os
+import random
 import shutil
 import socket
 import struct
@@ -227,20 +228,29 @@ def main():
         check(after < 300, f"peak RSS stays under 300 MB through the bombs ({after:.0f} MB; one 400 MP decode is 400 MB)")
         check(server.alive(), "alive after the bombs")
 
-        # 3. Twenty identical uploads at once all succeed (content-addressed store is idempotent).
-        results = []
+        # 3. Twenty identical uploads at once all succeed (content-addressed store is idempotent),
+        #    and forty job lists asked meanwhile all answer (a synchronous database read on the
+        #    server's few cooperative threads once waited forever for a reader held by an async read).
+        results, listed = [], []
         def send():
             try:
                 results.append(server.request("POST", upload + "same.tif", good))
             except OSError as error:
                 results.append((0, str(error)))
-        threads = [threading.Thread(target=send) for _ in range(20)]
+        def list_jobs():
+            try:
+                listed.append(server.request("GET", "/api/jobs", timeout=30)[0])
+            except OSError:
+                listed.append(0)
+        threads = [threading.Thread(target=send) for _ in range(20)] + [threading.Thread(target=list_jobs) for _ in range(40)]
+        random.Random(7).shuffle(threads)
         for t in threads:
             t.start()
         for t in threads:
             t.join(120)
         statuses = sorted(status for status, _ in results)
         check(statuses == [201] * 20, f"20 identical parallel uploads: {statuses}")
+        check(sorted(listed) == [200] * 40, f"40 job lists during the uploads all answer: {sorted(listed)}")
         leaks = [p for _, p in results if isinstance(p, dict) and "error" in p and (scratch in p["error"] or "/blobs/" in p["error"])]
         check(not leaks, f"no error shows a server path ({leaks[:1]})")
         check(server.alive(), "alive after parallel uploads")

@@ -479,5 +479,27 @@ else
     predict --model "$WORK/unet.json" --out "$Z/s" "$Z/fib.ome.zarr"
 fi
 
+# --- workbench accounts, backup and restore (issue 23) ----------------------------------------
+# (Sessions, roles and the page are checked against a running server in Tests/browser/accounts.py.)
+A="$WORK/accounts"; mkdir -p "$A/data"
+refuse "user add: an empty standard input is refused" "no password on standard input" sh -c "\"$CLEAVE\" user add ada --admin --data \"$A/data\" < /dev/null"
+refuse "user add: a short password is refused" "password is too short: at least 8 characters" sh -c "printf 'short\n' | \"$CLEAVE\" user add ada --data \"$A/data\""
+refuse "user add: a bad name is refused" "name .* is not allowed" sh -c "printf 'long enough password\n' | \"$CLEAVE\" user add 'a b' --data \"$A/data\""
+check "user list: no accounts yet" sh -c "\"$CLEAVE\" user list --data \"$A/data\" | grep -q 'no accounts'"
+refuse "serve --host 0.0.0.0 without accounts is refused" "create an account first: cleave user add" "$CLEAVE" serve --host 0.0.0.0 --port 18093 --data "$A/data"
+check "user add ada --admin" sh -c "printf 'long enough password\n' | \"$CLEAVE\" user add ada --admin --data \"$A/data\""
+refuse "user add: a taken name is refused" "a user named ADA already exists" sh -c "printf 'long enough password\n' | \"$CLEAVE\" user add ADA --data \"$A/data\""
+check "user list shows ada as admin" sh -c "\"$CLEAVE\" user list --data \"$A/data\" | grep -q '^ada	admin	'"
+check "user passwd" sh -c "printf 'another long password\n' | \"$CLEAVE\" user passwd ada --data \"$A/data\""
+refuse "user passwd: unknown name" "no user named bob" sh -c "printf 'another long password\n' | \"$CLEAVE\" user passwd bob --data \"$A/data\""
+check "backup a data directory" "$CLEAVE" backup --data "$A/data" --out "$A/backup"
+refuse "backup never overwrites" "already exists and is not empty" "$CLEAVE" backup --data "$A/data" --out "$A/backup"
+refuse "backup of a directory without a database" "is not a workbench data directory" "$CLEAVE" backup --data "$A/none" --out "$A/backup2"
+refuse "restore of something that is not a backup" "is not a Cleave backup" "$CLEAVE" restore "$A/data" --data "$A/restored"
+check "restore into a new directory" "$CLEAVE" restore "$A/backup" --data "$A/restored"
+check "the restored directory has the account" sh -c "\"$CLEAVE\" user list --data \"$A/restored\" | grep -q '^ada	admin	'"
+check "user remove" "$CLEAVE" user remove ada --data "$A/data"
+refuse "user remove: unknown name" "no user named ada" "$CLEAVE" user remove ada --data "$A/data"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

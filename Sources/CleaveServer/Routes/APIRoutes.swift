@@ -4,34 +4,49 @@ import Hummingbird
 /// The JSON API under `/api` (documented in ``OpenAPIDocument``).
 struct APIRoutes {
     let workbench: Workbench
+    let authorizer: Authorizer
 
-    func register(on api: RouterGroup<WorkbenchContext>) {
-        let workbench = self.workbench
+    func register(on api: GuardedRoutes) {
+        let workbench = self.workbench, authorizer = self.authorizer
         let jsonLimit = workbench.configuration.maximumJSONBytes
 
-        api.get("openapi.json") { _, _ -> Response in
+        api.get("openapi.json", .open) { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "application/json; charset=utf-8"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
 
         // Projects
-        api.get("projects") { _, _ in
-            ListResponse(items: try await workbench.projects(), key: "projects")
+        // The caller's projects (all of them for admins and the single user), each with the caller's role.
+        api.get("projects", .signedIn) { _, context in
+            let visible = try await authorizer.visibleProjects(context.identity!)
+            let projects = try await workbench.projects().compactMap { project -> ProjectDTO? in
+                var project = project
+                if let visible {
+                    guard let role = visible[project.id] else { return nil }
+                    project.role = role.rawValue
+                } else {
+                    project.role = context.identity?.account == nil ? ProjectRole.owner.rawValue : "admin"
+                }
+                return project
+            }
+            return ListResponse(items: projects, key: "projects")
         }
-        api.post("projects") { request, _ -> EditedResponse<ProjectDTO> in
+        // The creator of a project is its owner.
+        api.post("projects", .signedIn) { request, context -> EditedResponse<ProjectDTO> in
             struct Input: Decodable { var name: String }
             let input = try await request.decodeJSON(Input.self, limit: jsonLimit)
-            return EditedResponse(status: .created, response: try await workbench.createProject(name: input.name))
+            return EditedResponse(status: .created, response: try await workbench.createProject(name: input.name,
+                                                                                               owner: context.identity?.account))
         }
-        api.get("projects/{projectId}") { _, context in
+        api.get("projects/{projectId}", .member(.viewer)) { _, context in
             try await workbench.project(id: try context.parameter("projectId"))
         }
-        api.get("projects/{projectId}/images") { _, context in
+        api.get("projects/{projectId}/images", .member(.viewer)) { _, context in
             ListResponse(items: try await workbench.images(projectID: try context.parameter("projectId")), key: "images")
         }
         // Upload: the raw file is the body; `name` (query) is only a display name.
-        api.post("projects/{projectId}/images") { request, context -> EditedResponse<ImageDTO> in
+        api.post("projects/{projectId}/images", .member(.annotator)) { request, context -> EditedResponse<ImageDTO> in
             let projectID = try context.parameter("projectId")
             _ = try await workbench.project(id: projectID)   // fail fast before reading the body
             let name = request.uri.queryParameters.get("name") ?? "image"
@@ -54,13 +69,13 @@ struct APIRoutes {
         }
 
         // Images
-        api.get("images/{imageId}") { _, context in
+        api.get("images/{imageId}", .member(.viewer)) { _, context in
             try await workbench.image(id: try context.parameter("imageId"))
         }
-        api.get("images/{imageId}/window") { request, context in
+        api.get("images/{imageId}/window", .member(.viewer)) { request, context in
             try await workbench.defaultWindow(imageID: try context.parameter("imageId"), plane: try request.integer("plane"))
         }
-        api.get("images/{imageId}/tiles/{level}/{x}/{tile}") { request, context -> Response in
+        api.get("images/{imageId}/tiles/{level}/{x}/{tile}", .member(.viewer)) { request, context -> Response in
             let tile = try context.parameter("tile")
             guard tile.hasSuffix(".png"), let row = Int(tile.dropLast(4)) else {
                 throw APIError(.notFound, "tile must be named {y}.png, got \(tile)")
@@ -78,40 +93,43 @@ struct APIRoutes {
         }
 
         // Strokes
-        api.get("images/{imageId}/strokes") { request, context in
+        api.get("images/{imageId}/strokes", .member(.viewer)) { request, context in
             let all = request.uri.queryParameters.get("include") == "undone"
             return ListResponse(items: try await workbench.strokes(imageID: try context.parameter("imageId"), includeUndone: all),
                                 key: "strokes")
         }
-        api.post("images/{imageId}/strokes") { request, context -> EditedResponse<StrokeDTO> in
+        api.post("images/{imageId}/strokes", .member(.annotator)) { request, context -> EditedResponse<StrokeDTO> in
             let input = try await request.decodeJSON(StrokeInput.self, limit: jsonLimit)
-            let stroke = try await workbench.addStroke(imageID: try context.parameter("imageId"), userID: request.userID, input: input)
+            let stroke = try await workbench.addStroke(imageID: try context.parameter("imageId"), userID: context.userID, input: input)
             return EditedResponse(status: .created, response: stroke)
         }
-        api.post("images/{imageId}/strokes/undo") { request, context in
+        api.post("images/{imageId}/strokes/undo", .member(.annotator)) { request, context in
             let input = try await request.decodeJSON(UndoRedoInput.self, limit: jsonLimit)
             return StrokeChangeResponse(stroke: try await workbench.undoStroke(
-                imageID: try context.parameter("imageId"), userID: request.userID, sessionID: input.sessionId))
+                imageID: try context.parameter("imageId"), userID: context.userID, sessionID: input.sessionId))
         }
-        api.post("images/{imageId}/strokes/redo") { request, context in
+        api.post("images/{imageId}/strokes/redo", .member(.annotator)) { request, context in
             let input = try await request.decodeJSON(UndoRedoInput.self, limit: jsonLimit)
             return StrokeChangeResponse(stroke: try await workbench.redoStroke(
-                imageID: try context.parameter("imageId"), userID: request.userID, sessionID: input.sessionId))
+                imageID: try context.parameter("imageId"), userID: context.userID, sessionID: input.sessionId))
         }
 
         // Events (the caller's own only)
-        api.post("events") { request, _ -> EditedResponse<ListResponse<EventDTO>> in
+        api.post("events", .signedIn) { request, context -> EditedResponse<ListResponse<EventDTO>> in
             let batch = try await request.decodeJSON(EventBatchInput.self, limit: jsonLimit)
-            let stored = try await workbench.recordEvents(batch.events, userID: request.userID)
+            // Events may name only projects and images the caller can see.
+            for id in Set(batch.events.compactMap(\.projectId)) { try await authorizer.requireVisible(.project, id, context.identity) }
+            for id in Set(batch.events.compactMap(\.imageId)) { try await authorizer.requireVisible(.image, id, context.identity) }
+            let stored = try await workbench.recordEvents(batch.events, userID: context.userID)
             return EditedResponse(status: .created, response: ListResponse(items: stored, key: "events"))
         }
-        api.get("events") { request, _ in
-            ListResponse(items: try await workbench.events(userID: request.userID,
+        api.get("events", .signedIn) { request, context in
+            ListResponse(items: try await workbench.events(userID: context.userID,
                                                            imageID: request.uri.queryParameters.get("imageId")),
                          key: "events")
         }
-        api.delete("events") { request, _ in
-            CountResponse(deleted: try await workbench.deleteEvents(userID: request.userID))
+        api.delete("events", .signedIn, audit: "delete.events") { _, context in
+            CountResponse(deleted: try await workbench.deleteEvents(userID: context.userID))
         }
     }
 }

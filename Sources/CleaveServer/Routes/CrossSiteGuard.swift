@@ -19,7 +19,9 @@ import Hummingbird
 ///     `multipart/form-data`), the only ones an HTML form can send without such a preflight.
 ///
 /// The workbench's page sends `X-Cleave-User` with every call (Web/api.js), and JSON with
-/// `application/json`, uploads with `application/octet-stream`.
+/// `application/json`, uploads with `application/octet-stream`. With accounts, a session's
+/// `X-CSRF-Token` takes the place of `X-Cleave-User` (``AccessGuard`` checks its value), and
+/// `POST /api/session` (signing in) needs only its JSON content type.
 struct CrossSiteGuard<Context: RequestContext>: RouterMiddleware {
     /// True when the server is bound to a loopback address (the Host check applies).
     let loopbackOnly: Bool
@@ -78,6 +80,12 @@ enum CrossSite {
         if let type = request.headers[.contentType]?.lowercased(), let form = formTypes.first(where: { type.hasPrefix($0) }) {
             throw APIError(.forbidden, "refused: Content-Type \(form) is what cross-site forms send; send JSON as application/json and uploads as application/octet-stream")
         }
+        // A signed-in page sends its X-CSRF-Token (checked against the session by AccessGuard),
+        // which no other site can add either; signing in itself sends JSON, which no other site
+        // can send without the same refused preflight.
+        if let token = request.headers[AccessGuard.csrfHeader], !token.isEmpty { return }
+        if request.method == .post, request.uri.path == "/api/session",
+           request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true { return }
         guard let user = request.headers[userHeader], !user.isEmpty else {
             throw APIError(.forbidden, "refused: a \(request.method) needs the X-Cleave-User header (the workbench page sends it; scripts add -H 'X-Cleave-User: <8-64 letters, digits, - or _>')")
         }

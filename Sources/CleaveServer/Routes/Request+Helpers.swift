@@ -28,27 +28,6 @@ extension Request {
     static func pathText(_ path: [CodingKey]) -> String {
         path.isEmpty ? "top level" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
     }
-
-    /// The pseudonymous user id from the `X-Cleave-User` header (checked by the workbench).
-    var userID: String {
-        headers[.init("X-Cleave-User")!] ?? ""
-    }
-}
-
-extension BasicRequestContext {
-    /// A required path parameter.
-    func parameter(_ name: String) throws -> String {
-        guard let value = parameters.get(name) else { throw APIError(.badRequest, "missing path parameter \(name)") }
-        return value
-    }
-
-    /// A required integer path parameter.
-    func intParameter(_ name: String) throws -> Int {
-        guard let value = parameters.get(name, as: Int.self) else {
-            throw APIError(.badRequest, "path parameter \(name) must be an integer")
-        }
-        return value
-    }
 }
 
 /// `{"projects": […]}` and friends: lists are wrapped in an object so the API can grow fields.

@@ -10,10 +10,10 @@ struct WebRoutes {
                                "css": "text/css; charset=utf-8", "svg": "image/svg+xml", "png": "image/png",
                                "json": "application/json; charset=utf-8"]
 
-    func register(on router: Router<WorkbenchContext>) {
+    func register(on router: GuardedRoutes) {
         let directory = self.directory
-        router.get("/") { _, _ in try WebRoutes.file("index.html", in: directory) }
-        router.get("web/{file}") { _, context in try WebRoutes.file(try context.parameter("file"), in: directory) }
+        router.get("/", .open) { _, _ in try WebRoutes.file("index.html", in: directory) }
+        router.get("web/{file}", .open) { _, context in try WebRoutes.file(try context.parameter("file"), in: directory) }
     }
 
     static func file(_ name: String, in directory: String) throws -> Response {

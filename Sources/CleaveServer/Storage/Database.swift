@@ -10,6 +10,8 @@ import GRDB
 ///    ├──* classes    └──* jobs (background work: state, progress, result, error)
 ///    └──* models (versioned pixel classifiers; the model file in results/models/)
 /// events (append-only; pseudonymous user id, session id, optional image id, model version)
+/// users 1──* sessions (hashed tokens), users *──* projects through project_members (role)
+/// audit (append-only: exports and deletions, who and when)
 /// ```
 public final class WorkbenchDatabase: Sendable {
     /// The connection pool (WAL: readers never block the writer).
@@ -153,6 +155,46 @@ public final class WorkbenchDatabase: Sendable {
                 t.column("polygon", .text)
                 t.column("outside_class", .integer)
                 t.column("updated_at", .text).notNull()
+            }
+        }
+        migrator.registerMigration("v5-accounts-roles-audit") { db in
+            // Local accounts (issue 23). Names are unique whatever their case; the password is a
+            // bcrypt hash; `pseudonym` is the random id the account's events carry instead of a name.
+            try db.create(table: "users") { t in
+                t.column("id", .text).primaryKey()
+                t.column("name", .text).notNull().unique().collate(.nocase)
+                t.column("password_hash", .text).notNull()
+                t.column("is_admin", .boolean).notNull().defaults(to: false)
+                t.column("pseudonym", .text).notNull().unique()
+                t.column("created_at", .text).notNull()
+                t.column("password_changed_at", .text).notNull()
+            }
+            // Login sessions: only the SHA-256 of the random token is stored.
+            try db.create(table: "sessions") { t in
+                t.column("token_hash", .text).primaryKey()
+                t.column("user_id", .text).notNull().indexed().references("users", onDelete: .cascade)
+                t.column("created_at", .double).notNull()
+                t.column("expires_at", .double).notNull()
+            }
+            // owner | annotator | viewer
+            try db.create(table: "project_members") { t in
+                t.column("project_id", .text).notNull().references("projects", onDelete: .cascade)
+                t.column("user_id", .text).notNull().indexed().references("users", onDelete: .cascade)
+                t.column("role", .text).notNull()
+                t.column("added_at", .text).notNull()
+                t.primaryKey(["project_id", "user_id"])
+            }
+            // Who exported or deleted what, when (append-only; the user's name is copied so the
+            // record outlives the account).
+            try db.create(table: "audit") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("time", .text).notNull()
+                t.column("user_id", .text)
+                t.column("user_name", .text).notNull()
+                t.column("action", .text).notNull()
+                t.column("target", .text).notNull()
+                t.column("project_id", .text)
+                t.column("detail", .text)
             }
         }
         return migrator

@@ -1,0 +1,190 @@
+import CleaveCore
+import Foundation
+import GRDB
+
+/// What a backup holds; written as `backup.json` beside the copied files.
+public struct BackupManifest: Codable, Equatable, Sendable {
+    public var format = 1
+    public var cleaveVersion: String
+    public var createdAt: String
+    /// The database's applied migrations at the moment of the snapshot.
+    public var migrations: [String]
+    public var blobCount: Int
+    public var blobBytes: Int64
+    public var resultFiles: Int
+}
+
+/// Why a backup or restore stopped; one line each, naming the file or directory.
+public enum BackupError: Error, CustomStringConvertible, Equatable {
+    case noDatabase(String)
+    case targetExists(String)
+    case notABackup(String)
+    case missingBlob(String)
+    case corruptBlob(String)
+    case damagedDatabase(String)
+
+    public var description: String {
+        switch self {
+        case .noDatabase(let directory): "\(directory) is not a workbench data directory (it has no cleave.sqlite)"
+        case .targetExists(let path): "\(path) already exists and is not empty; choose a new directory (nothing is overwritten)"
+        case .notABackup(let path): "\(path) is not a Cleave backup (it has no backup.json and cleave.sqlite)"
+        case .missingBlob(let digest): "image file \(digest) named by the database is missing from the blob store"
+        case .corruptBlob(let digest): "image file \(digest) fails its SHA-256 check"
+        case .damagedDatabase(let detail): "the backup's database fails SQLite's integrity check: \(detail)"
+        }
+    }
+}
+
+/// `cleave backup` / `cleave restore`: a copy of a data directory that is consistent while the
+/// server runs.
+///
+/// 1. The database is copied with SQLite's online backup API (GRDB `backup(to:)`) from one read
+///    transaction: a snapshot of one moment, whatever the server writes meanwhile (WAL mode).
+/// 2. Then every image file the snapshot names is copied and hashed again. Blobs are content
+///    addressed and never change once stored, and an image row is written only after its blob,
+///    so every blob the snapshot needs exists when it is copied.
+/// 3. Then `results/` (label maps, probabilities, models; each written whole under a temporary
+///    name and renamed). A result finished after the snapshot may be copied too; it is unused.
+///
+/// The tile cache is not copied (it is rebuilt on demand). Everything is written into
+/// `TARGET.partial-…` and renamed to TARGET at the end: a backup exists whole or not at all.
+public enum DataBackup {
+    static let databaseName = "cleave.sqlite"
+    static let manifestName = "backup.json"
+
+    public static func backup(dataDirectory: String, to target: String, progress: ((String) -> Void)? = nil) throws -> BackupManifest {
+        let manager = FileManager.default
+        let databasePath = dataDirectory + "/" + databaseName
+        guard manager.fileExists(atPath: databasePath) else { throw BackupError.noDatabase(dataDirectory) }
+        try checkFresh(target)
+        let staging = target + ".partial-" + UUID().uuidString.lowercased()
+        try manager.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        do {
+            // 1. The database snapshot.
+            progress?("database")
+            // Opened as it is (no migration: the running server owns the schema).
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            let source = try DatabaseQueue(path: databasePath, configuration: configuration)
+            let copy = try DatabaseQueue(path: staging + "/" + databaseName)
+            try source.backup(to: copy)
+            try source.close()
+            let (digests, migrations) = try copy.read { db -> ([String], [String]) in
+                (try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM images ORDER BY sha256"),
+                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"))
+            }
+            try copy.close()
+
+            // 2. The blobs the snapshot names, verified while copied.
+            var blobBytes: Int64 = 0
+            for (index, digest) in digests.enumerated() {
+                progress?("image files \(index + 1)/\(digests.count)")
+                guard BlobStore.isDigest(digest) else { throw BackupError.corruptBlob(digest) }
+                let relative = "blobs/\(digest.prefix(2))/\(digest.dropFirst(2).prefix(2))/\(digest)"
+                guard let data = manager.contents(atPath: dataDirectory + "/" + relative) else { throw BackupError.missingBlob(digest) }
+                let bytes = [UInt8](data)
+                guard SHA256.hex(bytes) == digest else { throw BackupError.corruptBlob(digest) }
+                try manager.createDirectory(atPath: staging + "/" + (relative as NSString).deletingLastPathComponent,
+                                            withIntermediateDirectories: true)
+                guard manager.createFile(atPath: staging + "/" + relative, contents: data) else {
+                    throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: staging + "/" + relative])
+                }
+                blobBytes += Int64(bytes.count)
+            }
+
+            // 3. Results (whole files only: temporary ".part" files are being written).
+            progress?("results")
+            let results = try copyTree(from: dataDirectory + "/results", to: staging + "/results") { !$0.hasSuffix(".part") }
+
+            let manifest = BackupManifest(cleaveVersion: cleaveVersion, createdAt: Workbench.now(), migrations: migrations,
+                                          blobCount: digests.count, blobBytes: blobBytes, resultFiles: results)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(manifest).write(to: URL(fileURLWithPath: staging + "/" + manifestName))
+            try place(staging, at: target)
+            return manifest
+        } catch {
+            try? manager.removeItem(atPath: staging)
+            throw error
+        }
+    }
+
+    /// Restores a backup into a new data directory (refused when it exists and is not empty),
+    /// after checking the database's integrity and every image file's digest.
+    public static func restore(from backup: String, to dataDirectory: String, progress: ((String) -> Void)? = nil) throws -> BackupManifest {
+        let manager = FileManager.default
+        guard let manifestData = manager.contents(atPath: backup + "/" + manifestName),
+              let manifest = try? JSONDecoder().decode(BackupManifest.self, from: manifestData),
+              manager.fileExists(atPath: backup + "/" + databaseName) else { throw BackupError.notABackup(backup) }
+        try checkFresh(dataDirectory)
+        let staging = dataDirectory + ".partial-" + UUID().uuidString.lowercased()
+        try manager.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        do {
+            progress?("database")
+            try manager.copyItem(atPath: backup + "/" + databaseName, toPath: staging + "/" + databaseName)
+            let check = try DatabaseQueue(path: staging + "/" + databaseName)
+            let (integrity, digests) = try check.read { db in
+                (try String.fetchAll(db, sql: "PRAGMA integrity_check"),
+                 try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM images ORDER BY sha256"))
+            }
+            try check.close()
+            guard integrity == ["ok"] else { throw BackupError.damagedDatabase(integrity.prefix(3).joined(separator: "; ")) }
+            for (index, digest) in digests.enumerated() {
+                progress?("image files \(index + 1)/\(digests.count)")
+                guard BlobStore.isDigest(digest) else { throw BackupError.corruptBlob(digest) }
+                let relative = "blobs/\(digest.prefix(2))/\(digest.dropFirst(2).prefix(2))/\(digest)"
+                guard let data = manager.contents(atPath: backup + "/" + relative) else { throw BackupError.missingBlob(digest) }
+                guard SHA256.hex([UInt8](data)) == digest else { throw BackupError.corruptBlob(digest) }
+                try manager.createDirectory(atPath: staging + "/" + (relative as NSString).deletingLastPathComponent,
+                                            withIntermediateDirectories: true)
+                try manager.copyItem(atPath: backup + "/" + relative, toPath: staging + "/" + relative)
+            }
+            progress?("results")
+            _ = try copyTree(from: backup + "/results", to: staging + "/results") { _ in true }
+            // Brings an older backup to this version's schema.
+            _ = try WorkbenchDatabase(path: staging + "/" + databaseName)
+            try place(staging, at: dataDirectory)
+            return manifest
+        } catch {
+            try? manager.removeItem(atPath: staging)
+            throw error
+        }
+    }
+
+    /// A target must not exist, or be an empty directory.
+    static func checkFresh(_ path: String) throws {
+        let manager = FileManager.default
+        guard manager.fileExists(atPath: path) else { return }
+        guard let entries = try? manager.contentsOfDirectory(atPath: path), entries.isEmpty else { throw BackupError.targetExists(path) }
+    }
+
+    /// Renames the finished staging directory to its place (an empty directory there is replaced).
+    static func place(_ staging: String, at target: String) throws {
+        let manager = FileManager.default
+        if manager.fileExists(atPath: target) { try manager.removeItem(atPath: target) }
+        guard rename(staging, target) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target, NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+        }
+    }
+
+    /// Copies the regular files of a tree whose names pass `keep`; returns how many.
+    static func copyTree(from source: String, to destination: String, keep: (String) -> Bool) throws -> Int {
+        let manager = FileManager.default
+        guard let walker = manager.enumerator(atPath: source) else { return 0 }
+        var count = 0
+        while let relative = walker.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: source + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  keep(relative) else { continue }
+            try manager.createDirectory(atPath: destination + "/" + (relative as NSString).deletingLastPathComponent,
+                                        withIntermediateDirectories: true)
+            // A file renamed away between listing and copying is skipped.
+            do { try manager.copyItem(atPath: source + "/" + relative, toPath: destination + "/" + relative) } catch {
+                if manager.fileExists(atPath: source + "/" + relative) { throw error }
+                continue
+            }
+            count += 1
+        }
+        return count
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import CleaveCore
+import CleaveServer
+import Foundation
+
+/// `cleave backup`: a consistent copy of a workbench data directory, also while the server runs.
+struct BackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Copy a workbench data directory consistently, also while cleave serve runs.",
+        discussion: """
+        Copies the database with SQLite's online backup API (a snapshot of one moment, whatever \
+        the server writes meanwhile), then every image file that snapshot names (each checked \
+        against its SHA-256), then the results (label maps, models). The tile cache is left out \
+        (it is rebuilt). The backup is written under a temporary name and renamed when complete, \
+        so OUT holds a whole backup or nothing; an existing non-empty OUT is refused. \
+        `cleave restore` brings it back.
+
+        Example:
+          cleave backup --data ~/cleave --out /backups/cleave-$(date +%F)
+        """)
+
+    @Option(name: .customLong("data"), help: ArgumentHelp("Data directory of the workbench.", valueName: "DIR"))
+    var dataDirectory = "cleave-data"
+
+    @Option(name: .customLong("out"), help: ArgumentHelp("New directory for the backup.", valueName: "OUT"))
+    var output: String
+
+    func run() throws {
+        let started = Date()
+        let manifest: BackupManifest
+        do {
+            manifest = try DataBackup.backup(dataDirectory: dataDirectory, to: output, progress: stageLine("cleave backup"))
+        } catch let error as BackupError {
+            endStageLine()
+            throw CleaveError(error.description)
+        }
+        endStageLine()
+        print(String(format: "cleave backup: %@ → %@: database, %d image files (%.1f MiB), %d result files in %.1f s",
+                     dataDirectory, output, manifest.blobCount, Double(manifest.blobBytes) / 1_048_576, manifest.resultFiles,
+                     Date().timeIntervalSince(started)))
+    }
+}
+
+/// `cleave restore`: a backup into a new data directory.
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Restore a cleave backup into a new data directory.",
+        discussion: """
+        Checks the backup's database (SQLite integrity check) and every image file (SHA-256) \
+        before anything is placed; DIR must not exist or be empty, and is created whole or not \
+        at all. Start the server on it with cleave serve --data DIR.
+
+        Example:
+          cleave restore /backups/cleave-2026-12-07 --data ~/cleave-restored
+        """)
+
+    @Argument(help: ArgumentHelp("A directory written by cleave backup.", valueName: "BACKUP"))
+    var backup: String
+
+    @Option(name: .customLong("data"), help: ArgumentHelp("New data directory to restore into.", valueName: "DIR"))
+    var dataDirectory: String
+
+    func run() throws {
+        let manifest: BackupManifest
+        do {
+            manifest = try DataBackup.restore(from: backup, to: dataDirectory, progress: stageLine("cleave restore"))
+        } catch let error as BackupError {
+            endStageLine()
+            throw CleaveError(error.description)
+        }
+        endStageLine()
+        print("cleave restore: \(backup) (taken \(manifest.createdAt)) → \(dataDirectory): \(manifest.blobCount) image files, \(manifest.resultFiles) result files")
+    }
+}
+
+/// The stage a backup or restore is at, on one terminal line (nothing when standard error is not a terminal).
+private func stageLine(_ prefix: String) -> ((String) -> Void)? {
+    guard isatty(STDERR_FILENO) != 0 else { return nil }
+    return { stage in FileHandle.standardError.write(Data("\r\(prefix): \(stage)\u{1B}[K".utf8)) }
+}
+
+private func endStageLine() {
+    if isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+}
