@@ -17,8 +17,6 @@ function scale() {
   return { length: Math.sqrt(s.x * s.y), area: s.x * s.y, unit: s.unit, squared: `${s.unit}²` };
 }
 
-function diameter(object) { return object.values.equivalent_diameter * scale().length; }
-
 function sortValue(object, key) {
   if (key === "id") return object.id;
   if (key === "class") return object.class ?? "";
@@ -79,8 +77,10 @@ function renderObjects() {
   // One area unit for the whole column (nm² becomes µm² when the largest object calls for it).
   const areaIn = areaUnit(Math.max(0, ...set.objects.map((o) => (o.values.area ?? 0) * area)), squared);
   const units = { area: areaIn ? areaIn.name : "px", equivalent_diameter: unit };
+  // Equivalent diameters in the shown unit, once per render (the filter and the histogram use them).
+  const diameters = new Map(set.objects.map((o) => [o, o.values.equivalent_diameter * length]));
   const shown = set.objects.filter((o) => {
-    const d = diameter(o);
+    const d = diameters.get(o);
     return (view.min === null || d >= view.min) && (view.max === null || d <= view.max);
   });
   shown.sort((a, b) => {
@@ -116,7 +116,7 @@ function renderObjects() {
     (filtered ? `; ${shown.length} with a diameter in the range` : "");
   $("objects-filter").hidden = !set.objects.length;
   $("objects-unit").textContent = unit;
-  drawHistogram(set.objects.map(diameter).filter(Number.isFinite), unit);
+  drawHistogram([...diameters.values()].filter(Number.isFinite), unit);
 }
 
 // Equivalent diameters in 16 bins from the smallest to the largest (log-spaced when they span more

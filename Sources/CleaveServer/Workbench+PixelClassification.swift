@@ -251,6 +251,18 @@ extension Workbench {
 
     // MARK: Prediction
 
+    /// The requested rectangle of a prediction (the whole plane when absent).
+    /// - Throws: 400 when it is empty or not inside the image.
+    static func planeRegion(_ requested: RegionDTO?, of image: ImageDTO) throws -> RegionDTO {
+        let region = requested ?? RegionDTO(x: 0, y: 0, width: image.width, height: image.height)
+        // Written so that no sum can overflow (a region of Int.max used to trap the server).
+        guard region.x >= 0, region.y >= 0, region.width >= 1, region.height >= 1,
+              region.width <= image.width - region.x, region.height <= image.height - region.y else {
+            throw APIError(.badRequest, "region (\(region.x), \(region.y), \(region.width)x\(region.height)) is not inside the \(image.width)x\(image.height) image")
+        }
+        return region
+    }
+
     /// Starts a prediction of the whole image or of `region` (the page's visible part).
     public func startPrediction(imageID: String, userID: String, input: PredictInput) async throws -> JobDTO {
         let actor = try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
@@ -269,12 +281,7 @@ extension Workbench {
             }
             modelDTO = newest
         }
-        let region = input.region ?? RegionDTO(x: 0, y: 0, width: image.width, height: image.height)
-        // Written so that no sum can overflow (a region of Int.max used to trap the server).
-        guard region.x >= 0, region.y >= 0, region.width >= 1, region.height >= 1,
-              region.width <= image.width - region.x, region.height <= image.height - region.y else {
-            throw APIError(.badRequest, "region (\(region.x), \(region.y), \(region.width)x\(region.height)) is not inside the \(image.width)x\(image.height) image")
-        }
+        let region = try Workbench.planeRegion(input.region, of: image)
         let pixels = try await decoded(image).image
         let params = try JSONValue.from(input)
         return try jobs.submit(kind: "predict", imageID: imageID, projectID: image.projectId, params: params) { [self] context in

@@ -47,16 +47,9 @@ extension Workbench {
             throw APIError(.badRequest, "x needs unit (one of \(Workbench.pixelSizeUnits.joined(separator: ", ")))")
         }
         image.spacing = spacing
-        let roi = try await storedRegionOfInterest(imageID: imageID)
-        var updated: [PredictionDTO] = []
-        for var prediction in try await predictions(imageID: imageID) {
-            let counted = Workbench.fractions(labels: try predictionLabels(prediction), classes: prediction.classes, spacing: spacing,
-                                              region: prediction.region, roi: roi)
-            prediction.fractions = counted.fractions
-            prediction.roi = counted.roi
-            updated.append(prediction)
-        }
-        let recomputed = updated, projectID = image.projectId
+        let recomputed = try await recountedPredictions(imageID: imageID, spacing: spacing,
+                                                        roi: try await storedRegionOfInterest(imageID: imageID))
+        let projectID = image.projectId
         try await database.pool.write { db in
             try db.execute(sql: "UPDATE images SET spacing_x = ?, spacing_y = ?, spacing_unit = ? WHERE id = ?",
                            arguments: [spacing?.x, spacing?.y, spacing?.unit, imageID])

@@ -77,18 +77,8 @@ extension Workbench {
         }
         let roi = RegionOfInterestDTO(imageId: imageID, polygon: input.polygon, outsideClass: input.outsideClass, updatedAt: Workbench.now())
         let cleared = roi.polygon == nil && roi.outsideClass == nil
-        let predictions = try await self.predictions(imageID: imageID)
         // Fractions are recomputed outside the write transaction (label reads), then saved in it.
-        var updated: [PredictionDTO] = []
-        for var prediction in predictions {
-            let labels = try predictionLabels(prediction)
-            let counted = Workbench.fractions(labels: labels, classes: prediction.classes, spacing: image.spacing,
-                                              region: prediction.region, roi: cleared ? nil : roi)
-            prediction.fractions = counted.fractions
-            prediction.roi = counted.roi
-            updated.append(prediction)
-        }
-        let recomputed = updated
+        let recomputed = try await recountedPredictions(imageID: imageID, spacing: image.spacing, roi: cleared ? nil : roi)
         try await database.pool.write { db in
             if cleared {
                 try db.execute(sql: "DELETE FROM regions_of_interest WHERE image_id = ?", arguments: [imageID])
@@ -106,6 +96,19 @@ extension Workbench {
             _ = try Workbench.record("roi", by: actor, projectID: image.projectId, imageID: imageID, payload: payload, db)
         }
         return roi
+    }
+
+    /// The image's predictions with their class fractions (and region-of-interest summary) counted
+    /// again for a new pixel size or region of interest, for the caller to save.
+    func recountedPredictions(imageID: String, spacing: SpacingDTO?, roi: RegionOfInterestDTO?) async throws -> [PredictionDTO] {
+        try await predictions(imageID: imageID).map { prediction in
+            var prediction = prediction
+            let counted = Workbench.fractions(labels: try predictionLabels(prediction), classes: prediction.classes, spacing: spacing,
+                                              region: prediction.region, roi: roi)
+            prediction.fractions = counted.fractions
+            prediction.roi = counted.roi
+            return prediction
+        }
     }
 
     /// Which pixels of a result over `region` lie inside the polygon (plane after plane; the

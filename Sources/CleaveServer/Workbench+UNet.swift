@@ -133,11 +133,7 @@ extension Workbench {
     /// Predicts the region (every plane of a stack) with a U-Net model and stores the result as
     /// the forest's predictions are stored.
     func startUNetPrediction(image: ImageDTO, actor: Actor, input: PredictInput, modelDTO: ModelDTO) async throws -> JobDTO {
-        let region = input.region ?? RegionDTO(x: 0, y: 0, width: image.width, height: image.height)
-        guard region.x >= 0, region.y >= 0, region.width >= 1, region.height >= 1,
-              region.width <= image.width - region.x, region.height <= image.height - region.y else {
-            throw APIError(.badRequest, "region (\(region.x), \(region.y), \(region.width)x\(region.height)) is not inside the \(image.width)x\(image.height) image")
-        }
+        let region = try Workbench.planeRegion(input.region, of: image)
         let chosen = RegionDTO(x: region.x, y: region.y, width: region.width, height: region.height,
                                z: image.depth > 1 ? 0 : nil, depth: image.depth > 1 ? image.depth : nil)
         let pixels = try await decoded(image).image
