@@ -22,7 +22,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,23 +30,15 @@ import time
 import numpy as np
 import tifffile
 
+from served import ServedCleave, Tally, free_port
+
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 BIN = os.path.realpath(args[0] if args else ".build/release/cleave")
 ARTIFACTS = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--artifacts=")),
                  os.path.join(os.getcwd(), ".build", "accounts-artifacts"))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 PASSWORD = "correct horse battery"
-passed, failed = 0, 0
-
-
-def check(condition, what):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"accounts: ok   {what}", flush=True)
-    else:
-        failed += 1
-        print(f"accounts: FAIL {what}", flush=True)
+check = Tally("accounts")
 
 
 def cli(*arguments, stdin=""):
@@ -55,40 +46,10 @@ def cli(*arguments, stdin=""):
     return result.returncode, result.stdout, result.stderr
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, data, extra=()):
-        self.data, self.extra, self.port, self.process = data, list(extra), free_port(), None
-
-    def start(self):
-        self.log = open(os.path.join(self.data, "serve.log"), "ab")
-        env = dict(os.environ, CLEAVE_WEB_DIR=os.path.join(ROOT, "Web"))
-        self.process = subprocess.Popen([BIN, "serve", "--port", str(self.port), "--data", self.data, "--jobs", "1", *self.extra],
-                                        stdout=self.log, stderr=self.log, env=env)
-        for _ in range(300):
-            if self.process.poll() is not None:
-                break
-            try:
-                if request(self, "GET", "/api/openapi.json")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise SystemExit(f"accounts: the server did not start:\n{open(os.path.join(self.data, 'serve.log')).read()}")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+def new_server(data, extra=()):
+    """The server under test: single process, one job worker, the page from this checkout."""
+    return ServedCleave(BIN, data, ["--jobs", "1", *extra], probe="/api/openapi.json",
+                        env={"CLEAVE_WEB_DIR": os.path.join(ROOT, "Web")}, name="accounts")
 
 
 class Who:
@@ -155,7 +116,7 @@ try:
     lines = refused.stderr.strip().splitlines()
     check(refused.returncode != 0 and len(lines) == 1 and "cleave user add" in lines[0] and "0.0.0.0" in lines[0],
           f"--host 0.0.0.0 without accounts refused in one line: {refused.stderr.strip()!r}")
-    single = Server(data)
+    single = new_server(data)
     servers.append(single)
     single.start()
     status, body, _ = request(single, "GET", "/api/projects")
@@ -174,7 +135,7 @@ try:
           == [["ada", "admin"], ["anna", "user"], ["olga", "user"], ["vic", "user"]], f"cleave user list: {out.strip()!r}")
 
     # ---- 3. the server with accounts ----
-    server = Server(data)
+    server = new_server(data)
     servers.append(server)
     server.start()
     status, body, _ = request(server, "GET", "/api/projects")
@@ -282,7 +243,7 @@ try:
     restored = os.path.join(scratch, "restored")
     code, out, err = cli("restore", backup_dir, "--data", restored)
     check(code == 0, f"cleave restore: {out.strip() or err.strip()}")
-    copy = Server(restored)
+    copy = new_server(restored)
     servers.append(copy)
     copy.start()
     status, ada_copy, _ = sign_in(copy, "ada")
@@ -395,5 +356,4 @@ finally:
         server.stop()
     shutil.rmtree(scratch, ignore_errors=True)
 
-print(f"accounts: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(check.summary())

@@ -30,73 +30,19 @@ import zlib
 import numpy as np
 import tifffile
 
+from served import ServedCleave, Tally
+
 BIN = os.path.realpath(sys.argv[1] if len(sys.argv) > 1 else ".build/release/cleave")
 USER = "hostile-test-user"
 SESSION = "hostile-session"
-passed, failed = 0, 0
+check = Tally("hostile")
 
 
-def check(condition, what):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"hostile: ok   {what}", flush=True)
-    else:
-        failed += 1
-        print(f"hostile: FAIL {what}", flush=True)
+class Server(ServedCleave):
+    """The server under test (default settings) with a JSON request helper."""
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
     def __init__(self, data, extra=()):
-        self.data, self.extra, self.port, self.process = data, list(extra), free_port(), None
-
-    def start(self):
-        log = open(os.path.join(self.data, "serve.log"), "ab")
-        self.process = subprocess.Popen([BIN, "serve", "--port", str(self.port), "--data", self.data, *self.extra],
-                                        stdout=log, stderr=log)
-        for _ in range(300):
-            if self.process.poll() is not None:
-                break
-            try:
-                if self.request("GET", "/api/projects")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise SystemExit(f"hostile: the server did not start:\n{open(os.path.join(self.data, 'serve.log')).read()}")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def alive(self):
-        if self.process.poll() is not None:
-            return False
-        try:
-            return self.request("GET", "/api/projects")[0] == 200
-        except OSError:
-            return False
-
-    def peak_rss_mb(self):
-        try:
-            with open(f"/proc/{self.process.pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return float("nan")
+        super().__init__(BIN, data, extra, probe="/api/projects", name="hostile")
 
     def request(self, method, path, body=None, headers=None, timeout=60):
         """(status, parsed JSON or raw bytes). `headers` replaces the defaults when given."""
@@ -319,16 +265,13 @@ def main():
         check(status == 200, f"after a restart: tiles are served ({status})")
         print(f"hostile: server peak RSS over the suite {peak:.0f} MB; took {time.time() - started:.0f} s", flush=True)
     except Exception as error:   # a dead server or a broken connection is a failure, never a pass
-        global failed
-        failed += 1
-        print(f"hostile: FAIL the suite stopped: {type(error).__name__}: {error}", flush=True)
+        check(False, f"the suite stopped: {type(error).__name__}: {error}")
         if server.process is not None and server.process.poll() is not None:
             print(f"hostile: the server exited with status {server.process.returncode}", flush=True)
     finally:
         server.stop()
         shutil.rmtree(scratch, ignore_errors=True)
-    print(f"hostile: {passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return check.summary()
 
 
 if __name__ == "__main__":
