@@ -121,7 +121,7 @@ extension FilterBank {
                 let fine = gaussian(input, sigma: sigma.scaled(by: FilterFeature.dogFineFactor), boundary: boundary)
                 return [difference(fine, d([DerivativeOrder()])[0])]
             case .localMean, .localStandardDeviation, .localMinimum, .localMaximum, .texture:
-                return computeFeature(feature, scale: scale, input: input)
+                return windowFeature(feature, scale: scale, input: input)
             }
         }
     }
@@ -136,24 +136,14 @@ extension FilterBank {
         return compute(Image.stackingChannels(images))
     }
 
-    /// One feature at one scale on a single-channel image (1–3 images).
-    func computeFeature(_ feature: FilterFeature, scale: Double, input: Image<Float>) -> [Image<Float>] {
-        let sigma = self.sigma(scale: scale, spacing: input.spacing)
+    /// One window feature (local statistics, texture) at one scale on a single-channel image.
+    /// The Gaussian-derivative features never come here: ``computeScale(_:features:input:)`` computes
+    /// them from derivatives it shares between features.
+    func windowFeature(_ feature: FilterFeature, scale: Double, input: Image<Float>) -> [Image<Float>] {
         switch feature {
-        case .gaussian:
-            return [scale == 0 ? input : gaussian(input, sigma: sigma, boundary: boundary)]
-        case .gradientMagnitude:
-            return [gaussianGradientMagnitude(input, sigma: sigma, boundary: boundary)]
-        case .laplacian:
-            return [laplacianOfGaussian(input, sigma: sigma, boundary: boundary)]
-        case .differenceOfGaussians:
-            return [differenceOfGaussians(input, fine: sigma.scaled(by: FilterFeature.dogFineFactor), coarse: sigma,
-                                          boundary: boundary)]
-        case .hessianEigenvalues:
-            return hessianEigenvalues(input, sigma: sigma, boundary: boundary)
-        case .structureTensorEigenvalues:
-            return structureTensorEigenvalues(input, inner: sigma, outer: sigma.scaled(by: FilterFeature.structureTensorOuterFactor),
-                                              boundary: boundary)
+        case .gaussian, .gradientMagnitude, .laplacian, .differenceOfGaussians, .hessianEigenvalues,
+             .structureTensorEigenvalues:
+            preconditionFailure("\(feature) is computed from shared Gaussian derivatives in computeScale")
         case .localMean:
             return [localMean(input, window: window(scale: scale, spacing: input.spacing), boundary: boundary)]
         case .localStandardDeviation:
