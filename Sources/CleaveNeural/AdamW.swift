@@ -7,17 +7,25 @@ import CleaveCore
 ///
 /// Its state (step count and moments) is `Codable` so training can be checkpointed and resumed.
 public struct AdamW: Codable, Sendable, Equatable {
+    /// Step size α.
     public var learningRate: Float
+    /// Decay of the first-moment (mean) estimate, β₁.
     public var beta1: Float
+    /// Decay of the second-moment (uncentred variance) estimate, β₂.
     public var beta2: Float
+    /// Added to the square root of the second moment to avoid division by zero, ε.
     public var epsilon: Float
+    /// Decoupled weight decay λ: each step multiplies a weight by 1 − α·λ before the Adam update.
     public var weightDecay: Float
     /// Steps taken so far.
     public private(set) var stepCount: Int = 0
-    /// First and second moments, one array per trainable parameter in the network's order.
+    /// First moments (running means of the gradients), one array per trainable parameter in the network's order.
     public private(set) var firstMoments: [[Float]] = []
+    /// Second moments (running means of the squared gradients), in the same order.
     public private(set) var secondMoments: [[Float]] = []
 
+    /// An optimiser with PyTorch's AdamW defaults except `weightDecay` (0 unless given); moments start empty
+    /// and are sized at the first ``step(_:)``.
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) {
         self.learningRate = learningRate
         self.beta1 = beta1

@@ -20,9 +20,13 @@ import CleaveCore
 /// A read-only strided view of a Float matrix: element (row, column) is at
 /// `base[row * rowStride + column * columnStride]`.
 public struct MatrixView {
+    /// Element (0, 0); the caller keeps the memory alive while the view is used.
     public let base: UnsafePointer<Float>
+    /// Distance in elements between (r, c) and (r + 1, c).
     public let rowStride: Int
+    /// Distance in elements between (r, c) and (r, c + 1); 1 for a row-major matrix.
     public let columnStride: Int
+    /// A view of `base` with the given strides (row-major when `columnStride` is 1).
     @inlinable
     public init(_ base: UnsafePointer<Float>, rowStride: Int, columnStride: Int = 1) {
         self.base = base
@@ -40,9 +44,13 @@ public struct MatrixView {
 /// element (ci·9 + ky·3 + kx, q) is padded[ci, y + ky, x + kx] where (y, x) is pixel
 /// `pixelOffset + q` of the H × W image. GEMM packs its panels straight from `padded`.
 public struct Im2ColView {
+    /// The image with its one-pixel zero border, channel planes of (H + 2) × (W + 2) floats (see ``pad(_:channels:height:width:into:)``).
     public let padded: UnsafePointer<Float>
+    /// Channels, rows and columns of the unpadded image.
     public let channels: Int, height: Int, width: Int
+    /// The first pixel (row-major index into the H × W image) that column 0 of the view stands for.
     public let pixelOffset: Int
+    /// A view of a padded image; columns start at pixel `pixelOffset`.
     public init(padded: UnsafePointer<Float>, channels: Int, height: Int, width: Int, pixelOffset: Int = 0) {
         self.padded = padded; self.channels = channels; self.height = height; self.width = width; self.pixelOffset = pixelOffset
     }
@@ -66,6 +74,7 @@ public struct Im2ColView {
 
 /// The B operand of ``GEMM/multiply(m:n:k:a:b:c:ldc:accumulate:)``.
 public enum GEMMOperand {
+    /// B is an explicit (strided) matrix.
     case matrix(MatrixView)
     /// B = im2col (K = channels·9 rows, N = pixels).
     case im2col(Im2ColView)
@@ -78,6 +87,10 @@ public enum GEMMOperand {
 @usableFromInline let gemmKC = 256
 @usableFromInline let gemmNCPanels = 8
 
+/// Single-precision matrix multiplication for the U-Net engine (the blocking scheme is described
+/// at the top of this file): column chunks of C are the parallel tasks, and each element of C is
+/// summed in the same order whatever the thread count, so results are bit-identical on 1 or N threads.
+/// - Complexity: O(M · N · K) multiply-adds; O(M · K) packed-A scratch plus one packed-B block per task.
 public enum GEMM {
     /// `C[M×N] = (accumulate ? C : 0) + A[M×K] · B[K×N]`; C is row-major with row stride `ldc`.
     public static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,

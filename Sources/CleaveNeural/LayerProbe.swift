@@ -3,6 +3,7 @@ import CleaveCore
 /// One engine layer behind a `Tensor` interface — the same kernels the ``UNet`` runs — so tests
 /// and tools can check a layer on its own (e.g. against finite differences or reference numbers).
 public final class LayerProbe {
+    /// The layer under test and its sizes.
     public enum Kind: Sendable, Equatable {
         /// 3×3 (padding 1) or 1×1 convolution, stride 1; weight [Co, Ci, k, k].
         case convolution(inputChannels: Int, outputChannels: Int, kernelSize: Int, bias: Bool)
@@ -16,6 +17,7 @@ public final class LayerProbe {
         case transposedConvolution(inputChannels: Int, outputChannels: Int)
     }
 
+    /// The layer this probe runs.
     public let kind: Kind
     private let convolution: Convolution?
     private let norm: NormalizedReLU?
@@ -63,10 +65,13 @@ public final class LayerProbe {
     /// Names of the layer's arrays (`weight`, `bias`, `running_mean`, `running_var`).
     public var parameterNames: [String] { parameters.map { String($0.name.dropFirst()) } }
 
+    /// The current values of array `name` (one of ``parameterNames``).
     public func parameter(_ name: String) -> [Float] { parameter(named: name).values }
+    /// Replaces the values of array `name`; the count must stay the same.
     public func setParameter(_ name: String, _ values: [Float]) { parameter(named: name).values = values }
     /// Accumulated gradient of `name`.
     public func gradient(_ name: String) -> [Float] { parameter(named: name).gradients }
+    /// Zeroes every accumulated gradient.
     public func zeroGradients() { for p in parameters { p.zeroGradient() } }
 
     /// Runs the layer (training mode uses batch statistics).

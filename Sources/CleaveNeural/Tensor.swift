@@ -1,10 +1,15 @@
 /// A dense 4-D Float tensor in NCHW order (batch, channel, row, column; column fastest) —
 /// the one array type of Cleave's CPU neural-network engine.
 public struct Tensor: Sendable, Equatable {
+    /// Images in the batch (N).
     public private(set) var batch: Int
+    /// Channels per image (C).
     public private(set) var channels: Int
+    /// Rows per channel plane (H).
     public private(set) var height: Int
+    /// Columns per channel plane (W).
     public private(set) var width: Int
+    /// The N × C × H × W values, column fastest; its count never changes after initialisation.
     public var storage: [Float]
 
     /// A tensor of zeros (or `value`) with the given shape.
@@ -27,7 +32,9 @@ public struct Tensor: Sendable, Equatable {
         self.storage = storage
     }
 
+    /// Number of values (N · C · H · W).
     public var count: Int { storage.count }
+    /// Values in one channel plane (H · W).
     public var planeSize: Int { height * width }
 
     /// Flat index of (n, c, y, x).
@@ -36,6 +43,7 @@ public struct Tensor: Sendable, Equatable {
         ((n * channels + c) * height + y) * width + x
     }
 
+    /// The value at (n, c, y, x); indices are not checked beyond the array's own bounds check.
     public subscript(n: Int, c: Int, y: Int, x: Int) -> Float {
         get { storage[index(n, c, y, x)] }
         set { storage[index(n, c, y, x)] = newValue }

@@ -36,6 +36,7 @@ final class DoubleConvolution {
 /// `forward(_:training:)` then `backward(_:)` accumulates parameter gradients; an optimiser
 /// (``AdamW``) applies them. Not thread-safe: one forward/backward at a time per instance.
 public final class UNet: @unchecked Sendable {
+    /// The architecture (fixed for the network's lifetime).
     public let configuration: UNetConfiguration
     let encoders: [DoubleConvolution]
     let pools: [MaxPool]

@@ -24,17 +24,22 @@ public enum Upsampling: Codable, Sendable, Equatable {
 /// blocks; 2×2 max pooling goes down, up-sampling + concatenation with the skip goes up; a final
 /// 1×1 convolution gives `classes` logits.
 public struct UNetConfiguration: Codable, Sendable, Equatable {
+    /// Channels of the input tensor (detectors, neighbouring slices, …).
     public var inputChannels: Int
+    /// Output classes (logit channels of the final 1×1 convolution).
     public var classes: Int
     /// Number of resolution levels including the bottleneck (1 = no down-sampling).
     public var depth: Int
     /// Channels of the first level.
     public var baseWidth: Int
+    /// Normalisation after each 3×3 convolution.
     public var normalization: Normalization
+    /// How the decoder doubles the resolution.
     public var upsampling: Upsampling
     /// Dropout rate at the bottleneck in training, in [0, 1).
     public var dropout: Float
 
+    /// An architecture; ``validate()`` checks it (a ``UNet`` built from it does so itself).
     public init(inputChannels: Int, classes: Int, depth: Int = 4, baseWidth: Int = 16,
                 normalization: Normalization = .batch, upsampling: Upsampling = .bilinear, dropout: Float = 0) {
         self.inputChannels = inputChannels

@@ -6,9 +6,13 @@
 public struct UNetWeights: Codable, Sendable, Equatable {
     /// One named array with its shape (row-major, last index fastest).
     public struct NamedArray: Codable, Sendable, Equatable {
+        /// The layer path and array, e.g. `encoder0.conv1.weight`.
         public var name: String
+        /// The array's shape in PyTorch's layout.
         public var shape: [Int]
+        /// The values, row-major (last index fastest); count = product of `shape`.
         public var values: [Float]
+        /// A named array (the count of `values` is checked when a ``UNet`` loads it).
         public init(name: String, shape: [Int], values: [Float]) {
             self.name = name
             self.shape = shape
@@ -16,10 +20,12 @@ public struct UNetWeights: Codable, Sendable, Equatable {
         }
     }
 
+    /// The architecture the arrays belong to.
     public var configuration: UNetConfiguration
     /// Arrays in the network's fixed order.
     public var arrays: [NamedArray]
 
+    /// Weights of `configuration`; ``UNet/init(weights:)`` checks names, order and shapes.
     public init(configuration: UNetConfiguration, arrays: [NamedArray]) {
         self.configuration = configuration
         self.arrays = arrays
