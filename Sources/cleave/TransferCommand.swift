@@ -13,10 +13,13 @@ struct TransferCommand: ParsableCommand {
         abstract: "Register a class map to a plane, train a pixel classifier from it and classify other slices (3D mineralogy from a 2D map).",
         discussion: """
         1. Registers MAP to PLANE exactly as `cleave register` (same options, same refusals, same \
-        outputs in --out). 2. The registered classes become training labels on PLANE, with every \
-        pixel within r px of a border between two classes left unlabelled, r = --erode-factor × \
-        (registration uncertainty + half a map pixel on the plane), so that misplaced borders do \
-        not teach wrong classes. 3. Trains the random forest on PLANE (the `cleave train` defaults; \
+        outputs in --out). 2. The registered classes become training labels on PLANE, cleaned of \
+        what the map and the registration cannot vouch for: a pixel trains only if its class fills \
+        the (2r+1)² square around it, r = --erode-factor × (registration uncertainty + half a map \
+        pixel on the plane), so stray map pixels and bumps along borders narrower than that do not \
+        teach, while the edges of wider regions still do; and pixels within ⌊--erode-factor × \
+        uncertainty⌋ px of a border between two classes are left out (none for a sub-pixel \
+        registration). 3. Trains the random forest on PLANE (the `cleave train` defaults; \
         --pixels-per-class labelled pixels per class sampled). 4. Classifies every --predict image \
         as `cleave predict` does (labels, probabilities, uncertainty, overlay) and prints the phase \
         fractions per image and over all of them.
@@ -43,7 +46,7 @@ struct TransferCommand: ParsableCommand {
 
     @OptionGroup var registration: RegistrationFlags
 
-    @Option(name: .customLong("erode-factor"), help: ArgumentHelp("Erosion near class borders in units of (uncertainty + half a map pixel); 0 keeps every pixel.", valueName: "f"))
+    @Option(name: .customLong("erode-factor"), help: ArgumentHelp("Scales the cleaning of the map's classes: the opening's radius in units of (uncertainty + half a map pixel) and the border strip in units of the uncertainty; 0 keeps every pixel.", valueName: "f"))
     var erodeFactor: Double = 1
 
     @Option(name: .customLong("pixels-per-class"), help: ArgumentHelp("Labelled pixels per class sampled for training.", valueName: "n"))
@@ -83,7 +86,8 @@ struct TransferCommand: ParsableCommand {
                                                progress: progress)
         try ImageFile.write(training.labels, to: (out as NSString).appendingPathComponent("training-labels.tif"))
         try training.model.write(path: (out as NSString).appendingPathComponent("model.json"))
-        print("training labels: eroded \(training.radius) px from class borders; pixels per class "
+        print("training labels: a pixel trains where its class fills the \(2 * training.radius + 1) × \(2 * training.radius + 1) px square around it, "
+              + "and \(training.borderRadius) px along class borders are left out; pixels per class "
               + zip(movingImage.labels, zip(training.pixelsBefore, training.pixelsAfter)).map { "\($0): \($1.0) → \($1.1)" }.joined(separator: ", "))
         guard !predict.isEmpty else {
             print("wrote \(out) in " + String(format: "%.2f s", Date().timeIntervalSince(started)) + " (no --predict images)")

@@ -220,6 +220,36 @@ private func angleError(_ a: AffineTransform, _ b: AffineTransform) -> Double {
         #expect(kept[w + 9] == 3 && kept[w + 10] == 7)
         #expect(LabelTransfer.erosionRadius(uncertainty: 0.5, scale: 2, factor: 1) == 2)
         #expect(LabelTransfer.erosionRadius(uncertainty: 0.5, scale: 2, factor: 0) == 0)
+        #expect(LabelTransfer.borderRadius(uncertainty: 0.5, factor: 1) == 0)
+        #expect(LabelTransfer.borderRadius(uncertainty: 2.4, factor: 1) == 2)
+    }
+
+    /// The opening per class (radius 1: a 3 × 3 square must fit): a one-pixel bump on a border and
+    /// a one-pixel-wide line lose their pixels; the wide regions keep every pixel, their edges
+    /// included, on both sides of the border; no-data counts as every class, and the image's edge
+    /// does not trim.
+    @Test func openingDropsWhatIsNarrowerThanTheSquareAndKeepsEdges() {
+        let w = 14, h = 10
+        var classes = (0..<(w * h)).map { UInt8($0 % w < 6 ? 1 : 2) }
+        classes[4 * w + 6] = 1                        // a bump of class 1 into class 2
+        for y in 0..<h { classes[y * w + 11] = 3 }    // a one-pixel line of class 3
+        for x in 0..<3 { classes[x] = 0 }             // no data in the top-left corner
+        let kept = LabelTransfer.openedClasses(classes: classes, classCount: 3, width: w, height: h, radius: 1)
+        #expect(!kept[4 * w + 6], "the bump")
+        #expect((0..<h).allSatisfy { !kept[$0 * w + 11] }, "the line")
+        #expect(!kept[0] && !kept[1] && !kept[2], "no data")
+        for y in 0..<h {
+            // Class 1 (columns 0-5, the no-data corner counting as class 1) and class 2 (columns
+            // 6-10, five wide) keep every pixel, both edges of their border and the pixels round
+            // the bump included.
+            for x in 0..<11 where classes[y * w + x] != 0 && !(x == 6 && y == 4) {
+                #expect(kept[y * w + x], "(\(x), \(y))")
+            }
+            // Columns 12-13 are two pixels wide against the image's edge, which extends them.
+            #expect(kept[y * w + 12] && kept[y * w + 13], "row \(y) beside the edge")
+        }
+        #expect(LabelTransfer.openedClasses(classes: classes, classCount: 3, width: w, height: h, radius: 0)
+                == classes.map { $0 != 0 })
     }
 }
 

@@ -364,10 +364,10 @@ tifffile.imwrite('$WORK/unrelated.tif', m)"
       "$WORK/eds.tif" "$SAND/images/Sandstone_Versa0000.tif" --landmarks "$WORK/two.csv" --out "$WORK/reg-two"
   refuse "register refuses an unknown model" "model must be rigid, similarity or affine" "$CLEAVE" register "$WORK/eds.tif" \
       "$SAND/images/Sandstone_Versa0000.tif" --model projective --out "$WORK/reg-bad"
-  # transfer (issue 21, item 2): the registered map's classes, eroded near borders, train a forest.
+  # transfer (issue 21, item 2): the registered map's classes, cleaned (opening per class), train a forest.
   check "transfer trains a classifier from the registered map" "$CLEAVE" transfer "$WORK/eds.tif" \
       "$SAND/images/Sandstone_Versa0000.tif" --pixels-per-class 300 --out "$WORK/transfer"
-  pycheck "transfer: eroded training labels on the plane agree with the true labels, and a model" "
+  pycheck "transfer: cleaned training labels on the plane agree with the true labels, and a model" "
 import json, numpy as np, tifffile
 t = tifffile.imread('$WORK/transfer/training-labels.tif'); truth = tifffile.imread('$SAND/labels/Sandstone_Versa0000.tif')
 assert t.shape == truth.shape, t.shape

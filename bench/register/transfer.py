@@ -5,7 +5,7 @@ Both models use the same training options (cleave train defaults, 2000 labelled 
 seed 1); the only difference is where the labels come from. Prints mean IoU over the eight slices
 for both, the difference, and the phase fractions (predicted, all eight slices) against the truth.
 
-Usage: python3 bench/register/transfer.py CLEAVE DATA_DIR [--out DIR] [--erode-factor F] [--mirror]
+Usage: python3 bench/register/transfer.py CLEAVE DATA_DIR [--out DIR] [--erode-factor F] [--mirror] [--map-seed S]
 """
 import argparse
 import os
@@ -45,6 +45,7 @@ def main():
     p.add_argument("--out", default="bench/out/transfer")
     p.add_argument("--erode-factor", default="1")
     p.add_argument("--mirror", action="store_true")
+    p.add_argument("--map-seed", type=int, default=1, help="seed of the synthetic map's relabelled border pixels")
     p.add_argument("--extra", default="", help="more cleave transfer options, e.g. --extra=--border-check")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -52,7 +53,7 @@ def main():
     img = lambda s: f"{sand}/images/Sandstone_Versa{s}.tif"
     lab = lambda s: f"{sand}/labels/Sandstone_Versa{s}.tif"
     labels0 = tifffile.imread(lab("0000"))
-    moving, truth = make_eds_map.make(labels0, 2.0, 17, a.mirror, (12, -7), 0.1, True, 1)
+    moving, truth = make_eds_map.make(labels0, 2.0, 17, a.mirror, (12, -7), 0.1, True, a.map_seed)
     eds = f"{a.out}/eds.tif"
     tifffile.imwrite(eds, moving)
     seconds, out = run([a.cleave, "transfer", eds, img("0000"), "--out", f"{a.out}/transfer", "--erode-factor", a.erode_factor,
