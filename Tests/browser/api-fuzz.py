@@ -14,7 +14,6 @@ timeout of 30 s and the whole run in `timeout` from run.sh.
 
 Last line: "api-fuzz: N passed, M failed".
 """
-import json
 import os
 import re
 import shutil
@@ -22,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import http.client
 
 from served import ServedCleave, Tally
 
@@ -33,26 +31,9 @@ USER = "api-fuzz-user"
 check = Tally("api-fuzz")
 
 
-def request(server, method, path, body=None):
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    headers = {"X-Cleave-User": USER}
-    if body is not None:
-        headers["Content-Type"] = "application/json"
-    try:
-        connection.request(method, path, body=None if body is None else json.dumps(body).encode(), headers=headers)
-        response = connection.getresponse()
-        payload = response.read()
-        try:
-            return response.status, json.loads(payload)
-        except ValueError:
-            return response.status, payload
-    finally:
-        connection.close()
-
-
 def finished_job(server, job):
     for _ in range(600):
-        status, state = request(server, "GET", f"/api/jobs/{job['id']}")
+        status, state = server.request("GET", f"/api/jobs/{job['id']}")
         if status == 200 and state["state"] in ("done", "failed", "cancelled"):
             return state
         time.sleep(0.1)
@@ -61,20 +42,20 @@ def finished_job(server, job):
 
 def demo_ids(server):
     """Real ids of every kind of resource the API names in its paths."""
-    _, projects = request(server, "GET", "/api/projects")
+    _, projects = server.request("GET", "/api/projects")
     project = projects["projects"][0]["id"]
-    image = request(server, "GET", f"/api/projects/{project}/images")[1]["images"][0]["id"]
-    classes = request(server, "GET", f"/api/projects/{project}/classes")[1]["classes"]
-    model = request(server, "GET", f"/api/projects/{project}/models")[1]["models"][0]["id"]
-    prediction = request(server, "GET", f"/api/images/{image}/predictions")[1]["predictions"][0]["id"]
-    status, job = request(server, "POST", f"/api/images/{image}/objects",
+    image = server.request("GET", f"/api/projects/{project}/images")[1]["images"][0]["id"]
+    classes = server.request("GET", f"/api/projects/{project}/classes")[1]["classes"]
+    model = server.request("GET", f"/api/projects/{project}/models")[1]["models"][0]["id"]
+    prediction = server.request("GET", f"/api/images/{image}/predictions")[1]["predictions"][0]["id"]
+    status, job = server.request("POST", f"/api/images/{image}/objects",
                           {"sessionId": "api-fuzz", "predictionId": prediction, "class": classes[0]["value"]})
     objects_job = finished_job(server, job) if status in (200, 202) else None
-    status, job = request(server, "POST", f"/api/images/{image}/cluster",
+    status, job = server.request("POST", f"/api/images/{image}/cluster",
                           {"sessionId": "api-fuzz", "mode": "grid", "gridRows": 4, "gridColumns": 4, "clusterCount": 2})
     cluster_job = finished_job(server, job) if status in (200, 202) else None
-    object_sets = request(server, "GET", f"/api/images/{image}/objectsets")[1]["objectSets"]
-    clusterings = request(server, "GET", f"/api/images/{image}/clusterings")[1]["clusterings"]
+    object_sets = server.request("GET", f"/api/images/{image}/objectsets")[1]["objectSets"]
+    clusterings = server.request("GET", f"/api/images/{image}/clusterings")[1]["clusterings"]
     check(objects_job is not None and objects_job["state"] == "done" and object_sets,
           "the demo's prediction gives an object set to fuzz")
     check(cluster_job is not None and cluster_job["state"] == "done" and clusterings,
@@ -100,7 +81,7 @@ def main():
     scratch = tempfile.mkdtemp(prefix="cleave-api-fuzz-")
     data = os.path.join(scratch, "data")
     os.makedirs(data)
-    server = ServedCleave(BIN, data, ["--demo", "--jobs", "1"], name="api-fuzz")
+    server = ServedCleave(BIN, data, ["--demo", "--jobs", "1"], name="api-fuzz", user=USER)
     started = time.time()
     try:
         server.start()

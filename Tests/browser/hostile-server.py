@@ -13,8 +13,6 @@ Reports the server's peak resident memory (VmHWM).
 
 Last line: "hostile: N passed, M failed". Bounded to a few minutes (every request has a timeout).
 """
-import http.client
-import json
 import os
 import random
 import shutil
@@ -42,28 +40,7 @@ class Server(ServedCleave):
     """The server under test (default settings) with a JSON request helper."""
 
     def __init__(self, data, extra=()):
-        super().__init__(BIN, data, extra, probe="/api/projects", name="hostile")
-
-    def request(self, method, path, body=None, headers=None, timeout=60):
-        """(status, parsed JSON or raw bytes). `headers` replaces the defaults when given."""
-        if headers is None:
-            headers = {"X-Cleave-User": USER}
-            if body is not None and not isinstance(body, (bytes, bytearray)):
-                headers["Content-Type"] = "application/json"
-            elif body is not None:
-                headers["Content-Type"] = "application/octet-stream"
-        data = json.dumps(body).encode() if body is not None and not isinstance(body, (bytes, bytearray)) else body
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            connection.request(method, path, body=data, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-            try:
-                return response.status, json.loads(payload)
-            except ValueError:
-                return response.status, payload
-        finally:
-            connection.close()
+        super().__init__(BIN, data, extra, probe="/api/projects", name="hostile", user=USER)
 
 
 def one_line_error(payload):

@@ -8,6 +8,7 @@ until a probe route answers 200 (at most 30 s; the server's log is shown when it
 stops it with SIGTERM, then SIGKILL after 10 s. Every wait is bounded.
 """
 import http.client
+import json
 import os
 import socket
 import subprocess
@@ -47,9 +48,10 @@ class ServedCleave:
     so such scripts probe /api/openapi.json); `env` adds environment variables.
     """
 
-    def __init__(self, binary, data, extra=(), probe="/api/projects", env=None, name="cleave"):
+    def __init__(self, binary, data, extra=(), probe="/api/projects", env=None, name="cleave", user=None):
         self.binary, self.data, self.extra = binary, data, list(extra)
         self.probe, self.env, self.name = probe, dict(env or {}), name
+        self.user = user or f"{name}-user"
         self.port, self.process = free_port(), None
 
     def probe_status(self):
@@ -105,3 +107,24 @@ class ServedCleave:
         except OSError:
             pass
         return float("nan")
+
+    def request(self, method, path, body=None, headers=None, timeout=60):
+        """(status, parsed JSON or raw bytes) as the single user `user`. A dict or list body is sent as
+        JSON, bytes as application/octet-stream; `headers` replaces the defaults when given."""
+        raw = isinstance(body, (bytes, bytearray))
+        if headers is None:
+            headers = {"X-Cleave-User": self.user}
+            if body is not None:
+                headers["Content-Type"] = "application/octet-stream" if raw else "application/json"
+        data = body if raw or body is None else json.dumps(body).encode()
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request(method, path, body=data, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+            try:
+                return response.status, json.loads(payload)
+            except ValueError:
+                return response.status, payload
+        finally:
+            connection.close()
