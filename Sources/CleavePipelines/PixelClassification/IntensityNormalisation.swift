@@ -102,6 +102,8 @@ public enum IntensityNormalisation: Sendable, Equatable, Hashable, CustomStringC
 }
 
 extension IntensityNormalisation: Codable {
+    /// Reads the text form (``description``'s syntax, e.g. `percentile:0.1:99.9`) that models store.
+    /// - Throws: `DecodingError.dataCorrupted` when the text does not parse.
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         do { try self.init(parsing: text) } catch {
@@ -109,6 +111,7 @@ extension IntensityNormalisation: Codable {
         }
     }
 
+    /// Writes the text form (``description``).
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
@@ -122,6 +125,7 @@ public enum PixelClassifierError: Error, Equatable, CustomStringConvertible {
     /// An image of another pixel type than the training images, for a model without normalisation.
     case pixelTypeMismatch(image: String, imageType: PixelType, trainingType: PixelType)
 
+    /// One line naming the setting or image and what would work instead.
     public var description: String {
         switch self {
         case .invalidNormalisation(let text, let reason):
