@@ -74,7 +74,7 @@ public struct FilmLevel: Sendable, Codable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// A grey value for the printed output: whole numbers from 100 up, otherwise the Float's shortest form.
+    /// A grey value for the printed output: rounded to a whole number from magnitude 100 up, otherwise the Float's shortest form.
     public static func format(_ v: Double) -> String {
         v.magnitude >= 100 && v.magnitude < 1e15 ? String(Int(v.rounded())) : String(Float(v))
     }

@@ -11,7 +11,7 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
         /// A window around every `stride`-th pixel (odd size).
         case window(size: Int, stride: Int)
 
-        /// `grid R×C` / `patch N` for patches, `window SIZE stride STRIDE` for sliding windows.
+        /// `grid RxC` or `patch size N` for patches, `window SIZE stride STRIDE` for sliding windows.
         public var description: String {
             switch self {
             case .patches(let layout): return layout.description
@@ -29,6 +29,7 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
 
     /// Transformation between scaling and clustering.
     public enum Reduction: Sendable, Codable, Equatable, CustomStringConvertible {
+        /// No reduction: cluster the scaled features.
         case none
         /// PCA keeping this many components.
         case pca(Int)

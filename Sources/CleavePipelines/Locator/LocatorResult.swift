@@ -119,7 +119,7 @@ public struct LocatorResult: Sendable {
     public var silhouette: Double?
     /// Mean silhouette for each k of ``LocatorOptions/kRange`` (empty without one).
     public var silhouetteByK: [(k: Int, score: Double)]
-    /// Agreement with hand labels (ARI and the like), nil without ``LocatorTruth``.
+    /// Agreement of the clusters with hand labels (adjusted Rand index, adjusted mutual information, …), nil without ``LocatorTruth``.
     public var scores: ClusteringScores?
     /// Labelled patches that were matched to the run and scored.
     public var truthPatchCount: Int

@@ -27,7 +27,7 @@ public struct ObjectClustering: Sendable {
 
     /// Cluster number (1…clusterCount) per object, numbered in order of each cluster's first object.
     /// - Throws: for unknown columns (listing the valid names), NaN values, or more clusters than objects.
-    /// - Complexity: O(objects × columns) to scale; k-means as KMeans/fitAssign(_:), agglomerative
+    /// - Complexity: O(objects × columns) to scale; k-means as ``KMeans/fitAssign(_:)``, agglomerative
     ///   O(objects²) time and memory.
     public func assign(_ table: ObjectTable) throws -> [Int] {
         guard table.count > 0 else { return [] }

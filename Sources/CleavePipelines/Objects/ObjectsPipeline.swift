@@ -41,7 +41,7 @@ public struct ObjectsOptions: Sendable {
     /// A random-forest object classifier trained from user-labelled objects (`class` column).
     public var classifier: ObjectClassifierTraining?
 
-    /// The defaults of `cleave objects`: every non-zero value, full connectivity, no size filter, no grouping.
+    /// The defaults: objects of every non-zero value, full connectivity, no size filter, no hole filling, no split, no grouping.
     public init() {}
 }
 
@@ -64,7 +64,7 @@ public enum ObjectsPipeline {
     /// - Throws: ``CleaveError`` with one-line messages for bad input (see ``ObjectsOptions``).
     /// - Complexity: O(pixels) for labelling, hole filling and measuring (plus per-object shape
     ///   descriptors); the touching-grain split O(Σ bounding-box pixels · log); grouping as
-    ///   ObjectClustering/assign(_:) and ObjectClassifierTraining/classify(_:) on the objects.
+    ///   ``ObjectClustering/assign(_:)`` and ``ObjectClassifierTraining/classify(_:)`` on the objects.
     public static func run(_ image: AnyImage, intensity: AnyImage? = nil, options: ObjectsOptions,
                            progress: Progress = .silent) throws -> ObjectsResult {
         var image = image

@@ -23,8 +23,11 @@ import CleaveCore
 /// The forest's splits are invariant to one affine map applied to all images, so on a set whose
 /// images share one exposure the three give the same segmentation; they differ where images differ.
 public enum IntensityNormalisation: Sendable, Equatable, Hashable, CustomStringConvertible {
+    /// The values as stored (`none`).
     case none
+    /// Divided by the stored type's largest value, 255 or 65535; float data as stored (`type`).
     case pixelType
+    /// Each image's own `low` and `high` percentiles (0…100) map to −1 and +1 (`percentile:LOW:HIGH`).
     case percentiles(low: Double, high: Double)
 
     /// The default for new models (chosen on the whole real-data suite; bench/suite/RESULTS.md).

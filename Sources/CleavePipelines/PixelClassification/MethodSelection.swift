@@ -25,7 +25,9 @@ import CleaveCore
 public enum MethodSelection {
     /// The two candidates.
     public enum Method: String, Sendable, Codable {
+        /// The random forest (`rf`).
         case forest = "rf"
+        /// The U-Net (`unet`).
         case unet
     }
 
@@ -58,7 +60,9 @@ public enum MethodSelection {
 
     /// The kept model.
     public enum Trained {
+        /// The forest, retrained on every label.
         case forest(PixelClassifierModel)
+        /// The U-Net trained without the held-out blocks' labels.
         case unet(UNetSegmenterModel)
     }
 

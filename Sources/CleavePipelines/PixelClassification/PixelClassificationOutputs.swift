@@ -80,7 +80,7 @@ public struct PixelClassificationOutputOptions: Sendable {
 /// outputs are streamed to disk block by block.
 public enum PixelClassificationOutputs {
     /// Classifies `input` and writes its outputs; returns the class areas.
-    /// - Complexity: one streaming prediction (``PixelClassifier/predict(_:model:blockSize:progress:sink:)``),
+    /// - Complexity: one streaming prediction (``PixelClassifier/predict(_:model:blockSize:progress:timings:walk:sink:)``),
     ///   O(pixels × classes) more to re-weight the probabilities when `adaptPrior` is set, O(pixels)
     ///   for labels and overlay.
     public static func write(_ input: PixelClassifierInput, model: PixelClassifierModel, directory: String, stem: String,

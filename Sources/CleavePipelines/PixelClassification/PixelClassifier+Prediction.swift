@@ -94,7 +94,7 @@ extension PixelClassifier {
     ///   this image (``PriorSample``, ``RandomForest/estimatePrior(probabilities:maxIterations:tolerance:)``)
     ///   instead of the proportions of the training labels. Default false: on the real-data suite
     ///   the estimate made six of seven splits worse (bench/suite/RESULTS.md).
-    /// - Complexity: as the streaming ``predict(_:model:blockSize:progress:sink:)``, plus
+    /// - Complexity: as the streaming ``predict(_:model:blockSize:progress:timings:walk:sink:)``, plus
     ///   O(pixels × classes) memory for the probabilities.
     public static func predict(_ input: PixelClassifierInput, model: PixelClassifierModel, blockSize: Int = 1024,
                                adaptPrior: Bool = false, progress: Progress = .silent) throws -> PixelPrediction {

@@ -27,7 +27,8 @@ public enum PixelClassifier {
         /// How each image's grey values are mapped before features (recorded in the model).
         public var normalisation: IntensityNormalisation
 
-        /// Options with the defaults of `cleave train --method rf`; `pixelsPerClass` must be ≥ 1 and `blockSize` ≥ 16 (preconditions).
+        /// Options; by default the standard bank, a 50-tree forest, every labelled pixel, 1024-pixel blocks and
+        /// percentile normalisation. `pixelsPerClass` must be ≥ 1 and `blockSize` ≥ 16 (preconditions).
         public init(bank: FilterBank = .pixelClassifierDefault, forest: RandomForestConfiguration = .pixelClassifierDefault,
                     pixelsPerClass: Int? = nil, blockSize: Int = 1024, normalisation: IntensityNormalisation = .default) {
             precondition(pixelsPerClass.map { $0 >= 1 } ?? true, "TrainingOptions needs pixelsPerClass >= 1")

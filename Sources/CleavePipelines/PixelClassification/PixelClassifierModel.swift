@@ -179,7 +179,7 @@ public struct PixelClassifierTrainingSummary: Codable, Sendable, Equatable {
     /// Seed of the pixel sampling and the forest.
     public var seed: UInt64
 
-    /// A training summary.
+    /// A summary; the per-class arrays are in the forest's class order.
     public init(images: [String], labelledPixels: [Int], usedPixels: [Int], outOfBagAccuracy: Double?, seed: UInt64) {
         self.images = images
         self.labelledPixels = labelledPixels

@@ -72,9 +72,9 @@ public struct RegistrationReport: Encodable {
     public var landmarks: Landmarks?
     /// The transform before refinement (search winner or landmark fit), same layout as ``affine``.
     public var initialAffine: [[Double]]
-    /// The moving image.
+    /// Path, size and kind of the moving image.
     public var moving: Side
-    /// The fixed image.
+    /// Path, size and plane of the fixed image.
     public var fixed: Side
     /// The assumptions the result rests on (``registrationAssumptions``).
     public var assumptions: [String]

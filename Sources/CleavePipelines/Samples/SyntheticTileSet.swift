@@ -68,7 +68,7 @@ public struct SyntheticTileSet: Sendable {
         /// over `1 − exposureSpread … 1 + exposureSpread`, in a seeded order (0…0.9; 0 = none).
         public var exposureSpread: Double
 
-        /// Options with the defaults of `cleave sample` (2 × 3 tiles of 1024 pixels, grid bars, 10 particles per tile);
+        /// Options; the defaults give 2 × 3 tiles of 1024 pixels with grid bars and 10 particles per tile;
         /// ``validate()`` checks them (``SyntheticTileSet/generate(_:progress:)`` calls it).
         public init(rows: Int = 2, columns: Int = 3, tileSize: Int = 1024, overlap: Int = 48, seed: UInt64 = 1,
                     kind: Kind = .gridbars, particlesPerTile: Double = 10, dose: Double = 250, pixelSize: Double = 5,
@@ -107,7 +107,7 @@ public struct SyntheticTileSet: Sendable {
     public struct Particle: Sendable, Codable, Equatable {
         /// The particle's kind: a flake of clustered grains, a thin rod (fibre) or a faint blob.
         public enum Shape: String, Sendable, Codable { case flake, rod, blob }
-        /// Its kind.
+        /// Which kind of particle it is.
         public var shape: Shape
         /// Centre column in mosaic pixels.
         public var x: Double
@@ -138,7 +138,7 @@ public struct SyntheticTileSet: Sendable {
         public var x: Int
         /// Top row in mosaic pixels.
         public var y: Int
-        /// The tile as recorded: 16-bit counts.
+        /// The tile as recorded: 16-bit detector values.
         public var image: Image<UInt16>
         /// 255 where a particle is, else 0.
         public var particleMask: Image<UInt8>
@@ -162,7 +162,7 @@ public struct SyntheticTileSet: Sendable {
     public let options: Options
     /// The tiles, row-major (row 1 first).
     public let tiles: [Tile]
-    /// Every particle placed, in mosaic coordinates (some lie in no tile or on a bar).
+    /// Every particle placed, in mosaic pixel coordinates.
     public let particles: [Particle]
     /// Width of the simulated field in pixels: columns × (tileSize − overlap) + overlap.
     public let mosaicWidth: Int
