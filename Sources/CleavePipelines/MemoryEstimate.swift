@@ -23,6 +23,7 @@ public enum MemoryEstimate {
         /// "20000×20000 uint8" for messages.
         public var text: String
 
+        /// A size given directly; `text` is what messages show.
         public init(sampleCount: Int, bytesPerSample: Int, text: String) {
             self.sampleCount = sampleCount; self.bytesPerSample = bytesPerSample; self.text = text
         }
@@ -45,6 +46,7 @@ public enum MemoryEstimate {
             self.text = text + " \(pixelType)"
         }
 
+        /// The size as messages show it (``text``).
         public var description: String { text }
     }
 

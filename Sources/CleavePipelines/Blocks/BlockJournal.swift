@@ -21,6 +21,7 @@ public struct BlockRunFingerprint: Codable, Sendable, Equatable {
     /// Block extents and output layout (type, chunks, codec, NGFF version).
     public var options: String
 
+    /// A fingerprint of the current journal format from its parts.
     public init(method: String, model: String, input: String, inputLayout: String, options: String) {
         self.method = method; self.model = model; self.input = input; self.inputLayout = inputLayout; self.options = options
     }
@@ -51,11 +52,14 @@ public struct BlockRunFingerprint: Codable, Sendable, Equatable {
 /// The record a run writes when it creates its output: the fingerprint, and what every later
 /// process must use unchanged (the intensity windows measured once on the whole volume).
 public struct BlockRunRecord: Codable, Sendable, Equatable {
+    /// What the run computes; a later process continues the output only when its own fingerprint is equal.
     public var fingerprint: BlockRunFingerprint
+    /// Blocks of the run's plan (block numbers are 0..<blockCount).
     public var blockCount: Int
     /// Per-channel windows the features see (nil: values as stored).
     public var windows: [IntensityWindow]?
 
+    /// A record to write when a run starts.
     public init(fingerprint: BlockRunFingerprint, blockCount: Int, windows: [IntensityWindow]?) {
         self.fingerprint = fingerprint; self.blockCount = blockCount; self.windows = windows
     }
@@ -80,8 +84,10 @@ public struct BlockRunRecord: Codable, Sendable, Equatable {
 public final class BlockJournal: @unchecked Sendable {
     /// The `.cleave-blocks` folder.
     public let directory: String
+    /// The run this journal belongs to (as read from or written to `run.json`).
     public let record: BlockRunRecord
 
+    /// Name of the journal folder inside the output store.
     public static let folderName = ".cleave-blocks"
 
     init(directory: String, record: BlockRunRecord) {

@@ -61,7 +61,9 @@ public struct BlockPlan: Sendable, Equatable {
 /// `index` modulo `count`, so shares are disjoint, cover every block together and are balanced
 /// over the volume (neighbouring blocks go to different shares).
 public struct BlockShare: Sendable, Equatable, CustomStringConvertible {
+    /// This share's number, 0..<``count``.
     public let index: Int
+    /// Number of shares (N ≥ 1).
     public let count: Int
 
     /// - Throws: ``BlockRunError/invalidShare(field:value:reason:)`` unless 0 ≤ index < count.
@@ -89,5 +91,6 @@ public struct BlockShare: Sendable, Equatable, CustomStringConvertible {
         Array(stride(from: index, to: blockCount, by: count))
     }
 
+    /// `i/N`, as `--blocks` takes it.
     public var description: String { "\(index)/\(count)" }
 }

@@ -17,6 +17,7 @@ public struct BlockPredictionOptions: Sendable {
     public var overlay = true
     /// Tree walk of the forest (identical results; for benchmarks).
     public var walk = ForestWalk.binned
+    /// The defaults: 1024-pixel blocks, every block, overlay on, the binned forest walk.
     public init() {}
 }
 
@@ -41,6 +42,7 @@ public enum BlockMethod {
 public struct BlockPredictionReport: Sendable {
     /// The labels store (`DIR/<stem>-labels.ome.zarr`).
     public var output: String
+    /// Blocks of the whole plan (all shares).
     public var blockCount: Int
     /// Blocks computed by this call.
     public var computed: Int
@@ -94,6 +96,11 @@ public enum BlockPrediction {
     /// - Throws: ``BlockRunError`` (block smaller than the halo, output of another run),
     ///   ``CleaveError`` for an input the model cannot classify, ``ZarrError`` for a corrupt chunk
     ///   (the block is then not marked done).
+    /// - Complexity: per block O((block + halo) voxels × Σ kernel sizes) for the forest's features plus
+    ///   O(block voxels × treeCount × depth), or a U-Net pass over each of the block's planes; blocks
+    ///   run one after another, so memory is one block with its halo whatever the volume's size.
+    ///   Starting a run measures the intensity windows on a bounded sample; finalising adds the
+    ///   pyramid, O(voxels).
     public static func run(volume path: String, method: BlockMethod, modelIdentity: String, directory: String, stem: String,
                            options: BlockPredictionOptions = BlockPredictionOptions(),
                            progress: CleaveCore.Progress = .silent) throws -> BlockPredictionReport {

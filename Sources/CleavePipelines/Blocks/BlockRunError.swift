@@ -15,6 +15,7 @@ public enum BlockRunError: CleaveErrorProtocol, Equatable {
     /// The journal next to the output cannot be read or written.
     case journal(path: String, reason: String)
 
+    /// One line naming the field or path, what is wrong and what to do.
     public var description: String {
         switch self {
         case let .blockSmallerThanHalo(field, blockSize, halo, method):

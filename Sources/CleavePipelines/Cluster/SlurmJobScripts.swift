@@ -13,6 +13,7 @@ public struct SlurmResources: Equatable, Sendable {
     /// Memory per node as Slurm writes it: a whole number with an optional K, M, G or T suffix.
     public var memory: String?
 
+    /// Resources to ask for; nil everywhere = the cluster's defaults. ``validate()`` checks the syntax.
     public init(partition: String? = nil, timeLimit: String? = nil, cpusPerTask: Int? = nil, memory: String? = nil) {
         self.partition = partition
         self.timeLimit = timeLimit
@@ -72,6 +73,7 @@ public enum SlurmJobError: CleaveErrorProtocol, Equatable {
     /// `sbatch --parsable` printed something that is not a job ID.
     case unreadableJobID(output: String)
 
+    /// One line naming the field and its value (or what `sbatch` answered) and why it cannot be used.
     public var description: String {
         switch self {
         case let .invalidValue(field, value, reason): return "\(field) \(value): \(reason)"
@@ -160,9 +162,13 @@ public struct SlurmJobScripts: Equatable, Sendable {
     public var commandName: String { command[0] }
     /// Job name in `squeue` (`cleave-predict`).
     public var jobName: String { "cleave-\(commandName)" }
+    /// The array job's script (`<command>-array.sh`): task i runs the command with `--blocks i/N`.
     public var arrayScriptPath: String { path("\(commandName)-array.sh") }
+    /// The merge job's script (`<command>-merge.sh`): the whole command once more (leftover blocks, pyramid, summary) after every array task succeeded.
     public var mergeScriptPath: String { path("\(commandName)-merge.sh") }
+    /// The script that submits both jobs (`<command>-submit.sh`).
     public var submitScriptPath: String { path("\(commandName)-submit.sh") }
+    /// Folder of the jobs' Slurm logs (`slurm/logs` in the output folder).
     public var logDirectory: String { path("logs") }
     /// Log of array task `task` of job `jobID` (Slurm's `%A_%a`).
     public func arrayLogPath(jobID: String, task: Int) -> String { (logDirectory as NSString).appendingPathComponent("\(commandName)-\(jobID)_\(task).out") }

@@ -19,10 +19,12 @@ public struct LithologyOptions: Sendable, Codable, Equatable {
     public var fractureShare: Double = 0.02
     /// Trees of the random forest.
     public var treeCount: Int = 100
+    /// Seed of the random forest.
     public var seed: UInt64 = 0
     /// How many high-resolution targets to suggest per image.
     public var targetCount: Int = 5
 
+    /// The defaults: scale 4, 64-pixel blocks, pore class 1, threshold from the training median, 100 trees, 5 targets.
     public init() {}
 
     /// Block side in low-resolution pixels.
@@ -58,6 +60,7 @@ public enum LithologyError: CleaveErrorProtocol, Equatable {
     /// Not enough training blocks or classes.
     case notEnoughTraining(reason: String)
 
+    /// One line: the file or field, then what is wrong.
     public var description: String {
         switch self {
         case let .invalidOption(field, value, reason): return "\(field) \(value): \(reason)"
@@ -70,14 +73,20 @@ public enum LithologyError: CleaveErrorProtocol, Equatable {
 
 /// A low-resolution scan with the high-resolution class map of part of it.
 public struct LithologyTrainingPair: Sendable {
+    /// The low-resolution scan (one grey plane).
     public var image: Image<Float>
+    /// Name of the scan for messages.
     public var imageName: String
+    /// The high-resolution class map of part of the scan (``LithologyOptions/poreClass`` marks pores).
     public var labels: Image<UInt16>
+    /// Name of the class map for messages.
     public var labelsName: String
     /// Where the map's first pixel lies in the low-resolution image (low-resolution pixels).
     public var offsetX: Int
+    /// Row of the map's first pixel in the low-resolution image (low-resolution pixels).
     public var offsetY: Int
 
+    /// A pair; the map's fit inside the image is checked when training.
     public init(image: Image<Float>, imageName: String, labels: Image<UInt16>, labelsName: String, offsetX: Int = 0, offsetY: Int = 0) {
         self.image = image; self.imageName = imageName; self.labels = labels; self.labelsName = labelsName
         self.offsetX = offsetX; self.offsetY = offsetY
@@ -87,11 +96,15 @@ public struct LithologyTrainingPair: Sendable {
 /// A trained lithology classifier: the forest on block features and, for comparison, the
 /// grey-mean threshold baseline fitted on the same blocks.
 public struct LithologyModel: Sendable {
+    /// The options the model was trained with (block size and scale apply to the images it maps).
     public var options: LithologyOptions
     /// The porosity threshold used for the classes, and how it was chosen.
     public var porosityThreshold: Double
+    /// How the threshold was chosen: `given`, or the median porosity of the training blocks.
     public var thresholdSource: String
+    /// The forest on the block features (``Lithology/featureNames``); its classes are ``LithologyClass`` values.
     public var forest: RandomForest
+    /// The grey-mean threshold baseline fitted on the same blocks.
     public var baseline: LithologyBaseline
     /// Training blocks per class value.
     public var trainingCounts: [Int32: Int]
@@ -106,6 +119,9 @@ public struct LithologyBaseline: Sendable, Equatable {
     /// `classes.count − 1` thresholds, ascending.
     public var thresholds: [Double]
 
+    /// Fits the thresholds on one grey mean and one class value per training block (equal counts;
+    /// at least one block per class present).
+    /// - Complexity: O(classes × blocks log blocks) for the medians and the threshold searches.
     public static func fit(means: [Double], classes labels: [Int32]) -> LithologyBaseline {
         let present = Array(Set(labels)).sorted()
         func median(_ c: Int32) -> Double {
@@ -130,6 +146,7 @@ public struct LithologyBaseline: Sendable, Equatable {
         return LithologyBaseline(classes: ordered, thresholds: thresholds)
     }
 
+    /// The class of a block with grey mean `mean`: the first class whose upper threshold lies above it.
     public func predict(_ mean: Double) -> Int32 {
         var i = 0
         while i < thresholds.count && mean >= thresholds[i] { i += 1 }
@@ -139,17 +156,21 @@ public struct LithologyBaseline: Sendable, Equatable {
 
 /// The region map of one low-resolution image.
 public struct LithologyMap: Sendable {
+    /// Block rows mapped (the image height divided by the block side, rounded down).
     public var blockRows: Int
+    /// Block columns mapped.
     public var blockColumns: Int
     /// Block side in low-resolution pixels.
     public var blockSide: Int
     /// Where block (0, 0) starts (low-resolution pixels).
     public var originX: Int
+    /// Row where block (0, 0) starts (low-resolution pixels).
     public var originY: Int
     /// Class value per block, row-major.
     public var classes: [Int32]
     /// Forest probabilities per block, row-major over `classValues`.
     public var probabilities: [Float]
+    /// The forest's class values, in the order of each block's probabilities.
     public var classValues: [Int32]
     /// The baseline's class per block.
     public var baseline: [Int32]
@@ -159,11 +180,15 @@ public struct LithologyMap: Sendable {
 
 /// A suggested place for a high-resolution scan.
 public struct LithologyTarget: Sendable, Equatable {
+    /// 1-based rank, best first.
     public var rank: Int
+    /// Block row of the target in the map.
     public var blockRow: Int
+    /// Block column of the target in the map.
     public var blockColumn: Int
     /// Centre in low-resolution pixels.
     public var x: Double
+    /// Centre row in low-resolution pixels.
     public var y: Double
     /// Region classes present in the 3 × 3 blocks around it.
     public var classesAround: Int
@@ -239,6 +264,8 @@ public enum Lithology {
 
     /// Derives the classes, fits the forest and the baseline.
     /// - Throws: ``LithologyError`` when a map does not fit its image or fewer than two classes are found.
+    /// - Complexity: O(high-resolution map pixels) for the region classes, O(low-resolution pixels)
+    ///   for the block features, then the forest: about O(treeCount × blocks log blocks × √features).
     public static func train(_ pairs: [LithologyTrainingPair], options: LithologyOptions, progress: CleaveCore.Progress = .silent) throws -> LithologyModel {
         try options.validate()
         guard !pairs.isEmpty else { throw LithologyError.notEnoughTraining(reason: "no training pair (low-resolution image + high-resolution class map) was given") }
@@ -285,6 +312,7 @@ public enum Lithology {
 
     /// Maps a whole low-resolution image: blocks from the top-left corner; a right or bottom
     /// remainder narrower than a block is left unclassified.
+    /// - Complexity: O(pixels) for the block features plus O(blocks × treeCount × depth) for the forest.
     public static func map(_ image: Image<Float>, model: LithologyModel) -> LithologyMap {
         let side = model.options.lowResolutionBlock
         let rows = image.height / side, columns = image.width / side
@@ -300,6 +328,8 @@ public enum Lithology {
     /// Where to scan at high resolution: among the blocks whose 3 × 3 neighbourhood lies inside
     /// the sample (no outside block), those whose neighbourhood holds the most region classes,
     /// then the highest mean class entropy there; at least three blocks apart (Chebyshev), best first.
+    /// - Complexity: O(blocks × classes) for the entropies, O(blocks log blocks) to rank, and
+    ///   O(candidates × count) for the spacing check.
     public static func targets(_ map: LithologyMap, count: Int) -> [LithologyTarget] {
         let k = map.classValues.count
         let entropy: [Double] = (0..<map.classes.count).map { b in
@@ -339,6 +369,7 @@ public enum Lithology {
 
     /// Region-class accuracy of a map and of its baseline against the classes derived from a
     /// high-resolution map of the same field (blocks the map covers only).
+    /// - Complexity: O(pixels of the truth map) (``LithologyRegions/measure(_:options:)``).
     public static func score(_ map: LithologyMap, truth labels: Image<UInt16>, model: LithologyModel) -> LithologyScore {
         let measured = LithologyRegions.measure(labels, options: model.options)
         var score = LithologyScore()
@@ -353,12 +384,16 @@ public enum Lithology {
 
 /// Block counts behind an accuracy.
 public struct LithologyScore: Sendable, Equatable {
+    /// Blocks scored.
     public var blocks = 0
+    /// Blocks whose forest class equals the truth.
     public var forestCorrect = 0
+    /// Blocks whose baseline class equals the truth.
     public var baselineCorrect = 0
     /// Per truth class: blocks, forest correct, baseline correct.
     public var perClass: [Int32: (blocks: Int, forest: Int, baseline: Int)] = [:]
 
+    /// An empty score (nothing counted).
     public init() {}
 
     mutating func add(truth: Int32, forest: Int32, baseline: Int32) {
@@ -372,6 +407,7 @@ public struct LithologyScore: Sendable, Equatable {
         perClass[truth] = entry
     }
 
+    /// Adds the counts of `other` (e.g. another image's), class by class.
     public mutating func merge(_ other: LithologyScore) {
         blocks += other.blocks; forestCorrect += other.forestCorrect; baselineCorrect += other.baselineCorrect
         for (k, v) in other.perClass {
@@ -381,9 +417,12 @@ public struct LithologyScore: Sendable, Equatable {
         }
     }
 
+    /// Share of blocks the forest got right, 0…1 (NaN without blocks).
     public var forestAccuracy: Double { blocks > 0 ? Double(forestCorrect) / Double(blocks) : .nan }
+    /// Share of blocks the baseline got right, 0…1 (NaN without blocks).
     public var baselineAccuracy: Double { blocks > 0 ? Double(baselineCorrect) / Double(blocks) : .nan }
 
+    /// Equal counts, in total and per class (the tuple dictionary is not `Equatable` by itself).
     public static func == (a: LithologyScore, b: LithologyScore) -> Bool {
         a.blocks == b.blocks && a.forestCorrect == b.forestCorrect && a.baselineCorrect == b.baselineCorrect
             && a.perClass.keys.sorted() == b.perClass.keys.sorted()

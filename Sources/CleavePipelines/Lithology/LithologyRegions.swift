@@ -13,6 +13,7 @@ public enum LithologyClass: Int32, CaseIterable, Codable, Sendable {
     /// Elongated pores (cracks) make up a share of the block.
     case fracture = 4
 
+    /// The class's name in legends and tables (`outside`, `low porosity`, …).
     public var name: String {
         switch self {
         case .outside: return "outside"
@@ -27,6 +28,7 @@ public enum LithologyClass: Int32, CaseIterable, Codable, Sendable {
 public struct LithologyBlockTruth: Sendable, Equatable {
     /// Block row and column in the block grid.
     public var row: Int
+    /// Block column in the block grid.
     public var column: Int
     /// Share of the block's sample pixels (outside left out) that are pore; NaN when the block is all outside.
     public var porosity: Double

@@ -57,6 +57,9 @@ extension Locator {
     /// - Parameters:
     ///   - model: a saved model whose settings and film level apply (``LocatorOptions/applying(_:)``).
     /// - Throws: ``CleaveError`` for settings that do not fit the images.
+    /// - Complexity: O(pixels) for the film level, tile gains and flattening; the statistics O(pixels)
+    ///   each (the gradient ones O(pixels · σ), a GLCM adds O(levels²) per patch); sliding-window moments
+    ///   O(pixels) whatever the window size. Parallel over images or rows.
     public static func features(_ inputImages: [LocatorImage], options inputOptions: LocatorOptions, model: LocatorModel? = nil,
                                 progress: CleaveCore.Progress = .silent) throws -> LocatorFeatures {
         let requested = inputOptions.applying(model)
@@ -107,6 +110,10 @@ extension Locator {
     /// - Throws: ``CleaveError`` when `features` were computed with other sampling/feature
     ///   settings, or for settings that do not fit the data (k larger than the patch count, a
     ///   similarity reference that does not exist, …).
+    /// - Complexity: k-means O(restarts × iterations × patches × k × columns) (fitted on at most
+    ///   100 000 rows, then every row assigned); agglomerative O(patches²) time and memory; silhouettes
+    ///   O(silhouetteSampleSize² × columns) each, once more per k of ``LocatorOptions/kRange``;
+    ///   targets O(patches).
     public static func run(_ images: [LocatorImage], features: LocatorFeatures, options inputOptions: LocatorOptions,
                            model: LocatorModel? = nil, truth: LocatorTruth? = nil, silhouetteSampleSize: Int = 5_000,
                            findTargets: Bool = true, progress: CleaveCore.Progress = .silent) throws -> LocatorResult {

@@ -34,6 +34,8 @@ public enum Locator {
     ///   - truth: hand labels to score against (grid layouts).
     /// - Throws: ``CleaveError`` for settings that do not fit the data (grid finer than the image,
     ///   k larger than the patch count, a similarity reference that does not exist, …).
+    /// - Complexity: ``features(_:options:model:progress:)`` (O(pixels) per statistic) plus
+    ///   ``run(_:features:options:model:truth:silhouetteSampleSize:findTargets:progress:)`` (the clustering).
     public static func run(_ inputImages: [LocatorImage], options: LocatorOptions, model: LocatorModel? = nil,
                            truth: LocatorTruth? = nil, progress: CleaveCore.Progress = .silent) throws -> LocatorResult {
         let computed = try features(inputImages, options: options, model: model, progress: progress)

@@ -38,6 +38,7 @@ public struct FilmLevel: Sendable, Codable, Equatable, CustomStringConvertible {
 
     /// The film level in grey values.
     public var level: Double
+    /// Which population the level was taken from (and so what ``level`` means).
     public var method: Method
     /// Whether the two-population check passed (then ``method`` is ``Method/brightPopulation``).
     public var bimodal: Bool
@@ -49,6 +50,7 @@ public struct FilmLevel: Sendable, Codable, Equatable, CustomStringConvertible {
     public var darkShare: Double
     /// Medians of the populations below and at or above the split.
     public var darkMedian: Double
+    /// The median of the bright population (at or above ``threshold``); the film when ``bimodal``.
     public var brightMedian: Double
     /// Median of the whole sample.
     public var median: Double
@@ -72,6 +74,7 @@ public struct FilmLevel: Sendable, Codable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A grey value for the printed output: rounded to a whole number from magnitude 100 up, otherwise the Float's shortest form.
     public static func format(_ v: Double) -> String {
         v.magnitude >= 100 && v.magnitude < 1e15 ? String(Int(v.rounded())) : String(Float(v))
     }

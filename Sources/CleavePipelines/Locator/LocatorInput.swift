@@ -6,16 +6,20 @@ import Foundation
 public struct LocatorImage: Sendable {
     /// File name without folder (what patch tables and truth CSVs refer to).
     public var name: String
+    /// The path the image was read from, as given (empty when the image did not come from a file); used in warnings.
     public var path: String
     /// 0-based mosaic position, or nil when the layout is unknown.
     public var mosaicRow: Int?
+    /// 0-based mosaic column, or nil when the layout is unknown.
     public var mosaicColumn: Int?
     /// The samples as Float (exact for 8/16-bit files).
     public var image: Image<Float>
     /// True for 8/16-bit sources (enables exact counting statistics).
     public var integral: Bool
+    /// Physical pixel size from the file, or nil when it does not say.
     public var spacing: Spacing? { image.spacing }
 
+    /// An input image; `integral` must be true only when every sample is a whole number in 0…65535.
     public init(name: String, path: String = "", mosaicRow: Int? = nil, mosaicColumn: Int? = nil,
                 image: Image<Float>, integral: Bool) {
         self.name = name; self.path = path; self.mosaicRow = mosaicRow; self.mosaicColumn = mosaicColumn

@@ -128,20 +128,26 @@ public enum LocatorLines {
 public struct LocatorLineCheck: Sendable, Equatable, CustomStringConvertible {
     /// Whether the check ran (else ``reason`` says why not).
     public var applied: Bool
+    /// Why the check did not run (nil when it ran).
     public var reason: String?
     /// The cluster taken as film (the largest unpicked one) and its size.
     public var filmCluster: Int?
+    /// Patches in the film cluster (its quartiles are taken over these).
     public var filmPatches: Int = 0
     /// Quartiles of the film cluster's line strengths and the fence above which a patch joins the pick.
     public var lowerQuartile: Double = 0
+    /// Upper quartile (Q3) of the film cluster's line strengths.
     public var upperQuartile: Double = 0
+    /// The fence Q3 + ``LocatorLines/fenceInterquartileRanges`` × (Q3 − Q1): a line strength above it joins the pick.
     public var fence: Double = 0
     /// Patches tested (clustered, not picked) and patches added to the pick.
     public var candidates: Int = 0
+    /// Patches added to the pick (line strength above ``fence``).
     public var added: Int = 0
 
     static func skipped(_ reason: String) -> LocatorLineCheck { LocatorLineCheck(applied: false, reason: reason) }
 
+    /// One line for the printed output: patches added and the fence, or why the check did not run.
     public var description: String {
         guard applied, let film = filmCluster else { return "not applied: " + (reason ?? "off") }
         return "\(added) of \(candidates) unpicked patches added (dark-line strength above the fence "

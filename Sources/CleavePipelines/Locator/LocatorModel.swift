@@ -14,20 +14,31 @@ public struct LocatorModel: Sendable, Codable {
     /// version-1 files still load (no normalisation). 3: the optional ``classifier`` (a Cleave
     /// that ignored it would cluster instead of classifying); version-1 and -2 files load with none.
     public static let formatVersion = 3
+    /// Always `cleave-locator-model`; ``load(_:)`` refuses files that say otherwise.
     public var format: String = "cleave-locator-model"
+    /// The file's format version (≤ ``formatVersion`` to load).
     public var version: Int = LocatorModel.formatVersion
+    /// The Cleave version that wrote the file (for people reading it; not checked).
     public var cleaveVersion: String = CleaveCore.cleaveVersion
+    /// How the model's patches or windows were taken (a grid run applying it keeps its own grid).
     public var sampling: LocatorOptions.Sampling
+    /// The statistics measured per patch, in the order of the scaler's columns.
     public var features: [PatchStatistic]
+    /// Settings of the statistics (gradient σ, GLCM distance and levels) new images are measured with.
     public var statistics: PatchStatisticsOptions
+    /// Per-feature scaling fitted on the model's data (after ``tails`` when present).
     public var scaler: FittedScaler
+    /// PCA fitted on the scaled features when the run reduced with PCA; nil otherwise (NMF is not replayed).
     public var pca: FittedPCA?
     /// Cluster centres in the scaled (and PCA) space, canonical order.
     public var centroids: Matrix
+    /// Index of the picked cluster (row of ``centroids``).
     public var picked: Int
     /// Mean raw feature values of the picked cluster (for people reading the file).
     public var pickedSignature: [String: Double]
+    /// Whether dark patches (grid bars, black areas) were set aside before clustering; applying the model does the same.
     public var excludeDark: Bool
+    /// Reach of the dark exclusion, in patches (see ``LocatorOptions/darkMargin``).
     public var darkMargin: Int
     /// Whether the features were taken on the flattened image (nil in models saved before the option existed = false).
     public var flattenBackground: Bool?
@@ -124,6 +135,7 @@ public struct LocatorModel: Sendable, Codable {
         return nil
     }
 
+    /// A model from a finished run; ``Locator`` builds it (``LocatorResult/model``), ``load(_:)`` checks a file's consistency.
     public init(sampling: LocatorOptions.Sampling, features: [PatchStatistic], statistics: PatchStatisticsOptions,
                 scaler: FittedScaler, pca: FittedPCA?, centroids: Matrix, picked: Int, pickedSignature: [String: Double],
                 excludeDark: Bool, darkMargin: Int, flattenBackground: Bool?, tails: FittedScaler?,

@@ -23,7 +23,9 @@ public struct LocatorMontage: Sendable {
     /// The convention stage coordinates are computed with (written into the outputs).
     public static let stageConvention = "stage = piece StagePosition + (pixel - piece centre) x PixelSpacing; image x -> +stage X, MRC y (stored row order) -> +stage Y; SerialEM's stage-to-camera matrix is not applied (not in the .mdoc)"
 
+    /// The montage's MRC stack.
     public var mrcPath: String
+    /// The `.mdoc` contents: pieces, their coordinates, pixel spacing and stage positions.
     public var metadata: SerialEMMontage
     /// The tiles the Locator sees, one per usable piece.
     public var images: [LocatorImage]
@@ -140,17 +142,25 @@ public struct LocatorMontage: Sendable {
         public var id: Int
         /// The Locator's rank (as in `targets.csv`).
         public var rank: Int
+        /// The target's Locator score (mean heat of its patches, 0…1).
         public var score: Double
+        /// Stage X in µm (see ``LocatorMontage/stageConvention``).
         public var stageX: Double
+        /// Stage Y in µm.
         public var stageY: Double
+        /// Stage Z of the piece, µm (from the `.mdoc`).
         public var stageZ: Double
         /// The tile name and its MRC section.
         public var piece: String
+        /// 0-based MRC section of the piece.
         public var section: Int
         /// Position in the piece (pixels, as stored) and in the montage (pixels).
         public var pixelX: Double
+        /// Row position in the piece, pixels as stored.
         public var pixelY: Double
+        /// Column position in the montage, pixels (piece coordinate + position in the piece).
         public var montageX: Double
+        /// Row position in the montage, pixels.
         public var montageY: Double
         /// Radius of a disc with the target's area, µm.
         public var radius: Double

@@ -11,6 +11,7 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
         /// A window around every `stride`-th pixel (odd size).
         case window(size: Int, stride: Int)
 
+        /// `grid RxC` or `patch size N` for patches, `window SIZE stride STRIDE` for sliding windows.
         public var description: String {
             switch self {
             case .patches(let layout): return layout.description
@@ -28,6 +29,7 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
 
     /// Transformation between scaling and clustering.
     public enum Reduction: Sendable, Codable, Equatable, CustomStringConvertible {
+        /// No reduction: cluster the scaled features.
         case none
         /// PCA keeping this many components.
         case pca(Int)
@@ -36,6 +38,7 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
         /// NMF with this many components (on min-max scaled features, which are non-negative).
         case nmf(Int)
 
+        /// `none`, `pca N`, `pca FRACTION` or `nmf N`.
         public var description: String {
             switch self {
             case .none: return "none"
@@ -48,23 +51,35 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
 
     /// A patch named by the user as "this is what I look for": image name, patch row, patch column (0-based).
     public struct Reference: Sendable, Codable, Equatable, CustomStringConvertible {
+        /// File name of the image (as in ``LocatorImage/name``).
         public var image: String
+        /// 0-based patch row in that image's grid.
         public var row: Int
+        /// 0-based patch column in that image's grid.
         public var column: Int
+        /// A reference patch; the Locator checks that the image and patch exist when it runs.
         public init(image: String, row: Int, column: Int) { self.image = image; self.row = row; self.column = column }
         /// `IMAGE:ROW:COL`, as ``LocatorSettings/similarTo`` takes it.
         public var description: String { "\(image):\(row):\(column)" }
     }
 
+    /// Grid patches (default 8 × 8 per image) or sliding windows.
     public var sampling: Sampling
+    /// Statistics measured per patch or window, in this column order (default ``PatchStatistic/defaults``).
     public var features: [PatchStatistic]
+    /// Per-feature scaling before clustering (default z-score).
     public var scaler: Scaler
+    /// Dimension reduction between scaling and clustering (default none).
     public var reduction: Reduction
+    /// Clustering algorithm (default k-means).
     public var method: Method
+    /// Linkage of agglomerative clustering (default Ward; ignored by k-means).
     public var linkage: Linkage
+    /// Distance of agglomerative clustering (default euclidean; Ward needs euclidean).
     public var metric: Metric
     /// Clusters (k), ≥ 1. In ``excludeDark`` mode the dark group comes on top.
     public var clusterCount: Int
+    /// Seed of every random choice (k-means++, sampling), so a run repeats exactly (default 0).
     public var seed: UInt64
     /// Two-step mode: find black / partly black patches first, exclude them plus ``darkMargin``.
     /// Sliding windows instead measure the film only (the pixels of border-touching black regions
@@ -81,6 +96,7 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
     public var similarityThreshold: Double
     /// Silhouette table over this k range (nil = none).
     public var kRange: ClosedRange<Int>?
+    /// Settings of the patch statistics: dark threshold (set by the run from the film level), gradient σ, GLCM distance and levels.
     public var statistics: PatchStatisticsOptions
     /// Divide out slow background variations (illumination, film thickness) before the
     /// statistics, so they measure contrast against the local film (`LocatorBackground`).
@@ -109,6 +125,7 @@ public struct LocatorOptions: Sendable, Codable, Equatable {
     /// reported as ``LocatorResult/lineCheck``). On by default; clusters and labels are unchanged.
     public var lineCheck: Bool = true
 
+    /// Options with the command line's defaults; ``validate()`` checks them (the Locator calls it).
     public init(sampling: Sampling = .patches(.grid(rows: 8, columns: 8)), features: [PatchStatistic] = PatchStatistic.defaults,
                 scaler: Scaler = .zScore, reduction: Reduction = .none, method: Method = .kmeans,
                 linkage: Linkage = .ward, metric: Metric = .euclidean, clusterCount: Int = 3, seed: UInt64 = 0,

@@ -29,6 +29,7 @@ public enum LocatorOutput {
         /// the RGB pixels), 1…9 = compressed with adaptive row filters (about half the size for
         /// TEM tiles, each picture ~10–20× slower to write).
         public var pictureCompression: Int
+        /// Drawing settings; defaults: 40 % colour, mosaic ≤ 4096 px, pictures on, stored (uncompressed) PNGs. `pictureCompression` must be 0…9 (a precondition).
         public init(opacity: Double = 0.4, mosaicMaxSide: Int = 4096, pictures: Bool = true, pictureCompression: Int = 0) {
             precondition((0...9).contains(pictureCompression), "LocatorOutput.Style: pictureCompression must be 0…9, got \(pictureCompression)")
             self.opacity = opacity; self.mosaicMaxSide = mosaicMaxSide; self.pictures = pictures
@@ -50,6 +51,7 @@ public enum LocatorOutput {
 
     /// Writes every output file. `imageSpacing` comes from the inputs.
     /// - Throws: ``CleaveError`` when the folder cannot be created or a file not written.
+    /// - Complexity: O(pixels) per picture and label image, O(patches × features) for the tables.
     public static func write(_ result: LocatorResult, images: [LocatorImage], to directory: String, style: Style = Style(),
                              writePatchTable: Bool? = nil, extraSummary: [String: Any] = [:], progress: CleaveCore.Progress = .silent) throws {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {

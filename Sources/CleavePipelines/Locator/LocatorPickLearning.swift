@@ -32,6 +32,7 @@ public struct LocatorClassifier: Sendable, Codable, Equatable {
     /// Training rows per cluster number (0…k−1).
     public var trainingClusterSizes: [Int]
 
+    /// A classifier as ``Locator/learnPicks(_:labels:picked:name:progress:)`` builds it; a loaded model checks its consistency.
     public init(forest: RandomForest, picked: [Int32], pickedName: String?, trainingPatches: Int, trainingClusterSizes: [Int]) {
         self.forest = forest; self.picked = picked; self.pickedName = pickedName
         self.trainingPatches = trainingPatches; self.trainingClusterSizes = trainingClusterSizes
@@ -107,6 +108,8 @@ extension Locator {
     ///   - name: what the user called the picked clusters.
     /// - Throws: ``CleaveError`` naming the field when the run cannot teach a classifier (a
     ///   similarity run, fewer than two clusters with patches, a pick without patches).
+    /// - Complexity: one random forest of 100 trees on at most ``pickTrainingRowLimit`` patches:
+    ///   about O(trees × rows log rows × √features).
     public static func learnPicks(_ result: LocatorResult, labels overriding: [Int32]? = nil, picked overridingPick: [Int]? = nil,
                                   name: String? = nil, progress: CleaveCore.Progress = .silent) throws -> LocatorModel {
         var model = result.model

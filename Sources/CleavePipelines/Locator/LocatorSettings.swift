@@ -13,10 +13,12 @@ public struct LocatorOptionError: Error, Equatable, Sendable, CustomStringConver
     /// Why it cannot be used, and what would work.
     public let reason: String
 
+    /// An error for `field`; `value` as the user gave it (nil for a missing field or a bad combination).
     public init(field: String, value: String?, reason: String) {
         self.field = field; self.value = value; self.reason = reason
     }
 
+    /// `field value: reason` (or `field: reason` without a value), one line.
     public var description: String { value.map { "\(field) \($0): \(reason)" } ?? "\(field): \(reason)" }
 }
 
@@ -27,7 +29,9 @@ public struct LocatorOptionError: Error, Equatable, Sendable, CustomStringConver
 public struct LocatorSettings: Codable, Sendable, Equatable {
     /// `grid` or `window`; nil = `window` when ``windowSize`` is given, else `grid`.
     public var mode: String?
+    /// Patch rows of the grid per image (``Limits/gridSide``; default 8).
     public var gridRows: Int?
+    /// Patch columns of the grid per image (``Limits/gridSide``; default 8).
     public var gridColumns: Int?
     /// Square patches of this many pixels instead of a rows × columns grid.
     public var patchSize: Int?
@@ -43,52 +47,81 @@ public struct LocatorSettings: Codable, Sendable, Equatable {
     public var reduce: String?
     /// `kmeans` or `agglomerative`.
     public var algorithm: String?
+    /// Agglomerative linkage: `ward`, `complete`, `average` or `single` (default `ward`).
     public var linkage: String?
+    /// Agglomerative distance: `euclidean`, `cosine` or `manhattan` (default `euclidean`; `ward` needs `euclidean`).
     public var metric: String?
+    /// Clusters k (``Limits/clusterCount``; default 3).
     public var clusterCount: Int?
+    /// Random seed (default 0).
     public var seed: UInt64?
     /// nil = automatic (on when the film level check finds black areas).
     public var excludeDark: Bool?
+    /// Reach, in patches (Chebyshev distance within an image), around dark grid patches in which patches holding any black pixel are excluded too (``Limits/darkMargin``; default 1).
     public var darkMargin: Int?
     /// Cluster of interest as numbered in the legend; nil = automatic.
     public var pick: Int?
     /// `IMAGE:ROW:COL`.
     public var similarTo: String?
+    /// Cosine similarity (−1…1) at or above which a patch is picked in similarity mode (default 0.8).
     public var similarityThreshold: Double?
     /// `A-B`: a silhouette table over k.
     public var kRange: String?
+    /// Gaussian σ of the gradient-magnitude statistics, in pixels (> 0, ≤ 256; default 2).
     public var gradientSigma: Double?
+    /// GLCM pixel-pair distance in pixels (``Limits/glcmDistance``; default 1).
     public var glcmDistance: Int?
+    /// GLCM grey levels after quantisation (``Limits/glcmLevels``; default 32).
     public var glcmLevels: Int?
+    /// Divide out slow background variations before the statistics (``LocatorOptions/flattenBackground``); nil = off.
     public var flatten: Bool?
+    /// Compress heavy feature tails before scaling (``LocatorOptions/compressTails``); nil = off.
     public var compressTails: Bool?
+    /// Scale each tile to the set's film level (``LocatorOptions/normalizeTiles``); nil = on.
     public var normalizeTiles: Bool?
     /// Thin dark lines (fibres) join the automatic pick (``LocatorOptions/lineCheck``); nil = on.
     public var lineCheck: Bool?
 
+    /// Settings with every field nil: all defaults.
     public init() {}
 
     /// The values used for fields left out, shared by the command line's help and the API.
     public enum Defaults {
+        /// Grid rows and columns per image.
         public static let gridRows = 8, gridColumns = 8
+        /// Sliding window side and step, in pixels.
         public static let windowSize = 31, windowStride = 1
+        /// Clusters k.
         public static let clusterCount = 3
+        /// Dark margin, in patches.
         public static let darkMargin = 1
+        /// Cosine similarity at or above which a patch is picked.
         public static let similarityThreshold = 0.8
+        /// Gradient σ (pixels), GLCM pair distance (pixels) and GLCM grey levels.
         public static let gradientSigma = 2.0, glcmDistance = 1, glcmLevels = 32
     }
 
     /// The ranges every caller gets (one place, so the command line and the workbench agree).
     public enum Limits {
+        /// Grid rows or columns per image.
         public static let gridSide = 1...512
+        /// Side of square patches, in pixels.
         public static let patchSize = 4...16_384
+        /// Sliding window side, in pixels (odd values only).
         public static let windowSize = 3...1025
+        /// Step between sliding windows, in pixels.
         public static let windowStride = 1...4096
+        /// Clusters k (also the upper end of a `kRange`).
         public static let clusterCount = 1...64
+        /// Number of feature names in ``LocatorSettings/features``.
         public static let featureCount = 1...40
+        /// Components of a PCA or NMF reduction.
         public static let components = 1...64
+        /// Dark margin, in patches.
         public static let darkMargin = 0...64
+        /// GLCM pixel-pair distance, in pixels.
         public static let glcmDistance = 1...64
+        /// GLCM grey levels.
         public static let glcmLevels = 2...256
     }
 

@@ -5,15 +5,24 @@ import Foundation
 /// columns `image,grid_rows,grid_cols,row,col,class` (row/col 0-based within the tile; the
 /// grid columns are optional and checked against the run's layout when present).
 public struct LocatorTruth: Sendable {
+    /// One labelled patch (one line of the CSV).
     public struct Label: Sendable, Equatable {
+        /// The tile's file name (matched with or without its extension).
         public var image: String
+        /// Grid rows of the labelling (checked against the run's grid when given).
         public var gridRows: Int?
+        /// Grid columns of the labelling (checked against the run's grid when given).
         public var gridColumns: Int?
+        /// 0-based patch row within the tile.
         public var row: Int
+        /// 0-based patch column within the tile.
         public var column: Int
+        /// The class name.
         public var label: String
     }
+    /// The CSV file the labels came from (named in errors).
     public var path: String
+    /// Labels in file order.
     public var labels: [Label]
     /// Distinct class names, sorted.
     public var classes: [String]

@@ -25,15 +25,22 @@ import Darwin
 /// scored higher on clean slices than 0.6 (0.893 against 0.882) and as well with the artefacts
 /// (0.838 against 0.841), see bench/unet/RESULTS.md.
 public struct NeuralAugmentation: Codable, Sendable, Equatable {
+    /// Mirror left–right with probability ½ (image and labels together).
     public var flips = true
+    /// Rotate by 0, 90, 180 or 270° at random (image and labels together).
     public var rotations = true
+    /// Per-detector gain and offset (see the type's description).
     public var intensity = true
+    /// A linear illumination ramp along a random direction.
     public var shading = true
+    /// Synthetic FIB curtains: per-column offsets along image columns.
     public var curtaining = true
+    /// Gaussian or Poisson-like noise.
     public var noise = true
     /// Chance that each intensity kind is applied to a patch.
     public var probability = 0.4
 
+    /// Augmentation with the given kinds; by default every kind on, each intensity kind with probability 0.4.
     public init(flips: Bool = true, rotations: Bool = true, intensity: Bool = true, shading: Bool = true,
                 curtaining: Bool = true, noise: Bool = true, probability: Double = 0.4) {
         self.flips = flips; self.rotations = rotations; self.intensity = intensity; self.shading = shading

@@ -39,6 +39,8 @@ public enum NeuralFlattening {
     ///
     /// A plane whose bright half has no positive median carries no multiplicative gain to remove and
     /// is left as it is.
+    /// - Complexity: O(width × height) for the block medians and the interpolation, plus the
+    ///   Gaussian-weighted fit over the (width / f) × (height / f) blocks (f = σ / 8).
     public static func flatten(_ values: inout [Float], width: Int, height: Int, sigma: Double) {
         guard let light = illumination(values, width: width, height: height, sigma: sigma) else { return }
         let average = Float(light.reduce(0.0) { $0 + Double($1) } / Double(light.count))

@@ -2,9 +2,12 @@ import CleaveCore
 
 /// The intensity window of one detector channel: `low` maps to −1 and `high` to +1.
 public struct IntensityWindow: Codable, Sendable, Equatable {
+    /// Grey value (after flat-field correction, if any) that maps to −1.
     public var low: Float
+    /// Grey value that maps to +1; a window with `high ≤ low` maps everything to 0.
     public var high: Float
 
+    /// A window from `low` to `high` grey values.
     public init(low: Float, high: Float) {
         self.low = low
         self.high = high
@@ -36,6 +39,8 @@ public struct NeuralInputSpec: Codable, Sendable, Equatable {
     /// (``NeuralFlattening``); nil: none. The windows are measured on corrected planes.
     public var flattening: Double?
 
+    /// A spec; there must be one window per detector channel (a precondition). `slices` is checked
+    /// against ``allowedSlices`` by ``checkSlices(_:depth:source:forModel:)``, not here.
     public init(detectorChannels: Int, slices: Int, percentiles: [Double] = [1, 99], windows: [IntensityWindow],
                 flattening: Double? = nil) {
         precondition(windows.count == detectorChannels, "NeuralInputSpec: \(windows.count) windows for \(detectorChannels) channels")

@@ -2,11 +2,16 @@ import CleaveCore
 
 /// A plane of network input: `channels × height × width` Floats, channel-major (one `Tensor` item).
 public struct NeuralPlane: Sendable, Equatable {
+    /// Channels (detectors × slices for network input).
     public var channels: Int
+    /// Columns per channel, pixels.
     public var width: Int
+    /// Rows per channel, pixels.
     public var height: Int
+    /// The `channels × height × width` values, channel-major, column fastest.
     public var values: [Float]
 
+    /// A plane; `values.count` must be `channels × width × height` (a precondition).
     public init(channels: Int, width: Int, height: Int, values: [Float]) {
         precondition(values.count == channels * width * height, "NeuralPlane: \(values.count) values for \(channels)×\(height)×\(width)")
         self.channels = channels; self.width = width; self.height = height; self.values = values
@@ -28,7 +33,9 @@ public struct NeuralPlane: Sendable, Equatable {
 /// (stacks are never converted to Float as a whole). Keeps the last few normalised detector planes
 /// so walking a stack plane by plane converts each plane once.
 public final class NeuralPlaneSource {
+    /// The image the planes are taken from (in memory or streamed).
     public let input: PixelClassifierInput
+    /// Channels, slices, windows and flat-field correction applied to every plane.
     public let spec: NeuralInputSpec
     private var cache: [Int: [Float]] = [:] // key: plane * channels + detector
     private var order: [Int] = []

@@ -22,10 +22,14 @@ import Darwin
 /// With a halo at least the network's receptive radius, every kept pixel sees exactly the context
 /// it sees in whole-image inference, so tiled and whole-image results agree to float rounding.
 public struct NeuralTiling: Sendable, Equatable {
+    /// Kept pixels per tile and axis (≥ 16; rounded down to the network's size multiple); an axis no longer than that is one tile.
     public var tileSize: Int
+    /// Pixels by which neighbouring kept areas overlap and are blended (0…tileSize / 4).
     public var overlap: Int
+    /// Context in pixels computed around each kept area and then dropped (≥ 0; at least the network's receptive radius for seamless results).
     public var halo: Int
 
+    /// A tiling; the ranges above are preconditions.
     public init(tileSize: Int = 1024, overlap: Int = 32, halo: Int) {
         precondition(tileSize >= 16 && overlap >= 0 && overlap * 4 <= tileSize && halo >= 0,
                      "NeuralTiling: tileSize \(tileSize) ≥ 16, overlap \(overlap) ≤ tileSize/4, halo \(halo) ≥ 0")
@@ -84,6 +88,8 @@ public struct NeuralTiling: Sendable, Equatable {
     ///
     /// The plane is first mirrored out to multiples of `multiple` on the right and bottom (whole-image
     /// inference does the same), then cut into tiles (see the type's description).
+    /// - Complexity: one `forward` call per tile, on (tileSize + 2 · halo)² pixels at most; the blend
+    ///   O(classes × pixels).
     public func probabilities(of plane: NeuralPlane, classCount: Int, multiple: Int,
                               forward: (Tensor) throws -> Tensor) rethrows -> [Float] {
         let width = plane.width, height = plane.height

@@ -4,6 +4,7 @@ import CleaveCore
 public struct LabelledCrop: Sendable {
     /// "<labels name> plane z rows a..<b".
     public var name: String
+    /// Normalised network input of the crop's rows (the whole plane when validation is held out in blocks).
     public var plane: NeuralPlane
     /// Class index per pixel (into the model's classes), −1 where unlabelled.
     public var labels: [Int32]
@@ -29,9 +30,13 @@ public struct NeuralTrainingSet: Sendable {
     /// Fewest labelled pixels the validation part (and the training part) must hold.
     public static let minimumSplitPixels = 200
 
+    /// The classes, in model order (crop labels index into it).
     public let classes: [PixelClass]
+    /// How planes were normalised (windows measured on the training images).
     public let spec: NeuralInputSpec
+    /// Crops the training patches are drawn from.
     public let training: [LabelledCrop]
+    /// Crops the validation scores are computed on; their labelled pixels are never training pixels.
     public let validation: [LabelledCrop]
     /// Per class: codes `crop << 32 | pixel` of the labelled training pixels.
     let positions: [[Int]]

@@ -13,23 +13,31 @@ import Darwin
 public enum UNetExperiment {
     /// One point of the grid.
     public struct Variant: Codable, Sendable, Equatable, CustomStringConvertible {
+        /// Resolution levels of the U-Net, bottleneck included (``UNetConfiguration/depth``).
         public var depth: Int
+        /// Channels of the first level (``UNetConfiguration/baseWidth``).
         public var baseWidth: Int
         /// The first `channels` detector channels of the inputs are used.
         public var channels: Int
+        /// Neighbouring slices per detector: 1, 3 or 5.
         public var slices: Int
+        /// A grid point; values are checked when ``UNetExperiment/run(_:classes:tests:variants:options:log:)`` validates the options.
         public init(depth: Int, baseWidth: Int, channels: Int, slices: Int) {
             self.depth = depth; self.baseWidth = baseWidth; self.channels = channels; self.slices = slices
         }
+        /// `d<depth>-w<baseWidth>-c<channels>-s<slices>`, e.g. `d4-w16-c1-s3` (the CSV's `variant` column).
         public var description: String { "d\(depth)-w\(baseWidth)-c\(channels)-s\(slices)" }
     }
 
     /// Planes of an image with true labels to test on.
     public struct TestImage: Sendable {
+        /// The test image (its first `channels` channels are used per variant).
         public var input: PixelClassifierInput
         /// Truth label values, whole image (0 = unknown, not scored).
         public var truth: [Int32]
+        /// 0-based planes scored.
         public var planes: [Int]
+        /// A test image; `truth` must hold one value per pixel of the whole image.
         public init(input: PixelClassifierInput, truth: [Int32], planes: [Int]) {
             self.input = input; self.truth = truth; self.planes = planes
         }
@@ -37,14 +45,23 @@ public enum UNetExperiment {
 
     /// The result of one variant.
     public struct Row: Sendable {
+        /// The grid point.
         public var variant: Variant
+        /// Training steps run.
         public var steps: Int
+        /// The step whose weights were kept (best validation mean IoU).
         public var bestStep: Int
+        /// Wall-clock training seconds.
         public var seconds: Double
+        /// Process CPU seconds (all threads) of training the variant.
         public var cpuSeconds: Double
+        /// The model's classes, in the order of the per-class scores.
         public var classes: [PixelClass]
+        /// Validation mean IoU of the kept weights (nil without validation).
         public var validationMeanIoU: Double?
+        /// Validation IoU per class (NaN for classes neither labelled nor predicted there).
         public var validationIoU: [Double]?
+        /// Scores on the test planes (nil without test images).
         public var test: SegmentationScores?
     }
 

@@ -15,6 +15,8 @@ import CleaveNeural
 public enum UNetOutputs {
     /// Classifies `input` and writes its outputs; returns the class areas.
     /// - Throws: ``CleaveError`` when the input does not fit the model or a file cannot be written.
+    /// - Complexity: ``UNetSegmenter/probabilities(_:)`` once per plane, O(classes × pixels) to write;
+    ///   memory: the input, the labels and one plane of probabilities.
     public static func write(_ input: PixelClassifierInput, model: UNetSegmenterModel, segmenter: UNetSegmenter,
                              directory: String, stem: String, options: PixelClassificationOutputOptions = PixelClassificationOutputOptions(),
                              progress: CleaveCore.Progress = .silent) throws -> ClassFractions {
@@ -123,6 +125,8 @@ public enum UNetOutputs {
     /// (x, y, width, height and the planes z..<z+depth), in memory — the workbench's prediction.
     /// Every plane is classified whole, so a region equals the same crop of a whole-image result.
     /// - Throws: ``CleaveError`` when the input does not fit the model or the region the image.
+    /// - Complexity: every plane of the region classified whole (``UNetSegmenter/probabilities(_:)``),
+    ///   so the cost is that of the region's planes, not of the region's pixels.
     public static func predict(_ input: PixelClassifierInput, model: UNetSegmenterModel, segmenter: UNetSegmenter,
                                region: Region, progress: CleaveCore.Progress = .silent) throws -> PixelPrediction {
         let shape = input.spatialShape

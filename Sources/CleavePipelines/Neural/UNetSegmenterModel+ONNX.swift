@@ -5,7 +5,9 @@ import Foundation
 extension UNetSegmenterModel {
     /// What `cleave export` writes and why (see ``writeONNX(to:testData:)``).
     public struct ONNXExportSummary: Sendable {
+        /// The ONNX file written.
         public var path: String
+        /// Size of the ONNX file in bytes.
         public var bytes: Int
         /// The test-data folder, when written.
         public var testData: String?

@@ -16,11 +16,16 @@ import CleaveNeural
 /// Prediction feeds plane z of an image as `detectors × slices` channels (planes z−h…z+h,
 /// mirrored at the stack ends), each detector mapped through its window to −1…1.
 public struct UNetSegmenterModel: Codable {
+    /// The version of this file layout.
     public static let currentFormatVersion = 1
+    /// The `kind` tag every U-Net model file carries.
     public static let kindTag = "cleave.unet-segmenter"
 
+    /// Always ``kindTag``; ``read(path:)`` refuses other files.
     public let kind: String
+    /// The file layout's version (``currentFormatVersion`` when written).
     public let formatVersion: Int
+    /// Cleave version that trained the model.
     public let cleaveVersion: String
     /// Classes in the network's output order (ascending label value).
     public let classes: [PixelClass]
@@ -33,6 +38,8 @@ public struct UNetSegmenterModel: Codable {
     /// The network's parameters.
     public let weights: UNetWeights
 
+    /// A model from a finished training run; the architecture must take `input`'s network channels and
+    /// give one output per class (a precondition).
     public init(classes: [PixelClass], input: NeuralInputSpec, architecture: UNetConfiguration,
                 training: UNetTrainingSummary, weights: UNetWeights) {
         precondition(architecture.classes == classes.count && architecture.inputChannels == input.networkChannels,
@@ -116,27 +123,39 @@ public struct UNetSegmenterModel: Codable {
 
 /// What a U-Net was trained on and how (provenance; prediction does not use it).
 public struct UNetTrainingSummary: Codable, Sendable, Equatable {
+    /// Names of the training images.
     public var images: [String]
     /// Labelled training / validation pixels per class.
     public var trainingPixels: [Int]
+    /// Labelled validation pixels per class (zeros without validation).
     public var validationPixels: [Int]
+    /// The options training ran with.
     public var options: UNetTrainingOptions
     /// Steps run, and the step whose weights were kept (best validation mIoU).
     public var steps: Int
+    /// The kept step (the last step when there was no validation).
     public var bestStep: Int
     /// Validation scores of the kept weights (nil without validation).
     public var validationMeanIoU: Double?
+    /// Validation IoU per class of the kept weights (NaN for classes neither labelled nor predicted there).
     public var validationIoU: [Double]?
+    /// Wall-clock training seconds (summed over resumed runs).
     public var seconds: Double
+    /// Every validation pass, in order.
     public var history: [UNetEvaluation]
 }
 
 /// One validation pass during training.
 public struct UNetEvaluation: Codable, Sendable, Equatable {
+    /// Steps done when the pass ran.
     public var step: Int
+    /// Mean training batch loss since the previous pass.
     public var loss: Double
+    /// Mean over classes of the validation IoU (classes left out where NaN).
     public var meanIoU: Double
+    /// Validation IoU per class (NaN for classes neither labelled nor predicted).
     public var iou: [Double]
+    /// Training seconds elapsed at the pass (counting earlier runs of a resumed training).
     public var seconds: Double
 }
 

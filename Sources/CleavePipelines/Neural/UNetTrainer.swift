@@ -15,19 +15,33 @@ import CleaveNeural
 public enum UNetTrainer {
     /// A training run's state on disk (`--checkpoint`), written after every validation pass.
     public struct Checkpoint: Codable {
+        /// The `kind` tag of checkpoint files.
         public static let kindTag = "cleave.unet-checkpoint"
+        /// Always ``kindTag``; a checkpoint of another kind is refused on resume.
         public var kind = Checkpoint.kindTag
+        /// The options of the run (the architecture must match to resume).
         public var options: UNetTrainingOptions
+        /// The classes, in network output order (must match to resume).
         public var classes: [PixelClass]
+        /// Channels, slices and windows of the input.
         public var input: NeuralInputSpec
+        /// Steps done.
         public var step: Int
+        /// Training seconds so far (summed over resumed runs).
         public var seconds: Double
+        /// The network's current weights.
         public var weights: UNetWeights
+        /// The optimiser with its moments and step count.
         public var optimizer: AdamW
+        /// The best weights so far (by validation mean IoU; the moving average when used), nil before the first pass.
         public var best: UNetWeights?
+        /// The step of ``best``.
         public var bestStep: Int
+        /// Validation mean IoU of ``best`` (−1 before the first pass).
         public var bestScore: Double
+        /// Validation passes since ``best`` improved (training stops at ``UNetTrainingOptions/patience``).
         public var sinceBest: Int
+        /// Every validation pass so far.
         public var history: [UNetEvaluation]
         /// The moving average of the weights (``UNetTrainingOptions/weightAveraging``), if used.
         public var average: UNetWeights?
@@ -35,8 +49,11 @@ public enum UNetTrainer {
 
     /// Where to keep a checkpoint and whether to start from it.
     public struct CheckpointPolicy: Sendable {
+        /// The checkpoint file; nil = no checkpoint.
         public var path: String?
+        /// Continue from the checkpoint when the file exists (a fresh start otherwise).
         public var resume: Bool
+        /// A policy; by default no checkpoint.
         public init(path: String? = nil, resume: Bool = false) {
             self.path = path
             self.resume = resume
@@ -64,6 +81,9 @@ public enum UNetTrainer {
     ///   - onStep: called after every step; an error it throws stops training and is rethrown
     ///     (a cancelled job).
     /// - Throws: ``CleaveError`` for invalid options or an unusable checkpoint; whatever `onStep` throws.
+    /// - Complexity: per step a forward and backward pass over `batchSize` patches, about
+    ///   O(batchSize × patchSize² × depth × baseWidth²) multiply-adds; per validation pass one
+    ///   inference of every validation crop (see ``UNetSegmenter/probabilities(_:)``).
     public static func train(_ set: NeuralTrainingSet, options: UNetTrainingOptions, images: [String],
                              checkpoint: CheckpointPolicy = CheckpointPolicy(),
                              log: (String) -> Void = { _ in },
@@ -231,9 +251,13 @@ public enum UNetTrainer {
 
 /// Runs a network over whole planes with ``NeuralTiling``.
 public struct UNetSegmenter {
+    /// The network (not thread-safe: one plane at a time per segmenter).
     public let network: UNet
+    /// Output classes of the network.
     public let classCount: Int
+    /// Tile sides are multiples of this (2^(depth − 1), the network's poolings).
     public let multiple: Int
+    /// How planes are cut into tiles (default 1024-pixel tiles, 32-pixel overlap, halo = the receptive radius).
     public var tiling: NeuralTiling
 
     /// - Parameter depth: the network's poolings (sets the size multiple and the exact halo).
@@ -259,6 +283,8 @@ public struct UNetSegmenter {
     public var views = 1
 
     /// Class probabilities `classCount × height × width` of a plane.
+    /// - Complexity: O(views × pixels × depth × baseWidth²) multiply-adds, plus the halo recomputed
+    ///   around every tile; memory O(classes × pixels) plus one tile's activations.
     public func probabilities(_ plane: NeuralPlane) -> [Float] {
         guard views > 1 else { return oriented(plane) }
         let used = DihedralView.all.prefix(views)

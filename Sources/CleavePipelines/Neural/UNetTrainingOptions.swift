@@ -19,23 +19,29 @@ public struct UNetTrainingOptions: Codable, Sendable, Equatable {
     /// default: its up-sampling costs a ninth of the 3×3 convolution's multiply-adds, so about a
     /// quarter of a depth-4 step's work goes, and more steps fit into a time budget.
     public var upsampling = "transposed"
+    /// Dropout rate at the bottleneck during training, in [0, 1) (default 0: none).
     public var dropout = 0.0
     /// Neighbouring slices per detector: 1, 3 or 5.
     public var slices = 1
     /// Side of the square training patches (a multiple of 2^depth).
     public var patchSize = 128
+    /// Patches per training step, 1…256.
     public var batchSize = 8
     /// Step budget (nil: use `minutes`; both nil: 500 steps).
     public var steps: Int?
     /// Time budget in minutes, including validation.
     public var minutes: Double?
+    /// Seed of the initial weights and of every step's patch draw and augmentation.
     public var seed: UInt64 = 0
     /// Peak learning rate of AdamW (after warm-up; cosine decay to 5 % of it at the end).
     public var learningRate = 0.002
+    /// AdamW's decoupled weight decay.
     public var weightDecay = 0.0001
     /// Share of the budget spent warming up linearly.
     public var warmup = 0.05
+    /// Which augmentations training patches get (default: all, each intensity kind with probability 0.4).
     public var augmentation = NeuralAugmentation()
+    /// How the cross-entropy weighs classes by their labelled pixel counts (default √ of the inverse frequency).
     public var classWeighting = NeuralClassWeighting.sqrt
     /// Weight of the soft Dice loss added to the (class-weighted) cross-entropy; 0 = cross-entropy only.
     public var diceWeight = 0.5
@@ -63,6 +69,7 @@ public struct UNetTrainingOptions: Codable, Sendable, Equatable {
     /// 0.861 with the artefacts (no correction: 0.893 / 0.838; bench/unet/RESULTS.md).
     public var flattening: Double? = 1024
 
+    /// The defaults of `cleave train --method unet`; ``validate()`` checks a changed value.
     public init() {}
 
     /// Checks ranges and combinations.

@@ -15,9 +15,12 @@ public struct ObjectClassifierTraining: Sendable {
     public let examples: [(label: Int32, className: String)]
     /// Measurement names; empty → ``defaultColumns`` present in the table.
     public let columns: [String]
+    /// Trees of the random forest (default 200).
     public let treeCount: Int
+    /// Seed of the forest.
     public let seed: UInt64
 
+    /// A training set of labelled objects; labels and columns are checked against the table by ``classify(_:)``.
     public init(examples: [(label: Int32, className: String)], columns: [String] = [], treeCount: Int = 200, seed: UInt64 = 0) {
         self.examples = examples
         self.columns = columns

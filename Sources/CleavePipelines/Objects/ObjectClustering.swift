@@ -4,10 +4,15 @@ import CleaveObjects
 
 /// Groups objects by chosen measurements: columns are z-scored, then clustered.
 public struct ObjectClustering: Sendable {
+    /// Clustering algorithm: k-means, or agglomerative (Ward), which falls back to k-means above ``Agglomerative/maximumRowCount`` objects.
     public enum Method: String, Sendable, CaseIterable { case kmeans, agglomerative }
+    /// Clusters (≥ 1, at most the number of objects).
     public let clusterCount: Int
+    /// Measurement columns clustered on (each z-scored).
     public let columns: [String]
+    /// The algorithm (default k-means).
     public let method: Method
+    /// Seed of k-means++ (and of the agglomerative fallback).
     public let seed: UInt64
 
     /// - Throws: ``CleaveError`` for fewer than 1 cluster or no columns.
@@ -22,6 +27,8 @@ public struct ObjectClustering: Sendable {
 
     /// Cluster number (1…clusterCount) per object, numbered in order of each cluster's first object.
     /// - Throws: for unknown columns (listing the valid names), NaN values, or more clusters than objects.
+    /// - Complexity: O(objects × columns) to scale; k-means as ``KMeans/fitAssign(_:)``, agglomerative
+    ///   O(objects²) time and memory.
     public func assign(_ table: ObjectTable) throws -> [Int] {
         guard table.count > 0 else { return [] }
         guard clusterCount <= table.count else {

@@ -8,6 +8,9 @@ import CleaveRender
 /// `objectType` ("detection"), `classification` {name, color} when classified, and
 /// `measurements` {name: value} (non-finite values left out, as JSON has no NaN).
 public enum ObjectsGeoJSON {
+    /// A FeatureCollection of `outlines`, with the measurements of their rows in `table` and, for a
+    /// `class` column, the colour `classColours[class]` (as `[r, g, b]`, 0…255).
+    /// - Complexity: O(outline points + objects × columns).
     public static func encode(_ outlines: [ObjectOutline], table: ObjectTable, classColours: [String: RGB]) -> String {
         var rowOf: [Int32: Int] = [:]
         for (row, label) in table.labels.enumerated() { rowOf[label] = row }

@@ -19,10 +19,15 @@ import Foundation
 public enum ObjectsReport {
     /// Per-class totals.
     public struct ClassSummary: Sendable, Equatable {
+        /// `all`, a class name (`unclassified` for objects without one) or `cluster N`.
         public var className: String
+        /// Objects in the group.
         public var count: Int
+        /// Pixels (voxels in 3D) of the group's objects: the sum of their `area` or `volume`.
         public var pixels: Double
+        /// ``pixels`` as a share of all pixels of the image, 0…1.
         public var imageFraction: Double
+        /// ``pixels`` as a share of all object pixels, 0…1 (0 without objects).
         public var objectFraction: Double
     }
 

@@ -23,8 +23,11 @@ import CleaveCore
 /// The forest's splits are invariant to one affine map applied to all images, so on a set whose
 /// images share one exposure the three give the same segmentation; they differ where images differ.
 public enum IntensityNormalisation: Sendable, Equatable, Hashable, CustomStringConvertible {
+    /// The values as stored (`none`).
     case none
+    /// Divided by the stored type's largest value, 255 or 65535; float data as stored (`type`).
     case pixelType
+    /// Each image's own `low` and `high` percentiles (0…100) map to −1 and +1 (`percentile:LOW:HIGH`).
     case percentiles(low: Double, high: Double)
 
     /// The default for new models (chosen on the whole real-data suite; bench/suite/RESULTS.md).
@@ -102,6 +105,8 @@ public enum IntensityNormalisation: Sendable, Equatable, Hashable, CustomStringC
 }
 
 extension IntensityNormalisation: Codable {
+    /// Reads the text form (``description``'s syntax, e.g. `percentile:0.1:99.9`) that models store.
+    /// - Throws: `DecodingError.dataCorrupted` when the text does not parse.
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         do { try self.init(parsing: text) } catch {
@@ -109,6 +114,7 @@ extension IntensityNormalisation: Codable {
         }
     }
 
+    /// Writes the text form (``description``).
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
@@ -122,6 +128,7 @@ public enum PixelClassifierError: Error, Equatable, CustomStringConvertible {
     /// An image of another pixel type than the training images, for a model without normalisation.
     case pixelTypeMismatch(image: String, imageType: PixelType, trainingType: PixelType)
 
+    /// One line naming the setting or image and what would work instead.
     public var description: String {
         switch self {
         case .invalidNormalisation(let text, let reason):

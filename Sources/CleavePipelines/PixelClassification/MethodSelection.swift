@@ -25,7 +25,9 @@ import CleaveCore
 public enum MethodSelection {
     /// The two candidates.
     public enum Method: String, Sendable, Codable {
+        /// The random forest (`rf`).
         case forest = "rf"
+        /// The U-Net (`unet`).
         case unet
     }
 
@@ -42,11 +44,15 @@ public enum MethodSelection {
 
     /// What was compared and why the kept model was kept.
     public struct Report: Sendable {
+        /// The classes both candidates were scored on, in model order.
         public var classes: [PixelClass]
         /// Held-out labelled pixels per class.
         public var validationCounts: [Int]
+        /// The random forest's score (trained without the held-out blocks' labels).
         public var forest: Score
+        /// The U-Net's score (its best validation pass).
         public var unet: Score
+        /// The method kept (``choose(forest:unet:)`` on the two mean IoUs).
         public var chosen: Method
         /// One sentence for the user.
         public var reason: String
@@ -54,7 +60,9 @@ public enum MethodSelection {
 
     /// The kept model.
     public enum Trained {
+        /// The forest, retrained on every label.
         case forest(PixelClassifierModel)
+        /// The U-Net trained without the held-out blocks' labels.
         case unet(UNetSegmenterModel)
     }
 
@@ -73,6 +81,9 @@ public enum MethodSelection {
     ///   - budgetMinutes: total time for both candidates (nil: the U-Net's own steps/minutes).
     /// - Throws: ``CleaveError`` when there is no validation split (`validationFraction` 0), when a
     ///   class has labels only in the held-out blocks, and whatever training either method throws.
+    /// - Complexity: a forest training without the held-out blocks' labels, a whole-image forest
+    ///   prediction of every training image, one U-Net training (bounded by its steps or minutes),
+    ///   and, when the forest is kept, its retraining on every label.
     public static func train(_ examples: [PixelClassifier.TrainingExample], classes: [PixelClass]?,
                              forest: PixelClassifier.TrainingOptions, unet: UNetTrainingOptions, images: [String],
                              budgetMinutes: Double? = nil, progress: CleaveCore.Progress = .silent,

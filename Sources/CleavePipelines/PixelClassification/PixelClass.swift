@@ -11,6 +11,7 @@ public struct PixelClass: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Display colour in overlays.
     public var colour: RGB
 
+    /// A class; ``PixelClassList`` checks values (≥ 1) and uniqueness when lists are read.
     public init(value: Int32, name: String, colour: RGB) {
         self.value = value
         self.name = name
@@ -22,6 +23,7 @@ public struct PixelClass: Hashable, Sendable, Codable, CustomStringConvertible {
         PixelClass(value: value, name: "class \(value)", colour: Palette.colour(forIndex: position))
     }
 
+    /// `value=name`, e.g. `1=pore`.
     public var description: String { "\(value)=\(name)" }
 }
 

@@ -6,7 +6,9 @@ import CleaveLearning
 
 /// Class areas of one classified image (a row group of `class-fractions.csv`).
 public struct ClassFractions: Sendable, Equatable {
+    /// Name of the classified image (the `image` column).
     public var image: String
+    /// The model's classes, in the order of ``pixelCounts``.
     public var classes: [PixelClass]
     /// Pixels per class (model order).
     public var pixelCounts: [Int]
@@ -48,8 +50,11 @@ public struct ClassFractions: Sendable, Equatable {
 
 /// Which files ``PixelClassificationOutputs/write(_:model:directory:stem:options:progress:)`` produces.
 public struct PixelClassificationOutputOptions: Sendable {
+    /// Write `<stem>-probabilities.tif` (float32, one page per class).
     public var probabilities = true
+    /// Write `<stem>-uncertainty.tif` (float32, 1 − (p_first − p_second)).
     public var uncertainty = true
+    /// Write `<stem>-overlay.png` (class colours over the grey image).
     public var overlay = true
     /// Re-weight probabilities to the class frequencies estimated on each image (see
     /// ``RandomForest/estimatePrior(probabilities:maxIterations:tolerance:)``). Off by default:
@@ -59,6 +64,7 @@ public struct PixelClassificationOutputOptions: Sendable {
     public var blockSize = 1024
     /// How the forest walks its trees (all walks give identical results; for benchmarks).
     public var walk = ForestWalk.binned
+    /// Every output on, no prior adaptation, 1024-pixel blocks, the binned forest walk.
     public init() {}
 }
 
@@ -74,6 +80,9 @@ public struct PixelClassificationOutputOptions: Sendable {
 /// outputs are streamed to disk block by block.
 public enum PixelClassificationOutputs {
     /// Classifies `input` and writes its outputs; returns the class areas.
+    /// - Complexity: one streaming prediction (``PixelClassifier/predict(_:model:blockSize:progress:timings:walk:sink:)``),
+    ///   O(pixels × classes) more to re-weight the probabilities when `adaptPrior` is set, O(pixels)
+    ///   for labels and overlay.
     public static func write(_ input: PixelClassifierInput, model: PixelClassifierModel, directory: String, stem: String,
                              options: PixelClassificationOutputOptions = PixelClassificationOutputOptions(),
                              progress: CleaveCore.Progress = .silent, timings: PredictionTimings? = nil) throws -> ClassFractions {

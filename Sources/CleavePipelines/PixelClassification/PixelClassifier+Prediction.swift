@@ -26,6 +26,7 @@ public struct PixelPrediction: Sendable, Equatable {
     /// 1 − (p_first − p_second) per pixel.
     public var uncertainty: [Float]
 
+    /// A prediction; `labels` and `uncertainty` hold one value per pixel of `shape`, `probabilities` classes × pixels.
     public init(shape: Shape, labels: [Int32], probabilities: [Float], uncertainty: [Float]) {
         self.shape = shape
         self.labels = labels
@@ -42,6 +43,8 @@ extension PixelClassifier {
     /// identical to classifying the whole image at once while memory follows the block size.
     ///
     /// - Throws: ``CleaveError`` when the input's channel count differs from the model's, or what `sink` throws.
+    /// - Complexity: O(pixels × (Σ kernel sizes + treeCount × depth)), plus each block's halo; memory
+    ///   O(blockSize² × features) per block in flight, independent of the image size.
     public static func predict(_ input: PixelClassifierInput, model: PixelClassifierModel, blockSize: Int = 1024,
                                progress: Progress = .silent, timings: PredictionTimings? = nil,
                                walk: ForestWalk = .binned, sink: (PredictedBlock) throws -> Void) throws {
@@ -91,6 +94,8 @@ extension PixelClassifier {
     ///   this image (``PriorSample``, ``RandomForest/estimatePrior(probabilities:maxIterations:tolerance:)``)
     ///   instead of the proportions of the training labels. Default false: on the real-data suite
     ///   the estimate made six of seven splits worse (bench/suite/RESULTS.md).
+    /// - Complexity: as the streaming ``predict(_:model:blockSize:progress:timings:walk:sink:)``, plus
+    ///   O(pixels × classes) memory for the probabilities.
     public static func predict(_ input: PixelClassifierInput, model: PixelClassifierModel, blockSize: Int = 1024,
                                adaptPrior: Bool = false, progress: Progress = .silent) throws -> PixelPrediction {
         let shape = input.spatialShape
@@ -125,11 +130,14 @@ extension PixelClassifier {
 /// The pixels the class prior of an image is estimated on: every `stride`-th pixel in storage order
 /// (at most ~262,000), stored by position so the estimate does not depend on the block size.
 public struct PriorSample: Sendable {
+    /// Distance in pixels (storage order) between sampled pixels, ≥ 1.
     public let stride: Int
+    /// Probabilities per sampled pixel (the model's class count).
     public let classCount: Int
     /// Row-major probabilities of the sampled pixels.
     public var values: [Float]
 
+    /// Room for every `stride`-th of `pixelCount` pixels, with the stride chosen so at most about `maximum` are kept; values start at 0.
     public init(pixelCount: Int, classCount: Int, maximum: Int = 262_144) {
         stride = max(1, (pixelCount + maximum - 1) / maximum)
         self.classCount = classCount

@@ -16,6 +16,8 @@ extension PixelClassifier {
     /// - Returns: a prediction whose shape is the region's.
     /// - Throws: ``CleaveError`` when the input does not fit the model or the region lies outside it;
     ///   what `features` throws.
+    /// - Complexity: features of every block that meets the region (none when `features` returns kept
+    ///   stacks), then O(region pixels × treeCount × depth) for the forest.
     public static func predict(_ input: PixelClassifierInput, model: PixelClassifierModel, region: Region,
                                blockSize: Int = 1024, walk: ForestWalk = .binned, progress: Progress = .silent,
                                features source: BlockFeatureSource? = nil) throws -> PixelPrediction {

@@ -27,6 +27,8 @@ public enum PixelClassifier {
         /// How each image's grey values are mapped before features (recorded in the model).
         public var normalisation: IntensityNormalisation
 
+        /// Options; by default the standard bank, a 50-tree forest, every labelled pixel, 1024-pixel blocks and
+        /// percentile normalisation. `pixelsPerClass` must be ≥ 1 and `blockSize` ≥ 16 (preconditions).
         public init(bank: FilterBank = .pixelClassifierDefault, forest: RandomForestConfiguration = .pixelClassifierDefault,
                     pixelsPerClass: Int? = nil, blockSize: Int = 1024, normalisation: IntensityNormalisation = .default) {
             precondition(pixelsPerClass.map { $0 >= 1 } ?? true, "TrainingOptions needs pixelsPerClass >= 1")
@@ -41,12 +43,14 @@ public enum PixelClassifier {
 
     /// One training image with its label image.
     public struct TrainingExample: Sendable {
+        /// The image (one or more co-registered channels).
         public var input: PixelClassifierInput
         /// Label image: same width × height × depth, one channel, 0 = unlabelled.
         public var labels: AnyImage
         /// Name of the label file for messages.
         public var labelsName: String
 
+        /// A training image and its labels; sizes are checked by ``PixelClassifier/train(_:classes:options:progress:features:)``.
         public init(input: PixelClassifierInput, labels: AnyImage, labelsName: String) {
             self.input = input
             self.labels = labels
@@ -70,6 +74,9 @@ public enum PixelClassifier {
     ///   a single class, a label outside the class list, or images with different channel counts.
     ///   - features: where each block's feature stack comes from (default: computed with
     ///     ``blockFeatures(of:region:bank:)``); the workbench passes its per-image cache.
+    /// - Complexity: features only of the blocks that hold chosen pixels: O((block + halo) pixels ×
+    ///   Σ kernel sizes) each; then the forest, about O(treeCount × rows × depth × √features) for
+    ///   `rows` chosen pixels (capped by `pixelsPerClass`).
     public static func train(_ examples: [TrainingExample], classes: [PixelClass]? = nil,
                              options: TrainingOptions = TrainingOptions(), progress: Progress = .silent,
                              features source: BlockFeatureSource? = nil) throws -> PixelClassifierModel {

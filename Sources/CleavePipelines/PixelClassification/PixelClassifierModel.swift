@@ -24,7 +24,9 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
     public static let spacingConventionText =
         "filter scales are Gaussian sigmas in pixels along x; y (and z for 3D banks) follow the image's voxel anisotropy when its spacing is known"
 
+    /// Always ``kindTag``; ``read(path:)`` refuses other files.
     public let kind: String
+    /// The file layout's version (``currentFormatVersion`` when written).
     public let formatVersion: Int
     /// Cleave version that trained the model.
     public let cleaveVersion: String
@@ -50,6 +52,8 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
     /// Pixel type of the first training image (nil in older models).
     public let trainingPixelType: PixelType?
 
+    /// A model from a finished training run. The classes must be the forest's classes in its order and
+    /// the bank must give the forest's feature count for `channelCount` channels (preconditions).
     public init(classes: [PixelClass], featureBank: FilterBank, channelCount: Int, trainingSpacing: Spacing?,
                 training: PixelClassifierTrainingSummary, forest: RandomForest,
                 normalisation: IntensityNormalisation = .none, trainingPixelType: PixelType? = nil) {
@@ -77,6 +81,8 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
              trainingSpacing, training, forest, normalisation, trainingPixelType
     }
 
+    /// Decodes a model; `normalisation` absent (older files) reads as ``IntensityNormalisation/none``.
+    /// Use ``read(path:)`` for files: it also checks the classes, forest and bank against each other.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         kind = try c.decode(String.self, forKey: .kind)
@@ -173,6 +179,7 @@ public struct PixelClassifierTrainingSummary: Codable, Sendable, Equatable {
     /// Seed of the pixel sampling and the forest.
     public var seed: UInt64
 
+    /// A summary; the per-class arrays are in the forest's class order.
     public init(images: [String], labelledPixels: [Int], usedPixels: [Int], outOfBagAccuracy: Double?, seed: UInt64) {
         self.images = images
         self.labelledPixels = labelledPixels

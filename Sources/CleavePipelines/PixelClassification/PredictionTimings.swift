@@ -9,9 +9,13 @@ import CleaveCore
 /// summed over blocks and images; `cleave predict --timings` prints them. CPU time counts every
 /// thread, so on a busy machine it shows the work done where wall time shows the waiting too.
 public final class PredictionTimings: @unchecked Sendable {
+    /// The summed time of one named phase.
     public struct Phase: Sendable, Equatable {
+        /// The phase, e.g. `read`, `features`, `forest`, `write blocks`.
         public var name: String
+        /// Wall-clock seconds, summed over blocks and images.
         public var wallSeconds: Double
+        /// Process CPU seconds (all threads), summed over blocks and images.
         public var cpuSeconds: Double
     }
 
@@ -20,6 +24,7 @@ public final class PredictionTimings: @unchecked Sendable {
     /// Pixels classified (over all images).
     public private(set) var pixelCount = 0
 
+    /// Empty timings; not thread-safe: measure from one thread at a time.
     public init() {}
 
     /// Runs `body`, adding its wall and CPU time to phase `name`.

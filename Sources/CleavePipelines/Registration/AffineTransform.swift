@@ -11,8 +11,10 @@ import Foundation
 /// In a registration it maps a moving pixel to fixed pixel coordinates. Because rows point down,
 /// a positive ``rotationDegrees`` turns the picture clockwise on screen.
 public struct AffineTransform: Sendable, Equatable, Codable {
+    /// The matrix entries (`a b; c d`) and the translation (`tx`, `ty`, pixels), as in the diagram above.
     public var a, b, tx, c, d, ty: Double
 
+    /// A transform from its six coefficients.
     public init(a: Double, b: Double, tx: Double, c: Double, d: Double, ty: Double) {
         self.a = a; self.b = b; self.tx = tx; self.c = c; self.d = d; self.ty = ty
     }

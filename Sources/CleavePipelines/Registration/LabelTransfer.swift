@@ -94,7 +94,9 @@ extension LabelTransfer {
         public var borderRadius: Int
         /// Labelled pixels per class (in `classes` order) before and after cleaning.
         public var pixelsBefore: [Int]
+        /// Labelled pixels per class after erosion (what the forest trains on).
         public var pixelsAfter: [Int]
+        /// The pixel classifier trained on the fixed plane with the eroded labels.
         public var model: PixelClassifierModel
     }
 
@@ -106,6 +108,8 @@ extension LabelTransfer {
     ///   - fixedImage: the fixed plane as read (2D), whose grey values the forest learns from.
     /// - Throws: ``CleaveError`` when erosion leaves a class without pixels (lower the factor) or
     ///   the map has only one class on the plane; the classifier's training errors.
+    /// - Complexity: O(fixed pixels) for the warp and the erosion's distance transform, then
+    ///   ``PixelClassifier/train(_:classes:options:progress:features:)`` on the fixed plane.
     public static func train(registration: RegistrationResult, moving: RegistrationMovingImage, fixed: RegistrationFixedImage,
                              fixedImage: AnyImage, fixedName: String, erosionFactor: Double,
                              options: PixelClassifier.TrainingOptions, progress: CleaveCore.Progress = .silent) throws -> Training {

@@ -17,6 +17,7 @@ public enum RegistrationError: CleaveErrorProtocol, Equatable {
     /// The best score found is not distinguishable from that of random transforms.
     case indistinguishableFromChance(score: Double, chanceMean: Double, chanceDeviation: Double, zScore: Double, minimumZ: Double)
 
+    /// One line naming the file (or the measured numbers), what is wrong and what would help.
     public var description: String {
         switch self {
         case let .unusableImage(path, reason):

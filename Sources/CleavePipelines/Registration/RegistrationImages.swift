@@ -9,11 +9,17 @@ import CleaveFilters
 /// ``greyLevels`` classes of equal pixel count, all pixels valid, so grey-to-grey registration uses
 /// the same metric.
 public struct RegistrationMovingImage: Sendable {
+    /// Most distinct non-zero values an integer image may hold to be taken as a class map.
     public static let maximumClassCount = 64
+    /// Equal-count grey classes a grey moving image is quantised into.
     public static let greyLevels = 16
+    /// Columns, pixels.
     public let width: Int
+    /// Rows, pixels.
     public let height: Int
+    /// Class per pixel, row-major: 0 = no data, else `1...classCount`.
     public let classes: [UInt8]
+    /// Classes besides 0 (≥ 2; ``greyLevels`` for a grey image).
     public let classCount: Int
     /// The original label of class k at index k − 1 (class maps only; empty for grey images).
     public let labels: [Int]
@@ -22,6 +28,7 @@ public struct RegistrationMovingImage: Sendable {
     /// Pixels with a class > 0.
     public let validCount: Int
 
+    /// Whether the image was read as a class map (its labels kept) rather than quantised grey values.
     public var isClassMap: Bool { grey == nil }
 
     /// Prepares a 2D single-channel image. `path` names it in errors.
@@ -80,8 +87,11 @@ public struct RegistrationMovingImage: Sendable {
 
 /// The fixed image of a registration: one 2D plane of grey values (a label image counts as grey).
 public struct RegistrationFixedImage: Sendable {
+    /// Columns, pixels.
     public let width: Int
+    /// Rows, pixels.
     public let height: Int
+    /// Grey values of the plane, row-major (labels of a label image taken as grey values; non-finite values read as 0).
     public let values: [Float]
 
     /// Prepares plane `plane` of a single-channel image. `path` names it in errors.

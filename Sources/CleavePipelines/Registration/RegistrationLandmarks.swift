@@ -7,7 +7,9 @@ import Foundation
 /// line (any line whose fields are not all numbers, first line only), blank lines and lines
 /// starting with `#` are skipped. Fiji's point coordinates can be pasted as they are.
 public struct RegistrationLandmarks: Sendable {
+    /// The file the pairs came from (named in errors and in `transform.json`).
     public let path: String
+    /// The point pairs in file order, pixel coordinates (x = column, y = row) in the moving and the fixed image.
     public let pairs: [(moving: (x: Double, y: Double), fixed: (x: Double, y: Double))]
 
     /// Reads a landmark file.

@@ -7,50 +7,84 @@ import Foundation
 /// What `cleave register` writes to `transform.json` (the CLI contract: `affine` maps a moving
 /// pixel, x = column and y = row, to fixed pixel coordinates).
 public struct RegistrationReport: Encodable {
+    /// How well the registration is supported (``RegistrationResult``'s scores).
     public struct Quality: Encodable {
         /// η² at full resolution over the overlap.
         public var correlationRatio: Double
         /// η² of the result, mean and standard deviation over random placements, and the z-score,
         /// all at the chance test's resolution.
         public var testedCorrelationRatio: Double
+        /// Mean η² of the random placements.
         public var chanceMean: Double
+        /// Standard deviation of the random placements' η².
         public var chanceStandardDeviation: Double
+        /// z-score of the result against the random placements (10⁹ stands for an infinite one).
         public var zScore: Double
+        /// The z-score the run required (``RegistrationOptions/minimumZScore``).
         public var minimumZScore: Double
+        /// Share of the moving image's valid pixels that land inside the fixed image, 0…1.
         public var overlapFraction: Double
         /// Estimated uncertainty of the mapping in fixed pixels.
         public var uncertaintyPixels: Double
     }
+    /// The landmark fit (landmark registrations only).
     public struct Landmarks: Encodable {
+        /// The landmark file.
         public var path: String
+        /// Landmark pairs used.
         public var count: Int
+        /// Root-mean-square residual of the landmark fit, fixed pixels.
         public var rmsResidualPixels: Double
     }
+    /// One of the two images.
     public struct Side: Encodable {
+        /// The file as given.
         public var path: String
+        /// Columns, pixels.
         public var width: Int
+        /// Rows, pixels.
         public var height: Int
+        /// `class map` or `grey`.
         public var kind: String
+        /// The class map's label values in class order (moving class maps only).
         public var labels: [Int]?
+        /// The plane of a stack that was registered (fixed image only; nil for a 2D image).
         public var plane: Int?
     }
 
+    /// `[[a, b, tx], [c, d, ty]]`: moving pixel → fixed pixel coordinates.
     public var affine: [[Double]]
+    /// The inverse: fixed pixel → moving pixel coordinates.
     public var inverseAffine: [[Double]]
+    /// `rigid`, `similarity` or `affine`.
     public var model: String
+    /// `search` or `landmarks`.
     public var method: String
+    /// Whether the transform mirrors the moving image (negative determinant).
     public var mirrored: Bool
+    /// Rotation in degrees (clockwise on screen; see ``AffineTransform``).
     public var rotationDegrees: Double
+    /// Scale, fixed pixels per moving pixel (√|determinant| for an affine map).
     public var scale: Double
+    /// The scores and the uncertainty.
     public var quality: Quality
+    /// The landmark fit, nil for a searched registration.
     public var landmarks: Landmarks?
+    /// The transform before refinement (search winner or landmark fit), same layout as ``affine``.
     public var initialAffine: [[Double]]
+    /// Path, size and kind of the moving image.
     public var moving: Side
+    /// Path, size and plane of the fixed image.
     public var fixed: Side
+    /// The assumptions the result rests on (``registrationAssumptions``).
     public var assumptions: [String]
+    /// Candidates the coarse search scored (0 with landmarks).
     public var candidates: Int
+    /// Seconds per stage (`search` or `landmark fit`, `refine`, `chance test`).
     public var seconds: [String: Double]
+    /// The files written into the output folder.
     public var files: [String]
+    /// The Cleave version that wrote the report.
     public var cleaveVersion: String
 }
 
@@ -68,6 +102,7 @@ public let registrationAssumptions = [
 /// `registered.tif` (the moving image resampled onto the fixed grid: original labels for a class
 /// map, nearest neighbour, 0 outside; bilinear grey values for a grey image) into `directory`.
 /// Every file is written whole or not at all. Returns the report.
+/// - Complexity: O(fixed pixels) for the resampling and both pictures.
 public func writeRegistrationOutputs(_ result: RegistrationResult, moving: RegistrationMovingImage, fixed: RegistrationFixedImage,
                                      movingPath: String, fixedPath: String, fixedPlane: Int?, landmarksPath: String?,
                                      minimumZScore: Double, directory: String) throws -> RegistrationReport {

@@ -27,10 +27,13 @@ import Darwin
 public struct FIBSEMPhantom: Sendable {
     /// Generation parameters.
     public struct Options: Sendable, Codable, Equatable {
+        /// Slice width in pixels (32…8192).
         public var width: Int
+        /// Slice height in pixels (32…8192).
         public var height: Int
         /// Number of slices.
         public var depth: Int
+        /// Seed of every random choice: the same options give the same voxels everywhere.
         public var seed: UInt64
         /// Curtaining strength multiplier (0 = none, 1 = default).
         public var curtaining: Double
@@ -41,6 +44,8 @@ public struct FIBSEMPhantom: Sendable {
         /// Planes whose truth is copied into `train-labels.tif` (default: depth/4, depth/2, 3·depth/4).
         public var labelledPlanes: [Int]?
 
+        /// Options; the defaults give a 256 × 256 × 24 volume with every artefact at its default strength.
+        /// ``validate()`` checks them (``FIBSEMPhantom/generate(_:)`` calls it).
         public init(width: Int = 256, height: Int = 256, depth: Int = 24, seed: UInt64 = 1, curtaining: Double = 1,
                     noise: Double = 1, shading: Double = 1, labelledPlanes: [Int]? = nil) {
             self.width = width; self.height = height; self.depth = depth; self.seed = seed
@@ -80,6 +85,7 @@ public struct FIBSEMPhantom: Sendable {
     /// Standard deviation of the curtaining offsets before the top-to-bottom growth, relative to the range.
     public static let curtainSigma = 0.08
 
+    /// The options the volume was generated with.
     public let options: Options
     /// Truth labels 1…4, width × height × depth.
     public let labels: Image<UInt8>
@@ -98,6 +104,7 @@ public struct FIBSEMPhantom: Sendable {
 
     /// Generates a volume. Same options → same voxels on every machine and thread count.
     /// - Throws: ``CleaveError`` for invalid options.
+    /// - Complexity: O(width × height × depth) time and memory (labels and two detectors).
     public static func generate(_ options: Options) throws -> FIBSEMPhantom {
         try options.validate()
         let w = options.width, h = options.height, d = options.depth

@@ -22,24 +22,33 @@ import Darwin
 public struct FIBSEMVolume: Sendable {
     /// Generation parameters.
     public struct Options: Sendable, Equatable {
+        /// Columns per slice, pixels (1…2²⁰).
         public var width: Int
+        /// Rows per slice, pixels (1…2²⁰).
         public var height: Int
+        /// Slices (1…2²⁰; at most 2⁴⁰ voxels in all).
         public var depth: Int
+        /// Seed; every voxel is a function of the seed and its coordinates.
         public var seed: UInt64
         /// 1 (in-lens only) or 2 detectors.
         public var channels: Int
+        /// Curtaining strength multiplier (0 = none, 1 = default, ≤ 10).
         public var curtaining: Double
+        /// Noise strength multiplier (0 = none, 1 = default, ≤ 10).
         public var noise: Double
+        /// Shading strength multiplier (0 = none, 1 = default, ≤ 10).
         public var shading: Double
         /// Voxel size written into the metadata (x, y, z in nm).
         public var voxelSize: (x: Double, y: Double, z: Double)
 
+        /// Options with both detectors, default artefacts and 5 × 5 × 10 nm voxels; ``validate()`` checks them.
         public init(width: Int, height: Int, depth: Int, seed: UInt64 = 1, channels: Int = 2, curtaining: Double = 1,
                     noise: Double = 1, shading: Double = 1, voxelSize: (x: Double, y: Double, z: Double) = (5, 5, 10)) {
             self.width = width; self.height = height; self.depth = depth; self.seed = seed; self.channels = channels
             self.curtaining = curtaining; self.noise = noise; self.shading = shading; self.voxelSize = voxelSize
         }
 
+        /// Equal when every field is (the voxel-size tuple is compared element by element).
         public static func == (a: Options, b: Options) -> Bool {
             a.width == b.width && a.height == b.height && a.depth == b.depth && a.seed == b.seed && a.channels == b.channels
                 && a.curtaining == b.curtaining && a.noise == b.noise && a.shading == b.shading
@@ -61,6 +70,7 @@ public struct FIBSEMVolume: Sendable {
         }
     }
 
+    /// The options the volume is generated with (valid).
     public let options: Options
 
     /// - Throws: ``CleaveError`` for invalid options.
@@ -184,6 +194,7 @@ public struct FIBSEMVolume: Sendable {
     // MARK: Blocks
 
     /// The detector images (one channel each, 16-bit) and the truth of a region of the volume.
+    /// - Complexity: O(region voxels × objects in the cells it touches), plus a 2-pixel halo for the blur.
     public func block(_ region: Region) -> (detectors: Image<UInt16>, labels: Image<UInt8>) {
         let o = options
         let halo = 2
@@ -246,12 +257,14 @@ public struct FIBSEMVolume: Sendable {
     public struct Summary: Sendable {
         /// Voxels of each phase 1…4.
         public var phaseCounts: [Int]
+        /// Resolution levels written (the full resolution included).
         public var levels: Int
     }
 
     /// Writes the volume as an OME-Zarr image (`c` = detectors when 2, `z`, `y`, `x`; uint16) with
     /// the truth (uint8, classes named) in `labels/truth`, chunk by chunk, then both pyramids.
     /// - Throws: ``ZarrError`` when the store cannot be written.
+    /// - Complexity: O(voxels) in parallel chunk batches, then the pyramids; memory a few chunks per thread.
     public func write(to path: String, zarr: OMEZarrWriteOptions, progress: CleaveCore.Progress = .silent) throws -> Summary {
         let o = options
         let shape = Shape(width: o.width, height: o.height, depth: o.depth, channels: o.channels)

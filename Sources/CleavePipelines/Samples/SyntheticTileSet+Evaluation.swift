@@ -2,15 +2,23 @@ import CleaveCore
 
 /// Patch-level detection counts of a picked cluster against ground-truth masks.
 public struct PatchDetectionScore: Sendable, Equatable, CustomStringConvertible {
+    /// Particle patches that were picked.
     public var truePositives = 0
+    /// Particle-free patches that were picked.
     public var falsePositives = 0
+    /// Particle patches that were not picked.
     public var falseNegatives = 0
+    /// Particle-free patches that were not picked.
     public var trueNegatives = 0
     /// Patches with a sliver of particle (0 < coverage < threshold), left out of the counts.
     public var ignored = 0
+    /// TP / (TP + FP), 0 when nothing was picked.
     public var precision: Double { truePositives + falsePositives == 0 ? 0 : Double(truePositives) / Double(truePositives + falsePositives) }
+    /// TP / (TP + FN), 0 when there are no particle patches.
     public var recall: Double { truePositives + falseNegatives == 0 ? 0 : Double(truePositives) / Double(truePositives + falseNegatives) }
+    /// Harmonic mean of precision and recall (0 when both are 0).
     public var f1: Double { precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall) }
+    /// One line: F1, precision, recall and the four counts.
     public var description: String {
         "F1 \(Float(f1)) (precision \(Float(precision)), recall \(Float(recall)); TP \(truePositives) FP \(falsePositives) FN \(falseNegatives) TN \(trueNegatives), ignored \(ignored))"
     }
@@ -65,6 +73,7 @@ extension SyntheticTileSet {
     /// and are ignored (neither answer is wrong for them). Grid-bar pixels are never particle.
     /// With `ignoringBarPatches`, patches holding any grid-bar pixel are ignored too: their place
     /// is the dark group, so the truth does not say whether they should be picked.
+    /// - Complexity: O(tile pixels) for the masks' summed-area tables, O(1) per patch (with `ignoringBarPatches`, O(patch pixels) more for the bar coverage).
     public func score(_ result: LocatorResult, positiveCoverage: Double = 0.01, ignoringBarPatches: Bool = false) -> PatchDetectionScore {
         var score = PatchDetectionScore()
         let bar = ignoringBarPatches ? barCoverage(result) : []

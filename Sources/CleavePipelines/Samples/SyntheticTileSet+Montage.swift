@@ -9,6 +9,7 @@ extension SyntheticTileSet {
         public var pieces: [SerialEMMontage.Piece]
         /// Stage position of the montage's centre (µm).
         public var centreX: Double
+        /// Stage Y of the montage's centre (µm).
         public var centreY: Double
         /// Pixel size in Å.
         public var pixelSpacing: Double

@@ -36,12 +36,17 @@ public struct SyntheticTileSet: Sendable {
 
     /// Generation parameters.
     public struct Options: Sendable, Codable, Equatable {
+        /// Tile rows of the mosaic (rows × columns ≤ 400).
         public var rows: Int
+        /// Tile columns of the mosaic.
         public var columns: Int
+        /// Side of each square tile in pixels (64…8192).
         public var tileSize: Int
         /// Pixels shared by neighbouring tiles.
         public var overlap: Int
+        /// Seed of every random choice: the same options give the same pixels everywhere.
         public var seed: UInt64
+        /// Film only, or film with grid bars (default).
         public var kind: Kind
         /// Mean number of particles per tile (each kind gets a share).
         public var particlesPerTile: Double
@@ -63,6 +68,8 @@ public struct SyntheticTileSet: Sendable {
         /// over `1 − exposureSpread … 1 + exposureSpread`, in a seeded order (0…0.9; 0 = none).
         public var exposureSpread: Double
 
+        /// Options; the defaults give 2 × 3 tiles of 1024 pixels with grid bars and 10 particles per tile;
+        /// ``validate()`` checks them (``SyntheticTileSet/generate(_:progress:)`` calls it).
         public init(rows: Int = 2, columns: Int = 3, tileSize: Int = 1024, overlap: Int = 48, seed: UInt64 = 1,
                     kind: Kind = .gridbars, particlesPerTile: Double = 10, dose: Double = 250, pixelSize: Double = 5,
                     barCoverage: Double? = nil, barAngle: Double = 0, barPitch: Double = 0.5, exposureSpread: Double = 0) {
@@ -98,9 +105,13 @@ public struct SyntheticTileSet: Sendable {
 
     /// One particle of the ground truth, in mosaic pixel coordinates.
     public struct Particle: Sendable, Codable, Equatable {
+        /// The particle's kind: a flake of clustered grains, a thin rod (fibre) or a faint blob.
         public enum Shape: String, Sendable, Codable { case flake, rod, blob }
+        /// Which kind of particle it is.
         public var shape: Shape
+        /// Centre column in mosaic pixels.
         public var x: Double
+        /// Centre row in mosaic pixels.
         public var y: Double
         /// Diameter (flakes, blobs) or length (rods), in pixels.
         public var size: Double
@@ -111,6 +122,7 @@ public struct SyntheticTileSet: Sendable {
         /// the soft edge; blobs: where the mask threshold is crossed), in pixels.
         public var reach: Double
 
+        /// A particle of the truth list.
         public init(shape: Shape, x: Double, y: Double, size: Double, absorbance: Double, reach: Double) {
             self.shape = shape; self.x = x; self.y = y; self.size = size; self.absorbance = absorbance; self.reach = reach
         }
@@ -120,10 +132,13 @@ public struct SyntheticTileSet: Sendable {
     public struct Tile: Sendable {
         /// 1-based mosaic position.
         public var row: Int
+        /// 1-based mosaic column.
         public var column: Int
         /// Top-left corner in mosaic pixels.
         public var x: Int
+        /// Top row in mosaic pixels.
         public var y: Int
+        /// The tile as recorded: 16-bit detector values.
         public var image: Image<UInt16>
         /// 255 where a particle is, else 0.
         public var particleMask: Image<UInt8>
@@ -143,14 +158,21 @@ public struct SyntheticTileSet: Sendable {
     /// person starts to see the particle, so halos of faint blobs do not count.
     public static let particleMaskThreshold = 0.15
 
+    /// The options the set was generated with.
     public let options: Options
+    /// The tiles, row-major (row 1 first).
     public let tiles: [Tile]
+    /// Every particle placed, in mosaic pixel coordinates.
     public let particles: [Particle]
+    /// Width of the simulated field in pixels: columns × (tileSize − overlap) + overlap.
     public let mosaicWidth: Int
+    /// Height of the simulated field in pixels: rows × (tileSize − overlap) + overlap.
     public let mosaicHeight: Int
 
     /// Generates a tile set. Same options → same pixels on every machine and thread count.
     /// - Throws: ``CleaveError`` for invalid options.
+    /// - Complexity: O(mosaic pixels) for film, bars and imaging (a fixed number of passes), plus each
+    ///   particle over the square of its reach; memory a few Float fields of the mosaic's size.
     public static func generate(_ options: Options, progress: CleaveCore.Progress = .silent) throws -> SyntheticTileSet {
         try options.validate()
         let step = options.tileSize - options.overlap

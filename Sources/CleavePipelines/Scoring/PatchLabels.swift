@@ -19,6 +19,7 @@ public struct PatchKey: Hashable, Sendable, CustomStringConvertible {
         self.column = column
     }
 
+    /// `image row R col C`, as messages name a patch.
     public var description: String { "\(image) row \(row) col \(column)" }
 }
 

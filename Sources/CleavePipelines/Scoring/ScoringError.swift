@@ -11,6 +11,7 @@ public enum ScoringError: CleaveErrorProtocol, Equatable {
     case shapeMismatch(truthPath: String, truth: String, predictedPath: String, predicted: String)
     case nonIntegerLabel(path: String, index: Int, value: Float)
 
+    /// One line naming the file (and line), what is wrong and what would help.
     public var description: String {
         switch self {
         case let .unreadable(path, reason):
