@@ -23,7 +23,7 @@ struct UNetCommonOptions: ParsableArguments {
     @Option(name: .long, help: "U-Net: patches per step.")
     var batch = UNetCommonOptions.defaults.batchSize
 
-    @Option(name: .long, help: "U-Net: side of the square training patches in pixels (a multiple of 2^depth).")
+    @Option(name: .long, help: "U-Net: side of the square training patches in pixels (a multiple of 2^(depth-1), at most 1024).")
     var patch = UNetCommonOptions.defaults.patchSize
 
     @Option(name: .long, help: "U-Net: normalisation layers: batch, group or none.")

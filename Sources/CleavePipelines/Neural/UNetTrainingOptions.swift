@@ -23,7 +23,7 @@ public struct UNetTrainingOptions: Codable, Sendable, Equatable {
     public var dropout = 0.0
     /// Neighbouring slices per detector: 1, 3 or 5.
     public var slices = 1
-    /// Side of the square training patches (a multiple of 2^depth).
+    /// Side of the square training patches: a multiple of 2^(depth − 1), at most 1024.
     public var patchSize = 128
     /// Patches per training step, 1…256.
     public var batchSize = 8

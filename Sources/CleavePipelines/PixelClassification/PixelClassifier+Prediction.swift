@@ -88,7 +88,7 @@ extension PixelClassifier {
         }
     }
 
-    /// Classifies a whole image in memory (see ``predict(_:model:blockSize:progress:sink:)``).
+    /// Classifies a whole image in memory (see ``predict(_:model:blockSize:progress:timings:walk:sink:)``).
     ///
     /// - Parameter adaptPrior: re-weight the probabilities to the class frequencies estimated on
     ///   this image (``PriorSample``, ``RandomForest/estimatePrior(probabilities:maxIterations:tolerance:)``)

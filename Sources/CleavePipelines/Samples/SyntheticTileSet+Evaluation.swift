@@ -10,7 +10,8 @@ public struct PatchDetectionScore: Sendable, Equatable, CustomStringConvertible 
     public var falseNegatives = 0
     /// Particle-free patches that were not picked.
     public var trueNegatives = 0
-    /// Patches with a sliver of particle (0 < coverage < threshold), left out of the counts.
+    /// Patches left out of the counts: those with a sliver of particle (0 < coverage < threshold), and
+    /// with `ignoringBarPatches` those touching a grid bar.
     public var ignored = 0
     /// TP / (TP + FP), 0 when nothing was picked.
     public var precision: Double { truePositives + falsePositives == 0 ? 0 : Double(truePositives) / Double(truePositives + falsePositives) }
