@@ -58,7 +58,7 @@ struct ObjectsCommand: ParsableCommand {
         again and gives the same bytes. --blocks i/N labels only share i of N (blocks i, i+N, …) \
         and does not finish; the same command without --blocks finishes (cleave submit runs the \
         shares as a Slurm array). --fill-holes, --split and --intensity need whole images and are \
-        refused for volumes.
+        refused for volumes. A single-plane OME-Zarr is read whole and gets the 2D measurements.
           cleave objects vol-labels.ome.zarr --class 2 --min-size 20 --out grains
           cleave objects vol-labels.ome.zarr --class 2 --blocks 0/4 --out grains   (tasks 0…3)
           cleave objects vol-labels.ome.zarr --class 2 --out grains                (then: finish)
@@ -145,13 +145,13 @@ struct ObjectsCommand: ParsableCommand {
         if ObjectClustering.Method(rawValue: clusterMethod) == nil { throw ValidationError("--cluster-method must be kmeans or agglomerative, got '\(clusterMethod)'.") }
         if let pixelSize, !(pixelSize > 0 && pixelSize.isFinite) { throw ValidationError("--pixel-size must be a positive number, got \(pixelSize).") }
         if blockSize < 1 { throw ValidationError("--block-size must be at least 1, got \(blockSize).") }
-        if PredictCommand.isVolume(image) {
+        if Self.isBlockVolume(image) {
             for (flag, given) in [("--intensity", intensity != nil), ("--fill-holes", fillHoles), ("--split", split)] where given {
                 throw ValidationError("\(flag) is not available for OME-Zarr volumes (block by block): it needs the whole image; convert the volume to TIFF (cleave convert) if it fits in memory.")
             }
         } else if blocks != nil {
             let why = FileManager.default.fileExists(atPath: image) ? "" : " (no such file or folder)"
-            throw ValidationError("--blocks shares the blocks of OME-Zarr volumes; \(image) is not one\(why).")
+            throw ValidationError("--blocks shares the blocks of OME-Zarr volumes (3D); \(image) is not one\(why).")
         }
     }
 
@@ -159,7 +159,7 @@ struct ObjectsCommand: ParsableCommand {
         let progress = ProgressBar.make()
         memory.apply()
         let options = try objectsOptions()
-        if PredictCommand.isVolume(image) { try runVolume(options, progress: progress); return }
+        if Self.isBlockVolume(image) { try runVolume(options, progress: progress); return }
         let labelSize = try declaredSizes([image])[0]
         let intensitySize = try intensity.map { try declaredSizes([$0])[0] } ?? (threshold != nil ? labelSize : nil)
         try MemoryEstimate.check(MemoryEstimate.objects(labelSize, intensity: intensitySize), for: "objects of \(image) (\(labelSize))")
@@ -180,6 +180,12 @@ struct ObjectsCommand: ParsableCommand {
         if let accuracy = result.classifierAccuracy { print(String(format: "object classifier out-of-bag accuracy: %.3f", accuracy)) }
         if timing { print(String(format: "label+measure seconds: %.3f", elapsed)) }
         print("wrote \(out)/objects.csv and the other outputs")
+    }
+
+    /// An OME-Zarr volume of more than one plane: processed block by block (a single plane is
+    /// read whole, as TIFF and PNG images are, and gets the 2D measurements).
+    static func isBlockVolume(_ path: String) -> Bool {
+        PredictCommand.isVolume(path) && ((try? OMEZarrImage.open(path))?.shape.depth ?? 2) > 1
     }
 
     /// The pipeline's options from the flags.

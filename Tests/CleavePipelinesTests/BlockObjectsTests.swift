@@ -103,7 +103,7 @@ import CleavePipelines
         var threshold = ObjectsOptions(); threshold.foreground = .threshold(0.5); threshold.connectivity = .faces
         threshold.spacing = Spacing(0.2, unit: "µm")
         cases.append(("threshold, connectivity 1, pixel size", threshold))
-        for (name, options) in cases {
+        for (c, (name, options)) in cases.enumerated() {
             let whole = try ObjectsPipeline.run(f.image, options: options)
             #expect(whole.table.count > 20, "\(name): \(whole.table.count) objects")
             for (k, (blockSize, threadCount)) in [(16, 1), (16, 3), (9, 2), (64, 2)].enumerated() {
@@ -111,7 +111,7 @@ import CleavePipelines
                 var blockOptions = BlockObjectsOptions()
                 blockOptions.objects = options
                 blockOptions.blockSize = blockSize
-                let out = f.directory + "/\(name.filter(\.isLetter))-\(k)"
+                let out = f.directory + "/case\(c)-\(k)"
                 let report = try BlockObjects.run(volume: f.path, directory: out, options: blockOptions)
                 let what = "\(name), block size \(blockSize), \(threadCount) threads (\(report.blockCount) blocks)"
                 Self.expectEqual(report.table!, whole.table, what)
