@@ -173,61 +173,23 @@ public enum ObjectMeasurement {
     }
 
     static func shape3D(_ image: LabelImage) -> ObjectTable {
-        let w = image.shape.width, h = image.shape.height, d = image.shape.depth
-        let objectCount = image.objectCount
-        let sp = image.spacing ?? Spacing(1, unit: "px")
-        // per label: count, s(z,y,x), s(zz,yy,xx,zy,zx,yx), min(z,y,x), max(z,y,x), faces x/y/z, border
-        let stride = 20
-        // Plane chunks with private accumulators (integers: the merge is exact and order-free).
-        let chunkCount = max(1, min(8, d, w * h * d / max(1, (objectCount + 1) * stride * 4)))
-        var partials = [[Int64]](repeating: [], count: chunkCount)
-        partials.withUnsafeMutableBufferPointer { partialBuffer in
-            let partialBox = UncheckedSendable(partialBuffer)
-            image.labels.withUnsafeBufferPointer { labels in
-                Parallel.forEach(chunkCount) { c in
-                    var acc = [Int64](repeating: 0, count: (objectCount + 1) * stride)
-                    for l in 0...objectCount { for f in 10..<13 { acc[l * stride + f] = .max }; for f in 13..<16 { acc[l * stride + f] = -1 } }
-                    for z in (d * c / chunkCount)..<(d * (c + 1) / chunkCount) { for y in 0..<h { for x in 0..<w {
-                        let i = (z * h + y) * w + x
-                        let l = Int(labels[i])
-                        if l == 0 { continue }
-                        let base = l * stride
-                        let zz = Int64(z), yy = Int64(y), xx = Int64(x)
-                        acc[base] += 1
-                        acc[base + 1] += zz; acc[base + 2] += yy; acc[base + 3] += xx
-                        acc[base + 4] += zz * zz; acc[base + 5] += yy * yy; acc[base + 6] += xx * xx
-                        acc[base + 7] += zz * yy; acc[base + 8] += zz * xx; acc[base + 9] += yy * xx
-                        acc[base + 10] = min(acc[base + 10], zz); acc[base + 11] = min(acc[base + 11], yy); acc[base + 12] = min(acc[base + 12], xx)
-                        acc[base + 13] = max(acc[base + 13], zz); acc[base + 14] = max(acc[base + 14], yy); acc[base + 15] = max(acc[base + 15], xx)
-                        let l32 = Int32(l)
-                        if x == 0 || labels[i - 1] != l32 { acc[base + 16] += 1 }
-                        if x == w - 1 || labels[i + 1] != l32 { acc[base + 16] += 1 }
-                        if y == 0 || labels[i - w] != l32 { acc[base + 17] += 1 }
-                        if y == h - 1 || labels[i + w] != l32 { acc[base + 17] += 1 }
-                        if z == 0 || labels[i - w * h] != l32 { acc[base + 18] += 1 }
-                        if z == d - 1 || labels[i + w * h] != l32 { acc[base + 18] += 1 }
-                        if x == 0 || y == 0 || z == 0 || x == w - 1 || y == h - 1 || z == d - 1 { acc[base + 19] = 1 }
-                    }}}
-                    partialBox.value[c] = acc
-                }
-            }
+        let sums = image.labels.withUnsafeBufferPointer {
+            ShapeSums3D.accumulate($0, window: Region(covering: image.shape), volume: image.shape, inner: Region(covering: image.shape),
+                                   objectCount: image.objectCount)
         }
-        var acc = partials[0]
-        for part in partials.dropFirst() {
-            for l in 1..<(objectCount + 1) {
-                let base = l * stride
-                for f in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 18] { acc[base + f] += part[base + f] }
-                for f in 10..<13 { acc[base + f] = min(acc[base + f], part[base + f]) }
-                for f in [13, 14, 15, 19] { acc[base + f] = max(acc[base + f], part[base + f]) }
-            }
-        }
+        return shape3D(sums, spacing: image.spacing)
+    }
+
+    /// The 3D shape columns of every label with voxels, from its integer sums (whole-volume and
+    /// block-wise measurement share this arithmetic, so equal sums give equal numbers).
+    public static func shape3D(_ sums: ShapeSums3D, spacing: Spacing?) -> ObjectTable {
+        let objectCount = sums.objectCount
+        let sp = spacing ?? Spacing(1, unit: "px")
+        let stride = ShapeSums3D.stride
+        let acc = sums.values
         let present = (1..<(objectCount + 1)).filter { acc[$0 * stride] > 0 }
-        let crofton = image.labels.withUnsafeBufferPointer {
-            SurfaceArea.crofton($0, width: w, height: h, depth: d, objectCount: objectCount, spacing: (sp.x, sp.y, sp.z))
-        }
-        let pixelCrofton = image.spacing == nil ? crofton : image.labels.withUnsafeBufferPointer {
-            SurfaceArea.crofton($0, width: w, height: h, depth: d, objectCount: objectCount, spacing: (1, 1, 1))
-        }
+        let crofton = SurfaceArea.area(sums, spacing: (sp.x, sp.y, sp.z))
+        let pixelCrofton = spacing == nil ? crofton : SurfaceArea.area(sums, spacing: (1, 1, 1))
         var table = ObjectTable(labels: present.map { Int32($0) })
         var columns: [String: [Double]] = [:]
         let names = ["volume", "surface_area", "voxel_faces", "centroid_plane", "centroid_row", "centroid_col", "equivalent_diameter",
@@ -286,7 +248,7 @@ public enum ObjectMeasurement {
             physicalMajor.append(physicalMajorLength); physicalMinor.append(physicalMinorLength)
         }
         for name in names { table.setColumn(name, columns[name]!) }
-        if let (s, unit) = physical(image.spacing) {
+        if let (s, unit) = physical(spacing) {
             let factor = s.x / sp.x // spacing converted to micrometres (or kept)
             table.setColumn("volume_\(unit)3", physicalVolume.map { $0 * factor * factor * factor })
             table.setColumn("surface_area_\(unit)2", physicalSurface.map { $0 * factor * factor })

@@ -42,50 +42,18 @@ enum SurfaceArea {
         return counts.map { Double($0) / Double(samples) }
     }
 
-    /// Crofton surface area per label (index = label), in physical units² of `spacing`.
-    static func crofton(_ labels: UnsafeBufferPointer<Int32>, width: Int, height: Int, depth: Int, objectCount: Int,
-                        spacing: (x: Double, y: Double, z: Double)) -> [Double] {
+    /// Crofton surface area per label (index = label), in physical units² of `spacing`, from the
+    /// transition counts of ``ShapeSums3D`` (fields 20…32).
+    static func area(_ sums: ShapeSums3D, spacing: (x: Double, y: Double, z: Double)) -> [Double] {
         let w = weights(spacing: spacing)
         let voxel = spacing.x * spacing.y * spacing.z
-        let plane = width * height
-        let stride = directions.count
-        // Plane chunks with private counts (integers: exact, independent of the split).
-        let chunkCount = max(1, min(8, depth, plane * depth / max(1, (objectCount + 1) * stride * 4)))
-        var partials = [[Int]](repeating: [], count: chunkCount)
-        partials.withUnsafeMutableBufferPointer { partialBuffer in
-            let box = UncheckedSendable(partialBuffer)
-            Parallel.forEach(chunkCount) { c in
-                var counts = [Int](repeating: 0, count: (objectCount + 1) * stride)
-                for z in (depth * c / chunkCount)..<(depth * (c + 1) / chunkCount) { for y in 0..<height { for x in 0..<width {
-                    let l = Int(labels[(z * height + y) * width + x])
-                    for (k, d) in directions.enumerated() {
-                        let zz = z + d.0, yy = y + d.1, xx = x + d.2
-                        let inside = zz >= 0 && zz < depth && yy >= 0 && yy < height && xx >= 0 && xx < width
-                        let other = inside ? Int(labels[zz * plane + yy * width + xx]) : 0
-                        if other != l {
-                            if l != 0 { counts[l * stride + k] += 1 }
-                            if other != 0 { counts[other * stride + k] += 1 }
-                        }
-                        // the pair reaching in from outside the image on the other side
-                        if l != 0 {
-                            let bz = z - d.0, by = y - d.1, bx = x - d.2
-                            if !(bz >= 0 && bz < depth && by >= 0 && by < height && bx >= 0 && bx < width) {
-                                counts[l * stride + k] += 1
-                            }
-                        }
-                    }
-                }}}
-                box.value[c] = counts
-            }
-        }
-        var transitions = partials[0]
-        for part in partials.dropFirst() { for i in 0..<transitions.count { transitions[i] += part[i] } }
         let steps = directions.map { d in
             (pow2(Double(d.2) * spacing.x) + pow2(Double(d.1) * spacing.y) + pow2(Double(d.0) * spacing.z)).squareRoot()
         }
-        return (0...objectCount).map { l in
+        return (0...sums.objectCount).map { l in
+            let base = l * ShapeSums3D.stride + ShapeSums3D.transitionField
             var s = 0.0
-            for k in 0..<directions.count { s += w[k] * Double(transitions[l * directions.count + k]) * voxel / steps[k] }
+            for k in 0..<directions.count { s += w[k] * Double(sums.values[base + k]) * voxel / steps[k] }
             return 2 * s
         }
     }

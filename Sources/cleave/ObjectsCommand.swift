@@ -46,9 +46,25 @@ struct ObjectsCommand: ParsableCommand {
           cleave objects grey.tif --threshold 120 --cluster 3 \\
             --on area,eccentricity,solidity --out groups
           cleave objects mask.tif --train-labels picked.csv --out classified
+
+        OME-Zarr volumes (VOL.ome.zarr) of any size are processed block by block (--block-size \
+        voxels in x, y and z, whole chunks): each block's connected components, then one step that \
+        joins the components touching across block faces, edges and corners (3D connectivity as \
+        above), then the final labels and the measurements from exact per-block sums. Objects, \
+        numbering and every number equal a whole-volume run; memory follows the block size. \
+        Outputs: objects.csv, labels.ome.zarr (the object labels, an OME-Zarr label image with the \
+        volume's chunks and scale), overlay.png (plane 0), size_histogram.csv/.png, summary.csv. \
+        Finished blocks are recorded in --out: a killed run continues where it stopped when run \
+        again and gives the same bytes. --blocks i/N labels only share i of N (blocks i, i+N, …) \
+        and does not finish; the same command without --blocks finishes (cleave submit runs the \
+        shares as a Slurm array). --fill-holes, --split and --intensity need whole images and are \
+        refused for volumes. A single-plane OME-Zarr is read whole and gets the 2D measurements.
+          cleave objects vol-labels.ome.zarr --class 2 --min-size 20 --out grains
+          cleave objects vol-labels.ome.zarr --class 2 --blocks 0/4 --out grains   (tasks 0…3)
+          cleave objects vol-labels.ome.zarr --class 2 --out grains                (then: finish)
         """)
 
-    @Argument(help: "Label, class, mask or grey image (TIFF, PNG or MRC; 2D or 3D).")
+    @Argument(help: "Label, class, mask or grey image (TIFF, PNG or MRC; 2D or 3D), or an OME-Zarr volume (block by block).")
     var image: String
 
     @Option(name: .customLong("class"), help: "Objects are the pixels equal to this value (e.g. a class of a pixel classification).")
@@ -108,6 +124,12 @@ struct ObjectsCommand: ParsableCommand {
     @Option(help: "Output directory.")
     var out: String
 
+    @Option(name: .long, help: "OME-Zarr volumes: block side in voxels (x, y and z, rounded up to whole chunks); memory grows with its cube.")
+    var blockSize = 256
+
+    @Option(name: .long, help: ArgumentHelp("OME-Zarr volumes: label only share i of N of the blocks (0-based: 0/4 … 3/4) and do not finish.", discussion: "Shares are blocks i, i+N, i+2N, … Processes may run the shares at the same time on machines that share the output folder; afterwards the same command without --blocks labels any block still missing, joins the objects across blocks and writes the outputs.", valueName: "i/N"))
+    var blocks: String?
+
     @Flag(help: "Print the time spent labelling + measuring (for benchmarks).")
     var timing = false
 
@@ -122,17 +144,52 @@ struct ObjectsCommand: ParsableCommand {
         if shells < 2 { throw ValidationError("--shells must be at least 2, got \(shells).") }
         if ObjectClustering.Method(rawValue: clusterMethod) == nil { throw ValidationError("--cluster-method must be kmeans or agglomerative, got '\(clusterMethod)'.") }
         if let pixelSize, !(pixelSize > 0 && pixelSize.isFinite) { throw ValidationError("--pixel-size must be a positive number, got \(pixelSize).") }
+        if blockSize < 1 { throw ValidationError("--block-size must be at least 1, got \(blockSize).") }
+        if Self.isBlockVolume(image) {
+            for (flag, given) in [("--intensity", intensity != nil), ("--fill-holes", fillHoles), ("--split", split)] where given {
+                throw ValidationError("\(flag) is not available for OME-Zarr volumes (block by block): it needs the whole image; convert the volume to TIFF (cleave convert) if it fits in memory.")
+            }
+        } else if blocks != nil {
+            let why = FileManager.default.fileExists(atPath: image) ? "" : " (no such file or folder)"
+            throw ValidationError("--blocks shares the blocks of OME-Zarr volumes (3D); \(image) is not one\(why).")
+        }
     }
 
     func run() throws {
         let progress = ProgressBar.make()
         memory.apply()
+        let options = try objectsOptions()
+        if Self.isBlockVolume(image) { try runVolume(options, progress: progress); return }
         let labelSize = try declaredSizes([image])[0]
         let intensitySize = try intensity.map { try declaredSizes([$0])[0] } ?? (threshold != nil ? labelSize : nil)
         try MemoryEstimate.check(MemoryEstimate.objects(labelSize, intensity: intensitySize), for: "objects of \(image) (\(labelSize))")
         let input = try ImageFile.readFinite(image)
         // A thresholded grey image is its own intensity image unless another is given.
         let grey = try intensity.map { try ImageFile.readFinite($0) } ?? (threshold != nil ? input : nil)
+        let start = Date()
+        let result = try ObjectsPipeline.run(input, intensity: grey, options: options, progress: progress)
+        let elapsed = Date().timeIntervalSince(start)
+        try ObjectsReport.write(result, background: grey ?? input, to: out)
+        if result.table.count == 0 {
+            ProgressBar.note("warning: no objects found in \(image) (check --class / --threshold); wrote empty outputs to \(out)")
+        }
+        if !result.labels.is2D { ProgressBar.note("note: 3D objects — objects.geojson is not written (outlines are 2D); overlay.png shows plane 0") }
+        for s in ObjectsReport.summary(result) {
+            print("\(s.className): \(s.count) objects, \(String(format: "%.2f", 100 * s.imageFraction)) % of the image")
+        }
+        if let accuracy = result.classifierAccuracy { print(String(format: "object classifier out-of-bag accuracy: %.3f", accuracy)) }
+        if timing { print(String(format: "label+measure seconds: %.3f", elapsed)) }
+        print("wrote \(out)/objects.csv and the other outputs")
+    }
+
+    /// An OME-Zarr volume of more than one plane: processed block by block (a single plane is
+    /// read whole, as TIFF and PNG images are, and gets the 2D measurements).
+    static func isBlockVolume(_ path: String) -> Bool {
+        PredictCommand.isVolume(path) && ((try? OMEZarrImage.open(path))?.shape.depth ?? 2) > 1
+    }
+
+    /// The pipeline's options from the flags.
+    func objectsOptions() throws -> ObjectsOptions {
         var options = ObjectsOptions()
         if let classValue { options.foreground = .classValue(classValue) }
         if let threshold { options.foreground = .threshold(threshold) }
@@ -161,19 +218,45 @@ struct ObjectsCommand: ParsableCommand {
             options.classifier = ObjectClassifierTraining(examples: try ObjectClassifierTraining.parseExamples(text, path: trainLabels),
                                                           columns: cluster == nil ? columns : [], seed: seed)
         }
+        return options
+    }
+
+    /// An OME-Zarr volume, block by block (``BlockObjects``).
+    func runVolume(_ objects: ObjectsOptions, progress: CleaveCore.Progress) throws {
+        var options = BlockObjectsOptions()
+        options.objects = objects
+        options.blockSize = blockSize
+        options.share = try blocks.map { try BlockShare(parsing: $0) }
+        if threshold != nil {
+            ProgressBar.note("note: block by block, --threshold gives the shape columns only (the whole-image run adds the intensity statistics of the grey image)")
+        }
         let start = Date()
-        let result = try ObjectsPipeline.run(input, intensity: grey, options: options, progress: progress)
+        let report = try BlockObjects.run(volume: image, directory: out, options: options, progress: progress)
         let elapsed = Date().timeIntervalSince(start)
-        try ObjectsReport.write(result, background: grey ?? input, to: out)
-        if result.table.count == 0 {
+        guard let table = report.table else {
+            print("\(image): share \(options.share.map { "\($0)" } ?? "") — \(report.labelled) block(s) labelled, \(report.skipped) already done, of \(report.blockCount); run the same command without --blocks to finish")
+            return
+        }
+        let volume = try OMEZarrImage.open(image)
+        let plane = Region(x: 0, y: 0, z: 0, width: volume.shape.width, height: volume.shape.height, depth: 1)
+        let labels: [Int32]
+        switch try OMEZarrImage.open(report.labels).read(region: plane) {
+        case .uint8(let i): labels = i.pixels.map { Int32($0) }
+        case .uint16(let i): labels = i.pixels.map { Int32($0) }
+        case .float32(let i): labels = i.pixels.map { Int32($0) }
+        }
+        let overlay = ObjectsReport.overlay(table: table, plane: labels, width: plane.width, height: plane.height,
+                                            objectCount: Int(table.labels.max() ?? 0), background: try volume.read(region: plane),
+                                            colours: ObjectsReport.classColours(table))
+        try ObjectsReport.write(table: table, voxelCount: report.voxelCount, overlay: overlay, to: out)
+        if table.count == 0 {
             ProgressBar.note("warning: no objects found in \(image) (check --class / --threshold); wrote empty outputs to \(out)")
         }
-        if !result.labels.is2D { ProgressBar.note("note: 3D objects — objects.geojson is not written (outlines are 2D); overlay.png shows plane 0") }
-        for s in ObjectsReport.summary(result) {
+        for s in ObjectsReport.summary(table: table, imagePixels: report.voxelCount) {
             print("\(s.className): \(s.count) objects, \(String(format: "%.2f", 100 * s.imageFraction)) % of the image")
         }
-        if let accuracy = result.classifierAccuracy { print(String(format: "object classifier out-of-bag accuracy: %.3f", accuracy)) }
+        if let accuracy = report.classifierAccuracy { print(String(format: "object classifier out-of-bag accuracy: %.3f", accuracy)) }
         if timing { print(String(format: "label+measure seconds: %.3f", elapsed)) }
-        print("wrote \(out)/objects.csv and the other outputs")
+        print("wrote \(out)/objects.csv, \(report.labels) and the other outputs (\(report.blockCount) blocks, \(report.labelled) labelled now)")
     }
 }

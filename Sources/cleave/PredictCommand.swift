@@ -121,6 +121,9 @@ struct PredictCommand: ParsableCommand {
             return "--block-size \(blockSize) is smaller than the \(halo)-pixel halo \(method) reads around every block; give --block-size \(halo) or more"
         case let .invalidShare(_, value, reason):
             return "--blocks \(value): \(reason)"
+        case let .unsupportedOption(field, reason):
+            let flags = ["fillHoles": "--fill-holes", "splitHeight": "--split", "intensity": "--intensity"]
+            return "\(flags[field] ?? field) is not available for OME-Zarr volumes (block by block): \(reason)"
         default:
             return error.description
         }

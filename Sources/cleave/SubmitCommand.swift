@@ -24,11 +24,22 @@ extension PredictCommand: BlockCommand {
     }
 }
 
+extension ObjectsCommand: BlockCommand {
+    var outputDirectory: String { out }
+
+    func checkInputs() throws {
+        _ = try ImageFile.info(image)
+        for path in [intensity, rules, trainLabels].compactMap({ $0 }) where !FileManager.default.fileExists(atPath: path) {
+            throw CleaveError("\(path): no such file")
+        }
+    }
+}
+
 /// `cleave submit`: run a block-wise command as a Slurm job array plus a merge job.
 struct SubmitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",
-        abstract: "Run a block-wise command (predict) on a Slurm cluster as a job array.",
+        abstract: "Run a block-wise command (predict, objects) on a Slurm cluster as a job array.",
         discussion: """
         Give the command after --, as you would type it on one machine. cleave submit writes \
         job scripts into the output folder's slurm/ and submits them with sbatch:
@@ -85,7 +96,7 @@ struct SubmitCommand: ParsableCommand {
     var command: [String] = []
 
     /// Commands that take `--blocks i/N`.
-    static let blockCommands: [any BlockCommand.Type] = [PredictCommand.self]
+    static let blockCommands: [any BlockCommand.Type] = [PredictCommand.self, ObjectsCommand.self]
 
     func validate() throws {
         if command.isEmpty {

@@ -453,6 +453,13 @@ passed=$((passed + $(echo "$blocks_out" | grep -c '^ok')))
 failed=$((failed + $(echo "$blocks_out" | grep -c '^FAIL')))
 echo "$blocks_out" | grep -q '^blocks: ' || bad "block runner checks ran to the end" "$(echo "$blocks_out" | tail -n 2)"
 
+# --- objects block by block (issue 20): = the whole volume, kill -9 + resume, --blocks i/N
+objblocks_out=$(bash Tests/cli/objects_blocks.sh "$CLEAVE" "$WORK/objblocks" 2>&1)
+echo "$objblocks_out" | grep -E '^(ok|FAIL|     |note)'
+passed=$((passed + $(echo "$objblocks_out" | grep -c '^ok')))
+failed=$((failed + $(echo "$objblocks_out" | grep -c '^FAIL')))
+echo "$objblocks_out" | grep -q '^objects blocks: ' || bad "objects block checks ran to the end" "$(echo "$objblocks_out" | tail -n 2)"
+
 # --- cleave submit (issue 20 part 3): what needs no Slurm; the real array: Tests/slurm/array.sh --
 refuse "submit without Slurm: one line, nothing written" "Slurm's sbatch was not found on PATH" \
   env PATH=/nonexistent "$(realpath "$CLEAVE")" submit --tasks 4 -- predict --model "$WORK/unet.json" --out "$Z/submit-none" "$Z/fib.ome.zarr"

@@ -30,10 +30,12 @@ public struct BlockPlan: Sendable, Equatable {
     ///   - blockSize: wanted block side in x and y, in pixels (rounded up to whole chunks).
     ///   - halo: the method's context per axis.
     ///   - method: names the method in messages ("the forest's filters").
+    ///   - depth: wanted block depth in planes (rounded up to whole chunks, at least the z-halo);
+    ///     nil: the fewest whole chunks that cover the z-halo.
     /// - Throws: ``BlockRunError/blockSmallerThanHalo(field:blockSize:halo:method:)`` when
     ///   `blockSize` is smaller than the x or y halo.
     public init(shape: Shape, chunk: (x: Int, y: Int, z: Int), blockSize: Int, halo: (x: Int, y: Int, z: Int),
-                method: String) throws {
+                method: String, depth: Int? = nil) throws {
         precondition(chunk.x >= 1 && chunk.y >= 1 && chunk.z >= 1, "BlockPlan: chunk extents must be >= 1, got \(chunk)")
         let widest = max(halo.x, halo.y)
         guard blockSize >= max(1, widest) else {
@@ -44,7 +46,7 @@ public struct BlockPlan: Sendable, Equatable {
         self.shape = spatial
         blockWidth = min(roundUp(blockSize, chunk.x), roundUp(spatial.width, chunk.x))
         blockHeight = min(roundUp(blockSize, chunk.y), roundUp(spatial.height, chunk.y))
-        blockDepth = min(roundUp(max(1, halo.z), chunk.z), roundUp(spatial.depth, chunk.z))
+        blockDepth = min(roundUp(max(1, halo.z, depth ?? 1), chunk.z), roundUp(spatial.depth, chunk.z))
         haloX = halo.x; haloY = halo.y; haloZ = halo.z
         blocks = Region.tiles(covering: spatial, blockWidth: blockWidth, blockHeight: blockHeight, blockDepth: blockDepth)
     }

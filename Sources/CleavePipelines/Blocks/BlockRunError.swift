@@ -12,6 +12,8 @@ public enum BlockRunError: CleaveErrorProtocol, Equatable {
     case otherRun(path: String, field: String, recorded: String, requested: String)
     /// The input cannot be processed block by block.
     case unsupportedInput(path: String, reason: String)
+    /// An option of the method that cannot run block by block.
+    case unsupportedOption(field: String, reason: String)
     /// The journal next to the output cannot be read or written.
     case journal(path: String, reason: String)
 
@@ -26,6 +28,8 @@ public enum BlockRunError: CleaveErrorProtocol, Equatable {
             return "\(path): holds a block run with another \(field) (\(recorded), this run: \(requested)); give another output folder or delete it to start again"
         case let .unsupportedInput(path, reason):
             return "\(path): \(reason)"
+        case let .unsupportedOption(field, reason):
+            return "\(field) is not available block by block: \(reason)"
         case let .journal(path, reason):
             return "\(path): block journal: \(reason)"
         }

@@ -105,6 +105,14 @@ public enum ObjectsPipeline {
         if options.foreground == .values { table.setColumn("source_value", sourceValues(image, labels: labels, table: table)) }
         else if case .classValue(let v) = options.foreground { table.setColumn("source_value", [Double](repeating: v, count: table.count)) }
         progress.report(3, 5, "grouping")
+        let accuracy = try group(&table, options: options)
+        progress.report(5, 5, "done")
+        return ObjectsResult(labels: labels, table: table, classifierAccuracy: accuracy)
+    }
+
+    /// Rules, a trained classifier and clusters of the options applied to a measured table (the
+    /// `class` and `cluster` columns); returns the classifier's out-of-bag accuracy when one was trained.
+    public static func group(_ table: inout ObjectTable, options: ObjectsOptions) throws -> Double? {
         var accuracy: Double?
         if options.rules != nil && options.classifier != nil {
             throw CleaveError("objects: give either rules or a classifier training file, not both (each sets the class column)")
@@ -116,8 +124,7 @@ public enum ObjectsPipeline {
             accuracy = outcome.outOfBagAccuracy
         }
         if let clustering = options.clustering { table.setColumn("cluster", try clustering.assign(table).map(Double.init)) }
-        progress.report(5, 5, "done")
-        return ObjectsResult(labels: labels, table: table, classifierAccuracy: accuracy)
+        return accuracy
     }
 
     /// The input value under each object's first pixel (its class in a class image).

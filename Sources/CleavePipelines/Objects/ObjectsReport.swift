@@ -39,35 +39,51 @@ public enum ObjectsReport {
     @discardableResult
     public static func write(_ result: ObjectsResult, background: AnyImage?, to directory: String,
                              histogramBins: Int = 20) throws -> [String] {
+        let table = result.table
+        let colours = classColours(table)
+        var texts: [(name: String, text: String)] = []
+        if result.labels.is2D {
+            let outlines = try Outlines.trace(result.labels)
+            texts.append(("objects.geojson", try ObjectsGeoJSON.encode(outlines, table: table, classColours: colours)))
+        }
+        let pictures: [(name: String, image: AnyImage)] = [
+            ("labels.tif", result.labels.image()),
+            ("overlay.png", .uint8(overlay(result, background: background, colours: colours))),
+        ]
+        return try commit(table: table, imagePixels: result.labels.shape.count, texts: texts, pictures: pictures,
+                          to: directory, histogramBins: histogramBins)
+    }
+
+    /// Writes the outputs of a block-wise run (``BlockObjects``; its labels are in
+    /// `labels.ome.zarr`): `objects.csv`, `overlay.png` (plane 0, when given), `size_histogram.csv/.png`, `summary.csv`.
+    @discardableResult
+    public static func write(table: ObjectTable, voxelCount: Int, overlay: Image<UInt8>?, to directory: String,
+                             histogramBins: Int = 20) throws -> [String] {
+        try commit(table: table, imagePixels: voxelCount, texts: [], pictures: overlay.map { [("overlay.png", .uint8($0))] } ?? [],
+                   to: directory, histogramBins: histogramBins)
+    }
+
+    /// Writes the table's files and the given ones. Everything is computed first, then written
+    /// under temporary names and renamed into place only when every file is complete: an error
+    /// leaves the previous set (or nothing), never half of a new one.
+    static func commit(table: ObjectTable, imagePixels: Int, texts extraTexts: [(name: String, text: String)],
+                       pictures extraPictures: [(name: String, image: AnyImage)], to directory: String, histogramBins: Int) throws -> [String] {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw CleaveError("--out \(directory): cannot create the directory (\(error.localizedDescription))")
         }
-        // Everything is computed first, then written under temporary names and renamed into place
-        // only when every file is complete: an error leaves the previous set (or nothing), never
-        // half of a new one.
-        let table = result.table
-        let colours = classColours(table)
-        var texts: [(name: String, text: String)] = [("objects.csv", table.csv())]
-        if result.labels.is2D {
-            let outlines = try Outlines.trace(result.labels)
-            texts.append(("objects.geojson", try ObjectsGeoJSON.encode(outlines, table: table, classColours: colours)))
-        }
+        var texts: [(name: String, text: String)] = [("objects.csv", table.csv())] + extraTexts
         let (sizeName, bins) = sizeHistogram(table, binCount: histogramBins)
         var histogramCSV = "bin_start,bin_end,count\n"
         for b in bins { histogramCSV += "\(ObjectTable.format(b.start)),\(ObjectTable.format(b.end)),\(b.count)\n" }
         texts.append(("size_histogram.csv", "# \(sizeName)\n" + histogramCSV))
         var summaryCSV = "class,count,pixels,image_fraction,object_fraction\n"
-        for s in summary(result) {
+        for s in summary(table: table, imagePixels: imagePixels) {
             summaryCSV += "\(CSVText.field(s.className)),\(s.count),\(ObjectTable.format(s.pixels)),\(s.imageFraction),\(s.objectFraction)\n"
         }
         texts.append(("summary.csv", summaryCSV))
-        let pictures: [(name: String, image: AnyImage)] = [
-            ("labels.tif", result.labels.image()),
-            ("overlay.png", .uint8(overlay(result, background: background, colours: colours))),
-            ("size_histogram.png", .uint8(barChart(bins.map(\.count)))),
-        ]
+        let pictures = extraPictures + [("size_histogram.png", AnyImage.uint8(barChart(bins.map(\.count))))]
         var finished: [(temporary: String, path: String)] = []
         do {
             for (name, text) in texts {
@@ -101,9 +117,13 @@ public enum ObjectsReport {
 
     /// Totals per class (`all` first; then classes, or clusters as `cluster N`).
     public static func summary(_ result: ObjectsResult) -> [ClassSummary] {
-        let table = result.table
+        summary(table: result.table, imagePixels: result.labels.shape.count)
+    }
+
+    /// Totals per class of a table over an image of `imagePixels` pixels.
+    public static func summary(table: ObjectTable, imagePixels pixelCount: Int) -> [ClassSummary] {
         let sizes = (try? table.column(table.has("area") ? "area" : "volume")) ?? []
-        let imagePixels = Double(result.labels.shape.count)
+        let imagePixels = Double(pixelCount)
         let total = sizes.reduce(0, +)
         var groups: [(String, [Int])] = [("all", Array(0..<table.count))]
         var keys: [String] = []
@@ -163,23 +183,28 @@ public enum ObjectsReport {
     /// Objects coloured by class / cluster / label over a grey picture (plane 0).
     public static func overlay(_ result: ObjectsResult, background: AnyImage?, colours: [String: RGB]) -> Image<UInt8> {
         let labels = result.labels
-        let planeSize = labels.shape.planeSize
+        return overlay(table: result.table, plane: Array(labels.labels[0..<labels.shape.planeSize]), width: labels.shape.width,
+                       height: labels.shape.height, objectCount: labels.objectCount, background: background, colours: colours)
+    }
+
+    /// Objects of one plane of labels coloured by class / cluster / label over a grey picture
+    /// (its plane 0; without one, objects are grey on black).
+    public static func overlay(table: ObjectTable, plane: [Int32], width: Int, height: Int, objectCount: Int,
+                               background: AnyImage?, colours: [String: RGB]) -> Image<UInt8> {
         let grey: Image<UInt8>
-        if let background, background.shape.width == labels.shape.width, background.shape.height == labels.shape.height {
+        if let background, background.shape.width == width, background.shape.height == height {
             grey = background.withImage { img in
                 switch img {
                 case let i as Image<UInt8>: return Display.grey(i)
                 case let i as Image<UInt16>: return Display.grey(i)
                 case let i as Image<Float>: return Display.grey(i)
-                default: return Image<UInt8>(width: labels.shape.width, height: labels.shape.height)
+                default: return Image<UInt8>(width: width, height: height)
                 }
             }
         } else {
-            grey = Image(shape: Shape(width: labels.shape.width, height: labels.shape.height),
-                         pixels: labels.labels[0..<planeSize].map { $0 == 0 ? 0 : 160 })
+            grey = Image(shape: Shape(width: width, height: height), pixels: plane.map { $0 == 0 ? 0 : 160 })
         }
-        let table = result.table
-        var colourOf = [RGB?](repeating: nil, count: labels.objectCount + 1)
+        var colourOf = [RGB?](repeating: nil, count: objectCount + 1)
         let clusters = try? table.column("cluster")
         for (row, label) in table.labels.enumerated() {
             if let classes = table.classes {
@@ -190,7 +215,6 @@ public enum ObjectsReport {
                 colourOf[Int(label)] = Palette.colour(forIndex: Int(label) - 1)
             }
         }
-        return Display.overlay(grey: grey, labels: Array(labels.labels[0..<planeSize]),
-                               colours: { $0 == 0 ? nil : colourOf[Int($0)] }, opacity: 0.5)
+        return Display.overlay(grey: grey, labels: plane, colours: { $0 == 0 ? nil : colourOf[Int($0)] }, opacity: 0.5)
     }
 }
