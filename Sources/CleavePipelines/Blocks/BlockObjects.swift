@@ -20,6 +20,7 @@ public struct BlockObjectsOptions: Sendable {
     public var objects = ObjectsOptions()
     /// Write `overlay.png` (plane 0) when finishing.
     public var overlay = true
+    /// The defaults: 256-voxel blocks, every block, the default objects options, an overlay.
     public init() {}
 }
 
@@ -27,14 +28,17 @@ public struct BlockObjectsOptions: Sendable {
 public struct BlockObjectsReport: Sendable {
     /// `DIR/labels.ome.zarr`.
     public var labels: String
+    /// Blocks of the volume's plan (all shares together).
     public var blockCount: Int
-    /// First-pass blocks labelled by this call, and found done.
+    /// First-pass blocks labelled by this call.
     public var labelled: Int
+    /// First-pass blocks found done by an earlier call or another share, and skipped.
     public var skipped: Int
     /// The objects, when this call finished the run.
     public var table: ObjectTable?
     /// Voxels of the volume (for the summary's fractions).
     public var voxelCount: Int
+    /// Out-of-bag accuracy of the object classifier, when the grouping trained one (as ``ObjectsPipeline`` reports it).
     public var classifierAccuracy: Double?
 }
 
