@@ -145,7 +145,12 @@ async function selectProject(project) {
 }
 
 async function loadImages() {
-  state.images = await api.images(state.project.id);
+  const project = state.project;
+  const listed = await api.images(project.id);
+  if (state.project !== project) return;
+  // An image uploaded while the list was on its way stays (and stays open).
+  const known = new Set(listed.map((i) => i.id));
+  state.images = listed.concat(state.images.filter((i) => i.projectId === project.id && !known.has(i.id)));
   renderImages();
   if (!state.images.length) {
     viewer.open(null);
