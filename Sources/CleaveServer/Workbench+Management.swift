@@ -103,19 +103,21 @@ extension Workbench {
         let actor = sessionID == nil ? nil : try Actor(userID: userID, sessionID: sessionID)
         let image = try await image(id: id)
         let cancelled = try await cancelJobs(imageIDs: [id], projectID: nil)
-        let (summary, files, digests) = try await database.pool.write { [self] db in
+        let withdrawn = LockedValue<[String]>([])
+        let (summary, files, digests) = try await withBlobsWithdrawn(withdrawn) { [self] in try await database.pool.write { [self] db in
             var summary = try deletionSummary(imageIDs: [id], projectID: nil, db)
             summary.runningJobs = cancelled
             let files = try resultFiles(imageIDs: [id], projectID: nil, db)
             try db.execute(sql: "DELETE FROM jobs WHERE image_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM images WHERE id = ?", arguments: [id])
             let orphaned = try Workbench.unreferenced([image.sha256], db)
+            try withdraw(orphaned, into: withdrawn)
             if let actor {
                 try Workbench.record("image.delete", by: actor, projectID: image.projectId, imageID: id,
                                      payload: summary.payload.merging(["name": .string(image.name), "sha256": .string(image.sha256)]) { _, b in b }, db)
             }
             return (summary, files, orphaned)
-        }
+        } }
         removeFiles(files, imageIDs: [id], digests: digests)
         return summary
     }
@@ -130,7 +132,8 @@ extension Workbench {
             try String.fetchAll(db, sql: "SELECT id FROM images WHERE project_id = ?", arguments: [id])
         }
         let cancelled = try await cancelJobs(imageIDs: imageIDs, projectID: id)
-        let (summary, files, digests, removedImages) = try await database.pool.write { [self] db in
+        let withdrawn = LockedValue<[String]>([])
+        let (summary, files, digests, removedImages) = try await withBlobsWithdrawn(withdrawn) { [self] in try await database.pool.write { [self] db in
             // Images uploaded while the jobs stopped are deleted too.
             let images = try Row.fetchAll(db, sql: "SELECT id, sha256 FROM images WHERE project_id = ?", arguments: [id])
             let imageIDs = images.map { $0["id"] as String }
@@ -141,12 +144,13 @@ extension Workbench {
             try db.execute(sql: "DELETE FROM jobs WHERE project_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM projects WHERE id = ?", arguments: [id])
             let orphaned = try Workbench.unreferenced(Set(images.map { $0["sha256"] as String }), db)
+            try withdraw(orphaned, into: withdrawn)
             if let actor {
                 try Workbench.record("project.delete", by: actor, projectID: id, imageID: nil,
                                      payload: summary.payload.merging(["name": .string(project.name)]) { _, b in b }, db)
             }
             return (summary, files, orphaned, imageIDs)
-        }
+        } }
         removeFiles(files, imageIDs: removedImages, digests: digests)
         return summary
     }
@@ -210,6 +214,36 @@ extension Workbench {
         return files
     }
 
+    /// Blobs no row refers to any more leave the store in two steps, so that an upload of the
+    /// same content at the same moment never ends with a row whose file is gone: inside the
+    /// deleting transaction (which holds the database's write lock) each is renamed aside
+    /// (``withdraw(_:into:)``) — an upload's row insert, which waits for that lock, then finds no
+    /// blob and refuses (409) —, and after the commit the renamed files are removed
+    /// (``removeFiles(_:imageIDs:digests:)``). If the transaction fails they are put back.
+    func withdraw(_ digests: [String], into withdrawn: LockedValue<[String]>) throws {
+        for digest in digests where BlobStore.isDigest(digest) {
+            let path = blobs.path(for: digest)
+            if rename(path, path + BlobStore.withdrawnSuffix) == 0 {
+                withdrawn.withLock { $0.append(digest) }
+            } else if errno != ENOENT {
+                throw APIError(.internalServerError, "cannot remove image file \(digest) from the blob store: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Runs the deleting transaction; when it fails, puts the blobs it withdrew back.
+    func withBlobsWithdrawn<T>(_ withdrawn: LockedValue<[String]>, _ transaction: () async throws -> T) async throws -> T {
+        do {
+            return try await transaction()
+        } catch {
+            for digest in withdrawn.withLock({ $0 }) {
+                let path = blobs.path(for: digest)
+                _ = rename(path + BlobStore.withdrawnSuffix, path)
+            }
+            throw error
+        }
+    }
+
     /// The digests among `digests` that no image refers to any more.
     static func unreferenced(_ digests: Set<String>, _ db: GRDB.Database) throws -> [String] {
         try digests.sorted().filter { digest in
@@ -227,7 +261,7 @@ extension Workbench {
         }
         let manager = FileManager.default
         for id in imageIDs { try? manager.removeItem(atPath: "\(tileDirectory)/\(id)") }
-        for digest in digests where BlobStore.isDigest(digest) { unlink(blobs.path(for: digest)) }
+        for digest in digests where BlobStore.isDigest(digest) { unlink(blobs.path(for: digest) + BlobStore.withdrawnSuffix) }
     }
 }
 

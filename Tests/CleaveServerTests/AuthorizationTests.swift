@@ -615,7 +615,7 @@ import Testing
         _ = workbench
         let declared = Set(rules.all.map { "\($0.method) \($0.path)" })
         let documented = Set(OpenAPIDocument.operations.map {
-            "\($0.method.uppercased()) \($0.path.replacingOccurrences(of: "{y}.png", with: "{tile}").replacingOccurrences(of: "/api/models/{modelId}/model.json", with: "/api/models/{modelId}/{file}").replacingOccurrences(of: "/api/models/{modelId}/model.onnx", with: "/api/models/{modelId}/{file}"))"
+            "\($0.method.uppercased()) \($0.path.replacingOccurrences(of: "{y}.png", with: "{tile}").replacingOccurrences(of: "{axis}.png", with: "{axis}").replacingOccurrences(of: "/api/models/{modelId}/model.json", with: "/api/models/{modelId}/{file}").replacingOccurrences(of: "/api/models/{modelId}/model.onnx", with: "/api/models/{modelId}/{file}"))"
         })
         #expect(declared == documented.union(["GET /", "GET /web/{file}"]))
         #expect(rules.all.filter { $0.access == .open }.map { "\($0.method) \($0.path)" }.sorted()

@@ -60,7 +60,7 @@ import Testing
             #expect(try await Harness.get(client, "/api/images/\(twin)")["sha256"] as? String == sha)
             _ = try await WorkbenchDefectsTests.stroke(client, twin, class: 1, at: (16.5, 18.5), plane: 0)
 
-            _ = try await Harness.run(client, "/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "mode": "grid", "gridRows": 4, "gridColumns": 4, "clusterCount": 2, "seed": 1}"#)
+            _ = try await Harness.run(client, "/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "mode": "grid", "gridRows": 4, "gridColumns": 4, "clusterCount": 2, "seed": 1, "excludeDark": false}"#)
             let trained = try await Harness.run(client, "/api/images/\(image)/train", #"{"sessionId": "session-0001", "treeCount": 5, "bank": "fast", "seed": 1}"#)
             let model = try #require((trained["result"] as? [String: Any])?["modelId"] as? String)
             let predicted = try await Harness.run(client, "/api/images/\(image)/predict", #"{"sessionId": "session-0001"}"#)
@@ -188,7 +188,7 @@ import Testing
                                                    #"{"sessionId": "session-0001", "class": 3, "mode": "lasso", "points": [[20, 40], [28, 40], [28, 44], [20, 44]]}"#)
             #expect(corrected["correctedPixels"] as? Int == 32)
             let referenceBefore = try await Harness.get(client, "/api/images/\(image)/reference")
-            #expect(referenceBefore["correctedPixels"] as? Int == 32)
+            #expect(referenceBefore["correctedPixels"] as? Int == 32 && referenceBefore["activeStrokes"] as? Int == 5)
 
             // Refused with the counts, and nothing changes.
             let refused = try await client.execute(uri: "/api/classes/\(thirdID)?sessionId=session-0001", method: .delete, headers: Harness.headers())
@@ -208,7 +208,7 @@ import Testing
             #expect((try await Harness.get(client, "/api/images/\(image)/strokes")["strokes"] as? [[String: Any]] ?? []).count == 4)
             let referenceAfter = try await Harness.get(client, "/api/images/\(image)/reference")
             #expect(referenceAfter["correctedPixels"] as? Int == 0)
-            #expect(referenceAfter["discardedStrokes"] as? Int == 1)
+            #expect(referenceAfter["activeStrokes"] as? Int == 4)
             // The next model learns two classes; the first keeps its three.
             let retrained = try await Harness.run(client, "/api/images/\(image)/train", #"{"sessionId": "session-0001", "treeCount": 5, "bank": "fast", "seed": 1}"#)
             let second = try #require((retrained["result"] as? [String: Any])?["modelId"] as? String)

@@ -13,7 +13,7 @@ import Testing
         let (_, app) = try Harness.workbench("server-orthogonal")
         let (stack, _) = WorkbenchDefectsTests.diskStack()
         // grey = (value − 850) / (3200 − 850) · 255, clipped, rounded: the tile's rule.
-        func grey(_ value: UInt16) -> UInt8 {
+        @Sendable func grey(_ value: UInt16) -> UInt8 {
             UInt8((min(max((Double(value) - 850) / 2350, 0), 1) * 255).rounded())
         }
         try await app.test(.router) { client in

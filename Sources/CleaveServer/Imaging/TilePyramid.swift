@@ -45,6 +45,12 @@ public enum TilePyramid {
         public var channel: Int
         public var window: ClosedRange<Double>
         public var colour: RGB
+
+        public init(channel: Int, window: ClosedRange<Double>, colour: RGB) {
+            self.channel = channel
+            self.window = window
+            self.colour = colour
+        }
     }
 
     /// Renders one tile of `plane`, channel 0 as 8-bit grey through `window` (values at or below
