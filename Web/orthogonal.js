@@ -15,11 +15,11 @@ function windowQuery() {
   return w ? `&low=${w.low}&high=${w.high}` : "";
 }
 
-// Draws a slice (its long side 320 pixels, magnified at most 4×, each plane at least 4 pixels thick) with a
+// Draws a slice (its long side 240 pixels, magnified at most 2×, each plane at least 4 pixels thick) with a
 // line at the current plane (horizontal in XZ, vertical in YZ).
 function drawSlice(canvas, img, axis) {
   const image = state.image, plane = viewer.plane;
-  const long = axis === "xz" ? image.width : image.height, scale = Math.min(4, 320 / long);
+  const long = axis === "xz" ? image.width : image.height, scale = Math.min(2, 240 / long);
   const across = Math.round(image.depth * Math.max(4, scale));
   canvas.width = axis === "xz" ? Math.round(long * scale) : across;
   canvas.height = axis === "xz" ? across : Math.round(long * scale);
