@@ -32,22 +32,23 @@ export function authHeaders() {
 
 // An error from the API, with its status; `missing` when this server has no such route yet.
 export class APIError extends Error {
-  constructor(status, message, path) {
+  constructor(status, message, path, data = null) {
     super(message);
     this.status = status;
     this.path = path;
+    this.data = data;   // the whole error body (e.g. a class's counts beside a 409)
     this.missing = status === 404 && /^no route for /.test(message);
   }
 }
 
 async function errorFrom(response, path) {
   if (response.status === 401 && path !== "/api/session") signedOut();
-  let message = `${response.status} ${response.statusText}`;
+  let message = `${response.status} ${response.statusText}`, data = null;
   try {
-    const data = JSON.parse(await response.text());
+    data = JSON.parse(await response.text());
     if (data && data.error) message = data.error;
   } catch { /* not JSON: keep the status line */ }
-  return new APIError(response.status, message, path);
+  return new APIError(response.status, message, path, data);
 }
 
 async function call(method, path, body, contentType = "application/json") {
@@ -115,6 +116,12 @@ export const api = {
   // Projects and images
   projects: () => call("GET", "/api/projects").then((r) => r.projects),
   createProject: (name) => call("POST", "/api/projects", { name }),
+  renameProject: (projectId, name) => call("PUT", `/api/projects/${projectId}`, withSession({ name })),
+  projectDeletion: (projectId) => call("GET", `/api/projects/${projectId}/deletion`),
+  deleteProject: (projectId) => call("DELETE", `/api/projects/${projectId}?sessionId=${sessionId}`),
+  renameImage: (imageId, name) => call("PUT", `/api/images/${imageId}`, withSession({ name })),
+  imageDeletion: (imageId) => call("GET", `/api/images/${imageId}/deletion`),
+  deleteImage: (imageId) => call("DELETE", `/api/images/${imageId}?sessionId=${sessionId}`),
   setConsent: (projectId, consent) => call("PUT", `/api/projects/${projectId}/consent`, withSession({ consent })),
   images: (projectId) => call("GET", `/api/projects/${projectId}/images`).then((r) => r.images),
   upload: (projectId, file, onProgress) =>
@@ -122,9 +129,14 @@ export const api = {
   image: (imageId) => call("GET", `/api/images/${imageId}`),
   regionOfInterest: (imageId) => call("GET", `/api/images/${imageId}/roi`),
   setRegionOfInterest: (imageId, body) => call("PUT", `/api/images/${imageId}/roi`, withSession(body)),
-  window: (imageId, plane = 0) => call("GET", `/api/images/${imageId}/window${plane ? `?plane=${plane}` : ""}`),
-  tileURL(imageId, level, x, y, window, plane = 0) {
-    const query = [window ? `low=${window.low}&high=${window.high}` : "", plane ? `plane=${plane}` : ""].filter(Boolean).join("&");
+  window: (imageId, plane = 0, channel = 0) => {
+    const query = [plane ? `plane=${plane}` : "", channel ? `channel=${channel}` : ""].filter(Boolean).join("&");
+    return call("GET", `/api/images/${imageId}/window${query ? `?${query}` : ""}`);
+  },
+  // composite: "channel:low:high:rrggbb,…" (multi-channel images; replaces window).
+  tileURL(imageId, level, x, y, window, plane = 0, composite = null) {
+    const shown = composite ? `channels=${composite}` : window ? `low=${window.low}&high=${window.high}` : "";
+    const query = [shown, plane ? `plane=${plane}` : ""].filter(Boolean).join("&");
     return `/api/images/${imageId}/tiles/${level}/${x}/${y}.png${query ? `?${query}` : ""}`;
   },
 
@@ -159,7 +171,9 @@ export const api = {
   classes: (projectId) => call("GET", `/api/projects/${projectId}/classes`).then((r) => r.classes),
   createClass: (projectId, name, colour) => call("POST", `/api/projects/${projectId}/classes`, withSession({ name, colour })),
   updateClass: (classId, changes) => call("PUT", `/api/classes/${classId}`, withSession(changes)),
-  deleteClass: (classId) => call("DELETE", `/api/classes/${classId}`),
+  // Without discard, a class that labels strokes or corrections is refused (409, error.data has the counts).
+  deleteClass: (classId, discard = false) =>
+    call("DELETE", `/api/classes/${classId}?sessionId=${sessionId}${discard ? "&discard=true" : ""}`),
   setPixelSize: (imageId, size) => call("PUT", `/api/images/${imageId}/pixel-size`, withSession(size)),
   models: (projectId) => call("GET", `/api/projects/${projectId}/models`).then((r) => r.models),
   train: (imageId, params = {}) => call("POST", `/api/images/${imageId}/train`, withSession(params)),

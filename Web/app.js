@@ -9,28 +9,121 @@ import * as roi from "./roi.js";
 import * as correct from "./correct.js";
 import "./results.js";
 import "./pixelsize.js";
+import * as channels from "./channels.js";
+import "./orthogonal.js";
 import "./guide.js";
 
 // ---------- projects and images ----------
 
 async function loadProjects() {
   state.projects = await api.projects();
-  renderList($("projects"), state.projects, state.project?.id, (p) => p.name, selectProject);
+  renderProjects();
   if (!state.project && state.projects.length) await selectProject(state.projects[0]);
 }
 
-function renderList(list, items, activeId, label, onPick, detail = () => "") {
+// A list of projects or images; `actions(item, startRename)` gives the item's buttons (rename, delete).
+function renderList(list, items, activeId, label, onPick, detail = () => "", actions = () => []) {
   list.replaceChildren(...items.map((item) => {
     const li = document.createElement("li");
-    li.textContent = label(item);
     li.dataset.id = item.id;
+    const name = Object.assign(document.createElement("span"), { className: "label", textContent: label(item) });
+    li.append(name);
     const small = detail(item);
     if (small) { const s = document.createElement("small"); s.textContent = small; li.append(s); }
     li.title = label(item);
     li.classList.toggle("active", item.id === activeId);
     li.addEventListener("click", () => onPick(item));
+    const buttons = actions(item, (save) => renameInPlace(name, label(item), save));
+    if (buttons.length) {
+      const box = Object.assign(document.createElement("span"), { className: "item-actions" });
+      box.append(...buttons);
+      li.append(box);
+    }
     return li;
   }));
+}
+
+// A small button of a list item; its click does not also open the item.
+function itemButton(text, title, className, needs, onClick) {
+  const button = Object.assign(document.createElement("button"), { type: "button", textContent: text, title, className });
+  if (needs) button.dataset.needs = needs;
+  button.addEventListener("click", (event) => { event.stopPropagation(); onClick(); });
+  return button;
+}
+
+// Rename in place: the name becomes a field; Enter or leaving it saves, Escape keeps the old name.
+function renameInPlace(nameSpan, current, save) {
+  const input = Object.assign(document.createElement("input"), { value: current, className: "rename-input", maxLength: 200 });
+  input.setAttribute("aria-label", `New name for ${current}`);
+  nameSpan.replaceWith(input);
+  input.focus();
+  input.select();
+  let finished = false;
+  const finish = async (commit) => {
+    if (finished) return;
+    finished = true;
+    const next = input.value.trim();
+    try {
+      if (commit && next && next !== current) await save(next);
+    } catch (error) { fail(error, "Rename"); }
+    input.replaceWith(nameSpan);
+  };
+  input.addEventListener("click", (event) => event.stopPropagation());
+  input.addEventListener("keydown", (event) => {
+    event.stopPropagation();
+    if (event.key === "Enter") { event.preventDefault(); finish(true); }
+    if (event.key === "Escape") { event.preventDefault(); finish(false); }
+  });
+  input.addEventListener("blur", () => finish(true));
+}
+
+// "4 strokes, 1 clustering, 1 result": what a deletion takes with it (counts from the server).
+function describeLoss(counts, { withImages }) {
+  const parts = [[withImages ? counts.images : 0, "image"], [counts.strokes, "stroke"], [counts.clusterings, "clustering"],
+                 [counts.predictions, "result"], [counts.objectSets, "object table"], [counts.models, "trained model"],
+                 [counts.classes, "class"]]
+    .filter(([count]) => count > 0)
+    .map(([count, word]) => `${count} ${word}${count === 1 ? "" : word.endsWith("s") ? "es" : "s"}`);
+  if (counts.runningJobs > 0) parts.push(`${counts.runningJobs} running job${counts.runningJobs === 1 ? "" : "s"} (cancelled first)`);
+  return parts.length ? parts.join(", ") : "nothing else";
+}
+
+const ownsProject = (project) => ["owner", "admin", undefined].includes(project.role);
+
+function renderProjects() {
+  renderList($("projects"), state.projects, state.project?.id, (p) => p.name, selectProject, () => "", (project, rename) => ownsProject(project) ? [
+    itemButton("✎", "Rename this project", "rename", null, () => rename(async (name) => {
+      Object.assign(project, await api.renameProject(project.id, name), { role: project.role });
+      renderProjects();
+      status(`Project renamed to “${project.name}”`);
+    })),
+    itemButton("✕", "Delete this project and everything in it…", "delete", null, () => deleteProject(project)),
+  ] : []);
+}
+
+async function deleteProject(project) {
+  let counts;
+  try { counts = await api.projectDeletion(project.id); } catch (error) { return fail(error, "Delete project"); }
+  const loss = describeLoss(counts, { withImages: true });
+  if (!confirm(`Delete the project “${project.name}”?\n\nThis deletes ${loss}. It cannot be undone ` +
+               "(the record of events and the audit log stay).")) return;
+  try {
+    await api.deleteProject(project.id);
+  } catch (error) { return fail(error, "Delete project"); }
+  state.projects = state.projects.filter((p) => p.id !== project.id);
+  if (state.project?.id === project.id) {
+    state.project = null;
+    state.image = null;
+    state.images = [];
+    emit("imageCleared");
+    viewer.open(null);
+    showPlanes(null);
+    $("images-section").hidden = true;
+    if (state.projects.length) await selectProject(state.projects[0]);
+    else { $("empty").hidden = false; $("empty").textContent = "No projects yet: create one on the left."; }
+  }
+  renderProjects();
+  status(`Deleted the project “${project.name}” with ${loss}`);
 }
 
 async function selectProject(project) {
@@ -42,7 +135,7 @@ async function selectProject(project) {
   $("upload-status").classList.remove("error");
   status("");
   setContext({ projectId: project.id, imageId: undefined });
-  renderList($("projects"), state.projects, project.id, (p) => p.name, selectProject);
+  renderProjects();
   applyRole(project);
   $("images-section").hidden = false;
   $("consent-row").hidden = project.consent === undefined;
@@ -52,7 +145,12 @@ async function selectProject(project) {
 }
 
 async function loadImages() {
-  state.images = await api.images(state.project.id);
+  const project = state.project;
+  const listed = await api.images(project.id);
+  if (state.project !== project) return;
+  // An image uploaded while the list was on its way stays (and stays open).
+  const known = new Set(listed.map((i) => i.id));
+  state.images = listed.concat(state.images.filter((i) => i.projectId === project.id && !known.has(i.id)));
   renderImages();
   if (!state.images.length) {
     viewer.open(null);
@@ -64,7 +162,34 @@ async function loadImages() {
 }
 
 function renderImages() {
-  renderList($("images"), state.images, state.image?.id, (i) => i.name, openImage, describeImage);
+  renderList($("images"), state.images, state.image?.id, (i) => i.name, openImage, describeImage, (image, rename) => [
+    itemButton("✎", "Rename this image", "rename", "annotator", () => rename(async (name) => {
+      Object.assign(image, await api.renameImage(image.id, name));
+      renderImages();
+      status(`Image renamed to “${image.name}”`);
+    })),
+    itemButton("✕", "Delete this image and its work…", "delete", "owner", () => deleteImage(image)),
+  ]);
+}
+
+async function deleteImage(image) {
+  let counts;
+  try { counts = await api.imageDeletion(image.id); } catch (error) { return fail(error, "Delete image"); }
+  const loss = describeLoss(counts, { withImages: false });
+  if (!confirm(`Delete the image “${image.name}”?\n\nThis deletes it with ${loss}. It cannot be undone ` +
+               "(the project's classes and trained models stay).")) return;
+  try {
+    await api.deleteImage(image.id);
+  } catch (error) { return fail(error, "Delete image"); }
+  state.images = state.images.filter((i) => i.id !== image.id);
+  if (state.image?.id === image.id) {
+    state.image = null;
+    emit("imageCleared");
+    await loadImages();
+  } else {
+    renderImages();
+  }
+  status(`Deleted the image “${image.name}” with ${loss}`);
 }
 
 // "512×512×5 planes, 3 channels, uint16": a stack or a colour image says so in the list.
@@ -355,6 +480,7 @@ function applyWindow() {
   const low = +$("window-low").value, high = +$("window-high").value;
   if (!(low < high)) return status("Display window: Low must be below High", true);
   viewer.setWindow({ low, high });
+  emit("windowChanged");
   record("contrast.change", { low, high });
 }
 $("window-low").addEventListener("change", applyWindow);
@@ -363,6 +489,7 @@ $("window-high").addEventListener("change", applyWindow);
 // Auto contrast: the 0.5–99.5 percentiles of the plane on screen (also for 8-bit images, whose
 // default window is the full 0–255 range). When they equal the default window, the default tiles are used.
 async function autoContrast() {
+  if (channels.isComposite()) return channels.autoContrast();
   if (!state.defaultWindow || !state.image) return;
   const image = state.image, plane = viewer.plane;
   let auto = state.defaultWindow.auto;
@@ -374,6 +501,7 @@ async function autoContrast() {
   const isDefault = auto.low === state.defaultWindow.low && auto.high === state.defaultWindow.high;
   showWindow(auto);
   viewer.setWindow(isDefault ? null : { low: auto.low, high: auto.high });
+  emit("windowChanged");
   $("brightness").value = 100;
   $("contrast-slider").value = 100;
   viewer.setAdjustments(1, 1);

@@ -34,12 +34,20 @@ export function renderClasses() {
     colour.addEventListener("change", () => updateClass(c, { colour: colour.value }));
     const name = Object.assign(document.createElement("span"), { className: "name", textContent: c.name });
     name.title = "Double-click to rename";
-    name.addEventListener("dblclick", () => {
+    const rename = () => {
       const next = prompt("Class name", c.name);
       if (next && next.trim() && next !== c.name) updateClass(c, { name: next.trim() });
-    });
+    };
+    name.addEventListener("dblclick", rename);
     const key = Object.assign(document.createElement("kbd"), { textContent: i < 9 ? String(i + 1) : "" });
-    li.append(dot, colour, name, key);
+    const button = (text, title, className, needs, onClick) => {
+      const b = Object.assign(document.createElement("button"), { type: "button", textContent: text, title, className });
+      b.dataset.needs = needs;
+      b.addEventListener("click", (event) => { event.stopPropagation(); onClick(); });
+      return b;
+    };
+    li.append(dot, colour, name, key, button("✎", "Rename this class", "rename", "annotator", rename));
+    if (!state.classesLocal) li.append(button("✕", "Delete this class…", "delete", "owner", () => deleteClass(c)));
     li.addEventListener("click", () => selectClass(c.value));
     return li;
   });
@@ -72,6 +80,38 @@ async function updateClass(c, changes) {
     renderClasses();
     viewer.draw();
   } catch (error) { fail(error, "Changing the class"); }
+}
+
+// "3 strokes and 120 corrected pixels" (parts that are 0 left out).
+function countsText(strokes, correctedPixels) {
+  return [strokes ? `${strokes} stroke${strokes === 1 ? "" : "s"}` : "",
+          correctedPixels ? `${correctedPixels} corrected pixel${correctedPixels === 1 ? "" : "s"}` : ""].filter(Boolean).join(" and ");
+}
+
+// A class that labels nothing goes at once; one that labels strokes or corrected pixels is
+// refused by the server with the counts, and goes only when the user agrees to discard them
+// (they are kept for provenance, not used for training; trained models keep their classes).
+async function deleteClass(c) {
+  let answer;
+  try {
+    answer = await api.deleteClass(c.id);
+  } catch (error) {
+    if (error.status !== 409 || !error.data) return fail(error, "Deleting the class");
+    const what = countsText(error.data.strokes || 0, error.data.correctedPixels || 0);
+    if (!confirm(`Delete the class “${c.name}”?\n\nIt labels ${what}. They will be discarded: kept as a record, ` +
+                 "no longer used for training or as reference labels. Models already trained keep their classes.")) return;
+    try { answer = await api.deleteClass(c.id, true); } catch (again) { return fail(again, "Deleting the class"); }
+  }
+  state.classes = state.classes.filter((other) => other.id !== c.id);
+  if (state.classValue === c.value) state.classValue = state.classes[0]?.value ?? null;
+  if (state.image) {
+    viewer.strokes = await api.strokes(state.image.id);
+  }
+  renderClasses();
+  viewer.draw();
+  const discarded = countsText(answer.discardedStrokes, answer.discardedCorrectedPixels);
+  status(`Class “${c.name}” deleted${discarded ? ` (${discarded} discarded)` : ""}`);
+  emit("strokeSaved", null);
 }
 
 $("new-class").addEventListener("submit", async (event) => {
@@ -153,26 +193,29 @@ $("redo").addEventListener("click", redo);
 let busy = false, again = false;
 
 // The method and its settings chosen in the panel; omitted fields take the server's (= the CLI's) defaults.
+// Automatic trains both (the forest's features and trees, the U-Net's steps) and keeps the better.
 function trainingSettings() {
-  if ($("train-method").value === "unet") {
-    const steps = $("train-steps").value.trim();
-    return steps === "" ? { method: "unet" } : { method: "unet", steps: Number(steps) };
+  const method = $("train-method").value;
+  const settings = method === "forest" ? {} : { method };
+  const steps = $("train-steps").value.trim();
+  if (method !== "forest" && steps !== "") settings.steps = Number(steps);
+  if (method !== "unet") {
+    settings.bank = $("train-bank").value;
+    const trees = $("train-trees").value.trim();
+    if (trees !== "") settings.treeCount = Number(trees);
   }
-  const settings = { bank: $("train-bank").value };
-  const trees = $("train-trees").value.trim();
-  if (trees !== "") settings.treeCount = Number(trees);
   return settings;
 }
 
 // A U-Net takes minutes, so it is trained on demand only: Live update is for the forest.
 function syncMethod() {
-  const unet = $("train-method").value === "unet";
-  $("train-steps-label").hidden = !unet;
-  $("forest-settings").hidden = unet;
+  const method = $("train-method").value, slow = method !== "forest";
+  $("train-steps-label").hidden = !slow;
+  $("forest-settings").hidden = method === "unet";
   const live = $("live-update");
-  if (unet && live.checked) { live.checked = false; record("live.toggle", { on: false }); }
-  live.disabled = unet;
-  live.parentElement.title = unet ? "Live update retrains after every stroke: too slow for a U-Net (use the random forest for it)"
+  if (slow && live.checked) { live.checked = false; record("live.toggle", { on: false }); }
+  live.disabled = slow;
+  live.parentElement.title = slow ? "Live update retrains after every stroke: too slow for a U-Net (use the random forest for it)"
     : "Retrain and predict the visible region after every stroke";
 }
 $("train-method").addEventListener("change", () => { syncMethod(); record("train.method", { method: $("train-method").value }); });
@@ -220,13 +263,19 @@ function drawTrainingChart(metrics, finished = false) {
 }
 
 // The trained model as files to keep: the Cleave model (cleave predict --model reads it) and, for a U-Net, ONNX.
-function showModelLinks(trained, method) {
-  const line = $("model-links");
+function showModelLinks(trained) {
+  const line = $("model-links"), method = trained.method || "forest";
   const link = (file, text) => Object.assign(document.createElement("a"), { href: api.modelURL(trained.modelId, file), textContent: text, download: "" });
   const parts = [`Model v${trained.version}` + (method === "unet" ? ` (U-Net, ${trained.steps} steps` +
     (trained.validationMeanIoU !== undefined ? `, validation mean IoU ${number(trained.validationMeanIoU, 3)})` : ", no validation split)") : " (random forest)") + ": ",
     link("model.json", "Cleave model")];
   if (method === "unet") parts.push(", ", link("model.onnx", "ONNX"));
+  // Automatic: which method was kept and why, in the words of cleave train --method auto.
+  if (trained.selection) {
+    const why = Object.assign(document.createElement("span"), { id: "method-choice", className: "method-choice",
+      textContent: `Automatic kept the ${trained.selection.chosen === "unet" ? "U-Net" : "random forest"}: ${trained.selection.reason}` });
+    parts.unshift(why, document.createElement("br"));
+  }
   line.replaceChildren(...parts);
   line.hidden = false;
 }
@@ -234,12 +283,14 @@ function showModelLinks(trained, method) {
 // Trains on every stroke of the project, then predicts `region` (the whole image when null).
 async function trainAndPredict(region, label) {
   const image = state.image, settings = trainingSettings();
-  if (settings.method === "unet") $("train-chart-figure").hidden = true;
-  const trained = await runJob(() => api.train(image.id, settings), `${label}: training${settings.method === "unet" ? " a U-Net" : ""}`,
+  if (settings.method) $("train-chart-figure").hidden = true;
+  const doing = { unet: " a U-Net", auto: " a forest and a U-Net to keep the better" }[settings.method] || "";
+  const trained = await runJob(() => api.train(image.id, settings), `${label}: training${doing}`,
                                (job) => { if (job.metrics) drawTrainingChart(job.metrics, job.state === "done"); });
   if (!trained) return null;
-  showModelLinks(trained, settings.method || "forest");
-  status(`${label}: model v${trained.version} trained`);
+  showModelLinks(trained);
+  status(`${label}: model v${trained.version} trained` +
+         (trained.selection ? ` (Automatic kept the ${trained.selection.chosen === "unet" ? "U-Net" : "random forest"})` : ""));
   const result = await runJob(() => api.predict(image.id, region ? { modelId: trained.modelId, region } : { modelId: trained.modelId }),
                               `${label}: predicting`);
   if (!result || state.image !== image) return null;

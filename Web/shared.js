@@ -15,6 +15,7 @@ export const state = {
   prediction: null, objectSet: null, selectedObject: null,
   decision: null,          // {kind: "clustering"|"prediction", id, label}
   job: null,               // the job the progress bar shows
+  channels: [],            // a multi-channel image's channels: {channel, on, colour, low, high}
 };
 
 export const viewer = new Viewer($("canvas"), { onViewChange: () => hooks.viewChanged.forEach((f) => f()) });
@@ -22,7 +23,8 @@ viewer.colourOf = (value) => classByValue(value)?.colour || DEFAULT_COLOURS[(val
 
 // Callbacks the modules register: hooks.imageOpened.push(fn) …
 export const hooks = { imageOpened: [], imageCleared: [], projectOpened: [], viewChanged: [], classesChanged: [], strokeSaved: [],
-                       predictionShown: [], predictionsLoaded: [], toolChanged: [], planeChanged: [], pixelSizeChanged: [] };
+                       predictionShown: [], predictionsLoaded: [], toolChanged: [], planeChanged: [], pixelSizeChanged: [],
+                       windowChanged: [] };
 export const emit = (name, ...args) => hooks[name].forEach((f) => f(...args));
 
 export function status(text, isError = false) {

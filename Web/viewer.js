@@ -10,6 +10,7 @@ export class Viewer {
     this.image = null;           // ImageDTO
     this.plane = 0;              // the plane of a stack on screen
     this.window = null;          // {low, high} when the user overrides the default
+    this.composite = null;       // "channel:low:high:rrggbb,…" of a multi-channel image ("none": every channel off)
     this.scale = 1;              // screen pixels per image pixel
     this.originX = 0;            // image coordinate at the canvas's left edge
     this.originY = 0;
@@ -41,6 +42,7 @@ export class Viewer {
     this.image = image;
     this.plane = 0;
     this.window = null;
+    this.composite = null;
     this.tiles.clear();
     this.strokes = [];
     this.overlays.clear();
@@ -117,6 +119,11 @@ export class Viewer {
     this.draw();
   }
 
+  setComposite(spec) {
+    this.composite = spec;
+    this.draw();
+  }
+
   // Level whose pixels are closest to (but not coarser than) screen pixels.
   level() {
     const ideal = Math.floor(Math.log2(1 / (this.scale * (devicePixelRatio || 1))));
@@ -124,7 +131,8 @@ export class Viewer {
   }
 
   tile(level, x, y) {
-    const url = api.tileURL(this.image.id, level, x, y, this.window, this.plane);
+    if (this.composite === "none") return null;
+    const url = api.tileURL(this.image.id, level, x, y, this.window, this.plane, this.composite);
     let img = this.tiles.get(url);
     if (!img) {
       img = new Image();

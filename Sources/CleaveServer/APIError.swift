@@ -5,17 +5,23 @@ import Hummingbird
 public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public let status: HTTPResponse.Status
     public let message: String
+    /// Numbers the client needs to act on the refusal (e.g. a class's strokes and corrected
+    /// pixels when deleting it needs `discard=true`), sent beside `error`.
+    public let counts: [String: Int]
 
-    public init(_ status: HTTPResponse.Status, _ message: String) {
+    public init(_ status: HTTPResponse.Status, _ message: String, counts: [String: Int] = [:]) {
         self.status = status
         self.message = message
+        self.counts = counts
     }
 
     public var description: String { "\(status.code) \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let line = message.replacingOccurrences(of: "\n", with: " ")
-        let data = (try? JSONEncoder().encode(["error": line])) ?? Data("{\"error\":\"error\"}".utf8)
+        var fields: [String: JSONValue] = counts.mapValues { .number(Double($0)) }
+        fields["error"] = .string(line)
+        let data = (try? JSONEncoder().encode(JSONValue.object(fields))) ?? Data("{\"error\":\"error\"}".utf8)
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         // Say so when the client asked to close (the server closes after this response; see
@@ -84,7 +90,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError {
-            throw APIError(error.status, redactor.clean(error.message, allPaths: error.status.code >= 500))
+            throw APIError(error.status, redactor.clean(error.message, allPaths: error.status.code >= 500), counts: error.counts)
         } catch let error as HTTPError {
             let message = error.body ?? (error.status == .notFound ? "no route for \(request.method) \(request.uri.path)"
                                                                    : error.status.reasonPhrase)

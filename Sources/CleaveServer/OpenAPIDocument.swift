@@ -5,9 +5,12 @@ public enum OpenAPIDocument {
     public static let operations: [(method: String, path: String)] = [
         ("get", "/api/openapi.json"),
         ("get", "/api/projects"), ("post", "/api/projects"), ("get", "/api/projects/{projectId}"),
+        ("put", "/api/projects/{projectId}"), ("delete", "/api/projects/{projectId}"), ("get", "/api/projects/{projectId}/deletion"),
+        ("put", "/api/images/{imageId}"), ("delete", "/api/images/{imageId}"), ("get", "/api/images/{imageId}/deletion"),
         ("get", "/api/projects/{projectId}/images"), ("post", "/api/projects/{projectId}/images"),
         ("get", "/api/images/{imageId}"), ("get", "/api/images/{imageId}/window"),
         ("get", "/api/images/{imageId}/tiles/{level}/{x}/{y}.png"),
+        ("get", "/api/images/{imageId}/orthogonal/{axis}.png"),
         ("get", "/api/images/{imageId}/strokes"), ("post", "/api/images/{imageId}/strokes"),
         ("post", "/api/images/{imageId}/strokes/undo"), ("post", "/api/images/{imageId}/strokes/redo"),
         ("get", "/api/images/{imageId}/roi"), ("put", "/api/images/{imageId}/roi"),
@@ -86,7 +89,16 @@ public enum OpenAPIDocument {
         },
         "/api/projects/{projectId}": {
           "get": {"summary": "One project", "parameters": [{"$ref": "#/components/parameters/projectId"}],
-                  "responses": {"200": {"description": "Project", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Project"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+                  "responses": {"200": {"description": "Project", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Project"}}}}, "404": {"$ref": "#/components/responses/Error"}}},
+          "put": {"summary": "Rename the project (owner; 'project.rename' event with sessionId)", "parameters": [{"$ref": "#/components/parameters/projectId"}, {"$ref": "#/components/parameters/user"}],
+                  "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rename"}}}},
+                  "responses": {"200": {"description": "Project", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Project"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+          "delete": {"summary": "Delete the project and everything of it (owner; audited; 'project.delete' event with ?sessionId=): its queued and running jobs are cancelled first, then its images, strokes, clusterings, predictions, object sets, classes, models, members and jobs go with their files; image files only when no other image has the same content. Events and the audit log stay.", "parameters": [{"$ref": "#/components/parameters/projectId"}, {"name": "sessionId", "in": "query", "schema": {"type": "string"}}],
+                     "responses": {"200": {"description": "What was deleted", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Deletion"}}}}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/projects/{projectId}/deletion": {
+          "get": {"summary": "What deleting the project would remove (owner; nothing changes)", "parameters": [{"$ref": "#/components/parameters/projectId"}],
+                  "responses": {"200": {"description": "Counts", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Deletion"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/projects/{projectId}/images": {
           "get": {"summary": "List a project's images", "parameters": [{"$ref": "#/components/parameters/projectId"}],
@@ -98,20 +110,39 @@ public enum OpenAPIDocument {
         },
         "/api/images/{imageId}": {
           "get": {"summary": "Image information", "parameters": [{"$ref": "#/components/parameters/imageId"}],
-                  "responses": {"200": {"description": "Image", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Image"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+                  "responses": {"200": {"description": "Image", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Image"}}}}, "404": {"$ref": "#/components/responses/Error"}}},
+          "put": {"summary": "Rename the image (annotator; a display name, sanitised as at upload; 'image.rename' event with sessionId)", "parameters": [{"$ref": "#/components/parameters/imageId"}, {"$ref": "#/components/parameters/user"}],
+                  "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rename"}}}},
+                  "responses": {"200": {"description": "Image", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Image"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+          "delete": {"summary": "Delete the image (owner; audited; 'image.delete' event with ?sessionId=): its queued and running jobs are cancelled first, then its strokes, clusterings, predictions, object sets, region of interest and jobs go with their files and cached tiles; the image file only when no other image has the same content. The project's models stay.", "parameters": [{"$ref": "#/components/parameters/imageId"}, {"name": "sessionId", "in": "query", "schema": {"type": "string"}}],
+                     "responses": {"200": {"description": "What was deleted", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Deletion"}}}}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/deletion": {
+          "get": {"summary": "What deleting the image would remove (owner; nothing changes)", "parameters": [{"$ref": "#/components/parameters/imageId"}],
+                  "responses": {"200": {"description": "Counts", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Deletion"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/images/{imageId}/window": {
-          "get": {"summary": "Default contrast window (8-bit: 0-255; 16-bit and float: 0.5-99.5 percentiles of plane 0) and the auto window (0.5-99.5 percentiles of ?plane=, every pixel type)", "parameters": [{"$ref": "#/components/parameters/imageId"}],
+          "get": {"summary": "Default contrast window (8-bit: 0-255; 16-bit and float: 0.5-99.5 percentiles of plane 0) and the auto window (0.5-99.5 percentiles of ?plane=, every pixel type), of channel ?channel= (default 0)", "parameters": [{"$ref": "#/components/parameters/imageId"}, {"name": "plane", "in": "query", "schema": {"type": "integer", "minimum": 0}}, {"name": "channel", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
                   "responses": {"200": {"description": "Window", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Window"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/images/{imageId}/tiles/{level}/{x}/{y}.png": {
-          "get": {"summary": "One 8-bit grey PNG tile (256x256, smaller at the right and bottom edges). Level 0 is full resolution, level L is downsampled by 2^L. Tiles are cached on disk per window.",
+          "get": {"summary": "One 8-bit grey (or, with channels, RGB composite) PNG tile (256x256, smaller at the right and bottom edges). Level 0 is full resolution, level L is downsampled by 2^L. Tiles are cached on disk per window.",
                   "parameters": [{"$ref": "#/components/parameters/imageId"},
                                  {"name": "level", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
                                  {"name": "x", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
                                  {"name": "y", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
                                  {"name": "low", "in": "query", "schema": {"type": "number"}, "description": "Window low value (with high)"},
-                                 {"name": "high", "in": "query", "schema": {"type": "number"}, "description": "Window high value (with low)"}],
+                                 {"name": "high", "in": "query", "schema": {"type": "number"}, "description": "Window high value (with low)"},
+                                 {"name": "channels", "in": "query", "schema": {"type": "string"}, "description": "A composite of channels, an RGB PNG: comma-separated channel:low:high:rrggbb (each channel's window and colour, added and clipped; e.g. 0:0:255:ff0000,1:0:255:00ff00). Without it the tile is channel 0 in grey."}],
+                  "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/images/{imageId}/orthogonal/{axis}.png": {
+          "get": {"summary": "An orthogonal view of a stack as an 8-bit grey PNG, channel 0 through the window: xz = the slice through row ?at= (width x depth, planes downwards), yz = through column ?at= (depth x height, planes to the right); at defaults to the middle",
+                  "parameters": [{"$ref": "#/components/parameters/imageId"},
+                                 {"name": "axis", "in": "path", "required": true, "schema": {"enum": ["xz", "yz"]}},
+                                 {"name": "at", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                                 {"name": "low", "in": "query", "schema": {"type": "number"}},
+                                 {"name": "high", "in": "query", "schema": {"type": "number"}}],
                   "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/images/{imageId}/strokes": {
@@ -156,7 +187,7 @@ public enum OpenAPIDocument {
         },
         "/api/classes/{classId}": {
           "put": {"summary": "Rename or recolour a class (the value cannot change)", "parameters": [{"name": "classId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "{name?, colour?, sessionId?}"}}}}, "responses": {"200": {"description": "Class"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
-          "delete": {"summary": "Delete a class", "parameters": [{"name": "classId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}], "responses": {"200": {"description": "{deleted: 1}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+          "delete": {"summary": "Delete a class (owner; 'class.delete' event with ?sessionId=). A class that labels strokes or pixels corrected by hand is refused (409 with strokes and correctedPixels beside error) unless ?discard=true: then its strokes become 'discarded' and its corrections discarded (kept for provenance, used neither for training nor as reference labels). Trained models keep their own class list.", "parameters": [{"name": "classId", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/user"}, {"name": "discard", "in": "query", "schema": {"enum": ["true"]}}, {"name": "sessionId", "in": "query", "schema": {"type": "string"}}], "responses": {"200": {"description": "{deleted: 1, discardedStrokes, discardedCorrectedPixels}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"description": "{error, strokes, correctedPixels}"}}}
         },
         "/api/jobs": {
           "get": {"summary": "Recent jobs, newest first (at most 100)", "parameters": [{"name": "imageId", "in": "query", "required": false, "schema": {"type": "string"}}], "responses": {"200": {"description": "{jobs: [Job]}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
@@ -324,6 +355,8 @@ public enum OpenAPIDocument {
         "schemas": {
           "Project": {"type": "object", "required": ["id", "name", "createdAt"], "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "createdAt": {"type": "string", "format": "date-time"}}},
           "Image": {"type": "object", "properties": {"id": {"type": "string"}, "projectId": {"type": "string"}, "name": {"type": "string"}, "sha256": {"type": "string"}, "byteCount": {"type": "integer"}, "format": {"enum": ["tiff", "png", "mrc"]}, "width": {"type": "integer"}, "height": {"type": "integer"}, "depth": {"type": "integer"}, "channels": {"type": "integer"}, "pixelType": {"enum": ["uint8", "uint16", "float32"]}, "spacing": {"type": ["object", "null"], "properties": {"x": {"type": "number"}, "y": {"type": "number"}, "unit": {"type": "string"}}}, "tileSize": {"type": "integer"}, "levelCount": {"type": "integer"}, "createdAt": {"type": "string"}}},
+          "Rename": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200}, "sessionId": {"type": "string"}, "clientTime": {"type": "string"}}},
+          "Deletion": {"type": "object", "properties": {"images": {"type": "integer"}, "strokes": {"type": "integer"}, "clusterings": {"type": "integer"}, "predictions": {"type": "integer"}, "objectSets": {"type": "integer"}, "models": {"type": "integer"}, "classes": {"type": "integer"}, "runningJobs": {"type": "integer"}}},
           "Window": {"type": "object", "properties": {"low": {"type": "number"}, "high": {"type": "number"}, "method": {"type": "string"}}},
           "Session": {"type": "object", "required": ["sessionId"], "properties": {"sessionId": {"type": "string"}}},
           "StrokeInput": {"type": "object", "required": ["sessionId", "class", "radius", "points"], "properties": {"sessionId": {"type": "string"}, "class": {"type": "integer", "minimum": 0, "maximum": 255, "description": "class value; 0 = eraser"}, "radius": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000}, "points": {"type": "array", "minItems": 1, "maxItems": 20000, "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}}}},

@@ -23,9 +23,9 @@ public struct ClassInput: Codable, Sendable {
 }
 
 extension Workbench {
-    static func cleanName(_ raw: String, what: String) throws -> String {
+    static func cleanName(_ raw: String, what: String, limit: Int = 100) throws -> String {
         let name = String(raw.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }).trimmingCharacters(in: .whitespaces)
-        guard (1...100).contains(name.count) else { throw APIError(.badRequest, "\(what) must be 1 to 100 characters, got \(name.count)") }
+        guard (1...limit).contains(name.count) else { throw APIError(.badRequest, "\(what) must be 1 to \(limit) characters, got \(name.count)") }
         return name
     }
 
@@ -102,19 +102,67 @@ extension Workbench {
         }
     }
 
-    /// Deletes a class (its strokes stay; they train as an unnamed class until it is recreated).
-    public func deleteClass(id: String, userID: String, sessionID: String?) async throws -> Int {
+    /// Deletes a class. A class that labels anything (strokes not yet discarded, pixels corrected
+    /// by hand on a result) is refused with 409 and those counts, unless `discard` is set: then its
+    /// strokes become 'discarded' and its corrected pixels discarded corrections (both kept for
+    /// provenance, neither used for training or reference labels any more) before the class goes.
+    /// Trained models keep their own class list. Records a 'class.delete' event with the counts.
+    /// - Returns: the class (1) and what was discarded.
+    public func deleteClass(id: String, userID: String, sessionID: String?, discard: Bool) async throws -> ClassDeletionDTO {
         let actor = sessionID == nil ? nil : try Actor(userID: userID, sessionID: sessionID)
-        return try await database.pool.write { db in
-            guard let dto = try Row.fetchOne(db, sql: "SELECT * FROM classes WHERE id = ?", arguments: [id]).map(Workbench.classDTO) else {
-                throw APIError(.notFound, "no class with id \(id)")
+        guard let found = try await database.pool.read({ db in
+            try Row.fetchOne(db, sql: "SELECT * FROM classes WHERE id = ?", arguments: [id]).map(Workbench.classDTO)
+        }) else { throw APIError(.notFound, "no class with id \(id)") }
+        let predictions = try await database.pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT predictions.summary FROM predictions JOIN images ON images.id = predictions.image_id
+                WHERE images.project_id = ? ORDER BY predictions.created_at, predictions.id
+                """, arguments: [found.projectId]).map(Workbench.predictionDTO)
+        }
+        return try await database.pool.write { [self] db in
+            let strokes = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM annotations JOIN images ON images.id = annotations.image_id
+                WHERE images.project_id = ? AND annotations.class_index = ? AND annotations.state != 'discarded'
+                """, arguments: [found.projectId, found.value]) ?? 0
+            // Read inside the transaction, so no correction lands between the count and the discard.
+            var corrected: [(id: String, corrections: [UInt8])] = []
+            var correctedPixels = 0
+            for prediction in predictions {
+                guard var corrections = predictionCorrections(prediction), corrections.contains(Workbench.correctedMark) else { continue }
+                let labels = try predictionLabels(prediction)
+                guard labels.count == corrections.count else { continue }
+                var hits = 0
+                for i in corrections.indices where corrections[i] == Workbench.correctedMark && Int(labels[i]) == found.value {
+                    corrections[i] = Workbench.discardedCorrectionMark
+                    hits += 1
+                }
+                if hits > 0 { corrected.append((prediction.id, corrections)); correctedPixels += hits }
+            }
+            if (strokes > 0 || correctedPixels > 0) && !discard {
+                throw APIError(.conflict, "class \(found.name) labels \(strokes) stroke(s) and \(correctedPixels) corrected pixel(s); delete it with discard=true to discard them (they are kept for provenance, not used for training)",
+                               counts: ["strokes": strokes, "correctedPixels": correctedPixels])
+            }
+            try db.execute(sql: """
+                UPDATE annotations SET state = 'discarded'
+                WHERE class_index = ? AND state != 'discarded' AND image_id IN (SELECT id FROM images WHERE project_id = ?)
+                """, arguments: [found.value, found.projectId])
+            for (predictionID, corrections) in corrected {
+                try results.write(corrections, kind: "predictions", id: predictionID, part: "corrections")
             }
             try db.execute(sql: "DELETE FROM classes WHERE id = ?", arguments: [id])
             if let actor {
-                try Workbench.record("class.delete", by: actor, projectID: dto.projectId, imageID: nil,
-                                     payload: ["classId": .string(id), "value": .number(Double(dto.value))], db)
+                try Workbench.record("class.delete", by: actor, projectID: found.projectId, imageID: nil, payload: [
+                    "classId": .string(id), "value": .number(Double(found.value)), "name": .string(found.name),
+                    "discardedStrokes": .number(Double(strokes)), "discardedCorrectedPixels": .number(Double(correctedPixels))], db)
             }
-            return 1
+            return ClassDeletionDTO(deleted: 1, discardedStrokes: strokes, discardedCorrectedPixels: correctedPixels)
         }
     }
+}
+
+/// The answer to deleting a class.
+public struct ClassDeletionDTO: ResponseCodable, Equatable, Sendable {
+    public var deleted: Int
+    public var discardedStrokes: Int
+    public var discardedCorrectedPixels: Int
 }

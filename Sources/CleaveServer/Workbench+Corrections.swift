@@ -34,6 +34,11 @@ extension Workbench {
     /// Most pixels one fill may change (a fill that leaks into the whole background of a large
     /// image is allowed; this bounds the work per request).
     static let maximumCorrectionPoints = 10_000
+    /// The `corrections` part of a prediction, per pixel: 0 not corrected, ``correctedMark``
+    /// corrected by hand (a strong reference label and a training label), ``discardedCorrectionMark``
+    /// corrected to a class that was deleted since (kept for provenance, used for nothing).
+    static let correctedMark: UInt8 = 1
+    static let discardedCorrectionMark: UInt8 = 2
 
     /// Applies a correction to a prediction (see ``CorrectionInput``) and records a 'correction' event.
     /// - Throws: 400 for an unknown mode, a class that is not the project's, points that are not
@@ -105,7 +110,7 @@ extension Workbench {
             var changed = 0, marked = 0
             for i in covered.indices where covered[i] {
                 if labels[offset + i] != value { labels[offset + i] = value; changed += 1 }
-                corrections[offset + i] = 1
+                corrections[offset + i] = Workbench.correctedMark
                 marked += 1
             }
             try results.write(labels, kind: "predictions", id: id, part: "labels")
@@ -150,7 +155,7 @@ extension Workbench {
         var volume: [UInt8]? = nil
         let planeSize = image.width * image.height
         for prediction in predictions {
-            guard let corrections = predictionCorrections(prediction), corrections.contains(where: { $0 != 0 }) else { continue }
+            guard let corrections = predictionCorrections(prediction), corrections.contains(Workbench.correctedMark) else { continue }
             let values = try predictionLabels(prediction)
             guard values.count == corrections.count else { continue }
             if volume == nil { volume = [UInt8](repeating: 0, count: planeSize * image.depth) }
@@ -159,7 +164,7 @@ extension Workbench {
                 for y in 0..<r.height {
                     for x in 0..<r.width {
                         let source = (z * r.height + y) * r.width + x
-                        guard corrections[source] != 0, values[source] != 0 else { continue }
+                        guard corrections[source] == Workbench.correctedMark, values[source] != 0 else { continue }
                         volume![(z + r.firstPlane) * planeSize + (y + r.y) * image.width + x + r.x] = values[source]
                     }
                 }

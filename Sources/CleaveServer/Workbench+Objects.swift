@@ -171,7 +171,7 @@ extension Workbench {
         let value = UInt8(clamping: target.value), id = Int32(objectID)
         for i in objects.indices where objects[i] == id {
             labels[i] = value
-            corrections[i] = 1
+            corrections[i] = Workbench.correctedMark
         }
         try results.write(labels, kind: "predictions", id: predictionID, part: "labels")
         try results.write(corrections, kind: "predictions", id: predictionID, part: "corrections")

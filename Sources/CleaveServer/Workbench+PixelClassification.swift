@@ -19,7 +19,8 @@ public struct TrainInput: Codable, Sendable {
     public var bank: String?
     /// 3D filters across the planes of stacks (default false: each plane on its own).
     public var threeD: Bool?
-    /// forest (default) or unet.
+    /// forest (default), unet, or auto (both on the same held-out labels, the better one kept;
+    /// as `cleave train --method auto`).
     public var method: String?
     /// U-Net: training steps (default ``Workbench/defaultUNetSteps``).
     public var steps: Int?
@@ -69,6 +70,21 @@ public struct ModelDTO: ResponseCodable, Equatable, Sendable {
     /// U-Net: steps trained and the kept weights' validation mean IoU.
     public var steps: Int? = nil
     public var validationMeanIoU: Double? = nil
+    /// Trained with method "auto": which method was kept and why.
+    public var selection: MethodSelectionDTO? = nil
+}
+
+/// What automatic method selection compared and why it kept its model (``MethodSelection``).
+public struct MethodSelectionDTO: Codable, Equatable, Sendable {
+    /// forest or unet.
+    public var chosen: String
+    /// The sentence `cleave train --method auto` prints after "method: rf — " (the same words).
+    public var reason: String
+    /// Held-out mean IoU of each candidate.
+    public var forestMeanIoU: Double
+    public var unetMeanIoU: Double
+    /// Labelled pixels held out to compare them on.
+    public var heldOutPixels: Int
 }
 
 public struct FractionDTO: Codable, Equatable, Sendable {
@@ -155,7 +171,12 @@ extension Workbench {
         case "forest": break
         case "unet":
             return try startUNetTraining(image: image, actor: actor, input: input, examples: ready, projectClasses: projectClasses)
-        case let other: throw APIError(.badRequest, "method must be forest or unet, got \(other.prefix(40))")
+        case "auto":
+            let forest = PixelClassifier.TrainingOptions(bank: bank, forest: RandomForestConfiguration(treeCount: treeCount, seed: seed),
+                                                         blockSize: PixelFeatureCache.blockSize)
+            return try startAutomaticTraining(image: image, actor: actor, input: input, examples: ready, projectClasses: projectClasses,
+                                              forest: forest, bankName: bankName)
+        case let other: throw APIError(.badRequest, "method must be forest, unet or auto, got \(other.prefix(40))")
         }
         return try jobs.submit(kind: "train", imageID: imageID, projectID: image.projectId, params: params) { [self] context in
             context.report(0, "rasterising strokes")
@@ -187,26 +208,35 @@ extension Workbench {
                 }
             } catch { throw APIError(.badRequest, String(describing: error)) }
             try context.checkCancelled()
-            let id = Workbench.newID()
-            let encoder = JSONEncoder()
-            try results.write(Array(try encoder.encode(model)), kind: "models", id: id, part: "json")
-            self.models.store(model, key: id)
-            let dto = try database.pool.write { db -> ModelDTO in
-                let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM models WHERE project_id = ?", arguments: [image.projectId]) ?? 0) + 1
-                let dto = ModelDTO(id: id, projectId: image.projectId, version: version, jobId: context.id,
-                                   classes: model.classes.map { ModelClassDTO(value: Int($0.value), name: $0.name, colour: $0.colour.hex) },
-                                   trainedOn: ready.map { $0.0.id }, labelledPixels: labelled, treeCount: treeCount, bank: bankName,
-                                   oobAccuracy: model.training.outOfBagAccuracy, createdAt: Workbench.now())
-                try db.execute(sql: "INSERT INTO models (id, project_id, version, job_id, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [id, image.projectId, version, context.id, JSONValue.text(try JSONValue.from(dto)), dto.createdAt])
-                try Workbench.record("train", by: actor, projectID: image.projectId, imageID: image.id, modelVersion: String(version), payload: [
-                    "modelId": .string(id), "version": .number(Double(version)), "jobId": .string(context.id),
-                    "trainedOn": .array(ready.map { .string($0.0.id) }), "treeCount": .number(Double(treeCount)),
-                    "bank": .string(bankName), "seed": .number(Double(seed)),
-                    "labelledPixels": .object(labelled.mapValues { .number(Double($0)) })], db)
-                return dto
-            }
-            return .object(["modelId": .string(id), "version": .number(Double(dto.version))])
+            let dto = try storeForest(model, image: image, actor: actor, jobID: context.id, trainedOn: ready.map { $0.0.id },
+                                      labelled: labelled, treeCount: treeCount, bankName: bankName, seed: seed, selection: nil)
+            return Workbench.trainedResult(dto)
+        }
+    }
+
+    /// Stores a trained forest as the project's next model version and records the 'train' event.
+    func storeForest(_ model: PixelClassifierModel, image: ImageDTO, actor: Actor, jobID: String, trainedOn: [String],
+                     labelled: [String: Int], treeCount: Int, bankName: String, seed: UInt64,
+                     selection: MethodSelectionDTO?) throws -> ModelDTO {
+        let id = Workbench.newID()
+        try results.write(Array(try JSONEncoder().encode(model)), kind: "models", id: id, part: "json")
+        self.models.store(model, key: id)
+        return try database.pool.write { db -> ModelDTO in
+            let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM models WHERE project_id = ?", arguments: [image.projectId]) ?? 0) + 1
+            let dto = ModelDTO(id: id, projectId: image.projectId, version: version, jobId: jobID,
+                               classes: model.classes.map { ModelClassDTO(value: Int($0.value), name: $0.name, colour: $0.colour.hex) },
+                               trainedOn: trainedOn, labelledPixels: labelled, treeCount: treeCount, bank: bankName,
+                               oobAccuracy: model.training.outOfBagAccuracy, createdAt: Workbench.now(), selection: selection)
+            try db.execute(sql: "INSERT INTO models (id, project_id, version, job_id, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [id, image.projectId, version, jobID, JSONValue.text(try JSONValue.from(dto)), dto.createdAt])
+            var payload: [String: JSONValue] = [
+                "modelId": .string(id), "version": .number(Double(version)), "jobId": .string(jobID),
+                "trainedOn": .array(trainedOn.map { .string($0) }), "treeCount": .number(Double(treeCount)),
+                "bank": .string(bankName), "seed": .number(Double(seed)),
+                "labelledPixels": .object(labelled.mapValues { .number(Double($0)) })]
+            if let selection { payload["method"] = .string("forest"); payload["selection"] = try JSONValue.from(selection) }
+            try Workbench.record("train", by: actor, projectID: image.projectId, imageID: image.id, modelVersion: String(version), payload: payload, db)
+            return dto
         }
     }
 
@@ -480,5 +510,10 @@ final class LockedCache<Value>: @unchecked Sendable {
         entries.removeAll { $0.key == key }
         entries.append((key, value))
         if entries.count > capacity { entries.removeFirst() }
+    }
+
+    func remove(key: String) {
+        lock.lock(); defer { lock.unlock() }
+        entries.removeAll { $0.key == key }
     }
 }

@@ -106,8 +106,10 @@ extension Workbench {
                 for y in 0..<r.height {
                     for x in 0..<r.width {
                         let source = (z * r.height + y) * r.width + x
-                        let corrected = corrections.map { source < $0.count && $0[source] != 0 } ?? false
-                        guard values[source] != 0, accepted || corrected else { continue }
+                        let mark = corrections.map { source < $0.count ? $0[source] : 0 } ?? 0
+                        let corrected = mark == Workbench.correctedMark
+                        // A correction to a class deleted since is no label at all.
+                        guard values[source] != 0, mark != Workbench.discardedCorrectionMark, accepted || corrected else { continue }
                         let target = (z + r.firstPlane) * planeSize + (y + r.y) * width + x + r.x
                         labels[target] = values[source]
                         provenance[target] = corrected ? Provenance.corrected : Provenance.weak

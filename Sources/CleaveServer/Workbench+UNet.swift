@@ -29,9 +29,9 @@ extension Workbench {
         catch { throw APIError(.internalServerError, "model \(id) is not a readable U-Net model") }
     }
 
-    /// Trains a U-Net on the strokes and corrections of `examples` (gathered by ``startTraining``).
-    func startUNetTraining(image: ImageDTO, actor: Actor, input: TrainInput,
-                           examples: [(ImageDTO, AnyImage, [StrokeDTO], [UInt8]?)], projectClasses: [ClassDTO]) throws -> JobDTO {
+    /// The U-Net options of a training request: steps (default ``defaultUNetSteps``) or minutes,
+    /// the seed, and patches no larger than the smallest image side.
+    func unetOptions(_ input: TrainInput, examples: [(ImageDTO, AnyImage, [StrokeDTO], [UInt8]?)]) throws -> UNetTrainingOptions {
         let steps = input.steps ?? (input.minutes == nil ? Workbench.defaultUNetSteps : nil)
         if let steps, !(1...Workbench.maximumUNetSteps).contains(steps) {
             throw APIError(.badRequest, "steps must be 1 to \(Workbench.maximumUNetSteps), got \(steps)")
@@ -48,20 +48,34 @@ extension Workbench {
         let unit = 1 << (chosen.depth - 1)
         chosen.patchSize = max(unit * 4, min(chosen.patchSize, smallest / unit * unit))
         do { try chosen.validate() } catch { throw APIError(.badRequest, String(describing: error)) }
+        return chosen
+    }
+
+    /// Each example's strokes rasterised over its corrections (one label plane per image plane),
+    /// as plain inputs (the U-Net and method selection normalise them themselves), and the
+    /// labelled pixels per class value.
+    static func labelledExamples(_ examples: [(ImageDTO, AnyImage, [StrokeDTO], [UInt8]?)]) -> ([PixelClassifier.TrainingExample], [String: Int]) {
+        var training: [PixelClassifier.TrainingExample] = []
+        var labelled: [String: Int] = [:]
+        for (dto, pixels, strokes, corrected) in examples {
+            var labels = corrected ?? [UInt8](repeating: 0, count: dto.width * dto.height * dto.depth)
+            StrokeRaster.paint(strokes, width: dto.width, height: dto.height, depth: dto.depth, into: &labels)
+            for v in labels where v != 0 { labelled[String(v), default: 0] += 1 }
+            let labelImage = Image<UInt8>(shape: Shape(width: dto.width, height: dto.height, depth: dto.depth), pixels: labels)
+            training.append(.init(input: PixelClassifierInput(name: dto.name, image: pixels), labels: AnyImage(labelImage),
+                                  labelsName: corrected == nil ? "strokes of \(dto.name)" : "strokes and corrections of \(dto.name)"))
+        }
+        return (training, labelled)
+    }
+
+    /// Trains a U-Net on the strokes and corrections of `examples` (gathered by ``startTraining``).
+    func startUNetTraining(image: ImageDTO, actor: Actor, input: TrainInput,
+                           examples: [(ImageDTO, AnyImage, [StrokeDTO], [UInt8]?)], projectClasses: [ClassDTO]) throws -> JobDTO {
+        let options = try unetOptions(input, examples: examples)
         let params = try JSONValue.from(input)
-        let options = chosen
         return try jobs.submit(kind: "train", imageID: image.id, projectID: image.projectId, params: params) { [self] context in
             context.report(0, "rasterising strokes")
-            var training: [PixelClassifier.TrainingExample] = []
-            var labelled: [String: Int] = [:]
-            for (dto, pixels, strokes, corrected) in examples {
-                var labels = corrected ?? [UInt8](repeating: 0, count: dto.width * dto.height * dto.depth)
-                StrokeRaster.paint(strokes, width: dto.width, height: dto.height, depth: dto.depth, into: &labels)
-                for v in labels where v != 0 { labelled[String(v), default: 0] += 1 }
-                let labelImage = Image<UInt8>(shape: Shape(width: dto.width, height: dto.height, depth: dto.depth), pixels: labels)
-                training.append(.init(input: PixelClassifierInput(name: dto.name, image: pixels), labels: AnyImage(labelImage),
-                                      labelsName: "strokes of \(dto.name)"))
-            }
+            let (training, labelled) = Workbench.labelledExamples(examples)
             let classes = Workbench.trainingClasses(labelled: labelled, projectClasses: projectClasses)
             let model: UNetSegmenterModel
             do {
@@ -77,57 +91,52 @@ extension Workbench {
                     set = try NeuralTrainingSet(training, classes: classes, slices: used.slices, validationFraction: 0,
                                                 percentiles: used.percentiles, flattening: used.flattening)
                 }
-                let validated = used.validationFraction > 0
-                // The chart's series: every step's loss (thinned to at most 400 points) and each validation pass.
-                var losses: [(Int, Double)] = []
-                var validations: [(Int, Double)] = []
-                var lastPush = Date.distantPast
-                model = try UNetTrainer.train(set, options: used, images: examples.map { $0.0.name }) { status in
-                    try context.checkCancelled()
-                    losses.append((status.step, status.loss))
-                    let evaluated = status.evaluation.map { $0.step == status.step } ?? false
-                    if evaluated, let e = status.evaluation, e.meanIoU.isFinite { validations.append((e.step, e.meanIoU)) }
-                    if losses.count > 800 { losses = stride(from: 0, to: losses.count, by: 2).map { losses[$0] } }
-                    let stage = "U-Net step \(status.step)" + (status.totalSteps.map { " of \($0)" } ?? "")
-                        + String(format: ", loss %.3f", status.loss)
-                        + (status.evaluation.map { String(format: ", validation mean IoU %.3f", $0.meanIoU) } ?? "")
-                    context.report(status.progress, stage)
-                    guard Date().timeIntervalSince(lastPush) >= 0.25 || evaluated || status.step == status.totalSteps else { return }
-                    lastPush = Date()
-                    context.reportMetrics(.object([
-                        "step": .number(Double(status.step)),
-                        "totalSteps": status.totalSteps.map { .number(Double($0)) } ?? .null,
-                        "validated": .bool(validated),
-                        "loss": .array(losses.map { .array([.number(Double($0.0)), .number($0.1)]) }),
-                        "validation": .array(validations.map { .array([.number(Double($0.0)), .number($0.1)]) })]))
-                }
+                let chart = UNetChart(context: context, validated: used.validationFraction > 0)
+                model = try UNetTrainer.train(set, options: used, images: examples.map { $0.0.name }, onStep: chart.step)
             } catch let error as JobCancelled { throw error }
             catch { throw APIError(.badRequest, String(describing: error)) }
             try context.checkCancelled()
-            let id = Workbench.newID()
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try results.write(Array(try encoder.encode(model)), kind: "models", id: id, part: "json")
-            let dto = try database.pool.write { db -> ModelDTO in
-                let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM models WHERE project_id = ?", arguments: [image.projectId]) ?? 0) + 1
-                let dto = ModelDTO(id: id, projectId: image.projectId, version: version, jobId: context.id,
-                                   classes: model.classes.map { ModelClassDTO(value: Int($0.value), name: $0.name, colour: $0.colour.hex) },
-                                   trainedOn: examples.map { $0.0.id }, labelledPixels: labelled, treeCount: 0, bank: "unet",
-                                   oobAccuracy: nil, createdAt: Workbench.now(), method: "unet", steps: model.training.steps,
-                                   validationMeanIoU: model.training.validationMeanIoU)
-                try db.execute(sql: "INSERT INTO models (id, project_id, version, job_id, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [id, image.projectId, version, context.id, JSONValue.text(try JSONValue.from(dto)), dto.createdAt])
-                try Workbench.record("train", by: actor, projectID: image.projectId, imageID: image.id, modelVersion: String(version), payload: [
-                    "modelId": .string(id), "version": .number(Double(version)), "jobId": .string(context.id), "method": .string("unet"),
-                    "trainedOn": .array(examples.map { .string($0.0.id) }), "steps": .number(Double(model.training.steps)),
-                    "seed": .number(Double(options.seed)), "labelledPixels": .object(labelled.mapValues { .number(Double($0)) })], db)
-                return dto
-            }
-            var result: [String: JSONValue] = ["modelId": .string(id), "version": .number(Double(dto.version)),
-                                               "steps": .number(Double(model.training.steps))]
-            if let v = model.training.validationMeanIoU { result["validationMeanIoU"] = .number(v) }
-            return .object(result)
+            let dto = try storeUNet(model, image: image, actor: actor, jobID: context.id, trainedOn: examples.map { $0.0.id },
+                                    labelled: labelled, seed: options.seed, selection: nil)
+            return Workbench.trainedResult(dto)
         }
+    }
+
+    /// Stores a trained U-Net as the project's next model version and records the 'train' event.
+    func storeUNet(_ model: UNetSegmenterModel, image: ImageDTO, actor: Actor, jobID: String, trainedOn: [String],
+                   labelled: [String: Int], seed: UInt64, selection: MethodSelectionDTO?) throws -> ModelDTO {
+        let id = Workbench.newID()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try results.write(Array(try encoder.encode(model)), kind: "models", id: id, part: "json")
+        return try database.pool.write { db -> ModelDTO in
+            let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM models WHERE project_id = ?", arguments: [image.projectId]) ?? 0) + 1
+            let dto = ModelDTO(id: id, projectId: image.projectId, version: version, jobId: jobID,
+                               classes: model.classes.map { ModelClassDTO(value: Int($0.value), name: $0.name, colour: $0.colour.hex) },
+                               trainedOn: trainedOn, labelledPixels: labelled, treeCount: 0, bank: "unet",
+                               oobAccuracy: nil, createdAt: Workbench.now(), method: "unet", steps: model.training.steps,
+                               validationMeanIoU: model.training.validationMeanIoU, selection: selection)
+            try db.execute(sql: "INSERT INTO models (id, project_id, version, job_id, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [id, image.projectId, version, jobID, JSONValue.text(try JSONValue.from(dto)), dto.createdAt])
+            var payload: [String: JSONValue] = [
+                "modelId": .string(id), "version": .number(Double(version)), "jobId": .string(jobID), "method": .string("unet"),
+                "trainedOn": .array(trainedOn.map { .string($0) }), "steps": .number(Double(model.training.steps)),
+                "seed": .number(Double(seed)), "labelledPixels": .object(labelled.mapValues { .number(Double($0)) })]
+            if let selection { payload["selection"] = try JSONValue.from(selection) }
+            try Workbench.record("train", by: actor, projectID: image.projectId, imageID: image.id, modelVersion: String(version), payload: payload, db)
+            return dto
+        }
+    }
+
+    /// A training job's result: the model and, for a U-Net, its steps and validation score; for
+    /// automatic selection, the method kept and why.
+    static func trainedResult(_ dto: ModelDTO) -> JSONValue {
+        var result: [String: JSONValue] = ["modelId": .string(dto.id), "version": .number(Double(dto.version)),
+                                           "method": .string(dto.method ?? "forest")]
+        if let steps = dto.steps { result["steps"] = .number(Double(steps)) }
+        if let v = dto.validationMeanIoU { result["validationMeanIoU"] = .number(v) }
+        if let selection = dto.selection, let value = try? JSONValue.from(selection) { result["selection"] = value }
+        return .object(result)
     }
 
     /// Predicts the region (every plane of a stack) with a U-Net model and stores the result as
@@ -195,5 +204,40 @@ extension Workbench {
         default:
             throw APIError(.notFound, "models are offered as model.json or model.onnx, not \(format.prefix(20))")
         }
+    }
+}
+
+/// The U-Net chart's series, pushed with the job's progress: every step's loss (thinned to at
+/// most 400–800 points) and each validation pass; Cancel is noticed between two steps.
+final class UNetChart {
+    let context: JobContext
+    let validated: Bool
+    private var losses: [(Int, Double)] = []
+    private var validations: [(Int, Double)] = []
+    private var lastPush = Date.distantPast
+
+    init(context: JobContext, validated: Bool) {
+        self.context = context
+        self.validated = validated
+    }
+
+    func step(_ status: UNetTrainer.Status) throws {
+        try context.checkCancelled()
+        losses.append((status.step, status.loss))
+        let evaluated = status.evaluation.map { $0.step == status.step } ?? false
+        if evaluated, let e = status.evaluation, e.meanIoU.isFinite { validations.append((e.step, e.meanIoU)) }
+        if losses.count > 800 { losses = stride(from: 0, to: losses.count, by: 2).map { losses[$0] } }
+        let stage = "U-Net step \(status.step)" + (status.totalSteps.map { " of \($0)" } ?? "")
+            + String(format: ", loss %.3f", status.loss)
+            + (status.evaluation.map { String(format: ", validation mean IoU %.3f", $0.meanIoU) } ?? "")
+        context.report(status.progress, stage)
+        guard Date().timeIntervalSince(lastPush) >= 0.25 || evaluated || status.step == status.totalSteps else { return }
+        lastPush = Date()
+        context.reportMetrics(.object([
+            "step": .number(Double(status.step)),
+            "totalSteps": status.totalSteps.map { .number(Double($0)) } ?? .null,
+            "validated": .bool(validated),
+            "loss": .array(losses.map { .array([.number(Double($0.0)), .number($0.1)]) }),
+            "validation": .array(validations.map { .array([.number(Double($0.0)), .number($0.1)]) })]))
     }
 }

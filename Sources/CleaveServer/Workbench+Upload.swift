@@ -140,7 +140,13 @@ extension Workbench {
                                tileSize: TilePyramid.tileSize,
                                levelCount: TilePyramid.levelCount(width: shape.width, height: shape.height),
                                createdAt: Workbench.now())
+            let blobPath = blobs.path(for: sha256)
             try await database.pool.write { db in
+                // An image deletion that removed the last image of this content may have taken
+                // the file between adopt and here (``Workbench/withdraw(_:into:)``): refuse, lose nothing.
+                guard access(blobPath, F_OK) == 0 else {
+                    throw APIError(.conflict, "\(displayName): an image with the same content was deleted at this moment; upload it again")
+                }
                 try db.execute(sql: """
                     INSERT INTO images (id, project_id, name, sha256, byte_count, format, width, height, depth,
                                         channels, pixel_type, spacing_x, spacing_y, spacing_unit, created_at)

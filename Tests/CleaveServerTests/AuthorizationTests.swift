@@ -91,7 +91,7 @@ import Testing
             for (name, value) in [("{projectId}", project), ("{imageId}", image), ("{jobId}", job), ("{clusteringId}", clustering),
                                   ("{modelId}", model), ("{predictionId}", prediction), ("{objectSetId}", objectSet),
                                   ("{classId}", classID), ("{level}", "0"), ("{x}", "0"), ("{tile}", "0.png"),
-                                  ("{objectId}", "1"), ("{file}", "app.js")] {
+                                  ("{objectId}", "1"), ("{file}", "app.js"), ("{axis}", "xz.png")] {
                 uri = uri.replacingOccurrences(of: name, with: value)
             }
             return uri
@@ -180,6 +180,33 @@ import Testing
                             return id
                         }
                         uri = uri.replacingOccurrences(of: fixture.classID, with: made)
+                    }
+                    if rule.path == "/api/images/{imageId}" && method == .delete {
+                        // Each deletion gets its own image (a row with the fixture's file: the blob stays).
+                        let made = try await workbench.accounts.pool.write { db -> String in
+                            let id = UUID().uuidString.lowercased()
+                            try db.execute(sql: """
+                                INSERT INTO images (id, project_id, name, sha256, byte_count, format, width, height, depth, channels,
+                                                    pixel_type, created_at)
+                                SELECT ?, project_id, 'temporary', sha256, byte_count, format, width, height, depth, channels, pixel_type, created_at
+                                FROM images WHERE id = ?
+                                """, arguments: [id, fixture.image])
+                            return id
+                        }
+                        uri = uri.replacingOccurrences(of: fixture.image, with: made)
+                    }
+                    if rule.path == "/api/projects/{projectId}" && method == .delete {
+                        // Each deletion gets its own project, with A's members.
+                        let made = try await workbench.accounts.pool.write { db -> String in
+                            let id = UUID().uuidString.lowercased()
+                            try db.execute(sql: "INSERT INTO projects (id, name, created_at) VALUES (?, 'temporary', 'now')", arguments: [id])
+                            try db.execute(sql: """
+                                INSERT INTO project_members (project_id, user_id, role, added_at)
+                                SELECT ?, user_id, role, added_at FROM project_members WHERE project_id = ?
+                                """, arguments: [id, fixture.project])
+                            return id
+                        }
+                        uri = uri.replacingOccurrences(of: fixture.project, with: made)
                     }
                     if rule.path == "/api/session" && method == .delete, let signed = person {
                         // Logging out ends a throwaway session, not the one the matrix uses.
@@ -521,13 +548,26 @@ import Testing
             // Exports and deletions are audited; only admins read the audit.
             #expect(try await Self.send(client, owen, .post, "/api/projects/\(fixture.project)/export", #"{"sessionId": "session-0001"}"#).status == .ok)
             #expect(try await Self.send(client, owen, .get, "/api/images/\(fixture.image)/reference/labels.tif").status == .ok)
-            #expect(try await Self.send(client, owen, .delete, "/api/classes/\(fixture.classID)").status == .ok)
+            // The class labels strokes: refused until they may be discarded.
+            #expect(try await Self.send(client, owen, .delete, "/api/classes/\(fixture.classID)").status == .conflict)
+            #expect(try await Self.send(client, owen, .delete, "/api/classes/\(fixture.classID)?discard=true").status == .ok)
+            // Renaming an image is an annotator's; deleting images and projects is the owner's, and audited.
+            #expect(try await Self.send(client, anna, .put, "/api/images/\(fixture.image)", #"{"name": "renamed.tif"}"#).status == .ok)
+            #expect(try await Self.send(client, anna, .put, "/api/projects/\(fixture.project)", #"{"name": "Renamed"}"#).status == .forbidden)
+            #expect(try await Self.send(client, anna, .delete, "/api/images/\(fixture.image)").status == .forbidden)
+            #expect(try await Self.send(client, owen, .put, "/api/projects/\(fixture.project)", #"{"name": "Renamed"}"#).status == .ok)
+            #expect(try await Self.send(client, owen, .delete, "/api/images/\(fixture.image)").status == .ok)
+            #expect(try await Self.send(client, owen, .delete, "/api/projects/\(fixture.project)").status == .ok)
+            #expect(try await Self.send(client, owen, .get, "/api/projects/\(fixture.project)").status == .notFound)
             #expect(try await Self.send(client, owen, .get, "/api/audit").status == .forbidden)
             let audit = try Harness.object(try await Self.send(client, ada, .get, "/api/audit"))["audit"] as? [[String: Any]] ?? []
             let lines = audit.map { "\($0["user"]!) \($0["action"]!) \($0["target"]!)" }
             #expect(lines.contains("owen export.project /api/projects/\(fixture.project)/export"))
             #expect(lines.contains("owen export.reference /api/images/\(fixture.image)/reference/labels.tif"))
             #expect(lines.contains("owen delete.class /api/classes/\(fixture.classID)"))
+            #expect(lines.contains("owen delete.image /api/images/\(fixture.image)"))
+            #expect(lines.contains("owen delete.project /api/projects/\(fixture.project)"))
+            #expect(lines.filter { $0.contains(" delete.") }.count == 3)
             #expect(lines.contains("owen member.remove /api/projects/\(fixture.project)/members"))
             #expect(audit.first(where: { $0["action"] as? String == "export.project" })?["projectId"] as? String == fixture.project)
             // Refused attempts are not recorded as exports.
@@ -575,7 +615,7 @@ import Testing
         _ = workbench
         let declared = Set(rules.all.map { "\($0.method) \($0.path)" })
         let documented = Set(OpenAPIDocument.operations.map {
-            "\($0.method.uppercased()) \($0.path.replacingOccurrences(of: "{y}.png", with: "{tile}").replacingOccurrences(of: "/api/models/{modelId}/model.json", with: "/api/models/{modelId}/{file}").replacingOccurrences(of: "/api/models/{modelId}/model.onnx", with: "/api/models/{modelId}/{file}"))"
+            "\($0.method.uppercased()) \($0.path.replacingOccurrences(of: "{y}.png", with: "{tile}").replacingOccurrences(of: "{axis}.png", with: "{axis}").replacingOccurrences(of: "/api/models/{modelId}/model.json", with: "/api/models/{modelId}/{file}").replacingOccurrences(of: "/api/models/{modelId}/model.onnx", with: "/api/models/{modelId}/{file}"))"
         })
         #expect(declared == documented.union(["GET /", "GET /web/{file}"]))
         #expect(rules.all.filter { $0.access == .open }.map { "\($0.method) \($0.path)" }.sorted()

@@ -300,6 +300,16 @@ try:
         wait(lambda: js("return !!(window.cleave && cleave.state.image && cleave.viewer.scale)"))
         names = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#projects li")]
         check(names == ["Alpha"], f"the annotator sees her group's project only: {names}")
+        # Renaming an image is an annotator's, deleting it and renaming or deleting the project an owner's.
+        offered = js("""const shown = (selector) => [...document.querySelectorAll(selector)].map((e) => getComputedStyle(e).display !== 'none');
+                         return {imageRename: shown('#images li.active .item-actions button.rename'),
+                                 imageDelete: shown('#images li.active .item-actions button.delete'),
+                                 project: shown('#projects li .item-actions button'),
+                                 classDelete: shown('#classes li button.delete')}""")
+        check(offered["imageRename"] == [True] and offered["imageDelete"] == [False] and offered["project"] == []
+              and not any(offered["classDelete"]), f"an annotator may rename images, not delete them or the project: {offered}")
+        status, _, _ = request(server, "DELETE", f"/api/images/{image['id']}", who=sign_in(server, "anna")[1])
+        check(status == 403, f"the server refuses an annotator's image deletion too: {status}")
         js("document.activeElement && document.activeElement.blur()")
         ActionChains(driver).send_keys("b").perform()
         wait(lambda: js("return cleave.state.tool") == "brush")
@@ -333,6 +343,8 @@ try:
         check("viewer" in note and not brush.is_enabled() and not correct_tool.is_enabled(), f"the viewer is told: {note!r}")
         hidden = js("""return ['dropzone', 'update-once', 'cluster-run', 'new-class', 'undo', 'predict-all', 'correct-mode', 'roi-outside', 'pixel-size', 'guide-steps']
                          .map((id) => document.getElementById(id)).map((e) => getComputedStyle(e.closest('[data-needs]')).display)""")
+        renames = js("return [...document.querySelectorAll('#images li .item-actions button, #classes li button')].map((e) => getComputedStyle(e).display)")
+        check(renames and set(renames) == {"none"}, f"a viewer is offered no rename or delete: {renames}")
         check(hidden == ["none"] * 10, f"upload, training, clustering, classes, undo, batch prediction, corrections, the ROI's settings, the pixel size and the step guide are not offered to a viewer: {hidden}")
         js("document.activeElement && document.activeElement.blur()")
         ActionChains(driver).send_keys("b").perform()

@@ -1267,6 +1267,299 @@ def _():
     assert len(driver.find_elements(By.CSS_SELECTOR, "#guide-steps li.done")) == 6
 
 
+def confirm_dialog(accept=True):
+    """Waits for the page's confirm(), returns its text and accepts or dismisses it."""
+    WebDriverWait(driver, args.timeout, poll_frequency=0.1).until(lambda d: _alert() is not None)
+    alert = driver.switch_to.alert
+    message = alert.text
+    alert.accept() if accept else alert.dismiss()
+    return message
+
+
+def _alert():
+    try:
+        return driver.switch_to.alert
+    except Exception:
+        return None
+
+
+def item_button(list_id, item_id, kind):
+    """The rename (✎) or delete (✕) button of a project or image in the sidebar."""
+    return driver.find_element(By.CSS_SELECTOR, f'#{list_id} li[data-id="{item_id}"] .item-actions button.{kind}')
+
+
+@step("Automatic trains a forest and a U-Net and says which it kept and why, in the CLI's words (issue 22, item 2)",
+      needs=("jobs", "classes", "predict"))
+def _():
+    set_value("project-name", "e2e manage")
+    el("project-name").send_keys(Keys.ENTER)
+    wait_for(lambda: js("return cleave.state.project && cleave.state.project.name === 'e2e manage'"), "the manage project")
+    ctx["manage_project"] = js("return cleave.state.project.id")
+    # Dark disks on a bright film; strokes of both classes in several 64-pixel blocks, so that the
+    # held-out blocks and the training blocks both hold each class.
+    rng = np.random.default_rng(9)
+    y, x = np.mgrid[0:192, 0:256]
+    disks = [(32, 32), (160, 40), (96, 140), (210, 150)]
+    inside = np.zeros(x.shape, bool)
+    for cx, cy in disks:
+        inside |= (x - cx) ** 2 + (y - cy) ** 2 < 20 ** 2
+    path = os.path.join(args.artifacts, "manage-disks.tif")
+    tifffile.imwrite(path, (np.where(inside, 60, 190) + rng.normal(0, 6, x.shape)).clip(0, 255).astype(np.uint8))
+    ctx["manage_image"] = upload_through_page(path)
+    key("b")
+    for name in ("disk", "film"):
+        set_value("class-name", name)
+        el("class-name").send_keys(Keys.ENTER)
+        wait_for(lambda: name in js("return [...document.querySelectorAll('#classes li .name')].map((e) => e.textContent)"), f"class {name}")
+    # Automatic first: it turns Live update off, so the strokes below train nothing yet.
+    js("""const m = document.getElementById('train-method'); m.value = 'auto'; m.dispatchEvent(new Event('change'));""")
+    assert not el("live-update").is_enabled() and not el("live-update").is_selected(), "Live update stays on for Automatic (it trains a U-Net too)"
+    js("cleave.viewer.fit()")
+    js("const s = document.getElementById('brush-size'); s.value = 6; s.dispatchEvent(new Event('input'));")
+    for number, lines in (("1", [[(cx - 10, cy), (cx + 10, cy)] for cx, cy in disks]),
+                          ("2", [[(4, 4), (60, 4)], [(100, 90), (140, 90)], [(180, 100), (240, 100)], [(10, 180), (50, 180)]])):
+        key(number)
+        for line in lines:
+            before = saved_strokes()
+            paint(line)
+            wait_for(lambda: saved_strokes() == before + 1, "the stroke")
+    wait_for(lambda: not js("return !!cleave.state.job"), "the page to be free")
+    assert not http("GET", f"/api/projects/{ctx['manage_project']}/models")[1]["models"], "a model before Train & predict"
+    assert el("forest-settings").is_displayed() and el("train-steps").is_displayed(), "Automatic needs both methods' settings"
+    set_value("train-steps", 12)
+    el("update-once").click()
+    wait_for(lambda: js("return !!cleave.state.prediction && cleave.state.prediction.modelVersion === 1 && !cleave.state.job")
+             or "error" in el("status").get_attribute("class"),
+             "the automatic model's prediction", timeout=max(args.timeout, 300))
+    assert "error" not in el("status").get_attribute("class"), text("status")
+    model = http("GET", f"/api/projects/{ctx['manage_project']}/models")[1]["models"][-1]
+    selection = model.get("selection")
+    assert selection and selection["chosen"] in ("forest", "unet"), model
+    chosen = "U-Net" if selection["chosen"] == "unet" else "random forest"
+    shown = text("method-choice")
+    # The same words as `cleave train --method auto` prints after "method: rf — ".
+    assert shown == f"Automatic kept the {chosen}: {selection['reason']}", (shown, selection)
+    assert "held-out mean IoU: U-Net" in selection["reason"] and "forest" in selection["reason"], selection["reason"]
+    assert (model.get("method") or "forest") == selection["chosen"], model
+    log(f"        automatic: {shown}")
+    shot("automatic-method-kept")
+    js("""const m = document.getElementById('train-method'); m.value = 'forest'; m.dispatchEvent(new Event('change'));""")
+
+
+@step("images and projects are renamed in place (issue 22, item 5)", needs=("jobs", "classes", "predict"))
+def _():
+    image = ctx["manage_image"]
+    item_button("images", image["id"], "rename").click()
+    field = driver.find_element(By.CSS_SELECTOR, f'#images li[data-id="{image["id"]}"] input.rename-input')
+    assert field.get_attribute("value") == "manage-disks.tif", field.get_attribute("value")
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys("disks renamed.tif", Keys.ENTER)
+    wait_for(lambda: js("return cleave.state.image.name") == "disks renamed.tif", "the renamed image")
+    wait_for(lambda: driver.find_element(By.CSS_SELECTOR, f'#images li[data-id="{image["id"]}"] .label').text == "disks renamed.tif",
+             "the new name in the list")
+    assert http("GET", f"/api/images/{image['id']}")[1]["name"] == "disks renamed.tif"
+    # Escape keeps the old name.
+    item_button("projects", ctx["manage_project"], "rename").click()
+    field = driver.find_element(By.CSS_SELECTOR, f'#projects li[data-id="{ctx["manage_project"]}"] input.rename-input')
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys("never saved", Keys.ESCAPE)
+    wait_for(lambda: not driver.find_elements(By.CSS_SELECTOR, "#projects input.rename-input"), "the field gone after Escape")
+    time.sleep(0.3)
+    name = http("GET", f"/api/projects/{ctx['manage_project']}")[1]["name"]
+    assert name == "e2e manage", f"Escape saved the name: {name!r}"
+    item_button("projects", ctx["manage_project"], "rename").click()
+    field = driver.find_element(By.CSS_SELECTOR, f'#projects li[data-id="{ctx["manage_project"]}"] input.rename-input')
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys("e2e manage (renamed)", Keys.ENTER)
+    wait_for(lambda: js("return cleave.state.project.name") == "e2e manage (renamed)", "the renamed project in the page")
+    assert http("GET", f"/api/projects/{ctx['manage_project']}")[1]["name"] == "e2e manage (renamed)"
+    events = {e["type"] for e in http("GET", "/api/events", user=ctx["user"])[1]["events"]}
+    assert {"image.rename", "project.rename"} <= events, events
+    shot("renamed-in-place")
+
+
+@step("deleting a painted class asks first, naming its strokes; discarded strokes are kept (issue 22, item 5)",
+      needs=("jobs", "classes", "predict"))
+def _():
+    image = ctx["manage_image"]
+    set_value("class-name", "crack")
+    el("class-name").send_keys(Keys.ENTER)
+    wait_for(lambda: "crack" in js("return [...document.querySelectorAll('#classes li .name')].map((e) => e.textContent)"), "class crack")
+    crack = next(c for c in http("GET", f"/api/projects/{ctx['manage_project']}/classes")[1]["classes"] if c["name"] == "crack")
+    before = saved_strokes()
+    key("3")
+    paint([(120, 20), (140, 20)])
+    wait_for(lambda: saved_strokes() == before + 1, "the crack stroke")
+    delete = driver.find_element(By.CSS_SELECTOR, f'#classes li[data-value="{crack["value"]}"] button.delete')
+    delete.click()
+    message = confirm_dialog(accept=False)
+    assert "“crack”" in message and "1 stroke" in message and "discarded" in message, message
+    time.sleep(0.3)
+    assert any(c["name"] == "crack" for c in http("GET", f"/api/projects/{ctx['manage_project']}/classes")[1]["classes"]), "deleted without consent"
+    driver.find_element(By.CSS_SELECTOR, f'#classes li[data-value="{crack["value"]}"] button.delete').click()
+    confirm_dialog(accept=True)
+    wait_for(lambda: "crack" not in js("return [...document.querySelectorAll('#classes li .name')].map((e) => e.textContent)"),
+             "the class gone from the panel")
+    assert text("status") == "Class “crack” deleted (1 stroke discarded)", text("status")
+    strokes = http("GET", f"/api/images/{image['id']}/strokes?include=undone")[1]["strokes"]
+    assert [s["state"] for s in strokes if s["class"] == crack["value"]] == ["discarded"], strokes
+    assert saved_strokes() == before, "the discarded stroke is still drawn"
+    shot("class-deleted-strokes-discarded")
+
+
+@step("deleting an image and then its project asks first with the counts; their files go (issue 22, item 5)",
+      needs=("jobs", "classes", "predict"))
+def _():
+    image = ctx["manage_image"]
+    blob = os.path.join(args.data, "blobs", image["sha256"][:2], image["sha256"][2:4], image["sha256"])
+    assert os.path.exists(blob), blob
+    counts = http("GET", f"/api/images/{image['id']}/deletion")[1]
+    item_button("images", image["id"], "delete").click()
+    message = confirm_dialog(accept=True)
+    assert "“disks renamed.tif”" in message and f"{counts['strokes']} strokes" in message and \
+        f"{counts['predictions']} result" in message, (message, counts)
+    wait_for(lambda: http("GET", f"/api/images/{image['id']}")[0] == 404, "the image deleted")
+    wait_for(lambda: not driver.find_elements(By.CSS_SELECTOR, f'#images li[data-id="{image["id"]}"]'), "the image gone from the list")
+    assert js("return cleave.state.image") is None and el("empty").is_displayed(), "the deleted image is still open"
+    assert not os.path.exists(blob), "its file stays in the blob store"
+    assert not os.path.exists(os.path.join(args.data, "tiles", image["id"])), "its cached tiles stay"
+    shot("image-deleted")
+    project = ctx["manage_project"]
+    counts = http("GET", f"/api/projects/{project}/deletion")[1]
+    assert counts["models"] >= 1 and counts["classes"] == 2 and counts["images"] == 0, counts
+    item_button("projects", project, "delete").click()
+    message = confirm_dialog(accept=False)
+    assert "“e2e manage (renamed)”" in message and f"{counts['models']} trained model" in message and "2 classes" in message, message
+    assert http("GET", f"/api/projects/{project}")[0] == 200, "deleted without consent"
+    item_button("projects", project, "delete").click()
+    confirm_dialog(accept=True)
+    wait_for(lambda: http("GET", f"/api/projects/{project}")[0] == 404, "the project deleted")
+    wait_for(lambda: not driver.find_elements(By.CSS_SELECTOR, f'#projects li[data-id="{project}"]'), "the project gone from the list")
+    assert js("return cleave.state.project && cleave.state.project.id") != project
+    db = sqlite3.connect(os.path.join(args.data, "cleave.sqlite"))
+    left = [db.execute(f"SELECT COUNT(*) FROM {table} WHERE project_id = ?", (project,)).fetchone()[0]
+            for table in ("images", "classes", "models", "jobs")]
+    actions = [row[0] for row in db.execute("SELECT action FROM audit WHERE action LIKE 'delete.%'")]
+    db.close()
+    assert left == [0, 0, 0, 0], left
+    assert {"delete.image", "delete.project", "delete.class"} <= set(actions), actions
+    shot("project-deleted")
+
+
+def rgb_at(x, y):
+    """The canvas's colour at image pixel (x, y) (the composite as drawn, before overlays)."""
+    return js("""const v = cleave.viewer, c = v.canvas, r = devicePixelRatio || 1;
+                 const sx = Math.round(((arguments[0] + 0.5 - v.originX) * v.scale) * r), sy = Math.round(((arguments[1] + 0.5 - v.originY) * v.scale) * r);
+                 const d = c.getContext('2d').getImageData(sx, sy, 1, 1).data; return [d[0], d[1], d[2]];""", float(x), float(y))
+
+
+@step("a 3-channel image: per-channel windows, colours and on/off make the composite; Auto per channel (issue 22, item 1)")
+def _():
+    set_value("project-name", "e2e channels")
+    el("project-name").send_keys(Keys.ENTER)
+    wait_for(lambda: js("return cleave.state.project && cleave.state.project.name === 'e2e channels'"), "the channels project")
+    # Channel 0: bright left half; channel 1: a bright disk; channel 2: a dim gradient (16-bit, different ranges).
+    rng = np.random.default_rng(3)
+    y, x = np.mgrid[0:160, 0:240]
+    c0 = np.where(x < 120, 3000, 400) + rng.integers(-50, 51, x.shape)
+    c1 = np.where((x - 170) ** 2 + (y - 80) ** 2 < 30 ** 2, 9000, 1000) + rng.integers(-80, 81, x.shape)
+    c2 = 100 + x
+    stack = np.stack([c0, c1, c2], axis=-1).astype(np.uint16)
+    path = os.path.join(args.artifacts, "three-channels.tif")
+    tifffile.imwrite(path, stack, photometric="rgb")
+    image = upload_through_page(path)
+    assert image["channels"] == 3, image
+    wait_for(lambda: el("channels-section").is_displayed(), "the channels panel")
+    assert not el("window-fields").is_displayed(), "the single window is shown for a multi-channel image"
+    wait_for(lambda: js("return [...cleave.viewer.tiles.values()].some((i) => i.src.includes('channels=') && i.complete && i.naturalWidth > 0)"),
+             "composite tiles")
+    js("cleave.viewer.fit()")
+    time.sleep(0.3)
+    # Default: each channel's 0.5–99.5 percentiles (16-bit), red, green and blue.
+    rows = driver.find_elements(By.CSS_SELECTOR, "#channels tr")
+    assert len(rows) == 3, len(rows)
+    left, disk = rgb_at(40, 20), rgb_at(170, 80)
+    assert left[0] > 200 and disk[1] > 200 and disk[0] < 60, (left, disk)
+    shot("channels-composite-default")
+    # Channel 0 off: the left half loses its red.
+    rows[0].find_element(By.CSS_SELECTOR, ".channel-on").click()
+    wait_for(lambda: rgb_at(40, 20)[0] < 40, "channel 0 switched off")
+    assert "0:" not in js("return cleave.viewer.composite").split(",")[0][:2], js("return cleave.viewer.composite")
+    # Channel 1 in white with a window that saturates the background too.
+    js("""const c = document.querySelector('#channels tr[data-channel="1"] .channel-colour'); c.value = '#ffffff'; c.dispatchEvent(new Event('change'));""")
+    low = rows[1].find_element(By.CSS_SELECTOR, ".channel-low")
+    high = rows[1].find_element(By.CSS_SELECTOR, ".channel-high")
+    for field, value in ((low, "0"), (high, "1000")):
+        js("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))", field, value)
+    wait_for(lambda: min(rgb_at(40, 20)) > 200 and min(rgb_at(170, 80)) > 240, "channel 1 white through 0–1000")
+    shot("channels-one-off-one-white")
+    # Auto on channel 1: its own 0.5–99.5 percentiles (the panel is drawn anew: fields looked up each time).
+    rows[1].find_element(By.CSS_SELECTOR, ".channel-auto").click()
+    value = lambda channel, which: float(js("return document.querySelector(`#channels tr[data-channel='${arguments[0]}'] .channel-${arguments[1]}`).value",
+                                            channel, which))
+    want = np.percentile(c1.astype(np.uint16), [0.5, 99.5])
+    wait_for(lambda: abs(value(1, "low") - want[0]) < 1.01, "channel 1's auto window")
+    assert abs(value(1, "high") - want[1]) < 1.01, (value(1, "high"), want)
+    spec = js("return cleave.viewer.composite")
+    assert spec.startswith("1:") and ",2:" in spec and "ffffff" in spec, spec
+    # A: every channel that is on gets its auto window (channel 2 set away from it first).
+    for which, number in (("high", "5000"), ("low", "0")):
+        js("const e = document.querySelector(`#channels tr[data-channel='2'] .channel-${arguments[0]}`); e.value = arguments[1]; e.dispatchEvent(new Event('change'))",
+           which, number)
+    assert value(2, "low") == 0 and value(2, "high") == 5000
+    key("a")
+    want2 = np.percentile(c2.astype(np.uint16), [0.5, 99.5])
+    wait_for(lambda: abs(value(2, "low") - want2[0]) < 1.01 and abs(value(2, "high") - want2[1]) < 1.01, "channel 2's auto window from A")
+    js("return cleave.flush()")
+    events = [e for e in http("GET", "/api/events", user=ctx["user"])[1]["events"] if e["type"] == "channels.change"]
+    assert {e["payload"]["what"] for e in events} >= {"on", "colour", "window", "auto"}, [e["payload"]["what"] for e in events]
+    shot("channels-auto")
+
+
+@step("a stack's orthogonal views: XZ and YZ through the Alt-clicked row and column, the plane marked (issue 22, item 1)")
+def _():
+    set_value("project-name", "e2e stack views")
+    el("project-name").send_keys(Keys.ENTER)
+    wait_for(lambda: js("return cleave.state.project && cleave.state.project.name === 'e2e stack views'"), "the stack project")
+    # 6 planes of 96×80: a bright disk whose centre moves right by 8 pixels per plane.
+    z, y, x = np.mgrid[0:6, 0:80, 0:96]
+    stack = np.where((x - (20 + 8 * z)) ** 2 + (y - 40) ** 2 < 10 ** 2, 4000, 500).astype(np.uint16)
+    path = os.path.join(args.artifacts, "moving-disk.tif")
+    tifffile.imwrite(path, stack)
+    image = upload_through_page(path)
+    assert image["depth"] == 6, image
+    el("ortho-toggle").click()
+    loaded = lambda axis: js("const c = document.getElementById(arguments[0]); return c.dataset.src ? [c.dataset.src, +c.dataset.naturalWidth, +c.dataset.naturalHeight] : null", f"ortho-{axis}")
+    wait_for(lambda: loaded("xz") and loaded("yz"), "both orthogonal views")
+    assert loaded("xz")[1:] == [96, 6] and loaded("yz")[1:] == [6, 80], (loaded("xz"), loaded("yz"))
+    assert "at=40" in loaded("xz")[0] and "at=48" in loaded("yz")[0], (loaded("xz")[0], loaded("yz")[0])
+    # The served XZ slice is the row's voxels: bright where the disk crosses row 40 on each plane.
+    status, png = http("GET", "/api/images/" + image["id"] + "/orthogonal/xz.png?at=40&low=500&high=4000", raw=True)
+    assert status == 200 and png[:4] == b"\x89PNG", status
+    shot("orthogonal-views-middle")
+    # Alt-click with the brush on: the views move to that row and column; nothing is painted.
+    key("b")
+    before = saved_strokes()
+    sx, sy = to_screen(36.5, 40.5)
+    ActionChains(driver).key_down(Keys.ALT).move_to_element_with_offset(el("canvas"), int(sx), int(sy)).click().key_up(Keys.ALT).perform()
+    wait_for(lambda: "at=36" in (loaded("yz") or [""])[0], "YZ at column 36")
+    assert "at=40" in loaded("xz")[0], loaded("xz")[0]
+    time.sleep(0.3)
+    assert saved_strokes() == before, "the Alt-click painted a stroke"
+    assert "column 36" in text("ortho-caption"), text("ortho-caption")
+    # The plane marker follows the plane shown (yellow line in XZ at plane 2's band).
+    while js("return cleave.viewer.plane") != 2:
+        key(".")
+    band = js("""const c = document.getElementById('ortho-xz'), g = c.getContext('2d'), h = c.height / 6;
+                 const row = g.getImageData(0, Math.floor(2.5 * h), c.width, 1).data;
+                 let yellow = 0; for (let i = 0; i < row.length; i += 4) if (row[i] > 200 && row[i + 1] > 180 && row[i + 2] < 120) yellow++;
+                 return [yellow, c.width];""")
+    assert band[0] > band[1] * 0.8, f"no plane line at plane 3 of XZ: {band}"
+    shot("orthogonal-views-alt-click-plane-3")
+    el("ortho-toggle").click()
+    assert not el("ortho").is_displayed()
+
+
 severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE" and "favicon" not in entry["message"]]
 driver.quit()
 with open(os.path.join(args.artifacts, "results.json"), "w") as f:

@@ -55,12 +55,12 @@ fi
 
 started=$(date +%s)
 status=0
-setsid timeout -k 10 480 python3 Tests/browser/e2e.py --base "http://127.0.0.1:$port" --data "$scratch/data" \
+setsid timeout -k 10 720 python3 Tests/browser/e2e.py --base "http://127.0.0.1:$port" --data "$scratch/data" \
   --tile "$tile" --truth "$truth" --artifacts "$artifacts" &
 browser=$!
 wait "$browser" || status=$?
 if [ "$status" -ge 124 ]; then
-  echo "e2e: the browser session was stopped after 480 s"
+  echo "e2e: the browser session was stopped after 720 s"
   echo "browser: 0 passed, 1 failed"
 fi
 echo "e2e: $(( $(date +%s) - started )) s in the browser; screenshots in $artifacts"

@@ -15,7 +15,7 @@ bin="${1:-.build/release/cleave}"
 started=$(date +%s)
 e2e_log="$(mktemp)"; kill_log="$(mktemp)"; hostile_log="$(mktemp)"; accounts_log="$(mktemp)"; fuzz_log="$(mktemp)"
 trap 'rm -f "$e2e_log" "$kill_log" "$hostile_log" "$accounts_log" "$fuzz_log"' EXIT
-timeout -k 10 540 bash Tests/browser/e2e.sh "$bin" 2>&1 | tee "$e2e_log"
+timeout -k 10 780 bash Tests/browser/e2e.sh "$bin" 2>&1 | tee "$e2e_log"
 timeout -k 10 120 bash Tests/browser/kill9-strokes.sh "$bin" 2>&1 | tee "$kill_log"
 timeout -k 10 300 python3 Tests/browser/hostile-server.py "$bin" 2>&1 | tee "$hostile_log"
 timeout -k 10 300 python3 Tests/browser/accounts.py "$bin" 2>&1 | tee "$accounts_log"

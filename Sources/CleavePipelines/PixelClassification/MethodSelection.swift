@@ -79,6 +79,8 @@ public enum MethodSelection {
     ///     set the held-out lattice for both. With `budgetMinutes`, the U-Net gets what the forest left of it.
     ///   - images: names of the training images (recorded in the U-Net model).
     ///   - budgetMinutes: total time for both candidates (nil: the U-Net's own steps/minutes).
+    ///   - onStep: called after every U-Net step (the workbench's chart and Cancel: what it throws
+    ///     stops the training and is rethrown).
     /// - Throws: ``CleaveError`` when there is no validation split (`validationFraction` 0), when a
     ///   class has labels only in the held-out blocks, and whatever training either method throws.
     /// - Complexity: a forest training without the held-out blocks' labels, a whole-image forest
@@ -87,7 +89,8 @@ public enum MethodSelection {
     public static func train(_ examples: [PixelClassifier.TrainingExample], classes: [PixelClass]?,
                              forest: PixelClassifier.TrainingOptions, unet: UNetTrainingOptions, images: [String],
                              budgetMinutes: Double? = nil, progress: CleaveCore.Progress = .silent,
-                             log: (String) -> Void = { _ in }) throws -> (model: Trained, report: Report) {
+                             log: (String) -> Void = { _ in },
+                             onStep: (UNetTrainer.Status) throws -> Void = { _ in }) throws -> (model: Trained, report: Report) {
         guard !examples.isEmpty else { throw CleaveError("method selection: no training images given") }
         guard unet.validationFraction > 0 else {
             throw CleaveError("method selection needs held-out labels to compare the methods on; the validation share is 0")
@@ -131,7 +134,7 @@ public enum MethodSelection {
         let set = try NeuralTrainingSet(examples, classes: classes, slices: unetOptions.slices,
                                         validationFraction: unetOptions.validationFraction,
                                         percentiles: unetOptions.percentiles, flattening: unetOptions.flattening, split: lattice)
-        let network = try UNetTrainer.train(set, options: unetOptions, images: images, log: log)
+        let network = try UNetTrainer.train(set, options: unetOptions, images: images, log: log, onStep: onStep)
         let unetScore = Score(meanIoU: network.training.validationMeanIoU ?? 0,
                               iou: network.training.validationIoU ?? [], seconds: Date().timeIntervalSince(unetStart))
 

@@ -165,6 +165,14 @@ public final class JobQueue: @unchecked Sendable {
         return stored.map { job($0.id) ?? $0 }
     }
 
+    /// The ids of queued and running jobs of any of the images or of the project.
+    public func unfinished(imageIDs: Set<String>, projectID: String?) -> [String] {
+        lock.lock(); defer { lock.unlock() }
+        return live.values.filter { entry in
+            (entry.job.imageId.map(imageIDs.contains) ?? false) || (projectID != nil && entry.job.projectId == projectID)
+        }.map(\.job.id).sorted()
+    }
+
     /// Asks a job to stop. A queued job is cancelled at once; a running one when it next checks.
     /// Finished jobs are returned unchanged. Nil for unknown ids.
     public func cancel(_ id: String) -> JobDTO? {

@@ -42,6 +42,18 @@ struct APIRoutes {
         api.get("projects/{projectId}", .member(.viewer)) { _, context in
             try await workbench.project(id: try context.parameter("projectId"))
         }
+        api.put("projects/{projectId}", .member(.owner)) { request, context in
+            let input = try await request.decodeJSON(RenameInput.self, limit: jsonLimit)
+            return try await workbench.renameProject(id: try context.parameter("projectId"), userID: context.userID, input: input)
+        }
+        // What deleting would remove (the page's confirm), then the deletion itself.
+        api.get("projects/{projectId}/deletion", .member(.owner)) { _, context in
+            try await workbench.projectDeletionPreview(id: try context.parameter("projectId"))
+        }
+        api.delete("projects/{projectId}", .member(.owner), audit: "delete.project") { request, context in
+            try await workbench.deleteProject(id: try context.parameter("projectId"), userID: context.userID,
+                                              sessionID: request.uri.queryParameters.get("sessionId"))
+        }
         api.get("projects/{projectId}/images", .member(.viewer)) { _, context in
             ListResponse(items: try await workbench.images(projectID: try context.parameter("projectId")), key: "images")
         }
@@ -72,23 +84,40 @@ struct APIRoutes {
         api.get("images/{imageId}", .member(.viewer)) { _, context in
             try await workbench.image(id: try context.parameter("imageId"))
         }
+        api.put("images/{imageId}", .member(.annotator)) { request, context in
+            let input = try await request.decodeJSON(RenameInput.self, limit: jsonLimit)
+            return try await workbench.renameImage(id: try context.parameter("imageId"), userID: context.userID, input: input)
+        }
+        api.get("images/{imageId}/deletion", .member(.owner)) { _, context in
+            try await workbench.imageDeletionPreview(id: try context.parameter("imageId"))
+        }
+        api.delete("images/{imageId}", .member(.owner), audit: "delete.image") { request, context in
+            try await workbench.deleteImage(id: try context.parameter("imageId"), userID: context.userID,
+                                            sessionID: request.uri.queryParameters.get("sessionId"))
+        }
         api.get("images/{imageId}/window", .member(.viewer)) { request, context in
-            try await workbench.defaultWindow(imageID: try context.parameter("imageId"), plane: try request.integer("plane"))
+            try await workbench.defaultWindow(imageID: try context.parameter("imageId"), plane: try request.integer("plane"),
+                                              channel: try request.integer("channel"))
         }
         api.get("images/{imageId}/tiles/{level}/{x}/{tile}", .member(.viewer)) { request, context -> Response in
             let tile = try context.parameter("tile")
             guard tile.hasSuffix(".png"), let row = Int(tile.dropLast(4)) else {
                 throw APIError(.notFound, "tile must be named {y}.png, got \(tile)")
             }
-            let query = request.uri.queryParameters
-            func number(_ key: String) throws -> Double? {
-                guard let text = query.get(key) else { return nil }
-                guard let value = Double(text) else { throw APIError(.badRequest, "query parameter \(key) must be a number, got \(text)") }
-                return value
-            }
             let png = try await workbench.tilePNG(imageID: try context.parameter("imageId"), level: try context.intParameter("level"),
                                                   column: try context.intParameter("x"), row: row,
-                                                  low: try number("low"), high: try number("high"), plane: try request.integer("plane") ?? 0)
+                                                  low: try request.number("low"), high: try request.number("high"),
+                                                  plane: try request.integer("plane") ?? 0, channels: request.uri.queryParameters.get("channels"))
+            return pngResponse(png)
+        }
+
+        // Orthogonal views of a stack (XZ through a row, YZ through a column)
+        api.get("images/{imageId}/orthogonal/{axis}", .member(.viewer)) { request, context -> Response in
+            let axis = try context.parameter("axis")
+            guard axis.hasSuffix(".png") else { throw APIError(.notFound, "orthogonal views are named xz.png or yz.png, got \(axis.prefix(20))") }
+            let png = try await workbench.orthogonalPNG(imageID: try context.parameter("imageId"), axis: String(axis.dropLast(4)),
+                                                        at: try request.integer("at"), low: try request.number("low"),
+                                                        high: try request.number("high"))
             return pngResponse(png)
         }
 

@@ -124,8 +124,9 @@ struct ToolRoutes {
             return try await workbench.updateClass(id: try context.parameter("classId"), userID: context.userID, input: input)
         }
         api.delete("classes/{classId}", .member(.owner), audit: "delete.class") { request, context in
-            CountResponse(deleted: try await workbench.deleteClass(id: try context.parameter("classId"), userID: context.userID,
-                                                                   sessionID: request.uri.queryParameters.get("sessionId")))
+            try await workbench.deleteClass(id: try context.parameter("classId"), userID: context.userID,
+                                            sessionID: request.uri.queryParameters.get("sessionId"),
+                                            discard: request.uri.queryParameters.get("discard") == "true")
         }
 
         // Correcting a result by hand (brush, lasso, fill)

@@ -16,6 +16,9 @@ public struct BlobStore: Sendable {
         try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
     }
 
+    /// Appended to a blob's name while the image deletion that removes it commits.
+    public static let withdrawnSuffix = ".deleting"
+
     /// The path of the blob with this digest (64 lowercase hex digits).
     public func path(for sha256: String) -> String {
         precondition(BlobStore.isDigest(sha256), "BlobStore.path(for:) needs a 64-digit hex digest, got \(sha256)")

@@ -25,6 +25,17 @@ public struct ResultStore: Sendable {
         guard rename(temporary, target) == 0 else { throw APIError(.internalServerError, "cannot store result file \(kind)/\(id).\(part)") }
     }
 
+    /// Removes every part of the results `ids` of one kind (`<kind>/<id>.*`, also a `.part` left by
+    /// a crash); parts that are already gone are fine.
+    func remove(kind: String, ids: Set<String>) {
+        guard !ids.isEmpty else { return }
+        let folder = "\(directory)/\(kind)"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            guard let dot = name.firstIndex(of: "."), ids.contains(String(name[..<dot])) else { continue }
+            unlink(folder + "/" + name)
+        }
+    }
+
     /// Reads raw bytes. - Throws: 500 when missing (the database names a result whose file is gone).
     func read(kind: String, id: String, part: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path(kind, id, part)) else {
