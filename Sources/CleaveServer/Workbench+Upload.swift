@@ -1,7 +1,6 @@
 import CleaveCore
 import CleaveFormats
 import Foundation
-import GRDB
 
 /// An upload being streamed to a temporary file: bytes are hashed as they arrive and the size is
 /// checked against the limit before each write, so memory stays bounded by one network chunk.
@@ -140,7 +139,7 @@ extension Workbench {
                                tileSize: TilePyramid.tileSize,
                                levelCount: TilePyramid.levelCount(width: shape.width, height: shape.height),
                                createdAt: Workbench.now())
-            try await database.pool.write { db in
+            try await database.write { db in
                 try db.execute(sql: """
                     INSERT INTO images (id, project_id, name, sha256, byte_count, format, width, height, depth,
                                         channels, pixel_type, spacing_x, spacing_y, spacing_unit, created_at)
