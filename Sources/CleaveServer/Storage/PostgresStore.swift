@@ -179,8 +179,14 @@ final class PostgresStore: SQLStore, @unchecked Sendable {
             return .refused(server: location.server, reason: message)
         }
         let underlying = error.underlying.map { "\($0)" } ?? "\(error.code)"
-        if underlying.lowercased().contains("timeout") || underlying.lowercased().contains("timed out") {
+        let lowered = underlying.lowercased()
+        if lowered.contains("timeout") || lowered.contains("timed out") {
             return .timedOut(server: location.server, seconds: location.connectTimeout)
+        }
+        // NIO's multi-attempt connection errors are long; the cause is what a person needs.
+        for cause in ["connection refused", "no such file or directory", "network is unreachable", "no route to host",
+                      "connection reset", "could not resolve", "name or service not known"] where lowered.contains(cause) {
+            return .unreachable(server: location.server, reason: cause)
         }
         return .unreachable(server: location.server, reason: underlying)
     }
