@@ -8,6 +8,10 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Where the database, blobs and tile cache live (created if missing).
     public var dataDirectory: String
+    /// `--database`: a PostgreSQL URL (`postgres://user:password@host:port/name`); nil keeps the
+    /// tables in the SQLite file `cleave.sqlite` in ``dataDirectory``. Blobs, results and tiles
+    /// stay in ``dataDirectory`` either way.
+    public var database: String? = nil
     /// Create a demo project with a synthetic TEM-like image when none exists.
     public var demo: Bool
     /// Largest accepted image upload, in bytes.

@@ -1,7 +1,6 @@
 import CleaveCore
 import CleaveRender
 import Foundation
-import GRDB
 import Hummingbird
 
 /// A class of a project (what strokes, picks and predictions label pixels with).
@@ -29,15 +28,15 @@ extension Workbench {
         return name
     }
 
-    static func classDTO(_ row: Row) -> ClassDTO {
+    static func classDTO(_ row: SQLRow) -> ClassDTO {
         ClassDTO(id: row["id"], projectId: row["project_id"], value: row["value"], name: row["name"], colour: row["colour"])
     }
 
     /// The project's classes by value.
     public func classes(projectID: String) async throws -> [ClassDTO] {
         _ = try await project(id: projectID)
-        return try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM classes WHERE project_id = ? ORDER BY value", arguments: [projectID]).map(Workbench.classDTO)
+        return try await database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT * FROM classes WHERE project_id = ? ORDER BY value", arguments: [projectID]).map(Workbench.classDTO)
         }
     }
 
@@ -49,8 +48,8 @@ extension Workbench {
         if let colour = input.colour, RGB(hex: colour) == nil { throw APIError(.badRequest, "colour must be #rrggbb, got \(colour.prefix(20))") }
         if let value = input.value, !(1...255).contains(value) { throw APIError(.badRequest, "value must be 1 to 255, got \(value)") }
         let actor = input.sessionId == nil ? nil : try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
-        return try await database.pool.write { db in
-            let existing = try Row.fetchAll(db, sql: "SELECT * FROM classes WHERE project_id = ?", arguments: [projectID]).map(Workbench.classDTO)
+        return try await database.write { db in
+            let existing = try SQLRow.fetchAll(db, sql: "SELECT * FROM classes WHERE project_id = ?", arguments: [projectID]).map(Workbench.classDTO)
             if existing.contains(where: { $0.name.lowercased() == name.lowercased() }) {
                 throw APIError(.conflict, "a class named \(name) exists in this project")
             }
@@ -81,12 +80,12 @@ extension Workbench {
         if let colour = input.colour, RGB(hex: colour) == nil { throw APIError(.badRequest, "colour must be #rrggbb, got \(colour.prefix(20))") }
         if input.value != nil { throw APIError(.badRequest, "a class's value cannot change (strokes refer to it); create a new class") }
         let actor = input.sessionId == nil ? nil : try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
-        return try await database.pool.write { db in
-            guard var dto = try Row.fetchOne(db, sql: "SELECT * FROM classes WHERE id = ?", arguments: [id]).map(Workbench.classDTO) else {
+        return try await database.write { db in
+            guard var dto = try SQLRow.fetchOne(db, sql: "SELECT * FROM classes WHERE id = ?", arguments: [id]).map(Workbench.classDTO) else {
                 throw APIError(.notFound, "no class with id \(id)")
             }
             if let name {
-                if try Row.fetchOne(db, sql: "SELECT id FROM classes WHERE project_id = ? AND lower(name) = lower(?) AND id != ?",
+                if try SQLRow.fetchOne(db, sql: "SELECT id FROM classes WHERE project_id = ? AND lower(name) = lower(?) AND id != ?",
                                     arguments: [dto.projectId, name, id]) != nil {
                     throw APIError(.conflict, "a class named \(name) exists in this project")
                 }
@@ -110,16 +109,16 @@ extension Workbench {
     /// - Returns: the class (1) and what was discarded.
     public func deleteClass(id: String, userID: String, sessionID: String?, discard: Bool) async throws -> ClassDeletionDTO {
         let actor = sessionID == nil ? nil : try Actor(userID: userID, sessionID: sessionID)
-        guard let found = try await database.pool.read({ db in
-            try Row.fetchOne(db, sql: "SELECT * FROM classes WHERE id = ?", arguments: [id]).map(Workbench.classDTO)
+        guard let found = try await database.read({ db in
+            try SQLRow.fetchOne(db, sql: "SELECT * FROM classes WHERE id = ?", arguments: [id]).map(Workbench.classDTO)
         }) else { throw APIError(.notFound, "no class with id \(id)") }
-        let predictions = try await database.pool.read { db in
-            try Row.fetchAll(db, sql: """
+        let predictions = try await database.read { db in
+            try SQLRow.fetchAll(db, sql: """
                 SELECT predictions.summary FROM predictions JOIN images ON images.id = predictions.image_id
                 WHERE images.project_id = ? ORDER BY predictions.created_at, predictions.id
                 """, arguments: [found.projectId]).map(Workbench.predictionDTO)
         }
-        return try await database.pool.write { [self] db in
+        return try await database.write { [self] db in
             let strokes = try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM annotations JOIN images ON images.id = annotations.image_id
                 WHERE images.project_id = ? AND annotations.class_index = ? AND annotations.state != 'discarded'

@@ -5,7 +5,6 @@ import CleaveLearning
 import CleavePipelines
 import CleaveRender
 import Foundation
-import GRDB
 import Hummingbird
 
 /// `POST /api/images/{id}/cluster`: the Locator's settings (``LocatorSettings``, the type and checks
@@ -249,7 +248,7 @@ extension Workbench {
         try results.write(result.labels, kind: "clusterings", id: id, part: "labels")
         try results.write(Array(try JSONEncoder().encode(geometry)), kind: "clusterings", id: id, part: "geometry.json")
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        try database.pool.write { db in
+        try database.write { db in
             try Workbench.saveClustering(dto, db, insert: true)
             try Workbench.record("cluster.run", by: actor, projectID: image.projectId, imageID: image.id, payload: [
                 "clusteringId": .string(id), "jobId": .string(context.id), "algorithm": .string(options.method.rawValue),
@@ -262,7 +261,7 @@ extension Workbench {
         return .object(["clusteringId": .string(id)])
     }
 
-    static func saveClustering(_ dto: ClusteringDTO, _ db: GRDB.Database, insert: Bool) throws {
+    static func saveClustering(_ dto: ClusteringDTO, _ db: any SQLConnection, insert: Bool) throws {
         let text = JSONValue.text(try JSONValue.from(dto))
         if insert {
             try db.execute(sql: "INSERT INTO clusterings (id, image_id, job_id, summary, state, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -272,14 +271,14 @@ extension Workbench {
         }
     }
 
-    static func clusteringDTO(_ row: Row) throws -> ClusteringDTO {
+    static func clusteringDTO(_ row: SQLRow) throws -> ClusteringDTO {
         try JSONDecoder().decode(ClusteringDTO.self, from: Data((row["summary"] as String).utf8))
     }
 
     /// One clustering, or 404.
     public func clustering(id: String) async throws -> ClusteringDTO {
-        let found = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT summary FROM clusterings WHERE id = ?", arguments: [id]).map(Workbench.clusteringDTO)
+        let found = try await database.read { db in
+            try SQLRow.fetchOne(db, sql: "SELECT summary FROM clusterings WHERE id = ?", arguments: [id]).map(Workbench.clusteringDTO)
         }
         guard let found else { throw APIError(.notFound, "no clustering with id \(id)") }
         return found
@@ -288,19 +287,19 @@ extension Workbench {
     /// The image's clusterings, oldest first.
     public func clusterings(imageID: String) async throws -> [ClusteringDTO] {
         _ = try await image(id: imageID)
-        return try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT summary FROM clusterings WHERE image_id = ? ORDER BY created_at, id",
+        return try await database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT summary FROM clusterings WHERE image_id = ? ORDER BY created_at, id",
                              arguments: [imageID]).map(Workbench.clusteringDTO)
         }
     }
 
     /// Changes a clustering in one transaction with its event.
     private func changeClustering(id: String, actor: Actor, event: String, payload: [String: JSONValue],
-                                  change: @escaping @Sendable (inout ClusteringDTO, GRDB.Database) throws -> Void) async throws -> ClusteringDTO {
+                                  change: @escaping @Sendable (inout ClusteringDTO, any SQLConnection) throws -> Void) async throws -> ClusteringDTO {
         let existing = try await clustering(id: id)
         let image = try await image(id: existing.imageId)
-        return try await database.pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT summary FROM clusterings WHERE id = ?", arguments: [id]) else {
+        return try await database.write { db in
+            guard let row = try SQLRow.fetchOne(db, sql: "SELECT summary FROM clusterings WHERE id = ?", arguments: [id]) else {
                 throw APIError(.notFound, "no clustering with id \(id)")
             }
             var dto = try Workbench.clusteringDTO(row)

@@ -1,6 +1,5 @@
 import CleaveCore
 import Foundation
-import GRDB
 import Hummingbird
 
 /// A correction painted straight onto a prediction: its pixels take `class` in the prediction's
@@ -98,9 +97,9 @@ extension Workbench {
             covered = Workbench.floodFill(Array(labels[offset..<(offset + width * height)]), width: width, height: height, seed: y * width + x)
         }
         let value = UInt8(clamping: target.value)
-        return try await database.pool.write { [self] db in
+        return try await database.write { [self] db in
             // Read and written inside the transaction, so corrections of one prediction never interleave.
-            guard let row = try Row.fetchOne(db, sql: "SELECT summary FROM predictions WHERE id = ?", arguments: [id]) else {
+            guard let row = try SQLRow.fetchOne(db, sql: "SELECT summary FROM predictions WHERE id = ?", arguments: [id]) else {
                 throw APIError(.notFound, "no prediction with id \(id)")
             }
             var dto = try Workbench.predictionDTO(row)

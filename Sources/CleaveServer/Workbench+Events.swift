@@ -1,7 +1,6 @@
 import CleaveCore
 import CleaveFormats
 import Foundation
-import GRDB
 
 extension Workbench {
     /// Largest number of events in one POST.
@@ -44,39 +43,39 @@ extension Workbench {
                                     type: try Workbench.validatedType(input.type), payload: input.payload ?? .object([:])))
         }
         let events = pending
-        return try await database.pool.write { db in
+        return try await database.write { db in
             try events.map { try Workbench.insert($0, db) }
         }
     }
 
-    static func insert(_ event: EventDTO, _ db: GRDB.Database) throws -> EventDTO {
+    static func insert(_ event: EventDTO, _ db: any SQLConnection) throws -> EventDTO {
         let payload = String(decoding: try JSONEncoder().encode(event.payload), as: UTF8.self)
-        try db.execute(sql: """
+        let id = try Int64.fetchOne(db, sql: """
             INSERT INTO events (user_id, session_id, project_id, image_id, app_version, model_version, client_time, server_time, type, payload)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """, arguments: [event.userId, event.sessionId, event.projectId, event.imageId, event.appVersion, event.modelVersion,
                              event.clientTime, event.serverTime, event.type, payload])
         var stored = event
-        stored.id = db.lastInsertedRowID
+        stored.id = id ?? 0
         return stored
     }
 
     /// The user's own events, oldest first, optionally for one image.
     public func events(userID: String, imageID: String? = nil) async throws -> [EventDTO] {
         let user = try Workbench.validatedID(userID, what: "X-Cleave-User")
-        return try await database.pool.read { db in
-            let rows: [Row]
+        return try await database.read { db in
+            let rows: [SQLRow]
             if let imageID {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM events WHERE user_id = ? AND image_id = ? ORDER BY id",
+                rows = try SQLRow.fetchAll(db, sql: "SELECT * FROM events WHERE user_id = ? AND image_id = ? ORDER BY id",
                                         arguments: [user, imageID])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM events WHERE user_id = ? ORDER BY id", arguments: [user])
+                rows = try SQLRow.fetchAll(db, sql: "SELECT * FROM events WHERE user_id = ? ORDER BY id", arguments: [user])
             }
             return try rows.map(Workbench.eventDTO)
         }
     }
 
-    static func eventDTO(_ row: Row) throws -> EventDTO {
+    static func eventDTO(_ row: SQLRow) throws -> EventDTO {
         let payloadText: String = row["payload"]
         return EventDTO(id: row["id"], userId: row["user_id"], sessionId: row["session_id"],
                         projectId: row["project_id"], imageId: row["image_id"], appVersion: row["app_version"],
@@ -102,7 +101,7 @@ extension Workbench {
     /// Appends one server-recorded event inside a write transaction.
     @discardableResult
     static func record(_ type: String, by actor: Actor, projectID: String?, imageID: String?, modelVersion: String? = nil,
-                       payload: [String: JSONValue], _ db: GRDB.Database) throws -> EventDTO {
+                       payload: [String: JSONValue], _ db: any SQLConnection) throws -> EventDTO {
         try insert(EventDTO(id: 0, userId: actor.userID, sessionId: actor.sessionID, projectId: projectID, imageId: imageID,
                             appVersion: cleaveVersion, modelVersion: modelVersion, clientTime: actor.clientTime,
                             serverTime: now(), type: type, payload: .object(payload)), db)
@@ -112,7 +111,7 @@ extension Workbench {
     @discardableResult
     func record(_ type: String, by actor: Actor, projectID: String?, imageID: String?, modelVersion: String? = nil,
                 payload: [String: JSONValue]) throws -> EventDTO {
-        try database.pool.write { db in
+        try database.write { db in
             try Workbench.record(type, by: actor, projectID: projectID, imageID: imageID, modelVersion: modelVersion, payload: payload, db)
         }
     }
@@ -136,7 +135,7 @@ extension Workbench {
     /// - Returns: how many were deleted.
     public func deleteEvents(userID: String) async throws -> Int {
         let user = try Workbench.validatedID(userID, what: "X-Cleave-User")
-        return try await database.pool.write { db in
+        return try await database.write { db in
             try db.execute(sql: "DELETE FROM events WHERE user_id = ?", arguments: [user])
             return db.changesCount
         }

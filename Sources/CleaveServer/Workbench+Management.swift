@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Hummingbird
 
 /// What deleting a project or an image takes with it: the page's confirm names these counts
@@ -49,7 +48,7 @@ extension Workbench {
         var project = try await project(id: id)
         let old = project.name
         project.name = name
-        try await database.pool.write { db in
+        try await database.write { db in
             try db.execute(sql: "UPDATE projects SET name = ? WHERE id = ?", arguments: [name, id])
             if let actor {
                 try Workbench.record("project.rename", by: actor, projectID: id, imageID: nil,
@@ -68,7 +67,7 @@ extension Workbench {
         var image = try await image(id: id)
         let old = image.name, projectID = image.projectId
         image.name = name
-        try await database.pool.write { db in
+        try await database.write { db in
             try db.execute(sql: "UPDATE images SET name = ? WHERE id = ?", arguments: [name, id])
             if let actor {
                 try Workbench.record("image.rename", by: actor, projectID: projectID, imageID: id,
@@ -81,13 +80,13 @@ extension Workbench {
     /// What deleting the image would remove (nothing is changed).
     public func imageDeletionPreview(id: String) async throws -> DeletionSummaryDTO {
         let image = try await image(id: id)
-        return try await database.pool.read { [self] db in try deletionSummary(imageIDs: [image.id], projectID: nil, db) }
+        return try await database.read { [self] db in try deletionSummary(imageIDs: [image.id], projectID: nil, db) }
     }
 
     /// What deleting the project would remove (nothing is changed).
     public func projectDeletionPreview(id: String) async throws -> DeletionSummaryDTO {
         _ = try await project(id: id)
-        return try await database.pool.read { [self] db in
+        return try await database.read { [self] db in
             let images = try String.fetchAll(db, sql: "SELECT id FROM images WHERE project_id = ?", arguments: [id])
             return try deletionSummary(imageIDs: images, projectID: id, db)
         }
@@ -104,7 +103,7 @@ extension Workbench {
         let image = try await image(id: id)
         let cancelled = try await cancelJobs(imageIDs: [id], projectID: nil)
         let withdrawn = LockedValue<[String]>([])
-        let (summary, files, digests) = try await withBlobsWithdrawn(withdrawn) { [self] in try await database.pool.write { [self] db in
+        let (summary, files, digests) = try await withBlobsWithdrawn(withdrawn) { [self] in try await database.write { [self] db in
             var summary = try deletionSummary(imageIDs: [id], projectID: nil, db)
             summary.runningJobs = cancelled
             let files = try resultFiles(imageIDs: [id], projectID: nil, db)
@@ -128,14 +127,14 @@ extension Workbench {
     public func deleteProject(id: String, userID: String, sessionID: String?) async throws -> DeletionSummaryDTO {
         let actor = sessionID == nil ? nil : try Actor(userID: userID, sessionID: sessionID)
         let project = try await project(id: id)
-        let imageIDs = try await database.pool.read { db in
+        let imageIDs = try await database.read { db in
             try String.fetchAll(db, sql: "SELECT id FROM images WHERE project_id = ?", arguments: [id])
         }
         let cancelled = try await cancelJobs(imageIDs: imageIDs, projectID: id)
         let withdrawn = LockedValue<[String]>([])
-        let (summary, files, digests, removedImages) = try await withBlobsWithdrawn(withdrawn) { [self] in try await database.pool.write { [self] db in
+        let (summary, files, digests, removedImages) = try await withBlobsWithdrawn(withdrawn) { [self] in try await database.write { [self] db in
             // Images uploaded while the jobs stopped are deleted too.
-            let images = try Row.fetchAll(db, sql: "SELECT id, sha256 FROM images WHERE project_id = ?", arguments: [id])
+            let images = try SQLRow.fetchAll(db, sql: "SELECT id, sha256 FROM images WHERE project_id = ?", arguments: [id])
             let imageIDs = images.map { $0["id"] as String }
             var summary = try deletionSummary(imageIDs: imageIDs, projectID: id, db)
             summary.runningJobs = cancelled
@@ -183,7 +182,7 @@ extension Workbench {
     }
 
     /// Counts what belongs to `imageIDs` (and, with `projectID`, to the project itself).
-    func deletionSummary(imageIDs: [String], projectID: String?, _ db: GRDB.Database) throws -> DeletionSummaryDTO {
+    func deletionSummary(imageIDs: [String], projectID: String?, _ db: any SQLConnection) throws -> DeletionSummaryDTO {
         func count(_ table: String) throws -> Int {
             try imageIDs.reduce(0) { sum, id in
                 sum + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE image_id = ?", arguments: [id]) ?? 0)
@@ -201,7 +200,7 @@ extension Workbench {
 
     /// The result files (kind, id) of the images' clusterings, predictions and object sets, and of
     /// the project's models.
-    func resultFiles(imageIDs: [String], projectID: String?, _ db: GRDB.Database) throws -> [(String, String)] {
+    func resultFiles(imageIDs: [String], projectID: String?, _ db: any SQLConnection) throws -> [(String, String)] {
         var files: [(String, String)] = []
         for id in imageIDs {
             files += try String.fetchAll(db, sql: "SELECT id FROM clusterings WHERE image_id = ?", arguments: [id]).map { ("clusterings", $0) }
@@ -245,7 +244,7 @@ extension Workbench {
     }
 
     /// The digests among `digests` that no image refers to any more.
-    static func unreferenced(_ digests: Set<String>, _ db: GRDB.Database) throws -> [String] {
+    static func unreferenced(_ digests: Set<String>, _ db: any SQLConnection) throws -> [String] {
         try digests.sorted().filter { digest in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM images WHERE sha256 = ?", arguments: [digest]) == 0
         }

@@ -4,7 +4,6 @@ import CleaveObjects
 import CleavePipelines
 import CleaveRender
 import Foundation
-import GRDB
 import Hummingbird
 
 public struct ObjectsInput: Codable, Sendable {
@@ -93,7 +92,7 @@ extension Workbench {
             try results.write(result.labels.labels, kind: "objects", id: id, part: "labels")
             let dto = ObjectSetDTO(id: id, imageId: imageID, predictionId: prediction.id, class: input.class, region: region,
                                    count: objects.count, columns: table.columnNames, objects: objects, createdAt: Workbench.now())
-            try database.pool.write { db in
+            try database.write { db in
                 try db.execute(sql: "INSERT INTO object_sets (id, image_id, prediction_id, job_id, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                                arguments: [id, imageID, prediction.id, context.id, JSONValue.text(try JSONValue.from(dto)), dto.createdAt])
                 try Workbench.record("objects.run", by: actor, projectID: image.projectId, imageID: imageID,
@@ -106,8 +105,8 @@ extension Workbench {
     }
 
     public func objectSet(id: String) async throws -> ObjectSetDTO {
-        let found = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT summary FROM object_sets WHERE id = ?", arguments: [id]).map {
+        let found = try await database.read { db in
+            try SQLRow.fetchOne(db, sql: "SELECT summary FROM object_sets WHERE id = ?", arguments: [id]).map {
                 try JSONDecoder().decode(ObjectSetDTO.self, from: Data(($0["summary"] as String).utf8))
             }
         }
@@ -131,11 +130,11 @@ extension Workbench {
         let projectClasses = try await classes(projectID: image.projectId)
         let target = prediction.classes.first(where: { $0.name.lowercased() == name.lowercased() })
             ?? projectClasses.first(where: { $0.name.lowercased() == name.lowercased() }).map { ModelClassDTO(value: $0.value, name: $0.name, colour: $0.colour) }
-        return try await database.pool.write { [self] db in
+        return try await database.write { [self] db in
             if let target {
                 try correctPrediction(prediction.id, objectSet: existing, objectID: objectID, to: target, spacing: image.spacing, db)
             }
-            guard let row = try Row.fetchOne(db, sql: "SELECT summary FROM object_sets WHERE id = ?", arguments: [setID]) else {
+            guard let row = try SQLRow.fetchOne(db, sql: "SELECT summary FROM object_sets WHERE id = ?", arguments: [setID]) else {
                 throw APIError(.notFound, "no object set with id \(setID)")
             }
             var dto = try JSONDecoder().decode(ObjectSetDTO.self, from: Data((row["summary"] as String).utf8))
@@ -156,8 +155,8 @@ extension Workbench {
     /// prediction's classes and fractions. Runs inside the reclassification's write transaction,
     /// so concurrent reclassifications of one prediction do not interleave.
     func correctPrediction(_ predictionID: String, objectSet set: ObjectSetDTO, objectID: Int, to target: ModelClassDTO,
-                           spacing: SpacingDTO?, _ db: GRDB.Database) throws {
-        guard let row = try Row.fetchOne(db, sql: "SELECT summary FROM predictions WHERE id = ?", arguments: [predictionID]) else {
+                           spacing: SpacingDTO?, _ db: any SQLConnection) throws {
+        guard let row = try SQLRow.fetchOne(db, sql: "SELECT summary FROM predictions WHERE id = ?", arguments: [predictionID]) else {
             throw APIError(.notFound, "no prediction with id \(predictionID)")
         }
         var dto = try Workbench.predictionDTO(row)
@@ -186,8 +185,8 @@ extension Workbench {
     /// The image's object sets, oldest first (so the page can reopen them after a reload).
     public func objectSets(imageID: String) async throws -> [ObjectSetDTO] {
         _ = try await image(id: imageID)
-        return try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT summary FROM object_sets WHERE image_id = ? ORDER BY created_at, id", arguments: [imageID]).map {
+        return try await database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT summary FROM object_sets WHERE image_id = ? ORDER BY created_at, id", arguments: [imageID]).map {
                 try JSONDecoder().decode(ObjectSetDTO.self, from: Data(($0["summary"] as String).utf8))
             }
         }

@@ -5,7 +5,6 @@ import CleaveLearning
 import CleavePipelines
 import CleaveRender
 import Foundation
-import GRDB
 import Hummingbird
 
 public struct TrainInput: Codable, Sendable {
@@ -221,7 +220,7 @@ extension Workbench {
         let id = Workbench.newID()
         try results.write(Array(try JSONEncoder().encode(model)), kind: "models", id: id, part: "json")
         self.models.store(model, key: id)
-        return try database.pool.write { db -> ModelDTO in
+        return try database.write { db -> ModelDTO in
             let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM models WHERE project_id = ?", arguments: [image.projectId]) ?? 0) + 1
             let dto = ModelDTO(id: id, projectId: image.projectId, version: version, jobId: jobID,
                                classes: model.classes.map { ModelClassDTO(value: Int($0.value), name: $0.name, colour: $0.colour.hex) },
@@ -240,13 +239,13 @@ extension Workbench {
         }
     }
 
-    static func modelDTO(_ row: Row) throws -> ModelDTO {
+    static func modelDTO(_ row: SQLRow) throws -> ModelDTO {
         try JSONDecoder().decode(ModelDTO.self, from: Data((row["summary"] as String).utf8))
     }
 
     public func model(id: String) async throws -> ModelDTO {
-        let found = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT summary FROM models WHERE id = ?", arguments: [id]).map(Workbench.modelDTO)
+        let found = try await database.read { db in
+            try SQLRow.fetchOne(db, sql: "SELECT summary FROM models WHERE id = ?", arguments: [id]).map(Workbench.modelDTO)
         }
         guard let found else { throw APIError(.notFound, "no model with id \(id)") }
         return found
@@ -254,8 +253,8 @@ extension Workbench {
 
     public func models(projectID: String) async throws -> [ModelDTO] {
         _ = try await project(id: projectID)
-        return try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT summary FROM models WHERE project_id = ? ORDER BY version", arguments: [projectID]).map(Workbench.modelDTO)
+        return try await database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT summary FROM models WHERE project_id = ? ORDER BY version", arguments: [projectID]).map(Workbench.modelDTO)
         }
     }
 
@@ -352,7 +351,7 @@ extension Workbench {
             let dto = PredictionDTO(id: id, imageId: image.id, modelId: modelDTO.id, modelVersion: modelDTO.version, jobId: context.id,
                                     region: region, classes: modelDTO.classes, fractions: fractions,
                                     meanUncertainty: uncertaintySum / Double(n), roi: counted.roi, state: "open", createdAt: Workbench.now())
-            try database.pool.write { db in
+            try database.write { db in
                 try Workbench.savePrediction(dto, db, insert: true)
                 try Workbench.record("predict", by: actor, projectID: image.projectId, imageID: image.id,
                                      modelVersion: String(modelDTO.version), payload: [
@@ -397,7 +396,7 @@ extension Workbench {
         return (fractions, summary)
     }
 
-    static func savePrediction(_ dto: PredictionDTO, _ db: GRDB.Database, insert: Bool) throws {
+    static func savePrediction(_ dto: PredictionDTO, _ db: any SQLConnection, insert: Bool) throws {
         let text = JSONValue.text(try JSONValue.from(dto))
         if insert {
             try db.execute(sql: "INSERT INTO predictions (id, image_id, model_id, job_id, summary, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -407,13 +406,13 @@ extension Workbench {
         }
     }
 
-    static func predictionDTO(_ row: Row) throws -> PredictionDTO {
+    static func predictionDTO(_ row: SQLRow) throws -> PredictionDTO {
         try JSONDecoder().decode(PredictionDTO.self, from: Data((row["summary"] as String).utf8))
     }
 
     public func prediction(id: String) async throws -> PredictionDTO {
-        let found = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT summary FROM predictions WHERE id = ?", arguments: [id]).map(Workbench.predictionDTO)
+        let found = try await database.read { db in
+            try SQLRow.fetchOne(db, sql: "SELECT summary FROM predictions WHERE id = ?", arguments: [id]).map(Workbench.predictionDTO)
         }
         guard let found else { throw APIError(.notFound, "no prediction with id \(id)") }
         return found
@@ -421,8 +420,8 @@ extension Workbench {
 
     public func predictions(imageID: String) async throws -> [PredictionDTO] {
         _ = try await image(id: imageID)
-        return try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT summary FROM predictions WHERE image_id = ? ORDER BY created_at, id",
+        return try await database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT summary FROM predictions WHERE image_id = ? ORDER BY created_at, id",
                              arguments: [imageID]).map(Workbench.predictionDTO)
         }
     }
@@ -432,7 +431,7 @@ extension Workbench {
         let actor = try Actor(userID: userID, sessionID: sessionID, clientTime: clientTime)
         let existing = try await prediction(id: id)
         let image = try await image(id: existing.imageId)
-        return try await database.pool.write { db in
+        return try await database.write { db in
             var dto = existing
             dto.state = accept ? "accepted" : "rejected"
             try Workbench.savePrediction(dto, db, insert: false)

@@ -1,6 +1,5 @@
 import CleaveCore
 import Foundation
-import GRDB
 
 /// A pixel size given by hand, for files that carry none (PNGs, many SEM exports) or a wrong one:
 /// areas in the fractions, the objects table and the scale bar then use it.
@@ -50,7 +49,7 @@ extension Workbench {
         let recomputed = try await recountedPredictions(imageID: imageID, spacing: spacing,
                                                         roi: try await storedRegionOfInterest(imageID: imageID))
         let projectID = image.projectId
-        try await database.pool.write { db in
+        try await database.write { db in
             try db.execute(sql: "UPDATE images SET spacing_x = ?, spacing_y = ?, spacing_unit = ? WHERE id = ?",
                            arguments: [spacing?.x, spacing?.y, spacing?.unit, imageID])
             for prediction in recomputed { try Workbench.savePrediction(prediction, db, insert: false) }

@@ -1,7 +1,6 @@
 import CleaveCore
 import CleaveFormats
 import Foundation
-import GRDB
 
 extension Workbench {
     /// Creates a project. Names are 1…200 characters after trimming; control characters are dropped.
@@ -14,7 +13,7 @@ extension Workbench {
         }
         let project = ProjectDTO(id: Workbench.newID(), name: name, createdAt: Workbench.now())
         let accounts = self.accounts
-        try await database.pool.write { db in
+        try await database.write { db in
             try db.execute(sql: "INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)",
                            arguments: [project.id, project.name, project.createdAt])
             if let owner { try accounts.addOwner(projectID: project.id, userID: owner.id, db) }
@@ -26,8 +25,8 @@ extension Workbench {
 
     /// All projects, oldest first.
     public func projects() async throws -> [ProjectDTO] {
-        try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM projects ORDER BY created_at, id").map {
+        try await database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT * FROM projects ORDER BY created_at, id").map {
                 ProjectDTO(id: $0["id"], name: $0["name"], createdAt: $0["created_at"], consent: $0["consent"])
             }
         }
@@ -35,8 +34,8 @@ extension Workbench {
 
     /// One project, or a 404.
     public func project(id: String) async throws -> ProjectDTO {
-        let project = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM projects WHERE id = ?", arguments: [id]).map {
+        let project = try await database.read { db in
+            try SQLRow.fetchOne(db, sql: "SELECT * FROM projects WHERE id = ?", arguments: [id]).map {
                 ProjectDTO(id: $0["id"], name: $0["name"], createdAt: $0["created_at"], consent: $0["consent"])
             }
         }
@@ -47,22 +46,22 @@ extension Workbench {
     /// The images of a project, oldest first.
     public func images(projectID: String) async throws -> [ImageDTO] {
         _ = try await project(id: projectID)
-        return try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM images WHERE project_id = ? ORDER BY created_at, id",
+        return try await database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT * FROM images WHERE project_id = ? ORDER BY created_at, id",
                              arguments: [projectID]).map(Workbench.imageDTO)
         }
     }
 
     /// One image, or a 404.
     public func image(id: String) async throws -> ImageDTO {
-        let image = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM images WHERE id = ?", arguments: [id]).map(Workbench.imageDTO)
+        let image = try await database.read { db in
+            try SQLRow.fetchOne(db, sql: "SELECT * FROM images WHERE id = ?", arguments: [id]).map(Workbench.imageDTO)
         }
         guard let image else { throw APIError(.notFound, "no image with id \(id)") }
         return image
     }
 
-    static func imageDTO(_ row: Row) -> ImageDTO {
+    static func imageDTO(_ row: SQLRow) -> ImageDTO {
         let width: Int = row["width"], height: Int = row["height"]
         var spacing: SpacingDTO? = nil
         if let x: Double = row["spacing_x"], let y: Double = row["spacing_y"], let unit: String = row["spacing_unit"] {

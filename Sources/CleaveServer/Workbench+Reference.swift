@@ -1,7 +1,6 @@
 import CleaveCore
 import CleaveFormats
 import Foundation
-import GRDB
 import Hummingbird
 
 /// What the reference labels of an image are made of.
@@ -54,8 +53,8 @@ extension Workbench {
         let clusterings = try await clusterings(imageID: imageID)
         let predictions = try await predictions(imageID: imageID)
         let all = try await strokes(imageID: imageID, includeUndone: true)
-        let undoTimes = try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT payload, server_time FROM events WHERE image_id = ? AND type = 'undo' ORDER BY id",
+        let undoTimes = try await database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT payload, server_time FROM events WHERE image_id = ? AND type = 'undo' ORDER BY id",
                              arguments: [imageID]).compactMap { row -> (Int, String)? in
                 guard let payload = JSONValue.parse(row["payload"]), let id = payload["strokeId"]?.numberValue else { return nil }
                 return (Int(id), row["server_time"])
@@ -172,7 +171,7 @@ extension Workbench {
     public func setConsent(projectID: String, userID: String, sessionID: String?, consent: Bool) async throws -> ProjectDTO {
         let actor = try Actor(userID: userID, sessionID: sessionID)
         _ = try await project(id: projectID)
-        try await database.pool.write { db in
+        try await database.write { db in
             try db.execute(sql: "UPDATE projects SET consent = ? WHERE id = ?", arguments: [consent, projectID])
             try Workbench.record("consent", by: actor, projectID: projectID, imageID: nil, payload: ["consent": .bool(consent)], db)
         }
@@ -218,8 +217,8 @@ extension Workbench {
             }
             var events: [EventDTO] = []
             if include {
-                events = try await database.pool.read { db in
-                    try Row.fetchAll(db, sql: "SELECT * FROM events WHERE project_id = ? ORDER BY id", arguments: [projectID]).map(Workbench.eventDTO)
+                events = try await database.read { db in
+                    try SQLRow.fetchAll(db, sql: "SELECT * FROM events WHERE project_id = ? ORDER BY id", arguments: [projectID]).map(Workbench.eventDTO)
                 }
             }
             try zip.add("events.csv", bytes: Array(Workbench.csv(events).utf8))

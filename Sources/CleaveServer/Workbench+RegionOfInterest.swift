@@ -1,6 +1,5 @@
 import CleaveCore
 import Foundation
-import GRDB
 import Hummingbird
 
 /// The part of an image that results describe: inside a polygon the user drew, and not of a class
@@ -39,11 +38,11 @@ extension Workbench {
     /// The image's region of interest (polygon and outside class both absent when none is set).
     public func regionOfInterest(imageID: String) async throws -> RegionOfInterestDTO {
         _ = try await image(id: imageID)
-        return try await database.pool.read { db in try Workbench.regionOfInterest(imageID: imageID, db) }
+        return try await database.read { db in try Workbench.regionOfInterest(imageID: imageID, db) }
     }
 
-    static func regionOfInterest(imageID: String, _ db: GRDB.Database) throws -> RegionOfInterestDTO {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM regions_of_interest WHERE image_id = ?", arguments: [imageID]) else {
+    static func regionOfInterest(imageID: String, _ db: any SQLConnection) throws -> RegionOfInterestDTO {
+        guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM regions_of_interest WHERE image_id = ?", arguments: [imageID]) else {
             return RegionOfInterestDTO(imageId: imageID)
         }
         let polygon = (row["polygon"] as String?).flatMap { try? JSONDecoder().decode([[Double]].self, from: Data($0.utf8)) }
@@ -79,7 +78,7 @@ extension Workbench {
         let cleared = roi.polygon == nil && roi.outsideClass == nil
         // Fractions are recomputed outside the write transaction (label reads), then saved in it.
         let recomputed = try await recountedPredictions(imageID: imageID, spacing: image.spacing, roi: cleared ? nil : roi)
-        try await database.pool.write { db in
+        try await database.write { db in
             if cleared {
                 try db.execute(sql: "DELETE FROM regions_of_interest WHERE image_id = ?", arguments: [imageID])
             } else {
@@ -130,18 +129,18 @@ extension Workbench {
 
     /// The image's region of interest as stored now (nil when none), for a job (on its own thread).
     func storedRegionOfInterest(imageID: String) throws -> RegionOfInterestDTO? {
-        try database.pool.read { db in try storedRegionOfInterest(imageID: imageID, db) }
+        try database.read { db in try storedRegionOfInterest(imageID: imageID, db) }
     }
 
     /// The same for a request handler: an async read (a synchronous read on a cooperative thread
     /// can wait forever for a reader that an async read holds; docs/architecture.md).
     func storedRegionOfInterest(imageID: String) async throws -> RegionOfInterestDTO? {
-        let roi = try await database.pool.read { db in try Workbench.regionOfInterest(imageID: imageID, db) }
+        let roi = try await database.read { db in try Workbench.regionOfInterest(imageID: imageID, db) }
         return roi.polygon == nil && roi.outsideClass == nil ? nil : roi
     }
 
     /// The same inside a transaction (GRDB's database access is not reentrant).
-    func storedRegionOfInterest(imageID: String, _ db: GRDB.Database) throws -> RegionOfInterestDTO? {
+    func storedRegionOfInterest(imageID: String, _ db: any SQLConnection) throws -> RegionOfInterestDTO? {
         let roi = try Workbench.regionOfInterest(imageID: imageID, db)
         return roi.polygon == nil && roi.outsideClass == nil ? nil : roi
     }

@@ -1,7 +1,6 @@
 import CleaveCore
 import CleavePipelines
 import Foundation
-import GRDB
 
 /// Image stacks (multi-page TIFF, MRC volumes) in the workbench: strokes carry the plane they
 /// were painted on, training sees one label plane per image plane, and a prediction covers the
@@ -55,7 +54,7 @@ extension Workbench {
             let dto = PredictionDTO(id: id, imageId: image.id, modelId: modelDTO.id, modelVersion: modelDTO.version, jobId: context.id,
                                     region: chosen, classes: modelDTO.classes, fractions: fractions,
                                     meanUncertainty: cut.meanUncertainty, roi: counted.roi, state: "open", createdAt: Workbench.now())
-            try database.pool.write { db in
+            try database.write { db in
                 try Workbench.savePrediction(dto, db, insert: true)
                 try Workbench.record("predict", by: actor, projectID: image.projectId, imageID: image.id,
                                      modelVersion: String(modelDTO.version), payload: [

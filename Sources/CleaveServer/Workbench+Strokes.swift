@@ -1,6 +1,5 @@
 import CleaveCore
 import Foundation
-import GRDB
 
 extension Workbench {
     /// Largest stroke coordinate magnitude accepted (pixels): far beyond any image, small enough
@@ -40,14 +39,13 @@ extension Workbench {
         }
         let pointsJSON = String(decoding: try JSONEncoder().encode(input.points), as: UTF8.self)
         let createdAt = Workbench.now()
-        return try await database.pool.write { db in
+        return try await database.write { db in
             try db.execute(sql: "UPDATE annotations SET state = 'discarded' WHERE image_id = ? AND user_id = ? AND state = 'undone'",
                            arguments: [imageID, user])
-            try db.execute(sql: """
+            let id = try Int64.fetchOne(db, sql: """
                 INSERT INTO annotations (image_id, user_id, session_id, class_index, radius, points, plane, state, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?)
-                """, arguments: [imageID, user, session, input.class, input.radius, pointsJSON, plane, createdAt])
-            let id = db.lastInsertedRowID
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?) RETURNING id
+                """, arguments: [imageID, user, session, input.class, input.radius, pointsJSON, plane, createdAt]) ?? 0
             let payload: JSONValue = .object(["strokeId": .number(Double(id)), "class": .number(Double(input.class)),
                                               "radius": .number(input.radius), "plane": .number(Double(plane)),
                                               "points": .array(input.points.map { .array($0.map(JSONValue.number)) })])
@@ -76,11 +74,11 @@ extension Workbench {
         let session = try Workbench.validatedID(sessionID, what: "sessionId")
         let image = try await image(id: imageID)
         let now = Workbench.now()
-        return try await database.pool.write { db -> StrokeDTO? in
+        return try await database.write { db -> StrokeDTO? in
             let sql = undo
                 ? "SELECT * FROM annotations WHERE image_id = ? AND user_id = ? AND state = 'active' ORDER BY id DESC LIMIT 1"
                 : "SELECT * FROM annotations WHERE image_id = ? AND user_id = ? AND state = 'undone' ORDER BY undo_sequence DESC LIMIT 1"
-            guard let row = try Row.fetchOne(db, sql: sql, arguments: [imageID, user]) else { return nil }
+            guard let row = try SQLRow.fetchOne(db, sql: sql, arguments: [imageID, user]) else { return nil }
             let id: Int64 = row["id"]
             if undo {
                 let next = (try Int64.fetchOne(db, sql: "SELECT MAX(undo_sequence) FROM annotations WHERE image_id = ?",
@@ -101,14 +99,14 @@ extension Workbench {
     /// The image's strokes in drawing order; only active ones unless `includeUndone`.
     public func strokes(imageID: String, includeUndone: Bool = false) async throws -> [StrokeDTO] {
         _ = try await image(id: imageID)
-        return try await database.pool.read { db in
+        return try await database.read { db in
             let filter = includeUndone ? "" : " AND state = 'active'"
-            return try Row.fetchAll(db, sql: "SELECT * FROM annotations WHERE image_id = ?\(filter) ORDER BY id",
+            return try SQLRow.fetchAll(db, sql: "SELECT * FROM annotations WHERE image_id = ?\(filter) ORDER BY id",
                                     arguments: [imageID]).map(Workbench.strokeDTO)
         }
     }
 
-    static func strokeDTO(_ row: Row) throws -> StrokeDTO {
+    static func strokeDTO(_ row: SQLRow) throws -> StrokeDTO {
         let pointsText: String = row["points"]
         return StrokeDTO(id: row["id"], imageId: row["image_id"], class: row["class_index"], radius: row["radius"],
                          points: try JSONDecoder().decode([[Double]].self, from: Data(pointsText.utf8)),

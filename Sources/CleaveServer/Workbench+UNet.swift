@@ -2,7 +2,6 @@ import CleaveCore
 import CleavePipelines
 import CleaveRender
 import Foundation
-import GRDB
 
 /// The U-Net in the workbench: trained as a background job whose events carry the loss and the
 /// validation IoU step by step (the page draws them) and which Cancel stops between two steps;
@@ -109,7 +108,7 @@ extension Workbench {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try results.write(Array(try encoder.encode(model)), kind: "models", id: id, part: "json")
-        return try database.pool.write { db -> ModelDTO in
+        return try database.write { db -> ModelDTO in
             let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM models WHERE project_id = ?", arguments: [image.projectId]) ?? 0) + 1
             let dto = ModelDTO(id: id, projectId: image.projectId, version: version, jobId: jobID,
                                classes: model.classes.map { ModelClassDTO(value: Int($0.value), name: $0.name, colour: $0.colour.hex) },
@@ -174,7 +173,7 @@ extension Workbench {
             let dto = PredictionDTO(id: id, imageId: image.id, modelId: modelDTO.id, modelVersion: modelDTO.version, jobId: context.id,
                                     region: chosen, classes: modelDTO.classes, fractions: counted.fractions,
                                     meanUncertainty: uncertaintySum / Double(max(n, 1)), roi: counted.roi, state: "open", createdAt: Workbench.now())
-            try database.pool.write { db in
+            try database.write { db in
                 try Workbench.savePrediction(dto, db, insert: true)
                 try Workbench.record("predict", by: actor, projectID: image.projectId, imageID: image.id,
                                      modelVersion: String(modelDTO.version), payload: [

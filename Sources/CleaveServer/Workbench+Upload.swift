@@ -1,7 +1,6 @@
 import CleaveCore
 import CleaveFormats
 import Foundation
-import GRDB
 
 /// An upload being streamed to a temporary file: bytes are hashed as they arrive and the size is
 /// checked against the limit before each write, so memory stays bounded by one network chunk.
@@ -141,7 +140,7 @@ extension Workbench {
                                levelCount: TilePyramid.levelCount(width: shape.width, height: shape.height),
                                createdAt: Workbench.now())
             let blobPath = blobs.path(for: sha256)
-            try await database.pool.write { db in
+            try await database.write { db in
                 // An image deletion that removed the last image of this content may have taken
                 // the file between adopt and here (``Workbench/withdraw(_:into:)``): refuse, lose nothing.
                 guard access(blobPath, F_OK) == 0 else {

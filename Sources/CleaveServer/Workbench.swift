@@ -3,7 +3,6 @@ import CleaveFormats
 import CleavePipelines
 import Dispatch
 import Foundation
-import GRDB
 
 /// The workbench's state behind the routes: database, blob store, tile cache, decoded images.
 /// Routes stay thin; everything they do is a method here, so it can be tested and reused.
@@ -33,7 +32,7 @@ public final class Workbench: Sendable {
         self.configuration = configuration
         let manager = FileManager.default
         try manager.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        database = try WorkbenchDatabase(path: configuration.dataDirectory + "/cleave.sqlite")
+        database = try WorkbenchDatabase(database: configuration.database, dataDirectory: configuration.dataDirectory)
         accounts = AccountStore(database: database, passwordCost: configuration.passwordCost)
         blobs = try BlobStore(dataDirectory: configuration.dataDirectory)
         tileDirectory = configuration.dataDirectory + "/tiles"

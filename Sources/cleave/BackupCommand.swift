@@ -16,8 +16,13 @@ struct BackupCommand: ParsableCommand {
         so OUT holds a whole backup or nothing; an existing non-empty OUT is refused. \
         `cleave restore` brings it back.
 
-        Example:
+        With --database (a server on PostgreSQL), the database is saved with pg_dump \
+        (custom format, OUT/cleave.pgdump) from one snapshot that also lists the image files to \
+        copy; pg_dump must be installed (Debian: postgresql-client, the server's major version or newer).
+
+        Examples:
           cleave backup --data ~/cleave --out /backups/cleave-$(date +%F)
+          cleave backup --data ~/cleave --database postgres://cleave:secret@127.0.0.1/cleave --out /backups/cleave-$(date +%F)
         """)
 
     @Option(name: .customLong("data"), help: ArgumentHelp("Data directory of the workbench.", valueName: "DIR"))
@@ -26,14 +31,20 @@ struct BackupCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: ArgumentHelp("New directory for the backup.", valueName: "OUT"))
     var output: String
 
+    @Option(help: ArgumentHelp("The server's PostgreSQL database, when it runs with one (as for cleave serve --database).", valueName: "URL"))
+    var database: String?
+
     func run() throws {
         let started = Date()
         let manifest: BackupManifest
         do {
-            manifest = try DataBackup.backup(dataDirectory: dataDirectory, to: output, progress: stageLine("cleave backup"))
+            manifest = try DataBackup.backup(dataDirectory: dataDirectory, database: database, to: output, progress: stageLine("cleave backup"))
         } catch let error as BackupError {
             endStageLine()
             throw CleaveError(error.description)
+        } catch let error as DatabaseConfigurationError {
+            endStageLine()
+            throw CleaveError("--" + error.description)
         }
         endStageLine()
         print(String(format: "cleave backup: %@ → %@: database, %d image files (%.1f MiB), %d result files in %.1f s",
@@ -52,8 +63,13 @@ struct RestoreCommand: ParsableCommand {
         before anything is placed; DIR must not exist or be empty, and is created whole or not \
         at all. Start the server on it with cleave serve --data DIR.
 
-        Example:
+        A PostgreSQL backup (taken with --database) is restored with pg_restore into a new \
+        database named by --database (created on that server; an existing one is refused), then \
+        start the server with cleave serve --data DIR --database URL.
+
+        Examples:
           cleave restore /backups/cleave-2026-12-07 --data ~/cleave-restored
+          cleave restore /backups/cleave-2026-12-07 --data ~/cleave-restored --database postgres://cleave:secret@127.0.0.1/cleave_restored
         """)
 
     @Argument(help: ArgumentHelp("A directory written by cleave backup.", valueName: "BACKUP"))
@@ -62,13 +78,19 @@ struct RestoreCommand: ParsableCommand {
     @Option(name: .customLong("data"), help: ArgumentHelp("New data directory to restore into.", valueName: "DIR"))
     var dataDirectory: String
 
+    @Option(help: ArgumentHelp("A new PostgreSQL database for a PostgreSQL backup (created on that server).", valueName: "URL"))
+    var database: String?
+
     func run() throws {
         let manifest: BackupManifest
         do {
-            manifest = try DataBackup.restore(from: backup, to: dataDirectory, progress: stageLine("cleave restore"))
+            manifest = try DataBackup.restore(from: backup, to: dataDirectory, database: database, progress: stageLine("cleave restore"))
         } catch let error as BackupError {
             endStageLine()
             throw CleaveError(error.description)
+        } catch let error as DatabaseConfigurationError {
+            endStageLine()
+            throw CleaveError("--" + error.description)
         }
         endStageLine()
         print("cleave restore: \(backup) (taken \(manifest.createdAt)) → \(dataDirectory): \(manifest.blobCount) image files, \(manifest.resultFiles) result files")

@@ -36,10 +36,18 @@ struct ServeCommand: ParsableCommand {
         the creator is the owner), administrators see all, and exports and deletions are \
         recorded in an audit log. --host with a non-loopback address needs an account first.
 
+        Database: the tables live in DIR/cleave.sqlite unless --database names a PostgreSQL \
+        database (postgres://USER:PASSWORD@HOST:PORT/NAME, or postgres://USER@/NAME?host=/run/postgresql \
+        for a Unix socket; the database must exist, its tables are created on first start). \
+        Image files, results and tiles stay in DIR either way, so give every server of one \
+        database the same DIR. An unreachable server fails within the connect timeout (5 s; \
+        connect_timeout=SECONDS in the URL).
+
         Examples:
           cleave serve --demo                 # demo project (synthetic TEM tile) in ./cleave-data, http://127.0.0.1:8080
           cleave serve --data ~/cleave --port 9000
           cleave user add alice --admin --data ~/cleave && cleave serve --data ~/cleave --host 0.0.0.0
+          cleave serve --data ~/cleave --database postgres://cleave:secret@127.0.0.1:5432/cleave
         """)
 
     @Option(help: "Address to bind. The default serves this machine only; 0.0.0.0 exposes the workbench to the network.")
@@ -50,6 +58,9 @@ struct ServeCommand: ParsableCommand {
 
     @Option(name: .customLong("data"), help: ArgumentHelp("Data directory (created if missing).", valueName: "DIR"))
     var dataDirectory = "cleave-data"
+
+    @Option(help: ArgumentHelp("PostgreSQL database for the tables instead of DIR/cleave.sqlite: postgres://USER:PASSWORD@HOST:PORT/NAME (the database must exist).", valueName: "URL"))
+    var database: String?
 
     @Flag(help: "Create a demo project (a synthetic TEM tile with particles and a grid bar, two classes) if there is none.")
     var demo = false
@@ -78,6 +89,7 @@ struct ServeCommand: ParsableCommand {
                                                 maximumUploadBytes: maximumUploadMiB << 20, jobConcurrency: jobConcurrency,
                                                 maximumImagePixels: maximumImagePixels)
         configuration.secureCookies = secureCookies
+        configuration.database = database
         let done = DispatchSemaphore(value: 0)
         let outcome = ServeOutcome()
         Task {
@@ -94,6 +106,8 @@ struct ServeCommand: ParsableCommand {
         if let error = outcome.error as? ServeRefusal, case .noAccounts = error {
             throw CleaveError("refusing to listen on \(host) with no accounts: anyone who can reach it could read and change every project. Create an account first: cleave user add NAME --admin --data \(dataDirectory) (reads the password from standard input)")
         }
+        if let error = outcome.error as? DatabaseConfigurationError { throw CleaveError("--" + error.description) }
+        if let error = outcome.error as? PostgresStatementError { throw CleaveError("--" + error.description) }
         if let error = outcome.error { throw error }
     }
 }

@@ -29,13 +29,20 @@ struct UserCommand: ParsableCommand {
         @Option(name: .customLong("data"), help: ArgumentHelp("Data directory of the workbench (as for cleave serve).", valueName: "DIR"))
         var dataDirectory = "cleave-data"
 
+        @Option(help: ArgumentHelp("The server's PostgreSQL database, when it runs with one (as for cleave serve --database).", valueName: "URL"))
+        var database: String?
+
         /// The account store of an existing data directory (a missing one is an error, not created).
         func store() throws -> AccountStore {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dataDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw CleaveError("--data \(dataDirectory): no such directory (start `cleave serve --data \(dataDirectory)` once, or create it)")
             }
-            return AccountStore(database: try WorkbenchDatabase(path: dataDirectory + "/cleave.sqlite"))
+            do {
+                return AccountStore(database: try WorkbenchDatabase(database: database, dataDirectory: dataDirectory))
+            } catch let error as DatabaseConfigurationError {
+                throw CleaveError("--" + error.description)
+            }
         }
     }
 

@@ -4,7 +4,6 @@ import CleavePipelines
 import CleaveServer
 import CleaveTestSupport
 import Foundation
-import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -172,7 +171,7 @@ import Testing
                     var uri = fixture.uri(rule.path)
                     if rule.path == "/api/classes/{classId}" && method == .delete {
                         // Each deletion gets its own class.
-                        let made = try await workbench.accounts.pool.write { db -> String in
+                        let made = try await workbench.accounts.database.write { db -> String in
                             let id = UUID().uuidString.lowercased()
                             let value = (try Int.fetchOne(db, sql: "SELECT MAX(value) FROM classes") ?? 0) + 1
                             try db.execute(sql: "INSERT INTO classes (id, project_id, value, name, colour, created_at) VALUES (?, ?, ?, ?, '#00ff00', 'now')",
@@ -418,13 +417,13 @@ import Testing
             let token = String(cookie.split(separator: ";")[0].dropFirst("cleave_session=".count))
             #expect(token.count == 64)
             // Only the token's hash is stored.
-            let stored = try await workbench.accounts.pool.read { db in try String.fetchAll(db, sql: "SELECT token_hash FROM sessions") }
+            let stored = try await workbench.accounts.database.read { db in try String.fetchAll(db, sql: "SELECT token_hash FROM sessions") }
             #expect(stored == [SHA256.hex(Array(token.utf8))])
             let anna = try await Self.signIn(client, "anna", role: .annotator)
 
             // CSRF: a stroke without the token, with a wrong one and with another session's is refused; nothing stored.
             let stroke = #"{"sessionId": "session-0001", "class": 1, "radius": 2, "points": [[10, 10]]}"#
-            let before = try await workbench.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM annotations") }
+            let before = try await workbench.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM annotations") }
             let vic = try await Self.signIn(client, "vic", role: .viewer)
             for csrf in [nil, "0" + String(anna.csrf!.dropFirst()), vic.csrf] {
                 var who = anna
@@ -433,7 +432,7 @@ import Testing
                 #expect(refused.status == .forbidden, "\(csrf ?? "none")")
                 #expect(Harness.errorMessage(refused).contains("X-CSRF-Token"))
             }
-            let after = try await workbench.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM annotations") }
+            let after = try await workbench.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM annotations") }
             #expect(before == after)
             #expect(try await Self.send(client, anna, .post, "/api/images/\(fixture.image)/strokes", stroke).status == .created)
             // A viewer is told why it cannot paint.
@@ -630,7 +629,7 @@ import Testing
         #expect(throws: AccountError.invalidName("a b")) { try accounts.addUser(name: "a b", password: Self.password, admin: false) }
         try accounts.addUser(name: "Ada", password: Self.password, admin: true)
         #expect(throws: AccountError.nameTaken("ada")) { try accounts.addUser(name: "ada", password: Self.password, admin: false) }
-        let hash = try accounts.pool.read { db in try String.fetchOne(db, sql: "SELECT password_hash FROM users") } ?? ""
+        let hash = try accounts.database.read { db in try String.fetchOne(db, sql: "SELECT password_hash FROM users") } ?? ""
         #expect(hash.hasPrefix("$2b$04$") && !hash.contains(Self.password))
         #expect(try accounts.verify(name: "ada", password: Self.password)?.name == "Ada")
         #expect(try accounts.verify(name: "ada", password: Self.password + "!") == nil)

@@ -1,7 +1,6 @@
 import CleaveServer
 import CleaveTestSupport
 import Foundation
-import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -22,6 +21,9 @@ import Testing
     @Test func backupUnderWritesRestoresTheAcknowledgedStrokes() async throws {
         let (workbench, app) = try Harness.workbench("server-backup")
         let data = workbench.configuration.dataDirectory
+        // nil on SQLite; with CLEAVE_TEST_POSTGRES_URL the same test runs on PostgreSQL (pg_dump / pg_restore).
+        let database = workbench.configuration.database
+        let restoredURL = Harness.postgresDatabaseURL("server-backup-restored")
         let scratch = (data as NSString).deletingLastPathComponent
         let target = scratch + "/backup", restored = scratch + "/restored"
         let acknowledged = Acknowledged()
@@ -40,7 +42,7 @@ import Testing
             }
             while acknowledged.snapshot.count < 30 { try await Task.sleep(nanoseconds: 5_000_000) }
             let before = acknowledged.snapshot
-            let manifest = try await Task.detached { try DataBackup.backup(dataDirectory: data, to: target) }.value
+            let manifest = try await Task.detached { try DataBackup.backup(dataDirectory: data, database: database, to: target) }.value
             let duringBackup = acknowledged.snapshot
             // Writes went on while the backup ran, and after it.
             while acknowledged.snapshot.count < duringBackup.count + 10 { try await Task.sleep(nanoseconds: 5_000_000) }
@@ -49,15 +51,25 @@ import Testing
             return (manifest, before, duringBackup)
         }
         #expect(manifest.blobCount == 1 && manifest.migrations == WorkbenchDatabase.migrationNames)
+        #expect(manifest.database == (database == nil ? "sqlite" : "postgres"))
         #expect(!FileManager.default.fileExists(atPath: target + "/tiles"))
 
-        _ = try DataBackup.restore(from: target, to: restored)
-        let restoredDatabase = try WorkbenchDatabase(path: restored + "/cleave.sqlite")
-        let restoredRows = try await restoredDatabase.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, points, class_index, state FROM annotations ORDER BY id")
+        if database != nil {
+            // A PostgreSQL backup needs a PostgreSQL target, and a new database there.
+            #expect(throws: BackupError.databaseKindMismatch(backup: "postgres", target: "sqlite")) {
+                try DataBackup.restore(from: target, to: restored)
+            }
+            #expect(throws: BackupError.postgresTargetExists(try PostgresLocation(url: database!).server)) {
+                try DataBackup.restore(from: target, to: restored, database: database)
+            }
         }
-        let sourceRows = try await workbench.database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, points, class_index, state FROM annotations ORDER BY id")
+        _ = try DataBackup.restore(from: target, to: restored, database: restoredURL)
+        let restoredDatabase = try WorkbenchDatabase(database: restoredURL, dataDirectory: restored)
+        let restoredRows = try await restoredDatabase.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT id, points, class_index, state FROM annotations ORDER BY id")
+        }
+        let sourceRows = try await workbench.database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT id, points, class_index, state FROM annotations ORDER BY id")
         }
         let restoredIDs = restoredRows.map { $0["id"] as Int64 }
         // Every stroke acknowledged before the backup began is there; none that was never
@@ -67,11 +79,13 @@ import Testing
         #expect(restoredIDs.count <= duringBackup.count + 1)
         #expect(Array(sourceRows.prefix(restoredRows.count)) == restoredRows)
         // The 'stroke' events match the strokes (both written in one transaction).
-        let strokeEvents = try await restoredDatabase.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE type = 'stroke'") }
+        let strokeEvents = try await restoredDatabase.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE type = 'stroke'") }
         #expect(strokeEvents == restoredRows.count)
 
         // The restored directory serves the image (its blob verified) and the strokes.
-        let again = try Workbench(configuration: ServerConfiguration(dataDirectory: restored))
+        var againConfiguration = ServerConfiguration(dataDirectory: restored)
+        againConfiguration.database = restoredURL
+        let again = try Workbench(configuration: againConfiguration)
         try await Application(router: buildRouter(again)).test(.router) { client in
             let projects = try Harness.object(try await client.execute(uri: "/api/projects", method: .get))["projects"] as? [[String: Any]]
             let project = try #require(projects?.first?["id"] as? String)
@@ -84,18 +98,25 @@ import Testing
         }
 
         // Refusals, one line each, nothing written.
-        #expect(throws: BackupError.targetExists(target)) { try DataBackup.backup(dataDirectory: data, to: target) }
-        #expect(throws: BackupError.targetExists(restored)) { try DataBackup.restore(from: target, to: restored) }
+        #expect(throws: BackupError.targetExists(target)) { try DataBackup.backup(dataDirectory: data, database: database, to: target) }
+        #expect(throws: BackupError.targetExists(restored)) { try DataBackup.restore(from: target, to: restored, database: restoredURL) }
         #expect(throws: BackupError.notABackup(data)) { try DataBackup.restore(from: data, to: scratch + "/never") }
-        #expect(throws: BackupError.noDatabase(scratch + "/none")) { try DataBackup.backup(dataDirectory: scratch + "/none", to: scratch + "/never") }
+        let noData = database == nil ? BackupError.noDatabase(scratch + "/none") : BackupError.noDataDirectory(scratch + "/none")
+        #expect(throws: noData) { try DataBackup.backup(dataDirectory: scratch + "/none", database: database, to: scratch + "/never") }
         #expect(!FileManager.default.fileExists(atPath: scratch + "/never"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).filter { $0.contains(".partial-") }.isEmpty)
 
         // A damaged image file in a backup is found before anything is restored.
-        let digest = try #require(try await workbench.database.pool.read { db in try String.fetchOne(db, sql: "SELECT sha256 FROM images") })
+        let digest = try #require(try await workbench.database.read { db in try String.fetchOne(db, sql: "SELECT sha256 FROM images") })
         let blob = target + "/blobs/\(digest.prefix(2))/\(digest.dropFirst(2).prefix(2))/\(digest)"
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: blob))
-        #expect(throws: BackupError.corruptBlob(digest)) { try DataBackup.restore(from: target, to: scratch + "/never") }
+        let neverURL = Harness.postgresDatabaseURL("server-backup-never")
+        #expect(throws: BackupError.corruptBlob(digest)) { try DataBackup.restore(from: target, to: scratch + "/never", database: neverURL) }
         #expect(!FileManager.default.fileExists(atPath: scratch + "/never"))
+        if let neverURL {
+            // The database the failed restore created is dropped again.
+            let location = try PostgresLocation(url: neverURL)
+            #expect(throws: DatabaseConfigurationError.self) { try WorkbenchDatabase(postgres: location) }
+        }
     }
 }

@@ -7,7 +7,7 @@ import Testing
     @Test func migrationsCreateTheSchemaInWALMode() throws {
         let directory = TestData.scratchDirectory("server-db-schema")
         let database = try WorkbenchDatabase(path: directory + "/cleave.sqlite")
-        try database.pool.read { db in
+        try #require(database.sqlitePool).read { db in
             let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
             #expect(tables.isSuperset(of: ["projects", "images", "events", "annotations", "grdb_migrations",
                                            "jobs", "classes", "models", "clusterings", "predictions", "object_sets"]))
@@ -27,14 +27,14 @@ import Testing
         let directory = TestData.scratchDirectory("server-db-reopen")
         do {
             let database = try WorkbenchDatabase(path: directory + "/cleave.sqlite")
-            try database.pool.write { db in
+            try #require(database.sqlitePool).write { db in
                 try db.execute(sql: "INSERT INTO projects (id, name, created_at) VALUES ('p1', 'kept', 'now')")
             }
         }
         let reopened = try WorkbenchDatabase(path: directory + "/cleave.sqlite")
-        let names = try reopened.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM projects") }
+        let names = try #require(reopened.sqlitePool).read { db in try String.fetchAll(db, sql: "SELECT name FROM projects") }
         #expect(names == ["kept"])
-        let count = try reopened.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") }
+        let count = try #require(reopened.sqlitePool).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") }
         #expect(count == WorkbenchDatabase.migrationNames.count)
     }
 }

@@ -17,8 +17,40 @@ enum Harness {
     static func configuration(_ name: String, maximumUploadBytes: Int = 8 << 20, maximumJSONBytes: Int = 64 << 10,
                               demo: Bool = false, reuse: Bool = false) -> ServerConfiguration {
         let directory = reuse ? "/tmp/cleave-tests-\(getpid())-\(name)" : TestData.scratchDirectory(name)
-        return ServerConfiguration(dataDirectory: directory + "/data", demo: demo, maximumUploadBytes: maximumUploadBytes,
-                                   maximumJSONBytes: maximumJSONBytes)
+        var configuration = ServerConfiguration(dataDirectory: directory + "/data", demo: demo, maximumUploadBytes: maximumUploadBytes,
+                                                maximumJSONBytes: maximumJSONBytes)
+        configuration.database = postgresDatabase(name, fresh: !reuse)
+        return configuration
+    }
+
+    /// `$CLEAVE_TEST_POSTGRES_URL` (a PostgreSQL server's URL, e.g. postgres://postgres@127.0.0.1:5433/postgres)
+    /// runs every workbench of the server tests on PostgreSQL: each test gets a database of its
+    /// own on that server (`.ci/run` sets it; without it the tests use SQLite files).
+    static var postgresServer: String? {
+        ProcessInfo.processInfo.environment["CLEAVE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The URL of a new database for test `name` on ``postgresServer`` (nil without one). `fresh`
+    /// gives each call its own database; otherwise calls with one name share one (a restart).
+    static func postgresDatabase(_ name: String, fresh: Bool = true) -> String? {
+        guard let server = postgresServer, let url = postgresDatabaseURL(name, fresh: fresh) else { return nil }
+        let database = String(URLComponents(string: url)!.path.dropFirst())
+        do {
+            try WorkbenchDatabase.createPostgresDatabase(named: database, on: try PostgresLocation(url: server))
+        } catch {
+            fatalError("CLEAVE_TEST_POSTGRES_URL=\(PostgresLocation.redacted(server)): cannot create test database \(database): \(error)")
+        }
+        return url
+    }
+
+    /// The URL of a database for test `name` on ``postgresServer`` that is not created (nil without a server).
+    static func postgresDatabaseURL(_ name: String, fresh: Bool = true) -> String? {
+        guard let server = postgresServer else { return nil }
+        let cleaned = String(name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }.prefix(30))
+        let suffix = fresh ? UUID().uuidString.lowercased().prefix(8).description : "p\(getpid())"
+        var components = URLComponents(string: server)!
+        components.path = "/cleave_t_\(cleaned)_\(suffix)"
+        return components.string!
     }
 
     static func headers(user: String? = Harness.user) -> HTTPFields {

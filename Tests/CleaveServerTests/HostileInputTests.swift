@@ -5,7 +5,6 @@ import CleaveServer
 import CleaveTestSupport
 import Dispatch
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -338,7 +337,7 @@ final class LockedCounter: @unchecked Sendable {
             try await Harness.post(client, "/api/images/\(image)/strokes", #"{"sessionId": "session-0001", "class": 1, "radius": 3, "points": [[20, 20], [30, 30]]}"#, status: .created)
             try await Harness.post(client, "/api/images/\(image)/strokes", #"{"sessionId": "session-0001", "class": 2, "radius": 3, "points": [[60, 60], [80, 70]]}"#, status: .created)
             // A stroke row as an older server could have stored it: rasterising it must not trap.
-            try await workbench.database.pool.write { db in
+            try await workbench.database.write { db in
                 try db.execute(sql: """
                     INSERT INTO annotations (image_id, user_id, session_id, class_index, radius, points, state, created_at)
                     VALUES (?, ?, ?, 2, 2, '[[1e300, -1e300], [-1e300, 1e300]]', 'active', '2026-01-01T00:00:00.000Z')

@@ -89,7 +89,7 @@ import Testing
         let configuration = Harness.configuration("server-jobs-restart")
         do {
             let workbench = try Workbench(configuration: configuration)
-            try await workbench.database.pool.write { db in
+            try await workbench.database.write { db in
                 try db.execute(sql: """
                     INSERT INTO jobs (id, kind, params, state, progress, stage, created_at) VALUES ('j1', 'cluster', 'null', 'running', 0.5, 'x', '2026')
                     """)

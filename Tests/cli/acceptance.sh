@@ -505,6 +505,11 @@ refuse "backup of a directory without a database" "is not a workbench data direc
 refuse "restore of something that is not a backup" "is not a Cleave backup" "$CLEAVE" restore "$A/data" --data "$A/restored"
 check "restore into a new directory" "$CLEAVE" restore "$A/backup" --data "$A/restored"
 check "the restored directory has the account" sh -c "\"$CLEAVE\" user list --data \"$A/restored\" | grep -q '^ada	admin	'"
+# --database (PostgreSQL): a server that cannot be used is one line naming --database, at once
+# (the runs against a real PostgreSQL server are Tests/postgres/cli.sh, from .ci/run).
+refuse "serve --database: an unreachable server" "database: cannot connect to PostgreSQL at 127.0.0.1:1 \(database x\)" "$CLEAVE" serve --database postgres://u:pw@127.0.0.1:1/x --data "$A/pg" --port 18094
+refuse "serve --database: not a PostgreSQL URL" "database: mysql://u@h/x is not a PostgreSQL URL" "$CLEAVE" serve --database mysql://u@h/x --data "$A/pg" --port 18094
+refuse "user list --database: an unreachable server" "database: cannot connect to PostgreSQL" "$CLEAVE" user list --database postgres://u@127.0.0.1:1/x --data "$A/data"
 check "user remove" "$CLEAVE" user remove ada --data "$A/data"
 refuse "user remove: unknown name" "no user named ada" "$CLEAVE" user remove ada --data "$A/data"
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HummingbirdBcrypt
 
 /// A project member's role. Each role can do everything the ones before it can:
@@ -63,7 +62,7 @@ public enum AccountError: Error, CustomStringConvertible, Equatable {
 /// 256 random bits from `SystemRandomNumberGenerator`, handed to the browser once and stored only
 /// as their SHA-256. The CSRF token of a session is derived from its token, so it is never stored.
 public final class AccountStore: Sendable {
-    public let pool: DatabasePool
+    public let database: WorkbenchDatabase
     /// bcrypt's cost (log2 of the rounds) for new hashes; verification reads the cost from the hash.
     public let passwordCost: UInt8
     /// A session ends this long after its last use …
@@ -78,7 +77,7 @@ public final class AccountStore: Sendable {
 
     public init(database: WorkbenchDatabase, passwordCost: UInt8 = AccountStore.defaultPasswordCost,
                 idleLifetime: TimeInterval = 12 * 3600, absoluteLifetime: TimeInterval = 7 * 24 * 3600) {
-        pool = database.pool
+        self.database = database
         self.passwordCost = min(31, max(4, passwordCost))
         self.idleLifetime = idleLifetime
         self.absoluteLifetime = absoluteLifetime
@@ -93,7 +92,7 @@ public final class AccountStore: Sendable {
     /// while it waits for a cooperative thread; with every thread waiting that way (twenty
     /// parallel uploads on two cores did it) the server stops answering.
     public func hasAccounts() async throws -> Bool {
-        try await pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users)") ?? false }
+        try await database.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users)") ?? false }
     }
 
     static func checkedName(_ name: String) throws -> String {
@@ -118,8 +117,8 @@ public final class AccountStore: Sendable {
         let hash = Bcrypt.hash(password, cost: passwordCost)
         let now = Workbench.now()
         let user = UserDTO(name: name, admin: admin, createdAt: now)
-        try pool.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?)", arguments: [name]) == true {
+        try database.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users WHERE lower(name) = lower(?))", arguments: [name]) == true {
                 throw AccountError.nameTaken(name)
             }
             try db.execute(sql: """
@@ -132,8 +131,8 @@ public final class AccountStore: Sendable {
 
     /// Every account, by name.
     public func users() throws -> [UserDTO] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, is_admin, created_at FROM users ORDER BY name").map {
+        try database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT name, is_admin, created_at FROM users ORDER BY lower(name)").map {
                 UserDTO(name: $0["name"], admin: $0["is_admin"], createdAt: $0["created_at"])
             }
         }
@@ -144,8 +143,8 @@ public final class AccountStore: Sendable {
         try AccountStore.checkPassword(password)
         let hash = Bcrypt.hash(password, cost: passwordCost)
         let kept = token.map(AccountStore.tokenHash) ?? ""
-        try pool.write { db in
-            guard let id = try String.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [name]) else {
+        try database.write { db in
+            guard let id = try String.fetchOne(db, sql: "SELECT id FROM users WHERE lower(name) = lower(?)", arguments: [name]) else {
                 throw AccountError.noSuchUser(name)
             }
             try db.execute(sql: "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?",
@@ -156,24 +155,24 @@ public final class AccountStore: Sendable {
 
     /// Removes an account with its sessions and memberships (its projects, strokes and events stay).
     public func removeUser(name: String) throws {
-        try pool.write { db in
-            try db.execute(sql: "DELETE FROM users WHERE name = ?", arguments: [name])
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM users WHERE lower(name) = lower(?)", arguments: [name])
             if db.changesCount == 0 { throw AccountError.noSuchUser(name) }
         }
     }
 
-    func account(_ row: Row) -> Account {
+    func account(_ row: SQLRow) -> Account {
         Account(id: row["id"], name: row["name"], isAdmin: row["is_admin"], pseudonym: row["pseudonym"])
     }
 
     public func account(named name: String) throws -> Account? {
-        try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]).map(account) }
+        try database.read { db in try SQLRow.fetchOne(db, sql: "SELECT * FROM users WHERE lower(name) = lower(?)", arguments: [name]).map(account) }
     }
 
     /// The account when `password` is its password, else nil. An unknown name costs the same
     /// bcrypt work as a known one, so response times do not tell which names exist.
     public func verify(name: String, password: String) throws -> Account? {
-        let row = try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]) }
+        let row = try database.read { db in try SQLRow.fetchOne(db, sql: "SELECT * FROM users WHERE lower(name) = lower(?)", arguments: [name]) }
         let hash: String = row?["password_hash"] ?? dummyHash()
         // bcrypt compares its output in constant time (timingsafe_bcmp in CBcrypt).
         let matches = !password.utf8.contains(0) && password.utf8.count <= AccountStore.maximumPasswordBytes
@@ -200,7 +199,7 @@ public final class AccountStore: Sendable {
     public func createSession(for account: Account, now: Date = Date()) throws -> (token: String, csrfToken: String) {
         let token = AccountStore.randomHex(byteCount: 32)
         let time = now.timeIntervalSince1970
-        try pool.write { db in
+        try database.write { db in
             try db.execute(sql: "DELETE FROM sessions WHERE expires_at < ?", arguments: [time])
             try db.execute(sql: "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
                            arguments: [AccountStore.tokenHash(token), account.id, time, time + idleLifetime])
@@ -214,8 +213,8 @@ public final class AccountStore: Sendable {
         guard token.utf8.count == 64, token.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else { return nil }
         let hash = AccountStore.tokenHash(token)
         let time = now.timeIntervalSince1970
-        let found = try await pool.read { db in
-            try Row.fetchOne(db, sql: """
+        let found = try await database.read { db in
+            try SQLRow.fetchOne(db, sql: """
                 SELECT users.*, sessions.created_at AS session_created, sessions.expires_at AS session_expires
                 FROM sessions JOIN users ON users.id = sessions.user_id WHERE sessions.token_hash = ?
                 """, arguments: [hash])
@@ -223,12 +222,12 @@ public final class AccountStore: Sendable {
         guard let found else { return nil }
         let created: Double = found["session_created"], expires: Double = found["session_expires"]
         guard time < expires, time < created + absoluteLifetime else {
-            try await pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [hash]) }
+            try await database.write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [hash]) }
             return nil
         }
         let extended = min(time + idleLifetime, created + absoluteLifetime)
         if extended - expires > 60 {
-            try await pool.write { db in
+            try await database.write { db in
                 try db.execute(sql: "UPDATE sessions SET expires_at = ? WHERE token_hash = ?", arguments: [extended, hash])
             }
         }
@@ -237,7 +236,7 @@ public final class AccountStore: Sendable {
 
     /// Ends a session (logout). Unknown tokens are ignored.
     public func deleteSession(token: String) throws {
-        try pool.write { db in
+        try database.write { db in
             try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [AccountStore.tokenHash(token)])
         }
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A project member as `GET /api/projects/{projectId}/members` lists it.
 public struct MemberDTO: Codable, Equatable, Sendable {
@@ -54,12 +53,12 @@ extension AccountStore {
     /// The project an id of `kind` belongs to, or nil when there is no such id.
     public func projectID(of kind: ResourceKind, id: String) async throws -> String? {
         let query = kind.projectQuery
-        return try await pool.read { db in try String.fetchOne(db, sql: query, arguments: [id]) }
+        return try await database.read { db in try String.fetchOne(db, sql: query, arguments: [id]) }
     }
 
     /// The account's role in a project, or nil when it is not a member.
     public func role(of userID: String, in projectID: String) async throws -> ProjectRole? {
-        try await pool.read { db in
+        try await database.read { db in
             try String.fetchOne(db, sql: "SELECT role FROM project_members WHERE project_id = ? AND user_id = ?",
                                 arguments: [projectID, userID]).flatMap(ProjectRole.init(rawValue:))
         }
@@ -67,9 +66,9 @@ extension AccountStore {
 
     /// Every project the account is a member of, with its role.
     public func roles(of userID: String) async throws -> [String: ProjectRole] {
-        try await pool.read { db in
+        try await database.read { db in
             var out: [String: ProjectRole] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT project_id, role FROM project_members WHERE user_id = ?", arguments: [userID]) {
+            for row in try SQLRow.fetchAll(db, sql: "SELECT project_id, role FROM project_members WHERE user_id = ?", arguments: [userID]) {
                 if let role = ProjectRole(rawValue: row["role"]) { out[row["project_id"]] = role }
             }
             return out
@@ -80,8 +79,8 @@ extension AccountStore {
     /// - Throws: ``AccountError/noSuchUser(_:)``, or an ``APIError`` 409 for the last owner.
     @discardableResult
     public func setMember(projectID: String, name: String, role: ProjectRole) throws -> MemberDTO {
-        try pool.write { db in
-            guard let user = try Row.fetchOne(db, sql: "SELECT id, name FROM users WHERE name = ?", arguments: [name]) else {
+        try database.write { db in
+            guard let user = try SQLRow.fetchOne(db, sql: "SELECT id, name FROM users WHERE lower(name) = lower(?)", arguments: [name]) else {
                 throw AccountError.noSuchUser(name)
             }
             let userID: String = user["id"]
@@ -98,24 +97,24 @@ extension AccountStore {
     }
 
     /// Adds the creator of a project as its owner.
-    func addOwner(projectID: String, userID: String, _ db: GRDB.Database) throws {
+    func addOwner(projectID: String, userID: String, _ db: any SQLConnection) throws {
         try db.execute(sql: "INSERT INTO project_members (project_id, user_id, role, added_at) VALUES (?, ?, 'owner', ?)",
                        arguments: [projectID, userID, Workbench.now()])
     }
 
     /// Removes a member. - Throws: ``AccountError/noSuchUser(_:)`` (also for non-members), 409 for the last owner.
     public func removeMember(projectID: String, name: String) throws {
-        try pool.write { db in
+        try database.write { db in
             guard let userID = try String.fetchOne(db, sql: """
                 SELECT users.id FROM users JOIN project_members ON project_members.user_id = users.id
-                WHERE users.name = ? AND project_members.project_id = ?
+                WHERE lower(users.name) = lower(?) AND project_members.project_id = ?
                 """, arguments: [name, projectID]) else { throw AccountError.noSuchUser(name) }
             try AccountStore.keepAnOwner(projectID: projectID, losing: userID, db)
             try db.execute(sql: "DELETE FROM project_members WHERE project_id = ? AND user_id = ?", arguments: [projectID, userID])
         }
     }
 
-    private static func keepAnOwner(projectID: String, losing userID: String, _ db: GRDB.Database) throws {
+    private static func keepAnOwner(projectID: String, losing userID: String, _ db: any SQLConnection) throws {
         let others = try Int.fetchOne(db, sql: """
             SELECT COUNT(*) FROM project_members WHERE project_id = ? AND role = 'owner' AND user_id <> ?
             """, arguments: [projectID, userID]) ?? 0
@@ -129,10 +128,10 @@ extension AccountStore {
 
     /// The members of a project, by name.
     public func members(projectID: String) async throws -> [MemberDTO] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: """
+        try await database.read { db in
+            try SQLRow.fetchAll(db, sql: """
                 SELECT users.name, project_members.role, project_members.added_at FROM project_members
-                JOIN users ON users.id = project_members.user_id WHERE project_members.project_id = ? ORDER BY users.name
+                JOIN users ON users.id = project_members.user_id WHERE project_members.project_id = ? ORDER BY lower(users.name)
                 """, arguments: [projectID]).map {
                 MemberDTO(name: $0["name"], role: ProjectRole(rawValue: $0["role"]) ?? .viewer, addedAt: $0["added_at"])
             }
@@ -143,7 +142,7 @@ extension AccountStore {
 
     /// Appends an audit record. `account` nil means single-user mode ("local").
     public func audit(_ account: Account?, action: String, target: String, projectID: String?, detail: String? = nil) throws {
-        try pool.write { db in
+        try database.write { db in
             try db.execute(sql: """
                 INSERT INTO audit (time, user_id, user_name, action, target, project_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [Workbench.now(), account?.id, account?.name ?? "local", action, target, projectID, detail])
@@ -152,8 +151,8 @@ extension AccountStore {
 
     /// The newest audit records first.
     public func auditLog(limit: Int = 1000) async throws -> [AuditDTO] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
+        try await database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
                 AuditDTO(id: $0["id"], time: $0["time"], user: $0["user_name"], action: $0["action"], target: $0["target"],
                          projectId: $0["project_id"], detail: $0["detail"])
             }

@@ -1,6 +1,5 @@
 import CleaveCore
 import Foundation
-import GRDB
 import Hummingbird
 
 /// A background job as the API shows it.
@@ -122,7 +121,7 @@ public final class JobQueue: @unchecked Sendable {
         self.database = database
         self.redactor = redactor
         self.concurrency = max(1, concurrency)
-        try database.pool.write { db in
+        try database.write { db in
             try db.execute(sql: """
                 UPDATE jobs SET state = 'failed', error = 'the server stopped while the job was queued or running',
                                 finished_at = ? WHERE state IN ('queued', 'running')
@@ -135,7 +134,7 @@ public final class JobQueue: @unchecked Sendable {
         let job = JobDTO(id: Workbench.newID(), kind: kind, imageId: imageID, projectId: projectID, params: params,
                          state: "queued", progress: 0, stage: "queued", result: nil, error: nil,
                          createdAt: Workbench.now(), startedAt: nil, finishedAt: nil)
-        try database.pool.write { db in try JobQueue.save(job, db) }
+        try database.write { db in try JobQueue.save(job, db) }
         lock.lock()
         live[job.id] = Live(job: job, work: work)
         waiting.append(job.id)
@@ -150,17 +149,17 @@ public final class JobQueue: @unchecked Sendable {
         let found = live[id]?.job
         lock.unlock()
         if let found { return found }
-        return try? database.pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(JobQueue.dto) }
+        return try? database.read { db in try SQLRow.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(JobQueue.dto) }
     }
 
     /// Recent jobs (newest first), optionally of one image.
     public func jobs(imageID: String?, limit: Int = 100) throws -> [JobDTO] {
-        let stored = try database.pool.read { db -> [JobDTO] in
+        let stored = try database.read { db -> [JobDTO] in
             if let imageID {
-                return try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE image_id = ? ORDER BY created_at DESC LIMIT ?",
+                return try SQLRow.fetchAll(db, sql: "SELECT * FROM jobs WHERE image_id = ? ORDER BY created_at DESC LIMIT ?",
                                         arguments: [imageID, limit]).map(JobQueue.dto)
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", arguments: [limit]).map(JobQueue.dto)
+            return try SQLRow.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", arguments: [limit]).map(JobQueue.dto)
         }
         return stored.map { job($0.id) ?? $0 }
     }
@@ -265,7 +264,7 @@ public final class JobQueue: @unchecked Sendable {
         live[id] = entry
         let snapshot = entry.job
         lock.unlock()
-        try? database.pool.write { db in try JobQueue.save(snapshot, db) }
+        try? database.write { db in try JobQueue.save(snapshot, db) }
         push(id, force: true)
         let context = JobContext(id: id, queue: self)
         do {
@@ -312,7 +311,7 @@ public final class JobQueue: @unchecked Sendable {
         live[id] = entry
         let snapshot = entry.job
         lock.unlock()
-        try? database.pool.write { db in try JobQueue.save(snapshot, db) }
+        try? database.write { db in try JobQueue.save(snapshot, db) }
         lock.lock()
         let subscribers = live[id]?.subscribers.values.map { $0 } ?? []
         live[id] = nil
@@ -334,16 +333,20 @@ public final class JobQueue: @unchecked Sendable {
 
     // MARK: - Rows
 
-    static func save(_ job: JobDTO, _ db: GRDB.Database) throws {
+    static func save(_ job: JobDTO, _ db: any SQLConnection) throws {
         try db.execute(sql: """
-            INSERT OR REPLACE INTO jobs (id, kind, image_id, project_id, params, state, progress, stage, result, error,
-                                         created_at, started_at, finished_at)
+            INSERT INTO jobs (id, kind, image_id, project_id, params, state, progress, stage, result, error,
+                              created_at, started_at, finished_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, image_id = excluded.image_id, project_id = excluded.project_id,
+              params = excluded.params, state = excluded.state, progress = excluded.progress, stage = excluded.stage,
+              result = excluded.result, error = excluded.error, created_at = excluded.created_at,
+              started_at = excluded.started_at, finished_at = excluded.finished_at
             """, arguments: [job.id, job.kind, job.imageId, job.projectId, JSONValue.text(job.params), job.state, job.progress,
                              job.stage, job.result.map(JSONValue.text), job.error, job.createdAt, job.startedAt, job.finishedAt])
     }
 
-    static func dto(_ row: Row) -> JobDTO {
+    static func dto(_ row: SQLRow) -> JobDTO {
         JobDTO(id: row["id"], kind: row["kind"], imageId: row["image_id"], projectId: row["project_id"],
                params: JSONValue.parse(row["params"]) ?? .null, state: row["state"], progress: row["progress"],
                stage: row["stage"], result: (row["result"] as String?).flatMap(JSONValue.parse), error: row["error"],
