@@ -185,7 +185,7 @@ extension Workbench {
                 model = try PixelClassifier.train(training, classes: classes, options: options, progress: context.progress()) { index, input, region in
                     try self.pixelFeatures.stack(sha256: shas[index], input: input, region: region, bank: bank)
                 }
-            } catch { throw APIError(.badRequest, String(describing: error)) }
+            } catch { throw APIError(.badRequest, error) }
             try context.checkCancelled()
             let id = Workbench.newID()
             let encoder = JSONEncoder()
@@ -299,7 +299,7 @@ extension Workbench {
                                                          progress: context.progress()) { _, input, block in
                     try self.pixelFeatures.stack(sha256: image.sha256, input: input, region: block, bank: bank)
                 }
-            } catch { throw APIError(.badRequest, String(describing: error)) }
+            } catch { throw APIError(.badRequest, error) }
             try context.checkCancelled()
             let k = model.classes.count, n = region.width * region.height
             var labels = [UInt8](repeating: 0, count: n), uncertainty = [UInt8](repeating: 0, count: n)

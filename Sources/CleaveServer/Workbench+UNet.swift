@@ -47,7 +47,7 @@ extension Workbench {
         let smallest = examples.map { min($0.0.width, $0.0.height) }.min() ?? chosen.patchSize
         let unit = 1 << (chosen.depth - 1)
         chosen.patchSize = max(unit * 4, min(chosen.patchSize, smallest / unit * unit))
-        do { try chosen.validate() } catch { throw APIError(.badRequest, String(describing: error)) }
+        do { try chosen.validate() } catch { throw APIError(.badRequest, error) }
         let params = try JSONValue.from(input)
         let options = chosen
         return try jobs.submit(kind: "train", imageID: image.id, projectID: image.projectId, params: params) { [self] context in
@@ -102,7 +102,7 @@ extension Workbench {
                         "validation": .array(validations.map { .array([.number(Double($0.0)), .number($0.1)]) })]))
                 }
             } catch let error as JobCancelled { throw error }
-            catch { throw APIError(.badRequest, String(describing: error)) }
+            catch { throw APIError(.badRequest, error) }
             try context.checkCancelled()
             let id = Workbench.newID()
             let encoder = JSONEncoder()
@@ -147,7 +147,7 @@ extension Workbench {
                                                      region: Region(x: chosen.x, y: chosen.y, z: chosen.firstPlane, width: chosen.width,
                                                                     height: chosen.height, depth: chosen.planeCount),
                                                      progress: context.progress())
-            } catch { throw APIError(.badRequest, String(describing: error)) }
+            } catch { throw APIError(.badRequest, error) }
             try context.checkCancelled()
             let n = prediction.labels.count
             var uncertaintySum = 0.0

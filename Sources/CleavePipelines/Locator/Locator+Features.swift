@@ -56,13 +56,13 @@ extension Locator {
     /// normalisation, flattening, patch or window statistics.
     /// - Parameters:
     ///   - model: a saved model whose settings and film level apply (``LocatorOptions/applying(_:)``).
-    /// - Throws: ``CleaveError`` for settings that do not fit the images.
+    /// - Throws: ``LocatorError`` or ``LocatorOptionError`` for settings that do not fit the images.
     public static func features(_ inputImages: [LocatorImage], options inputOptions: LocatorOptions, model: LocatorModel? = nil,
                                 progress: CleaveCore.Progress = .silent) throws -> LocatorFeatures {
         let requested = inputOptions.applying(model)
         var options = requested
         try options.validate()
-        guard !inputImages.isEmpty else { throw CleaveError("locate: no images") }
+        guard !inputImages.isEmpty else { throw LocatorError.noImages(reason: "no images") }
         var clock = StageClock()
         // Film level, per-tile normalisation and thresholds.
         var levels = measureLevels(inputImages, options: options, modelReference: model?.filmLevel)
@@ -104,7 +104,7 @@ extension Locator {
     ///     estimated on; 0 skips them. They cost O(sample² × features): the workbench uses 1 000.
     ///   - findTargets: rank connected picked regions (``LocatorResult/targets``); an interactive
     ///     client that draws the label map does not need them.
-    /// - Throws: ``CleaveError`` when `features` were computed with other sampling/feature
+    /// - Throws: ``LocatorError`` or ``LocatorOptionError`` when `features` were computed with other sampling/feature
     ///   settings, or for settings that do not fit the data (k larger than the patch count, a
     ///   similarity reference that does not exist, …).
     public static func run(_ images: [LocatorImage], features: LocatorFeatures, options inputOptions: LocatorOptions,
@@ -113,7 +113,7 @@ extension Locator {
         var options = inputOptions.applying(model)
         try options.validate()
         guard features.fits(options) else {
-            throw CleaveError("locate: cached features were computed for \(features.options.sampling) / \(features.options.features.map(\.rawValue)), not \(options.sampling) / \(options.features.map(\.rawValue))")
+            throw LocatorError.unusableFeatures(reason: "cached features were computed for \(features.options.sampling) / \(features.options.features.map(\.rawValue)), not \(options.sampling) / \(options.features.map(\.rawValue))")
         }
         let darkExclusion = features.darkExclusion
         options.resolveDarkExclusion(film: features.film)
@@ -346,7 +346,7 @@ extension Locator {
     public static func image(_ any: AnyImage, name: String) throws -> LocatorImage {
         let shape = any.shape
         guard shape.depth == 1, shape.channels == 1 else {
-            throw CleaveError("\(name): the Locator needs a 2D greyscale image, got \(shape)")
+            throw LocatorError.unusableInput(source: name, reason: "the Locator needs a 2D greyscale image, got \(shape)")
         }
         return LocatorImage(name: name, image: LocatorInput.floatImage(any), integral: any.pixelType != .float32)
     }
