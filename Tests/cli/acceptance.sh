@@ -132,7 +132,7 @@ check "locate with default flags on the mesh" "$CLEAVE" locate "$WORK/mesh" --ou
 pycheck "default flags: the black population is found and two-step mode comes on" "
 import json; s = json.load(open('$WORK/meshloc/summary.json'))
 assert s['film_level_bimodal'] and s['film_level_method'] == 'bright-population median' and s['dark_exclusion'] == 'automatic', s"
-refuse "a bar coverage out of range names the field" "barCoverage" "$CLEAVE" sample --out "$WORK/mesh2" --bar-coverage 0.95
+refuse "a bar coverage out of range names the flag" "bar-coverage 0.95: must be 0.05…0.9" "$CLEAVE" sample --out "$WORK/mesh2" --bar-coverage 0.95
 # Overlay PNGs (issue 18 item 7): the same bytes on 1 and 2 threads, stored (default) and
 # compressed; every chunk CRC, the zlib stream (Python's zlib, independent of Cleave's encoder)
 # and PIL's decode agree with the pixels Cleave's reader returns.
