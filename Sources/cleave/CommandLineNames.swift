@@ -17,6 +17,9 @@ enum CommandLineNames {
         "normalization": "--norm", "batchSize": "--batch", "diceWeight": "--dice", "weightAveraging": "--averaging",
         "augmentation": "--augment", "augmentation.probability": "--augment-probability", "flattening": "--flatten-sigma",
         "treeCount": "--trees",
+        // Objects (``ObjectsOptions``, ``ObjectClustering``, ``ObjectMeasurement``)
+        "columns": "--on", "minimumSize": "--min-size", "splitHeight": "--split-h", "classValue": "--class",
+        "rules": "--rule", "shellCount": "--shells",
         // Lithology (``LithologyOptions``)
         "targetCount": "--targets",
         // Samples

@@ -21,7 +21,3 @@ public enum LocatorError: CleaveErrorProtocol, Equatable {
         }
     }
 }
-
-extension LocatorOptionError: FieldNamingError {
-    public var invalidField: InvalidField? { InvalidField(field: field, value: value, reason: reason) }
-}

@@ -5,19 +5,19 @@ import CleaveLearning
 /// A Locator setting that cannot be used, named by its field in ``LocatorSettings`` (the
 /// workbench's JSON name). The command line says the flag instead (`cleave locate` maps each
 /// field to its option); the server sends the line as it is.
-public struct LocatorOptionError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The ``LocatorSettings`` field, e.g. `clusterCount`.
-    public let field: String
-    /// The value as given (nil when the problem is the field's absence or a combination).
-    public let value: String?
-    /// Why it cannot be used, and what would work.
-    public let reason: String
+public struct LocatorOptionError: FieldNamingError, Equatable, Sendable {
+    /// The ``LocatorSettings`` field (e.g. `clusterCount`), the value as given and why.
+    public let setting: InvalidField
 
     public init(field: String, value: String?, reason: String) {
-        self.field = field; self.value = value; self.reason = reason
+        setting = InvalidField(field: field, value: value, reason: reason)
     }
 
-    public var description: String { value.map { "\(field) \($0): \(reason)" } ?? "\(field): \(reason)" }
+    public var field: String { setting.field }
+    public var value: String? { setting.value }
+    public var reason: String { setting.reason }
+    public var invalidField: InvalidField? { setting }
+    public var description: String { setting.description }
 }
 
 /// The Locator's settings as people give them: the one type the command line and the workbench

@@ -30,14 +30,14 @@ public enum ObjectsReport {
     /// - Parameters:
     ///   - background: grey picture for the overlay (the intensity image, else the input image).
     ///   - histogramBins: bins of the size histogram (≥ 1).
-    /// - Throws: ``CleaveError`` when the directory cannot be created or a file cannot be written.
+    /// - Throws: ``PipelineFileError`` when the directory cannot be created or a file cannot be written.
     @discardableResult
     public static func write(_ result: ObjectsResult, background: AnyImage?, to directory: String,
                              histogramBins: Int = 20) throws -> [String] {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw CleaveError("--out \(directory): cannot create the directory (\(error.localizedDescription))")
+            throw PipelineFileError.cannotCreateFolder(path: directory, field: "out", reason: error.localizedDescription)
         }
         // Everything is computed first, then written under temporary names and renamed into place
         // only when every file is complete: an error leaves the previous set (or nothing), never
