@@ -4,7 +4,36 @@
 /// exits non-zero. Modules define their own richer error types that conform to this protocol.
 public protocol CleaveErrorProtocol: Error, CustomStringConvertible {}
 
-/// A general input error with a ready message.
+/// One field of an options value that cannot be used: the field's API name (the Swift property,
+/// which is also the workbench's JSON name), the value as given and why it cannot be used.
+///
+/// Modules say fields, never command-line flags; the command line turns `field` into its flag
+/// and the server into its JSON field, each in one table.
+public struct InvalidField: Sendable, Equatable, CustomStringConvertible {
+    /// The options type's property, e.g. `clusterCount`.
+    public let field: String
+    /// The value as given (nil when the problem is the field's absence or a combination).
+    public let value: String?
+    /// Why it cannot be used, and what would work.
+    public let reason: String
+
+    public init(field: String, value: String?, reason: String) {
+        self.field = field; self.value = value; self.reason = reason
+    }
+
+    /// `field value: reason` (or `field: reason` without a value).
+    public var description: String { value.map { "\(field) \($0): \(reason)" } ?? "\(field): \(reason)" }
+}
+
+/// A module error that may be about one option field (``InvalidField``); front ends rename the
+/// field into their own words (a flag, a JSON name) and keep the reason.
+public protocol FieldNamingError: CleaveErrorProtocol {
+    /// The field this error is about, or nil when it is about data, files or state.
+    var invalidField: InvalidField? { get }
+}
+
+/// A general input error with a ready message. Modules throw their own typed errors instead;
+/// this is left for the command line's own checks.
 public struct CleaveError: CleaveErrorProtocol, Equatable {
     public let message: String
     public init(_ message: String) { self.message = message }

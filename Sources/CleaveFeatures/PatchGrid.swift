@@ -35,16 +35,16 @@ public enum PatchLayout: Sendable, Hashable, Codable, CustomStringConvertible {
         switch self {
         case let .grid(rows, columns):
             guard rows >= 1, columns >= 1 else {
-                throw PatchStatisticError(message: "--grid \(rows)x\(columns): rows and columns must be at least 1")
+                throw PatchStatisticError(field: "gridRows", value: "\(rows)x\(columns)", reason: "rows and columns must be at least 1")
             }
             guard height / rows >= 2, width / columns >= 2 else {
-                throw PatchStatisticError(message: "--grid \(rows)x\(columns) is finer than the \(width)×\(height) image: patches would be smaller than 2×2 pixels")
+                throw PatchStatisticError(field: "gridRows", value: "\(rows)x\(columns)", reason: "finer than the \(width)×\(height) image: patches would be smaller than 2×2 pixels")
             }
             return (rows, columns)
         case let .patchSize(n):
-            guard n >= 2 else { throw PatchStatisticError(message: "--patch-size \(n): patches must be at least 2 pixels wide") }
+            guard n >= 2 else { throw PatchStatisticError(field: "patchSize", value: "\(n)", reason: "patches must be at least 2 pixels wide") }
             guard n <= width, n <= height else {
-                throw PatchStatisticError(message: "--patch-size \(n) is larger than the \(width)×\(height) image")
+                throw PatchStatisticError(field: "patchSize", value: "\(n)", reason: "larger than the \(width)×\(height) image")
             }
             return (height / n, width / n)
         }

@@ -100,10 +100,18 @@ public enum PatchStatistic: String, CaseIterable, Sendable, Codable, CustomStrin
     }
 }
 
-/// A bad feature list or patch layout; `description` is one line.
-public struct PatchStatisticError: CleaveErrorProtocol, Sendable {
+/// A bad feature list or patch layout; `description` is one line. A layout problem names its
+/// field (`gridRows`, `patchSize`, `windowSize`, `windowStride`: the Locator's setting names),
+/// never a command-line flag.
+public struct PatchStatisticError: FieldNamingError, Sendable {
     public let message: String
-    public init(message: String) { self.message = message }
+    public let invalidField: InvalidField?
+    public init(message: String) { self.message = message; self.invalidField = nil }
+    /// A layout field that cannot be used with this image.
+    public init(field: String, value: String, reason: String) {
+        let invalid = InvalidField(field: field, value: value, reason: reason)
+        self.message = invalid.description; self.invalidField = invalid
+    }
     public var description: String { message }
 }
 

@@ -58,7 +58,7 @@ extension SlidingWindow {
         _ = try moments(Image<Float>(shape: Shape(width: window, height: window)), window: window, stride: stride,
                         statistics: statistics)
         guard window <= image.width, window <= image.height else {
-            throw PatchStatisticError(message: "--window \(window) is larger than the \(image.width)×\(image.height) image")
+            throw PatchStatisticError(field: "windowSize", value: "\(window)", reason: "larger than the \(image.width)×\(image.height) image")
         }
         let width = image.width
         let outColumns = (image.width - window) / stride + 1

@@ -56,14 +56,14 @@ public enum SlidingWindow {
             throw PatchStatisticError(message: "sliding window needs a 2D single-channel image, got \(image.shape)")
         }
         guard window >= 3, window % 2 == 1 else {
-            throw PatchStatisticError(message: "--window \(window): the window must be odd and at least 3 pixels")
+            throw PatchStatisticError(field: "windowSize", value: "\(window)", reason: "the window must be odd and at least 3 pixels")
         }
         guard window <= image.width, window <= image.height else {
-            throw PatchStatisticError(message: "--window \(window) is larger than the \(image.width)×\(image.height) image")
+            throw PatchStatisticError(field: "windowSize", value: "\(window)", reason: "larger than the \(image.width)×\(image.height) image")
         }
-        guard stride >= 1 else { throw PatchStatisticError(message: "--stride \(stride): the stride must be at least 1") }
+        guard stride >= 1 else { throw PatchStatisticError(field: "windowStride", value: "\(stride)", reason: "the stride must be at least 1") }
         for s in statistics where !supported.contains(s) {
-            throw PatchStatisticError(message: "feature '\(s)' is not available with --window; use a subset of "
+            throw PatchStatisticError(field: "features", value: s.rawValue, reason: "not available with sliding windows (`windowSize`); use a subset of "
                                       + supported.map(\.rawValue).joined(separator: ","))
         }
         guard !statistics.isEmpty else { throw PatchStatisticError(message: "no features for the sliding window") }

@@ -18,6 +18,8 @@ public enum LearningError: CleaveErrorProtocol, Equatable {
     case lengthMismatch(operation: String, expected: Int, actual: Int)
     /// Too many points for an O(n²) algorithm.
     case tooLarge(operation: String, count: Int, limit: Int, suggestion: String)
+    /// Training labels with a single class where a classifier needs at least two.
+    case singleClass(operation: String, label: Int32)
 
     public var description: String {
         switch self {
@@ -37,6 +39,8 @@ public enum LearningError: CleaveErrorProtocol, Equatable {
             return "\(operation): expected \(expected) entries, got \(actual); the inputs must have the same length"
         case let .tooLarge(operation, count, limit, suggestion):
             return "\(operation): \(count) points exceed the limit of \(limit) (memory and time grow as n²); \(suggestion)"
+        case let .singleClass(operation, label):
+            return "\(operation): the training labels hold a single class (\(label)); a classifier needs at least two"
         }
     }
 }

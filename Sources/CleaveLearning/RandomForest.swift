@@ -76,21 +76,21 @@ public struct RandomForest: Sendable, Equatable {
     ///   - labels: one label value per row; any Int32 values, each distinct value is a class.
     ///   - configuration: forest settings.
     ///   - progress: reports trees grown.
-    /// - Throws: ``CleaveError`` when the sizes disagree, there are no rows, or fewer than two classes.
+    /// - Throws: ``LearningError`` when the sizes disagree, there are no rows, or fewer than two classes.
     /// - Complexity: about O(treeCount · n · depth · candidates) for n rows, spread over the threads.
     public static func train(rows: [Float], featureCount: Int, labels: [Int32],
                              configuration: RandomForestConfiguration = RandomForestConfiguration(),
                              progress: Progress = .silent) throws -> RandomForest {
         guard featureCount >= 1 else {
-            throw CleaveError("RandomForest.train: featureCount must be at least 1, got \(featureCount)")
+            throw LearningError.invalidParameter(operation: "RandomForest.train", name: "featureCount", value: "\(featureCount)", reason: "must be at least 1")
         }
-        guard !labels.isEmpty else { throw CleaveError("RandomForest.train: no training rows") }
+        guard !labels.isEmpty else { throw LearningError.empty(operation: "RandomForest.train") }
         guard rows.count == labels.count * featureCount else {
-            throw CleaveError("RandomForest.train: \(rows.count) feature values for \(labels.count) labels × \(featureCount) features")
+            throw LearningError.lengthMismatch(operation: "RandomForest.train", expected: labels.count * featureCount, actual: rows.count)
         }
         let classes = Array(Set(labels)).sorted()
         guard classes.count >= 2 else {
-            throw CleaveError("RandomForest.train: the training labels hold a single class (\(classes[0])); a classifier needs at least two")
+            throw LearningError.singleClass(operation: "RandomForest.train", label: classes[0])
         }
         var classOf: [Int32: Int32] = [:]
         for (i, c) in classes.enumerated() { classOf[c] = Int32(i) }

@@ -23,7 +23,7 @@ import CleaveCore
 /// Outputs: `logits` and `probabilities` (softmax over classes), N × classes × H × W.
 public enum ONNXExport {
     /// Serialised `ModelProto` for `weights`, with `metadata` as `metadata_props`.
-    /// - Throws: ``CleaveError`` when an array the architecture needs is missing or mis-shaped.
+    /// - Throws: ``UNetError/exportMissingArray(array:expected:)`` when an array the architecture needs is missing or mis-shaped.
     public static func model(_ weights: UNetWeights, metadata: [(key: String, value: String)] = [],
                              producerVersion: String = "") throws -> [UInt8] {
         var graph = GraphBuilder(weights)
@@ -117,7 +117,7 @@ private struct GraphBuilder {
 
     mutating func convolution(_ name: String, _ input: String, kernel: Int, output: String? = nil) throws -> String {
         guard let weight = arrays[name + ".weight"], weight.shape.count == 4, weight.shape[2] == kernel, weight.shape[3] == kernel else {
-            throw CleaveError("ONNX export: missing or mis-shaped array '\(name).weight' (a \(kernel)×\(kernel) convolution)")
+            throw UNetError.exportMissingArray(array: "\(name).weight", expected: "a \(kernel)×\(kernel) convolution")
         }
         var inputs = [input, try initializer(name + ".weight", shape: weight.shape)]
         if arrays[name + ".bias"] != nil { inputs.append(try initializer(name + ".bias", shape: [weight.shape[0]])) }
@@ -132,7 +132,7 @@ private struct GraphBuilder {
             return node("Relu", [input])
         case .batch:
             guard let channels = arrays[name + ".weight"]?.shape.first else {
-                throw CleaveError("ONNX export: missing array '\(name).weight'")
+                throw UNetError.exportMissingArray(array: "\(name).weight", expected: "")
             }
             let inputs = [input] + (try [".weight", ".bias", ".running_mean", ".running_var"].map {
                 try initializer(name + $0, shape: [channels])
@@ -141,7 +141,7 @@ private struct GraphBuilder {
             return node("Relu", [normalized])
         case .group(let groups):
             guard let channels = arrays[name + ".weight"]?.shape.first else {
-                throw CleaveError("ONNX export: missing array '\(name).weight'")
+                throw UNetError.exportMissingArray(array: "\(name).weight", expected: "")
             }
             let shape = node("Shape", [input])
             let grouped = node("Reshape", [input, constant("groups", dims: [3], int64: [0, Int64(groups), -1])])
@@ -195,7 +195,7 @@ private struct GraphBuilder {
     /// A named weight array as an initialiser (shape checked against `shape`).
     mutating func initializer(_ name: String, shape: [Int], reshapedTo dims: [Int]? = nil) throws -> String {
         guard let array = arrays[name], array.shape == shape, array.values.count == shape.reduce(1, *) else {
-            throw CleaveError("ONNX export: missing or mis-shaped array '\(name)' (expected shape \(shape))")
+            throw UNetError.exportMissingArray(array: name, expected: "expected shape \(shape)")
         }
         let tensorName = dims == nil ? name : name + ".reshaped"
         initializers.append(ProtoWriter(raw: ONNXExport.tensor(name: tensorName, dims: dims ?? shape, values: array.values)))

@@ -57,7 +57,7 @@ public final class UNet: @unchecked Sendable {
     let allParameters: [Parameter]
 
     /// A freshly initialised network (Kaiming-normal convolutions, unit norms, zero biases).
-    /// - Throws: `CleaveError` when the configuration is invalid.
+    /// - Throws: ``UNetError/weightsMismatch(array:reason:)`` when the configuration is invalid.
     public init(configuration: UNetConfiguration, seed: UInt64) throws {
         try configuration.validate()
         self.configuration = configuration
@@ -125,7 +125,7 @@ public final class UNet: @unchecked Sendable {
     }
 
     /// A network with the given weights.
-    /// - Throws: `CleaveError` when the configuration is invalid or an array is missing, extra or mis-shaped.
+    /// - Throws: ``UNetError/weightsMismatch(array:reason:)`` when the configuration is invalid or an array is missing, extra or mis-shaped.
     public convenience init(weights: UNetWeights) throws {
         try self.init(configuration: weights.configuration, seed: 0)
         try load(weights)
@@ -138,30 +138,30 @@ public final class UNet: @unchecked Sendable {
     }
 
     /// Replaces every array with those of `weights` (same configuration), e.g. to restore the best checkpoint.
-    /// - Throws: `CleaveError` when the configuration differs or an array is missing, extra or mis-shaped;
+    /// - Throws: ``UNetError/weightsMismatch(array:reason:)`` when the configuration differs or an array is missing, extra or mis-shaped;
     ///   the network is unchanged then.
     public func load(_ weights: UNetWeights) throws {
         guard weights.configuration == configuration else {
-            throw CleaveError("U-Net weights: configuration \(weights.configuration) does not match the network's \(configuration)")
+            throw UNetError.weightsMismatch(array: nil, reason: "configuration \(weights.configuration) does not match the network's \(configuration)")
         }
         var byName: [String: UNetWeights.NamedArray] = [:]
         for array in weights.arrays {
-            if byName[array.name] != nil { throw CleaveError("U-Net weights: array '\(array.name)' appears twice") }
+            if byName[array.name] != nil { throw UNetError.weightsMismatch(array: array.name, reason: "appears twice") }
             byName[array.name] = array
         }
         for parameter in allParameters {
             guard let array = byName.removeValue(forKey: parameter.name) else {
-                throw CleaveError("U-Net weights: missing array '\(parameter.name)' (shape \(parameter.shape)) for this configuration")
+                throw UNetError.weightsMismatch(array: nil, reason: "missing array '\(parameter.name)' (shape \(parameter.shape)) for this configuration")
             }
             if array.shape != parameter.shape || array.values.count != parameter.count {
-                throw CleaveError("U-Net weights: array '\(parameter.name)' has shape \(array.shape) with \(array.values.count) values, expected shape \(parameter.shape)")
+                throw UNetError.weightsMismatch(array: parameter.name, reason: "has shape \(array.shape) with \(array.values.count) values, expected shape \(parameter.shape)")
             }
             if array.values.contains(where: { !$0.isFinite }) {
-                throw CleaveError("U-Net weights: array '\(parameter.name)' contains non-finite values")
+                throw UNetError.weightsMismatch(array: parameter.name, reason: "contains non-finite values")
             }
         }
         if let extra = byName.keys.sorted().first {
-            throw CleaveError("U-Net weights: unexpected array '\(extra)' for this configuration (\(byName.count) extra)")
+            throw UNetError.weightsMismatch(array: nil, reason: "unexpected array '\(extra)' for this configuration (\(byName.count) extra)")
         }
         let lookup = Dictionary(uniqueKeysWithValues: weights.arrays.map { ($0.name, $0) })
         for parameter in allParameters { parameter.values = lookup[parameter.name]!.values }

@@ -58,19 +58,21 @@ public struct UNetConfiguration: Codable, Sendable, Equatable {
     public func width(level: Int) -> Int { baseWidth << level }
 
     /// Checks that the architecture can be built.
-    /// - Throws: `CleaveError` naming the bad parameter and why.
-    public func validate() throws {
-        func fail(_ what: String) throws -> Never { throw CleaveError("U-Net configuration: \(what)") }
-        if inputChannels < 1 || inputChannels > 4096 { try fail("inputChannels must be in 1...4096, got \(inputChannels)") }
-        if classes < 1 || classes > 4096 { try fail("classes must be in 1...4096, got \(classes)") }
-        if depth < 1 || depth > 8 { try fail("depth must be in 1...8, got \(depth)") }
-        if baseWidth < 1 || baseWidth > 1024 { try fail("baseWidth must be in 1...1024, got \(baseWidth)") }
-        if baseWidth << (depth - 1) > 8192 { try fail("baseWidth·2^(depth−1) = \(baseWidth << (depth - 1)) channels is too wide (max 8192)") }
-        if !(dropout >= 0 && dropout < 1) { try fail("dropout must be in [0, 1), got \(dropout)") }
+    /// - Throws: ``UNetError/invalidConfiguration(field:value:reason:)`` naming the field and why.
+    public func validate() throws(UNetError) {
+        func fail(_ field: String, _ value: Any, _ reason: String) -> UNetError {
+            .invalidConfiguration(field: field, value: String(describing: value), reason: reason)
+        }
+        if inputChannels < 1 || inputChannels > 4096 { throw fail("inputChannels", inputChannels, "must be in 1...4096") }
+        if classes < 1 || classes > 4096 { throw fail("classes", classes, "must be in 1...4096") }
+        if depth < 1 || depth > 8 { throw fail("depth", depth, "must be in 1...8") }
+        if baseWidth < 1 || baseWidth > 1024 { throw fail("baseWidth", baseWidth, "must be in 1...1024") }
+        if baseWidth << (depth - 1) > 8192 { throw fail("baseWidth", baseWidth, "baseWidth·2^(depth−1) = \(baseWidth << (depth - 1)) channels is too wide (max 8192)") }
+        if !(dropout >= 0 && dropout < 1) { throw fail("dropout", dropout, "must be in [0, 1)") }
         if case .group(let groups) = normalization {
-            if groups < 1 { try fail("group normalisation needs at least 1 group, got \(groups)") }
+            if groups < 1 { throw fail("normalization", "group(\(groups))", "group normalisation needs at least 1 group") }
             if baseWidth % groups != 0 {
-                try fail("group normalisation with \(groups) groups needs baseWidth divisible by \(groups), got \(baseWidth)")
+                throw fail("baseWidth", baseWidth, "group normalisation with \(groups) groups needs baseWidth divisible by \(groups)")
             }
         }
     }

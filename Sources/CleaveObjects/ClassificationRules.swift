@@ -21,7 +21,7 @@ public struct ClassificationRules: Sendable, CustomStringConvertible {
     let rules: [Rule]
 
     /// Parses rules.
-    /// - Throws: ``CleaveError`` naming the rule number, the text and what is wrong.
+    /// - Throws: ``ObjectsError`` naming the rule number, the text and what is wrong.
     public init(_ text: String) throws {
         var rules: [Rule] = []
         let lines = text.split(whereSeparator: { $0 == "\n" || $0 == ";" })
@@ -31,11 +31,11 @@ public struct ClassificationRules: Sendable, CustomStringConvertible {
             let trimmed = line.trimmed
             if trimmed.isEmpty { continue }
             guard let arrow = trimmed.range(of: "->") else {
-                throw CleaveError("rule \(number + 1) '\(trimmed)': expected 'CONDITION -> CLASS' (e.g. 'area < 50 -> microlite')")
+                throw ObjectsError.invalidRule(rule: number + 1, text: trimmed, reason: "expected 'CONDITION -> CLASS' (e.g. 'area < 50 -> microlite')")
             }
             let condition = String(trimmed[..<arrow.lowerBound]).trimmed
             let className = String(trimmed[arrow.upperBound...]).trimmed
-            guard !className.isEmpty else { throw CleaveError("rule \(number + 1) '\(trimmed)': no class name after '->'") }
+            guard !className.isEmpty else { throw ObjectsError.invalidRule(rule: number + 1, text: trimmed, reason: "no class name after '->'") }
             if condition == "else" {
                 rules.append(Rule(alternatives: [], className: className, text: trimmed)); continue
             }
@@ -49,7 +49,7 @@ public struct ClassificationRules: Sendable, CustomStringConvertible {
             }
             rules.append(Rule(alternatives: alternatives, className: className, text: trimmed))
         }
-        guard !rules.isEmpty else { throw CleaveError("rules: no rule found (expected lines like 'area < 50 -> microlite')") }
+        guard !rules.isEmpty else { throw ObjectsError.invalidRule(rule: nil, text: "", reason: "no rule found (expected lines like 'area < 50 -> microlite')") }
         self.rules = rules
     }
 
@@ -59,14 +59,14 @@ public struct ClassificationRules: Sendable, CustomStringConvertible {
             let name = String(atom[..<range.lowerBound]).trimmed
             let number = String(atom[range.upperBound...]).trimmed
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                throw CleaveError("rule \(rule) '\(text)': '\(name)' is not a measurement name")
+                throw ObjectsError.invalidRule(rule: rule, text: text, reason: "'\(name)' is not a measurement name")
             }
             guard let value = Double(number) else {
-                throw CleaveError("rule \(rule) '\(text)': '\(number)' is not a number")
+                throw ObjectsError.invalidRule(rule: rule, text: text, reason: "'\(number)' is not a number")
             }
             return Condition(measurement: name, comparison: comparison, value: value)
         }
-        throw CleaveError("rule \(rule) '\(text)': '\(atom)' has no comparison (use >, >=, <, <=, == or !=)")
+        throw ObjectsError.invalidRule(rule: rule, text: text, reason: "'\(atom)' has no comparison (use >, >=, <, <=, == or !=)")
     }
 
     /// Measurement names the rules use.
@@ -84,7 +84,7 @@ public struct ClassificationRules: Sendable, CustomStringConvertible {
     }
 
     /// The class of every object ("" when no rule matches).
-    /// - Throws: ``CleaveError`` when a rule names a measurement the table lacks; the message says
+    /// - Throws: ``ObjectsError`` when a rule names a measurement the table lacks; the message says
     ///   when it is a 2D-only measurement on a volume and otherwise lists the valid names.
     public func classify(_ table: ObjectTable) throws -> [String] {
         for name in measurements where !table.has(name) {

@@ -27,25 +27,25 @@ public struct LabelImage: Sendable, Equatable {
 
     /// Takes the pixel values of an existing label image as labels (values must be whole,
     /// non-negative and below 2³¹; e.g. a label TIFF written by Cleave or scikit-image).
-    /// - Throws: ``CleaveError`` naming the first bad value and its position, or when the largest
+    /// - Throws: ``ObjectsError`` naming the first bad value and its position, or when the largest
     ///   label is absurdly large for the image (per-label tables are sized by it).
     public init<Scalar: PixelScalar>(values image: Image<Scalar>) throws {
         guard image.channels == 1 else {
-            throw CleaveError("label image: expected one channel, got \(image.channels)")
+            throw ObjectsError.invalidLabelImage(reason: "expected one channel, got \(image.channels)")
         }
         var labels = [Int32](repeating: 0, count: image.shape.count)
         var largest: Int32 = 0
         for i in 0..<labels.count {
             let v = image.pixels[i].doubleValue
             guard v >= 0, v < 2_147_483_648, v == v.rounded() else {
-                throw CleaveError("label image: pixel \(i) has value \(v); labels must be whole numbers in 0…2147483647")
+                throw ObjectsError.invalidLabelImage(reason: "pixel \(i) has value \(v); labels must be whole numbers in 0…2147483647")
             }
             labels[i] = Int32(v)
             largest = max(largest, labels[i])
         }
         // Per-label tables are sized by the largest label: refuse absurdly sparse numbering.
         guard Int(largest) <= 4 * image.shape.count + 65_536 else {
-            throw CleaveError("label image: largest label \(largest) is far above the \(image.shape.count) pixels; renumber the labels consecutively")
+            throw ObjectsError.invalidLabelImage(reason: "largest label \(largest) is far above the \(image.shape.count) pixels; renumber the labels consecutively")
         }
         self.init(shape: image.shape, labels: labels, objectCount: Int(largest), spacing: image.spacing)
     }

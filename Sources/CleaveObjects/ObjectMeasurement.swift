@@ -47,17 +47,17 @@ public enum ObjectMeasurement {
     ///     core-to-rim profile of channel 0 (see ``CoreRimProfile``).
     ///   - percentiles: percentiles of the intensity in 0…100 (numpy's linear interpolation).
     ///   - shellCount: shells of the core-to-rim profile (≥ 2).
-    /// - Throws: ``CleaveError`` when the intensity image does not match the labels.
+    /// - Throws: ``ObjectsError`` when the intensity image does not match the labels.
     public static func measure(_ labels: LabelImage, intensity: Image<Float>? = nil,
                                percentiles: [Double] = [10, 50, 90], shellCount: Int = 5) throws -> ObjectTable {
         if let intensity, intensity.width != labels.shape.width || intensity.height != labels.shape.height
             || intensity.depth != labels.shape.depth {
-            throw CleaveError("intensity image is \(intensity.shape) but the labels are \(labels.shape); they must have the same size")
+            throw ObjectsError.sizeMismatch(image: "intensity image", shape: "\(intensity.shape)", labels: "\(labels.shape)")
         }
         for p in percentiles where !(p >= 0 && p <= 100) {
-            throw CleaveError("percentile \(p) is outside 0…100")
+            throw ObjectsError.invalidParameter(field: "percentiles", value: "\(p)", reason: "a percentile is 0…100")
         }
-        guard shellCount >= 2 else { throw CleaveError("shellCount must be at least 2, got \(shellCount)") }
+        guard shellCount >= 2 else { throw ObjectsError.invalidParameter(field: "shellCount", value: "\(shellCount)", reason: "must be at least 2") }
         var table = labels.is2D ? shape2D(labels) : shape3D(labels)
         if let intensity {
             IntensityStatistics.add(to: &table, labels: labels, intensity: intensity, percentiles: percentiles,

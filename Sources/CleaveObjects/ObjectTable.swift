@@ -39,14 +39,14 @@ public struct ObjectTable: Sendable {
     public func has(_ name: String) -> Bool { index[name] != nil }
 
     /// The values of a column.
-    /// - Throws: ``CleaveError`` listing the valid names when there is no such column (and saying
+    /// - Throws: ``ObjectsError`` listing the valid names when there is no such column (and saying
     ///   so when a 2D-only measurement is asked of 3D objects).
     public func column(_ name: String) throws -> [Double] {
         guard let i = index[name] else {
             if ObjectMeasurement.twoDimensionalOnly.contains(name) && index["volume"] != nil {
-                throw CleaveError("measurement '\(name)' is 2D only and the objects are 3D; 3D measurements: \(columnNames.joined(separator: ", "))")
+                throw ObjectsError.twoDimensionalMeasurement(name: name, validNames: columnNames)
             }
-            throw CleaveError("unknown measurement '\(name)'; valid names: \(columnNames.joined(separator: ", "))")
+            throw ObjectsError.unknownMeasurement(name: name, validNames: columnNames)
         }
         return columns[i]
     }

@@ -29,11 +29,11 @@ public struct ObjectOutline: Sendable, Equatable {
 /// Tracing outlines from label images and drawing them back.
 public enum Outlines {
     /// Traces every object of a 2D label image.
-    /// - Throws: ``CleaveError`` for a 3D label image (outlines are 2D).
+    /// - Throws: ``ObjectsError`` for a 3D label image (outlines are 2D).
     /// - Complexity: O(Σ bounding-box pixels), objects in parallel.
     public static func trace(_ image: LabelImage) throws -> [ObjectOutline] {
         guard image.is2D else {
-            throw CleaveError("outlines: the label image is 3D (\(image.shape)); GeoJSON outlines are 2D only — measure volumes without them")
+            throw ObjectsError.notTwoDimensional(operation: "outlines", shape: "\(image.shape)", reason: "GeoJSON outlines are 2D only — measure volumes without them")
         }
         let w = image.shape.width, h = image.shape.height
         let objectCount = image.objectCount

@@ -18,13 +18,13 @@ enum AtomicFile {
     /// Writes `data` to `temporary` (removed again when the write fails); messages name `path`.
     static func writeTemporary(_ data: Data, to temporary: String, for path: String) throws {
         guard let file = fopen(temporary, "wb") else {
-            throw CleaveError("\(path): cannot write (\(String(cString: strerror(errno))); directory missing or not writable?)")
+            throw PipelineFileError.cannotWrite(path: path, reason: "\(String(cString: strerror(errno))); directory missing or not writable?")
         }
         let written = data.withUnsafeBytes { $0.isEmpty ? 0 : fwrite($0.baseAddress!, 1, $0.count, file) }
         let why = written == data.count ? nil : String(cString: strerror(errno))
         if fclose(file) != 0 || why != nil {
             unlink(temporary)
-            throw CleaveError("\(path): cannot write (\(why ?? String(cString: strerror(errno))))")
+            throw PipelineFileError.cannotWrite(path: path, reason: why ?? String(cString: strerror(errno)))
         }
     }
 
@@ -44,7 +44,7 @@ enum AtomicFile {
         if rename(temporary, path) != 0 {
             let why = String(cString: strerror(errno))
             unlink(temporary)
-            throw CleaveError("\(path): cannot move the finished file into place (\(why))")
+            throw PipelineFileError.cannotWrite(path: path, reason: "cannot move the finished file into place (\(why))")
         }
     }
 }

@@ -1,3 +1,4 @@
+import CleaveCore
 import Foundation
 import Hummingbird
 
@@ -16,6 +17,38 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     }
 
     public var description: String { "\(status.code) \(message)" }
+
+    /// A module error in the API's words: a field named by the error (``InvalidField``, or in
+    /// backticks inside a reason) is said as the JSON field that sets it (``jsonNames``).
+    public init(_ status: HTTPResponse.Status, _ error: any Error) {
+        self.init(status, APIError.message(for: error))
+    }
+
+    /// Pipeline fields whose JSON name differs. Today there are none: the request bodies decode
+    /// into the pipelines' option types (``LocatorSettings``) or name their fields alike
+    /// (`treeCount`, `steps`, `minutes`, `seed`); a request field named otherwise gets a row here.
+    static let jsonNames: [String: String] = [:]
+
+    /// `error` as one line for a client: fields as JSON names, never command-line flags.
+    public static func message(for error: any Error) -> String {
+        func json(_ field: String) -> String { jsonNames[field] ?? field }
+        func renaming(_ text: String) -> String {
+            guard text.contains("`") else { return text }
+            var out = "", name = "", inside = false
+            for c in text {
+                if c == "`" {
+                    if inside { out += json(name); name = "" }
+                    inside.toggle()
+                } else if inside { name.append(c) } else { out.append(c) }
+            }
+            return inside ? out + "`" + name : out
+        }
+        if let invalid = (error as? any FieldNamingError)?.invalidField {
+            let field = json(invalid.field), reason = renaming(invalid.reason)
+            return invalid.value.map { "\(field) \($0): \(reason)" } ?? "\(field): \(reason)"
+        }
+        return renaming(String(describing: error))
+    }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let line = message.replacingOccurrences(of: "\n", with: " ")
@@ -98,7 +131,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPResponseError {
             throw APIError(error.status, error.status.reasonPhrase)
         } catch {
-            throw APIError(.internalServerError, redactor.clean(String(describing: error), allPaths: true))
+            throw APIError(.internalServerError, redactor.clean(APIError.message(for: error), allPaths: true))
         }
     }
 }

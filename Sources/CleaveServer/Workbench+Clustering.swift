@@ -149,7 +149,7 @@ extension Workbench {
     /// Turns the page's settings into Locator options (the command line's checks and defaults).
     /// - Throws: 400 naming the field.
     static func locatorOptions(_ input: ClusterInput) throws -> LocatorOptions {
-        do { return try input.settings.options() } catch { throw APIError(.badRequest, error.description) }
+        do { return try input.settings.options() } catch { throw APIError(.badRequest, error) }
     }
 
     /// Starts a clustering job (202 + job). Features come from the cache when the image was
@@ -195,14 +195,14 @@ extension Workbench {
         } else {
             cached = false
             do { extracted = try Locator.features([input], options: options, model: model, progress: progress(0)) }
-            catch { throw APIError(.badRequest, String(describing: error)) }
+            catch { throw APIError(.badRequest, error) }
             features.store(extracted, image: cacheKey, key: key)
         }
         // Interactive: silhouette on 1 000 rows (its cost grows with the square), no target ranking.
         do {
             return (try Locator.run([input], features: extracted, options: options, model: model, silhouetteSampleSize: 1_000,
                                     findTargets: false, progress: progress(1)), cached)
-        } catch { throw APIError(.badRequest, String(describing: error)) }
+        } catch { throw APIError(.badRequest, error) }
     }
 
     private func runClustering(image: ImageDTO, decoded: AnyImage, cacheKey: String, plane: Int?, options: LocatorOptions,

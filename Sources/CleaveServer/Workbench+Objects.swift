@@ -75,7 +75,7 @@ extension Workbench {
                                                          height: region.height, depth: region.planeCount))
             let result: ObjectsResult
             do { result = try ObjectsPipeline.run(AnyImage(classImage), intensity: grey, options: options, progress: context.progress()) }
-            catch { throw APIError(.badRequest, String(describing: error)) }
+            catch { throw APIError(.badRequest, error) }
             try context.checkCancelled()
             let table = result.table
             let className = prediction.classes.first(where: { $0.value == input.class })?.name

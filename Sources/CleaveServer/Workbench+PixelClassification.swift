@@ -205,7 +205,7 @@ extension Workbench {
                 model = try PixelClassifier.train(training, classes: classes, options: options, progress: context.progress()) { index, input, region in
                     try self.pixelFeatures.stack(sha256: shas[index], input: input, region: region, bank: bank)
                 }
-            } catch { throw APIError(.badRequest, String(describing: error)) }
+            } catch { throw APIError(.badRequest, error) }
             try context.checkCancelled()
             let dto = try storeForest(model, image: image, actor: actor, jobID: context.id, trainedOn: ready.map { $0.0.id },
                                       labelled: labelled, treeCount: treeCount, bankName: bankName, seed: seed, selection: nil)
@@ -328,7 +328,7 @@ extension Workbench {
                                                          progress: context.progress()) { _, input, block in
                     try self.pixelFeatures.stack(sha256: image.sha256, input: input, region: block, bank: bank)
                 }
-            } catch { throw APIError(.badRequest, String(describing: error)) }
+            } catch { throw APIError(.badRequest, error) }
             try context.checkCancelled()
             let k = model.classes.count, n = region.width * region.height
             var labels = [UInt8](repeating: 0, count: n), uncertainty = [UInt8](repeating: 0, count: n)

@@ -41,7 +41,7 @@ extension Workbench {
             }
             let prediction: PixelPrediction
             do { prediction = try PixelClassifier.predict(cropInput, model: model, progress: context.progress()) }
-            catch { throw APIError(.badRequest, String(describing: error)) }
+            catch { throw APIError(.badRequest, error) }
             try context.checkCancelled()
             let cut = Workbench.cutHalo(prediction, grown: grown, wanted: wanted, classCount: model.classes.count)
             let id = Workbench.newID()

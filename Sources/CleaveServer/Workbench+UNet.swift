@@ -46,7 +46,7 @@ extension Workbench {
         let smallest = examples.map { min($0.0.width, $0.0.height) }.min() ?? chosen.patchSize
         let unit = 1 << (chosen.depth - 1)
         chosen.patchSize = max(unit * 4, min(chosen.patchSize, smallest / unit * unit))
-        do { try chosen.validate() } catch { throw APIError(.badRequest, String(describing: error)) }
+        do { try chosen.validate() } catch { throw APIError(.badRequest, error) }
         return chosen
     }
 
@@ -93,7 +93,7 @@ extension Workbench {
                 let chart = UNetChart(context: context, validated: used.validationFraction > 0)
                 model = try UNetTrainer.train(set, options: used, images: examples.map { $0.0.name }, onStep: chart.step)
             } catch let error as JobCancelled { throw error }
-            catch { throw APIError(.badRequest, String(describing: error)) }
+            catch { throw APIError(.badRequest, error) }
             try context.checkCancelled()
             let dto = try storeUNet(model, image: image, actor: actor, jobID: context.id, trainedOn: examples.map { $0.0.id },
                                     labelled: labelled, seed: options.seed, selection: nil)
@@ -155,7 +155,7 @@ extension Workbench {
                                                      region: Region(x: chosen.x, y: chosen.y, z: chosen.firstPlane, width: chosen.width,
                                                                     height: chosen.height, depth: chosen.planeCount),
                                                      progress: context.progress())
-            } catch { throw APIError(.badRequest, String(describing: error)) }
+            } catch { throw APIError(.badRequest, error) }
             try context.checkCancelled()
             let n = prediction.labels.count
             var uncertaintySum = 0.0

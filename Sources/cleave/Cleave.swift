@@ -21,9 +21,11 @@ struct Cleave: ParsableCommand {
     /// Parses and runs the command line. A negative number after an option (`--clusters -3`) looks
     /// like another option to the parser, which then reports "Missing value for '--clusters'"; such
     /// a command line is parsed again with the number attached (`--clusters=-3`), so that the
-    /// option's own check says what is wrong with the value.
+    /// option's own check says what is wrong with the value. Old spellings of renamed options
+    /// are rewritten first, with a note (``DeprecatedSpellings``).
     static func main() {
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        let (arguments, notes) = DeprecatedSpellings.rewrite(Array(CommandLine.arguments.dropFirst()))
+        for note in notes { ProgressBar.note(note) }
         var command: ParsableCommand
         do {
             command = try parseAsRoot(arguments)
@@ -32,14 +34,15 @@ struct Cleave: ParsableCommand {
             guard attached != arguments, message(for: error).hasPrefix("Missing value for") else { exit(withError: error) }
             do { command = try parseAsRoot(attached) } catch { exit(withError: error) }
         }
-        do { try command.run() } catch let error as MemoryBudgetError {
+        // Module errors name fields; the command line says its flags (``CommandLineNames``).
+        do { try command.run() } catch let error as CleaveError {
+            exit(withError: error)
+        } catch let error as MemoryBudgetError {
             exit(withError: CleaveError(error.commandLineMessage))
-        } catch let error as LithologyError {
-            exit(withError: CleaveError(LithologyCommand.commandLineMessage(error)))
         } catch let error as BlockRunError {
             exit(withError: CleaveError(PredictCommand.commandLineMessage(error)))
-        } catch let error as LocatorOptionError {
-            exit(withError: CleaveError(LocateCommand.commandLineMessage(error)))
+        } catch let error as any CleaveErrorProtocol {
+            exit(withError: CleaveError(CommandLineNames.message(for: error, command: CommandLineNames.commandName(command))))
         } catch { exit(withError: error) }
     }
 

@@ -16,7 +16,7 @@ struct ExportCommand: ParsableCommand {
 
         The network expects normalised input, as Cleave feeds it: each detector plane divided by \
         its illumination relative to the plane's average when the model flattens (σ in \
-        "cleave.flattening", method in "cleave.input"; see cleave train --flatten), then scaled by \
+        "cleave.flattening", method in "cleave.input"; see cleave train --flatten-sigma), then scaled by \
         its intensity window, 2·(v − low)/(high − low) − 1, neighbouring slices as extra channels. The windows, slice count and class names/colours \
         are written into the file's metadata (metadata_props "cleave.windows", "cleave.slices", \
         "cleave.classes").

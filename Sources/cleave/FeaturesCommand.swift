@@ -66,7 +66,7 @@ struct FeaturesCommand: ParsableCommand {
             help: "Intensity range LOW:HIGH mapped to the texture feature's grey levels (default 0:255; use 0:65535 for 16-bit).")
     var textureRange: String?
 
-    @Option(name: .customLong("texture-levels"), help: "Grey levels of the texture feature (2…64, default 16).")
+    @Option(name: .customLong("glcm-levels"), help: "Grey levels of the texture (GLCM) feature (2…64, default 16; as cleave locate --glcm-levels; was --texture-levels, accepted until Cleave 0.2).")
     var textureLevels: Int = 16
 
     @Option(name: .long, help: "A co-registered image added as a further channel (repeatable).")
@@ -82,7 +82,7 @@ struct FeaturesCommand: ParsableCommand {
             throw ValidationError("--boundary must be reflect, mirror, nearest, constant or constant:VALUE (a finite number), got '\(boundary)'.")
         }
         if !scales.isEmpty && features.isEmpty { throw ValidationError("--scales needs --features (a custom bank).") }
-        if !(2...64).contains(textureLevels) { throw ValidationError("--texture-levels must be 2…64, got \(textureLevels).") }
+        if !(2...64).contains(textureLevels) { throw ValidationError("--glcm-levels must be 2…64, got \(textureLevels).") }
         _ = try parsedTextureRange()
     }
 

@@ -95,17 +95,8 @@ struct LithologyCommand: ParsableCommand {
         o.scale = scale; o.blockSize = block; o.poreClass = poreClass; o.porosityThreshold = porosityThreshold
         o.fractureElongation = fractureElongation; o.fractureShare = fractureShare; o.treeCount = trees; o.seed = seed
         o.targetCount = targets
-        do { try o.validate() } catch { throw ValidationError(Self.commandLineMessage(error)) }
+        do { try o.validate() } catch { throw ValidationError(CommandLineNames.message(for: error, command: "lithology")) }
         return o
-    }
-
-    /// A ``LithologyError`` in the command line's words (flags instead of fields).
-    static func commandLineMessage(_ error: LithologyError) -> String {
-        guard case let .invalidOption(field, value, reason) = error else { return error.description }
-        let flags = ["scale": "--scale", "blockSize": "--block", "poreClass": "--pore-class", "porosityThreshold": "--porosity-threshold",
-                     "fractureElongation": "--fracture-elongation", "fractureShare": "--fracture-share", "treeCount": "--trees",
-                     "targetCount": "--targets"]
-        return "\(flags[field] ?? field) \(value): \(reason)"
     }
 
     func run() throws {

@@ -151,7 +151,7 @@ struct LocateCommand: ParsableCommand {
     @Option(name: .long, help: "NMF with N components before clustering (on min-max scaled features).")
     var nmf: Int?
 
-    @Option(name: .long, help: "Clustering: kmeans (default) or agglomerative.")
+    @Option(name: .customLong("cluster-method"), help: "Clustering: kmeans (default) or agglomerative (as cleave objects --cluster-method; was --method, accepted until Cleave 0.2).")
     var method: LocatorOptions.Method = .kmeans
 
     @Option(name: .long, help: "Agglomerative linkage: ward, complete, average, single.")
@@ -283,29 +283,8 @@ struct LocateCommand: ParsableCommand {
         }
         guard opacity >= 0 && opacity <= 1 else { throw ValidationError("--opacity \(opacity): must be between 0 and 1") }
         do { return try settings().options() } catch let error as LocatorOptionError {
-            throw ValidationError(Self.commandLineMessage(error))
+            throw ValidationError(CommandLineNames.message(for: error, command: "locate"))
         }
-    }
-
-    /// A ``LocatorOptionError`` in the command line's words: the flag instead of the field.
-    static func commandLineMessage(_ error: LocatorOptionError) -> String {
-        var flag: String, value = error.value
-        switch error.field {
-        case "gridRows", "gridColumns": flag = "--grid"
-        case "windowSize", "mode": flag = "--window"
-        case "windowStride": flag = "--stride"
-        case "algorithm": flag = "--method"
-        case "clusterCount": flag = "--clusters"
-        case "reduce":
-            let parts = (value ?? "").split(separator: ":", maxSplits: 1).map(String.init)
-            flag = parts.first == "nmf" ? "--nmf" : "--pca"
-            if parts.count == 2 { value = parts[1] }
-        default:
-            flag = "--" + error.field.reduce(into: "") { out, c in
-                if c.isUppercase { out += "-" + c.lowercased() } else { out.append(c) }
-            }
-        }
-        return value.map { "\(flag) \($0): \(error.reason)" } ?? "\(flag): \(error.reason)"
     }
 
     func run() throws {

@@ -30,7 +30,7 @@ struct ObjectsCommand: ParsableCommand {
           equivalent_diameter_um > 300 -> phenocryst
           area < 50 -> microlite
           else -> sub-phenocryst
-        --cluster K --on a,b,c clusters z-scored measurements (k-means or agglomerative); \
+        --clusters K --on a,b,c clusters z-scored measurements (k-means or agglomerative); \
         --train-labels FILE (lines 'label,class' for a few objects) trains a random forest on the \
         measurements and classifies every object.
 
@@ -43,7 +43,7 @@ struct ObjectsCommand: ParsableCommand {
           cleave objects mask.tif --fill-holes --min-size 20 --split --out grains
           cleave objects classes.tif --class 2 --intensity slice.tif \\
             --rule "zoning_index > 1 -> zoned; else -> unzoned" --out crystals
-          cleave objects grey.tif --threshold 120 --cluster 3 \\
+          cleave objects grey.tif --threshold 120 --clusters 3 \\
             --on area,eccentricity,solidity --out groups
           cleave objects mask.tif --train-labels picked.csv --out classified
 
@@ -100,7 +100,7 @@ struct ObjectsCommand: ParsableCommand {
     @Option(help: "File with classification rules, one per line ('#' comments).")
     var rules: String?
 
-    @Option(help: "Cluster the objects into this many groups (needs --on).")
+    @Option(name: .customLong("clusters"), help: "Cluster the objects into this many groups (needs --on; as cleave locate --clusters; was --cluster, accepted until Cleave 0.2).")
     var cluster: Int?
 
     @Option(help: "Comma-separated measurements to cluster or classify on, e.g. area,eccentricity,solidity.")
@@ -139,7 +139,7 @@ struct ObjectsCommand: ParsableCommand {
         guard connectivity == 1 || connectivity == 2 else { throw ValidationError("--connectivity must be 1 or 2, got \(connectivity).") }
         if classValue != nil && threshold != nil { throw ValidationError("Use either --class or --threshold, not both.") }
         if rule != nil && rules != nil { throw ValidationError("Use either --rule or --rules, not both.") }
-        if cluster != nil && on == nil { throw ValidationError("--cluster needs --on with the measurements to cluster on (e.g. --on area,eccentricity).") }
+        if cluster != nil && on == nil { throw ValidationError("--clusters needs --on with the measurements to cluster on (e.g. --on area,eccentricity).") }
         if minSize < 1 { throw ValidationError("--min-size must be at least 1, got \(minSize).") }
         if shells < 2 { throw ValidationError("--shells must be at least 2, got \(shells).") }
         if ObjectClustering.Method(rawValue: clusterMethod) == nil { throw ValidationError("--cluster-method must be kmeans or agglomerative, got '\(clusterMethod)'.") }

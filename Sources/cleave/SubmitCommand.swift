@@ -123,7 +123,7 @@ struct SubmitCommand: ParsableCommand {
                                           resources: SlurmResources(partition: partition, timeLimit: time, cpusPerTask: cpusPerTask, memory: mem),
                                           workingDirectory: FileManager.default.currentDirectoryPath, outputDirectory: inner.outputDirectory)
         } catch let error as SlurmJobError {
-            throw CleaveError(Self.commandLineMessage(error))
+            throw CleaveError(CommandLineNames.message(for: error, command: "submit"))
         }
         guard let sbatch else {
             for (path, text) in [(scripts.arrayScriptPath, scripts.arrayScript), (scripts.mergeScriptPath, scripts.mergeScript),
@@ -182,15 +182,6 @@ struct SubmitCommand: ParsableCommand {
 
     static func firstLine(_ text: String) -> String {
         String(text.split(whereSeparator: \.isNewline).first ?? "")
-    }
-
-    /// Field names of ``SlurmJobError`` as the flags that set them.
-    static func commandLineMessage(_ error: SlurmJobError) -> String {
-        guard case let .invalidValue(field, value, reason) = error else { return error.description }
-        let flags = ["partition": "--partition", "timeLimit": "--time", "cpusPerTask": "--cpus-per-task", "memory": "--mem",
-                     "taskCount": "--tasks", "outputDirectory": "the output folder", "workingDirectory": "the current folder",
-                     "executable": "the cleave binary", "command": "the command to run"]
-        return "\(flags[field] ?? field) \(value): \(reason)"
     }
 
     // MARK: - Slurm's tools

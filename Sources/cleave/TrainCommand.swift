@@ -51,7 +51,7 @@ struct TrainCommand: ParsableCommand {
         """)
 
     @Option(name: .long, help: ArgumentHelp("rf: filter bank + random forest (default); unet: a U-Net (options marked U-Net); auto: train both, keep the better on held-out labels.",
-                                            discussion: "auto holds out every 4th block (--validation 0.25; blocks of --patch pixels in a diagonal lattice, so every layer of a layered sample is represented) of every labelled plane, trains the forest on the other labels and scores it in those blocks, trains the U-Net with the same blocks held out (--steps / --minutes; with --minutes the budget covers both), and writes the one with the higher held-out mean IoU (a tie: the forest, retrained on every label). It prints both scores per class and why it chose."))
+                                            discussion: "auto holds out every 4th block (--validation 0.25; blocks of --patch-size pixels in a diagonal lattice, so every layer of a layered sample is represented) of every labelled plane, trains the forest on the other labels and scores it in those blocks, trains the U-Net with the same blocks held out (--steps / --minutes; with --minutes the budget covers both), and writes the one with the higher held-out mean IoU (a tie: the forest, retrained on every label). It prints both scores per class and why it chose."))
     var method: TrainingMethod = .rf
 
     @OptionGroup(title: "U-Net network")

@@ -23,7 +23,7 @@ struct UNetCommonOptions: ParsableArguments {
     @Option(name: .long, help: "U-Net: patches per step.")
     var batch = UNetCommonOptions.defaults.batchSize
 
-    @Option(name: .long, help: "U-Net: side of the square training patches in pixels (a multiple of 2^(depth-1), at most 1024).")
+    @Option(name: .customLong("patch-size"), help: "U-Net: side of the square training patches in pixels (a multiple of 2^(depth-1), at most 1024; was --patch, accepted until Cleave 0.2).")
     var patch = UNetCommonOptions.defaults.patchSize
 
     @Option(name: .long, help: "U-Net: normalisation layers: batch, group or none.")
@@ -65,8 +65,12 @@ struct UNetCommonOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("U-Net: intensity window percentiles per channel, LOW,HIGH.", valueName: "LOW,HIGH"))
     var percentiles = "1,99"
 
-    @Option(name: .long, help: ArgumentHelp("U-Net: flat-field correction of every input plane over a Gaussian of σ = SIGMA pixels; none = off.", discussion: "Each plane is divided by its illumination relative to the plane's average: a local linear fit of the typical level of its brighter half (the pixels above its median). Uneven detector response and shading across the field of view then reach the network as almost nothing, while grey levels keep their units. SIGMA should be well above the size of the structures to segment. The model records it, and cleave predict applies the same correction.", valueName: "SIGMA|none"))
-    var flatten = UNetCommonOptions.defaults.flattening.map { String(format: "%g", $0) } ?? "none"
+    @Flag(name: .customLong("flatten"), inversion: .prefixedNo,
+          help: "U-Net: flat-field correction of every input plane (default on; σ from --flatten-sigma). Same switch as cleave locate --flatten.")
+    var flattenOn = UNetCommonOptions.defaults.flattening != nil
+
+    @Option(name: .customLong("flatten-sigma"), help: ArgumentHelp("U-Net: σ in pixels of the flat-field correction (--flatten); was --flatten SIGMA, and --flatten none is now --no-flatten (accepted until Cleave 0.2).", discussion: "Each plane is divided by its illumination relative to the plane's average: a local linear fit of the typical level of its brighter half (the pixels above its median). Uneven detector response and shading across the field of view then reach the network as almost nothing, while grey levels keep their units. SIGMA should be well above the size of the structures to segment. The model records it, and cleave predict applies the same correction.", valueName: "SIGMA"))
+    var flattenSigma = UNetCommonOptions.defaults.flattening ?? 1024
 
     /// Options with everything but depth, width and slices filled in.
     func trainingOptions(seed: UInt64) throws -> UNetTrainingOptions {
@@ -93,12 +97,7 @@ struct UNetCommonOptions: ParsableArguments {
         let parts = percentiles.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 2 else { throw ValidationError("--percentiles must be LOW,HIGH, got '\(percentiles)'.") }
         o.percentiles = parts
-        if flatten.lowercased() == "none" {
-            o.flattening = nil
-        } else {
-            guard let sigma = Double(flatten) else { throw ValidationError("--flatten must be a σ in pixels or none, got '\(flatten)'.") }
-            o.flattening = sigma
-        }
+        o.flattening = flattenOn ? flattenSigma : nil
         o.seed = seed
         return o
     }
@@ -106,7 +105,7 @@ struct UNetCommonOptions: ParsableArguments {
 
 /// The U-Net's shape for `cleave train --method unet`.
 struct UNetNetworkOptions: ParsableArguments {
-    @Option(name: .long, help: "U-Net: resolution levels including the bottleneck (depth − 1 poolings); --patch must be a multiple of 2^(depth−1).")
+    @Option(name: .long, help: "U-Net: resolution levels including the bottleneck (depth − 1 poolings); --patch-size must be a multiple of 2^(depth−1).")
     var depth = UNetCommonOptions.defaults.depth
 
     @Option(name: .long, help: "U-Net: feature maps of the first level (doubling per level).")

@@ -243,13 +243,13 @@ private func blobs(count: Int, featureCount: Int, seed: UInt64, separation: Doub
     }
 
     @Test func badInputIsAnError() {
-        #expect(throws: CleaveError.self) {
+        #expect(throws: LearningError.singleClass(operation: "RandomForest.train", label: 5)) {
             try RandomForest.train(rows: [1, 2, 3], featureCount: 1, labels: [5, 5, 5])
         }
-        #expect(throws: CleaveError.self) {
+        #expect(throws: LearningError.lengthMismatch(operation: "RandomForest.train", expected: 4, actual: 3)) {
             try RandomForest.train(rows: [1, 2, 3], featureCount: 2, labels: [1, 2])
         }
-        #expect(throws: CleaveError.self) {
+        #expect(throws: LearningError.empty(operation: "RandomForest.train")) {
             try RandomForest.train(rows: [], featureCount: 2, labels: [])
         }
     }

@@ -108,6 +108,6 @@ import CleaveNeural
         let configuration = UNetConfiguration(inputChannels: 1, classes: 2, depth: 2, baseWidth: 4)
         var weights = try UNet(configuration: configuration, seed: 1).weights()
         weights.arrays.removeAll { $0.name == "decoder0.up.weight" }
-        #expect(throws: CleaveError.self) { try ONNXExport.model(weights) }
+        #expect(throws: UNetError.self) { try ONNXExport.model(weights) }
     }
 }

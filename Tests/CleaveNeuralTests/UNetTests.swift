@@ -105,16 +105,16 @@ import Foundation
         #expect(try UNet(weights: weights).weights() == weights)
         var broken = weights
         broken.arrays[0].values.removeLast()
-        #expect(throws: CleaveError.self) { try UNet(weights: broken) }
+        #expect(throws: UNetError.self) { try UNet(weights: broken) }
         do { _ = try UNet(weights: broken); Issue.record("no error") } catch {
             #expect("\(error)".contains("encoder0.conv1.weight"))
         }
         var missing = weights
         missing.arrays.removeLast()
-        #expect(throws: CleaveError.self) { try UNet(weights: missing) }
-        #expect(throws: CleaveError.self) { try UNet(configuration: UNetConfiguration(inputChannels: 0, classes: 2), seed: 0) }
-        #expect(throws: CleaveError.self) { try UNet(configuration: UNetConfiguration(inputChannels: 1, classes: 2, baseWidth: 6, normalization: .group(4)), seed: 0) }
-        #expect(throws: CleaveError.self) { try UNet(configuration: UNetConfiguration(inputChannels: 1, classes: 2, dropout: 1), seed: 0) }
+        #expect(throws: UNetError.self) { try UNet(weights: missing) }
+        #expect(throws: UNetError.invalidConfiguration(field: "inputChannels", value: "0", reason: "must be in 1...4096")) { try UNet(configuration: UNetConfiguration(inputChannels: 0, classes: 2), seed: 0) }
+        #expect(throws: UNetError.self) { try UNet(configuration: UNetConfiguration(inputChannels: 1, classes: 2, baseWidth: 6, normalization: .group(4)), seed: 0) }
+        #expect(throws: UNetError.self) { try UNet(configuration: UNetConfiguration(inputChannels: 1, classes: 2, dropout: 1), seed: 0) }
         #expect(UNetConfiguration(inputChannels: 1, classes: 2, depth: 4).sizeMultiple == 8)
     }
 

@@ -120,7 +120,7 @@ import CleaveObjects
     @Test func mismatchedIntensityIsAClearError() {
         let labels = LabelImage(shape: Shape(width: 4, height: 2), labels: [Int32](repeating: 1, count: 8), objectCount: 1)
         let grey = Image<Float>(shape: Shape(width: 5, height: 2))
-        #expect(throws: CleaveError.self) { try ObjectMeasurement.measure(labels, intensity: grey) }
+        #expect(throws: ObjectsError.self) { try ObjectMeasurement.measure(labels, intensity: grey) }
     }
 
     @Test func oneObjectFillingTheImage() throws {

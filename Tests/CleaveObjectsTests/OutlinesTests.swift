@@ -36,7 +36,7 @@ import CleaveObjects
 
     @Test func volumesHaveNoOutlines() {
         let labels = LabelImage(shape: Shape(width: 2, height: 2, depth: 2), labels: [Int32](repeating: 1, count: 8), objectCount: 1)
-        #expect(throws: CleaveError.self) { try Outlines.trace(labels) }
+        #expect(throws: ObjectsError.self) { try Outlines.trace(labels) }
     }
 }
 
@@ -103,7 +103,7 @@ import CleaveObjects
         do {
             _ = try rules.classify(table())
             Issue.record("expected an error")
-        } catch let error as CleaveError {
+        } catch let error as ObjectsError {
             #expect(error.description.contains("unknown measurement 'diameter'"))
             #expect(error.description.contains("equivalent_diameter_um"))
         }
@@ -115,13 +115,13 @@ import CleaveObjects
         do {
             _ = try ClassificationRules("perimeter > 3 -> big").classify(t)
             Issue.record("expected an error")
-        } catch let error as CleaveError {
+        } catch let error as ObjectsError {
             #expect(error.description.contains("2D only"))
         }
     }
 
     @Test(arguments: ["area 3 -> x", "area > three -> x", "area > 3 ->", "area > 3"])
     func malformedRulesAreRejected(text: String) {
-        #expect(throws: CleaveError.self) { try ClassificationRules(text) }
+        #expect(throws: ObjectsError.self) { try ClassificationRules(text) }
     }
 }

@@ -158,7 +158,7 @@ import CleavePipelines
             input: PixelClassifierInput(name: "c0", image: single), labels: try OMEZarrImage.open(f.volume).labels("truth").read(),
             labelsName: "truth")], options: PixelClassifier.TrainingOptions(bank: f.model.featureBank,
                                                                               forest: RandomForestConfiguration(treeCount: 2, seed: 1), pixelsPerClass: 20))
-        #expect(throws: CleaveError.self) {
+        #expect(throws: PixelClassifierError.self) {
             _ = try BlockPrediction.run(volume: f.volume, model: oneChannel, modelIdentity: "c", directory: f.directory + "/c", stem: "vol")
         }
         #expect(!FileManager.default.fileExists(atPath: f.directory + "/c/vol-labels.ome.zarr"))

@@ -71,7 +71,7 @@ import CleavePipelines
     @Test func invalidSizesAreRefused() throws {
         for options in [FIBSEMVolume.Options(width: 0, height: 10, depth: 10), FIBSEMVolume.Options(width: 10, height: 10, depth: 10, channels: 3),
                         FIBSEMVolume.Options(width: 1 << 20, height: 1 << 20, depth: 1 << 20)] {
-            #expect(throws: CleaveError.self) { try FIBSEMVolume(options) }
+            #expect(throws: SampleError.self) { try FIBSEMVolume(options) }
         }
     }
 }

@@ -30,7 +30,7 @@ import Testing
         let image = try Self.tile()
         let features = try Locator.features([image], options: LocatorOptions(sampling: .patches(.grid(rows: 4, columns: 4))))
         #expect(features.patchCount == 16)
-        #expect(throws: CleaveError.self) {
+        #expect(throws: LocatorError.self) {
             try Locator.run([image], features: features, options: LocatorOptions(sampling: .patches(.grid(rows: 8, columns: 8))))
         }
         #expect(LocatorFeatures.key(for: LocatorOptions(clusterCount: 2)) == LocatorFeatures.key(for: LocatorOptions(clusterCount: 5, seed: 9)))

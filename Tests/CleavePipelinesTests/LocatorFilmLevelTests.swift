@@ -109,7 +109,7 @@ import CleaveTestSupport
         #expect(applied.tileNormalization?.reference == fitted.filmLevel && applied.filmLevel == fitted.filmLevel)
         json["version"] = 4
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: folder + "/future.json"))
-        #expect(throws: CleaveError.self) { try LocatorModel.load(folder + "/future.json") }
+        #expect(throws: ModelFileError.unsupportedVersion(path: folder + "/future.json", kind: "Locator model", found: "4", supported: 3)) { try LocatorModel.load(folder + "/future.json") }
     }
 
     /// Tiles named from row 3, column 2 are laid out from the mosaic's first row and column.

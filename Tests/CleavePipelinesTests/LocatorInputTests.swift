@@ -22,7 +22,7 @@ import CleaveTestSupport
         #expect(warnings.lines.count == 1)
         #expect(warnings.lines.first?.hasPrefix("\(dir)/Tile_001-002.tif: image is 48×48") == true, "\(warnings.lines)")
         #expect(warnings.lines.first?.contains("2 of the 3 tiles are 64×64") == true, "\(warnings.lines)")
-        #expect(throws: CleaveError.self) { try LocatorInput.load([dir]) }
+        #expect(throws: LocatorError.self) { try LocatorInput.load([dir]) }
         // With --mosaic the skipped tile keeps its slot: the others stay where the layout puts them.
         let laidOut = try LocatorInput.load([dir + "/Tile_001-003.tif", dir + "/Tile_001-002.tif", dir + "/Tile_001-001.tif"],
                                             mosaic: (rows: 1, columns: 3), warning: { _ in })

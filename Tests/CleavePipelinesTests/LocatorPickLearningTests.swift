@@ -155,23 +155,23 @@ import CleaveTestSupport
         do {
             _ = try LocatorModel.load(folder + "/bad.json")
             Issue.record("a tampered \(field) loaded")
-        } catch let error as CleaveError {
-            #expect(error.message.contains("damaged Locator model (\(named)"), "\(error.message)")
-            #expect(!error.message.contains("\n"), "one line: \(error.message)")
+        } catch let error as ModelFileError {
+            #expect(error.description.contains("damaged Locator model (\(named)"), "\(error.description)")
+            #expect(!error.description.contains("\n"), "one line: \(error.description)")
         }
     }
 
     /// Picks that cannot teach a classifier are refused naming the field.
     @Test func learnPicksRefusesWhatItCannotLearn() throws {
         let (training, _) = try Self.trained()
-        #expect(throws: CleaveError("picked: clusters [5] are not all among 0…1")) { try Locator.learnPicks(training, picked: [5]) }
+        #expect(throws: LocatorOptionError(field: "picked", value: "[5]", reason: "clusters are not all among 0…1")) { try Locator.learnPicks(training, picked: [5]) }
         let one = [Int32](repeating: 0, count: training.layout.count)
-        #expect(throws: CleaveError.self) { try Locator.learnPicks(training, labels: one, picked: [1]) }
-        #expect(throws: CleaveError("labels: 3 labels for \(training.layout.count) patches")) { try Locator.learnPicks(training, labels: [0, 1, 0]) }
+        #expect(throws: LocatorOptionError.self) { try Locator.learnPicks(training, labels: one, picked: [1]) }
+        #expect(throws: LocatorOptionError(field: "labels", value: nil, reason: "3 labels for \(training.layout.count) patches")) { try Locator.learnPicks(training, labels: [0, 1, 0]) }
         var similar = Self.options
         similar.similarTo = .init(image: training.imageNames[0], row: 0, column: 0)
         let similarity = try Locator.run(try Self.set(seed: 1).locatorImages(), options: similar)
-        #expect(throws: CleaveError.self) { try Locator.learnPicks(similarity) }
+        #expect(throws: LocatorOptionError.self) { try Locator.learnPicks(similarity) }
     }
 
     /// Two picked clusters (a workbench pick after a merge, or two picks): both are picked on the

@@ -109,8 +109,8 @@ import CleaveTestSupport
     @Test(.enabled(if: TestData.isAvailable, "needs ../shared/data"))
     func badInputGivesOneLineErrors() throws {
         let empty = TestData.scratchDirectory("locator-empty")
-        #expect(throws: CleaveError.self) { try LocatorInput.load([empty]) }
-        #expect(throws: CleaveError.self) { try LocatorInput.load([empty + "/missing.tif"]) }
+        #expect(throws: LocatorError.self) { try LocatorInput.load([empty]) }
+        #expect(throws: LocatorError.unusableInput(source: empty + "/missing.tif", reason: "no such file or folder")) { try LocatorInput.load([empty + "/missing.tif"]) }
         let images = try LocatorInput.load([TestData.path(Self.dataset1 + "/Tile_001-001-000_0-000.tif")])
         #expect(throws: (any Error).self) { try Locator.run(images, options: LocatorOptions(sampling: .patches(.grid(rows: 600, columns: 600)))) }
         #expect(throws: LocatorOptionError(field: "clusterCount", value: "5", reason: "more than the 4 patches to cluster; use fewer clusters or smaller patches")) {
@@ -127,7 +127,7 @@ import CleaveTestSupport
         let folder = TestData.scratchDirectory("locator-mixed")
         try ImageFile.write(Image<UInt16>(width: 64, height: 64, repeating: 100), to: folder + "/a.tif")
         try ImageFile.write(Image<UInt16>(width: 32, height: 64, repeating: 100), to: folder + "/b.tif")
-        #expect(throws: CleaveError.self) { try LocatorInput.load([folder]) }
+        #expect(throws: LocatorError.self) { try LocatorInput.load([folder]) }
     }
 }
 

@@ -31,7 +31,7 @@ import CleaveRender
         #expect(abs(d1Pixel3 + 0.85) < 1e-6)     // detector 1, plane 0, pixel 3: 103 → 2·3/40 − 1
         // A single image cannot feed a 3-slice model.
         let flat = PixelClassifierInput(name: "one.tif", image: .uint16(Image(shape: Shape(width: 2, height: 2, channels: 2), repeating: 1)))
-        #expect(throws: CleaveError.self) { try NeuralPlaneSource(input: flat, spec: spec) }
+        #expect(throws: NeuralError.self) { try NeuralPlaneSource(input: flat, spec: spec) }
         do { _ = try NeuralPlaneSource(input: flat, spec: spec) } catch {
             #expect("\(error)".contains("one.tif") && "\(error)".contains("3 neighbouring slices"))
         }
@@ -173,7 +173,7 @@ import CleaveRender
         // Too few labelled pixels for a validation split.
         let sparse = Self.denseExample { x, y in (y == 10 && x < 20) ? 1 : (y == 50 && x < 20 ? 2 : 0) }
         let few = message { _ = try NeuralTrainingSet([sparse], classes: nil, slices: 1) }
-        #expect(few.contains("too few") && few.contains("--validation 0") && !few.contains("\n"))
+        #expect(few.contains("too few") && few.contains("set `validationFraction` to 0") && !few.contains("--") && !few.contains("\n"))
         // …but fine without validation.
         #expect(try NeuralTrainingSet([sparse], classes: nil, slices: 1, validationFraction: 0).validation.isEmpty)
         // A class of the list without labels.

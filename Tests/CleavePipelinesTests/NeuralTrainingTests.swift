@@ -131,13 +131,15 @@ import CleavePipelines
         #expect(saved.average == model.weights)
         // An impossible decay is refused.
         options.weightAveraging = 1
-        #expect(throws: CleaveError.self) { try options.validate() }
+        #expect(throws: NeuralError.invalidOption(field: "weightAveraging", value: "1.0", reason: "must be in [0, 1)")) { try options.validate() }
         // So is an augmentation chance outside [0, 1], in the training call itself.
         options.weightAveraging = nil
         try options.validate()
         for bad in [-0.1, 1.5, Double.nan] {
             options.augmentation.probability = bad
-            #expect(throws: CleaveError.self) { try options.validate() }
+            do { try options.validate(); Issue.record("augmentation chance \(bad) accepted") } catch {
+                #expect(error.invalidField?.field == "augmentation.probability", "\(error)")
+            }
         }
     }
 
@@ -179,12 +181,12 @@ import CleavePipelines
         #expect(again[3]! == predicted[3]!)
         // A 3-slice model refuses a single image, and a one-detector input.
         let single = PixelClassifierInput(name: "single.tif", image: .uint16(phantom.detectors[0].plane(0)))
-        #expect(throws: CleaveError.self) { try read.check(channels: 2, depth: 1, source: "single.tif") }
-        #expect(throws: CleaveError.self) { try read.check(channels: single.channelCount, depth: 8, source: "single.tif") }
+        #expect(throws: NeuralError.self) { try read.check(channels: 2, depth: 1, source: "single.tif") }
+        #expect(throws: NeuralError.self) { try read.check(channels: single.channelCount, depth: 8, source: "single.tif") }
         // A forest model is told apart; a random file is not a U-Net model.
         try Data("{\"kind\": \"cleave.pixel-classifier\"}".utf8).write(to: URL(fileURLWithPath: dir + "/forest.json"))
         #expect(try ModelFileKind.detect(path: dir + "/forest.json") == .randomForest)
-        #expect(throws: CleaveError.self) { try UNetSegmenterModel.read(path: dir + "/forest.json") }
+        #expect(throws: ModelFileError.self) { try UNetSegmenterModel.read(path: dir + "/forest.json") }
     }
 
     @Test func checkpointResumeContinuesTheRun() throws {

@@ -141,13 +141,13 @@ enum ObjectScenes {
         do {
             _ = try ObjectsPipeline.run(image, options: options)
             Issue.record("expected an unknown-measurement error")
-        } catch let error as CleaveError {
+        } catch let error as ObjectsError {
             #expect(error.description.contains("unknown measurement 'diameter'") && error.description.contains("equivalent_diameter"))
             #expect(!error.description.contains("\n"))
         }
         // A grey float image needs --threshold.
         let grey = AnyImage.float32(Image(shape: Shape(width: 4, height: 4), pixels: (0..<16).map { Float($0) * 0.37 }))
-        #expect(throws: CleaveError.self) { try ObjectsPipeline.run(grey, options: ObjectsOptions()) }
+        #expect(throws: ObjectsPipelineError.self) { try ObjectsPipeline.run(grey, options: ObjectsOptions()) }
         // 2D-only rules on a volume.
         let volume = AnyImage.uint8(Image(shape: Shape(width: 5, height: 5, depth: 3), repeating: 1))
         var volumeOptions = ObjectsOptions()
@@ -155,14 +155,14 @@ enum ObjectScenes {
         do {
             _ = try ObjectsPipeline.run(volume, options: volumeOptions)
             Issue.record("expected a 2D-only error")
-        } catch let error as CleaveError {
+        } catch let error as ObjectsError {
             #expect(error.description.contains("2D only"))
         }
         // Classifier labels that do not exist.
         var badTraining = ObjectsOptions()
         badTraining.classifier = ObjectClassifierTraining(examples: [(1, "a"), (9, "b")])
-        #expect(throws: CleaveError.self) { try ObjectsPipeline.run(image, options: badTraining) }
-        #expect(throws: CleaveError.self) { try ObjectClassifierTraining.parseExamples("1;a\n", path: "x.csv") }
+        #expect(throws: ObjectsPipelineError.self) { try ObjectsPipeline.run(image, options: badTraining) }
+        #expect(throws: ObjectsPipelineError.self) { try ObjectClassifierTraining.parseExamples("1;a\n", path: "x.csv") }
     }
 
     @Test func volumeRunsWithoutOutlines() throws {
@@ -205,7 +205,7 @@ enum ObjectScenes {
         do {
             _ = try ObjectsPipeline.run(volume, options: options)
             Issue.record("expected a 2D-only error")
-        } catch let error as CleaveError {
+        } catch let error as ObjectsError {
             #expect(error.description.contains("'perimeter' is 2D only"))
         }
         options.clustering = try ObjectClustering(clusterCount: 2, columns: ["volume", "surface_area"])

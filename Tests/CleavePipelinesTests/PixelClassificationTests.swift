@@ -167,7 +167,7 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         } catch {
             #expect("\(error)".contains("single.tif") && "\(error)".contains("trained on 2"))
         }
-        #expect(throws: CleaveError.self) {
+        #expect(throws: PixelClassifierError.self) {
             _ = try PixelClassifierInput(name: "x", parts: [.uint8(image), .uint8(Image(width: 5, height: 5))])
         }
     }
@@ -190,7 +190,7 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         #expect(try PixelClassifier.predict(input, model: loaded) == PixelClassifier.predict(input, model: model))
         // Wrong kind, future version, truncated file: one-line errors naming the file.
         try Data("{\"hello\": 1}".utf8).write(to: URL(fileURLWithPath: dir + "/other.json"))
-        #expect(throws: CleaveError.self) { try PixelClassifierModel.read(path: dir + "/other.json") }
+        #expect(throws: ModelFileError.self) { try PixelClassifierModel.read(path: dir + "/other.json") }
         var text = try String(contentsOfFile: path, encoding: .utf8)
         text = text.replacingOccurrences(of: "\"formatVersion\":1,\"kind\"", with: "\"formatVersion\":99,\"kind\"")
         try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/future.json"))
@@ -199,7 +199,7 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         }
         let full = try Data(contentsOf: URL(fileURLWithPath: path))
         try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: dir + "/half.json"))
-        #expect(throws: CleaveError.self) { try PixelClassifierModel.read(path: dir + "/half.json") }
+        #expect(throws: ModelFileError.self) { try PixelClassifierModel.read(path: dir + "/half.json") }
     }
 
     @Test func outputsAreWrittenCompleteAndConsistent() throws {
@@ -240,8 +240,8 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         #expect(a.value == 3 && a.name == "clay" && a.colour == RGB(0, 255, 0))
         let b = try PixelClassList.parse(specification: "1 = pore", position: 1)
         #expect(b.value == 1 && b.name == "pore")
-        #expect(throws: CleaveError.self) { try PixelClassList.parse(specification: "0=none", position: 0) }
-        #expect(throws: CleaveError.self) { try PixelClassList.parse(specification: "pore", position: 0) }
+        #expect(throws: PixelClassifierError.invalidClass(specification: "0=none", reason: "the value must be an integer ≥ 1 (0 means unlabelled)")) { try PixelClassList.parse(specification: "0=none", position: 0) }
+        #expect(throws: PixelClassifierError.self) { try PixelClassList.parse(specification: "pore", position: 0) }
         let dir = TestData.scratchDirectory("class-lists")
         try Data("value,name,colour\n1,pore,#0000ff\n2,grain,\n".utf8).write(to: URL(fileURLWithPath: dir + "/c.csv"))
         let csv = try PixelClassList.read(path: dir + "/c.csv")
@@ -249,7 +249,7 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         try Data("{\"2\": \"grain\", \"1\": \"pore\"}".utf8).write(to: URL(fileURLWithPath: dir + "/c.json"))
         #expect(try PixelClassList.read(path: dir + "/c.json").map(\.name) == ["pore", "grain"])
         try Data("1,pore\n1,again\n".utf8).write(to: URL(fileURLWithPath: dir + "/dup.csv"))
-        #expect(throws: CleaveError.self) { try PixelClassList.read(path: dir + "/dup.csv") }
+        #expect(throws: PixelClassifierError.invalidClassList(source: dir + "/dup.csv", line: nil, reason: "class value 1 is listed twice")) { try PixelClassList.read(path: dir + "/dup.csv") }
     }
 
     @Test func normalisationTextsParseAndBadOnesSayWhy() throws {

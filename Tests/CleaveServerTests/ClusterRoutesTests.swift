@@ -158,6 +158,8 @@ import CleaveTestSupport
             #expect(end.last?["state"] as? String == "failed")
             let error = try #require(end.last?["error"] as? String)
             #expect(!error.isEmpty && !error.contains("\n"))
+            // It names the JSON field, never the command line's flag (issue 24).
+            #expect(error.hasPrefix("gridRows 100x100: finer than the ") && !error.contains("--"), "\(error)")
             // Pick/merge of clusters that do not exist.
             let ok = try await Harness.run(client, "/api/images/\(image)/cluster", #"{"sessionId": "session-0001", "gridRows": 4, "gridColumns": 4, "clusterCount": 2, "excludeDark": false}"#)
             let id = (ok["result"] as? [String: Any])?["clusteringId"] as? String ?? ""

@@ -132,7 +132,7 @@ check "locate with default flags on the mesh" "$CLEAVE" locate "$WORK/mesh" --ou
 pycheck "default flags: the black population is found and two-step mode comes on" "
 import json; s = json.load(open('$WORK/meshloc/summary.json'))
 assert s['film_level_bimodal'] and s['film_level_method'] == 'bright-population median' and s['dark_exclusion'] == 'automatic', s"
-refuse "a bar coverage out of range names the field" "barCoverage" "$CLEAVE" sample --out "$WORK/mesh2" --bar-coverage 0.95
+refuse "a bar coverage out of range names the flag" "bar-coverage 0.95: must be 0.05…0.9" "$CLEAVE" sample --out "$WORK/mesh2" --bar-coverage 0.95
 # Overlay PNGs (issue 18 item 7): the same bytes on 1 and 2 threads, stored (default) and
 # compressed; every chunk CRC, the zlib stream (Python's zlib, independent of Cleave's encoder)
 # and PIL's decode agree with the pixels Cleave's reader returns.
@@ -199,7 +199,7 @@ refuse "empty folder is refused" "no image|empty|found no" "$CLEAVE" locate "$WO
 if [ -d "$DATA" ]; then
   D1=$DATA/tem-microcrystals/dataset1-graphite-30kx
   check "locate dataset1 with the study's method" "$CLEAVE" locate "$D1" --out "$WORK/d1" --grid 4x4 \
-      --features mean,std,relstd,skewness,kurtosis,mode --clusters 3 --method kmeans --truth "$D1/patch-labels.csv"
+      --features mean,std,relstd,skewness,kurtosis,mode --clusters 3 --cluster-method kmeans --truth "$D1/patch-labels.csv"
   pycheck "study method: ARI within 0.03 of scikit-learn's 0.588" "
 import json; s = json.load(open('$WORK/d1/summary.json'))['scores']
 assert abs(s['ari'] - 0.588) <= 0.03, s
@@ -264,7 +264,7 @@ fi
 check "sample a FIB-SEM volume" "$CLEAVE" sample --kind fibsem --out "$WORK/fib" --seed 2 --width 64 --height 64 --depth 8
 check "train a small U-Net on two detectors x 3 slices" "$CLEAVE" train --method unet \
     --image "$WORK/fib/detector1.tif,$WORK/fib/detector2.tif" --labels "$WORK/fib/train-labels.tif" --classes "$WORK/fib/classes.csv" \
-    --slices 3 --depth 2 --width 8 --patch 32 --batch 4 --steps 30 --evaluations 2 --seed 1 --model "$WORK/unet.json"
+    --slices 3 --depth 2 --width 8 --patch-size 32 --batch 4 --steps 30 --evaluations 2 --seed 1 --model "$WORK/unet.json"
 check "predict with the U-Net (kind detected from the model)" "$CLEAVE" predict --model "$WORK/unet.json" --out "$WORK/unet-pred" \
     "$WORK/fib/detector1.tif,$WORK/fib/detector2.tif"
 pycheck "U-Net outputs: labels with training values, 4 x 8 probability pages" "
@@ -283,7 +283,7 @@ refuse "--slices beyond the stack is refused" "plane.*neighbouring slices|slices
 # --- train --method auto (issue 17) ---------------------------------------------------------------
 auto_out=$("$CLEAVE" train --method auto --image "$WORK/fib/detector1.tif,$WORK/fib/detector2.tif" \
     --labels "$WORK/fib/train-labels.tif" --classes "$WORK/fib/classes.csv" --trees 10 --pixels-per-class 300 \
-    --depth 2 --width 8 --patch 32 --batch 4 --steps 4 --evaluations 1 --seed 1 --model "$WORK/auto.json" 2>/dev/null)
+    --depth 2 --width 8 --patch-size 32 --batch 4 --steps 4 --evaluations 1 --seed 1 --model "$WORK/auto.json" 2>/dev/null)
 if echo "$auto_out" | grep -qE "^method: (rf|unet) — kept the (forest|U-Net).*held-out mean IoU: U-Net [0-9.]+, forest [0-9.]+ on [0-9]+ labelled pixels" \
    && echo "$auto_out" | grep -qE "^  forest: mean" && echo "$auto_out" | grep -qE "^  U-Net:  mean"; then
   ok "train --method auto scores both methods on held-out labels and says which it kept"
@@ -512,6 +512,39 @@ refuse "serve --database: not a PostgreSQL URL" "database: mysql://u@h/x is not 
 refuse "user list --database: an unreachable server" "database: cannot connect to PostgreSQL" "$CLEAVE" user list --database postgres://u@127.0.0.1:1/x --data "$A/data"
 check "user remove" "$CLEAVE" user remove ada --data "$A/data"
 refuse "user remove: unknown name" "no user named ada" "$CLEAVE" user remove ada --data "$A/data"
+
+# --- one vocabulary: old spellings still work for one release and say so (issue 24) ------------
+# Each old spelling must give the same outputs as the new one, plus one note on standard error.
+# same NAME NOTE-PATTERN FILE-OLD FILE-NEW COMMAND-OLD… : the command (old spelling) succeeds,
+# prints the note, and FILE-OLD equals FILE-NEW (written before by the new spelling).
+same() {
+  local name=$1 note=$2 old=$3 new=$4; shift 4; local err
+  if ! err=$("$@" 2>&1 >/dev/null); then bad "$name" "$(echo "$err" | tail -n 2)"; return; fi
+  if [ "$(echo "$err" | grep -cE "$note")" -ne 1 ]; then bad "$name" "note: $(echo "$err" | grep -v '^\s*$' | head -n 2)"; return; fi
+  if ! cmp -s "$old" "$new"; then bad "$name" "$old differs from $new"; return; fi
+  ok "$name"
+}
+V="$WORK/vocabulary"; mkdir -p "$V"
+check "locate --cluster-method agglomerative" "$CLEAVE" locate "$tile" --out "$V/new" --grid 4x4 --clusters 2 --cluster-method agglomerative --no-pictures
+same "locate --method (old) = --cluster-method, with a note" "note: cleave locate --method is now --cluster-method; the old spelling is accepted until Cleave 0.2" \
+  "$V/old/patches.csv" "$V/new/patches.csv" \
+  "$CLEAVE" locate "$tile" --out "$V/old" --grid 4x4 --clusters 2 --method agglomerative --no-pictures
+check "objects --clusters" "$CLEAVE" objects "$tile" --threshold 8000 --clusters 2 --on area,eccentricity --out "$V/obj-new"
+same "objects --cluster (old) = --clusters, with a note" "note: cleave objects --cluster is now --clusters" \
+  "$V/obj-old/objects.csv" "$V/obj-new/objects.csv" \
+  "$CLEAVE" objects "$tile" --threshold 8000 --cluster 2 --on area,eccentricity --out "$V/obj-old"
+check "features --glcm-levels" "$CLEAVE" features "$tile" --out "$V/feat-new" --features texture --scales 1.6 --texture-range 0:65535 --glcm-levels 8
+same "features --texture-levels (old) = --glcm-levels, with a note" "note: cleave features --texture-levels is now --glcm-levels" \
+  "$V/feat-old/$(ls "$V/feat-new" | grep '\.tif$' | head -n 1)" "$V/feat-new/$(ls "$V/feat-new" | grep '\.tif$' | head -n 1)" \
+  "$CLEAVE" features "$tile" --out "$V/feat-old" --features texture --scales 1.6 --texture-range 0:65535 --texture-levels 8
+# train: the old σ and patch spellings reach the new options (their own checks answer, in the new words).
+refuse "train --flatten SIGMA (old) is --flatten-sigma" "^Error: --flatten-sigma 0.5: σ must be 1…10000 pixels" \
+  "$CLEAVE" train --method unet --image "$tile" --labels "$tile" --model "$V/u.json" --flatten 0.5
+check "train --flatten SIGMA (old) prints one note" sh -c "\"$CLEAVE\" train --method unet --image \"$tile\" --labels \"$tile\" --model \"$V/u.json\" --flatten 0.5 2>&1 | grep -c 'note: cleave train --flatten SIGMA is now --flatten-sigma SIGMA' | grep -qx 1"
+refuse "train --patch (old) is --patch-size" "^Error: --patch-size 30: must be a multiple of 2\^\(depth−1\) = 4" \
+  "$CLEAVE" train --method unet --image "$tile" --labels "$tile" --model "$V/u.json" --patch 30
+check "train --flatten none (old) is --no-flatten, with a note" sh -c "\"$CLEAVE\" train --method unet --image \"$tile\" --labels \"$tile\" --model \"$V/u.json\" --flatten none --patch-size 30 2>&1 | grep -q 'note: cleave train --flatten none is now --no-flatten'"
+[ ! -e "$V/u.json" ] && ok "refused trainings wrote no model" || bad "refused trainings wrote no model"
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -145,7 +145,7 @@ run "a negative --clusters says what is wrong with it" refuse "clusters.*-3|-3.*
 grep -q "Missing value" "$WORK/err" && bad "no 'Missing value' for a negative number" "$(cat "$WORK/err")" || ok "no 'Missing value' for a negative number"
 run "an absurd GLCM distance is refused before reading" refuse "glcm-distance 5000: the GLCM distance must be 1 to 64" "$WORK/glcm" \
     "$CLEAVE" locate "$IN/ramp.tif" --out "$WORK/glcm" --grid 2x2 --clusters 2 --features mean,glcm_contrast --glcm-distance 5000
-run "a GLCM distance beyond the patch is refused" refuse "GLCM distance 60 pixels is not shorter than the patch side" "$WORK/glcm" \
+run "a GLCM distance beyond the patch is refused" refuse "glcm-distance 60: not shorter than the patch side" "$WORK/glcm" \
     "$CLEAVE" locate "$IN/ramp.tif" --out "$WORK/glcm" --grid 2x2 --clusters 2 --features mean,glcm_contrast --glcm-distance 60
 run "--boundary constant:nan is refused in one line" refuse "boundary must be .*finite" - \
     "$CLEAVE" features "$IN/ramp.tif" --out "$WORK/bnd" --boundary constant:nan

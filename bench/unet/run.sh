@@ -69,6 +69,6 @@ if [ "${SKIP_EXPERIMENT:-0}" != 1 ]; then
   /usr/bin/time -f "experiment: wall %e s, CPU %U+%S s" "$CLEAVE" experiment \
       --image "$WORK/fib/detector1.tif,$WORK/fib/detector2.tif" --labels "$WORK/fib/train-labels.tif" \
       --truth "$WORK/fib/truth/labels.tif" --classes "$WORK/fib/classes.csv" \
-      --channels 1,2 --slices 1,3 --depths 3 --widths 8 --patch 64 --steps "$EXPERIMENT_STEPS" --seed "$SEED" --out "$WORK/experiment" 2>&1 \
+      --channels 1,2 --slices 1,3 --depths 3 --widths 8 --patch-size 64 --steps "$EXPERIMENT_STEPS" --seed "$SEED" --out "$WORK/experiment" 2>&1 \
       | grep -v "^  step" | tee "$WORK/experiment.log"
 fi

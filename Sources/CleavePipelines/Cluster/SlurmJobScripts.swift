@@ -67,11 +67,17 @@ public struct SlurmResources: Equatable, Sendable {
 }
 
 /// Bad settings for a Slurm submission, or an answer from Slurm that Cleave cannot read.
-public enum SlurmJobError: CleaveErrorProtocol, Equatable {
+public enum SlurmJobError: FieldNamingError, Equatable {
     /// A setting that Slurm would refuse or misread.
     case invalidValue(field: String, value: String, reason: String)
     /// `sbatch --parsable` printed something that is not a job ID.
     case unreadableJobID(output: String)
+
+    /// The field, its value and the reason, for the command line and the server to name in their own words.
+    public var invalidField: InvalidField? {
+        guard case let .invalidValue(field, value, reason) = self else { return nil }
+        return InvalidField(field: field, value: value, reason: reason)
+    }
 
     /// One line naming the field and its value (or what `sbatch` answered) and why it cannot be used.
     public var description: String {
@@ -223,12 +229,12 @@ public struct SlurmJobScripts: Equatable, Sendable {
     }
 
     /// Writes the three scripts (executable, each whole or not at all) and creates the log folder.
-    /// - Throws: `CleaveError` when the folder cannot be created or a file cannot be written.
+    /// - Throws: ``PipelineFileError`` when the folder cannot be created or a file cannot be written.
     public func write() throws {
         do {
             try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         } catch {
-            throw CleaveError("\(logDirectory): cannot create the folder for the job scripts and logs (\(error.localizedDescription))")
+            throw PipelineFileError.cannotCreateFolder(path: logDirectory, field: nil, reason: "\(error.localizedDescription) (it holds the job scripts and logs)")
         }
         for (path, text) in [(arrayScriptPath, arrayScript), (mergeScriptPath, mergeScript), (submitScriptPath, submitScript)] {
             let temporary = AtomicFile.temporaryPath(for: path)

@@ -51,7 +51,8 @@ public struct LithologyOptions: Sendable, Codable, Equatable {
 }
 
 /// Why a lithology run cannot go on: one line naming what, where and why.
-public enum LithologyError: CleaveErrorProtocol, Equatable {
+public enum LithologyError: FieldNamingError, Equatable {
+    /// A ``LithologyOptions`` field that cannot be used.
     case invalidOption(field: String, value: String, reason: String)
     /// The high-resolution map does not fit the low-resolution image at the given scale and offset.
     case mapDoesNotFit(labels: String, image: String, reason: String)
@@ -59,6 +60,12 @@ public enum LithologyError: CleaveErrorProtocol, Equatable {
     case notAPlane(path: String, reason: String)
     /// Not enough training blocks or classes.
     case notEnoughTraining(reason: String)
+
+    /// The field, its value and the reason, for the command line and the server to name in their own words.
+    public var invalidField: InvalidField? {
+        guard case let .invalidOption(field, value, reason) = self else { return nil }
+        return InvalidField(field: field, value: value, reason: reason)
+    }
 
     /// One line: the file or field, then what is wrong.
     public var description: String {

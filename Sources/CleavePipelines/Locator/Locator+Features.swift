@@ -56,7 +56,7 @@ extension Locator {
     /// normalisation, flattening, patch or window statistics.
     /// - Parameters:
     ///   - model: a saved model whose settings and film level apply (``LocatorOptions/applying(_:)``).
-    /// - Throws: ``CleaveError`` for settings that do not fit the images.
+    /// - Throws: ``LocatorError`` or ``LocatorOptionError`` for settings that do not fit the images.
     /// - Complexity: O(pixels) for the film level, tile gains and flattening; the statistics O(pixels)
     ///   each (the gradient ones O(pixels · σ), a GLCM adds O(levels²) per patch); sliding-window moments
     ///   O(pixels) whatever the window size. Parallel over images or rows.
@@ -65,7 +65,7 @@ extension Locator {
         let requested = inputOptions.applying(model)
         var options = requested
         try options.validate()
-        guard !inputImages.isEmpty else { throw CleaveError("locate: no images") }
+        guard !inputImages.isEmpty else { throw LocatorError.noImages(reason: "no images") }
         var clock = StageClock()
         // Film level, per-tile normalisation and thresholds.
         var levels = measureLevels(inputImages, options: options, modelReference: model?.filmLevel)
@@ -107,7 +107,7 @@ extension Locator {
     ///     estimated on; 0 skips them. They cost O(sample² × features): the workbench uses 1 000.
     ///   - findTargets: rank connected picked regions (``LocatorResult/targets``); an interactive
     ///     client that draws the label map does not need them.
-    /// - Throws: ``CleaveError`` when `features` were computed with other sampling/feature
+    /// - Throws: ``LocatorError`` or ``LocatorOptionError`` when `features` were computed with other sampling/feature
     ///   settings, or for settings that do not fit the data (k larger than the patch count, a
     ///   similarity reference that does not exist, …).
     /// - Complexity: k-means O(restarts × iterations × patches × k × columns) (fitted on at most
@@ -120,7 +120,7 @@ extension Locator {
         var options = inputOptions.applying(model)
         try options.validate()
         guard features.fits(options) else {
-            throw CleaveError("locate: cached features were computed for \(features.options.sampling) / \(features.options.features.map(\.rawValue)), not \(options.sampling) / \(options.features.map(\.rawValue))")
+            throw LocatorError.unusableFeatures(reason: "cached features were computed for \(features.options.sampling) / \(features.options.features.map(\.rawValue)), not \(options.sampling) / \(options.features.map(\.rawValue))")
         }
         let darkExclusion = features.darkExclusion
         options.resolveDarkExclusion(film: features.film)
@@ -353,7 +353,7 @@ extension Locator {
     public static func image(_ any: AnyImage, name: String) throws -> LocatorImage {
         let shape = any.shape
         guard shape.depth == 1, shape.channels == 1 else {
-            throw CleaveError("\(name): the Locator needs a 2D greyscale image, got \(shape)")
+            throw LocatorError.unusableInput(source: name, reason: "the Locator needs a 2D greyscale image, got \(shape)")
         }
         return LocatorImage(name: name, image: LocatorInput.floatImage(any), integral: any.pixelType != .float32)
     }

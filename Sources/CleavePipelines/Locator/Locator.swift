@@ -32,7 +32,7 @@ public enum Locator {
     ///   - options: the run's settings.
     ///   - model: a saved model to apply instead of fitting (its sampling, features, scaling, centres and pick win).
     ///   - truth: hand labels to score against (grid layouts).
-    /// - Throws: ``CleaveError`` for settings that do not fit the data (grid finer than the image,
+    /// - Throws: ``LocatorOptionError`` or ``LocatorError`` for settings that do not fit the data (grid finer than the image,
     ///   k larger than the patch count, a similarity reference that does not exist, …).
     /// - Complexity: ``features(_:options:model:progress:)`` (O(pixels) per statistic) plus
     ///   ``run(_:features:options:model:truth:silhouetteSampleSize:findTargets:progress:)`` (the clustering).
@@ -128,7 +128,7 @@ public enum Locator {
             // A pair distance of a patch side or more leaves no pixel pair inside any patch.
             let side = try patchSide(options.sampling, images: images)
             guard options.statistics.glcmDistance < side else {
-                throw CleaveError("GLCM distance \(options.statistics.glcmDistance) pixels is not shorter than the patch side (\(side) pixels), so no pixel pair fits in a patch; use a distance below \(side)")
+                throw LocatorOptionError(field: "glcmDistance", value: "\(options.statistics.glcmDistance)", reason: "not shorter than the patch side (\(side) pixels), so no pixel pair fits in a patch; use a distance below \(side)")
             }
         }
         switch options.sampling {
@@ -225,7 +225,7 @@ public enum Locator {
         }
         let layout = LocatorLayout(sampling: options.sampling, grids: grids)
         let matrix = Matrix(rows: layout.count, columns: f, values: values)
-        guard matrix.isFinite else { throw CleaveError("locate: some features are not finite (NaN or infinity); check the input images") }
+        guard matrix.isFinite else { throw LocatorError.unusableFeatures(reason: "some features are not finite (NaN or infinity); check the input images") }
         return Extraction(layout: layout, features: matrix, blackFraction: black, darkWindows: darkWindows, barPixels: barPixels, storedScore: score,
                           relativeStdColumns: relativeStdColumns, barEdges: windowBarEdges)
     }

@@ -33,15 +33,15 @@ public enum LocatorInput {
     public static let imageExtensions: Set<String> = ["tif", "tiff", "png", "mrc", "st", "map"]
 
     /// Expands folders (their image files, sorted by name) and keeps files as given.
-    /// - Throws: ``CleaveError`` when a path does not exist or a folder holds no images.
+    /// - Throws: ``LocatorError`` when a path does not exist or a folder holds no images.
     public static func expand(_ paths: [String]) throws -> [String] {
-        guard !paths.isEmpty else { throw CleaveError("locate: no input; give image files or a folder") }
+        guard !paths.isEmpty else { throw LocatorError.noImages(reason: "no input; give image files or a folder") }
         var result: [String] = []
         let fm = FileManager.default
         for path in paths {
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw CleaveError("\(path): no such file or folder")
+                throw LocatorError.unusableInput(source: path, reason: "no such file or folder")
             }
             if isDirectory.boolValue {
                 let names = try fm.contentsOfDirectory(atPath: path).sorted()
@@ -50,7 +50,7 @@ public enum LocatorInput {
                     return imageExtensions.contains(name[name.index(after: dot)...].lowercased()) && !name.hasPrefix(".")
                 }
                 guard !images.isEmpty else {
-                    throw CleaveError("\(path): folder holds no images (looked for .\(imageExtensions.sorted().joined(separator: ", .")))")
+                    throw LocatorError.unusableInput(source: path, reason: "folder holds no images (looked for .\(imageExtensions.sorted().joined(separator: ", .")))")
                 }
                 result += images.map { (path.hasSuffix("/") ? path : path + "/") + $0 }
             } else {
@@ -99,7 +99,7 @@ public enum LocatorInput {
     /// - Parameter warning: when given, images whose size differs from the most common one (the
     ///   first image's on a tie) are skipped and reported through it, one line each, instead of
     ///   failing the run.
-    /// - Throws: ``CleaveError`` for unreadable files, images of different sizes (without
+    /// - Throws: ``LocatorError`` for unreadable files, images of different sizes (without
     ///   `warning`), non-2D data, duplicate tile positions or a `mosaic` that does not fit the file count.
     public static func load(_ paths: [String], mosaic: (rows: Int, columns: Int)? = nil,
                             progress: CleaveCore.Progress = .silent, warning: ((String) -> Void)? = nil) throws -> [LocatorImage] {
@@ -107,7 +107,7 @@ public enum LocatorInput {
         progress.report(0, files.count, "reading")
         // Files are read side by side; each lands in its own slot, and errors are reported for
         // the first failing file in the given order.
-        nonisolated(unsafe) var slots = [Result<LocatorImage, CleaveError>?](repeating: nil, count: files.count)
+        nonisolated(unsafe) var slots = [Result<LocatorImage, any Error>?](repeating: nil, count: files.count)
         slots.withUnsafeMutableBufferPointer { slots in
             let slots = UncheckedSendable(slots)
             Parallel.forEach(files.count) { i in
@@ -115,18 +115,18 @@ public enum LocatorInput {
                 slots.value[i] = Result {
                     let any: AnyImage
                     do { any = try ImageFile.read(path) } catch {
-                        throw CleaveError("\(path): cannot read image: \(error)")
+                        throw LocatorError.unusableInput(source: path, reason: "cannot read image: \(error)")
                     }
                     if let pixel = any.firstNonFinitePixel() {
-                        throw CleaveError(ImageFileError.notFinite(path: path, pixel: pixel).description)
+                        throw ImageFileError.notFinite(path: path, pixel: pixel)
                     }
                     let shape = any.shape
                     guard shape.depth == 1, shape.channels == 1 else {
-                        throw CleaveError("\(path): the Locator needs 2D greyscale images, got \(shape)")
+                        throw LocatorError.unusableInput(source: path, reason: "the Locator needs 2D greyscale images, got \(shape)")
                     }
                     let name = String(path.split(separator: "/").last ?? Substring(path))
                     return LocatorImage(name: name, path: path, image: floatImage(any), integral: any.pixelType != .float32)
-                }.mapError { $0 as? CleaveError ?? CleaveError("\(path): \($0)") }
+                }
             }
         }
         var images: [LocatorImage] = []
@@ -140,7 +140,7 @@ public enum LocatorInput {
             let common = images.first { counts[$0.image.shape]! == most }!.image.shape
             guard let warning else {
                 let first = images[0], other = images.first { $0.image.shape != first.image.shape }!
-                throw CleaveError("\(other.path): image is \(other.image.shape) but \(first.name) is \(first.image.shape); all tiles of one run must have the same size")
+                throw LocatorError.unusableInput(source: other.path, reason: "image is \(other.image.shape) but \(first.name) is \(first.image.shape); all tiles of one run must have the same size")
             }
             for image in images where image.image.shape != common {
                 warning("\(image.path): image is \(image.image.shape) but \(counts[common]!) of the \(images.count) tiles are \(common); skipped (all tiles of one run must have the same size)")
@@ -160,7 +160,7 @@ public enum LocatorInput {
                 for (i, p) in positions.enumerated() {
                     let key = "\(p!.row),\(p!.column)"
                     if let other = seen[key] {
-                        throw CleaveError("\(images[i].name): same tile position (row \(p!.row + 1), column \(p!.column + 1)) as \(other); give a mosaic layout or fewer files")
+                        throw LocatorError.unusableInput(source: images[i].name, reason: "same tile position (row \(p!.row + 1), column \(p!.column + 1)) as \(other); give a mosaic layout or fewer files")
                     }
                     seen[key] = images[i].name
                     images[i].mosaicRow = p!.row; images[i].mosaicColumn = p!.column

@@ -55,24 +55,24 @@ public struct LocatorModel: Sendable, Codable {
     public var classifier: LocatorClassifier?
 
     /// Reads a model file.
-    /// - Throws: ``CleaveError`` when the file is missing, not JSON, or not a Locator model of a known version.
+    /// - Throws: ``ModelFileError`` when the file is missing, not JSON, or not a Locator model of a known version.
     public static func load(_ path: String) throws -> LocatorModel {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CleaveError("\(path): cannot read model file") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw PipelineFileError.cannotRead(path: path, what: "the model file") }
         struct Header: Decodable { var format: String?; var version: Int? }
         guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
-            throw CleaveError("\(path): damaged or not a model file (\(data.count) bytes of incomplete or invalid JSON; a truncated copy?)")
+            throw ModelFileError.damaged(path: path, reason: "\(data.count) bytes of incomplete or invalid JSON; a truncated copy?")
         }
         guard header.format == "cleave-locator-model" else {
-            throw CleaveError("\(path): not a Locator model (format \(header.format ?? "missing")); was it saved by another command?")
+            throw ModelFileError.wrongKind(path: path, expected: "Locator model", found: "format \(header.format ?? "missing")")
         }
         guard let v = header.version, v <= formatVersion else {
-            throw CleaveError("\(path): model format version \(header.version.map(String.init) ?? "missing") is newer than this Cleave understands (\(formatVersion))")
+            throw ModelFileError.unsupportedVersion(path: path, kind: "Locator model", found: header.version.map(String.init) ?? "missing", supported: formatVersion)
         }
         let model: LocatorModel
         do { model = try JSONDecoder().decode(LocatorModel.self, from: data) } catch {
-            throw CleaveError("\(path): damaged Locator model (\(describe(error)))")
+            throw ModelFileError.damaged(path: path, kind: "Locator model", reason: "\(describe(error))")
         }
-        if let problem = model.inconsistency() { throw CleaveError("\(path): damaged Locator model (\(problem))") }
+        if let problem = model.inconsistency() { throw ModelFileError.damaged(path: path, kind: "Locator model", reason: "\(problem)") }
         return model
     }
 

@@ -61,7 +61,7 @@ public struct LocatorMontage: Sendable {
     /// so are blank pieces (every pixel the same value: no beam, no data) and black ones (99 % of
     /// the pixels below half the film level, the highest median of all pieces: a grid bar).
     /// - Throws: ``SerialEMError`` for a malformed `.mdoc` or one whose `ImageSize` contradicts
-    ///   the MRC file; ``MRCError`` for an unreadable MRC file; ``CleaveError`` when no piece is
+    ///   the MRC file; ``MRCError`` for an unreadable MRC file; ``LocatorError`` when no piece is
     ///   left (every piece blank: no film to look at).
     public static func load(mrcPath: String, progress: CleaveCore.Progress = .silent) throws -> LocatorMontage {
         let mdocPath = SerialEMMontage.metadataPath(forImage: mrcPath)
@@ -111,7 +111,7 @@ public struct LocatorMontage: Sendable {
             pieces.append(piece)
         }
         guard !images.isEmpty else {
-            throw CleaveError("\(mrcPath): no film in the montage: none of its \(info.depth) sections holds an image with a position (every piece blank or without [ZValue]); nothing to locate")
+            throw LocatorError.unusableInput(source: mrcPath, reason: "no film in the montage: none of its \(info.depth) sections holds an image with a position (every piece blank or without [ZValue]); nothing to locate")
         }
         // Mosaic rows and columns from the piece coordinates (pieces closer than half a piece share one).
         let columns = gridIndices(pieces.map(\.x), tolerance: info.width / 2)
@@ -195,7 +195,7 @@ public struct LocatorMontage: Sendable {
 
     /// Writes `targets.nav` (SerialEM Navigator, one point item per target, `Acquire = 0`) and
     /// `targets-stage.csv` into `directory`.
-    /// - Throws: ``SerialEMError/io(path:reason:)`` or ``CleaveError`` when a file cannot be written.
+    /// - Throws: ``SerialEMError/io(path:reason:)`` or ``LocatorError`` when a file cannot be written.
     public func write(_ targets: [StageTarget], to directory: String) throws {
         let navPath = directory + "/targets.nav"
         let points = targets.map { t in
@@ -218,7 +218,7 @@ public struct LocatorMontage: Sendable {
         }
         let csvPath = directory + "/targets-stage.csv"
         guard FileManager.default.createFile(atPath: csvPath, contents: Data(csv.utf8)) else {
-            throw CleaveError("\(csvPath): cannot write")
+            throw PipelineFileError.cannotWrite(path: csvPath, reason: nil)
         }
     }
 

@@ -50,7 +50,7 @@ public enum LocatorOutput {
     }
 
     /// Writes every output file. `imageSpacing` comes from the inputs.
-    /// - Throws: ``CleaveError`` when the folder cannot be created or a file not written.
+    /// - Throws: ``PipelineFileError`` when the folder cannot be created or a file not written.
     /// - Complexity: O(pixels) per picture and label image, O(patches × features) for the tables.
     public static func write(_ result: LocatorResult, images: [LocatorImage], to directory: String, style: Style = Style(),
                              writePatchTable: Bool? = nil, extraSummary: [String: Any] = [:], progress: CleaveCore.Progress = .silent) throws {
@@ -103,7 +103,7 @@ public enum LocatorOutput {
                                     painter.fill(row: y, into: d)
                                 }
                             }
-                        } catch { errors.value[3 * index + 2] = CleaveError("\(path): cannot write: \(error)") }
+                        } catch { errors.value[3 * index + 2] = PipelineFileError.cannotWrite(path: path, reason: "\(error)") }
                     }
                 }
             }
@@ -146,7 +146,7 @@ public enum LocatorOutput {
                             }
                         }
                     }
-                } catch { throw CleaveError("\(path): cannot write: \(error)") }
+                } catch { throw PipelineFileError.cannotWrite(path: path, reason: "\(error)") }
             } else {
                 let tiles: [(row: Int, column: Int, image: Image<UInt8>)] = images.indices.map { index in
                     let overlay = overlays[index] ?? drawOverlay(result, image: index, input: images[index],
@@ -159,7 +159,7 @@ public enum LocatorOutput {
                 var (mosaic, _) = Mosaic.stitch(tiles, rows: rows, columns: columns, maxSide: style.mosaicMaxSide)
                 drawLegend(&mosaic, result: result, title: "mosaic \(rows)x\(columns)")
                 do { try PNGWriter.write(mosaic, to: path, level: style.pictureCompression) } catch {
-                    throw CleaveError("\(path): cannot write: \(error)")
+                    throw PipelineFileError.cannotWrite(path: path, reason: "\(error)")
                 }
             }
         }
@@ -174,7 +174,7 @@ public enum LocatorOutput {
 
     static func write(_ image: Image<UInt8>, to path: String) throws {
         do { try ImageFile.write(image, to: path) } catch {
-            throw CleaveError("\(path): cannot write: \(error)")
+            throw PipelineFileError.cannotWrite(path: path, reason: "\(error)")
         }
     }
 
@@ -191,7 +191,7 @@ public enum LocatorOutput {
         _ = unlink(destination)
         guard link(source, destination) != 0 else { return }
         do { try FileManager.default.copyItem(atPath: source, toPath: destination) } catch {
-            throw CleaveError("\(destination): cannot write: \(error.localizedDescription)")
+            throw PipelineFileError.cannotWrite(path: destination, reason: error.localizedDescription)
         }
     }
 

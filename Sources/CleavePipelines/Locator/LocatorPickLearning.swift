@@ -106,7 +106,7 @@ extension Locator {
     ///     values ≥ the cluster count (the dark group) are not trained on.
     ///   - picked: the picked clusters (default: the run's pick).
     ///   - name: what the user called the picked clusters.
-    /// - Throws: ``CleaveError`` naming the field when the run cannot teach a classifier (a
+    /// - Throws: ``LocatorOptionError`` naming the field when the run cannot teach a classifier (a
     ///   similarity run, fewer than two clusters with patches, a pick without patches).
     /// - Complexity: one random forest of 100 trees on at most ``pickTrainingRowLimit`` patches:
     ///   about O(trees × rows log rows × √features).
@@ -115,15 +115,15 @@ extension Locator {
         var model = result.model
         let k = result.clusterCount
         guard result.pickedBy != "similarity" else {
-            throw CleaveError("picked: a similarity run has no picked cluster to learn from; pick a cluster instead")
+            throw LocatorOptionError(field: "picked", value: nil, reason: "a similarity run has no picked cluster to learn from; pick a cluster instead")
         }
         let labels = overriding ?? result.labels
         guard labels.count == result.layout.count else {
-            throw CleaveError("labels: \(labels.count) labels for \(result.layout.count) patches")
+            throw LocatorOptionError(field: "labels", value: nil, reason: "\(labels.count) labels for \(result.layout.count) patches")
         }
         let picked = overridingPick ?? [result.picked]
         guard !picked.isEmpty, picked.allSatisfy({ (0..<k).contains($0) }) else {
-            throw CleaveError("picked: clusters \(picked) are not all among 0…\(k - 1)")
+            throw LocatorOptionError(field: "picked", value: "\(picked)", reason: "clusters are not all among 0…\(k - 1)")
         }
         // Training rows: every non-dark patch, or every n-th of a large run.
         var rows: [Int] = []
@@ -136,10 +136,10 @@ extension Locator {
         var sizes = [Int](repeating: 0, count: k)
         for l in trainingLabels { sizes[Int(l)] += 1 }
         for p in picked where sizes[p] == 0 {
-            throw CleaveError("picked: cluster \(p) has no patches to learn from")
+            throw LocatorOptionError(field: "picked", value: "\(p)", reason: "cluster has no patches to learn from")
         }
         guard sizes.filter({ $0 > 0 }).count >= 2 else {
-            throw CleaveError("clusters: the patches fall in one cluster; a classifier needs at least two clusters with patches")
+            throw LocatorOptionError(field: "picked", value: nil, reason: "the patches fall in one cluster; a classifier needs at least two clusters with patches")
         }
         let scaled = try scaledStatistics(result.features.selectingRows(rows), model: model)
         let forest = try RandomForest.train(scaled, labels: trainingLabels,

@@ -5,21 +5,25 @@ import CleaveLearning
 /// A Locator setting that cannot be used, named by its field in ``LocatorSettings`` (the
 /// workbench's JSON name). The command line says the flag instead (`cleave locate` maps each
 /// field to its option); the server sends the line as it is.
-public struct LocatorOptionError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The ``LocatorSettings`` field, e.g. `clusterCount`.
-    public let field: String
-    /// The value as given (nil when the problem is the field's absence or a combination).
-    public let value: String?
-    /// Why it cannot be used, and what would work.
-    public let reason: String
+public struct LocatorOptionError: FieldNamingError, Equatable, Sendable {
+    /// The ``LocatorSettings`` field (e.g. `clusterCount`), the value as given and why.
+    public let setting: InvalidField
 
     /// An error for `field`; `value` as the user gave it (nil for a missing field or a bad combination).
     public init(field: String, value: String?, reason: String) {
-        self.field = field; self.value = value; self.reason = reason
+        setting = InvalidField(field: field, value: value, reason: reason)
     }
 
+    /// The ``LocatorSettings`` field, e.g. `clusterCount`.
+    public var field: String { setting.field }
+    /// The value as the user gave it (nil for a missing field or a bad combination).
+    public var value: String? { setting.value }
+    /// Why the value cannot be used.
+    public var reason: String { setting.reason }
+    /// The field, its value and the reason, for the command line and the server to name in their own words.
+    public var invalidField: InvalidField? { setting }
     /// `field value: reason` (or `field: reason` without a value), one line.
-    public var description: String { value.map { "\(field) \($0): \(reason)" } ?? "\(field): \(reason)" }
+    public var description: String { setting.description }
 }
 
 /// The Locator's settings as people give them: the one type the command line and the workbench

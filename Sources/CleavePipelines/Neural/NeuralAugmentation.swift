@@ -58,7 +58,7 @@ public struct NeuralAugmentation: Codable, Sendable, Equatable {
     public static let kindNames = ["flips", "rotations", "intensity", "shading", "curtaining", "noise"]
 
     /// Parses `all`, `none`, `geometric` or a comma-separated list of ``kindNames``.
-    /// - Throws: ``CleaveError`` naming an unknown kind.
+    /// - Throws: ``NeuralError/invalidOption(field:value:reason:)`` naming an unknown kind.
     public static func parse(_ text: String) throws -> NeuralAugmentation {
         switch text.lowercased() {
         case "all", "default": return NeuralAugmentation()
@@ -74,7 +74,7 @@ public struct NeuralAugmentation: Codable, Sendable, Equatable {
                 case "shading": a.shading = true
                 case "curtaining": a.curtaining = true
                 case "noise": a.noise = true
-                default: throw CleaveError("--augment: unknown kind '\(part)'; use all, none, geometric or a list of \(kindNames.joined(separator: ", "))")
+                default: throw NeuralError.invalidOption(field: "augmentation", value: String(part), reason: "unknown kind; use all, none, geometric or a list of \(kindNames.joined(separator: ", "))")
                 }
             }
             return a

@@ -63,7 +63,7 @@ public struct NeuralInputSpec: Codable, Sendable, Equatable {
     ///   - depth: planes of the input.
     public func check(channels: Int, depth: Int, source: String) throws {
         guard channels == detectorChannels else {
-            throw CleaveError("\(source): has \(channels) channel\(channels == 1 ? "" : "s"), but the model was trained on \(detectorChannels) (give co-registered channels as IMG1,IMG2,…)")
+            throw NeuralError.unusableInput(source: source, reason: "has \(channels) channel\(channels == 1 ? "" : "s"), but the model was trained on \(detectorChannels) (give co-registered channels as IMG1,IMG2,…)")
         }
         try NeuralInputSpec.checkSlices(slices, depth: depth, source: source, forModel: true)
     }
@@ -71,12 +71,12 @@ public struct NeuralInputSpec: Codable, Sendable, Equatable {
     /// Throws when `slices` neighbouring planes cannot be taken from a stack of `depth` planes.
     public static func checkSlices(_ slices: Int, depth: Int, source: String, forModel: Bool = false) throws {
         guard allowedSlices.contains(slices) else {
-            throw CleaveError("--slices \(slices): must be 1, 3 or 5")
+            throw NeuralError.invalidOption(field: "slices", value: "\(slices)", reason: "must be 1, 3 or 5")
         }
         let needed = slices == 1 ? 1 : slices / 2 + 1
         if depth < needed {
-            let what = forModel ? "the model takes \(slices) neighbouring slices" : "--slices \(slices) needs \(slices / 2) neighbouring slice\(slices / 2 == 1 ? "" : "s") on each side"
-            throw CleaveError("\(source): has \(depth) plane\(depth == 1 ? "" : "s"), but \(what); give a stack with at least \(needed) planes (or train with --slices 1)")
+            let what = forModel ? "the model takes \(slices) neighbouring slices" : "`slices` \(slices) needs \(slices / 2) neighbouring slice\(slices / 2 == 1 ? "" : "s") on each side"
+            throw NeuralError.unusableInput(source: source, reason: "has \(depth) plane\(depth == 1 ? "" : "s"), but \(what); give a stack with at least \(needed) planes (or train with `slices` 1)")
         }
     }
 

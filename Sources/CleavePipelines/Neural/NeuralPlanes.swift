@@ -40,7 +40,7 @@ public final class NeuralPlaneSource {
     private var cache: [Int: [Float]] = [:] // key: plane * channels + detector
     private var order: [Int] = []
 
-    /// - Throws: ``CleaveError`` when the input's channels or depth do not fit `spec`.
+    /// - Throws: ``NeuralError`` when the input's channels or depth do not fit `spec`.
     public init(input: PixelClassifierInput, spec: NeuralInputSpec) throws {
         try spec.check(channels: input.channelCount, depth: input.spatialShape.depth, source: input.name)
         self.input = input

@@ -104,14 +104,14 @@ public struct NeuralTrainingSet: Sendable {
     ///   - classes: the class list (nil: every label value found, with default names).
     ///   - slices: neighbouring slices per detector (1, 3, 5).
     ///   - validationFraction: share of each plane's labelled pixels held out (0 = none).
-    /// - Throws: ``CleaveError`` for mismatched sizes, label values outside the class list, classes
+    /// - Throws: ``NeuralError`` for mismatched sizes, label values outside the class list, classes
     ///   without labelled pixels, fewer than two classes, slices beyond the stack, or too few
     ///   labelled pixels for the validation split.
     public init(_ examples: [Example], classes requested: [PixelClass]?, slices: Int, validationFraction: Double = 0.25,
                 percentiles: [Double] = [1, 99], flattening: Double? = nil, split splitKind: ValidationSplit = .bottomRows) throws {
-        guard let first = examples.first else { throw CleaveError("no training images given") }
+        guard let first = examples.first else { throw NeuralError.noTrainingImages }
         guard validationFraction >= 0 && validationFraction < 0.9 else {
-            throw CleaveError("--validation \(validationFraction): must be in [0, 0.9)")
+            throw NeuralError.invalidOption(field: "validationFraction", value: "\(validationFraction)", reason: "must be in [0, 0.9)")
         }
         let channels = first.input.channelCount
         var labelPlanes: [(example: Int, z: Int, values: [Int32])] = []
@@ -119,10 +119,10 @@ public struct NeuralTrainingSet: Sendable {
         for (e, example) in examples.enumerated() {
             let shape = example.input.spatialShape
             guard example.input.channelCount == channels else {
-                throw CleaveError("\(example.input.name): has \(example.input.channelCount) channels, but \(first.input.name) has \(channels); every training image needs the same channels")
+                throw NeuralError.unusableInput(source: example.input.name, reason: "has \(example.input.channelCount) channels, but \(first.input.name) has \(channels); every training image needs the same channels")
             }
             guard example.labels.shape.singleChannel == shape, example.labels.shape.channels == 1 else {
-                throw CleaveError("\(example.labelsName): label image is \(example.labels.shape), but \(example.input.name) is \(shape); they must match")
+                throw NeuralError.unusableInput(source: example.labelsName, reason: "label image is \(example.labels.shape), but \(example.input.name) is \(shape); they must match")
             }
             try NeuralInputSpec.checkSlices(slices, depth: shape.depth, source: example.input.name)
             let values = try PixelClassifier.labelValues(example.labels, name: example.labelsName)
@@ -133,22 +133,22 @@ public struct NeuralTrainingSet: Sendable {
                 if any { labelPlanes.append((e, z, plane)) }
             }
         }
-        guard !labelPlanes.isEmpty else { throw CleaveError("\(examples.map(\.labelsName).joined(separator: ", ")): no labelled pixels (0 means unlabelled)") }
+        guard !labelPlanes.isEmpty else { throw NeuralError.unusableLabels(source: examples.map(\.labelsName).joined(separator: ", "), reason: "no labelled pixels (0 means unlabelled)") }
         let classList: [PixelClass]
         if let requested {
             let known = Set(requested.map(\.value))
             if let stray = found.subtracting(known).sorted().first {
-                throw CleaveError("\(examples.map(\.labelsName).joined(separator: ", ")): label value \(stray) is not in the class list \(requested.map(\.description).joined(separator: ", "))")
+                throw NeuralError.unusableLabels(source: examples.map(\.labelsName).joined(separator: ", "), reason: "label value \(stray) is not in the class list \(requested.map(\.description).joined(separator: ", "))")
             }
             if let missing = requested.first(where: { !found.contains($0.value) }) {
-                throw CleaveError("class \(missing) has no labelled pixels in \(examples.map(\.labelsName).joined(separator: ", ")); label it or leave it out of the class list")
+                throw NeuralError.unusableLabels(source: nil, reason: "class \(missing) has no labelled pixels in \(examples.map(\.labelsName).joined(separator: ", ")); label it or leave it out of the class list")
             }
             classList = requested.sorted { $0.value < $1.value }
         } else {
             classList = found.sorted().enumerated().map { PixelClass.unnamed($1, position: $0) }
         }
         guard classList.count >= 2 else {
-            throw CleaveError("\(examples.map(\.labelsName).joined(separator: ", ")): only one class (\(classList[0])) is labelled; a classifier needs at least two")
+            throw NeuralError.unusableLabels(source: examples.map(\.labelsName).joined(separator: ", "), reason: "only one class (\(classList[0])) is labelled; a classifier needs at least two")
         }
         var index: [Int32: Int32] = [:]
         for (i, c) in classList.enumerated() { index[c.value] = Int32(i) }
@@ -208,9 +208,9 @@ public struct NeuralTrainingSet: Sendable {
         let validationTotal = validation.reduce(0) { $0 + $1.counts.reduce(0, +) }
         let allLabelled = trainingTotal + validationTotal
         if validationFraction > 0 && (validationTotal < NeuralTrainingSet.minimumSplitPixels || trainingTotal < NeuralTrainingSet.minimumSplitPixels) {
-            throw CleaveError("\(examples.map(\.labelsName).joined(separator: ", ")): \(allLabelled) labelled pixels are too few for a \(Int(validationFraction * 100)) % validation split (each part needs at least \(NeuralTrainingSet.minimumSplitPixels)); label more or pass --validation 0")
+            throw NeuralError.unusableLabels(source: examples.map(\.labelsName).joined(separator: ", "), reason: "\(allLabelled) labelled pixels are too few for a \(Int(validationFraction * 100)) % validation split (each part needs at least \(NeuralTrainingSet.minimumSplitPixels)); label more or set `validationFraction` to 0")
         }
-        if trainingTotal == 0 { throw CleaveError("\(examples.map(\.labelsName).joined(separator: ", ")): no labelled pixels left for training") }
+        if trainingTotal == 0 { throw NeuralError.unusableLabels(source: examples.map(\.labelsName).joined(separator: ", "), reason: "no labelled pixels left for training") }
         self.classes = classList
         self.spec = spec
         self.training = training

@@ -76,12 +76,12 @@ public enum UNetExperiment {
     /// - Parameters:
     ///   - options: shared options; each variant overrides depth, width and slices. Its step or
     ///     minute budget applies per variant.
-    /// - Throws: ``CleaveError`` for bad input (checked for every variant before any training).
+    /// - Throws: ``NeuralError`` for bad input (checked for every variant before any training).
     public static func run(_ examples: [NeuralTrainingSet.Example], classes: [PixelClass]?, tests: [TestImage],
                            variants: [Variant], options: UNetTrainingOptions, log: (String) -> Void = { _ in }) throws -> [Row] {
-        guard let first = examples.first else { throw CleaveError("no training images given") }
+        guard let first = examples.first else { throw NeuralError.noTrainingImages }
         for v in variants where v.channels < 1 || v.channels > first.input.channelCount {
-            throw CleaveError("--channels \(v.channels): the training images have \(first.input.channelCount) channel\(first.input.channelCount == 1 ? "" : "s")")
+            throw NeuralError.invalidOption(field: "channels", value: "\(v.channels)", reason: "the training images have \(first.input.channelCount) channel\(first.input.channelCount == 1 ? "" : "s")")
         }
         // Build every training set first so that bad input fails before hours of training.
         var sets: [NeuralTrainingSet] = []
@@ -182,9 +182,9 @@ public enum UNetExperiment {
 
 extension PixelClassifierInput {
     /// The first `count` channels (e.g. one detector of two).
-    /// - Throws: ``CleaveError`` when the input has fewer channels.
+    /// - Throws: ``NeuralError/unusableInput(source:reason:)`` when the input has fewer channels.
     public func firstChannels(_ count: Int) throws -> PixelClassifierInput {
-        guard count <= channelCount else { throw CleaveError("\(name): has \(channelCount) channels, \(count) requested") }
+        guard count <= channelCount else { throw NeuralError.unusableInput(source: name, reason: "has \(channelCount) channels, \(count) requested") }
         if count == channelCount { return self }
         var parts: [AnyImage] = []
         var taken = 0

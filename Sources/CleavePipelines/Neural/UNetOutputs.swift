@@ -14,7 +14,7 @@ import CleaveNeural
 /// Files appear complete or not at all.
 public enum UNetOutputs {
     /// Classifies `input` and writes its outputs; returns the class areas.
-    /// - Throws: ``CleaveError`` when the input does not fit the model or a file cannot be written.
+    /// - Throws: ``NeuralError`` when the input does not fit the model; ``PipelineFileError`` when a file cannot be written.
     /// - Complexity: ``UNetSegmenter/probabilities(_:)`` once per plane, O(classes × pixels) to write;
     ///   memory: the input, the labels and one plane of probabilities.
     public static func write(_ input: PixelClassifierInput, model: UNetSegmenterModel, segmenter: UNetSegmenter,
@@ -124,7 +124,7 @@ public enum UNetOutputs {
     /// The U-Net's labels (class values), class-major probabilities and uncertainty over `region`
     /// (x, y, width, height and the planes z..<z+depth), in memory — the workbench's prediction.
     /// Every plane is classified whole, so a region equals the same crop of a whole-image result.
-    /// - Throws: ``CleaveError`` when the input does not fit the model or the region the image.
+    /// - Throws: ``NeuralError`` when the input does not fit the model or the region the image.
     /// - Complexity: every plane of the region classified whole (``UNetSegmenter/probabilities(_:)``),
     ///   so the cost is that of the region's planes, not of the region's pixels.
     public static func predict(_ input: PixelClassifierInput, model: UNetSegmenterModel, segmenter: UNetSegmenter,
@@ -132,7 +132,7 @@ public enum UNetOutputs {
         let shape = input.spatialShape
         guard region.x >= 0, region.y >= 0, region.z >= 0, region.width >= 1, region.height >= 1, region.depth >= 1,
               region.x + region.width <= shape.width, region.y + region.height <= shape.height, region.z + region.depth <= shape.depth else {
-            throw CleaveError("region \(region) is not inside the \(shape.width)x\(shape.height)x\(shape.depth) image")
+            throw NeuralError.regionOutside(region: "\(region)", image: "\(shape.width)x\(shape.height)x\(shape.depth)")
         }
         let source = try NeuralPlaneSource(input: input, spec: model.input)
         let K = model.classes.count, n = shape.planeSize, m = region.width * region.height

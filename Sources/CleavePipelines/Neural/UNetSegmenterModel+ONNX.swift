@@ -48,7 +48,7 @@ extension UNetSegmenterModel {
     /// test case in that folder (`input_0.pb`, `output_0.pb` logits, `output_1.pb` probabilities:
     /// a seeded random input and Cleave's own output for it), the layout ONNX's backend test
     /// runner reads, so any runtime can be checked against Cleave.
-    /// - Throws: ``CleaveError`` when the weights do not fit the architecture or a file cannot be written.
+    /// - Throws: ``UNetError`` when the weights do not fit the architecture, ``PipelineFileError`` when a file cannot be written.
     @discardableResult
     public func writeONNX(to path: String, testData: String? = nil) throws -> ONNXExportSummary {
         let bytes = try ONNXExport.model(weights, metadata: onnxMetadata, producerVersion: cleaveVersion)

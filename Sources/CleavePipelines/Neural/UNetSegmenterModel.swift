@@ -55,49 +55,49 @@ public struct UNetSegmenterModel: Codable {
     }
 
     /// Reads and validates a model file.
-    /// - Throws: ``CleaveError`` naming the file when unreadable, not a U-Net model, from a newer
-    ///   format, or inconsistent.
+    /// - Throws: ``PipelineFileError`` when unreadable; ``ModelFileError`` when not a U-Net model,
+    ///   from a newer format, or inconsistent.
     public static func read(path: String) throws -> UNetSegmenterModel {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CleaveError("\(path): cannot read the model file")
+            throw PipelineFileError.cannotRead(path: path, what: "the model file")
         }
         let header = try ModelFileKind.header(data, path: path)
         guard header.kind == kindTag else {
-            throw CleaveError("\(path): not a Cleave U-Net model (no \"kind\": \"\(kindTag)\")")
+            throw ModelFileError.wrongKind(path: path, expected: "Cleave U-Net model", found: "no \"kind\": \"\(kindTag)\"")
         }
         guard header.formatVersion == currentFormatVersion else {
-            throw CleaveError("\(path): U-Net model format version \(header.formatVersion.map(String.init) ?? "?") is not supported (this Cleave \(CleaveCore.cleaveVersion) reads version \(currentFormatVersion))")
+            throw ModelFileError.unsupportedVersion(path: path, kind: "U-Net model", found: header.formatVersion.map(String.init) ?? "?", supported: currentFormatVersion)
         }
         let model: UNetSegmenterModel
         do {
             model = try JSONDecoder().decode(UNetSegmenterModel.self, from: data)
         } catch let error as DecodingError {
-            throw CleaveError("\(path): damaged model file (\(describe(error)))")
+            throw ModelFileError.damaged(path: path, reason: describe(error))
         }
         guard model.architecture.classes == model.classes.count,
               model.architecture.inputChannels == model.input.networkChannels,
               model.input.windows.count == model.input.detectorChannels,
               NeuralInputSpec.allowedSlices.contains(model.input.slices) else {
-            throw CleaveError("\(path): architecture (\(model.architecture.inputChannels) inputs, \(model.architecture.classes) classes) disagrees with the input spec (\(model.input.detectorChannels) channels × \(model.input.slices) slices) or the \(model.classes.count) classes")
+            throw ModelFileError.damaged(path: path, reason: "architecture (\(model.architecture.inputChannels) inputs, \(model.architecture.classes) classes) disagrees with the input spec (\(model.input.detectorChannels) channels × \(model.input.slices) slices) or the \(model.classes.count) classes")
         }
         do { try PixelClassList.validate(model.classes, source: "classes") } catch {
-            throw CleaveError("\(path): damaged model file (\(error))")
+            throw ModelFileError.damaged(path: path, reason: "\(error)")
         }
         guard model.classes.count <= PixelClassifier.maxClassCount else {
-            throw CleaveError("\(path): damaged model file (classes: \(model.classes.count) classes, at most \(PixelClassifier.maxClassCount))")
+            throw ModelFileError.damaged(path: path, reason: "classes: \(model.classes.count) classes, at most \(PixelClassifier.maxClassCount)")
         }
         if let sigma = model.input.flattening, !(sigma > 0 && sigma.isFinite) {
-            throw CleaveError("\(path): damaged model file (input.flattening: \(sigma) is not a positive finite sigma)")
+            throw ModelFileError.damaged(path: path, reason: "input.flattening: \(sigma) is not a positive finite sigma")
         }
         for (d, window) in model.input.windows.enumerated() where !(window.low.isFinite && window.high.isFinite) {
-            throw CleaveError("\(path): damaged model file (input.windows[\(d)]: \(window.low)…\(window.high) is not finite)")
+            throw ModelFileError.damaged(path: path, reason: "input.windows[\(d)]: \(window.low)…\(window.high) is not finite")
         }
         // Architecture and weights: every array present with its shape and finite values.
         do { _ = try UNet(weights: model.weights) } catch {
-            throw CleaveError("\(path): damaged model file (weights: \(error))")
+            throw ModelFileError.damaged(path: path, reason: "weights: \(error)")
         }
         guard model.weights.configuration == model.architecture else {
-            throw CleaveError("\(path): damaged model file (weights.configuration differs from architecture)")
+            throw ModelFileError.damaged(path: path, reason: "weights.configuration differs from architecture")
         }
         return model
     }
@@ -164,9 +164,9 @@ public enum ModelFileKind: Equatable, Sendable {
     case randomForest, unet, unknown(String?)
 
     /// The kind of the model file at `path`.
-    /// - Throws: ``CleaveError`` when the file cannot be read.
+    /// - Throws: ``PipelineFileError/cannotRead(path:what:)`` when the file cannot be read.
     public static func detect(path: String) throws -> ModelFileKind {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CleaveError("\(path): cannot read the model file") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw PipelineFileError.cannotRead(path: path, what: "the model file") }
         let kind = try header(data, path: path).kind
         switch kind {
         case PixelClassifierModel.kindTag: return .randomForest
@@ -177,7 +177,7 @@ public enum ModelFileKind: Equatable, Sendable {
 
     /// `kind` and `formatVersion` of a JSON model without decoding the rest (nil when absent or
     /// when the file is JSON of another shape).
-    /// - Throws: ``CleaveError`` "damaged model file" when the file is not valid JSON (typically
+    /// - Throws: ``ModelFileError/damaged(path:reason:)`` when the file is not valid JSON (typically
     ///   a truncated copy), rather than reporting its kind as missing.
     static func header(_ data: Data, path: String) throws -> (kind: String?, formatVersion: Int?) {
         struct Header: Decodable { let kind: String?; let formatVersion: Int? }
@@ -185,7 +185,7 @@ public enum ModelFileKind: Equatable, Sendable {
             let h = try JSONDecoder().decode(Header.self, from: data)
             return (h.kind, h.formatVersion)
         } catch DecodingError.dataCorrupted {
-            throw CleaveError("\(path): damaged model file (\(data.count) bytes of incomplete or invalid JSON; a truncated copy?)")
+            throw ModelFileError.damaged(path: path, reason: "\(data.count) bytes of incomplete or invalid JSON; a truncated copy?")
         } catch {
             return (nil, nil)
         }

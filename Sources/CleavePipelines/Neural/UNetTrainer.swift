@@ -80,7 +80,7 @@ public enum UNetTrainer {
     ///   - log: receives one progress line per validation pass (and a few others).
     ///   - onStep: called after every step; an error it throws stops training and is rethrown
     ///     (a cancelled job).
-    /// - Throws: ``CleaveError`` for invalid options or an unusable checkpoint; whatever `onStep` throws.
+    /// - Throws: ``NeuralError`` for invalid options, ``ModelFileError`` for an unusable checkpoint; whatever `onStep` throws.
     /// - Complexity: per step a forward and backward pass over `batchSize` patches, about
     ///   O(batchSize × patchSize² × depth × baseWidth²) multiply-adds; per validation pass one
     ///   inference of every validation crop (see ``UNetSegmenter/probabilities(_:)``).
@@ -90,7 +90,7 @@ public enum UNetTrainer {
                              onStep: (Status) throws -> Void = { _ in }) throws -> UNetSegmenterModel {
         try options.validate()
         guard set.spec.slices == options.slices else {
-            throw CleaveError("the training set has \(set.spec.slices) slices per detector, the options ask for \(options.slices)")
+            throw NeuralError.invalidOption(field: "slices", value: "\(options.slices)", reason: "the training set has \(set.spec.slices) slices per detector")
         }
         let K = set.classes.count
         let configuration = try options.configuration(inputChannels: set.spec.networkChannels, classCount: K)
@@ -106,15 +106,15 @@ public enum UNetTrainer {
         var resumedAverage: UNetWeights?
 
         if checkpoint.resume, let path = checkpoint.path, FileManager.default.fileExists(atPath: path) {
-            guard let data = FileManager.default.contents(atPath: path) else { throw CleaveError("\(path): cannot read the checkpoint") }
+            guard let data = FileManager.default.contents(atPath: path) else { throw PipelineFileError.cannotRead(path: path, what: "the checkpoint") }
             let saved: Checkpoint
             do { saved = try JSONDecoder().decode(Checkpoint.self, from: data) } catch {
-                throw CleaveError("\(path): not a usable U-Net checkpoint (\(error))")
+                throw ModelFileError.damaged(path: path, reason: "not a usable U-Net checkpoint: \(error)")
             }
             guard saved.kind == Checkpoint.kindTag, saved.classes.map(\.value) == set.classes.map(\.value),
                   saved.input.networkChannels == set.spec.networkChannels,
                   try saved.options.configuration(inputChannels: set.spec.networkChannels, classCount: K) == configuration else {
-                throw CleaveError("\(path): the checkpoint was made for other classes, channels or architecture; delete it or drop --resume")
+                throw ModelFileError.mismatch(path: path, reason: "the checkpoint was made for other classes, channels or architecture; delete it or train without `resume`")
             }
             network = try UNet(weights: saved.weights)
             optimizer = saved.optimizer

@@ -73,35 +73,35 @@ public struct UNetTrainingOptions: Codable, Sendable, Equatable {
     public init() {}
 
     /// Checks ranges and combinations.
-    /// - Throws: ``CleaveError`` naming the option.
-    public func validate() throws {
-        guard (1...6).contains(depth) else { throw CleaveError("--depth \(depth): must be 1…6") }
-        guard (2...128).contains(baseWidth) else { throw CleaveError("--width \(baseWidth): must be 2…128") }
-        guard ["batch", "group", "none"].contains(normalization) else { throw CleaveError("--norm \(normalization): must be batch, group or none") }
-        guard ["bilinear", "transposed"].contains(upsampling) else { throw CleaveError("--upsampling \(upsampling): must be bilinear or transposed") }
-        guard dropout >= 0 && dropout < 1 else { throw CleaveError("--dropout \(dropout): must be in [0, 1)") }
-        guard NeuralInputSpec.allowedSlices.contains(slices) else { throw CleaveError("--slices \(slices): must be 1, 3 or 5") }
+    /// - Throws: ``NeuralError/invalidOption(field:value:reason:)`` naming the field.
+    public func validate() throws(NeuralError) {
+        guard (1...6).contains(depth) else { throw NeuralError.invalidOption(field: "depth", value: "\(depth)", reason: "must be 1…6") }
+        guard (2...128).contains(baseWidth) else { throw NeuralError.invalidOption(field: "baseWidth", value: "\(baseWidth)", reason: "must be 2…128") }
+        guard ["batch", "group", "none"].contains(normalization) else { throw NeuralError.invalidOption(field: "normalization", value: "\(normalization)", reason: "must be batch, group or none") }
+        guard ["bilinear", "transposed"].contains(upsampling) else { throw NeuralError.invalidOption(field: "upsampling", value: "\(upsampling)", reason: "must be bilinear or transposed") }
+        guard dropout >= 0 && dropout < 1 else { throw NeuralError.invalidOption(field: "dropout", value: "\(dropout)", reason: "must be in [0, 1)") }
+        guard NeuralInputSpec.allowedSlices.contains(slices) else { throw NeuralError.invalidOption(field: "slices", value: "\(slices)", reason: "must be 1, 3 or 5") }
         let multiple = 1 << (depth - 1)
         guard patchSize >= multiple, patchSize % multiple == 0, patchSize <= 1024 else {
-            throw CleaveError("--patch \(patchSize): must be a multiple of 2^(depth−1) = \(multiple), at most 1024")
+            throw NeuralError.invalidOption(field: "patchSize", value: "\(patchSize)", reason: "must be a multiple of 2^(depth−1) = \(multiple), at most 1024")
         }
-        guard (1...256).contains(batchSize) else { throw CleaveError("--batch \(batchSize): must be 1…256") }
-        if let steps, steps < 1 { throw CleaveError("--steps \(steps): must be at least 1") }
-        if let minutes, !(minutes > 0) { throw CleaveError("--minutes \(minutes): must be positive") }
-        guard learningRate > 0 && learningRate < 1 else { throw CleaveError("--learning-rate \(learningRate): must be in (0, 1)") }
+        guard (1...256).contains(batchSize) else { throw NeuralError.invalidOption(field: "batchSize", value: "\(batchSize)", reason: "must be 1…256") }
+        if let steps, steps < 1 { throw NeuralError.invalidOption(field: "steps", value: "\(steps)", reason: "must be at least 1") }
+        if let minutes, !(minutes > 0) { throw NeuralError.invalidOption(field: "minutes", value: "\(minutes)", reason: "must be positive") }
+        guard learningRate > 0 && learningRate < 1 else { throw NeuralError.invalidOption(field: "learningRate", value: "\(learningRate)", reason: "must be in (0, 1)") }
         guard (0...1).contains(augmentation.probability) else {
-            throw CleaveError("--augment-probability \(augmentation.probability): must be in [0, 1]")
+            throw NeuralError.invalidOption(field: "augmentation.probability", value: "\(augmentation.probability)", reason: "must be in [0, 1]")
         }
-        guard diceWeight >= 0 else { throw CleaveError("--dice \(diceWeight): must be ≥ 0") }
+        guard diceWeight >= 0 else { throw NeuralError.invalidOption(field: "diceWeight", value: "\(diceWeight)", reason: "must be ≥ 0") }
         if let weightAveraging, !(weightAveraging >= 0 && weightAveraging < 1) {
-            throw CleaveError("--averaging \(weightAveraging): must be in [0, 1)")
+            throw NeuralError.invalidOption(field: "weightAveraging", value: "\(weightAveraging)", reason: "must be in [0, 1)")
         }
-        guard evaluations >= 1, patience >= 1 else { throw CleaveError("--evaluations and --patience must be at least 1") }
+        guard evaluations >= 1, patience >= 1 else { throw NeuralError.invalidOption(field: evaluations < 1 ? "evaluations" : "patience", value: "\(min(evaluations, patience))", reason: "must be at least 1") }
         guard percentiles.count == 2, percentiles[0] >= 0, percentiles[0] < percentiles[1], percentiles[1] <= 100 else {
-            throw CleaveError("--percentiles \(percentiles): need LOW,HIGH with 0 ≤ LOW < HIGH ≤ 100")
+            throw NeuralError.invalidOption(field: "percentiles", value: "\(percentiles)", reason: "need LOW,HIGH with 0 ≤ LOW < HIGH ≤ 100")
         }
         if let flattening, !(flattening >= 1 && flattening <= 10_000) {
-            throw CleaveError("--flatten \(flattening): σ must be 1…10000 pixels (or none)")
+            throw NeuralError.invalidOption(field: "flattening", value: "\(flattening)", reason: "σ must be 1…10000 pixels")
         }
     }
 
@@ -124,9 +124,7 @@ public struct UNetTrainingOptions: Codable, Sendable, Equatable {
         }
         if upsampling == "transposed" { configuration.upsampling = .transposed }
         configuration.dropout = .init(dropout)
-        do { try configuration.validate() } catch {
-            throw CleaveError("U-Net configuration: \(error)")
-        }
+        try configuration.validate()
         return configuration
     }
 }

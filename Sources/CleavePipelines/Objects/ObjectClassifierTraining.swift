@@ -29,7 +29,7 @@ public struct ObjectClassifierTraining: Sendable {
     }
 
     /// Reads `label,class` lines (a header line is allowed; `#` comments).
-    /// - Throws: ``CleaveError`` naming the line that is not `integer,name`.
+    /// - Throws: ``ObjectsPipelineError`` naming the line that is not `integer,name`.
     public static func parseExamples(_ text: String, path: String) throws -> [(label: Int32, className: String)] {
         var out: [(Int32, String)] = []
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -38,11 +38,11 @@ public struct ObjectClassifierTraining: Sendable {
             if parts.isEmpty || parts.allSatisfy({ $0.isEmpty }) { continue }
             if number == 0 && Int32(parts[0]) == nil { continue } // header
             guard parts.count >= 2, let label = Int32(parts[0]), label > 0, !parts[1].isEmpty else {
-                throw CleaveError("\(path):\(number + 1): expected 'label,class' (e.g. '17,phenocryst'), got '\(line)'")
+                throw ObjectsPipelineError.invalidTrainingFile(path: path, line: number + 1, reason: "expected 'label,class' (e.g. '17,phenocryst'), got '\(line)'")
             }
             out.append((label, parts[1]))
         }
-        guard !out.isEmpty else { throw CleaveError("\(path): no 'label,class' lines") }
+        guard !out.isEmpty else { throw ObjectsPipelineError.invalidTrainingFile(path: path, line: nil, reason: "no 'label,class' lines") }
         return out
     }
 
@@ -55,13 +55,13 @@ public struct ObjectClassifierTraining: Sendable {
         for (row, label) in table.labels.enumerated() { rowOf[label] = row }
         let classNames = examples.map(\.className).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         guard classNames.count >= 2 else {
-            throw CleaveError("classifier training: all labelled objects are '\(classNames.first ?? "")'; label objects of at least two classes")
+            throw ObjectsPipelineError.cannotTrain(reason: "all labelled objects are '\(classNames.first ?? "")'; label objects of at least two classes")
         }
         let all = try table.matrix(columns: names).map { $0.isFinite ? Float($0) : -1 } // NaN (e.g. no core) → sentinel
         var rows: [Float] = [], targets: [Int32] = []
         for example in examples {
             guard let row = rowOf[example.label] else {
-                throw CleaveError("classifier training: object \(example.label) does not exist (labels run 1…\(table.labels.last ?? 0))")
+                throw ObjectsPipelineError.cannotTrain(reason: "object \(example.label) does not exist (labels run 1…\(table.labels.last ?? 0))")
             }
             rows.append(contentsOf: all[(row * names.count)..<((row + 1) * names.count)])
             targets.append(Int32(classNames.firstIndex(of: example.className)!))

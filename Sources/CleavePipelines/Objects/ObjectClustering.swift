@@ -15,10 +15,10 @@ public struct ObjectClustering: Sendable {
     /// Seed of k-means++ (and of the agglomerative fallback).
     public let seed: UInt64
 
-    /// - Throws: ``CleaveError`` for fewer than 1 cluster or no columns.
+    /// - Throws: ``ObjectsPipelineError`` for fewer than 1 cluster or no columns.
     public init(clusterCount: Int, columns: [String], method: Method = .kmeans, seed: UInt64 = 0) throws {
-        guard clusterCount >= 1 else { throw CleaveError("--cluster must be at least 1, got \(clusterCount)") }
-        guard !columns.isEmpty else { throw CleaveError("--cluster needs measurements to cluster on (--on area,eccentricity,…)") }
+        guard clusterCount >= 1 else { throw ObjectsPipelineError.invalidOption(field: "clusterCount", value: "\(clusterCount)", reason: "must be at least 1") }
+        guard !columns.isEmpty else { throw ObjectsPipelineError.invalidOption(field: "columns", value: nil, reason: "clustering needs measurements to cluster on (e.g. area,eccentricity)") }
         self.clusterCount = clusterCount
         self.columns = columns
         self.method = method
@@ -32,12 +32,12 @@ public struct ObjectClustering: Sendable {
     public func assign(_ table: ObjectTable) throws -> [Int] {
         guard table.count > 0 else { return [] }
         guard clusterCount <= table.count else {
-            throw CleaveError("--cluster \(clusterCount): only \(table.count) objects to cluster")
+            throw ObjectsPipelineError.invalidOption(field: "clusterCount", value: "\(clusterCount)", reason: "only \(table.count) objects to cluster")
         }
         for name in columns {
             let values = try table.column(name)
             let bad = values.filter { !$0.isFinite }.count
-            if bad > 0 { throw CleaveError("--on \(name): \(bad) objects have no finite value (e.g. circularity of one-pixel objects); choose other measurements or --min-size") }
+            if bad > 0 { throw ObjectsPipelineError.invalidOption(field: "columns", value: name, reason: "\(bad) objects have no finite value (e.g. circularity of one-pixel objects); choose other measurements or a larger `minimumSize`") }
         }
         let matrix = Matrix(rows: table.count, columns: columns.count, values: try table.matrix(columns: columns).map { Float($0) })
         let scaled = try Scaler.zScore.fit(matrix).transform(matrix)

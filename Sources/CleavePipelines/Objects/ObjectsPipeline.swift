@@ -61,7 +61,7 @@ public enum ObjectsPipeline {
     /// - Parameters:
     ///   - image: label, class or grey image (2D or 3D, channel 0 is used).
     ///   - intensity: optional grey image of the same size for intensity statistics and zoning.
-    /// - Throws: ``CleaveError`` with one-line messages for bad input (see ``ObjectsOptions``).
+    /// - Throws: ``ObjectsPipelineError`` with one-line messages for bad input (see ``ObjectsOptions``).
     /// - Complexity: O(pixels) for labelling, hole filling and measuring (plus per-object shape
     ///   descriptors); the touching-grain split O(Σ bounding-box pixels · log); grouping as
     ///   ``ObjectClustering/assign(_:)`` and ``ObjectClassifierTraining/classify(_:)`` on the objects.
@@ -69,9 +69,9 @@ public enum ObjectsPipeline {
                            progress: Progress = .silent) throws -> ObjectsResult {
         var image = image
         if let spacing = options.spacing { image.spacing = spacing }
-        guard options.minimumSize >= 1 else { throw CleaveError("--min-size must be at least 1, got \(options.minimumSize)") }
+        guard options.minimumSize >= 1 else { throw ObjectsPipelineError.invalidOption(field: "minimumSize", value: "\(options.minimumSize)", reason: "must be at least 1") }
         if image.shape.channels > 1 {
-            throw CleaveError("objects: the label image has \(image.shape.channels) channels; give a single-channel label, class or grey image")
+            throw ObjectsPipelineError.unusableImage(reason: "the label image has \(image.shape.channels) channels; give a single-channel label, class or grey image")
         }
         progress.report(0, 5, "labelling")
         var labels: LabelImage
@@ -82,7 +82,7 @@ public enum ObjectsPipeline {
             labels = ConnectedComponents.label(image, threshold: t, connectivity: options.connectivity)
         case .values:
             if case .float32(let f) = image, f.pixels.contains(where: { $0 != $0.rounded() }) {
-                throw CleaveError("objects: the image has fractional values (a grey image, not labels); pass --threshold T or --class V")
+                throw ObjectsPipelineError.unusableImage(reason: "the image has fractional values (a grey image, not labels); give a `threshold` or a `classValue`")
             }
             labels = ConnectedComponents.label(image, connectivity: options.connectivity)
         }
@@ -90,7 +90,7 @@ public enum ObjectsPipeline {
         if options.minimumSize > 1 { labels = labels.removingSmallObjects(minimumSize: options.minimumSize) }
         progress.report(1, 5, options.splitHeight == nil ? "filtering" : "splitting")
         if let h = options.splitHeight {
-            guard h >= 0, h.isFinite else { throw CleaveError("--split-h must be a finite number >= 0, got \(h)") }
+            guard h >= 0, h.isFinite else { throw ObjectsPipelineError.invalidOption(field: "splitHeight", value: "\(h)", reason: "must be a finite number >= 0") }
             labels = TouchingObjects.split(labels, h: h, connectivity: options.connectivity)
             if options.minimumSize > 1 { labels = labels.removingSmallObjects(minimumSize: options.minimumSize) }
         }
@@ -115,7 +115,7 @@ public enum ObjectsPipeline {
     public static func group(_ table: inout ObjectTable, options: ObjectsOptions) throws -> Double? {
         var accuracy: Double?
         if options.rules != nil && options.classifier != nil {
-            throw CleaveError("objects: give either rules or a classifier training file, not both (each sets the class column)")
+            throw ObjectsPipelineError.invalidOption(field: "rules", value: nil, reason: "give either rules or a classifier training file, not both (each sets the class column)")
         }
         if let rules = options.rules { table.classes = try rules.classify(table) }
         if let training = options.classifier {

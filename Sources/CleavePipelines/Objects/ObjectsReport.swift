@@ -35,7 +35,7 @@ public enum ObjectsReport {
     /// - Parameters:
     ///   - background: grey picture for the overlay (the intensity image, else the input image).
     ///   - histogramBins: bins of the size histogram (≥ 1).
-    /// - Throws: ``CleaveError`` when the directory cannot be created or a file cannot be written.
+    /// - Throws: ``PipelineFileError`` when the directory cannot be created or a file cannot be written.
     @discardableResult
     public static func write(_ result: ObjectsResult, background: AnyImage?, to directory: String,
                              histogramBins: Int = 20) throws -> [String] {
@@ -71,7 +71,7 @@ public enum ObjectsReport {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw CleaveError("--out \(directory): cannot create the directory (\(error.localizedDescription))")
+            throw PipelineFileError.cannotCreateFolder(path: directory, field: "out", reason: error.localizedDescription)
         }
         var texts: [(name: String, text: String)] = [("objects.csv", table.csv())] + extraTexts
         let (sizeName, bins) = sizeHistogram(table, binCount: histogramBins)

@@ -23,7 +23,7 @@ final class FloatPageWriter {
     private var finished = false
 
     /// Creates the temporary file with room for `pageCount` pages of `width × height` floats.
-    /// - Throws: ``CleaveError`` when the file cannot be created.
+    /// - Throws: ``PipelineFileError`` when the file cannot be created.
     init(path: String, width: Int, height: Int, pageCount: Int, description: String) throws {
         self.path = path
         self.width = width; self.height = height; self.pageCount = pageCount
@@ -34,7 +34,7 @@ final class FloatPageWriter {
         self.dataStart = big ? 16 : 8
         descriptor = open(temporary, O_RDWR | O_CREAT | O_TRUNC, 0o644)
         guard descriptor >= 0 else {
-            throw CleaveError("\(path): cannot create (\(String(cString: strerror(errno))))")
+            throw PipelineFileError.cannotWrite(path: path, reason: "cannot create (\(String(cString: strerror(errno))))")
         }
     }
 
@@ -64,7 +64,7 @@ final class FloatPageWriter {
             let n = pread(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
-                throw CleaveError("\(path): reading back byte \(offset + done) failed (\(n < 0 ? String(cString: strerror(errno)) : "end of file"))")
+                throw PipelineFileError.readFailed(path: path, reason: "reading back byte \(offset + done) failed (\(n < 0 ? String(cString: strerror(errno)) : "end of file"))")
             }
             done += n
         }
@@ -84,7 +84,7 @@ final class FloatPageWriter {
             let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw CleaveError("\(path): write failed at byte \(offset + done) (\(String(cString: strerror(errno))))")
+                throw PipelineFileError.cannotWrite(path: path, reason: "write failed at byte \(offset + done) (\(String(cString: strerror(errno))))")
             }
             done += n
         }
@@ -139,7 +139,7 @@ final class FloatPageWriter {
         try header.withUnsafeBytes { try writeAll($0, at: 0) }
         try tail.withUnsafeBytes { try writeAll($0, at: tailStart) }
         guard close(descriptor) == 0 else {
-            throw CleaveError("\(path): closing failed (\(String(cString: strerror(errno))))")
+            throw PipelineFileError.cannotWrite(path: path, reason: "closing failed (\(String(cString: strerror(errno))))")
         }
         finished = true
         try AtomicFile.commit(temporary, to: path)

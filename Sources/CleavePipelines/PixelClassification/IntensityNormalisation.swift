@@ -120,21 +120,3 @@ extension IntensityNormalisation: Codable {
         try container.encode(description)
     }
 }
-
-/// Errors of the pixel classifier's settings and inputs.
-public enum PixelClassifierError: Error, Equatable, CustomStringConvertible {
-    /// A normalisation text that does not parse.
-    case invalidNormalisation(String, reason: String)
-    /// An image of another pixel type than the training images, for a model without normalisation.
-    case pixelTypeMismatch(image: String, imageType: PixelType, trainingType: PixelType)
-
-    /// One line naming the setting or image and what would work instead.
-    public var description: String {
-        switch self {
-        case .invalidNormalisation(let text, let reason):
-            return "normalisation '\(text)': \(reason)"
-        case .pixelTypeMismatch(let image, let imageType, let trainingType):
-            return "\(image): is \(imageType), but the model was trained on \(trainingType) images without intensity normalisation; its grey levels would mean other phases (retrain with normalisation percentile, or convert the image)"
-        }
-    }
-}

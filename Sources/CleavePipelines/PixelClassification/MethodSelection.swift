@@ -81,7 +81,7 @@ public enum MethodSelection {
     ///   - budgetMinutes: total time for both candidates (nil: the U-Net's own steps/minutes).
     ///   - onStep: called after every U-Net step (the workbench's chart and Cancel: what it throws
     ///     stops the training and is rethrown).
-    /// - Throws: ``CleaveError`` when there is no validation split (`validationFraction` 0), when a
+    /// - Throws: ``PixelClassifierError`` when there is no validation split (`validationFraction` 0), when a
     ///   class has labels only in the held-out blocks, and whatever training either method throws.
     /// - Complexity: a forest training without the held-out blocks' labels, a whole-image forest
     ///   prediction of every training image, one U-Net training (bounded by its steps or minutes),
@@ -91,9 +91,9 @@ public enum MethodSelection {
                              budgetMinutes: Double? = nil, progress: CleaveCore.Progress = .silent,
                              log: (String) -> Void = { _ in },
                              onStep: (UNetTrainer.Status) throws -> Void = { _ in }) throws -> (model: Trained, report: Report) {
-        guard !examples.isEmpty else { throw CleaveError("method selection: no training images given") }
+        guard !examples.isEmpty else { throw PixelClassifierError.noTrainingImages(operation: "method selection") }
         guard unet.validationFraction > 0 else {
-            throw CleaveError("method selection needs held-out labels to compare the methods on; the validation share is 0")
+            throw PixelClassifierError.invalidOption(field: "validationFraction", value: "0", reason: "method selection needs held-out labels to compare the methods on; the validation share is 0")
         }
         try unet.validate()
         let start = Date()
@@ -103,7 +103,7 @@ public enum MethodSelection {
         // Both candidates must see every class in their training part.
         let classValues = try classList(classes, found: split.allValues)
         for c in classValues where split.trainingValues[c.value, default: 0] == 0 {
-            throw CleaveError("class \(c) is labelled only in the held-out blocks of its planes (\(examples.map(\.labelsName).joined(separator: ", "))); label it higher up too, or choose the method yourself")
+            throw PixelClassifierError.cannotSelectMethod(reason: "class \(c) is labelled only in the held-out blocks of its planes (\(examples.map(\.labelsName).joined(separator: ", "))); label it higher up too, or choose the method yourself")
         }
 
         // 1. Forest on the rows above the split, scored on the rows below.
@@ -126,7 +126,7 @@ public enum MethodSelection {
         if let budgetMinutes {
             let left = budgetMinutes - forestSeconds / 60
             guard left > 0.05 else {
-                throw CleaveError(String(format: "method selection: the forest took %.1f of the %.1f minutes budgeted; nothing is left for the U-Net — give more minutes", forestSeconds / 60, budgetMinutes))
+                throw PixelClassifierError.cannotSelectMethod(reason: String(format: "the forest took %.1f of the %.1f minutes budgeted; nothing is left for the U-Net — give more `minutes`", forestSeconds / 60, budgetMinutes))
             }
             unetOptions.minutes = min(unetOptions.minutes ?? .infinity, left)
         }
@@ -183,11 +183,11 @@ struct HeldOutSplit {
         for example in examples {
             let shape = example.input.spatialShape
             guard example.labels.shape.singleChannel == shape, example.labels.shape.channels == 1 else {
-                throw CleaveError("\(example.labelsName): label image is \(example.labels.shape), but \(example.input.name) is \(shape); they must match")
+                throw PixelClassifierError.unusableInput(source: example.labelsName, reason: "label image is \(example.labels.shape), but \(example.input.name) is \(shape); they must match")
             }
             var values = try PixelClassifier.labelValues(example.labels, name: example.labelsName)
             guard let largest = values.max(), largest <= Int32(UInt16.max) else {
-                throw CleaveError("\(example.labelsName): label values must lie in 0…65535")
+                throw PixelClassifierError.unusableInput(source: example.labelsName, reason: "label values must lie in 0…65535")
             }
             var held: [(Int, Int32)] = []
             for z in 0..<shape.depth {

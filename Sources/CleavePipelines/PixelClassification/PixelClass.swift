@@ -32,32 +32,32 @@ public struct PixelClass: Hashable, Sendable, Codable, CustomStringConvertible {
 /// `{"1": "pore", …}`).
 public enum PixelClassList {
     /// Parses one `VALUE=NAME[:#rrggbb]` specification.
-    /// - Throws: ``CleaveError`` naming the specification when malformed.
+    /// - Throws: ``PixelClassifierError`` naming the specification when malformed.
     public static func parse(specification text: String, position: Int) throws -> PixelClass {
         guard let eq = text.firstIndex(of: "=") else {
-            throw CleaveError("class '\(text)': expected VALUE=NAME or VALUE=NAME:#rrggbb")
+            throw PixelClassifierError.invalidClass(specification: text, reason: "expected VALUE=NAME or VALUE=NAME:#rrggbb")
         }
         let valueText = text[..<eq].trimmingCharacters(in: .whitespaces)
         guard let value = Int32(valueText), value >= 1 else {
-            throw CleaveError("class '\(text)': the value must be an integer ≥ 1 (0 means unlabelled)")
+            throw PixelClassifierError.invalidClass(specification: text, reason: "the value must be an integer ≥ 1 (0 means unlabelled)")
         }
         var name = String(text[text.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
         var colour = Palette.colour(forIndex: position)
         if let colon = name.lastIndex(of: ":"), name[name.index(after: colon)...].hasPrefix("#") {
             let hex = String(name[name.index(after: colon)...])
-            guard let parsed = RGB(hex: hex) else { throw CleaveError("class '\(text)': colour '\(hex)' is not #rrggbb") }
+            guard let parsed = RGB(hex: hex) else { throw PixelClassifierError.invalidClass(specification: text, reason: "colour '\(hex)' is not #rrggbb") }
             colour = parsed
             name = String(name[..<colon])
         }
-        guard !name.isEmpty else { throw CleaveError("class '\(text)': the name is empty") }
+        guard !name.isEmpty else { throw PixelClassifierError.invalidClass(specification: text, reason: "the name is empty") }
         return PixelClass(value: value, name: name, colour: colour)
     }
 
     /// Reads a class list from a `.json` or `.csv` file.
-    /// - Throws: ``CleaveError`` naming the file and line when unreadable or malformed.
+    /// - Throws: ``PixelClassifierError`` naming the file and line when unreadable or malformed.
     public static func read(path: String) throws -> [PixelClass] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CleaveError("\(path): cannot read the class list")
+            throw PipelineFileError.cannotRead(path: path, what: "the class list")
         }
         let classes: [PixelClass]
         if path.lowercased().hasSuffix(".json") {
@@ -73,8 +73,8 @@ public enum PixelClassList {
     public static func validate(_ classes: [PixelClass], source: String) throws {
         var seen = Set<Int32>()
         for c in classes {
-            guard c.value >= 1 else { throw CleaveError("\(source): class value \(c.value) must be ≥ 1 (0 means unlabelled)") }
-            guard seen.insert(c.value).inserted else { throw CleaveError("\(source): class value \(c.value) is listed twice") }
+            guard c.value >= 1 else { throw PixelClassifierError.invalidClassList(source: source, line: nil, reason: "class value \(c.value) must be ≥ 1 (0 means unlabelled)") }
+            guard seen.insert(c.value).inserted else { throw PixelClassifierError.invalidClassList(source: source, line: nil, reason: "class value \(c.value) is listed twice") }
         }
     }
 
@@ -86,33 +86,33 @@ public enum PixelClassList {
             let parts = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             if number == 0 && Int32(parts[0]) == nil { continue } // header
             guard parts.count >= 2, let value = Int32(parts[0]) else {
-                throw CleaveError("\(path): line \(number + 1): expected 'value,name[,#rrggbb]', got '\(line)'")
+                throw PixelClassifierError.invalidClassList(source: path, line: number + 1, reason: "expected 'value,name[,#rrggbb]', got '\(line)'")
             }
             var colour = Palette.colour(forIndex: classes.count)
             if parts.count >= 3 && !parts[2].isEmpty {
-                guard let parsed = RGB(hex: parts[2]) else { throw CleaveError("\(path): line \(number + 1): colour '\(parts[2])' is not #rrggbb") }
+                guard let parsed = RGB(hex: parts[2]) else { throw PixelClassifierError.invalidClassList(source: path, line: number + 1, reason: "colour '\(parts[2])' is not #rrggbb") }
                 colour = parsed
             }
             classes.append(PixelClass(value: value, name: parts[1], colour: colour))
         }
-        guard !classes.isEmpty else { throw CleaveError("\(path): the class list is empty") }
+        guard !classes.isEmpty else { throw PixelClassifierError.invalidClassList(source: path, line: nil, reason: "the class list is empty") }
         return classes
     }
 
     static func parseJSON(_ data: Data, path: String) throws -> [PixelClass] {
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: data) } catch {
-            throw CleaveError("\(path): not valid JSON (\(error.localizedDescription))")
+            throw PixelClassifierError.invalidClassList(source: path, line: nil, reason: "not valid JSON (\(error.localizedDescription))")
         }
         var classes: [PixelClass] = []
         if let list = object as? [[String: Any]] {
             for (i, entry) in list.enumerated() {
                 guard let value = (entry["value"] as? NSNumber)?.int32Value, let name = entry["name"] as? String else {
-                    throw CleaveError("\(path): entry \(i) needs \"value\" (integer) and \"name\" (string)")
+                    throw PixelClassifierError.invalidClassList(source: path, line: nil, reason: "entry \(i) needs \"value\" (integer) and \"name\" (string)")
                 }
                 var colour = Palette.colour(forIndex: i)
                 if let hex = (entry["colour"] ?? entry["color"]) as? String {
-                    guard let parsed = RGB(hex: hex) else { throw CleaveError("\(path): entry \(i): colour '\(hex)' is not #rrggbb") }
+                    guard let parsed = RGB(hex: hex) else { throw PixelClassifierError.invalidClassList(source: path, line: nil, reason: "entry \(i): colour '\(hex)' is not #rrggbb") }
                     colour = parsed
                 }
                 classes.append(PixelClass(value: value, name: name, colour: colour))
@@ -120,7 +120,7 @@ public enum PixelClassList {
         } else if let map = object as? [String: Any] {
             let entries = try map.map { key, name -> (Int32, String) in
                 guard let value = Int32(key), let name = name as? String else {
-                    throw CleaveError("\(path): expected {\"1\": \"name\", …}, got key '\(key)'")
+                    throw PixelClassifierError.invalidClassList(source: path, line: nil, reason: "expected {\"1\": \"name\", …}, got key '\(key)'")
                 }
                 return (value, name)
             }.sorted { $0.0 < $1.0 }
@@ -128,9 +128,9 @@ public enum PixelClassList {
                 classes.append(PixelClass(value: entry.0, name: entry.1, colour: Palette.colour(forIndex: i)))
             }
         } else {
-            throw CleaveError("\(path): expected a JSON list of {value, name, colour} or an object {\"1\": \"name\"}")
+            throw PixelClassifierError.invalidClassList(source: path, line: nil, reason: "expected a JSON list of {value, name, colour} or an object {\"1\": \"name\"}")
         }
-        guard !classes.isEmpty else { throw CleaveError("\(path): the class list is empty") }
+        guard !classes.isEmpty else { throw PixelClassifierError.invalidClassList(source: path, line: nil, reason: "the class list is empty") }
         return classes
     }
 }

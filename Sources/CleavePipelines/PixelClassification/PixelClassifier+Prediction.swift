@@ -42,7 +42,7 @@ extension PixelClassifier {
     /// cubes for 3D banks; each is computed on the block grown by the bank's halo, so the result is
     /// identical to classifying the whole image at once while memory follows the block size.
     ///
-    /// - Throws: ``CleaveError`` when the input's channel count differs from the model's, or what `sink` throws.
+    /// - Throws: ``PixelClassifierError`` when the input's channel count differs from the model's, or what `sink` throws.
     /// - Complexity: O(pixels × (Σ kernel sizes + treeCount × depth)), plus each block's halo; memory
     ///   O(blockSize² × features) per block in flight, independent of the image size.
     public static func predict(_ input: PixelClassifierInput, model: PixelClassifierModel, blockSize: Int = 1024,

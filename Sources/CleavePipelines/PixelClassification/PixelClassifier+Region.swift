@@ -14,7 +14,7 @@ extension PixelClassifier {
     ///   - region: inside the image's spatial shape.
     ///   - features: where a block's stack comes from (default: computed); called with example index 0.
     /// - Returns: a prediction whose shape is the region's.
-    /// - Throws: ``CleaveError`` when the input does not fit the model or the region lies outside it;
+    /// - Throws: ``PixelClassifierError`` when the input does not fit the model or the region lies outside it;
     ///   what `features` throws.
     /// - Complexity: features of every block that meets the region (none when `features` returns kept
     ///   stacks), then O(region pixels × treeCount × depth) for the forest.
@@ -24,7 +24,7 @@ extension PixelClassifier {
         precondition(blockSize >= 16, "PixelClassifier.predict(region:) needs blockSize >= 16, got \(blockSize)")
         try model.check(input)
         guard region.isInside(input.spatialShape), !region.isEmpty else {
-            throw CleaveError("\(input.name): region \(region) is not inside the \(input.spatialShape) image")
+            throw PixelClassifierError.regionOutside(image: input.name, region: "\(region)", shape: "\(input.spatialShape)")
         }
         let input = try model.normalisation.prepare(input)
         let bank = model.featureBank, forest = model.forest

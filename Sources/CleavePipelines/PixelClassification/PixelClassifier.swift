@@ -70,7 +70,7 @@ public enum PixelClassifier {
     ///   - examples: training images with labels (0 = unlabelled; every other value is a class).
     ///   - classes: names and colours; nil names the classes found ("class 3"). When given, every
     ///     label value must be listed, and every listed class must have labelled pixels.
-    /// - Throws: ``CleaveError`` for a label image of the wrong size or type, no labelled pixels,
+    /// - Throws: ``PixelClassifierError`` for a label image of the wrong size or type, no labelled pixels,
     ///   a single class, a label outside the class list, or images with different channel counts.
     ///   - features: where each block's feature stack comes from (default: computed with
     ///     ``blockFeatures(of:region:bank:)``); the workbench passes its per-image cache.
@@ -80,7 +80,7 @@ public enum PixelClassifier {
     public static func train(_ examples: [TrainingExample], classes: [PixelClass]? = nil,
                              options: TrainingOptions = TrainingOptions(), progress: Progress = .silent,
                              features source: BlockFeatureSource? = nil) throws -> PixelClassifierModel {
-        guard let first = examples.first else { throw CleaveError("train: no training images given") }
+        guard let first = examples.first else { throw PixelClassifierError.noTrainingImages(operation: "train") }
         let channelCount = first.input.channelCount
         let listed = classes.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.value, $0) }) }
         var labelled: [Int32: Int] = [:]
@@ -95,25 +95,25 @@ public enum PixelClassifier {
         for (index, example) in examples.enumerated() {
             let input = example.input
             guard input.channelCount == channelCount else {
-                throw CleaveError("\(input.name): has \(input.channelCount) channels, but \(first.input.name) has \(channelCount); every training image needs the same channels")
+                throw PixelClassifierError.unusableInput(source: input.name, reason: "has \(input.channelCount) channels, but \(first.input.name) has \(channelCount); every training image needs the same channels")
             }
             let labelShape = example.labels.shape
             guard labelShape.channels == 1 else {
-                throw CleaveError("\(example.labelsName): a label image needs one channel, this one has \(labelShape.channels)")
+                throw PixelClassifierError.unusableInput(source: example.labelsName, reason: "a label image needs one channel, this one has \(labelShape.channels)")
             }
             guard labelShape.singleChannel == input.spatialShape else {
-                throw CleaveError("\(example.labelsName): label image is \(labelShape), but its image \(input.name) is \(input.spatialShape)")
+                throw PixelClassifierError.unusableInput(source: example.labelsName, reason: "label image is \(labelShape), but its image \(input.name) is \(input.spatialShape)")
             }
             let values = try labelValues(example.labels, name: example.labelsName)
             var perClass: [Int32: [Int]] = [:]
             for (i, v) in values.enumerated() where v != 0 { perClass[v, default: []].append(i) }
             if let listed {
                 for value in perClass.keys.sorted() where listed[value] == nil {
-                    throw CleaveError("\(example.labelsName): label value \(value) is not in the class list (\(classes!.map(\.description).joined(separator: ", ")))")
+                    throw PixelClassifierError.unusableInput(source: example.labelsName, reason: "label value \(value) is not in the class list (\(classes!.map(\.description).joined(separator: ", ")))")
                 }
             }
             guard perClass.count <= maxClassCount else {
-                throw CleaveError("\(example.labelsName): holds \(perClass.count) distinct label values; a pixel classifier takes at most \(maxClassCount) classes (is this an image rather than a label image?)")
+                throw PixelClassifierError.unusableInput(source: example.labelsName, reason: "holds \(perClass.count) distinct label values; a pixel classifier takes at most \(maxClassCount) classes (is this an image rather than a label image?)")
             }
             var chosen: [Int] = []
             var rng = SeededGenerator.stream(seed: options.forest.seed ^ 0x9E37_79B9_7F4A_7C15, index: index)
@@ -132,17 +132,17 @@ public enum PixelClassifier {
             labelsPerExample.append(values)
         }
         guard !labelled.isEmpty else {
-            throw CleaveError("train: the label images hold no labelled pixels (all 0); label at least two classes")
+            throw PixelClassifierError.unusableLabels(source: nil, reason: "the label images hold no labelled pixels (all 0); label at least two classes")
         }
         guard labelled.count <= maxClassCount else {
-            throw CleaveError("train: the label images hold \(labelled.count) distinct label values together; at most \(maxClassCount) classes are supported")
+            throw PixelClassifierError.unusableLabels(source: nil, reason: "the label images hold \(labelled.count) distinct label values together; at most \(maxClassCount) classes are supported")
         }
         guard labelled.count >= 2 else {
-            throw CleaveError("train: the label images hold a single class (\(labelled.keys.first!)); label at least two classes")
+            throw PixelClassifierError.unusableLabels(source: nil, reason: "the label images hold a single class (\(labelled.keys.first!)); label at least two classes")
         }
         if let classes {
             for c in classes where labelled[c.value] == nil {
-                throw CleaveError("train: class \(c) has no labelled pixels; label it or remove it from the class list")
+                throw PixelClassifierError.unusableLabels(source: nil, reason: "class \(c) has no labelled pixels; label it or remove it from the class list")
             }
         }
 
@@ -196,7 +196,7 @@ public enum PixelClassifier {
             var out = [Int32](repeating: 0, count: i.pixels.count)
             for (k, v) in i.pixels.enumerated() {
                 guard v >= 0, v <= 65535, v == v.rounded() else {
-                    throw CleaveError("\(name): label value \(v) at pixel \(k) is not an integer in 0…65535")
+                    throw PixelClassifierError.unusableInput(source: name, reason: "label value \(v) at pixel \(k) is not an integer in 0…65535")
                 }
                 out[k] = Int32(v)
             }

@@ -35,13 +35,13 @@ public struct PixelClassifierInput: Sendable {
     /// Spatial shape (one channel).
     public var spatialShape: Shape { shape.singleChannel }
 
-    /// - Throws: ``CleaveError`` when there are no parts or their sizes differ.
+    /// - Throws: ``PixelClassifierError`` when there are no parts or their sizes differ.
     public init(name: String, parts: [AnyImage], partNames: [String]? = nil) throws {
-        guard let first = parts.first else { throw CleaveError("\(name): no images given") }
+        guard let first = parts.first else { throw PixelClassifierError.unusableInput(source: name, reason: "no images given") }
         let base = first.shape.singleChannel
         for (i, part) in parts.enumerated() where part.shape.singleChannel != base {
             let partName = partNames.map { $0[i] } ?? "channel image \(i)"
-            throw CleaveError("\(partName): is \(part.shape.singleChannel), but \(partNames?[0] ?? "channel image 0") is \(base); co-registered channels must have the same size")
+            throw PixelClassifierError.unusableInput(source: partName, reason: "is \(part.shape.singleChannel), but \(partNames?[0] ?? "channel image 0") is \(base); co-registered channels must have the same size")
         }
         self.name = name
         self.images = parts
@@ -78,17 +78,17 @@ public struct PixelClassifierInput: Sendable {
     /// Opens co-registered files as one input. A multi-page TIFF or an MRC stack with one channel
     /// is streamed (planes read on demand, see ``init(name:shape:spacing:readPlane:)``); anything
     /// else (2D images, PNG, multi-channel hyperstacks) is read whole.
-    /// - Throws: what the readers throw, or ``CleaveError`` when the files differ in size.
+    /// - Throws: what the readers throw, or ``PixelClassifierError`` when the files differ in size.
     public static func open(paths: [String], name: String? = nil) throws -> PixelClassifierInput {
         let name = name ?? paths.joined(separator: ",")
-        guard !paths.isEmpty else { throw CleaveError("\(name): no images given") }
+        guard !paths.isEmpty else { throw PixelClassifierError.unusableInput(source: name, reason: "no images given") }
         let infos = try paths.map { try ImageFile.info($0) }
         guard isStreamable(infos) else {
             return try PixelClassifierInput(name: name, parts: try paths.map { try ImageFile.readFinite($0) }, partNames: paths)
         }
         let base = infos[0].shape.singleChannel
         for (i, info) in infos.enumerated() where info.shape.singleChannel != base {
-            throw CleaveError("\(paths[i]): is \(info.shape.singleChannel), but \(paths[0]) is \(base); co-registered channels must have the same size")
+            throw PixelClassifierError.unusableInput(source: paths[i], reason: "is \(info.shape.singleChannel), but \(paths[0]) is \(base); co-registered channels must have the same size")
         }
         let readers = try zip(paths, infos).map { path, info -> PlaneFile in try PlaneFile(path: path, format: info.format) }
         let shape = Shape(width: base.width, height: base.height, depth: base.depth, channels: paths.count)
@@ -97,7 +97,7 @@ public struct PixelClassifierInput: Sendable {
                 let plane = try reader.read(plane: z)
                 try ImageFile.requireFinite(plane, path: reader.path, firstPlane: z)
                 guard plane.shape.singleChannel == Shape(width: base.width, height: base.height) else {
-                    throw CleaveError("\(reader.path): page \(z) is \(plane.shape.singleChannel), the stack's first page is \(base.width)×\(base.height)")
+                    throw PixelClassifierError.unusableInput(source: reader.path, reason: "page \(z) is \(plane.shape.singleChannel), the stack's first page is \(base.width)×\(base.height)")
                 }
                 return plane
             }

@@ -117,41 +117,41 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
     /// Throws when an input with `channelCount` channels cannot be classified by this model.
     public func check(channelCount inputChannels: Int, source: String) throws {
         guard inputChannels == channelCount else {
-            throw CleaveError("\(source): has \(inputChannels) channel\(inputChannels == 1 ? "" : "s"), but the model was trained on \(channelCount) (give co-registered channels as IMG1,IMG2,…)")
+            throw PixelClassifierError.unusableInput(source: source, reason: "has \(inputChannels) channel\(inputChannels == 1 ? "" : "s"), but the model was trained on \(channelCount) (give co-registered channels as IMG1,IMG2,…)")
         }
     }
 
     /// Reads and validates a model file.
-    /// - Throws: ``CleaveError`` naming the file when it is unreadable, not a pixel classifier,
+    /// - Throws: ``ModelFileError`` naming the file when it is unreadable, not a pixel classifier,
     ///   from a newer format, or internally inconsistent.
     public static func read(path: String) throws -> PixelClassifierModel {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CleaveError("\(path): cannot read the model file")
+            throw PipelineFileError.cannotRead(path: path, what: "the model file")
         }
         let header = try ModelFileKind.header(data, path: path)
         guard header.kind == kindTag else {
-            throw CleaveError("\(path): not a Cleave pixel-classifier model (no \"kind\": \"\(kindTag)\")")
+            throw ModelFileError.wrongKind(path: path, expected: "Cleave pixel-classifier model", found: "no \"kind\": \"\(kindTag)\"")
         }
         guard header.formatVersion == currentFormatVersion else {
-            throw CleaveError("\(path): model format version \(header.formatVersion.map(String.init) ?? "?") is not supported (this Cleave \(CleaveCore.cleaveVersion) reads version \(currentFormatVersion))")
+            throw ModelFileError.unsupportedVersion(path: path, kind: "model", found: header.formatVersion.map(String.init) ?? "?", supported: currentFormatVersion)
         }
         let model: PixelClassifierModel
         do {
             model = try JSONDecoder().decode(PixelClassifierModel.self, from: data)
         } catch let error as DecodingError {
-            throw CleaveError("\(path): damaged model file (\(describe(error)))")
+            throw ModelFileError.damaged(path: path, reason: "\(describe(error))")
         }
         do { try PixelClassList.validate(model.classes, source: "classes") } catch {
-            throw CleaveError("\(path): damaged model file (\(error))")
+            throw ModelFileError.damaged(path: path, reason: "\(error)")
         }
         guard model.classes.count <= PixelClassifier.maxClassCount else {
-            throw CleaveError("\(path): damaged model file (classes: \(model.classes.count) classes, at most \(PixelClassifier.maxClassCount))")
+            throw ModelFileError.damaged(path: path, reason: "classes: \(model.classes.count) classes, at most \(PixelClassifier.maxClassCount)")
         }
         guard model.classes.map(\.value) == model.forest.classes else {
-            throw CleaveError("\(path): class list \(model.classes.map(\.value)) disagrees with the forest's classes \(model.forest.classes)")
+            throw ModelFileError.damaged(path: path, reason: "class list \(model.classes.map(\.value)) disagrees with the forest's classes \(model.forest.classes)")
         }
         guard model.channelCount >= 1, model.featureBank.featureCount(channelCount: model.channelCount) == model.forest.featureCount else {
-            throw CleaveError("\(path): feature bank gives \(model.featureBank.featureCount(channelCount: max(1, model.channelCount))) features for \(model.channelCount) channels, the forest expects \(model.forest.featureCount)")
+            throw ModelFileError.damaged(path: path, reason: "feature bank gives \(model.featureBank.featureCount(channelCount: max(1, model.channelCount))) features for \(model.channelCount) channels, the forest expects \(model.forest.featureCount)")
         }
         return model
     }

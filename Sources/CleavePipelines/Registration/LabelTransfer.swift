@@ -106,15 +106,15 @@ extension LabelTransfer {
     /// as `cleave train`).
     /// - Parameters:
     ///   - fixedImage: the fixed plane as read (2D), whose grey values the forest learns from.
-    /// - Throws: ``CleaveError`` when erosion leaves a class without pixels (lower the factor) or
+    /// - Throws: ``RegistrationError`` when erosion leaves a class without pixels (lower the factor) or
     ///   the map has only one class on the plane; the classifier's training errors.
     /// - Complexity: O(fixed pixels) for the warp and the erosion's distance transform, then
     ///   ``PixelClassifier/train(_:classes:options:progress:features:)`` on the fixed plane.
     public static func train(registration: RegistrationResult, moving: RegistrationMovingImage, fixed: RegistrationFixedImage,
                              fixedImage: AnyImage, fixedName: String, erosionFactor: Double,
                              options: PixelClassifier.TrainingOptions, progress: CleaveCore.Progress = .silent) throws -> Training {
-        guard moving.isClassMap else { throw CleaveError("\(fixedName): label transfer needs a class map as the moving image, not a grey image") }
-        guard let inverse = registration.transform.inverse else { throw CleaveError("the registration's transform is singular") }
+        guard moving.isClassMap else { throw RegistrationError.cannotTransferLabels(image: fixedName, reason: "label transfer needs a class map as the moving image, not a grey image") }
+        guard let inverse = registration.transform.inverse else { throw RegistrationError.singularTransform }
         let classes = warpNearest(moving.classes, width: moving.width, height: moving.height, outputWidth: fixed.width,
                                   outputHeight: fixed.height, transform: inverse.coefficients)
         let radius = erosionRadius(uncertainty: registration.uncertainty, scale: registration.transform.scale, factor: erosionFactor)
@@ -128,10 +128,10 @@ extension LabelTransfer {
             if v != 0 { after[Int(k) - 1] += 1 }
         }
         if let missing = after.indices.first(where: { after[$0] == 0 && before[$0] > 0 }) {
-            throw CleaveError("erosion by \(radius) px leaves class \(moving.labels[missing]) without training pixels (\(before[missing]) before); lower the erosion factor")
+            throw RegistrationError.cannotTransferLabels(image: nil, reason: "erosion by \(radius) px leaves class \(moving.labels[missing]) without training pixels (\(before[missing]) before); lower `erosionFactor`")
         }
         guard moving.labels.allSatisfy({ $0 >= 0 && $0 <= 65535 }) else {
-            throw CleaveError("the class map's labels must be 0–65535 to become training labels")
+            throw RegistrationError.cannotTransferLabels(image: nil, reason: "the class map's labels must be 0–65535 to become training labels")
         }
         let labels = Image(shape: Shape(width: fixed.width, height: fixed.height), pixels: values.map { UInt16($0) })
         let example = PixelClassifier.TrainingExample(input: PixelClassifierInput(name: fixedName, image: fixedImage),

@@ -16,6 +16,11 @@ public enum RegistrationError: CleaveErrorProtocol, Equatable {
     case noOverlap(overlapFraction: Double, minimum: Double)
     /// The best score found is not distinguishable from that of random transforms.
     case indistinguishableFromChance(score: Double, chanceMean: Double, chanceDeviation: Double, zScore: Double, minimumZ: Double)
+    /// The transform found cannot be inverted, so nothing can be warped onto the fixed grid.
+    case singularTransform
+    /// The moving class map cannot become training labels on the fixed image (`image` names
+    /// the fixed image when the problem is the pair's).
+    case cannotTransferLabels(image: String?, reason: String)
 
     /// One line naming the file (or the measured numbers), what is wrong and what would help.
     public var description: String {
@@ -31,7 +36,11 @@ public enum RegistrationError: CleaveErrorProtocol, Equatable {
         case let .noOverlap(fraction, minimum):
             return "the moving image does not overlap the fixed image: at best \(percent(fraction)) of its pixels land inside (need \(percent(minimum)))"
         case let .indistinguishableFromChance(score, mean, deviation, z, minimumZ):
-            return "no trustworthy match: the best correlation ratio \(fixed3(score)) is only \(fixed1(z)) standard deviations above random placements (\(fixed3(mean)) ± \(fixed3(deviation)); need \(fixed1(minimumZ))); give --landmarks, or check that the images show the same region"
+            return "no trustworthy match: the best correlation ratio \(fixed3(score)) is only \(fixed1(z)) standard deviations above random placements (\(fixed3(mean)) ± \(fixed3(deviation)); need \(fixed1(minimumZ))); give `landmarks`, or check that the images show the same region"
+        case .singularTransform:
+            return "the registration's transform is singular; nothing written"
+        case let .cannotTransferLabels(image, reason):
+            return image.map { "\($0): \(reason)" } ?? "cannot transfer the labels: \(reason)"
         }
     }
 }

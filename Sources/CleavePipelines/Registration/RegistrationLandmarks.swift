@@ -98,7 +98,7 @@ public struct RegistrationLandmarks: Sendable {
             let c = (suy * svv - svy * suv) / det, d = (svy * suu - suy * suv) / det
             let t = AffineTransform(a: a, b: b, tx: fx - a * mx - b * my, c: c, d: d, ty: fy - c * mx - d * my)
             if mirror == .no && t.isMirrored || mirror == .yes && !t.isMirrored {
-                throw RegistrationError.degenerateLandmarks(path: path, reason: "the best affine fit is \(t.isMirrored ? "" : "not ")mirrored, but --mirror is \(mirror.rawValue)")
+                throw RegistrationError.degenerateLandmarks(path: path, reason: "the best affine fit is \(t.isMirrored ? "" : "not ")mirrored, but `mirror` is \(mirror.rawValue)")
             }
             return t
         }

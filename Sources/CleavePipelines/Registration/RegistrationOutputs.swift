@@ -108,7 +108,7 @@ public func writeRegistrationOutputs(_ result: RegistrationResult, moving: Regis
                                      minimumZScore: Double, directory: String) throws -> RegistrationReport {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     guard let inverse = result.transform.inverse else {
-        throw CleaveError("the registration's transform is singular; nothing written")
+        throw RegistrationError.singularTransform
     }
     let warped = warpNearest(moving.classes, width: moving.width, height: moving.height,
                              outputWidth: fixed.width, outputHeight: fixed.height, transform: inverse.coefficients)

@@ -9,10 +9,10 @@ extension FIBSEMPhantom {
 
     /// Writes `detector1.tif`, `detector2.tif` (16-bit stacks), `train-labels.tif` (8-bit: the truth
     /// on the training planes, 0 elsewhere), `classes.csv`, `truth/labels.tif` and `truth/truth.json`.
-    /// - Throws: ``CleaveError`` when the folder or a file cannot be written.
+    /// - Throws: ``PipelineFileError`` when the folder or a file cannot be written.
     public func write(to directory: String) throws {
         do { try FileManager.default.createDirectory(atPath: directory + "/truth", withIntermediateDirectories: true) } catch {
-            throw CleaveError("--out \(directory): cannot create the folder: \(error.localizedDescription)")
+            throw PipelineFileError.cannotCreateFolder(path: directory, field: "out", reason: error.localizedDescription)
         }
         let names = FIBSEMPhantom.fileNames
         for (image, name) in zip(detectors, names.detectors) { try ImageFile.write(image, to: "\(directory)/\(name)") }
@@ -35,7 +35,7 @@ extension FIBSEMPhantom {
         ]
         let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
         guard FileManager.default.createFile(atPath: "\(directory)/\(names.summary)", contents: data) else {
-            throw CleaveError("\(directory)/\(names.summary): cannot write")
+            throw PipelineFileError.cannotWrite(path: "\(directory)/\(names.summary)", reason: nil)
         }
     }
 }

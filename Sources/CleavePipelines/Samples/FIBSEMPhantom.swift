@@ -58,19 +58,19 @@ public struct FIBSEMPhantom: Sendable {
             labelledPlanes ?? Array(Set([depth / 4, depth / 2, (3 * depth) / 4])).sorted()
         }
 
-        /// - Throws: ``CleaveError`` naming the option and why.
+        /// - Throws: ``SampleError`` naming the option and why.
         public func validate() throws {
             guard width >= 32, width <= 8192, height >= 32, height <= 8192 else {
-                throw CleaveError("--width/--height \(width)x\(height): must be 32…8192 pixels")
+                throw SampleError.invalidOption(field: width >= 32 && width <= 8192 ? "height" : "width", value: "\(width >= 32 && width <= 8192 ? height : width)", reason: "width and height must be 32…8192 pixels")
             }
             guard depth >= 1, depth <= 2048, width * height * depth <= 1 << 30 else {
-                throw CleaveError("--depth \(depth): must be 1…2048 slices and at most 2^30 voxels in total")
+                throw SampleError.invalidOption(field: "depth", value: "\(depth)", reason: "must be 1…2048 slices and at most 2^30 voxels in total")
             }
             for (name, v) in [("curtaining", curtaining), ("noise", noise), ("shading", shading)] where !(v >= 0 && v <= 10) {
-                throw CleaveError("--\(name) \(v): must be 0…10")
+                throw SampleError.invalidOption(field: name, value: "\(v)", reason: "must be 0…10")
             }
             for z in trainingPlanes where z < 0 || z >= depth {
-                throw CleaveError("labelled plane \(z) is outside the \(depth) slices")
+                throw SampleError.invalidOption(field: "labelledPlanes", value: "\(z)", reason: "outside the \(depth) slices")
             }
         }
     }
@@ -103,7 +103,7 @@ public struct FIBSEMPhantom: Sendable {
     }
 
     /// Generates a volume. Same options → same voxels on every machine and thread count.
-    /// - Throws: ``CleaveError`` for invalid options.
+    /// - Throws: ``SampleError`` for invalid options.
     /// - Complexity: O(width × height × depth) time and memory (labels and two detectors).
     public static func generate(_ options: Options) throws -> FIBSEMPhantom {
         try options.validate()

@@ -55,17 +55,17 @@ public struct FIBSEMVolume: Sendable {
                 && a.voxelSize.x == b.voxelSize.x && a.voxelSize.y == b.voxelSize.y && a.voxelSize.z == b.voxelSize.z
         }
 
-        /// - Throws: ``CleaveError`` naming the option and why.
+        /// - Throws: ``SampleError`` naming the option and why.
         public func validate() throws {
             for (name, n) in [("width", width), ("height", height), ("depth", depth)] where !(1...(1 << 20)).contains(n) {
-                throw CleaveError("--size: \(name) \(n) must be 1…1048576")
+                throw SampleError.invalidOption(field: "size", value: "\(depth)x\(height)x\(width)", reason: "\(name) \(n) must be 1…1048576")
             }
             guard width * height <= 1 << 32, width * height * depth <= 1 << 40 else {
-                throw CleaveError("--size \(depth)x\(height)x\(width): at most 2^32 pixels per slice and 2^40 voxels")
+                throw SampleError.invalidOption(field: "size", value: "\(depth)x\(height)x\(width)", reason: "at most 2^32 pixels per slice and 2^40 voxels")
             }
-            guard channels == 1 || channels == 2 else { throw CleaveError("--channels \(channels): must be 1 or 2") }
+            guard channels == 1 || channels == 2 else { throw SampleError.invalidOption(field: "channels", value: "\(channels)", reason: "must be 1 or 2") }
             for (name, v) in [("curtaining", curtaining), ("noise", noise), ("shading", shading)] where !(v >= 0 && v <= 10) {
-                throw CleaveError("--\(name) \(v): must be 0…10")
+                throw SampleError.invalidOption(field: name, value: "\(v)", reason: "must be 0…10")
             }
         }
     }
@@ -73,7 +73,7 @@ public struct FIBSEMVolume: Sendable {
     /// The options the volume is generated with (valid).
     public let options: Options
 
-    /// - Throws: ``CleaveError`` for invalid options.
+    /// - Throws: ``SampleError`` for invalid options.
     public init(_ options: Options) throws {
         try options.validate()
         self.options = options

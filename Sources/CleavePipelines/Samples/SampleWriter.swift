@@ -5,11 +5,11 @@ import Foundation
 extension SyntheticTileSet {
     /// Writes the tile set: `Tile_RRR-CCC.tif` (16-bit), `truth/Tile_RRR-CCC_particles.tif` and
     /// `truth/Tile_RRR-CCC_gridbars.tif` (8-bit, 255 = yes) and `truth/truth.json`.
-    /// - Throws: ``CleaveError`` when the folder or a file cannot be written.
+    /// - Throws: ``PipelineFileError`` when the folder or a file cannot be written.
     public func write(to directory: String, progress: CleaveCore.Progress = .silent) throws {
         let truthDirectory = directory + "/truth"
         do { try FileManager.default.createDirectory(atPath: truthDirectory, withIntermediateDirectories: true) } catch {
-            throw CleaveError("--out \(directory): cannot create the folder: \(error.localizedDescription)")
+            throw PipelineFileError.cannotCreateFolder(path: directory, field: "out", reason: error.localizedDescription)
         }
         for (i, tile) in tiles.enumerated() {
             progress.report(i, tiles.count, "writing tiles")
@@ -18,7 +18,7 @@ extension SyntheticTileSet {
                 try ImageFile.write(tile.particleMask, to: "\(truthDirectory)/\(tile.name)_particles.tif")
                 try ImageFile.write(tile.barMask, to: "\(truthDirectory)/\(tile.name)_gridbars.tif")
             } catch {
-                throw CleaveError("\(directory)/\(tile.name).tif: cannot write: \(error)")
+                throw PipelineFileError.cannotWrite(path: "\(directory)/\(tile.name).tif", reason: "\(error)")
             }
         }
         progress.report(tiles.count, tiles.count, "writing tiles")
@@ -49,7 +49,7 @@ extension SyntheticTileSet {
         ]
         let data = try JSONSerialization.data(withJSONObject: truth, options: [.prettyPrinted, .sortedKeys])
         guard FileManager.default.createFile(atPath: truthDirectory + "/truth.json", contents: data) else {
-            throw CleaveError("\(truthDirectory)/truth.json: cannot write")
+            throw PipelineFileError.cannotWrite(path: "\(truthDirectory)/truth.json", reason: nil)
         }
     }
 }

@@ -51,11 +51,11 @@ extension SyntheticTileSet {
     /// `truth/particles.csv` (`stage_x,stage_y,radius_um,shape,montage_x,montage_y`: every
     /// particle's centre on the stage in µm and the largest distance from it at which it adds
     /// absorbance).
-    /// - Throws: ``CleaveError`` when the folder or a file cannot be written.
+    /// - Throws: ``PipelineFileError`` when the folder or a file cannot be written.
     public func writeMontage(to directory: String, progress: CleaveCore.Progress = .silent) throws {
         let truthDirectory = directory + "/truth"
         do { try FileManager.default.createDirectory(atPath: truthDirectory, withIntermediateDirectories: true) } catch {
-            throw CleaveError("--out \(directory): cannot create the folder: \(error.localizedDescription)")
+            throw PipelineFileError.cannotCreateFolder(path: directory, field: "out", reason: error.localizedDescription)
         }
         let montage = self.montage
         let size = options.tileSize
@@ -71,19 +71,19 @@ extension SyntheticTileSet {
         let spacing = Spacing(x: montage.pixelSpacing, y: montage.pixelSpacing, z: montage.pixelSpacing, unit: "Å")
         let stack = Image<UInt16>(shape: Shape(width: size, height: size, depth: tiles.count), pixels: pixels, spacing: spacing)
         let mrcPath = directory + "/montage.mrc"
-        do { try MRCFile.write(stack, to: mrcPath) } catch { throw CleaveError("\(mrcPath): cannot write: \(error)") }
+        do { try MRCFile.write(stack, to: mrcPath) } catch { throw PipelineFileError.cannotWrite(path: mrcPath, reason: "\(error)") }
         progress.report(1, 2, "writing montage")
         let mdoc = SerialEMMontage.mdocText(pieces: montage.pieces, imageFile: "montage.mrc", width: size, height: size, dataMode: 6,
                                             title: "Cleave \(cleaveVersion) synthetic montage, seed \(options.seed), \(options.rows)x\(options.columns) pieces, overlap \(options.overlap) px",
                                             minMaxMean: statistics)
         let mdocPath = SerialEMMontage.metadataPath(forImage: mrcPath)
-        guard FileManager.default.createFile(atPath: mdocPath, contents: Data(mdoc.utf8)) else { throw CleaveError("\(mdocPath): cannot write") }
+        guard FileManager.default.createFile(atPath: mdocPath, contents: Data(mdoc.utf8)) else { throw PipelineFileError.cannotWrite(path: mdocPath, reason: nil) }
         var csv = "stage_x,stage_y,radius_um,shape,montage_x,montage_y\n"
         for p in montage.particles {
             csv += String(format: "%.4f,%.4f,%.4f,", p.stageX, p.stageY, p.radius) + p.shape.rawValue + String(format: ",%.1f,%.1f\n", p.montageX, p.montageY)
         }
         let csvPath = truthDirectory + "/particles.csv"
-        guard FileManager.default.createFile(atPath: csvPath, contents: Data(csv.utf8)) else { throw CleaveError("\(csvPath): cannot write") }
+        guard FileManager.default.createFile(atPath: csvPath, contents: Data(csv.utf8)) else { throw PipelineFileError.cannotWrite(path: csvPath, reason: nil) }
         progress.report(2, 2, "writing montage")
     }
 }

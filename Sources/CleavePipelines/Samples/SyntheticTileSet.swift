@@ -80,25 +80,25 @@ public struct SyntheticTileSet: Sendable {
         }
 
         /// Checks the parameters.
-        /// - Throws: ``CleaveError`` naming the option and why.
+        /// - Throws: ``SampleError`` naming the option and why.
         public func validate() throws {
-            guard rows >= 1, columns >= 1, rows * columns <= 400 else { throw CleaveError("--rows/--columns: need 1…400 tiles in total, got \(rows)x\(columns)") }
-            guard tileSize >= 64, tileSize <= 8192 else { throw CleaveError("--tile-size \(tileSize): must be 64…8192 pixels") }
-            guard overlap >= 0, overlap < tileSize / 2 else { throw CleaveError("--overlap \(overlap): must be 0…\(tileSize / 2 - 1) pixels") }
-            guard particlesPerTile >= 0, particlesPerTile <= 500 else { throw CleaveError("--particles \(particlesPerTile): must be 0…500 per tile") }
-            guard dose > 0, dose <= 100_000 else { throw CleaveError("--dose \(dose): must be in (0, 100000] electrons per pixel") }
+            guard rows >= 1, columns >= 1, rows * columns <= 400 else { throw SampleError.invalidOption(field: rows >= 1 && rows <= 400 ? "columns" : "rows", value: "\(rows >= 1 && rows <= 400 ? columns : rows)", reason: "need 1…400 tiles in total, got \(rows)x\(columns)") }
+            guard tileSize >= 64, tileSize <= 8192 else { throw SampleError.invalidOption(field: "tileSize", value: "\(tileSize)", reason: "must be 64…8192 pixels") }
+            guard overlap >= 0, overlap < tileSize / 2 else { throw SampleError.invalidOption(field: "overlap", value: "\(overlap)", reason: "must be 0…\(tileSize / 2 - 1) pixels") }
+            guard particlesPerTile >= 0, particlesPerTile <= 500 else { throw SampleError.invalidOption(field: "particlesPerTile", value: "\(particlesPerTile)", reason: "must be 0…500 per tile") }
+            guard dose > 0, dose <= 100_000 else { throw SampleError.invalidOption(field: "dose", value: "\(dose)", reason: "must be in (0, 100000] electrons per pixel") }
             if let barCoverage {
                 guard barCoverage >= 0.05, barCoverage <= 0.9 else {
-                    throw CleaveError("barCoverage \(barCoverage): must be 0.05…0.9 (fraction of the mosaic covered by grid bars)")
+                    throw SampleError.invalidOption(field: "barCoverage", value: "\(barCoverage)", reason: "must be 0.05…0.9 (fraction of the mosaic covered by grid bars)")
                 }
-                guard kind == .gridbars else { throw CleaveError("barCoverage \(barCoverage): needs kind gridbars (kind is \(kind.rawValue))") }
+                guard kind == .gridbars else { throw SampleError.invalidOption(field: "barCoverage", value: "\(barCoverage)", reason: "needs kind gridbars (kind is \(kind.rawValue))") }
             }
-            guard barAngle.isFinite else { throw CleaveError("barAngle \(barAngle): must be a finite angle in degrees") }
+            guard barAngle.isFinite else { throw SampleError.invalidOption(field: "barAngle", value: "\(barAngle)", reason: "must be a finite angle in degrees") }
             guard barPitch >= 0.1, barPitch <= 2 else {
-                throw CleaveError("barPitch \(barPitch): must be 0.1…2 (fraction of the mosaic's shorter side)")
+                throw SampleError.invalidOption(field: "barPitch", value: "\(barPitch)", reason: "must be 0.1…2 (fraction of the mosaic's shorter side)")
             }
             guard exposureSpread >= 0, exposureSpread <= 0.9 else {
-                throw CleaveError("exposureSpread \(exposureSpread): must be 0…0.9 (tile gains 1 − spread … 1 + spread)")
+                throw SampleError.invalidOption(field: "exposureSpread", value: "\(exposureSpread)", reason: "must be 0…0.9 (tile gains 1 − spread … 1 + spread)")
             }
         }
     }
@@ -170,7 +170,7 @@ public struct SyntheticTileSet: Sendable {
     public let mosaicHeight: Int
 
     /// Generates a tile set. Same options → same pixels on every machine and thread count.
-    /// - Throws: ``CleaveError`` for invalid options.
+    /// - Throws: ``SampleError`` for invalid options.
     /// - Complexity: O(mosaic pixels) for film, bars and imaging (a fixed number of passes), plus each
     ///   particle over the square of its reach; memory a few Float fields of the mosaic's size.
     public static func generate(_ options: Options, progress: CleaveCore.Progress = .silent) throws -> SyntheticTileSet {

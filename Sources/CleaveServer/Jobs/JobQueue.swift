@@ -276,7 +276,7 @@ public final class JobQueue: @unchecked Sendable {
         } catch let error as APIError {
             finish(id, state: "failed", result: nil, error: redactor.clean(error.message, allPaths: true).replacingOccurrences(of: "\n", with: " "))
         } catch {
-            finish(id, state: "failed", result: nil, error: redactor.clean(String(describing: error), allPaths: true).replacingOccurrences(of: "\n", with: " "))
+            finish(id, state: "failed", result: nil, error: redactor.clean(APIError.message(for: error), allPaths: true).replacingOccurrences(of: "\n", with: " "))
         }
     }
 
