@@ -3,16 +3,22 @@ import Hummingbird
 
 /// An error the API reports to the client as `{"error": "one line"}` with a 4xx/5xx status.
 public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
+    /// The HTTP status the client receives (4xx for a refused request, 5xx for a server fault).
     public let status: HTTPResponse.Status
+    /// The one-line reason shown to the client as the `error` field (newlines become spaces).
     public let message: String
 
+    /// An error answered with `status` and the one-line `message`.
     public init(_ status: HTTPResponse.Status, _ message: String) {
         self.status = status
         self.message = message
     }
 
+    /// The status code and message, e.g. `404 unknown image`, for logs.
     public var description: String { "\(status.code) \(message)" }
 
+    /// The JSON body `{"error": "…"}` with this status; carries `Connection: close` when the client
+    /// asked to close.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let line = message.replacingOccurrences(of: "\n", with: " ")
         let data = (try? JSONEncoder().encode(["error": line])) ?? Data("{\"error\":\"error\"}".utf8)
@@ -33,6 +39,8 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
 public struct PathRedactor: Sendable {
     private let roots: [(pattern: NSRegularExpression, name: String)]
 
+    /// A redactor for this server's data directory and web directory (each also in its standardized
+    /// and symlink-resolved form).
     public init(configuration: ServerConfiguration) {
         var found: [(String, String)] = []
         func add(_ path: String, _ name: String) {

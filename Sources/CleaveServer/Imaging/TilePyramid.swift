@@ -10,6 +10,7 @@ import CleaveRender
 /// ```
 /// Edge tiles are smaller than 256 where the image ends.
 public enum TilePyramid {
+    /// The edge length of a full tile in pixels (256); edge tiles may be smaller.
     public static let tileSize = 256
 
     /// Number of levels for an image of this size (at least 1).
