@@ -4,13 +4,19 @@ import GRDB
 
 /// What a backup holds; written as `backup.json` beside the copied files.
 public struct BackupManifest: Codable, Equatable, Sendable {
+    /// The manifest format (1).
     public var format = 1
+    /// The Cleave version that wrote the backup.
     public var cleaveVersion: String
+    /// When the backup was made (ISO 8601, UTC).
     public var createdAt: String
     /// The database's applied migrations at the moment of the snapshot.
     public var migrations: [String]
+    /// Image files copied (one per distinct SHA-256 the database names).
     public var blobCount: Int
+    /// Their total size in bytes.
     public var blobBytes: Int64
+    /// Files copied from `results/` (temporary `.part` files skipped).
     public var resultFiles: Int
 }
 
@@ -23,6 +29,7 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
     case corruptBlob(String)
     case damagedDatabase(String)
 
+    /// The one-line message, naming the file or directory.
     public var description: String {
         switch self {
         case .noDatabase(let directory): "\(directory) is not a workbench data directory (it has no cleave.sqlite)"
@@ -52,6 +59,14 @@ public enum DataBackup {
     static let databaseName = "cleave.sqlite"
     static let manifestName = "backup.json"
 
+    /// Backs up the data directory to `target` (a new or empty directory) while the server may run,
+    /// reporting each step ("database", "image files k/n", "results") to `progress`; returns the
+    /// manifest written as `backup.json`.
+    ///
+    /// - Throws: ``BackupError`` when the data directory has no database, `target` exists and is not
+    ///   empty, or an image file is missing or fails its SHA-256 check; file system and SQLite errors
+    ///   as they come. Nothing is left at `target` then.
+    /// - Complexity: reads and hashes every image file once; O(total bytes).
     public static func backup(dataDirectory: String, to target: String, progress: ((String) -> Void)? = nil) throws -> BackupManifest {
         let manager = FileManager.default
         let databasePath = dataDirectory + "/" + databaseName
