@@ -124,7 +124,7 @@ public struct ClusteringDTO: ResponseCodable, Equatable, Sendable {
     public var plane: Int? = nil
     /// The Locator's automatic pick (most particle-like cluster).
     public var suggestedPick: Int
-    /// The label of the dark group (two-step mode: grid bars, holes), else nil.
+    /// The label of the dark group (two-step mode: the darkest patches, e.g. grid bars), else nil.
     public var darkGroup: Int?
     /// Mean silhouette (−1…1) on a sample of 1 000 patches; nil when skipped or undefined.
     public var silhouette: Double?

@@ -9,7 +9,7 @@ import GRDB
 import Hummingbird
 
 /// `POST /api/images/{imageId}/train`: how to train a pixel classifier of the image's project from
-/// its painted strokes.
+/// its painted strokes and hand corrections.
 public struct TrainInput: Codable, Sendable {
     /// The page session that asked (recorded with the `train` event).
     public var sessionId: String?
@@ -83,9 +83,9 @@ public struct ModelDTO: ResponseCodable, Equatable, Sendable {
     public var version: Int
     /// The job that trained it.
     public var jobId: String?
-    /// The classes it predicts (those that had strokes).
+    /// The classes it predicts (those with training labels: strokes or hand corrections).
     public var classes: [ModelClassDTO]
-    /// The ids of the images whose strokes trained it.
+    /// The ids of the images whose strokes (and hand corrections) trained it.
     public var trainedOn: [String]
     /// Labelled pixels per class value (as text keys).
     public var labelledPixels: [String: Int]
