@@ -13,6 +13,7 @@ public enum PipelineFileError: CleaveErrorProtocol, Equatable {
     /// Reading a file back (a scratch file the pipeline wrote itself) failed.
     case readFailed(path: String, reason: String)
 
+    /// One line: what, where and why (fields by their API names).
     public var description: String {
         switch self {
         case let .cannotRead(path, what): return "\(path): cannot read \(what)"
@@ -46,6 +47,7 @@ public enum ModelFileError: CleaveErrorProtocol, Equatable {
     /// A sound model that does not fit what it is applied to or resumed with.
     case mismatch(path: String, reason: String)
 
+    /// One line: what, where and why (fields by their API names).
     public var description: String {
         switch self {
         case let .wrongKind(path, expected, found): return "\(path): not a \(expected) (\(found)); was it saved by another command?"

@@ -4,18 +4,23 @@ import Hummingbird
 
 /// An error the API reports to the client as `{"error": "one line"}` with a 4xx/5xx status.
 public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
+    /// The HTTP status the client receives (4xx for a refused request, 5xx for a server fault).
     public let status: HTTPResponse.Status
+    /// The one-line reason shown to the client as the `error` field (newlines become spaces).
     public let message: String
     /// Numbers the client needs to act on the refusal (e.g. a class's strokes and corrected
     /// pixels when deleting it needs `discard=true`), sent beside `error`.
     public let counts: [String: Int]
 
+    /// An error answered with `status` and the one-line `message`; `counts` go into the JSON body
+    /// beside it (e.g. the strokes and corrected pixels a refused class delete would discard).
     public init(_ status: HTTPResponse.Status, _ message: String, counts: [String: Int] = [:]) {
         self.status = status
         self.message = message
         self.counts = counts
     }
 
+    /// The status code and message, e.g. `404 unknown image`, for logs.
     public var description: String { "\(status.code) \(message)" }
 
     /// A module error in the API's words: a field named by the error (``InvalidField``, or in
@@ -50,6 +55,8 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         return renaming(String(describing: error))
     }
 
+    /// The JSON body `{"error": "…"}` with this status; carries `Connection: close` when the client
+    /// asked to close.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let line = message.replacingOccurrences(of: "\n", with: " ")
         var fields: [String: JSONValue] = counts.mapValues { .number(Double($0)) }
@@ -72,6 +79,8 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
 public struct PathRedactor: Sendable {
     private let roots: [(pattern: NSRegularExpression, name: String)]
 
+    /// A redactor for this server's data directory and web directory (each also in its standardized
+    /// and symlink-resolved form).
     public init(configuration: ServerConfiguration) {
         var found: [(String, String)] = []
         func add(_ path: String, _ name: String) {

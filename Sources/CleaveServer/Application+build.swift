@@ -43,6 +43,7 @@ public enum ServeRefusal: Error, CustomStringConvertible, Equatable {
     /// Listening beyond loopback with no account would give everyone every project.
     case noAccounts(host: String)
 
+    /// The one-line reason, with the command that fixes it.
     public var description: String {
         switch self {
         case .noAccounts(let host):

@@ -9,6 +9,7 @@ import Foundation
 /// generator's own truth masks) and a first result trained and predicted from them, so a new user
 /// sees the whole loop at once and can go on painting, without any data of their own.
 public enum DemoProject {
+    /// The demo project's name ("Demo"); no demo is created while a project of that name exists.
     public static let name = "Demo"
 
     /// The generator settings of the demo tile (1024², 5 nm pixels, seeded).

@@ -71,6 +71,7 @@ public enum OpenAPIDocument {
         ("get", "/api/audit"),
     ]
 
+    /// The OpenAPI 3.1 document itself, served as is at `GET /api/openapi.json`.
     public static let json = #"""
     {
       "openapi": "3.1.0",

@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     /// bcrypt cost for passwords set through the API (log2 of the rounds).
     public var passwordCost: UInt8 = AccountStore.defaultPasswordCost
 
+    /// A configuration with the given settings; `jobConcurrency` and `maximumImagePixels` are raised
+    /// to at least 1 and `pixelFeatureCacheBytes` to at least 0.
     public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String, demo: Bool = false,
                 maximumUploadBytes: Int = 4 << 30, maximumJSONBytes: Int = 4 << 20,
                 webDirectory: String = ServerConfiguration.defaultWebDirectory,

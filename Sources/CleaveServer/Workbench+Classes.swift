@@ -5,19 +5,32 @@ import Hummingbird
 
 /// A class of a project (what strokes, picks and predictions label pixels with).
 public struct ClassDTO: ResponseCodable, Equatable, Sendable {
+    /// The class's id (the `{classId}` of its routes).
     public var id: String
+    /// The project it belongs to.
     public var projectId: String
     /// Label value 1…255, unique in the project.
     public var value: Int
+    /// The class name, 1 to 100 characters, unique in the project ignoring case.
     public var name: String
+    /// The overlay colour as `#rrggbb`.
     public var colour: String
 }
 
+/// `POST /api/projects/{projectId}/classes` (create) and `PUT /api/classes/{classId}` (rename or
+/// recolour; absent fields stay as they are), annotators and up.
 public struct ClassInput: Codable, Sendable {
+    /// The class name, 1 to 100 characters after trimming (required when creating).
     public var name: String?
+    /// The overlay colour as `#rrggbb` (default when creating: the palette's colour for the value).
     public var colour: String?
+    /// The label value 1…255 (create only; default the smallest free one). A class's value never
+    /// changes: strokes refer to it.
     public var value: Int?
+    /// The page session that asked; the `class.create` / `class.update` event is recorded only when
+    /// it is sent.
     public var sessionId: String?
+    /// The page's clock when it asked (ISO 8601), if sent.
     public var clientTime: String?
 }
 
@@ -161,7 +174,10 @@ extension Workbench {
 
 /// The answer to deleting a class.
 public struct ClassDeletionDTO: ResponseCodable, Equatable, Sendable {
+    /// Classes removed (1).
     public var deleted: Int
+    /// Strokes of the class marked `discarded` (kept for provenance, not used for training).
     public var discardedStrokes: Int
+    /// Corrected pixels of the class marked as discarded corrections.
     public var discardedCorrectedPixels: Int
 }

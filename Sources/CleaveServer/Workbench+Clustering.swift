@@ -10,7 +10,9 @@ import Hummingbird
 /// `POST /api/images/{id}/cluster`: the Locator's settings (``LocatorSettings``, the type and checks
 /// `cleave locate` uses, same field names) plus the workbench's own fields, in one JSON object.
 public struct ClusterInput: Codable, Sendable {
+    /// The page session that asked (recorded with the `cluster.run` event).
     public var sessionId: String?
+    /// The page's clock when it asked (ISO 8601), if sent; recorded with the event.
     public var clientTime: String?
     /// The plane of a stack to cluster (0-based, default 0).
     public var plane: Int?
@@ -24,6 +26,9 @@ public struct ClusterInput: Codable, Sendable {
 
     private enum CodingKeys: String, CodingKey { case sessionId, clientTime, plane, channel, pickModelFrom }
 
+    /// Reads the workbench's own fields and every Locator field from the same flat JSON object.
+    ///
+    /// - Throws: a `DecodingError` naming the field when a field has the wrong type.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         sessionId = try container.decodeIfPresent(String.self, forKey: .sessionId)
@@ -34,6 +39,8 @@ public struct ClusterInput: Codable, Sendable {
         settings = try LocatorSettings(from: decoder)
     }
 
+    /// Writes the Locator fields and the workbench's own fields into one flat JSON object (the form
+    /// stored as the clustering's `params`).
     public func encode(to encoder: Encoder) throws {
         try settings.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -50,9 +57,11 @@ public struct ClusterInput: Codable, Sendable {
 public struct PickModelDTO: Codable, Equatable, Sendable {
     /// The picked clusters the classifier learned (after merges).
     public var picked: [Int]
+    /// The name the user gave the pick (e.g. "particles"); the model's class name.
     public var name: String?
     /// Patches the forest was trained on (nil when learning failed).
     public var trainingPatches: Int?
+    /// The forest's out-of-bag accuracy (0…1) on the training patches (nil when learning failed).
     public var outOfBagAccuracy: Double?
     /// Why no model could be learned (e.g. the dark group was picked); the pick itself stands.
     public var error: String?
@@ -60,17 +69,24 @@ public struct PickModelDTO: Codable, Equatable, Sendable {
 
 /// One cluster of a clustering.
 public struct ClusterDTO: Codable, Equatable, Sendable {
+    /// The cluster's label number (0-based; the value in the clustering's label map).
     public var index: Int
     /// Patches (or windows) in the cluster, after merges.
     public var size: Int
+    /// The share of all patches in this cluster (0…1).
     public var fraction: Double
+    /// The overlay colour as `#rrggbb` (a dark slate for the dark group).
     public var colour: String
     /// Mean raw feature value of the cluster's patches.
     public var signature: [String: Double]
+    /// The Locator's particle score (mean over the members) that the automatic pick ranks by; nil
+    /// when not finite.
     public var particleScore: Double?
+    /// The name a pick gave the cluster ("dark / grid bars" for the dark group); nil when unnamed.
     public var name: String?
     /// Class value a pick assigned (weak reference labels), if any.
     public var `class`: Int?
+    /// Whether the user picked this cluster (or the pick model taught the pick).
     public var picked: Bool
     /// The cluster this one was merged into.
     public var mergedInto: Int?
@@ -78,28 +94,44 @@ public struct ClusterDTO: Codable, Equatable, Sendable {
 
 /// A clustering result.
 public struct ClusteringDTO: ResponseCodable, Equatable, Sendable {
+    /// The clustering's id (the `{clusteringId}` of its routes).
     public var id: String
+    /// The id of the image that was clustered.
     public var imageId: String
+    /// The job that computed it.
     public var jobId: String?
+    /// The request as sent (``ClusterInput`` as JSON); a pick re-runs the Locator with it.
     public var params: JSONValue
+    /// Clusters k found, without the dark group.
     public var clusterCount: Int
+    /// The names of the patch features the clusters were found on (the keys of each ``ClusterDTO/signature``).
     public var featureNames: [String]
+    /// Whether the features came from the feature cache (an earlier run on the same plane) instead
+    /// of being computed.
     public var featuresCached: Bool
+    /// Patches (or windows) clustered, over all clusters.
     public var patchCount: Int
     /// The overlay PNG is the image downsampled by this factor (stretch it over the whole image).
     public var overlayScale: Int
+    /// The overlay PNG's width in pixels: the image width divided by ``overlayScale``, rounded up.
     public var overlayWidth: Int
+    /// The overlay PNG's height in pixels: the image height divided by ``overlayScale``, rounded up.
     public var overlayHeight: Int
+    /// Every cluster by label number, the dark group included.
     public var clusters: [ClusterDTO]
     /// The plane of a stack that was clustered (absent = 0).
     public var plane: Int? = nil
     /// The Locator's automatic pick (most particle-like cluster).
     public var suggestedPick: Int
+    /// The label of the dark group (two-step mode: the darkest patches, e.g. grid bars), else nil.
     public var darkGroup: Int?
+    /// Mean silhouette (−1…1) on a sample of 1 000 patches; nil when skipped or undefined.
     public var silhouette: Double?
     /// open | accepted | rejected
     public var state: String
+    /// Seconds per Locator stage (laps of the same stage summed).
     public var timings: [String: Double]
+    /// When it was stored (ISO 8601, UTC).
     public var createdAt: String
     /// The model the last Pick taught (nil before any pick).
     public var pickModel: PickModelDTO? = nil

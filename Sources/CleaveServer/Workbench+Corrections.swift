@@ -7,7 +7,9 @@ import Hummingbird
 /// reference labels of their own provenance (``Provenance/corrected``) and training labels of the
 /// next model.
 public struct CorrectionInput: Codable, Sendable {
+    /// The page session that painted it (recorded with the `correction` event).
     public var sessionId: String?
+    /// The page's clock when it was painted (ISO 8601), if sent.
     public var clientTime: String?
     /// The class value the pixels become (a class of the project).
     public var `class`: Int
@@ -15,13 +17,18 @@ public struct CorrectionInput: Codable, Sendable {
     /// (even-odd rule at pixel centres); fill: the 4-connected region of pixels of the predicted
     /// class under `points[0]`.
     public var mode: String
+    /// Vertices [x, y] in image pixel coordinates (finite; brush 1…10 000, lasso 3…10 000, fill
+    /// exactly 1).
     public var points: [[Double]]
+    /// Brush radius in pixels, 0.5…500 (default 4); brush mode only.
     public var radius: Double?
     /// The plane of a stack prediction (default: its first plane).
     public var plane: Int?
 }
 
+/// What a correction changed, with the prediction as it now is.
 public struct CorrectionResponse: ResponseCodable, Equatable, Sendable {
+    /// The corrected prediction (fractions recomputed).
     public var prediction: PredictionDTO
     /// Pixels whose label changed.
     public var changedPixels: Int

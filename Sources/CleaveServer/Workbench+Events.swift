@@ -86,8 +86,11 @@ extension Workbench {
 
     /// Who did something and when they say they did it: the pieces every server-recorded event carries.
     public struct Actor: Sendable {
+        /// The browser's pseudonymous user id (`X-Cleave-User`, or the account's pseudonym).
         public var userID: String
+        /// The page session the action came from.
         public var sessionID: String
+        /// The page's clock when it happened (ISO 8601), if sent; the server's time is recorded besides.
         public var clientTime: String?
 
         /// Validates the pseudonymous ids (400 when malformed or missing).

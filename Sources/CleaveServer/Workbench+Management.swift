@@ -4,14 +4,19 @@ import Hummingbird
 /// What deleting a project or an image takes with it: the page's confirm names these counts
 /// before anything is deleted, and the deletion answers with the counts it removed.
 public struct DeletionSummaryDTO: ResponseCodable, Equatable, Sendable {
+    /// Images (1 for an image's deletion).
     public var images: Int
     /// Strokes in any state (active, undone, discarded).
     public var strokes: Int
+    /// Clusterings of those images.
     public var clusterings: Int
+    /// Predictions of those images.
     public var predictions: Int
+    /// Object sets of those images.
     public var objectSets: Int
     /// Trained models (project deletion only; an image's deletion keeps the project's models).
     public var models: Int
+    /// Classes (project deletion only).
     public var classes: Int
     /// Jobs of the image or project that were queued or running (cancelled before deleting).
     public var runningJobs: Int
@@ -19,9 +24,13 @@ public struct DeletionSummaryDTO: ResponseCodable, Equatable, Sendable {
     // one group about another's images.
 }
 
+/// The body of `PUT /api/projects/{id}` and `PUT /api/images/{id}` (rename).
 public struct RenameInput: Codable, Sendable {
+    /// The new name; cleaned as at creation or upload (1 to 200 characters).
     public var name: String
+    /// The page session renaming it (recorded in the event).
     public var sessionId: String?
+    /// The page's clock (ISO 8601), recorded in the event.
     public var clientTime: String?
 }
 

@@ -6,12 +6,18 @@ import CleaveRender
 import Foundation
 import Hummingbird
 
+/// `POST /api/images/{imageId}/objects`: which class of which prediction to turn into measured
+/// objects.
 public struct ObjectsInput: Codable, Sendable {
+    /// The page session that asked (recorded with the `objects.run` event).
     public var sessionId: String?
+    /// The page's clock when it asked (ISO 8601), if sent.
     public var clientTime: String?
+    /// The prediction of this image whose labels are split into objects.
     public var predictionId: String
     /// Class value whose connected regions become objects.
     public var `class`: Int
+    /// Objects smaller than this many pixels (voxels in a stack) are dropped; at least 1 (the default).
     public var minimumSize: Int?
 }
 
@@ -19,26 +25,42 @@ public struct ObjectsInput: Codable, Sendable {
 public struct ObjectDTO: ResponseCodable, Equatable, Sendable {
     /// The object's label number in `labels.png` order (1…count).
     public var id: Int
+    /// The object's class name: the prediction class's name, or the name a reclassification gave it.
     public var `class`: String?
+    /// Measurement name (a column of ``ObjectSetDTO/columns``, e.g. `area`) → value; null where NaN.
     public var values: [String: Double?]
 }
 
 /// Objects of one class of a prediction.
 public struct ObjectSetDTO: ResponseCodable, Equatable, Sendable {
+    /// The object set's id (the `{objectSetId}` of its routes).
     public var id: String
+    /// The id of the image the prediction belongs to.
     public var imageId: String
+    /// The prediction whose labels were split into objects.
     public var predictionId: String
+    /// The class value whose connected regions became the objects.
     public var `class`: Int
+    /// The prediction's region of the image; the objects were found inside it.
     public var region: RegionDTO
+    /// Objects found (after dropping those under the minimum size).
     public var count: Int
+    /// The measurement names, in table (CSV) order.
     public var columns: [String]
+    /// Every object, in label order.
     public var objects: [ObjectDTO]
+    /// When it was stored (ISO 8601, UTC).
     public var createdAt: String
 }
 
+/// `POST /api/objectsets/{objectSetId}/objects/{objectId}/class`: the new class name of one object.
 public struct ReclassifyInput: Codable, Sendable {
+    /// The page session that asked (recorded with the `object.reclassify` event).
     public var sessionId: String?
+    /// The page's clock when it asked (ISO 8601), if sent.
     public var clientTime: String?
+    /// The new class name, 1 to 100 characters after trimming (a class of the prediction or project
+    /// also relabels the pixels).
     public var `class`: String
 }
 
@@ -104,6 +126,10 @@ extension Workbench {
         }
     }
 
+    /// `GET /api/objectsets/{objectSetId}` (viewers and up): an object set with every object's
+    /// measurements, as stored when the objects job finished.
+    ///
+    /// - Throws: ``APIError`` 404 for an unknown object set id.
     public func objectSet(id: String) async throws -> ObjectSetDTO {
         let found = try await database.read { db in
             try SQLRow.fetchOne(db, sql: "SELECT summary FROM object_sets WHERE id = ?", arguments: [id]).map {

@@ -7,12 +7,18 @@ import CleaveRender
 import Foundation
 import Hummingbird
 
+/// `POST /api/images/{imageId}/train`: how to train a pixel classifier of the image's project from
+/// its painted strokes and hand corrections.
 public struct TrainInput: Codable, Sendable {
+    /// The page session that asked (recorded with the `train` event).
     public var sessionId: String?
+    /// The page's clock when it asked (ISO 8601), if sent.
     public var clientTime: String?
     /// Images whose active strokes train the model (default: every image of the project with strokes).
     public var imageIds: [String]?
+    /// Forest: number of trees, 1 to 500 (default: the pixel classifier's default).
     public var treeCount: Int?
+    /// Forest: the random seed (default 0); the same strokes and seed give the same model.
     public var seed: UInt64?
     /// A named filter bank: default, fast, ilastik, full.
     public var bank: String?
@@ -27,47 +33,76 @@ public struct TrainInput: Codable, Sendable {
     public var minutes: Double?
 }
 
+/// A rectangle of an image in pixel coordinates: columns `x ..< x + width`, rows `y ..< y + height`
+/// (0-based, inside the image).
 public struct RegionDTO: Codable, Equatable, Sendable {
+    /// First column (0-based).
     public var x: Int
+    /// First row (0-based).
     public var y: Int
+    /// Columns, at least 1.
     public var width: Int
+    /// Rows, at least 1.
     public var height: Int
     /// First plane and number of planes (stacks only; absent for 2D images = plane 0, one plane).
     public var z: Int? = nil
+    /// Number of planes from `z` (stacks only).
     public var depth: Int? = nil
 }
 
+/// `POST /api/images/{imageId}/predict`: which model to apply to which part of the image.
 public struct PredictInput: Codable, Sendable {
+    /// The page session that asked (recorded with the `predict` event).
     public var sessionId: String?
+    /// The page's clock when it asked (ISO 8601), if sent.
     public var clientTime: String?
+    /// The model to apply, of this image's project (default: the project's newest model).
     public var modelId: String?
+    /// The part to classify, e.g. the visible part of the page (default: the whole image); must lie
+    /// inside the image.
     public var region: RegionDTO?
 }
 
+/// A class as a model learned it: its value in label maps, name and colour at training time.
 public struct ModelClassDTO: Codable, Equatable, Sendable {
+    /// The class value (the pixel value in label maps, 1…255).
     public var value: Int
+    /// The class name.
     public var name: String
+    /// The overlay colour as `#rrggbb`.
     public var colour: String
 }
 
 /// A trained pixel classifier of a project.
 public struct ModelDTO: ResponseCodable, Equatable, Sendable {
+    /// The model's id (the `{modelId}` of its routes).
     public var id: String
+    /// The project it belongs to.
     public var projectId: String
+    /// 1, 2, 3 … per project in training order; recorded with events as the model version.
     public var version: Int
+    /// The job that trained it.
     public var jobId: String?
+    /// The classes it predicts (those with training labels: strokes or hand corrections).
     public var classes: [ModelClassDTO]
+    /// The ids of the images whose strokes (and hand corrections) trained it.
     public var trainedOn: [String]
     /// Labelled pixels per class value (as text keys).
     public var labelledPixels: [String: Int]
+    /// Trees of the forest (0 for a U-Net).
     public var treeCount: Int
+    /// The filter bank's name (default, fast, ilastik, full; "unet" for a U-Net).
     public var bank: String
+    /// The forest's out-of-bag accuracy (0…1) on the stroke pixels; nil for a U-Net.
     public var oobAccuracy: Double?
+    /// When it was stored (ISO 8601, UTC).
     public var createdAt: String
     /// forest (absent in older models) or unet.
     public var method: String? = nil
     /// U-Net: steps trained and the kept weights' validation mean IoU.
     public var steps: Int? = nil
+    /// U-Net: mean IoU (0…1) of the kept weights on the held-out validation pixels (nil without a
+    /// validation split, and for a forest).
     public var validationMeanIoU: Double? = nil
     /// Trained with method "auto": which method was kept and why.
     public var selection: MethodSelectionDTO? = nil
@@ -81,37 +116,56 @@ public struct MethodSelectionDTO: Codable, Equatable, Sendable {
     public var reason: String
     /// Held-out mean IoU of each candidate.
     public var forestMeanIoU: Double
+    /// Held-out mean IoU of the U-Net.
     public var unetMeanIoU: Double
     /// Labelled pixels held out to compare them on.
     public var heldOutPixels: Int
 }
 
+/// One class's share of a prediction.
 public struct FractionDTO: Codable, Equatable, Sendable {
+    /// The class value.
     public var value: Int
+    /// The class name.
     public var name: String
+    /// The overlay colour as `#rrggbb`.
     public var colour: String
+    /// Pixels of this class counted (inside the region of interest when there is one).
     public var pixels: Int
+    /// `pixels` as a percentage (0…100) of all pixels of the region, or, with a region of interest,
+    /// of the pixels counted inside it.
     public var percent: Double
     /// Area in `unit` (e.g. "nm²") when the image has a pixel size.
     public var area: Double?
+    /// The unit of `area` (the pixel size's unit squared, e.g. "nm²"); nil without a pixel size.
     public var unit: String?
 }
 
 /// A prediction of a model over an image region.
 public struct PredictionDTO: ResponseCodable, Equatable, Sendable {
+    /// The prediction's id (the `{predictionId}` of its routes).
     public var id: String
+    /// The image it classified.
     public var imageId: String
+    /// The model applied.
     public var modelId: String
+    /// That model's version in its project.
     public var modelVersion: Int
+    /// The job that computed it.
     public var jobId: String?
+    /// The part of the image classified (label and uncertainty maps cover exactly this).
     public var region: RegionDTO
+    /// The model's classes.
     public var classes: [ModelClassDTO]
+    /// Share of each class (the region of interest's outside class not listed).
     public var fractions: [FractionDTO]
+    /// Mean per-pixel uncertainty over the region (0…1: 0 sure, 1 unsure).
     public var meanUncertainty: Double
     /// What the fractions count when the image has a region of interest (absent: every pixel).
     public var roi: RegionOfInterestSummaryDTO? = nil
     /// open | accepted | rejected
     public var state: String
+    /// When it was stored (ISO 8601, UTC).
     public var createdAt: String
 }
 
@@ -243,6 +297,9 @@ extension Workbench {
         try JSONDecoder().decode(ModelDTO.self, from: Data((row["summary"] as String).utf8))
     }
 
+    /// `GET /api/models/{modelId}` (viewers and up): a trained model's summary.
+    ///
+    /// - Throws: ``APIError`` 404 for an unknown model id.
     public func model(id: String) async throws -> ModelDTO {
         let found = try await database.read { db in
             try SQLRow.fetchOne(db, sql: "SELECT summary FROM models WHERE id = ?", arguments: [id]).map(Workbench.modelDTO)
@@ -251,6 +308,10 @@ extension Workbench {
         return found
     }
 
+    /// `GET /api/projects/{projectId}/models` (viewers and up): the project's models, oldest
+    /// (version 1) first.
+    ///
+    /// - Throws: ``APIError`` 404 for an unknown project.
     public func models(projectID: String) async throws -> [ModelDTO] {
         _ = try await project(id: projectID)
         return try await database.read { db in
@@ -410,6 +471,9 @@ extension Workbench {
         try JSONDecoder().decode(PredictionDTO.self, from: Data((row["summary"] as String).utf8))
     }
 
+    /// `GET /api/predictions/{predictionId}` (viewers and up): a prediction's summary and fractions.
+    ///
+    /// - Throws: ``APIError`` 404 for an unknown prediction id.
     public func prediction(id: String) async throws -> PredictionDTO {
         let found = try await database.read { db in
             try SQLRow.fetchOne(db, sql: "SELECT summary FROM predictions WHERE id = ?", arguments: [id]).map(Workbench.predictionDTO)
@@ -418,6 +482,9 @@ extension Workbench {
         return found
     }
 
+    /// `GET /api/images/{imageId}/predictions` (viewers and up): the image's predictions, oldest first.
+    ///
+    /// - Throws: ``APIError`` 404 for an unknown image.
     public func predictions(imageID: String) async throws -> [PredictionDTO] {
         _ = try await image(id: imageID)
         return try await database.read { db in

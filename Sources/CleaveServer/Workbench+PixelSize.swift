@@ -10,7 +10,9 @@ public struct PixelSizeInput: Codable, Sendable {
     public var y: Double?
     /// One of ``Workbench/pixelSizeUnits`` (`um` is read as µm).
     public var unit: String?
+    /// The page session that asked (recorded with the `image.pixelSize` event).
     public var sessionId: String?
+    /// The page's clock when it asked (ISO 8601), if sent.
     public var clientTime: String?
 }
 

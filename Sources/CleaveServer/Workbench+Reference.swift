@@ -5,8 +5,11 @@ import Hummingbird
 
 /// What the reference labels of an image are made of.
 public struct ReferenceDTO: ResponseCodable, Equatable, Sendable {
+    /// The image these labels are of.
     public var imageId: String
+    /// The image width in pixels (the label and provenance TIFFs have this size).
     public var width: Int
+    /// The image height in pixels.
     public var height: Int
     /// Pixels with provenance 2 or 3 (painted, or corrected on a result).
     public var strongPixels: Int
@@ -16,19 +19,26 @@ public struct ReferenceDTO: ResponseCodable, Equatable, Sendable {
     public var weakPixels: Int
     /// Labelled pixels per class value (text keys).
     public var classes: [String: Int]
+    /// Strokes in force (painted and not undone).
     public var activeStrokes: Int
     /// Strokes undone within ``Workbench/slipSeconds`` of being drawn (slips; never used).
     public var discardedStrokes: Int
     /// Strokes undone later (changed minds; not used either).
     public var undoneStrokes: Int
+    /// Ids of the clusterings whose picks gave weak labels.
     public var clusterings: [String]
+    /// Ids of the predictions that gave labels (accepted ones weak, hand corrections strong);
+    /// rejected predictions never do.
     public var predictions: [String]
+    /// Where to download the label TIFF (class value per pixel, 0 unlabelled).
     public var labelsURL: String
+    /// Where to download the provenance TIFF (``Provenance`` code per pixel).
     public var provenanceURL: String
 }
 
 /// Provenance codes of reference pixels.
 public enum Provenance {
+    /// No label here (never labelled, or erased).
     public static let none: UInt8 = 0
     /// A picked cluster or a result accepted without change.
     public static let weak: UInt8 = 1

@@ -8,19 +8,26 @@ import Hummingbird
 /// polygon unlabelled (0). Reference labels are not clipped: what a pixel is does not depend on
 /// what the study measures.
 public struct RegionOfInterestDTO: ResponseCodable, Equatable, Sendable {
+    /// The image it belongs to.
     public var imageId: String
     /// Vertices [x, y] in image pixel coordinates (pixel (i, j) covers [i, i+1) × [j, j+1)); a pixel
     /// is inside when its centre is (even-odd rule). Absent: the whole image.
     public var polygon: [[Double]]?
     /// Value of the class whose pixels are outside the sample; absent: none.
     public var outsideClass: Int?
+    /// When it was last set (ISO 8601, UTC); absent when never set.
     public var updatedAt: String?
 }
 
+/// `PUT /api/images/{imageId}/roi`: the new region of interest; both fields absent clears it.
 public struct RegionOfInterestInput: Codable, Sendable {
+    /// Vertices [x, y] in image pixel coordinates, 3 to 10 000 of them (absent: the whole image).
     public var polygon: [[Double]]?
+    /// Value of a project class whose pixels are outside the sample (absent: none).
     public var outsideClass: Int?
+    /// The page session that asked (recorded with the `roi` event).
     public var sessionId: String?
+    /// The page's clock when it asked (ISO 8601), if sent.
     public var clientTime: String?
 }
 
@@ -30,7 +37,9 @@ public struct RegionOfInterestSummaryDTO: Codable, Equatable, Sendable {
     public var insidePixels: Int
     /// All pixels of the prediction's region.
     public var totalPixels: Int
+    /// Whether a polygon limited the count.
     public var polygon: Bool
+    /// The outside class excluded from the count, if any.
     public var outsideClass: Int?
 }
 

@@ -5,9 +5,11 @@ import Foundation
 /// An upload being streamed to a temporary file: bytes are hashed as they arrive and the size is
 /// checked against the limit before each write, so memory stays bounded by one network chunk.
 public final class UploadSink {
+    /// The temporary file the bytes go to (in the blob store's `tmp` directory).
     public let path: String
     private let handle: FileHandle
     private var hasher = SHA256()
+    /// Bytes received so far (including a chunk refused for going over the limit).
     public private(set) var byteCount = 0
     private let limit: Int
     private var closed = false

@@ -7,10 +7,13 @@ import Foundation
 /// The workbench's state behind the routes: database, blob store, tile cache, decoded images.
 /// Routes stay thin; everything they do is a method here, so it can be tested and reused.
 public final class Workbench: Sendable {
+    /// How the server was started (data directory, limits, web directory).
     public let configuration: ServerConfiguration
+    /// The workbench's database (projects, images, strokes, results, events).
     public let database: WorkbenchDatabase
     /// Accounts, sessions, project members and the audit log (issue 23).
     public let accounts: AccountStore
+    /// The content-addressed image files.
     public let blobs: BlobStore
     let images: DecodedImageCache
     let tileDirectory: String

@@ -12,6 +12,7 @@ public enum LocatorError: CleaveErrorProtocol, Equatable {
     /// Features that cannot be clustered (not finite, computed for other settings).
     case unusableFeatures(reason: String)
 
+    /// One line: what, where and why (fields by their API names).
     public var description: String {
         switch self {
         case let .noImages(reason): return "locate: \(reason)"

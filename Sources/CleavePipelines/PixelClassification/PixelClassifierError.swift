@@ -28,6 +28,7 @@ public enum PixelClassifierError: FieldNamingError, Equatable {
     /// A region of interest outside the image.
     case regionOutside(image: String, region: String, shape: String)
 
+    /// The invalid field, its value and the reason, for the command line (flag names) and the server (JSON names) to say in their own words; nil for errors that are not about a field.
     public var invalidField: InvalidField? {
         switch self {
         case let .invalidOption(field, value, reason): return InvalidField(field: field, value: value, reason: reason)
@@ -36,6 +37,7 @@ public enum PixelClassifierError: FieldNamingError, Equatable {
         }
     }
 
+    /// One line: what, where and why (fields by their API names).
     public var description: String {
         switch self {
         case .invalidNormalisation(let text, let reason):

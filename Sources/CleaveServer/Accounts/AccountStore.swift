@@ -14,20 +14,27 @@ public enum ProjectRole: String, Codable, Sendable, CaseIterable, Comparable {
         }
     }
 
+    /// Orders roles by what they may do: viewer < annotator < owner.
     public static func < (lhs: ProjectRole, rhs: ProjectRole) -> Bool { lhs.rank < rhs.rank }
 }
 
 /// An account as the API and `cleave user list` show it (never its password hash or session tokens).
 public struct UserDTO: Codable, Equatable, Sendable {
+    /// The login name (1 to 64 letters, digits, '.', '-', '_' or '@').
     public var name: String
+    /// Whether the account is an admin (sees and manages every project and account).
     public var admin: Bool
+    /// When the account was created (ISO 8601, UTC).
     public var createdAt: String
 }
 
 /// A signed-in account, as the authorization layer sees it.
 public struct Account: Sendable, Equatable {
+    /// The account's internal id (the users table's key; never shown in events).
     public var id: String
+    /// The login name.
     public var name: String
+    /// Whether the account is an admin (sees every project, passes every role check).
     public var isAdmin: Bool
     /// The random id this account's events carry (never its name).
     public var pseudonym: String
@@ -42,6 +49,7 @@ public enum AccountError: Error, CustomStringConvertible, Equatable {
     case nameTaken(String)
     case noSuchUser(String)
 
+    /// The one-line message for the user, naming the field and the rule.
     public var description: String {
         switch self {
         case .invalidName(let name):
@@ -62,6 +70,7 @@ public enum AccountError: Error, CustomStringConvertible, Equatable {
 /// 256 random bits from `SystemRandomNumberGenerator`, handed to the browser once and stored only
 /// as their SHA-256. The CSRF token of a session is derived from its token, so it is never stored.
 public final class AccountStore: Sendable {
+    /// The workbench database (SQLite or PostgreSQL) the account tables live in.
     public let database: WorkbenchDatabase
     /// bcrypt's cost (log2 of the rounds) for new hashes; verification reads the cost from the hash.
     public let passwordCost: UInt8
@@ -70,11 +79,15 @@ public final class AccountStore: Sendable {
     /// … and at the latest this long after login.
     public let absoluteLifetime: TimeInterval
 
+    /// The bcrypt cost (12) when none is configured.
     public static let defaultPasswordCost: UInt8 = 12
+    /// The shortest accepted password, in characters (8).
     public static let minimumPasswordLength = 8
     /// bcrypt reads at most 72 bytes; longer passwords are refused rather than silently cut.
     public static let maximumPasswordBytes = 72
 
+    /// A store on `database`'s pool. `passwordCost` is clamped to bcrypt's 4…31; the lifetimes are in
+    /// seconds (default 12 hours idle, 7 days absolute).
     public init(database: WorkbenchDatabase, passwordCost: UInt8 = AccountStore.defaultPasswordCost,
                 idleLifetime: TimeInterval = 12 * 3600, absoluteLifetime: TimeInterval = 7 * 24 * 3600) {
         self.database = database
@@ -165,6 +178,9 @@ public final class AccountStore: Sendable {
         Account(id: row["id"], name: row["name"], isAdmin: row["is_admin"], pseudonym: row["pseudonym"])
     }
 
+    /// The account with exactly this name, or nil when there is none.
+    ///
+    /// - Throws: the database's error when it cannot be read.
     public func account(named name: String) throws -> Account? {
         try database.read { db in try SQLRow.fetchOne(db, sql: "SELECT * FROM users WHERE lower(name) = lower(?)", arguments: [name]).map(account) }
     }

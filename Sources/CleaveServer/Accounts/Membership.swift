@@ -2,20 +2,29 @@ import Foundation
 
 /// A project member as `GET /api/projects/{projectId}/members` lists it.
 public struct MemberDTO: Codable, Equatable, Sendable {
+    /// The member's account name.
     public var name: String
+    /// The member's role in the project.
     public var role: ProjectRole
+    /// When the account was added to the project (ISO 8601, UTC).
     public var addedAt: String
 }
 
 /// One audit record: who exported or deleted what, when.
 public struct AuditDTO: Codable, Equatable, Sendable {
+    /// The record's number, increasing in the order records were written.
     public var id: Int64
+    /// When it happened (ISO 8601, UTC).
     public var time: String
     /// The account's name, or "local" in single-user mode (no accounts).
     public var user: String
+    /// What was done, e.g. `export.project`, `delete.class` (the route's ``RouteRule/audit``).
     public var action: String
+    /// What it was done to: the request path of the route, e.g. `/api/projects/<id>/export`.
     public var target: String
+    /// The project the target belongs to, when it belongs to one.
     public var projectId: String?
+    /// Further detail, when the recorder gave any (nil for route audits).
     public var detail: String?
 }
 

@@ -12,6 +12,7 @@ import CleaveCore
 ///      └──────┘            └───┘
 /// ```
 public enum OrthogonalSlice {
+    /// Which slice: XZ (through a row, planes down) or YZ (through a column, planes down).
     public enum Axis: String, Sendable, CaseIterable {
         case xz, yz
     }

@@ -10,6 +10,7 @@ import CleaveRender
 /// ```
 /// Edge tiles are smaller than 256 where the image ends.
 public enum TilePyramid {
+    /// The edge length of a full tile in pixels (256); edge tiles may be smaller.
     public static let tileSize = 256
 
     /// Number of levels for an image of this size (at least 1).
@@ -42,10 +43,14 @@ public enum TilePyramid {
 
     /// One channel of a composite: its display window and the colour its window's top maps to.
     public struct Layer: Sendable, Equatable {
+        /// The image channel (0-based).
         public var channel: Int
+        /// Pixel values mapped to black … the full colour.
         public var window: ClosedRange<Double>
+        /// The colour the window's top maps to; layers add up (Fiji's composite mode), clipped at 255.
         public var colour: RGB
 
+        /// A layer of channel `channel`.
         public init(channel: Int, window: ClosedRange<Double>, colour: RGB) {
             self.channel = channel
             self.window = window

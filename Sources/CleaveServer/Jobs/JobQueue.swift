@@ -4,27 +4,39 @@ import Hummingbird
 
 /// A background job as the API shows it.
 public struct JobDTO: ResponseCodable, Equatable, Sendable {
+    /// The job's id (the `{jobId}` of its routes).
     public var id: String
+    /// What the job does: `cluster`, `train`, `predict` or `objects`.
     public var kind: String
+    /// The image it works on, if any.
     public var imageId: String?
+    /// The project it belongs to (decides who may see and cancel it).
     public var projectId: String?
+    /// The request that started it, as JSON.
     public var params: JSONValue
     /// queued | running | done | failed | cancelled
     public var state: String
     /// 0…1.
     public var progress: Double
+    /// What it is doing now, in words (`queued` before it starts; the pipeline's stage while running).
     public var stage: String
+    /// What a finished job made, e.g. `{"predictionId": …}`; null until it is done.
     public var result: JSONValue?
     /// One line, for failed jobs.
     public var error: String?
+    /// When it was submitted (ISO 8601, UTC).
     public var createdAt: String
+    /// When a worker started it (ISO 8601, UTC); null while queued.
     public var startedAt: String?
+    /// When it ended, whether done, failed or cancelled (ISO 8601, UTC); null before.
     public var finishedAt: String?
     /// Live figures of a running job (a U-Net's loss and validation IoU per step, for the page's
     /// chart); the last figures stay with the finished job; null for jobs without figures.
     public var metrics: JSONValue? = nil
 
+    /// True once the job is done, failed or cancelled (its state no longer changes).
     public var isFinished: Bool { JobDTO.terminalStates.contains(state) }
+    /// The states a job ends in: done, failed, cancelled.
     public static let terminalStates: Set<String> = ["done", "failed", "cancelled"]
 
     private enum CodingKeys: String, CodingKey {
@@ -54,12 +66,14 @@ public struct JobDTO: ResponseCodable, Equatable, Sendable {
 
 /// Thrown by ``JobContext/checkCancelled()`` once a job has been asked to stop.
 public struct JobCancelled: Error, CustomStringConvertible {
+    /// The word `cancelled`, for logs and messages.
     public var description: String { "cancelled" }
 }
 
 /// What a running job sees: a ``Progress`` that feeds the job's progress and stage (and notices
 /// cancellation), and ``checkCancelled()`` to stop between stages.
 public final class JobContext: Sendable {
+    /// The job's id.
     public let id: String
     let queue: JobQueue
 
@@ -99,6 +113,8 @@ public final class JobContext: Sendable {
 /// Cancellation is cooperative: ``JobContext/checkCancelled()`` between stages and in block sinks.
 /// Jobs left queued or running by a crash are marked failed when the queue starts.
 public final class JobQueue: @unchecked Sendable {
+    /// A job's work: runs on a worker thread and returns the job's result; a thrown error fails the
+    /// job with its one-line message, paths redacted (``JobCancelled`` cancels it instead).
     public typealias Work = @Sendable (JobContext) throws -> JSONValue
 
     private struct Live {
@@ -113,6 +129,7 @@ public final class JobQueue: @unchecked Sendable {
     private var live: [String: Live] = [:]
     private var waiting: [String] = []
     private var running = 0
+    /// Jobs that may run at once (at least 1); the rest wait in submission order.
     public let concurrency: Int
     let database: WorkbenchDatabase
     let redactor: PathRedactor

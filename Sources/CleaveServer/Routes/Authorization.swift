@@ -11,6 +11,7 @@ public enum Identity: Sendable, Equatable {
     /// A signed-in account.
     case account(Account)
 
+    /// The signed-in account, or nil in single-user (local) mode.
     public var account: Account? {
         if case .account(let account) = self { return account }
         return nil
@@ -35,6 +36,7 @@ public enum Identity: Sendable, Equatable {
 
 /// The request context of every route: Hummingbird's core context plus who is asking.
 public struct WorkbenchContext: RequestContext {
+    /// Hummingbird's per-request storage (logger, request id, decoder settings).
     public var coreContext: CoreRequestContextStorage
     /// Set by ``AccessGuard`` before any handler runs (nil only on routes that need no session
     /// while nobody is signed in).
@@ -44,6 +46,8 @@ public struct WorkbenchContext: RequestContext {
     /// The peer's IP address (login rate limiting); nil in in-process tests.
     var remoteAddress: String?
 
+    /// A context for one request on `source`'s channel, recording the peer's IP address; the identity
+    /// is filled in later by ``AccessGuard``.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress?.ipAddress
@@ -82,6 +86,8 @@ public enum Access: Sendable, Equatable, CustomStringConvertible {
     /// does not exist; members with a lesser role get 403.
     case member(ProjectRole)
 
+    /// The access as written in route tables and tests: `open`, `signedIn`, `admin` or
+    /// `member(<role>)`.
     public var description: String {
         switch self {
         case .open: "open"
@@ -94,8 +100,11 @@ public enum Access: Sendable, Equatable, CustomStringConvertible {
 
 /// One route's declared access, and the audit action recorded when it succeeds.
 public struct RouteRule: Sendable {
+    /// The HTTP method, e.g. `GET`, `POST`.
     public var method: String
+    /// The full route path with its parameters as declared, e.g. `/api/projects/{projectId}`.
     public var path: String
+    /// Who may call the route (checked by ``AccessGuard`` before the handler runs).
     public var access: Access
     /// e.g. "export.project", "delete.class": recorded in the audit table after a 2xx answer.
     public var audit: String?
@@ -106,6 +115,7 @@ public final class RouteRules: @unchecked Sendable {
     private let lock = NSLock()
     private var rules: [String: RouteRule] = [:]
 
+    /// An empty table; routes add their rules while the router is built.
     public init() {}
 
     static func key(_ method: HTTPRequest.Method, _ path: String) -> String { method.rawValue + " " + path }
@@ -291,14 +301,19 @@ struct AccessGuard: RouterMiddleware {
 public final class LoginThrottle: Sendable {
     struct Entry { var failures: Int; var last: Double }
 
+    /// Failures in a row that cost nothing (5); the 6th attempt waits 1 s, the 7th 2 s, and so on.
     public static let freeFailures = 5
+    /// The longest wait in seconds (900, i.e. 15 minutes).
     public static let maximumDelay = 900.0
 
     private let entries = LockedValue<[String: Entry]>([:])
     private let clock: @Sendable () -> Double
 
+    /// A throttle reading the time (seconds since 1970) from `clock`; tests pass their own clock.
     public init(clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) { self.clock = clock }
 
+    /// The throttle keys of a login attempt: the account name (case-insensitive) and, when known, the
+    /// client address — a wait on either delays the attempt.
     public static func keys(name: String, address: String?) -> [String] {
         ["name:" + name.lowercased()] + (address.map { ["address:" + $0] } ?? [])
     }
@@ -315,6 +330,8 @@ public final class LoginThrottle: Sendable {
         }
     }
 
+    /// Records a failed login for each key (now is the time of the last failure). Keys whose last
+    /// failure is an hour old are forgotten once more than 10 000 are held.
     public func failed(_ keys: [String]) {
         let now = clock()
         entries.withLock { entries in
@@ -324,6 +341,7 @@ public final class LoginThrottle: Sendable {
         }
     }
 
+    /// Forgets the failures of each key after a successful login.
     public func succeeded(_ keys: [String]) {
         entries.withLock { entries in for key in keys { entries[key] = nil } }
     }

@@ -4,13 +4,19 @@ import GRDB
 
 /// What a backup holds; written as `backup.json` beside the copied files.
 public struct BackupManifest: Codable, Equatable, Sendable {
+    /// The manifest format (1).
     public var format = 1
+    /// The Cleave version that wrote the backup.
     public var cleaveVersion: String
+    /// When the backup was made (ISO 8601, UTC).
     public var createdAt: String
     /// The database's applied migrations at the moment of the snapshot.
     public var migrations: [String]
+    /// Image files copied (one per distinct SHA-256 the database names).
     public var blobCount: Int
+    /// Their total size in bytes.
     public var blobBytes: Int64
+    /// Files copied from `results/` (temporary `.part` files skipped).
     public var resultFiles: Int
     /// "sqlite" (cleave.sqlite) or "postgres" (cleave.pgdump, pg_dump's custom format); older backups are SQLite.
     public var database: String? = nil
@@ -29,6 +35,7 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
     case postgresTargetExists(String)
     case postgresTool(String)
 
+    /// The one-line message, naming the file or directory.
     public var description: String {
         switch self {
         case .noDatabase(let directory): "\(directory) is not a workbench data directory (it has no cleave.sqlite)"
@@ -133,8 +140,15 @@ public enum DataBackup {
         }
     }
 
-    /// Backs up `dataDirectory` (and the PostgreSQL database `database`, when the server uses one)
-    /// into the new directory `target`.
+    /// Backs up the data directory (and the PostgreSQL database `database`, when the server uses one)
+    /// to `target` (a new or empty directory) while the server may run, reporting each step
+    /// ("database", "image files k/n", "results") to `progress`; returns the manifest written as
+    /// `backup.json`.
+    ///
+    /// - Throws: ``BackupError`` when the data directory has no database, `target` exists and is not
+    ///   empty, an image file is missing or fails its SHA-256 check, or pg_dump fails; file system and
+    ///   database errors as they come. Nothing is left at `target` then.
+    /// - Complexity: reads and hashes every image file once; O(total bytes).
     public static func backup(dataDirectory: String, database: String? = nil, to target: String,
                               progress: ((String) -> Void)? = nil) throws -> BackupManifest {
         let manager = FileManager.default

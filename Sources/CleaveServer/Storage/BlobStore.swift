@@ -9,6 +9,9 @@ public struct BlobStore: Sendable {
     /// Where uploads are streamed before they are accepted (same file system, so a move is atomic).
     public let temporaryDirectory: String
 
+    /// The store under `dataDirectory` (`blobs/` and `tmp/`), creating both directories if missing.
+    ///
+    /// - Throws: the file system's error when a directory cannot be created.
     public init(dataDirectory: String) throws {
         root = dataDirectory + "/blobs"
         temporaryDirectory = dataDirectory + "/tmp"

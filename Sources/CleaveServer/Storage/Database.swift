@@ -24,6 +24,7 @@ public final class WorkbenchDatabase: Sendable {
     /// The PostgreSQL database; nil on SQLite.
     public let postgres: PostgresLocation?
 
+    /// Which database the tables live in (SQLite or PostgreSQL).
     public var dialect: SQLDialect { store.dialect }
 
     /// Opens (creating if needed) the SQLite database at `path` and runs pending migrations.
@@ -71,9 +72,13 @@ public final class WorkbenchDatabase: Sendable {
     public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T { try store.read(body) }
     /// A write transaction (writes are serialised; an error rolls it back).
     public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T { try store.write(body) }
+    /// A read transaction for request handlers: runs off the cooperative threads, so a waiting
+    /// handler never blocks the server.
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         try await store.read(body)
     }
+    /// A write transaction for request handlers (serialised; an error rolls it back), off the
+    /// cooperative threads.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
         try await store.write(body)
     }

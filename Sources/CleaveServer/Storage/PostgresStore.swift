@@ -11,6 +11,7 @@ public enum DatabaseConfigurationError: Error, CustomStringConvertible, Equatabl
     case refused(server: String, reason: String)
     case badDatabaseName(String)
 
+    /// One line naming the field `database`, never the password.
     public var description: String {
         switch self {
         case .notAURL(let value):
@@ -27,21 +28,31 @@ public enum DatabaseConfigurationError: Error, CustomStringConvertible, Equatabl
 
 /// A statement PostgreSQL refused (constraint, syntax, type): its message, SQLSTATE and the statement.
 public struct PostgresStatementError: Error, CustomStringConvertible {
+    /// PostgreSQL's message.
     public let message: String
+    /// The SQLSTATE code (e.g. 23505 for a unique violation).
     public let sqlState: String
+    /// The statement (shortened to 160 characters in the description).
     public let statement: String
+    /// One line: the message, the SQLSTATE and the start of the statement.
     public var description: String { "database: PostgreSQL refused a statement: \(message) (SQLSTATE \(sqlState)) in: \(statement.prefix(160))" }
 }
 
 /// Where a PostgreSQL database is, parsed from `postgres://user:password@host:port/name`.
 public struct PostgresLocation: Sendable, Equatable {
+    /// The server's host name or address (ignored when `socketDirectory` is set).
     public var host: String
+    /// The server's port (default 5432).
     public var port: Int
     /// A directory holding the server's Unix socket (`?host=/var/run/postgresql`), used instead of host:port.
     public var socketDirectory: String?
+    /// The login role.
     public var user: String
+    /// The password, if the URL has one (never printed).
     public var password: String?
+    /// The database's name.
     public var database: String
+    /// Seconds to wait for the connection and the login (`connect_timeout`, default 5).
     public var connectTimeout: Int
 
     /// True when `value` names a PostgreSQL database (and so is not an SQLite path).

@@ -5,6 +5,7 @@ import Foundation
 /// (write-then-rename, so a crash never leaves half a file under the final name) and read back
 /// by the routes; the database holds everything else about the result.
 public struct ResultStore: Sendable {
+    /// The `results` directory under the data directory; each kind of result has a subdirectory.
     public let directory: String
 
     init(directory: String) throws {

@@ -19,6 +19,7 @@ public struct SHA256: Sendable {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
+    /// A hasher that has seen no bytes yet.
     public init() {}
 
     /// The digest of `bytes` as 64 lowercase hex digits.

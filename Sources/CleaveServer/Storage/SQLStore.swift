@@ -27,7 +27,9 @@ public protocol SQLValueConvertible {
 }
 
 extension String: SQLValueConvertible {
+    /// The string as a TEXT value.
     public var sqlValue: SQLValue { .text(self) }
+    /// The column's text (nil for NULL or another type).
     public static func fromSQL(_ value: SQLValue) -> String? {
         switch value {
         case .text(let text): text
@@ -41,7 +43,9 @@ extension String: SQLValueConvertible {
 }
 
 extension Int64: SQLValueConvertible {
+    /// The value as an INTEGER.
     public var sqlValue: SQLValue { .integer(self) }
+    /// The column's integer (nil for NULL or another type).
     public static func fromSQL(_ value: SQLValue) -> Int64? {
         switch value {
         case .integer(let integer): integer
@@ -54,12 +58,16 @@ extension Int64: SQLValueConvertible {
 }
 
 extension Int: SQLValueConvertible {
+    /// The value as an INTEGER.
     public var sqlValue: SQLValue { .integer(Int64(self)) }
+    /// The column's integer (nil for NULL or another type).
     public static func fromSQL(_ value: SQLValue) -> Int? { Int64.fromSQL(value).map(Int.init) }
 }
 
 extension Double: SQLValueConvertible {
+    /// The value as a REAL (double precision).
     public var sqlValue: SQLValue { .double(self) }
+    /// The column's number (nil for NULL or another type).
     public static func fromSQL(_ value: SQLValue) -> Double? {
         switch value {
         case .double(let double): double
@@ -71,7 +79,9 @@ extension Double: SQLValueConvertible {
 }
 
 extension Bool: SQLValueConvertible {
+    /// The value as a BOOLEAN (an integer 0/1 in SQLite).
     public var sqlValue: SQLValue { .bool(self) }
+    /// The column's truth value (nil for NULL or another type).
     public static func fromSQL(_ value: SQLValue) -> Bool? {
         switch value {
         case .bool(let flag): flag
@@ -84,8 +94,11 @@ extension Bool: SQLValueConvertible {
 
 /// A statement's arguments, written as an array literal like GRDB's: `arguments: [id, name, nil]`.
 public struct SQLArguments: Sendable, ExpressibleByArrayLiteral {
+    /// The values, in the order of the statement's `?` placeholders.
     public var values: [SQLValue]
+    /// Arguments from typed values.
     public init(_ values: [SQLValue]) { self.values = values }
+    /// Arguments from a literal; nil is NULL.
     public init(arrayLiteral elements: (any SQLValueConvertible)?...) {
         values = elements.map { $0?.sqlValue ?? .null }
     }
@@ -93,9 +106,12 @@ public struct SQLArguments: Sendable, ExpressibleByArrayLiteral {
 
 /// One result row: columns by name (case-insensitive, as in SQLite) or by position.
 public struct SQLRow: Sendable, Equatable {
+    /// Column names, as the query named them.
     public let columns: [String]
+    /// Values, one per column.
     public let values: [SQLValue]
 
+    /// A row of `values` under `columns` (the same count).
     public init(columns: [String], values: [SQLValue]) {
         self.columns = columns
         self.values = values
@@ -120,6 +136,7 @@ public struct SQLRow: Sendable, Equatable {
         T.fromSQL(value(name))
     }
 
+    /// The value of column `index` (0-based), or nil when it is NULL or of another type.
     public subscript<T: SQLValueConvertible>(_ index: Int) -> T? {
         T.fromSQL(values[index])
     }
@@ -137,25 +154,31 @@ public protocol SQLConnection {
     var dialect: SQLDialect { get }
 }
 
+/// The SQL dialect of a connection.
 public enum SQLDialect: String, Sendable {
     case sqlite, postgres
 }
 
 extension SQLConnection {
+    /// Runs a statement without arguments.
     public func execute(sql: String) throws { try execute(sql: sql, arguments: []) }
 
+    /// Runs a query without arguments and returns every row.
     public func fetchAll(sql: String) throws -> [SQLRow] { try fetchAll(sql: sql, arguments: []) }
 
+    /// Runs a query and returns its first row, if any.
     public func fetchOne(sql: String, arguments: SQLArguments = []) throws -> SQLRow? {
         try fetchAll(sql: sql, arguments: arguments).first
     }
 }
 
 extension SQLRow {
+    /// Every row of the query (as GRDB's `Row.fetchAll`).
     public static func fetchAll(_ db: any SQLConnection, sql: String, arguments: SQLArguments = []) throws -> [SQLRow] {
         try db.fetchAll(sql: sql, arguments: arguments)
     }
 
+    /// The first row of the query, if any (as GRDB's `Row.fetchOne`).
     public static func fetchOne(_ db: any SQLConnection, sql: String, arguments: SQLArguments = []) throws -> SQLRow? {
         try db.fetchAll(sql: sql, arguments: arguments).first
     }

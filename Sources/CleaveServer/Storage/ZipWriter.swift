@@ -12,8 +12,13 @@ public final class ZipWriter {
     private var offset: UInt64 = 0
     private var central: [UInt8] = []
     private var count = 0
+    /// The archive's file path.
     public let path: String
 
+    /// Creates (or truncates) the archive file at `path`.
+    ///
+    /// - Throws: ``APIError`` 500 when the file cannot be created; the file system's error when it
+    /// cannot then be opened for writing.
     public init(path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw APIError(.internalServerError, "cannot create the export archive")
@@ -102,8 +107,12 @@ public struct CRC32: Sendable {
     }
     private var state: UInt32 = 0xFFFF_FFFF
 
+    /// A checksum of no bytes yet.
     public init() {}
 
+    /// Feeds `bytes` into the running checksum (call any number of times, in order).
+    ///
+    /// - Complexity: O(n) in the number of bytes, one table lookup per byte.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         var c = state
         Self.table.withUnsafeBufferPointer { t in
@@ -112,8 +121,11 @@ public struct CRC32: Sendable {
         state = c
     }
 
+    /// The CRC-32 of all bytes fed so far (final XOR applied; feeding more bytes afterwards continues
+    /// the same checksum).
     public var value: UInt32 { state ^ 0xFFFF_FFFF }
 
+    /// The CRC-32 of `bytes` in one call.
     public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         var crc = CRC32()
         bytes.withUnsafeBytes { crc.update($0) }
