@@ -72,9 +72,11 @@ public enum SlidingWindow {
         // Every element is written by exactly one band (no zero-fill pass over a table this size).
         var values = [Float](largeUninitializedCount: outColumns * outRows * statistics.count) { _ in }
         let shift = image.pixels.withUnsafeBufferPointer { p -> Double in
-            var s = 0.0
-            for v in p { s += Double(v) }
-            return (s / Double(p.count)).rounded()
+            roundedMean(p, flags: nil, keep: 1) {
+                var s = 0.0
+                for v in p { s += Double(v) }
+                return (s / Double(p.count)).rounded()
+            }
         }
         let codes = statistics.map { s -> Int in
             switch s { case .mean: return 0; case .std: return 1; case .relstd: return 2; case .skewness: return 3; default: return 4 }
@@ -93,5 +95,82 @@ public enum SlidingWindow {
         }
         return SlidingWindowFeatures(columns: outColumns, rows: outRows, window: window, stride: stride,
                                      statistics: statistics, values: values)
+    }
+
+    /// The shift the moments' running sums use: the rounded mean of `pixels` (of those whose
+    /// flag in `exclude` is false), as the pixel-order Double sum gives it; 0 when no pixel is
+    /// left. Public for the kernel tests.
+    public static func shift(_ pixels: [Float], excluding exclude: [Bool]? = nil) -> Double {
+        precondition(exclude.map { $0.count == pixels.count } ?? true, "SlidingWindow.shift: \(exclude?.count ?? 0) flags for \(pixels.count) pixels")
+        let flags = exclude ?? []
+        return pixels.withUnsafeBufferPointer { p in
+            flags.withUnsafeBufferPointer { f in
+                let bytes = exclude == nil ? nil : f.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }
+                return roundedMean(p, flags: bytes, keep: 0) {
+                    var s = 0.0, n = 0
+                    for i in 0..<p.count where !(exclude?[i] ?? false) { s += Double(p[i]); n += 1 }
+                    return n > 0 ? (s / Double(n)).rounded() : 0
+                }
+            }
+        }
+    }
+
+    /// The shift of the running sums: `(s / n).rounded()` for the Double sum `s` of the `n`
+    /// pixels whose flag byte is `keep` (every pixel when `flags` is nil), or 0 when there is none.
+    ///
+    /// When every such pixel is an integer of magnitude ≤ 2²⁴ (8- and 16-bit data) and there are
+    /// fewer than 2²⁹ pixels, every partial sum is an integer below 2⁵³, so the Double sums are
+    /// exact in any order: the pixels are summed in fixed chunks on all cores (the 4096² window
+    /// run's serial pixel-order sum was a pass of its own). Otherwise `serial` (the pixel-order
+    /// sum) decides, so the value is always the pixel-order sum's.
+    static func roundedMean(_ p: UnsafeBufferPointer<Float>, flags: UnsafePointer<UInt8>?, keep: UInt8,
+                            serial: () -> Double) -> Double {
+        let count = p.count
+        guard let base = p.baseAddress, count < 1 << 29 else { return serial() }
+        let chunks = Parallel.chunkCount(total: count, minimumPerChunk: 1 << 18)
+        nonisolated(unsafe) var sums = [Double](repeating: 0, count: chunks)
+        nonisolated(unsafe) var counts = [Int](repeating: 0, count: chunks)
+        nonisolated(unsafe) var exact = [Bool](repeating: false, count: chunks)
+        sums.withUnsafeMutableBufferPointer { sums in
+            counts.withUnsafeMutableBufferPointer { counts in
+                exact.withUnsafeMutableBufferPointer { exact in
+                    let out = UncheckedSendable((sums.baseAddress!, counts.baseAddress!, exact.baseAddress!))
+                    let pixels = UncheckedSendable(base), mask = UncheckedSendable(flags)
+                    Parallel.forEach(chunks) { c in
+                        let start = count * c / chunks, end = count * (c + 1) / chunks
+                        let p = pixels.value
+                        // Four lanes (exact sums: the order does not matter); `bad` collects
+                        // included values that are not integers of magnitude ≤ 2²⁴ (NaN too).
+                        var s = SIMD4<Double>(repeating: 0), n = SIMD4<Int64>(repeating: 0)
+                        var bad: UInt32 = 0
+                        var i = start
+                        @inline(__always) func lane(_ j: Int) -> (Double, Int64, UInt32) {
+                            let inside = mask.value.map { $0[j] == keep } ?? true
+                            let x = inside ? p[j] : 0
+                            let off: UInt32 = (x.rounded(.towardZero) == x && x.magnitude <= 16_777_216) ? 0 : 1
+                            return (Double(x), inside ? 1 : 0, off)
+                        }
+                        while i + 4 <= end {
+                            let a = lane(i), b = lane(i + 1), d = lane(i + 2), e = lane(i + 3)
+                            s += SIMD4(a.0, b.0, d.0, e.0)
+                            n &+= SIMD4(a.1, b.1, d.1, e.1)
+                            bad |= a.2 | b.2 | d.2 | e.2
+                            i += 4
+                        }
+                        while i < end {
+                            let a = lane(i)
+                            s[0] += a.0; n[0] &+= a.1; bad |= a.2
+                            i += 1
+                        }
+                        out.value.0[c] = (s[0] + s[1]) + (s[2] + s[3])
+                        out.value.1[c] = Int(n[0] &+ n[1] &+ n[2] &+ n[3])
+                        out.value.2[c] = bad == 0
+                    }
+                }
+            }
+        }
+        guard exact.allSatisfy({ $0 }) else { return serial() }
+        let n = counts.reduce(0, +)
+        return n > 0 ? (sums.reduce(0, +) / Double(n)).rounded() : 0
     }
 }

@@ -288,9 +288,19 @@ public enum LocatorBars {
         return (mask, edge)
     }
 
-    /// `d[i] = 1` where `d[i] ≤ limit`, else 0, in place (a loop the compiler vectorises).
+    /// `d[i] = 1` where `d[i] ≤ limit`, else 0, in place: 32 bytes per step (the plain loop was
+    /// not vectorised: ~7 instructions a byte, a serial pass over the image).
     @inline(never)
     static func flagAtMost(_ d: UnsafeMutablePointer<UInt8>, count: Int, limit: UInt8) {
-        for i in 0..<count { d[i] = d[i] <= limit ? 1 : 0 }
+        typealias Bytes = SIMD32<UInt8>
+        let bound = Bytes(repeating: limit), one = Bytes(repeating: 1)
+        let raw = UnsafeMutableRawPointer(d)
+        var i = 0
+        while i + Bytes.scalarCount <= count {
+            let v = raw.loadUnaligned(fromByteOffset: i, as: Bytes.self)
+            raw.storeBytes(of: Bytes.zero.replacing(with: one, where: v .<= bound), toByteOffset: i, as: Bytes.self)
+            i += Bytes.scalarCount
+        }
+        while i < count { d[i] = d[i] <= limit ? 1 : 0; i += 1 }
     }
 }
