@@ -138,33 +138,11 @@ public enum SlidingWindow {
                     let pixels = UncheckedSendable(base), mask = UncheckedSendable(flags)
                     Parallel.forEach(chunks) { c in
                         let start = count * c / chunks, end = count * (c + 1) / chunks
-                        let p = pixels.value
-                        // Four lanes (exact sums: the order does not matter); `bad` collects
-                        // included values that are not integers of magnitude ≤ 2²⁴ (NaN too).
-                        var s = SIMD4<Double>(repeating: 0), n = SIMD4<Int64>(repeating: 0)
-                        var bad: UInt32 = 0
-                        var i = start
-                        @inline(__always) func lane(_ j: Int) -> (Double, Int64, UInt32) {
-                            let inside = mask.value.map { $0[j] == keep } ?? true
-                            let x = inside ? p[j] : 0
-                            let off: UInt32 = (x.rounded(.towardZero) == x && x.magnitude <= 16_777_216) ? 0 : 1
-                            return (Double(x), inside ? 1 : 0, off)
-                        }
-                        while i + 4 <= end {
-                            let a = lane(i), b = lane(i + 1), d = lane(i + 2), e = lane(i + 3)
-                            s += SIMD4(a.0, b.0, d.0, e.0)
-                            n &+= SIMD4(a.1, b.1, d.1, e.1)
-                            bad |= a.2 | b.2 | d.2 | e.2
-                            i += 4
-                        }
-                        while i < end {
-                            let a = lane(i)
-                            s[0] += a.0; n[0] &+= a.1; bad |= a.2
-                            i += 1
-                        }
-                        out.value.0[c] = (s[0] + s[1]) + (s[2] + s[3])
-                        out.value.1[c] = Int(n[0] &+ n[1] &+ n[2] &+ n[3])
-                        out.value.2[c] = bad == 0
+                        let result = mask.value.map { sumIncluded(pixels.value, flags: $0, keep: keep, range: start..<end) }
+                            ?? sumIncluded(pixels.value, flags: nil, keep: keep, range: start..<end)
+                        out.value.0[c] = result.sum
+                        out.value.1[c] = result.count
+                        out.value.2[c] = result.exact
                     }
                 }
             }
@@ -172,5 +150,48 @@ public enum SlidingWindow {
         guard exact.allSatisfy({ $0 }) else { return serial() }
         let n = counts.reduce(0, +)
         return n > 0 ? (sums.reduce(0, +) / Double(n)).rounded() : 0
+    }
+
+    /// One chunk of ``roundedMean(_:flags:keep:serial:)``: the sum and count of the included
+    /// pixels in four lanes (exact when `exact`: every included pixel an integer of magnitude
+    /// ≤ 2²⁴, NaN not), one loop for each case so that neither tests an optional per pixel.
+    @inline(__always)
+    static func sumIncluded(_ p: UnsafePointer<Float>, flags: UnsafePointer<UInt8>?, keep: UInt8,
+                            range: Range<Int>) -> (sum: Double, count: Int, exact: Bool) {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, n = 0
+        var bad = false
+        @inline(__always) func off(_ x: Float) -> Bool { !(x.rounded(.towardZero) == x && x.magnitude <= 16_777_216) }
+        var i = range.lowerBound
+        let end = range.upperBound
+        if let flags {
+            while i + 4 <= end {
+                let a = flags[i] == keep ? p[i] : 0, b = flags[i + 1] == keep ? p[i + 1] : 0
+                let c = flags[i + 2] == keep ? p[i + 2] : 0, d = flags[i + 3] == keep ? p[i + 3] : 0
+                s0 += Double(a); s1 += Double(b); s2 += Double(c); s3 += Double(d)
+                n &+= (flags[i] == keep ? 1 : 0) &+ (flags[i + 1] == keep ? 1 : 0) &+ (flags[i + 2] == keep ? 1 : 0) &+ (flags[i + 3] == keep ? 1 : 0)
+                if off(a) || off(b) || off(c) || off(d) { bad = true }
+                i += 4
+            }
+            while i < end {
+                let a = flags[i] == keep ? p[i] : 0
+                s0 += Double(a); n &+= flags[i] == keep ? 1 : 0
+                if off(a) { bad = true }
+                i += 1
+            }
+        } else {
+            while i + 4 <= end {
+                let a = p[i], b = p[i + 1], c = p[i + 2], d = p[i + 3]
+                s0 += Double(a); s1 += Double(b); s2 += Double(c); s3 += Double(d)
+                if off(a) || off(b) || off(c) || off(d) { bad = true }
+                i += 4
+            }
+            while i < end {
+                s0 += Double(p[i])
+                if off(p[i]) { bad = true }
+                i += 1
+            }
+            n = range.count
+        }
+        return ((s0 + s1) + (s2 + s3), n, !bad)
     }
 }
