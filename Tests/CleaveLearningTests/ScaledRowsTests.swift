@@ -121,7 +121,7 @@ import CleaveLearning
             let scaled = try ScaledRows(raw, scaler: scaler, including: included)
             #expect(scaled.tableRows(ofIncluded: Array(keptRows.indices)) == keptRows, "mask \(m): every included row")
             var random = SeededGenerator(seed: UInt64(m))
-            let positions = (0..<200).map { _ in Int(random.next(below: UInt64(keptRows.count))) } + [0, keptRows.count - 1, 0]
+            let positions = (0..<200).map { _ in random.next(below: keptRows.count) } + [0, keptRows.count - 1, 0]
             #expect(scaled.tableRows(ofIncluded: positions) == positions.map { keptRows[$0] }, "mask \(m): sampled positions")
         }
     }
