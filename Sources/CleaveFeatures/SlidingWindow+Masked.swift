@@ -74,13 +74,15 @@ extension SlidingWindow {
             flags.withUnsafeBufferPointer { flags in
                 let bytes = UnsafeRawPointer(flags.baseAddress!).assumingMemoryBound(to: UInt8.self)  // a Bool is one byte, 0 or 1
                 let keep: UInt8 = excludedValue ? 0 : 1
-                var s = 0.0, n = 0
-                for i in 0..<p.count {
-                    let inside = bytes[i] == keep
-                    s += inside ? Double(p[i]) : 0
-                    n += inside ? 1 : 0
+                return roundedMean(p, flags: bytes, keep: keep) {
+                    var s = 0.0, n = 0
+                    for i in 0..<p.count {
+                        let inside = bytes[i] == keep
+                        s += inside ? Double(p[i]) : 0
+                        n += inside ? 1 : 0
+                    }
+                    return n > 0 ? (s / Double(n)).rounded() : 0
                 }
-                return n > 0 ? (s / Double(n)).rounded() : 0
             }
         }
         let codes = statistics.map { s -> Int in

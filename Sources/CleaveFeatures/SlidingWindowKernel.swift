@@ -102,7 +102,9 @@ enum SlidingWindowKernel {
             let three = SIMD4<Double>(repeating: 3), two = SIMD4<Double>(repeating: 2)
             let four = SIMD4<Double>(repeating: 4), six = SIMD4<Double>(repeating: 6)
             let tiny = SIMD4<Double>(repeating: 1e-12)
-            for g in Swift.stride(from: 0, to: padded, by: 4) {
+            var g = 0
+            // A while loop, not `stride(from:to:by:)`: the stride iterator was left as a call per step.
+            while g < padded {
                 let mu = load(h1, g) * inverseN
                 let r2 = load(h2, g) * inverseN, r3 = load(h3, g) * inverseN, r4 = load(h4, g) * inverseN
                 let mu2 = mu * mu
@@ -121,6 +123,7 @@ enum SlidingWindowKernel {
                 store(std, h2, g)
                 store((m3 / (m2 * std)).replacing(with: 0, where: constant), h3, g)
                 store((m4 / (m2 * m2) - three).replacing(with: 0, where: constant), h4, g)
+                g += 4
             }
             let base = out + outRow * outColumns * featureCount
             if codes == [0, 1, 3, 4] {

@@ -134,7 +134,9 @@ enum SlidingWindowMaskedKernel {
             }
             let three = Lanes(repeating: 3), two = Lanes(repeating: 2), four = Lanes(repeating: 4), six = Lanes(repeating: 6)
             let tiny = Lanes(repeating: 1e-12), half = Lanes(repeating: 0.5), nVector = Lanes(repeating: n)
-            for g in Swift.stride(from: 0, to: padded, by: 4) {
+            var g = 0
+            // A while loop, not `stride(from:to:by:)`: the stride iterator was left as a call per step.
+            while g < padded {
                 let count = load(h0, g)
                 let empty = count .<= half
                 let mu = load(h1, g) / count, r2 = load(h2, g) / count, r3 = load(h3, g) / count, r4 = load(h4, g) / count
@@ -167,6 +169,7 @@ enum SlidingWindowMaskedKernel {
                 } else if let flagRow {
                     for lane in 0..<limit { flagRow[g + lane] = 1 - Float(f[lane]) > barLimit }
                 }
+                g += 4
             }
             let base = out + outRow * outColumns * featureCount
             if codes == [0, 1, 3, 4] {

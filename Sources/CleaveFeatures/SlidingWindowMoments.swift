@@ -72,9 +72,11 @@ public enum SlidingWindow {
         // Every element is written by exactly one band (no zero-fill pass over a table this size).
         var values = [Float](largeUninitializedCount: outColumns * outRows * statistics.count) { _ in }
         let shift = image.pixels.withUnsafeBufferPointer { p -> Double in
-            var s = 0.0
-            for v in p { s += Double(v) }
-            return (s / Double(p.count)).rounded()
+            roundedMean(p, flags: nil, keep: 1) {
+                var s = 0.0
+                for v in p { s += Double(v) }
+                return (s / Double(p.count)).rounded()
+            }
         }
         let codes = statistics.map { s -> Int in
             switch s { case .mean: return 0; case .std: return 1; case .relstd: return 2; case .skewness: return 3; default: return 4 }
@@ -93,5 +95,115 @@ public enum SlidingWindow {
         }
         return SlidingWindowFeatures(columns: outColumns, rows: outRows, window: window, stride: stride,
                                      statistics: statistics, values: values)
+    }
+
+    /// The shift the moments' running sums use: the rounded mean of `pixels` (of those whose
+    /// flag in `exclude` is false), as the pixel-order Double sum gives it; 0 when no pixel is
+    /// left. Public for the kernel tests.
+    public static func shift(_ pixels: [Float], excluding exclude: [Bool]? = nil) -> Double {
+        precondition(exclude.map { $0.count == pixels.count } ?? true, "SlidingWindow.shift: \(exclude?.count ?? 0) flags for \(pixels.count) pixels")
+        let flags = exclude ?? []
+        return pixels.withUnsafeBufferPointer { p in
+            flags.withUnsafeBufferPointer { f in
+                let bytes = exclude == nil ? nil : f.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }
+                return roundedMean(p, flags: bytes, keep: 0) {
+                    var s = 0.0, n = 0
+                    for i in 0..<p.count where !(exclude?[i] ?? false) { s += Double(p[i]); n += 1 }
+                    return n > 0 ? (s / Double(n)).rounded() : 0
+                }
+            }
+        }
+    }
+
+    /// The shift of the running sums: `(s / n).rounded()` for the Double sum `s` of the `n`
+    /// pixels whose flag byte is `keep` (every pixel when `flags` is nil), or 0 when there is none.
+    ///
+    /// When every such pixel is an integer of magnitude ≤ 2²⁴ (8- and 16-bit data) and there are
+    /// fewer than 2²⁹ pixels, every partial sum is an integer below 2⁵³, so the Double sums are
+    /// exact in any order: the pixels are summed in fixed chunks on all cores (the 4096² window
+    /// run's serial pixel-order sum was a pass of its own). Otherwise `serial` (the pixel-order
+    /// sum) decides, so the value is always the pixel-order sum's.
+    static func roundedMean(_ p: UnsafeBufferPointer<Float>, flags: UnsafePointer<UInt8>?, keep: UInt8,
+                            serial: () -> Double) -> Double {
+        let count = p.count
+        guard let base = p.baseAddress, count < 1 << 29 else { return serial() }
+        let chunks = Parallel.chunkCount(total: count, minimumPerChunk: 1 << 18)
+        nonisolated(unsafe) var sums = [Double](repeating: 0, count: chunks)
+        nonisolated(unsafe) var counts = [Int](repeating: 0, count: chunks)
+        nonisolated(unsafe) var exact = [Bool](repeating: false, count: chunks)
+        sums.withUnsafeMutableBufferPointer { sums in
+            counts.withUnsafeMutableBufferPointer { counts in
+                exact.withUnsafeMutableBufferPointer { exact in
+                    let out = UncheckedSendable((sums.baseAddress!, counts.baseAddress!, exact.baseAddress!))
+                    let pixels = UncheckedSendable(base), mask = UncheckedSendable(flags)
+                    Parallel.forEach(chunks) { c in
+                        let start = count * c / chunks, end = count * (c + 1) / chunks
+                        let result = mask.value.map { sumIncluded(pixels.value, flags: $0, keep: keep, range: start..<end) }
+                            ?? sumIncluded(pixels.value, flags: nil, keep: keep, range: start..<end)
+                        out.value.0[c] = result.sum
+                        out.value.1[c] = result.count
+                        out.value.2[c] = result.exact
+                    }
+                }
+            }
+        }
+        guard exact.allSatisfy({ $0 }) else { return serial() }
+        let n = counts.reduce(0, +)
+        return n > 0 ? (sums.reduce(0, +) / Double(n)).rounded() : 0
+    }
+
+    /// One chunk of ``roundedMean(_:flags:keep:serial:)``: the sum and count of the included
+    /// pixels in four lanes (exact when `exact`: every included pixel an integer of magnitude
+    /// ≤ 2²⁴, NaN not), one loop for each case so that neither tests an optional per pixel.
+    @inline(__always)
+    static func sumIncluded(_ p: UnsafePointer<Float>, flags: UnsafePointer<UInt8>?, keep: UInt8,
+                            range: Range<Int>) -> (sum: Double, count: Int, exact: Bool) {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, n = 0
+        var bad = false
+        @inline(__always) func off(_ x: Float) -> Bool { !(x.rounded(.towardZero) == x && x.magnitude <= 16_777_216) }
+        var i = range.lowerBound
+        let end = range.upperBound
+        if let flags {
+            let allKept: UInt64 = keep == 0 ? 0 : 0x0101_0101_0101_0101  // eight flags that all keep
+            while i + 4 <= end {
+                if i + 8 <= end && UnsafeRawPointer(flags + i).loadUnaligned(as: UInt64.self) == allKept {
+                    // Eight included pixels (most words: the bars are a small part of the image).
+                    for k in stride(from: i, to: i + 8, by: 4) {
+                        let a = p[k], b = p[k + 1], c = p[k + 2], d = p[k + 3]
+                        s0 += Double(a); s1 += Double(b); s2 += Double(c); s3 += Double(d)
+                        if off(a) || off(b) || off(c) || off(d) { bad = true }
+                    }
+                    n &+= 8
+                    i += 8
+                    continue
+                }
+                let a = flags[i] == keep ? p[i] : 0, b = flags[i + 1] == keep ? p[i + 1] : 0
+                let c = flags[i + 2] == keep ? p[i + 2] : 0, d = flags[i + 3] == keep ? p[i + 3] : 0
+                s0 += Double(a); s1 += Double(b); s2 += Double(c); s3 += Double(d)
+                n &+= (flags[i] == keep ? 1 : 0) &+ (flags[i + 1] == keep ? 1 : 0) &+ (flags[i + 2] == keep ? 1 : 0) &+ (flags[i + 3] == keep ? 1 : 0)
+                if off(a) || off(b) || off(c) || off(d) { bad = true }
+                i += 4
+            }
+            while i < end {
+                let a = flags[i] == keep ? p[i] : 0
+                s0 += Double(a); n &+= flags[i] == keep ? 1 : 0
+                if off(a) { bad = true }
+                i += 1
+            }
+        } else {
+            while i + 4 <= end {
+                let a = p[i], b = p[i + 1], c = p[i + 2], d = p[i + 3]
+                s0 += Double(a); s1 += Double(b); s2 += Double(c); s3 += Double(d)
+                if off(a) || off(b) || off(c) || off(d) { bad = true }
+                i += 4
+            }
+            while i < end {
+                s0 += Double(p[i])
+                if off(p[i]) { bad = true }
+                i += 1
+            }
+            n = range.count
+        }
+        return ((s0 + s1) + (s2 + s3), n, !bad)
     }
 }

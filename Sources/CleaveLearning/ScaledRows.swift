@@ -113,15 +113,29 @@ public struct ScaledRows: Sendable {
         guard let included else { return positions }
         let order = positions.indices.sorted { positions[$0] < positions[$1] }
         var out = [Int](repeating: 0, count: positions.count)
-        var row = -1, seen = -1
-        for i in order {
-            let target = positions[i]
-            precondition(target >= 0 && target < rows, "ScaledRows.tableRows: included row \(target) outside 0..<\(rows)")
-            while seen < target {
-                row += 1
-                if included[row] { seen += 1 }
+        included.withUnsafeBufferPointer { flags in
+            guard let base = flags.baseAddress else { return }
+            let bytes = UnsafeRawPointer(base)  // a Bool is one byte, 0 or 1
+            // `seen` included rows lie before table row `row`; eight flags per step while the
+            // target is not among them (a sample row every ~160 table rows at 4096²: the
+            // row-by-row walk was a serial pass over all 16.5 M flags, twice per run).
+            var row = 0, seen = 0
+            for i in order {
+                let target = positions[i]
+                precondition(target >= 0 && target < rows, "ScaledRows.tableRows: included row \(target) outside 0..<\(rows)")
+                while true {
+                    if row + 8 <= flags.count {
+                        let ones = (bytes + row).loadUnaligned(as: UInt64.self).nonzeroBitCount
+                        if seen + ones <= target { seen += ones; row += 8; continue }
+                    }
+                    if flags[row] {
+                        if seen == target { break }
+                        seen += 1
+                    }
+                    row += 1
+                }
+                out[i] = row
             }
-            out[i] = row
         }
         return out
     }
@@ -454,7 +468,11 @@ public struct ScaledRows: Sendable {
                 UnsafeMutableRawPointer(bestLabel + i).storeBytes(of: label, as: SIMD8<Int32>.self)
                 i &+= 8
             }
-            for r in 0..<count { b.labels[tableRow[r]] = bestLabel[r] }
+            if tableRow[count - 1] - tableRow[0] == count - 1 {  // contiguous rows (increasing): one copy
+                (b.labels + tableRow[0]).update(from: bestLabel, count: count)
+            } else {
+                for r in 0..<count { b.labels[tableRow[r]] = bestLabel[r] }
+            }
             // Cluster sums, four rows per step: a row adds its value in its cluster's lane and 0 elsewhere.
             @inline(__always) func column(_ j: Int, _ i: Int) -> SIMD4<Double> {
                 let x = UnsafeRawPointer(tile + (j &* ScaledRows.block &+ i)).loadUnaligned(as: SIMD4<Float>.self)
@@ -633,7 +651,9 @@ public struct ScaledRows: Sendable {
         while let next = reader.next() {
             let blockRows = next.rows, count = next.count
             _ = scaleBlock(blockRows, columns: d, count: count, center: b.center, inverse: b.inverse, into: tile)
-            if b.included == nil {
+            // Table rows increase, so a block whose last row is `count − 1` after its first is
+            // contiguous (every block of an unmasked table; most of a masked one, read in place).
+            if b.included == nil || tableRow[count - 1] - tableRow[0] == count - 1 {
                 // Contiguous rows: closeness, renumbering and flags straight into the outputs.
                 let start = tableRow[0]
                 ClusterCloseness.ofTile(tile, stride: ScaledRows.block, count: count, columns: d, centres: b.centres, centreCount: k,

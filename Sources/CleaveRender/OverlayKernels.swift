@@ -130,6 +130,9 @@ public struct OverlayPainter: @unchecked Sendable {
     /// grey of every integer value 0…65535 (8/16-bit data seen as Float), for large pictures:
     /// a lookup instead of a Double multiply and rounding per pixel; the same bytes.
     let greyTable: [UInt8]
+    /// packed[256 · label + grey] = the pixel's R | G << 8 | B << 16 (``tables`` for rows: one
+    /// load and one four-byte store per pixel).
+    let packed: [UInt32]
 
     /// The overlay of `values` through `window` (see ``Display/overlay(values:window:labels:colours:opacities:outline:outlineColour:)``).
     public init(values: Image<Float>, window: ClosedRange<Double>, labels: [UInt8], colours: [RGB?], opacities: [Double],
@@ -152,6 +155,10 @@ public struct OverlayPainter: @unchecked Sendable {
             }
         }
         self.tables = tables
+        packed = (0..<(256 * 256)).map { i in
+            let l = i >> 8, g = i & 255
+            return UInt32(tables[768 * l + g]) | UInt32(tables[768 * l + 256 + g]) << 8 | UInt32(tables[768 * l + 512 + g]) << 16
+        }
         self.values = values; self.labels = labels; self.outline = outline
         let span = window.upperBound - window.lowerBound
         lower = window.lowerBound; scale = span > 0 ? 255 / span : 0
@@ -186,11 +193,20 @@ public struct OverlayPainter: @unchecked Sendable {
     public func fill(row: Int, into destination: UnsafeMutablePointer<UInt8>) {
         let width = values.width
         withPointers { p in
-            var d = destination
-            for i in (row * width)..<((row + 1) * width) {
-                let (r, g, b) = p.pixel(i)
-                d[0] = r; d[1] = g; d[2] = b
-                d += 3
+            packed.withUnsafeBufferPointer { packed in
+                let packed = packed.baseAddress!, first = row * width
+                let d = UnsafeMutableRawPointer(destination)
+                let edge = UInt32(p.edge.0) | UInt32(p.edge.1) << 8 | UInt32(p.edge.2) << 16
+                // Four bytes per pixel stored at 3-byte steps: the fourth lands on the next
+                // pixel's first byte, which that pixel's store overwrites; the last pixel is
+                // written byte by byte (nothing past the row is touched).
+                for x in 0..<(width - 1) {
+                    let i = first + x
+                    let rgb = p.outline.map { $0[i] != 0 } ?? false ? edge : packed[Int(p.labels[i]) << 8 | p.grey(i)]
+                    d.storeBytes(of: rgb.littleEndian, toByteOffset: 3 * x, as: UInt32.self)
+                }
+                let (r, g, b) = p.pixel(first + width - 1)
+                destination[3 * width - 3] = r; destination[3 * width - 2] = g; destination[3 * width - 1] = b
             }
         }
     }
@@ -203,15 +219,15 @@ public struct OverlayPainter: @unchecked Sendable {
         /// grey = window(value); outline → edge colour; else tables[label][grey].
         @inline(__always) func pixel(_ i: Int) -> (UInt8, UInt8, UInt8) {
             if let outline, outline[i] != 0 { return edge }
-            let v = values[i]
-            let g: Int
-            if let greyTable, v >= 0, v < 65_536, Float(Int(v)) == v {
-                g = Int(greyTable[Int(v)])
-            } else {
-                g = Int(UInt8(roundingClamping: (Double(v) - lower) * scale))
-            }
-            let base = 768 * Int(labels[i]) + g
+            let base = 768 * Int(labels[i]) + grey(i)
             return (tables[base], tables[base + 256], tables[base + 512])
+        }
+
+        /// grey = window(value), from the table for integers 0…65535.
+        @inline(__always) func grey(_ i: Int) -> Int {
+            let v = values[i]
+            if let greyTable, v >= 0, v < 65_536, Float(Int(v)) == v { return Int(greyTable[Int(v)]) }
+            return Int(UInt8(roundingClamping: (Double(v) - lower) * scale))
         }
     }
 

@@ -134,6 +134,31 @@ import CleaveTestSupport
         #expect(throws: PatchStatisticError.self) { try SlidingWindow.maskedMoments(image, exclude: [true], window: 9, statistics: [.mean]) }
     }
 
+    /// The shift of the running sums, summed in chunks on all cores when the pixels are integers
+    /// (exact in any order), is the pixel-order Double sum's rounded mean bit for bit: 16-bit
+    /// data with and without a mask, fractional values, values beyond 2²⁴ and a mean that lands
+    /// on a half (the pixel-order fallback decides those), a mask that leaves nothing.
+    @Test func shiftIsThePixelOrderSumsRoundedMean() {
+        func reference(_ p: [Float], _ exclude: [Bool]?) -> Double {
+            var s = 0.0, n = 0
+            for i in p.indices where !(exclude?[i] ?? false) { s += Double(p[i]); n += 1 }
+            return n > 0 ? (s / Double(n)).rounded() : 0
+        }
+        var random = SeededGenerator(seed: 5)
+        let n = 1 << 20 + 13  // several chunks, a ragged end
+        let integral = (0..<n).map { _ in Float(random.next(below: 65_536)) }
+        let bar = (0..<n).map { i in (i / 70_000) % 3 == 1 || random.next(below: 50) == 0 }
+        let fractional = integral.map { $0 * 0.37 + 0.125 }
+        var large = integral; large[n / 2] = 3e7  // beyond 2²⁴: the pixel-order sum decides
+        var half = [Float](repeating: 2, count: n); for i in stride(from: 0, to: n, by: 2) { half[i] = 3 }  // mean 2.5 (n odd: just below)
+        for pixels in [integral, fractional, large, half, [Float](repeating: 7, count: 5)] {
+            for exclude in [nil, pixels.count == n ? bar : [true, false, true, true, false]] {
+                #expect(SlidingWindow.shift(pixels, excluding: exclude).bitPattern == reference(pixels, exclude).bitPattern)
+            }
+        }
+        #expect(SlidingWindow.shift(integral, excluding: [Bool](repeating: true, count: n)) == 0)
+    }
+
     /// The masked moments as plain scalar loops: per image column the sums of w·dᵏ (w = ±1 on
     /// included pixels, 0 elsewhere; d = value − the included pixels' rounded mean), slid down
     /// and then across; then the moments in Double.

@@ -106,6 +106,26 @@ import CleaveLearning
         #expect(ScaledRows.chunkStarts(nil, includedCount: 10, tableRows: 10, chunks: 3) == [0, 3, 6, 10])
     }
 
+    /// The table rows of included rows (found eight flags at a time) are those of the row-by-row
+    /// walk: every included row, unsorted and repeated positions, the first and last included
+    /// rows, on masks of every shape (runs around 8 and the block, scattered rows, all kept).
+    @Test func tableRowsOfIncludedAreThoseOfTheRowByRowWalk() throws {
+        var masks: [[Bool]] = [[true], [false, false, true], [Bool](repeating: true, count: 7), [true] + [Bool](repeating: false, count: 17) + [true],
+                               [Bool](repeating: true, count: 64), Self.runMask(rows: 40_001), Self.mask(rows: 30_000, seed: 2)]
+        for seed in 0..<4 { masks.append(Self.edgeMask(rows: 5_000 + 997 * seed, seed: UInt64(seed))) }
+        let raw4 = Self.table(rows: 64, columns: 4, seed: 1)
+        for (m, included) in masks.enumerated() {
+            let keptRows = included.indices.filter { included[$0] }
+            let raw = included.count == raw4.rows ? raw4 : Matrix(rows: included.count, columns: 1, values: [Float](repeating: 1, count: included.count))
+            let scaler = FittedScaler(method: .zScore, center: [Double](repeating: 0, count: raw.columns), scale: [Double](repeating: 1, count: raw.columns))
+            let scaled = try ScaledRows(raw, scaler: scaler, including: included)
+            #expect(scaled.tableRows(ofIncluded: Array(keptRows.indices)) == keptRows, "mask \(m): every included row")
+            var random = SeededGenerator(seed: UInt64(m))
+            let positions = (0..<200).map { _ in random.next(below: keptRows.count) } + [0, keptRows.count - 1, 0]
+            #expect(scaled.tableRows(ofIncluded: positions) == positions.map { keptRows[$0] }, "mask \(m): sampled positions")
+        }
+    }
+
     @Test(arguments: [(150_000, 4), (40_000, 5)])
     func equalsTheMaterialisedComputationBitForBit(rows: Int, columns: Int) throws {
         let raw = Self.table(rows: rows, columns: columns, seed: UInt64(columns))

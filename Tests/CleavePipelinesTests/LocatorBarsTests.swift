@@ -82,6 +82,15 @@ import CleavePipelines
                         #expect(LocatorBars.edgeWidth(image, distance: d, reach: 8, tolerance: 0.15)
                                 == Self.edgeWidthReference(image, distance: d, reach: 8, tolerance: 0.15))
                     }
+                    // The grown mask (the distances flagged ≤ edge 32 bytes a step, in place) is
+                    // the bar plus every pixel within the measured edge.
+                    let grown = LocatorBars.maskWithEdge(image, threshold: 500, minimumFraction: fraction)
+                    if let edge = grown.edge {
+                        let d = LocatorBars.distance(to: reference, width: width, height: height, cap: 33)
+                        #expect(grown.mask == d.map { Int($0) <= edge }, "\(width)×\(height) trial \(trial) grown mask")
+                    } else {
+                        #expect(!grown.mask.contains(true) && !reference.contains(true))
+                    }
                     checked += 1
                 }
             }

@@ -15,6 +15,29 @@ import CleaveRender
         #expect(panel.pixels[panel.shape.index(column: 1, row: 1, channel: 2)] < 200)  // darkened panel
     }
 
+    /// A filled rectangle (blended through a per-channel table) has the bytes of the per-pixel
+    /// blend `round(v · (1 − a) + c · a)`, clipped to the image, for every grey value and opacities 0…1.
+    @Test func fillBlendsEveryPixelAsThePerPixelFormula() {
+        let (w, h) = (37, 300)
+        let pixels = (0..<(3 * w * h)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 / 11) }
+        for (opacity, colour) in [(0.75, RGB(20, 20, 20)), (1, RGB(255, 255, 255)), (0, RGB(9, 8, 7)), (0.4, RGB(230, 60, 40)), (-1, RGB(1, 2, 3))] {
+            var image = Image<UInt8>(shape: Shape(width: w, height: h, channels: 3), pixels: pixels)
+            Canvas.fill(&image, x: -3, y: 5, width: 30, height: 400, colour: colour, opacity: opacity)  // a table
+            Canvas.fill(&image, x: 30, y: 1, width: 3, height: 3, colour: colour, opacity: opacity)  // pixel by pixel
+            let a = min(max(opacity, 0), 1), c = [colour.red, colour.green, colour.blue].map(Double.init)
+            var expected = pixels
+            for ch in 0..<3 {
+                for y in 0..<h {
+                    for x in 0..<w where (y >= 5 && x < 27) || ((1..<4).contains(y) && (30..<33).contains(x)) {
+                        let i = ch * w * h + y * w + x
+                        expected[i] = UInt8((Double(pixels[i]) * (1 - a) + c[ch] * a).rounded())
+                    }
+                }
+            }
+            #expect(image.pixels == expected, "opacity \(opacity)")
+        }
+    }
+
     @Test func mosaicPlacesAndShrinksTiles() {
         let a = Image<UInt8>(shape: Shape(width: 4, height: 4), repeating: 10)
         let b = Image<UInt8>(shape: Shape(width: 4, height: 4), repeating: 30)

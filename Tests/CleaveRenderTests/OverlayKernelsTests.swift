@@ -112,4 +112,27 @@ import CleaveRender
                                         colours: [nil, RGB(9, 200, 30), RGB(250, 0, 90)], opacities: [0, 0.4, 0.2])
         #expect(fast == reference)
     }
+
+    /// Rows painted for a streamed picture (one packed four-byte store per pixel, the last pixel
+    /// byte by byte) are the planar picture's pixels interleaved, and nothing past the row is
+    /// written: fractional and integer values (the grey table), an outline, labels beyond the
+    /// colours, widths 1, 2 and odd.
+    @Test func paintedRowsAreThePictureInterleaved() {
+        for (w, h) in [(1, 3), (2, 2), (311, 40), (700, 400)] {
+            var scene = OverlayKernelsTests.scene(width: w, height: h, seed: UInt64(w))
+            if w == 700 { scene.values.pixels = scene.values.pixels.map { $0.rounded() + 100 } }  // integers on ≥ 2¹⁸ pixels: the grey table
+            let colours: [RGB?] = [nil, RGB(230, 60, 40), RGB(86, 180, 233), nil]  // label 4 has no colour
+            let outline = Display.outline(of: scene.mask, width: w, height: h, thickness: 2)
+            let painter = OverlayPainter(values: scene.values, window: 80.5...1100.0, labels: scene.labels, colours: colours,
+                                         opacities: [0, 0.4, 0.2, 0.2], outline: outline, outlineColour: RGB(255, 250, 7))
+            let picture = painter.image(), plane = w * h
+            for y in 0..<h {
+                var row = [UInt8](repeating: 0xAB, count: 3 * w + 4)
+                row.withUnsafeMutableBufferPointer { painter.fill(row: y, into: $0.baseAddress!) }
+                let expected = (0..<w).flatMap { x in (0..<3).map { picture.pixels[$0 * plane + y * w + x] } }
+                #expect(Array(row[0..<(3 * w)]) == expected, "\(w)×\(h) row \(y)")
+                #expect(row[(3 * w)...].allSatisfy { $0 == 0xAB }, "\(w)×\(h) row \(y): bytes past the row")
+            }
+        }
+    }
 }

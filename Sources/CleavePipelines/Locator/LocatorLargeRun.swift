@@ -58,7 +58,7 @@ enum LocatorLargeRun {
             rowValue = .stored(keep.map { keep in keep.map { score[$0] } } ?? score)
         } else {
             // The raw table itself, dark rows skipped.
-            let included = darkGroup ? dark.map { !$0 } : nil
+            let included = darkGroup ? LocatorRows.complement(dark) : nil
             scaler = try included.map { try options.scaler.fit(extraction.features, including: $0) } ?? options.scaler.fit(extraction.features)
             rows = try ScaledRows(extraction.features, scaler: scaler, including: included)
             if let columns = extraction.relativeStdColumns {

@@ -291,11 +291,26 @@ public enum LocatorOutput {
                                 let columns = min(grid.columns, width - offset), rows = min(grid.rows, height - offset)
                                 Parallel.forEachChunk(of: rows, chunkCount: Parallel.chunkCount(total: rows, minimumPerChunk: 64)) { range in
                                     let flags = UnsafeRawPointer(mask.value.baseAddress!).assumingMemoryBound(to: UInt8.self)
+                                    let source = UnsafeRawPointer(labels.value.baseAddress!)
                                     for r in range {
                                         let first = grid.firstIndex + r * grid.columns, row = (r + offset) * width + offset
-                                        for c in 0..<columns {
+                                        let cluster = UnsafeMutableRawPointer(clusters.value.baseAddress! + row)
+                                        let pick = UnsafeMutableRawPointer(picked.value.baseAddress! + row)
+                                        var c = 0
+                                        // Eight windows per step: 1 + label clamped to 0…255 (labels are ≥ 0 and far below
+                                        // Int32.max), and each flag byte (0 or 1) times 255 (no carries between bytes).
+                                        while c + 8 <= columns {
+                                            let l = (source + 4 * (first + c)).loadUnaligned(as: SIMD8<Int32>.self) &+ 1
+                                            let bytes = SIMD8<UInt8>(truncatingIfNeeded: l.clamped(lowerBound: .zero, upperBound: SIMD8(repeating: 255)))
+                                            cluster.storeBytes(of: bytes, toByteOffset: c, as: SIMD8<UInt8>.self)
+                                            let f = UnsafeRawPointer(flags + first + c).loadUnaligned(as: UInt64.self)
+                                            pick.storeBytes(of: f &* 255, toByteOffset: c, as: UInt64.self)
+                                            c += 8
+                                        }
+                                        while c < columns {
                                             clusters.value[row + c] = UInt8(clamping: labels.value[first + c] + 1)
                                             picked.value[row + c] = 0 &- flags[first + c]  // Bool 1 → 255, 0 → 0
+                                            c += 1
                                         }
                                     }
                                 }

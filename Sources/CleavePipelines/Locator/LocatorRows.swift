@@ -43,6 +43,26 @@ enum LocatorRows {
         }
     }
 
+    /// `!flags[i]` for every row: eight flags per step (a Bool is one byte, 0 or 1), in fixed
+    /// chunks on all cores; the 4096² window run's 16.5 M dark flags were a serial `map`.
+    static func complement(_ flags: [Bool]) -> [Bool] {
+        let count = flags.count
+        return [Bool](largeUninitializedCount: count) { out in
+            flags.withUnsafeBufferPointer { flags in
+                guard let source = flags.baseAddress, let target = out.baseAddress else { return }
+                let from = UncheckedSendable(UnsafeRawPointer(source)), to = UncheckedSendable(UnsafeMutableRawPointer(target))
+                let words = count / 8
+                Parallel.forEachChunk(of: words, chunkCount: Parallel.chunkCount(total: words, minimumPerChunk: 32_768)) { range in
+                    for w in range {
+                        let word = (from.value + 8 * w).loadUnaligned(as: UInt64.self)
+                        (to.value + 8 * w).storeBytes(of: word ^ 0x0101_0101_0101_0101, toByteOffset: 0, as: UInt64.self)
+                    }
+                }
+                for i in (8 * words)..<count { out[i] = !flags[i] }
+            }
+        }
+    }
+
     /// Indices of the rows that are clustered (not dark), or `nil` when that is every row (also
     /// for an empty `dark`: no row is dark).
     static func kept(dark: [Bool]) -> [Int]? {
@@ -152,9 +172,17 @@ enum LocatorRows {
         sums.withUnsafeMutableBufferPointer { sums in
             features.values.withUnsafeBufferPointer { v in
                 pickedMask.withUnsafeBufferPointer { mask in
-                    for i in 0..<mask.count where mask[i] {
-                        count += 1
-                        for c in 0..<f { sums[c] += Double(v[i * f + c]) }
+                    guard let base = mask.baseAddress else { return }
+                    let bytes = UnsafeRawPointer(base)  // a Bool is one byte, 0 or 1
+                    var i = 0
+                    while i < mask.count {
+                        // Eight unpicked rows per step (most rows of a window run are not picked).
+                        if i + 8 <= mask.count && (bytes + i).loadUnaligned(as: UInt64.self) == 0 { i += 8; continue }
+                        if mask[i] {
+                            count += 1
+                            for c in 0..<f { sums[c] += Double(v[i * f + c]) }
+                        }
+                        i += 1
                     }
                 }
             }
