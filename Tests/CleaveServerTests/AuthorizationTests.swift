@@ -182,7 +182,7 @@ import Testing
                     }
                     if rule.path == "/api/images/{imageId}" && method == .delete {
                         // Each deletion gets its own image (a row with the fixture's file: the blob stays).
-                        let made = try await workbench.accounts.pool.write { db -> String in
+                        let made = try await workbench.accounts.database.write { db -> String in
                             let id = UUID().uuidString.lowercased()
                             try db.execute(sql: """
                                 INSERT INTO images (id, project_id, name, sha256, byte_count, format, width, height, depth, channels,
@@ -196,7 +196,7 @@ import Testing
                     }
                     if rule.path == "/api/projects/{projectId}" && method == .delete {
                         // Each deletion gets its own project, with A's members.
-                        let made = try await workbench.accounts.pool.write { db -> String in
+                        let made = try await workbench.accounts.database.write { db -> String in
                             let id = UUID().uuidString.lowercased()
                             try db.execute(sql: "INSERT INTO projects (id, name, created_at) VALUES (?, 'temporary', 'now')", arguments: [id])
                             try db.execute(sql: """

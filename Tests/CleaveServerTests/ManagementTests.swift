@@ -2,7 +2,6 @@ import CleaveCore
 import CleaveFormats
 import CleaveServer
 import Foundation
-import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -158,7 +157,7 @@ import Testing
             #expect(Harness.files(under: data + "/results") == ["models/\(otherModelID).json"])
             #expect(FileManager.default.fileExists(atPath: workbench.blobs.path(for: sha)))
             #expect(try await Harness.get(client, "/api/images/\(sharedImage)")["sha256"] as? String == sha)
-            let leftovers = try await workbench.database.pool.read { db in
+            let leftovers = try await workbench.database.read { db in
                 try ["images", "classes", "models", "jobs"].map { table in
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE project_id = ?", arguments: [project]) ?? -1
                 }
