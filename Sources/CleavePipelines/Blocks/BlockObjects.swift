@@ -76,11 +76,11 @@ public enum BlockObjects {
         let o = options.objects
         if o.fillHoles { throw BlockRunError.unsupportedOption(field: "fillHoles", reason: "filling holes needs the whole background of an object, which a block does not see") }
         if o.splitHeight != nil { throw BlockRunError.unsupportedOption(field: "splitHeight", reason: "the watershed split needs whole distance maps, which a block does not see") }
-        guard o.minimumSize >= 1 else { throw CleaveError("--min-size must be at least 1, got \(o.minimumSize)") }
+        guard o.minimumSize >= 1 else { throw ObjectsPipelineError.invalidOption(field: "minimumSize", value: String(o.minimumSize), reason: "must be at least 1") }
         let volume = try OMEZarrImage.open(path)
         let shape = volume.shape
         guard shape.channels == 1 else {
-            throw CleaveError("objects: the label volume \(path) has \(shape.channels) channels; give a single-channel label, class or grey volume")
+            throw ObjectsPipelineError.unusableImage(reason: "the label volume \(path) has \(shape.channels) channels; give a single-channel label, class or grey volume")
         }
         guard shape.depth > 1 else {
             throw BlockRunError.unsupportedInput(path: path, reason: "one plane: 2D objects (perimeter, convex hull) are measured on the whole image; convert it to TIFF (cleave convert) and run objects on that")
@@ -246,7 +246,7 @@ public enum BlockObjects {
                 if case .float32(let f) = image, let i = f.pixels.firstIndex(where: { $0 != $0.rounded() }) {
                     let s = Shape(width: block.width, height: block.height, depth: block.depth)
                     let x = i % s.width, y = i / s.width % s.height, z = i / s.planeSize
-                    throw CleaveError("\(path): value \(f.pixels[i]) at x \(block.x + x), y \(block.y + y), z \(block.z + z) is not a whole number: a grey volume, not labels; pass --threshold T or --class V")
+                    throw ObjectsPipelineError.unusableImage(reason: "\(path): value \(f.pixels[i]) at x \(block.x + x), y \(block.y + y), z \(block.z + z) is not a whole number: a grey volume, not labels; give a threshold or a class value")
                 }
                 labels = ConnectedComponents.label(image, connectivity: options.connectivity)
             }
