@@ -33,6 +33,10 @@ public struct ServerConfiguration: Sendable {
     /// least recently used evicted first). 1 GiB holds about 5 megapixels of the default bank's
     /// 49 features; 0 keeps none (every live update computes its features).
     public var pixelFeatureCacheBytes: Int
+    /// Memory for decoded images kept between tile and job requests (least recently used evicted
+    /// first; the newest image always stays). Default windows are remembered apart from it, so
+    /// tiles already rendered never need their image decoded again.
+    public var decodedImageBytes: Int = 1 << 30
     /// Mark the session cookie `Secure` (behind an HTTPS proxy; `--secure-cookies`). It is also
     /// marked when the proxy says `X-Forwarded-Proto: https`.
     public var secureCookies: Bool = false

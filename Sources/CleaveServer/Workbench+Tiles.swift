@@ -4,6 +4,12 @@ import CleaveRender
 import Foundation
 
 extension Workbench {
+    /// Images decoded from the blob store since the server started (diagnostics: tile requests
+    /// for rendered tiles must not add to it).
+    public var imageDecodeCount: Int {
+        get async { await images.decodeCount }
+    }
+
     /// The decoded image (plane 0 is what the viewer shows), from the in-memory cache or the blob
     /// store (checksum verified on load).
     ///
@@ -13,12 +19,19 @@ extension Workbench {
     /// line, and the failure is remembered so that repeated requests do not decode it again.
     func decoded(_ image: ImageDTO) async throws -> DecodedImageCache.Entry {
         try checkPixelBudget(name: image.name, width: image.width, height: image.height, depth: image.depth, channels: image.channels)
+        if let entry = try await images.cached(image.sha256) { return entry }
         let blobs = self.blobs
-        return try await images.entry(for: image.sha256) {
-            let bytes = try blobs.verifiedBytes(sha256: image.sha256)
-            let pixels = try ImageFile.read(data: bytes, path: image.name)
-            try Workbench.checkFinite(pixels, name: image.name)
-            return pixels
+        do {
+            let entry = try await Workbench.offload { () throws -> DecodedImageCache.Entry in
+                let bytes = try blobs.verifiedBytes(sha256: image.sha256)
+                let pixels = try ImageFile.read(data: bytes, path: image.name)
+                try Workbench.checkFinite(pixels, name: image.name)
+                return DecodedImageCache.Entry(image: pixels, window: TilePyramid.defaultWindow(pixels))
+            }
+            return await images.insert(image.sha256, entry)
+        } catch let error as APIError where (400..<500).contains(error.status.code) {
+            await images.refuse(image.sha256, error)
+            throw error
         }
     }
 
@@ -27,8 +40,9 @@ extension Workbench {
     /// - Throws: 400 for a plane or channel outside the image.
     public func defaultWindow(imageID: String, plane: Int? = nil, channel: Int? = nil) async throws -> WindowDTO {
         let image = try await image(id: imageID)
-        let entry = try await decoded(image)
         let plane = plane ?? 0, channel = channel ?? 0
+        if plane == 0 && channel == 0, let known = await images.window(image.sha256) { return known }
+        let entry = try await decoded(image)
         guard plane != 0 || channel != 0 else { return entry.window }
         guard (0..<image.depth).contains(plane) else {
             throw APIError(.badRequest, "plane must be 0 to \(image.depth - 1) (\(image.name) has \(image.depth) plane\(image.depth == 1 ? "" : "s")), got \(plane)")

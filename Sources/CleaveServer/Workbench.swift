@@ -40,7 +40,7 @@ public final class Workbench: Sendable {
         blobs = try BlobStore(dataDirectory: configuration.dataDirectory)
         tileDirectory = configuration.dataDirectory + "/tiles"
         try manager.createDirectory(atPath: tileDirectory, withIntermediateDirectories: true)
-        images = DecodedImageCache(capacity: 2)
+        images = DecodedImageCache(byteBudget: configuration.decodedImageBytes)
         redactor = PathRedactor(configuration: configuration)
         jobs = try JobQueue(database: database, concurrency: configuration.jobConcurrency, redactor: redactor)
         features = FeatureCache(capacity: 6)
@@ -82,38 +82,60 @@ public final class Workbench: Sendable {
     }
 }
 
-/// Keeps the last few decoded images (and their default windows, which need a sort) in memory,
-/// so tile requests for one image decode it and compute its window once.
+/// Keeps recently used decoded images in memory (up to `byteBudget` bytes of pixels, at least one
+/// image), and the default window of every image seen (two numbers each, kept for the server's
+/// life): tile requests for tiles already rendered need only the window, so they never decode the
+/// image again, however many images a lab works on at once.
+///
+/// Decoding runs outside the actor (``Workbench/decoded(_:)``), so one image being decoded does
+/// not hold up requests for others.
 actor DecodedImageCache {
     struct Entry: Sendable {
         var image: AnyImage
         var window: WindowDTO
     }
 
-    private var entries: [(key: String, entry: Entry)] = []
+    private var entries: [(key: String, entry: Entry, bytes: Int)] = []
+    private var windows: [String: WindowDTO] = [:]
     /// Images whose content was refused (a 4xx from `load`: pixels not finite), so a stream of tile
     /// requests for one of them does not decode it again each time.
     private var refused: [(key: String, error: APIError)] = []
-    private let capacity: Int
+    private let byteBudget: Int
+    /// Decodes done (for tests and diagnostics).
+    private(set) var decodeCount = 0
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(byteBudget: Int) { self.byteBudget = byteBudget }
 
-    func entry(for sha256: String, load: () throws -> AnyImage) throws -> Entry {
+    /// The cached entry of `sha256` (moved to most recently used), or nil.
+    func cached(_ sha256: String) throws -> Entry? {
         if let index = entries.firstIndex(where: { $0.key == sha256 }) {
             let found = entries.remove(at: index)
             entries.append(found)
             return found.entry
         }
         if let known = refused.first(where: { $0.key == sha256 }) { throw known.error }
-        let image: AnyImage
-        do { image = try load() } catch let error as APIError where (400..<500).contains(error.status.code) {
-            refused.append((sha256, error))
-            if refused.count > 64 { refused.removeFirst() }
-            throw error
-        }
-        let entry = Entry(image: image, window: TilePyramid.defaultWindow(image))
-        entries.append((sha256, entry))
-        if entries.count > capacity { entries.removeFirst() }
+        return nil
+    }
+
+    /// The default window of `sha256` when the image was decoded before.
+    func window(_ sha256: String) -> WindowDTO? { windows[sha256] }
+
+    /// Remembers a decoded image and its window; the least recently used images go while the
+    /// pixels held exceed the budget (the newest always stays).
+    func insert(_ sha256: String, _ entry: Entry) -> Entry {
+        decodeCount += 1
+        windows[sha256] = entry.window
+        if let index = entries.firstIndex(where: { $0.key == sha256 }) { entries.remove(at: index) }
+        let bytes = entry.image.shape.count * entry.image.pixelType.bytesPerSample
+        entries.append((sha256, entry, bytes))
+        var held = entries.reduce(0) { $0 + $1.bytes }
+        while entries.count > 1 && held > byteBudget { held -= entries.removeFirst().bytes }
         return entry
+    }
+
+    /// Remembers that `sha256` was refused with `error`.
+    func refuse(_ sha256: String, _ error: APIError) {
+        refused.append((sha256, error))
+        if refused.count > 64 { refused.removeFirst() }
     }
 }

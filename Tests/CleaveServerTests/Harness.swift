@@ -130,10 +130,11 @@ enum Harness {
 extension Harness {
     /// A workbench and an application over it (tests that also call the workbench directly).
     static func workbench(_ name: String, jobConcurrency: Int = 1,
-                          pixelFeatureCacheBytes: Int = 1 << 30) throws -> (Workbench, some ApplicationProtocol) {
+                          pixelFeatureCacheBytes: Int = 1 << 30, decodedImageBytes: Int = 1 << 30) throws -> (Workbench, some ApplicationProtocol) {
         var configuration = configuration(name)
         configuration.jobConcurrency = jobConcurrency
         configuration.pixelFeatureCacheBytes = pixelFeatureCacheBytes
+        configuration.decodedImageBytes = decodedImageBytes
         let workbench = try Workbench(configuration: configuration)
         return (workbench, Application(router: buildRouter(workbench)))
     }

@@ -2,7 +2,7 @@
 """A lab's worth of annotators against one `cleave serve` with accounts (issue 23's load test).
 
     python3 bench/server/annotators.py [CLEAVE_BINARY] [--annotators=50] [--seconds=180]
-                                       [--database=postgres://…] [--jobs=1]
+                                       [--database=postgres://…] [--jobs=1] [--train=no]
 
 Starts the server itself (scratch data directory, accounts on, loopback), makes an owner and N
 annotator accounts (`cleave user add`, password on standard input), five projects with one
@@ -44,6 +44,7 @@ ANNOTATORS = int(options.get("annotators", 50))
 SECONDS = float(options.get("seconds", 180))
 DATABASE = options.get("database")
 JOBS = options.get("jobs", "1")
+TRAIN = options.get("train", "yes") != "no"
 PASSWORD = "annotators load test"
 PROJECTS = 5
 
@@ -144,7 +145,7 @@ def annotator(client, image, deadline, rng, acknowledged, lock):
                                      "payload": {"class": value, "points": len(points)}}]})
         elif action < 0.95:
             client.call("GET strokes", "GET", f"/api/images/{image['id']}/strokes")
-        elif job is None and len(painted) >= 2 and time.time() - last_train > 60:
+        elif TRAIN and job is None and len(painted) >= 2 and time.time() - last_train > 60:
             status, started, _ = client.call("POST train", "POST", f"/api/images/{image['id']}/train",
                                              {"sessionId": session, "treeCount": 10})
             if status in (200, 202):
@@ -160,7 +161,8 @@ def main():
     names = ["owner"] + [f"annotator{i:02d}" for i in range(ANNOTATORS)]
     for i, name in enumerate(names):
         extra = ["--admin"] if i == 0 else []
-        subprocess.run([BIN, "user", "add", name, "--data", data, *extra], input=PASSWORD + "\n", text=True,
+        database = ["--database", DATABASE] if DATABASE else []
+        subprocess.run([BIN, "user", "add", name, "--data", data, *database, *extra], input=PASSWORD + "\n", text=True,
                        check=True, capture_output=True, timeout=120)
     extra = ["--jobs", JOBS] + (["--database", DATABASE] if DATABASE else [])
     server = ServedCleave(BIN, data, extra, probe="/api/openapi.json", name="annotators")
