@@ -425,7 +425,10 @@ import Testing
             let stroke = #"{"sessionId": "session-0001", "class": 1, "radius": 2, "points": [[10, 10]]}"#
             let before = try await workbench.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM annotations") }
             let vic = try await Self.signIn(client, "vic", role: .viewer)
-            for csrf in [nil, "0" + String(anna.csrf!.dropFirst()), vic.csrf] {
+            // The wrong token differs from the right one in its first character (a fixed "0" was the
+            // right token whenever the random one began with "0": one run in 16 failed).
+            let wrong = (anna.csrf!.first == "0" ? "1" : "0") + String(anna.csrf!.dropFirst())
+            for csrf in [nil, wrong, vic.csrf] {
                 var who = anna
                 who.csrf = csrf
                 let refused = try await Self.send(client, who, .post, "/api/images/\(fixture.image)/strokes", stroke, csrf: csrf != nil)
