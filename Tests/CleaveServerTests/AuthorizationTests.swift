@@ -427,8 +427,8 @@ import Testing
             let vic = try await Self.signIn(client, "vic", role: .viewer)
             // The wrong token differs from the right one in its first character (a fixed "0" was the
             // right token whenever the random one began with "0": one run in 16 failed).
-            let wrong = (anna.csrf!.first == "0" ? "1" : "0") + String(anna.csrf!.dropFirst())
-            for csrf in [nil, wrong, vic.csrf] {
+            let wrongToken = (anna.csrf!.first == "0" ? "1" : "0") + String(anna.csrf!.dropFirst())
+            for csrf in [nil, wrongToken, vic.csrf] {
                 var who = anna
                 who.csrf = csrf
                 let refused = try await Self.send(client, who, .post, "/api/images/\(fixture.image)/strokes", stroke, csrf: csrf != nil)
