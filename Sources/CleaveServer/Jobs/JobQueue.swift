@@ -370,32 +370,3 @@ public final class JobQueue: @unchecked Sendable {
                createdAt: row["created_at"], startedAt: row["started_at"], finishedAt: row["finished_at"])
     }
 }
-
-extension JSONValue {
-    /// Compact JSON text.
-    static func text(_ value: JSONValue) -> String {
-        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("null".utf8), as: UTF8.self)
-    }
-
-    static func parse(_ text: String) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-    }
-
-    /// Any Encodable as a JSONValue.
-    static func from<T: Encodable>(_ value: T) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
-    }
-
-    /// Decodes a JSONValue into a Decodable.
-    func decoded<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: JSONEncoder().encode(self))
-    }
-
-    subscript(key: String) -> JSONValue? {
-        if case .object(let o) = self { return o[key] }
-        return nil
-    }
-
-    var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-    var numberValue: Double? { if case .number(let n) = self { return n }; return nil }
-}
