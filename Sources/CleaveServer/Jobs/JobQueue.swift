@@ -151,7 +151,7 @@ public final class JobQueue: @unchecked Sendable {
         let job = JobDTO(id: Workbench.newID(), kind: kind, imageId: imageID, projectId: projectID, params: params,
                          state: "queued", progress: 0, stage: "queued", result: nil, error: nil,
                          createdAt: Workbench.now(), startedAt: nil, finishedAt: nil)
-        try database.write { db in try JobQueue.save(job, db) }
+        try database.write { db in try db.save(job) }
         lock.lock()
         live[job.id] = Live(job: job, work: work)
         waiting.append(job.id)
@@ -166,17 +166,16 @@ public final class JobQueue: @unchecked Sendable {
         let found = live[id]?.job
         lock.unlock()
         if let found { return found }
-        return try? database.read { db in try SQLRow.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(JobQueue.dto) }
+        return try? database.read { db in try db.fetch(JobDTO.self, id) }
     }
 
     /// Recent jobs (newest first), optionally of one image.
     public func jobs(imageID: String?, limit: Int = 100) throws -> [JobDTO] {
         let stored = try database.read { db -> [JobDTO] in
             if let imageID {
-                return try SQLRow.fetchAll(db, sql: "SELECT * FROM jobs WHERE image_id = ? ORDER BY created_at DESC LIMIT ?",
-                                        arguments: [imageID, limit]).map(JobQueue.dto)
+                return try db.fetchAll(JobDTO.self, where: "image_id = ?", [imageID], orderBy: "created_at DESC", limit: limit)
             }
-            return try SQLRow.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", arguments: [limit]).map(JobQueue.dto)
+            return try db.fetchAll(JobDTO.self, orderBy: "created_at DESC", limit: limit)
         }
         return stored.map { job($0.id) ?? $0 }
     }
@@ -281,7 +280,7 @@ public final class JobQueue: @unchecked Sendable {
         live[id] = entry
         let snapshot = entry.job
         lock.unlock()
-        try? database.write { db in try JobQueue.save(snapshot, db) }
+        try? database.write { db in try db.save(snapshot) }
         push(id, force: true)
         let context = JobContext(id: id, queue: self)
         do {
@@ -328,7 +327,7 @@ public final class JobQueue: @unchecked Sendable {
         live[id] = entry
         let snapshot = entry.job
         lock.unlock()
-        try? database.write { db in try JobQueue.save(snapshot, db) }
+        try? database.write { db in try db.save(snapshot) }
         lock.lock()
         let subscribers = live[id]?.subscribers.values.map { $0 } ?? []
         live[id] = nil
@@ -347,55 +346,22 @@ public final class JobQueue: @unchecked Sendable {
         lock.unlock()
         for s in subscribers { s.yield(snapshot) }
     }
-
-    // MARK: - Rows
-
-    static func save(_ job: JobDTO, _ db: any SQLConnection) throws {
-        try db.execute(sql: """
-            INSERT INTO jobs (id, kind, image_id, project_id, params, state, progress, stage, result, error,
-                              created_at, started_at, finished_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, image_id = excluded.image_id, project_id = excluded.project_id,
-              params = excluded.params, state = excluded.state, progress = excluded.progress, stage = excluded.stage,
-              result = excluded.result, error = excluded.error, created_at = excluded.created_at,
-              started_at = excluded.started_at, finished_at = excluded.finished_at
-            """, arguments: [job.id, job.kind, job.imageId, job.projectId, JSONValue.text(job.params), job.state, job.progress,
-                             job.stage, job.result.map(JSONValue.text), job.error, job.createdAt, job.startedAt, job.finishedAt])
-    }
-
-    static func dto(_ row: SQLRow) -> JobDTO {
-        JobDTO(id: row["id"], kind: row["kind"], imageId: row["image_id"], projectId: row["project_id"],
-               params: JSONValue.parse(row["params"]) ?? .null, state: row["state"], progress: row["progress"],
-               stage: row["stage"], result: (row["result"] as String?).flatMap(JSONValue.parse), error: row["error"],
-               createdAt: row["created_at"], startedAt: row["started_at"], finishedAt: row["finished_at"])
-    }
 }
 
-extension JSONValue {
-    /// Compact JSON text.
-    static func text(_ value: JSONValue) -> String {
-        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("null".utf8), as: UTF8.self)
+extension JobDTO: Record {
+    static let table = "jobs"
+    static let noun = "job"
+    /// `metrics` is live only (not stored).
+    func columns() -> [(name: String, value: (any SQLValueConvertible)?)] {
+        [("id", id), ("kind", kind), ("image_id", imageId), ("project_id", projectId), ("params", JSONValue.text(params)),
+         ("state", state), ("progress", progress), ("stage", stage), ("result", result.map(JSONValue.text)), ("error", error),
+         ("created_at", createdAt), ("started_at", startedAt), ("finished_at", finishedAt)]
     }
 
-    static func parse(_ text: String) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    init(row: SQLRow) {
+        self.init(id: row["id"], kind: row["kind"], imageId: row["image_id"], projectId: row["project_id"],
+                  params: JSONValue.parse(row["params"]) ?? .null, state: row["state"], progress: row["progress"],
+                  stage: row["stage"], result: (row["result"] as String?).flatMap(JSONValue.parse), error: row["error"],
+                  createdAt: row["created_at"], startedAt: row["started_at"], finishedAt: row["finished_at"])
     }
-
-    /// Any Encodable as a JSONValue.
-    static func from<T: Encodable>(_ value: T) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
-    }
-
-    /// Decodes a JSONValue into a Decodable.
-    func decoded<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: JSONEncoder().encode(self))
-    }
-
-    subscript(key: String) -> JSONValue? {
-        if case .object(let o) = self { return o[key] }
-        return nil
-    }
-
-    var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-    var numberValue: Double? { if case .number(let n) = self { return n }; return nil }
 }

@@ -37,23 +37,21 @@ extension Workbench {
         guard (0..<image.depth).contains(plane) else {
             throw APIError(.badRequest, "plane must be 0 to \(image.depth - 1) (\(image.name) has \(image.depth) plane\(image.depth == 1 ? "" : "s")), got \(plane)")
         }
-        let pointsJSON = String(decoding: try JSONEncoder().encode(input.points), as: UTF8.self)
         let createdAt = Workbench.now()
         return try await database.write { db in
             try db.execute(sql: "UPDATE annotations SET state = 'discarded' WHERE image_id = ? AND user_id = ? AND state = 'undone'",
                            arguments: [imageID, user])
-            let id = try Int64.fetchOne(db, sql: """
-                INSERT INTO annotations (image_id, user_id, session_id, class_index, radius, points, plane, state, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?) RETURNING id
-                """, arguments: [imageID, user, session, input.class, input.radius, pointsJSON, plane, createdAt]) ?? 0
+            var stroke = StrokeDTO(id: 0, imageId: imageID, class: input.class, radius: input.radius, points: input.points,
+                                   plane: plane, state: "active", createdAt: createdAt)
+            let id = try db.insertReturningKey(stroke, extra: [("user_id", user), ("session_id", session)]) ?? 0
+            stroke.id = id
             let payload: JSONValue = .object(["strokeId": .number(Double(id)), "class": .number(Double(input.class)),
                                               "radius": .number(input.radius), "plane": .number(Double(plane)),
                                               "points": .array(input.points.map { .array($0.map(JSONValue.number)) })])
             _ = try Workbench.insert(EventDTO(id: 0, userId: user, sessionId: session, projectId: image.projectId,
                                               imageId: imageID, appVersion: cleaveVersion, clientTime: nil,
                                               serverTime: createdAt, type: input.class == 0 ? "erase" : "stroke", payload: payload), db)
-            return StrokeDTO(id: id, imageId: imageID, class: input.class, radius: input.radius, points: input.points,
-                             plane: plane, state: "active", createdAt: createdAt)
+            return stroke
         }
     }
 
@@ -75,11 +73,10 @@ extension Workbench {
         let image = try await image(id: imageID)
         let now = Workbench.now()
         return try await database.write { db -> StrokeDTO? in
-            let sql = undo
-                ? "SELECT * FROM annotations WHERE image_id = ? AND user_id = ? AND state = 'active' ORDER BY id DESC LIMIT 1"
-                : "SELECT * FROM annotations WHERE image_id = ? AND user_id = ? AND state = 'undone' ORDER BY undo_sequence DESC LIMIT 1"
-            guard let row = try SQLRow.fetchOne(db, sql: sql, arguments: [imageID, user]) else { return nil }
-            let id: Int64 = row["id"]
+            guard var stroke = try db.fetchAll(StrokeDTO.self, where: "image_id = ? AND user_id = ? AND state = ?",
+                                               [imageID, user, undo ? "active" : "undone"],
+                                               orderBy: undo ? "id DESC" : "undo_sequence DESC", limit: 1).first else { return nil }
+            let id = stroke.id
             if undo {
                 let next = (try Int64.fetchOne(db, sql: "SELECT MAX(undo_sequence) FROM annotations WHERE image_id = ?",
                                                arguments: [imageID]) ?? 0) + 1
@@ -90,7 +87,6 @@ extension Workbench {
             _ = try Workbench.insert(EventDTO(id: 0, userId: user, sessionId: session, projectId: image.projectId,
                                               imageId: imageID, appVersion: cleaveVersion, clientTime: nil, serverTime: now,
                                               type: undo ? "undo" : "redo", payload: .object(["strokeId": .number(Double(id))])), db)
-            var stroke = try Workbench.strokeDTO(row)
             stroke.state = undo ? "undone" : "active"
             return stroke
         }
@@ -101,15 +97,26 @@ extension Workbench {
         _ = try await image(id: imageID)
         return try await database.read { db in
             let filter = includeUndone ? "" : " AND state = 'active'"
-            return try SQLRow.fetchAll(db, sql: "SELECT * FROM annotations WHERE image_id = ?\(filter) ORDER BY id",
-                                    arguments: [imageID]).map(Workbench.strokeDTO)
+            return try db.fetchAll(StrokeDTO.self, where: "image_id = ?\(filter)", [imageID], orderBy: "id")
         }
     }
+}
 
-    static func strokeDTO(_ row: SQLRow) throws -> StrokeDTO {
+extension StrokeDTO: Record {
+    static let table = "annotations"
+    static let noun = "stroke"
+    /// The id is the database's (``SQLConnection/insertReturningKey(_:extra:)``); who painted it
+    /// (`user_id`, `session_id`) is written at insert (`extra`): the API does not show it.
+    func columns() throws -> [(name: String, value: (any SQLValueConvertible)?)] {
+        [("id", id), ("image_id", imageId), ("class_index", self.class), ("radius", radius),
+         ("points", String(decoding: try JSONEncoder().encode(points), as: UTF8.self)), ("plane", plane),
+         ("state", state), ("created_at", createdAt)]
+    }
+
+    init(row: SQLRow) throws {
         let pointsText: String = row["points"]
-        return StrokeDTO(id: row["id"], imageId: row["image_id"], class: row["class_index"], radius: row["radius"],
-                         points: try JSONDecoder().decode([[Double]].self, from: Data(pointsText.utf8)),
-                         plane: row["plane"], state: row["state"], createdAt: row["created_at"])
+        self.init(id: row["id"], imageId: row["image_id"], class: row["class_index"], radius: row["radius"],
+                  points: try JSONDecoder().decode([[Double]].self, from: Data(pointsText.utf8)),
+                  plane: row["plane"], state: row["state"], createdAt: row["created_at"])
     }
 }

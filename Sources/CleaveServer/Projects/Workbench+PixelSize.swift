@@ -50,11 +50,10 @@ extension Workbench {
         image.spacing = spacing
         let recomputed = try await recountedPredictions(imageID: imageID, spacing: spacing,
                                                         roi: try await storedRegionOfInterest(imageID: imageID))
-        let projectID = image.projectId
+        let projectID = image.projectId, changed = image
         try await database.write { db in
-            try db.execute(sql: "UPDATE images SET spacing_x = ?, spacing_y = ?, spacing_unit = ? WHERE id = ?",
-                           arguments: [spacing?.x, spacing?.y, spacing?.unit, imageID])
-            for prediction in recomputed { try Workbench.savePrediction(prediction, db, insert: false) }
+            try db.update(changed, columns: ["spacing_x", "spacing_y", "spacing_unit"])
+            for prediction in recomputed { try db.update(prediction, columns: ["summary", "state"]) }
             let payload: [String: JSONValue] = spacing.map { ["x": .number($0.x), "y": .number($0.y), "unit": .string($0.unit)] } ?? ["cleared": .bool(true)]
             _ = try Workbench.record("image.pixelSize", by: actor, projectID: projectID, imageID: imageID, payload: payload, db)
         }

@@ -57,8 +57,9 @@ extension Workbench {
         var project = try await project(id: id)
         let old = project.name
         project.name = name
+        let renamed = project
         try await database.write { db in
-            try db.execute(sql: "UPDATE projects SET name = ? WHERE id = ?", arguments: [name, id])
+            try db.update(renamed, columns: ["name"])
             if let actor {
                 try Workbench.record("project.rename", by: actor, projectID: id, imageID: nil,
                                      payload: ["from": .string(old), "to": .string(name)], db)
@@ -76,8 +77,9 @@ extension Workbench {
         var image = try await image(id: id)
         let old = image.name, projectID = image.projectId
         image.name = name
+        let renamed = image
         try await database.write { db in
-            try db.execute(sql: "UPDATE images SET name = ? WHERE id = ?", arguments: [name, id])
+            try db.update(renamed, columns: ["name"])
             if let actor {
                 try Workbench.record("image.rename", by: actor, projectID: projectID, imageID: id,
                                      payload: ["from": .string(old), "to": .string(name)], db)
@@ -117,7 +119,7 @@ extension Workbench {
             summary.runningJobs = cancelled
             let files = try resultFiles(imageIDs: [id], projectID: nil, db)
             try db.execute(sql: "DELETE FROM jobs WHERE image_id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM images WHERE id = ?", arguments: [id])
+            try db.delete(ImageDTO.self, id)
             let orphaned = try Workbench.unreferenced([image.sha256], db)
             try withdraw(orphaned, into: withdrawn)
             if let actor {
@@ -150,7 +152,7 @@ extension Workbench {
             let files = try resultFiles(imageIDs: imageIDs, projectID: id, db)
             for imageID in imageIDs { try db.execute(sql: "DELETE FROM jobs WHERE image_id = ?", arguments: [imageID]) }
             try db.execute(sql: "DELETE FROM jobs WHERE project_id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM projects WHERE id = ?", arguments: [id])
+            try db.delete(ProjectDTO.self, id)
             let orphaned = try Workbench.unreferenced(Set(images.map { $0["sha256"] as String }), db)
             try withdraw(orphaned, into: withdrawn)
             if let actor {

@@ -106,10 +106,7 @@ extension Workbench {
         let value = UInt8(clamping: target.value)
         return try await database.write { [self] db in
             // Read and written inside the transaction, so corrections of one prediction never interleave.
-            guard let row = try SQLRow.fetchOne(db, sql: "SELECT summary FROM predictions WHERE id = ?", arguments: [id]) else {
-                throw APIError(.notFound, "no prediction with id \(id)")
-            }
-            var dto = try Workbench.predictionDTO(row)
+            var dto = try Workbench.get(PredictionDTO.self, id, db)
             var labels = try results.read(kind: "predictions", id: id, part: "labels")
             var corrections = (try? results.read(kind: "predictions", id: id, part: "corrections")) ?? []
             if corrections.count != labels.count { corrections = [UInt8](repeating: 0, count: labels.count) }
@@ -128,7 +125,7 @@ extension Workbench {
                                               roi: try storedRegionOfInterest(imageID: image.id, db))
             dto.fractions = counted.fractions
             dto.roi = counted.roi
-            try Workbench.savePrediction(dto, db, insert: false)
+            try db.update(dto, columns: ["summary", "state"])
             try Workbench.record("correction", by: actor, projectID: image.projectId, imageID: image.id, modelVersion: String(dto.modelVersion), payload: [
                 "predictionId": .string(id), "mode": .string(input.mode), "class": .number(Double(target.value)),
                 "plane": .number(Double(plane)), "points": .number(Double(input.points.count)),

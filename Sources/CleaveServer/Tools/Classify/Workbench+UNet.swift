@@ -115,8 +115,7 @@ extension Workbench {
                                trainedOn: trainedOn, labelledPixels: labelled, treeCount: 0, bank: "unet",
                                oobAccuracy: nil, createdAt: Workbench.now(), method: "unet", steps: model.training.steps,
                                validationMeanIoU: model.training.validationMeanIoU, selection: selection)
-            try db.execute(sql: "INSERT INTO models (id, project_id, version, job_id, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [id, image.projectId, version, jobID, JSONValue.text(try JSONValue.from(dto)), dto.createdAt])
+            try db.insert(dto)
             var payload: [String: JSONValue] = [
                 "modelId": .string(id), "version": .number(Double(version)), "jobId": .string(jobID), "method": .string("unet"),
                 "trainedOn": .array(trainedOn.map { .string($0) }), "steps": .number(Double(model.training.steps)),
@@ -174,7 +173,7 @@ extension Workbench {
                                     region: chosen, classes: modelDTO.classes, fractions: counted.fractions,
                                     meanUncertainty: uncertaintySum / Double(max(n, 1)), roi: counted.roi, state: "open", createdAt: Workbench.now())
             try database.write { db in
-                try Workbench.savePrediction(dto, db, insert: true)
+                try db.insert(dto)
                 try Workbench.record("predict", by: actor, projectID: image.projectId, imageID: image.id,
                                      modelVersion: String(modelDTO.version), payload: [
                     "predictionId": .string(id), "modelId": .string(modelDTO.id), "jobId": .string(context.id), "method": .string("unet"),

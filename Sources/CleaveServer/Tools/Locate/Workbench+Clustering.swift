@@ -281,7 +281,7 @@ extension Workbench {
         try results.write(Array(try JSONEncoder().encode(geometry)), kind: "clusterings", id: id, part: "geometry.json")
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         try database.write { db in
-            try Workbench.saveClustering(dto, db, insert: true)
+            try db.insert(dto)
             try Workbench.record("cluster.run", by: actor, projectID: image.projectId, imageID: image.id, payload: [
                 "clusteringId": .string(id), "jobId": .string(context.id), "algorithm": .string(options.method.rawValue),
                 "clusterCount": .number(Double(options.clusterCount)), "features": .array(options.features.map { .string($0.rawValue) }),
@@ -293,36 +293,15 @@ extension Workbench {
         return .object(["clusteringId": .string(id)])
     }
 
-    static func saveClustering(_ dto: ClusteringDTO, _ db: any SQLConnection, insert: Bool) throws {
-        let text = JSONValue.text(try JSONValue.from(dto))
-        if insert {
-            try db.execute(sql: "INSERT INTO clusterings (id, image_id, job_id, summary, state, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [dto.id, dto.imageId, dto.jobId, text, dto.state, dto.createdAt])
-        } else {
-            try db.execute(sql: "UPDATE clusterings SET summary = ?, state = ? WHERE id = ?", arguments: [text, dto.state, dto.id])
-        }
-    }
-
-    static func clusteringDTO(_ row: SQLRow) throws -> ClusteringDTO {
-        try JSONDecoder().decode(ClusteringDTO.self, from: Data((row["summary"] as String).utf8))
-    }
-
     /// One clustering, or 404.
     public func clustering(id: String) async throws -> ClusteringDTO {
-        let found = try await database.read { db in
-            try SQLRow.fetchOne(db, sql: "SELECT summary FROM clusterings WHERE id = ?", arguments: [id]).map(Workbench.clusteringDTO)
-        }
-        guard let found else { throw APIError(.notFound, "no clustering with id \(id)") }
-        return found
+        try await get(ClusteringDTO.self, id)
     }
 
     /// The image's clusterings, oldest first.
     public func clusterings(imageID: String) async throws -> [ClusteringDTO] {
         _ = try await image(id: imageID)
-        return try await database.read { db in
-            try SQLRow.fetchAll(db, sql: "SELECT summary FROM clusterings WHERE image_id = ? ORDER BY created_at, id",
-                             arguments: [imageID]).map(Workbench.clusteringDTO)
-        }
+        return try await list(ClusteringDTO.self, "image_id", imageID, orderBy: "created_at, id")
     }
 
     /// Changes a clustering in one transaction with its event.
@@ -331,12 +310,9 @@ extension Workbench {
         let existing = try await clustering(id: id)
         let image = try await image(id: existing.imageId)
         return try await database.write { db in
-            guard let row = try SQLRow.fetchOne(db, sql: "SELECT summary FROM clusterings WHERE id = ?", arguments: [id]) else {
-                throw APIError(.notFound, "no clustering with id \(id)")
-            }
-            var dto = try Workbench.clusteringDTO(row)
+            var dto = try Workbench.get(ClusteringDTO.self, id, db)
             try change(&dto, db)
-            try Workbench.saveClustering(dto, db, insert: false)
+            try db.update(dto, columns: ["summary", "state"])
             var full = payload
             full["clusteringId"] = .string(id)
             try Workbench.record(event, by: actor, projectID: image.projectId, imageID: image.id, payload: full, db)
@@ -500,5 +476,13 @@ extension Workbench {
             }
         }
         return try ImageFile.encode(out, as: .png)
+    }
+}
+
+extension ClusteringDTO: SummaryRecord {
+    static let table = "clusterings"
+    static let noun = "clustering"
+    func indexColumns() -> [(name: String, value: (any SQLValueConvertible)?)] {
+        [("id", id), ("image_id", imageId), ("job_id", jobId), ("state", state), ("created_at", createdAt)]
     }
 }

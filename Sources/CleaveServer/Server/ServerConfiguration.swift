@@ -80,8 +80,8 @@ public struct ServerConfiguration: Sendable {
     /// from any clone).
     public static var defaultWebDirectory: String {
         if let override = ProcessInfo.processInfo.environment["CLEAVE_WEB_DIR"], !override.isEmpty { return override }
-        let here = URL(fileURLWithPath: #filePath)   // …/Sources/CleaveServer/ServerConfiguration.swift
+        let here = URL(fileURLWithPath: #filePath)   // …/Sources/CleaveServer/Server/ServerConfiguration.swift
         return here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Web").path
+            .deletingLastPathComponent().appendingPathComponent("Web").path
     }
 }

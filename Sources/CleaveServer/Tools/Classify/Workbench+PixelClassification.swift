@@ -280,8 +280,7 @@ extension Workbench {
                                classes: model.classes.map { ModelClassDTO(value: Int($0.value), name: $0.name, colour: $0.colour.hex) },
                                trainedOn: trainedOn, labelledPixels: labelled, treeCount: treeCount, bank: bankName,
                                oobAccuracy: model.training.outOfBagAccuracy, createdAt: Workbench.now(), selection: selection)
-            try db.execute(sql: "INSERT INTO models (id, project_id, version, job_id, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [id, image.projectId, version, jobID, JSONValue.text(try JSONValue.from(dto)), dto.createdAt])
+            try db.insert(dto)
             var payload: [String: JSONValue] = [
                 "modelId": .string(id), "version": .number(Double(version)), "jobId": .string(jobID),
                 "trainedOn": .array(trainedOn.map { .string($0) }), "treeCount": .number(Double(treeCount)),
@@ -293,19 +292,11 @@ extension Workbench {
         }
     }
 
-    static func modelDTO(_ row: SQLRow) throws -> ModelDTO {
-        try JSONDecoder().decode(ModelDTO.self, from: Data((row["summary"] as String).utf8))
-    }
-
     /// `GET /api/models/{modelId}` (viewers and up): a trained model's summary.
     ///
     /// - Throws: ``APIError`` 404 for an unknown model id.
     public func model(id: String) async throws -> ModelDTO {
-        let found = try await database.read { db in
-            try SQLRow.fetchOne(db, sql: "SELECT summary FROM models WHERE id = ?", arguments: [id]).map(Workbench.modelDTO)
-        }
-        guard let found else { throw APIError(.notFound, "no model with id \(id)") }
-        return found
+        try await get(ModelDTO.self, id)
     }
 
     /// `GET /api/projects/{projectId}/models` (viewers and up): the project's models, oldest
@@ -314,9 +305,7 @@ extension Workbench {
     /// - Throws: ``APIError`` 404 for an unknown project.
     public func models(projectID: String) async throws -> [ModelDTO] {
         _ = try await project(id: projectID)
-        return try await database.read { db in
-            try SQLRow.fetchAll(db, sql: "SELECT summary FROM models WHERE project_id = ? ORDER BY version", arguments: [projectID]).map(Workbench.modelDTO)
-        }
+        return try await list(ModelDTO.self, "project_id", projectID, orderBy: "version")
     }
 
     func loadModel(_ id: String) throws -> PixelClassifierModel {
@@ -413,7 +402,7 @@ extension Workbench {
                                     region: region, classes: modelDTO.classes, fractions: fractions,
                                     meanUncertainty: uncertaintySum / Double(n), roi: counted.roi, state: "open", createdAt: Workbench.now())
             try database.write { db in
-                try Workbench.savePrediction(dto, db, insert: true)
+                try db.insert(dto)
                 try Workbench.record("predict", by: actor, projectID: image.projectId, imageID: image.id,
                                      modelVersion: String(modelDTO.version), payload: [
                     "predictionId": .string(id), "modelId": .string(modelDTO.id), "jobId": .string(context.id),
@@ -457,29 +446,11 @@ extension Workbench {
         return (fractions, summary)
     }
 
-    static func savePrediction(_ dto: PredictionDTO, _ db: any SQLConnection, insert: Bool) throws {
-        let text = JSONValue.text(try JSONValue.from(dto))
-        if insert {
-            try db.execute(sql: "INSERT INTO predictions (id, image_id, model_id, job_id, summary, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [dto.id, dto.imageId, dto.modelId, dto.jobId, text, dto.state, dto.createdAt])
-        } else {
-            try db.execute(sql: "UPDATE predictions SET summary = ?, state = ? WHERE id = ?", arguments: [text, dto.state, dto.id])
-        }
-    }
-
-    static func predictionDTO(_ row: SQLRow) throws -> PredictionDTO {
-        try JSONDecoder().decode(PredictionDTO.self, from: Data((row["summary"] as String).utf8))
-    }
-
     /// `GET /api/predictions/{predictionId}` (viewers and up): a prediction's summary and fractions.
     ///
     /// - Throws: ``APIError`` 404 for an unknown prediction id.
     public func prediction(id: String) async throws -> PredictionDTO {
-        let found = try await database.read { db in
-            try SQLRow.fetchOne(db, sql: "SELECT summary FROM predictions WHERE id = ?", arguments: [id]).map(Workbench.predictionDTO)
-        }
-        guard let found else { throw APIError(.notFound, "no prediction with id \(id)") }
-        return found
+        try await get(PredictionDTO.self, id)
     }
 
     /// `GET /api/images/{imageId}/predictions` (viewers and up): the image's predictions, oldest first.
@@ -487,10 +458,7 @@ extension Workbench {
     /// - Throws: ``APIError`` 404 for an unknown image.
     public func predictions(imageID: String) async throws -> [PredictionDTO] {
         _ = try await image(id: imageID)
-        return try await database.read { db in
-            try SQLRow.fetchAll(db, sql: "SELECT summary FROM predictions WHERE image_id = ? ORDER BY created_at, id",
-                             arguments: [imageID]).map(Workbench.predictionDTO)
-        }
+        return try await list(PredictionDTO.self, "image_id", imageID, orderBy: "created_at, id")
     }
 
     /// Accepts or rejects a prediction.
@@ -501,7 +469,7 @@ extension Workbench {
         return try await database.write { db in
             var dto = existing
             dto.state = accept ? "accepted" : "rejected"
-            try Workbench.savePrediction(dto, db, insert: false)
+            try db.update(dto, columns: ["summary", "state"])
             try Workbench.record(accept ? "accept" : "reject", by: actor, projectID: image.projectId, imageID: image.id,
                                  modelVersion: String(dto.modelVersion),
                                  payload: ["resultType": .string("prediction"), "resultId": .string(id)], db)
@@ -581,5 +549,21 @@ final class LockedCache<Value>: @unchecked Sendable {
     func remove(key: String) {
         lock.lock(); defer { lock.unlock() }
         entries.removeAll { $0.key == key }
+    }
+}
+
+extension ModelDTO: SummaryRecord {
+    static let table = "models"
+    static let noun = "model"
+    func indexColumns() -> [(name: String, value: (any SQLValueConvertible)?)] {
+        [("id", id), ("project_id", projectId), ("version", version), ("job_id", jobId), ("created_at", createdAt)]
+    }
+}
+
+extension PredictionDTO: SummaryRecord {
+    static let table = "predictions"
+    static let noun = "prediction"
+    func indexColumns() -> [(name: String, value: (any SQLValueConvertible)?)] {
+        [("id", id), ("image_id", imageId), ("model_id", modelId), ("job_id", jobId), ("state", state), ("created_at", createdAt)]
     }
 }

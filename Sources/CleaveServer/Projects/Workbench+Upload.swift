@@ -148,13 +148,7 @@ extension Workbench {
                 guard access(blobPath, F_OK) == 0 else {
                     throw APIError(.conflict, "\(displayName): an image with the same content was deleted at this moment; upload it again")
                 }
-                try db.execute(sql: """
-                    INSERT INTO images (id, project_id, name, sha256, byte_count, format, width, height, depth,
-                                        channels, pixel_type, spacing_x, spacing_y, spacing_unit, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [dto.id, dto.projectId, dto.name, dto.sha256, dto.byteCount, dto.format,
-                                     dto.width, dto.height, dto.depth, dto.channels, dto.pixelType,
-                                     dto.spacing?.x, dto.spacing?.y, dto.spacing?.unit, dto.createdAt])
+                try db.insert(dto)
             }
             return dto
         } catch {

@@ -51,11 +51,7 @@ extension Workbench {
     }
 
     static func regionOfInterest(imageID: String, _ db: any SQLConnection) throws -> RegionOfInterestDTO {
-        guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM regions_of_interest WHERE image_id = ?", arguments: [imageID]) else {
-            return RegionOfInterestDTO(imageId: imageID)
-        }
-        let polygon = (row["polygon"] as String?).flatMap { try? JSONDecoder().decode([[Double]].self, from: Data($0.utf8)) }
-        return RegionOfInterestDTO(imageId: imageID, polygon: polygon, outsideClass: row["outside_class"], updatedAt: row["updated_at"])
+        try db.fetch(RegionOfInterestDTO.self, imageID) ?? RegionOfInterestDTO(imageId: imageID)
     }
 
     /// Sets (or, with neither field, clears) the image's region of interest, records an event and
@@ -89,16 +85,11 @@ extension Workbench {
         let recomputed = try await recountedPredictions(imageID: imageID, spacing: image.spacing, roi: cleared ? nil : roi)
         try await database.write { db in
             if cleared {
-                try db.execute(sql: "DELETE FROM regions_of_interest WHERE image_id = ?", arguments: [imageID])
+                try db.delete(RegionOfInterestDTO.self, imageID)
             } else {
-                let polygonText = try roi.polygon.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-                try db.execute(sql: """
-                    INSERT INTO regions_of_interest (image_id, polygon, outside_class, updated_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(image_id) DO UPDATE SET polygon = excluded.polygon, outside_class = excluded.outside_class,
-                    updated_at = excluded.updated_at
-                    """, arguments: [imageID, polygonText, roi.outsideClass, roi.updatedAt])
+                try db.save(roi)
             }
-            for prediction in recomputed { try Workbench.savePrediction(prediction, db, insert: false) }
+            for prediction in recomputed { try db.update(prediction, columns: ["summary", "state"]) }
             var payload: [String: JSONValue] = ["vertices": .number(Double(roi.polygon?.count ?? 0))]
             if let value = roi.outsideClass { payload["outsideClass"] = .number(Double(value)) }
             _ = try Workbench.record("roi", by: actor, projectID: image.projectId, imageID: imageID, payload: payload, db)
@@ -152,5 +143,22 @@ extension Workbench {
     func storedRegionOfInterest(imageID: String, _ db: any SQLConnection) throws -> RegionOfInterestDTO? {
         let roi = try Workbench.regionOfInterest(imageID: imageID, db)
         return roi.polygon == nil && roi.outsideClass == nil ? nil : roi
+    }
+}
+
+extension RegionOfInterestDTO: Record {
+    static let table = "regions_of_interest"
+    /// One row per image, keyed by the image.
+    static let key = "image_id"
+    static let noun = "region of interest"
+    func columns() throws -> [(name: String, value: (any SQLValueConvertible)?)] {
+        [("image_id", imageId), ("polygon", try polygon.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }),
+         ("outside_class", outsideClass), ("updated_at", updatedAt)]
+    }
+
+    /// A polygon that does not decode reads as none (as before the generic store).
+    init(row: SQLRow) {
+        let polygon = (row["polygon"] as String?).flatMap { try? JSONDecoder().decode([[Double]].self, from: Data($0.utf8)) }
+        self.init(imageId: row["image_id"], polygon: polygon, outsideClass: row["outside_class"], updatedAt: row["updated_at"])
     }
 }

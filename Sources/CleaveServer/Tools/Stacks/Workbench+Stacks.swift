@@ -55,7 +55,7 @@ extension Workbench {
                                     region: chosen, classes: modelDTO.classes, fractions: fractions,
                                     meanUncertainty: cut.meanUncertainty, roi: counted.roi, state: "open", createdAt: Workbench.now())
             try database.write { db in
-                try Workbench.savePrediction(dto, db, insert: true)
+                try db.insert(dto)
                 try Workbench.record("predict", by: actor, projectID: image.projectId, imageID: image.id,
                                      modelVersion: String(modelDTO.version), payload: [
                     "predictionId": .string(id), "modelId": .string(modelDTO.id), "jobId": .string(context.id),

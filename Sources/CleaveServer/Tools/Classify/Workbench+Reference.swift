@@ -228,7 +228,7 @@ extension Workbench {
             var events: [EventDTO] = []
             if include {
                 events = try await database.read { db in
-                    try SQLRow.fetchAll(db, sql: "SELECT * FROM events WHERE project_id = ? ORDER BY id", arguments: [projectID]).map(Workbench.eventDTO)
+                    try db.fetchAll(EventDTO.self, where: "project_id = ?", [projectID], orderBy: "id")
                 }
             }
             try zip.add("events.csv", bytes: Array(Workbench.csv(events).utf8))

@@ -115,8 +115,7 @@ extension Workbench {
             let dto = ObjectSetDTO(id: id, imageId: imageID, predictionId: prediction.id, class: input.class, region: region,
                                    count: objects.count, columns: table.columnNames, objects: objects, createdAt: Workbench.now())
             try database.write { db in
-                try db.execute(sql: "INSERT INTO object_sets (id, image_id, prediction_id, job_id, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [id, imageID, prediction.id, context.id, JSONValue.text(try JSONValue.from(dto)), dto.createdAt])
+                try db.insert(dto, extra: [("job_id", context.id)])
                 try Workbench.record("objects.run", by: actor, projectID: image.projectId, imageID: imageID,
                                      modelVersion: String(prediction.modelVersion), payload: [
                     "objectSetId": .string(id), "predictionId": .string(prediction.id), "class": .number(Double(input.class)),
@@ -131,13 +130,7 @@ extension Workbench {
     ///
     /// - Throws: ``APIError`` 404 for an unknown object set id.
     public func objectSet(id: String) async throws -> ObjectSetDTO {
-        let found = try await database.read { db in
-            try SQLRow.fetchOne(db, sql: "SELECT summary FROM object_sets WHERE id = ?", arguments: [id]).map {
-                try JSONDecoder().decode(ObjectSetDTO.self, from: Data(($0["summary"] as String).utf8))
-            }
-        }
-        guard let found else { throw APIError(.notFound, "no object set with id \(id)") }
-        return found
+        try await get(ObjectSetDTO.self, id)
     }
 
     /// Gives one object another class name (`object.reclassify` event with the old and new class).
@@ -160,14 +153,11 @@ extension Workbench {
             if let target {
                 try correctPrediction(prediction.id, objectSet: existing, objectID: objectID, to: target, spacing: image.spacing, db)
             }
-            guard let row = try SQLRow.fetchOne(db, sql: "SELECT summary FROM object_sets WHERE id = ?", arguments: [setID]) else {
-                throw APIError(.notFound, "no object set with id \(setID)")
-            }
-            var dto = try JSONDecoder().decode(ObjectSetDTO.self, from: Data((row["summary"] as String).utf8))
+            var dto = try Workbench.get(ObjectSetDTO.self, setID, db)
             let index = dto.objects.firstIndex { $0.id == objectID }!
             let old = dto.objects[index].class
             dto.objects[index].class = name
-            try db.execute(sql: "UPDATE object_sets SET summary = ? WHERE id = ?", arguments: [JSONValue.text(try JSONValue.from(dto)), setID])
+            try db.update(dto, columns: ["summary"])
             try Workbench.record("object.reclassify", by: actor, projectID: image.projectId, imageID: image.id, payload: [
                 "objectSetId": .string(setID), "objectId": .number(Double(objectID)),
                 "from": old.map(JSONValue.string) ?? .null, "to": .string(name),
@@ -182,10 +172,7 @@ extension Workbench {
     /// so concurrent reclassifications of one prediction do not interleave.
     func correctPrediction(_ predictionID: String, objectSet set: ObjectSetDTO, objectID: Int, to target: ModelClassDTO,
                            spacing: SpacingDTO?, _ db: any SQLConnection) throws {
-        guard let row = try SQLRow.fetchOne(db, sql: "SELECT summary FROM predictions WHERE id = ?", arguments: [predictionID]) else {
-            throw APIError(.notFound, "no prediction with id \(predictionID)")
-        }
-        var dto = try Workbench.predictionDTO(row)
+        var dto = try Workbench.get(PredictionDTO.self, predictionID, db)
         let objects = try results.readArray(Int32.self, kind: "objects", id: set.id, part: "labels")
         var labels = try results.read(kind: "predictions", id: predictionID, part: "labels")
         guard objects.count == labels.count else {
@@ -205,17 +192,13 @@ extension Workbench {
                                           roi: try storedRegionOfInterest(imageID: dto.imageId, db))
         dto.fractions = counted.fractions
         dto.roi = counted.roi
-        try Workbench.savePrediction(dto, db, insert: false)
+        try db.update(dto, columns: ["summary", "state"])
     }
 
     /// The image's object sets, oldest first (so the page can reopen them after a reload).
     public func objectSets(imageID: String) async throws -> [ObjectSetDTO] {
         _ = try await image(id: imageID)
-        return try await database.read { db in
-            try SQLRow.fetchAll(db, sql: "SELECT summary FROM object_sets WHERE image_id = ? ORDER BY created_at, id", arguments: [imageID]).map {
-                try JSONDecoder().decode(ObjectSetDTO.self, from: Data(($0["summary"] as String).utf8))
-            }
-        }
+        return try await list(ObjectSetDTO.self, "image_id", imageID, orderBy: "created_at, id")
     }
 
     /// The prediction's class values with the pixels outside the image's region-of-interest
@@ -259,5 +242,14 @@ extension Workbench {
         return try Workbench.rgbaPNG(width: dto.region.width, height: dto.region.height) { i in
             labels[i] == 0 ? nil : (Palette.colour(forIndex: Int(labels[i]) - 1), alpha)
         }
+    }
+}
+
+extension ObjectSetDTO: SummaryRecord {
+    static let table = "object_sets"
+    static let noun = "object set"
+    /// The job that measured the set is written at insert (`extra`): the set's JSON does not hold it.
+    func indexColumns() -> [(name: String, value: (any SQLValueConvertible)?)] {
+        [("id", id), ("image_id", imageId), ("prediction_id", predictionId), ("created_at", createdAt)]
     }
 }

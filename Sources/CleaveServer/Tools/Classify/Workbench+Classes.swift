@@ -41,16 +41,10 @@ extension Workbench {
         return name
     }
 
-    static func classDTO(_ row: SQLRow) -> ClassDTO {
-        ClassDTO(id: row["id"], projectId: row["project_id"], value: row["value"], name: row["name"], colour: row["colour"])
-    }
-
     /// The project's classes by value.
     public func classes(projectID: String) async throws -> [ClassDTO] {
         _ = try await project(id: projectID)
-        return try await database.read { db in
-            try SQLRow.fetchAll(db, sql: "SELECT * FROM classes WHERE project_id = ? ORDER BY value", arguments: [projectID]).map(Workbench.classDTO)
-        }
+        return try await list(ClassDTO.self, "project_id", projectID, orderBy: "value")
     }
 
     /// Creates a class; the value defaults to the smallest free one, the colour to the palette's.
@@ -62,7 +56,7 @@ extension Workbench {
         if let value = input.value, !(1...255).contains(value) { throw APIError(.badRequest, "value must be 1 to 255, got \(value)") }
         let actor = input.sessionId == nil ? nil : try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
         return try await database.write { db in
-            let existing = try SQLRow.fetchAll(db, sql: "SELECT * FROM classes WHERE project_id = ?", arguments: [projectID]).map(Workbench.classDTO)
+            let existing = try db.fetchAll(ClassDTO.self, where: "project_id = ?", [projectID], orderBy: "value")
             if existing.contains(where: { $0.name.lowercased() == name.lowercased() }) {
                 throw APIError(.conflict, "a class named \(name) exists in this project")
             }
@@ -77,8 +71,7 @@ extension Workbench {
             }
             let colour = (input.colour.flatMap { RGB(hex: $0) } ?? Palette.colour(forIndex: value - 1)).hex
             let dto = ClassDTO(id: Workbench.newID(), projectId: projectID, value: value, name: name, colour: colour)
-            try db.execute(sql: "INSERT INTO classes (id, project_id, value, name, colour, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [dto.id, projectID, value, name, colour, Workbench.now()])
+            try db.insert(dto, extra: [("created_at", Workbench.now())])
             if let actor {
                 try Workbench.record("class.create", by: actor, projectID: projectID, imageID: nil,
                                      payload: ["classId": .string(dto.id), "value": .number(Double(value)), "name": .string(name), "colour": .string(colour)], db)
@@ -94,9 +87,7 @@ extension Workbench {
         if input.value != nil { throw APIError(.badRequest, "a class's value cannot change (strokes refer to it); create a new class") }
         let actor = input.sessionId == nil ? nil : try Actor(userID: userID, sessionID: input.sessionId, clientTime: input.clientTime)
         return try await database.write { db in
-            guard var dto = try SQLRow.fetchOne(db, sql: "SELECT * FROM classes WHERE id = ?", arguments: [id]).map(Workbench.classDTO) else {
-                throw APIError(.notFound, "no class with id \(id)")
-            }
+            var dto = try Workbench.get(ClassDTO.self, id, db)
             if let name {
                 if try SQLRow.fetchOne(db, sql: "SELECT id FROM classes WHERE project_id = ? AND lower(name) = lower(?) AND id != ?",
                                     arguments: [dto.projectId, name, id]) != nil {
@@ -105,7 +96,7 @@ extension Workbench {
                 dto.name = name
             }
             if let colour = input.colour.flatMap({ RGB(hex: $0) }) { dto.colour = colour.hex }
-            try db.execute(sql: "UPDATE classes SET name = ?, colour = ? WHERE id = ?", arguments: [dto.name, dto.colour, id])
+            try db.update(dto, columns: ["name", "colour"])
             if let actor {
                 try Workbench.record("class.update", by: actor, projectID: dto.projectId, imageID: nil,
                                      payload: ["classId": .string(id), "name": .string(dto.name), "colour": .string(dto.colour)], db)
@@ -122,14 +113,12 @@ extension Workbench {
     /// - Returns: the class (1) and what was discarded.
     public func deleteClass(id: String, userID: String, sessionID: String?, discard: Bool) async throws -> ClassDeletionDTO {
         let actor = sessionID == nil ? nil : try Actor(userID: userID, sessionID: sessionID)
-        guard let found = try await database.read({ db in
-            try SQLRow.fetchOne(db, sql: "SELECT * FROM classes WHERE id = ?", arguments: [id]).map(Workbench.classDTO)
-        }) else { throw APIError(.notFound, "no class with id \(id)") }
+        let found = try await get(ClassDTO.self, id)
         let predictions = try await database.read { db in
             try SQLRow.fetchAll(db, sql: """
                 SELECT predictions.summary FROM predictions JOIN images ON images.id = predictions.image_id
                 WHERE images.project_id = ? ORDER BY predictions.created_at, predictions.id
-                """, arguments: [found.projectId]).map(Workbench.predictionDTO)
+                """, arguments: [found.projectId]).map(PredictionDTO.init(row:))
         }
         return try await database.write { [self] db in
             let strokes = try Int.fetchOne(db, sql: """
@@ -161,7 +150,7 @@ extension Workbench {
             for (predictionID, corrections) in corrected {
                 try results.write(corrections, kind: "predictions", id: predictionID, part: "corrections")
             }
-            try db.execute(sql: "DELETE FROM classes WHERE id = ?", arguments: [id])
+            try db.delete(ClassDTO.self, id)
             if let actor {
                 try Workbench.record("class.delete", by: actor, projectID: found.projectId, imageID: nil, payload: [
                     "classId": .string(id), "value": .number(Double(found.value)), "name": .string(found.name),
@@ -180,4 +169,17 @@ public struct ClassDeletionDTO: ResponseCodable, Equatable, Sendable {
     public var discardedStrokes: Int
     /// Corrected pixels of the class marked as discarded corrections.
     public var discardedCorrectedPixels: Int
+}
+
+extension ClassDTO: Record {
+    static let table = "classes"
+    static let noun = "class"
+    /// `created_at` is written at insert (`extra`): the API does not show it.
+    func columns() -> [(name: String, value: (any SQLValueConvertible)?)] {
+        [("id", id), ("project_id", projectId), ("value", value), ("name", name), ("colour", colour)]
+    }
+
+    init(row: SQLRow) {
+        self.init(id: row["id"], projectId: row["project_id"], value: row["value"], name: row["name"], colour: row["colour"])
+    }
 }

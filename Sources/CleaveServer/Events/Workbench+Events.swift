@@ -49,14 +49,8 @@ extension Workbench {
     }
 
     static func insert(_ event: EventDTO, _ db: any SQLConnection) throws -> EventDTO {
-        let payload = String(decoding: try JSONEncoder().encode(event.payload), as: UTF8.self)
-        let id = try Int64.fetchOne(db, sql: """
-            INSERT INTO events (user_id, session_id, project_id, image_id, app_version, model_version, client_time, server_time, type, payload)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
-            """, arguments: [event.userId, event.sessionId, event.projectId, event.imageId, event.appVersion, event.modelVersion,
-                             event.clientTime, event.serverTime, event.type, payload])
         var stored = event
-        stored.id = id ?? 0
+        stored.id = try db.insertReturningKey(event) ?? 0
         return stored
     }
 
@@ -64,24 +58,11 @@ extension Workbench {
     public func events(userID: String, imageID: String? = nil) async throws -> [EventDTO] {
         let user = try Workbench.validatedID(userID, what: "X-Cleave-User")
         return try await database.read { db in
-            let rows: [SQLRow]
             if let imageID {
-                rows = try SQLRow.fetchAll(db, sql: "SELECT * FROM events WHERE user_id = ? AND image_id = ? ORDER BY id",
-                                        arguments: [user, imageID])
-            } else {
-                rows = try SQLRow.fetchAll(db, sql: "SELECT * FROM events WHERE user_id = ? ORDER BY id", arguments: [user])
+                return try db.fetchAll(EventDTO.self, where: "user_id = ? AND image_id = ?", [user, imageID], orderBy: "id")
             }
-            return try rows.map(Workbench.eventDTO)
+            return try db.fetchAll(EventDTO.self, where: "user_id = ?", [user], orderBy: "id")
         }
-    }
-
-    static func eventDTO(_ row: SQLRow) throws -> EventDTO {
-        let payloadText: String = row["payload"]
-        return EventDTO(id: row["id"], userId: row["user_id"], sessionId: row["session_id"],
-                        projectId: row["project_id"], imageId: row["image_id"], appVersion: row["app_version"],
-                        modelVersion: row["model_version"],
-                        clientTime: row["client_time"], serverTime: row["server_time"], type: row["type"],
-                        payload: try JSONDecoder().decode(JSONValue.self, from: Data(payloadText.utf8)))
     }
 
     /// Who did something and when they say they did it: the pieces every server-recorded event carries.
@@ -142,5 +123,25 @@ extension Workbench {
             try db.execute(sql: "DELETE FROM events WHERE user_id = ?", arguments: [user])
             return db.changesCount
         }
+    }
+}
+
+extension EventDTO: Record {
+    static let table = "events"
+    static let noun = "event"
+    /// The id is the database's (``SQLConnection/insertReturningKey(_:extra:)``).
+    func columns() throws -> [(name: String, value: (any SQLValueConvertible)?)] {
+        [("id", id), ("user_id", userId), ("session_id", sessionId), ("project_id", projectId), ("image_id", imageId),
+         ("app_version", appVersion), ("model_version", modelVersion), ("client_time", clientTime),
+         ("server_time", serverTime), ("type", type), ("payload", String(decoding: try JSONEncoder().encode(payload), as: UTF8.self))]
+    }
+
+    init(row: SQLRow) throws {
+        let payloadText: String = row["payload"]
+        self.init(id: row["id"], userId: row["user_id"], sessionId: row["session_id"],
+                  projectId: row["project_id"], imageId: row["image_id"], appVersion: row["app_version"],
+                  modelVersion: row["model_version"],
+                  clientTime: row["client_time"], serverTime: row["server_time"], type: row["type"],
+                  payload: try JSONDecoder().decode(JSONValue.self, from: Data(payloadText.utf8)))
     }
 }
