@@ -252,6 +252,37 @@ $("new-project").addEventListener("submit", async (event) => {
   } catch (error) { fail(error, "New project"); }
 });
 
+// ---------- import of a project export zip, with a progress bar and the error line ----------
+
+$("import-project").addEventListener("click", () => $("import-input").click());
+$("import-input").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  event.target.value = "";
+  if (!file) return;
+  const line = $("import-status"), bar = $("import-progress");
+  line.classList.remove("error");
+  line.textContent = `Sending ${file.name} (${(file.size / 1048576).toFixed(1)} MiB)…`;
+  bar.hidden = false;
+  bar.firstElementChild.style.width = "0%";
+  try {
+    const imported = await api.importProject(file, (fraction) => {
+      bar.firstElementChild.style.width = `${Math.round(100 * fraction)}%`;
+      if (fraction >= 1) line.textContent = `Checking ${file.name}: every image, label and stroke…`;
+    });
+    const project = imported.project;
+    line.textContent = `Imported “${project.name}”: ${imported.images} image${imported.images === 1 ? "" : "s"}, ` +
+      `${imported.classes} class${imported.classes === 1 ? "" : "es"}, ${imported.strokes} stroke${imported.strokes === 1 ? "" : "s"}` +
+      (imported.unrestoredPixels ? `; ${imported.unrestoredPixels} pixels labelled by results are not restored (train and predict again)` : "");
+    record("project.import", { projectId: project.id, images: imported.images, strokes: imported.strokes });
+    state.projects.push(project);
+    await selectProject(project);
+  } catch (error) {
+    fail(error, `Import of ${file.name} refused`, line);
+  } finally {
+    setTimeout(() => { bar.hidden = true; }, 800);
+  }
+});
+
 $("consent").addEventListener("change", async (event) => {
   const consent = event.target.checked;
   try {
