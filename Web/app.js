@@ -277,7 +277,7 @@ $("import-input").addEventListener("change", async (event) => {
     state.projects.push(project);
     await selectProject(project);
   } catch (error) {
-    fail(error, `Import of ${file.name} refused`, line);
+    fail(error, `Import of ${file.name}`, line);
   } finally {
     setTimeout(() => { bar.hidden = true; }, 800);
   }

@@ -102,7 +102,8 @@ struct TestZip {
     /// The export as name → bytes, and its metadata.
     static func open(_ zip: [UInt8]) throws -> (files: [String: [UInt8]], metadata: [String: Any]) {
         let files = try ReferenceExportTests.entries(zip)
-        let metadata = try #require(try JSONSerialization.jsonObject(with: Data(try #require(files["metadata.json"]))) as? [String: Any])
+        let manifest = try #require(files["metadata.json"])
+        let metadata = try #require(try JSONSerialization.jsonObject(with: Data(manifest)) as? [String: Any])
         return (files, metadata)
     }
 
@@ -141,14 +142,17 @@ struct TestZip {
                 }
                 #expect(entryA["pixelSize"] as? [String: AnyHashable] == entryB["pixelSize"] as? [String: AnyHashable])
                 for key in ["image", "labels", "provenance", "strokes"] {
-                    let fileA = try #require(a[try #require(entryA[key] as? String)]), fileB = try #require(b[try #require(entryB[key] as? String)])
+                    let nameA = try #require(entryA[key] as? String), nameB = try #require(entryB[key] as? String)
+                    let fileA = try #require(a[nameA]), fileB = try #require(b[nameB])
                     #expect(fileA == fileB, "\(key) of \(entryA["name"] ?? "")")
                 }
             }
             let tileEntry = try #require(imagesA.first { $0["name"] as? String == "tile.tif" })
             #expect(tileEntry["discardedStrokes"] as? Int == 1 && (tileEntry["strongPixels"] as? Int ?? 0) > 100)
             let tileB = try #require(imagesB.first { $0["name"] as? String == "tile.tif" })
-            let strokes = try JSONDecoder().decode([ExportedStroke].self, from: Data(try #require(b[try #require(tileB["strokes"] as? String)])))
+            let strokesName = try #require(tileB["strokes"] as? String)
+            let strokesJSON = try #require(b[strokesName])
+            let strokes = try JSONDecoder().decode([ExportedStroke].self, from: Data(strokesJSON))
             #expect(strokes.count == 6 && strokes.allSatisfy { $0.user == Harness.user } && strokes.last?.state == "undone" && strokes.last?.undoneAt != nil)
 
             // A second import of the same archive: another project, another suffix.
@@ -168,15 +172,21 @@ struct TestZip {
 
             // The imported project trains and predicts exactly as the original.
             let newTile = try #require(tileB["id"] as? String)
-            var predicted: [[UInt8]] = []
+            var predicted: [Image<UInt8>] = []
             for image in [images[0], newTile] {
                 _ = try await Harness.run(client, "/api/images/\(image)/train", #"{"sessionId": "\#(Self.session)", "treeCount": 8, "bank": "fast", "seed": 4}"#)
                 let job = try await Harness.run(client, "/api/images/\(image)/predict", #"{"sessionId": "\#(Self.session)"}"#)
                 let id = try #require((job["result"] as? [String: Any])?["predictionId"] as? String)
                 let labels = try await client.execute(uri: "/api/predictions/\(id)/labels.tif", method: .get)
-                predicted.append([UInt8](labels.body.readableBytesView))
+                guard case .uint8(let map) = try ImageFile.read(data: [UInt8](labels.body.readableBytesView)) else {
+                    Issue.record("labels.tif is not 8-bit"); return
+                }
+                predicted.append(map)
             }
-            #expect(predicted[0] == predicted[1] && predicted[0].count > 96 * 96)
+            // The same labels pixel for pixel (the files differ only in the ids they name).
+            let differing = zip(predicted[0].pixels, predicted[1].pixels).filter { $0 != $1 }.count
+            #expect(predicted[0].shape == predicted[1].shape && differing == 0 && predicted[0].shape.count == 96 * 96, "\(differing) pixels differ")
+            #expect(Set(predicted[0].pixels) == [1, 2])
         }
     }
 
@@ -202,41 +212,41 @@ struct TestZip {
             let dataDirectory = workbench.configuration.dataDirectory
             let blobsBefore = Harness.files(under: dataDirectory + "/blobs")
 
-            var cases: [(String, [UInt8], HTTPResponse.Status, String)] = [
-                ("not a zip", (0..<4000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }, .badRequest, "not a zip archive"),
-                ("tiny", Array("hello".utf8), .badRequest, "not a zip archive"),
-                ("truncated", Array(good.prefix(good.count * 2 / 3)), .badRequest, "truncated"),
-                ("bomb", TestZip.build(order.map { TestZip.Item(name: $0, data: files[$0]!) }
+            var cases: [(String, [UInt8], HTTPResponse.Status, String)] = []
+            cases.append(("not a zip", (0..<4000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }, .badRequest, "not a zip archive"))
+            cases.append(("tiny", Array("hello".utf8), .badRequest, "not a zip archive"))
+            cases.append(("truncated", Array(good.prefix(good.count * 2 / 3)), .badRequest, "truncated"))
+            cases.append(("bomb", TestZip.build(order.map { TestZip.Item(name: $0, data: files[$0]!) }
                                         + [TestZip.Item(name: "zeros.bin", data: zeros.deflated, method: 8, uncompressedSize: zeros.size, crc: 0)]),
-                 .contentTooLarge, "over the limit"),
-                ("lying size", TestZip.build(order.filter { $0 != "metadata.json" }.map { TestZip.Item(name: $0, data: files[$0]!) }
+                 .contentTooLarge, "over the limit"))
+            cases.append(("lying size", TestZip.build(order.filter { $0 != "metadata.json" }.map { TestZip.Item(name: $0, data: files[$0]!) }
                                              + [TestZip.Item(name: "metadata.json", data: zeros.deflated, method: 8, uncompressedSize: 1000, crc: 0)]),
-                 .contentTooLarge, "more than the 1000 bytes"),
-                ("traversal", try rebuilt { f, _ in f["../../etc/cron.d/evil"] = Array("x".utf8) }, .badRequest, "path traversal"),
-                ("absolute", try rebuilt { f, _ in f["/tmp/evil"] = Array("x".utf8) }, .badRequest, "absolute path"),
-                ("duplicate", TestZip.stored(order.map { ($0, files[$0]!) } + [("metadata.json", files["metadata.json"]!)]),
-                 .badRequest, "two entries named metadata.json"),
-                ("no manifest", TestZip.stored(order.filter { $0 != "metadata.json" }.map { ($0, files[$0]!) }),
-                 .badRequest, "no metadata.json"),
-                ("newer", try rebuilt { _, m in m["formatVersion"] = 99 }, .badRequest, "newer Cleave"),
-                ("sha256", try rebuilt { f, _ in f[tileFile]![f[tileFile]!.count - 1] ^= 0xFF }, .badRequest, "SHA-256"),
-                ("undecodable", try rebuilt { f, m in
+                 .contentTooLarge, "more than the 1000 bytes"))
+            cases.append(("traversal", try rebuilt { f, _ in f["../../etc/cron.d/evil"] = Array("x".utf8) }, .badRequest, "path traversal"))
+            cases.append(("absolute", try rebuilt { f, _ in f["/tmp/evil"] = Array("x".utf8) }, .badRequest, "absolute path"))
+            cases.append(("duplicate", TestZip.stored(order.map { ($0, files[$0]!) } + [("metadata.json", files["metadata.json"]!)]),
+                 .badRequest, "two entries named metadata.json"))
+            cases.append(("no manifest", TestZip.stored(order.filter { $0 != "metadata.json" }.map { ($0, files[$0]!) }),
+                 .badRequest, "no metadata.json"))
+            cases.append(("newer", try rebuilt { _, m in m["formatVersion"] = 99 }, .badRequest, "newer Cleave"))
+            cases.append(("sha256", try rebuilt { f, _ in f[tileFile]![f[tileFile]!.count - 1] ^= 0xFF }, .badRequest, "SHA-256"))
+            cases.append(("undecodable", try rebuilt { f, m in
                     let junk = Array("II*\0".utf8) + [UInt8](repeating: 0xEE, count: 3000)
                     f[tileFile] = junk
                     var list = m["images"] as! [[String: Any]]
                     let i = list.firstIndex { $0["name"] as? String == "tile.tif" }!
                     list[i]["sha256"] = SHA256.hex(junk)
                     m["images"] = list
-                }, .badRequest, "not a readable image"),
-                ("missing class", try rebuilt { _, m in m["classes"] = (m["classes"] as! [[String: Any]]).filter { $0["value"] as? Int != 2 } },
-                 .badRequest, "class 2, which metadata.json's classes do not define"),
-                ("edited strokes", try rebuilt { f, _ in
+                }, .badRequest, "not a readable image"))
+            cases.append(("missing class", try rebuilt { _, m in m["classes"] = (m["classes"] as! [[String: Any]]).filter { $0["value"] as? Int != 2 } },
+                 .badRequest, "class 2, which metadata.json's classes do not define"))
+            cases.append(("edited strokes", try rebuilt { f, _ in
                     var strokes = try JSONDecoder().decode([ExportedStroke].self, from: Data(f[strokesFile]!))
                     strokes.remove(at: 1)
-                    f[strokesFile] = Array(try JSONEncoder().encode(strokes))
-                }, .badRequest, "disagree"),
-                ("crc", TestZip.build(order.map { TestZip.Item(name: $0, data: files[$0]!, crc: $0 == tileFile ? 12345 : nil) }), .badRequest, "CRC-32"),
-            ]
+                    let encoded: Data = try JSONEncoder().encode(strokes)
+                    f[strokesFile] = [UInt8](encoded)
+                }, .badRequest, "disagree"))
+            cases.append(("crc", TestZip.build(order.map { TestZip.Item(name: $0, data: files[$0]!, crc: $0 == tileFile ? 12345 : nil) }), .badRequest, "CRC-32"))
             // Empty archive (an end record only): no manifest.
             cases.append(("empty zip", TestZip.stored([]), .badRequest, "no metadata.json"))
             for (label, zip, status, words) in cases {

@@ -374,7 +374,7 @@ public final class ZipReader {
     }
 
     /// Names must stay inside the archive: relative, `/`-separated, no `..`, no NUL or backslash.
-    static func checkName(_ name: String) throws {
+    public static func checkName(_ name: String) throws {
         func refuse(_ why: String) -> ZipArchiveError {
             ZipArchiveError(kind: .unsafeName, message: "entry \(String(name.prefix(120)).debugDescription) \(why); refused (path traversal)")
         }
