@@ -421,8 +421,13 @@ public struct ProjectImporter: Sendable {
                 try db.execute(sql: "INSERT INTO classes (id, project_id, value, name, colour, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                                arguments: [Workbench.newID(), projectID, c.value, c.name, c.colour, createdAt])
             }
-            for p in prepared {
+            // Images keep the export's order (lists and training read them by creation time).
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let base = Workbench.date(createdAt) ?? Date()
+            for (index, p) in prepared.enumerated() {
                 let imageID = Workbench.newID(), shape = p.checked.shape
+                let imageCreatedAt = formatter.string(from: base.addingTimeInterval(Double(index) * 0.001))
                 guard access(blobs.path(for: p.picture.sha256), F_OK) == 0 else {
                     throw APIError(.conflict, "\(p.picture.name): an image with the same content was deleted at this moment; import again")
                 }
@@ -432,7 +437,7 @@ public struct ProjectImporter: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [imageID, projectID, p.picture.name, p.picture.sha256, p.byteCount, p.checked.format.rawValue,
                                      shape.width, shape.height, shape.depth, shape.channels, p.checked.pixelType.rawValue,
-                                     p.checked.spacing?.x, p.checked.spacing?.y, p.checked.spacing?.unit, createdAt])
+                                     p.checked.spacing?.x, p.checked.spacing?.y, p.checked.spacing?.unit, imageCreatedAt])
                 // Undo order: by the time each stroke was first undone.
                 let undoOrder = p.strokes.indices.filter { p.strokes[$0].state != "active" }
                     .sorted { (p.strokes[$0].undoneAt ?? "~", $0) < (p.strokes[$1].undoneAt ?? "~", $1) }
