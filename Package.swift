@@ -66,7 +66,7 @@ let package = Package(
             swiftSettings: settings),
         .target(
             name: "CleaveServer",
-            dependencies: ["CleavePipelines",
+            dependencies: ["CleavePipelines", "CZlib",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                            .product(name: "GRDB", package: "GRDB.swift"),

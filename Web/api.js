@@ -116,6 +116,8 @@ export const api = {
   // Projects and images
   projects: () => call("GET", "/api/projects").then((r) => r.projects),
   createProject: (name) => call("POST", "/api/projects", { name }),
+  // A project export zip as a new project: {project, images, classes, strokes, unrestoredPixels, ignoredEntries, source}.
+  importProject: (file, onProgress) => uploadWithProgress(`/api/projects/import?sessionId=${sessionId}`, file, onProgress),
   renameProject: (projectId, name) => call("PUT", `/api/projects/${projectId}`, withSession({ name })),
   projectDeletion: (projectId) => call("GET", `/api/projects/${projectId}/deletion`),
   deleteProject: (projectId) => call("DELETE", `/api/projects/${projectId}?sessionId=${sessionId}`),

@@ -252,6 +252,43 @@ $("new-project").addEventListener("submit", async (event) => {
   } catch (error) { fail(error, "New project"); }
 });
 
+// A file being sent: its status line says so, the bar fills as it goes, then the line says what
+// the server is doing with it. Returns the progress callback for the upload.
+function sending(file, line, bar, verb, checking) {
+  line.classList.remove("error");
+  line.textContent = `${verb} ${file.name} (${(file.size / 1048576).toFixed(1)} MiB)…`;
+  bar.hidden = false;
+  bar.firstElementChild.style.width = "0%";
+  return (fraction) => {
+    bar.firstElementChild.style.width = `${Math.round(100 * fraction)}%`;
+    if (fraction >= 1) line.textContent = checking;
+  };
+}
+
+// ---------- import of a project export zip, with a progress bar and the error line ----------
+
+$("import-project").addEventListener("click", () => $("import-input").click());
+$("import-input").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  event.target.value = "";
+  if (!file) return;
+  const line = $("import-status"), bar = $("import-progress");
+  try {
+    const imported = await api.importProject(file, sending(file, line, bar, "Sending", `Checking ${file.name}: every image, label and stroke…`));
+    const project = imported.project;
+    line.textContent = `Imported “${project.name}”: ${imported.images} image${imported.images === 1 ? "" : "s"}, ` +
+      `${imported.classes} class${imported.classes === 1 ? "" : "es"}, ${imported.strokes} stroke${imported.strokes === 1 ? "" : "s"}` +
+      (imported.unrestoredPixels ? `; ${imported.unrestoredPixels} pixels labelled by results are not restored (train and predict again)` : "");
+    record("project.import", { projectId: project.id, images: imported.images, strokes: imported.strokes });
+    state.projects.push(project);
+    await selectProject(project);
+  } catch (error) {
+    fail(error, `Import of ${file.name}`, line);
+  } finally {
+    setTimeout(() => { bar.hidden = true; }, 800);
+  }
+});
+
 $("consent").addEventListener("change", async (event) => {
   const consent = event.target.checked;
   try {
@@ -269,15 +306,8 @@ $("consent").addEventListener("change", async (event) => {
 async function upload(file) {
   if (!state.project) return status("Choose or create a project first", true);
   const line = $("upload-status"), bar = $("upload-progress");
-  line.classList.remove("error");
-  line.textContent = `Uploading ${file.name} (${(file.size / 1048576).toFixed(1)} MiB)…`;
-  bar.hidden = false;
-  bar.firstElementChild.style.width = "0%";
   try {
-    const image = await api.upload(state.project.id, file, (fraction) => {
-      bar.firstElementChild.style.width = `${Math.round(100 * fraction)}%`;
-      if (fraction >= 1) line.textContent = `Checking ${file.name}…`;
-    });
+    const image = await api.upload(state.project.id, file, sending(file, line, bar, "Uploading", `Checking ${file.name}…`));
     line.textContent = `Stored ${image.name} (${image.width}×${image.height}, ${image.pixelType})`;
     record("image.upload", { imageId: image.id, byteCount: image.byteCount, format: image.format });
     state.images.push(image);

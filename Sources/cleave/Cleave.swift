@@ -14,7 +14,7 @@ struct Cleave: ParsableCommand {
         """,
         version: cleaveVersion,
         subcommands: [
-            DemoCommand.self, Version.self, InfoCommand.self, ConvertCommand.self, BenchReadCommand.self, ScoreCommand.self, FeaturesCommand.self, ObjectsCommand.self, TrainCommand.self, PredictCommand.self, SubmitCommand.self, SampleCommand.self, LocateCommand.self, ServeCommand.self, UserCommand.self, BackupCommand.self, RestoreCommand.self, ExperimentCommand.self, ExportCommand.self, RegisterCommand.self, TransferCommand.self, LithologyCommand.self,
+            DemoCommand.self, Version.self, InfoCommand.self, ConvertCommand.self, BenchReadCommand.self, ScoreCommand.self, FeaturesCommand.self, ObjectsCommand.self, TrainCommand.self, PredictCommand.self, SubmitCommand.self, SampleCommand.self, LocateCommand.self, ServeCommand.self, UserCommand.self, BackupCommand.self, RestoreCommand.self, ImportProjectCommand.self, ExperimentCommand.self, ExportCommand.self, RegisterCommand.self, TransferCommand.self, LithologyCommand.self,
         ]
     )
 

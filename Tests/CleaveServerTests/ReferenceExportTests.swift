@@ -82,7 +82,8 @@ import Testing
                                                   body: Harness.body(#"{"sessionId": "session-0001"}"#))
             #expect(export.status == .ok && export.headers[.contentType] == "application/zip")
             let files = try Self.entries([UInt8](export.body.readableBytesView))
-            #expect(Set(files.keys) == ["metadata.json", "events.csv", "images/\(image).tif", "labels/\(image).tif", "provenance/\(image).tif"])
+            #expect(Set(files.keys) == ["metadata.json", "events.csv", "images/\(image).tif", "labels/\(image).tif", "provenance/\(image).tif",
+                                        "strokes/\(image).json"])
             #expect(files["images/\(image).tif"] == bytes)
             #expect(files["provenance/\(image).tif"] == [UInt8](provenanceResponse.body.readableBytesView))
             let metadata = try #require(try JSONSerialization.jsonObject(with: Data(files["metadata.json"]!)) as? [String: Any])

@@ -787,6 +787,8 @@ def _():
     assert hashlib.sha256(archive.read(stored)).hexdigest() == hashlib.sha256(tile_bytes).hexdigest(), "image bytes differ"
     events = list(csv.DictReader(io.StringIO(archive.read("events.csv").decode())))
     assert any(e.get("type") == "stroke" for e in events), "no stroke events in events.csv"
+    assert archive.testzip() is None, "Python's zipfile finds a damaged entry in Cleave's export"
+    ctx["reference_zip"] = path
     shot("exported")
     ctx["zip_labels"] = tifffile.imread(io.BytesIO(archive.read(f"labels/{image}.tif")))
     ctx["zip_provenance"] = tifffile.imread(io.BytesIO(archive.read(f"provenance/{image}.tif")))
@@ -1558,6 +1560,95 @@ def _():
     shot("orthogonal-views-alt-click-plane-3")
     el("ortho-toggle").click()
     assert not el("ortho").is_displayed()
+
+
+def post_archive(data, query=""):
+    """POSTs a zip to /api/projects/import; returns (status, parsed JSON)."""
+    request = urllib.request.Request(args.base + "/api/projects/import" + query, data=data, method="POST")
+    request.add_header("Content-Type", "application/zip")
+    request.add_header("X-Cleave-User", "e2e-import-user")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def import_through_button(path, expect_error=False):
+    """Chooses a zip with the Import project… control; waits for the status line."""
+    js("document.getElementById('import-status').textContent = ''")
+    el("import-input").send_keys(path)
+    wait_for(lambda: text("import-status").startswith("Imported") or "error" in el("import-status").get_attribute("class"),
+             f"the import of {os.path.basename(path)}", timeout=max(args.timeout, 120))
+    return text("import-status")
+
+
+@step("import a project export zip: the Import button, Python's zipfile with deflate and zip64, hostile zips refused (issue 23)",
+      needs=("export",))
+def _():
+    source = ctx.get("reference_zip")
+    if not source:
+        raise Skip("no exported zip from the export step")
+    projects_before = {p["id"] for p in http("GET", "/api/projects")[1]["projects"]}
+    # 1. Cleave's own export through the button: progress, then the new project is selected.
+    line = import_through_button(source)
+    assert line.startswith("Imported") and "(imported)" in line, line
+    shot("imported-project")
+    wait_for(lambda: "(imported)" in text("projects"), "the imported project in the list")
+    projects = http("GET", "/api/projects")[1]["projects"]
+    new = [p for p in projects if p["id"] not in projects_before]
+    assert len(new) == 1 and new[0]["name"].endswith("(imported)"), new
+    # Its images have the exported bytes and its reference labels are the exported ones where painted.
+    original = zipfile.ZipFile(source)
+    meta = json.loads(original.read("metadata.json"))
+    images = http("GET", f"/api/projects/{new[0]['id']}/images")[1]["images"]
+    assert sorted(i["sha256"] for i in images) == sorted(i["sha256"] for i in meta["images"]), "image digests differ"
+    for entry in meta["images"]:
+        image = next(i for i in images if i["sha256"] == entry["sha256"] and i["name"] == entry["name"])
+        status, body = http("GET", f"/api/images/{image['id']}/reference/labels.tif", raw=True)
+        labels = tifffile.imread(io.BytesIO(body))
+        exported = tifffile.imread(io.BytesIO(original.read(entry["labels"])))
+        provenance = tifffile.imread(io.BytesIO(original.read(entry["provenance"])))
+        painted = provenance == 2
+        assert np.array_equal(labels[painted], exported[painted]), "painted labels differ after the import"
+
+    # 2. The same export rewritten by Python's zipfile: deflate, one entry in zip64 form, a directory entry.
+    rewritten = os.path.join(downloads, "python-deflate.zip")
+    with zipfile.ZipFile(rewritten, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as out:
+        out.writestr("images/", b"")
+        for info in original.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=(2026, 12, 7, 12, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with out.open(entry, "w", force_zip64=info.filename.startswith("labels/")) as target:
+                target.write(original.read(info.filename))
+    assert any(i.compress_type == zipfile.ZIP_DEFLATED for i in zipfile.ZipFile(rewritten).infolist())
+    status, body = post_archive(open(rewritten, "rb").read(), "?name=Python%20zipfile")
+    assert status == 201 and body["project"]["name"] == "Python zipfile", (status, body)
+    assert body["images"] == len(meta["images"]) and body["ignoredEntries"] == [], body
+
+    # 3. Hostile zips through the button: one error line each, nothing added.
+    def hostile(name, build):
+        path = os.path.join(downloads, name)
+        with zipfile.ZipFile(path, "w") as out:
+            build(out)
+        return path
+    cases = {
+        "traversal": (hostile("traversal.zip", lambda z: [z.writestr(i, original.read(i)) for i in original.namelist()]
+                              + [z.writestr("../../evil.sh", b"rm -rf /")]), "path traversal"),
+        "newer": (hostile("newer.zip", lambda z: [z.writestr(i, original.read(i) if i != "metadata.json"
+                                                             else json.dumps({**meta, "formatVersion": 99}).encode())
+                                                  for i in original.namelist()]), "newer Cleave"),
+        "no manifest": (hostile("nomanifest.zip", lambda z: [z.writestr(i, original.read(i)) for i in original.namelist()
+                                                             if i != "metadata.json"]), "no metadata.json"),
+    }
+    before = len(http("GET", "/api/projects")[1]["projects"])
+    for label, (path, words) in cases.items():
+        line = import_through_button(path, expect_error=True)
+        assert "error" in el("import-status").get_attribute("class") and words in line and "\n" not in line, f"{label}: {line}"
+    shot("import-refused")
+    assert len(http("GET", "/api/projects")[1]["projects"]) == before, "a refused import left a project"
+    leftovers = os.listdir(os.path.join(args.data, "tmp"))
+    assert leftovers == [], f"temporary files left: {leftovers}"
 
 
 severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE" and "favicon" not in entry["message"]]

@@ -513,6 +513,46 @@ refuse "user list --database: an unreachable server" "database: cannot connect t
 check "user remove" "$CLEAVE" user remove ada --data "$A/data"
 refuse "user remove: unknown name" "no user named ada" "$CLEAVE" user remove ada --data "$A/data"
 
+# import-project: a project export zip written by Python's zipfile (deflate; the reference reader)
+# becomes a new project; hostile archives are one line and leave no project behind.
+I="$WORK/import"; mkdir -p "$I/data"
+python3 - "$tile" "$I" <<'PY'
+import hashlib, io, json, sys, zipfile
+import numpy as np, tifffile
+tile, out = sys.argv[1], sys.argv[2]
+raw = open(tile, "rb").read()
+image = tifffile.imread(tile)
+h, w = image.shape[-2:]
+labels = np.zeros((h, w), np.uint8); labels[:8, :8] = 1
+provenance = np.zeros((h, w), np.uint8); provenance[:8, :8] = 1   # weak: from a result, not restorable
+def tif(a):
+    b = io.BytesIO(); tifffile.imwrite(b, a); return b.getvalue()
+meta = {"format": "cleave-reference-data", "formatVersion": 2, "cleaveVersion": "python", "exportedAt": "2026-12-07T12:00:00.000Z",
+        "project": {"id": "p1", "name": "From Python"}, "classes": [{"value": 1, "name": "grain", "colour": "#ff0000"}],
+        "images": [{"id": "i1", "name": "tile.tif", "sha256": hashlib.sha256(raw).hexdigest(), "width": int(w), "height": int(h),
+                    "image": "images/i1.tif", "labels": "labels/i1.tif", "provenance": "provenance/i1.tif", "strokes": "strokes/i1.json"}]}
+entries = {"metadata.json": json.dumps(meta).encode(), "images/i1.tif": raw, "labels/i1.tif": tif(labels),
+           "provenance/i1.tif": tif(provenance), "strokes/i1.json": b"[]"}
+with zipfile.ZipFile(f"{out}/good.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    for name, data in entries.items(): z.writestr(name, data)
+with zipfile.ZipFile(f"{out}/evil.zip", "w") as z:
+    for name, data in entries.items(): z.writestr(name, data)
+    z.writestr("../../evil.sh", b"rm -rf ~")
+with zipfile.ZipFile(f"{out}/newer.zip", "w") as z:
+    for name, data in entries.items(): z.writestr(name, data if name != "metadata.json" else json.dumps({**meta, "formatVersion": 9}).encode())
+open(f"{out}/short.zip", "wb").write(open(f"{out}/good.zip", "rb").read()[:-40])
+PY
+check "import-project: a deflated export from Python's zipfile" sh -c "\"$CLEAVE\" import-project \"$I/good.zip\" --data \"$I/data\" | grep -q 'project \"From Python (imported)\".*1 images, 1 classes, 0 strokes'"
+check "import-project: a second import gets the next suffix" sh -c "\"$CLEAVE\" import-project \"$I/good.zip\" --data \"$I/data\" | grep -q 'From Python (imported 2)'"
+refuse "import-project: a .. name is refused" 'climbs out of the archive with \.\.; refused \(path traversal\)' "$CLEAVE" import-project "$I/evil.zip" --data "$I/data"
+refuse "import-project: a newer format is refused" "formatVersion 9 was written by a newer Cleave" "$CLEAVE" import-project "$I/newer.zip" --data "$I/data"
+refuse "import-project: a truncated zip is refused" "truncated zip archive" "$CLEAVE" import-project "$I/short.zip" --data "$I/data"
+refuse "import-project: not a zip" "not a zip archive" "$CLEAVE" import-project "$tile" --data "$I/data"
+pycheck "import-project: two projects, nothing from the refused ones" "import sqlite3, os, sys; d = sys.argv[1]; n = sqlite3.connect(d + '/cleave.sqlite').execute('SELECT COUNT(*) FROM projects').fetchone()[0]; assert n == 2, n; assert os.listdir(d + '/tmp') == [], os.listdir(d + '/tmp')" "$I/data"
+check "user add for the import" sh -c "printf 'long enough password\n' | \"$CLEAVE\" user add ada --data \"$I/data\""
+refuse "import-project: accounts need --owner" "has accounts: give --owner NAME" "$CLEAVE" import-project "$I/good.zip" --data "$I/data"
+check "import-project --owner ada" sh -c "\"$CLEAVE\" import-project \"$I/good.zip\" --data \"$I/data\" --owner ada --name 'Ada owns this' | grep -q 'Ada owns this'"
+
 # --- one vocabulary: old spellings still work for one release and say so (issue 24) ------------
 # Each old spelling must give the same outputs as the new one, plus one note on standard error.
 # same NAME NOTE-PATTERN FILE-OLD FILE-NEW COMMAND-OLD… : the command (old spelling) succeeds,

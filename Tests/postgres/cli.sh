@@ -41,6 +41,11 @@ check "serve --database answers" curl -sf "http://127.0.0.1:$port/api/projects"
 check "a project is created" curl -sf -X POST -H 'Content-Type: application/json' -H 'X-Cleave-User: user-0000-aaaa' \
   -d '{"name": "On PostgreSQL"}' "http://127.0.0.1:$port/api/projects"
 check "the project is a row in PostgreSQL" sh -c "psql -tA '$db' -c 'SELECT name FROM projects' | grep -qx 'On PostgreSQL'"
+pid=$(psql -tA "$db" -c "SELECT id FROM projects WHERE name = 'On PostgreSQL'" 2>/dev/null | head -n 1)
+check "the project exports as a zip" curl -sf -X POST -H 'Content-Type: application/json' -H 'X-Cleave-User: user-0000-aaaa' \
+  -d '{"sessionId": "session-0001"}' -o "$WORK/export.zip" "http://127.0.0.1:$port/api/projects/$pid/export"
+check "import-project --database (while the server runs)" "$CLEAVE" import-project "$WORK/export.zip" --data "$WORK/data" --database "$db"
+check "the imported project and its audit record are rows in PostgreSQL" sh -c "psql -tA '$db' -c 'SELECT name FROM projects' | grep -qx 'On PostgreSQL (imported)' && psql -tA '$db' -c \"SELECT action FROM audit\" | grep -qx 'import.project'"
 check "user add --database (while the server runs)" sh -c "printf 'long enough password\n' | '$CLEAVE' user add ada --admin --data '$WORK/data' --database '$db'"
 check "user list --database shows ada" sh -c "'$CLEAVE' user list --data '$WORK/data' --database '$db' | grep -q '^ada	admin	'"
 check "backup --database (pg_dump) while the server runs" "$CLEAVE" backup --data "$WORK/data" --database "$db" --out "$WORK/backup"

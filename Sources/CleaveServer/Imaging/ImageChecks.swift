@@ -12,7 +12,13 @@ extension Workbench {
     /// gigabytes (a decompression bomb), and every tool keeps several arrays of the image's size.
     /// - Throws: ``APIError`` 413 naming the size, the limit and the option that raises it.
     func checkPixelBudget(name: String, width: Int, height: Int, depth: Int, channels: Int) throws {
-        let limit = configuration.maximumImagePixels
+        try Workbench.checkPixelBudget(name: name, width: width, height: height, depth: depth, channels: channels,
+                                       limit: configuration.maximumImagePixels)
+    }
+
+    /// ``checkPixelBudget(name:width:height:depth:channels:)`` against an explicit `limit`
+    /// (the project import, which runs without a whole workbench from the command line too).
+    static func checkPixelBudget(name: String, width: Int, height: Int, depth: Int, channels: Int, limit: Int) throws {
         let (planes, overflowPlanes) = width.multipliedReportingOverflow(by: height)
         let (volume, overflowVolume) = planes.multipliedReportingOverflow(by: depth)
         let (samples, overflowSamples) = volume.multipliedReportingOverflow(by: channels)

@@ -13,13 +13,18 @@ public final class UploadSink {
     public private(set) var byteCount = 0
     private let limit: Int
     private var closed = false
+    private let expected: Expected
 
-    init(path: String, limit: Int) throws {
+    /// What the bytes must start like.
+    enum Expected { case image, zipArchive }
+
+    init(path: String, limit: Int, expecting expected: Expected = .image) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw APIError(.internalServerError, "cannot create a temporary upload file in the data directory")
         }
         self.path = path
         self.limit = limit
+        self.expected = expected
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     }
 
@@ -38,7 +43,12 @@ public final class UploadSink {
             head += bytes.prefix(UploadSink.sniffBytes - head.count)
             if head.count >= UploadSink.sniffBytes {
                 sniffed = true
-                guard UploadSink.looksLikeImage(head) else {
+                if expected == .zipArchive {
+                    // A project export starts with a local header (or is an empty archive's end record).
+                    guard head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) else {
+                        throw APIError(.badRequest, "not a zip archive: the first bytes are not a zip header (send the .zip that Export wrote)")
+                    }
+                } else if !UploadSink.looksLikeImage(head) {
                     throw APIError(.badRequest, "not a readable image: the first bytes are not a TIFF, PNG or MRC header")
                 }
             }
@@ -102,41 +112,14 @@ extension Workbench {
             let sha256 = try sink.finish()
             guard sink.byteCount > 0 else { throw APIError(.badRequest, "upload is empty") }
             let displayName = try Workbench.checkedUploadName(name)
-            let info: ImageInfo
-            do { info = try ImageFile.info(sink.path) } catch {
-                throw APIError(.badRequest, "not a readable image: " + Workbench.oneLine(error, replacing: sink.path, with: displayName))
-            }
-            try Workbench.checkExtension(displayName, matches: info.format)
-            // Header plausibility before any pixel is decoded: a 100 GB claim is refused here.
-            let (declared, overflow) = info.shape.count.multipliedReportingOverflow(by: info.pixelType.bytesPerSample)
-            guard !overflow, declared <= ImageFile.maximumImageBytes else {
-                throw APIError(.contentTooLarge, "\(displayName): the header claims \(info.width)x\(info.height)x\(info.depth)x\(info.channels) \(info.pixelType.rawValue) pixels (\(overflow ? "more than 9 EB" : Workbench.gigabytes(declared))); the workbench takes at most \(Workbench.gigabytes(ImageFile.maximumImageBytes))")
-            }
-            try checkPixelBudget(name: displayName, width: info.width, height: info.height, depth: info.depth, channels: info.channels)
-            var shape = info.shape
-            var pixelType = info.pixelType
-            var spacing = info.spacing
-            if declared <= configuration.fullValidationBytes {
-                // Small enough to decode completely: every strip and checksum is checked.
-                let decoded: AnyImage
-                do {
-                    let path = sink.path
-                    decoded = try await Workbench.offload { try ImageFile.read(path) }
-                    shape = decoded.shape; pixelType = decoded.pixelType; spacing = decoded.spacing ?? info.spacing
-                } catch {
-                    throw APIError(.badRequest, "not a readable image: " + Workbench.oneLine(error, replacing: sink.path, with: displayName))
-                }
-                // NaN / ±Inf pixels are refused here (422); larger images are checked when first decoded.
-                try await Workbench.offload { try Workbench.checkFinite(decoded, name: displayName) }
-            } else if info.compression == "none" && declared > sink.byteCount {
-                // Too large to decode here (memory stays bounded): uncompressed pixels must at least fit in the file.
-                throw APIError(.badRequest, "not a readable image: \(displayName) is truncated: its header describes \(declared) bytes of pixels but the file has \(sink.byteCount) bytes")
-            }
+            let checked = try await Workbench.validateImageFile(sink.path, byteCount: sink.byteCount, name: displayName,
+                                                               configuration: configuration)
+            let shape = checked.shape, spacing = checked.spacing
             try blobs.adopt(temporaryFile: sink.path, sha256: sha256)
             let dto = ImageDTO(id: Workbench.newID(), projectId: projectID, name: displayName,
-                               sha256: sha256, byteCount: sink.byteCount, format: info.format.rawValue,
+                               sha256: sha256, byteCount: sink.byteCount, format: checked.format.rawValue,
                                width: shape.width, height: shape.height, depth: shape.depth, channels: shape.channels,
-                               pixelType: pixelType.rawValue,
+                               pixelType: checked.pixelType.rawValue,
                                spacing: spacing.map { SpacingDTO(x: $0.x, y: $0.y, unit: $0.unit) },
                                tileSize: TilePyramid.tileSize,
                                levelCount: TilePyramid.levelCount(width: shape.width, height: shape.height),
@@ -155,6 +138,54 @@ extension Workbench {
             sink.discard()
             throw error
         }
+    }
+
+    /// What ``validateImageFile(_:byteCount:name:configuration:)`` read from a file.
+    struct CheckedImage {
+        var format: ImageFormat
+        var shape: Shape
+        var pixelType: PixelType
+        var spacing: Spacing?
+    }
+
+    /// The checks of an upload (and of each image of an imported project): the format comes from
+    /// the content, the extension must agree, the header must fit the pixel budget, and an image
+    /// small enough is decoded completely (every strip and checksum) with finite pixels.
+    /// - Throws: 400, 413, 415 or 422 with one line naming `displayName`.
+    static func validateImageFile(_ path: String, byteCount: Int, name displayName: String,
+                                  configuration: ServerConfiguration) async throws -> CheckedImage {
+        let info: ImageInfo
+        do { info = try ImageFile.info(path) } catch {
+            throw APIError(.badRequest, "not a readable image: " + Workbench.oneLine(error, replacing: path, with: displayName))
+        }
+        try Workbench.checkExtension(displayName, matches: info.format)
+        // Header plausibility before any pixel is decoded: a 100 GB claim is refused here.
+        let (declared, overflow) = info.shape.count.multipliedReportingOverflow(by: info.pixelType.bytesPerSample)
+        guard !overflow, declared <= ImageFile.maximumImageBytes else {
+            throw APIError(.contentTooLarge, "\(displayName): the header claims \(info.width)x\(info.height)x\(info.depth)x\(info.channels) \(info.pixelType.rawValue) pixels (\(overflow ? "more than 9 EB" : Workbench.gigabytes(declared))); the workbench takes at most \(Workbench.gigabytes(ImageFile.maximumImageBytes))")
+        }
+        try checkPixelBudget(name: displayName, width: info.width, height: info.height, depth: info.depth, channels: info.channels,
+                         limit: configuration.maximumImagePixels)
+        var shape = info.shape
+        var pixelType = info.pixelType
+        var spacing = info.spacing
+        if declared <= configuration.fullValidationBytes {
+            // Small enough to decode completely: every strip and checksum is checked.
+            let decoded: AnyImage
+            do {
+                let path = path
+                decoded = try await Workbench.offload { try ImageFile.read(path) }
+                shape = decoded.shape; pixelType = decoded.pixelType; spacing = decoded.spacing ?? info.spacing
+            } catch {
+                throw APIError(.badRequest, "not a readable image: " + Workbench.oneLine(error, replacing: path, with: displayName))
+            }
+            // NaN / ±Inf pixels are refused here (422); larger images are checked when first decoded.
+            try await Workbench.offload { try Workbench.checkFinite(decoded, name: displayName) }
+        } else if info.compression == "none" && declared > byteCount {
+            // Too large to decode here (memory stays bounded): uncompressed pixels must at least fit in the file.
+            throw APIError(.badRequest, "not a readable image: \(displayName) is truncated: its header describes \(declared) bytes of pixels but the file has \(byteCount) bytes")
+        }
+        return CheckedImage(format: info.format, shape: shape, pixelType: pixelType, spacing: spacing)
     }
 
     static func gigabytes(_ bytes: Int) -> String {

@@ -6,6 +6,24 @@ struct APIRoutes {
     let workbench: Workbench
     let authorizer: Authorizer
 
+    /// Streams a raw request body into `sink` (an image upload or a project archive), size-limited
+    /// as it arrives; a declared length over the limit is refused before a byte is stored. On any
+    /// failure the temporary file is removed.
+    static func receive(_ request: Request, into sink: UploadSink, _ workbench: Workbench) async throws -> UploadSink {
+        do {
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > workbench.configuration.maximumUploadBytes {
+                throw APIError(.contentTooLarge, "upload exceeds the limit of \(workbench.configuration.maximumUploadBytes) bytes")
+            }
+            for try await buffer in request.body {
+                try buffer.withUnsafeReadableBytes { try sink.write($0) }
+            }
+        } catch {
+            workbench.abandonUpload(sink)
+            throw error
+        }
+        return sink
+    }
+
     func register(on api: GuardedRoutes) {
         let workbench = self.workbench, authorizer = self.authorizer
         let jsonLimit = workbench.configuration.maximumJSONBytes
@@ -39,6 +57,21 @@ struct APIRoutes {
             return EditedResponse(status: .created, response: try await workbench.createProject(name: input.name,
                                                                                                owner: context.identity?.account))
         }
+        // Import of a project export zip (the raw archive is the body; `name` optional): a new
+        // project owned by the caller, so anyone who may create projects may import. The audit
+        // record is written in the import's own transaction (with what was imported).
+        api.post("projects/import", .signedIn) { request, context -> EditedResponse<ProjectImportDTO> in
+            let name = request.uri.queryParameters.get("name")
+            if let name { _ = try ProjectImporter.projectName(name) }   // fail fast before reading the body
+            let sink = try await APIRoutes.receive(request, into: workbench.beginArchiveUpload(), workbench)
+            defer { workbench.abandonUpload(sink) }
+            try sink.close()
+            guard sink.byteCount > 0 else { throw APIError(.badRequest, "the request body is empty; send the project's .zip as the body") }
+            let imported = try await workbench.importProject(archive: sink.path, name: name, owner: context.identity?.account,
+                                                             userID: context.userID,
+                                                             sessionID: request.uri.queryParameters.get("sessionId"))
+            return EditedResponse(status: .created, response: imported)
+        }
         api.get("projects/{projectId}", .member(.viewer)) { _, context in
             try await workbench.project(id: try context.parameter("projectId"))
         }
@@ -63,19 +96,7 @@ struct APIRoutes {
             _ = try await workbench.project(id: projectID)   // fail fast before reading the body
             let name = request.uri.queryParameters.get("name") ?? "image"
             _ = try Workbench.checkedUploadName(name)
-            // A declared length over the limit is refused before a byte is stored.
-            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > workbench.configuration.maximumUploadBytes {
-                throw APIError(.contentTooLarge, "upload exceeds the limit of \(workbench.configuration.maximumUploadBytes) bytes")
-            }
-            let sink = try workbench.beginUpload()
-            do {
-                for try await buffer in request.body {
-                    try buffer.withUnsafeReadableBytes { try sink.write($0) }
-                }
-            } catch {
-                workbench.abandonUpload(sink)
-                throw error
-            }
+            let sink = try await APIRoutes.receive(request, into: workbench.beginUpload(), workbench)
             let image = try await workbench.acceptUpload(sink, projectID: projectID, name: name)
             return EditedResponse(status: .created, response: image)
         }

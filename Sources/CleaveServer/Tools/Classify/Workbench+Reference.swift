@@ -215,11 +215,16 @@ extension Workbench {
                 try zip.add(imageFile, file: blobs.path(for: image.sha256))
                 try zip.add(labelsFile, bytes: try ImageFile.encode(Image<UInt8>(shape: shape, pixels: labels, spacing: spacing), as: .tiff))
                 try zip.add(provenanceFile, bytes: try ImageFile.encode(Image<UInt8>(shape: shape, pixels: provenance, spacing: spacing), as: .tiff))
+                // The strokes themselves (format version 2), so that `cleave import-project` and
+                // POST /api/projects/import rebuild the painted labels rather than a picture of them.
+                let strokesFile = "strokes/\(image.id).json"
+                try zip.add(strokesFile, bytes: try await exportedStrokes(imageID: image.id))
                 var entry: [String: JSONValue] = [
                     "id": .string(image.id), "name": .string(image.name), "sha256": .string(image.sha256),
                     "width": .number(Double(image.width)), "height": .number(Double(image.height)), "format": .string(image.format),
                     "consent": .bool(project.consent), "image": .string(imageFile), "labels": .string(labelsFile),
-                    "provenance": .string(provenanceFile), "strongPixels": .number(Double(summary.strongPixels)),
+                    "provenance": .string(provenanceFile), "strokes": .string(strokesFile), "depth": .number(Double(image.depth)),
+                    "strongPixels": .number(Double(summary.strongPixels)),
                     "weakPixels": .number(Double(summary.weakPixels)), "discardedStrokes": .number(Double(summary.discardedStrokes)),
                 ]
                 entry["pixelSize"] = image.spacing.map { .object(["x": .number($0.x), "y": .number($0.y), "unit": .string($0.unit)]) } ?? .null
@@ -233,9 +238,10 @@ extension Workbench {
             }
             try zip.add("events.csv", bytes: Array(Workbench.csv(events).utf8))
             let metadata: JSONValue = .object([
-                "format": .string("cleave-reference-data"), "formatVersion": .number(1), "cleaveVersion": .string(cleaveVersion),
+                "format": .string("cleave-reference-data"), "formatVersion": .number(Double(Workbench.exportFormatVersion)), "cleaveVersion": .string(cleaveVersion),
                 "exportedAt": .string(Workbench.now()), "licence": .string("CC-BY-4.0"), "openData": .bool(openData),
-                "project": .object(["id": .string(project.id), "name": .string(project.name), "consent": .bool(project.consent)]),
+                "project": .object(["id": .string(project.id), "name": .string(project.name), "consent": .bool(project.consent),
+                                     "createdAt": .string(project.createdAt)]),
                 "classes": .array(classes.map { .object(["value": .number(Double($0.value)), "name": .string($0.name), "colour": .string($0.colour)]) }),
                 "provenance": .object(["0": .string("none"), "1": .string("weak: picked cluster or accepted result"),
                                        "2": .string("strong: painted by hand"),
