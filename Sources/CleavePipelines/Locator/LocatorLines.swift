@@ -68,10 +68,26 @@ public enum LocatorLines {
         for y in 0..<h {
             for x in 0..<w { flat[y * w + x] = Float(Double(pixels[y * w + x]) - bx * (Double(x) - cx) - by * (Double(y) - cy)) }
         }
-        var ridge = darkRidgeStrength(Image(shape: Shape(width: w, height: h), pixels: flat), sigma: sigma).pixels
-        let median = OrderStatistics.percentile(&pixels, 50)
+        let ridge = darkRidgeStrength(Image(shape: Shape(width: w, height: h), pixels: flat), sigma: sigma).pixels
+        var bins: [Int32] = [], gather: [Float] = []
+        let median = patchPercentile(pixels, 50, bins: &bins, gather: &gather)
         guard median > 0 else { return 0 }
-        return OrderStatistics.percentile(&ridge, percentile) / median
+        return patchPercentile(ridge, percentile, bins: &bins, gather: &gather) / median
+    }
+
+    /// numpy's linear percentile of `values`, the value of ``OrderStatistics/percentile(_:_:)-array``:
+    /// by bins (``OrderStatistics/percentileByBins(_:_:bins:gather:)``, the same value without a
+    /// quickselect over the whole patch, whose mispredicted branches dominated the check) when every
+    /// value is finite, by selection on a copy otherwise.
+    static func patchPercentile(_ values: [Float], _ q: Double, bins: inout [Int32], gather: inout [Float]) -> Double {
+        let finite = values.withUnsafeBufferPointer { v in
+            // Exponent bits all set: infinity or NaN. Accumulated without a branch (vectorised).
+            var special: UInt32 = 0
+            for x in v { special |= (x.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0 }
+            return special == 0
+        }
+        guard finite else { var copy = values; return OrderStatistics.percentile(&copy, q) }
+        return values.withUnsafeBufferPointer { OrderStatistics.percentileByBins($0, q, bins: &bins, gather: &gather) }
     }
 
     /// Runs the check on a clustered grid run and adds the patches beyond the fence to `pickedMask`.
