@@ -89,8 +89,7 @@ extension Display {
                     }
                     // Columns: per column the row of the nearest zero above (then below); a row
                     // without set pixels moves every column's nearest zero at once (`allZero`).
-                    // Eight columns a step: zero pixels take the row, set pixels inside the band
-                    // within `t` rows of their nearest zero join the outline.
+                    // The per-column step has no branches (selects), so it runs as vector code.
                     let nearest = UnsafeMutablePointer<Int32>.allocate(capacity: width)
                     defer { nearest.deallocate() }
                     func hasSet(_ row: UnsafePointer<UInt8>) -> Bool {
@@ -100,44 +99,39 @@ extension Display {
                     }
                     // Rows are far below 2³⁰: the sentinels ±2³⁰ keep every difference within Int32.
                     let far = Int32(1 << 30), reach = Int32(t)
-                    @inline(__always) func column(_ y: Int, _ inside: Bool, _ distance: (SIMD8<Int32>, Int32) -> SIMD8<Int32>,
-                                                  _ scalarDistance: (Int32, Int32) -> Int32) {
-                        let row = m.value + y * width, dst = o.value + y * width, yy = Int32(y)
-                        var x = 0
-                        while x + 8 <= width {
-                            let bytes = SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(row + x).loadUnaligned(as: SIMD8<UInt8>.self))
-                            let zero = bytes .== 0
-                            var n = UnsafeRawPointer(nearest + x).loadUnaligned(as: SIMD8<Int32>.self)
-                            n.replace(with: yy, where: zero)
-                            UnsafeMutableRawPointer(nearest + x).storeBytes(of: n, as: SIMD8<Int32>.self)
-                            if inside {
-                                let join = .!zero .& (distance(n, yy) .<= reach)
-                                let flags = SIMD8<UInt8>(truncatingIfNeeded: SIMD8<Int32>(repeating: 0).replacing(with: 1, where: join))
-                                let old = UnsafeRawPointer(dst + x).loadUnaligned(as: SIMD8<UInt8>.self)
-                                UnsafeMutableRawPointer(dst + x).storeBytes(of: old | flags, as: SIMD8<UInt8>.self)
-                            }
-                            x += 8
-                        }
-                        while x < width {
-                            if row[x] == 0 { nearest[x] = yy } else if inside && scalarDistance(nearest[x], yy) <= reach { dst[x] = 1 }
-                            x += 1
-                        }
-                    }
                     nearest.initialize(repeating: -far, count: width)
                     var allZero = -far
                     for y in max(0, rows.lowerBound - t)..<rows.upperBound {
-                        guard hasSet(m.value + y * width) else { allZero = Int32(y); continue }
+                        let row = m.value + y * width, dst = o.value + y * width, yy = Int32(y)
+                        guard hasSet(row) else { allZero = yy; continue }
                         let zeroAbove = allZero
-                        column(y, y >= rows.lowerBound, { n, y in y &- pointwiseMax(n, SIMD8(repeating: zeroAbove)) },
-                               { n, y in y &- Swift.max(n, zeroAbove) })
+                        if y >= rows.lowerBound {
+                            for x in 0..<width {
+                                let set = row[x] != 0
+                                let n = set ? nearest[x] : yy
+                                nearest[x] = n
+                                dst[x] = set && yy &- Swift.max(n, zeroAbove) <= reach ? 1 : dst[x]
+                            }
+                        } else {
+                            for x in 0..<width { nearest[x] = row[x] != 0 ? nearest[x] : yy }
+                        }
                     }
                     nearest.update(repeating: far, count: width)
                     allZero = far
                     for y in stride(from: min(height, rows.upperBound + t) - 1, through: rows.lowerBound, by: -1) {
-                        guard hasSet(m.value + y * width) else { allZero = Int32(y); continue }
+                        let row = m.value + y * width, dst = o.value + y * width, yy = Int32(y)
+                        guard hasSet(row) else { allZero = yy; continue }
                         let zeroBelow = allZero
-                        column(y, y < rows.upperBound, { n, y in pointwiseMin(n, SIMD8(repeating: zeroBelow)) &- y },
-                               { n, y in Swift.min(n, zeroBelow) &- y })
+                        if y < rows.upperBound {
+                            for x in 0..<width {
+                                let set = row[x] != 0
+                                let n = set ? nearest[x] : yy
+                                nearest[x] = n
+                                dst[x] = set && Swift.min(n, zeroBelow) &- yy <= reach ? 1 : dst[x]
+                            }
+                        } else {
+                            for x in 0..<width { nearest[x] = row[x] != 0 ? nearest[x] : yy }
+                        }
                     }
                 }
             }
