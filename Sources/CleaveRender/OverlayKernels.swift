@@ -68,13 +68,20 @@ extension Display {
                 Parallel.forEachChunk(of: height, chunkCount: chunks) { rows in
                     let t = thickness
                     for i in (rows.lowerBound * width)..<(rows.upperBound * width) { o.value[i] = 0 }
-                    // Rows.
+                    // Rows: runs of set pixels, zero and set stretches skipped eight bytes at a time.
+                    @inline(__always) func word(_ p: UnsafePointer<UInt8>) -> UInt64 { UnsafeRawPointer(p).loadUnaligned(as: UInt64.self) }
+                    @inline(__always) func hasZeroByte(_ v: UInt64) -> Bool {
+                        (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080 != 0
+                    }
                     for y in rows {
                         let row = m.value + y * width, dst = o.value + y * width
                         var x = 0
                         while x < width {
+                            while x + 8 <= width && word(row + x) == 0 { x += 8 }
+                            guard x < width else { break }
                             guard row[x] != 0 else { x += 1; continue }
                             let a = x
+                            while x + 8 <= width && !hasZeroByte(word(row + x)) { x += 8 }
                             while x < width && row[x] != 0 { x += 1 }
                             if a > 0 { for i in a..<min(x, a + t) { dst[i] = 1 } }
                             if x < width { for i in max(a, x - t)..<x { dst[i] = 1 } }
@@ -82,31 +89,48 @@ extension Display {
                     }
                     // Columns: per column the row of the nearest zero above (then below); a row
                     // without set pixels moves every column's nearest zero at once (`allZero`).
-                    let nearest = UnsafeMutablePointer<Int>.allocate(capacity: width)
+                    // The per-column step has no branches (selects), so it runs as vector code.
+                    let nearest = UnsafeMutablePointer<Int32>.allocate(capacity: width)
                     defer { nearest.deallocate() }
                     func hasSet(_ row: UnsafePointer<UInt8>) -> Bool {
                         var any: UInt8 = 0
                         for x in 0..<width { any |= row[x] }
                         return any != 0
                     }
-                    nearest.initialize(repeating: Int.min / 2, count: width)
-                    var allZero = Int.min / 2
+                    // Rows are far below 2³⁰: the sentinels ±2³⁰ keep every difference within Int32.
+                    let far = Int32(1 << 30), reach = Int32(t)
+                    nearest.initialize(repeating: -far, count: width)
+                    var allZero = -far
                     for y in max(0, rows.lowerBound - t)..<rows.upperBound {
-                        let row = m.value + y * width, dst = o.value + y * width
-                        guard hasSet(row) else { allZero = y; continue }
-                        let inside = y >= rows.lowerBound
-                        for x in 0..<width {
-                            if row[x] == 0 { nearest[x] = y } else if inside && y - max(nearest[x], allZero) <= t { dst[x] = 1 }
+                        let row = m.value + y * width, dst = o.value + y * width, yy = Int32(y)
+                        guard hasSet(row) else { allZero = yy; continue }
+                        let zeroAbove = allZero
+                        if y >= rows.lowerBound {
+                            for x in 0..<width {
+                                let set = row[x] != 0
+                                let n = set ? nearest[x] : yy
+                                nearest[x] = n
+                                dst[x] = set && yy &- Swift.max(n, zeroAbove) <= reach ? 1 : dst[x]
+                            }
+                        } else {
+                            for x in 0..<width { nearest[x] = row[x] != 0 ? nearest[x] : yy }
                         }
                     }
-                    nearest.update(repeating: Int.max / 2, count: width)
-                    allZero = Int.max / 2
+                    nearest.update(repeating: far, count: width)
+                    allZero = far
                     for y in stride(from: min(height, rows.upperBound + t) - 1, through: rows.lowerBound, by: -1) {
-                        let row = m.value + y * width, dst = o.value + y * width
-                        guard hasSet(row) else { allZero = y; continue }
-                        let inside = y < rows.upperBound
-                        for x in 0..<width {
-                            if row[x] == 0 { nearest[x] = y } else if inside && min(nearest[x], allZero) - y <= t { dst[x] = 1 }
+                        let row = m.value + y * width, dst = o.value + y * width, yy = Int32(y)
+                        guard hasSet(row) else { allZero = yy; continue }
+                        let zeroBelow = allZero
+                        if y < rows.upperBound {
+                            for x in 0..<width {
+                                let set = row[x] != 0
+                                let n = set ? nearest[x] : yy
+                                nearest[x] = n
+                                dst[x] = set && Swift.min(n, zeroBelow) &- yy <= reach ? 1 : dst[x]
+                            }
+                        } else {
+                            for x in 0..<width { nearest[x] = row[x] != 0 ? nearest[x] : yy }
                         }
                     }
                 }
@@ -200,11 +224,33 @@ public struct OverlayPainter: @unchecked Sendable {
                 // Four bytes per pixel stored at 3-byte steps: the fourth lands on the next
                 // pixel's first byte, which that pixel's store overwrites; the last pixel is
                 // written byte by byte (nothing past the row is touched).
-                for x in 0..<(width - 1) {
+                @inline(__always) func one(_ x: Int) {
                     let i = first + x
                     let rgb = p.outline.map { $0[i] != 0 } ?? false ? edge : packed[Int(p.labels[i]) << 8 | p.grey(i)]
                     d.storeBytes(of: rgb.littleEndian, toByteOffset: 3 * x, as: UInt32.self)
                 }
+                var x = 0
+                if let greyTable = p.greyTable, let outline = p.outline {
+                    // Eight pixels a step while all eight values are integers 0…65535 (8/16-bit data):
+                    // the grey table's index from the float's bits (v + 2²³ holds v in its low
+                    // mantissa bits), no conversion checks per pixel; the same bytes as `one`.
+                    let values = p.values + first, labels = p.labels + first, outline = outline + first
+                    while x + 8 <= width - 1 {
+                        let v = UnsafeRawPointer(values + x).loadUnaligned(as: SIMD8<Float>.self)
+                        guard all((v .>= 0) .& (v .< 65_536) .& (v.rounded(.towardZero) .== v)) else {
+                            for k in x..<(x + 8) { one(k) }
+                            x += 8
+                            continue
+                        }
+                        let index = unsafeBitCast(v + 8_388_608, to: SIMD8<UInt32>.self) & 0xFFFF
+                        for k in 0..<8 {
+                            let rgb = outline[x + k] != 0 ? edge : packed[Int(labels[x + k]) << 8 | Int(greyTable[Int(index[k])])]
+                            d.storeBytes(of: rgb.littleEndian, toByteOffset: 3 * (x + k), as: UInt32.self)
+                        }
+                        x += 8
+                    }
+                }
+                while x < width - 1 { one(x); x += 1 }
                 let (r, g, b) = p.pixel(first + width - 1)
                 destination[3 * width - 3] = r; destination[3 * width - 2] = g; destination[3 * width - 1] = b
             }

@@ -10,6 +10,36 @@ import CleaveTestSupport
 /// The line check of the automatic pick (`LocatorLines`): thin faint lines outside the picked
 /// cluster join the pick; film does not; clusters are unchanged.
 @Suite struct LocatorLinesTests {
+    /// The patch percentile (a short list of the largest values, counts of integers, bins) is
+    /// numpy's linear percentile by selection, bit for bit: spread floats, integer grey values
+    /// within and beyond the counting span, ties, one value, tiny patches, and non-finite values
+    /// (selection on a copy); the input is left as it was.
+    @Test func patchPercentileIsTheSelectionPercentile() {
+        var generator = SeededGenerator(seed: 99)
+        for trial in 0..<48 {
+            let count = [1, 2, 5, 17, 100, 10_000][trial % 6]
+            var values: [Float]
+            switch trial % 8 {
+            case 0: values = (0..<count).map { _ in Float.random(in: -3...40, using: &generator) }
+            case 1: values = (0..<count).map { _ in Float(Int.random(in: 9_000...12_000, using: &generator)) }  // counted
+            case 2: values = (0..<count).map { _ in Float(Int.random(in: 0...60_000, using: &generator)) }  // too wide: bins
+            case 3: values = (0..<count).map { _ in Float(Int.random(in: 0...3, using: &generator)) }  // ties
+            case 4: values = [Float](repeating: 7, count: count)
+            case 5: values = (0..<count).map { i in Float(Int.random(in: -500...500, using: &generator)) + (i == 0 ? 0.5 : 0) }  // one fraction
+            case 6: values = (0..<count).map { _ in Float(Int.random(in: 0...100, using: &generator)) * 1e9 }  // large integers
+            default: values = (0..<count).map { $0 == count / 2 ? .infinity : Float.random(in: 0...1, using: &generator) }
+            }
+            let original = values
+            for q in [0.0, 1, 25, 50, 75, 99, 99.9, 100] {
+                var copy = values
+                let expected = OrderStatistics.percentile(&copy, q)
+                let found = LocatorLines.patchPercentile(values, q)
+                #expect(found == expected || (found.isNaN && expected.isNaN), "trial \(trial), count \(count), q \(q): \(found) vs \(expected)")
+            }
+            #expect(values == original)
+        }
+    }
+
     /// Two 512² tiles of noisy film (1000 ± 20), 4×4 patches of 128 px: strong dark discs in four
     /// patches (the particle cluster), a short faint one-pixel line (depth 120, 40 px long: 0.2 %
     /// of a patch, so its percentiles barely move) in three others.

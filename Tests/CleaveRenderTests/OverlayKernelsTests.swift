@@ -120,7 +120,11 @@ import CleaveRender
     @Test func paintedRowsAreThePictureInterleaved() {
         for (w, h) in [(1, 3), (2, 2), (311, 40), (700, 400)] {
             var scene = OverlayKernelsTests.scene(width: w, height: h, seed: UInt64(w))
-            if w == 700 { scene.values.pixels = scene.values.pixels.map { $0.rounded() + 100 } }  // integers on ≥ 2¹⁸ pixels: the grey table
+            if w == 700 {
+                scene.values.pixels = scene.values.pixels.map { $0.rounded() + 100 }  // integers on ≥ 2¹⁸ pixels: the grey table
+                // Values the eight-pixel step hands to the per-pixel path: fractions, negatives, −0, 65535 and beyond.
+                for (k, v) in [Float(0.5), -1, -0.0, 65_535, 65_536, 70_000.25, 1e9, 3.75].enumerated() { scene.values.pixels[1_000 + 613 * k] = v }
+            }
             let colours: [RGB?] = [nil, RGB(230, 60, 40), RGB(86, 180, 233), nil]  // label 4 has no colour
             let outline = Display.outline(of: scene.mask, width: w, height: h, thickness: 2)
             let painter = OverlayPainter(values: scene.values, window: 80.5...1100.0, labels: scene.labels, colours: colours,

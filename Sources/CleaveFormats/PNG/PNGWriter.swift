@@ -265,7 +265,7 @@ public enum PNGWriter {
                 band.chunk += [0, 0, 0, 0] + Array("IDAT".utf8)
                 if b == 0 { band.chunk += [0x78, 0x01] }  // zlib header: deflate, 32 KiB window (check bits: 0x7801 % 31 == 0)
                 filtered.withUnsafeBytes { f in
-                    band.adler = CZlib.adler32(1, f.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt32(f.count))
+                    band.adler = UInt(Zlib.adler32(1, f.baseAddress!.assumingMemoryBound(to: UInt8.self), count: f.count))
                     if level == 0 {
                         appendStoredBlocks(f, final: b == bandCount - 1, to: &band.chunk)
                     } else {
@@ -316,7 +316,7 @@ public enum PNGWriter {
                     fill(row, out + position + 1)
                     position += lineBytes
                 }
-                adler = CZlib.adler32(adler, out + start, UInt32(length))
+                adler = UInt(Zlib.adler32(UInt32(adler), out + start, count: length))
             }
             initialized = position
         }

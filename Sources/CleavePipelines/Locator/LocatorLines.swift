@@ -68,10 +68,93 @@ public enum LocatorLines {
         for y in 0..<h {
             for x in 0..<w { flat[y * w + x] = Float(Double(pixels[y * w + x]) - bx * (Double(x) - cx) - by * (Double(y) - cy)) }
         }
-        var ridge = darkRidgeStrength(Image(shape: Shape(width: w, height: h), pixels: flat), sigma: sigma).pixels
-        let median = OrderStatistics.percentile(&pixels, 50)
+        let ridge = darkRidgeStrength(Image(shape: Shape(width: w, height: h), pixels: flat), sigma: sigma).pixels
+        let median = patchPercentile(pixels, 50)
         guard median > 0 else { return 0 }
-        return OrderStatistics.percentile(&ridge, percentile) / median
+        return patchPercentile(ridge, percentile) / median
+    }
+
+    /// numpy's linear percentile of `values` (q in 0…100): the value of
+    /// ``OrderStatistics/percentile(_:_:)-array`` without reordering `values` and without a
+    /// quickselect over the whole patch (whose mispredicted branches dominated the check). The
+    /// two order statistics it needs come from the largest values kept in a short sorted list when
+    /// they rank among the 16 largest (the ridge's 99.9th percentile), from counts when the values
+    /// are integers spanning fewer than 16 384 (the grey values' median), else from
+    /// ``OrderStatistics/percentileByBins(_:_:bins:gather:)``; by selection on a copy when a
+    /// value is not finite.
+    public static func patchPercentile(_ values: [Float], _ q: Double) -> Double {
+        precondition(!values.isEmpty, "LocatorLines.patchPercentile of no values")
+        return values.withUnsafeBufferPointer { v -> Double in
+            let n = v.count
+            // Exponent bits all set: infinity or NaN. Accumulated without a branch (vectorised).
+            var special: UInt32 = 0
+            for x in v { special |= (x.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0 }
+            guard special == 0 else { var copy = values; return OrderStatistics.percentile(&copy, q) }
+            let position = q / 100 * Double(n - 1)
+            let below = Int(position.rounded(.down))
+            let t = position - Double(below)
+            let needsNext = !(t == 0 || below + 1 >= n)
+            // The order statistics `below` and `below + 1` (0-based ranks), then numpy's interpolation.
+            let pair: (Float, Float)
+            if n - below <= 16 {
+                pair = largestRanks(v, below: below)
+            } else if let counted = countedRanks(v, below: below) {
+                pair = counted
+            } else {
+                var bins: [Int32] = [], gather: [Float] = []
+                return OrderStatistics.percentileByBins(v, q, bins: &bins, gather: &gather)
+            }
+            let a = Double(pair.0)
+            guard needsNext else { return a }
+            let b = Double(pair.1)
+            let difference = b - a
+            return t >= 0.5 ? b - difference * (1 - t) : a + difference * t
+        }
+    }
+
+    /// Ranks `below` and `below + 1` (the latter equal to the former past the end) of `v` when
+    /// they lie among the `v.count − below ≤ 16` largest: those values kept sorted in a short
+    /// list, a value entering only when it is larger than the list's smallest.
+    static func largestRanks(_ v: UnsafeBufferPointer<Float>, below: Int) -> (Float, Float) {
+        let m = v.count - below
+        var top = [Float](v[0..<m]).sorted()  // ascending; top[0] is the smallest kept
+        top.withUnsafeMutableBufferPointer { top in
+            for i in m..<v.count where v[i] > top[0] {
+                // Drop the smallest, insert v[i] in order.
+                var j = 0
+                while j + 1 < m && top[j + 1] < v[i] { top[j] = top[j + 1]; j += 1 }
+                top[j] = v[i]
+            }
+        }
+        return (top[0], m > 1 ? top[1] : top[0])
+    }
+
+    /// Ranks `below` and `below + 1` of `v` from counts of each value, when every value is an
+    /// integer and they span fewer than 16 384 (nil otherwise).
+    static func countedRanks(_ v: UnsafeBufferPointer<Float>, below: Int) -> (Float, Float)? {
+        var lo = v[0], hi = v[0]
+        OrderStatistics.extrema(v.baseAddress!, count: v.count, lo: &lo, hi: &hi)
+        guard Double(hi) - Double(lo) < 16_384, lo == lo.rounded(.towardZero) else { return nil }
+        let span = Int(hi - lo) + 1
+        var counts = [Int32](repeating: 0, count: span)
+        let integral: Bool = counts.withUnsafeMutableBufferPointer { counts in
+            var fraction: Float = 0
+            for x in v {
+                let offset = x - lo  // exact: less than 2¹⁴ apart (Sterbenz for large values)
+                fraction += offset - offset.rounded(.towardZero)  // ≥ 0 each: zero only when every value is an integer
+                counts[Int(offset)] &+= 1
+            }
+            return fraction == 0
+        }
+        guard integral else { return nil }
+        var running = 0, value = 0
+        while running + Int(counts[value]) <= below { running += Int(counts[value]); value += 1 }
+        let first = lo + Float(value)
+        // The next rank: the same value while it has more copies, else the next value present.
+        if running + Int(counts[value]) > below + 1 || below + 1 >= v.count { return (first, first) }
+        value += 1
+        while value < span && counts[value] == 0 { value += 1 }
+        return (first, value < span ? lo + Float(value) : first)
     }
 
     /// Runs the check on a clustered grid run and adds the patches beyond the fence to `pickedMask`.

@@ -63,47 +63,51 @@ public enum LocatorOutput {
         // bytes. Every file's bytes are independent of the thread count; an error names the
         // first failing file in image order.
         progress.report(0, images.count, "writing")
-        let keepOverlays = style.pictures && images.count > 1
+        // Mosaic layout, known before any picture is drawn: one tile is a 1x1 mosaic wherever
+        // its name places it; otherwise cells count from the first row and column present.
+        let cells = mosaicPlacement(images.indices.map { (row: images[$0].mosaicRow ?? 0, column: images[$0].mosaicColumn ?? $0, image: $0) })
+        let mosaicRows = images.count == 1 ? 1 : (cells.map(\.row).max() ?? 0) + 1
+        let mosaicColumns = images.count == 1 ? 1 : (cells.map(\.column).max() ?? 0) + 1
+        let tileWidth = images.first?.image.width ?? 0, tileHeight = images.first?.image.height ?? 0
+        // Full-size mosaic of equal tiles: its rows are the tiles' picture rows side by side, so
+        // each tile's rows are kept as the PNG gets them (interleaved RGB, before the legend) and
+        // copied, not drawn or interleaved again. Otherwise (shrunk mosaic) the planar pictures are kept.
+        let fullSizeMosaic = style.pictures && images.count > 1
+            && Mosaic.shrinkFactor(width: mosaicColumns * tileWidth, height: mosaicRows * tileHeight, maxSide: style.mosaicMaxSide) == 1
+            && images.allSatisfy { $0.image.width == tileWidth && $0.image.height == tileHeight }
+        let keepOverlays = style.pictures && images.count > 1 && !fullSizeMosaic
         nonisolated(unsafe) var overlays = [Image<UInt8>?](repeating: nil, count: images.count)
+        nonisolated(unsafe) var keptRows = [[UInt8]](repeating: [], count: fullSizeMosaic ? images.count : 0)
         nonisolated(unsafe) var errors = [Error?](repeating: nil, count: 3 * images.count)
         overlays.withUnsafeMutableBufferPointer { overlays in
-            errors.withUnsafeMutableBufferPointer { errors in
-                let overlays = UncheckedSendable(overlays), errors = UncheckedSendable(errors)
-                Parallel.forEach(images.count) { index in
-                    let input = images[index], stem = Locator.stem(input.name)
-                    let w = input.image.width, h = input.image.height
-                    let bytes = labelBytes(result, image: index, width: w, height: h)
-                    let shape = Shape(width: w, height: h)
-                    let files = [(Image<UInt8>(shape: shape, pixels: bytes.clusters, spacing: input.spacing), "_clusters.tif"),
-                                 (Image<UInt8>(shape: shape, pixels: bytes.picked, spacing: input.spacing), "_picked.tif")]
-                    // The two TIFFs and the picture side by side (the picture is parallel inside too).
-                    Parallel.forEach(style.pictures ? 3 : 2) { task in
-                        if task < 2 {
-                            do { try write(files[task].0, to: directory + "/" + stem + files[task].1) } catch { errors.value[3 * index + task] = error }
-                            return
-                        }
-                        let path = directory + "/" + stem + "_overlay.png"
-                        do {
-                            if keepOverlays || result.pickedBy == "similarity" {
-                                // The mosaic needs the picture itself: drawn once, kept, streamed with the legend.
-                                let overlay = drawOverlay(result, image: index, input: input, labels: bytes, window: window, style: style)
-                                if keepOverlays { overlays.value[index] = overlay }
-                                try overlay.pixels.withUnsafeBufferPointer { pixels in
-                                    let plane = w * h
-                                    try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
-                                        for x in 0..<w {
-                                            d[3 * x] = pixels[y * w + x]; d[3 * x + 1] = pixels[plane + y * w + x]; d[3 * x + 2] = pixels[2 * plane + y * w + x]
-                                        }
-                                    }
+            keptRows.withUnsafeMutableBufferPointer { keptRows in
+                errors.withUnsafeMutableBufferPointer { errors in
+                    let overlays = UncheckedSendable(overlays), keptRows = UncheckedSendable(keptRows), errors = UncheckedSendable(errors)
+                    Parallel.forEach(images.count) { index in
+                        let input = images[index], stem = Locator.stem(input.name)
+                        let w = input.image.width, h = input.image.height
+                        let bytes = labelBytes(result, image: index, width: w, height: h)
+                        let shape = Shape(width: w, height: h)
+                        let files = [(Image<UInt8>(shape: shape, pixels: bytes.clusters, spacing: input.spacing), "_clusters.tif"),
+                                     (Image<UInt8>(shape: shape, pixels: bytes.picked, spacing: input.spacing), "_picked.tif")]
+                        // The mosaic's copy of this tile's rows (every byte written by the picture's rows).
+                        var kept = fullSizeMosaic ? [UInt8](largeUninitializedCount: 3 * w * h) { _ in } : []
+                        // The two TIFFs and the picture side by side (the picture is parallel inside too).
+                        kept.withUnsafeMutableBufferPointer { keptBuffer in
+                            let keep = UncheckedSendable(fullSizeMosaic ? keptBuffer.baseAddress : nil)  // an empty array's buffer may have an address
+                            Parallel.forEach(style.pictures ? 3 : 2) { task in
+                                if task < 2 {
+                                    do { try write(files[task].0, to: directory + "/" + stem + files[task].1) } catch { errors.value[3 * index + task] = error }
+                                    return
                                 }
-                            } else {
-                                // Rows painted straight into the PNG's bands: the picture never exists whole.
-                                let painter = overlayPainter(result, input: input, labels: bytes, window: window, style: style)
-                                try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
-                                    painter.fill(row: y, into: d)
-                                }
+                                let path = directory + "/" + stem + "_overlay.png"
+                                do {
+                                    try writeOverlay(result, image: index, input: input, labels: bytes, window: window, style: style,
+                                                     keepPlanar: keepOverlays, keepRows: keep.value, to: path) { overlays.value[index] = $0 }
+                                } catch { errors.value[3 * index + 2] = PipelineFileError.cannotWrite(path: path, reason: "\(error)") }
                             }
-                        } catch { errors.value[3 * index + 2] = PipelineFileError.cannotWrite(path: path, reason: "\(error)") }
+                        }
+                        if fullSizeMosaic { keptRows.value[index] = kept }
                     }
                 }
             }
@@ -113,25 +117,19 @@ public enum LocatorOutput {
         // Mosaic.
         if style.pictures {
             let path = directory + "/mosaic_overlay.png"
-            // One tile is a 1x1 mosaic wherever its name places it; otherwise cells count from the
-            // first row and column present.
-            let cells = mosaicPlacement(images.indices.map { (row: images[$0].mosaicRow ?? 0, column: images[$0].mosaicColumn ?? $0, image: $0) })
-            let rows = images.count == 1 ? 1 : cells.map(\.row).max()! + 1
-            let columns = images.count == 1 ? 1 : cells.map(\.column).max()! + 1
-            let side = max(rows * images[0].image.height, columns * images[0].image.width)
+            let rows = mosaicRows, columns = mosaicColumns
+            let side = max(rows * tileHeight, columns * tileWidth)
             if images.count == 1 && side <= style.mosaicMaxSide {
                 // The tile's picture (legend titled with its name), as a hard link: no second render, encode or write.
                 try linkOrCopy(directory + "/" + Locator.stem(images[0].name) + "_overlay.png", to: path)
-            } else if images.count > 1 && Mosaic.shrinkFactor(width: columns * images[0].image.width, height: rows * images[0].image.height,
-                                                              maxSide: style.mosaicMaxSide) == 1
-                        && overlays.allSatisfy({ $0?.shape == overlays[0]?.shape }) {
-                // Full size: rows straight from the kept tile pictures (the bytes of Mosaic.stitch
+            } else if fullSizeMosaic {
+                // Full size: rows straight from the kept tile rows (the bytes of Mosaic.stitch
                 // at factor 1; later tiles win a shared place, missing places stay black).
-                let w = images[0].image.width, h = images[0].image.height
+                let w = tileWidth, h = tileHeight
                 var place = [Int](repeating: -1, count: rows * columns)
                 for index in images.indices { place[cells[index].row * columns + cells[index].column] = index }
-                let tiles = overlays.map { $0! }
-                overlays = []
+                let tiles = keptRows
+                keptRows = []
                 do {
                     try writePicture(result, title: "mosaic \(rows)x\(columns)", width: columns * w, height: rows * h, spacing: nil,
                                      to: path, style: style) { y, d in
@@ -140,10 +138,7 @@ public enum LocatorOutput {
                             let dst = d + 3 * c * w
                             let index = place[r * columns + c]
                             guard index >= 0 else { dst.update(repeating: 0, count: 3 * w); continue }
-                            tiles[index].pixels.withUnsafeBufferPointer { p in
-                                let plane = w * h, row = ty * w
-                                for x in 0..<w { dst[3 * x] = p[row + x]; dst[3 * x + 1] = p[plane + row + x]; dst[3 * x + 2] = p[2 * plane + row + x] }
-                            }
+                            tiles[index].withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + 3 * ty * w, count: 3 * w) }
                         }
                     }
                 } catch { throw PipelineFileError.cannotWrite(path: path, reason: "\(error)") }
@@ -195,6 +190,37 @@ public enum LocatorOutput {
         }
     }
 
+    /// Writes one tile's overlay PNG (legend titled with its name). `keepPlanar`: the planar
+    /// picture is drawn whole and handed to `keep` (a shrunk mosaic stitches it); otherwise rows are
+    /// painted straight into the PNG's bands (similarity heat pictures are always drawn whole).
+    /// `keepRows`: each row is also copied there as the PNG gets it (`3 × width` interleaved
+    /// bytes per row, before the legend), for a full-size mosaic.
+    static func writeOverlay(_ result: LocatorResult, image index: Int, input: LocatorImage, labels: (clusters: [UInt8], picked: [UInt8]),
+                             window: ClosedRange<Double>, style: Style, keepPlanar: Bool, keepRows: UnsafeMutablePointer<UInt8>?,
+                             to path: String, keep: (Image<UInt8>) -> Void) throws {
+        let w = input.image.width, h = input.image.height, rowBytes = 3 * w
+        if keepPlanar || result.pickedBy == "similarity" {
+            let overlay = drawOverlay(result, image: index, input: input, labels: labels, window: window, style: style)
+            if keepPlanar { keep(overlay) }
+            try overlay.pixels.withUnsafeBufferPointer { pixels in
+                let plane = w * h
+                try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
+                    for x in 0..<w {
+                        d[3 * x] = pixels[y * w + x]; d[3 * x + 1] = pixels[plane + y * w + x]; d[3 * x + 2] = pixels[2 * plane + y * w + x]
+                    }
+                    keepRows?.advanced(by: rowBytes * y).update(from: d, count: rowBytes)
+                }
+            }
+            return
+        }
+        // Rows painted straight into the PNG's bands: the planar picture never exists.
+        let painter = overlayPainter(result, input: input, labels: labels, window: window, style: style)
+        try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
+            painter.fill(row: y, into: d)
+            keepRows?.advanced(by: rowBytes * y).update(from: d, count: rowBytes)
+        }
+    }
+
     /// Writes a `width × height` RGB picture whose rows come from `fill`, with the legend
     /// (cluster colours and sizes, `title`) in its top-left corner, as PNG at `style.pictureCompression`.
     static func writePicture(_ result: LocatorResult, title: String, width: Int, height: Int, spacing: Spacing?, to path: String,
@@ -236,11 +262,50 @@ public enum LocatorOutput {
     static func greyWindow(_ images: [LocatorImage]) -> ClosedRange<Double> {
         let total = images.reduce(0) { $0 + $1.image.pixels.count }
         let step = max(1, total / 1_000_000)
+        if let window = integerGreyWindow(images, step: step) { return window }
         var sample: [Float] = []
         for image in images { var i = 0; while i < image.image.pixels.count { sample.append(image.image.pixels[i]); i += step } }
         guard !sample.isEmpty else { return 0...1 }
         let low = Double(OrderStatistics.select(&sample, Int(0.005 * Double(sample.count - 1))))
         let high = Double(OrderStatistics.select(&sample, Int(0.995 * Double(sample.count - 1))))
+        return high > low ? low...high : low...(low + 1)
+    }
+
+    /// ``greyWindow(_:)`` of 8/16-bit data (every sampled value an integer 0…65535) from a
+    /// histogram of the same sample: the same two order statistics (the smallest value whose
+    /// cumulative count passes the rank) in one counting pass instead of two quickselects over
+    /// the sample, which ran on one core. Nil when a sampled value is not such an integer.
+    static func integerGreyWindow(_ images: [LocatorImage], step: Int) -> ClosedRange<Double>? {
+        var counts = [Int32](repeating: 0, count: 65_536)
+        var sampled = 0
+        let largest = Float(65_535).bitPattern  // a non-negative float's bits grow with its value; −0, negatives and NaN fail too
+        let integral: Bool = counts.withUnsafeMutableBufferPointer { counts in
+            for image in images {
+                let ok = image.image.pixels.withUnsafeBufferPointer { p in
+                    var i = 0
+                    while i < p.count {
+                        let v = p[i]
+                        guard v.bitPattern <= largest, Float(Int(v)) == v else { return false }
+                        counts[Int(v)] &+= 1
+                        i += step
+                    }
+                    return true
+                }
+                guard ok else { return false }
+                sampled += (image.image.pixels.count + step - 1) / step
+            }
+            return true
+        }
+        guard integral, sampled > 0 else { return nil }
+        func value(rank: Int) -> Double {
+            var running = 0
+            for v in 0..<65_536 {
+                running += Int(counts[v])
+                if running > rank { return Double(v) }
+            }
+            return 65_535
+        }
+        let low = value(rank: Int(0.005 * Double(sampled - 1))), high = value(rank: Int(0.995 * Double(sampled - 1)))
         return high > low ? low...high : low...(low + 1)
     }
 
