@@ -23,13 +23,61 @@ public struct InvalidField: Sendable, Equatable, CustomStringConvertible {
 
     /// `field value: reason` (or `field: reason` without a value).
     public var description: String { value.map { "\(field) \($0): \(reason)" } ?? "\(field): \(reason)" }
+
+    /// `text` with every field written in backticks (`` `slices` ``) replaced by `name(field)`:
+    /// how a front end says a module's message in its own words (the command line: flags; the
+    /// server: JSON names). An unclosed backtick and what follows it stay as written.
+    /// - Complexity: O(`text.count`).
+    public static func renamingFields(in text: String, _ name: (String) -> String) -> String {
+        guard text.contains("`") else { return text }
+        var out = "", field = "", inside = false
+        for c in text {
+            if c == "`" {
+                if inside { out += name(field); field = "" }
+                inside.toggle()
+            } else if inside { field.append(c) } else { out.append(c) }
+        }
+        return inside ? out + "`" + field : out
+    }
+
+    /// This field in a front end's words: the field as `name(field)`, fields inside the reason
+    /// renamed alike (``renamingFields(in:_:)``), the value as given.
+    public func renamed(_ name: (String) -> String) -> InvalidField {
+        InvalidField(field: name(field), value: value, reason: InvalidField.renamingFields(in: reason, name))
+    }
 }
 
 /// A module error that may be about one option field (``InvalidField``); front ends rename the
 /// field into their own words (a flag, a JSON name) and keep the reason.
+///
+/// An enum whose field case carries `(field: String, value: String?, reason: String)` (or a
+/// `String` value) needs no code of its own: the default ``invalidField`` reads that case. Types
+/// that say a field otherwise (a struct, a case of another shape) implement ``invalidField``.
 public protocol FieldNamingError: CleaveErrorProtocol {
     /// The field this error is about, or nil when it is about data, files or state.
     var invalidField: InvalidField? { get }
+}
+
+extension FieldNamingError {
+    /// The field of an enum case whose payload is `(field:value:reason:)` (the value a `String`
+    /// or `String?`), nil for every other case: one rule for every module's option errors instead
+    /// of a `guard case` per enum.
+    public var invalidField: InvalidField? { InvalidField(fieldCaseOf: self) }
+}
+
+extension InvalidField {
+    /// The field named by `error`'s enum case when its payload is labelled `field`, `value`,
+    /// `reason` (strings; the value may be optional); nil for any other case or a non-enum value.
+    init?(fieldCaseOf error: Any) {
+        let mirror = Mirror(reflecting: error)
+        guard mirror.displayStyle == .enum, let payload = mirror.children.first?.value else { return nil }
+        let parts = Array(Mirror(reflecting: payload).children)
+        guard parts.map(\.label) == ["field", "value", "reason"],
+              let field = parts[0].value as? String, let reason = parts[2].value as? String else { return nil }
+        // `as? String?` takes a `String` payload as well as a `String?` one (nil stays nil).
+        guard let value = parts[1].value as? String? else { return nil }
+        self.init(field: field, value: value, reason: reason)
+    }
 }
 
 /// A general input error with a ready message. Modules throw their own typed errors instead;

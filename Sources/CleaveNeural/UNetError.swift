@@ -10,12 +10,6 @@ public enum UNetError: FieldNamingError, Equatable {
     /// The network's weights lack an array the ONNX graph needs, or it has the wrong shape.
     case exportMissingArray(array: String, expected: String)
 
-    /// The invalid field, its value and the reason, for the command line (flag names) and the server (JSON names) to say in their own words; nil for errors that are not about a field.
-    public var invalidField: InvalidField? {
-        guard case let .invalidConfiguration(field, value, reason) = self else { return nil }
-        return InvalidField(field: field, value: value, reason: reason)
-    }
-
     /// One line: what, where and why (fields by their API names).
     public var description: String {
         switch self {

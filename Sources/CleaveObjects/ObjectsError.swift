@@ -18,11 +18,6 @@ public enum ObjectsError: FieldNamingError, Equatable {
     /// A classification rule that does not parse (`rule` 1-based; nil: the rule set as a whole).
     case invalidRule(rule: Int?, text: String, reason: String)
 
-    public var invalidField: InvalidField? {
-        guard case let .invalidParameter(field, value, reason) = self else { return nil }
-        return InvalidField(field: field, value: value, reason: reason)
-    }
-
     public var description: String {
         switch self {
         case let .invalidParameter(field, value, reason): return "\(field) \(value): \(reason)"

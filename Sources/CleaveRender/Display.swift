@@ -4,27 +4,80 @@ import CleaveCore
 public enum Display {
     /// The values at the `low` and `high` percentiles (0…100) of a channel's samples, NaN and
     /// ±infinity skipped (0…1 when none is finite):
-    /// the usual auto-contrast window for 16-bit and float data. Uses an exact sort of a
-    /// deterministic subsample of at most 1,000,000 values.
+    /// the usual auto-contrast window for 16-bit and float data. Exact order statistics of a
+    /// deterministic subsample of at most 1,000,000 values (every `count / 1,000,000`-th sample),
+    /// interpolated linearly between neighbouring ranks — the values a sort of the subsample gives,
+    /// to the bit. 8- and 16-bit images count the subsample into a histogram; float images select
+    /// the four ranks (``OrderStatistics/select(_:_:)-array``) instead of sorting.
+    /// - Complexity: O(n) for n subsampled values (plus 65,536 bins for 16-bit images).
     public static func percentileWindow<Scalar: PixelScalar>(_ image: Image<Scalar>, low: Double = 0.5, high: Double = 99.5,
                                                            channel: Int = 0) -> ClosedRange<Double> {
         let start = channel * image.shape.channelSize
         let count = image.shape.channelSize
         let step = max(1, count / 1_000_000)
-        var values: [Double] = []
-        values.reserveCapacity(count / step + 1)
-        var i = 0
-        while i < count {
-            let v = image.pixels[start + i].doubleValue
-            if v.isFinite { values.append(v) }
-            i += step
+        let samples = stride(from: start, to: start + count, by: step)
+        if let bytes = image as? Image<UInt8> {
+            return histogramWindow(bytes.pixels, samples, bins: 256, low: low, high: high)
         }
+        if let words = image as? Image<UInt16> {
+            return histogramWindow(words.pixels, samples, bins: 65_536, low: low, high: high)
+        }
+        guard let floats = image as? Image<Float> else {
+            // No other pixel type exists today; a new one gets the sort's values by sorting.
+            let sorted = samples.map { image.pixels[$0].doubleValue }.filter(\.isFinite).sorted()
+            guard !sorted.isEmpty else { return 0...1 }
+            return interpolatedWindow(count: sorted.count, low: low, high: high) { sorted[$0] }
+        }
+        var values: [Float] = []
+        values.reserveCapacity(count / step + 1)
+        for i in samples where floats.pixels[i].isFinite { values.append(floats.pixels[i]) }
         guard !values.isEmpty else { return 0...1 }
-        values.sort()
+        let sample = values
+        return interpolatedWindow(count: values.count, low: low, high: high) { k in
+            let v = OrderStatistics.select(&values, k)
+            return Double(v == 0 ? stableZero(sample, rank: k) : v)
+        }
+    }
+
+    /// The window of the 8- or 16-bit samples at `samples`: every value counted into `bins`, the
+    /// rank-`k` value read off the running count (all integers are finite).
+    private static func histogramWindow<T: FixedWidthInteger & UnsignedInteger>(
+        _ pixels: [T], _ samples: StrideTo<Int>, bins: Int, low: Double, high: Double) -> ClosedRange<Double> {
+        var counts = [Int](repeating: 0, count: bins)
+        var n = 0
+        for i in samples { counts[Int(pixels[i])] += 1; n += 1 }
+        guard n > 0 else { return 0...1 }
+        return interpolatedWindow(count: n, low: low, high: high) { k in
+            var seen = 0
+            for (value, c) in counts.enumerated() {
+                seen += c
+                if seen > k { return Double(value) }
+            }
+            return Double(bins - 1)
+        }
+    }
+
+    /// A zero at rank `k` as a stable sort of `sample` places it: −0 and +0 compare equal and keep
+    /// their order, so the rank-`k` value is the (k − negatives)-th zero of `sample` with its sign.
+    private static func stableZero(_ sample: [Float], rank k: Int) -> Float {
+        var zerosBefore = k - sample.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
+        for v in sample where v == 0 {
+            if zerosBefore == 0 { return v }
+            zerosBefore -= 1
+        }
+        return 0
+    }
+
+    /// The `low`…`high` percentile window of `count` ordered values, `value(k)` the rank-`k` one:
+    /// position p/100·(count−1), linear between the ranks around it (as numpy's "linear" method
+    /// with this formula); a window of width 1 from the lower value when both coincide.
+    private static func interpolatedWindow(count: Int, low: Double, high: Double,
+                                           _ value: (Int) -> Double) -> ClosedRange<Double> {
         func at(_ p: Double) -> Double {
-            let pos = p / 100 * Double(values.count - 1)
-            let lo = Int(pos.rounded(.down)), hi = min(lo + 1, values.count - 1)
-            return values[lo] + (values[hi] - values[lo]) * (pos - Double(lo))
+            let pos = p / 100 * Double(count - 1)
+            let lo = Int(pos.rounded(.down)), hi = min(lo + 1, count - 1)
+            let a = value(lo), b = value(hi)
+            return a + (b - a) * (pos - Double(lo))
         }
         let a = at(low), b = at(high)
         return a < b ? a...b : a...(a + 1)

@@ -59,20 +59,12 @@ enum CommandLineNames {
             if parts.count == 2 { value = parts[1] }
         }
         let reason = renaming(invalid.reason, command: command)
-        return value.map { "\(flag) \($0): \(reason)" } ?? "\(flag): \(reason)"
+        return InvalidField(field: flag, value: value, reason: reason).description
     }
 
     /// Replaces every `` `field` `` in `text` by its flag.
     static func renaming(_ text: String, command: String?) -> String {
-        guard text.contains("`") else { return text }
-        var out = "", name = "", inside = false
-        for c in text {
-            if c == "`" {
-                if inside { out += flag(for: name, command: command); name = "" }
-                inside.toggle()
-            } else if inside { name.append(c) } else { out.append(c) }
-        }
-        return inside ? out + "`" + name : out
+        InvalidField.renamingFields(in: text) { flag(for: $0, command: command) }
     }
 
     /// The subcommand's name as typed (`cleave locate …` → `locate`).

@@ -9,23 +9,7 @@ CLEAVE=${1:-.build/release/cleave}
 DATA=../shared/data
 WORK=$(mktemp -d /tmp/cleave-cli.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-passed=0; failed=0
-
-ok()   { passed=$((passed + 1)); echo "ok   $1"; }
-bad()  { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "     $2"; }
-# check NAME COMMAND…: the command must succeed
-check() { local name=$1; shift; local out; if out=$("$@" 2>&1); then ok "$name"; else bad "$name" "$(echo "$out" | tail -n 3)"; fi; }
-# refuse NAME PATTERN COMMAND…: the command must fail with exactly one error line matching PATTERN
-refuse() {
-  local name=$1 pattern=$2; shift 2; local out status
-  out=$("$@" 2>&1); status=$?
-  if [ $status -eq 0 ]; then bad "$name" "exited 0"; return; fi
-  if ! echo "$out" | grep -qiE "$pattern"; then bad "$name" "message: $(echo "$out" | head -n 2)"; return; fi
-  if echo "$out" | grep -qE "Fatal error|Stack dump|Segmentation|Illegal instruction"; then bad "$name" "crashed: $(echo "$out" | head -n 2)"; return; fi
-  ok "$name"
-}
-# pycheck NAME PYTHON-EXPRESSION-FILE-ARGS: a python3 snippet that must exit 0
-pycheck() { local name=$1; shift; local out; if out=$(python3 -c "$@" 2>&1); then ok "$name"; else bad "$name" "$(echo "$out" | tail -n 2)"; fi; }
+source Tests/cli/lib.sh
 
 [ -x "$CLEAVE" ] || { echo "cli: no binary at $CLEAVE (build with swift build -c release)"; echo "cli: 0 passed, 1 failed"; exit 1; }
 
@@ -586,5 +570,4 @@ refuse "train --patch (old) is --patch-size" "^Error: --patch-size 30: must be a
 check "train --flatten none (old) is --no-flatten, with a note" sh -c "\"$CLEAVE\" train --method unet --image \"$tile\" --labels \"$tile\" --model \"$V/u.json\" --flatten none --patch-size 30 2>&1 | grep -q 'note: cleave train --flatten none is now --no-flatten'"
 [ ! -e "$V/u.json" ] && ok "refused trainings wrote no model" || bad "refused trainings wrote no model"
 
-echo "cli: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary cli

@@ -5,22 +5,8 @@
 # and a last line "blocks: N passed, N failed").
 set -u
 CLEAVE=$1; B=$2; mkdir -p "$B"
-passed=0; failed=0
-ok()   { passed=$((passed + 1)); echo "ok   $1"; }
-bad()  { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "     $2"; }
-check() { local name=$1; shift; local out; if out=$("$@" 2>&1); then ok "$name"; else bad "$name" "$(echo "$out" | tail -n 3)"; fi; }
-refuse() {
-  local name=$1 pattern=$2; shift 2; local out status
-  out=$("$@" 2>&1); status=$?
-  if [ $status -eq 0 ]; then bad "$name" "exited 0"; return; fi
-  if ! echo "$out" | grep -qiE -e "$pattern"; then bad "$name" "message: $(echo "$out" | head -n 2)"; return; fi
-  # One error line (option checks add the usage line and a help hint, as for every command;
-  # progress lines "stage…" are not errors).
-  if [ "$(echo "$out" | grep -vE '^(Usage: |  See .cleave|$)|…$' | grep -c .)" -ne 1 ]; then bad "$name" "not one line: $(echo "$out" | head -n 3)"; return; fi
-  ok "$name"
-}
-# Checksums of every file of a labels store but the journal: chunks of every level and metadata.
-sums() { (cd "$1" && find . -type f ! -path './.cleave-blocks/*' ! -name '.*' | LC_ALL=C sort | xargs md5sum); }
+source "$(dirname "$0")/lib.sh"
+REFUSE_ONE_LINE=1
 
 check "sample a FIB-SEM volume for the block runner" "$CLEAVE" sample --kind fibsem --size 24x200x240 --seed 3 --chunk 8x32x32 --out "$B/vol.ome.zarr"
 check "train a forest on it" "$CLEAVE" train --image "$B/vol.ome.zarr" --labels "$B/vol.ome.zarr/labels/truth" --model "$B/m.json" \
@@ -114,5 +100,4 @@ done = [f for f in os.listdir(j) if f.endswith(".done")]
 assert 0 < len(done) < total, (len(done), total)
 assert not os.path.exists(b + "/bad/class-fractions.csv")
 PY
-echo "blocks: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary "blocks"

@@ -13,9 +13,7 @@ CLEAVE=${1:-.build/release/cleave}
 WORK=$(mktemp -d /tmp/cleave-hostile.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 export SWIFT_BACKTRACE=enable=no
-passed=0; failed=0
-ok()  { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "     $2"; }
+source Tests/cli/lib.sh
 
 [ -x "$CLEAVE" ] || { echo "hostile: no binary at $CLEAVE"; echo "hostile: 0 passed, 1 failed"; exit 1; }
 [ -x /usr/bin/time ] || { echo "hostile: /usr/bin/time is missing (apt-get install time)"; echo "hostile: 0 passed, 1 failed"; exit 1; }
@@ -153,5 +151,4 @@ run "--resume without --checkpoint is refused" refuse "resume.*--checkpoint" - \
     "$CLEAVE" train --method unet --image "$IN/ramp.tif" --labels "$IN/ramp-labels.tif" --resume --model "$WORK/u.json"
 
 [ -z "$(find "$WORK" -name '*partial*' | head -n 1)" ] && ok "no .partial file anywhere" || bad "no .partial file anywhere" "$(find "$WORK" -name '*partial*' | head -n 3)"
-echo "hostile: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary hostile

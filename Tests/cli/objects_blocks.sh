@@ -6,20 +6,8 @@
 # lines and a last line "objects blocks: N passed, N failed").
 set -u
 CLEAVE=$1; B=$2; mkdir -p "$B"
-passed=0; failed=0
-ok()   { passed=$((passed + 1)); echo "ok   $1"; }
-bad()  { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "     $2"; }
-check() { local name=$1; shift; local out; if out=$("$@" 2>&1); then ok "$name"; else bad "$name" "$(echo "$out" | tail -n 3)"; fi; }
-refuse() {
-  local name=$1 pattern=$2; shift 2; local out status
-  out=$("$@" 2>&1); status=$?
-  if [ $status -eq 0 ]; then bad "$name" "exited 0"; return; fi
-  if ! echo "$out" | grep -qiE -e "$pattern"; then bad "$name" "message: $(echo "$out" | head -n 2)"; return; fi
-  if [ "$(echo "$out" | grep -vE '^(Usage: |  See .cleave|$)|…$' | grep -c .)" -ne 1 ]; then bad "$name" "not one line: $(echo "$out" | head -n 3)"; return; fi
-  ok "$name"
-}
-# Checksums of every file of a labels store but the journal.
-sums() { (cd "$1" && find . -type f ! -path './.cleave-blocks/*' ! -name '.*' | LC_ALL=C sort | xargs md5sum); }
+source "$(dirname "$0")/lib.sh"
+REFUSE_ONE_LINE=1
 same_outputs() { cmp -s "$1/objects.csv" "$2/objects.csv" && cmp -s "$1/summary.csv" "$2/summary.csv" && cmp -s <(sums "$1/labels.ome.zarr") <(sums "$2/labels.ome.zarr"); }
 
 # A FIB-SEM volume's truth labels (an OME-Zarr label image: 4 classes, pores and grains across every block border).
@@ -88,5 +76,4 @@ PY
 "$CLEAVE" convert "$B/grey.tif" "$B/grey.ome.zarr" --chunk 4x16x16 > /dev/null 2>&1
 refuse "a volume that is not integer is one line naming the voxel" "value 1.5 at x 9, y 7, z 5 is not a whole number" "$CLEAVE" objects "$B/grey.ome.zarr" --out "$B/grey"
 refuse "a several-channel volume is refused" "has 2 channels" "$CLEAVE" objects "$B/vol.ome.zarr" --out "$B/x2"
-echo "objects blocks: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary "objects blocks"

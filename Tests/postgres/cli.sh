@@ -15,17 +15,7 @@ WORK=$(mktemp -d /tmp/cleave-pg-cli.XXXXXX)
 server_pid=
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
-passed=0; failed=0
-ok()  { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "     $2"; }
-check() { local name=$1; shift; local out; if out=$("$@" 2>&1); then ok "$name"; else bad "$name" "$(echo "$out" | tail -n 3)"; fi; }
-refuse() {
-  local name=$1 pattern=$2; shift 2; local out status
-  out=$("$@" 2>&1); status=$?
-  if [ $status -eq 0 ]; then bad "$name" "exited 0"; return; fi
-  if ! echo "$out" | grep -qiE "$pattern"; then bad "$name" "message: $(echo "$out" | head -n 2)"; return; fi
-  ok "$name"
-}
+source Tests/cli/lib.sh
 
 base=${CLEAVE_TEST_POSTGRES_URL%/*}
 suffix=$$_$RANDOM
@@ -56,5 +46,4 @@ refuse "restore of a PostgreSQL backup needs --database" "holds a PostgreSQL dat
 check "restore --database (pg_restore into a new database)" "$CLEAVE" restore "$WORK/backup" --data "$WORK/restored" --database "$restored_db"
 check "the restored database has the project and the account" sh -c "psql -tA '$restored_db' -c 'SELECT name FROM projects' | grep -qx 'On PostgreSQL' && '$CLEAVE' user list --data '$WORK/restored' --database '$restored_db' | grep -q '^ada	'"
 
-echo "postgres-cli: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary postgres-cli

@@ -18,42 +18,24 @@
 # both, the ratio, and checks the two label volumes are identical.
 # large: `cleave predict` on the big volume under /usr/bin/time -v: wall, CPU, max RSS.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
 MODE="${1:-throughput}"
 OUT=bench/out/blocks
-mkdir -p "$OUT"
-[ -n "${SKIP_BUILD:-}" ] || swift build -c release --product cleave 2>&1 | tail -n 1
-CLEAVE="${CLEAVE:-.build/release/cleave}"
+source "$(dirname "$0")/lib.sh"
+RUN_DIGITS=1
 BANK="${3:-default}"
 [ "$MODE" = large ] && BANK="${3:-fast}"
 model="$OUT/model-$BANK.json"
 if [ ! -f "$model" ]; then
-  [ -d "$OUT/train.ome.zarr" ] || "$CLEAVE" sample --kind fibsem --size 16x256x256 --channels 1 --seed 11 --out "$OUT/train.ome.zarr" > /dev/null 2>&1
+  fibsem "$OUT/train.ome.zarr" 16x256x256 11
   "$CLEAVE" train --image "$OUT/train.ome.zarr" --labels "$OUT/train.ome.zarr/labels/truth" --model "$model" \
     --bank "$BANK" --pixels-per-class 2000 > /dev/null
 fi
-# run NAME COMMAND…: /usr/bin/time -v; prints "NAME wall_s cpu_s max_rss_mib"
-run() {
-  local name=$1; shift
-  /usr/bin/time -v "$@" > "$OUT/$name.out" 2> "$OUT/$name.time"
-  python3 - "$OUT/$name.time" "$name" <<'PY'
-import re, sys
-t = open(sys.argv[1]).read()
-def field(label):
-    return re.search(re.escape(label) + r":\s*(.+)", t).group(1).strip()
-wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss)").split(":")
-seconds = sum(float(x) * 60 ** i for i, x in enumerate(reversed(wall)))
-cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
-rss = int(field("Maximum resident set size (kbytes)")) / 1024
-print(f"{sys.argv[2]} wall_s={seconds:.1f} cpu_s={cpu:.1f} max_rss_mib={rss:.0f}")
-PY
-}
 wall() { sed -E 's/.*wall_s=([0-9.]+).*/\1/'; }
-echo "load before: $(uptime | sed 's/.*load average: //'), $(nproc) cores, bank $BANK"
+echo "load before: $(load), $(nproc) cores, bank $BANK"
 if [ "$MODE" = throughput ]; then
   SIZE="${2:-32x1024x1024}"
   vol="$OUT/fib-$SIZE.ome.zarr"
-  [ -d "$vol" ] || "$CLEAVE" sample --kind fibsem --size "$SIZE" --channels 1 --seed 1 --out "$vol" > /dev/null 2>&1
+  fibsem "$vol" "$SIZE" 1
   [ -f "$OUT/fib-$SIZE.tif" ] || "$CLEAVE" convert "$vol" "$OUT/fib-$SIZE.tif" > /dev/null 2>&1
   rm -rf "$OUT/zarr-out" "$OUT/tif-out"
   a=$(run blocks "$CLEAVE" predict --model "$model" --out "$OUT/zarr-out" "$vol"); echo "$a"
@@ -77,4 +59,4 @@ else
   z=${SIZE%%x*}; rest=${SIZE#*x}; h=${rest%%x*}; w=${rest#*x}
   python3 -c "import sys; print(f'input {$z * $h * $w * 2 / 2**30:.2f} GiB')"
 fi
-echo "load after: $(uptime | sed 's/.*load average: //')"
+echo "load after: $(load)"

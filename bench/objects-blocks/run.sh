@@ -10,30 +10,13 @@
 # are the connected components of class 4 (grains crossing every block border), min size 3, as a
 # user types the command (all outputs: objects.csv, labels, overlay, histogram, summary).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
 SIZE="${1:-64x512x512}"; BLOCK="${2:-128}"
-OUT=bench/out/objects-blocks; mkdir -p "$OUT"
-[ -n "${SKIP_BUILD:-}" ] || swift build -c release --product cleave 2>&1 | tail -n 1
-CLEAVE="${CLEAVE:-.build/release/cleave}"
+OUT=bench/out/objects-blocks
+source "$(dirname "$0")/../blocks/lib.sh"
 vol="$OUT/fib-$SIZE.ome.zarr"
-[ -d "$vol" ] || "$CLEAVE" sample --kind fibsem --size "$SIZE" --channels 1 --seed 2 --chunk 32x128x128 --out "$vol" > /dev/null 2>&1
+fibsem "$vol" "$SIZE" 2 --chunk 32x128x128
 [ -f "$OUT/truth-$SIZE.tif" ] || "$CLEAVE" convert "$vol/labels/truth" "$OUT/truth-$SIZE.tif" > /dev/null 2>&1
-run() {
-  local name=$1; shift
-  /usr/bin/time -v "$@" > "$OUT/$name.out" 2> "$OUT/$name.time"
-  python3 - "$OUT/$name.time" "$name" <<'PY'
-import re, sys
-t = open(sys.argv[1]).read()
-def field(label):
-    return re.search(re.escape(label) + r":\s*(.+)", t).group(1).strip()
-wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss)").split(":")
-seconds = sum(float(x) * 60 ** i for i, x in enumerate(reversed(wall)))
-cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
-rss = int(field("Maximum resident set size (kbytes)")) / 1024
-print(f"{sys.argv[2]} wall_s={seconds:.2f} cpu_s={cpu:.2f} max_rss_mib={rss:.0f}")
-PY
-}
-echo "load before: $(uptime | sed 's/.*load average: //'), $(nproc) cores; volume $SIZE, blocks of $BLOCK"
+echo "load before: $(load), $(nproc) cores; volume $SIZE, blocks of $BLOCK"
 rm -rf "$OUT/blocks" "$OUT/whole"
 a=$(run blocks "$CLEAVE" objects "$vol/labels/truth" --class 4 --min-size 3 --block-size "$BLOCK" --out "$OUT/blocks"); echo "$a"
 b=$(run whole "$CLEAVE" objects "$OUT/truth-$SIZE.tif" --class 4 --min-size 3 --out "$OUT/whole"); echo "$b"
@@ -44,4 +27,4 @@ def v(s, k): return float(re.search(k + r"=([0-9.]+)", s).group(1))
 a, b = sys.argv[1], sys.argv[2]
 print(f"blocks/whole: wall {v(a, 'wall_s') / v(b, 'wall_s'):.2f}x, CPU {v(a, 'cpu_s') / v(b, 'cpu_s'):.2f}x, peak RSS {v(a, 'max_rss_mib') / v(b, 'max_rss_mib'):.2f}x")
 PY
-echo "load after: $(uptime | sed 's/.*load average: //')"
+echo "load after: $(load)"

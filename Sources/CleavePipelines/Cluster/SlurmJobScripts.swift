@@ -73,12 +73,6 @@ public enum SlurmJobError: FieldNamingError, Equatable {
     /// `sbatch --parsable` printed something that is not a job ID.
     case unreadableJobID(output: String)
 
-    /// The field, its value and the reason, for the command line and the server to name in their own words.
-    public var invalidField: InvalidField? {
-        guard case let .invalidValue(field, value, reason) = self else { return nil }
-        return InvalidField(field: field, value: value, reason: reason)
-    }
-
     /// One line naming the field and its value (or what `sbatch` answered) and why it cannot be used.
     public var description: String {
         switch self {

@@ -61,12 +61,6 @@ public enum LithologyError: FieldNamingError, Equatable {
     /// Not enough training blocks or classes.
     case notEnoughTraining(reason: String)
 
-    /// The field, its value and the reason, for the command line and the server to name in their own words.
-    public var invalidField: InvalidField? {
-        guard case let .invalidOption(field, value, reason) = self else { return nil }
-        return InvalidField(field: field, value: value, reason: reason)
-    }
-
     /// One line: the file or field, then what is wrong.
     public var description: String {
         switch self {

@@ -16,12 +16,6 @@ public enum NeuralError: FieldNamingError, Equatable {
     /// A region of interest outside the image.
     case regionOutside(region: String, image: String)
 
-    /// The invalid field, its value and the reason, for the command line (flag names) and the server (JSON names) to say in their own words; nil for errors that are not about a field.
-    public var invalidField: InvalidField? {
-        guard case let .invalidOption(field, value, reason) = self else { return nil }
-        return InvalidField(field: field, value: value, reason: reason)
-    }
-
     /// One line: what, where and why (fields by their API names).
     public var description: String {
         switch self {

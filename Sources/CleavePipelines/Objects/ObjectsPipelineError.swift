@@ -13,12 +13,6 @@ public enum ObjectsPipelineError: FieldNamingError, Equatable {
     /// The labelled objects cannot train a classifier.
     case cannotTrain(reason: String)
 
-    /// The invalid field, its value and the reason, for the command line (flag names) and the server (JSON names) to say in their own words; nil for errors that are not about a field.
-    public var invalidField: InvalidField? {
-        guard case let .invalidOption(field, value, reason) = self else { return nil }
-        return InvalidField(field: field, value: value, reason: reason)
-    }
-
     /// One line: what, where and why (fields by their API names).
     public var description: String {
         switch self {

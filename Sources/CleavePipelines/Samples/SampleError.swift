@@ -6,12 +6,11 @@ public enum SampleError: FieldNamingError, Equatable {
     /// An options field outside its range, or a combination of fields that does not go together.
     case invalidOption(field: String, value: String?, reason: String)
 
-    /// The invalid field, its value and the reason, for the command line (flag names) and the server (JSON names) to say in their own words; nil for errors that are not about a field.
-    public var invalidField: InvalidField? {
-        guard case let .invalidOption(field, value, reason) = self else { return nil }
-        return InvalidField(field: field, value: value, reason: reason)
+    /// `field value: reason` (fields by their API names; ``invalidField`` gives the parts to the
+    /// command line and the server).
+    public var description: String {
+        switch self {
+        case let .invalidOption(field, value, reason): return InvalidField(field: field, value: value, reason: reason).description
+        }
     }
-
-    /// The invalid field, its value and the reason, for the command line (flag names) and the server (JSON names) to say in their own words; nil for errors that are not about a field.
-    public var description: String { invalidField!.description }
 }

@@ -39,7 +39,11 @@ extension Workbench {
     /// multi-channel image; plane 0, channel 0 is cached).
     /// - Throws: 400 for a plane or channel outside the image.
     public func defaultWindow(imageID: String, plane: Int? = nil, channel: Int? = nil) async throws -> WindowDTO {
-        let image = try await image(id: imageID)
+        try await defaultWindow(try await image(id: imageID), plane: plane, channel: channel)
+    }
+
+    /// ``defaultWindow(imageID:plane:channel:)`` of an image whose row is already read.
+    func defaultWindow(_ image: ImageDTO, plane: Int? = nil, channel: Int? = nil) async throws -> WindowDTO {
         let plane = plane ?? 0, channel = channel ?? 0
         if plane == 0 && channel == 0, let known = await images.window(image.sha256) { return known }
         let entry = try await decoded(image)
@@ -57,8 +61,9 @@ extension Workbench {
     /// The window a grey picture is drawn through: `low`…`high` when given (both or neither), else
     /// the image's default window — plane 0's for every plane of a stack, so slices keep their
     /// relative brightness.
+    /// Takes the image's row as read by the caller, so a tile or slice request reads it once.
     /// - Throws: 400 for one bound without the other, or bounds that are not finite with low < high.
-    func displayWindow(imageID: String, low: Double?, high: Double?) async throws -> ClosedRange<Double> {
+    func displayWindow(_ image: ImageDTO, low: Double?, high: Double?) async throws -> ClosedRange<Double> {
         if (low == nil) != (high == nil) { throw APIError(.badRequest, "give both low and high, or neither") }
         if let low, let high {
             guard low.isFinite, high.isFinite, low < high else {
@@ -66,7 +71,7 @@ extension Workbench {
             }
             return low...high
         }
-        let w = try await defaultWindow(imageID: imageID)
+        let w = try await defaultWindow(image)
         return w.low...w.high
     }
 
@@ -82,7 +87,7 @@ extension Workbench {
         guard (0..<extent).contains(at) else {
             throw APIError(.badRequest, "at must be a \(chosen == .xz ? "row" : "column") 0 to \(extent - 1) of \(image.name), got \(at)")
         }
-        let window = try await displayWindow(imageID: imageID, low: low, high: high)
+        let window = try await displayWindow(image, low: low, high: high)
         let pixels = try await decoded(image).image
         return try await Workbench.offload { () throws -> [UInt8] in
             guard let slice = OrthogonalSlice.render(pixels, axis: chosen, at: at, window: window) else {
@@ -142,7 +147,7 @@ extension Workbench {
             throw APIError(.notFound, "tile (\(column), \(row)) outside the \(counts.columns)×\(counts.rows) tiles of level \(level)")
         }
         if let channels { return try await compositeTilePNG(image, level: level, column: column, row: row, plane: plane, channels: channels) }
-        let window = try await displayWindow(imageID: imageID, low: low, high: high)
+        let window = try await displayWindow(image, low: low, high: high)
         let windowKey = "\(Self.key(window.lowerBound))_\(Self.key(window.upperBound))"
         let directory = "\(tileDirectory)/\(image.id)/\(windowKey)/\(plane == 0 ? "" : "plane\(plane)/")\(level)"
         let path = "\(directory)/\(column)_\(row).png"

@@ -37,22 +37,8 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     /// `error` as one line for a client: fields as JSON names, never command-line flags.
     public static func message(for error: any Error) -> String {
         func json(_ field: String) -> String { jsonNames[field] ?? field }
-        func renaming(_ text: String) -> String {
-            guard text.contains("`") else { return text }
-            var out = "", name = "", inside = false
-            for c in text {
-                if c == "`" {
-                    if inside { out += json(name); name = "" }
-                    inside.toggle()
-                } else if inside { name.append(c) } else { out.append(c) }
-            }
-            return inside ? out + "`" + name : out
-        }
-        if let invalid = (error as? any FieldNamingError)?.invalidField {
-            let field = json(invalid.field), reason = renaming(invalid.reason)
-            return invalid.value.map { "\(field) \($0): \(reason)" } ?? "\(field): \(reason)"
-        }
-        return renaming(String(describing: error))
+        if let invalid = (error as? any FieldNamingError)?.invalidField { return invalid.renamed(json).description }
+        return InvalidField.renamingFields(in: String(describing: error), json)
     }
 
     /// The JSON body `{"error": "…"}` with this status; carries `Connection: close` when the client
