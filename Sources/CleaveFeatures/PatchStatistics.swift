@@ -1,4 +1,5 @@
 import CleaveCore
+import CleaveFilters
 
 /// Settings of the patch statistics that are not the patch layout.
 public struct PatchStatisticsOptions: Sendable, Hashable, Codable {
@@ -167,8 +168,8 @@ public enum PatchStatistics {
                 value = gradientP95!
             case .glcmContrast, .glcmHomogeneity, .glcmEnergy, .glcmCorrelation, .glcmEntropy:
                 if texture == nil {
-                    texture = GLCM.properties(pixels, width: width, region: region, distance: options.glcmDistance,
-                                              levels: options.glcmLevels, scratch: &scratch.glcm)
+                    texture = Cooccurrence.unsafePatchProperties(pixels, width: width, region: region, distance: options.glcmDistance,
+                                                                 levels: options.glcmLevels, scratch: &scratch.glcm)
                 }
                 switch statistic {
                 case .glcmContrast: value = texture!.contrast
