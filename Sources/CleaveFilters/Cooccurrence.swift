@@ -116,6 +116,27 @@ public enum Cooccurrence {
         }
     }
 
+    /// The pairs a window loses and gains when it slides one column to the right: for each row of
+    /// `anchors` (the new window's anchors), `visitor.slide` with the pair whose anchor is in the
+    /// column just left of `anchors` (leaving) and the pair whose anchor is in its last column
+    /// (entering). The same geometry as ``unsafeForEachPairRun(_:rowStride:anchors:offset:_:)``
+    /// on those two one-column rectangles, in one pass.
+    ///
+    /// The caller guarantees that both columns and their partners lie inside the grid.
+    /// - Complexity: O(rows of `anchors`) calls of the visitor.
+    @inlinable @inline(__always)
+    public static func unsafeForEachSlidePair<Visitor: CooccurrencePairVisitor>(_ levels: UnsafePointer<Int32>, rowStride: Int, anchors: Rectangle,
+                                                                              offset: Offset, _ visitor: inout Visitor) {
+        guard anchors.width > 0 else { return }
+        let partner = offset.row &* rowStride &+ offset.column
+        var leaving = levels + (anchors.y &* rowStride &+ anchors.x &- 1), rows = anchors.height
+        let width = anchors.width
+        while rows > 0 {
+            visitor.slide(leaving: leaving, leaving + partner, entering: leaving + width, leaving + width + partner)
+            leaving += rowStride; rows &-= 1
+        }
+    }
+
     /// Counts the symmetric co-occurrence matrix `S` (levels × levels, written to `matrix`) of the
     /// pairs `anchors`/`offset` walk: every pair (i, j) counts once at `[i, j]` and once at `[j, i]`.
     /// `tables` is scratch for 4 · levels² counts (four interleaved tables, by anchor column mod 4,
@@ -202,6 +223,19 @@ public enum Cooccurrence {
 public protocol CooccurrencePairVisitor {
     /// One row of pairs: `count` anchor levels from `from`, their partners' levels from `to`.
     mutating func visit(_ from: UnsafePointer<Int32>, _ to: UnsafePointer<Int32>, count: Int)
+    /// One row of a one-column slide: the leaving pair (`leaving` → `leavingTo`) and the entering
+    /// pair (`entering` → `enteringTo`). The default visits them as two runs of one.
+    mutating func slide(leaving: UnsafePointer<Int32>, _ leavingTo: UnsafePointer<Int32>,
+                        entering: UnsafePointer<Int32>, _ enteringTo: UnsafePointer<Int32>)
+}
+
+extension CooccurrencePairVisitor {
+    /// Visits the leaving pair, then the entering pair, as runs of one.
+    @inlinable @inline(__always) public mutating func slide(leaving: UnsafePointer<Int32>, _ leavingTo: UnsafePointer<Int32>,
+                                                            entering: UnsafePointer<Int32>, _ enteringTo: UnsafePointer<Int32>) {
+        visit(leaving, leavingTo, count: 1)
+        visit(entering, enteringTo, count: 1)
+    }
 }
 
 /// Counts pairs (i, j) into four interleaved levels × levels tables, by anchor column mod 4.

@@ -96,10 +96,7 @@ public func glcmTexture(_ image: Image<Float>, window side: Int, options: Textur
                                 if x == 0 {
                                     state.add(qp.value, rowStride: pw, anchors: anchors, offset: offset, delta: 1)
                                 } else {
-                                    state.add(qp.value, rowStride: pw, anchors: Cooccurrence.Rectangle(x: anchors.x - 1, y: anchors.y, width: 1, height: anchors.height),
-                                              offset: offset, delta: -1)
-                                    state.add(qp.value, rowStride: pw, anchors: Cooccurrence.Rectangle(x: anchors.x + anchors.width - 1, y: anchors.y, width: 1, height: anchors.height),
-                                              offset: offset, delta: 1)
+                                    Cooccurrence.unsafeForEachSlidePair(qp.value, rowStride: pw, anchors: anchors, offset: offset, &state)
                                 }
                             }
                             let p = state.properties(scale: scale)
@@ -160,6 +157,16 @@ struct SlidingCooccurrence: CooccurrencePairVisitor {
             tally(b, a, delta)
             k &+= 1
         }
+    }
+
+    /// One row of a slide: the leaving pair out, the entering pair in (each in both orders).
+    @inline(__always) mutating func slide(leaving: UnsafePointer<Int32>, _ leavingTo: UnsafePointer<Int32>,
+                                          entering: UnsafePointer<Int32>, _ enteringTo: UnsafePointer<Int32>) {
+        let a = Int(leaving.pointee), b = Int(leavingTo.pointee), c = Int(entering.pointee), d = Int(enteringTo.pointee)
+        tally(a, b, -1)
+        tally(b, a, -1)
+        tally(c, d, 1)
+        tally(d, c, 1)
     }
 
     @inline(__always) private mutating func tally(_ i: Int, _ j: Int, _ delta: Int) {
