@@ -13,6 +13,8 @@ public struct PatchStatisticsOptions: Sendable, Hashable, Codable {
     /// GLCM grey levels after quantisation.
     public var glcmLevels: Int
 
+    /// Settings; `gradientSigma` > 0, `glcmDistance` ≥ 1 and `glcmLevels` ≥ 2.
+    /// - Complexity: O(1).
     public init(darkThreshold: Double = 0, gradientSigma: Double = 2, glcmDistance: Int = 1, glcmLevels: Int = 32) {
         precondition(gradientSigma > 0 && glcmDistance >= 1 && glcmLevels >= 2,
                      "PatchStatisticsOptions: sigma \(gradientSigma), distance \(glcmDistance), levels \(glcmLevels)")

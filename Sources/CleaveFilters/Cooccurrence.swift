@@ -12,8 +12,9 @@ import Darwin
 //
 // 1. ``GreyLevelQuantiser`` — intensities to levels, one clamping rule;
 // 2. ``Cooccurrence/offsets(distance:)`` and ``Cooccurrence/anchors(of:offset:)`` — which pixel pairs
-//    a rectangle holds — and ``Cooccurrence/unsafeForEachPairRun(_:rowStride:anchors:offset:_:)``,
-//    the kernel that walks them;
+//    a rectangle holds — and the kernel that walks them: ``Cooccurrence/unsafeForEachPairRun(_:rowStride:anchors:offset:_:)``
+//    (every pair of a rectangle) and ``Cooccurrence/unsafeForEachSlidePair(_:rowStride:anchors:offset:_:)``
+//    (the pairs a window loses and gains sliding one column), both handing rows to a ``CooccurrencePairVisitor``;
 // 3. ``CooccurrenceSums`` — the exact integer sums of a symmetric count matrix — and
 //    ``HaralickProperties/init(_:correlation:)``, the property formulas.
 
@@ -34,10 +35,10 @@ public struct GreyLevelQuantiser: Sendable, Hashable {
     @usableFromInline let span: Double
     @usableFromInline let factor: Double
 
-    /// Levels over a fixed intensity range: `low` → level 0, `high` → the top level.
+    /// Levels over a fixed intensity range: `low` → level 0, `high` → the top level. The caller
+    /// checks `levels ≥ 2` and finite `low < high` (``TextureOptions`` does when it is made).
     /// - Complexity: O(1).
     @inlinable public init(levels: Int, low: Double, high: Double) {
-        precondition(levels >= 2 && high > low, "GreyLevelQuantiser needs levels >= 2 and low < high, got \(levels), \(low)...\(high)")
         self.levels = levels; self.low = low; span = high - low; factor = Double(levels)
     }
 
@@ -222,15 +223,18 @@ public enum Cooccurrence {
 /// What ``Cooccurrence/unsafeForEachPairRun(_:rowStride:anchors:offset:_:)`` hands each row of pairs to.
 public protocol CooccurrencePairVisitor {
     /// One row of pairs: `count` anchor levels from `from`, their partners' levels from `to`.
+    /// - Complexity: O(`count`) for the visitors here.
     mutating func visit(_ from: UnsafePointer<Int32>, _ to: UnsafePointer<Int32>, count: Int)
     /// One row of a one-column slide: the leaving pair (`leaving` → `leavingTo`) and the entering
     /// pair (`entering` → `enteringTo`). The default visits them as two runs of one.
+    /// - Complexity: O(1) for the visitors here.
     mutating func slide(leaving: UnsafePointer<Int32>, _ leavingTo: UnsafePointer<Int32>,
                         entering: UnsafePointer<Int32>, _ enteringTo: UnsafePointer<Int32>)
 }
 
 extension CooccurrencePairVisitor {
     /// Visits the leaving pair, then the entering pair, as runs of one.
+    /// - Complexity: two `visit` calls.
     @inlinable @inline(__always) public mutating func slide(leaving: UnsafePointer<Int32>, _ leavingTo: UnsafePointer<Int32>,
                                                             entering: UnsafePointer<Int32>, _ enteringTo: UnsafePointer<Int32>) {
         visit(leaving, leavingTo, count: 1)
@@ -270,6 +274,7 @@ public struct CooccurrenceScratch: Sendable {
     var matrix: [Int32] = []
 
     /// Empty buffers; they grow to the largest patch and level count they meet.
+    /// - Complexity: O(1).
     public init() {}
 }
 

@@ -8,8 +8,11 @@ public struct TextureOptions: Sendable, Hashable, Codable {
     /// outside are clamped. Must be fixed per data set (not per image), so that features of
     /// different images and tiles mean the same thing; e.g. 0…255 for 8-bit, 0…65535 for 16-bit.
     public var low: Double
+    /// The intensity mapped to the top level (see `low`).
     public var high: Double
 
+    /// Settings with `levels` grey levels over `low…high` (finite, low < high).
+    /// - Complexity: O(1).
     public init(levels: Int = 16, low: Double = 0, high: Double = 255) {
         precondition((2...64).contains(levels), "TextureOptions(levels:) needs 2...64, got \(levels)")
         precondition(high > low && low.isFinite && high.isFinite, "TextureOptions needs finite low < high, got \(low)...\(high)")
