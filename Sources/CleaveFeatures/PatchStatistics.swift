@@ -1,4 +1,5 @@
 import CleaveCore
+import CleaveFilters
 
 /// Settings of the patch statistics that are not the patch layout.
 public struct PatchStatisticsOptions: Sendable, Hashable, Codable {
@@ -12,6 +13,8 @@ public struct PatchStatisticsOptions: Sendable, Hashable, Codable {
     /// GLCM grey levels after quantisation.
     public var glcmLevels: Int
 
+    /// Settings; `gradientSigma` > 0, `glcmDistance` ≥ 1 and `glcmLevels` ≥ 2.
+    /// - Complexity: O(1).
     public init(darkThreshold: Double = 0, gradientSigma: Double = 2, glcmDistance: Int = 1, glcmLevels: Int = 32) {
         precondition(gradientSigma > 0 && glcmDistance >= 1 && glcmLevels >= 2,
                      "PatchStatisticsOptions: sigma \(gradientSigma), distance \(glcmDistance), levels \(glcmLevels)")
@@ -167,8 +170,8 @@ public enum PatchStatistics {
                 value = gradientP95!
             case .glcmContrast, .glcmHomogeneity, .glcmEnergy, .glcmCorrelation, .glcmEntropy:
                 if texture == nil {
-                    texture = GLCM.properties(pixels, width: width, region: region, distance: options.glcmDistance,
-                                              levels: options.glcmLevels, scratch: &scratch.glcm)
+                    texture = Cooccurrence.unsafePatchProperties(pixels, width: width, region: region, distance: options.glcmDistance,
+                                                                 levels: options.glcmLevels, scratch: &scratch.glcm)
                 }
                 switch statistic {
                 case .glcmContrast: value = texture!.contrast

@@ -1,4 +1,5 @@
 import CleaveCore
+import CleaveFilters
 
 /// The grey values of one patch as sorted distinct values with counts.
 ///
@@ -47,7 +48,7 @@ struct PatchScratch {
     var histogram: [Int32] = []
     var sortBuffer: [Float] = []
     var modeBins = [Int](repeating: 0, count: 1024)
-    var glcm = GLCMScratch()
+    var glcm = CooccurrenceScratch()
     var selectBins: [Int32] = []
     var gather: [Float] = []
 }
