@@ -1,7 +1,9 @@
 /// A reusable NCHW Float buffer owned by one layer (its output or its input gradient).
 ///
 /// Layers keep their buffers between steps and only reallocate when the shape grows, so the
-/// training loop does not allocate in the hot path.
+/// training loop does not allocate in the hot path. Inference (`UNet.forward(_:training: false)`)
+/// releases each buffer once it has been read, so a large tile holds only the few activations
+/// alive at once.
 final class Activation {
     private(set) var batch = 0
     private(set) var channels = 0
@@ -46,6 +48,15 @@ final class Activation {
     }
 
     func zero() { pointer.update(repeating: 0, count: count) }
+
+    /// Frees the storage (an inference activation nothing reads any more); the next `reshape`
+    /// allocates again.
+    func release() {
+        pointer.deallocate()
+        pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        capacity = 1
+        batch = 0; channels = 0; height = 0; width = 0
+    }
 
     func image(_ n: Int) -> UnsafeMutablePointer<Float> { pointer + n * imageSize }
 

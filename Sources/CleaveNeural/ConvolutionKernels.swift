@@ -121,4 +121,10 @@ final class ScratchBuffer {
         }
         return storage
     }
+    /// Frees the allocation (the next `pointer(_:)` allocates again).
+    func release() {
+        storage.deallocate()
+        storage = .allocate(capacity: 1)
+        capacity = 1
+    }
 }

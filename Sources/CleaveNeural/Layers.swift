@@ -47,6 +47,9 @@ final class Convolution: Layer {
         return output
     }
 
+    /// Frees the scratch buffers (inference: the next forward allocates them again).
+    func releaseScratch() { scratch.release(); paddedScratch.release() }
+
     /// Accumulates parameter gradients; returns the input gradient when `needInputGradient`.
     @discardableResult
     func backward(_ dy: Activation, needInputGradient: Bool = true) -> Activation {
@@ -182,6 +185,8 @@ final class NormalizedReLU: Layer {
             }
         }
         trainedForward = training
+        // x̂ is kept for backward only: inference frees it (a whole activation per layer).
+        if !training { normalized.release() }
         return output
     }
 
@@ -412,6 +417,9 @@ final class TransposedConvolution: Layer {
         }
         return output
     }
+
+    /// Frees the scratch buffer (inference: the next forward allocates it again).
+    func releaseScratch() { scratch.release() }
 
     func backward(_ dy: Activation) -> Activation {
         guard let x = input else { preconditionFailure("TransposedConvolution.backward before forward") }

@@ -16,8 +16,22 @@ final class DoubleConvolution {
 
     var parameters: [Parameter] { conv1.parameters + norm1.parameters + conv2.parameters + norm2.parameters }
 
+    /// Training keeps every intermediate (backward reads them); inference frees each one as soon
+    /// as the next layer has read it.
     func forward(_ x: Activation, training: Bool) -> Activation {
-        norm2.forward(conv2.forward(norm1.forward(conv1.forward(x), training: training)), training: training)
+        guard !training else {
+            return norm2.forward(conv2.forward(norm1.forward(conv1.forward(x), training: true)), training: true)
+        }
+        let a = conv1.forward(x)
+        conv1.releaseScratch()
+        let b = norm1.forward(a, training: false)
+        a.release()
+        let c = conv2.forward(b)
+        conv2.releaseScratch()
+        b.release()
+        let d = norm2.forward(c, training: false)
+        c.release()
+        return d
     }
 
     func backward(_ da: Activation, needInputGradient: Bool) -> Activation {
@@ -188,10 +202,18 @@ public final class UNet: @unchecked Sendable {
         inputBuffer.reshape(input.batch, input.channels, input.height, input.width)
         input.storage.withUnsafeBufferPointer { inputBuffer.pointer.update(from: $0.baseAddress!, count: input.count) }
         let depth = configuration.depth
+        // Inference frees every activation once the layers that read it have run, so a tile needs
+        // the few activations alive at its widest moment (about 5 × width maps of the tile at full
+        // resolution) instead of every layer's output (about 20 ×: 2 GB for a 1024-pixel tile at
+        // width 16). Training keeps them all for backward. Freed buffers are allocated again by the
+        // next forward; the values computed are the same.
+        let release = !training
         var skips: [Activation] = []
         var x: Activation = inputBuffer
         for level in 0..<depth {
+            let input = x
             x = encoders[level].forward(x, training: training)
+            if release { input.release() }
             if level < depth - 1 {
                 skips.append(x)
                 x = pools[level].forward(x)
@@ -201,17 +223,25 @@ public final class UNet: @unchecked Sendable {
         for level in stride(from: depth - 2, through: 0, by: -1) {
             let up: Activation
             if configuration.upsampling == .bilinear {
-                up = upConvolutions[level].forward(bilinearUps[level].forward(x))
+                let upsampled = bilinearUps[level].forward(x)
+                if release { x.release() }
+                up = upConvolutions[level].forward(upsampled)
+                if release { upsampled.release(); upConvolutions[level].releaseScratch() }
             } else {
                 up = transposedUps[level].forward(x)
+                if release { x.release(); transposedUps[level].releaseScratch() }
             }
             let cat = concatenations[level]
             Self.concatenate(skips[level], up, into: cat)
+            if release { skips[level].release(); up.release() }
             x = decoders[level].forward(cat, training: training)
+            if release { cat.release() }
         }
         let logits = head.forward(x)
         lastForwardWasTraining = training
-        return logits.tensor
+        let result = logits.tensor
+        if release { x.release(); head.releaseScratch(); logits.release() }
+        return result
     }
 
     /// Back-propagates the gradient of the loss with respect to the logits of the last

@@ -61,6 +61,41 @@ import Foundation
         #expect(loss(probe, x) < before)
     }
 
+    /// Inference frees each activation once it has been read (memory of a tile's widest moment,
+    /// not of every layer): the logits equal a training forward's bit for bit where the two
+    /// compute the same thing (group or no normalisation, no dropout), repeated and larger
+    /// inference passes agree, and a training step after inference gives the same gradients as
+    /// one on a network that never ran inference.
+    @Test(arguments: [
+        UNetConfiguration(inputChannels: 2, classes: 3, depth: 3, baseWidth: 4, normalization: .group(2), upsampling: .transposed),
+        UNetConfiguration(inputChannels: 1, classes: 2, depth: 2, baseWidth: 4, normalization: .none, upsampling: .bilinear),
+        UNetConfiguration(inputChannels: 1, classes: 2, depth: 1, baseWidth: 4, normalization: .group(2), upsampling: .bilinear),
+    ])
+    func inferenceThatFreesActivationsEqualsTrainingForward(configuration: UNetConfiguration) throws {
+        let net = try UNet(configuration: configuration, seed: 7)
+        let small = randomTensor(2, configuration.inputChannels, 8, 12, seed: 8)
+        let large = randomTensor(1, configuration.inputChannels, 16, 16, seed: 9)
+        let trained = net.forward(small, training: true).storage
+        let inferred = net.forward(small, training: false).storage
+        #expect(inferred == trained)
+        let largeFirst = net.forward(large, training: false).storage
+        #expect(net.forward(small, training: false).storage == inferred)
+        #expect(net.forward(large, training: false).storage == largeFirst)
+        let fresh = try UNet(weights: net.weights())
+        #expect(fresh.forward(large, training: true).storage == largeFirst)
+        // Gradients after inference passes = gradients of a network that only trained.
+        var g = SeededGenerator(seed: 10)
+        let labels = (0..<(2 * 96)).map { _ in Int32(g.next(below: configuration.classes)) }
+        func gradients(_ network: UNet) -> [[Float]] {
+            let (_, gradient) = Loss.softmaxCrossEntropy(logits: network.forward(small, training: true), labels: labels)
+            network.zeroGradients()
+            network.backward(gradient)
+            return network.gradients().arrays.map(\.values)
+        }
+        let other = try UNet(weights: net.weights())
+        #expect(gradients(net) == gradients(other))
+    }
+
     @Test func sameSeedSameWeightsWhateverTheThreadCount() throws {
         func train(threads: Int) throws -> UNetWeights {
             let saved = Parallel.threadCount

@@ -67,6 +67,46 @@ grep -q "0 computed now" "$B/final.log" && ok "final run computes no block the s
 sums "$B/shares/vol-labels.ome.zarr" > "$B/shares.sums"
 cmp -s "$B/ref.sums" "$B/shares.sums" && ok "3 shares + final = one run (checksums per chunk)" || bad "3 shares + final = one run"
 
+# U-Net models (issue 20): blocks of whole planes (2 deep: the chunks) read with the slice above
+# and below (--slices 3); the labels equal the TIFF stack's whole prediction, and kill -9 + rerun
+# equals the uninterrupted run.
+check "sample a volume of thin chunks for the U-Net" "$CLEAVE" sample --kind fibsem --size 32x192x224 --seed 4 --chunk 2x64x64 --out "$B/u.ome.zarr"
+check "train a small U-Net on it (--slices 3)" "$CLEAVE" train --method unet --image "$B/u.ome.zarr" --labels "$B/u.ome.zarr/labels/truth" \
+  --slices 3 --steps 3 --batch 2 --patch-size 64 --evaluations 1 --seed 1 --model "$B/u.json"
+check "predict the volume with the U-Net block by block" "$CLEAVE" predict --model "$B/u.json" --out "$B/uref" --tile 64 "$B/u.ome.zarr"
+"$CLEAVE" convert "$B/u.ome.zarr" "$B/u.tif" > /dev/null 2>&1
+"$CLEAVE" predict --model "$B/u.json" --out "$B/utif" --tile 64 --no-probabilities --no-uncertainty --no-overlay "$B/u.tif" > /dev/null 2>&1
+"$CLEAVE" convert "$B/uref/u-labels.ome.zarr" "$B/uref-labels.tif" > /dev/null 2>&1
+python3 - "$B" <<'PY' && ok "U-Net: block-wise labels equal the TIFF stack's whole prediction" || bad "U-Net: block-wise labels equal the TIFF stack's whole prediction"
+import sys, tifffile, numpy as np
+b = sys.argv[1]
+x = tifffile.imread(b + "/uref-labels.tif"); y = tifffile.imread(b + "/utif/u-labels.tif")
+assert x.shape == y.shape == (32, 192, 224) and np.array_equal(x, y), (x.shape, y.shape, int((x != y).sum()))
+assert len(np.unique(x)) > 1, "one class everywhere"
+PY
+sums "$B/uref/u-labels.ome.zarr" > "$B/uref.sums"
+# kill -9 at a fixed moment and as soon as 1 and 8 of the 16 blocks are recorded done (so the
+# kills land mid-run however loaded the machine is), then the same command.
+udone() { ls "$1/u-labels.ome.zarr/.cleave-blocks/" 2>/dev/null | grep -c 'done$'; }
+for when in 0.3s 1 8; do
+  out="$B/ukilled-$when"
+  "$CLEAVE" predict --model "$B/u.json" --out "$out" --tile 64 "$B/u.ome.zarr" > /dev/null 2>&1 &
+  kpid=$!
+  if [ "$when" = 0.3s ]; then sleep 0.3; else
+    while kill -0 $kpid 2>/dev/null && [ "$(udone "$out")" -lt "$when" ]; do sleep 0.02; done
+  fi
+  kill -9 $kpid 2>/dev/null; wait $kpid 2>/dev/null
+  n=$(udone "$out")
+  "$CLEAVE" predict --model "$B/u.json" --out "$out" --tile 64 "$B/u.ome.zarr" > "$B/rerun.log" 2>&1 \
+    || bad "U-Net: rerun after kill -9 ($when)" "$(tail -n 2 "$B/rerun.log")"
+  if [ -s "$B/uref.sums" ] && cmp -s "$B/uref.sums" <(sums "$out/u-labels.ome.zarr") && cmp -s "$B/uref/class-fractions.csv" "$out/class-fractions.csv"; then
+    ok "U-Net: killed with $n of 16 blocks done, rerun = uninterrupted (checksums per chunk, class fractions)"
+  else
+    bad "U-Net: killed with $n of 16 blocks done, rerun = uninterrupted" "$(diff "$B/uref.sums" <(sums "$out/u-labels.ome.zarr") | head -n 4)"
+  fi
+  if [ "$when" != 0.3s ] && { [ "$n" -lt 1 ] || [ "$n" -ge 16 ]; }; then bad "U-Net: the kill after block $when landed mid-run" "$n of 16 done"; fi
+done
+
 # Bad requests: one line each, and nothing is marked done.
 check "train a model with a wide filter (σ 10)" "$CLEAVE" train --image "$B/vol.ome.zarr" --labels "$B/vol.ome.zarr/labels/truth" \
   --model "$B/wide.json" --trees 3 --pixels-per-class 100 --features gaussian --scales 0,10

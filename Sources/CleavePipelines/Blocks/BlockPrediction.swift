@@ -169,7 +169,7 @@ public enum BlockPrediction {
         let name = (path as NSString).lastPathComponent
         let stage = options.share.map { "Predicting share \($0) of \(name)" } ?? "Predicting blocks of \(name)"
         progress.report(wanted.count - pending.count, wanted.count, stage)
-        var unetSource: NeuralPlaneSource?
+        var unetSource: (slabs: SlabCache, planes: NeuralPlaneSource)?
         for (k, block) in pending.enumerated() {
             let counts: [Int]
             switch method {
@@ -177,9 +177,12 @@ public enum BlockPrediction {
                 counts = try predictBlock(block, plan: plan, volume: volume, path: path, model: model, windows: windows,
                                           labelType: labelType, walk: options.walk, tileSide: options.blockSize, into: labels)
             case .unet(let model, let segmenter):
-                if unetSource == nil { unetSource = try NeuralPlaneSource(input: slabInput(volume, name: path), spec: model.input) }
-                counts = try segmentBlock(block, plan: plan, source: unetSource!, segmenter: segmenter, classes: classes,
-                                          labelType: labelType, into: labels)
+                if unetSource == nil {
+                    let slabs = SlabCache(volume: volume)
+                    unetSource = (slabs, try NeuralPlaneSource(input: slabInput(slabs, name: path), spec: model.input))
+                }
+                counts = try segmentBlock(block, plan: plan, source: unetSource!.planes, slabs: unetSource!.slabs, segmenter: segmenter,
+                                          classes: classes, labelType: labelType, into: labels)
             }
             try journal.markDone(block, counts: counts)
             progress.report(wanted.count - pending.count + k + 1, wanted.count, stage)
@@ -271,31 +274,44 @@ public enum BlockPrediction {
     }
 
     /// U-Net labels of one block of whole planes, written to the store; returns the per-class counts.
-    static func segmentBlock(_ index: Int, plan: BlockPlan, source: NeuralPlaneSource, segmenter: UNetSegmenter, classes: [PixelClass],
-                             labelType: PixelType, into writer: OMEZarrWriter) throws -> [Int] {
+    ///
+    /// Memory: the block's own chunk slab (`slabs` keeps one; the neighbouring slices the network
+    /// sees above and below the block are read plane by plane), the block's labels as stored (one
+    /// byte or two per voxel) and one plane's network input, tiles and probabilities.
+    static func segmentBlock(_ index: Int, plan: BlockPlan, source: NeuralPlaneSource, slabs: SlabCache, segmenter: UNetSegmenter,
+                             classes: [PixelClass], labelType: PixelType, into writer: OMEZarrWriter) throws -> [Int] {
         let block = plan.blocks[index]
         let n = plan.shape.planeSize
         precondition(block.x == 0 && block.y == 0 && block.pixelCount == n * block.depth, "BlockPrediction: U-Net blocks are whole planes")
-        var indices = [UInt8](repeating: 0, count: block.pixelCount)
+        slabs.keep(block.z..<(block.z + block.depth))
         var counts = [Int](repeating: 0, count: classes.count)
-        for z in block.z..<(block.z + block.depth) {
-            let summary = UNetOutputs.summarise(segmenter.probabilities(try source.plane(z)), classCount: classes.count, pixelCount: n)
-            let base = (z - block.z) * n
-            for p in 0..<n {
-                let c = Int(summary.indices[p])
-                indices[base + p] = UInt8(c)
-                counts[c] += 1
+        // Label values written straight into the stored type (no class-index copy of the block).
+        func labels<S: PixelScalar>(_ lookup: [S]) throws -> Image<S> {
+            var values = [S](repeating: lookup[0], count: block.pixelCount)
+            for z in block.z..<(block.z + block.depth) {
+                let summary = UNetOutputs.summarise(segmenter.probabilities(try source.plane(z)), classCount: classes.count, pixelCount: n)
+                let base = (z - block.z) * n
+                for p in 0..<n {
+                    let c = Int(summary.indices[p])
+                    values[base + p] = lookup[c]
+                    counts[c] += 1
+                }
             }
+            return Image(shape: Shape(width: block.width, height: block.height, depth: block.depth), pixels: values)
         }
-        try writeLabels(indices, block: block, values: classes.map(\.value), labelType: labelType, into: writer)
+        let origin = (x: block.x, y: block.y, z: block.z)
+        if labelType == .uint8 {
+            try writer.write(try labels(classes.map { UInt8($0.value) }), at: origin)
+        } else {
+            try writer.write(try labels(classes.map { UInt16(clamping: $0.value) }), at: origin)
+        }
         return counts
     }
 
-    /// The volume as an input whose planes come from whole chunk slabs (the last two kept), so
-    /// walking the planes of a block and its neighbouring slices decodes each chunk about twice,
-    /// not once per plane.
-    static func slabInput(_ volume: OMEZarrImage, name: String) -> PixelClassifierInput {
-        let slabs = SlabCache(volume: volume)
+    /// The volume as an input whose planes come from `slabs` (whole chunk slabs), so walking the
+    /// planes of a block decodes each of its chunks once, not once per plane.
+    static func slabInput(_ slabs: SlabCache, name: String) -> PixelClassifierInput {
+        let volume = slabs.volume
         return PixelClassifierInput(name: name, shape: volume.shape, spacing: volume.spacing, pixelType: volume.pixelType) { z in
             [try slabs.plane(z)]
         }
@@ -346,16 +362,32 @@ public enum BlockPrediction {
     static func formatNumber(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
 }
 
-/// The last two chunk slabs (all planes of one row of chunks along z, every channel) of a volume.
+/// One chunk slab (all planes of one row of chunks along z, every channel) of a volume: the
+/// planes of a U-Net block.
+///
+/// Planes inside the range given to ``keep(_:)`` (the block's) come from the cached slab, read
+/// whole when first needed, so a block's chunks are decoded once. Planes outside it (the
+/// neighbouring slices the network sees above and below the block) are read on their own and not
+/// kept, so memory is one slab — the block's input — whatever the halo: keeping the next slab
+/// for one halo plane doubled it (2 × 512 MiB for 64 planes of 2048²).
 final class SlabCache: @unchecked Sendable {
     let volume: OMEZarrImage
     let slabDepth: Int
     private let lock = NSLock()
-    private var slabs: [(start: Int, image: AnyImage)] = []
+    private var slab: (start: Int, image: AnyImage)?
+    private var kept: Range<Int>?
 
     init(volume: OMEZarrImage) {
         self.volume = volume
         slabDepth = volume.chunkShape().z
+    }
+
+    /// Serve the planes of `planes` from whole slabs, any other plane on its own (nil: every
+    /// plane from slabs).
+    func keep(_ planes: Range<Int>?) {
+        lock.lock()
+        defer { lock.unlock() }
+        kept = planes
     }
 
     /// Plane `z`, every channel, as stored.
@@ -363,19 +395,24 @@ final class SlabCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let shape = volume.shape
+        if let kept, !kept.contains(z) {
+            let plane = try volume.read(region: Region(x: 0, y: 0, z: z, width: shape.width, height: shape.height, depth: 1))
+            try ImageFile.requireFinite(plane, path: volume.path, firstPlane: z)
+            return plane
+        }
         let start = z / slabDepth * slabDepth
-        let slab: AnyImage
-        if let hit = slabs.first(where: { $0.start == start }) {
-            slab = hit.image
+        let image: AnyImage
+        if let slab, slab.start == start {
+            image = slab.image
         } else {
-            if slabs.count == 2 { slabs.removeFirst() }
-            slab = try volume.read(region: Region(x: 0, y: 0, z: start, width: shape.width, height: shape.height,
-                                                  depth: min(slabDepth, shape.depth - start)))
-            try ImageFile.requireFinite(slab, path: volume.path, firstPlane: start)
-            slabs.append((start, slab))
+            slab = nil // release the previous slab before reading the next
+            image = try volume.read(region: Region(x: 0, y: 0, z: start, width: shape.width, height: shape.height,
+                                                   depth: min(slabDepth, shape.depth - start)))
+            try ImageFile.requireFinite(image, path: volume.path, firstPlane: start)
+            slab = (start, image)
         }
         let region = Region(x: 0, y: 0, z: z - start, width: shape.width, height: shape.height, depth: 1)
-        switch slab {
+        switch image {
         case .uint8(let i): return .uint8(i.cropped(to: region))
         case .uint16(let i): return .uint16(i.cropped(to: region))
         case .float32(let i): return .float32(i.cropped(to: region))
