@@ -28,7 +28,7 @@ public struct ClassFractions: Sendable, Equatable {
     public static let stripRows = 32
     /// The estimator `cleave predict` and `cleave transfer` report unless told otherwise: chosen on
     /// the pixel-classification suite and sandstone by leave-one-set-out (bench/fractions/RESULTS.md).
-    public static let defaultEstimator = FractionEstimator.classifyAndCount
+    public static let defaultEstimator = FractionEstimator.probabilisticAdjustedClassifyAndCount
     /// Bootstrap replicates of the intervals.
     public static let intervalReplicates = 200
 
