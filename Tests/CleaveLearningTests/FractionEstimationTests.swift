@@ -6,7 +6,7 @@ import CleaveLearning
 /// Confusion counts by true class (rows) of the example in bench/fractions/reference.py.
 private let exampleConfusion = [80, 15, 5, 10, 85, 5, 4, 6, 90]
 
-private func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-12) -> Bool {
+private func near(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-12) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance }
 }
 
@@ -29,14 +29,14 @@ private func sums(counts: [Int], probabilities: [Double]) -> FractionSums {
         let observed = sums(counts: counts, probabilities: qSoft.map { $0 * Double(n) })
         let acc = FractionEstimation.estimate(.adjustedClassifyAndCount, sums: observed, calibration: calibration)
         #expect(acc.used == .adjustedClassifyAndCount)
-        #expect(close(acc.fractions, pi, 1e-6))  // counts are integers: q is exact to 1e-6
+        #expect(near(acc.fractions, pi, 1e-6))  // counts are integers: q is exact to 1e-6
         let pacc = FractionEstimation.estimate(.probabilisticAdjustedClassifyAndCount, sums: observed, calibration: calibration)
         #expect(pacc.used == .probabilisticAdjustedClassifyAndCount)
-        #expect(close(pacc.fractions, pi, 1e-12))
+        #expect(near(pacc.fractions, pi, 1e-12))
         #expect(pacc.clippedMass == 0 && pacc.check.contains("label shift") && pacc.check.contains("no fraction clipped"))
         // Every estimator's values are reported whichever was asked for.
-        #expect(close(acc.all[.probabilisticAdjustedClassifyAndCount]!, pi, 1e-12))
-        #expect(close(acc.all[.probabilisticClassifyAndCount]!, qSoft, 1e-12))
+        #expect(near(acc.all[.probabilisticAdjustedClassifyAndCount]!, pi, 1e-12))
+        #expect(near(acc.all[.probabilisticClassifyAndCount]!, qSoft, 1e-12))
     }
 
     @Test func identityRatesGiveClassifyAndCount() throws {
@@ -55,15 +55,15 @@ private func sums(counts: [Int], probabilities: [Double]) -> FractionSums {
     @Test func matchesThePythonReference() throws {
         // Numbers printed by `python3 bench/fractions/reference.py` (numpy.linalg.solve / cond).
         let m = OutOfBagCalibration(classCount: 3, confusion: exampleConfusion, posteriorSums: exampleConfusion.map(Double.init)).hardRates!
-        #expect(close(m, [0.8, 0.1, 0.04, 0.15, 0.85, 0.06, 0.05, 0.05, 0.9]))
+        #expect(near(m, [0.8, 0.1, 0.04, 0.15, 0.85, 0.06, 0.05, 0.05, 0.9]))
         let a = FractionEstimation.adjust(observed: [0.5, 0.3, 0.2], rates: m)!
-        #expect(close(a.exact, [0.5865546218487394, 0.23697478991596638, 0.17647058823529413]))
-        #expect(a.clippedMass == 0 && close(a.fractions, a.exact))
+        #expect(near(a.exact, [0.5865546218487394, 0.23697478991596638, 0.17647058823529413]))
+        #expect(a.clippedMass == 0 && near(a.fractions, a.exact))
         #expect(abs(FractionEstimation.conditionNumber(m, classCount: 3) - 1.436177070403231) < 1e-9)
         // A shift beyond the rates: the exact solution has a negative share, clipped and renormalised.
         let b = FractionEstimation.adjust(observed: [0.03, 0.12, 0.85], rates: m)!
-        #expect(close(b.exact, [-0.019327731092436982, 0.07815126050420168, 0.9411764705882354]))
-        #expect(close(b.fractions, [0.0, 0.07666941467436107, 0.9233305853256388]))
+        #expect(near(b.exact, [-0.019327731092436982, 0.07815126050420168, 0.9411764705882354]))
+        #expect(near(b.fractions, [0.0, 0.07666941467436107, 0.9233305853256388]))
         #expect(abs(b.clippedMass - 0.019327731092436982) < 1e-12)
     }
 
