@@ -5,7 +5,8 @@ import CleaveCore
 ///
 /// ```
 /// { "formatVersion": 1, "classes": [1,2,3], "featureCount": 40, "configuration": {…},
-///   "featureImportances": […], "outOfBagAccuracy": 0.97, "nodeCount": 123456,
+///   "featureImportances": […], "outOfBagAccuracy": 0.97,
+///   "outOfBagCalibration": {"classCount": 3, "confusion": […], "posteriorSums": […]}, "nodeCount": 123456,
 ///   "treeStarts": "base64 Int32 × (trees+1)", "nodeFeatures": "base64 Int32 × nodes",
 ///   "nodeThresholds": "base64 Float32 × nodes", "nodeChildren": "base64 Int32 × nodes",
 ///   "nodeValues": "base64 Float32 × nodes·classes" }
@@ -17,7 +18,7 @@ extension RandomForest: Codable {
     public static let formatVersion = 1
 
     enum CodingKeys: String, CodingKey {
-        case formatVersion, classes, featureCount, configuration, featureImportances, outOfBagAccuracy
+        case formatVersion, classes, featureCount, configuration, featureImportances, outOfBagAccuracy, outOfBagCalibration
         case nodeCount, treeStarts, nodeFeatures, nodeThresholds, nodeChildren, nodeValues
     }
 
@@ -29,6 +30,7 @@ extension RandomForest: Codable {
         try c.encode(configuration, forKey: .configuration)
         try c.encode(featureImportances, forKey: .featureImportances)
         try c.encodeIfPresent(outOfBagAccuracy, forKey: .outOfBagAccuracy)
+        try c.encodeIfPresent(outOfBagCalibration, forKey: .outOfBagCalibration)
         try c.encode(nodes.count, forKey: .nodeCount)
         try c.encode(Base64.encode(words: treeStarts.map { UInt32(bitPattern: $0) }), forKey: .treeStarts)
         try c.encode(Base64.encode(words: nodes.map { UInt32(bitPattern: $0.feature) }), forKey: .nodeFeatures)
@@ -51,6 +53,10 @@ extension RandomForest: Codable {
         let configuration = try c.decode(RandomForestConfiguration.self, forKey: .configuration)
         let importances = try c.decode([Double].self, forKey: .featureImportances)
         let oob = try c.decodeIfPresent(Double.self, forKey: .outOfBagAccuracy)
+        let calibration = try c.decodeIfPresent(OutOfBagCalibration.self, forKey: .outOfBagCalibration)
+        if let calibration, calibration.classCount != classes.count {
+            throw fail(.outOfBagCalibration, "calibration has \(calibration.classCount) classes, the forest \(classes.count)")
+        }
         let nodeCount = try c.decode(Int.self, forKey: .nodeCount)
         guard classes.count >= 2, Set(classes).count == classes.count else { throw fail(.classes, "needs at least two distinct classes") }
         guard featureCount >= 1, importances.count == featureCount else { throw fail(.featureCount, "feature count \(featureCount) disagrees with \(importances.count) importances") }
@@ -104,7 +110,7 @@ extension RandomForest: Codable {
             depths.append(deepest)
         }
         self.init(classes: classes, featureCount: featureCount, configuration: configuration, featureImportances: importances,
-                  outOfBagAccuracy: oob, nodes: nodes, values: values, treeStarts: starts, treeDepths: depths)
+                  outOfBagAccuracy: oob, outOfBagCalibration: calibration, nodes: nodes, values: values, treeStarts: starts, treeDepths: depths)
     }
 }
 

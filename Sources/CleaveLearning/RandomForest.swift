@@ -34,6 +34,10 @@ public struct RandomForest: Sendable, Equatable {
     /// Fraction of training rows classified correctly by the trees that did not see them
     /// (nil without bootstrap or when no row was left out).
     public let outOfBagAccuracy: Double?
+    /// How the trees that did not see each training row classify it: the confusion counts and the
+    /// mean class probabilities per true class (nil without bootstrap or when no row was left out).
+    /// The rates behind the adjusted fraction estimators (``FractionEstimation``).
+    public let outOfBagCalibration: OutOfBagCalibration?
 
     @usableFromInline let nodes: [ForestNode]
     @usableFromInline let values: [Float]
@@ -54,12 +58,14 @@ public struct RandomForest: Sendable, Equatable {
     public var depths: [Int] { treeDepths.map(Int.init) }
 
     init(classes: [Int32], featureCount: Int, configuration: RandomForestConfiguration, featureImportances: [Double],
-         outOfBagAccuracy: Double?, nodes: [ForestNode], values: [Float], treeStarts: [Int32], treeDepths: [Int32]) {
+         outOfBagAccuracy: Double?, outOfBagCalibration: OutOfBagCalibration? = nil,
+         nodes: [ForestNode], values: [Float], treeStarts: [Int32], treeDepths: [Int32]) {
         self.classes = classes
         self.featureCount = featureCount
         self.configuration = configuration
         self.featureImportances = featureImportances
         self.outOfBagAccuracy = outOfBagAccuracy
+        self.outOfBagCalibration = outOfBagCalibration
         self.nodes = nodes
         self.values = values
         self.treeStarts = treeStarts
@@ -169,43 +175,54 @@ public struct RandomForest: Sendable, Equatable {
                                   featureImportances: importances, outOfBagAccuracy: nil,
                                   nodes: nodes, values: values, treeStarts: starts, treeDepths: depths)
         if configuration.bootstrap {
-            let oob = rows.withUnsafeBufferPointer { forest.outOfBagAccuracy(rows: $0, classIndex: classIndex, inBag: inBag, words: words) }
+            let oob = rows.withUnsafeBufferPointer { forest.outOfBag(rows: $0, classIndex: classIndex, inBag: inBag, words: words) }
             forest = RandomForest(classes: classes, featureCount: featureCount, configuration: configuration,
-                                  featureImportances: importances, outOfBagAccuracy: oob,
+                                  featureImportances: importances, outOfBagAccuracy: oob?.accuracy, outOfBagCalibration: oob?.calibration,
                                   nodes: nodes, values: values, treeStarts: starts, treeDepths: depths)
         }
         return forest
     }
 
-    /// Accuracy of each row's vote among the trees that did not draw it.
-    private func outOfBagAccuracy(rows: UnsafeBufferPointer<Float>, classIndex: [Int32], inBag: [UInt64], words: Int) -> Double? {
+    /// Each row's vote among the trees that did not draw it: the accuracy of those votes and the
+    /// calibration (confusion counts, probability sums per true class). Rows are voted in parallel
+    /// into per-row slots and summed in row order, so the result is the same for any thread count.
+    private func outOfBag(rows: UnsafeBufferPointer<Float>, classIndex: [Int32], inBag: [UInt64], words: Int)
+        -> (accuracy: Double, calibration: OutOfBagCalibration)? {
         let n = classIndex.count
         let K = classCount
         let chunkCount = Parallel.chunkCount(total: n, minimumPerChunk: 256)
-        var correct = [Int](repeating: 0, count: chunkCount)
-        var voted = [Int](repeating: 0, count: chunkCount)
-        correct.withUnsafeMutableBufferPointer { correctOut in
-            voted.withUnsafeMutableBufferPointer { votedOut in
-                Parallel.forEach(chunkCount) { chunk in
-                    let lo = n * chunk / chunkCount, hi = n * (chunk + 1) / chunkCount
-                    var sums = [Float](repeating: 0, count: K)
-                    for s in lo..<hi {
-                        for c in 0..<K { sums[c] = 0 }
-                        var any = false
-                        for t in 0..<treeCount where inBag[t * words + s >> 6] & (1 << UInt64(s & 63)) == 0 {
-                            let leaf = Int(leafIndex(tree: t, row: rows.baseAddress! + s * featureCount))
-                            for c in 0..<K { sums[c] += values[leaf * K + c] }
-                            any = true
-                        }
-                        guard any else { continue }
-                        votedOut[chunk] += 1
-                        if RandomForest.argmax(sums) == Int(classIndex[s]) { correctOut[chunk] += 1 }
+        // Per row: the mean probability over its out-of-bag trees (all −1 when every tree drew it).
+        var probabilities = [Float](repeating: -1, count: n * K)
+        probabilities.withUnsafeMutableBufferPointer { out in
+            Parallel.forEach(chunkCount) { chunk in
+                let lo = n * chunk / chunkCount, hi = n * (chunk + 1) / chunkCount
+                var sums = [Float](repeating: 0, count: K)
+                for s in lo..<hi {
+                    for c in 0..<K { sums[c] = 0 }
+                    var trees = 0
+                    for t in 0..<treeCount where inBag[t * words + s >> 6] & (1 << UInt64(s & 63)) == 0 {
+                        let leaf = Int(leafIndex(tree: t, row: rows.baseAddress! + s * featureCount))
+                        for c in 0..<K { sums[c] += values[leaf * K + c] }
+                        trees += 1
                     }
+                    guard trees > 0 else { continue }
+                    for c in 0..<K { out[s * K + c] = sums[c] / Float(trees) }
                 }
             }
         }
-        let total = voted.reduce(0, +)
-        return total > 0 ? Double(correct.reduce(0, +)) / Double(total) : nil
+        var confusion = [Int](repeating: 0, count: K * K)
+        var posteriorSums = [Double](repeating: 0, count: K * K)
+        var correct = 0, voted = 0
+        for s in 0..<n where probabilities[s * K] >= 0 {
+            let row = Array(probabilities[(s * K)..<((s + 1) * K)])
+            let truth = Int(classIndex[s]), vote = RandomForest.argmax(row)
+            voted += 1
+            if vote == truth { correct += 1 }
+            confusion[truth * K + vote] += 1
+            for c in 0..<K { posteriorSums[truth * K + c] += Double(row[c]) }
+        }
+        guard voted > 0 else { return nil }
+        return (Double(correct) / Double(voted), OutOfBagCalibration(classCount: K, confusion: confusion, posteriorSums: posteriorSums))
     }
 
     /// The leaf one row reaches in one tree (a plain walk; the batch kernel is in

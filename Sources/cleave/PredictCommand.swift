@@ -93,6 +93,8 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup var memory: MemoryBudgetOption
 
+    @OptionGroup var fractionOptions: FractionOptions
+
     func validate() throws {
         guard [1, 2, 4, 8].contains(views) else { throw ValidationError("--views \(views): must be 1, 2, 4 or 8.") }
         if let tile, tile < 16 { throw ValidationError("--tile must be at least 16, got \(tile).") }
@@ -157,6 +159,7 @@ struct PredictCommand: ParsableCommand {
         options.uncertainty = !noUncertainty
         options.overlay = !noOverlay
         options.adaptPrior = adaptPrior
+        options.fractionEstimator = fractionOptions.estimator
         guard let walk = ForestWalk.allCases.first(where: { "\($0)" == forestWalk }) else {
             throw ValidationError("--forest-walk must be binned or thresholds, got '\(forestWalk)'.")
         }
@@ -181,8 +184,7 @@ struct PredictCommand: ParsableCommand {
             let result = try PixelClassificationOutputs.write(input, model: classifier, directory: out, stem: unique,
                                                               options: options, progress: progress, timings: clock)
             fractions.append(result)
-            let summary = zip(result.classes, result.percents).map { "\($0.name) " + String(format: "%.2f%%", $1) }
-            var line = "\(spec): \(summary.joined(separator: ", "))"
+            var line = "\(spec): \(FractionOptions.summary(result))"
             if let windows = input.featureWindows, case .percentiles = classifier.normalisation {
                 line += " (grey window " + windows.map { "\(PredictCommand.number($0.low))–\(PredictCommand.number($0.high))" }.joined(separator: ", ") + ")"
             }
@@ -193,7 +195,11 @@ struct PredictCommand: ParsableCommand {
         }
         if share != nil { return }
         let csv = (out as NSString).appendingPathComponent("class-fractions.csv")
-        try PixelClassificationOutputs.writeFractions(fractions, to: csv)
+        let pooled = fractions.count > 1
+            ? ClassFractions.pooled(fractions, estimator: fractionOptions.estimator, calibration: classifier.forest.outOfBagCalibration) : nil
+        if let pooled { print("all \(fractions.count) images: " + FractionOptions.summary(pooled)) }
+        if let check = (pooled ?? fractions.first)?.estimate?.check { print("fractions: \(check)") }
+        try PixelClassificationOutputs.writeFractions(fractions, to: csv, pooled: pooled ?? fractions.first)
         if timings { FileHandle.standardError.write(Data((clock.report + "\n").utf8)) }
         print("wrote \(images.count) image(s) to \(out) in " + String(format: "%.2f s", Date().timeIntervalSince(start)))
     }

@@ -22,11 +22,13 @@ struct TransferCommand: ParsableCommand {
         registration). 3. Trains the random forest on PLANE (the `cleave train` defaults; \
         --pixels-per-class labelled pixels per class sampled). 4. Classifies every --predict image \
         as `cleave predict` does (labels, probabilities, uncertainty, overlay) and prints the phase \
-        fractions per image and over all of them.
+        fractions per image and over all of them, with 95 % intervals (--fractions chooses the estimator).
 
         Outputs in --out: the registration's files, training-labels.tif (label values, 0 = \
         unlabelled), model.json (use with `cleave predict`), per image <stem>-labels.tif, \
-        -probabilities.tif, -uncertainty.tif, -overlay.png, and class-fractions.csv.
+        -probabilities.tif, -uncertainty.tif, -overlay.png, class-fractions.csv (per image and class: \
+        pixels, the estimate with its interval, every estimator's value, the assumption checked) and \
+        class-fractions.json (the same plus the pooled estimate over all images).
 
         Example:
           cleave transfer eds-map.tif slices/0000.tif --predict slices/0050.tif slices/0100.tif --out mineralogy
@@ -45,6 +47,8 @@ struct TransferCommand: ParsableCommand {
     var predict: [String] = []
 
     @OptionGroup var registration: RegistrationFlags
+
+    @OptionGroup var fractionOptions: FractionOptions
 
     @Option(name: .customLong("erode-factor"), help: ArgumentHelp("Scales the cleaning of the map's classes: the opening's radius in units of (uncertainty + half a map pixel) and the border strip in units of the uncertainty; 0 keeps every pixel.", valueName: "f"))
     var erodeFactor: Double = 1
@@ -100,16 +104,19 @@ struct TransferCommand: ParsableCommand {
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             var unique = stem, k = 2
             while !stems.insert(unique).inserted { unique = "\(stem)-\(k)"; k += 1 }
+            var outputOptions = PixelClassificationOutputOptions()
+            outputOptions.fractionEstimator = fractionOptions.estimator
             let result = try PixelClassificationOutputs.write(input, model: training.model, directory: out, stem: unique,
-                                                              options: PixelClassificationOutputOptions(), progress: progress)
+                                                              options: outputOptions, progress: progress)
             fractions.append(result)
-            print("\(path): " + zip(result.classes, result.percents).map { "\($0.name) " + String(format: "%.2f%%", $1) }.joined(separator: ", "))
+            print("\(path): " + FractionOptions.summary(result))
         }
-        let totals = fractions.dropFirst().reduce(fractions[0].pixelCounts) { zip($0, $1.pixelCounts).map(+) }
-        let all = max(1, totals.reduce(0, +))
-        print("phase fractions over \(fractions.count) image(s): "
-              + zip(fractions[0].classes, totals).map { "\($0.name) " + String(format: "%.2f%%", 100 * Double($1) / Double(all)) }.joined(separator: ", "))
-        try PixelClassificationOutputs.writeFractions(fractions, to: (out as NSString).appendingPathComponent("class-fractions.csv"))
+        let pooled = ClassFractions.pooled(fractions, estimator: fractionOptions.estimator, calibration: training.model.forest.outOfBagCalibration)
+        if let pooled {
+            print("phase fractions over \(fractions.count) image(s): " + FractionOptions.summary(pooled))
+            if let check = pooled.estimate?.check { print("fractions: \(check)") }
+        }
+        try PixelClassificationOutputs.writeFractions(fractions, to: (out as NSString).appendingPathComponent("class-fractions.csv"), pooled: pooled)
         print("wrote \(out) in " + String(format: "%.2f s", Date().timeIntervalSince(started)))
     }
 }

@@ -227,9 +227,24 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         #expect(abs(fractions.percents.reduce(0, +) - 100) < 1e-9)
         let area: Double = fractions.physicalSizes!.reduce(0, +)
         #expect(abs(area - 4800.0) < 1e-6)
-        try PixelClassificationOutputs.writeFractions([fractions], to: dir + "/class-fractions.csv")
+        // The strips add up to the counts and to the probabilities; the estimate is the default's,
+        // and every estimator is reported (the forest was bootstrapped: it has out-of-bag rates).
+        var strips = FractionSums(classCount: 3)
+        for s in fractions.strips { strips.add(s) }
+        #expect(strips.counts == fractions.pixelCounts && fractions.strips.count == (120 + ClassFractions.stripRows - 1) / ClassFractions.stripRows)
+        for c in 0..<3 {
+            let sum = (0..<(160 * 120)).reduce(0.0) { $0 + Double(expected.probabilities[c * 160 * 120 + $1]) }
+            #expect(abs(strips.posteriorSums[c] - sum) < 1e-6 * 160 * 120)
+        }
+        let estimate = try #require(fractions.estimate)
+        #expect(estimate.used == ClassFractions.defaultEstimator && estimate.all.count == 4 && estimate.lower != nil)
+        #expect(zip(estimate.all[.classifyAndCount]!, fractions.percents).allSatisfy { abs(100 * $0 - $1) < 1e-9 })
+        try PixelClassificationOutputs.writeFractions([fractions], to: dir + "/class-fractions.csv", pooled: fractions)
         let csv = try String(contentsOfFile: dir + "/class-fractions.csv", encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 4 && csv.contains("µm^2"))
+        #expect(csv.hasPrefix(ClassFractions.csvHeader) && csv.split(separator: "\n")[1].contains(",\(ClassFractions.defaultEstimator.rawValue),"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/class-fractions.json"))) as? [String: Any])
+        #expect((json["pooled"] as? [String: Any])?["check"] is String)
         // No temporary files are left behind.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty)

@@ -4,50 +4,6 @@ import CleaveFormats
 import CleaveRender
 import CleaveLearning
 
-/// Class areas of one classified image (a row group of `class-fractions.csv`).
-public struct ClassFractions: Sendable, Equatable {
-    /// Name of the classified image (the `image` column).
-    public var image: String
-    /// The model's classes, in the order of ``pixelCounts``.
-    public var classes: [PixelClass]
-    /// Pixels per class (model order).
-    public var pixelCounts: [Int]
-    /// Spacing of the image, when known.
-    public var spacing: Spacing?
-    /// True for stacks (fractions are volumes).
-    public var isVolume: Bool
-    /// Class prior estimated on the image (nil without prior adaptation).
-    public var estimatedPrior: [Double]?
-
-    /// Percent of the image per class.
-    public var percents: [Double] {
-        let total = max(1, pixelCounts.reduce(0, +))
-        return pixelCounts.map { 100 * Double($0) / Double(total) }
-    }
-
-    /// Physical area (unit²) or volume (unit³) per class, nil without spacing.
-    public var physicalSizes: [Double]? {
-        guard let s = spacing else { return nil }
-        let unitSize = isVolume ? s.x * s.y * s.z : s.x * s.y
-        return pixelCounts.map { Double($0) * unitSize }
-    }
-
-    /// CSV header for ``csvLines``.
-    public static let csvHeader = "image,class,name,pixels,percent,physical_size,physical_unit"
-
-    /// One CSV line per class.
-    public var csvLines: [String] {
-        let sizes = physicalSizes
-        let unit = spacing.map { isVolume ? "\($0.unit)^3" : "\($0.unit)^2" } ?? ""
-        return classes.indices.map { c in
-            let size = sizes.map { String(format: "%.6g", $0[c]) } ?? ""
-            return [CSVText.field(image), String(classes[c].value), CSVText.field(classes[c].name), String(pixelCounts[c]),
-                    String(format: "%.4f", percents[c]), size, unit].joined(separator: ",")
-        }
-    }
-}
-
-
 /// Which files ``PixelClassificationOutputs/write(_:model:directory:stem:options:progress:)`` produces.
 public struct PixelClassificationOutputOptions: Sendable {
     /// Write `<stem>-probabilities.tif` (float32, one page per class).
@@ -60,6 +16,8 @@ public struct PixelClassificationOutputOptions: Sendable {
     /// ``RandomForest/estimatePrior(probabilities:maxIterations:tolerance:)``). Off by default:
     /// on the real-data suite it made most splits worse (bench/suite/RESULTS.md).
     public var adaptPrior = false
+    /// How `class-fractions.csv` estimates the fractions (every estimator's values are written too).
+    public var fractionEstimator = ClassFractions.defaultEstimator
     /// Block side for prediction.
     public var blockSize = 1024
     /// How the forest walks its trees (all walks give identical results; for benchmarks).
@@ -108,6 +66,9 @@ public enum PixelClassificationOutputs {
         let small = values.allSatisfy { $0 <= 255 }
         var indices = [UInt8](repeating: 0, count: shape.count) // class index per pixel (< 256 classes)
         var counts = [Int](repeating: 0, count: K)
+        // Counts and probability sums per strip of rows (the blocks of the fractions' bootstrap).
+        let stripsPerPlane = (shape.height + ClassFractions.stripRows - 1) / ClassFractions.stripRows
+        var strips = [FractionSums](repeating: FractionSums(classCount: K), count: stripsPerPlane * shape.depth)
         var sample = PriorSample(pixelCount: shape.count, classCount: K)
         try PixelClassifier.predict(input, model: model, blockSize: options.blockSize, progress: progress, timings: timings,
                                     walk: options.walk) { block in
@@ -124,10 +85,17 @@ public enum PixelClassificationOutputs {
                             p += sample.stride
                         }
                     } else {
+                        let strip = z * stripsPerPlane + y / ClassFractions.stripRows
                         for i in 0..<width {
                             let c = Int(block.classIndices[local + i])
                             indices[offset + i] = UInt8(c)
                             counts[c] += 1
+                            strips[strip].counts[c] += 1
+                        }
+                        for c in 0..<K {
+                            var sum = 0.0
+                            for i in 0..<width { sum += Double(block.probabilities[c * n + local + i]) }
+                            strips[strip].posteriorSums[c] += sum
                         }
                         try block.uncertainty.withUnsafeBufferPointer { u in
                             try uncertaintyWriter?.write(page: z, row: y, column: block.region.x,
@@ -167,10 +135,13 @@ public enum PixelClassificationOutputs {
                     pixelMajor.withUnsafeMutableBufferPointer { RandomForest.reweight($0, classCount: K, weights: weights) }
                     let (rowIndices, uncertainty) = RandomForest.summarise(probabilities: pixelMajor, classCount: K)
                     let offset = shape.index(column: 0, row: y, plane: z)
+                    let strip = z * stripsPerPlane + y / ClassFractions.stripRows
                     for x in 0..<shape.width {
                         let c = Int(rowIndices[x])
                         indices[offset + x] = UInt8(c)
                         counts[c] += 1
+                        strips[strip].counts[c] += 1
+                        for k in 0..<K { strips[strip].posteriorSums[k] += Double(pixelMajor[x * K + k]) }
                     }
                     try uncertainty.withUnsafeBufferPointer { try uncertaintyWriter?.write(page: z, row: y, column: 0, values: $0) }
                     if options.probabilities {
@@ -237,15 +208,22 @@ public enum PixelClassificationOutputs {
             if let overlayTemporary { unlink(overlayTemporary) }
             throw error
         }
-        return ClassFractions(image: input.name, classes: classes, pixelCounts: counts, spacing: input.spacing,
-                              isVolume: shape.depth > 1, estimatedPrior: estimatedPrior)
+        var result = ClassFractions(image: input.name, classes: classes, pixelCounts: counts, spacing: input.spacing,
+                                    isVolume: shape.depth > 1, estimatedPrior: estimatedPrior, strips: strips)
+        result.estimate(options.fractionEstimator, calibration: model.forest.outOfBagCalibration)
+        return result
         }
     }
 
-    /// Writes `class-fractions.csv` for several images (atomically).
-    public static func writeFractions(_ fractions: [ClassFractions], to path: String) throws {
+    /// Writes `class-fractions.csv` for several images (atomically), and, when `pooled` is given,
+    /// `class-fractions.json` with every image's and the pooled estimate.
+    public static func writeFractions(_ fractions: [ClassFractions], to path: String, pooled: ClassFractions? = nil) throws {
         var text = ClassFractions.csvHeader + "\n"
         for f in fractions { for line in f.csvLines { text += line + "\n" } }
         try AtomicFile.write(Data(text.utf8), to: path)
+        if let pooled {
+            let json = (path as NSString).deletingPathExtension + ".json"
+            try AtomicFile.write(try ClassFractions.json(images: fractions, pooled: pooled), to: json)
+        }
     }
 }
