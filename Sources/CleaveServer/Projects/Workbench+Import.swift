@@ -74,7 +74,7 @@ extension Workbench {
                 if firstUndo[Int64(id)] == nil { firstUndo[Int64(id)] = row["server_time"] }
             }
             return try SQLRow.fetchAll(db, sql: "SELECT * FROM annotations WHERE image_id = ? ORDER BY id", arguments: [imageID]).map { row in
-                let stroke = try Workbench.strokeDTO(row)
+                let stroke = try StrokeDTO(row: row)
                 return ExportedStroke(class: stroke.class, radius: stroke.radius, points: stroke.points, plane: stroke.plane,
                                       state: stroke.state, user: row["user_id"], createdAt: stroke.createdAt,
                                       undoneAt: stroke.state == "active" ? nil : firstUndo[stroke.id])
