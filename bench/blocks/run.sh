@@ -45,7 +45,11 @@ elif [ ! -f "$model" ]; then
     --bank "$BANK" --pixels-per-class 2000 > /dev/null
 fi
 wall() { sed -E 's/.*wall_s=([0-9.]+).*/\1/'; }
-echo "load before: $(load), $(nproc) cores, bank $BANK"
+if [ "$MODE" = unet ]; then
+  echo "load before: $(load), $(nproc) cores, U-Net, blocks ${3:-all}"
+else
+  echo "load before: $(load), $(nproc) cores, bank $BANK"
+fi
 if [ "$MODE" = throughput ]; then
   SIZE="${2:-32x1024x1024}"
   vol="$OUT/fib-$SIZE.ome.zarr"
