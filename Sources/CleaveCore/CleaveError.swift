@@ -48,36 +48,11 @@ public struct InvalidField: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A module error that may be about one option field (``InvalidField``); front ends rename the
-/// field into their own words (a flag, a JSON name) and keep the reason.
-///
-/// An enum whose field case carries `(field: String, value: String?, reason: String)` (or a
-/// `String` value) needs no code of its own: the default ``invalidField`` reads that case. Types
-/// that say a field otherwise (a struct, a case of another shape) implement ``invalidField``.
+/// field into their own words (a flag, a JSON name) and keep the reason. Each error type says
+/// which of its cases names a field (usually one `invalidOption(field:value:reason:)` case).
 public protocol FieldNamingError: CleaveErrorProtocol {
     /// The field this error is about, or nil when it is about data, files or state.
     var invalidField: InvalidField? { get }
-}
-
-extension FieldNamingError {
-    /// The field of an enum case whose payload is `(field:value:reason:)` (the value a `String`
-    /// or `String?`), nil for every other case: one rule for every module's option errors instead
-    /// of a `guard case` per enum.
-    public var invalidField: InvalidField? { InvalidField(fieldCaseOf: self) }
-}
-
-extension InvalidField {
-    /// The field named by `error`'s enum case when its payload is labelled `field`, `value`,
-    /// `reason` (strings; the value may be optional); nil for any other case or a non-enum value.
-    init?(fieldCaseOf error: Any) {
-        let mirror = Mirror(reflecting: error)
-        guard mirror.displayStyle == .enum, let payload = mirror.children.first?.value else { return nil }
-        let parts = Array(Mirror(reflecting: payload).children)
-        guard parts.map(\.label) == ["field", "value", "reason"],
-              let field = parts[0].value as? String, let reason = parts[2].value as? String else { return nil }
-        // `as? String?` takes a `String` payload as well as a `String?` one (nil stays nil).
-        guard let value = parts[1].value as? String? else { return nil }
-        self.init(field: field, value: value, reason: reason)
-    }
 }
 
 /// A general input error with a ready message. Modules throw their own typed errors instead;

@@ -42,7 +42,7 @@ public enum LargeArray {
 
     /// Advises huge pages for the 2 MiB-aligned interior of `byteCount` bytes at `base`.
     /// Call it before the memory is first written; it is a no-op for small buffers and off Linux.
-    public static func adviseHugePages(_ base: UnsafeMutableRawPointer, byteCount: Int) {
+    public static func unsafeAdviseHugePages(_ base: UnsafeMutableRawPointer, byteCount: Int) {
         #if os(Linux)
         guard byteCount >= adviceThreshold, enabled else { return }
         let huge = 2 << 20
@@ -57,11 +57,11 @@ public enum LargeArray {
 extension Array where Element: BitwiseCopyable {
     /// An array of `count` elements that `body` must initialise completely (every element
     /// written), on huge pages when large (see ``LargeArray``).
-    @inlinable public init(largeUninitializedCount count: Int,
+    @inlinable public init(unsafeUninitializedLargeCount count: Int,
                 initializingWith body: (UnsafeMutableBufferPointer<Element>) throws -> Void) rethrows {
         try self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
             if let base = buffer.baseAddress {
-                LargeArray.adviseHugePages(UnsafeMutableRawPointer(base), byteCount: count * MemoryLayout<Element>.stride)
+                LargeArray.unsafeAdviseHugePages(UnsafeMutableRawPointer(base), byteCount: count * MemoryLayout<Element>.stride)
             }
             try body(buffer)
             initialized = count
@@ -74,7 +74,7 @@ extension Array {
     @inlinable public init(largeRepeating value: Element, count: Int) {
         self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
             if let base = buffer.baseAddress {
-                LargeArray.adviseHugePages(UnsafeMutableRawPointer(base), byteCount: count * MemoryLayout<Element>.stride)
+                LargeArray.unsafeAdviseHugePages(UnsafeMutableRawPointer(base), byteCount: count * MemoryLayout<Element>.stride)
             }
             buffer.initialize(repeating: value)
             initialized = count

@@ -5,7 +5,7 @@ public enum OrderStatistics {
     /// result is that of the sequential `Swift.min` / `Swift.max` loop (a NaN never replaces a
     /// bound, as there).
     /// - Complexity: O(count).
-    public static func extrema(_ values: UnsafePointer<Float>, count: Int, lo: inout Float, hi: inout Float) {
+    public static func unsafeExtrema(_ values: UnsafePointer<Float>, count: Int, lo: inout Float, hi: inout Float) {
         var i = 0
         if count >= 8 {
             var low = SIMD8<Float>(repeating: lo), high = SIMD8<Float>(repeating: hi)
@@ -24,7 +24,7 @@ public enum OrderStatistics {
     /// median-of-three pivot (deterministic). Reorders `values`: afterwards
     /// `values[..<k]` ≤ `values[k]` ≤ `values[(k+1)...]`.
     /// - Complexity: O(n) on average.
-    public static func select(_ values: UnsafeMutableBufferPointer<Float>, _ k: Int) -> Float {
+    public static func unsafeSelect(_ values: UnsafeMutableBufferPointer<Float>, _ k: Int) -> Float {
         precondition(k >= 0 && k < values.count, "OrderStatistics.select: k \(k) outside 0..<\(values.count)")
         var lo = 0, hi = values.count - 1
         while hi > lo {
@@ -43,17 +43,17 @@ public enum OrderStatistics {
 
     /// The `k`-th smallest value of an array (see ``select(_:_:)-buffer``); reorders `values`.
     public static func select(_ values: inout [Float], _ k: Int) -> Float {
-        values.withUnsafeMutableBufferPointer { select($0, k) }
+        values.withUnsafeMutableBufferPointer { unsafeSelect($0, k) }
     }
 
     /// numpy's `percentile(values, q)` (method "linear", q in 0…100) by selection; reorders
     /// `values`. Interpolates like numpy's `_lerp` so that results agree to the last bit.
-    public static func percentile(_ values: UnsafeMutableBufferPointer<Float>, _ q: Double) -> Double {
+    public static func unsafePercentile(_ values: UnsafeMutableBufferPointer<Float>, _ q: Double) -> Double {
         precondition(!values.isEmpty, "OrderStatistics.percentile of an empty buffer")
         let position = q / 100 * Double(values.count - 1)
         let below = Int(position.rounded(.down))
         let t = position - Double(below)
-        let a = Double(select(values, below))
+        let a = Double(unsafeSelect(values, below))
         if t == 0 || below + 1 >= values.count { return a }
         // After selecting `below`, the next order statistic is the smallest value to its right.
         var next = Float.greatestFiniteMagnitude
@@ -69,7 +69,7 @@ public enum OrderStatistics {
     /// needed order statistics are copied into `gather` and selected there. For the many
     /// patch-sized percentiles of a feature table, where a full quickselect pass dominates.
     /// - Complexity: O(n) with two light passes, plus a selection over one bin's values.
-    public static func percentileByBins(_ values: UnsafeBufferPointer<Float>, _ q: Double,
+    public static func unsafePercentileByBins(_ values: UnsafeBufferPointer<Float>, _ q: Double,
                                         bins: inout [Int32], gather: inout [Float]) -> Double {
         precondition(!values.isEmpty, "OrderStatistics.percentileByBins of an empty buffer")
         let n = values.count
@@ -77,7 +77,7 @@ public enum OrderStatistics {
         let below = Int(position.rounded(.down))
         let t = position - Double(below)
         var lo = values[0], hi = values[0]
-        extrema(values.baseAddress!, count: n, lo: &lo, hi: &hi)
+        unsafeExtrema(values.baseAddress!, count: n, lo: &lo, hi: &hi)
         if lo == hi { return Double(lo) }
         // ±infinity at an end leaves no bin width (NaN positions below): no percentile, NaN marks it.
         guard lo.isFinite && hi.isFinite else { return .nan }
@@ -103,7 +103,7 @@ public enum OrderStatistics {
             gather.removeAll(keepingCapacity: true)
             for v in values { let b = bin(v); if b >= first && b <= last { gather.append(v) } }
             return gather.withUnsafeMutableBufferPointer { g in
-                let a = Double(select(g, below - base))
+                let a = Double(unsafeSelect(g, below - base))
                 if !needsNext { return a }
                 var next = Float.greatestFiniteMagnitude
                 for i in (below - base + 1)..<g.count { next = Swift.min(next, g[i]) }
@@ -116,6 +116,6 @@ public enum OrderStatistics {
 
     /// numpy's linear percentile of an array by selection; reorders `values`.
     public static func percentile(_ values: inout [Float], _ q: Double) -> Double {
-        values.withUnsafeMutableBufferPointer { percentile($0, q) }
+        values.withUnsafeMutableBufferPointer { unsafePercentile($0, q) }
     }
 }

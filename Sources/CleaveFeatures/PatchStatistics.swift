@@ -164,7 +164,7 @@ public enum PatchStatistics {
                 if gradientP95 == nil {
                     loadGradient()
                     gradientP95 = gradientBuffer.withUnsafeBufferPointer {
-                        OrderStatistics.percentileByBins($0, 95, bins: &scratch.selectBins, gather: &scratch.gather)
+                        OrderStatistics.unsafePercentileByBins($0, 95, bins: &scratch.selectBins, gather: &scratch.gather)
                     }
                 }
                 value = gradientP95!

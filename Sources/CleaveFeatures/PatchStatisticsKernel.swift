@@ -64,7 +64,7 @@ enum PatchKernel {
         if integral {
             var lo = Float.greatestFiniteMagnitude, hi = -Float.greatestFiniteMagnitude
             for y in region.y..<(region.y + region.height) {
-                OrderStatistics.extrema(pixels.baseAddress! + y * width + region.x, count: region.width, lo: &lo, hi: &hi)
+                OrderStatistics.unsafeExtrema(pixels.baseAddress! + y * width + region.x, count: region.width, lo: &lo, hi: &hi)
             }
             let offset = Int(lo)
             let size = Int(hi) - offset + 1

@@ -65,9 +65,9 @@ extension SlidingWindow {
         let outRows = (image.height - window) / stride + 1
         let f = statistics.count
         // Every window's statistics and fraction are written by exactly one band.
-        var values = [Float](largeUninitializedCount: outColumns * outRows * f) { _ in }
-        var included = excludedAbove == nil ? [Float](largeUninitializedCount: outColumns * outRows) { _ in } : []
-        var mostlyExcluded = excludedAbove == nil ? [] : [Bool](largeUninitializedCount: outColumns * outRows) { _ in }
+        var values = [Float](unsafeUninitializedLargeCount: outColumns * outRows * f) { _ in }
+        var included = excludedAbove == nil ? [Float](unsafeUninitializedLargeCount: outColumns * outRows) { _ in } : []
+        var mostlyExcluded = excludedAbove == nil ? [] : [Bool](unsafeUninitializedLargeCount: outColumns * outRows) { _ in }
         // The included pixels' mean, summed in pixel order (an excluded pixel adds +0, which
         // changes no sum: the loop has no branch to mispredict).
         let shift: Double = image.pixels.withUnsafeBufferPointer { p in

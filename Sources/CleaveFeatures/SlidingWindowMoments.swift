@@ -70,7 +70,7 @@ public enum SlidingWindow {
         let outColumns = (image.width - window) / stride + 1
         let outRows = (image.height - window) / stride + 1
         // Every element is written by exactly one band (no zero-fill pass over a table this size).
-        var values = [Float](largeUninitializedCount: outColumns * outRows * statistics.count) { _ in }
+        var values = [Float](unsafeUninitializedLargeCount: outColumns * outRows * statistics.count) { _ in }
         let shift = image.pixels.withUnsafeBufferPointer { p -> Double in
             roundedMean(p, flags: nil, keep: 1) {
                 var s = 0.0

@@ -133,7 +133,7 @@ public enum Cooccurrence {
         var leaving = levels + (anchors.y &* rowStride &+ anchors.x &- 1), rows = anchors.height
         let width = anchors.width
         while rows > 0 {
-            visitor.slide(leaving: leaving, leaving + partner, entering: leaving + width, leaving + width + partner)
+            visitor.unsafeSlide(leaving: leaving, leaving + partner, entering: leaving + width, leaving + width + partner)
             leaving += rowStride; rows &-= 1
         }
     }
@@ -175,7 +175,7 @@ public enum Cooccurrence {
         if scratch.levels.count < w * h { scratch.levels = [Int32](repeating: 0, count: w * h) }
         var lo = Float.greatestFiniteMagnitude, hi = -Float.greatestFiniteMagnitude
         for y in 0..<h {
-            OrderStatistics.extrema(pixels.baseAddress! + (region.y + y) * width + region.x, count: w, lo: &lo, hi: &hi)
+            OrderStatistics.unsafeExtrema(pixels.baseAddress! + (region.y + y) * width + region.x, count: w, lo: &lo, hi: &hi)
         }
         let quantiser = GreyLevelQuantiser(levels: levels, minimum: lo, maximum: hi)
         scratch.levels.withUnsafeMutableBufferPointer { out in
@@ -228,14 +228,14 @@ public protocol CooccurrencePairVisitor {
     /// One row of a one-column slide: the leaving pair (`leaving` → `leavingTo`) and the entering
     /// pair (`entering` → `enteringTo`). The default visits them as two runs of one.
     /// - Complexity: O(1) for the visitors here.
-    mutating func slide(leaving: UnsafePointer<Int32>, _ leavingTo: UnsafePointer<Int32>,
+    mutating func unsafeSlide(leaving: UnsafePointer<Int32>, _ leavingTo: UnsafePointer<Int32>,
                         entering: UnsafePointer<Int32>, _ enteringTo: UnsafePointer<Int32>)
 }
 
 extension CooccurrencePairVisitor {
     /// Visits the leaving pair, then the entering pair, as runs of one.
     /// - Complexity: two `visit` calls.
-    @inlinable @inline(__always) public mutating func slide(leaving: UnsafePointer<Int32>, _ leavingTo: UnsafePointer<Int32>,
+    @inlinable @inline(__always) public mutating func unsafeSlide(leaving: UnsafePointer<Int32>, _ leavingTo: UnsafePointer<Int32>,
                                                             entering: UnsafePointer<Int32>, _ enteringTo: UnsafePointer<Int32>) {
         visit(leaving, leavingTo, count: 1)
         visit(entering, enteringTo, count: 1)
@@ -279,7 +279,8 @@ public struct CooccurrenceScratch: Sendable {
 }
 
 /// The sums of a symmetric co-occurrence count matrix `S` (levels × levels) from which every
-/// ``HaralickProperties`` value follows. All but `sumCLnC` are exact integers.
+/// ``HaralickProperties`` value follows. All but `sumCLnC` are exact integers. An unsafe kernel
+/// type: `byDistance` is memory its owner keeps alive.
 public struct CooccurrenceSums {
     /// Number of grey levels (the matrix side).
     public let levels: Int

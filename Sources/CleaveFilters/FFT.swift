@@ -43,7 +43,7 @@ public struct FFT: Sendable {
     /// Transforms `count` points starting at `offset` with element step `step`, in place.
     /// `inverse` flips the sign of the exponent and divides by `count`.
     @inlinable
-    public func transform(real: UnsafeMutablePointer<Float>, imaginary: UnsafeMutablePointer<Float>, inverse: Bool) {
+    public func unsafeTransform(real: UnsafeMutablePointer<Float>, imaginary: UnsafeMutablePointer<Float>, inverse: Bool) {
         let n = count
         if n == 1 { return }
         for i in 0..<n {
@@ -95,7 +95,7 @@ public func fft2D(real: inout [Float], imaginary: inout [Float], width: Int, hei
         imaginary.withUnsafeMutableBufferPointer { im in
             let reBase = UncheckedSendable(re.baseAddress!), imBase = UncheckedSendable(im.baseAddress!)
             Parallel.forEachChunk(of: height, chunkCount: min(height, 16)) { range in
-                for y in range { rows.transform(real: reBase.value + y * width, imaginary: imBase.value + y * width, inverse: inverse) }
+                for y in range { rows.unsafeTransform(real: reBase.value + y * width, imaginary: imBase.value + y * width, inverse: inverse) }
             }
             Parallel.forEachChunk(of: width, chunkCount: min(width, 16)) { range in
                 var colRe = [Float](repeating: 0, count: height), colIm = [Float](repeating: 0, count: height)
@@ -103,7 +103,7 @@ public func fft2D(real: inout [Float], imaginary: inout [Float], width: Int, hei
                     colIm.withUnsafeMutableBufferPointer { ci in
                         for x in range {
                             for y in 0..<height { cr[y] = reBase.value[y * width + x]; ci[y] = imBase.value[y * width + x] }
-                            columns.transform(real: cr.baseAddress!, imaginary: ci.baseAddress!, inverse: inverse)
+                            columns.unsafeTransform(real: cr.baseAddress!, imaginary: ci.baseAddress!, inverse: inverse)
                             for y in 0..<height { reBase.value[y * width + x] = cr[y]; imBase.value[y * width + x] = ci[y] }
                         }
                     }

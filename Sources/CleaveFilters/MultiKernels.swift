@@ -58,14 +58,8 @@ func runMultiPass(_ kernels: [[Float]], geometry g: PassGeometry, boundary: Boun
                     let strips = (g.run + stripWidth - 1) / stripWidth
                     let bands = (n + bandHeight - 1) / bandHeight
                     Parallel.forEach(g.outerCount * strips * bands) { item in
-                        let band = item % bands
-                        let strip = (item / bands) % strips
-                        let outer = item / (bands * strips)
-                        let column0 = strip * stripWidth
-                        let width = min(stripWidth, g.run - column0)
-                        let row0 = band * bandHeight
-                        let rows = min(bandHeight, n - row0)
-                        let base = outer * g.outerStride + column0
+                        let tile = StridedTile(item: item, strips: strips, bands: bands, geometry: g, length: n)
+                        let (width, row0, rows, base) = (tile.width, tile.row0, tile.rows, tile.base)
                         let window = rows + 2 * r
                         let rowPointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: window)
                         let compact = UnsafeMutablePointer<Float>.allocate(capacity: window * stripWidth)

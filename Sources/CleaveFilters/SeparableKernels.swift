@@ -79,6 +79,27 @@ let stripWidth = 64
 /// Rows per work item in strided passes.
 let bandHeight = 128
 
+/// Work item `item` of a strided pass: a strip of at most ``stripWidth`` columns × a band of at
+/// most ``bandHeight`` positions along the axis, in one outer slice (items ordered band-fastest).
+struct StridedTile {
+    /// The outer slice, the strip's first column and width, the band's first position and length.
+    let outer, column0, width, row0, rows: Int
+    /// Element offset of (outer, column0) at position 0 along the axis.
+    let base: Int
+
+    /// The item's place for a pass of `geometry` over `length` positions cut into `strips` × `bands`.
+    /// - Complexity: O(1).
+    @inline(__always) init(item: Int, strips: Int, bands: Int, geometry g: PassGeometry, length n: Int) {
+        let band = item % bands, strip = (item / bands) % strips
+        outer = item / (bands * strips)
+        column0 = strip * stripWidth
+        width = min(stripWidth, g.run - column0)
+        row0 = band * bandHeight
+        rows = min(bandHeight, n - row0)
+        base = outer * g.outerStride + column0
+    }
+}
+
 /// Applies `operation` along the axis described by `geometry`, reading `source` and writing
 /// `destination` (distinct buffers of equal size).
 func runPass(_ operation: LineOperation, geometry g: PassGeometry, boundary: Boundary,
@@ -231,14 +252,8 @@ private func runStridedPass(_ operation: LineOperation, geometry g: PassGeometry
             let constant = UncheckedSendable(constantBuffer.baseAddress!)
             let mapPointer = UncheckedSendable(mapBuffer.baseAddress!)
             Parallel.forEach(items) { item in
-                let band = item % bands
-                let strip = (item / bands) % strips
-                let outer = item / (bands * strips)
-                let column0 = strip * stripWidth
-                let width = min(stripWidth, g.run - column0)
-                let row0 = band * bandHeight
-                let rows = min(bandHeight, n - row0)
-                let base = outer * g.outerStride + column0
+                let tile = StridedTile(item: item, strips: strips, bands: bands, geometry: g, length: n)
+                let (width, row0, rows, base) = (tile.width, tile.row0, tile.rows, tile.base)
                 // Row pointers for padded positions row0 … row0 + rows + 2r − 1.
                 let window = rows + 2 * r
                 let rowPointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: window)

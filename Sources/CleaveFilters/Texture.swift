@@ -163,7 +163,7 @@ struct SlidingCooccurrence: CooccurrencePairVisitor {
     }
 
     /// One row of a slide: the leaving pair out, the entering pair in (each in both orders).
-    @inline(__always) mutating func slide(leaving: UnsafePointer<Int32>, _ leavingTo: UnsafePointer<Int32>,
+    @inline(__always) mutating func unsafeSlide(leaving: UnsafePointer<Int32>, _ leavingTo: UnsafePointer<Int32>,
                                           entering: UnsafePointer<Int32>, _ enteringTo: UnsafePointer<Int32>) {
         let a = Int(leaving.pointee), b = Int(leavingTo.pointee), c = Int(entering.pointee), d = Int(enteringTo.pointee)
         tally(a, b, -1)

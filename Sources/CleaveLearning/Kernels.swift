@@ -25,12 +25,12 @@ enum Kernels {
                 Parallel.forEach(chunks) { c in
                     let start = n * c / chunks, end = n * (c + 1) / chunks
                     var acc = [Double](repeating: 0, count: p * p)
-                    var centred = [Double](repeating: 0, count: p)
+                    var centered = [Double](repeating: 0, count: p)
                     for r in start..<end {
-                        for j in 0..<p { centred[j] = Double(x.value[r * p + j]) - mean[j] }
+                        for j in 0..<p { centered[j] = Double(x.value[r * p + j]) - mean[j] }
                         for a in 0..<p {
-                            let va = centred[a]
-                            for b in a..<p { acc[a * p + b] += va * centred[b] }
+                            let va = centered[a]
+                            for b in a..<p { acc[a * p + b] += va * centered[b] }
                         }
                     }
                     out.value[c] = acc

@@ -100,7 +100,7 @@ public struct Matrix: Equatable, Codable, Sendable {
     public func selectingRows<C: Collection>(_ indices: C) -> Matrix where C.Element == Int {
         let count = indices.count, columns = self.columns, rows = self.rows
         // Row copies straight into fresh storage (no per-row slice append).
-        let out = [Float](largeUninitializedCount: count * columns) { buffer in
+        let out = [Float](unsafeUninitializedLargeCount: count * columns) { buffer in
             guard var target = buffer.baseAddress else { return }
             values.withUnsafeBufferPointer { v in
                 for i in indices {

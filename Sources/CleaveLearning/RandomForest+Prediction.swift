@@ -21,8 +21,8 @@ extension RandomForest {
     ///   - output: `rowCount × classCount` values, overwritten.
     ///   - walk: how the trees are walked; both give bit-identical results (see ``ForestWalk``).
     /// - Complexity: O(rows · trees · depth), parallel over row chunks; identical for any thread count.
-    public func probabilities(rows: UnsafeBufferPointer<Float>, rowCount: Int, into output: UnsafeMutableBufferPointer<Float>,
-                              walk: ForestWalk = .binned) {
+    public func unsafeProbabilities(rows: UnsafeBufferPointer<Float>, rowCount: Int, into output: UnsafeMutableBufferPointer<Float>,
+                                    walk: ForestWalk = .binned) {
         precondition(rows.count >= rowCount * featureCount && output.count >= rowCount * classCount,
                      "RandomForest.probabilities: \(rows.count) values / \(output.count) outputs for \(rowCount) rows × \(featureCount) features, \(classCount) classes")
         probabilities(values: rows, rowCount: rowCount, rowStride: featureCount, featureStride: 1, into: output, walk: walk)
@@ -35,21 +35,21 @@ extension RandomForest {
     ///   - values: `featureCount × rowCount` values.
     ///   - output: `rowCount × classCount` values, overwritten.
     ///   - walk: how the trees are walked; both give bit-identical results (see ``ForestWalk``).
-    public func probabilities(featureMajor values: UnsafeBufferPointer<Float>, rowCount: Int,
-                              into output: UnsafeMutableBufferPointer<Float>, walk: ForestWalk = .binned) {
+    public func unsafeProbabilities(featureMajor values: UnsafeBufferPointer<Float>, rowCount: Int,
+                                    into output: UnsafeMutableBufferPointer<Float>, walk: ForestWalk = .binned) {
         precondition(values.count >= rowCount * featureCount && output.count >= rowCount * classCount,
-                     "RandomForest.probabilities(featureMajor:): \(values.count) values / \(output.count) outputs for \(rowCount) rows × \(featureCount) features, \(classCount) classes")
+                     "RandomForest.unsafeProbabilities(featureMajor:): \(values.count) values / \(output.count) outputs for \(rowCount) rows × \(featureCount) features, \(classCount) classes")
         probabilities(values: values, rowCount: rowCount, rowStride: 1, featureStride: rowCount, into: output, walk: walk)
     }
 
     /// Class probabilities for `rowCount` consecutive samples of a larger feature-major stack:
     /// feature f of sample r is `values[f * featureStride + r]` (e.g. some rows of a feature stack,
     /// `featureStride` = the stack's pixel count, `values` starting at the first wanted pixel).
-    public func probabilities(featureMajor values: UnsafeBufferPointer<Float>, rowCount: Int, featureStride: Int,
-                              into output: UnsafeMutableBufferPointer<Float>, walk: ForestWalk = .binned) {
+    public func unsafeProbabilities(featureMajor values: UnsafeBufferPointer<Float>, rowCount: Int, featureStride: Int,
+                                    into output: UnsafeMutableBufferPointer<Float>, walk: ForestWalk = .binned) {
         precondition(featureStride >= rowCount && output.count >= rowCount * classCount
                      && (rowCount == 0 || values.count >= (featureCount - 1) * featureStride + rowCount),
-                     "RandomForest.probabilities(featureMajor:featureStride:): \(values.count) values / \(output.count) outputs for \(rowCount) rows, stride \(featureStride) × \(featureCount) features, \(classCount) classes")
+                     "RandomForest.unsafeProbabilities(featureMajor:featureStride:): \(values.count) values / \(output.count) outputs for \(rowCount) rows, stride \(featureStride) × \(featureCount) features, \(classCount) classes")
         probabilities(values: values, rowCount: rowCount, rowStride: 1, featureStride: featureStride, into: output, walk: walk)
     }
 
@@ -92,7 +92,7 @@ extension RandomForest {
         let rowCount = rows.count / featureCount
         var out = [Float](repeating: 0, count: rowCount * classCount)
         rows.withUnsafeBufferPointer { r in
-            out.withUnsafeMutableBufferPointer { o in probabilities(rows: r, rowCount: rowCount, into: o, walk: walk) }
+            out.withUnsafeMutableBufferPointer { o in unsafeProbabilities(rows: r, rowCount: rowCount, into: o, walk: walk) }
         }
         return out
     }

@@ -67,7 +67,7 @@ extension RandomForest {
     }
 
     /// Re-weights row-major probabilities in place by `weights` and renormalises each row.
-    public static func reweight(_ probabilities: UnsafeMutableBufferPointer<Float>, classCount: Int, weights: [Float]) {
+    public static func unsafeReweight(_ probabilities: UnsafeMutableBufferPointer<Float>, classCount: Int, weights: [Float]) {
         let rows = probabilities.count / classCount
         for r in 0..<rows {
             var sum: Float = 0

@@ -323,7 +323,7 @@ public struct ScaledRows: Sendable {
                                                  reason: "not more than the k-means sample (\(kmeans.sampleSize)); scale the table and use KMeans")
         }
         let model = try kmeans.fit(scaled(tableRows(ofIncluded: sample)))
-        return try assign(centres: model.centroids, rowValue: rowValue, fill: fill)
+        return try assign(centers: model.centroids, rowValue: rowValue, fill: fill)
     }
 
     /// Pass 1: the nearest of `centres` for every included row (squared distance, columns summed
@@ -331,11 +331,11 @@ public struct ScaledRows: Sendable {
     /// then each cluster's sums of scaled values, row values and members, in four lanes (rows
     /// 4i, 4i + 1, … of each block) combined in a fixed order at the end of each chunk.
     /// - Throws: ``LearningError/notFinite(operation:row:column:)`` when a scaled value is not finite.
-    public func assign(centres: Matrix, rowValue: RowValue, fill: Int32) throws -> Assignment {
-        let d = columns, k = centres.rows
-        precondition(centres.columns == d, "ScaledRows.assign: centres have \(centres.columns) columns, rows \(d)")
+    public func assign(centers: Matrix, rowValue: RowValue, fill: Int32) throws -> Assignment {
+        let d = columns, k = centers.rows
+        precondition(centers.columns == d, "ScaledRows.assign: centres have \(centers.columns) columns, rows \(d)")
         let chunks = chunkCount, tableCount = raw.rows
-        var labels = [Int32](largeUninitializedCount: tableCount) { _ in }  // every row written below
+        var labels = [Int32](unsafeUninitializedLargeCount: tableCount) { _ in }  // every row written below
         // Per chunk: k·d centre sums, k value sums (Double), k counts, a finite flag.
         var sums = [Double](repeating: 0, count: chunks * (k * d + k))
         var counts = [Int](repeating: 0, count: chunks * k)
@@ -357,20 +357,20 @@ public struct ScaledRows: Sendable {
                         raw.values.withUnsafeBufferPointer { source in
                             center.withUnsafeBufferPointer { center in
                                 inverse.withUnsafeBufferPointer { inverse in
-                                    centres.values.withUnsafeBufferPointer { centres in
+                                    centers.values.withUnsafeBufferPointer { centers in
                                         stored.withUnsafeBufferPointer { stored in
                                             mask.withUnsafeBufferPointer { mask in
                                                 let box = AssignBuffers(labels: labelBuffer.baseAddress!, sums: sumBuffer.baseAddress!,
                                                                         counts: countBuffer.baseAddress!, finite: finiteBuffer.baseAddress!,
                                                                         source: source.baseAddress!, center: center.baseAddress!,
-                                                                        inverse: inverse.baseAddress!, centres: centres.baseAddress!,
+                                                                        inverse: inverse.baseAddress!, centers: centers.baseAddress!,
                                                                         stored: stored.baseAddress!, numerator: numerator,
                                                                         denominator: denominator,
                                                                         included: fullTable ? nil : mask.baseAddress!, fill: fill)
                                                 let starts = chunkStart
                                                 Parallel.forEach(chunks) { c in
                                                     box.finite[c] = ScaledRows.assignKernel(
-                                                        box, columns: d, centreCount: k, rows: starts[c]..<starts[c + 1],
+                                                        box, columns: d, centerCount: k, rows: starts[c]..<starts[c + 1],
                                                         sums: box.sums + c * (k * d + k), counts: box.counts + c * k)
                                                 }
                                             }
@@ -387,16 +387,16 @@ public struct ScaledRows: Sendable {
             throw LearningError.notFinite(operation: "ScaledRows.assign (scaled values from table row \(chunkStart[bad]) on)", row: chunkStart[bad], column: 0)
         }
         // Combine the chunks in chunk order.
-        var centreSums = [Double](repeating: 0, count: k * d), valueSums = [Double](repeating: 0, count: k)
+        var centerSums = [Double](repeating: 0, count: k * d), valueSums = [Double](repeating: 0, count: k)
         var total = [Int](repeating: 0, count: k)
         for c in 0..<chunks {
             let base = c * (k * d + k)
-            for i in 0..<(k * d) { centreSums[i] += sums[base + i] }
+            for i in 0..<(k * d) { centerSums[i] += sums[base + i] }
             for i in 0..<k { valueSums[i] += sums[base + k * d + i]; total[i] += counts[c * k + i] }
         }
         var means = [Float](repeating: 0, count: k * d)
         for c in 0..<k where total[c] > 0 {
-            for j in 0..<d { means[c * d + j] = Float(centreSums[c * d + j] / Double(total[c])) }
+            for j in 0..<d { means[c * d + j] = Float(centerSums[c * d + j] / Double(total[c])) }
         }
         let values = (0..<k).map { total[$0] > 0 ? valueSums[$0] / Double(total[$0]) : -.infinity }
         return Assignment(labels: labels, centroids: Matrix(rows: k, columns: d, values: means), values: values, counts: total)
@@ -410,7 +410,7 @@ public struct ScaledRows: Sendable {
         let source: UnsafePointer<Float>
         let center: UnsafePointer<Double>
         let inverse: UnsafePointer<Double>
-        let centres: UnsafePointer<Float>
+        let centers: UnsafePointer<Float>
         /// Stored row values (when `numerator` < 0).
         let stored: UnsafePointer<Float>
         /// Raw columns whose ratio is the row value, else -1.
@@ -421,7 +421,7 @@ public struct ScaledRows: Sendable {
     }
 
     /// Pass 1 over the table rows `rows` (one chunk).
-    static func assignKernel(_ b: AssignBuffers, columns d: Int, centreCount k: Int, rows: Range<Int>,
+    static func assignKernel(_ b: AssignBuffers, columns d: Int, centerCount k: Int, rows: Range<Int>,
                              sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) -> Bool {
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: block * d)
         tile.initialize(repeating: 0, count: block * d)  // lanes past a short block read zeros
@@ -463,8 +463,8 @@ public struct ScaledRows: Sendable {
             var i = 0
             while i < count {
                 let label = d == 4
-                    ? nearest8(columns4: tile + i, centres: b.centres, centreCount: k)
-                    : nearest8(tile + i, columns: d, centres: b.centres, centreCount: k)
+                    ? nearest8(columns4: tile + i, centers: b.centers, centerCount: k)
+                    : nearest8(tile + i, columns: d, centers: b.centers, centerCount: k)
                 UnsafeMutableRawPointer(bestLabel + i).storeBytes(of: label, as: SIMD8<Int32>.self)
                 i &+= 8
             }
@@ -535,11 +535,11 @@ public struct ScaledRows: Sendable {
     /// squared distance with the columns summed in order (a product, then fused multiply-adds, as
     /// ``KMeans``), ties to the lower index.
     @inline(__always)
-    static func nearest8(_ rows: UnsafePointer<Float>, columns d: Int, centres: UnsafePointer<Float>, centreCount k: Int) -> SIMD8<Int32> {
+    static func nearest8(_ rows: UnsafePointer<Float>, columns d: Int, centers: UnsafePointer<Float>, centerCount k: Int) -> SIMD8<Int32> {
         typealias Lanes = SIMD8<Float>
         var best = Lanes(repeating: .infinity), label = SIMD8<Int32>(repeating: 0)
         for c in 0..<k {
-            let q = centres + c &* d
+            let q = centers + c &* d
             var v = UnsafeRawPointer(rows).loadUnaligned(as: Lanes.self) - Lanes(repeating: q[0])
             var s = v * v
             for j in 1..<max(d, 1) {
@@ -556,7 +556,7 @@ public struct ScaledRows: Sendable {
     /// ``nearest8(_:columns:centres:centreCount:)`` for four columns (the sliding-window moments):
     /// the rows stay in registers across the centres.
     @inline(__always)
-    static func nearest8(columns4 rows: UnsafePointer<Float>, centres: UnsafePointer<Float>, centreCount k: Int) -> SIMD8<Int32> {
+    static func nearest8(columns4 rows: UnsafePointer<Float>, centers: UnsafePointer<Float>, centerCount k: Int) -> SIMD8<Int32> {
         typealias Lanes = SIMD8<Float>
         let x0 = UnsafeRawPointer(rows).loadUnaligned(as: Lanes.self)
         let x1 = UnsafeRawPointer(rows + block).loadUnaligned(as: Lanes.self)
@@ -564,7 +564,7 @@ public struct ScaledRows: Sendable {
         let x3 = UnsafeRawPointer(rows + 3 * block).loadUnaligned(as: Lanes.self)
         var best = Lanes(repeating: .infinity), label = SIMD8<Int32>(repeating: 0)
         for c in 0..<k {
-            let q = centres + c &* 4
+            let q = centers + c &* 4
             var v = x0 - Lanes(repeating: q[0])
             var s = v * v
             v = x1 - Lanes(repeating: q[1]); s.addProduct(v, v)
@@ -588,11 +588,11 @@ public struct ScaledRows: Sendable {
     /// Pass 2: renumbers the included rows' `labels` in place (`labels[j] = newIndex[labels[j]]`;
     /// rows left out keep theirs) and computes every row's closeness to centre `chosen` of
     /// `centres` (already in the new numbering) and the chosen cluster's mask.
-    public func relabel(centres: Matrix, chosen: Int, labels: inout [Int32], newIndex: [Int32]) -> Relabelled {
-        let n = raw.rows, d = columns, k = centres.rows
-        precondition(labels.count == n && newIndex.count == k && centres.columns == d, "ScaledRows.relabel: sizes do not match")
-        var heat = [Float](largeUninitializedCount: n) { _ in }  // every row written below
-        var mask = [Bool](largeUninitializedCount: n) { _ in }
+    public func relabel(centers: Matrix, chosen: Int, labels: inout [Int32], newIndex: [Int32]) -> Relabelled {
+        let n = raw.rows, d = columns, k = centers.rows
+        precondition(labels.count == n && newIndex.count == k && centers.columns == d, "ScaledRows.relabel: sizes do not match")
+        var heat = [Float](unsafeUninitializedLargeCount: n) { _ in }  // every row written below
+        var mask = [Bool](unsafeUninitializedLargeCount: n) { _ in }
         let included: [Bool] = self.included ?? []
         let fullTable = self.included == nil
         heat.withUnsafeMutableBufferPointer { heat in
@@ -602,16 +602,16 @@ public struct ScaledRows: Sendable {
                         raw.values.withUnsafeBufferPointer { source in
                             center.withUnsafeBufferPointer { center in
                                 inverse.withUnsafeBufferPointer { inverse in
-                                    centres.values.withUnsafeBufferPointer { centres in
+                                    centers.values.withUnsafeBufferPointer { centers in
                                         included.withUnsafeBufferPointer { included in
                                             let box = RelabelBuffers(heat: heat.baseAddress!, mask: mask.baseAddress!, labels: labels.baseAddress!,
                                                                      newIndex: newIndex.baseAddress!, source: source.baseAddress!,
                                                                      center: center.baseAddress!, inverse: inverse.baseAddress!,
-                                                                     centres: centres.baseAddress!,
+                                                                     centers: centers.baseAddress!,
                                                                      included: fullTable ? nil : included.baseAddress!)
                                             let starts = chunkStart
                                             Parallel.forEach(chunkCount) { c in
-                                                ScaledRows.relabelKernel(box, columns: d, centreCount: k, chosen: chosen,
+                                                ScaledRows.relabelKernel(box, columns: d, centerCount: k, chosen: chosen,
                                                                          rows: starts[c]..<starts[c + 1])
                                             }
                                         }
@@ -634,11 +634,11 @@ public struct ScaledRows: Sendable {
         let source: UnsafePointer<Float>
         let center: UnsafePointer<Double>
         let inverse: UnsafePointer<Double>
-        let centres: UnsafePointer<Float>
+        let centers: UnsafePointer<Float>
         let included: UnsafePointer<Bool>?
     }
 
-    static func relabelKernel(_ b: RelabelBuffers, columns d: Int, centreCount k: Int, chosen: Int, rows: Range<Int>) {
+    static func relabelKernel(_ b: RelabelBuffers, columns d: Int, centerCount k: Int, chosen: Int, rows: Range<Int>) {
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: block * d)
         tile.initialize(repeating: 0, count: block * d)
         let closeness = UnsafeMutablePointer<Float>.allocate(capacity: block)
@@ -656,7 +656,7 @@ public struct ScaledRows: Sendable {
             if b.included == nil || tableRow[count - 1] - tableRow[0] == count - 1 {
                 // Contiguous rows: closeness, renumbering and flags straight into the outputs.
                 let start = tableRow[0]
-                ClusterCloseness.ofTile(tile, stride: ScaledRows.block, count: count, columns: d, centres: b.centres, centreCount: k,
+                ClusterCloseness.ofTile(tile, stride: ScaledRows.block, count: count, columns: d, centers: b.centers, centerCount: k,
                                         chosen: chosen, out: b.heat + start)
                 let labels = b.labels + start, mask = b.mask + start
                 // For up to four clusters a chain of selects, which the compiler vectorises; beyond that a table lookup.
@@ -677,7 +677,7 @@ public struct ScaledRows: Sendable {
                 }
                 continue
             }
-            ClusterCloseness.ofTile(tile, stride: ScaledRows.block, count: count, columns: d, centres: b.centres, centreCount: k,
+            ClusterCloseness.ofTile(tile, stride: ScaledRows.block, count: count, columns: d, centers: b.centers, centerCount: k,
                                     chosen: chosen, out: closeness)
             for i in 0..<count {
                 let row = tableRow[i]

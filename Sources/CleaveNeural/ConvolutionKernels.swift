@@ -27,13 +27,13 @@ enum ConvolutionKernels {
                         kernelSize: Int, y: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>) {
         let p = height * width
         if kernelSize == 1 {
-            GEMM.multiply(m: outputChannels, n: p, k: inputChannels,
+            GEMM.unsafeMultiply(m: outputChannels, n: p, k: inputChannels,
                           a: MatrixView(weight, rowStride: inputChannels), b: MatrixView(x, rowStride: p),
                           c: y, ldc: p, accumulate: false)
         } else {
             let k = inputChannels * 9
-            Im2ColView.pad(x, channels: inputChannels, height: height, width: width, into: padded)
-            GEMM.multiply(m: outputChannels, n: p, k: k, a: MatrixView(weight, rowStride: k),
+            Im2ColView.unsafePad(x, channels: inputChannels, height: height, width: width, into: padded)
+            GEMM.unsafeMultiply(m: outputChannels, n: p, k: k, a: MatrixView(weight, rowStride: k),
                           b: .im2col(Im2ColView(padded: padded, channels: inputChannels, height: height, width: width)),
                           c: y, ldc: p, accumulate: false)
         }
@@ -80,12 +80,12 @@ enum ConvolutionKernels {
         }
         if kernelSize == 1 {
             // dW[Co × Ci] += dY[Co × P] · Xᵀ
-            GEMM.multiply(m: outputChannels, n: inputChannels, k: p,
+            GEMM.unsafeMultiply(m: outputChannels, n: inputChannels, k: p,
                           a: MatrixView(dy, rowStride: p), b: MatrixView(x, rowStride: p).transposed,
                           c: weightGradient, ldc: inputChannels, accumulate: true)
             if let dx {
                 // dX[Ci × P] = Wᵀ · dY
-                GEMM.multiply(m: inputChannels, n: p, k: outputChannels,
+                GEMM.unsafeMultiply(m: inputChannels, n: p, k: outputChannels,
                               a: MatrixView(weight, rowStride: inputChannels).transposed, b: MatrixView(dy, rowStride: p),
                               c: dx, ldc: p, accumulate: false)
             }
@@ -93,14 +93,14 @@ enum ConvolutionKernels {
         }
         let k = inputChannels * 9
         // dW[Co × Ci·9] += dY[Co × P] · im2col(x)ᵀ
-        Im2ColView.pad(x, channels: inputChannels, height: height, width: width, into: padded)
-        GEMM.multiply(m: outputChannels, n: k, k: p, a: MatrixView(dy, rowStride: p),
+        Im2ColView.unsafePad(x, channels: inputChannels, height: height, width: width, into: padded)
+        GEMM.unsafeMultiply(m: outputChannels, n: k, k: p, a: MatrixView(dy, rowStride: p),
                       b: .im2colTransposed(Im2ColView(padded: padded, channels: inputChannels, height: height, width: width)),
                       c: weightGradient, ldc: k, accumulate: true)
         if let dx, let flipped {
             // dX[Ci × P] = flipped[Ci × Co·9] · im2col(dY)
-            Im2ColView.pad(dy, channels: outputChannels, height: height, width: width, into: padded)
-            GEMM.multiply(m: inputChannels, n: p, k: outputChannels * 9, a: MatrixView(flipped, rowStride: outputChannels * 9),
+            Im2ColView.unsafePad(dy, channels: outputChannels, height: height, width: width, into: padded)
+            GEMM.unsafeMultiply(m: inputChannels, n: p, k: outputChannels * 9, a: MatrixView(flipped, rowStride: outputChannels * 9),
                           b: .im2col(Im2ColView(padded: padded, channels: outputChannels, height: height, width: width)),
                           c: dx, ldc: p, accumulate: false)
         }

@@ -18,7 +18,8 @@ import CleaveCore
 // bit-identical on 1 or N threads.
 
 /// A read-only strided view of a Float matrix: element (row, column) is at
-/// `base[row * rowStride + column * columnStride]`.
+/// `base[row * rowStride + column * columnStride]`. An unsafe kernel type: it holds a borrowed
+/// pointer and checks no bounds.
 public struct MatrixView {
     /// Element (0, 0); the caller keeps the memory alive while the view is used.
     public let base: UnsafePointer<Float>
@@ -42,9 +43,10 @@ public struct MatrixView {
 /// The logical im2col matrix of one image for a 3×3, padding-1, stride-1 convolution, never
 /// materialised. `padded` holds the image with a one-pixel zero border ((H+2) × (W+2) per channel);
 /// element (ci·9 + ky·3 + kx, q) is padded[ci, y + ky, x + kx] where (y, x) is pixel
-/// `pixelOffset + q` of the H × W image. GEMM packs its panels straight from `padded`.
+/// `pixelOffset + q` of the H × W image. GEMM packs its panels straight from `padded`. An unsafe
+/// kernel type: it holds a borrowed pointer and checks no bounds.
 public struct Im2ColView {
-    /// The image with its one-pixel zero border, channel planes of (H + 2) × (W + 2) floats (see ``pad(_:channels:height:width:into:)``).
+    /// The image with its one-pixel zero border, channel planes of (H + 2) × (W + 2) floats (see ``unsafePad(_:channels:height:width:into:)``).
     public let padded: UnsafePointer<Float>
     /// Channels, rows and columns of the unpadded image.
     public let channels: Int, height: Int, width: Int
@@ -55,7 +57,7 @@ public struct Im2ColView {
         self.padded = padded; self.channels = channels; self.height = height; self.width = width; self.pixelOffset = pixelOffset
     }
     /// Copies an H × W × channels image into `padded` ((H+2)·(W+2)·channels floats) with a zero border.
-    public static func pad(_ image: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+    public static func unsafePad(_ image: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
                            into padded: UnsafeMutablePointer<Float>) {
         let pw = width + 2, plane = (height + 2) * pw
         for c in 0..<channels {
@@ -72,7 +74,7 @@ public struct Im2ColView {
     }
 }
 
-/// The B operand of ``GEMM/multiply(m:n:k:a:b:c:ldc:accumulate:)``.
+/// The B operand of ``GEMM/unsafeMultiply(m:n:k:a:b:c:ldc:accumulate:)``.
 public enum GEMMOperand {
     /// B is an explicit (strided) matrix.
     case matrix(MatrixView)
@@ -93,13 +95,13 @@ public enum GEMMOperand {
 /// - Complexity: O(M · N · K) multiply-adds; O(M · K) packed-A scratch plus one packed-B block per task.
 public enum GEMM {
     /// `C[M×N] = (accumulate ? C : 0) + A[M×K] · B[K×N]`; C is row-major with row stride `ldc`.
-    public static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
+    public static func unsafeMultiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        multiply(m: m, n: n, k: k, a: a, b: .matrix(b), c: c, ldc: ldc, accumulate: accumulate)
+        unsafeMultiply(m: m, n: n, k: k, a: a, b: .matrix(b), c: c, ldc: ldc, accumulate: accumulate)
     }
 
     /// As above with B given as a matrix or an implicit im2col view.
-    public static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: GEMMOperand,
+    public static func unsafeMultiply(m: Int, n: Int, k: Int, a: MatrixView, b: GEMMOperand,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         guard m > 0, n > 0 else { return }
         if k == 0 {

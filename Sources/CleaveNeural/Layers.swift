@@ -411,7 +411,7 @@ final class TransposedConvolution: Layer {
         let t = scratch.pointer(r * p)
         for n in 0..<x.batch {
             // T[(co,dy,dx) × P] = Wᵀ[(co,dy,dx) × Ci] · X[Ci × P]
-            GEMM.multiply(m: r, n: p, k: inputChannels, a: MatrixView(weight.value, rowStride: r).transposed,
+            GEMM.unsafeMultiply(m: r, n: p, k: inputChannels, a: MatrixView(weight.value, rowStride: r).transposed,
                           b: MatrixView(x.image(n), rowStride: p), c: t, ldc: p, accumulate: false)
             ResamplingKernels.scatter2x2(t, output.image(n), channels: outputChannels, height: h, width: w, bias: bias.value)
         }
@@ -431,10 +431,10 @@ final class TransposedConvolution: Layer {
             ResamplingKernels.gather2x2(dy.image(n), t, channels: outputChannels, height: h, width: w,
                                         biasGradient: bias.gradient)
             // dW[Ci × R] += X[Ci × P] · dTᵀ
-            GEMM.multiply(m: inputChannels, n: r, k: p, a: MatrixView(x.image(n), rowStride: p),
+            GEMM.unsafeMultiply(m: inputChannels, n: r, k: p, a: MatrixView(x.image(n), rowStride: p),
                           b: MatrixView(t, rowStride: p).transposed, c: weight.gradient, ldc: r, accumulate: true)
             // dX[Ci × P] = W[Ci × R] · dT[R × P]
-            GEMM.multiply(m: inputChannels, n: p, k: r, a: MatrixView(weight.value, rowStride: r),
+            GEMM.unsafeMultiply(m: inputChannels, n: p, k: r, a: MatrixView(weight.value, rowStride: r),
                           b: MatrixView(t, rowStride: p), c: inputGradient.image(n), ldc: p, accumulate: false)
         }
         return inputGradient

@@ -11,11 +11,11 @@ enum ResamplingKernels {
     @inline(__always)
     static func upsampleLine(_ src: UnsafePointer<Float>, _ count: Int, _ dst: UnsafeMutablePointer<Float>) {
         for i in 0..<count {
-            let centre = src[i]
-            let left = i > 0 ? src[i - 1] : centre
-            let right = i + 1 < count ? src[i + 1] : centre
-            dst[2 * i] = 0.25 * left + 0.75 * centre
-            dst[2 * i + 1] = 0.75 * centre + 0.25 * right
+            let center = src[i]
+            let left = i > 0 ? src[i - 1] : center
+            let right = i + 1 < count ? src[i + 1] : center
+            dst[2 * i] = 0.25 * left + 0.75 * center
+            dst[2 * i + 1] = 0.75 * center + 0.25 * right
         }
     }
 

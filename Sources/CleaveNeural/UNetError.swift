@@ -22,3 +22,11 @@ public enum UNetError: FieldNamingError, Equatable {
         }
     }
 }
+
+extension UNetError {
+    /// The configuration field of ``invalidConfiguration(field:value:reason:)``; nil for every other case.
+    public var invalidField: InvalidField? {
+        guard case let .invalidConfiguration(field, value, reason) = self else { return nil }
+        return InvalidField(field: field, value: value, reason: reason)
+    }
+}

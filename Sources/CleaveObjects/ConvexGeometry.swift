@@ -63,9 +63,9 @@ enum ConvexGeometry {
         for k in 0..<first.count {
             let lo = Int64(first[first.startIndex + k]), hi = Int64(last[last.startIndex + k])
             if lo > hi { continue }
-            let centre = 2 * k + 1
-            levelMin[centre] = min(levelMin[centre], 2 * lo - 1); levelMax[centre] = max(levelMax[centre], 2 * hi + 1)
-            for level in [centre - 1, centre + 1] {
+            let center = 2 * k + 1
+            levelMin[center] = min(levelMin[center], 2 * lo - 1); levelMax[center] = max(levelMax[center], 2 * hi + 1)
+            for level in [center - 1, center + 1] {
                 levelMin[level] = min(levelMin[level], 2 * lo); levelMax[level] = max(levelMax[level], 2 * hi)
             }
         }
@@ -98,10 +98,10 @@ enum ConvexGeometry {
             contourMin[level] = min(contourMin[level], x); contourMax[level] = max(contourMax[level], x)
         }
         for k in 0..<rowCount where left[k] <= right[k] {
-            let centre = 2 * k + 1
+            let center = 2 * k + 1
             let lo = left[k], hi = right[k]
-            add(2 * lo - 1, centre); add(2 * hi + 1, centre)
-            for (neighbour, level) in [(k - 1, centre - 1), (k + 1, centre + 1)] {
+            add(2 * lo - 1, center); add(2 * hi + 1, center)
+            for (neighbour, level) in [(k - 1, center - 1), (k + 1, center + 1)] {
                 if neighbour < 0 || neighbour >= rowCount || left[neighbour] > right[neighbour] {
                     add(2 * lo, level); add(2 * hi, level)
                     continue

@@ -174,7 +174,7 @@ public enum ObjectMeasurement {
 
     static func shape3D(_ image: LabelImage) -> ObjectTable {
         let sums = image.labels.withUnsafeBufferPointer {
-            ShapeSums3D.accumulate($0, window: Region(covering: image.shape), volume: image.shape, inner: Region(covering: image.shape),
+            ShapeSums3D.unsafeAccumulate($0, window: Region(covering: image.shape), volume: image.shape, inner: Region(covering: image.shape),
                                    objectCount: image.objectCount)
         }
         return shape3D(sums, spacing: image.spacing)

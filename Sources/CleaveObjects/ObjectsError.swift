@@ -34,3 +34,11 @@ public enum ObjectsError: FieldNamingError, Equatable {
         }
     }
 }
+
+extension ObjectsError {
+    /// The parameter field of ``invalidParameter(field:value:reason:)``; nil for every other case.
+    public var invalidField: InvalidField? {
+        guard case let .invalidParameter(field, value, reason) = self else { return nil }
+        return InvalidField(field: field, value: value, reason: reason)
+    }
+}

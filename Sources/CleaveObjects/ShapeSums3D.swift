@@ -77,7 +77,7 @@ public struct ShapeSums3D: Sendable, Equatable {
     ///   - inner: the voxels whose sums are taken (a pair (p, p + d) counts where p lies; a pair
     ///     reaching in from outside the volume, where its inside end lies).
     /// - Complexity: O(voxels of `inner` × 13), parallel over plane chunks with private sums.
-    public static func accumulate(_ labels: UnsafeBufferPointer<Int32>, window: Region, volume: Shape, inner: Region,
+    public static func unsafeAccumulate(_ labels: UnsafeBufferPointer<Int32>, window: Region, volume: Shape, inner: Region,
                                   objectCount: Int) -> ShapeSums3D {
         precondition(labels.count == window.pixelCount, "ShapeSums3D.accumulate: \(labels.count) labels for a window of \(window.pixelCount)")
         let planes = inner.depth

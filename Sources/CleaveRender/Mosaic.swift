@@ -18,7 +18,7 @@ public enum Mosaic {
         let outWidth = fullWidth / factor, outHeight = fullHeight / factor
         // Zeroed with a concrete fill (Image(shape:)'s generic fill is several times slower).
         let outShape = Shape(width: max(1, outWidth), height: max(1, outHeight), channels: channels)
-        var out = Image<UInt8>(shape: outShape, pixels: [UInt8](largeUninitializedCount: outShape.count) { $0.initialize(repeating: 0) })
+        var out = Image<UInt8>(shape: outShape, pixels: [UInt8](unsafeUninitializedLargeCount: outShape.count) { $0.initialize(repeating: 0) })
         let outPlane = out.shape.planeSize
         for tile in tiles {
             precondition(tile.image.shape == first, "Mosaic.stitch: tile shape \(tile.image.shape) differs from \(first)")

@@ -35,7 +35,7 @@ extension Display {
         let n = values.pixels.count
         let lower = window.lowerBound, span = window.upperBound - window.lowerBound
         let scale = span > 0 ? 255 / span : 0
-        var out = [UInt8](largeUninitializedCount: n) { _ in }
+        var out = [UInt8](unsafeUninitializedLargeCount: n) { _ in }
         out.withUnsafeMutableBufferPointer { o in
             values.pixels.withUnsafeBufferPointer { v in
                 let o = UncheckedSendable(o.baseAddress!), v = UncheckedSendable(v.baseAddress!)
@@ -59,7 +59,7 @@ extension Display {
         precondition(mask.count == width * height && thickness >= 1,
                      "Display.outline(of:width:height:thickness:): \(mask.count) mask bytes for \(width)×\(height), thickness \(thickness)")
         // Each chunk clears its own rows first (no separate zero fill).
-        var out = [UInt8](largeUninitializedCount: mask.count) { _ in }
+        var out = [UInt8](unsafeUninitializedLargeCount: mask.count) { _ in }
         guard width > 0, height > 0 else { return out }
         out.withUnsafeMutableBufferPointer { o in
             mask.withUnsafeBufferPointer { m in
@@ -198,7 +198,7 @@ public struct OverlayPainter: @unchecked Sendable {
     public func image() -> Image<UInt8> {
         let n = values.shape.planeSize, width = values.width
         // Every byte is written below (no zero fill first).
-        var out = [UInt8](largeUninitializedCount: 3 * n) { _ in }
+        var out = [UInt8](unsafeUninitializedLargeCount: 3 * n) { _ in }
         out.withUnsafeMutableBufferPointer { o in
             let o = UncheckedSendable(o.baseAddress!)
             Parallel.forEachChunk(of: values.height, chunkCount: Parallel.chunkCount(total: n, minimumPerChunk: 1 << 16)) { rows in
@@ -214,7 +214,7 @@ public struct OverlayPainter: @unchecked Sendable {
     }
 
     /// Row `row` as interleaved RGB into `destination` (`3 × width` bytes).
-    public func fill(row: Int, into destination: UnsafeMutablePointer<UInt8>) {
+    public func unsafeFill(row: Int, into destination: UnsafeMutablePointer<UInt8>) {
         let width = values.width
         withPointers { p in
             packed.withUnsafeBufferPointer { packed in

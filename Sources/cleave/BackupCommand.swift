@@ -36,17 +36,9 @@ struct BackupCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let manifest: BackupManifest
-        do {
-            manifest = try DataBackup.backup(dataDirectory: dataDirectory, database: database, to: output, progress: stageLine("cleave backup"))
-        } catch let error as BackupError {
-            endStageLine()
-            throw CleaveError(error.description)
-        } catch let error as DatabaseConfigurationError {
-            endStageLine()
-            throw CleaveError("--" + error.description)
+        let manifest = try backupStage("cleave backup") {
+            try DataBackup.backup(dataDirectory: dataDirectory, database: database, to: output, progress: $0)
         }
-        endStageLine()
         print(String(format: "cleave backup: %@ → %@: database, %d image files (%.1f MiB), %d result files in %.1f s",
                      dataDirectory, output, manifest.blobCount, Double(manifest.blobBytes) / 1_048_576, manifest.resultFiles,
                      Date().timeIntervalSince(started)))
@@ -82,17 +74,9 @@ struct RestoreCommand: ParsableCommand {
     var database: String?
 
     func run() throws {
-        let manifest: BackupManifest
-        do {
-            manifest = try DataBackup.restore(from: backup, to: dataDirectory, database: database, progress: stageLine("cleave restore"))
-        } catch let error as BackupError {
-            endStageLine()
-            throw CleaveError(error.description)
-        } catch let error as DatabaseConfigurationError {
-            endStageLine()
-            throw CleaveError("--" + error.description)
+        let manifest = try backupStage("cleave restore") {
+            try DataBackup.restore(from: backup, to: dataDirectory, database: database, progress: $0)
         }
-        endStageLine()
         print("cleave restore: \(backup) (taken \(manifest.createdAt)) → \(dataDirectory): \(manifest.blobCount) image files, \(manifest.resultFiles) result files")
     }
 }
@@ -105,4 +89,17 @@ private func stageLine(_ prefix: String) -> ((String) -> Void)? {
 
 private func endStageLine() {
     if isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+}
+
+/// Runs a backup or restore with its stage line (`name: stage…`), ending the line however it
+/// ends; the backup's errors in the command line's words (a database error names its flag).
+private func backupStage(_ name: String, _ body: (((String) -> Void)?) throws -> BackupManifest) throws -> BackupManifest {
+    defer { endStageLine() }
+    do {
+        return try body(stageLine(name))
+    } catch let error as BackupError {
+        throw CleaveError(error.description)
+    } catch let error as DatabaseConfigurationError {
+        throw CleaveError("--" + error.description)
+    }
 }

@@ -13,8 +13,8 @@ enum CommandLineNames {
         "gridRows": "--grid", "gridColumns": "--grid", "windowSize": "--window", "mode": "--window",
         "windowStride": "--stride", "algorithm": "--cluster-method", "clusterCount": "--clusters", "picked": "--pick",
         // Pixel classification and U-Net training (``PixelClassifier/TrainingOptions``, ``UNetTrainingOptions``)
-        "normalisation": "--normalise", "validationFraction": "--validation", "baseWidth": "--width",
-        "normalization": "--norm", "batchSize": "--batch", "diceWeight": "--dice", "weightAveraging": "--averaging",
+        "intensityNormalization": "--normalize", "validationFraction": "--validation", "baseWidth": "--width",
+        "normalization": "--layer-norm", "batchSize": "--batch", "diceWeight": "--dice", "weightAveraging": "--averaging",
         "augmentation": "--augment", "augmentation.probability": "--augment-probability", "flattening": "--flatten-sigma",
         "treeCount": "--trees",
         // Objects (``ObjectsOptions``, ``ObjectClustering``, ``ObjectMeasurement``)

@@ -25,9 +25,9 @@ struct DemoCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     func run() throws {
-        var sample = try SampleCommand.parse(["--out", out + "/sample", "--seed", String(seed)])
+        let sample = try SampleCommand.parse(["--out", out + "/sample", "--seed", String(seed)])
         try sample.run()
-        var locate = try LocateCommand.parse([out + "/sample", "--out", out + "/locate", "--exclude-dark", "--seed", String(seed)])
+        let locate = try LocateCommand.parse([out + "/sample", "--out", out + "/locate", "--exclude-dark", "--seed", String(seed)])
         try locate.run()
         print("demo: open \(out)/locate/mosaic_overlay.png (and targets.csv for the stage positions)")
     }

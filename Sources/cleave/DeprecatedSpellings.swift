@@ -10,6 +10,8 @@
 /// | train, experiment  | `--flatten SIGMA`        | `--flatten-sigma SIGMA`          |
 /// | train, experiment  | `--flatten none`         | `--no-flatten`                   |
 /// | train, experiment  | `--patch N`              | `--patch-size N`                 |
+/// | train              | `--normalise MODE`       | `--normalize MODE`               |
+/// | train, experiment  | `--norm KIND`            | `--layer-norm KIND`              |
 enum DeprecatedSpellings {
     struct Rename {
         let commands: Set<String>
@@ -22,6 +24,8 @@ enum DeprecatedSpellings {
         Rename(commands: ["objects"], old: "--cluster", new: "--clusters"),
         Rename(commands: ["features"], old: "--texture-levels", new: "--glcm-levels"),
         Rename(commands: ["train", "experiment"], old: "--patch", new: "--patch-size"),
+        Rename(commands: ["train"], old: "--normalise", new: "--normalize"),
+        Rename(commands: ["train", "experiment"], old: "--norm", new: "--layer-norm"),
     ]
 
     /// The release that stops accepting the old spellings.

@@ -27,7 +27,7 @@ struct FeaturesCommand: ParsableCommand {
         channel; the pixel classifier's default), windows (Gaussian, gradient magnitude and Hessian \
         eigenvalues at 0.7…10 plus small-window std/min/max; 37), fast (9 features), full (every \
         feature but texture, 65). The values are the image's own grey levels: `cleave train` \
-        maps each image by its percentiles first (--normalise). --features and --scales \
+        maps each image by its percentiles first (--normalize). --features and --scales \
         build a custom bank instead: every listed feature at every listed scale.
 
         Examples:

@@ -179,13 +179,13 @@ struct PredictCommand: ParsableCommand {
             }
             let paths = spec.split(separator: ",").map(String.init)
             let opened = try clock.measure("open / read input") { try PixelClassifierInput.open(paths: paths, name: spec) }
-            let input = try clock.measure("intensity windows") { try classifier.normalisation.prepare(opened) }
+            let input = try clock.measure("intensity windows") { try classifier.intensityNormalization.prepare(opened) }
             let unique = PredictCommand.uniqueStem(spec, &stems)
             let result = try PixelClassificationOutputs.write(input, model: classifier, directory: out, stem: unique,
                                                               options: options, progress: progress, timings: clock)
             fractions.append(result)
             var line = "\(spec): \(FractionOptions.summary(result))"
-            if let windows = input.featureWindows, case .percentiles = classifier.normalisation {
+            if let windows = input.featureWindows, case .percentiles = classifier.intensityNormalization {
                 line += " (grey window " + windows.map { "\(PredictCommand.number($0.low))–\(PredictCommand.number($0.high))" }.joined(separator: ", ") + ")"
             }
             if let prior = result.estimatedPrior {

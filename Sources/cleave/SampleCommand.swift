@@ -168,7 +168,7 @@ struct SampleCommand: ParsableCommand {
             try set.writeMontage(to: out, progress: progress)
             let m = set.montage
             print("wrote a SerialEM montage of \(set.tiles.count) pieces (\(tileSize)×\(tileSize), \(tileKind.rawValue), \(set.particles.count) particles, "
-                  + String(format: "centre at stage (%.3f, %.3f) µm, %.1f Å/pixel", m.centreX, m.centreY, m.pixelSpacing) + ", seed \(seed)) to \(out)")
+                  + String(format: "centre at stage (%.3f, %.3f) µm, %.1f Å/pixel", m.centerX, m.centerY, m.pixelSpacing) + ", seed \(seed)) to \(out)")
             return
         }
         try set.write(to: out, progress: progress)

@@ -19,7 +19,7 @@ struct TrainCommand: ParsableCommand {
         as one comma-separated --image; every training and prediction image needs the same channels.
 
         Before features, each image's grey values are mapped by its own 0.1 and 99.9 percentiles \
-        (--normalise), so images of another bit depth, exposure or contrast than the training \
+        (--normalize), so images of another bit depth, exposure or contrast than the training \
         images are classified alike. Features: the ilastik bank (Gaussian, Laplacian, gradient \
         magnitude, difference of Gaussians, structure-tensor and Hessian eigenvalues at scales \
         0.3–10 px) — see --bank / --features / --scales. The forest follows scikit-learn's \
@@ -113,7 +113,7 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("How each image's grey values are mapped before features: percentile[:LOW:HIGH] (0.1–99.9 unless given: each image's own percentiles → −1…+1), type (÷ 255 or 65535), none.",
                                             discussion: "Recorded in the model and repeated by `cleave predict`. percentile makes bit depth, exposure and contrast differences between images irrelevant, assuming each image shows its phases over a similar grey range; type handles bit depth only; none uses the stored values (the model then refuses images of another pixel type).", valueName: "MODE"))
-    var normalise = IntensityNormalisation.default.description
+    var normalize = IntensityNormalization.default.description
 
     @OptionGroup var memory: MemoryBudgetOption
 
@@ -130,7 +130,7 @@ struct TrainCommand: ParsableCommand {
         if classes != nil && !classSpecs.isEmpty { throw ValidationError("Use either --classes FILE or --class flags, not both.") }
         if scales != nil && features == nil { throw ValidationError("--scales goes with --features.") }
         _ = try parsedMaxFeatures()
-        do { _ = try IntensityNormalisation(parsing: normalise) } catch { throw ValidationError("--normalise: \(error)") }
+        do { _ = try IntensityNormalization(parsing: normalize) } catch { throw ValidationError("--normalize: \(error)") }
     }
 
     func parsedMaxFeatures() throws -> MaxFeatures {
@@ -168,7 +168,7 @@ struct TrainCommand: ParsableCommand {
             treeCount: trees, maxFeatures: try parsedMaxFeatures(), maxDepth: maxDepth, minSamplesLeaf: minSamplesLeaf,
             classWeighting: balanced ? .balanced : .none, seed: seed)
         return PixelClassifier.TrainingOptions(bank: try filterBank(), forest: forest, pixelsPerClass: pixelsPerClass, blockSize: blockSize,
-                                               normalisation: try IntensityNormalisation(parsing: normalise))
+                                               intensityNormalization: try IntensityNormalization(parsing: normalize))
     }
 
     /// Refuses, before reading, training images whose features would not fit the memory budget.
@@ -201,7 +201,7 @@ struct TrainCommand: ParsableCommand {
         print("model: \(model)")
         print("classes: \(trained.classes.map(\.description).joined(separator: ", "))")
         print("training pixels: \(used) (\(zip(trained.classes, trained.training.usedPixels).map { "\($0.value): \($1)" }.joined(separator: ", ")))")
-        print("features: \(trained.forest.featureCount) (\(options.bank)), intensity normalisation \(trained.normalisation)")
+        print("features: \(trained.forest.featureCount) (\(options.bank)), intensity normalisation \(trained.intensityNormalization)")
         if let oob = trained.forest.outOfBagAccuracy { print(String(format: "out-of-bag accuracy: %.4f", oob)) }
         print(String(format: "time: %.2f s", seconds))
     }

@@ -100,7 +100,7 @@ struct TransferCommand: ParsableCommand {
         var fractions: [ClassFractions] = []
         var stems = Set<String>()
         for path in predict {
-            let input = try training.model.normalisation.prepare(try PixelClassifierInput.open(paths: [path], name: path))
+            let input = try training.model.intensityNormalization.prepare(try PixelClassifierInput.open(paths: [path], name: path))
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             var unique = stem, k = 2
             while !stems.insert(unique).inserted { unique = "\(stem)-\(k)"; k += 1 }

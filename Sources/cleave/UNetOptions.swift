@@ -26,7 +26,7 @@ struct UNetCommonOptions: ParsableArguments {
     @Option(name: .customLong("patch-size"), help: "U-Net: side of the square training patches in pixels (a multiple of 2^(depth-1), at most 1024; was --patch, accepted until Cleave 0.2).")
     var patch = UNetCommonOptions.defaults.patchSize
 
-    @Option(name: .long, help: "U-Net: normalisation layers: batch, group or none.")
+    @Option(name: .customLong("layer-norm"), help: "U-Net: normalisation layers: batch, group or none (was --norm, accepted until Cleave 0.2; the images' intensity mapping is --normalize).")
     var norm = UNetCommonOptions.defaults.normalization
 
     @Option(name: .long, help: "U-Net: up-sampling: bilinear (+ convolution) or transposed (convolution).")

@@ -78,7 +78,7 @@ struct UserCommand: ParsableCommand {
             let store = try data.store()
             if try store.account(named: name) != nil { throw CleaveError("a user named \(name) already exists (cleave user passwd \(name) changes its password)") }
             let password = try UserCommand.readPassword(prompt: "Password for \(name): ")
-            try UserCommand.run { try store.addUser(name: name, password: password, admin: admin) }
+            _ = try UserCommand.run { try store.addUser(name: name, password: password, admin: admin) }
             try store.audit(nil, action: "user.add", target: name, projectID: nil, detail: admin ? "admin" : nil)
             print("cleave user: added \(name)\(admin ? " (administrator)" : "")")
         }

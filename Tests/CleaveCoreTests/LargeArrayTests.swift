@@ -10,7 +10,7 @@ import CleaveCore
             #expect(filled.allSatisfy { $0.isNaN })
             let flags = [Bool](largeRepeating: true, count: count)
             #expect(flags == [Bool](repeating: true, count: count))
-            let ramp = [Int32](largeUninitializedCount: count) { buffer in
+            let ramp = [Int32](unsafeUninitializedLargeCount: count) { buffer in
                 for i in buffer.indices { buffer[i] = Int32(truncatingIfNeeded: i &* 7) }
             }
             #expect(ramp == (0..<count).map { Int32(truncatingIfNeeded: $0 &* 7) })
@@ -20,7 +20,7 @@ import CleaveCore
     @Test func smallBuffersAreLeftAloneAndOddPointersAreSafe() {
         // Below the threshold and for unaligned, short or empty ranges the advice is a no-op.
         var bytes = [UInt8](repeating: 1, count: 100)
-        bytes.withUnsafeMutableBytes { LargeArray.adviseHugePages($0.baseAddress! + 3, byteCount: 90) }
+        bytes.withUnsafeMutableBytes { LargeArray.unsafeAdviseHugePages($0.baseAddress! + 3, byteCount: 90) }
         #expect(bytes == [UInt8](repeating: 1, count: 100))
         #expect(LargeArray.adviceThreshold == 2 << 20)
     }

@@ -27,8 +27,8 @@ private func blobs(count: Int, featureCount: Int, seed: UInt64, separation: Doub
         let c = classes[i % classes.count]
         labels.append(c)
         for f in 0..<featureCount {
-            let centre = f == 0 ? separation * Double(i % classes.count) : 0
-            rows.append(Float(centre + rng.nextGaussian()))
+            let center = f == 0 ? separation * Double(i % classes.count) : 0
+            rows.append(Float(center + rng.nextGaussian()))
         }
     }
     return (rows, labels)
@@ -231,7 +231,7 @@ private func blobs(count: Int, featureCount: Int, seed: UInt64, separation: Doub
         #expect(abs(prior[1] - 1.0 / 7) < 0.04, "estimated \(prior)")
         var adapted = probabilities
         adapted.withUnsafeMutableBufferPointer {
-            RandomForest.reweight($0, classCount: 2, weights: forest.priorWeights(for: prior))
+            RandomForest.unsafeReweight($0, classCount: 2, weights: forest.priorWeights(for: prior))
         }
         let raw = RandomForest.summarise(probabilities: probabilities, classCount: 2).classIndices
         let shifted = RandomForest.summarise(probabilities: adapted, classCount: 2).classIndices
@@ -284,7 +284,7 @@ private func blobs(count: Int, featureCount: Int, seed: UInt64, separation: Doub
         for walk in ForestWalk.allCases {
             var a = [Float](repeating: -1, count: rowCount * forest.classCount)
             featureMajor.withUnsafeBufferPointer { v in
-                a.withUnsafeMutableBufferPointer { forest.probabilities(featureMajor: v, rowCount: rowCount, into: $0, walk: walk) }
+                a.withUnsafeMutableBufferPointer { forest.unsafeProbabilities(featureMajor: v, rowCount: rowCount, into: $0, walk: walk) }
             }
             #expect(a == float, "\(walk)")
         }

@@ -118,13 +118,13 @@ import CleaveLearning
                 #expect(forest.probabilities(rows: probe, walk: walk) == expected, "row-major, \(walk), \(threads) threads", sourceLocation: sourceLocation)
                 var a = [Float](repeating: -1, count: rowCount * K)
                 featureMajor.withUnsafeBufferPointer { v in
-                    a.withUnsafeMutableBufferPointer { forest.probabilities(featureMajor: v, rowCount: rowCount, into: $0, walk: walk) }
+                    a.withUnsafeMutableBufferPointer { forest.unsafeProbabilities(featureMajor: v, rowCount: rowCount, into: $0, walk: walk) }
                 }
                 #expect(a == expected, "feature-major, \(walk), \(threads) threads", sourceLocation: sourceLocation)
                 var b = [Float](repeating: -1, count: rowCount * K)
                 wide.withUnsafeBufferPointer { v in
                     b.withUnsafeMutableBufferPointer {
-                        forest.probabilities(featureMajor: UnsafeBufferPointer(rebasing: v[lead...]), rowCount: rowCount,
+                        forest.unsafeProbabilities(featureMajor: UnsafeBufferPointer(rebasing: v[lead...]), rowCount: rowCount,
                                              featureStride: stride, into: $0, walk: walk)
                     }
                 }

@@ -14,8 +14,8 @@ import CleaveLearning
         for r in 0..<rows {
             let c = Int(random.next(below: 3))
             for j in 0..<columns {
-                let centre = Float(c * 3 + j) * (j == 0 ? 900 : 1.5) + (j == 0 ? 6000 : 0)
-                values[r * columns + j] = centre + Float(Int(random.next(below: 2001)) - 1000) / (j == 0 ? 2 : 700)
+                let center = Float(c * 3 + j) * (j == 0 ? 900 : 1.5) + (j == 0 ? 6000 : 0)
+                values[r * columns + j] = center + Float(Int(random.next(below: 2001)) - 1000) / (j == 0 ? 2 : 700)
             }
         }
         return Matrix(rows: rows, columns: columns, values: values)
@@ -163,9 +163,9 @@ import CleaveLearning
             // Pass 2: renumbering, closeness to the chosen centre, its mask.
             var labels = fitted.labels
             let newIndex: [Int32] = [2, 0, 1]
-            let centres = fitted.centroids.selectingRows([1, 2, 0])  // new order: old 1, 2, 0
-            let pass = scaled.relabel(centres: centres, chosen: 1, labels: &labels, newIndex: newIndex)
-            let closeness = ClusterCloseness.of(space, centroids: centres, to: 1)
+            let centers = fitted.centroids.selectingRows([1, 2, 0])  // new order: old 1, 2, 0
+            let pass = scaled.relabel(centers: centers, chosen: 1, labels: &labels, newIndex: newIndex)
+            let closeness = ClusterCloseness.of(space, centroids: centers, to: 1)
             var expectedCloseness = [Float](repeating: 0, count: rows)
             for (j, row) in keptRows.enumerated() { expectedCloseness[row] = closeness[j] }
             #expect(pass.closeness.map(\.bitPattern) == expectedCloseness.map(\.bitPattern))
@@ -183,10 +183,10 @@ import CleaveLearning
         let raw = Self.table(rows: 12_000, columns: 4, seed: 2)
         let scaler = try Scaler.zScore.fit(raw)
         let scaled = try ScaledRows(raw, scaler: scaler)
-        let centres = try KMeans(clusterCount: 2, seed: 1).fit(scaler.transform(raw)).centroids
-        let byRatio = try scaled.assign(centres: centres, rowValue: .ratio(numerator: 1, denominator: 0), fill: 2)
+        let centers = try KMeans(clusterCount: 2, seed: 1).fit(scaler.transform(raw)).centroids
+        let byRatio = try scaled.assign(centers: centers, rowValue: .ratio(numerator: 1, denominator: 0), fill: 2)
         let ratios = (0..<raw.rows).map { raw[$0, 0] > 0 ? raw[$0, 1] / raw[$0, 0] : 0 }
-        let stored = try scaled.assign(centres: centres, rowValue: .stored(ratios), fill: 2)
+        let stored = try scaled.assign(centers: centers, rowValue: .stored(ratios), fill: 2)
         #expect(byRatio.values.map(\.bitPattern) == stored.values.map(\.bitPattern))
         #expect(byRatio.labels == stored.labels)
     }

@@ -77,7 +77,7 @@ import CleavePipelines
     }
 
     @Test func writesTheFilesTheTrainingCommandReads() throws {
-        let dir = try TestData.scratchDirectory("fibsem-phantom")
+        let dir = TestData.scratchDirectory("fibsem-phantom")
         let p = try FIBSEMPhantom.generate(FIBSEMPhantom.Options(width: 48, height: 40, depth: 4, seed: 1))
         try p.write(to: dir)
         let d1 = try ImageFile.read(dir + "/detector1.tif")

@@ -4,8 +4,8 @@ import CleaveNeural
 import CleaveObjects
 import CleavePipelines
 
-/// Every module's option error says its field through the one shared rule
-/// (``FieldNamingError/invalidField``), and its other cases are not about a field (issue 24 item 2).
+/// Every module's option error says its field (``FieldNamingError/invalidField``, written out per
+/// error type), and its other cases are not about a field (issue 24 item 2).
 @Suite struct FieldErrorTests {
     static let expected = InvalidField(field: "f", value: "v", reason: "r")
 

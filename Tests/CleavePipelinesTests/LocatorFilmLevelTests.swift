@@ -91,7 +91,7 @@ import CleaveTestSupport
 
     /// A saved model carries the normalisation and its film level, and applying it scales new tiles
     /// to that level; a version-1 model (before the fields existed) still loads and applies without.
-    @Test func modelsCarryTheTileNormalisation() throws {
+    @Test func modelsCarryTheTileNormalization() throws {
         let set = try SyntheticTileSet.generate(.init(rows: 1, columns: 2, tileSize: 256, seed: 5, kind: .film, exposureSpread: 0.3))
         let images = set.locatorImages()
         let fitted = try Locator.run(images, options: LocatorOptions(sampling: .patches(.grid(rows: 4, columns: 4)), clusterCount: 2))

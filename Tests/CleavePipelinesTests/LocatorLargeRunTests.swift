@@ -49,12 +49,12 @@ import Testing
         }
 
         // Heat: closeness to the picked centre against the nearest other one.
-        let centres = result.model.centroids
+        let centers = result.model.centroids
         for (j, row) in kept.enumerated() where j % 97 == 0 {
             var pick = 0.0, other = Double.infinity
             for c in 0..<k {
                 var s = 0.0
-                for f in 0..<space.columns { let d = Double(space[j, f]) - Double(centres[c, f]); s += d * d }
+                for f in 0..<space.columns { let d = Double(space[j, f]) - Double(centers[c, f]); s += d * d }
                 if c == result.picked { pick = s.squareRoot() } else { other = min(other, s.squareRoot()) }
             }
             #expect(abs(Double(result.heat[row]) - other / max(pick + other, 1e-30)) <= 1e-4, "row \(row)")

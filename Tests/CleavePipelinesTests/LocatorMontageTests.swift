@@ -88,8 +88,8 @@ import CleaveTestSupport
         // montage-wide map of its montage pixel (centre + (pixel − size / 2) × spacing).
         let m = set.montage
         for t in targets {
-            let x = m.centreX + (t.montageX - Double(set.mosaicWidth) / 2) * micrometres
-            let y = m.centreY + (t.montageY - Double(set.mosaicHeight) / 2) * micrometres
+            let x = m.centerX + (t.montageX - Double(set.mosaicWidth) / 2) * micrometres
+            let y = m.centerY + (t.montageY - Double(set.mosaicHeight) / 2) * micrometres
             #expect(abs(t.stageX - x) < 2e-3 && abs(t.stageY - y) < 2e-3, "target \(t.id): (\(t.stageX), \(t.stageY)) vs (\(x), \(y))")
         }
         // Targets on the overlaps were found twice; the worse copy is dropped, so no two kept

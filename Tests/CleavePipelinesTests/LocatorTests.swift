@@ -30,8 +30,8 @@ import CleaveTestSupport
         #expect(abs(scores.adjustedMutualInformation - 0.527) <= 0.03)
         #expect(abs(scores.homogeneity - 0.595) <= 0.03 && abs(scores.completeness - 0.497) <= 0.03)
         options.normalizeTiles = true
-        let normalised = try #require(try Locator.run(images, options: options, truth: truth).scores)
-        #expect(abs(normalised.adjustedRandIndex - scores.adjustedRandIndex) <= 0.005, "\(normalised.adjustedRandIndex)")
+        let normalized = try #require(try Locator.run(images, options: options, truth: truth).scores)
+        #expect(abs(normalized.adjustedRandIndex - scores.adjustedRandIndex) <= 0.005, "\(normalized.adjustedRandIndex)")
     }
 
     /// scikit-learn AgglomerativeClustering(3, linkage='complete', metric='cosine') on the six

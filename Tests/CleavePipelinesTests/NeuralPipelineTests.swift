@@ -13,7 +13,7 @@ import CleaveRender
         #expect(NeuralInputSpec.reflectedPlane(-1, depth: 2) == 1)
     }
 
-    @Test func planeSourceStacksDetectorsTimesSlicesNormalised() throws {
+    @Test func planeSourceStacksDetectorsTimesSlicesNormalized() throws {
         // Two channels, 3 planes, 2×2 pixels; value = 100·channel + 10·plane + pixel.
         var pixels: [UInt16] = []
         for c in 0..<2 { for z in 0..<3 { for p in 0..<4 { pixels.append(UInt16(100 * c + 10 * z + p)) } } }

@@ -58,14 +58,14 @@ private let isReleaseBuild = true
             input: PixelClassifierInput(name: "0000", image: try ImageFile.read(path("images", "0000"))),
             labels: try ImageFile.read(path("labels", "0000")), labelsName: "0000")
         let model = try PixelClassifier.train([example], options: PixelClassifier.TrainingOptions(
-            forest: RandomForestConfiguration(seed: 0), pixelsPerClass: 500, normalisation: .none))
+            forest: RandomForestConfiguration(seed: 0), pixelsPerClass: 500, intensityNormalization: .none))
         let image = try ImageFile.read(path("images", "0050")).floatImage()
         let stack = try model.featureBank.compute(image, region: Region(x: 300, y: 300, width: 256, height: 200))
         let n = stack.pixelCount
         func probabilities(_ walk: ForestWalk) -> [Float] {
             var out = [Float](repeating: 0, count: n * model.forest.classCount)
             stack.values.withUnsafeBufferPointer { v in
-                out.withUnsafeMutableBufferPointer { model.forest.probabilities(featureMajor: v, rowCount: n, into: $0, walk: walk) }
+                out.withUnsafeMutableBufferPointer { model.forest.unsafeProbabilities(featureMajor: v, rowCount: n, into: $0, walk: walk) }
             }
             return out
         }

@@ -267,14 +267,14 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         #expect(throws: PixelClassifierError.invalidClassList(source: dir + "/dup.csv", line: nil, reason: "class value 1 is listed twice")) { try PixelClassList.read(path: dir + "/dup.csv") }
     }
 
-    @Test func normalisationTextsParseAndBadOnesSayWhy() throws {
-        #expect(IntensityNormalisation.default == .percentiles(low: 0.1, high: 99.9))
+    @Test func normalizationTextsParseAndBadOnesSayWhy() throws {
+        #expect(IntensityNormalization.default == .percentiles(low: 0.1, high: 99.9))
         for text in ["none", "type", "percentile:0.5:99.5", "percentile:1:99"] {
-            #expect(try IntensityNormalisation(parsing: text).description == text)
+            #expect(try IntensityNormalization(parsing: text).description == text)
         }
-        #expect(try IntensityNormalisation(parsing: "percentile") == .default)
+        #expect(try IntensityNormalization(parsing: "percentile") == .default)
         for bad in ["", "zscore", "percentile:5", "percentile:90:10", "percentile:a:b", "percentile:-1:50", "none:1"] {
-            do { _ = try IntensityNormalisation(parsing: bad); Issue.record("'\(bad)' parsed") } catch {
+            do { _ = try IntensityNormalization(parsing: bad); Issue.record("'\(bad)' parsed") } catch {
                 #expect("\(error)".contains("normalisation '\(bad)'") && !"\(error)".contains("\n"))
             }
         }
@@ -285,7 +285,7 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
     @Test func percentileWindowsAreNumpysPercentilesOfTheWholeImage() throws {
         let ramp = Image(shape: Shape(width: 40, height: 25), pixels: (0..<1000).map { UInt16($0) })
         let input = PixelClassifierInput(name: "ramp", image: .uint16(ramp))
-        let half = IntensityNormalisation.percentiles(low: 0.5, high: 99.5)
+        let half = IntensityNormalization.percentiles(low: 0.5, high: 99.5)
         let windows = try #require(try half.windows(for: input))
         #expect(windows.count == 1)
         #expect(abs(windows[0].low - 4.995) < 1e-3 && abs(windows[0].high - 994.005) < 1e-3)
@@ -293,11 +293,11 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         #expect(abs(block.pixels[0] - (2 * (0 - 4.995) / 989.01 - 1)) < 1e-5)
         #expect(abs(block.pixels[999] - (2 * (999 - 4.995) / 989.01 - 1)) < 1e-5)
         // The default 0.1 / 99.9: numpy gives 0.999 and 998.001.
-        let defaults = try #require(try IntensityNormalisation.default.windows(for: input))
+        let defaults = try #require(try IntensityNormalization.default.windows(for: input))
         #expect(abs(defaults[0].low - 0.999) < 1e-3 && abs(defaults[0].high - 998.001) < 1e-3)
         // The type window divides by the type's maximum; none leaves values as stored.
-        #expect(try IntensityNormalisation.pixelType.windows(for: input) == [IntensityWindow(low: 0, high: 65535)])
-        #expect(try IntensityNormalisation.none.windows(for: input) == nil)
+        #expect(try IntensityNormalization.pixelType.windows(for: input) == [IntensityWindow(low: 0, high: 65535)])
+        #expect(try IntensityNormalization.none.windows(for: input) == nil)
     }
 
     /// A stack's window comes from at most 16 evenly spaced planes (0, 1, 2, 3, 5, … 19 of 20), so a
@@ -308,9 +308,9 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
             for z in 0..<20 { for i in 0..<64 { pixels[z * 64 + i] = z == plane ? 60000 : UInt16(i) } }
             return PixelClassifierInput(name: "stack", image: .uint16(Image(shape: Shape(width: 8, height: 8, depth: 20), pixels: pixels)))
         }
-        let skipped = try #require(try IntensityNormalisation.default.windows(for: stack(bright: 4)))
+        let skipped = try #require(try IntensityNormalization.default.windows(for: stack(bright: 4)))
         #expect(skipped[0].high < 64, "\(skipped)")
-        let sampled = try #require(try IntensityNormalisation.default.windows(for: stack(bright: 5)))
+        let sampled = try #require(try IntensityNormalization.default.windows(for: stack(bright: 5)))
         #expect(sampled[0].high > 50000, "\(sampled)")
     }
 
@@ -322,7 +322,7 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         let training = PixelClassifier.TrainingExample(input: PixelClassifierInput(name: "scene", image: .uint8(image)),
                                                        labels: .uint8(sparse(truth, step: 7)), labelsName: "labels")
         let model = try PixelClassifier.train([training], options: smallOptions())
-        #expect(model.normalisation == .default && model.trainingPixelType == .uint8)
+        #expect(model.intensityNormalization == .default && model.trainingPixelType == .uint8)
         let (test, testTruth) = scene(seed: 9)
         let brighter = test.map { UInt16(Int($0) * 100 + 20000) }
         let original = try PixelClassifier.predict(PixelClassifierInput(name: "t8", image: .uint8(test)), model: model)
@@ -333,7 +333,7 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         #expect(Double(correct) / Double(testTruth.count) > 0.9)
 
         var raw = smallOptions()
-        raw.normalisation = .none
+        raw.intensityNormalization = .none
         let rawModel = try PixelClassifier.train([training], options: raw)
         do {
             _ = try PixelClassifier.predict(PixelClassifierInput(name: "t16.tif", image: .uint16(brighter)), model: rawModel)
@@ -342,7 +342,7 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
             #expect("\(error)".contains("t16.tif: is uint16") && "\(error)".contains("trained on uint8"))
         }
         // Dividing by the type maximum handles bit depth, not exposure: the shifted background reads as disc.
-        let typeModel = try PixelClassifier.train([training], options: { var o = raw; o.normalisation = .pixelType; return o }())
+        let typeModel = try PixelClassifier.train([training], options: { var o = raw; o.intensityNormalization = .pixelType; return o }())
         let typeShifted = try PixelClassifier.predict(PixelClassifierInput(name: "t16", image: .uint16(brighter)), model: typeModel)
         let typeCorrect = zip(typeShifted.labels, testTruth).filter { $0 == $1 }.count
         #expect(Double(typeCorrect) / Double(testTruth.count) < 0.9)
@@ -353,7 +353,7 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         let (image, truth) = scene()
         let input = PixelClassifierInput(name: "scene", image: .uint8(image))
         var options = smallOptions(trees: 4)
-        options.normalisation = .none
+        options.intensityNormalization = .none
         let model = try PixelClassifier.train([PixelClassifier.TrainingExample(input: input, labels: .uint8(sparse(truth, step: 7)), labelsName: "l")],
                                               options: options)
         let dir = TestData.scratchDirectory("pixel-model-old")
@@ -364,7 +364,7 @@ private func smallOptions(trees: Int = 15) -> PixelClassifier.TrainingOptions {
         object["trainingPixelType"] = nil
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: dir + "/old.json"))
         let old = try PixelClassifierModel.read(path: dir + "/old.json")
-        #expect(old.normalisation == .none && old.trainingPixelType == nil)
+        #expect(old.intensityNormalization == .none && old.trainingPixelType == nil)
         #expect(try PixelClassifier.predict(input, model: old) == PixelClassifier.predict(input, model: model))
     }
 }

@@ -132,7 +132,7 @@ import CleaveRender
             let picture = painter.image(), plane = w * h
             for y in 0..<h {
                 var row = [UInt8](repeating: 0xAB, count: 3 * w + 4)
-                row.withUnsafeMutableBufferPointer { painter.fill(row: y, into: $0.baseAddress!) }
+                row.withUnsafeMutableBufferPointer { painter.unsafeFill(row: y, into: $0.baseAddress!) }
                 let expected = (0..<w).flatMap { x in (0..<3).map { picture.pixels[$0 * plane + y * w + x] } }
                 #expect(Array(row[0..<(3 * w)]) == expected, "\(w)×\(h) row \(y)")
                 #expect(row[(3 * w)...].allSatisfy { $0 == 0xAB }, "\(w)×\(h) row \(y): bytes past the row")

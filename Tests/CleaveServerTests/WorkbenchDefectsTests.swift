@@ -18,12 +18,12 @@ import Testing
         var truth = [UInt8](repeating: 2, count: shape.count)
         var state: UInt64 = 7
         for z in 0..<5 {
-            let centres = [(16 + 2 * z, 18), (44, 20 + 3 * z), (30, 46 - z)]
+            let centers = [(16 + 2 * z, 18), (44, 20 + 3 * z), (30, 46 - z)]
             for y in 0..<64 {
                 for x in 0..<64 {
                     state = state &* 6364136223846793005 &+ 1442695040888963407
                     let noise = Int((state >> 33) % 301) - 150
-                    let inside = centres.contains { (x - $0.0) * (x - $0.0) + (y - $0.1) * (y - $0.1) <= 49 }
+                    let inside = centers.contains { (x - $0.0) * (x - $0.0) + (y - $0.1) * (y - $0.1) <= 49 }
                     let i = shape.index(column: x, row: y, plane: z)
                     image.pixels[i] = UInt16((inside ? 3000 : 1000) + noise)
                     if inside { truth[i] = 1 }
@@ -70,8 +70,8 @@ import Testing
             let outside = try await Self.stroke(client, image, class: 1, at: (16.5, 18.5), plane: 5, status: .badRequest)
             #expect(outside["error"] as? String == "plane must be 0 to 4 (stack.tif has 5 planes), got 5")
             for plane in [1, 3] {
-                let centres = [(16 + 2 * plane, 18), (44, 20 + 3 * plane)]
-                for (x, y) in centres { _ = try await Self.stroke(client, image, class: 1, at: (Double(x) + 0.5, Double(y) + 0.5), plane: plane) }
+                let centers = [(16 + 2 * plane, 18), (44, 20 + 3 * plane)]
+                for (x, y) in centers { _ = try await Self.stroke(client, image, class: 1, at: (Double(x) + 0.5, Double(y) + 0.5), plane: plane) }
                 for (x, y) in [(4, 4), (58, 58), (4, 58)] { _ = try await Self.stroke(client, image, class: 2, at: (Double(x) + 0.5, Double(y) + 0.5), plane: plane) }
             }
             let strokes = try await Harness.get(client, "/api/images/\(image)/strokes")["strokes"] as? [[String: Any]] ?? []

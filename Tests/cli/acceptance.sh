@@ -233,12 +233,12 @@ import tifffile, numpy as np
 a = tifffile.imread('$WORK/pred/Sandstone_Versa0100-labels.tif'); b = tifffile.imread('$WORK/pred16/slice16-labels.tif')
 assert a.shape == b.shape and np.mean(a == b) > 0.999, np.mean(a == b)"
   check "train without normalisation" "$CLEAVE" train --image "$S/images/Sandstone_Versa0000.tif" \
-      --labels "$S/labels/Sandstone_Versa0000.tif" --pixels-per-class 200 --trees 5 --seed 1 --normalise none --model "$WORK/raw.json"
+      --labels "$S/labels/Sandstone_Versa0000.tif" --pixels-per-class 200 --trees 5 --seed 1 --normalize none --model "$WORK/raw.json"
   refuse "a model without normalisation refuses another pixel type in one line" "slice16.tif: is uint16, but the model was trained on uint8" \
       "$CLEAVE" predict --model "$WORK/raw.json" --out "$WORK/pred-raw" "$WORK/slice16.tif"
   [ ! -e "$WORK/pred-raw/slice16-labels.tif" ] && ok "the refused prediction writes nothing" || bad "the refused prediction writes nothing"
-  refuse "a bad --normalise is refused" "normalise.*percentile:LOW:HIGH" "$CLEAVE" train --image "$S/images/Sandstone_Versa0000.tif" \
-      --labels "$S/labels/Sandstone_Versa0000.tif" --normalise percentile:7 --model "$WORK/bad.json"
+  refuse "a bad --normalize is refused" "^Error: --normalize: .*percentile:LOW:HIGH" "$CLEAVE" train --image "$S/images/Sandstone_Versa0000.tif" \
+      --labels "$S/labels/Sandstone_Versa0000.tif" --normalize percentile:7 --model "$WORK/bad.json"
   refuse "labels of the wrong size are refused" "size|shape|match|label image is [0-9]+×[0-9]+, but" "$CLEAVE" train --image "$S/images/Sandstone_Versa0000.tif" \
       --labels "$tile" --model "$WORK/bad.json"
   [ ! -e "$WORK/bad.json" ] && ok "a refused training writes no model" || bad "a refused training writes no model"
@@ -565,9 +565,18 @@ same "features --texture-levels (old) = --glcm-levels, with a note" "note: cleav
 refuse "train --flatten SIGMA (old) is --flatten-sigma" "^Error: --flatten-sigma 0.5: σ must be 1…10000 pixels" \
   "$CLEAVE" train --method unet --image "$tile" --labels "$tile" --model "$V/u.json" --flatten 0.5
 check "train --flatten SIGMA (old) prints one note" sh -c "\"$CLEAVE\" train --method unet --image \"$tile\" --labels \"$tile\" --model \"$V/u.json\" --flatten 0.5 2>&1 | grep -c 'note: cleave train --flatten SIGMA is now --flatten-sigma SIGMA' | grep -qx 1"
+refuse "train --norm (old) is --layer-norm, with a note" "^Error: --layer-norm bogus" \
+  "$CLEAVE" train --method unet --image "$tile" --labels "$tile" --model "$V/u.json" --norm bogus
+check "train --norm (old) prints one note" sh -c "\"$CLEAVE\" train --method unet --image \"$tile\" --labels \"$tile\" --model \"$V/u.json\" --norm bogus 2>&1 | grep -c 'note: cleave train --norm is now --layer-norm' | grep -qx 1"
 refuse "train --patch (old) is --patch-size" "^Error: --patch-size 30: must be a multiple of 2\^\(depth−1\) = 4" \
   "$CLEAVE" train --method unet --image "$tile" --labels "$tile" --model "$V/u.json" --patch 30
 check "train --flatten none (old) is --no-flatten, with a note" sh -c "\"$CLEAVE\" train --method unet --image \"$tile\" --labels \"$tile\" --model \"$V/u.json\" --flatten none --patch-size 30 2>&1 | grep -q 'note: cleave train --flatten none is now --no-flatten'"
 [ ! -e "$V/u.json" ] && ok "refused trainings wrote no model" || bad "refused trainings wrote no model"
+if [ -f "$WORK/raw.json" ]; then  # trained above on sandstone with --normalize none
+  same "train --normalise (old) = --normalize, with a note" "note: cleave train --normalise is now --normalize" \
+    "$WORK/raw-old.json" "$WORK/raw.json" \
+    "$CLEAVE" train --image "$S/images/Sandstone_Versa0000.tif" --labels "$S/labels/Sandstone_Versa0000.tif" \
+      --pixels-per-class 200 --trees 5 --seed 1 --normalise none --model "$WORK/raw-old.json"
+fi
 
 summary cli

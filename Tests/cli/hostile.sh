@@ -60,7 +60,7 @@ M="--memory-budget $BUDGET"
 # Without intensity windows nothing reads pixels before the outputs are sized (how a lying MRC
 # header reached a 10^15-byte allocation).
 "$CLEAVE" train --image "$IN/ramp.tif" --labels "$IN/ramp-labels.tif" --trees 5 --pixels-per-class 200 --bank fast \
-    --seed 1 --normalise none --model "$WORK/model-raw.json" > /dev/null 2>&1 || bad "train the test model without normalisation"
+    --seed 1 --normalize none --model "$WORK/model-raw.json" > /dev/null 2>&1 || bad "train the test model without normalisation"
 
 # --- non-finite pixels (item 1): one policy, one line naming the file and the first bad pixel ---
 FINITE="pixel values must be finite, found"

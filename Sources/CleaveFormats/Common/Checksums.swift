@@ -1,3 +1,5 @@
+import Foundation
+
 /// The checksums of PNG files and zlib streams (CRC-32 per PNG chunk, Adler-32 per zlib
 /// stream), the values zlib's `crc32` and `adler32` give, by SIMD kernels on x86-64 CPUs that
 /// have PCLMULQDQ, SSSE3 and SSE4.1 (zlib itself elsewhere). ``PNGWriter`` checksums every byte
@@ -8,14 +10,16 @@ public enum Checksums {
 
     /// CRC-32 of `bytes` continuing from `crc` (0 to start): zlib's `crc32(crc, bytes, count)`.
     /// - Complexity: O(bytes).
-    public static func crc32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
-        Zlib.crc32(bytes, crc: crc)
+    public static func crc32(_ bytes: some ContiguousBytes, continuing crc: UInt32 = 0) -> UInt32 {
+        bytes.withUnsafeBytes { Zlib.crc32($0, crc: crc) }
     }
 
     /// Adler-32 of `bytes` continuing from `adler` (1 to start): zlib's `adler32(adler, bytes, count)`.
     /// - Complexity: O(bytes).
-    public static func adler32(_ bytes: UnsafeRawBufferPointer, continuing adler: UInt32 = 1) -> UInt32 {
-        guard let base = bytes.bindMemory(to: UInt8.self).baseAddress, !bytes.isEmpty else { return adler }
-        return Zlib.adler32(adler, base, count: bytes.count)
+    public static func adler32(_ bytes: some ContiguousBytes, continuing adler: UInt32 = 1) -> UInt32 {
+        bytes.withUnsafeBytes { bytes in
+            guard let base = bytes.bindMemory(to: UInt8.self).baseAddress, !bytes.isEmpty else { return adler }
+            return Zlib.adler32(adler, base, count: bytes.count)
+        }
     }
 }

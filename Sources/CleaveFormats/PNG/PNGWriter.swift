@@ -69,7 +69,7 @@ public enum PNGWriter {
     ///   - spacing: the physical pixel size (a pHYs chunk when it converts to metres).
     /// - Throws: ``ImageFileError/cannotWrite(path:reason:)`` when the file cannot be written.
     public static func write(width: Int, height: Int, channels: Int, spacing: Spacing? = nil, to path: String,
-                             level: Int = defaultLevel, fill: (Int, UnsafeMutablePointer<UInt8>) -> Void) throws {
+                             level: Int = defaultLevel, unsafeFill fill: (Int, UnsafeMutablePointer<UInt8>) -> Void) throws {
         precondition(width >= 1 && height >= 1 && (1...4).contains(channels) && (0...9).contains(level),
                      "PNGWriter.write(width:height:channels:…): \(width)×\(height)×\(channels), level \(level)")
         let head = header(width: width, height: height, channels: channels, bytesPerSample: 1, spacing: spacing)

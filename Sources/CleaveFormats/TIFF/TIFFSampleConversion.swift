@@ -13,6 +13,20 @@ enum TIFFSampleConversion {
         }
     }
 
+    /// Palette colours of `count` indices from `source` through one channel's `table`: 8-bit
+    /// (value / 257) when `eight`, else the 16-bit entries.
+    @inline(__always)
+    private static func lookUp<Index: FixedWidthInteger>(_ source: UnsafePointer<Index>, _ table: UnsafePointer<UInt16>, _ count: Int,
+                                                         _ eight: Bool, _ destination: UnsafeMutableRawPointer) {
+        if eight {
+            let dst = destination.assumingMemoryBound(to: UInt8.self)
+            for i in 0..<count { dst[i] = UInt8(truncatingIfNeeded: table[Int(source[i])] / 257) }
+        } else {
+            let dst = destination.assumingMemoryBound(to: UInt16.self)
+            for i in 0..<count { dst[i] = table[Int(source[i])] }
+        }
+    }
+
     /// Writes `count` pixels of the raster plane `raster` (chunky with `chunk` samples) into
     /// output channel planes: sample `k` goes to `destinations[k]`.
     static func convert(_ L: TIFFPageLayout, raster: UnsafeRawPointer, count: Int, chunk: Int,
@@ -24,23 +38,9 @@ enum TIFFSampleConversion {
                 for channel in 0..<3 {
                     let table = cm.baseAddress! + channel * entries
                     if L.bitsPerSample <= 8 {
-                        let src = raster.assumingMemoryBound(to: UInt8.self)
-                        if eight {
-                            let dst = destinations[channel].assumingMemoryBound(to: UInt8.self)
-                            for i in 0..<count { dst[i] = UInt8(truncatingIfNeeded: table[Int(src[i])] / 257) }
-                        } else {
-                            let dst = destinations[channel].assumingMemoryBound(to: UInt16.self)
-                            for i in 0..<count { dst[i] = table[Int(src[i])] }
-                        }
+                        lookUp(raster.assumingMemoryBound(to: UInt8.self), table, count, eight, destinations[channel])
                     } else {
-                        let src = raster.assumingMemoryBound(to: UInt16.self)
-                        if eight {
-                            let dst = destinations[channel].assumingMemoryBound(to: UInt8.self)
-                            for i in 0..<count { dst[i] = UInt8(truncatingIfNeeded: table[Int(src[i])] / 257) }
-                        } else {
-                            let dst = destinations[channel].assumingMemoryBound(to: UInt16.self)
-                            for i in 0..<count { dst[i] = table[Int(src[i])] }
-                        }
+                        lookUp(raster.assumingMemoryBound(to: UInt16.self), table, count, eight, destinations[channel])
                     }
                 }
             }

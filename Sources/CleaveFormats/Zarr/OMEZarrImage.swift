@@ -357,7 +357,7 @@ public final class OMEZarrImage: @unchecked Sendable {
             }
             let pixels = try [T](unsafeUninitializedCapacity: shape.count) { buffer, initialized in
                 MemoryAdvice.preferHugePages(UnsafeMutableRawPointer(buffer.baseAddress!), byteCount: bytes)
-                try array.read(origin: origin, size: size, into: UnsafeMutableRawPointer(buffer.baseAddress!))
+                try array.unsafeRead(origin: origin, size: size, into: UnsafeMutableRawPointer(buffer.baseAddress!))
                 initialized = shape.count
             }
             return Image(shape: shape, pixels: pixels)

@@ -242,7 +242,7 @@ public final class OMEZarrWriter: @unchecked Sendable {
 
     private func writeLevel<S: PixelScalar>(_ level: Int, pixels: [S], shape block: Shape, origin: (x: Int, y: Int, z: Int)) throws {
         let (o, s) = try box(shape: block, origin: origin)
-        try pixels.withUnsafeBytes { try levels[level].write(origin: o, size: s, from: $0.baseAddress!) }
+        try pixels.withUnsafeBytes { try levels[level].unsafeWrite(origin: o, size: s, from: $0.baseAddress!) }
     }
 
     /// Writes a whole in-memory image (full-resolution level in chunk slabs, then the pyramid).
@@ -323,7 +323,7 @@ public final class OMEZarrWriter: @unchecked Sendable {
         case .uint16: reduced = reduce(UInt16.self) { isLabel ? $0[0] : UInt16(($0.reduce(0) { $0 + Int($1) } * 2 + $0.count) / (2 * $0.count)) }
         case .float32: reduced = reduce(Float.self) { isLabel ? $0[0] : $0.reduce(0, +) / Float($0.count) }
         }
-        try reduced.withUnsafeBytes { try target.write(origin: origin, size: size, from: $0.baseAddress!) }
+        try reduced.withUnsafeBytes { try target.unsafeWrite(origin: origin, size: size, from: $0.baseAddress!) }
     }
 
     /// Writes an in-memory image as a new OME-Zarr image (replacing the metadata of one there).

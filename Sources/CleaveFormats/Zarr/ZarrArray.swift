@@ -69,12 +69,12 @@ public final class ZarrArray: @unchecked Sendable {
             throw ZarrError.absurdSize(path: path, field: "region", reason: "\(size) samples need \(count) bytes, more than the \(ImageFile.maximumImageBytes >> 20) MiB read limit")
         }
         var out = [UInt8](repeating: 0, count: count)
-        try out.withUnsafeMutableBytes { try read(origin: origin, size: size, into: $0.baseAddress!) }
+        try out.withUnsafeMutableBytes { try unsafeRead(origin: origin, size: size, into: $0.baseAddress!) }
         return out
     }
 
     /// ``read(origin:size:)`` into caller memory of `size.product × dataType.size` bytes.
-    public func read(origin: [Int], size: [Int], into destination: UnsafeMutableRawPointer) throws {
+    public func unsafeRead(origin: [Int], size: [Int], into destination: UnsafeMutableRawPointer) throws {
         try checkBox(origin: origin, size: size)
         if size.contains(0) { return }
         let m = metadata
@@ -170,7 +170,7 @@ public final class ZarrArray: @unchecked Sendable {
     /// - Parameter source: `size.product × dataType.size` bytes, C order, native byte order.
     /// - Throws: ``ZarrError/invalidRequest(path:reason:)`` for an unaligned box,
     ///   ``ZarrError/cannotWrite(path:reason:)`` when the file system fails.
-    public func write(origin: [Int], size: [Int], from source: UnsafeRawPointer) throws {
+    public func unsafeWrite(origin: [Int], size: [Int], from source: UnsafeRawPointer) throws {
         try checkBox(origin: origin, size: size)
         let m = metadata
         for d in 0..<size.count {

@@ -274,7 +274,7 @@ public enum BlockObjects {
             }}}
             let provisional = try ZarrArray.open(provisionalPath)
             try labels.labels.withUnsafeBytes {
-                try provisional.write(origin: [block.z, block.y, block.x], size: [block.depth, block.height, block.width], from: $0.baseAddress!)
+                try provisional.unsafeWrite(origin: [block.z, block.y, block.x], size: [block.depth, block.height, block.width], from: $0.baseAddress!)
             }
             try writeSurface(index, labels.labels)
             return components
@@ -519,7 +519,7 @@ public enum BlockObjects {
             }
             var own = [Int32](repeating: 0, count: b.pixelCount)
             try own.withUnsafeMutableBytes {
-                try provisional.read(origin: [b.z, b.y, b.x], size: [b.depth, b.height, b.width], into: $0.baseAddress!)
+                try provisional.unsafeRead(origin: [b.z, b.y, b.x], size: [b.depth, b.height, b.width], into: $0.baseAddress!)
             }
             // Final labels of the window: the block's own, then the border from the neighbours' faces.
             var windowLabels = [Int32](repeating: 0, count: window.pixelCount)
@@ -558,7 +558,7 @@ public enum BlockObjects {
                 compact[k] = lastCompact
             }
             let sums = compact.withUnsafeBufferPointer {
-                ShapeSums3D.accumulate($0, window: window, volume: plan.shape, inner: b, objectCount: ordered.count)
+                ShapeSums3D.unsafeAccumulate($0, window: window, volume: plan.shape, inner: b, objectCount: ordered.count)
             }
             // The block's windowLabels labels, written chunk by chunk.
             var blockLabels = [Int32](repeating: 0, count: b.pixelCount)

@@ -156,7 +156,7 @@ public enum BlockPrediction {
             }
             try OMEZarrWriter.clearStore(output)
             var windows: [IntensityWindow]?
-            if case .forest(let model) = method { windows = try model.normalisation.windows(for: streamedInput(volume, name: path)) }
+            if case .forest(let model) = method { windows = try model.intensityNormalization.windows(for: streamedInput(volume, name: path)) }
             let created = try writer(replacing: true)
             let journal = try BlockJournal.create(store: output, record: BlockRunRecord(fingerprint: fingerprint, blockCount: plan.blocks.count,
                                                                                        windows: windows))
@@ -240,7 +240,7 @@ public enum BlockPrediction {
             let n = stack.pixelCount
             var pixelMajor = [Float](repeating: 0, count: n * K)
             stack.values.withUnsafeBufferPointer { v in
-                pixelMajor.withUnsafeMutableBufferPointer { out in forest.probabilities(featureMajor: v, rowCount: n, into: out, walk: walk) }
+                pixelMajor.withUnsafeMutableBufferPointer { out in forest.unsafeProbabilities(featureMajor: v, rowCount: n, into: out, walk: walk) }
             }
             let (tileIndices, _) = RandomForest.summarise(probabilities: pixelMajor, classCount: K)
             var k = 0

@@ -288,3 +288,11 @@ public struct SlurmJobScripts: Equatable, Sendable {
         return id
     }
 }
+
+extension SlurmJobError {
+    /// The job field of ``invalidValue(field:value:reason:)``; nil for every other case.
+    public var invalidField: InvalidField? {
+        guard case let .invalidValue(field, value, reason) = self else { return nil }
+        return InvalidField(field: field, value: value, reason: reason)
+    }
+}

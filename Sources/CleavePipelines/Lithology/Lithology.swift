@@ -430,3 +430,11 @@ public struct LithologyScore: Sendable, Equatable {
             && a.perClass.allSatisfy { k, v in b.perClass[k].map { $0 == v } ?? false }
     }
 }
+
+extension LithologyError {
+    /// The option field of ``invalidOption(field:value:reason:)``; nil for every other case.
+    public var invalidField: InvalidField? {
+        guard case let .invalidOption(field, value, reason) = self else { return nil }
+        return InvalidField(field: field, value: value, reason: reason)
+    }
+}

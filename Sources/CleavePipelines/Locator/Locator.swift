@@ -268,9 +268,9 @@ public enum Locator {
         guard n >= 2, let top = blackFraction.max(), top >= Float(minimumDarkGroupFraction) else { return dark }
         let column = Matrix(rows: n, columns: 1, values: blackFraction)
         let fitted = try KMeans(clusterCount: 2, seed: seed).fitAssign(column)
-        let centres = [fitted.model.centroids[0, 0], fitted.model.centroids[1, 0]]
-        let darkCluster: Int32 = centres[1] > centres[0] ? 1 : 0
-        guard Double(centres[Int(darkCluster)]) >= minimumDarkGroupFraction else { return dark }
+        let centers = [fitted.model.centroids[0, 0], fitted.model.centroids[1, 0]]
+        let darkCluster: Int32 = centers[1] > centers[0] ? 1 : 0
+        guard Double(centers[Int(darkCluster)]) >= minimumDarkGroupFraction else { return dark }
         for i in 0..<n where fitted.labels[i] == darkCluster { dark[i] = true }
         // Grid bars and the black parts of tiles cross the field of view: keep dark regions that
         // touch the image border and cover at least `minimumDarkRegionFraction` of the image, so a

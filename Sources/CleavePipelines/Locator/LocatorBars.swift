@@ -119,7 +119,7 @@ public enum LocatorBars {
     /// 0 on the bar, capped at `cap` (two chamfer passes).
     public static func distance(to bar: [Bool], width: Int, height: Int, cap: Int) -> [UInt8] {
         precondition(cap < 255 && bar.count == width * height)
-        var d = [UInt8](largeUninitializedCount: bar.count) { d in
+        var d = [UInt8](unsafeUninitializedLargeCount: bar.count) { d in
             bar.withUnsafeBufferPointer { bar in
                 for i in 0..<bar.count { d[i] = bar[i] ? 0 : UInt8(cap) }
             }
@@ -254,7 +254,7 @@ public enum LocatorBars {
             func median(_ rings: ClosedRange<Int>) -> Double? {
                 let start = offsets[rings.lowerBound], end = offsets[rings.upperBound + 1]
                 guard end > start else { return nil }
-                return OrderStatistics.percentile(UnsafeMutableBufferPointer(rebasing: values[start..<end]), 50)
+                return OrderStatistics.unsafePercentile(UnsafeMutableBufferPointer(rebasing: values[start..<end]), 50)
             }
             guard let film = median((reach - 3)...reach), film > 0 else { return 0 }
             // The edge ends at the first ring that is film (a ring with no pixels counts as film).
@@ -276,7 +276,7 @@ public enum LocatorBars {
         var edge = 0
         // The distances are computed in the mask's own storage (as bytes), which then becomes the
         // mask: distance ≤ edge (the bar and its edge). One image-sized table instead of two.
-        let mask = [Bool](largeUninitializedCount: count) { mask in
+        let mask = [Bool](unsafeUninitializedLargeCount: count) { mask in
             mask.withMemoryRebound(to: UInt8.self) { d in
                 d.initialize(repeating: UInt8(reach + 1))
                 for run in runs { (d.baseAddress! + run.offset).update(repeating: 0, count: run.count) }

@@ -167,14 +167,14 @@ public struct FilmLevel: Sendable, Codable, Equatable, CustomStringConvertible {
     static func otsu(_ counts: [Int], low: Double, scale: Double, count n: Double) -> (bin: Int, separation: Double)? {
         var sum = 0.0, sumSquares = 0.0
         for (b, c) in counts.enumerated() where c > 0 {
-            let centre = low + (Double(b) + 0.5) / scale
-            sum += Double(c) * centre; sumSquares += Double(c) * centre * centre
+            let center = low + (Double(b) + 0.5) / scale
+            sum += Double(c) * center; sumSquares += Double(c) * center * center
         }
         let totalVariance = sumSquares / n - (sum / n) * (sum / n)
         var below = 0.0, belowSum = 0.0, best = -1.0, bestBin = 0
         for b in 0..<(counts.count - 1) {
-            let centre = low + (Double(b) + 0.5) / scale
-            below += Double(counts[b]); belowSum += Double(counts[b]) * centre
+            let center = low + (Double(b) + 0.5) / scale
+            below += Double(counts[b]); belowSum += Double(counts[b]) * center
             let above = n - below
             guard below > 0, above > 0 else { continue }
             let difference = belowSum / below - (sum - belowSum) / above

@@ -71,7 +71,7 @@ public enum LocatorInput {
 
     /// Integer samples as Float (exact), in fixed chunks on all cores.
     static func converted<T: BinaryInteger & Sendable>(_ values: [T]) -> [Float] {
-        [Float](largeUninitializedCount: values.count) { out in
+        [Float](unsafeUninitializedLargeCount: values.count) { out in
             values.withUnsafeBufferPointer { v in
                 let v = UncheckedSendable(v), out = UncheckedSendable(out)
                 Parallel.forEachChunk(of: v.value.count, chunkCount: Parallel.chunkCount(total: v.value.count, minimumPerChunk: 1 << 18)) { range in

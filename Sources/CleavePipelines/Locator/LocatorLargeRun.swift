@@ -80,7 +80,7 @@ enum LocatorLargeRun {
         // Moved out, not shared: renumbering in place must not copy the 66 MB table (a 4096² window run).
         var labels = fitted.labels
         fitted.labels = []
-        let pass = rows.relabel(centres: centroids, chosen: picked, labels: &labels, newIndex: newIndex)
+        let pass = rows.relabel(centers: centroids, chosen: picked, labels: &labels, newIndex: newIndex)
         var silhouette: Double? = nil
         let distinct = fitted.counts.filter { $0 > 0 }.count
         if silhouetteSampleSize > 0 && k >= 2 && rows.rows > k && distinct >= 2 && distinct < rows.rows {

@@ -80,7 +80,7 @@ public enum LocatorLines {
     /// two order statistics it needs come from the largest values kept in a short sorted list when
     /// they rank among the 16 largest (the ridge's 99.9th percentile), from counts when the values
     /// are integers spanning fewer than 16 384 (the grey values' median), else from
-    /// ``OrderStatistics/percentileByBins(_:_:bins:gather:)``; by selection on a copy when a
+    /// ``OrderStatistics/unsafePercentileByBins(_:_:bins:gather:)``; by selection on a copy when a
     /// value is not finite.
     public static func patchPercentile(_ values: [Float], _ q: Double) -> Double {
         precondition(!values.isEmpty, "LocatorLines.patchPercentile of no values")
@@ -102,7 +102,7 @@ public enum LocatorLines {
                 pair = counted
             } else {
                 var bins: [Int32] = [], gather: [Float] = []
-                return OrderStatistics.percentileByBins(v, q, bins: &bins, gather: &gather)
+                return OrderStatistics.unsafePercentileByBins(v, q, bins: &bins, gather: &gather)
             }
             let a = Double(pair.0)
             guard needsNext else { return a }
@@ -133,7 +133,7 @@ public enum LocatorLines {
     /// integer and they span fewer than 16 384 (nil otherwise).
     static func countedRanks(_ v: UnsafeBufferPointer<Float>, below: Int) -> (Float, Float)? {
         var lo = v[0], hi = v[0]
-        OrderStatistics.extrema(v.baseAddress!, count: v.count, lo: &lo, hi: &hi)
+        OrderStatistics.unsafeExtrema(v.baseAddress!, count: v.count, lo: &lo, hi: &hi)
         guard Double(hi) - Double(lo) < 16_384, lo == lo.rounded(.towardZero) else { return nil }
         let span = Int(hi - lo) + 1
         var counts = [Int32](repeating: 0, count: span)

@@ -91,7 +91,7 @@ public enum LocatorOutput {
                         let files = [(Image<UInt8>(shape: shape, pixels: bytes.clusters, spacing: input.spacing), "_clusters.tif"),
                                      (Image<UInt8>(shape: shape, pixels: bytes.picked, spacing: input.spacing), "_picked.tif")]
                         // The mosaic's copy of this tile's rows (every byte written by the picture's rows).
-                        var kept = fullSizeMosaic ? [UInt8](largeUninitializedCount: 3 * w * h) { _ in } : []
+                        var kept = fullSizeMosaic ? [UInt8](unsafeUninitializedLargeCount: 3 * w * h) { _ in } : []
                         // The two TIFFs and the picture side by side (the picture is parallel inside too).
                         kept.withUnsafeMutableBufferPointer { keptBuffer in
                             let keep = UncheckedSendable(fullSizeMosaic ? keptBuffer.baseAddress : nil)  // an empty array's buffer may have an address
@@ -216,7 +216,7 @@ public enum LocatorOutput {
         // Rows painted straight into the PNG's bands: the planar picture never exists.
         let painter = overlayPainter(result, input: input, labels: labels, window: window, style: style)
         try writePicture(result, title: input.name, width: w, height: h, spacing: input.image.spacing, to: path, style: style) { y, d in
-            painter.fill(row: y, into: d)
+            painter.unsafeFill(row: y, into: d)
             keepRows?.advanced(by: rowBytes * y).update(from: d, count: rowBytes)
         }
     }
@@ -339,8 +339,8 @@ public enum LocatorOutput {
     /// 0 = no patch) and 255 on picked patches; one write per owned pixel, no intermediate tables.
     static func labelBytes(_ result: LocatorResult, image: Int, width: Int, height: Int) -> (clusters: [UInt8], picked: [UInt8]) {
         // Zeroed with a concrete fill (the generic `largeRepeating` fill ran unspecialised here).
-        var clusters = [UInt8](largeUninitializedCount: width * height) { $0.initialize(repeating: 0) }
-        var picked = [UInt8](largeUninitializedCount: width * height) { $0.initialize(repeating: 0) }
+        var clusters = [UInt8](unsafeUninitializedLargeCount: width * height) { $0.initialize(repeating: 0) }
+        var picked = [UInt8](unsafeUninitializedLargeCount: width * height) { $0.initialize(repeating: 0) }
         let grid = result.layout.grids[image]
         clusters.withUnsafeMutableBufferPointer { clusters in
             picked.withUnsafeMutableBufferPointer { picked in

@@ -47,7 +47,7 @@ enum LocatorRows {
     /// chunks on all cores; the 4096² window run's 16.5 M dark flags were a serial `map`.
     static func complement(_ flags: [Bool]) -> [Bool] {
         let count = flags.count
-        return [Bool](largeUninitializedCount: count) { out in
+        return [Bool](unsafeUninitializedLargeCount: count) { out in
             flags.withUnsafeBufferPointer { flags in
                 guard let source = flags.baseAddress, let target = out.baseAddress else { return }
                 let from = UncheckedSendable(UnsafeRawPointer(source)), to = UncheckedSendable(UnsafeMutableRawPointer(target))
@@ -70,7 +70,7 @@ enum LocatorRows {
         return dark.withUnsafeBufferPointer { dark in
             var count = 0
             for flag in dark where !flag { count += 1 }
-            return [Int](largeUninitializedCount: count) { keep in
+            return [Int](unsafeUninitializedLargeCount: count) { keep in
                 var j = 0
                 for i in dark.indices where !dark[i] { keep[j] = i; j += 1 }
             }

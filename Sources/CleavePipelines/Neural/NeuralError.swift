@@ -27,3 +27,11 @@ public enum NeuralError: FieldNamingError, Equatable {
         }
     }
 }
+
+extension NeuralError {
+    /// The option field of ``invalidOption(field:value:reason:)``; nil for every other case.
+    public var invalidField: InvalidField? {
+        guard case let .invalidOption(field, value, reason) = self else { return nil }
+        return InvalidField(field: field, value: value, reason: reason)
+    }
+}

@@ -76,21 +76,7 @@ public enum UNetOutputs {
             let lookup = values.map { UInt16(clamping: $0) }
             try ImageFile.write(Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing), to: labelsTemporary)
         }
-        if options.overlay {
-            let plane = shape.depth / 2
-            let grey: Image<UInt8>
-            switch try input.readDisplayPlane(plane) {
-            case .uint8(let i): grey = Display.grey(i)
-            case .uint16(let i): grey = Display.grey(i)
-            case .float32(let i): grey = Display.grey(i)
-            }
-            let planeIndices = indices[(plane * n)..<((plane + 1) * n)].map { Int32($0) }
-            let colours = classes.map(\.colour)
-            let picture = Display.overlay(grey: grey, labels: planeIndices, colours: { colours[Int($0)] })
-            let path = AtomicFile.temporaryPath(for: base + "-overlay.png") + ".png"
-            try ImageFile.write(picture, to: path)
-            overlayTemporary = path
-        }
+        if options.overlay { overlayTemporary = try input.writeMiddlePlaneOverlay(indices: indices, classes: classes, base: base) }
         try probabilityWriter?.finish()
         try uncertaintyWriter?.finish()
         try AtomicFile.commit(labelsTemporary, to: labelsPath)

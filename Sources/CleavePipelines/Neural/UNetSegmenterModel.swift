@@ -58,34 +58,15 @@ public struct UNetSegmenterModel: Codable {
     /// - Throws: ``PipelineFileError`` when unreadable; ``ModelFileError`` when not a U-Net model,
     ///   from a newer format, or inconsistent.
     public static func read(path: String) throws -> UNetSegmenterModel {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PipelineFileError.cannotRead(path: path, what: "the model file")
-        }
-        let header = try ModelFileKind.header(data, path: path)
-        guard header.kind == kindTag else {
-            throw ModelFileError.wrongKind(path: path, expected: "Cleave U-Net model", found: "no \"kind\": \"\(kindTag)\"")
-        }
-        guard header.formatVersion == currentFormatVersion else {
-            throw ModelFileError.unsupportedVersion(path: path, kind: "U-Net model", found: header.formatVersion.map(String.init) ?? "?", supported: currentFormatVersion)
-        }
-        let model: UNetSegmenterModel
-        do {
-            model = try JSONDecoder().decode(UNetSegmenterModel.self, from: data)
-        } catch let error as DecodingError {
-            throw ModelFileError.damaged(path: path, reason: describe(error))
-        }
+        let model = try ModelFileKind.decode(UNetSegmenterModel.self, path: path, kindTag: kindTag, formatVersion: currentFormatVersion,
+                                             expected: "Cleave U-Net model", kindName: "U-Net model")
         guard model.architecture.classes == model.classes.count,
               model.architecture.inputChannels == model.input.networkChannels,
               model.input.windows.count == model.input.detectorChannels,
               NeuralInputSpec.allowedSlices.contains(model.input.slices) else {
             throw ModelFileError.damaged(path: path, reason: "architecture (\(model.architecture.inputChannels) inputs, \(model.architecture.classes) classes) disagrees with the input spec (\(model.input.detectorChannels) channels × \(model.input.slices) slices) or the \(model.classes.count) classes")
         }
-        do { try PixelClassList.validate(model.classes, source: "classes") } catch {
-            throw ModelFileError.damaged(path: path, reason: "\(error)")
-        }
-        guard model.classes.count <= PixelClassifier.maxClassCount else {
-            throw ModelFileError.damaged(path: path, reason: "classes: \(model.classes.count) classes, at most \(PixelClassifier.maxClassCount)")
-        }
+        try PixelClassList.validateSaved(model.classes, path: path)
         if let sigma = model.input.flattening, !(sigma > 0 && sigma.isFinite) {
             throw ModelFileError.damaged(path: path, reason: "input.flattening: \(sigma) is not a positive finite sigma")
         }
@@ -172,6 +153,32 @@ public enum ModelFileKind: Equatable, Sendable {
         case PixelClassifierModel.kindTag: return .randomForest
         case UNetSegmenterModel.kindTag: return .unet
         default: return .unknown(kind)
+        }
+    }
+
+    /// The JSON model at `path`, decoded once its header shows `kindTag` and `formatVersion`: the one
+    /// reading of model files (pixel classifier and U-Net). The caller checks what only it knows.
+    /// - Throws: ``PipelineFileError/cannotRead(path:what:)`` when unreadable;
+    ///   ``ModelFileError/wrongKind(path:expected:found:)`` (saying `expected`),
+    ///   ``ModelFileError/unsupportedVersion(path:kind:found:supported:)`` (saying `kindName`) or
+    ///   ``ModelFileError/damaged(path:reason:)``.
+    static func decode<Model: Decodable>(_ type: Model.Type, path: String, kindTag: String, formatVersion: Int,
+                                         expected: String, kindName: String) throws -> Model {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PipelineFileError.cannotRead(path: path, what: "the model file")
+        }
+        let found = try header(data, path: path)
+        guard found.kind == kindTag else {
+            throw ModelFileError.wrongKind(path: path, expected: expected, found: "no \"kind\": \"\(kindTag)\"")
+        }
+        guard found.formatVersion == formatVersion else {
+            throw ModelFileError.unsupportedVersion(path: path, kind: kindName, found: found.formatVersion.map(String.init) ?? "?",
+                                                    supported: formatVersion)
+        }
+        do {
+            return try JSONDecoder().decode(Model.self, from: data)
+        } catch let error as DecodingError {
+            throw ModelFileError.damaged(path: path, reason: describe(error))
         }
     }
 

@@ -193,17 +193,17 @@ public enum UNetTrainer {
             let batch = set.batch(size: options.batchSize, side: side, augmentation: options.augmentation, random: &random)
             let input = Tensor(batch: options.batchSize, channels: set.spec.networkChannels, height: side, width: side, storage: batch.inputs)
             network.zeroGradients()
-            let logits = try network.forward(input, training: true)
-            let crossEntropy = try Loss.softmaxCrossEntropy(logits: logits, labels: batch.labels, classWeights: weights)
+            let logits = network.forward(input, training: true)
+            let crossEntropy = Loss.softmaxCrossEntropy(logits: logits, labels: batch.labels, classWeights: weights)
             var gradient = crossEntropy.gradient
             var loss = Double(crossEntropy.loss)
             if options.diceWeight > 0 {
-                let dice = try Loss.dice(logits: logits, labels: batch.labels)
+                let dice = Loss.dice(logits: logits, labels: batch.labels)
                 let w = Float(options.diceWeight)
                 for i in gradient.storage.indices { gradient.storage[i] += w * dice.gradient.storage[i] }
                 loss += options.diceWeight * Double(dice.loss)
             }
-            _ = try network.backward(gradient)
+            _ = network.backward(gradient)
             optimizer.step(network)
             updateAverage()
             step += 1

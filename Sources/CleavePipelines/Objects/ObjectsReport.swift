@@ -44,7 +44,7 @@ public enum ObjectsReport {
         var texts: [(name: String, text: String)] = []
         if result.labels.is2D {
             let outlines = try Outlines.trace(result.labels)
-            texts.append(("objects.geojson", try ObjectsGeoJSON.encode(outlines, table: table, classColours: colours)))
+            texts.append(("objects.geojson", ObjectsGeoJSON.encode(outlines, table: table, classColours: colours)))
         }
         let pictures: [(name: String, image: AnyImage)] = [
             ("labels.tif", result.labels.image()),

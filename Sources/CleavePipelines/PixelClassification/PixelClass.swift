@@ -69,6 +69,18 @@ public enum PixelClassList {
         return classes
     }
 
+    /// Checks the classes of a saved model (pixel classifier or U-Net) at `path`: distinct values
+    /// ≥ 1, at most ``PixelClassifier/maxClassCount``.
+    /// - Throws: ``ModelFileError/damaged(path:reason:)``.
+    static func validateSaved(_ classes: [PixelClass], path: String) throws {
+        do { try validate(classes, source: "classes") } catch {
+            throw ModelFileError.damaged(path: path, reason: "\(error)")
+        }
+        guard classes.count <= PixelClassifier.maxClassCount else {
+            throw ModelFileError.damaged(path: path, reason: "classes: \(classes.count) classes, at most \(PixelClassifier.maxClassCount)")
+        }
+    }
+
     /// Checks that values are distinct and ≥ 1.
     public static func validate(_ classes: [PixelClass], source: String) throws {
         var seen = Set<Int32>()

@@ -132,7 +132,7 @@ public enum PixelClassificationOutputs {
                         }
                     }
                     for x in 0..<shape.width { for c in 0..<K { pixelMajor[x * K + c] = rowProbabilities[c * shape.width + x] } }
-                    pixelMajor.withUnsafeMutableBufferPointer { RandomForest.reweight($0, classCount: K, weights: weights) }
+                    pixelMajor.withUnsafeMutableBufferPointer { RandomForest.unsafeReweight($0, classCount: K, weights: weights) }
                     let (rowIndices, uncertainty) = RandomForest.summarise(probabilities: pixelMajor, classCount: K)
                     let offset = shape.index(column: 0, row: y, plane: z)
                     let strip = z * stripsPerPlane + y / ClassFractions.stripRows
@@ -166,22 +166,7 @@ public enum PixelClassificationOutputs {
         let labelsPath = base + "-labels.tif"
         let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
         do {
-        if options.overlay {
-            let plane = shape.depth / 2
-            let grey: Image<UInt8>
-            switch try input.readDisplayPlane(plane) {
-            case .uint8(let i): grey = Display.grey(i)
-            case .uint16(let i): grey = Display.grey(i)
-            case .float32(let i): grey = Display.grey(i)
-            }
-            let start = plane * shape.planeSize
-            let planeIndices = indices[start..<start + shape.planeSize].map { Int32($0) }
-            let colours = classes.map(\.colour)
-            let picture = Display.overlay(grey: grey, labels: planeIndices, colours: { colours[Int($0)] })
-            let path = AtomicFile.temporaryPath(for: base + "-overlay.png") + ".png"
-            try ImageFile.write(picture, to: path)
-            overlayTemporary = path
-        }
+        if options.overlay { overlayTemporary = try input.writeMiddlePlaneOverlay(indices: indices, classes: classes, base: base) }
 
         // Labels (8-bit ones replace the class indices in place: one byte per pixel, not two).
         if small {
@@ -225,5 +210,28 @@ public enum PixelClassificationOutputs {
             let json = (path as NSString).deletingPathExtension + ".json"
             try AtomicFile.write(try ClassFractions.json(images: fractions, pooled: pooled), to: json)
         }
+    }
+}
+
+extension PixelClassifierInput {
+    /// The overlay picture of the middle plane: class colours over the plane's grey picture, from
+    /// the class index of every pixel of the input (`indices`, plane-major), written to a temporary
+    /// file for `base + "-overlay.png"`. Returns that file's path; the caller commits or removes it.
+    /// - Complexity: O(plane size).
+    func writeMiddlePlaneOverlay(indices: [UInt8], classes: [PixelClass], base: String) throws -> String {
+        let shape = spatialShape, plane = shape.depth / 2
+        let grey: Image<UInt8>
+        switch try readDisplayPlane(plane) {
+        case .uint8(let i): grey = Display.grey(i)
+        case .uint16(let i): grey = Display.grey(i)
+        case .float32(let i): grey = Display.grey(i)
+        }
+        let start = plane * shape.planeSize
+        let planeIndices = indices[start..<start + shape.planeSize].map { Int32($0) }
+        let colours = classes.map(\.colour)
+        let picture = Display.overlay(grey: grey, labels: planeIndices, colours: { colours[Int($0)] })
+        let path = AtomicFile.temporaryPath(for: base + "-overlay.png") + ".png"
+        try ImageFile.write(picture, to: path)
+        return path
     }
 }

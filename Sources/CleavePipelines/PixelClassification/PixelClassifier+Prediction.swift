@@ -50,7 +50,7 @@ extension PixelClassifier {
                                walk: ForestWalk = .binned, sink: (PredictedBlock) throws -> Void) throws {
         precondition(blockSize >= 16, "PixelClassifier.predict needs blockSize >= 16, got \(blockSize)")
         try model.check(input)
-        let input = try model.normalisation.prepare(input)
+        let input = try model.intensityNormalization.prepare(input)
         let bank = model.featureBank
         let forest = model.forest
         let K = forest.classCount
@@ -65,7 +65,7 @@ extension PixelClassifier {
             PredictionTimings.measure(timings, "forest") {
                 stack.values.withUnsafeBufferPointer { values in
                     pixelMajor.withUnsafeMutableBufferPointer { out in
-                        forest.probabilities(featureMajor: values, rowCount: n, into: out, walk: walk)
+                        forest.unsafeProbabilities(featureMajor: values, rowCount: n, into: out, walk: walk)
                     }
                 }
             }
@@ -116,7 +116,7 @@ extension PixelClassifier {
                 for c in 0..<K { sample.values[(p / sample.stride) * K + c] = pixelMajor[p * K + c] }
             }
             let weights = model.forest.priorWeights(for: model.forest.estimatePrior(probabilities: sample.values))
-            pixelMajor.withUnsafeMutableBufferPointer { RandomForest.reweight($0, classCount: K, weights: weights) }
+            pixelMajor.withUnsafeMutableBufferPointer { RandomForest.unsafeReweight($0, classCount: K, weights: weights) }
         }
         let (indices, uncertainty) = RandomForest.summarise(probabilities: pixelMajor, classCount: K)
         var probabilities = [Float](repeating: 0, count: n * K)

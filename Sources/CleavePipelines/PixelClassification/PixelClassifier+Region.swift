@@ -26,7 +26,7 @@ extension PixelClassifier {
         guard region.isInside(input.spatialShape), !region.isEmpty else {
             throw PixelClassifierError.regionOutside(image: input.name, region: "\(region)", shape: "\(input.spatialShape)")
         }
-        let input = try model.normalisation.prepare(input)
+        let input = try model.intensityNormalization.prepare(input)
         let bank = model.featureBank, forest = model.forest
         let K = forest.classCount, F = forest.featureCount
         let n = region.pixelCount
@@ -46,7 +46,7 @@ extension PixelClassifier {
                 let first = ((part.z - block.z) * block.height + (part.y - block.y)) * block.width
                 stack.values.withUnsafeBufferPointer { values in
                     partOutput.withUnsafeMutableBufferPointer { out in
-                        forest.probabilities(featureMajor: UnsafeBufferPointer(rebasing: values[first...]), rowCount: m,
+                        forest.unsafeProbabilities(featureMajor: UnsafeBufferPointer(rebasing: values[first...]), rowCount: m,
                                              featureStride: block.pixelCount, into: out, walk: walk)
                     }
                 }
@@ -70,7 +70,7 @@ extension PixelClassifier {
                 }
                 gathered.withUnsafeBufferPointer { values in
                     partOutput.withUnsafeMutableBufferPointer { out in
-                        forest.probabilities(featureMajor: values, rowCount: m, into: out, walk: walk)
+                        forest.unsafeProbabilities(featureMajor: values, rowCount: m, into: out, walk: walk)
                     }
                 }
             }

@@ -25,19 +25,19 @@ public enum PixelClassifier {
         /// Side of the square blocks features are computed in (2D banks); memory ∝ side².
         public var blockSize: Int
         /// How each image's grey values are mapped before features (recorded in the model).
-        public var normalisation: IntensityNormalisation
+        public var intensityNormalization: IntensityNormalization
 
         /// Options; by default the standard bank, a 50-tree forest, every labelled pixel, 1024-pixel blocks and
         /// percentile normalisation. `pixelsPerClass` must be ≥ 1 and `blockSize` ≥ 16 (preconditions).
         public init(bank: FilterBank = .pixelClassifierDefault, forest: RandomForestConfiguration = .pixelClassifierDefault,
-                    pixelsPerClass: Int? = nil, blockSize: Int = 1024, normalisation: IntensityNormalisation = .default) {
+                    pixelsPerClass: Int? = nil, blockSize: Int = 1024, intensityNormalization: IntensityNormalization = .default) {
             precondition(pixelsPerClass.map { $0 >= 1 } ?? true, "TrainingOptions needs pixelsPerClass >= 1")
             precondition(blockSize >= 16, "TrainingOptions needs blockSize >= 16, got \(blockSize)")
             self.bank = bank
             self.forest = forest
             self.pixelsPerClass = pixelsPerClass
             self.blockSize = blockSize
-            self.normalisation = normalisation
+            self.intensityNormalization = intensityNormalization
         }
     }
 
@@ -152,7 +152,7 @@ public enum PixelClassifier {
         rowLabels.reserveCapacity(totalChosen)
         var done = 0
         for (index, example) in examples.enumerated() {
-            let input = try options.normalisation.prepare(example.input)
+            let input = try options.intensityNormalization.prepare(example.input)
             let tiles = blockTiles(input.spatialShape, bank: bank, blockSize: options.blockSize)
             var buckets = [[Int]](repeating: [], count: tiles.regions.count)
             for p in chosenPerExample[index] { buckets[tiles.tileIndex(ofPixel: p)].append(p) }
@@ -183,7 +183,7 @@ public enum PixelClassifier {
             seed: options.forest.seed)
         return PixelClassifierModel(classes: modelClasses, featureBank: bank, channelCount: channelCount,
                                     trainingSpacing: first.input.spacing, training: summary, forest: forest,
-                                    normalisation: options.normalisation, trainingPixelType: first.input.pixelType)
+                                    intensityNormalization: options.intensityNormalization, trainingPixelType: first.input.pixelType)
     }
 
     /// Label values of a label image as Int32 (0 = unlabelled).
@@ -206,7 +206,7 @@ public enum PixelClassifier {
 
     /// Where a block's feature stack comes from: `(example index, prepared input, block region)` →
     /// the stack of ``blockFeatures(of:region:bank:)`` for that block (computed, or kept by the caller).
-    /// The input is the one after ``IntensityNormalisation/prepare(_:)``; the region is one of the
+    /// The input is the one after ``IntensityNormalization/prepare(_:)``; the region is one of the
     /// blocks of ``blockRegions(_:bank:blockSize:)``.
     public typealias BlockFeatureSource = (_ example: Int, _ input: PixelClassifierInput, _ region: Region) throws -> FeatureStack
 

@@ -5,7 +5,7 @@ import CleaveCore
 /// a reason is written in backticks so the command line and the server can say it their way.
 public enum PixelClassifierError: FieldNamingError, Equatable {
     /// A normalisation text that does not parse.
-    case invalidNormalisation(String, reason: String)
+    case invalidIntensityNormalization(String, reason: String)
     /// An image of another pixel type than the training images, for a model without normalisation.
     case pixelTypeMismatch(image: String, imageType: PixelType, trainingType: PixelType)
     /// A training option (field of the training options) that cannot be used.
@@ -32,7 +32,7 @@ public enum PixelClassifierError: FieldNamingError, Equatable {
     public var invalidField: InvalidField? {
         switch self {
         case let .invalidOption(field, value, reason): return InvalidField(field: field, value: value, reason: reason)
-        case let .invalidNormalisation(text, reason): return InvalidField(field: "normalisation", value: "'\(text)'", reason: reason)
+        case let .invalidIntensityNormalization(text, reason): return InvalidField(field: "intensityNormalization", value: "'\(text)'", reason: reason)
         default: return nil
         }
     }
@@ -40,7 +40,7 @@ public enum PixelClassifierError: FieldNamingError, Equatable {
     /// One line: what, where and why (fields by their API names).
     public var description: String {
         switch self {
-        case .invalidNormalisation(let text, let reason):
+        case .invalidIntensityNormalization(let text, let reason):
             return "normalisation '\(text)': \(reason)"
         case .pixelTypeMismatch(let image, let imageType, let trainingType):
             return "\(image): is \(imageType), but the model was trained on \(trainingType) images without intensity normalisation; its grey levels would mean other phases (retrain with normalisation percentile, or convert the image)"

@@ -22,7 +22,7 @@ public struct PixelClassifierInput: Sendable {
     /// The stored pixel type (of the first part).
     public let pixelType: PixelType
     /// Per-channel intensity windows applied to every block the features are computed on
-    /// (``featureBlock(_:)``; nil: values as stored). Set by ``IntensityNormalisation/prepare(_:)``.
+    /// (``featureBlock(_:)``; nil: values as stored). Set by ``IntensityNormalization/prepare(_:)``.
     public private(set) var featureWindows: [IntensityWindow]?
 
     /// The parts, all with the same width × height × depth (empty for an input that streams planes

@@ -47,8 +47,8 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
     /// The classifier.
     public let forest: RandomForest
     /// How each image's grey values were mapped before features (models written before it was
-    /// recorded read as ``IntensityNormalisation/none``, which is what they did).
-    public let normalisation: IntensityNormalisation
+    /// recorded read as ``IntensityNormalization/none``, which is what they did).
+    public let intensityNormalization: IntensityNormalization
     /// Pixel type of the first training image (nil in older models).
     public let trainingPixelType: PixelType?
 
@@ -56,7 +56,7 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
     /// the bank must give the forest's feature count for `channelCount` channels (preconditions).
     public init(classes: [PixelClass], featureBank: FilterBank, channelCount: Int, trainingSpacing: Spacing?,
                 training: PixelClassifierTrainingSummary, forest: RandomForest,
-                normalisation: IntensityNormalisation = .none, trainingPixelType: PixelType? = nil) {
+                intensityNormalization: IntensityNormalization = .none, trainingPixelType: PixelType? = nil) {
         precondition(classes.map(\.value) == forest.classes,
                      "PixelClassifierModel: classes \(classes.map(\.value)) differ from the forest's \(forest.classes)")
         precondition(featureBank.featureCount(channelCount: channelCount) == forest.featureCount,
@@ -72,16 +72,18 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
         self.trainingSpacing = trainingSpacing
         self.training = training
         self.forest = forest
-        self.normalisation = normalisation
+        self.intensityNormalization = intensityNormalization
         self.trainingPixelType = trainingPixelType
     }
 
     private enum CodingKeys: String, CodingKey {
         case kind, formatVersion, cleaveVersion, classes, featureBank, featureNames, channelCount, spacingConvention,
-             trainingSpacing, training, forest, normalisation, trainingPixelType
+             trainingSpacing, training, forest, trainingPixelType
+        /// The file keeps the key it has always had.
+        case intensityNormalization = "normalisation"
     }
 
-    /// Decodes a model; `normalisation` absent (older files) reads as ``IntensityNormalisation/none``.
+    /// Decodes a model; `normalisation` absent (older files) reads as ``IntensityNormalization/none``.
     /// Use ``read(path:)`` for files: it also checks the classes, forest and bank against each other.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -96,7 +98,7 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
         trainingSpacing = try c.decodeIfPresent(Spacing.self, forKey: .trainingSpacing)
         training = try c.decode(PixelClassifierTrainingSummary.self, forKey: .training)
         forest = try c.decode(RandomForest.self, forKey: .forest)
-        normalisation = try c.decodeIfPresent(IntensityNormalisation.self, forKey: .normalisation) ?? .none
+        intensityNormalization = try c.decodeIfPresent(IntensityNormalization.self, forKey: .intensityNormalization) ?? .none
         trainingPixelType = try c.decodeIfPresent(PixelType.self, forKey: .trainingPixelType)
     }
 
@@ -109,7 +111,7 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
     /// ``check(_:)`` from what a file header says.
     public func check(channelCount inputChannels: Int, pixelType: PixelType, source: String) throws {
         try check(channelCount: inputChannels, source: source)
-        if normalisation == .none, let trainingPixelType, pixelType != trainingPixelType {
+        if intensityNormalization == .none, let trainingPixelType, pixelType != trainingPixelType {
             throw PixelClassifierError.pixelTypeMismatch(image: source, imageType: pixelType, trainingType: trainingPixelType)
         }
     }
@@ -125,28 +127,9 @@ public struct PixelClassifierModel: Codable, Sendable, Equatable {
     /// - Throws: ``ModelFileError`` naming the file when it is unreadable, not a pixel classifier,
     ///   from a newer format, or internally inconsistent.
     public static func read(path: String) throws -> PixelClassifierModel {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PipelineFileError.cannotRead(path: path, what: "the model file")
-        }
-        let header = try ModelFileKind.header(data, path: path)
-        guard header.kind == kindTag else {
-            throw ModelFileError.wrongKind(path: path, expected: "Cleave pixel-classifier model", found: "no \"kind\": \"\(kindTag)\"")
-        }
-        guard header.formatVersion == currentFormatVersion else {
-            throw ModelFileError.unsupportedVersion(path: path, kind: "model", found: header.formatVersion.map(String.init) ?? "?", supported: currentFormatVersion)
-        }
-        let model: PixelClassifierModel
-        do {
-            model = try JSONDecoder().decode(PixelClassifierModel.self, from: data)
-        } catch let error as DecodingError {
-            throw ModelFileError.damaged(path: path, reason: "\(describe(error))")
-        }
-        do { try PixelClassList.validate(model.classes, source: "classes") } catch {
-            throw ModelFileError.damaged(path: path, reason: "\(error)")
-        }
-        guard model.classes.count <= PixelClassifier.maxClassCount else {
-            throw ModelFileError.damaged(path: path, reason: "classes: \(model.classes.count) classes, at most \(PixelClassifier.maxClassCount)")
-        }
+        let model = try ModelFileKind.decode(PixelClassifierModel.self, path: path, kindTag: kindTag, formatVersion: currentFormatVersion,
+                                             expected: "Cleave pixel-classifier model", kindName: "model")
+        try PixelClassList.validateSaved(model.classes, path: path)
         guard model.classes.map(\.value) == model.forest.classes else {
             throw ModelFileError.damaged(path: path, reason: "class list \(model.classes.map(\.value)) disagrees with the forest's classes \(model.forest.classes)")
         }

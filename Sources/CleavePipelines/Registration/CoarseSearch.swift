@@ -93,8 +93,8 @@ func coarseCandidates(moving: RegistrationMovingImage, fixed: RegistrationFixedI
 private func translationByCorrelation(linear: AffineTransform, moving: RegistrationMovingImage, fixed: RegistrationFixedImage,
                                       images: CoarseImages) -> AffineTransform {
     var start = linear
-    let movingCentre = (x: Double(moving.width - 1) / 2, y: Double(moving.height - 1) / 2)
-    let image = linear.apply(movingCentre.x, movingCentre.y)
+    let movingCenter = (x: Double(moving.width - 1) / 2, y: Double(moving.height - 1) / 2)
+    let image = linear.apply(movingCenter.x, movingCenter.y)
     start.tx = Double(fixed.width - 1) / 2 - image.x
     start.ty = Double(fixed.height - 1) / 2 - image.y
     guard let inverse = start.inverse, let toMovingWorking = CoarseImages.fromWorking(images.movingFactor).inverse else { return start }
@@ -192,8 +192,8 @@ func strongestPeaks(_ surface: [Float], width: Int, height: Int, count: Int) -> 
 /// Peak position refined by a parabola through its neighbours along each axis (circular).
 func subpixelPeak(_ surface: [Float], width: Int, height: Int, x: Int, y: Int) -> (x: Double, y: Double) {
     func at(_ u: Int, _ v: Int) -> Double { Double(surface[((v + height) % height) * width + (u + width) % width]) }
-    func vertex(_ minus: Double, _ centre: Double, _ plus: Double) -> Double {
-        let denominator = minus - 2 * centre + plus
+    func vertex(_ minus: Double, _ center: Double, _ plus: Double) -> Double {
+        let denominator = minus - 2 * center + plus
         guard denominator < 0 else { return 0 }
         return min(0.5, max(-0.5, 0.5 * (minus - plus) / denominator))
     }

@@ -209,7 +209,7 @@ struct CorrelationRatioMetric {
         var s = coarsestStride
         while s > finestStride { strides.append(s); s = s / 2 }
         strides.append(finestStride)
-        let centre = (x: Double(moving.width - 1) / 2, y: Double(moving.height - 1) / 2)
+        let center = (x: Double(moving.width - 1) / 2, y: Double(moving.height - 1) / 2)
         let radius = 0.5 * (Double(moving.width * moving.width + moving.height * moving.height)).squareRoot()
         let corners = [(0.0, 0.0), (Double(moving.width - 1), 0.0), (0.0, Double(moving.height - 1)),
                        (Double(moving.width - 1), Double(moving.height - 1))].map { (x: $0.0, y: $0.1) }
@@ -218,7 +218,7 @@ struct CorrelationRatioMetric {
         for stride in strides {
             let scale = current.scale
             let level = self.level(stride: stride, scale: scale)
-            let parameterisation = RegistrationParameters(base: current, model: model, centre: centre, radius: radius)
+            let parameterisation = RegistrationParameters(base: current, model: model, center: center, radius: radius)
             let step = max(0.5, Double(stride) * max(1, scale))
             let best = nelderMead(dimension: parameterisation.dimension, step: step, tolerance: 0.02 * step,
                                   maximumEvaluations: 60 * parameterisation.dimension) { p in
@@ -243,14 +243,14 @@ struct CorrelationRatioMetric {
         let minimumOverlap = max(minimumOverlap, 0.5 * Double(moments(t, level: level).overlap) / sampledValid)
         var generator = SeededGenerator(seed: seed)
         var scores: [Double] = []
-        let centre = (x: Double(moving.width - 1) / 2, y: Double(moving.height - 1) / 2)
+        let center = (x: Double(moving.width - 1) / 2, y: Double(moving.height - 1) / 2)
         var attempts = 0
         while scores.count < trials && attempts < 50 * trials {
             attempts += 1
             let angle = 2 * Double.pi * generator.nextDouble()
             let mirrored = mirror == .auto ? generator.nextDouble() < 0.5 : mirror == .yes
             var candidate = AffineTransform.similarity(angleRadians: angle, scale: t.scale, mirrored: mirrored, translation: (0, 0))
-            let image = candidate.apply(centre.x, centre.y)
+            let image = candidate.apply(center.x, center.y)
             candidate.tx = generator.nextDouble() * Double(fixed.width - 1) - image.x
             candidate.ty = generator.nextDouble() * Double(fixed.height - 1) - image.y
             let m = moments(candidate, level: level)
@@ -281,7 +281,7 @@ final class BlurCache {
 struct RegistrationParameters {
     let base: AffineTransform
     let model: RegistrationModel
-    let centre: (x: Double, y: Double)
+    let center: (x: Double, y: Double)
     /// Distance from the centre to a corner of the moving image, in moving pixels.
     let radius: Double
 
@@ -290,7 +290,7 @@ struct RegistrationParameters {
     }
 
     func transform(_ p: [Double]) -> AffineTransform {
-        let pivot = base.apply(centre.x, centre.y)
+        let pivot = base.apply(center.x, center.y)
         var linear = base
         let scale = base.scale, r = radius * scale
         switch model {
@@ -304,7 +304,7 @@ struct RegistrationParameters {
             linear.c += p[4] / radius; linear.d += p[5] / radius
         }
         // Keep the centre's image at pivot + (p[0], p[1]).
-        let image = linear.apply(centre.x, centre.y)
+        let image = linear.apply(center.x, center.y)
         linear.tx += pivot.x + p[0] - image.x
         linear.ty += pivot.y + p[1] - image.y
         return linear

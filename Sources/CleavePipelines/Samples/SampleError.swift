@@ -14,3 +14,12 @@ public enum SampleError: FieldNamingError, Equatable {
         }
     }
 }
+
+extension SampleError {
+    /// The option field of ``invalidOption(field:value:reason:)`` (every sample error is one).
+    public var invalidField: InvalidField? {
+        switch self {
+        case let .invalidOption(field, value, reason): return InvalidField(field: field, value: value, reason: reason)
+        }
+    }
+}

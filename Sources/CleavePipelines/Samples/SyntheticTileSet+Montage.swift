@@ -8,9 +8,9 @@ extension SyntheticTileSet {
         /// One piece per tile, in tile order (row-major); `section` is the MRC section.
         public var pieces: [SerialEMMontage.Piece]
         /// Stage position of the montage's centre (µm).
-        public var centreX: Double
+        public var centerX: Double
         /// Stage Y of the montage's centre (µm).
-        public var centreY: Double
+        public var centerY: Double
         /// Pixel size in Å.
         public var pixelSpacing: Double
         /// The particles in stage coordinates: centre (µm) and reach (µm).
@@ -24,13 +24,13 @@ extension SyntheticTileSet {
     /// seed (within ±500 µm, like a grid square somewhere on a 3 mm grid).
     public var montage: Montage {
         var random = SeededGenerator.stream(seed: options.seed, index: 1 << 30)
-        let centreX = ((random.nextDouble() - 0.5) * 1000 * 1000).rounded() / 1000
-        let centreY = ((random.nextDouble() - 0.5) * 1000 * 1000).rounded() / 1000
+        let centerX = ((random.nextDouble() - 0.5) * 1000 * 1000).rounded() / 1000
+        let centerY = ((random.nextDouble() - 0.5) * 1000 * 1000).rounded() / 1000
         let spacing = options.pixelSize * 10  // nm → Å
         let micrometres = spacing * 1e-4
         let stageZ = ((random.nextDouble() - 0.5) * 20 * 1000).rounded() / 1000
         func stage(_ x: Double, _ y: Double) -> (Double, Double) {
-            (centreX + (x - Double(mosaicWidth) / 2) * micrometres, centreY + (y - Double(mosaicHeight) / 2) * micrometres)
+            (centerX + (x - Double(mosaicWidth) / 2) * micrometres, centerY + (y - Double(mosaicHeight) / 2) * micrometres)
         }
         let size = Double(options.tileSize)
         let pieces = tiles.enumerated().map { i, t -> SerialEMMontage.Piece in
@@ -43,7 +43,7 @@ extension SyntheticTileSet {
             let (sx, sy) = stage(p.x + 0.5, p.y + 0.5)
             return (shape: p.shape, stageX: sx, stageY: sy, radius: p.reach * micrometres, montageX: p.x + 0.5, montageY: p.y + 0.5)
         }
-        return Montage(pieces: pieces, centreX: centreX, centreY: centreY, pixelSpacing: spacing, particles: particles)
+        return Montage(pieces: pieces, centerX: centerX, centerY: centerY, pixelSpacing: spacing, particles: particles)
     }
 
     /// Writes the set as a SerialEM montage: `montage.mrc` (one 16-bit section per tile),

@@ -67,12 +67,12 @@ final class PixelFeatureCache: @unchecked Sendable {
     }
 
     /// The intensity windows of the whole image `sha256` under `normalisation` (measured once).
-    func windows(sha256: String, input: PixelClassifierInput, normalisation: IntensityNormalisation) throws -> [IntensityWindow]? {
-        let key = sha256 + "|" + normalisation.description
+    func windows(sha256: String, input: PixelClassifierInput, intensityNormalization: IntensityNormalization) throws -> [IntensityWindow]? {
+        let key = sha256 + "|" + intensityNormalization.description
         lock.lock()
         if let found = windows.first(where: { $0.key == key }) { lock.unlock(); return found.value }
         lock.unlock()
-        let value = try normalisation.windows(for: input)
+        let value = try intensityNormalization.windows(for: input)
         lock.lock(); defer { lock.unlock() }
         windows.removeAll { $0.key == key }
         windows.append((key, value))
@@ -81,8 +81,8 @@ final class PixelFeatureCache: @unchecked Sendable {
     }
 
     /// `input` with its whole-image windows attached (from the cache).
-    func prepared(sha256: String, input: PixelClassifierInput, normalisation: IntensityNormalisation) throws -> PixelClassifierInput {
-        guard let found = try windows(sha256: sha256, input: input, normalisation: normalisation) else { return input }
+    func prepared(sha256: String, input: PixelClassifierInput, intensityNormalization: IntensityNormalization) throws -> PixelClassifierInput {
+        guard let found = try windows(sha256: sha256, input: input, intensityNormalization: intensityNormalization) else { return input }
         return input.withFeatureWindows(found)
     }
 }

@@ -214,7 +214,7 @@ public struct ProjectImporter: Sendable {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw APIError(.internalServerError, "cannot read the received archive") }
         defer { try? handle.close() }
         var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { chunk.withUnsafeBytes { hasher.update($0) } }
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { chunk.withUnsafeBytes { hasher.unsafeUpdate($0) } }
         return hasher.finalizeHex()
     }
 
@@ -303,7 +303,7 @@ public struct ProjectImporter: Sendable {
         let sink = try UploadSink(path: blobs.temporaryPath(), limit: configuration.maximumUploadBytes, expecting: .image)
         let sha256: String
         do {
-            try reader.unpack(entry) { try sink.write($0) }
+            try reader.unsafeUnpack(entry) { try sink.unsafeWrite($0) }
             sha256 = try sink.finish()
         } catch {
             sink.discard()

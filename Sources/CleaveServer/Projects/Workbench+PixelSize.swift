@@ -37,11 +37,11 @@ extension Workbench {
             for (field, value) in [("x", x), ("y", y)] where !(value.isFinite && value > 0 && value <= 1e6) {
                 throw APIError(.badRequest, "\(field) must be a pixel size above 0 and at most 1000000, got \(value)")
             }
-            let normalised = unit == "um" ? "µm" : unit
-            guard Workbench.pixelSizeUnits.contains(normalised) else {
+            let normalized = unit == "um" ? "µm" : unit
+            guard Workbench.pixelSizeUnits.contains(normalized) else {
                 throw APIError(.badRequest, "unit must be one of \(Workbench.pixelSizeUnits.joined(separator: ", ")), got \"\(unit.prefix(20))\"")
             }
-            spacing = SpacingDTO(x: x, y: y, unit: normalised)
+            spacing = SpacingDTO(x: x, y: y, unit: normalized)
         case (nil, _?):
             throw APIError(.badRequest, "unit needs x, the pixel width")
         case (_?, nil):

@@ -34,7 +34,7 @@ public final class UploadSink {
 
     /// Appends a chunk. - Throws: 413 once the total exceeds the limit; 400 as soon as the first
     /// KiB shows the file is no TIFF, PNG or MRC (so a wrong multi-GB upload is refused early).
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    public func unsafeWrite(_ bytes: UnsafeRawBufferPointer) throws {
         byteCount += bytes.count
         guard byteCount <= limit else {
             throw APIError(.contentTooLarge, "upload exceeds the limit of \(limit) bytes")
@@ -53,7 +53,7 @@ public final class UploadSink {
                 }
             }
         }
-        hasher.update(bytes)
+        hasher.unsafeUpdate(bytes)
         try handle.write(contentsOf: Data(bytes))
     }
 
@@ -222,7 +222,7 @@ extension Workbench {
     public func importImage(bytes: [UInt8], projectID: String, name: String) async throws -> ImageDTO {
         let sink = try beginUpload()
         do {
-            try bytes.withUnsafeBytes { try sink.write($0) }
+            try bytes.withUnsafeBytes { try sink.unsafeWrite($0) }
         } catch {
             sink.discard()
             throw error

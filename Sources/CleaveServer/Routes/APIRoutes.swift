@@ -15,7 +15,7 @@ struct APIRoutes {
                 throw APIError(.contentTooLarge, "upload exceeds the limit of \(workbench.configuration.maximumUploadBytes) bytes")
             }
             for try await buffer in request.body {
-                try buffer.withUnsafeReadableBytes { try sink.write($0) }
+                try buffer.withUnsafeReadableBytes { try sink.unsafeWrite($0) }
             }
         } catch {
             workbench.abandonUpload(sink)

@@ -14,7 +14,7 @@ public func buildApplication(_ configuration: ServerConfiguration) async throws 
     }
     if configuration.demo { try await DemoProject.ensure(in: workbench) }
     let router = buildRouter(workbench)
-    return Application(router: router, server: .http1(additionalChannelHandlers: [ConnectionCloseHandler()]),
+    return Application(router: router, server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionCloseHandler()])),
                        configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                             serverName: "cleave"))
 }

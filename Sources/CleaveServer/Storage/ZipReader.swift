@@ -119,13 +119,13 @@ public final class ZipReader {
         }
         var out: [UInt8] = []
         out.reserveCapacity(Int(entry.uncompressedSize))
-        try unpack(entry) { out += $0 }
+        try unsafeUnpack(entry) { out += $0 }
         return out
     }
 
     /// Unpacks `entry` in pieces of at most 1 MiB, each passed to `consume` in order, checking
     /// the declared size and the CRC-32; memory stays bounded whatever the entry's size.
-    public func unpack(_ entry: ZipEntry, into consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+    public func unsafeUnpack(_ entry: ZipEntry, into consume: (UnsafeRawBufferPointer) throws -> Void) throws {
         try handle.seek(toOffset: entry.dataOffset)
         var crc = CRC32()
         var produced: UInt64 = 0
@@ -134,7 +134,7 @@ public final class ZipReader {
             guard produced <= entry.uncompressedSize else {
                 throw ZipArchiveError(kind: .tooLarge, message: "\(entry.name) unpacks to more than the \(entry.uncompressedSize) bytes its directory declares (a zip bomb or a damaged archive)")
             }
-            crc.update(piece)
+            crc.unsafeUpdate(piece)
             try consume(piece)
         }
         var left = entry.compressedSize

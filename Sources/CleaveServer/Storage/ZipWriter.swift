@@ -38,7 +38,7 @@ public final class ZipWriter {
         defer { try? reader.close() }
         var crc = CRC32(), size: UInt64 = 0
         while let chunk = try reader.read(upToCount: 1 << 20), !chunk.isEmpty {
-            chunk.withUnsafeBytes { crc.update($0) }
+            chunk.withUnsafeBytes { crc.unsafeUpdate($0) }
             size += UInt64(chunk.count)
         }
         try reader.seek(toOffset: 0)
@@ -113,7 +113,7 @@ public struct CRC32: Sendable {
     /// Feeds `bytes` into the running checksum (call any number of times, in order).
     ///
     /// - Complexity: O(n) in the number of bytes, one table lookup per byte.
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func unsafeUpdate(_ bytes: UnsafeRawBufferPointer) {
         var c = state
         Self.table.withUnsafeBufferPointer { t in
             for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
@@ -128,7 +128,7 @@ public struct CRC32: Sendable {
     /// The CRC-32 of `bytes` in one call.
     public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         var crc = CRC32()
-        bytes.withUnsafeBytes { crc.update($0) }
+        bytes.withUnsafeBytes { crc.unsafeUpdate($0) }
         return crc.value
     }
 }

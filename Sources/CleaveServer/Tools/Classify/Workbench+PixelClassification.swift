@@ -245,7 +245,7 @@ extension Workbench {
                 let labelImage = Image<UInt8>(shape: Shape(width: dto.width, height: dto.height, depth: dto.depth), pixels: labels)
                 // The whole image's windows, measured once per image (cached), as prediction uses them.
                 let input = try pixelFeatures.prepared(sha256: dto.sha256, input: PixelClassifierInput(name: dto.name, image: pixels),
-                                                       normalisation: options.normalisation)
+                                                       intensityNormalization: options.intensityNormalization)
                 training.append(.init(input: input, labels: AnyImage(labelImage),
                                       labelsName: corrected == nil ? "strokes of \(dto.name)" : "strokes and corrections of \(dto.name)"))
             }
@@ -372,7 +372,7 @@ extension Workbench {
             let prediction: PixelPrediction
             do {
                 let input = try pixelFeatures.prepared(sha256: image.sha256, input: PixelClassifierInput(name: image.name, image: pixels),
-                                                       normalisation: model.normalisation)
+                                                       intensityNormalization: model.intensityNormalization)
                 let bank = model.featureBank
                 prediction = try PixelClassifier.predict(input, model: model, region: wanted, blockSize: PixelFeatureCache.blockSize,
                                                          progress: context.progress()) { _, input, block in

@@ -36,7 +36,7 @@ extension Workbench {
             let grown = wanted.expanded(by: max(halo.x, halo.y), haloZ: halo.z, within: pixels.shape.singleChannel)
             // Intensity windows of the whole stack, so a part is classified as it would be in the whole.
             var cropInput = PixelClassifierInput(name: image.name, image: Workbench.crop(pixels, to: grown))
-            if let windows = try model.normalisation.windows(for: PixelClassifierInput(name: image.name, image: pixels)) {
+            if let windows = try model.intensityNormalization.windows(for: PixelClassifierInput(name: image.name, image: pixels)) {
                 cropInput = cropInput.withFeatureWindows(windows)
             }
             let prediction: PixelPrediction

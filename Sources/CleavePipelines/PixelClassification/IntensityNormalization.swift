@@ -22,7 +22,7 @@ import CleaveCore
 ///
 /// The forest's splits are invariant to one affine map applied to all images, so on a set whose
 /// images share one exposure the three give the same segmentation; they differ where images differ.
-public enum IntensityNormalisation: Sendable, Equatable, Hashable, CustomStringConvertible {
+public enum IntensityNormalization: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The values as stored (`none`).
     case none
     /// Divided by the stored type's largest value, 255 or 65535; float data as stored (`type`).
@@ -31,7 +31,7 @@ public enum IntensityNormalisation: Sendable, Equatable, Hashable, CustomStringC
     case percentiles(low: Double, high: Double)
 
     /// The default for new models (chosen on the whole real-data suite; bench/suite/RESULTS.md).
-    public static let `default` = IntensityNormalisation.percentiles(low: 0.1, high: 99.9)
+    public static let `default` = IntensityNormalization.percentiles(low: 0.1, high: 99.9)
 
     /// `none`, `type`, `percentile` (0.1–99.9) or `percentile:LOW:HIGH`.
     public var description: String {
@@ -52,14 +52,14 @@ public enum IntensityNormalisation: Sendable, Equatable, Hashable, CustomStringC
         case "percentile", "percentiles":
             if parts.count == 1 { self = .default; return }
             guard parts.count == 3, let low = Double(parts[1]), let high = Double(parts[2]) else {
-                throw PixelClassifierError.invalidNormalisation(text, reason: "write percentile:LOW:HIGH, e.g. percentile:0.1:99.9")
+                throw PixelClassifierError.invalidIntensityNormalization(text, reason: "write percentile:LOW:HIGH, e.g. percentile:0.1:99.9")
             }
             guard low >= 0, high <= 100, low < high else {
-                throw PixelClassifierError.invalidNormalisation(text, reason: "needs 0 ≤ LOW < HIGH ≤ 100")
+                throw PixelClassifierError.invalidIntensityNormalization(text, reason: "needs 0 ≤ LOW < HIGH ≤ 100")
             }
             self = .percentiles(low: low, high: high)
         default:
-            throw PixelClassifierError.invalidNormalisation(text, reason: "expected none, type, percentile or percentile:LOW:HIGH")
+            throw PixelClassifierError.invalidIntensityNormalization(text, reason: "expected none, type, percentile or percentile:LOW:HIGH")
         }
     }
 
@@ -104,7 +104,7 @@ public enum IntensityNormalisation: Sendable, Equatable, Hashable, CustomStringC
     }
 }
 
-extension IntensityNormalisation: Codable {
+extension IntensityNormalization: Codable {
     /// Reads the text form (``description``'s syntax, e.g. `percentile:0.1:99.9`) that models store.
     /// - Throws: `DecodingError.dataCorrupted` when the text does not parse.
     public init(from decoder: Decoder) throws {
