@@ -150,18 +150,9 @@ extension Workbench {
         let window = try await displayWindow(image, low: low, high: high)
         let windowKey = "\(Self.key(window.lowerBound))_\(Self.key(window.upperBound))"
         let directory = "\(tileDirectory)/\(image.id)/\(windowKey)/\(plane == 0 ? "" : "plane\(plane)/")\(level)"
-        let path = "\(directory)/\(column)_\(row).png"
-        if let data = FileManager.default.contents(atPath: path) { return [UInt8](data) }
-        let pixels = try await decoded(image).image
-        let renderWindow = window
-        let png = try await Workbench.offload { () throws -> [UInt8] in
-            guard let tile = TilePyramid.render(pixels, level: level, column: column, row: row, window: renderWindow, plane: plane) else {
-                throw APIError(.notFound, "tile (\(column), \(row)) of level \(level) is outside image \(imageID)")
-            }
-            return try ImageFile.encode(tile, as: .png)
+        return try await cachedTile(image, directory: directory, level: level, column: column, row: row) { pixels in
+            TilePyramid.render(pixels, level: level, column: column, row: row, window: window, plane: plane)
         }
-        cacheTile(png, directory: directory, path: path)
-        return png
     }
 
     /// A composite tile (RGB PNG), cached under the composite's key like grey tiles under their window's.
@@ -170,11 +161,22 @@ extension Workbench {
         let key = "composite-" + layers.map { "\($0.channel)_\(Self.key($0.window.lowerBound))_\(Self.key($0.window.upperBound))_\($0.colour.hex.dropFirst())" }
             .joined(separator: "-")
         let directory = "\(tileDirectory)/\(image.id)/\(key)/\(plane == 0 ? "" : "plane\(plane)/")\(level)"
+        return try await cachedTile(image, directory: directory, level: level, column: column, row: row) { pixels in
+            TilePyramid.renderComposite(pixels, level: level, column: column, row: row, layers: layers, plane: plane)
+        }
+    }
+
+    /// The tile `column_row.png` under `directory` (a window's or composite's key, plane and level):
+    /// read back when cached, else drawn by `render` from the decoded image off the cooperative
+    /// threads (nil: the tile is outside the image, 404), encoded as PNG and cached.
+    /// Grey and composite tiles share this path.
+    func cachedTile(_ image: ImageDTO, directory: String, level: Int, column: Int, row: Int,
+                    render: @escaping (AnyImage) -> Image<UInt8>?) async throws -> [UInt8] {
         let path = "\(directory)/\(column)_\(row).png"
         if let data = FileManager.default.contents(atPath: path) { return [UInt8](data) }
         let pixels = try await decoded(image).image
         let png = try await Workbench.offload { () throws -> [UInt8] in
-            guard let tile = TilePyramid.renderComposite(pixels, level: level, column: column, row: row, layers: layers, plane: plane) else {
+            guard let tile = render(pixels) else {
                 throw APIError(.notFound, "tile (\(column), \(row)) of level \(level) is outside image \(image.id)")
             }
             return try ImageFile.encode(tile, as: .png)

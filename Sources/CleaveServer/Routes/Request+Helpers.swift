@@ -70,3 +70,29 @@ func pngResponse(_ bytes: [UInt8]) -> Response {
     headers[.cacheControl] = "private, max-age=3600"
     return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
 }
+
+/// `{sessionId, clientTime?}` — the body of accept/reject and friends.
+struct SessionInput: Codable { var sessionId: String?; var clientTime: String? }
+
+extension Request {
+    /// An optional numeric query parameter. - Throws: 400 when present but not a finite number.
+    func number(_ key: String) throws -> Double? {
+        guard let text = uri.queryParameters.get(key) else { return nil }
+        guard let value = Double(text), value.isFinite else { throw APIError(.badRequest, "query parameter \(key) must be a number, got \(text.prefix(40))") }
+        return value
+    }
+
+    /// An optional integer query parameter (a plane). - Throws: 400 when present but not an integer.
+    func integer(_ key: String) throws -> Int? {
+        guard let text = uri.queryParameters.get(key) else { return nil }
+        guard let value = Int(text) else { throw APIError(.badRequest, "query parameter \(key) must be an integer, got \(text.prefix(40))") }
+        return value
+    }
+}
+
+func fileResponse(_ bytes: [UInt8], type: String, filename: String? = nil) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = type
+    if let filename { headers[.contentDisposition] = "attachment; filename=\"\(filename)\"" }
+    return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+}

@@ -13,11 +13,8 @@ extension Workbench {
                                 examples: [(ImageDTO, AnyImage, [StrokeDTO], [UInt8]?)], projectClasses: [ClassDTO],
                                 forest: PixelClassifier.TrainingOptions, bankName: String) throws -> JobDTO {
         let unet = try unetOptions(input, examples: examples)
-        let params = try JSONValue.from(input)
-        return try jobs.submit(kind: "train", imageID: image.id, projectID: image.projectId, params: params) { [self] context in
-            context.report(0, "rasterising strokes")
-            let (training, labelled) = Workbench.labelledExamples(examples)
-            let classes = Workbench.trainingClasses(labelled: labelled, projectClasses: projectClasses)
+        return try submitTrainingJob(image: image, input: input, examples: examples,
+                                     projectClasses: projectClasses) { [self] context, training, labelled, classes in
             let chart = UNetChart(context: context, validated: true)
             let outcome: (model: MethodSelection.Trained, report: MethodSelection.Report)
             do {

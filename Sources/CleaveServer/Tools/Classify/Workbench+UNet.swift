@@ -67,15 +67,29 @@ extension Workbench {
         return (training, labelled)
     }
 
+    /// Submits the training job of the U-Net or of method selection: the job rasterises the strokes
+    /// and corrections of `examples` (``labelledExamples(_:)``), names their classes from the
+    /// project's (``trainingClasses(labelled:projectClasses:)``) and hands the examples, the labelled
+    /// pixels per class value and the classes to `train`, whose value is the job's result.
+    func submitTrainingJob(image: ImageDTO, input: TrainInput, examples: [(ImageDTO, AnyImage, [StrokeDTO], [UInt8]?)],
+                           projectClasses: [ClassDTO],
+                           train: @escaping @Sendable (JobContext, [PixelClassifier.TrainingExample], [String: Int], [PixelClass]) throws -> JSONValue)
+    throws -> JobDTO {
+        let params = try JSONValue.from(input)
+        return try jobs.submit(kind: "train", imageID: image.id, projectID: image.projectId, params: params) { context in
+            context.report(0, "rasterising strokes")
+            let (training, labelled) = Workbench.labelledExamples(examples)
+            let classes = Workbench.trainingClasses(labelled: labelled, projectClasses: projectClasses)
+            return try train(context, training, labelled, classes)
+        }
+    }
+
     /// Trains a U-Net on the strokes and corrections of `examples` (gathered by ``startTraining``).
     func startUNetTraining(image: ImageDTO, actor: Actor, input: TrainInput,
                            examples: [(ImageDTO, AnyImage, [StrokeDTO], [UInt8]?)], projectClasses: [ClassDTO]) throws -> JobDTO {
         let options = try unetOptions(input, examples: examples)
-        let params = try JSONValue.from(input)
-        return try jobs.submit(kind: "train", imageID: image.id, projectID: image.projectId, params: params) { [self] context in
-            context.report(0, "rasterising strokes")
-            let (training, labelled) = Workbench.labelledExamples(examples)
-            let classes = Workbench.trainingClasses(labelled: labelled, projectClasses: projectClasses)
+        return try submitTrainingJob(image: image, input: input, examples: examples,
+                                     projectClasses: projectClasses) { [self] context, training, labelled, classes in
             let model: UNetSegmenterModel
             do {
                 // A few strokes may be too few to hold some back: then the network trains on all of
