@@ -62,29 +62,9 @@ public enum UNetOutputs {
             progress.report(z + 1, shape.depth, "U-Net \(input.name)")
         }
 
-        let values = classes.map(\.value)
-        let labelsPath = base + "-labels.tif"
-        let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
-        var overlayTemporary: String?
-        // Temporary files are removed when anything below fails (the float writers remove theirs
-        // when they are released unfinished).
-        do {
-        if values.allSatisfy({ $0 <= 255 }) {
-            let lookup = values.map { UInt8($0) }
-            try ImageFile.write(Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing), to: labelsTemporary)
-        } else {
-            let lookup = values.map { UInt16(clamping: $0) }
-            try ImageFile.write(Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing), to: labelsTemporary)
-        }
-        if options.overlay { overlayTemporary = try input.writeMiddlePlaneOverlay(indices: indices, classes: classes, base: base) }
-        try probabilityWriter?.finish()
-        try uncertaintyWriter?.finish()
-        try AtomicFile.commit(labelsTemporary, to: labelsPath)
-        if let overlayTemporary { try AtomicFile.commit(overlayTemporary, to: base + "-overlay.png") }
-        } catch {
-            unlink(labelsTemporary)
-            if let overlayTemporary { unlink(overlayTemporary) }
-            throw error
+        try input.writeLabelsAndOverlay(indices: &indices, classes: classes, base: base, overlay: options.overlay) {
+            try probabilityWriter?.finish()
+            try uncertaintyWriter?.finish()
         }
         return ClassFractions(image: input.name, classes: classes, pixelCounts: counts, spacing: input.spacing,
                               isVolume: shape.depth > 1, estimatedPrior: nil)

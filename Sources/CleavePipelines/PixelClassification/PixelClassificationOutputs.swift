@@ -62,8 +62,6 @@ public enum PixelClassificationOutputs {
             ? try FloatPageWriter(path: base + "-uncertainty.tif", width: shape.width, height: shape.height,
                                   pageCount: shape.depth, description: "Cleave \(cleaveVersion) uncertainty 1 - (p_first - p_second)")
             : nil
-        let values = classes.map(\.value)
-        let small = values.allSatisfy { $0 <= 255 }
         var indices = [UInt8](repeating: 0, count: shape.count) // class index per pixel (< 256 classes)
         var counts = [Int](repeating: 0, count: K)
         // Counts and probability sums per strip of rows (the blocks of the fractions' bootstrap).
@@ -159,39 +157,9 @@ public enum PixelClassificationOutputs {
         }
 
         return try PredictionTimings.measure(timings, "labels + overlay") {
-        // Overlay of the middle plane (from the class indices, before they become label values).
-        // Temporary files are removed when anything below fails (the float writers remove theirs
-        // when they are released unfinished).
-        var overlayTemporary: String?
-        let labelsPath = base + "-labels.tif"
-        let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
-        do {
-        if options.overlay { overlayTemporary = try input.writeMiddlePlaneOverlay(indices: indices, classes: classes, base: base) }
-
-        // Labels (8-bit ones replace the class indices in place: one byte per pixel, not two).
-        if small {
-            let lookup = values.map { UInt8($0) }
-            indices.withUnsafeMutableBufferPointer { buffer in
-                for i in buffer.indices { buffer[i] = lookup[Int(buffer[i])] }
-            }
-            let image = Image(shape: shape, pixels: indices, spacing: input.spacing)
-            indices = []
-            try ImageFile.write(image, to: labelsTemporary)
-        } else {
-            let lookup = values.map { UInt16(clamping: $0) }
-            let image = Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: input.spacing)
-            indices = []
-            try ImageFile.write(image, to: labelsTemporary)
-        }
-
-        if options.probabilities { try probabilityWriter?.finish() } else { probabilityWriter?.discard() }
-        try uncertaintyWriter?.finish()
-        try AtomicFile.commit(labelsTemporary, to: labelsPath)
-        if let overlayTemporary { try AtomicFile.commit(overlayTemporary, to: base + "-overlay.png") }
-        } catch {
-            unlink(labelsTemporary)
-            if let overlayTemporary { unlink(overlayTemporary) }
-            throw error
+        try input.writeLabelsAndOverlay(indices: &indices, classes: classes, base: base, overlay: options.overlay) {
+            if options.probabilities { try probabilityWriter?.finish() } else { probabilityWriter?.discard() }
+            try uncertaintyWriter?.finish()
         }
         var result = ClassFractions(image: input.name, classes: classes, pixelCounts: counts, spacing: input.spacing,
                                     isVolume: shape.depth > 1, estimatedPrior: estimatedPrior, strips: strips)
@@ -214,6 +182,45 @@ public enum PixelClassificationOutputs {
 }
 
 extension PixelClassifierInput {
+    /// The last step of a prediction, shared by the forest and the U-Net: the middle plane's
+    /// overlay (when `overlay`, from the class indices), then `<base>-labels.tif` (class values:
+    /// 8-bit in place of the indices when every value fits, one byte per pixel, else 16-bit;
+    /// `indices` is consumed), then `finish` (the float writers), and only then every file moved
+    /// into place. When anything fails the temporary files are removed (the float writers remove
+    /// theirs when they are released unfinished) and the error is rethrown.
+    /// - Complexity: O(voxels).
+    func writeLabelsAndOverlay(indices: inout [UInt8], classes: [PixelClass], base: String, overlay: Bool,
+                               finish: () throws -> Void) throws {
+        let shape = spatialShape, values = classes.map(\.value)
+        var overlayTemporary: String?
+        let labelsPath = base + "-labels.tif"
+        let labelsTemporary = AtomicFile.temporaryPath(for: labelsPath) + ".tif"
+        do {
+            if overlay { overlayTemporary = try writeMiddlePlaneOverlay(indices: indices, classes: classes, base: base) }
+            if values.allSatisfy({ $0 <= 255 }) {
+                let lookup = values.map { UInt8($0) }
+                indices.withUnsafeMutableBufferPointer { buffer in
+                    for i in buffer.indices { buffer[i] = lookup[Int(buffer[i])] }
+                }
+                let image = Image(shape: shape, pixels: indices, spacing: spacing)
+                indices = []
+                try ImageFile.write(image, to: labelsTemporary)
+            } else {
+                let lookup = values.map { UInt16(clamping: $0) }
+                let image = Image(shape: shape, pixels: indices.map { lookup[Int($0)] }, spacing: spacing)
+                indices = []
+                try ImageFile.write(image, to: labelsTemporary)
+            }
+            try finish()
+            try AtomicFile.commit(labelsTemporary, to: labelsPath)
+            if let overlayTemporary { try AtomicFile.commit(overlayTemporary, to: base + "-overlay.png") }
+        } catch {
+            unlink(labelsTemporary)
+            if let overlayTemporary { unlink(overlayTemporary) }
+            throw error
+        }
+    }
+
     /// The overlay picture of the middle plane: class colours over the plane's grey picture, from
     /// the class index of every pixel of the input (`indices`, plane-major), written to a temporary
     /// file for `base + "-overlay.png"`. Returns that file's path; the caller commits or removes it.
