@@ -91,6 +91,15 @@ public enum Display {
         return slice.rescaled(to: UInt8.self, from: range)
     }
 
+    /// The same for an image of any stored type (``grey(_:window:plane:channel:)`` on its pixels).
+    public static func grey(_ image: AnyImage, window: ClosedRange<Double>? = nil, plane: Int = 0, channel: Int = 0) -> Image<UInt8> {
+        switch image {
+        case .uint8(let i): return grey(i, window: window, plane: plane, channel: channel)
+        case .uint16(let i): return grey(i, window: window, plane: plane, channel: channel)
+        case .float32(let i): return grey(i, window: window, plane: plane, channel: channel)
+        }
+    }
+
     /// Grey image → RGB (3 channels, 8-bit).
     public static func rgb(fromGrey grey: Image<UInt8>) -> Image<UInt8> {
         precondition(grey.channels == 1 && grey.depth == 1, "Display.rgb(fromGrey:) needs a 2D single-channel image, got \(grey.shape)")

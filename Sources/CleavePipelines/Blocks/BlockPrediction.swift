@@ -332,12 +332,7 @@ public enum BlockPrediction {
         let shape = volume.shape
         let plane = shape.depth / 2
         let region = Region(x: 0, y: 0, z: plane, width: shape.width, height: shape.height, depth: 1)
-        let grey: Image<UInt8>
-        switch try volume.read(region: region, channels: 0..<1) {
-        case .uint8(let i): grey = Display.grey(i)
-        case .uint16(let i): grey = Display.grey(i)
-        case .float32(let i): grey = Display.grey(i)
-        }
+        let grey = Display.grey(try volume.read(region: region, channels: 0..<1))
         var index: [Int32: Int32] = [:]
         for (i, c) in classes.enumerated() { index[c.value] = Int32(i) }
         let values: [Int32]

@@ -193,14 +193,7 @@ public enum ObjectsReport {
                                background: AnyImage?, colours: [String: RGB]) -> Image<UInt8> {
         let grey: Image<UInt8>
         if let background, background.shape.width == width, background.shape.height == height {
-            grey = background.withImage { img in
-                switch img {
-                case let i as Image<UInt8>: return Display.grey(i)
-                case let i as Image<UInt16>: return Display.grey(i)
-                case let i as Image<Float>: return Display.grey(i)
-                default: return Image<UInt8>(width: width, height: height)
-                }
-            }
+            grey = Display.grey(background)
         } else {
             grey = Image(shape: Shape(width: width, height: height), pixels: plane.map { $0 == 0 ? 0 : 160 })
         }

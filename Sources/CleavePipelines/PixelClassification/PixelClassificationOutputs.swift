@@ -227,12 +227,7 @@ extension PixelClassifierInput {
     /// - Complexity: O(plane size).
     func writeMiddlePlaneOverlay(indices: [UInt8], classes: [PixelClass], base: String) throws -> String {
         let shape = spatialShape, plane = shape.depth / 2
-        let grey: Image<UInt8>
-        switch try readDisplayPlane(plane) {
-        case .uint8(let i): grey = Display.grey(i)
-        case .uint16(let i): grey = Display.grey(i)
-        case .float32(let i): grey = Display.grey(i)
-        }
+        let grey = Display.grey(try readDisplayPlane(plane))
         let start = plane * shape.planeSize
         let planeIndices = indices[start..<start + shape.planeSize].map { Int32($0) }
         let colours = classes.map(\.colour)
