@@ -82,17 +82,16 @@ let bandHeight = 128
 /// Work item `item` of a strided pass: a strip of at most ``stripWidth`` columns × a band of at
 /// most ``bandHeight`` positions along the axis, in one outer slice (items ordered band-fastest).
 struct StridedTile {
-    /// The outer slice, the strip's first column and width, the band's first position and length.
-    let outer, column0, width, row0, rows: Int
-    /// Element offset of (outer, column0) at position 0 along the axis.
+    /// The strip's width, the band's first position and length.
+    let width, row0, rows: Int
+    /// Element offset of the strip's first column in its outer slice, at position 0 along the axis.
     let base: Int
 
     /// The item's place for a pass of `geometry` over `length` positions cut into `strips` × `bands`.
     /// - Complexity: O(1).
     @inline(__always) init(item: Int, strips: Int, bands: Int, geometry g: PassGeometry, length n: Int) {
         let band = item % bands, strip = (item / bands) % strips
-        outer = item / (bands * strips)
-        column0 = strip * stripWidth
+        let outer = item / (bands * strips), column0 = strip * stripWidth
         width = min(stripWidth, g.run - column0)
         row0 = band * bandHeight
         rows = min(bandHeight, n - row0)

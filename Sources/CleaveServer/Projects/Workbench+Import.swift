@@ -214,7 +214,7 @@ public struct ProjectImporter: Sendable {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw APIError(.internalServerError, "cannot read the received archive") }
         defer { try? handle.close() }
         var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { chunk.withUnsafeBytes { hasher.unsafeUpdate($0) } }
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
         return hasher.finalizeHex()
     }
 

@@ -53,7 +53,7 @@ public final class UploadSink {
                 }
             }
         }
-        hasher.unsafeUpdate(bytes)
+        hasher.update(bytes)
         try handle.write(contentsOf: Data(bytes))
     }
 

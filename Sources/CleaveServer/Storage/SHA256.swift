@@ -1,3 +1,5 @@
+import Foundation
+
 /// SHA-256 (FIPS 180-4), fed incrementally, for content-addressing uploaded images.
 ///
 /// Foundation on Linux has no CryptoKit; this small implementation avoids a dependency.
@@ -29,13 +31,12 @@ public struct SHA256: Sendable {
         return hasher.finalizeHex()
     }
 
-    /// Feeds more bytes.
-    public mutating func update(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { unsafeUpdate($0) }
+    /// Feeds more bytes (an array, `Data`, or a buffer borrowed for this call).
+    public mutating func update(_ bytes: some ContiguousBytes) {
+        bytes.withUnsafeBytes { feed($0) }
     }
 
-    /// Feeds more bytes.
-    public mutating func unsafeUpdate(_ bytes: UnsafeRawBufferPointer) {
+    private mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         length &+= UInt64(bytes.count)
         var offset = 0
         if !pending.isEmpty {

@@ -134,7 +134,7 @@ public final class ZipReader {
             guard produced <= entry.uncompressedSize else {
                 throw ZipArchiveError(kind: .tooLarge, message: "\(entry.name) unpacks to more than the \(entry.uncompressedSize) bytes its directory declares (a zip bomb or a damaged archive)")
             }
-            crc.unsafeUpdate(piece)
+            crc.update(piece)
             try consume(piece)
         }
         var left = entry.compressedSize

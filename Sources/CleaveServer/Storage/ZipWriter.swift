@@ -1,3 +1,4 @@
+import CleaveFormats
 import Foundation
 
 /// Writes a zip archive (stored entries, no compression — images are already compact or
@@ -38,7 +39,7 @@ public final class ZipWriter {
         defer { try? reader.close() }
         var crc = CRC32(), size: UInt64 = 0
         while let chunk = try reader.read(upToCount: 1 << 20), !chunk.isEmpty {
-            chunk.withUnsafeBytes { crc.unsafeUpdate($0) }
+            crc.update(chunk)
             size += UInt64(chunk.count)
         }
         try reader.seek(toOffset: 0)
@@ -98,39 +99,23 @@ public final class ZipWriter {
     }
 }
 
-/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) as zip and PNG use it.
+/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) as zip and PNG use it: a running
+/// checksum over ``Checksums/crc32(_:continuing:)``, the one CRC-32 of Cleave (zlib's values).
 public struct CRC32: Sendable {
-    private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-    private var state: UInt32 = 0xFFFF_FFFF
+    /// The CRC-32 of all bytes fed so far (feeding more bytes afterwards continues the same checksum).
+    public private(set) var value: UInt32 = 0
 
     /// A checksum of no bytes yet.
     public init() {}
 
     /// Feeds `bytes` into the running checksum (call any number of times, in order).
-    ///
-    /// - Complexity: O(n) in the number of bytes, one table lookup per byte.
-    public mutating func unsafeUpdate(_ bytes: UnsafeRawBufferPointer) {
-        var c = state
-        Self.table.withUnsafeBufferPointer { t in
-            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        }
-        state = c
+    /// - Complexity: O(n) in the number of bytes.
+    public mutating func update(_ bytes: some ContiguousBytes) {
+        value = Checksums.crc32(bytes, continuing: value)
     }
-
-    /// The CRC-32 of all bytes fed so far (final XOR applied; feeding more bytes afterwards continues
-    /// the same checksum).
-    public var value: UInt32 { state ^ 0xFFFF_FFFF }
 
     /// The CRC-32 of `bytes` in one call.
-    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
-        var crc = CRC32()
-        bytes.withUnsafeBytes { crc.unsafeUpdate($0) }
-        return crc.value
-    }
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 { Checksums.crc32(bytes) }
 }
 
 private extension Array where Element == UInt8 {
